@@ -1,0 +1,110 @@
+/**
+ * The shim ↔ payload contract, version 1 (docs/contract.md explains every item).
+ * Types and constants only: the frozen shim and every payload bundle their own copy,
+ * so anything here can never change meaning within one contract version.
+ */
+import type Dockerode from 'dockerode';
+
+export const CONTRACT_VERSION = 1;
+
+/** Folder inside tiny and mini images that holds the manifest and the payload. */
+export const PAYLOAD_DIR = '/run-docker';
+export const MANIFEST_FILE = 'manifest.json';
+/** Folder inside the tiny image that holds the shim's own bundle, for installing it. */
+export const SHIM_DIR = '/run-docker-shim';
+
+/** Image labels. The image ID is the sha256 of the image config that holds them, so they
+ *  cannot be changed without changing the ID: the cache trusts them, not its own files. */
+export const LABEL = {
+  manifestSha256: 'org.run-docker.manifest.sha256',
+  contract: 'org.run-docker.contract',
+  kind: 'org.run-docker.kind',
+  version: 'org.opencontainers.image.version',
+  revision: 'org.opencontainers.image.revision',
+} as const;
+
+/** As `docker run`: 125 means run-docker itself failed; anything else is the container's. */
+export const EXIT_RUN_DOCKER_FAILURE = 125;
+
+export type PayloadKind = 'tiny' | 'mini';
+
+export interface PayloadManifest {
+  contract: number;
+  kind: PayloadKind;
+  /** tiny: semver of the package; mini: UTC `YYYYMMDD-HHMMSS` unless given. */
+  version: string;
+  /** File name of the entry, beside the manifest. */
+  entry: string;
+  /** Lower-case hex sha256 of the entry file. */
+  sha256: string;
+  /** semver range of shim versions this payload runs under. */
+  shim: string;
+  /** Reserved for a detached signature of the entry; null until signing lands. */
+  signature: { keyId: string; value: string } | null;
+}
+
+export interface Logger {
+  /** One line to stderr, prefixed `run-docker: warning:`. */
+  warn(line: string): void;
+  /** Only when RUN_DOCKER_DEBUG is set. */
+  debug(line: string): void;
+}
+
+/** What every payload gets from the shim. */
+export interface BaseContext {
+  contract: number;
+  shimVersion: string;
+  /** No network: only images already on the host. */
+  local: boolean;
+  env: Readonly<Record<string, string | undefined>>;
+  log: Logger;
+  /** The engine client the shim connected with (same DOCKER_HOST rules as the shim). */
+  docker: Dockerode;
+}
+
+export interface LocatedTag {
+  tag: string;
+  /** Whether `repository:tag` is already on the host; if not, the caller pulls it. */
+  presentLocally: boolean;
+}
+
+/** Exports of the tiny payload's entry. */
+export interface LocatorModule {
+  /** Newest usable tag, local + registry (or local only with ctx.local). Falls back to
+   *  local tags with one warning when the registry cannot be reached. */
+  findNewestTag(ctx: BaseContext, repository: string): Promise<LocatedTag>;
+  /** Tags of `repository` among local images, newest first, usable tags only. */
+  listLocalTagsNewestFirst(ctx: BaseContext, repository: string): Promise<string[]>;
+}
+
+export interface ImageInUse {
+  /** The reference the shim resolved, e.g. `127.0.0.1:5000/run-docker/mini:20261128-101500`. */
+  reference: string;
+  /** Image ID, `sha256:…`. */
+  id: string;
+  /** The manifest's version. */
+  version: string;
+}
+
+export interface RunContext extends BaseContext {
+  /** The user's arguments, untouched (including any `--local`). */
+  argv: string[];
+  /** Private cache folder for the payload's own use. */
+  cacheDir: string;
+  tiny: ImageInUse;
+  mini: ImageInUse;
+}
+
+/** Exports of the mini payload's entry. Resolves to the process exit code. */
+export interface MiniModule {
+  main(ctx: RunContext): Promise<number>;
+}
+
+/** An error meant for the user: thrown by the shim or a payload, printed as one line.
+ *  Recognised by `name` (not instanceof): each bundle has its own copy of the class. */
+export interface UserFacingError {
+  name: 'RunDockerError';
+  message: string;
+  hint: string;
+  exitCode: number;
+}

@@ -1,0 +1,78 @@
+/**
+ * The locator: which tag of a repository is the newest, among local images and (unless
+ * `--local`) the registry's tags. Implements LocatorModule (contract/contract.ts).
+ */
+import os from 'node:os';
+import type { BaseContext, LocatedTag } from '../../contract/contract';
+import { toEngineConnectionError } from '../../common/engine-error';
+import { formatRepository, parseImageRef, type ImageRef } from '../../common/image-ref';
+import { RunDockerError } from '../../common/run-docker-error';
+import { listLocalTags } from './list-local-tags';
+import { listRemoteTags } from './registry/list-remote-tags';
+import { isRegistryUnreachable } from './registry/registry-unreachable-error';
+import { selectNewestTag, sortTagsNewestFirst } from './select-newest-tag';
+
+const USABLE_TAGS = 'a UTC date-time YYYYMMDD-HHMMSS, a date yy.mm.dd, a semantic version, or "latest"';
+
+/**
+ * Newest usable tag of `repository` (no tag, no digest) over local and registry tags; with
+ * `ctx.local`, local tags only and no network at all. An unreachable registry is not an
+ * error: one warning, then local tags. Every other registry failure is.
+ */
+export async function findNewestTag(ctx: BaseContext, repository: string): Promise<LocatedTag> {
+  const ref = parseRepository(repository);
+  const name = formatRepository(ref);
+  let unreachable: string | undefined;
+  const [local, remote] = await Promise.all([
+    readLocalTags(ctx, name),
+    ctx.local
+      ? []
+      : listRemoteTags(ref, { env: ctx.env, homeDir: ctx.env.HOME || os.homedir(), log: ctx.log }).catch((error: unknown) => {
+          if (!isRegistryUnreachable(error)) throw error;
+          unreachable = ref.registry;
+          ctx.log.warn(`cannot reach the registry "${ref.registry}" (${error.reason}); using the images of "${name}" on this host`);
+          return [];
+        }),
+  ]);
+  const tag = selectNewestTag([...local, ...remote]);
+  if (tag === undefined) throw noUsableTag(name, ref.registry, ctx.local, unreachable !== undefined, local.length + remote.length);
+  return { tag, presentLocally: local.includes(tag) };
+}
+
+/** Usable tags of `repository` among the images on this host, newest first. */
+export async function listLocalTagsNewestFirst(ctx: BaseContext, repository: string): Promise<string[]> {
+  return sortTagsNewestFirst(await readLocalTags(ctx, formatRepository(parseRepository(repository))));
+}
+
+function parseRepository(repository: string): ImageRef {
+  const ref = parseImageRef(repository, 'repository');
+  if (ref.tag !== undefined || ref.digest !== undefined) {
+    throw new RunDockerError(
+      `"${repository}" names a tag or digest, not a repository`,
+      'Give the repository without ":tag" or "@digest" to find its newest tag.',
+    );
+  }
+  return ref;
+}
+
+async function readLocalTags(ctx: BaseContext, name: string): Promise<string[]> {
+  try {
+    return await listLocalTags(ctx.docker, name);
+  } catch (error) {
+    throw toEngineConnectionError(error, ctx.env) ?? error;
+  }
+}
+
+function noUsableTag(name: string, registry: string, local: boolean, unreachable: boolean, tagCount: number): RunDockerError {
+  const where = local
+    ? 'among the images on this host (--local)'
+    : unreachable
+      ? `among the images on this host (the registry "${registry}" was unreachable)`
+      : `on this host or in the registry "${registry}"`;
+  const found = tagCount > 0 ? ` (${tagCount} other tag${tagCount === 1 ? '' : 's'})` : '';
+  const tagRule = `a usable tag is ${USABLE_TAGS}`;
+  const hint = local
+    ? `With --local only images already on this host are considered: pull or build a tagged image of "${name}" first, run without --local, or check the name; ${tagRule}.`
+    : `Publish or pull an image of "${name}", or check the name; ${tagRule}.`;
+  return new RunDockerError(`no usable tag of "${name}" ${where}${found}`, hint);
+}

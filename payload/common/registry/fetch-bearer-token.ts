@@ -1,0 +1,138 @@
+/**
+ * Gets a bearer token from the token service a registry's challenge names.
+ * Token auth: https://distribution.github.io/distribution/spec/auth/token/ — GET
+ * `realm?service=…&scope=…`, with Basic credentials when we have some, anonymous otherwise;
+ * the answer's `token` (or its OAuth2 alias `access_token`) is valid for `expires_in`
+ * seconds, 60 if absent. An identity token from `docker login` is an OAuth2 refresh token,
+ * exchanged by POST instead: https://distribution.github.io/distribution/spec/auth/oauth/.
+ */
+import { RunDockerError } from '../../../common/run-docker-error';
+import { fetchRegistry, type RegistryHttp } from './fetch-registry';
+import type { RegistryCredentials } from './read-docker-credentials';
+import { authenticationRequired, credentialsRefused } from './registry-auth-errors';
+
+export interface TokenRequest {
+  realm: string;
+  service?: string;
+  /** e.g. `repository:team/app:pull` */
+  scope: string;
+  credentials?: RegistryCredentials;
+}
+
+interface CachedToken {
+  token: string;
+  expiresAt: number;
+}
+
+/** realm + service + scope + account → token. */
+export type TokenCache = Map<string, CachedToken>;
+
+/** Tokens live for the process only; they are never written anywhere. */
+export const processTokenCache: TokenCache = new Map();
+
+export interface FetchBearerTokenOptions {
+  http: RegistryHttp;
+  cache: TokenCache;
+  /** Skip the cache (the cached token was just refused). */
+  refresh?: boolean;
+  /** `registry/path`, for messages. */
+  repositoryName: string;
+  /** Registry host, for the `docker login` hint. */
+  registry: string;
+  now?: () => number;
+}
+
+const DEFAULT_EXPIRES_IN_S = 60;
+/** Renew a little early so a token does not expire between the cache and the registry. */
+const EXPIRY_MARGIN_MS = 5_000;
+
+export async function fetchBearerToken(
+  request: TokenRequest,
+  options: FetchBearerTokenOptions,
+): Promise<{ token: string; fromCache: boolean }> {
+  const now = options.now ?? Date.now;
+  const account = request.credentials ? request.credentials.username || '<identity token>' : '';
+  const key = JSON.stringify([request.realm, request.service ?? '', request.scope, account]);
+  const cached = options.cache.get(key);
+  if (cached && !options.refresh && cached.expiresAt > now()) return { token: cached.token, fromCache: true };
+
+  let realm: URL;
+  try {
+    realm = new URL(request.realm);
+    if (realm.protocol !== 'https:' && realm.protocol !== 'http:') throw new TypeError('not http(s)');
+  } catch {
+    throw new RunDockerError(
+      `the registry "${options.registry}" named an invalid token service "${request.realm.slice(0, 200)}"`,
+      'Check the registry address; the registry itself may be misconfigured.',
+    );
+  }
+
+  const response = await (request.credentials?.identityToken
+    ? fetchRegistry(realm.toString(), refreshTokenRequest(request, request.credentials.identityToken), options.http)
+    : fetchRegistry(withQuery(realm, request).toString(), basicTokenRequest(request.credentials), options.http));
+
+  if (response.status === 401 || response.status === 403) {
+    throw request.credentials
+      ? credentialsRefused(options.registry, options.repositoryName)
+      : authenticationRequired(options.registry, options.repositoryName);
+  }
+  if (response.status !== 200) {
+    throw new RunDockerError(
+      `the token service of registry "${options.registry}" answered HTTP ${response.status} for "${options.repositoryName}"`,
+      'Try again later; if it persists, check the registry.',
+    );
+  }
+  const body = parseTokenBody(response.text);
+  if (!body) {
+    throw new RunDockerError(
+      `the token service of registry "${options.registry}" sent no usable token for "${options.repositoryName}"`,
+      'Try again later; if it persists, check the registry.',
+    );
+  }
+  const issuedAt = now();
+  options.cache.set(key, { token: body.token, expiresAt: issuedAt + body.expiresIn * 1000 - EXPIRY_MARGIN_MS });
+  return { token: body.token, fromCache: false };
+}
+
+export function basicAuthorization(credentials: RegistryCredentials): string {
+  return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`, 'utf8').toString('base64')}`;
+}
+
+function withQuery(realm: URL, request: TokenRequest): URL {
+  const url = new URL(realm);
+  if (request.service) url.searchParams.set('service', request.service);
+  url.searchParams.set('scope', request.scope);
+  return url;
+}
+
+function basicTokenRequest(credentials: RegistryCredentials | undefined): RequestInit {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (credentials && (credentials.username || credentials.password)) headers.Authorization = basicAuthorization(credentials);
+  return { method: 'GET', headers };
+}
+
+function refreshTokenRequest(request: TokenRequest, identityToken: string): RequestInit {
+  const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: identityToken, client_id: 'run-docker' });
+  if (request.service) form.set('service', request.service);
+  form.set('scope', request.scope);
+  return {
+    method: 'POST',
+    headers: { Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: form.toString(),
+  };
+}
+
+function parseTokenBody(text: string): { token: string; expiresIn: number } | undefined {
+  let body: { token?: unknown; access_token?: unknown; expires_in?: unknown };
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof body !== 'object' || body === null) return undefined;
+  const token = typeof body.token === 'string' && body.token ? body.token : body.access_token;
+  // Printable ASCII only: it goes into an Authorization header.
+  if (typeof token !== 'string' || !/^[\x21-\x7e]+$/.test(token)) return undefined;
+  const expiresIn = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DEFAULT_EXPIRES_IN_S;
+  return { token, expiresIn };
+}

@@ -1,0 +1,127 @@
+/**
+ * All tags of a repository in its registry: GET `/v2/<name>/tags/list?n=<page size>`, then each
+ * `Link: <…>; rel="next"` until there is none
+ * (https://distribution.github.io/distribution/spec/api/#listing-image-tags and #pagination).
+ * Tags are returned as the registry sent them (strings only); choosing among them is
+ * selectNewestTag's job.
+ */
+import type { Logger } from '../../../contract/contract';
+import type { ImageRef } from '../../../common/image-ref';
+import { RunDockerError } from '../../../common/run-docker-error';
+import type { TokenCache } from './fetch-bearer-token';
+import type { FetchImpl, RegistryResponse } from './fetch-registry';
+import { findNextLink } from './parse-link-header';
+import { createRegistrySession } from './registry-session';
+import { readRegistrySettings } from './registry-settings';
+
+export interface ListRemoteTagsOptions {
+  env: Readonly<Record<string, string | undefined>>;
+  /** Where `.docker/config.json` is looked for unless `DOCKER_CONFIG` is set. */
+  homeDir: string;
+  /** Tags per page; default RUN_DOCKER_REGISTRY_PAGE_SIZE, else 1000. */
+  pageSize?: number;
+  /** Bound on the walk; default 200 pages. */
+  maxPages?: number;
+  fetchImpl?: FetchImpl;
+  log?: Logger;
+  tokenCache?: TokenCache;
+}
+
+export const DEFAULT_MAX_PAGES = 200;
+
+const JSON_TYPES = 'application/json';
+
+export async function listRemoteTags(
+  ref: Pick<ImageRef, 'registry' | 'path'>,
+  options: ListRemoteTagsOptions,
+): Promise<string[]> {
+  const settings = readRegistrySettings(options.env);
+  const pageSize = options.pageSize ?? settings.pageSize;
+  const maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
+  const session = createRegistrySession(ref, { ...options, timeoutMs: settings.timeoutMs });
+  const name = session.repositoryName;
+
+  const tags: string[] = [];
+  const requested = new Set<string>();
+  let url: string | undefined = `${session.baseUrl}/v2/${ref.path}/tags/list?n=${pageSize}`;
+  while (url !== undefined) {
+    if (requested.has(url)) {
+      throw new RunDockerError(
+        `the registry "${ref.registry}" sent a pagination loop while listing the tags of "${name}"`,
+        'The registry is misbehaving; try again later, or run with --local to use only images on this host.',
+      );
+    }
+    if (requested.size >= maxPages) {
+      throw new RunDockerError(
+        `the registry "${ref.registry}" sent more than ${maxPages} pages of tags for "${name}"`,
+        'Set RUN_DOCKER_REGISTRY_PAGE_SIZE to a larger page size, or run with --local to use only images on this host.',
+      );
+    }
+    requested.add(url);
+    options.log?.debug(`listing tags: GET ${url}`);
+    const response = await session.get(url, JSON_TYPES);
+    // A repository nobody has pushed to yet has no tags, which is not an error here.
+    if (response.status === 404 && requested.size === 1 && hasErrorCode(response, 'NAME_UNKNOWN')) return [];
+    if (response.status !== 200) throw httpError(response, ref.registry, name);
+    for (const tag of parseTagPage(response.text, ref.registry, name)) tags.push(tag);
+    try {
+      url = findNextLink(response.headers.get('link'), url);
+    } catch (error) {
+      throw new RunDockerError(
+        `the registry "${ref.registry}" sent an unusable page link for "${name}": ${(error as Error).message}`,
+        'The registry is misbehaving; try again later, or run with --local to use only images on this host.',
+      );
+    }
+  }
+  return tags;
+}
+
+/** The body of a tags page: `{"name": "...", "tags": [...]}`; `tags` may be null when empty. */
+function parseTagPage(text: string, registry: string, name: string): string[] {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  const tags = typeof body === 'object' && body !== null ? (body as { tags?: unknown }).tags : undefined;
+  if (tags === null) return [];
+  if (!Array.isArray(tags)) {
+    throw new RunDockerError(
+      `the registry "${registry}" sent a malformed tag list for "${name}"`,
+      'Check that the registry address is right, or run with --local to use only images on this host.',
+    );
+  }
+  return tags.filter((tag): tag is string => typeof tag === 'string');
+}
+
+/** Error bodies: `{"errors": [{"code": "NAME_UNKNOWN", "message": "...", "detail": ...}]}`
+ *  (https://distribution.github.io/distribution/spec/api/#errors). */
+function registryErrors(response: RegistryResponse): Array<{ code?: unknown; message?: unknown }> {
+  try {
+    const errors = (JSON.parse(response.text) as { errors?: unknown }).errors;
+    return Array.isArray(errors) ? errors.filter((e) => typeof e === 'object' && e !== null) : [];
+  } catch {
+    return [];
+  }
+}
+
+function hasErrorCode(response: RegistryResponse, code: string): boolean {
+  return registryErrors(response).some((e) => e.code === code);
+}
+
+function httpError(response: RegistryResponse, registry: string, name: string): RunDockerError {
+  const first = registryErrors(response)[0];
+  const said = typeof first?.message === 'string' ? first.message : typeof first?.code === 'string' ? first.code : '';
+  // The registry's own words help, but only as one short printable line.
+  const detail = said.replace(/[^\x20-\x7e]+/g, ' ').trim().slice(0, 200);
+  const message = `could not list the tags of "${name}": the registry answered HTTP ${response.status}${detail ? ` (${detail})` : ''}`;
+  switch (response.status) {
+    case 403:
+      return new RunDockerError(message, `Check that your account may pull it ("docker login ${registry}").`);
+    case 404:
+      return new RunDockerError(message, 'Check the registry address and the repository name.');
+    default:
+      return new RunDockerError(message, 'Try again later, or run with --local to use only images on this host.');
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Registry credentials from the Docker CLI's config file, as `docker login` stores them
+ * (https://docs.docker.com/reference/cli/docker/login/#credential-stores):
+ * `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
+ *
+ * Docker's lookup order is `credHelpers[host]` > `credsStore` > `auths[host]`. Credential
+ * helpers are not supported yet: `findCredentialHelper` names the helper Docker would run,
+ * and `readDockerCredentials` is where running `docker-credential-<helper> get` belongs;
+ * until then we fall back to `auths`, and say so in the debug log.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from '../../../contract/contract';
+import { DOCKER_HUB } from '../../../common/image-ref';
+
+export interface RegistryCredentials {
+  username: string;
+  password: string;
+  /** OAuth2 refresh token from `docker login` against a token server; used instead of the
+   *  password at the token endpoint (https://distribution.github.io/distribution/spec/auth/oauth/). */
+  identityToken?: string;
+}
+
+/** The parts of config.json we read. */
+export interface DockerConfigFile {
+  auths?: Record<string, AuthEntry | null | undefined>;
+  credsStore?: string;
+  credHelpers?: Record<string, string>;
+}
+
+interface AuthEntry {
+  auth?: string;
+  username?: string;
+  password?: string;
+  identitytoken?: string;
+}
+
+export interface CredentialSourceOptions {
+  env: Readonly<Record<string, string | undefined>>;
+  homeDir: string;
+  log?: Logger;
+}
+
+/** Docker Hub is stored under its v1 index URL; older logins used other spellings. */
+const DOCKER_HUB_KEYS = ['https://index.docker.io/v1/', 'index.docker.io', 'docker.io', 'registry-1.docker.io'];
+
+export function dockerConfigPath(env: CredentialSourceOptions['env'], homeDir: string): string {
+  return path.join(env.DOCKER_CONFIG || path.join(homeDir, '.docker'), 'config.json');
+}
+
+/** Credentials for `registry` (as in an image reference: `docker.io`, `ghcr.io`, `127.0.0.1:5000`), if any. */
+export async function readDockerCredentials(
+  registry: string,
+  options: CredentialSourceOptions,
+): Promise<RegistryCredentials | undefined> {
+  const file = dockerConfigPath(options.env, options.homeDir);
+  let config: DockerConfigFile;
+  try {
+    config = JSON.parse(await readFile(file, 'utf8')) as DockerConfigFile;
+  } catch (error) {
+    // Like the Docker CLI: a missing or broken config file means "no credentials", not a
+    // failure. Never echo a JSON parser's message: it quotes the file, credentials included.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') options.log?.warn(`ignoring "${file}": ${code ?? 'it is not valid JSON'}`);
+    return undefined;
+  }
+  if (typeof config !== 'object' || config === null) return undefined;
+  const helper = findCredentialHelper(config, registry);
+  if (helper) {
+    // Extension point: run `docker-credential-${helper} get` with the server URL on stdin here.
+    options.log?.debug(`credential helper "${helper}" for "${registry}" is not supported yet; using "auths" in "${file}"`);
+  }
+  return findCredentials(config, registry);
+}
+
+/** The credential helper Docker would ask for `registry`: `credHelpers[host]`, else `credsStore`. */
+export function findCredentialHelper(config: DockerConfigFile, registry: string): string | undefined {
+  const helpers = isRecord(config.credHelpers) ? config.credHelpers : {};
+  for (const key of candidateKeys(registry)) {
+    const helper = helpers[key];
+    if (typeof helper === 'string' && helper) return helper;
+  }
+  for (const [key, helper] of Object.entries(helpers)) {
+    if (typeof helper === 'string' && helper && matchesRegistry(key, registry)) return helper;
+  }
+  return typeof config.credsStore === 'string' && config.credsStore ? config.credsStore : undefined;
+}
+
+/** Credentials for `registry` from `auths`: the exact key first, then any key naming the same
+ *  host (`https://host/v1/`, `http://host`, …), as the Docker CLI does. */
+export function findCredentials(config: DockerConfigFile, registry: string): RegistryCredentials | undefined {
+  const auths = isRecord(config.auths) ? config.auths : {};
+  for (const key of candidateKeys(registry)) {
+    const found = toCredentials(auths[key]);
+    if (found) return found;
+  }
+  for (const [key, entry] of Object.entries(auths)) {
+    if (!matchesRegistry(key, registry)) continue;
+    const found = toCredentials(entry);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function candidateKeys(registry: string): string[] {
+  return registry === DOCKER_HUB ? DOCKER_HUB_KEYS : [registry];
+}
+
+function matchesRegistry(key: string, registry: string): boolean {
+  const host = toHost(key);
+  return registry === DOCKER_HUB ? DOCKER_HUB_KEYS.includes(host) : host === registry.toLowerCase();
+}
+
+/** `https://host:5000/v1/` → `host:5000` (Docker's ConvertToHostname). */
+function toHost(key: string): string {
+  return key
+    .replace(/^https?:\/\//i, '')
+    .split('/')[0]
+    .toLowerCase();
+}
+
+function toCredentials(entry: AuthEntry | null | undefined): RegistryCredentials | undefined {
+  if (!isRecord(entry)) return undefined;
+  let username = typeof entry.username === 'string' ? entry.username : '';
+  let password = typeof entry.password === 'string' ? entry.password : '';
+  if (typeof entry.auth === 'string' && entry.auth) {
+    const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon >= 0) {
+      username = decoded.slice(0, colon);
+      password = decoded.slice(colon + 1);
+    }
+  }
+  const identityToken = typeof entry.identitytoken === 'string' && entry.identitytoken ? entry.identitytoken : undefined;
+  if (!username && !password && !identityToken) return undefined;
+  return identityToken ? { username, password, identityToken } : { username, password };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

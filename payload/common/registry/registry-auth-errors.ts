@@ -1,0 +1,17 @@
+import { RunDockerError } from '../../../common/run-docker-error';
+
+// Errors of the auth handshake. Messages name the registry and repository, never a credential.
+
+export function authenticationRequired(registry: string, repositoryName: string): RunDockerError {
+  return new RunDockerError(
+    `authentication required for "${repositoryName}"`,
+    `Run "docker login ${registry}" (run-docker reads the credentials it stores), or check the repository name.`,
+  );
+}
+
+export function credentialsRefused(registry: string, repositoryName: string): RunDockerError {
+  return new RunDockerError(
+    `the registry "${registry}" refused the stored credentials for "${repositoryName}"`,
+    `Run "docker login ${registry}" again and check that the account may pull "${repositoryName}".`,
+  );
+}

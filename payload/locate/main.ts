@@ -1,0 +1,11 @@
+/**
+ * Entry of the tiny image's payload: the locator the shim loads to find the newest mini
+ * image (and the mini payload reuses for the user's image).
+ */
+import type { LocatorModule } from '../../contract/contract';
+import { findNewestTag, listLocalTagsNewestFirst } from '../common/find-newest-tag';
+
+export { findNewestTag, listLocalTagsNewestFirst };
+
+// Compile-time check that this module's exports are exactly what the shim expects.
+({ findNewestTag, listLocalTagsNewestFirst }) satisfies LocatorModule;

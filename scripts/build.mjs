@@ -1,0 +1,51 @@
+// Bundles the shim and both payloads into self-contained CommonJS files under dist/.
+// Usage: node scripts/build.mjs
+// Env at build time: RUN_DOCKER_DEFAULT_TINY / RUN_DOCKER_DEFAULT_MINI bake a host's
+// defaults into the shim (normally tiny pinned by digest), see docs/configuration.md.
+import { build } from 'esbuild';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const emptyModule = join(root, 'scripts', 'empty-module.cjs');
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minify: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  // ssh2's optional native addons: it falls back to pure JS when they are missing.
+  external: ['cpu-features', '*.node'],
+  // dockerode loads gRPC at start-up for BuildKit sessions, which run-docker never opens.
+  alias: { '@grpc/grpc-js': emptyModule, '@grpc/proto-loader': emptyModule },
+};
+
+await Promise.all([
+  build({
+    ...common,
+    entryPoints: [join(root, 'shim/main.ts')],
+    outfile: join(root, 'dist/shim/run-docker.js'),
+    banner: { js: '#!/usr/bin/env node' },
+    define: {
+      SHIM_VERSION: JSON.stringify(version),
+      DEFAULT_TINY: JSON.stringify(process.env.RUN_DOCKER_DEFAULT_TINY || `localhost:5000/run-docker/tiny:${version}`),
+      DEFAULT_MINI: JSON.stringify(process.env.RUN_DOCKER_DEFAULT_MINI || 'localhost:5000/run-docker/mini'),
+    },
+  }),
+  build({ ...common, entryPoints: [join(root, 'payload/locate/main.ts')], outfile: join(root, 'dist/payload/tiny/locate.js') }),
+  build({
+    ...common,
+    entryPoints: [join(root, 'payload/run/main.ts')],
+    outfile: join(root, 'dist/payload/mini/run.js'),
+    define: { PAYLOAD_PACKAGE_VERSION: JSON.stringify(version) },
+  }),
+]);
+
+// What scripts/publish needs to know about this build.
+const contract = Number(/export const CONTRACT_VERSION = (\d+);/.exec(readFileSync(join(root, 'contract/contract.ts'), 'utf8'))[1]);
+writeFileSync(join(root, 'dist/build-info.json'), `${JSON.stringify({ version, contract }, null, 2)}\n`);

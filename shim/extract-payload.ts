@@ -1,0 +1,89 @@
+/**
+ * Copies the payload folder out of an image without ever starting a container:
+ * create (never start) → GET /containers/{id}/archive → remove, with the removal
+ * guaranteed on success, failure and SIGINT/SIGTERM/SIGHUP. A container left by a
+ * SIGKILLed shim is swept by the next extraction (its label names the dead process).
+ * Engine API: https://docs.docker.com/reference/api/engine/version/v1.41/#tag/Container/operation/ContainerArchive
+ */
+import { hostname } from 'node:os';
+import type Dockerode from 'dockerode';
+import * as tar from 'tar-stream';
+import { PAYLOAD_DIR } from '../contract/contract';
+
+export const EXTRACTION_LABEL = 'org.run-docker.extraction';
+/** Larger files are drained, not kept: a payload is a few MB; an image may hold anything. */
+const MAX_FILE_BYTES = 32 * 1024 * 1024;
+const INTERRUPTS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+
+export async function extractPayloadFiles(docker: Dockerode, imageId: string): Promise<Map<string, Buffer>> {
+  await removeOrphanedExtractions(docker);
+  const container = await docker.createContainer({
+    Image: imageId,
+    // Never started: a placeholder lets images without a command (FROM scratch) be created.
+    Cmd: ['/run-docker-never-started'],
+    Labels: { [EXTRACTION_LABEL]: `${hostname()}:${process.pid}` },
+    NetworkDisabled: true,
+  });
+  const removeContainer = () => container.remove({ force: true }).catch(() => undefined);
+  const onSignal = (signal: NodeJS.Signals) => {
+    void removeContainer().finally(() => process.exit(128 + (SIGNAL_NUMBERS[signal] ?? 0)));
+  };
+  for (const signal of INTERRUPTS) process.once(signal, onSignal);
+  try {
+    const archive = await container.getArchive({ path: PAYLOAD_DIR });
+    return await readTarFiles(archive);
+  } finally {
+    await removeContainer();
+    for (const signal of INTERRUPTS) process.removeListener(signal, onSignal);
+  }
+}
+
+/** Regular files of the archive by name relative to its top folder (`run-docker/x` → `x`). */
+export function readTarFiles(archive: NodeJS.ReadableStream): Promise<Map<string, Buffer>> {
+  return new Promise((resolve, reject) => {
+    const files = new Map<string, Buffer>();
+    const extract = tar.extract();
+    extract.on('entry', (header, stream, next) => {
+      const name = header.name.split('/').slice(1).join('/');
+      const keep = header.type === 'file' && name !== '' && !name.includes('..') && (header.size ?? 0) <= MAX_FILE_BYTES;
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: unknown) => {
+        if (keep) chunks.push(chunk as Buffer);
+      });
+      stream.on('end', () => {
+        if (keep) files.set(name, Buffer.concat(chunks));
+        next();
+      });
+      stream.on('error', reject);
+    });
+    extract.on('finish', () => resolve(files));
+    extract.on('error', reject);
+    archive.on('error', reject);
+    archive.pipe(extract);
+  });
+}
+
+/** Removes extraction containers whose shim process on this host is gone. */
+async function removeOrphanedExtractions(docker: Dockerode): Promise<void> {
+  const containers = await docker.listContainers({ all: true, filters: { label: [EXTRACTION_LABEL] } });
+  const thisHost = hostname();
+  await Promise.all(
+    containers
+      .filter((info) => {
+        const [host, pid] = (info.Labels[EXTRACTION_LABEL] ?? '').split(':');
+        return host === thisHost && !isProcessAlive(Number(pid));
+      })
+      .map((info) => docker.getContainer(info.Id).remove({ force: true }).catch(() => undefined)),
+  );
+}
+
+function isProcessAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * The shim's configuration: env > config file > built-in defaults, per key.
+ * Pure: the caller reads the environment and the file.
+ */
+import { isPinned, parseImageRef, type ImageRef } from '../common/image-ref';
+import { RunDockerError } from '../common/run-docker-error';
+
+export interface ShimDefaults {
+  tiny: string;
+  mini: string;
+}
+
+export interface ConfigFile {
+  path: string;
+  /** Parsed JSON, or undefined when the file does not exist. */
+  content: unknown;
+}
+
+export interface ConfigValue {
+  ref: ImageRef;
+  /** Where the value came from, for messages and `--show-config` later. */
+  source: string;
+}
+
+export interface ShimConfig {
+  tiny: ConfigValue;
+  /** A bare repository follows the newest mini; a tag or digest pins it. */
+  mini: ConfigValue;
+}
+
+const KEYS = { tiny: 'RUN_DOCKER_TINY', mini: 'RUN_DOCKER_MINI' } as const;
+
+export function resolveShimConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  file: ConfigFile | undefined,
+  defaults: ShimDefaults,
+): ShimConfig {
+  const fileValues = readFileValues(file);
+  const pick = (key: keyof typeof KEYS): ConfigValue => {
+    const fromEnv = env[KEYS[key]];
+    if (fromEnv !== undefined && fromEnv !== '') {
+      return { ref: parseImageRef(fromEnv, `${KEYS[key]}`), source: `env ${KEYS[key]}` };
+    }
+    const fromFile = fileValues[key];
+    if (fromFile !== undefined) {
+      return { ref: parseImageRef(fromFile, `"${key}" in ${file!.path}`), source: file!.path };
+    }
+    return { ref: parseImageRef(defaults[key], `built-in default ${key}`), source: 'default' };
+  };
+  const tiny = pick('tiny');
+  if (!isPinned(tiny.ref)) {
+    throw new RunDockerError(
+      `the tiny image "${tiny.ref.path}" (from ${tiny.source}) has no tag or digest`,
+      'Pin tiny to the exact image the shim should trust, preferably by digest: repo@sha256:…',
+    );
+  }
+  return { tiny, mini: pick('mini') };
+}
+
+function readFileValues(file: ConfigFile | undefined): Partial<Record<keyof typeof KEYS, string>> {
+  if (file?.content === undefined) return {};
+  const content = file.content;
+  if (typeof content !== 'object' || content === null || Array.isArray(content)) {
+    throw new RunDockerError(
+      `the config file "${file.path}" must hold a JSON object`,
+      'Write it as {"tiny": "repo@sha256:…", "mini": "repo"} or remove it to use the defaults.',
+    );
+  }
+  const values: Partial<Record<keyof typeof KEYS, string>> = {};
+  for (const key of Object.keys(KEYS) as (keyof typeof KEYS)[]) {
+    const value = (content as Record<string, unknown>)[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'string') {
+      throw new RunDockerError(
+        `"${key}" in the config file "${file.path}" must be a string`,
+        'Write an image reference such as "127.0.0.1:5000/run-docker/mini".',
+      );
+    }
+    values[key] = value;
+  }
+  return values;
+}
+
+/** `--local` anywhere in the arguments, as the original run-docker did, or RUN_DOCKER_LOCAL=1. */
+export function isLocalMode(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): boolean {
+  return argv.includes('--local') || env.RUN_DOCKER_LOCAL === '1';
+}

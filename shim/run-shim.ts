@@ -1,0 +1,172 @@
+/**
+ * One call of the shim: the pinned tiny locates the newest mini, whose verified payload
+ * then runs with the user's arguments. Everything it needs is passed in (main.ts reads
+ * the process once), so tests and other hosts can drive it.
+ */
+import { isAbsolute, join, resolve } from 'node:path';
+import type Dockerode from 'dockerode';
+import {
+  CONTRACT_VERSION,
+  type BaseContext,
+  type LocatorModule,
+  type Logger,
+  type MiniModule,
+  type PayloadKind,
+} from '../contract/contract';
+import { formatImageRef, formatRepository, isPinned, type ImageRef } from '../common/image-ref';
+import { inspectImage, type LocalImage } from '../common/inspect-image';
+import { pullImage } from '../common/pull-image';
+import { RunDockerError } from '../common/run-docker-error';
+import { compilePayload } from './compile-payload';
+import { obtainPayload, type PayloadSource, type VerifiedPayload } from './obtain-payload';
+import { configFilePath, readConfigFile } from './read-config-file';
+import { isLocalMode, resolveShimConfig, type ConfigValue, type ShimDefaults } from './resolve-shim-config';
+import { PayloadRejected } from './verify-payload';
+
+export interface ShimDeps {
+  argv: string[];
+  env: Readonly<Record<string, string | undefined>>;
+  homeDir: string;
+  shimVersion: string;
+  defaults: ShimDefaults;
+  docker: Dockerode;
+  log: Logger;
+}
+
+interface LoadedMini {
+  ref: ImageRef;
+  image: LocalImage;
+  payload: VerifiedPayload;
+}
+
+/** XDG base directory spec: a relative XDG_CACHE_HOME is invalid and ignored. */
+export function cacheRootDir(env: Readonly<Record<string, string | undefined>>, homeDir: string): string {
+  const xdg = env.XDG_CACHE_HOME;
+  return join(xdg && isAbsolute(xdg) ? xdg : resolve(homeDir, '.cache'), 'run-docker');
+}
+
+export async function runShim(deps: ShimDeps): Promise<number> {
+  const { argv, env, docker, log, shimVersion } = deps;
+  const local = isLocalMode(argv, env);
+  const config = resolveShimConfig(env, await readConfigFile(configFilePath(env, deps.homeDir)), deps.defaults);
+  const cacheRoot = cacheRootDir(env, deps.homeDir);
+  const source: PayloadSource = { docker, cacheRoot, shimVersion, log };
+  const base: BaseContext = { contract: CONTRACT_VERSION, shimVersion, local, env, log, docker };
+
+  const tinyImage = await ensureImage(docker, config.tiny.ref, local, 'tiny image');
+  const tinyPayload = await obtainOrExplain(source, config.tiny.ref, tinyImage, 'tiny');
+  const locator = loadModule<LocatorModule>(tinyPayload, ['findNewestTag', 'listLocalTagsNewestFirst'], config.tiny.ref);
+
+  const mini = isPinned(config.mini.ref)
+    ? await loadPinnedMini(source, config.mini, local)
+    : await loadNewestMini(source, base, locator, config.mini.ref);
+  const miniModule = loadModule<MiniModule>(mini.payload, ['main'], mini.ref);
+
+  return miniModule.main({
+    ...base,
+    argv,
+    cacheDir: join(cacheRoot, 'mini'),
+    tiny: { reference: formatImageRef(config.tiny.ref), id: tinyImage.id, version: tinyPayload.manifest.version },
+    mini: { reference: formatImageRef(mini.ref), id: mini.image.id, version: mini.payload.manifest.version },
+  });
+}
+
+/** The image for an exact reference, pulled when absent (never with --local). */
+async function ensureImage(docker: Dockerode, ref: ImageRef, local: boolean, what: string): Promise<LocalImage> {
+  const present = await inspectImage(docker, ref);
+  if (present) return present;
+  if (local) {
+    throw new RunDockerError(
+      `the ${what} "${formatImageRef(ref)}" is not on this host, and --local forbids pulling it`,
+      'Run once without --local to pull it, or "docker load" it onto this host.',
+    );
+  }
+  await pullImage(docker, ref);
+  const pulled = await inspectImage(docker, ref);
+  if (!pulled) throw new RunDockerError(`the ${what} "${formatImageRef(ref)}" was pulled but the engine cannot find it`, 'Try again; if it persists, check "docker images".');
+  return pulled;
+}
+
+async function loadPinnedMini(source: PayloadSource, mini: ConfigValue, local: boolean): Promise<LoadedMini> {
+  const image = await ensureImage(source.docker, mini.ref, local, `mini image pinned by ${mini.source}`);
+  return { ref: mini.ref, image, payload: await obtainOrExplain(source, mini.ref, image, 'mini') };
+}
+
+/**
+ * The newest mini; when it cannot be pulled or used (needs a newer shim, fails
+ * verification), one warning and the newest usable mini already on this host.
+ */
+async function loadNewestMini(
+  source: PayloadSource,
+  base: BaseContext,
+  locator: LocatorModule,
+  repositoryRef: ImageRef,
+): Promise<LoadedMini> {
+  const repository = formatRepository(repositoryRef);
+  const newest = await locator.findNewestTag(base, repository);
+  const ref = { ...repositoryRef, tag: newest.tag };
+  try {
+    if (!newest.presentLocally) await pullImage(source.docker, ref);
+    const image = await inspectImage(source.docker, ref);
+    if (!image) throw new RunDockerError(`the mini image "${formatImageRef(ref)}" is missing after its pull`, 'Try again.');
+    return { ref, image, payload: await obtainPayload(source, image, 'mini') };
+  } catch (error) {
+    if (!(error instanceof PayloadRejected) && !(error instanceof RunDockerError)) throw error;
+    const why = error instanceof PayloadRejected ? `cannot be used: ${error.message}` : `cannot be pulled: ${error.message}`;
+    const hint =
+      error instanceof PayloadRejected && error.reason === 'incompatible' ? 'update the shim (npm install -g run-docker); ' : '';
+    source.log.warn(`the newest mini "${formatImageRef(ref)}" ${why}; ${hint}running the newest usable mini on this host instead`);
+    return loadNewestUsableLocalMini(source, base, locator, repositoryRef, newest.tag);
+  }
+}
+
+async function loadNewestUsableLocalMini(
+  source: PayloadSource,
+  base: BaseContext,
+  locator: LocatorModule,
+  repositoryRef: ImageRef,
+  rejectedTag: string,
+): Promise<LoadedMini> {
+  const repository = formatRepository(repositoryRef);
+  for (const tag of await locator.listLocalTagsNewestFirst(base, repository)) {
+    if (tag === rejectedTag) continue;
+    const ref = { ...repositoryRef, tag };
+    const image = await inspectImage(source.docker, ref);
+    if (!image) continue;
+    try {
+      return { ref, image, payload: await obtainPayload(source, image, 'mini') };
+    } catch (error) {
+      if (!(error instanceof PayloadRejected)) throw error;
+      source.log.debug(`mini "${formatImageRef(ref)}" skipped: ${error.message}`);
+    }
+  }
+  throw new RunDockerError(
+    `no usable mini image of "${repository}" is on this host`,
+    'Update the shim (npm install -g run-docker), or publish a mini that supports this shim (scripts/publish mini).',
+  );
+}
+
+async function obtainOrExplain(source: PayloadSource, ref: ImageRef, image: LocalImage, kind: PayloadKind): Promise<VerifiedPayload> {
+  try {
+    return await obtainPayload(source, image, kind);
+  } catch (error) {
+    if (!(error instanceof PayloadRejected)) throw error;
+    const hint =
+      error.reason === 'incompatible'
+        ? `Update the shim (npm install -g run-docker) or configure a ${kind} image made for shim ${source.shimVersion}.`
+        : `Configure a ${kind} image published by scripts/publish.`;
+    throw new RunDockerError(`the ${kind} image "${formatImageRef(ref)}" cannot be used: ${error.message}`, hint);
+  }
+}
+
+function loadModule<T>(payload: VerifiedPayload, functions: string[], ref: ImageRef): T {
+  const exports = compilePayload(payload.entrySource, payload.entryPath) as Record<string, unknown>;
+  const missing = functions.filter((name) => typeof exports?.[name] !== 'function');
+  if (missing.length > 0) {
+    throw new RunDockerError(
+      `the payload of "${formatImageRef(ref)}" does not export ${missing.map((name) => `"${name}"`).join(', ')}`,
+      'Publish it again with scripts/publish.',
+    );
+  }
+  return exports as T;
+}

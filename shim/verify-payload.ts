@@ -1,0 +1,72 @@
+/**
+ * Pure checks of a payload's files against what its image promises. The expected
+ * manifest digest comes from an image label, and the image ID is the sha256 of the
+ * config holding that label: so a file in the cache can be trusted only if it matches.
+ */
+import { createHash } from 'node:crypto';
+import semver from 'semver';
+import { CONTRACT_VERSION, type PayloadKind, type PayloadManifest } from '../contract/contract';
+
+export function sha256Hex(bytes: Uint8Array | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Why a payload cannot be used: re-extraction may help for a bad cache, not for a bad image. */
+export class PayloadRejected extends Error {
+  constructor(
+    message: string,
+    readonly reason: 'corrupt' | 'incompatible',
+  ) {
+    super(message);
+  }
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+const PLAIN_FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+export function parseManifest(bytes: Uint8Array, expectedSha256: string, kind: PayloadKind): PayloadManifest {
+  if (sha256Hex(bytes) !== expectedSha256) {
+    throw new PayloadRejected('its manifest does not match the digest in the image label', 'corrupt');
+  }
+  let manifest: Partial<PayloadManifest>;
+  try {
+    manifest = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch {
+    throw new PayloadRejected('its manifest is not JSON', 'corrupt');
+  }
+  if (typeof manifest !== 'object' || manifest === null) throw new PayloadRejected('its manifest is not an object', 'corrupt');
+  if (typeof manifest.contract !== 'number') throw new PayloadRejected('its manifest has no contract version', 'corrupt');
+  if (manifest.contract !== CONTRACT_VERSION) {
+    throw new PayloadRejected(
+      `it uses contract version ${manifest.contract} and this shim speaks version ${CONTRACT_VERSION}`,
+      'incompatible',
+    );
+  }
+  if (manifest.kind !== kind) throw new PayloadRejected(`it is a "${manifest.kind}" payload, not "${kind}"`, 'corrupt');
+  if (typeof manifest.entry !== 'string' || !PLAIN_FILE_NAME.test(manifest.entry)) {
+    throw new PayloadRejected('its manifest names no valid entry file', 'corrupt');
+  }
+  if (typeof manifest.sha256 !== 'string' || !SHA256_HEX.test(manifest.sha256)) {
+    throw new PayloadRejected('its manifest has no valid sha256', 'corrupt');
+  }
+  if (typeof manifest.version !== 'string' || manifest.version === '') {
+    throw new PayloadRejected('its manifest has no version', 'corrupt');
+  }
+  if (typeof manifest.shim !== 'string' || semver.validRange(manifest.shim) === null) {
+    throw new PayloadRejected('its manifest has no valid shim version range', 'corrupt');
+  }
+  return { signature: null, ...manifest } as PayloadManifest;
+}
+
+export function checkShimCompatible(manifest: PayloadManifest, shimVersion: string): void {
+  if (!semver.satisfies(shimVersion, manifest.shim, { includePrerelease: true })) {
+    throw new PayloadRejected(`it needs shim ${manifest.shim} and this shim is ${shimVersion}`, 'incompatible');
+  }
+}
+
+export function checkEntry(manifest: PayloadManifest, entryBytes: Uint8Array | undefined): void {
+  if (entryBytes === undefined) throw new PayloadRejected(`its entry "${manifest.entry}" is missing`, 'corrupt');
+  if (sha256Hex(entryBytes) !== manifest.sha256) {
+    throw new PayloadRejected(`its entry "${manifest.entry}" does not match the manifest's sha256`, 'corrupt');
+  }
+}

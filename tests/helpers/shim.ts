@@ -1,0 +1,69 @@
+/**
+ * Drives the built artefacts as a user would: the shim bundle as a black box (exit
+ * code, stdout, stderr) and scripts/publish. Run `npm run build` first (scripts/test does).
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+export const ROOT = join(__dirname, '..', '..');
+export const SHIM_BUNDLE = join(ROOT, 'dist', 'shim', 'run-docker.js');
+
+export interface Outcome {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A host with nothing but the shim: its own HOME, config and cache folders. */
+export async function makeHost(env: Record<string, string>): Promise<Record<string, string>> {
+  const home = await mkdtemp(join(tmpdir(), 'run-docker-host-'));
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, '.config'),
+    XDG_CACHE_HOME: join(home, '.cache'),
+    ...env,
+  };
+}
+
+export function startShim(args: string[], env: Record<string, string>): { child: ChildProcess; done: Promise<Outcome> } {
+  const child = spawn(process.execPath, [SHIM_BUNDLE, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk) => (stdout += chunk));
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const done = new Promise<Outcome>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return { child, done };
+}
+
+export async function runShim(args: string[], env: Record<string, string>, input = ''): Promise<Outcome> {
+  const { child, done } = startShim(args, env);
+  child.stdin!.end(input);
+  return done;
+}
+
+/** Lines the shim printed to stderr, without blank ones. */
+export function stderrLines(outcome: Outcome): string[] {
+  return outcome.stderr.split('\n').filter((line) => line.trim() !== '');
+}
+
+/** Shows what the process printed when an assertion about it fails. */
+export function explain(outcome: Outcome): string {
+  return `exit ${outcome.code} signal ${outcome.signal}\n--- stdout\n${outcome.stdout}--- stderr\n${outcome.stderr}`;
+}
+
+/** scripts/publish; resolves to its last line (`REPO@sha256:…`, or `REPO:VERSION` with --no-push). */
+export async function publish(kind: 'tiny' | 'mini', repo: string, extra: string[] = []): Promise<string> {
+  const { stdout } = await promisify(execFile)(join(ROOT, 'scripts', 'publish'), [kind, '--repo', repo, '--no-build', ...extra], {
+    cwd: ROOT,
+  });
+  const lines = stdout.trim().split('\n');
+  return lines[lines.length - 1];
+}

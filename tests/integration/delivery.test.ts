@@ -1,0 +1,214 @@
+/**
+ * The self-updating delivery, end to end on the real engine and registry: a host with
+ * only the shim follows the newest mini as it is published, survives a stopped
+ * registry, refuses tampered and incompatible payloads, and leaves no containers.
+ */
+import { createServer, type Server } from 'node:net';
+import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildBusyboxImage, docker, pushImage, removeImages } from '../helpers/fixtures';
+import { startRegistry, tagInRegistry, type TestRegistry } from '../helpers/registry';
+import { explain, makeHost, publish, runShim, startShim, stderrLines } from '../helpers/shim';
+
+const PACKAGE_VERSION: string = require('../../package.json').version;
+const MINI_A = '20260101-000000';
+const MINI_B = '20260102-000000';
+const MINI_NEEDS_NEWER_SHIM = '20260103-000000';
+
+let registry: TestRegistry;
+let prefix: string;
+let tinyRef: string;
+let host: Record<string, string>;
+const publishedImages: string[] = [];
+
+async function publishMini(version: string, extra: string[] = [], repo = `${prefix}/mini`): Promise<void> {
+  await publish('mini', repo, ['--version', version, ...extra]);
+  publishedImages.push(`${repo}:${version}`);
+  // The publisher's copy goes: the host under test must get it from the registry.
+  await removeImages([`${repo}:${version}`]);
+}
+
+async function extractionContainers(): Promise<string[]> {
+  const { stdout } = await docker(['ps', '-a', '-q', '--filter', 'label=org.run-docker.extraction']);
+  return stdout.split('\n').filter(Boolean);
+}
+
+beforeAll(async () => {
+  registry = await startRegistry();
+  prefix = `${registry.address}/delivery-${process.pid}`;
+  tinyRef = await publish('tiny', `${prefix}/tiny`);
+  await removeImages([tinyRef, `${prefix}/tiny:${PACKAGE_VERSION}`]);
+  await publishMini(MINI_A);
+  host = await makeHost({ RUN_DOCKER_TINY: tinyRef, RUN_DOCKER_MINI: `${prefix}/mini` });
+});
+
+afterAll(async () => {
+  await removeImages([...publishedImages, tinyRef]);
+  await registry?.remove();
+});
+
+test('a host with only the shim runs the newest mini, and the next call after a publish runs the newer one', async () => {
+  expect(tinyRef).toMatch(/@sha256:[0-9a-f]{64}$/);
+  const first = await runShim(['--version'], host);
+  expect(first.code).toBe(0);
+  expect(first.stdout).toContain(`mini ${prefix}/mini:${MINI_A} (${MINI_A}`);
+  expect(first.stdout).toContain(`tiny ${tinyRef}`);
+  expect(first.stdout).toMatch(/^run-docker shim \d+\.\d+\.\d+$/m);
+
+  await publishMini(MINI_B);
+  const second = await runShim(['--version'], host);
+  expect(second.code).toBe(0);
+  expect(second.stdout).toContain(`mini ${prefix}/mini:${MINI_B} (${MINI_B}`);
+  expect(second.stderr).toBe('');
+});
+
+test('a plain run passes arguments through exactly and returns the container exit code', async () => {
+  const image = `${prefix}/app`;
+  await buildBusyboxImage(`${image}:1.0.0`);
+  await pushImage(`${image}:1.0.0`);
+  publishedImages.push(`${image}:1.0.0`);
+  const quoted = await runShim([image, 'sh', '-c', 'echo "a  b"; printf "%s|" "$@"', 'x', "it's", ''], host);
+  expect(quoted.stdout).toBe("a  b\nit's||");
+  expect(quoted.code).toBe(0);
+  const failed = await runShim([`${image}:1.0.0`, 'sh', '-c', 'exit 7'], host);
+  expect(failed.code).toBe(7);
+  const piped = await runShim([image, 'cat'], host, 'from stdin\n');
+  expect(piped.stdout).toBe('from stdin\n');
+});
+
+describe('with the registry stopped', () => {
+  let listener: Server | undefined;
+  afterEach(async () => {
+    await new Promise((resolve) => (listener ? listener.close(resolve) : resolve(undefined)));
+    listener = undefined;
+    await registry.restart();
+  });
+
+  test('one warning, and the newest local mini runs', async () => {
+    await registry.stop();
+    const outcome = await runShim(['--version'], host);
+    expect(outcome.code).toBe(0);
+    expect(outcome.stdout).toContain(`mini ${prefix}/mini:${MINI_B}`);
+    const lines = stderrLines(outcome);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^run-docker: warning: cannot reach the registry "127\.0\.0\.1:\d+" .* on this host/);
+  });
+
+  test('--local makes no network connection at all', async () => {
+    await registry.stop();
+    // Something listens where the registry was, and counts who knocks.
+    let connections = 0;
+    listener = createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => listener!.listen(Number(registry.address.split(':')[1]), '127.0.0.1', resolve));
+    const outcome = await runShim(['--local', '--version'], host);
+    expect({ code: outcome.code, stderr: outcome.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(outcome.stdout).toContain(`mini ${prefix}/mini:${MINI_B}`);
+    const noFlag = await runShim(['--version'], { ...host, RUN_DOCKER_LOCAL: '1' });
+    expect(noFlag.code).toBe(0);
+    expect(connections).toBe(0);
+  });
+});
+
+test('a tampered cached payload is extracted again, never executed', async () => {
+  const payloads = join(host.XDG_CACHE_HOME, 'run-docker', 'payloads');
+  const before = await runShim(['--version'], host);
+  expect(before.code).toBe(0);
+  const { stdout: idOut } = await docker(['image', 'inspect', '--format', '{{.Id}}', `${prefix}/mini:${MINI_B}`]);
+  const entry = join(payloads, idOut.trim().replace('sha256:', ''), 'run.js');
+  const original = await readFile(entry, 'utf8');
+  await writeFile(entry, 'process.stdout.write("TAMPERED\\n"); exports.main = async () => 42;');
+
+  const outcome = await runShim(['--version'], host);
+  expect(outcome.stdout).not.toContain('TAMPERED');
+  expect(outcome.code).toBe(0);
+  expect(outcome.stdout).toContain(`mini ${prefix}/mini:${MINI_B}`);
+  expect(stderrLines(outcome)).toEqual([expect.stringMatching(/^run-docker: warning: the cached payload .* was rejected .*extracting it again/)]);
+  expect(await readFile(entry, 'utf8')).toBe(original);
+});
+
+test('a newest mini that needs a newer shim gives one line, and the previous compatible mini runs', async () => {
+  await publishMini(MINI_NEEDS_NEWER_SHIM, ['--shim-range', '>=99.0.0']);
+  const outcome = await runShim(['--version'], host);
+  expect(outcome.code).toBe(0);
+  expect(outcome.stdout).toContain(`mini ${prefix}/mini:${MINI_B}`);
+  const lines = stderrLines(outcome);
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toContain(`${prefix}/mini:${MINI_NEEDS_NEWER_SHIM}`);
+  expect(lines[0]).toContain('needs shim >=99.0.0');
+  expect(lines[0]).toContain('update the shim');
+});
+
+test('a pinned mini freezes behaviour even when a newer one is published', async () => {
+  const outcome = await runShim(['--version'], { ...host, RUN_DOCKER_MINI: `${prefix}/mini:${MINI_A}` });
+  expect(outcome.code).toBe(0);
+  expect(outcome.stdout).toContain(`mini ${prefix}/mini:${MINI_A}`);
+});
+
+// Debian's registry (distribution 2.8) answers tags/list in one page whatever `n` says;
+// locator.test.ts proves the Link-header walk through a paginating proxy.
+test('the newest mini is found among 250 tags in the registry', async () => {
+  const repo = `${prefix}/mini-many`;
+  await publish('mini', repo, ['--version', '20250101-000000']);
+  publishedImages.push(`${repo}:20250101-000000`);
+  const tags = Array.from({ length: 250 }, (_, i) => `2025${String(1 + (i % 12)).padStart(2, '0')}${String(1 + (i % 28)).padStart(2, '0')}-${String(i).padStart(6, '0')}`);
+  const newest = '20251231-235959';
+  tags.splice(117, 0, newest); // neither first nor last in the registry's order
+  await tagInRegistry(registry.address, repo.slice(registry.address.length + 1), '20250101-000000', tags);
+  await removeImages([`${repo}:20250101-000000`]);
+
+  const outcome = await runShim(['--version'], { ...host, RUN_DOCKER_MINI: repo, RUN_DOCKER_REGISTRY_PAGE_SIZE: '100' });
+  expect(outcome.code).toBe(0);
+  expect(outcome.stdout).toContain(`mini ${repo}:${newest} (20250101-000000`);
+  publishedImages.push(`${repo}:${newest}`);
+});
+
+describe('interrupting an extraction', () => {
+  const padded = () => `${prefix}/mini-padded:${MINI_B}`;
+
+  beforeAll(async () => {
+    // A mini whose payload folder also holds 300 MB, so extraction lasts long enough to interrupt.
+    await runShim(['--version'], host); // makes sure mini B is on the host
+    const context = await mkdtemp(join(tmpdir(), 'run-docker-padded-'));
+    await truncate(join(context, 'padding.bin'), 300 * 1024 * 1024).catch(async () => {
+      await writeFile(join(context, 'padding.bin'), '');
+      await truncate(join(context, 'padding.bin'), 300 * 1024 * 1024);
+    });
+    await writeFile(join(context, 'Dockerfile'), `FROM ${prefix}/mini:${MINI_B}\nCOPY padding.bin /run-docker/padding.bin\nLABEL org.run-docker.test=1\n`);
+    const built = await docker(['build', '-q', '-t', padded(), context]);
+    await rm(context, { recursive: true, force: true });
+    expect(built.code).toBe(0);
+    publishedImages.push(padded());
+  });
+
+  async function startAndInterrupt(signal: NodeJS.Signals) {
+    const freshHost = await makeHost({ RUN_DOCKER_TINY: tinyRef, RUN_DOCKER_MINI: padded(), RUN_DOCKER_LOCAL: '1' });
+    const { child, done } = startShim(['--version'], freshHost);
+    child.stdin!.end();
+    const deadline = Date.now() + 30_000;
+    while ((await extractionContainers()).length === 0) {
+      if (Date.now() > deadline) throw new Error(`no extraction container appeared\n${explain(await done)}`);
+    }
+    child.kill(signal);
+    return { outcome: await done, freshHost };
+  }
+
+  test('SIGTERM during extraction leaves no container behind', async () => {
+    // The tiny payload is extracted first; wait for the mini one by retrying until the shim is killed mid-mini.
+    const { outcome } = await startAndInterrupt('SIGTERM');
+    expect(outcome.code === 143 || outcome.signal === 'SIGTERM').toBe(true);
+    expect(await extractionContainers()).toEqual([]);
+  });
+
+  test('a container left by SIGKILL is removed by the next extraction', async () => {
+    const { outcome, freshHost } = await startAndInterrupt('SIGKILL');
+    expect(outcome.signal).toBe('SIGKILL');
+    expect(await extractionContainers()).toHaveLength(1);
+    const next = await runShim(['--version'], freshHost);
+    expect(next.code).toBe(0);
+    expect(await extractionContainers()).toEqual([]);
+  });
+});

@@ -1,0 +1,308 @@
+/**
+ * Protocol cases of the registry client against a tiny HTTP server on 127.0.0.1 in this
+ * process (the real registry is exercised in tests/integration/locator.test.ts).
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { TokenCache } from '../../payload/common/registry/fetch-bearer-token';
+import { listRemoteTags } from '../../payload/common/registry/list-remote-tags';
+import { RegistryUnreachableError } from '../../payload/common/registry/registry-unreachable-error';
+import { RunDockerError } from '../../common/run-docker-error';
+
+type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void;
+
+interface FakeRegistry {
+  /** `127.0.0.1:<port>`, as in an image reference. */
+  registry: string;
+  origin: string;
+  /** Raw request targets (`/v2/…?…`), in order. */
+  requests: string[];
+  authorizations: Array<string | undefined>;
+  close(): Promise<void>;
+}
+
+const servers: FakeRegistry[] = [];
+let tmp: string;
+
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'run-docker-list-tags-'));
+});
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+async function startFakeRegistry(handler: Handler): Promise<FakeRegistry> {
+  const requests: string[] = [];
+  const authorizations: Array<string | undefined> = [];
+  const server = http.createServer((req, res) => {
+    requests.push(req.url ?? '');
+    authorizations.push(req.headers.authorization);
+    handler(req, res, new URL(req.url ?? '/', 'http://placeholder'));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const fake: FakeRegistry = {
+    registry: `127.0.0.1:${port}`,
+    origin: `http://127.0.0.1:${port}`,
+    requests,
+    authorizations,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+  servers.push(fake);
+  return fake;
+}
+
+function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
+  res.end(typeof body === 'string' ? body : JSON.stringify(body));
+}
+
+/** Serves `tags` in pages of `n` with distribution-style relative Links (`last=`). */
+function pagedTags(tags: string[], link: (origin: string, last: string, n: number) => string, origin = () => ''): Handler {
+  return (_req, res, url) => {
+    const n = Number(url.searchParams.get('n') ?? tags.length);
+    const last = url.searchParams.get('last');
+    const start = last === null ? 0 : tags.indexOf(last) + 1;
+    const page = tags.slice(start, start + n);
+    const more = start + n < tags.length;
+    json(res, 200, { name: 'team/app', tags: page }, more ? { Link: link(origin(), page[page.length - 1], n) } : {});
+  };
+}
+
+const ref = (fake: FakeRegistry, repoPath = 'team/app') => ({ registry: fake.registry, path: repoPath });
+const noHome = () => path.join(tmp, 'no-home');
+
+async function dockerConfig(auths: Record<string, unknown>): Promise<string> {
+  const dir = await mkdtemp(path.join(tmp, 'cfg-'));
+  await writeFile(path.join(dir, 'config.json'), JSON.stringify({ auths }));
+  return dir;
+}
+
+async function failure(promise: Promise<unknown>): Promise<RunDockerError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as RunDockerError;
+  }
+  throw new Error('expected a failure');
+}
+
+const TAGS = ['1.0.0', '1.1.0', '20240101-000000', 'latest', 'main', '20250101-120000', '2.0.0'];
+
+describe('listRemoteTags', () => {
+  it('lists one page with the default page size', async () => {
+    const fake = await startFakeRegistry(pagedTags(TAGS, () => ''));
+    expect(await listRemoteTags(ref(fake), { env: {}, homeDir: noHome() })).toEqual(TAGS);
+    expect(fake.requests).toEqual(['/v2/team/app/tags/list?n=1000']);
+  });
+
+  it('follows relative Links, with the page size from RUN_DOCKER_REGISTRY_PAGE_SIZE', async () => {
+    const fake = await startFakeRegistry(
+      pagedTags(TAGS, (_o, last, n) => `</v2/team/app/tags/list?last=${last}&n=${n}>; rel="next"`),
+    );
+    const tags = await listRemoteTags(ref(fake), { env: { RUN_DOCKER_REGISTRY_PAGE_SIZE: '2' }, homeDir: noHome() });
+    expect(tags).toEqual(TAGS);
+    expect(fake.requests).toEqual([
+      '/v2/team/app/tags/list?n=2',
+      '/v2/team/app/tags/list?last=1.1.0&n=2',
+      '/v2/team/app/tags/list?last=latest&n=2',
+      '/v2/team/app/tags/list?last=20250101-120000&n=2',
+    ]);
+  });
+
+  it('follows absolute Links', async () => {
+    let origin = '';
+    const fake = await startFakeRegistry(
+      pagedTags(TAGS, (o, last, n) => `<${o}/v2/team/app/tags/list?n=${n}&last=${last}>; rel="next"`, () => origin),
+    );
+    origin = fake.origin;
+    expect(await listRemoteTags(ref(fake), { env: {}, homeDir: noHome(), pageSize: 3 })).toEqual(TAGS);
+    expect(fake.requests).toHaveLength(3);
+  });
+
+  it('follows opaque page tokens verbatim', async () => {
+    const token = 'c3RhdGU6Mg%3D%3D%2Fx';
+    const fake = await startFakeRegistry((_req, res, url) => {
+      if (!url.searchParams.has('page')) {
+        json(res, 200, { tags: ['1.0.0'] }, { Link: `</v2/team/app/tags/list?page=${token}>; rel="next"` });
+      } else json(res, 200, { tags: ['2.0.0'] });
+    });
+    expect(await listRemoteTags(ref(fake), { env: {}, homeDir: noHome() })).toEqual(['1.0.0', '2.0.0']);
+    expect(fake.requests[1]).toBe(`/v2/team/app/tags/list?page=${token}`);
+  });
+
+  it('answers a Bearer challenge with a token for repository:<path>:pull, sending stored credentials', async () => {
+    const tokenRequests: string[] = [];
+    let origin = '';
+    const fake = await startFakeRegistry((req, res, url) => {
+      if (url.pathname === '/token') {
+        tokenRequests.push(req.url ?? '');
+        const ok = req.headers.authorization === `Basic ${Buffer.from('alice:wonder:land').toString('base64')}`;
+        if (!ok) return json(res, 401, { details: 'bad credentials' });
+        return json(res, 200, { token: `tok-${url.searchParams.get('scope')}`, expires_in: 300 });
+      }
+      if (req.headers.authorization !== 'Bearer tok-repository:team/app:pull') {
+        return json(res, 401, { errors: [{ code: 'UNAUTHORIZED' }] }, {
+          'WWW-Authenticate': `Bearer realm="${origin}/token",service="fake registry",scope="repository:team/app:pull,push"`,
+        });
+      }
+      return pagedTags(TAGS, (_o, last, n) => `</v2/team/app/tags/list?last=${last}&n=${n}>; rel="next"`)(req, res, url);
+    });
+    origin = fake.origin;
+    const env = { DOCKER_CONFIG: await dockerConfig({ [`http://${fake.registry}/v1/`]: { auth: Buffer.from('alice:wonder:land').toString('base64') } }) };
+    const tokenCache: TokenCache = new Map();
+
+    expect(await listRemoteTags(ref(fake), { env, homeDir: noHome(), pageSize: 4, tokenCache })).toEqual(TAGS);
+    expect(tokenRequests).toEqual(['/token?service=fake+registry&scope=repository%3Ateam%2Fapp%3Apull']);
+    // The token is reused for the second page and, from the cache, by the next walk.
+    expect(await listRemoteTags(ref(fake), { env, homeDir: noHome(), pageSize: 4, tokenCache })).toEqual(TAGS);
+    expect(tokenRequests).toHaveLength(1);
+  });
+
+  it('takes access_token and works anonymously when there are no credentials', async () => {
+    let origin = '';
+    const fake = await startFakeRegistry((req, res, url) => {
+      if (url.pathname === '/auth') {
+        if (req.headers.authorization) return json(res, 400, {});
+        return json(res, 200, { access_token: 'anon' });
+      }
+      if (req.headers.authorization !== 'Bearer anon') {
+        return json(res, 401, {}, { 'WWW-Authenticate': `Bearer realm="${origin}/auth"` });
+      }
+      return json(res, 200, { tags: ['1.0.0'] });
+    });
+    origin = fake.origin;
+    expect(await listRemoteTags(ref(fake), { env: {}, homeDir: noHome(), tokenCache: new Map() })).toEqual(['1.0.0']);
+  });
+
+  it('renews a cached token the registry no longer accepts', async () => {
+    let origin = '';
+    let generation = 0;
+    const fake = await startFakeRegistry((req, res, url) => {
+      if (url.pathname === '/token') return json(res, 200, { token: `t${++generation}` });
+      if (req.headers.authorization !== `Bearer t${generation}` || generation === 0) {
+        return json(res, 401, {}, { 'WWW-Authenticate': `Bearer realm="${origin}/token",service="s"` });
+      }
+      return json(res, 200, { tags: ['1.0.0'] });
+    });
+    origin = fake.origin;
+    const tokenCache: TokenCache = new Map();
+    await listRemoteTags(ref(fake), { env: {}, homeDir: noHome(), tokenCache });
+    generation++; // the registry rotated its keys: t1 is now refused
+    expect(await listRemoteTags(ref(fake), { env: {}, homeDir: noHome(), tokenCache })).toEqual(['1.0.0']);
+  });
+
+  it('fails with "authentication required" on a Basic challenge without credentials', async () => {
+    const fake = await startFakeRegistry((_req, res) => json(res, 401, {}, { 'WWW-Authenticate': 'Basic realm="basic-realm"' }));
+    const error = await failure(listRemoteTags(ref(fake), { env: {}, homeDir: noHome() }));
+    expect(error).toBeInstanceOf(RunDockerError);
+    expect(error).not.toBeInstanceOf(RegistryUnreachableError);
+    expect(error.message).toBe(`authentication required for "${fake.registry}/team/app"`);
+    expect(error.hint).toContain(`docker login ${fake.registry}`);
+  });
+
+  it('answers a Basic challenge with stored credentials, and never prints them when refused', async () => {
+    const good = `Basic ${Buffer.from('bob:right').toString('base64')}`;
+    const fake = await startFakeRegistry((req, res) => {
+      if (req.headers.authorization !== good) return json(res, 401, {}, { 'WWW-Authenticate': 'Basic realm="r"' });
+      json(res, 200, { tags: ['1.0.0'] });
+    });
+    const right = { DOCKER_CONFIG: await dockerConfig({ [fake.registry]: { username: 'bob', password: 'right' } }) };
+    expect(await listRemoteTags(ref(fake), { env: right, homeDir: noHome() })).toEqual(['1.0.0']);
+
+    const wrongAuth = Buffer.from('bob:s3cret-wrong').toString('base64');
+    const wrong = { DOCKER_CONFIG: await dockerConfig({ [fake.registry]: { auth: wrongAuth } }) };
+    const error = await failure(listRemoteTags(ref(fake), { env: wrong, homeDir: noHome() }));
+    expect(error.message).toContain('refused the stored credentials');
+    const printed = `${error.message} ${error.hint}`;
+    expect(printed).not.toContain('s3cret');
+    expect(printed).not.toContain(wrongAuth);
+  });
+
+  it('treats 404 NAME_UNKNOWN as a repository without tags', async () => {
+    const fake = await startFakeRegistry((_req, res) =>
+      json(res, 404, { errors: [{ code: 'NAME_UNKNOWN', message: 'repository name not known to registry', detail: { name: 'team/app' } }] }),
+    );
+    expect(await listRemoteTags(ref(fake), { env: {}, homeDir: noHome() })).toEqual([]);
+  });
+
+  it('reads "tags": null as no tags', async () => {
+    const fake = await startFakeRegistry((_req, res) => json(res, 200, { name: 'team/app', tags: null }));
+    expect(await listRemoteTags(ref(fake), { env: {}, homeDir: noHome() })).toEqual([]);
+  });
+
+  it('names the registry and repository on HTTP 500', async () => {
+    const fake = await startFakeRegistry((_req, res) => json(res, 500, { errors: [{ code: 'UNKNOWN', message: 'disk\nfull' }] }));
+    const error = await failure(listRemoteTags(ref(fake), { env: {}, homeDir: noHome() }));
+    expect(error).toBeInstanceOf(RunDockerError);
+    expect(error).not.toBeInstanceOf(RegistryUnreachableError);
+    expect(error.message).toBe(`could not list the tags of "${fake.registry}/team/app": the registry answered HTTP 500 (disk full)`);
+  });
+
+  it('rejects a malformed tag list', async () => {
+    const fake = await startFakeRegistry((_req, res) => json(res, 200, '{"tags": ["1.0.0",'));
+    const error = await failure(listRemoteTags(ref(fake), { env: {}, homeDir: noHome() }));
+    expect(error.message).toBe(`the registry "${fake.registry}" sent a malformed tag list for "${fake.registry}/team/app"`);
+    const html = await startFakeRegistry((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end('<html>captive portal</html>');
+    });
+    expect((await failure(listRemoteTags(ref(html), { env: {}, homeDir: noHome() }))).message).toContain('malformed tag list');
+  });
+
+  it('bounds an endless Link chain', async () => {
+    const fake = await startFakeRegistry((_req, res, url) => {
+      const page = Number(url.searchParams.get('page') ?? 0);
+      json(res, 200, { tags: [`${page}.0.0`] }, { Link: `</v2/team/app/tags/list?page=${page + 1}>; rel="next"` });
+    });
+    const error = await failure(listRemoteTags(ref(fake), { env: {}, homeDir: noHome(), maxPages: 25 }));
+    expect(error.message).toBe(`the registry "${fake.registry}" sent more than 25 pages of tags for "${fake.registry}/team/app"`);
+    expect(fake.requests).toHaveLength(25);
+  });
+
+  it('stops on a Link back to a page already read', async () => {
+    const fake = await startFakeRegistry((_req, res, url) => {
+      const next = url.searchParams.has('last') ? '/v2/team/app/tags/list?n=1000' : '/v2/team/app/tags/list?last=a';
+      json(res, 200, { tags: ['1.0.0'] }, { Link: `<${next}>; rel="next"` });
+    });
+    const error = await failure(listRemoteTags(ref(fake), { env: {}, homeDir: noHome() }));
+    expect(error.message).toContain('pagination loop');
+    expect(fake.requests).toHaveLength(2);
+  });
+
+  it('throws RegistryUnreachableError when nothing listens', async () => {
+    const fake = await startFakeRegistry(() => {});
+    await fake.close();
+    const error = await failure(listRemoteTags(ref(fake), { env: {}, homeDir: noHome() }));
+    expect(error).toBeInstanceOf(RegistryUnreachableError);
+    expect(error.message).toBe(`cannot reach the registry at "${fake.registry}" (ECONNREFUSED)`);
+  });
+
+  it('throws RegistryUnreachableError when the registry does not answer in time', async () => {
+    const fake = await startFakeRegistry(() => {
+      /* never answers */
+    });
+    const started = Date.now();
+    const error = await failure(listRemoteTags(ref(fake), { env: { RUN_DOCKER_REGISTRY_TIMEOUT_MS: '300' }, homeDir: noHome() }));
+    expect(error).toBeInstanceOf(RegistryUnreachableError);
+    expect(error.message).toContain('no answer within 300 ms');
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('rejects a bad page size setting', async () => {
+    const fake = await startFakeRegistry(pagedTags(TAGS, () => ''));
+    const error = await failure(listRemoteTags(ref(fake), { env: { RUN_DOCKER_REGISTRY_PAGE_SIZE: '0' }, homeDir: noHome() }));
+    expect(error.message).toContain('"RUN_DOCKER_REGISTRY_PAGE_SIZE"');
+    expect(fake.requests).toHaveLength(0);
+  });
+});

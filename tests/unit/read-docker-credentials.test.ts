@@ -1,0 +1,111 @@
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  dockerConfigPath,
+  findCredentialHelper,
+  findCredentials,
+  readDockerCredentials,
+} from '../../payload/common/registry/read-docker-credentials';
+
+const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+
+describe('findCredentials', () => {
+  it('decodes auths[host].auth, splitting at the first colon', () => {
+    const config = { auths: { 'ghcr.io': { auth: b64('me:pa:ss') } } };
+    expect(findCredentials(config, 'ghcr.io')).toEqual({ username: 'me', password: 'pa:ss' });
+  });
+
+  it('reads username/password fields and identity tokens', () => {
+    expect(findCredentials({ auths: { 'r.example': { username: 'u', password: 'p' } } }, 'r.example')).toEqual({
+      username: 'u',
+      password: 'p',
+    });
+    expect(findCredentials({ auths: { 'r.example': { auth: b64('<token>:'), identitytoken: 'refresh' } } }, 'r.example')).toEqual({
+      username: '<token>',
+      password: '',
+      identityToken: 'refresh',
+    });
+  });
+
+  it('matches keys written as URLs', () => {
+    const config = { auths: { 'https://127.0.0.1:5000/v1/': { auth: b64('a:b') }, 'http://other:5000': { auth: b64('c:d') } } };
+    expect(findCredentials(config, '127.0.0.1:5000')).toEqual({ username: 'a', password: 'b' });
+    expect(findCredentials(config, 'other:5000')).toEqual({ username: 'c', password: 'd' });
+    expect(findCredentials(config, '127.0.0.1:5001')).toBeUndefined();
+    expect(findCredentials(config, '127.0.0.1')).toBeUndefined();
+  });
+
+  it('finds Docker Hub credentials under the v1 index URL', () => {
+    const config = { auths: { 'https://index.docker.io/v1/': { auth: b64('hub:pw') } } };
+    expect(findCredentials(config, 'docker.io')).toEqual({ username: 'hub', password: 'pw' });
+    expect(findCredentials(config, 'index.docker.io.example')).toBeUndefined();
+  });
+
+  it('prefers the exact key', () => {
+    const config = { auths: { 'https://ghcr.io': { auth: b64('url:x') }, 'ghcr.io': { auth: b64('exact:y') } } };
+    expect(findCredentials(config, 'ghcr.io')?.username).toBe('exact');
+  });
+
+  it('skips empty entries (left by credential stores) and malformed sections', () => {
+    expect(findCredentials({ auths: { 'ghcr.io': {} } }, 'ghcr.io')).toBeUndefined();
+    expect(findCredentials({ auths: { 'ghcr.io': null } }, 'ghcr.io')).toBeUndefined();
+    expect(findCredentials({ auths: 'nonsense' } as never, 'ghcr.io')).toBeUndefined();
+    expect(findCredentials({}, 'ghcr.io')).toBeUndefined();
+  });
+});
+
+describe('findCredentialHelper', () => {
+  it('prefers credHelpers[host] over credsStore', () => {
+    const config = { credsStore: 'desktop', credHelpers: { 'gcr.io': 'gcloud' } };
+    expect(findCredentialHelper(config, 'gcr.io')).toBe('gcloud');
+    expect(findCredentialHelper(config, 'ghcr.io')).toBe('desktop');
+    expect(findCredentialHelper({}, 'ghcr.io')).toBeUndefined();
+  });
+});
+
+describe('readDockerCredentials', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'run-docker-creds-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reads $DOCKER_CONFIG/config.json before ~/.docker/config.json', async () => {
+    await mkdir(path.join(dir, 'home', '.docker'), { recursive: true });
+    await mkdir(path.join(dir, 'cfg'));
+    await writeFile(path.join(dir, 'home', '.docker', 'config.json'), JSON.stringify({ auths: { 'ghcr.io': { auth: b64('home:1') } } }));
+    await writeFile(path.join(dir, 'cfg', 'config.json'), JSON.stringify({ auths: { 'ghcr.io': { auth: b64('cfg:2') } } }));
+    const home = path.join(dir, 'home');
+    expect(await readDockerCredentials('ghcr.io', { env: {}, homeDir: home })).toEqual({ username: 'home', password: '1' });
+    expect(await readDockerCredentials('ghcr.io', { env: { DOCKER_CONFIG: path.join(dir, 'cfg') }, homeDir: home })).toEqual({
+      username: 'cfg',
+      password: '2',
+    });
+    expect(dockerConfigPath({}, home)).toBe(path.join(home, '.docker', 'config.json'));
+  });
+
+  it('means no credentials when the file is missing', async () => {
+    expect(await readDockerCredentials('ghcr.io', { env: {}, homeDir: path.join(dir, 'nobody') })).toBeUndefined();
+  });
+
+  it('warns about a broken file without quoting it', async () => {
+    await writeFile(path.join(dir, 'config.json'), '{"auths": {"ghcr.io": {"auth": "c2VjcmV0OnNlY3JldA=="}} oops');
+    const warnings: string[] = [];
+    const log = { warn: (line: string) => warnings.push(line), debug: () => {} };
+    expect(await readDockerCredentials('ghcr.io', { env: { DOCKER_CONFIG: dir }, homeDir: dir, log })).toBeUndefined();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('config.json');
+    expect(warnings[0]).not.toContain('c2VjcmV0');
+  });
+
+  it('falls back to auths when a credential helper is configured, and says so in the debug log', async () => {
+    await writeFile(path.join(dir, 'config.json'), JSON.stringify({ credsStore: 'pass', auths: { 'ghcr.io': { auth: b64('a:b') } } }));
+    const debug: string[] = [];
+    const log = { warn: () => {}, debug: (line: string) => debug.push(line) };
+    expect(await readDockerCredentials('ghcr.io', { env: { DOCKER_CONFIG: dir }, homeDir: dir, log })).toEqual({ username: 'a', password: 'b' });
+    expect(debug.join('\n')).toContain('"pass"');
+  });
+});

@@ -1,0 +1,62 @@
+import { checkEntry, checkShimCompatible, parseManifest, PayloadRejected, sha256Hex } from '../../shim/verify-payload';
+
+const entry = Buffer.from('exports.main = async () => 0;');
+const manifest = { contract: 1, kind: 'mini', version: '20261128-101500', entry: 'run.js', sha256: sha256Hex(entry), shim: '>=0.1.0 <1.0.0', signature: null };
+const bytes = (value: unknown) => Buffer.from(JSON.stringify(value));
+
+function rejection(action: () => unknown): PayloadRejected {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof PayloadRejected) return error;
+    throw error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('parseManifest', () => {
+  it('accepts a manifest whose digest matches the image label', () => {
+    const manifestBytes = bytes(manifest);
+    expect(parseManifest(manifestBytes, sha256Hex(manifestBytes), 'mini')).toEqual(manifest);
+  });
+
+  it('rejects a manifest that differs from the label as corrupt', () => {
+    const error = rejection(() => parseManifest(bytes({ ...manifest, shim: '*' }), sha256Hex(bytes(manifest)), 'mini'));
+    expect(error.reason).toBe('corrupt');
+  });
+
+  it.each([
+    ['not JSON', Buffer.from('{not json'), /not JSON/],
+    ['wrong kind', bytes({ ...manifest, kind: 'tiny' }), /not "mini"/],
+    ['path-like entry', bytes({ ...manifest, entry: '../x.js' }), /no valid entry/],
+    ['bad sha256', bytes({ ...manifest, sha256: 'abc' }), /no valid sha256/],
+    ['bad range', bytes({ ...manifest, shim: 'soon' }), /shim version range/],
+    ['no version', bytes({ ...manifest, version: '' }), /no version/],
+  ])('rejects a manifest with %s', (_name, content, message) => {
+    const error = rejection(() => parseManifest(content, sha256Hex(content), 'mini'));
+    expect(error.message).toMatch(message);
+    expect(error.reason).toBe('corrupt');
+  });
+
+  it('calls a newer contract version incompatible, not corrupt', () => {
+    const content = bytes({ ...manifest, contract: 2 });
+    expect(rejection(() => parseManifest(content, sha256Hex(content), 'mini')).reason).toBe('incompatible');
+  });
+});
+
+describe('checkShimCompatible', () => {
+  it('accepts shims inside the range and rejects others with the range in the message', () => {
+    expect(() => checkShimCompatible(manifest as never, '0.4.2')).not.toThrow();
+    const error = rejection(() => checkShimCompatible({ ...manifest, shim: '>=99.0.0' } as never, '0.1.0'));
+    expect(error.reason).toBe('incompatible');
+    expect(error.message).toBe('it needs shim >=99.0.0 and this shim is 0.1.0');
+  });
+});
+
+describe('checkEntry', () => {
+  it('accepts the exact entry and rejects a changed or missing one', () => {
+    expect(() => checkEntry(manifest as never, entry)).not.toThrow();
+    expect(rejection(() => checkEntry(manifest as never, Buffer.concat([entry, Buffer.from('\n')]))).message).toMatch(/does not match/);
+    expect(rejection(() => checkEntry(manifest as never, undefined)).message).toMatch(/missing/);
+  });
+});
