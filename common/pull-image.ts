@@ -27,7 +27,8 @@ export async function pullImage(
       tag: ref.digest ?? ref.tag ?? 'latest',
     });
   } catch (error) {
-    throw toPullError(reference, (error as Error).message);
+    // docker-modem wraps the engine's words as "(HTTP code 404) unexpected - <words> ".
+    throw toPullError(reference, (error as Error).message.replace(/^\(HTTP code \d+\) [^-]*- /, ''));
   }
   await new Promise<void>((resolve, reject) => {
     docker.modem.followProgress(
@@ -45,10 +46,26 @@ export async function pullImage(
   });
 }
 
-function toPullError(reference: string, detail: string): RunDockerError {
+/** One line saying why a pull failed, with the next step for the usual causes. */
+export function toPullError(reference: string, detail: string): RunDockerError {
   const oneLine = detail.replace(/\s+/g, ' ').trim();
-  return new RunDockerError(
-    `could not pull "${reference}": ${oneLine}`,
-    'Check that the registry is reachable and that the image exists there, or run with --local to use only images on this host.',
-  );
+  if (/manifest unknown|not found|does not exist|repository name not known/i.test(oneLine)) {
+    return new RunDockerError(
+      `the image "${reference}" is not in its registry (${oneLine})`,
+      'Check the name and the tag, or publish it first.',
+    );
+  }
+  if (/unauthorized|authentication required|denied/i.test(oneLine)) {
+    return new RunDockerError(
+      `the registry refused to let this host pull "${reference}" (${oneLine})`,
+      'Log in with "docker login <registry>" or check your access to the repository.',
+    );
+  }
+  if (/connection refused|no such host|i\/o timeout|dial tcp|network is unreachable|TLS handshake/i.test(oneLine)) {
+    return new RunDockerError(
+      `cannot reach the registry to pull "${reference}" (${oneLine})`,
+      'Check that the registry is up and reachable from the Docker engine, or run with --local to use only images on this host.',
+    );
+  }
+  return new RunDockerError(`could not pull "${reference}": ${oneLine}`, 'Check the registry and the image name, then try again.');
 }

@@ -3,7 +3,7 @@
  * code, stdout, stderr) and scripts/publish. Run `npm run build` first (scripts/test does).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -18,9 +18,12 @@ export interface Outcome {
   stderr: string;
 }
 
+const hostHomes: string[] = [];
+
 /** A host with nothing but the shim: its own HOME, config and cache folders. */
 export async function makeHost(env: Record<string, string>): Promise<Record<string, string>> {
   const home = await mkdtemp(join(tmpdir(), 'run-docker-host-'));
+  hostHomes.push(home);
   return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: home,
@@ -28,6 +31,11 @@ export async function makeHost(env: Record<string, string>): Promise<Record<stri
     XDG_CACHE_HOME: join(home, '.cache'),
     ...env,
   };
+}
+
+/** Deletes every host folder made by makeHost in this test file. */
+export async function removeHosts(): Promise<void> {
+  await Promise.all(hostHomes.splice(0).map((home) => rm(home, { recursive: true, force: true })));
 }
 
 export function startShim(args: string[], env: Record<string, string>): { child: ChildProcess; done: Promise<Outcome> } {

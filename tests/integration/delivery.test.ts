@@ -4,12 +4,12 @@
  * registry, refuses tampered and incompatible payloads, and leaves no containers.
  */
 import { createServer, type Server } from 'node:net';
-import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildBusyboxImage, docker, pushImage, removeImages } from '../helpers/fixtures';
+import { buildBusyboxImage, docker, pushImage, removeImages, runCommand } from '../helpers/fixtures';
 import { startRegistry, tagInRegistry, type TestRegistry } from '../helpers/registry';
-import { explain, makeHost, publish, runShim, startShim, stderrLines } from '../helpers/shim';
+import { explain, makeHost, publish, removeHosts, runShim, startShim, stderrLines } from '../helpers/shim';
 
 const PACKAGE_VERSION: string = require('../../package.json').version;
 const MINI_A = '20260101-000000';
@@ -46,6 +46,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await removeImages([...publishedImages, tinyRef]);
   await registry?.remove();
+  await removeHosts();
 });
 
 test('a host with only the shim runs the newest mini, and the next call after a publish runs the newer one', async () => {
@@ -61,6 +62,20 @@ test('a host with only the shim runs the newest mini, and the next call after a 
   expect(second.code).toBe(0);
   expect(second.stdout).toContain(`mini ${prefix}/mini:${MINI_B} (${MINI_B}`);
   expect(second.stderr).toBe('');
+});
+
+test('the shim installed from the tiny image is the same working command', async () => {
+  const installed = join(host.HOME, 'bin', 'run-docker');
+  const { stdout: id } = await docker(['create', tinyRef, '/not-started'], { check: true });
+  try {
+    await mkdir(join(host.HOME, 'bin'), { recursive: true });
+    await docker(['cp', `${id.trim()}:/run-docker-shim/run-docker.js`, installed], { check: true });
+  } finally {
+    await docker(['rm', id.trim()]);
+  }
+  const outcome = await runCommand(installed, ['--version'], { env: host });
+  expect(outcome.code).toBe(0);
+  expect(outcome.stdout).toContain(`mini ${prefix}/mini:${MINI_B}`);
 });
 
 test('a plain run passes arguments through exactly and returns the container exit code', async () => {

@@ -1,0 +1,125 @@
+/**
+ * Bad input and broken surroundings: each gives one line on stderr that names the thing
+ * and says what to do, exit 125, no stack trace, and no container left behind.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildBusyboxImage, docker, removeImages } from '../helpers/fixtures';
+import { startRegistry, type TestRegistry } from '../helpers/registry';
+import { explain, makeHost, publish, removeHosts, runShim, stderrLines, type Outcome } from '../helpers/shim';
+
+let registry: TestRegistry;
+let prefix: string;
+let host: Record<string, string>;
+let tinyRef: string;
+const images: string[] = [];
+
+async function containerCount(): Promise<number> {
+  const { stdout } = await docker(['ps', '-a', '-q']);
+  return stdout.split('\n').filter(Boolean).length;
+}
+
+/** Asserts the shape every run-docker failure must have, and returns its one line. */
+function expectOneLineFailure(outcome: Outcome): string {
+  const lines = stderrLines(outcome);
+  expect({ code: outcome.code, lines: lines.length, why: explain(outcome) }).toEqual({ code: 125, lines: 1, why: explain(outcome) });
+  expect(lines[0]).toMatch(/^run-docker: /);
+  expect(outcome.stderr).not.toMatch(/\n\s+at /);
+  return lines[0];
+}
+
+beforeAll(async () => {
+  registry = await startRegistry();
+  prefix = `${registry.address}/bad-input-${process.pid}`;
+  tinyRef = await publish('tiny', `${prefix}/tiny`);
+  await publish('mini', `${prefix}/mini`, ['--version', '20260101-000000']);
+  images.push(tinyRef, `${prefix}/tiny:${require('../../package.json').version}`, `${prefix}/mini:20260101-000000`);
+  host = await makeHost({ RUN_DOCKER_TINY: tinyRef, RUN_DOCKER_MINI: `${prefix}/mini` });
+});
+
+afterAll(async () => {
+  await removeImages(images);
+  await registry?.remove();
+  await removeHosts();
+});
+
+let containersBefore: number;
+beforeEach(async () => {
+  containersBefore = await containerCount();
+});
+afterEach(async () => {
+  expect(await containerCount()).toBe(containersBefore);
+});
+
+test.each([
+  ['RUN_DOCKER_TINY', 'Not A/Ref', /^run-docker: RUN_DOCKER_TINY "Not A\/Ref" is not a valid image reference .*Write it as/],
+  ['RUN_DOCKER_MINI', 'mini:', /^run-docker: RUN_DOCKER_MINI "mini:" is not a valid image reference \("" is not a valid tag\)/],
+  ['RUN_DOCKER_TINY', 'reg.example/rd/tiny', /^run-docker: the tiny image "rd\/tiny" .* has no tag or digest\. Pin tiny/],
+])('a malformed %s=%j', async (name, value, message) => {
+  expect(expectOneLineFailure(await runShim(['--version'], { ...host, [name]: value }))).toMatch(message);
+});
+
+test('a config file that is not JSON, and one with a malformed reference', async () => {
+  const configHome = await mkdtemp(join(tmpdir(), 'run-docker-config-'));
+  await mkdir(join(configHome, 'run-docker'));
+  const file = join(configHome, 'run-docker', 'config.json');
+  const env = { ...host, XDG_CONFIG_HOME: configHome, RUN_DOCKER_TINY: '', RUN_DOCKER_MINI: '' };
+  try {
+    await writeFile(file, '{"tiny": ');
+    expect(expectOneLineFailure(await runShim(['--version'], env))).toMatch(`the config file "${file}" is not valid JSON`);
+    await writeFile(file, JSON.stringify({ tiny: tinyRef, mini: 'UPPER/case' }));
+    expect(expectOneLineFailure(await runShim(['--version'], env))).toMatch(`"mini" in ${file} "UPPER/case" is not a valid image reference`);
+  } finally {
+    await rm(configHome, { recursive: true, force: true });
+  }
+});
+
+test('a tiny that is not on the host, with --local', async () => {
+  const absent = `${prefix}/tiny@sha256:${'0'.repeat(64)}`;
+  const line = expectOneLineFailure(await runShim(['--local', '--version'], { ...host, RUN_DOCKER_TINY: absent }));
+  expect(line).toBe(
+    `run-docker: the tiny image "${absent}" is not on this host, and --local forbids pulling it. Run once without --local to pull it, or "docker load" it onto this host.`,
+  );
+});
+
+test('an engine that does not answer', async () => {
+  const line = expectOneLineFailure(await runShim(['--version'], { ...host, DOCKER_HOST: 'unix:///tmp/run-docker-no-engine.sock' }));
+  expect(line).toMatch(/^run-docker: cannot reach the Docker engine at "unix:\/\/\/tmp\/run-docker-no-engine.sock" \(ENOENT\)\. Start it/);
+});
+
+test('an unreachable registry for a tiny that must be pulled', async () => {
+  const line = expectOneLineFailure(await runShim(['--version'], { ...host, RUN_DOCKER_TINY: '127.0.0.1:1/rd/tiny:0.1.0' }));
+  expect(line).toMatch(/^run-docker: cannot reach the registry to pull "127\.0\.0\.1:1\/rd\/tiny:0\.1\.0" .*connection refused.*--local/);
+});
+
+test('a tiny reference that is not in the registry', async () => {
+  const line = expectOneLineFailure(await runShim(['--version'], { ...host, RUN_DOCKER_TINY: `${prefix}/nothing:1.0.0` }));
+  expect(line).toMatch(`the image "${prefix}/nothing:1.0.0" is not in its registry`);
+});
+
+test('a tiny that is not a run-docker image', async () => {
+  const fake = `${prefix}/fake-tiny:1.0.0`;
+  await buildBusyboxImage(fake);
+  images.push(fake);
+  const line = expectOneLineFailure(await runShim(['--version'], { ...host, RUN_DOCKER_TINY: fake }));
+  expect(line).toMatch(`the tiny image "${fake}" cannot be used: it has no "org.run-docker.manifest.sha256" label`);
+});
+
+test('a mini repository with no usable tag', async () => {
+  const line = expectOneLineFailure(await runShim(['--version'], { ...host, RUN_DOCKER_MINI: `${prefix}/empty` }));
+  expect(line).toMatch(`no usable tag of "${prefix}/empty" on this host or in the registry "${registry.address}"`);
+});
+
+test.each([
+  [['--frobnicate', 'app'], /unknown option "--frobnicate"/],
+  [['Bad Image'], /image "Bad Image" is not a valid image reference \(repository names must be lower-case\)/],
+  [[], /no image given/],
+])('the mini payload rejects %j', async (args, message) => {
+  expect(expectOneLineFailure(await runShim(args, host))).toMatch(message);
+});
+
+test('a user image missing with --local names it', async () => {
+  const line = expectOneLineFailure(await runShim(['--local', `${prefix}/absent:1.0.0`], host));
+  expect(line).toMatch(`the image "${prefix}/absent:1.0.0" is not on this host, and --local forbids pulling it`);
+});
