@@ -2,11 +2,11 @@
  * A verified payload for an image: from the cache when its files still match the
  * image's label, otherwise extracted afresh, verified, and installed in the cache.
  */
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type Dockerode from 'dockerode';
-import { LABEL, MANIFEST_FILE, type Logger, type PayloadKind, type PayloadManifest } from '../contract/contract';
+import { LABEL, MANIFEST_FILE, PAYLOAD_DIR, type Logger, type PayloadKind, type PayloadManifest } from '../contract/contract';
 import type { LocalImage } from '../common/inspect-image';
-import { extractPayloadFiles } from './extract-payload';
+import { copyFromImage } from '../common/copy-from-image';
 import { payloadCacheDir, readCachedFile, writeCachedPayload } from './payload-cache';
 import { checkEntry, checkShimCompatible, parseManifest, PayloadRejected } from './verify-payload';
 
@@ -60,6 +60,13 @@ export async function obtainPayload(source: PayloadSource, image: LocalImage, ki
   // Cached before the compatibility check, so an incompatible newest mini costs one extraction, not one per call.
   checkShimCompatible(manifest, source.shimVersion);
   return { manifest, entryPath: join(dir, manifest.entry), entrySource: entryBytes!.toString('utf8') };
+}
+
+/** The payload folder's files by name (`run-docker/run.js` → `run.js`). */
+async function extractPayloadFiles(docker: Dockerode, imageId: string): Promise<Map<string, Buffer>> {
+  const archived = await copyFromImage(docker, imageId, PAYLOAD_DIR);
+  const top = `${basename(PAYLOAD_DIR)}/`;
+  return new Map([...archived].filter(([name]) => name.startsWith(top)).map(([name, bytes]) => [name.slice(top.length), bytes]));
 }
 
 async function readVerifiedFromCache(

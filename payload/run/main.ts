@@ -1,55 +1,110 @@
 /**
- * The mini payload: the real `run-docker`. For now it offers --version, --help and a
- * plain run of the newest (or the pinned) tag of an image.
+ * The mini payload: the real `run-docker`. One way through the data:
+ * argv → Invocation → image to run + host facts → RunSpec → docker argv → exit code.
  */
+import { randomBytes } from 'node:crypto';
+import { chown, mkdir, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { MiniModule, RunContext } from '../../contract/contract';
-import { formatImageRef, formatRepository, isPinned, parseImageRef } from '../../common/image-ref';
-import { inspectImage } from '../../common/inspect-image';
-import { pullImage } from '../../common/pull-image';
 import { RunDockerError } from '../../common/run-docker-error';
-import { findNewestTag } from '../common/find-newest-tag';
-import { buildDockerRunArgs } from './build-docker-run-args';
-import { parseRunArgs } from './parse-run-args';
+import { buildRunSpec } from './build-run-spec';
+import { formatHelp } from './format-help';
+import { readHostFacts, type HostFacts } from './host-facts';
+import { DOCKER_USER, readImageUser, type ImageUser } from './image-user';
+import type { RunOptions } from './invocation';
+import { parseInvocation } from './parse-invocation';
+import { formatShellCommand, renderDockerRunArgs } from './render-docker-run-args';
+import { resolveImage, type ImageToRun } from './resolve-image';
 import { runDockerCli } from './run-docker-cli';
 
 declare const PAYLOAD_PACKAGE_VERSION: string;
 
+/** What an image built the usual way has; assumed only by --dry-run for an image not yet pulled. */
+const CONVENTIONAL_DOCKER_USER: ImageUser = { name: DOCKER_USER, uid: 1000, gid: 1000, home: `/home/${DOCKER_USER}` };
+
 export async function main(ctx: RunContext): Promise<number> {
-  const invocation = parseRunArgs(ctx.argv);
-  switch (invocation.kind) {
-    case 'version':
-      process.stdout.write(formatVersion(ctx));
-      return 0;
-    case 'help':
-      process.stdout.write(formatHelp(ctx));
-      return 0;
-    case 'run': {
-      const image = await resolveImage(ctx, invocation.image);
-      const terminal = { stdin: Boolean(process.stdin.isTTY), stdout: Boolean(process.stdout.isTTY) };
-      return runDockerCli(buildDockerRunArgs(image, invocation.command, terminal), ctx.env);
-    }
+  const invocation = parseInvocation(ctx.argv);
+  if (invocation.kind === 'version') {
+    process.stdout.write(formatVersion(ctx));
+    return 0;
   }
+  if (invocation.kind === 'help') {
+    process.stdout.write(formatHelp(ctx.mini.version));
+    return 0;
+  }
+  const options = withAbsolutePaths(invocation.options);
+  // `--local` after IMAGE belongs to the container; RUN_DOCKER_LOCAL applies everywhere.
+  const local = options.local || ctx.env.RUN_DOCKER_LOCAL === '1';
+  const image = await resolveImage({ ...ctx, local }, invocation.image, !options.dryRun);
+  const host = await readHostFacts(ctx.env);
+  const spec = buildRunSpec({
+    options: { ...options, local },
+    command: invocation.command,
+    image,
+    host,
+    sourceDir: await findSourceDir(options.hostSrcDir, host, image.name),
+    imageUser: options.root ? undefined : await requireDockerUser(ctx, image, options.dryRun),
+    notebookToken: randomBytes(24).toString('hex'),
+  });
+  const args = renderDockerRunArgs(spec);
+  if (options.dryRun) {
+    process.stdout.write(`${formatShellCommand(['docker', ...args])}\n`);
+    return 0;
+  }
+  await createHostDirs(spec.hostDirsToCreate, spec.createdDirsOwner);
+  if (spec.notebookUrl) process.stdout.write(`run-docker: Jupyter will be at ${spec.notebookUrl}\n`);
+  return runDockerCli(args, { ...ctx.env, ...spec.secretEnv });
 }
 
-/** The exact image to run: a pinned tag or digest as given, otherwise the newest tag. */
-async function resolveImage(ctx: RunContext, text: string): Promise<string> {
-  const ref = parseImageRef(text, 'image');
-  if (!isPinned(ref)) {
-    const newest = await findNewestTag(ctx, formatRepository(ref));
-    const pinned = { ...ref, tag: newest.tag };
-    if (!newest.presentLocally) await pullImage(ctx.docker, pinned);
-    return formatImageRef(pinned);
+function withAbsolutePaths(options: RunOptions): RunOptions {
+  const absolute = (dir: string | undefined) => (dir === undefined || dir === 'no' ? dir : resolve(dir));
+  return {
+    ...options,
+    hostDataDir: absolute(options.hostDataDir),
+    hostLogDir: absolute(options.hostLogDir),
+    hostSrcDir: absolute(options.hostSrcDir),
+  };
+}
+
+/** `--hostsrcdir`, else `$HOME/work/src/<name>` when it exists (a dev run), else none (prod). */
+async function findSourceDir(given: string | undefined, host: HostFacts, name: string): Promise<string | undefined> {
+  const candidate = given ?? `${host.home}/work/src/${name}`;
+  const isDir = await stat(candidate).then((info) => info.isDirectory(), () => false);
+  if (isDir) return candidate;
+  if (given !== undefined) {
+    throw new RunDockerError(`the source folder "${given}" given by --hostsrcdir is not a folder`, 'Give an existing folder, or leave --hostsrcdir out.');
   }
-  if (!(await inspectImage(ctx.docker, ref))) {
-    if (ctx.local) {
+  return undefined;
+}
+
+async function requireDockerUser(ctx: RunContext, image: ImageToRun, dryRun: boolean): Promise<ImageUser> {
+  if (image.id === undefined) {
+    if (dryRun) return CONVENTIONAL_DOCKER_USER;
+    throw new RunDockerError(`the image "${image.reference}" is not on this host`, 'Run without --dry-run to pull it.');
+  }
+  const user = await readImageUser(ctx.docker, image.id, ctx.cacheDir);
+  if (!user) {
+    throw new RunDockerError(
+      `the image "${image.reference}" has no user "${DOCKER_USER}" to run as`,
+      `Run it as root with --root, or add the user to the image (useradd -m -u 1000 ${DOCKER_USER}).`,
+    );
+  }
+  return user;
+}
+
+/** Creates missing data and log folders; only folders it creates are given to `owner`. */
+async function createHostDirs(dirs: readonly string[], owner: { uid: number; gid: number } | undefined): Promise<void> {
+  for (const dir of dirs) {
+    try {
+      const created = await mkdir(dir, { recursive: true });
+      if (created !== undefined && owner) await chown(dir, owner.uid, owner.gid);
+    } catch (error) {
       throw new RunDockerError(
-        `the image "${formatImageRef(ref)}" is not on this host, and --local forbids pulling it`,
-        'Run without --local to pull it, or build or load it first.',
+        `cannot create the folder "${dir}" (${(error as NodeJS.ErrnoException).code})`,
+        'Create it yourself, choose another with --hostdatadir/--hostlogdir, or turn the mapping off with "no".',
       );
     }
-    await pullImage(ctx.docker, ref);
   }
-  return formatImageRef(ref);
 }
 
 export function formatVersion(ctx: Pick<RunContext, 'shimVersion' | 'tiny' | 'mini'>): string {
@@ -59,26 +114,6 @@ export function formatVersion(ctx: Pick<RunContext, 'shimVersion' | 'tiny' | 'mi
     `mini ${ctx.mini.reference} (${ctx.mini.version}, payload ${PAYLOAD_PACKAGE_VERSION})`,
     '',
   ].join('\n');
-}
-
-function formatHelp(ctx: Pick<RunContext, 'mini'>): string {
-  return `Usage: run-docker [--local] IMAGE[:TAG|@DIGEST] [COMMAND [ARG...]]
-
-Runs the newest tag of IMAGE (local images and its registry), or exactly the tag or
-digest given, with --rm --init; COMMAND and its arguments are passed on untouched.
-
-Options:
-  --local      use only images on this host; no network
-  --version    print the shim, tiny and mini versions in use
-  -h, --help   print this help
-
-Examples:
-  run-docker 127.0.0.1:5000/team/app              newest tag, default command
-  run-docker 127.0.0.1:5000/team/app:20261101-120000 sh -c 'echo "a  b"'
-  run-docker --local team/app python -m app
-
-This behaviour comes from mini ${ctx.mini.version}.
-`;
 }
 
 // The entry must keep the contract's shape.

@@ -12,7 +12,12 @@ const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 
 export function runDockerCli(args: string[], env: Readonly<Record<string, string | undefined>>): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn('docker', args, { stdio: 'inherit', env: env as NodeJS.ProcessEnv });
-    const forward = (signal: NodeJS.Signals) => child.kill(signal);
+    const forward = (signal: NodeJS.Signals) => {
+      // Ctrl-C on a terminal reaches docker already (same process group); a second SIGINT
+      // would make the container see two.
+      if (signal === 'SIGINT' && process.stdin.isTTY) return;
+      child.kill(signal);
+    };
     for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
     const stopForwarding = () => {
       for (const signal of FORWARDED_SIGNALS) process.removeListener(signal, forward);

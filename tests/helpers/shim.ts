@@ -38,8 +38,14 @@ export async function removeHosts(): Promise<void> {
   await Promise.all(hostHomes.splice(0).map((home) => rm(home, { recursive: true, force: true })));
 }
 
-export function startShim(args: string[], env: Record<string, string>): { child: ChildProcess; done: Promise<Outcome> } {
-  const child = spawn(process.execPath, [SHIM_BUNDLE, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+/** `launcher` runs the shim through another program, e.g. setpriv to become another user. */
+export function startShim(
+  args: string[],
+  env: Record<string, string>,
+  launcher: string[] = [],
+): { child: ChildProcess; done: Promise<Outcome> } {
+  const [file, ...rest] = [...launcher, process.execPath, SHIM_BUNDLE, ...args];
+  const child = spawn(file, rest, { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk) => (stdout += chunk));
@@ -51,8 +57,8 @@ export function startShim(args: string[], env: Record<string, string>): { child:
   return { child, done };
 }
 
-export async function runShim(args: string[], env: Record<string, string>, input = ''): Promise<Outcome> {
-  const { child, done } = startShim(args, env);
+export async function runShim(args: string[], env: Record<string, string>, input = '', launcher: string[] = []): Promise<Outcome> {
+  const { child, done } = startShim(args, env, launcher);
   child.stdin!.end(input);
   return done;
 }

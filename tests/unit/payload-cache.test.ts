@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import * as tar from 'tar-stream';
-import { readTarFiles } from '../../shim/extract-payload';
+import { readTarFiles } from '../../common/copy-from-image';
 import { payloadCacheDir, readCachedFile, writeCachedPayload } from '../../shim/payload-cache';
 
 let cacheRoot: string;
@@ -45,7 +45,7 @@ describe('payload cache', () => {
 });
 
 describe('readTarFiles', () => {
-  it('returns regular files below the top folder and skips the rest', async () => {
+  it('returns regular files by their archive name and skips the rest', async () => {
     const pack = tar.pack();
     pack.entry({ name: 'run-docker', type: 'directory' });
     pack.entry({ name: 'run-docker/manifest.json' }, '{}');
@@ -54,7 +54,7 @@ describe('readTarFiles', () => {
     pack.entry({ name: 'run-docker/../escape.js' }, 'bad');
     pack.finalize();
     const result = await readTarFiles(Readable.from(pack as unknown as AsyncIterable<Buffer>));
-    expect([...result.keys()].sort()).toEqual(['manifest.json', 'run.js']);
-    expect(result.get('run.js')?.toString()).toBe('code');
+    expect([...result.keys()].sort()).toEqual(['run-docker/manifest.json', 'run-docker/run.js']);
+    expect(result.get('run-docker/run.js')?.toString()).toBe('code');
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Copies the payload folder out of an image without ever starting a container:
+ * Copies files out of an image without ever starting a container:
  * create (never start) → GET /containers/{id}/archive → remove, with the removal
  * guaranteed on success, failure and SIGINT/SIGTERM/SIGHUP. A container left by a
  * SIGKILLed shim is swept by the next extraction (its label names the dead process).
@@ -8,15 +8,15 @@
 import { hostname } from 'node:os';
 import type Dockerode from 'dockerode';
 import * as tar from 'tar-stream';
-import { PAYLOAD_DIR } from '../contract/contract';
 
 export const EXTRACTION_LABEL = 'org.run-docker.extraction';
-/** Larger files are drained, not kept: a payload is a few MB; an image may hold anything. */
+/** Larger files are drained, not kept: what we copy is a few MB at most; an image may hold anything. */
 const MAX_FILE_BYTES = 32 * 1024 * 1024;
 const INTERRUPTS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 
-export async function extractPayloadFiles(docker: Dockerode, imageId: string): Promise<Map<string, Buffer>> {
+/** Regular files under `path` in the image (or `path` itself), by their name in the archive. */
+export async function copyFromImage(docker: Dockerode, imageId: string, path: string): Promise<Map<string, Buffer>> {
   await removeOrphanedExtractions(docker);
   const container = await docker.createContainer({
     Image: imageId,
@@ -31,7 +31,7 @@ export async function extractPayloadFiles(docker: Dockerode, imageId: string): P
   };
   for (const signal of INTERRUPTS) process.once(signal, onSignal);
   try {
-    const archive = await container.getArchive({ path: PAYLOAD_DIR });
+    const archive = await container.getArchive({ path });
     return await readTarFiles(archive);
   } finally {
     await removeContainer();
@@ -39,14 +39,14 @@ export async function extractPayloadFiles(docker: Dockerode, imageId: string): P
   }
 }
 
-/** Regular files of the archive by name relative to its top folder (`run-docker/x` → `x`). */
+/** Regular files of an archive by name (`run-docker/x`, or `passwd` for a single file). */
 export function readTarFiles(archive: NodeJS.ReadableStream): Promise<Map<string, Buffer>> {
   return new Promise((resolve, reject) => {
     const files = new Map<string, Buffer>();
     const extract = tar.extract();
     extract.on('entry', (header, stream, next) => {
-      const name = header.name.split('/').slice(1).join('/');
-      const keep = header.type === 'file' && name !== '' && !name.includes('..') && (header.size ?? 0) <= MAX_FILE_BYTES;
+      const name = header.name;
+      const keep = header.type === 'file' && !name.split('/').includes('..') && (header.size ?? 0) <= MAX_FILE_BYTES;
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: unknown) => {
         if (keep) chunks.push(chunk as Buffer);

@@ -1,0 +1,212 @@
+/**
+ * Pure: what to run and how — from the parsed invocation, the resolved image, the host's
+ * facts and the folders found on it. No I/O here; main.ts gathers the inputs.
+ */
+import type { HostFacts } from './host-facts';
+import type { ImageUser } from './image-user';
+import type { RunOptions } from './invocation';
+
+export const DEFAULT_SHM_SIZE = '1g';
+const NOTEBOOK_COMMAND = 'notebook';
+const PYTEST_COMMANDS = new Set(['py.test', 'pytest']);
+
+export interface ResolvedImage {
+  /** Exactly what `docker run` gets: `repo:tag` or `repo@sha256:…`. */
+  reference: string;
+  /** `127.0.0.1:5000/team/app`, as the engine names it. */
+  repository: string;
+  /** The repository's last path component: the project name, `app`. */
+  name: string;
+  /** The tag (or digest) that runs. */
+  version: string;
+}
+
+export interface Mount {
+  source: string;
+  target: string;
+}
+
+export interface RunSpec {
+  image: string;
+  name: string;
+  remove: boolean;
+  detach: boolean;
+  interactive: boolean;
+  tty: boolean;
+  /** `uid:gid` for the container's processes. */
+  user: string;
+  groupAdd: string[];
+  workdir: string;
+  /** `[name, value]`; a value of undefined is passed by name only (`-e NAME`), its value
+   *  taken from the docker CLI's environment so it never appears in argv or --dry-run. */
+  env: [string, string | undefined][];
+  mounts: Mount[];
+  publish: string[];
+  memory: string | undefined;
+  shmSize: string;
+  restart: string | undefined;
+  /** docker run options the user gave, passed on in order. */
+  dockerArgs: string[];
+  command: string[];
+  /** Secrets for the docker CLI's environment (named in `env` without a value). */
+  secretEnv: Record<string, string>;
+  /** Host folders to create before running (data and log). */
+  hostDirsToCreate: string[];
+  /** Owner for the folders run-docker creates, when it is not the host user (a root host
+   *  running docker-user): otherwise the container could not write into them. */
+  createdDirsOwner: { uid: number; gid: number } | undefined;
+  /** For `notebook`: what to open in a browser. */
+  notebookUrl: string | undefined;
+}
+
+export interface RunSpecInput {
+  options: RunOptions;
+  command: readonly string[];
+  image: ResolvedImage;
+  host: HostFacts;
+  /** The host's source folder for a dev run; undefined for a prod run. */
+  sourceDir: string | undefined;
+  /** docker-user of the image; required unless options.root. */
+  imageUser: ImageUser | undefined;
+  /** A fresh random token for `notebook`. */
+  notebookToken: string;
+}
+
+export function buildRunSpec(input: RunSpecInput): RunSpec {
+  const { options, image, host, sourceDir } = input;
+  const identity = chooseIdentity(input);
+  const home = identity.home;
+  const env: [string, string | undefined][] = [
+    ['HOME', home],
+    ['USER', identity.userName],
+    ['IMAGE_NAME', image.repository],
+    ['IMAGE_VERSION', image.version],
+    ['HOSTUSER', `${host.uid}:${host.gid}`],
+    ['HOST_UNAME', host.uname],
+    ['HOST_WHOAMI', host.user],
+  ];
+  if (host.timezone) env.push(['TZ', host.timezone]);
+  if (options.local) env.push(['DOCKER_LOCAL_MODE', '1']);
+
+  const mounts: Mount[] = [];
+  const hostDirsToCreate: string[] = [];
+  for (const [variable, setting, folder] of [
+    ['DATADIR', options.hostDataDir, 'data'],
+    ['LOGDIR', options.hostLogDir, 'log'],
+  ] as const) {
+    if (setting === 'no') {
+      env.push([variable, '/tmp']);
+      continue;
+    }
+    const source = setting ?? joinPath(host.home, 'work', folder);
+    const target = `${home}/${folder}`;
+    hostDirsToCreate.push(source);
+    mounts.push({ source, target });
+    env.push([variable, target]);
+  }
+
+  let workdir = home;
+  if (sourceDir !== undefined) {
+    mounts.push({ source: sourceDir, target: `${home}/src` });
+    env.push(['PYTHONPATH', `${home}/src/src`]);
+    workdir = `${home}/src`;
+  }
+  if (identity.homeIsReadOnly) env.push(['JUPYTER_RUNTIME_DIR', '/tmp/jupyter-runtime']);
+
+  let command = [...input.command];
+  const publish: string[] = [];
+  const secretEnv: Record<string, string> = {};
+  let notebookUrl: string | undefined;
+  if (command[0] === NOTEBOOK_COMMAND) {
+    const port = options.nbPort;
+    command = [
+      'jupyter', 'notebook', '--no-browser', '--ip=0.0.0.0', `--port=${port}`, `--notebook-dir=${home}`,
+      ...(options.root ? ['--allow-root'] : []),
+      ...command.slice(1),
+    ];
+    // Loopback only: a notebook runs arbitrary code for whoever reaches it.
+    publish.push(`127.0.0.1:${port}:${port}`);
+    env.push(['JUPYTER_TOKEN', undefined]);
+    secretEnv.JUPYTER_TOKEN = input.notebookToken;
+    notebookUrl = `http://127.0.0.1:${port}/?token=${input.notebookToken}`;
+  } else if (PYTEST_COMMANDS.has(command[0])) {
+    // The source is the host's: no .pytest_cache written into it.
+    command = [command[0], '-p', 'no:cacheprovider', ...command.slice(1)];
+  }
+
+  const keepAfterExit = options.detach && options.restart !== undefined && options.restart !== 'no';
+  return {
+    image: image.reference,
+    name: options.name ?? defaultContainerName(host),
+    remove: !keepAfterExit,
+    detach: options.detach,
+    interactive: !options.detach,
+    tty: !options.detach && host.stdinIsTerminal && host.stdoutIsTerminal,
+    user: identity.user,
+    groupAdd: identity.groupAdd,
+    workdir,
+    env,
+    mounts,
+    publish,
+    memory: options.memory,
+    shmSize: options.shmSize ?? DEFAULT_SHM_SIZE,
+    restart: options.restart,
+    dockerArgs: options.dockerArgs,
+    command,
+    secretEnv,
+    hostDirsToCreate,
+    createdDirsOwner: identity.createdDirsOwner,
+    notebookUrl,
+  };
+}
+
+interface Identity {
+  user: string;
+  userName: string;
+  groupAdd: string[];
+  home: string;
+  homeIsReadOnly: boolean;
+  createdDirsOwner: { uid: number; gid: number } | undefined;
+}
+
+/**
+ * Who the container runs as. Files it writes into mapped folders must belong to the host
+ * user, so a non-root host user runs as their own uid:gid with docker-user's home and
+ * group; a root host user runs as docker-user itself (never as root, unless --root).
+ */
+function chooseIdentity({ options, host, imageUser }: RunSpecInput): Identity {
+  if (options.root) {
+    return { user: '0:0', userName: 'root', groupAdd: [], home: '/root', homeIsReadOnly: false, createdDirsOwner: undefined };
+  }
+  if (!imageUser) throw new Error('buildRunSpec needs the image user unless --root');
+  if (host.uid === 0) {
+    return {
+      user: `${imageUser.uid}:${imageUser.gid}`,
+      userName: imageUser.name,
+      groupAdd: [],
+      home: imageUser.home,
+      homeIsReadOnly: false,
+      createdDirsOwner: { uid: imageUser.uid, gid: imageUser.gid },
+    };
+  }
+  return {
+    user: `${host.uid}:${host.gid}`,
+    userName: imageUser.name,
+    groupAdd: host.gid === imageUser.gid ? [] : [String(imageUser.gid)],
+    home: imageUser.home,
+    homeIsReadOnly: host.uid !== imageUser.uid,
+    createdDirsOwner: undefined,
+  };
+}
+
+/** `<user>-<YYYYMMDD-HHMMSS>-<random>`, within docker's name alphabet. */
+export function defaultContainerName(host: Pick<HostFacts, 'user' | 'now' | 'uniqueSuffix'>): string {
+  const iso = host.now.toISOString();
+  const stamp = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}-${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}`;
+  const user = host.user.replace(/[^a-zA-Z0-9_.-]/g, '_').replace(/^[^a-zA-Z0-9]+/, '') || 'user';
+  return `${user}-${stamp}-${host.uniqueSuffix}`;
+}
+
+function joinPath(...parts: string[]): string {
+  return parts.join('/').replace(/\/{2,}/g, '/');
+}

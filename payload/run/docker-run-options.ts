@@ -1,0 +1,188 @@
+/**
+ * Data for the run-docker grammar (parse-invocation.ts): every option `docker run` accepts,
+ * and run-docker's own options with their help lines. No logic beyond formatting the help.
+ */
+import { DEFAULT_SHM_SIZE } from './build-run-spec';
+
+/** One `docker run` option, as pflag declares it. */
+export interface DockerRunOption {
+  /** The long name without dashes: `volume`. */
+  readonly long: string;
+  /** The one-letter shorthand, if any: `v`. */
+  readonly short?: string;
+  /** True when the option takes a value (`--volume a:b`); false for a boolean flag (`--rm`). */
+  readonly takesValue: boolean;
+}
+
+/**
+ * Every option of `docker run`, from the docker CLI 28.2.2 (build e6534b4):
+ *
+ *   DOCKER_API_VERSION=1.50 docker run --help
+ *
+ * The API version is forced because the CLI hides options the engine it talks to is too
+ * old for; 1.50 is 28.2's own, so all 100 options are listed (against an Engine API 1.41
+ * engine `--annotation` (1.43) and `--health-start-interval` (1.44) are hidden, and the
+ * docker CLI itself says so if they are used there). An option with a value type in the
+ * help (list, string, int, bytes, duration, mount, network, gpu-request, ulimit, map,
+ * decimal, uint16) takes a value; one without a type is a boolean. The type is kept in the
+ * comment on each line. 85 take a value, 15 are booleans.
+ */
+export const DOCKER_RUN_OPTIONS: readonly DockerRunOption[] = [
+  { long: 'add-host', takesValue: true },                     // list
+  { long: 'annotation', takesValue: true },                   // map
+  { long: 'attach', short: 'a', takesValue: true },           // list
+  { long: 'blkio-weight', takesValue: true },                 // uint16
+  { long: 'blkio-weight-device', takesValue: true },          // list
+  { long: 'cap-add', takesValue: true },                      // list
+  { long: 'cap-drop', takesValue: true },                     // list
+  { long: 'cgroup-parent', takesValue: true },                // string
+  { long: 'cgroupns', takesValue: true },                     // string
+  { long: 'cidfile', takesValue: true },                      // string
+  { long: 'cpu-period', takesValue: true },                   // int
+  { long: 'cpu-quota', takesValue: true },                    // int
+  { long: 'cpu-rt-period', takesValue: true },                // int
+  { long: 'cpu-rt-runtime', takesValue: true },               // int
+  { long: 'cpu-shares', short: 'c', takesValue: true },       // int
+  { long: 'cpus', takesValue: true },                         // decimal
+  { long: 'cpuset-cpus', takesValue: true },                  // string
+  { long: 'cpuset-mems', takesValue: true },                  // string
+  { long: 'detach', short: 'd', takesValue: false },          // boolean
+  { long: 'detach-keys', takesValue: true },                  // string
+  { long: 'device', takesValue: true },                       // list
+  { long: 'device-cgroup-rule', takesValue: true },           // list
+  { long: 'device-read-bps', takesValue: true },              // list
+  { long: 'device-read-iops', takesValue: true },             // list
+  { long: 'device-write-bps', takesValue: true },             // list
+  { long: 'device-write-iops', takesValue: true },            // list
+  { long: 'disable-content-trust', takesValue: false },       // boolean
+  { long: 'dns', takesValue: true },                          // list
+  { long: 'dns-option', takesValue: true },                   // list
+  { long: 'dns-search', takesValue: true },                   // list
+  { long: 'domainname', takesValue: true },                   // string
+  { long: 'entrypoint', takesValue: true },                   // string
+  { long: 'env', short: 'e', takesValue: true },              // list
+  { long: 'env-file', takesValue: true },                     // list
+  { long: 'expose', takesValue: true },                       // list
+  { long: 'gpus', takesValue: true },                         // gpu-request
+  { long: 'group-add', takesValue: true },                    // list
+  { long: 'health-cmd', takesValue: true },                   // string
+  { long: 'health-interval', takesValue: true },              // duration
+  { long: 'health-retries', takesValue: true },               // int
+  { long: 'health-start-interval', takesValue: true },        // duration
+  { long: 'health-start-period', takesValue: true },          // duration
+  { long: 'health-timeout', takesValue: true },               // duration
+  { long: 'help', takesValue: false },                        // boolean
+  { long: 'hostname', short: 'h', takesValue: true },         // string
+  { long: 'init', takesValue: false },                        // boolean
+  { long: 'interactive', short: 'i', takesValue: false },     // boolean
+  { long: 'ip', takesValue: true },                           // string
+  { long: 'ip6', takesValue: true },                          // string
+  { long: 'ipc', takesValue: true },                          // string
+  { long: 'isolation', takesValue: true },                    // string
+  { long: 'kernel-memory', takesValue: true },                // bytes
+  { long: 'label', short: 'l', takesValue: true },            // list
+  { long: 'label-file', takesValue: true },                   // list
+  { long: 'link', takesValue: true },                         // list
+  { long: 'link-local-ip', takesValue: true },                // list
+  { long: 'log-driver', takesValue: true },                   // string
+  { long: 'log-opt', takesValue: true },                      // list
+  { long: 'mac-address', takesValue: true },                  // string
+  { long: 'memory', short: 'm', takesValue: true },           // bytes
+  { long: 'memory-reservation', takesValue: true },           // bytes
+  { long: 'memory-swap', takesValue: true },                  // bytes
+  { long: 'memory-swappiness', takesValue: true },            // int
+  { long: 'mount', takesValue: true },                        // mount
+  { long: 'name', takesValue: true },                         // string
+  { long: 'network', takesValue: true },                      // network
+  { long: 'network-alias', takesValue: true },                // list
+  { long: 'no-healthcheck', takesValue: false },              // boolean
+  { long: 'oom-kill-disable', takesValue: false },            // boolean
+  { long: 'oom-score-adj', takesValue: true },                // int
+  { long: 'pid', takesValue: true },                          // string
+  { long: 'pids-limit', takesValue: true },                   // int
+  { long: 'platform', takesValue: true },                     // string
+  { long: 'privileged', takesValue: false },                  // boolean
+  { long: 'publish', short: 'p', takesValue: true },          // list
+  { long: 'publish-all', short: 'P', takesValue: false },     // boolean
+  { long: 'pull', takesValue: true },                         // string
+  { long: 'quiet', short: 'q', takesValue: false },           // boolean
+  { long: 'read-only', takesValue: false },                   // boolean
+  { long: 'restart', takesValue: true },                      // string
+  { long: 'rm', takesValue: false },                          // boolean
+  { long: 'runtime', takesValue: true },                      // string
+  { long: 'security-opt', takesValue: true },                 // list
+  { long: 'shm-size', takesValue: true },                     // bytes
+  { long: 'sig-proxy', takesValue: false },                   // boolean
+  { long: 'stop-signal', takesValue: true },                  // string
+  { long: 'stop-timeout', takesValue: true },                 // int
+  { long: 'storage-opt', takesValue: true },                  // list
+  { long: 'sysctl', takesValue: true },                       // map
+  { long: 'tmpfs', takesValue: true },                        // list
+  { long: 'tty', short: 't', takesValue: false },             // boolean
+  { long: 'ulimit', takesValue: true },                       // ulimit
+  { long: 'use-api-socket', takesValue: false },              // boolean
+  { long: 'user', short: 'u', takesValue: true },             // string
+  { long: 'userns', takesValue: true },                       // string
+  { long: 'uts', takesValue: true },                          // string
+  { long: 'volume', short: 'v', takesValue: true },           // list
+  { long: 'volume-driver', takesValue: true },                // string
+  { long: 'volumes-from', takesValue: true },                 // list
+  { long: 'workdir', short: 'w', takesValue: true },          // string
+];
+
+/**
+ * Hidden, deprecated spellings the docker CLI 28.2.2 still accepts (not in --help; checked
+ * with `docker run --net=host …`, which fails only at the engine, not at flag parsing).
+ * Old scripts use `--net=host`, so they are accepted and normalised to the current name.
+ * The other hidden options (`--cpu-count`, `--cpu-percent`, `--io-maxbandwidth`,
+ * `--io-maxiops`) are for Windows containers only and are left out.
+ */
+export const DOCKER_RUN_OPTION_ALIASES: Readonly<Record<string, string>> = {
+  net: 'network',
+  'net-alias': 'network-alias',
+};
+
+/** One of run-docker's own options. */
+export interface RunDockerOption {
+  readonly long: string;
+  readonly short?: string;
+  /** How the value is shown in the help (`N`, `DIR|no`); absent for a flag without a value. */
+  readonly value?: string;
+  readonly help: string;
+}
+
+/** Port for `notebook`, on the host and in the container. */
+export const DEFAULT_NB_PORT = 8888;
+
+/**
+ * run-docker's own options, in help order. Where docker run has an option of the same name
+ * or letter (`--memory`/`-m`, `--shm-size`, `--name`, `--restart`, `-d`, `-q`, `--help`,
+ * and `-h`, docker's `--hostname`), run-docker's wins; `--hostname` keeps its long form.
+ */
+export const RUN_DOCKER_OPTIONS: readonly RunDockerOption[] = [
+  { long: 'local', help: 'only images on this host; no network' },
+  { long: 'root', help: 'run as root (home /root) instead of docker-user' },
+  { long: 'nb-port', value: 'N', help: `port for "notebook", on 127.0.0.1 only (default ${DEFAULT_NB_PORT})` },
+  { long: 'hostdatadir', value: 'DIR|no', help: 'host folder mapped to ~/data (default ~/work/data)' },
+  { long: 'hostlogdir', value: 'DIR|no', help: 'host folder mapped to ~/log (default ~/work/log)' },
+  { long: 'hostsrcdir', value: 'DIR', help: 'source folder for a dev run (default ~/work/src/<name>, if there)' },
+  { long: 'memory', short: 'm', value: 'SIZE', help: 'memory limit, e.g. 8g (default none)' },
+  { long: 'shm-size', value: 'SIZE', help: `size of /dev/shm (default ${DEFAULT_SHM_SIZE})` },
+  { long: 'name', value: 'NAME', help: 'container name (default <user>-<YYYYMMDD-HHMMSS>-<random>)' },
+  { long: 'restart', value: 'POLICY', help: 'no, always, unless-stopped, on-failure[:N]; with -d, keeps the container' },
+  { long: 'detach', short: 'd', help: 'run in the background' },
+  { long: 'dry-run', help: 'print the docker command and exit, without pulling or running' },
+  { long: 'quiet', short: 'q', help: 'no progress lines' },
+  { long: 'help', short: 'h', help: 'this help' },
+  { long: 'version', help: 'the versions of the shim, tiny and mini in use' },
+];
+
+/** run-docker's own options for the help text: one aligned line each, no trailing newline. */
+export function formatOptionsHelp(): string {
+  const usages = RUN_DOCKER_OPTIONS.map((option) => {
+    const names = option.short ? `-${option.short}, --${option.long}` : `    --${option.long}`;
+    return option.value ? `${names} ${option.value}` : names;
+  });
+  const width = Math.max(...usages.map((usage) => usage.length));
+  return RUN_DOCKER_OPTIONS.map((option, index) => `  ${usages[index].padEnd(width)}  ${option.help}`).join('\n');
+}

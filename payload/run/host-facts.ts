@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import { readFile, readlink } from 'node:fs/promises';
+import { homedir, hostname, machine, release, type, userInfo, version } from 'node:os';
+
+/** What the run specification needs to know about the host; read once, then passed down. */
+export interface HostFacts {
+  home: string;
+  uid: number;
+  gid: number;
+  /** The host user's name (`whoami`). */
+  user: string;
+  /** As `uname -a` prints it. */
+  uname: string;
+  /** IANA zone such as `Europe/Berlin`; undefined when the host does not say. */
+  timezone: string | undefined;
+  stdinIsTerminal: boolean;
+  stdoutIsTerminal: boolean;
+  now: Date;
+  /** Makes default container names unique even for two calls in the same second. */
+  uniqueSuffix: string;
+}
+
+export async function readHostFacts(env: Readonly<Record<string, string | undefined>>): Promise<HostFacts> {
+  const uid = process.getuid?.() ?? 0;
+  // A uid with no passwd entry (common in containers and CI) has no name: userInfo() throws.
+  const user = tryUserName() ?? env.USER ?? String(uid);
+  return {
+    home: env.HOME || homedir(),
+    uid,
+    gid: process.getgid?.() ?? 0,
+    user,
+    uname: [type(), hostname(), release(), version(), machine()].join(' '),
+    timezone: env.TZ || (await readHostTimezone()),
+    stdinIsTerminal: Boolean(process.stdin.isTTY),
+    stdoutIsTerminal: Boolean(process.stdout.isTTY),
+    now: new Date(),
+    uniqueSuffix: randomBytes(2).toString('hex'),
+  };
+}
+
+function tryUserName(): string | undefined {
+  try {
+    return userInfo().username;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Debian's /etc/timezone, else the zone /etc/localtime links to. */
+async function readHostTimezone(): Promise<string | undefined> {
+  const fromFile = await readFile('/etc/timezone', 'utf8').then((text) => text.trim(), () => '');
+  if (fromFile) return fromFile;
+  const link = await readlink('/etc/localtime').catch(() => '');
+  const match = /zoneinfo\/(.+)$/.exec(link);
+  return match?.[1];
+}

@@ -1,0 +1,52 @@
+/**
+ * What the user asked for, as parsed from argv (parse-invocation.ts). Pure data:
+ * argv → Invocation → (with host facts and the resolved image) RunSpec → docker argv.
+ */
+
+/** `DIR` maps that host folder; `'no'` turns the mapping off; undefined = the default folder. */
+export type HostDirSetting = string | 'no' | undefined;
+
+export interface RunOptions {
+  /** Only images on this host; no network. */
+  local: boolean;
+  /** Run as root (home /root) instead of the unprivileged docker-user. */
+  root: boolean;
+  /** Host and container port for `notebook` (default 8888). */
+  nbPort: number;
+  hostDataDir: HostDirSetting;
+  hostLogDir: HostDirSetting;
+  /** Overrides `$HOME/work/src/<name>` as the source folder (and makes the run a dev run). */
+  hostSrcDir: string | undefined;
+  /** docker's `--memory` value, e.g. `8g`; undefined = run-docker's default. */
+  memory: string | undefined;
+  /** docker's `--shm-size` value; undefined = run-docker's default. */
+  shmSize: string | undefined;
+  /** Container name; undefined = `<user>-<YYYYMMDD-HHMMSS>-<random>`. */
+  name: string | undefined;
+  /** docker's `--restart` policy, e.g. `unless-stopped`. */
+  restart: string | undefined;
+  detach: boolean;
+  /** Print the exact docker command, shell-quoted, and exit 0 without pulling or running. */
+  dryRun: boolean;
+  /** Quieter: no progress lines (reserved for pull progress). */
+  quiet: boolean;
+  /**
+   * Every `docker run` option the user gave that run-docker does not handle itself, in
+   * order, each option normalised to `--long-name` with its value as a separate
+   * element when it takes one: `-e A=1` → ['--env', 'A=1']; `--volume=a:b` →
+   * ['--volume', 'a:b']; `-it` → ['--interactive', '--tty'].
+   */
+  dockerArgs: string[];
+}
+
+export type Invocation =
+  | { kind: 'help' }
+  | { kind: 'version' }
+  | {
+      kind: 'run';
+      options: RunOptions;
+      /** IMAGE[:TAG|@DIGEST] exactly as given. */
+      image: string;
+      /** COMMAND and ARGs, untouched. Empty: the image's default command. */
+      command: string[];
+    };

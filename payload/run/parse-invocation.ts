@@ -1,0 +1,304 @@
+/**
+ * The grammar of `run-docker`, pure:
+ *
+ *   run-docker [--local] [OPTIONS] IMAGE[:TAG|@DIGEST] [COMMAND [ARG...]]
+ *
+ * Options are read as docker run reads them (spf13/pflag with interspersed arguments off):
+ * `--name value`, `--name=value`, `-n value`, `-nvalue`, `-n=value`, and groups of short
+ * flags (`-it`, `-ite A=1`: a value-taking letter takes the rest of the group, or else the
+ * next argument, whatever it looks like). `--` ends the options. IMAGE is the first argument
+ * that is neither an option nor an option's value; it and everything after it are passed on
+ * untouched. run-docker's own options are handled here; every other `docker run` option
+ * (docker-run-options.ts) is passed on in `dockerArgs`, normalised to its long name.
+ *
+ * Options that clash with what run-docker decides itself:
+ * - `--rm`: accepted and dropped, as run-docker removes the container anyway (unless it is
+ *   detached with a restart policy, which docker refuses to combine with --rm).
+ *   `--rm=false` is refused: keeping the container is what `-d --restart` is for.
+ * - `--init`: accepted and dropped (always on); `--init=false` is refused.
+ * - `-u/--user`: refused, with a hint to use `--root`: run-docker runs the container as the
+ *   host user so files written to mapped folders stay theirs.
+ * - `-i/--interactive`, `-t/--tty`: passed on. run-docker already keeps stdin open unless
+ *   detached and adds a TTY when stdin and stdout are terminals; an explicit `-it` repeats
+ *   that harmlessly, `-dit` keeps a detached shell alive, and `--tty=false` (placed after
+ *   run-docker's own options) turns the TTY off.
+ */
+import { RunDockerError } from '../../common/run-docker-error';
+import {
+  DEFAULT_NB_PORT,
+  DOCKER_RUN_OPTION_ALIASES,
+  DOCKER_RUN_OPTIONS,
+  RUN_DOCKER_OPTIONS,
+} from './docker-run-options';
+import type { Invocation, RunOptions } from './invocation';
+
+export { DEFAULT_NB_PORT };
+
+const HELP_HINT = 'See "run-docker --help" for the options.';
+
+interface OptionSpec {
+  /** The long name without dashes, as passed on to docker. */
+  long: string;
+  takesValue: boolean;
+  owner: 'run-docker' | 'docker';
+}
+
+/** One option as found in argv. */
+interface OptionUse {
+  spec: OptionSpec;
+  /** How the user wrote it, for messages: `--env`, `-e`. */
+  given: string;
+  /** The value: `--x=v`, `-xv`, `-x=v` or the next argument; undefined for a bare flag. */
+  value: string | undefined;
+}
+
+const { byLong: LONG_OPTIONS, byShort: SHORT_OPTIONS } = indexOptions();
+
+function indexOptions(): { byLong: Map<string, OptionSpec>; byShort: Map<string, OptionSpec> } {
+  const byLong = new Map<string, OptionSpec>();
+  const byShort = new Map<string, OptionSpec>();
+  for (const option of DOCKER_RUN_OPTIONS) {
+    const spec: OptionSpec = { long: option.long, takesValue: option.takesValue, owner: 'docker' };
+    byLong.set(option.long, spec);
+    if (option.short) byShort.set(option.short, spec);
+  }
+  for (const [alias, long] of Object.entries(DOCKER_RUN_OPTION_ALIASES)) {
+    const spec = byLong.get(long);
+    if (spec) byLong.set(alias, spec);
+  }
+  // run-docker's own options win over docker's of the same name or letter (-h: help, not hostname).
+  for (const option of RUN_DOCKER_OPTIONS) {
+    const spec: OptionSpec = { long: option.long, takesValue: option.value !== undefined, owner: 'run-docker' };
+    byLong.set(option.long, spec);
+    if (option.short) byShort.set(option.short, spec);
+  }
+  return { byLong, byShort };
+}
+
+export function parseInvocation(argv: readonly string[]): Invocation {
+  const options: RunOptions = {
+    local: false,
+    root: false,
+    nbPort: DEFAULT_NB_PORT,
+    hostDataDir: undefined,
+    hostLogDir: undefined,
+    hostSrcDir: undefined,
+    memory: undefined,
+    shmSize: undefined,
+    name: undefined,
+    restart: undefined,
+    detach: false,
+    dryRun: false,
+    quiet: false,
+    dockerArgs: [],
+  };
+  // Invalid values are reported only once the options are read, so that --help or
+  // --version anywhere before IMAGE still wins.
+  const invalid: RunDockerError[] = [];
+  const cursor = { index: 0 };
+  for (const use of readOptions(argv, cursor)) {
+    if (use.spec.owner === 'docker') {
+      passOn(use, options.dockerArgs, invalid);
+      continue;
+    }
+    const request = applyOwnOption(use, options, invalid);
+    if (request) return { kind: request };
+  }
+  if (invalid.length > 0) throw invalid[0];
+  const image = argv[cursor.index];
+  if (image === undefined || image === '') {
+    throw new RunDockerError('no image given', 'Say which image to run: run-docker [OPTIONS] IMAGE [COMMAND [ARG...]].');
+  }
+  return { kind: 'run', options, image, command: argv.slice(cursor.index + 1) };
+}
+
+/**
+ * The options before IMAGE, one use at a time (so a --help is acted on before a later
+ * error). Leaves `cursor.index` on IMAGE. Follows pflag's FlagSet.Parse: a value-taking
+ * option takes the next argument even when it starts with `-`.
+ */
+function* readOptions(argv: readonly string[], cursor: { index: number }): Generator<OptionUse> {
+  const takeNext = (given: string): string => {
+    if (cursor.index >= argv.length) {
+      throw new RunDockerError(`the option "${given}" needs a value`, `Put its value after it: "${given} VALUE". ${HELP_HINT}`);
+    }
+    return argv[cursor.index++];
+  };
+  while (cursor.index < argv.length) {
+    const arg = argv[cursor.index];
+    if (arg === '--') {
+      cursor.index++;
+      return;
+    }
+    if (!arg.startsWith('-') || arg === '-') return;
+    cursor.index++;
+    if (arg.startsWith('--')) {
+      yield readLongOption(arg, takeNext);
+    } else {
+      yield* readShortGroup(arg, takeNext);
+    }
+  }
+}
+
+/** `--name`, `--name=value`, `--name value`. */
+function readLongOption(arg: string, takeNext: (given: string) => string): OptionUse {
+  const body = arg.slice(2);
+  const equals = body.indexOf('=');
+  const name = equals < 0 ? body : body.slice(0, equals);
+  const given = `--${name}`;
+  const spec = name === '' || name.startsWith('-') ? undefined : LONG_OPTIONS.get(name);
+  if (!spec) throw new RunDockerError(`unknown option "${name === '' ? arg : given}"`, HELP_HINT);
+  const inline = equals < 0 ? undefined : body.slice(equals + 1);
+  const value = spec.takesValue && inline === undefined ? takeNext(given) : inline;
+  return { spec, given, value };
+}
+
+/** `-x`, `-xvalue`, `-x=value`, `-x value`, `-abc`, `-abx value` (pflag's parseSingleShortArg). */
+function* readShortGroup(arg: string, takeNext: (given: string) => string): Generator<OptionUse> {
+  let rest = arg.slice(1);
+  while (rest.length > 0) {
+    const letter = rest[0];
+    rest = rest.slice(1);
+    const given = `-${letter}`;
+    const spec = SHORT_OPTIONS.get(letter);
+    if (!spec) throw unknownShortOption(letter, arg);
+    let value: string | undefined;
+    if (rest.length > 1 && rest[0] === '=') {
+      value = rest.slice(1);
+      rest = '';
+    } else if (spec.takesValue) {
+      value = rest.length > 0 ? rest : takeNext(given);
+      rest = '';
+    }
+    yield { spec, given, value };
+  }
+}
+
+function unknownShortOption(letter: string, arg: string): RunDockerError {
+  const inGroup = arg.length > 2 ? ` in "${arg}"` : '';
+  // `-rm`, `-privileged`: a long option written with one dash.
+  const name = arg.slice(1).split('=')[0];
+  const didYouMean = arg.length > 2 && LONG_OPTIONS.has(name) ? `Did you mean "--${name}"? ` : '';
+  return new RunDockerError(`unknown option "-${letter}"${inGroup}`, `${didYouMean}${HELP_HINT}`);
+}
+
+/** A `docker run` option: onto dockerArgs as `--long [value]`, unless it clashes with run-docker. */
+function passOn(use: OptionUse, dockerArgs: string[], invalid: RunDockerError[]): void {
+  const { spec, given, value } = use;
+  if (spec.takesValue) {
+    if (spec.long === 'user') {
+      invalid.push(
+        new RunDockerError(
+          `run-docker chooses the container's user; "${given}" is not supported`,
+          'Use --root to run as root; otherwise it runs as your uid, so files in mapped folders stay yours.',
+        ),
+      );
+      return;
+    }
+    dockerArgs.push(`--${spec.long}`, value as string);
+    return;
+  }
+  const on = value === undefined ? true : parseBool(value);
+  if (on === undefined) {
+    invalid.push(invalidValue(given, value as string, 'Use true or false, or leave the value out.'));
+    return;
+  }
+  if (spec.long === 'rm' || spec.long === 'init') {
+    if (!on) invalid.push(refusedOff(spec.long));
+    return;
+  }
+  // A boolean's explicit value must stay attached: `--sig-proxy false` would make "false" IMAGE.
+  dockerArgs.push(value === undefined ? `--${spec.long}` : `--${spec.long}=${value}`);
+}
+
+function refusedOff(long: 'rm' | 'init'): RunDockerError {
+  const hint =
+    long === 'rm'
+      ? 'run-docker removes the container when it exits, unless it is detached (-d) with a --restart policy.'
+      : 'run-docker always runs an init, so signals reach the process and zombies are reaped.';
+  return new RunDockerError(`"--${long}=false" is not supported`, hint);
+}
+
+/** strconv.ParseBool, which pflag's boolean flags use. */
+function parseBool(value: string): boolean | undefined {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return false;
+  return undefined;
+}
+
+// docker/go-units RAMInBytes, which docker uses for --memory and --shm-size (`8g`, `512m`,
+// `1.5GB`, `2GiB`); a superset of `^\d+(\.\d+)?[bkmgBKMG]?$`.
+const SIZE = /^\d+(\.\d+)? ?[kKmMgGtTpP]?[iI]?[bB]?$/;
+const RESTART_POLICY = /^(no|always|unless-stopped|on-failure(:\d+)?)$/;
+// The engine's container name rule (RestrictedNamePattern): two characters at least.
+const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+
+/** Applies one of run-docker's own options; returns 'help' or 'version' when asked for. */
+function applyOwnOption(use: OptionUse, options: RunOptions, invalid: RunDockerError[]): 'help' | 'version' | undefined {
+  const { spec, given, value } = use;
+  if (!spec.takesValue && value !== undefined) {
+    invalid.push(new RunDockerError(`the option "${given}" takes no value`, `Write it alone: "${given}". ${HELP_HINT}`));
+    return undefined;
+  }
+  const check = (valid: boolean, hint: string): boolean => {
+    if (!valid) invalid.push(invalidValue(given, value as string, hint));
+    return valid;
+  };
+  const text = value as string;
+  switch (spec.long) {
+    case 'help':
+      return 'help';
+    case 'version':
+      return 'version';
+    case 'local':
+      options.local = true;
+      break;
+    case 'root':
+      options.root = true;
+      break;
+    case 'detach':
+      options.detach = true;
+      break;
+    case 'dry-run':
+      options.dryRun = true;
+      break;
+    case 'quiet':
+      options.quiet = true;
+      break;
+    case 'nb-port': {
+      const port = /^\d+$/.test(text) ? Number(text) : NaN;
+      if (check(port >= 1 && port <= 65535, `Give a port number from 1 to 65535 (default ${DEFAULT_NB_PORT}).`)) options.nbPort = port;
+      break;
+    }
+    case 'hostdatadir':
+      if (check(text !== '', 'Give a folder, or "no" to map none.')) options.hostDataDir = text;
+      break;
+    case 'hostlogdir':
+      if (check(text !== '', 'Give a folder, or "no" to map none.')) options.hostLogDir = text;
+      break;
+    case 'hostsrcdir':
+      if (check(text !== '', 'Give a folder, or leave --hostsrcdir out.')) options.hostSrcDir = text;
+      break;
+    case 'memory':
+      if (check(SIZE.test(text), 'Give a size such as 512m or 8g.')) options.memory = text;
+      break;
+    case 'shm-size':
+      if (check(SIZE.test(text), 'Give a size such as 512m or 2g.')) options.shmSize = text;
+      break;
+    case 'name':
+      if (check(CONTAINER_NAME.test(text), 'Use two or more letters, digits, "_", "." or "-", starting with a letter or digit.')) {
+        options.name = text;
+      }
+      break;
+    case 'restart':
+      if (check(RESTART_POLICY.test(text), 'Use no, always, unless-stopped, on-failure or on-failure:N.')) options.restart = text;
+      break;
+    default:
+      throw new Error(`run-docker option "--${spec.long}" has no handler`);
+  }
+  return undefined;
+}
+
+function invalidValue(given: string, value: string, hint: string): RunDockerError {
+  return new RunDockerError(`invalid value "${value}" for "${given}"`, hint);
+}

@@ -1,0 +1,39 @@
+/** Pure: a RunSpec as `docker run` arguments, and any argv as a shell would read it back. */
+import type { Mount, RunSpec } from './build-run-spec';
+
+export function renderDockerRunArgs(spec: RunSpec): string[] {
+  const args = ['run', '--init'];
+  if (spec.remove) args.push('--rm');
+  if (spec.detach) args.push('--detach');
+  if (spec.interactive) args.push('--interactive');
+  if (spec.tty) args.push('--tty');
+  args.push('--name', spec.name, '--user', spec.user);
+  for (const group of spec.groupAdd) args.push('--group-add', group);
+  args.push('--workdir', spec.workdir);
+  for (const [name, value] of spec.env) args.push('--env', value === undefined ? name : `${name}=${value}`);
+  for (const mount of spec.mounts) args.push('--mount', formatBindMount(mount));
+  for (const port of spec.publish) args.push('--publish', port);
+  if (spec.memory) args.push('--memory', spec.memory);
+  args.push('--shm-size', spec.shmSize);
+  if (spec.restart) args.push('--restart', spec.restart);
+  // The user's own docker options come last, so theirs win where docker takes the last value.
+  args.push(...spec.dockerArgs, spec.image, ...spec.command);
+  return args;
+}
+
+/**
+ * `--mount` rather than `-v`: `-v` splits on `:`, so a host path containing one would break.
+ * --mount is CSV (docker/cli opts/mount.go uses encoding/csv): quote fields with `,` or `"`.
+ */
+export function formatBindMount(mount: Mount): string {
+  return ['type=bind', `source=${mount.source}`, `target=${mount.target}`].map(quoteCsvField).join(',');
+}
+
+function quoteCsvField(field: string): string {
+  return /[",\n]/.test(field) ? `"${field.replace(/"/g, '""')}"` : field;
+}
+
+/** POSIX-shell quoting: paste the result into sh and it runs the same argv. */
+export function formatShellCommand(argv: readonly string[]): string {
+  return argv.map((arg) => (/^[A-Za-z0-9_\-.,:/@%+=]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`)).join(' ');
+}

@@ -1,0 +1,41 @@
+import type { BaseContext } from '../../contract/contract';
+import { formatImageRef, formatRepository, isPinned, parseImageRef } from '../../common/image-ref';
+import { inspectImage } from '../../common/inspect-image';
+import { pullImage } from '../../common/pull-image';
+import { RunDockerError } from '../../common/run-docker-error';
+import { findNewestTag } from '../common/find-newest-tag';
+import type { ResolvedImage } from './build-run-spec';
+
+export interface ImageToRun extends ResolvedImage {
+  /** Image ID when the image is on the host (always, unless nothing was pulled). */
+  id: string | undefined;
+}
+
+/**
+ * The exact image to run: a tag or digest as given (rollback), otherwise the newest tag
+ * among local images and the registry. Pulled when absent or older, unless `pull` is
+ * false (--dry-run) or ctx.local.
+ */
+export async function resolveImage(ctx: BaseContext, text: string, pull: boolean): Promise<ImageToRun> {
+  const ref = parseImageRef(text, 'image');
+  const repository = formatRepository(ref);
+  const exact = isPinned(ref) ? ref : { ...ref, tag: (await findNewestTag(ctx, repository)).tag };
+  let present = await inspectImage(ctx.docker, exact);
+  if (!present && pull) {
+    if (ctx.local) {
+      throw new RunDockerError(
+        `the image "${formatImageRef(exact)}" is not on this host, and --local forbids pulling it`,
+        'Run without --local to pull it, or build or load it first.',
+      );
+    }
+    await pullImage(ctx.docker, exact);
+    present = await inspectImage(ctx.docker, exact);
+  }
+  return {
+    reference: formatImageRef(exact),
+    repository,
+    name: ref.path.split('/').pop()!,
+    version: exact.tag ?? exact.digest!,
+    id: present?.id,
+  };
+}

@@ -1,0 +1,211 @@
+/**
+ * The mini payload's run behaviour, seen from inside real containers: dev vs prod,
+ * data and log folders, users and file ownership, versions and pulls, quoting, stdin,
+ * exit codes, signals, --dry-run, and paths with spaces.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmod, chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buildBusyboxImage, docker, pushImage, removeImages } from '../helpers/fixtures';
+import { startRegistry, type TestRegistry } from '../helpers/registry';
+import { explain, makeHost, publish, removeHosts, runShim, startShim, type Outcome } from '../helpers/shim';
+
+let registry: TestRegistry;
+let prefix: string;
+let app: string;
+let baseEnv: Record<string, string>;
+const images: string[] = [];
+const PACKAGE_VERSION: string = require('../../package.json').version;
+
+/** A host whose HOME has a space in its path. */
+async function hostWithSpaces(): Promise<Record<string, string>> {
+  const parent = (await makeHost({})).HOME;
+  const home = join(parent, 'home with space');
+  await mkdir(home);
+  return { ...baseEnv, HOME: home, XDG_CACHE_HOME: join(home, '.cache'), XDG_CONFIG_HOME: join(home, '.config') };
+}
+
+async function build(reference: string, options: Parameters<typeof buildBusyboxImage>[1] = {}, push = true): Promise<void> {
+  await buildBusyboxImage(reference, options);
+  images.push(reference);
+  if (push) await pushImage(reference);
+}
+
+function expectSuccess(outcome: Outcome): void {
+  if (outcome.code !== 0) throw new Error(`expected exit 0\n${explain(outcome)}`);
+}
+
+const SHOWN_VARIABLES = ['HOME', 'USER', 'PYTHONPATH', 'DATADIR', 'LOGDIR', 'IMAGE_NAME', 'IMAGE_VERSION', 'HOSTUSER', 'HOST_WHOAMI', 'TZ', 'DOCKER_LOCAL_MODE'];
+/** A shell snippet printing `name=value` lines, `unset` for a variable that is not set. */
+const SHOW = ['echo "pwd=$(pwd)"', 'echo "id=$(id -u):$(id -g)"', ...SHOWN_VARIABLES.map((name) => `echo "${name}=\${${name}-unset}"`)].join('; ');
+const field = (outcome: Outcome, name: string) => new RegExp(`^${name}=(.*)$`, 'm').exec(outcome.stdout)?.[1];
+
+beforeAll(async () => {
+  registry = await startRegistry();
+  prefix = `${registry.address}/run-${process.pid}`;
+  const tiny = await publish('tiny', `${prefix}/tiny`);
+  await publish('mini', `${prefix}/mini`, ['--version', '20260101-000000']);
+  images.push(tiny, `${prefix}/tiny:${PACKAGE_VERSION}`, `${prefix}/mini:20260101-000000`);
+  baseEnv = await makeHost({ RUN_DOCKER_TINY: tiny, RUN_DOCKER_MINI: `${prefix}/mini`, TZ: 'Europe/Berlin' });
+  app = `${prefix}/proj`;
+  await build(`${app}:1.0.0`);
+  await build(`${app}:2.0.0`);
+});
+
+afterAll(async () => {
+  await removeImages(images);
+  await registry?.remove();
+  await removeHosts();
+});
+
+test('prod: working dir is the home, data and log are created, mapped and writable, variables set', async () => {
+  const env = await hostWithSpaces();
+  const outcome = await runShim([app, 'sh', '-c', `${SHOW}; echo hello > "$DATADIR/out.txt"; echo log > "$LOGDIR/app.log"`], env);
+  expectSuccess(outcome);
+  expect(field(outcome, 'pwd')).toBe('/home/docker-user');
+  expect(field(outcome, 'id')).toBe('1000:1000');
+  expect(field(outcome, 'HOME')).toBe('/home/docker-user');
+  expect(field(outcome, 'USER')).toBe('docker-user');
+  expect(field(outcome, 'PYTHONPATH')).toBe('unset');
+  expect(field(outcome, 'DATADIR')).toBe('/home/docker-user/data');
+  expect(field(outcome, 'LOGDIR')).toBe('/home/docker-user/log');
+  expect(field(outcome, 'IMAGE_NAME')).toBe(app);
+  expect(field(outcome, 'IMAGE_VERSION')).toBe('2.0.0');
+  expect(field(outcome, 'HOSTUSER')).toBe(`${process.getuid!()}:${process.getgid!()}`);
+  expect(field(outcome, 'TZ')).toBe('Europe/Berlin');
+  expect(field(outcome, 'DOCKER_LOCAL_MODE')).toBe('unset');
+  expect(await readFile(join(env.HOME, 'work', 'data', 'out.txt'), 'utf8')).toBe('hello\n');
+  expect(await readFile(join(env.HOME, 'work', 'log', 'app.log'), 'utf8')).toBe('log\n');
+});
+
+test('dev: ~/work/src/<name> is mapped to ~/src, on PYTHONPATH, and is the working dir', async () => {
+  const env = await hostWithSpaces();
+  const source = join(env.HOME, 'work', 'src', 'proj');
+  await mkdir(join(source, 'src'), { recursive: true });
+  await writeFile(join(source, 'marker.txt'), 'from the host\n');
+  await chmod(join(env.HOME, 'work', 'src'), 0o777);
+  await chmod(source, 0o777);
+  const outcome = await runShim([app, 'sh', '-c', `${SHOW}; cat marker.txt; echo new > written.txt`], env);
+  expectSuccess(outcome);
+  expect(field(outcome, 'pwd')).toBe('/home/docker-user/src');
+  expect(field(outcome, 'PYTHONPATH')).toBe('/home/docker-user/src/src');
+  expect(outcome.stdout).toContain('from the host');
+  expect(await readFile(join(source, 'written.txt'), 'utf8')).toBe('new\n');
+
+  const elsewhere = join(env.HOME, 'other source');
+  await mkdir(elsewhere);
+  await writeFile(join(elsewhere, 'marker.txt'), 'other\n');
+  const override = await runShim(['--hostsrcdir', elsewhere, app, 'cat', 'marker.txt'], env);
+  expect(override.stdout).toBe('other\n');
+});
+
+test('--root runs as root with home /root; "no" turns the data mapping off', async () => {
+  const env = await hostWithSpaces();
+  const outcome = await runShim(['--root', '--hostdatadir', 'no', app, 'sh', '-c', SHOW], env);
+  expectSuccess(outcome);
+  expect(field(outcome, 'id')).toBe('0:0');
+  expect(field(outcome, 'HOME')).toBe('/root');
+  expect(field(outcome, 'DATADIR')).toBe('/tmp');
+  expect(field(outcome, 'LOGDIR')).toBe('/root/log');
+});
+
+test('files written by a host user whose uid is not 1000 belong to that user', async () => {
+  const uid = 4321;
+  const env = await hostWithSpaces();
+  await chown(join(env.HOME, '..'), uid, uid);
+  await chown(env.HOME, uid, uid);
+  const source = join(env.HOME, 'work', 'src', 'proj');
+  await mkdir(source, { recursive: true });
+  execFileSync('chown', ['-R', `${uid}:${uid}`, join(env.HOME, 'work')]);
+  const dockerGroup = (await stat('/var/run/docker.sock')).gid;
+  // The same shim, as an unprivileged host user who may use the engine.
+  const asHostUser = ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, `--groups=${dockerGroup}`];
+  const script = `${SHOW}; touch by-container "$DATADIR/by-container" "$LOGDIR/by-container"`;
+  const outcome = await runShim([app, 'sh', '-c', script], env, '', asHostUser);
+  expectSuccess(outcome);
+  expect(field(outcome, 'id')).toBe(`${uid}:${uid}`);
+  expect(field(outcome, 'HOME')).toBe('/home/docker-user');
+  for (const file of [join(source, 'by-container'), join(env.HOME, 'work', 'data', 'by-container'), join(env.HOME, 'work', 'log', 'by-container')]) {
+    const info = await stat(file);
+    expect({ file, uid: info.uid, gid: info.gid }).toEqual({ file, uid, gid: uid });
+  }
+});
+
+test('an image without docker-user gets a message suggesting --root', async () => {
+  const bare = `${prefix}/bare:1.0.0`;
+  await build(bare, { files: { '/etc/passwd': 'root:x:0:0:root:/root:/bin/sh\n' } });
+  const outcome = await runShim([bare, 'true'], baseEnv);
+  expect(outcome.code).toBe(125);
+  expect(outcome.stderr).toMatch(/^run-docker: the image ".*\/bare:1\.0\.0" has no user "docker-user" to run as\. Run it as root with --root/);
+  expectSuccess(await runShim(['--root', bare, 'true'], baseEnv));
+});
+
+describe('versions', () => {
+  test('an exact older tag runs that tag, also when it exists only in the registry (rollback on a fresh host)', async () => {
+    await removeImages([`${app}:1.0.0`]);
+    const outcome = await runShim([`${app}:1.0.0`, 'sh', '-c', 'echo $IMAGE_VERSION'], baseEnv);
+    expectSuccess(outcome);
+    expect(outcome.stdout).toBe('1.0.0\n');
+  });
+
+  test('a newer tag pushed to the registry is pulled and used on the next call; --local never pulls', async () => {
+    await build(`${app}:3.0.0`);
+    await removeImages([`${app}:3.0.0`]); // as if another machine had published it
+    const local = await runShim(['--local', app, 'sh', '-c', 'echo $IMAGE_VERSION $DOCKER_LOCAL_MODE'], baseEnv);
+    expectSuccess(local);
+    expect(local.stdout).toBe('2.0.0 1\n');
+    const { code: absentCode } = await docker(['image', 'inspect', `${app}:3.0.0`]);
+    expect(absentCode).not.toBe(0);
+
+    const next = await runShim([app, 'sh', '-c', 'echo $IMAGE_VERSION'], baseEnv);
+    expectSuccess(next);
+    expect(next.stdout).toBe('3.0.0\n');
+  });
+});
+
+test('arguments, stdin and exit codes pass through exactly', async () => {
+  const quoted = await runShim([app, 'sh', '-c', 'echo "a  b"; printf "[%s]" "$@"', 'x', "it's", 'two  spaces', ''], baseEnv);
+  expect(quoted.stdout).toBe("a  b\n[it's][two  spaces][]");
+  expect((await runShim([app, 'sh', '-c', 'exit 42'], baseEnv)).code).toBe(42);
+  expect((await runShim([app, 'cat'], baseEnv, 'x\n')).stdout).toBe('x\n');
+  const options = await runShim(['-e', 'A=1', '--env=B=two words', '-w', '/tmp', app, 'sh', '-c', 'echo "$A|$B|$(pwd)"'], baseEnv);
+  expect(options.stdout).toBe('1|two words|/tmp\n');
+});
+
+test('SIGTERM reaches the container, and run-docker exits after docker with its code', async () => {
+  const { child, done } = startShim([app, 'sh', '-c', 'trap "echo got TERM; exit 3" TERM; echo ready; while true; do sleep 0.1; done'], baseEnv);
+  child.stdin!.end();
+  await new Promise<void>((resolve) => child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve()));
+  child.kill('SIGTERM');
+  const outcome = await done;
+  expect(outcome.stdout).toContain('got TERM');
+  expect(outcome.code).toBe(3);
+});
+
+test('--dry-run prints the exact docker command and neither pulls nor runs', async () => {
+  await build(`${app}:4.0.0`);
+  await removeImages([`${app}:4.0.0`]);
+  const before = (await docker(['ps', '-a', '-q'])).stdout;
+  const outcome = await runShim(['--dry-run', '-e', 'X=a b', app, 'sh', '-c', 'echo "hi  there"'], baseEnv);
+  expectSuccess(outcome);
+  expect(outcome.stdout).toMatch(/^docker run --init --rm --interactive --name \S+ --user 1000:1000 /);
+  expect(outcome.stdout).toContain(` --env 'X=a b' ${app}:4.0.0 sh -c 'echo "hi  there"'\n`);
+  expect((await docker(['image', 'inspect', `${app}:4.0.0`])).code).not.toBe(0);
+  expect((await docker(['ps', '-a', '-q'])).stdout).toBe(before);
+});
+
+test('a detached container with a restart policy and a name stays; default names differ within a second', async () => {
+  const name = `run-docker-test-${process.pid}`;
+  try {
+    const outcome = await runShim(['-d', '--restart', 'unless-stopped', '--name', name, app, 'sleep', '60'], baseEnv);
+    expectSuccess(outcome);
+    const { stdout } = await docker(['inspect', '--format', '{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.AutoRemove}} {{.HostConfig.Init}}', name]);
+    expect(stdout.trim()).toBe('unless-stopped false true');
+  } finally {
+    await docker(['rm', '--force', name]);
+  }
+  const [a, b] = await Promise.all([runShim(['--dry-run', app], baseEnv), runShim(['--dry-run', app], baseEnv)]);
+  const nameOf = (outcome: Outcome) => / --name (\S+) /.exec(outcome.stdout)?.[1];
+  expect(nameOf(a)).toMatch(/^[A-Za-z0-9][\w.-]*-\d{8}-\d{6}-[0-9a-f]{4}$/);
+  expect(nameOf(a)).not.toBe(nameOf(b));
+});
