@@ -1,4 +1,4 @@
-// A user's Python project (tests/fixtures/python-project, package `hello`) on a host, and
+// A user's Python project (examples/python-project, package `hello`) on a host, and
 // its images: `<prefix>/hello` for development (the source is mapped in at run time) and
 // `<prefix>/hello-main` for production (the package installed), as "<project>-<branch>".
 // Both are built FROM the Python base image with the legacy builder and pushed.
@@ -9,7 +9,7 @@ import { TEST_LABEL, docker, pushImage, runCommand } from './fixtures';
 import { ensurePythonBaseImage } from './python-base';
 
 export const PROJECT_NAME = 'hello';
-export const PROJECT_TEMPLATE = path.resolve(__dirname, '..', 'fixtures', 'python-project');
+export const PROJECT_TEMPLATE = path.resolve(__dirname, '..', '..', 'examples', 'python-project');
 
 export interface ProjectHome {
   /** A HOME with a space in its path, e.g. `/tmp/run-docker home AbC123`. */
