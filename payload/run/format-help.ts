@@ -11,6 +11,7 @@ you) unless --root. COMMAND and its arguments are passed on untouched.
 
 run-docker options:
 ${formatOptionsHelp()}
+
 Any other docker run option (-e, -v, -p, -w, --network, --gpus, ...) is passed on.
 
 Examples:
