@@ -2,24 +2,13 @@ import { buildRunSpec, defaultContainerName, type RunSpecInput } from '../../pay
 import type { HostFacts } from '../../payload/run/host-facts';
 import type { RunOptions } from '../../payload/run/invocation';
 import { findPasswdUser } from '../../payload/run/image-user';
+import { parseInvocation } from '../../payload/run/parse-invocation';
 import { formatBindMount, formatShellCommand, renderDockerRunArgs } from '../../payload/run/render-docker-run-args';
 
-const options: RunOptions = {
-  local: false,
-  root: false,
-  nbPort: 8888,
-  hostDataDir: undefined,
-  hostLogDir: undefined,
-  hostSrcDir: undefined,
-  memory: undefined,
-  shmSize: undefined,
-  name: undefined,
-  restart: undefined,
-  detach: false,
-  dryRun: false,
-  quiet: false,
-  dockerArgs: [],
-};
+// The options of a plain `run-docker IMAGE`: what parse-invocation.test.ts pins down.
+const parsed = parseInvocation(['img']);
+if (parsed.kind !== 'run') throw new Error('expected a run');
+const options: RunOptions = parsed.options;
 const host: HostFacts = {
   home: '/home/ann lee',
   uid: 1234,
