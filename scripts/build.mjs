@@ -3,7 +3,7 @@
 // Env at build time: RUN_DOCKER_DEFAULT_TINY / RUN_DOCKER_DEFAULT_MINI bake a host's
 // defaults into the shim (normally tiny pinned by digest), see docs/configuration.md.
 import { build } from 'esbuild';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -45,6 +45,9 @@ await Promise.all([
     define: { PAYLOAD_PACKAGE_VERSION: JSON.stringify(version) },
   }),
 ]);
+
+// The shim is a command (npm links it; the tiny image ships it for copying straight into PATH).
+chmodSync(join(root, 'dist/shim/run-docker.js'), 0o755);
 
 // What scripts/publish needs to know about this build.
 const contract = Number(/export const CONTRACT_VERSION = (\d+);/.exec(readFileSync(join(root, 'contract/contract.ts'), 'utf8'))[1]);
