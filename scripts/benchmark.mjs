@@ -1,0 +1,153 @@
+// The benchmark proper; run it through scripts/benchmark, which provides the engine.
+// Every scenario runs once to warm up, then all scenarios run interleaved, round after
+// round, so that drift of the machine affects them alike. Reports medians and ratios.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync, symlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const at = args.indexOf(name);
+  return at >= 0 ? args[at + 1] : fallback;
+};
+const rounds = Number(option('--rounds', '7'));
+const jsonPath = option('--json', undefined);
+const TAG_COUNTS = [1000, 10000];
+
+const work = mkdtempSync(join(tmpdir(), 'run-docker-bench-'));
+const sh = (file, argv, options = {}) => execFileSync(file, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...options }).trim();
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+let registry;
+const images = [];
+try {
+  registry = sh(join(root, 'scripts/registry'), ['start', join(work, 'registry')]);
+  const publish = (kind, repo) => sh(join(root, 'scripts/publish'), [kind, '--repo', repo, '--no-build']).split('\n').pop();
+  const tiny = publish('tiny', `${registry}/bench/tiny`);
+  publish('mini', `${registry}/bench/mini`);
+  images.push(tiny, `${registry}/bench/tiny:${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}`);
+
+  // The project image: busybox as `true`, with docker-user, FROM scratch.
+  const context = join(work, 'image');
+  mkdirSync(join(context, 'bin'), { recursive: true });
+  mkdirSync(join(context, 'etc'));
+  mkdirSync(join(context, 'home', 'docker-user'), { recursive: true });
+  copyFileSync(sh('sh', ['-c', 'command -v busybox']), join(context, 'bin', 'busybox'));
+  symlinkSync('busybox', join(context, 'bin', 'true'));
+  writeFileSync(join(context, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\ndocker-user:x:1000:1000::/home/docker-user:/bin/sh\n');
+  writeFileSync(join(context, 'Dockerfile'), 'FROM scratch\nCOPY bin /bin\nCOPY etc /etc\nCOPY home /home\n');
+  const app = `${registry}/bench/app`;
+  sh('docker', ['build', '--quiet', '--tag', `${app}:1.0.0`, context], { env: { ...process.env, DOCKER_BUILDKIT: '0' } });
+  sh('docker', ['push', '--quiet', `${app}:1.0.0`]);
+  images.push(`${app}:1.0.0`);
+
+  const home = join(work, 'home');
+  mkdirSync(home);
+  const hostEnv = { ...process.env, HOME: home, XDG_CACHE_HOME: join(home, '.cache'), XDG_CONFIG_HOME: join(home, '.config'), RUN_DOCKER_TINY: tiny, RUN_DOCKER_MINI: `${registry}/bench/mini` };
+  const shim = join(root, 'dist/shim/run-docker.js');
+  const rssFile = join(work, 'max-rss');
+  const shimCommand = (argv) => [process.execPath, ['--require', join(root, 'scripts/bench-max-rss.cjs'), shim, ...argv]];
+  const peakRss = { local: [], registry: [] };
+
+  const scenarios = {
+    node: { label: "node -e 0 (Node's bare start)", run: () => [process.execPath, ['-e', '0']] },
+    a: { label: 'a. docker run --rm --init IMG true', run: () => ['docker', ['run', '--rm', '--init', `${app}:1.0.0`, 'true']] },
+    b: { label: 'b. run-docker --local IMG true (warm cache)', run: () => shimCommand(['--local', app, 'true']), rss: 'local' },
+    c: { label: 'c. run-docker IMG true (registry on 127.0.0.1)', run: () => shimCommand([app, 'true']), rss: 'registry' },
+    d: {
+      label: 'd. run-docker --local IMG true, cold payload cache',
+      before: () => rmSync(join(home, '.cache'), { recursive: true, force: true }),
+      run: () => shimCommand(['--local', app, 'true']),
+    },
+  };
+  const timings = Object.fromEntries(Object.keys(scenarios).map((key) => [key, []]));
+  const runOnce = (key) => {
+    const scenario = scenarios[key];
+    scenario.before?.();
+    const [file, argv] = scenario.run();
+    const started = process.hrtime.bigint();
+    const result = spawnSync(file, argv, { env: { ...hostEnv, BENCH_MAX_RSS_FILE: rssFile }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    if (result.status !== 0) throw new Error(`${scenario.label} failed (exit ${result.status}): ${result.stderr}`);
+    if (scenario.rss) peakRss[scenario.rss].push(Number(readFileSync(rssFile, 'utf8')) / 1024);
+    return seconds;
+  };
+  for (const key of Object.keys(scenarios)) runOnce(key); // warm-up: pulls, caches, page cache
+  for (let round = 0; round < rounds; round++) {
+    for (const key of Object.keys(scenarios)) timings[key].push(runOnce(key));
+  }
+
+  // e. The newest tag among many, through the tiny payload's locator as the shim calls it.
+  const tagTimings = {};
+  const locate = createRequire(import.meta.url)(join(root, 'dist/payload/tiny/locate.js'));
+  const Dockerode = createRequire(import.meta.url)('dockerode');
+  const ctx = { contract: 1, shimVersion: '0.0.0', local: false, env: hostEnv, log: { warn: (line) => console.error(line), debug: () => {} }, docker: new Dockerode() };
+  const manifestType = 'application/vnd.docker.distribution.manifest.v2+json';
+  const manifest = await (await fetch(`http://${registry}/v2/bench/app/manifests/1.0.0`, { headers: { accept: manifestType } })).text();
+  for (const count of TAG_COUNTS) {
+    const repo = `bench/tags-${count}`;
+    // Its blobs must be in that repository before manifests can name them.
+    sh('docker', ['tag', `${app}:1.0.0`, `${registry}/${repo}:seed`]);
+    sh('docker', ['push', '--quiet', `${registry}/${repo}:seed`]);
+    images.push(`${registry}/${repo}:seed`);
+    const tags = Array.from({ length: count }, (_, i) => `2025${String(1 + (i % 12)).padStart(2, '0')}${String(1 + (i % 28)).padStart(2, '0')}-${String(i).padStart(6, '0')}`);
+    for (let i = 0; i < tags.length; i += 32) {
+      await Promise.all(
+        tags.slice(i, i + 32).map(async (tag) => {
+          const response = await fetch(`http://${registry}/v2/${repo}/manifests/${tag}`, { method: 'PUT', headers: { 'content-type': manifestType }, body: manifest });
+          if (response.status !== 201) throw new Error(`tagging ${repo}:${tag} answered ${response.status}`);
+        }),
+      );
+    }
+    tagTimings[count] = [];
+    for (let round = 0; round < rounds; round++) {
+      const started = process.hrtime.bigint();
+      const newest = await locate.findNewestTag(ctx, `${registry}/${repo}`);
+      tagTimings[count].push(Number(process.hrtime.bigint() - started) / 1e9);
+      if (newest.tag !== tags.slice().sort().pop()) throw new Error(`wrong newest tag for ${repo}: ${newest.tag}`);
+    }
+  }
+
+  const m = Object.fromEntries(Object.entries(timings).map(([key, values]) => [key, median(values)]));
+  const results = {
+    date: new Date().toISOString(),
+    rounds,
+    medianSeconds: m,
+    ratios: { b_over_a: m.b / m.a, c_over_a: m.c / m.a },
+    dMinusASeconds: m.d - m.a,
+    overheadMs: { b_minus_a_minus_node: (m.b - m.a - m.node) * 1000, c_minus_a_minus_node: (m.c - m.a - m.node) * 1000 },
+    newestTagSeconds: Object.fromEntries(Object.entries(tagTimings).map(([count, values]) => [count, median(values)])),
+    shimPeakRssMiB: { local: Math.max(...peakRss.local), registry: Math.max(...peakRss.registry) },
+    samples: { ...timings, tags: tagTimings },
+  };
+  const ms = (seconds) => `${(seconds * 1000).toFixed(0)} ms`;
+  const rows = [
+    ...Object.entries(scenarios).map(([key, scenario]) => [scenario.label, ms(m[key])]),
+    ['b / a (target ≤ 1.35)', results.ratios.b_over_a.toFixed(2)],
+    ['c / a (target ≤ 1.45)', results.ratios.c_over_a.toFixed(2)],
+    ['d − a (target ≤ 500 ms)', ms(results.dMinusASeconds)],
+    ['b − a − node start (goal ≤ 30 ms)', `${results.overheadMs.b_minus_a_minus_node.toFixed(0)} ms`],
+    ['c − a − node start', `${results.overheadMs.c_minus_a_minus_node.toFixed(0)} ms`],
+    ...TAG_COUNTS.map((count) => [`e. newest of ${count} tags (target ≤ 1.5 s at 10,000)`, ms(results.newestTagSeconds[count])]),
+    ['f. shim peak RSS, --local / registry (target ≤ 80 MiB)', `${results.shimPeakRssMiB.local.toFixed(1)} / ${results.shimPeakRssMiB.registry.toFixed(1)} MiB`],
+  ];
+  const width = Math.max(...rows.map(([label]) => label.length));
+  console.log(`\nrun-docker benchmark: medians of ${rounds} interleaved rounds\n`);
+  for (const [label, value] of rows) console.log(`${label.padEnd(width)}  ${value.padStart(12)}`);
+  if (jsonPath) {
+    writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
+    console.log(`\nJSON: ${jsonPath}`);
+  }
+} finally {
+  if (registry) spawnSync(join(root, 'scripts/registry'), ['stop', join(work, 'registry')]);
+  if (images.length) spawnSync('docker', ['image', 'rm', '--force', ...images], { stdio: 'ignore' });
+  rmSync(work, { recursive: true, force: true });
+}
