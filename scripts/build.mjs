@@ -11,6 +11,16 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const emptyModule = join(root, 'scripts', 'empty-module.cjs');
 
+/** docker-modem's ssh agent is loaded on first use only (scripts/lazy-ssh.cjs). */
+const lazySsh = {
+  name: 'lazy-ssh',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/ssh$/ }, (args) =>
+      args.importer.endsWith(join('docker-modem', 'lib', 'modem.js')) ? { path: join(root, 'scripts', 'lazy-ssh.cjs') } : undefined,
+    );
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -23,6 +33,7 @@ const common = {
   external: ['cpu-features', '*.node'],
   // dockerode loads gRPC at start-up for BuildKit sessions, which run-docker never opens.
   alias: { '@grpc/grpc-js': emptyModule, '@grpc/proto-loader': emptyModule },
+  plugins: [lazySsh],
 };
 
 await Promise.all([

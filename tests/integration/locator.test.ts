@@ -13,6 +13,7 @@ import { CONTRACT_VERSION, type BaseContext } from '../../contract/contract';
 import { RunDockerError } from '../../common/run-docker-error';
 import { findNewestTag, listLocalTagsNewestFirst } from '../../payload/locate/main';
 import { listRemoteTags } from '../../payload/common/registry/list-remote-tags';
+import { sendWithNodeHttp, type SendRequest } from '../../payload/common/registry/send-with-node-http';
 import { buildBusyboxImage, docker, pushImage, removeImages } from '../helpers/fixtures';
 import { startRegistry, tagInRegistry, type TestRegistry } from '../helpers/registry';
 
@@ -69,10 +70,10 @@ async function failure(promise: Promise<unknown>): Promise<RunDockerError> {
   throw new Error('expected a failure');
 }
 
-function recordingFetch(requests: string[]): typeof fetch {
-  return (input, init) => {
-    requests.push(input instanceof Request ? input.url : String(input));
-    return fetch(input, init);
+function recordingSend(requests: string[]): SendRequest {
+  return (url, request, limits) => {
+    requests.push(url);
+    return sendWithNodeHttp(url, request, limits);
   };
 }
 
@@ -149,7 +150,7 @@ describe('findNewestTag with a real registry', () => {
     const requests: string[] = [];
     const remote = await listRemoteTags(
       { registry: registry.address, path: REPO_PATH },
-      { env: ctx.env, homeDir: home, fetchImpl: recordingFetch(requests) },
+      { env: ctx.env, homeDir: home, send: recordingSend(requests) },
     );
     expect(new Set(remote)).toEqual(new Set([PUSHED_TAG, ...registryTags()]));
     expect(remote).toHaveLength(251);

@@ -8,6 +8,7 @@
  */
 import { RunDockerError } from '../../../common/run-docker-error';
 import { fetchRegistry, type RegistryHttp } from './fetch-registry';
+import type { RegistryRequest } from './send-with-node-http';
 import type { RegistryCredentials } from './read-docker-credentials';
 import { authenticationRequired, credentialsRefused } from './registry-auth-errors';
 
@@ -105,13 +106,13 @@ function withQuery(realm: URL, request: TokenRequest): URL {
   return url;
 }
 
-function basicTokenRequest(credentials: RegistryCredentials | undefined): RequestInit {
+function basicTokenRequest(credentials: RegistryCredentials | undefined): RegistryRequest {
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (credentials && (credentials.username || credentials.password)) headers.Authorization = basicAuthorization(credentials);
   return { method: 'GET', headers };
 }
 
-function refreshTokenRequest(request: TokenRequest, identityToken: string): RequestInit {
+function refreshTokenRequest(request: TokenRequest, identityToken: string): RegistryRequest {
   const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: identityToken, client_id: 'run-docker' });
   if (request.service) form.set('service', request.service);
   form.set('scope', request.scope);

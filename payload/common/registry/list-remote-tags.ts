@@ -9,7 +9,8 @@ import type { Logger } from '../../../contract/contract';
 import type { ImageRef } from '../../../common/image-ref';
 import { RunDockerError } from '../../../common/run-docker-error';
 import type { TokenCache } from './fetch-bearer-token';
-import type { FetchImpl, RegistryResponse } from './fetch-registry';
+import type { RegistryResponse } from './fetch-registry';
+import type { SendRequest } from './send-with-node-http';
 import { findNextLink } from './parse-link-header';
 import { createRegistrySession } from './registry-session';
 import { readRegistrySettings } from './registry-settings';
@@ -22,7 +23,8 @@ export interface ListRemoteTagsOptions {
   pageSize?: number;
   /** Bound on the walk; default 200 pages. */
   maxPages?: number;
-  fetchImpl?: FetchImpl;
+  /** How requests go out (default: node:http/https); tests wrap it to record requests. */
+  send?: SendRequest;
   log?: Logger;
   tokenCache?: TokenCache;
 }

@@ -11,7 +11,8 @@ import type { Logger } from '../../../contract/contract';
 import type { ImageRef } from '../../../common/image-ref';
 import { RunDockerError } from '../../../common/run-docker-error';
 import { basicAuthorization, fetchBearerToken, processTokenCache, type TokenCache } from './fetch-bearer-token';
-import { fetchRegistry, type FetchImpl, type RegistryHttp, type RegistryResponse } from './fetch-registry';
+import { defaultSend, fetchRegistry, type RegistryHttp, type RegistryResponse } from './fetch-registry';
+import type { SendRequest } from './send-with-node-http';
 import { findChallenge, parseWwwAuthenticate } from './parse-www-authenticate';
 import { readDockerCredentials, type RegistryCredentials } from './read-docker-credentials';
 import { authenticationRequired, credentialsRefused } from './registry-auth-errors';
@@ -21,7 +22,8 @@ export interface RegistrySessionOptions {
   env: Readonly<Record<string, string | undefined>>;
   homeDir: string;
   timeoutMs: number;
-  fetchImpl?: FetchImpl;
+  /** How requests go out (default: node:http/https); tests wrap it to record requests. */
+  send?: SendRequest;
   log?: Logger;
   tokenCache?: TokenCache;
 }
@@ -41,7 +43,7 @@ export function createRegistrySession(
   const baseUrl = registryBaseUrl(ref.registry);
   const baseOrigin = new URL(baseUrl).origin;
   const repositoryName = `${ref.registry}/${ref.path}`;
-  const http: RegistryHttp = { fetchImpl: options.fetchImpl ?? fetch, timeoutMs: options.timeoutMs };
+  const http: RegistryHttp = { send: options.send ?? defaultSend, timeoutMs: options.timeoutMs };
   const cache = options.tokenCache ?? processTokenCache;
   /** Authorization that worked, per origin (pages may come from another origin via Link). */
   const authorizations = new Map<string, string>();

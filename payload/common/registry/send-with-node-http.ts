@@ -1,0 +1,100 @@
+/**
+ * One registry request over node:http/https. Not global fetch: its first use loads undici,
+ * which cost ~40 ms and ~30 MiB on every call that asks the registry (docs/performance.md).
+ */
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+
+export interface RegistryRequest {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export interface ResponseHeaders {
+  get(name: string): string | null;
+}
+
+export interface RawAnswer {
+  status: number;
+  headers: ResponseHeaders;
+  text: string;
+}
+
+export interface SendLimits {
+  timeoutMs: number;
+  maxBodyBytes: number;
+}
+
+export type SendRequest = (url: string, request: RegistryRequest, limits: SendLimits) => Promise<RawAnswer>;
+
+/** Thrown when the body exceeds `maxBodyBytes`. */
+export class BodyTooLargeError extends Error {
+  override readonly name = 'BodyTooLargeError';
+}
+
+const MAX_REDIRECTS = 5;
+
+/** Follows redirects (token and blob endpoints use them); credentials never follow to another host. */
+export const sendWithNodeHttp: SendRequest = async (url, request, limits) => {
+  const deadline = Date.now() + limits.timeoutMs;
+  let current = new URL(url);
+  let currentRequest = request;
+  for (let hop = 0; ; hop++) {
+    const answer = await sendOnce(current, currentRequest, limits, deadline);
+    const location = answer.headers.get('location');
+    if (![301, 302, 303, 307, 308].includes(answer.status) || !location || hop === MAX_REDIRECTS) return answer;
+    const next = new URL(location, current);
+    const headers = { ...currentRequest.headers };
+    if (next.host !== current.host) delete headers.Authorization;
+    currentRequest = answer.status === 303 ? { method: 'GET', headers } : { ...currentRequest, headers };
+    current = next;
+  }
+};
+
+function sendOnce(url: URL, request: RegistryRequest, limits: SendLimits, deadline: number): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req.destroy();
+      reject(error);
+    };
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = send(url, { method: request.method ?? 'GET', headers: request.headers }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > limits.maxBodyBytes) fail(new BodyTooLargeError(`body larger than ${limits.maxBodyBytes} bytes`));
+        else chunks.push(chunk);
+      });
+      res.on('end', () => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve({ status: res.statusCode ?? 0, headers: headerReader(res.headers), text: Buffer.concat(chunks).toString('utf8') });
+      });
+      res.on('error', fail);
+    });
+    const timer = setTimeout(() => {
+      const timeout = new Error(`no answer within ${limits.timeoutMs} ms`);
+      timeout.name = 'TimeoutError';
+      fail(timeout);
+    }, Math.max(0, deadline - Date.now()));
+    req.on('error', fail);
+    req.end(request.body);
+  });
+}
+
+function headerReader(headers: IncomingHttpHeaders): ResponseHeaders {
+  return {
+    get(name) {
+      const value = headers[name.toLowerCase()];
+      if (value === undefined) return null;
+      return Array.isArray(value) ? value.join(', ') : value;
+    },
+  };
+}

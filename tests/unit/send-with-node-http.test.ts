@@ -1,0 +1,61 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { BodyTooLargeError, sendWithNodeHttp } from '../../payload/common/registry/send-with-node-http';
+
+const limits = { timeoutMs: 2000, maxBodyBytes: 1024 };
+const servers: Server[] = [];
+
+async function serve(host: string, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
+  const server = createServer(handler);
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  return `http://${host}:${(server.address() as AddressInfo).port}`;
+}
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+});
+
+describe('sendWithNodeHttp', () => {
+  it('returns status, headers and body, sending method, headers and body', async () => {
+    const base = await serve('127.0.0.1', (req, res) => {
+      let body = '';
+      req.on('data', (chunk) => (body += chunk));
+      req.on('end', () => {
+        res.setHeader('Link', '</next>; rel="next"');
+        res.end(`${req.method} ${req.headers.accept} ${body}`);
+      });
+    });
+    const answer = await sendWithNodeHttp(`${base}/x`, { method: 'POST', headers: { Accept: 'a/b' }, body: 'hi' }, limits);
+    expect(answer).toEqual({ status: 200, headers: expect.anything(), text: 'POST a/b hi' });
+    expect(answer.headers.get('LINK')).toBe('</next>; rel="next"');
+    expect(answer.headers.get('missing')).toBeNull();
+  });
+
+  it('follows redirects, keeping credentials on the same host and dropping them for another', async () => {
+    const seen: Array<string | undefined> = [];
+    const other = await serve('127.0.0.2', (req, res) => {
+      seen.push(req.headers.authorization);
+      res.end('other');
+    });
+    const base = await serve('127.0.0.1', (req, res) => {
+      seen.push(req.headers.authorization);
+      if (req.url === '/start') res.writeHead(307, { Location: '/same' }).end();
+      else res.writeHead(302, { Location: `${other}/away` }).end();
+    });
+    const answer = await sendWithNodeHttp(`${base}/start`, { headers: { Authorization: 'Bearer secret' } }, limits);
+    expect(answer.text).toBe('other');
+    expect(seen).toEqual(['Bearer secret', 'Bearer secret', undefined]);
+  });
+
+  it('stops an endless body and a server that never answers', async () => {
+    const big = await serve('127.0.0.1', (_req, res) => res.end('x'.repeat(4096)));
+    await expect(sendWithNodeHttp(big, {}, limits)).rejects.toBeInstanceOf(BodyTooLargeError);
+    const silent = await serve('127.0.0.1', () => undefined);
+    await expect(sendWithNodeHttp(silent, {}, { ...limits, timeoutMs: 200 })).rejects.toMatchObject({ name: 'TimeoutError' });
+  });
+
+  it('rejects with the system error code when nothing listens', async () => {
+    await expect(sendWithNodeHttp('http://127.0.0.1:1/', {}, limits)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+});
