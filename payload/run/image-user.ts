@@ -27,9 +27,25 @@ export function findPasswdUser(passwd: string, name: string): ImageUser | undefi
   return undefined;
 }
 
+/** A cache entry as written below; anything else (truncated, edited) counts as absent. */
+function parseCachedUser(text: string | undefined): { user: ImageUser | null } | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const entry = JSON.parse(text) as { user?: Partial<ImageUser> | null };
+    if (entry.user === null) return { user: null };
+    const user = entry.user;
+    if (user && user.name === DOCKER_USER && Number.isInteger(user.uid) && Number.isInteger(user.gid) && typeof user.home === 'string') {
+      return { user: user as ImageUser };
+    }
+  } catch {
+    // Not JSON: read the image again.
+  }
+  return undefined;
+}
+
 export async function readImageUser(docker: Dockerode, imageId: string, cacheDir: string): Promise<ImageUser | undefined> {
   const cacheFile = join(cacheDir, 'image-users', `${imageId.replace(/^sha256:/, '')}.json`);
-  const cached = await readFile(cacheFile, 'utf8').then((text) => JSON.parse(text) as { user: ImageUser | null }, () => undefined);
+  const cached = parseCachedUser(await readFile(cacheFile, 'utf8').catch(() => undefined));
   if (cached) return cached.user ?? undefined;
 
   const files = await copyFromImage(docker, imageId, '/etc/passwd').catch((error: { statusCode?: number }) => {

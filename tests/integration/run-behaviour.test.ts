@@ -209,3 +209,16 @@ test('a detached container with a restart policy and a name stays; default names
   expect(nameOf(a)).toMatch(/^[A-Za-z0-9][\w.-]*-\d{8}-\d{6}-[0-9a-f]{4}$/);
   expect(nameOf(a)).not.toBe(nameOf(b));
 });
+
+test('a corrupt cache is read again from the images, not trusted and not fatal', async () => {
+  const env = await hostWithSpaces();
+  expectSuccess(await runShim([app, 'true'], env));
+  const cacheRoot = join(env.XDG_CACHE_HOME, 'run-docker');
+  const cached = execFileSync('find', [cacheRoot, '-type', 'f'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  expect(cached.some((file) => file.includes('/image-users/'))).toBe(true);
+  expect(cached.some((file) => file.endsWith('manifest.json'))).toBe(true);
+  for (const file of cached) await writeFile(file, '{ truncated');
+  const outcome = await runShim([app, 'sh', '-c', 'echo "$USER"'], env);
+  expectSuccess(outcome);
+  expect(outcome.stdout).toBe('docker-user\n');
+});
