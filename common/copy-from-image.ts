@@ -7,7 +7,7 @@
  */
 import { hostname } from 'node:os';
 import type Dockerode from 'dockerode';
-import * as tar from 'tar-stream';
+import type * as TarStream from 'tar-stream';
 
 export const EXTRACTION_LABEL = 'org.run-docker.extraction';
 /** Larger files are drained, not kept: what we copy is a few MB at most; an image may hold anything. */
@@ -43,6 +43,8 @@ export async function copyFromImage(docker: Dockerode, imageId: string, path: st
 export function readTarFiles(archive: NodeJS.ReadableStream): Promise<Map<string, Buffer>> {
   return new Promise((resolve, reject) => {
     const files = new Map<string, Buffer>();
+    // Loaded here, not at start-up: only a cold cache extracts anything.
+    const tar = require('tar-stream') as typeof TarStream;
     const extract = tar.extract();
     extract.on('entry', (header, stream, next) => {
       const name = header.name;

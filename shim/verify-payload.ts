@@ -4,7 +4,8 @@
  * config holding that label: so a file in the cache can be trusted only if it matches.
  */
 import { createHash } from 'node:crypto';
-import semver from 'semver';
+import satisfies from 'semver/functions/satisfies';
+import validRange from 'semver/ranges/valid';
 import { CONTRACT_VERSION, type PayloadKind, type PayloadManifest } from '../contract/contract';
 
 export function sha256Hex(bytes: Uint8Array | string): string {
@@ -52,14 +53,14 @@ export function parseManifest(bytes: Uint8Array, expectedSha256: string, kind: P
   if (typeof manifest.version !== 'string' || manifest.version === '') {
     throw new PayloadRejected('its manifest has no version', 'corrupt');
   }
-  if (typeof manifest.shim !== 'string' || semver.validRange(manifest.shim) === null) {
+  if (typeof manifest.shim !== 'string' || validRange(manifest.shim) === null) {
     throw new PayloadRejected('its manifest has no valid shim version range', 'corrupt');
   }
   return { signature: null, ...manifest } as PayloadManifest;
 }
 
 export function checkShimCompatible(manifest: PayloadManifest, shimVersion: string): void {
-  if (!semver.satisfies(shimVersion, manifest.shim, { includePrerelease: true })) {
+  if (!satisfies(shimVersion, manifest.shim, { includePrerelease: true })) {
     throw new PayloadRejected(`it needs shim ${manifest.shim} and this shim is ${shimVersion}`, 'incompatible');
   }
 }

@@ -22,7 +22,11 @@
  * 5. Ties (the same moment or version written two ways, e.g. `1.2.0` and `v1.2.0`) go to the
  *    tag whose text sorts last, so the answer never depends on the order tags were listed in.
  */
-import semver from 'semver';
+// Subpath imports: only the version class and comparison, not semver's range machinery
+// (every call of the shim and its payloads pays for what is loaded).
+import type { SemVer } from 'semver';
+import parseVersion from 'semver/functions/parse';
+import rcompareVersions from 'semver/functions/rcompare';
 import { TAG_PATTERN } from '../../common/image-ref';
 
 const DATE_TIME = /^(\d{8})-(\d{6})$/;
@@ -37,7 +41,7 @@ interface RankedTag {
   /** 14-digit moment for date-like tags. */
   moment?: string;
   /** Parsed version for semver tags. */
-  version?: semver.SemVer;
+  version?: SemVer;
 }
 
 /** The newest usable tag, or undefined if none of `tags` is usable. */
@@ -66,7 +70,7 @@ function rankTag(tag: string): RankedTag | undefined {
   const moment = toMoment(tag);
   if (moment) return { tag, rank: 0, moment };
   // Strict parsing: accepts an optional leading `v`, rejects leading zeros and partial versions.
-  const version = semver.parse(tag);
+  const version = parseVersion(tag);
   if (version) return { tag, rank: 1, version };
   if (tag === LATEST) return { tag, rank: 2 };
   return undefined;
@@ -86,7 +90,7 @@ function compareNewestFirst(a: RankedTag, b: RankedTag): number {
   if (a.rank !== b.rank) return a.rank - b.rank;
   let order = 0;
   if (a.moment !== undefined && b.moment !== undefined) order = compareStrings(b.moment, a.moment);
-  else if (a.version && b.version) order = semver.rcompare(a.version, b.version);
+  else if (a.version && b.version) order = rcompareVersions(a.version, b.version);
   return order !== 0 ? order : compareStrings(b.tag, a.tag);
 }
 
