@@ -18,24 +18,42 @@ const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 
 /** Regular files under `path` in the image (or `path` itself), by their name in the archive. */
 export async function copyFromImage(docker: Dockerode, imageId: string, path: string): Promise<Map<string, Buffer>> {
   await removeOrphanedExtractions(docker);
-  const container = await docker.createContainer({
-    Image: imageId,
-    // Never started: a placeholder lets images without a command (FROM scratch) be created.
-    Cmd: ['/run-docker-never-started'],
-    Labels: { [EXTRACTION_LABEL]: `${hostname()}:${process.pid}` },
-    NetworkDisabled: true,
-  });
-  const removeContainer = () => container.remove({ force: true }).catch(() => undefined);
+  // The handlers go in before the container is asked for: the engine has created it before
+  // its answer arrives, and a signal in between must not leave it behind.
+  let created: Promise<Dockerode.Container> | undefined;
+  let archive: NodeJS.ReadableStream | undefined;
+  let interrupted = false;
+  const removeContainer = async () => {
+    const container = await created?.catch(() => undefined);
+    await container?.remove({ force: true }).catch(() => undefined);
+  };
   const onSignal = (signal: NodeJS.Signals) => {
+    interrupted = true;
+    // Stop the copy first: the engine may hold the removal until the archive is read.
+    (archive as unknown as { destroy?: () => void } | undefined)?.destroy?.();
     void removeContainer().finally(() => process.exit(128 + (SIGNAL_NUMBERS[signal] ?? 0)));
   };
   for (const signal of INTERRUPTS) process.once(signal, onSignal);
   try {
-    const archive = await container.getArchive({ path });
+    created = docker.createContainer({
+      Image: imageId,
+      // Never started: a placeholder lets images without a command (FROM scratch) be created.
+      Cmd: ['/run-docker-never-started'],
+      Labels: { [EXTRACTION_LABEL]: `${hostname()}:${process.pid}` },
+      NetworkDisabled: true,
+    });
+    archive = await (await created).getArchive({ path });
+    if (interrupted) (archive as unknown as { destroy?: () => void }).destroy?.();
     return await readTarFiles(archive);
+  } catch (error) {
+    // Interrupted: the signal handler removes the container and exits; nothing goes on.
+    if (interrupted) return new Promise<never>(() => undefined);
+    throw error;
   } finally {
-    await removeContainer();
-    for (const signal of INTERRUPTS) process.removeListener(signal, onSignal);
+    if (!interrupted) {
+      await removeContainer();
+      for (const signal of INTERRUPTS) process.removeListener(signal, onSignal);
+    }
   }
 }
 

@@ -5,6 +5,8 @@ export interface LocalImage {
   /** `sha256:…` */
   id: string;
   labels: Record<string, string>;
+  /** Bytes, as the engine reports them. */
+  size: number;
 }
 
 /** The reference the engine looks an image up by: a digest wins over a tag. */
@@ -18,7 +20,7 @@ export function formatLookupReference(ref: ImageRef): string {
 export async function inspectImage(docker: Dockerode, ref: ImageRef): Promise<LocalImage | undefined> {
   try {
     const info = await docker.getImage(formatLookupReference(ref)).inspect();
-    return { id: info.Id, labels: info.Config?.Labels ?? {} };
+    return { id: info.Id, labels: info.Config?.Labels ?? {}, size: info.Size ?? 0 };
   } catch (error) {
     if ((error as { statusCode?: number }).statusCode === 404) return undefined;
     throw error;

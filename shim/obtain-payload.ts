@@ -7,6 +7,7 @@ import type Dockerode from 'dockerode';
 import { LABEL, MANIFEST_FILE, PAYLOAD_DIR, type Logger, type PayloadKind, type PayloadManifest } from '../contract/contract';
 import type { LocalImage } from '../common/inspect-image';
 import { copyFromImage } from '../common/copy-from-image';
+import { EXPORT_LIMIT_BYTES, exportImageFiles } from './export-image-files';
 import { payloadCacheDir, readCachedFile, writeCachedPayload } from './payload-cache';
 import { checkEntry, checkShimCompatible, parseManifest, PayloadRejected } from './verify-payload';
 
@@ -36,7 +37,15 @@ export async function obtainPayload(source: PayloadSource, image: LocalImage, ki
     return cached;
   }
 
-  const files = await extractPayloadFiles(source.docker, image.id);
+  // A small image is read from its export, with no container; a large one, or an export we
+  // cannot read, through a created (never started) container.
+  const files =
+    image.size <= EXPORT_LIMIT_BYTES
+      ? await exportImageFiles(source.docker, image.id, PAYLOAD_DIR).catch((error: Error) => {
+          source.log.debug(`reading the export of "${image.id}" failed (${error.message}); copying from a container`);
+          return extractPayloadFiles(source.docker, image.id);
+        })
+      : await extractPayloadFiles(source.docker, image.id);
   const manifestBytes = files.get(MANIFEST_FILE);
   if (!manifestBytes) throw new PayloadRejected(`it has no ${MANIFEST_FILE}`, 'corrupt');
   const manifest = parseManifest(manifestBytes, expectedManifestSha, kind);
@@ -62,7 +71,7 @@ export async function obtainPayload(source: PayloadSource, image: LocalImage, ki
   return { manifest, entryPath: join(dir, manifest.entry), entrySource: entryBytes!.toString('utf8') };
 }
 
-/** The payload folder's files by name (`run-docker/run.js` → `run.js`). */
+/** The payload folder's files by name (`run-docker/run.js` → `run.js`), through a created container. */
 async function extractPayloadFiles(docker: Dockerode, imageId: string): Promise<Map<string, Buffer>> {
   const archived = await copyFromImage(docker, imageId, PAYLOAD_DIR);
   const top = `${basename(PAYLOAD_DIR)}/`;
