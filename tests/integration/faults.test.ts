@@ -1,0 +1,90 @@
+/**
+ * Faults the delivery must survive, on the real engine and registry: concurrent cold
+ * starts, a cache that cannot be written, and mini images with a broken payload.
+ */
+import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { docker, removeImages } from '../helpers/fixtures';
+import { startRegistry, type TestRegistry } from '../helpers/registry';
+import { makeHost, publish, removeHosts, runShim, stderrLines } from '../helpers/shim';
+
+const GOOD = '20260101-000000';
+let registry: TestRegistry;
+let prefix: string;
+let host: Record<string, string>;
+const images: string[] = [];
+
+/** A mini tagged `tag` built FROM the good one with `file` in its payload folder replaced. */
+async function brokenMini(tag: string, file: string, content: string): Promise<void> {
+  const context = await mkdtemp(join(tmpdir(), 'run-docker-broken-'));
+  try {
+    await writeFile(join(context, 'replacement'), content);
+    await writeFile(join(context, 'Dockerfile'), `FROM ${prefix}/mini:${GOOD}\nCOPY replacement /run-docker/${file}\nLABEL org.run-docker.test=1\n`);
+    const built = await docker(['build', '-q', '-t', `${prefix}/mini:${tag}`, context], { env: { DOCKER_BUILDKIT: '0' } });
+    expect(built.code).toBe(0);
+    images.push(`${prefix}/mini:${tag}`);
+  } finally {
+    await rm(context, { recursive: true, force: true });
+  }
+}
+
+beforeAll(async () => {
+  registry = await startRegistry();
+  prefix = `${registry.address}/faults-${process.pid}`;
+  const tiny = await publish('tiny', `${prefix}/tiny`);
+  await publish('mini', `${prefix}/mini`, ['--version', GOOD]);
+  images.push(tiny, `${prefix}/tiny:${require('../../package.json').version}`, `${prefix}/mini:${GOOD}`);
+  host = await makeHost({ RUN_DOCKER_TINY: tiny, RUN_DOCKER_MINI: `${prefix}/mini`, RUN_DOCKER_LOCAL: '1' });
+});
+
+afterAll(async () => {
+  await removeImages(images);
+  await registry?.remove();
+  await removeHosts();
+});
+
+test('shims started together on a cold cache all run, and leave one complete entry per payload', async () => {
+  const coldHost = { ...host, XDG_CACHE_HOME: join((await makeHost({})).HOME, 'cache') };
+  const outcomes = await Promise.all(Array.from({ length: 4 }, () => runShim(['--version'], coldHost)));
+  for (const outcome of outcomes) {
+    expect({ code: outcome.code, stderr: outcome.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(outcome.stdout).toContain(`mini ${prefix}/mini:${GOOD}`);
+  }
+  const cacheRoot = join(coldHost.XDG_CACHE_HOME, 'run-docker');
+  expect(await readdir(join(cacheRoot, 'staging'))).toEqual([]);
+  const entries = await readdir(join(cacheRoot, 'payloads'));
+  expect(entries).toHaveLength(2);
+  for (const entry of entries) expect((await readdir(join(cacheRoot, 'payloads', entry))).sort()).toEqual(expect.arrayContaining(['manifest.json']));
+});
+
+test('a cache folder that cannot be written costs a warning line per payload, and the verified payloads run', async () => {
+  const home = (await makeHost({})).HOME;
+  const readOnly = join(home, 'read-only-cache');
+  await mkdir(join(readOnly, 'run-docker'), { recursive: true });
+  await chmod(join(readOnly, 'run-docker'), 0o500);
+  // Root ignores permissions; a file where the cache's folders must go stops root as well.
+  await writeFile(join(readOnly, 'run-docker', 'payloads'), 'not a folder');
+  const outcome = await runShim(['--version'], { ...host, XDG_CACHE_HOME: readOnly });
+  expect(outcome.code).toBe(0);
+  expect(outcome.stdout).toContain(`mini ${prefix}/mini:${GOOD}`);
+  const lines = stderrLines(outcome);
+  expect(lines.length).toBeGreaterThanOrEqual(1);
+  for (const line of lines) expect(line).toMatch(/^run-docker: warning: cannot write the payload cache in ".*read-only-cache\/run-docker" \(\w+\); continuing without it$/);
+});
+
+test.each([
+  ['a truncated payload', 'run.js', 'exports.main = async () => { process.stdout.write("TRUNCATED'],
+  ['a manifest that is not JSON', 'manifest.json', '{"contract": 1, "kind": "mi'],
+])('a newest mini with %s is refused in one line, and the previous mini runs', async (_name, file, content) => {
+  const tag = file === 'run.js' ? '20260102-000000' : '20260103-000000';
+  await brokenMini(tag, file, content);
+  const outcome = await runShim(['--version'], host);
+  expect(outcome.stdout).not.toContain('TRUNCATED');
+  expect(outcome.code).toBe(0);
+  expect(outcome.stdout).toContain(`mini ${prefix}/mini:${GOOD}`);
+  const lines = stderrLines(outcome);
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(new RegExp(`^run-docker: warning: the newest mini ".*/mini:${tag}" cannot be used: .*; running the newest usable mini on this host instead$`));
+  await removeImages([`${prefix}/mini:${tag}`]);
+});
