@@ -1,7 +1,8 @@
 /**
  * The shim ↔ payload contract, version 1 (docs/contract.md explains every item).
- * Types and constants only: the frozen shim and every payload bundle their own copy,
- * so anything here can never change meaning within one contract version.
+ * Types and constants only (and the one function that defines what a signature covers):
+ * the frozen shim and every payload bundle their own copy, so anything here can never
+ * change meaning within one contract version.
  */
 import type Dockerode from 'dockerode';
 
@@ -39,8 +40,22 @@ export interface PayloadManifest {
   sha256: string;
   /** semver range of shim versions this payload runs under. */
   shim: string;
-  /** Reserved for a detached signature of the entry; null until signing lands. */
+  /** ed25519 signature (base64) of signedPayloadText(manifest), by the key `keyId`; null if unsigned. */
   signature: { keyId: string; value: string } | null;
+  /** tiny only: the public keys trusted to sign mini payloads. Pinning tiny by digest pins them. */
+  trustedKeys?: TrustedKey[];
+}
+
+export interface TrustedKey {
+  /** First 16 hex digits of the sha256 of the DER SubjectPublicKeyInfo. */
+  keyId: string;
+  /** DER SubjectPublicKeyInfo, base64. */
+  publicKey: string;
+}
+
+/** What a payload signature covers: every manifest field but the signature itself. */
+export function signedPayloadText(manifest: Omit<PayloadManifest, 'signature' | 'trustedKeys'>): string {
+  return ['run-docker-payload-v1', manifest.contract, manifest.kind, manifest.version, manifest.entry, manifest.sha256, manifest.shim].join('\n');
 }
 
 export interface Logger {

@@ -30,9 +30,10 @@ let registry;
 const images = [];
 try {
   registry = sh(join(root, 'scripts/registry'), ['start', join(work, 'registry')]);
-  const publish = (kind, repo) => sh(join(root, 'scripts/publish'), [kind, '--repo', repo, '--no-build']).split('\n').pop();
-  const tiny = publish('tiny', `${registry}/bench/tiny`);
-  publish('mini', `${registry}/bench/mini`);
+  sh(join(root, 'scripts/make-signing-key'), [join(work, 'keys')]);
+  const publish = (kind, repo, keyArgs) => sh(join(root, 'scripts/publish'), [kind, '--repo', repo, '--no-build', ...keyArgs]).split('\n').pop();
+  const tiny = publish('tiny', `${registry}/bench/tiny`, ['--trust-key', join(work, 'keys', 'signing-key.pub.pem')]);
+  publish('mini', `${registry}/bench/mini`, ['--signing-key', join(work, 'keys', 'signing-key.pem')]);
   images.push(tiny, `${registry}/bench/tiny:${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}`);
 
   // The project image: busybox as `true`, with docker-user, FROM scratch.

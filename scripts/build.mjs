@@ -49,6 +49,8 @@ await Promise.all([
     },
   }),
   build({ ...common, entryPoints: [join(root, 'payload/locate/main.ts')], outfile: join(root, 'dist/payload/tiny/locate.js') }),
+  // For scripts/publish: what a signature covers is defined once, in the contract.
+  build({ ...common, entryPoints: [join(root, 'contract/contract.ts')], outfile: join(root, 'dist/contract.js') }),
   build({
     ...common,
     entryPoints: [join(root, 'payload/run/main.ts')],

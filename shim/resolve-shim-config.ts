@@ -26,6 +26,8 @@ export interface ShimConfig {
   tiny: ConfigValue;
   /** A bare repository follows the newest mini; a tag or digest pins it. */
   mini: ConfigValue;
+  /** Run mini payloads without a trusted signature (with a warning each time): development only. */
+  allowUnsigned: boolean;
 }
 
 const KEYS = { tiny: 'RUN_DOCKER_TINY', mini: 'RUN_DOCKER_MINI' } as const;
@@ -54,7 +56,19 @@ export function resolveShimConfig(
       'Pin tiny to the exact image the shim should trust, preferably by digest: repo@sha256:…',
     );
   }
-  return { tiny, mini: pick('mini') };
+  const allowUnsigned = env.RUN_DOCKER_ALLOW_UNSIGNED !== undefined && env.RUN_DOCKER_ALLOW_UNSIGNED !== ''
+    ? env.RUN_DOCKER_ALLOW_UNSIGNED === '1'
+    : readAllowUnsigned(file);
+  return { tiny, mini: pick('mini'), allowUnsigned };
+}
+
+function readAllowUnsigned(file: ConfigFile | undefined): boolean {
+  const value = (file?.content as Record<string, unknown> | undefined)?.allowUnsigned;
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') {
+    throw new RunDockerError(`"allowUnsigned" in the config file "${file!.path}" must be true or false`, 'Write "allowUnsigned": false, or remove it.');
+  }
+  return value;
 }
 
 function readFileValues(file: ConfigFile | undefined): Partial<Record<keyof typeof KEYS, string>> {

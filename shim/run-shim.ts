@@ -12,6 +12,7 @@ import {
   type Logger,
   type MiniModule,
   type PayloadKind,
+  type TrustedKey,
 } from '../contract/contract';
 import { formatImageRef, formatRepository, isPinned, type ImageRef } from '../common/image-ref';
 import { inspectImage, type LocalImage } from '../common/inspect-image';
@@ -21,7 +22,7 @@ import { compilePayload } from './compile-payload';
 import { obtainPayload, type PayloadSource, type VerifiedPayload } from './obtain-payload';
 import { configFilePath, readConfigFile } from './read-config-file';
 import { isLocalMode, resolveShimConfig, type ConfigValue, type ShimDefaults } from './resolve-shim-config';
-import { PayloadRejected } from './verify-payload';
+import { checkSignature, PayloadRejected } from './verify-payload';
 
 export interface ShimDeps {
   argv: string[];
@@ -31,6 +32,12 @@ export interface ShimDeps {
   defaults: ShimDefaults;
   docker: Dockerode;
   log: Logger;
+}
+
+/** Which mini payloads may run: signed by a key the pinned tiny carries, or anything if allowed. */
+interface Trust {
+  keys: TrustedKey[];
+  allowUnsigned: boolean;
 }
 
 interface LoadedMini {
@@ -57,9 +64,10 @@ export async function runShim(deps: ShimDeps): Promise<number> {
   const tinyPayload = await obtainOrExplain(source, config.tiny.ref, tinyImage, 'tiny');
   const locator = loadModule<LocatorModule>(tinyPayload, ['findNewestTag', 'listLocalTagsNewestFirst'], config.tiny.ref);
 
+  const trust: Trust = { keys: tinyPayload.manifest.trustedKeys ?? [], allowUnsigned: config.allowUnsigned };
   const mini = isPinned(config.mini.ref)
-    ? await loadPinnedMini(source, config.mini, local)
-    : await loadNewestMini(source, base, locator, config.mini.ref);
+    ? await loadPinnedMini(source, trust, config.mini, local)
+    : await loadNewestMini(source, trust, base, locator, config.mini.ref);
   const miniModule = loadModule<MiniModule>(mini.payload, ['main'], mini.ref);
 
   return miniModule.main({
@@ -87,9 +95,20 @@ async function ensureImage(docker: Dockerode, ref: ImageRef, local: boolean, wha
   return pulled;
 }
 
-async function loadPinnedMini(source: PayloadSource, mini: ConfigValue, local: boolean): Promise<LoadedMini> {
+async function loadPinnedMini(source: PayloadSource, trust: Trust, mini: ConfigValue, local: boolean): Promise<LoadedMini> {
   const image = await ensureImage(source.docker, mini.ref, local, `mini image pinned by ${mini.source}`);
-  return { ref: mini.ref, image, payload: await obtainOrExplain(source, mini.ref, image, 'mini') };
+  const payload = await obtainOrExplain(source, mini.ref, image, 'mini', trust);
+  return { ref: mini.ref, image, payload };
+}
+
+/** Throws PayloadRejected('untrusted') unless the payload is signed by a trusted key or the host allows unsigned ones. */
+function checkTrusted(source: PayloadSource, trust: Trust, payload: VerifiedPayload, ref: ImageRef): void {
+  try {
+    checkSignature(payload.manifest, trust.keys);
+  } catch (error) {
+    if (!(error instanceof PayloadRejected) || !trust.allowUnsigned) throw error;
+    source.log.warn(`RUNNING UNTRUSTED CODE: mini "${formatImageRef(ref)}" ${error.message}, and this host allows that (RUN_DOCKER_ALLOW_UNSIGNED / allowUnsigned); never do this on a host that matters`);
+  }
 }
 
 /**
@@ -98,6 +117,7 @@ async function loadPinnedMini(source: PayloadSource, mini: ConfigValue, local: b
  */
 async function loadNewestMini(
   source: PayloadSource,
+  trust: Trust,
   base: BaseContext,
   locator: LocatorModule,
   repositoryRef: ImageRef,
@@ -109,19 +129,26 @@ async function loadNewestMini(
     if (!newest.presentLocally) await pullImage(source.docker, ref);
     const image = await inspectImage(source.docker, ref);
     if (!image) throw new RunDockerError(`the mini image "${formatImageRef(ref)}" is missing after its pull`, 'Try again.');
-    return { ref, image, payload: await obtainPayload(source, image, 'mini') };
+    const payload = await obtainPayload(source, image, 'mini');
+    checkTrusted(source, trust, payload, ref);
+    return { ref, image, payload };
   } catch (error) {
     if (!(error instanceof PayloadRejected) && !(error instanceof RunDockerError)) throw error;
     const why = error instanceof PayloadRejected ? `cannot be used: ${error.message}` : `cannot be pulled: ${error.message}`;
     const hint =
-      error instanceof PayloadRejected && error.reason === 'incompatible' ? 'update the shim (npm install -g run-docker); ' : '';
+      error instanceof PayloadRejected && error.reason === 'incompatible'
+        ? 'update the shim (npm install -g run-docker); '
+        : error instanceof PayloadRejected && error.reason === 'untrusted'
+          ? 'publish it signed with a key the pinned tiny trusts; '
+          : '';
     source.log.warn(`the newest mini "${formatImageRef(ref)}" ${why}; ${hint}running the newest usable mini on this host instead`);
-    return loadNewestUsableLocalMini(source, base, locator, repositoryRef, newest.tag);
+    return loadNewestUsableLocalMini(source, trust, base, locator, repositoryRef, newest.tag);
   }
 }
 
 async function loadNewestUsableLocalMini(
   source: PayloadSource,
+  trust: Trust,
   base: BaseContext,
   locator: LocatorModule,
   repositoryRef: ImageRef,
@@ -134,7 +161,9 @@ async function loadNewestUsableLocalMini(
     const image = await inspectImage(source.docker, ref);
     if (!image) continue;
     try {
-      return { ref, image, payload: await obtainPayload(source, image, 'mini') };
+      const payload = await obtainPayload(source, image, 'mini');
+      checkTrusted(source, trust, payload, ref);
+      return { ref, image, payload };
     } catch (error) {
       if (!(error instanceof PayloadRejected)) throw error;
       source.log.debug(`mini "${formatImageRef(ref)}" skipped: ${error.message}`);
@@ -142,19 +171,29 @@ async function loadNewestUsableLocalMini(
   }
   throw new RunDockerError(
     `no usable mini image of "${repository}" is on this host`,
-    'Update the shim (npm install -g run-docker), or publish a mini that supports this shim (scripts/publish mini).',
+    'Update the shim (npm install -g run-docker), or publish a signed mini that supports this shim (scripts/publish mini --signing-key).',
   );
 }
 
-async function obtainOrExplain(source: PayloadSource, ref: ImageRef, image: LocalImage, kind: PayloadKind): Promise<VerifiedPayload> {
+async function obtainOrExplain(
+  source: PayloadSource,
+  ref: ImageRef,
+  image: LocalImage,
+  kind: PayloadKind,
+  trust?: Trust,
+): Promise<VerifiedPayload> {
   try {
-    return await obtainPayload(source, image, kind);
+    const payload = await obtainPayload(source, image, kind);
+    if (trust) checkTrusted(source, trust, payload, ref);
+    return payload;
   } catch (error) {
     if (!(error instanceof PayloadRejected)) throw error;
     const hint =
       error.reason === 'incompatible'
         ? `Update the shim (npm install -g run-docker) or configure a ${kind} image made for shim ${source.shimVersion}.`
-        : `Configure a ${kind} image published by scripts/publish.`;
+        : error.reason === 'untrusted'
+          ? 'Pin a mini signed with a key the pinned tiny trusts (scripts/publish mini --signing-key).'
+          : `Configure a ${kind} image published by scripts/publish.`;
     throw new RunDockerError(`the ${kind} image "${formatImageRef(ref)}" cannot be used: ${error.message}`, hint);
   }
 }

@@ -3,10 +3,10 @@
  * manifest digest comes from an image label, and the image ID is the sha256 of the
  * config holding that label: so a file in the cache can be trusted only if it matches.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createPublicKey, verify } from 'node:crypto';
 import satisfies from 'semver/functions/satisfies';
 import validRange from 'semver/ranges/valid';
-import { CONTRACT_VERSION, type PayloadKind, type PayloadManifest } from '../contract/contract';
+import { CONTRACT_VERSION, signedPayloadText, type PayloadKind, type PayloadManifest, type TrustedKey } from '../contract/contract';
 
 export function sha256Hex(bytes: Uint8Array | string): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -16,7 +16,7 @@ export function sha256Hex(bytes: Uint8Array | string): string {
 export class PayloadRejected extends Error {
   constructor(
     message: string,
-    readonly reason: 'corrupt' | 'incompatible',
+    readonly reason: 'corrupt' | 'incompatible' | 'untrusted',
   ) {
     super(message);
   }
@@ -56,7 +56,33 @@ export function parseManifest(bytes: Uint8Array, expectedSha256: string, kind: P
   if (typeof manifest.shim !== 'string' || validRange(manifest.shim) === null) {
     throw new PayloadRejected('its manifest has no valid shim version range', 'corrupt');
   }
-  return { signature: null, ...manifest } as PayloadManifest;
+  const signature = manifest.signature ?? null;
+  if (signature !== null && (typeof signature.keyId !== 'string' || typeof signature.value !== 'string')) {
+    throw new PayloadRejected('its manifest has a malformed signature', 'corrupt');
+  }
+  if (manifest.trustedKeys !== undefined && !isTrustedKeyList(manifest.trustedKeys)) {
+    throw new PayloadRejected('its manifest has malformed trusted keys', 'corrupt');
+  }
+  return { ...manifest, signature } as PayloadManifest;
+}
+
+function isTrustedKeyList(value: unknown): value is TrustedKey[] {
+  return Array.isArray(value) && value.every((key) => typeof key?.keyId === 'string' && typeof key?.publicKey === 'string');
+}
+
+/** The manifest's ed25519 signature must come from one of `trustedKeys` (tiny's). */
+export function checkSignature(manifest: PayloadManifest, trustedKeys: readonly TrustedKey[]): void {
+  if (!manifest.signature) throw new PayloadRejected('it is not signed', 'untrusted');
+  const key = trustedKeys.find((candidate) => candidate.keyId === manifest.signature!.keyId);
+  if (!key) throw new PayloadRejected(`it is signed by key ${manifest.signature.keyId}, which the pinned tiny does not trust`, 'untrusted');
+  let valid = false;
+  try {
+    const publicKey = createPublicKey({ key: Buffer.from(key.publicKey, 'base64'), format: 'der', type: 'spki' });
+    valid = verify(null, Buffer.from(signedPayloadText(manifest)), publicKey, Buffer.from(manifest.signature.value, 'base64'));
+  } catch {
+    valid = false;
+  }
+  if (!valid) throw new PayloadRejected(`its signature by key ${key.keyId} does not verify`, 'untrusted');
 }
 
 export function checkShimCompatible(manifest: PayloadManifest, shimVersion: string): void {

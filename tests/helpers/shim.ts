@@ -3,7 +3,8 @@
  * code, stdout, stderr) and scripts/publish. Run `npm run build` first (scripts/test does).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -73,10 +74,37 @@ export function explain(outcome: Outcome): string {
   return `exit ${outcome.code} signal ${outcome.signal}\n--- stdout\n${outcome.stdout}--- stderr\n${outcome.stderr}`;
 }
 
-/** scripts/publish; resolves to its last line (`REPO@sha256:…`, or `REPO:VERSION` with --no-push). */
-export async function publish(kind: 'tiny' | 'mini', repo: string, extra: string[] = []): Promise<string> {
-  const { stdout } = await promisify(execFile)(join(ROOT, 'scripts', 'publish'), [kind, '--repo', repo, '--no-build', ...extra], {
+/** The signing key pairs of this test process: `trusted` is the one every tiny published here trusts. */
+export type Signer = 'trusted' | 'untrusted' | 'none';
+let keyFiles: Promise<Record<'trusted' | 'untrusted', { privateKey: string; publicKey: string }>> | undefined;
+
+function signingKeys() {
+  keyFiles ??= (async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'run-docker-keys-'));
+    hostHomes.push(dir);
+    const write = async (name: string) => {
+      const pair = generateKeyPairSync('ed25519');
+      const files = { privateKey: join(dir, `${name}.pem`), publicKey: join(dir, `${name}.pub.pem`) };
+      await writeFile(files.privateKey, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+      await writeFile(files.publicKey, pair.publicKey.export({ type: 'spki', format: 'pem' }));
+      return files;
+    };
+    return { trusted: await write('trusted'), untrusted: await write('untrusted') };
+  })();
+  return keyFiles;
+}
+
+/**
+ * scripts/publish; resolves to its last line (`REPO@sha256:…`, or `REPO:VERSION` with --no-push).
+ * tiny trusts, and mini is signed with, this process's `trusted` key unless `signer` says otherwise.
+ */
+export async function publish(kind: 'tiny' | 'mini', repo: string, extra: string[] = [], signer: Signer = 'trusted'): Promise<string> {
+  const keys = await signingKeys();
+  const trustArgs =
+    signer === 'none' ? [] : kind === 'tiny' ? ['--trust-key', keys[signer].publicKey] : ['--signing-key', keys[signer].privateKey];
+  const { stdout } = await promisify(execFile)(join(ROOT, 'scripts', 'publish'), [kind, '--repo', repo, '--no-build', ...trustArgs, ...extra], {
     cwd: ROOT,
+    env: { ...process.env, RUN_DOCKER_SIGNING_KEY_FILE: '' },
   });
   const lines = stdout.trim().split('\n');
   return lines[lines.length - 1];

@@ -1,4 +1,4 @@
-import { checkEntry, checkShimCompatible, parseManifest, PayloadRejected, sha256Hex } from '../../shim/verify-payload';
+import { checkEntry, checkShimCompatible, checkSignature, parseManifest, PayloadRejected, sha256Hex } from '../../shim/verify-payload';
 
 const entry = Buffer.from('exports.main = async () => 0;');
 const manifest = { contract: 1, kind: 'mini', version: '20261128-101500', entry: 'run.js', sha256: sha256Hex(entry), shim: '>=0.1.0 <1.0.0', signature: null };
@@ -58,5 +58,37 @@ describe('checkEntry', () => {
     expect(() => checkEntry(manifest as never, entry)).not.toThrow();
     expect(rejection(() => checkEntry(manifest as never, Buffer.concat([entry, Buffer.from('\n')]))).message).toMatch(/does not match/);
     expect(rejection(() => checkEntry(manifest as never, undefined)).message).toMatch(/missing/);
+  });
+});
+
+describe('checkSignature', () => {
+  const { generateKeyPairSync, sign, createHash } = require('node:crypto') as typeof import('node:crypto');
+  const { signedPayloadText } = require('../../contract/contract') as typeof import('../../contract/contract');
+  const pair = () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const der = publicKey.export({ type: 'spki', format: 'der' });
+    return { privateKey, trusted: { keyId: createHash('sha256').update(der).digest('hex').slice(0, 16), publicKey: der.toString('base64') } };
+  };
+  const signer = pair();
+  const other = pair();
+  const signed = (by: ReturnType<typeof pair>, content = manifest) => ({
+    ...content,
+    signature: { keyId: by.trusted.keyId, value: sign(null, Buffer.from(signedPayloadText(content as never)), by.privateKey).toString('base64') },
+  });
+
+  it('accepts a signature by a trusted key', () => {
+    expect(() => checkSignature(signed(signer) as never, [other.trusted, signer.trusted])).not.toThrow();
+  });
+
+  it.each([
+    ['unsigned', () => ({ ...manifest, signature: null }), /it is not signed/],
+    ['signed by an untrusted key', () => signed(other), /which the pinned tiny does not trust/],
+    ['with a changed shim range after signing', () => ({ ...signed(signer), shim: '*' }), /does not verify/],
+    ['with a changed entry digest after signing', () => ({ ...signed(signer), sha256: 'f'.repeat(64) }), /does not verify/],
+    ['with a garbage signature', () => ({ ...manifest, signature: { keyId: signer.trusted.keyId, value: 'AAAA' } }), /does not verify/],
+  ])('refuses a manifest %s as untrusted', (_name, make, message) => {
+    const error = rejection(() => checkSignature(make() as never, [signer.trusted]));
+    expect(error.reason).toBe('untrusted');
+    expect(error.message).toMatch(message);
   });
 });
