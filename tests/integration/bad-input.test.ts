@@ -2,7 +2,7 @@
  * Bad input and broken surroundings: each gives one line on stderr that names the thing
  * and says what to do, exit 125, no stack trace, and no container left behind.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBusyboxImage, docker, removeImages } from '../helpers/fixtures';
@@ -122,4 +122,20 @@ test.each([
 test('a user image missing with --local names it', async () => {
   const line = expectOneLineFailure(await runShim(['--local', `${prefix}/absent:1.0.0`], host));
   expect(line).toMatch(`the image "${prefix}/absent:1.0.0" is not on this host, and --local forbids pulling it`);
+});
+
+test('a user who may not use the engine socket is told what to do', async () => {
+  // uid 4321, in its own home, without the docker group: the socket (root:docker, 0660) refuses it.
+  const own = await makeHost({ RUN_DOCKER_TINY: tinyRef, RUN_DOCKER_MINI: `${prefix}/mini` });
+  await chown(own.HOME, 4321, 4321);
+  const outcome = await runShim(['--version'], own, '', ['setpriv', '--reuid=4321', '--regid=4321', '--clear-groups']);
+  const line = expectOneLineFailure(outcome);
+  expect(line).toMatch(/^run-docker: permission denied on the Docker engine socket "unix:\/\/\/var\/run\/docker\.sock"\. Add your user to the "docker" group/);
+});
+
+test('bad references are rejected before anything is sent to the engine', async () => {
+  // No engine at that address: an engine error here would mean the engine was asked first.
+  const env = { ...host, DOCKER_HOST: 'unix:///tmp/run-docker-no-engine.sock' };
+  expect(expectOneLineFailure(await runShim(['--version'], { ...env, RUN_DOCKER_MINI: 'a//b' }))).toMatch(/RUN_DOCKER_MINI "a\/\/b" is not a valid image reference/);
+  expect(expectOneLineFailure(await runShim(['--version'], { ...env, RUN_DOCKER_TINY: `x@sha256:${'0'.repeat(10)}` }))).toMatch(/is not a digest/);
 });
