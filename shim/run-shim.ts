@@ -101,14 +101,17 @@ async function loadPinnedMini(source: PayloadSource, trust: Trust, mini: ConfigV
   return { ref: mini.ref, image, payload };
 }
 
-/** Throws PayloadRejected('untrusted') unless the payload is signed by a trusted key or the host allows unsigned ones. */
-function checkTrusted(source: PayloadSource, trust: Trust, payload: VerifiedPayload, ref: ImageRef): void {
+/** A verified mini payload signed by a trusted key, or any verified one where the host allows that
+ *  (with a warning); PayloadRejected('untrusted') otherwise. */
+async function obtainTrustedMini(source: PayloadSource, trust: Trust, image: LocalImage, ref: ImageRef): Promise<VerifiedPayload> {
+  const payload = await obtainPayload(source, image, 'mini');
   try {
     checkSignature(payload.manifest, trust.keys);
   } catch (error) {
     if (!(error instanceof PayloadRejected) || !trust.allowUnsigned) throw error;
     source.log.warn(`RUNNING UNTRUSTED CODE: mini "${formatImageRef(ref)}" ${error.message}, and this host allows that (RUN_DOCKER_ALLOW_UNSIGNED / allowUnsigned); never do this on a host that matters`);
   }
+  return payload;
 }
 
 /**
@@ -129,9 +132,7 @@ async function loadNewestMini(
     if (!newest.presentLocally) await pullImage(source.docker, ref);
     const image = await inspectImage(source.docker, ref);
     if (!image) throw new RunDockerError(`the mini image "${formatImageRef(ref)}" is missing after its pull`, 'Try again.');
-    const payload = await obtainPayload(source, image, 'mini');
-    checkTrusted(source, trust, payload, ref);
-    return { ref, image, payload };
+    return { ref, image, payload: await obtainTrustedMini(source, trust, image, ref) };
   } catch (error) {
     if (!(error instanceof PayloadRejected) && !(error instanceof RunDockerError)) throw error;
     const why = error instanceof PayloadRejected ? `cannot be used: ${error.message}` : `cannot be pulled: ${error.message}`;
@@ -161,9 +162,7 @@ async function loadNewestUsableLocalMini(
     const image = await inspectImage(source.docker, ref);
     if (!image) continue;
     try {
-      const payload = await obtainPayload(source, image, 'mini');
-      checkTrusted(source, trust, payload, ref);
-      return { ref, image, payload };
+      return { ref, image, payload: await obtainTrustedMini(source, trust, image, ref) };
     } catch (error) {
       if (!(error instanceof PayloadRejected)) throw error;
       source.log.debug(`mini "${formatImageRef(ref)}" skipped: ${error.message}`);
@@ -183,9 +182,7 @@ async function obtainOrExplain(
   trust?: Trust,
 ): Promise<VerifiedPayload> {
   try {
-    const payload = await obtainPayload(source, image, kind);
-    if (trust) checkTrusted(source, trust, payload, ref);
-    return payload;
+    return trust ? await obtainTrustedMini(source, trust, image, ref) : await obtainPayload(source, image, kind);
   } catch (error) {
     if (!(error instanceof PayloadRejected)) throw error;
     const hint =
