@@ -2,7 +2,7 @@
  * Faults the delivery must survive, on the real engine and registry: concurrent cold
  * starts, a cache that cannot be written, and mini images with a broken payload.
  */
-import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { docker, removeImages } from '../helpers/fixtures';
@@ -53,6 +53,10 @@ test('shims started together on a cold cache all run, and leave one complete ent
   }
   const cacheRoot = join(coldHost.XDG_CACHE_HOME, 'run-docker');
   expect(await readdir(join(cacheRoot, 'staging'))).toEqual([]);
+  // Only the user may write (or read) the cache.
+  for (const dir of [cacheRoot, join(cacheRoot, 'payloads'), join(cacheRoot, 'staging')]) {
+    expect({ dir, mode: ((await stat(dir)).mode & 0o777).toString(8) }).toEqual({ dir, mode: '700' });
+  }
   const entries = await readdir(join(cacheRoot, 'payloads'));
   expect(entries).toHaveLength(2);
   for (const entry of entries) expect((await readdir(join(cacheRoot, 'payloads', entry))).sort()).toEqual(expect.arrayContaining(['manifest.json']));
