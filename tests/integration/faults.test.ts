@@ -5,6 +5,7 @@
 import { chmod, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { docker, removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
 import { makeHost, publish, removeHosts, runShim, stderrLines } from '../helpers/shim';
@@ -75,6 +76,29 @@ test('a cache folder that cannot be written costs a warning line per payload, an
   const lines = stderrLines(outcome);
   expect(lines).toHaveLength(2); // tiny's payload and mini's
   for (const line of lines) expect(line).toMatch(/^run-docker: warning: cannot write the payload cache in ".*read-only-cache\/run-docker" \(\w+\); continuing without it$/);
+});
+
+test('a full cache file system costs a warning, leaves nothing half-written, and the verified payloads run', async () => {
+  const mountPoint = await mkdtemp(join(tmpdir(), 'run-docker-full-cache-'));
+  // 64 KiB: room for the folders, not for a payload (tiny's is ~30 kB, mini's ~90 kB).
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mountPoint]);
+  try {
+    const outcome = await runShim(['--version'], { ...host, XDG_CACHE_HOME: mountPoint });
+    expect(outcome.code).toBe(0);
+    expect(outcome.stdout).toContain(`mini ${prefix}/mini:${GOOD}`);
+    for (const line of stderrLines(outcome)) expect(line).toMatch(/^run-docker: warning: cannot write the payload cache in .* \(ENOSPC\); continuing without it$/);
+    expect(stderrLines(outcome).length).toBeGreaterThanOrEqual(1);
+    const cacheRoot = join(mountPoint, 'run-docker');
+    expect(await readdir(join(cacheRoot, 'staging'))).toEqual([]);
+    // Whatever made it into payloads/ is whole: the next call verifies it or re-extracts it, silently or with the same warning.
+    const next = await runShim(['--version'], { ...host, XDG_CACHE_HOME: mountPoint });
+    expect(next.code).toBe(0);
+    expect(next.stdout).toContain(`mini ${prefix}/mini:${GOOD}`);
+    for (const line of stderrLines(next)) expect(line).toMatch(/ENOSPC\); continuing without it$/);
+  } finally {
+    execFileSync('umount', [mountPoint]);
+    await rm(mountPoint, { recursive: true, force: true });
+  }
 });
 
 test.each([
