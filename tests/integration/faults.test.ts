@@ -6,6 +6,8 @@ import { chmod, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { openSync } from 'node:fs';
+import { connect, createServer as createNetServer } from 'node:net';
 import { docker, removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
 import { makeHost, publish, removeHosts, runShim, stderrLines } from '../helpers/shim';
@@ -116,3 +118,73 @@ test.each([
   expect(lines[0]).toMatch(new RegExp(`^run-docker: warning: the newest mini ".*/mini:${tag}" cannot be used: .*; running the newest usable mini on this host instead$`));
   await removeImages([`${prefix}/mini:${tag}`]);
 });
+
+/**
+ * A registry on a TCP proxy the test can pull the plug on: the first blob download that
+ * has passed `cutAfterBytes` kills every connection and the listener, as a registry that
+ * stops in the middle of a pull.
+ */
+async function startCuttableRegistry(upstreamPort: number, cutAfterBytes: number) {
+  const sockets = new Set<import('node:net').Socket>();
+  let armed = false;
+  let cut = false;
+  const server = createNetServer((client) => {
+    const upstream = connect(upstreamPort, '127.0.0.1');
+    sockets.add(client).add(upstream);
+    let isBlobDownload = false;
+    let sent = 0;
+    client.on('data', (chunk: Buffer) => {
+      if (/^GET \/v2\/[^ ]+\/blobs\/sha256:/.test(chunk.toString('latin1'))) isBlobDownload = true;
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      sent += chunk.length;
+      if (armed && isBlobDownload && sent > cutAfterBytes && !cut) pullThePlug();
+    });
+    client.pipe(upstream).pipe(client);
+    const forget = (socket: import('node:net').Socket) => socket.on('error', () => undefined).on('close', () => sockets.delete(socket));
+    forget(client);
+    forget(upstream);
+  });
+  function pullThePlug() {
+    cut = true;
+    server.close();
+    for (const socket of sockets) socket.destroy();
+  }
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    address: `127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`,
+    arm: () => (armed = true),
+    wasCut: () => cut,
+    close: () => (cut ? undefined : pullThePlug()),
+  };
+}
+
+test('the registry stopping in the middle of a mini pull: one warning, no partial image, the previous mini runs', async () => {
+  const proxy = await startCuttableRegistry(Number(registry.address.split(':')[1]), 1024 * 1024);
+  try {
+    const viaProxy = `${proxy.address}/${prefix.slice(registry.address.length + 1)}/mini`;
+    const newest = `${viaProxy}:20260109-000000`;
+    // The good mini plus 48 MB of random bytes: a pull that takes a while.
+    const context = await mkdtemp(join(tmpdir(), 'run-docker-big-mini-'));
+    execFileSync('head', ['-c', String(48 * 1024 * 1024), '/dev/urandom'], { stdio: ['ignore', openSync(join(context, 'padding'), 'w'), 'inherit'] });
+    await writeFile(join(context, 'Dockerfile'), `FROM ${prefix}/mini:${GOOD}\nCOPY padding /padding\nLABEL org.run-docker.test=1\n`);
+    expect((await docker(['build', '-q', '-t', newest, context], { env: { DOCKER_BUILDKIT: '0' } })).code).toBe(0);
+    await rm(context, { recursive: true, force: true });
+    images.push(newest, `${viaProxy}:${GOOD}`);
+    expect((await docker(['push', '-q', newest])).code).toBe(0);
+    await docker(['tag', `${prefix}/mini:${GOOD}`, `${viaProxy}:${GOOD}`]); // the previous mini, on this host
+    await removeImages([newest]);
+
+    proxy.arm();
+    const outcome = await runShim(['--version'], { ...host, RUN_DOCKER_LOCAL: '', RUN_DOCKER_MINI: viaProxy });
+    expect(proxy.wasCut()).toBe(true);
+    expect(outcome.code).toBe(0);
+    expect(outcome.stdout).toContain(`mini ${viaProxy}:${GOOD}`);
+    const lines = stderrLines(outcome);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^run-docker: warning: the newest mini ".*:20260109-000000" cannot be pulled: .*; running the newest usable mini on this host instead$/);
+    expect((await docker(['image', 'inspect', newest])).code).not.toBe(0);
+  } finally {
+    proxy.close();
+  }
+}, 150_000);
