@@ -159,6 +159,26 @@ async function startCuttableRegistry(upstreamPort: number, cutAfterBytes: number
   };
 }
 
+test('a newest mini with no payload at all is refused in one line, and the previous mini runs', async () => {
+  // The good mini's labels (so it claims the good manifest) on an image with no /run-docker.
+  const tag = '20260104-000000';
+  const { stdout } = await docker(['image', 'inspect', '--format', '{{json .Config.Labels}}', `${prefix}/mini:${GOOD}`]);
+  const labels = Object.entries(JSON.parse(stdout) as Record<string, string>).flatMap(([key, value]) => ['--label', `${key}=${value}`]);
+  const context = await mkdtemp(join(tmpdir(), 'run-docker-empty-mini-'));
+  await writeFile(join(context, 'empty'), '');
+  await writeFile(join(context, 'Dockerfile'), 'FROM scratch\nCOPY empty /empty\n');
+  expect((await docker(['build', '-q', ...labels, '--label', 'org.run-docker.test=1', '-t', `${prefix}/mini:${tag}`, context], { env: { DOCKER_BUILDKIT: '0' } })).code).toBe(0);
+  await rm(context, { recursive: true, force: true });
+  images.push(`${prefix}/mini:${tag}`);
+  const outcome = await runShim(['--version'], host);
+  expect(outcome.code).toBe(0);
+  expect(outcome.stdout).toContain(`mini ${prefix}/mini:${GOOD}`);
+  expect(stderrLines(outcome)).toEqual([
+    expect.stringMatching(new RegExp(`^run-docker: warning: the newest mini ".*/mini:${tag}" cannot be used: it has no manifest.json; running the newest usable mini on this host instead$`)),
+  ]);
+  await removeImages([`${prefix}/mini:${tag}`]);
+});
+
 test('the registry stopping in the middle of a mini pull: one warning, no partial image, the previous mini runs', async () => {
   const proxy = await startCuttableRegistry(Number(registry.address.split(':')[1]), 1024 * 1024);
   try {
