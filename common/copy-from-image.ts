@@ -5,7 +5,7 @@
  * SIGKILLed shim is swept by the next extraction (its label names the dead process).
  * Engine API: https://docs.docker.com/reference/api/engine/version/v1.41/#tag/Container/operation/ContainerArchive
  */
-import { hostname } from 'node:os';
+import { constants, hostname } from 'node:os';
 import type Dockerode from 'dockerode';
 import type * as TarStream from 'tar-stream';
 
@@ -13,7 +13,6 @@ export const EXTRACTION_LABEL = 'org.run-docker.extraction';
 /** Larger files are drained, not kept: what we copy is a few MB at most; an image may hold anything. */
 const MAX_FILE_BYTES = 32 * 1024 * 1024;
 const INTERRUPTS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 
 /** Regular files under `path` in the image (or `path` itself), by their name in the archive. */
 export async function copyFromImage(docker: Dockerode, imageId: string, path: string): Promise<Map<string, Buffer>> {
@@ -31,7 +30,7 @@ export async function copyFromImage(docker: Dockerode, imageId: string, path: st
     interrupted = true;
     // Stop the copy first: the engine may hold the removal until the archive is read.
     (archive as unknown as { destroy?: () => void } | undefined)?.destroy?.();
-    void removeContainer().finally(() => process.exit(128 + (SIGNAL_NUMBERS[signal] ?? 0)));
+    void removeContainer().finally(() => process.exit(128 + constants.signals[signal]));
   };
   for (const signal of INTERRUPTS) process.once(signal, onSignal);
   try {

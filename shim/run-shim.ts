@@ -47,7 +47,7 @@ interface LoadedMini {
 }
 
 /** XDG base directory spec: a relative XDG_CACHE_HOME is invalid and ignored. */
-export function cacheRootDir(env: Readonly<Record<string, string | undefined>>, homeDir: string): string {
+function cacheRootDir(env: Readonly<Record<string, string | undefined>>, homeDir: string): string {
   const xdg = env.XDG_CACHE_HOME;
   return join(xdg && isAbsolute(xdg) ? xdg : resolve(homeDir, '.cache'), 'run-docker');
 }

@@ -107,7 +107,7 @@ async function createHostDirs(dirs: readonly string[], owner: { uid: number; gid
   }
 }
 
-export function formatVersion(ctx: Pick<RunContext, 'shimVersion' | 'tiny' | 'mini'>): string {
+function formatVersion(ctx: Pick<RunContext, 'shimVersion' | 'tiny' | 'mini'>): string {
   return [
     `run-docker shim ${ctx.shimVersion}`,
     `tiny ${ctx.tiny.reference} (${ctx.tiny.version})`,

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import { RunDockerError } from '../../common/run-docker-error';
 
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
 
 /**
  * Runs the docker CLI with inherited stdio and no shell, so every argument survives
@@ -32,7 +32,7 @@ export function runDockerCli(args: string[], env: Readonly<Record<string, string
     });
     child.on('exit', (code, signal) => {
       stopForwarding();
-      resolve(code ?? 128 + (signal ? (SIGNAL_NUMBERS[signal] ?? 0) : 0));
+      resolve(code ?? 128 + (signal ? constants.signals[signal] : 0));
     });
   });
 }
