@@ -2,10 +2,32 @@ import type Dockerode from 'dockerode';
 import { formatImageRef, formatRepository, type ImageRef } from './image-ref';
 import { RunDockerError } from './run-docker-error';
 
-interface PullEvent {
+/** One JSON event of the engine's pull stream. */
+export interface PullEvent {
   status?: string;
+  /** Layer ID (short), or the tag/digest for summary lines. */
+  id?: string;
+  progress?: string;
+  /** Bytes so far and in all; `total` is absent or 0 when unknown (the containerd store's "Extracting"). */
+  progressDetail?: { current?: number; total?: number };
   error?: string;
   errorDetail?: { message?: string };
+}
+
+/** Credentials for one registry, as the Engine API's X-Registry-Auth header carries them
+ *  (https://docs.docker.com/reference/api/engine/version/v1.41/#section/Authentication). */
+export interface RegistryAuth {
+  username?: string;
+  password?: string;
+  /** An identity token from `docker login` (OAuth2 refresh token) replaces username and password. */
+  identitytoken?: string;
+  serveraddress: string;
+}
+
+export interface PullOptions {
+  auth?: RegistryAuth;
+  /** Every event but errors, in order, e.g. for progress output. */
+  onEvent?: (event: PullEvent) => void;
 }
 
 /**
@@ -17,15 +39,13 @@ interface PullEvent {
 export async function pullImage(
   docker: Dockerode,
   ref: ImageRef,
-  onEvent: (event: PullEvent) => void = () => {},
+  { auth, onEvent = () => {} }: PullOptions = {},
 ): Promise<void> {
   const reference = formatImageRef(ref);
+  const query = { fromImage: formatRepository(ref), tag: ref.digest ?? ref.tag ?? 'latest' };
   let stream: NodeJS.ReadableStream;
   try {
-    stream = await docker.createImage({
-      fromImage: formatRepository(ref),
-      tag: ref.digest ?? ref.tag ?? 'latest',
-    });
+    stream = await (auth ? docker.createImage(auth, query) : docker.createImage(query));
   } catch (error) {
     // docker-modem wraps the engine's words as "(HTTP code 404) unexpected - <words> ".
     throw toPullError(reference, (error as Error).message.replace(/^\(HTTP code \d+\) [^-]*- /, ''));
