@@ -16,6 +16,7 @@ import {
 } from '../contract/contract';
 import { formatImageRef, formatRepository, isPinned, type ImageRef } from '../common/image-ref';
 import { inspectImage, type LocalImage } from '../common/inspect-image';
+import { readRegistryAuth } from '../common/credentials/read-registry-auth';
 import { pullImage } from '../common/pull-image';
 import { RunDockerError } from '../common/run-docker-error';
 import { compilePayload } from './compile-payload';
@@ -57,10 +58,11 @@ export async function runShim(deps: ShimDeps): Promise<number> {
   const local = isLocalMode(argv, env);
   const config = resolveShimConfig(env, await readConfigFile(configFilePath(env, deps.homeDir)), deps.defaults);
   const cacheRoot = cacheRootDir(env, deps.homeDir);
-  const source: PayloadSource = { docker, cacheRoot, shimVersion, log };
+  const pull: Pull = async (ref) => pullImage(docker, ref, { auth: await readRegistryAuth(ref.registry, { env, homeDir: deps.homeDir, log }) });
+  const source: ShimSource = { docker, cacheRoot, shimVersion, log, pull };
   const base: BaseContext = { contract: CONTRACT_VERSION, shimVersion, local, env, log, docker };
 
-  const tinyImage = await ensureImage(docker, config.tiny.ref, local, 'tiny image');
+  const tinyImage = await ensureImage(source, config.tiny.ref, local, 'tiny image');
   const tinyPayload = await obtainOrExplain(source, config.tiny.ref, tinyImage, 'tiny');
   const locator = loadModule<LocatorModule>(tinyPayload, ['findNewestTag', 'listLocalTagsNewestFirst'], config.tiny.ref);
 
@@ -79,8 +81,15 @@ export async function runShim(deps: ShimDeps): Promise<number> {
   });
 }
 
+/** Pulls exactly `ref` with the credentials `docker login` stored for its registry. */
+type Pull = (ref: ImageRef) => Promise<void>;
+
+interface ShimSource extends PayloadSource {
+  pull: Pull;
+}
+
 /** The image for an exact reference, pulled when absent (never with --local). */
-async function ensureImage(docker: Dockerode, ref: ImageRef, local: boolean, what: string): Promise<LocalImage> {
+async function ensureImage({ docker, pull }: ShimSource, ref: ImageRef, local: boolean, what: string): Promise<LocalImage> {
   const present = await inspectImage(docker, ref);
   if (present) return present;
   if (local) {
@@ -89,21 +98,21 @@ async function ensureImage(docker: Dockerode, ref: ImageRef, local: boolean, wha
       'Run once without --local to pull it, or "docker load" it onto this host.',
     );
   }
-  await pullImage(docker, ref);
+  await pull(ref);
   const pulled = await inspectImage(docker, ref);
   if (!pulled) throw new RunDockerError(`the ${what} "${formatImageRef(ref)}" was pulled but the engine cannot find it`, 'Try again; if it persists, check "docker images".');
   return pulled;
 }
 
-async function loadPinnedMini(source: PayloadSource, trust: Trust, mini: ConfigValue, local: boolean): Promise<LoadedMini> {
-  const image = await ensureImage(source.docker, mini.ref, local, `mini image pinned by ${mini.source}`);
+async function loadPinnedMini(source: ShimSource, trust: Trust, mini: ConfigValue, local: boolean): Promise<LoadedMini> {
+  const image = await ensureImage(source, mini.ref, local, `mini image pinned by ${mini.source}`);
   const payload = await obtainOrExplain(source, mini.ref, image, 'mini', trust);
   return { ref: mini.ref, image, payload };
 }
 
 /** A verified mini payload signed by a trusted key, or any verified one where the host allows that
  *  (with a warning); PayloadRejected('untrusted') otherwise. */
-async function obtainTrustedMini(source: PayloadSource, trust: Trust, image: LocalImage, ref: ImageRef): Promise<VerifiedPayload> {
+async function obtainTrustedMini(source: ShimSource, trust: Trust, image: LocalImage, ref: ImageRef): Promise<VerifiedPayload> {
   const payload = await obtainPayload(source, image, 'mini');
   try {
     checkSignature(payload.manifest, trust.keys);
@@ -119,7 +128,7 @@ async function obtainTrustedMini(source: PayloadSource, trust: Trust, image: Loc
  * verification), one warning and the newest usable mini already on this host.
  */
 async function loadNewestMini(
-  source: PayloadSource,
+  source: ShimSource,
   trust: Trust,
   base: BaseContext,
   locator: LocatorModule,
@@ -129,7 +138,7 @@ async function loadNewestMini(
   const newest = await locator.findNewestTag(base, repository);
   const ref = { ...repositoryRef, tag: newest.tag };
   try {
-    if (!newest.presentLocally) await pullImage(source.docker, ref);
+    if (!newest.presentLocally) await source.pull(ref);
     const image = await inspectImage(source.docker, ref);
     if (!image) throw new RunDockerError(`the mini image "${formatImageRef(ref)}" is missing after its pull`, 'Try again.');
     return { ref, image, payload: await obtainTrustedMini(source, trust, image, ref) };
@@ -148,7 +157,7 @@ async function loadNewestMini(
 }
 
 async function loadNewestUsableLocalMini(
-  source: PayloadSource,
+  source: ShimSource,
   trust: Trust,
   base: BaseContext,
   locator: LocatorModule,
@@ -175,7 +184,7 @@ async function loadNewestUsableLocalMini(
 }
 
 async function obtainOrExplain(
-  source: PayloadSource,
+  source: ShimSource,
   ref: ImageRef,
   image: LocalImage,
   kind: PayloadKind,

@@ -1,6 +1,8 @@
 import type { BaseContext } from '../../contract/contract';
 import { formatImageRef, formatRepository, isPinned, parseImageRef } from '../../common/image-ref';
 import { inspectImage } from '../../common/inspect-image';
+import os from 'node:os';
+import { readRegistryAuth } from '../../common/credentials/read-registry-auth';
 import { pullImage } from '../../common/pull-image';
 import { RunDockerError } from '../../common/run-docker-error';
 import { findNewestTag } from '../common/find-newest-tag';
@@ -28,7 +30,8 @@ export async function resolveImage(ctx: BaseContext, text: string, pull: boolean
         'Run without --local to pull it, or build or load it first.',
       );
     }
-    await pullImage(ctx.docker, exact);
+    const auth = await readRegistryAuth(exact.registry, { env: ctx.env, homeDir: ctx.env.HOME || os.homedir(), log: ctx.log });
+    await pullImage(ctx.docker, exact, { auth });
     present = await inspectImage(ctx.docker, exact);
   }
   return {

@@ -6,7 +6,7 @@ import {
   findCredentialHelper,
   findCredentials,
   readDockerCredentials,
-} from '../../payload/common/registry/read-docker-credentials';
+} from '../../common/credentials/read-docker-credentials';
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 
@@ -101,11 +101,36 @@ describe('readDockerCredentials', () => {
     expect(warnings[0]).not.toContain('c2VjcmV0');
   });
 
-  it('falls back to auths when a credential helper is configured, and says so in the debug log', async () => {
+  it('asks the credential helper before auths, and reads identity tokens from it', async () => {
     await writeFile(path.join(dir, 'config.json'), JSON.stringify({ credsStore: 'pass', auths: { 'ghcr.io': { auth: b64('a:b') } } }));
-    const debug: string[] = [];
-    const log = { warn: () => {}, debug: (line: string) => debug.push(line) };
-    expect(await readDockerCredentials('ghcr.io', { env: { DOCKER_CONFIG: dir }, homeDir: dir, log })).toEqual({ username: 'a', password: 'b' });
-    expect(debug.join('\n')).toContain('"pass"');
+    const asked: string[] = [];
+    const options = {
+      env: { DOCKER_CONFIG: dir },
+      homeDir: dir,
+      askHelper: async (helper: string, serverUrl: string) => {
+        asked.push(`${helper} ${serverUrl}`);
+        return serverUrl === 'ghcr.io'
+          ? { found: true as const, username: 'helper-user', secret: 's3cret' }
+          : { found: true as const, username: '<token>', secret: 'refresh' };
+      },
+    };
+    expect(await readDockerCredentials('ghcr.io', options)).toEqual({ username: 'helper-user', password: 's3cret' });
+    expect(await readDockerCredentials('docker.io', options)).toEqual({ username: '', password: '', identityToken: 'refresh' });
+    expect(asked).toEqual(['pass ghcr.io', 'pass https://index.docker.io/v1/']);
+  });
+
+  it('means no credentials when the helper has none, even if auths has an entry', async () => {
+    await writeFile(path.join(dir, 'config.json'), JSON.stringify({ credHelpers: { 'ghcr.io': 'gh' }, auths: { 'ghcr.io': { auth: b64('a:b') } } }));
+    const options = { env: { DOCKER_CONFIG: dir }, homeDir: dir, askHelper: async () => ({ found: false as const }) };
+    expect(await readDockerCredentials('ghcr.io', options)).toBeUndefined();
+  });
+
+  it('warns once, without the secret, and falls back to auths when the helper cannot run', async () => {
+    await writeFile(path.join(dir, 'config.json'), JSON.stringify({ credsStore: 'missing-helper-xyz', auths: { 'ghcr.io': { auth: b64('a:b') } } }));
+    const warnings: string[] = [];
+    const log = { warn: (line: string) => warnings.push(line), debug: () => {} };
+    const options = { env: { DOCKER_CONFIG: dir, PATH: dir }, homeDir: dir, log };
+    expect(await readDockerCredentials('ghcr.io', options)).toEqual({ username: 'a', password: 'b' });
+    expect(warnings).toEqual([expect.stringContaining('"docker-credential-missing-helper-xyz" could not be run (it is not on PATH)')]);
   });
 });

@@ -9,7 +9,7 @@
 import { RunDockerError } from '../../../common/run-docker-error';
 import { fetchRegistry, type RegistryHttp } from './fetch-registry';
 import type { RegistryRequest } from './send-with-node-http';
-import type { RegistryCredentials } from './read-docker-credentials';
+import type { RegistryCredentials } from '../../../common/credentials/read-docker-credentials';
 import { authenticationRequired, credentialsRefused } from './registry-auth-errors';
 
 export interface TokenRequest {

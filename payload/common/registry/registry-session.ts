@@ -14,7 +14,7 @@ import { basicAuthorization, fetchBearerToken, processTokenCache, type TokenCach
 import { defaultSend, fetchRegistry, type RegistryHttp, type RegistryResponse } from './fetch-registry';
 import type { SendRequest } from './send-with-node-http';
 import { findChallenge, parseWwwAuthenticate } from './parse-www-authenticate';
-import { readDockerCredentials, type RegistryCredentials } from './read-docker-credentials';
+import { readDockerCredentials, type RegistryCredentials } from '../../../common/credentials/read-docker-credentials';
 import { authenticationRequired, credentialsRefused } from './registry-auth-errors';
 import { registryBaseUrl } from './registry-base-url';
 

@@ -1,17 +1,15 @@
 /**
- * Registry credentials from the Docker CLI's config file, as `docker login` stores them
- * (https://docs.docker.com/reference/cli/docker/login/#credential-stores):
- * `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
- *
- * Docker's lookup order is `credHelpers[host]` > `credsStore` > `auths[host]`. Credential
- * helpers are not supported yet: `findCredentialHelper` names the helper Docker would run,
- * and `readDockerCredentials` is where running `docker-credential-<helper> get` belongs;
- * until then we fall back to `auths`, and say so in the debug log.
+ * Registry credentials as `docker login` stores them
+ * (https://docs.docker.com/reference/cli/docker/login/#credential-stores), read from
+ * `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`, in Docker's order:
+ * `credHelpers[host]` > `credsStore` > `auths[host]`. Used for the registry API and for
+ * pulls alike, by the shim and by payloads.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Logger } from '../../../contract/contract';
-import { DOCKER_HUB } from '../../../common/image-ref';
+import type { Logger } from '../../contract/contract';
+import { DOCKER_HUB } from '../image-ref';
+import { CredentialHelperFailed, runCredentialHelper, type HelperAnswer } from './run-credential-helper';
 
 export interface RegistryCredentials {
   username: string;
@@ -39,10 +37,15 @@ export interface CredentialSourceOptions {
   env: Readonly<Record<string, string | undefined>>;
   homeDir: string;
   log?: Logger;
+  /** How a credential helper is asked (default: run `docker-credential-<name> get`). */
+  askHelper?: (helper: string, serverUrl: string) => Promise<HelperAnswer>;
 }
 
+/** The index URL `docker login` stores Docker Hub credentials under, and asks helpers for. */
+const DOCKER_HUB_SERVER_URL = 'https://index.docker.io/v1/';
+
 /** Docker Hub is stored under its v1 index URL; older logins used other spellings. */
-const DOCKER_HUB_KEYS = ['https://index.docker.io/v1/', 'index.docker.io', 'docker.io', 'registry-1.docker.io'];
+const DOCKER_HUB_KEYS = [DOCKER_HUB_SERVER_URL, 'index.docker.io', 'docker.io', 'registry-1.docker.io'];
 
 export function dockerConfigPath(env: CredentialSourceOptions['env'], homeDir: string): string {
   return path.join(env.DOCKER_CONFIG || path.join(homeDir, '.docker'), 'config.json');
@@ -67,10 +70,30 @@ export async function readDockerCredentials(
   if (typeof config !== 'object' || config === null) return undefined;
   const helper = findCredentialHelper(config, registry);
   if (helper) {
-    // Extension point: run `docker-credential-${helper} get` with the server URL on stdin here.
-    options.log?.debug(`credential helper "${helper}" for "${registry}" is not supported yet; using "auths" in "${file}"`);
+    const askHelper = options.askHelper ?? ((name, url) => runCredentialHelper(name, url, { env: options.env }));
+    try {
+      const answer = await askHelper(helper, credentialServerUrl(registry));
+      options.log?.debug(`credential helper "${helper}" ${answer.found ? 'has' : 'has no'} credentials for "${registry}"`);
+      return answer.found ? fromHelperAnswer(answer) : undefined;
+    } catch (error) {
+      if (!(error instanceof CredentialHelperFailed)) throw error;
+      // Like a missing config file: carry on without credentials, but say why once.
+      options.log?.warn(`cannot read the credentials for "${registry}" from ${error.message}; trying without them (configured in "${file}")`);
+    }
   }
   return findCredentials(config, registry);
+}
+
+/** The server URL a credential helper stores `registry` under. */
+export function credentialServerUrl(registry: string): string {
+  return registry === DOCKER_HUB ? DOCKER_HUB_SERVER_URL : registry;
+}
+
+/** A helper's `<token>` user means the secret is an identity token (docker-credential-helpers' convention). */
+function fromHelperAnswer(answer: HelperAnswer & { found: true }): RegistryCredentials {
+  return answer.username === '<token>'
+    ? { username: '', password: '', identityToken: answer.secret }
+    : { username: answer.username, password: answer.secret };
 }
 
 /** The credential helper Docker would ask for `registry`: `credHelpers[host]`, else `credsStore`. */
