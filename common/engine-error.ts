@@ -1,3 +1,4 @@
+import { redactHost } from './engine/select-engine-endpoint';
 import { RunDockerError } from './run-docker-error';
 
 interface SystemErrorLike {
@@ -5,22 +6,39 @@ interface SystemErrorLike {
   syscall?: string;
   address?: string;
   statusCode?: number;
+  /** ssh2's failure stage, e.g. 'client-authentication'. */
+  level?: string;
   message?: string;
 }
 
-/** Describes where the engine is expected, for messages (never includes credentials). */
-export function describeEngineAddress(env: Readonly<Record<string, string | undefined>>): string {
-  const host = env.DOCKER_HOST;
-  if (!host) return 'unix:///var/run/docker.sock';
-  try {
-    const url = new URL(host);
-    url.username = '';
-    url.password = '';
-    return url.toString().replace(/\/$/, '');
-  } catch {
-    return host;
-  }
+/** Where the engine was looked for, as the shim resolved it (EngineEndpoint). */
+export interface EngineAddress {
+  host: string;
+  source: string;
 }
+
+/** Where the engine is expected, quoted, with what chose it: `"tcp://h:2376" set by DOCKER_HOST`.
+ *  Never includes credentials. */
+export function describeEngineAddress(env: Readonly<Record<string, string | undefined>>, endpoint?: EngineAddress): string {
+  if (endpoint) return `"${redactHost(endpoint.host)}"${endpoint.source === 'default' ? '' : ` set by ${endpoint.source}`}`;
+  if (env.DOCKER_HOST) return `"${redactHost(env.DOCKER_HOST)}" set by DOCKER_HOST`;
+  return env.DOCKER_CONTEXT ? `the docker context "${env.DOCKER_CONTEXT}"` : '"unix:///var/run/docker.sock"';
+}
+
+/** Node's TLS failures: the engine's certificate, or the handshake itself. */
+const TLS_FAILURES = new Set([
+  'EPROTO',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
+  'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
+  'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
+]);
 
 /**
  * Turns a failure to reach the engine into one actionable line; returns undefined for
@@ -29,9 +47,22 @@ export function describeEngineAddress(env: Readonly<Record<string, string | unde
 export function toEngineConnectionError(
   error: unknown,
   env: Readonly<Record<string, string | undefined>>,
+  endpoint?: EngineAddress,
 ): RunDockerError | undefined {
   const e = error as SystemErrorLike;
-  const where = describeEngineAddress(env);
+  const where = describeEngineAddress(env, endpoint);
+  if (e?.code && TLS_FAILURES.has(e.code)) {
+    return new RunDockerError(
+      `the TLS handshake with the Docker engine at ${where} failed (${e.code})`,
+      'Check the CA and client certificate (ca.pem, cert.pem, key.pem in DOCKER_CERT_PATH, or the docker context\'s TLS files) and that the engine\'s certificate names this host.',
+    );
+  }
+  if (e?.level === 'client-authentication') {
+    return new RunDockerError(
+      `the ssh server of the Docker engine at ${where} refused every key offered`,
+      'Add your key to ssh-agent (ssh-add) or to ~/.ssh (id_ed25519, id_ecdsa, id_rsa), and check that "ssh HOST docker version" works.',
+    );
+  }
   switch (e?.code) {
     case 'ENOENT':
     case 'ECONNREFUSED':
@@ -41,13 +72,13 @@ export function toEngineConnectionError(
     case 'ETIMEDOUT':
       if (e.syscall && !['connect', 'read', 'getaddrinfo'].includes(e.syscall)) return undefined;
       return new RunDockerError(
-        `cannot reach the Docker engine at "${where}" (${e.code})`,
+        `cannot reach the Docker engine at ${where} (${e.code})`,
         'Start it (for example "sudo dockerd" or "sudo systemctl start docker") or point DOCKER_HOST at a running engine.',
       );
     case 'EACCES':
     case 'EPERM':
       return new RunDockerError(
-        `permission denied on the Docker engine socket "${where}"`,
+        `permission denied on the Docker engine socket ${where}`,
         'Add your user to the "docker" group (then log in again) or run as a user who may use Docker.',
       );
     default:

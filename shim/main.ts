@@ -3,7 +3,9 @@
  * Build-time constants come from scripts/build.mjs.
  */
 import { homedir } from 'node:os';
-import Dockerode from 'dockerode';
+import { createEngineClient } from '../common/engine/create-engine-client';
+import { readEngineEndpoint } from '../common/engine/read-engine-endpoint';
+import type { EngineEndpoint } from '../common/engine/select-engine-endpoint';
 import { createLogger } from './create-logger';
 import { describeFailure } from './report-failure';
 import { runShim } from './run-shim';
@@ -14,19 +16,27 @@ declare const DEFAULT_MINI: string;
 
 async function main(): Promise<number> {
   const env = { ...process.env };
+  // Node's deprecation notices about library internals (docker-modem's url.parse) are not
+  // the user's business; one line per failure is the promise. Shown with RUN_DOCKER_DEBUG.
+  if (!env.RUN_DOCKER_DEBUG) process.noDeprecation = true;
   const log = createLogger(env, (line) => process.stderr.write(`${line}\n`));
+  const homeDir = env.HOME || homedir();
+  let endpoint: EngineEndpoint | undefined;
   try {
+    // The engine the docker CLI would use: DOCKER_HOST, else the docker context.
+    endpoint = await readEngineEndpoint(env, homeDir);
+    log.debug(`engine ${endpoint.host} (${endpoint.source})`);
     return await runShim({
       argv: process.argv.slice(2),
       env,
-      homeDir: env.HOME || homedir(),
+      homeDir,
       shimVersion: SHIM_VERSION,
       defaults: { tiny: DEFAULT_TINY, mini: DEFAULT_MINI },
-      docker: new Dockerode(),
+      docker: createEngineClient(endpoint, env, homeDir),
       log,
     });
   } catch (error) {
-    const failure = describeFailure(error, env);
+    const failure = describeFailure(error, env, endpoint);
     for (const line of failure.lines) process.stderr.write(`${line}\n`);
     return failure.exitCode;
   }

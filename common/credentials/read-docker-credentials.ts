@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../../contract/contract';
+import { dockerConfigDir } from '../docker-config-dir';
 import { DOCKER_HUB } from '../image-ref';
 import { CredentialHelperFailed, runCredentialHelper, type HelperAnswer } from './run-credential-helper';
 
@@ -48,7 +49,7 @@ const DOCKER_HUB_SERVER_URL = 'https://index.docker.io/v1/';
 const DOCKER_HUB_KEYS = [DOCKER_HUB_SERVER_URL, 'index.docker.io', 'docker.io', 'registry-1.docker.io'];
 
 export function dockerConfigPath(env: CredentialSourceOptions['env'], homeDir: string): string {
-  return path.join(env.DOCKER_CONFIG || path.join(homeDir, '.docker'), 'config.json');
+  return path.join(dockerConfigDir(env, homeDir), 'config.json');
 }
 
 /** Credentials for `registry` (as in an image reference: `docker.io`, `ghcr.io`, `127.0.0.1:5000`), if any. */

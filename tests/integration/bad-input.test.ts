@@ -85,7 +85,7 @@ test('a tiny that is not on the host, with --local', async () => {
 
 test('an engine that does not answer', async () => {
   const line = expectOneLineFailure(await runShim(['--version'], { ...host, DOCKER_HOST: 'unix:///tmp/run-docker-no-engine.sock' }));
-  expect(line).toMatch(/^run-docker: cannot reach the Docker engine at "unix:\/\/\/tmp\/run-docker-no-engine.sock" \(ENOENT\)\. Start it/);
+  expect(line).toMatch(/^run-docker: cannot reach the Docker engine at "unix:\/\/\/tmp\/run-docker-no-engine.sock" set by DOCKER_HOST \(ENOENT\)\. Start it/);
 });
 
 test('an unreachable registry for a tiny that must be pulled', async () => {

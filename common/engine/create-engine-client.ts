@@ -1,0 +1,87 @@
+/**
+ * A dockerode client for an EngineEndpoint. Every connection detail is passed explicitly:
+ * docker-modem would otherwise read DOCKER_HOST and DOCKER_CERT_PATH from process.env on its
+ * own, and a DOCKER_HOST it finds there silently beats an explicit socketPath.
+ */
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import Dockerode from 'dockerode';
+import { RunDockerError } from '../run-docker-error';
+import { redactHost, type EngineEndpoint } from './select-engine-endpoint';
+
+type Env = Readonly<Record<string, string | undefined>>;
+type ReadFile = (file: string) => Buffer;
+
+/** The default keys ssh would offer, for hosts with no ssh-agent. */
+const SSH_DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+
+export function createEngineClient(endpoint: EngineEndpoint, env: Env, homeDir: string = os.homedir()): Dockerode {
+  const options = toDockerodeOptions(endpoint, env, homeDir, readOrExplain(endpoint));
+  const saved = process.env.DOCKER_HOST;
+  delete process.env.DOCKER_HOST;
+  try {
+    return new Dockerode(options);
+  } finally {
+    if (saved !== undefined) process.env.DOCKER_HOST = saved;
+  }
+}
+
+/** Pure but for `read`: the dockerode options that reach `endpoint`. */
+export function toDockerodeOptions(endpoint: EngineEndpoint, env: Env, homeDir: string, read: ReadFile): Dockerode.DockerOptions {
+  const url = new URL(endpoint.host);
+  const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  switch (url.protocol) {
+    case 'unix:':
+      return { socketPath: url.pathname, host: undefined };
+    case 'ssh:': {
+      const privateKey = env.SSH_AUTH_SOCK ? undefined : readFirstKey(path.join(homeDir, '.ssh'), read);
+      return {
+        protocol: 'ssh',
+        host: hostname,
+        port: url.port ? Number(url.port) : 22,
+        username: decodeURIComponent(url.username) || os.userInfo().username,
+        sshOptions: { agent: env.SSH_AUTH_SOCK, privateKey },
+      } as Dockerode.DockerOptions;
+    }
+    default: {
+      const base = { host: hostname, port: Number(url.port) };
+      if (!endpoint.tls) return { ...base, protocol: 'http' };
+      const { verify, ...files } = endpoint.tls;
+      const material = {
+        ca: files.ca ? read(files.ca) : undefined,
+        cert: files.cert ? read(files.cert) : undefined,
+        key: files.key ? read(files.key) : undefined,
+      };
+      // docker-modem has no rejectUnauthorized; an agent carries it (SkipTLSVerify contexts, DOCKER_TLS without _VERIFY).
+      const agent = verify ? undefined : new https.Agent({ ...material, rejectUnauthorized: false });
+      return { ...base, protocol: 'https', ...material, ...(agent ? { agent } : {}) } as Dockerode.DockerOptions;
+    }
+  }
+}
+
+function readFirstKey(sshDir: string, read: ReadFile): Buffer | undefined {
+  for (const name of SSH_DEFAULT_KEYS) {
+    try {
+      return read(path.join(sshDir, name));
+    } catch {
+      // Not there: try the next one, as ssh does.
+    }
+  }
+  return undefined;
+}
+
+function readOrExplain(endpoint: EngineEndpoint): ReadFile {
+  return (file) => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      if (endpoint.host.startsWith('ssh:')) throw error;
+      throw new RunDockerError(
+        `cannot read "${file}" for the TLS connection to the Docker engine at "${redactHost(endpoint.host)}" (${(error as NodeJS.ErrnoException).code})`,
+        'Check DOCKER_CERT_PATH or the docker context\'s TLS files ("docker context inspect").',
+      );
+    }
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * Reads what the engine choice depends on — config.json's `currentContext` and the named
+ * context's metadata and TLS files, where `docker context create` stores them
+ * (`contexts/meta/<sha256(name)>/meta.json`, `contexts/tls/<sha256(name)>/docker/*.pem`) —
+ * and returns the endpoint the docker CLI would use.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { dockerConfigDir } from '../docker-config-dir';
+import { RunDockerError } from '../run-docker-error';
+import {
+  selectContextEndpoint,
+  selectContextName,
+  selectDefaultEndpoint,
+  type ContextChoice,
+  type ContextDockerEndpoint,
+  type EngineEndpoint,
+} from './select-engine-endpoint';
+
+export async function readEngineEndpoint(env: Readonly<Record<string, string | undefined>>, homeDir: string): Promise<EngineEndpoint> {
+  const configDir = dockerConfigDir(env, homeDir);
+  const configFile = path.join(configDir, 'config.json');
+  // Cheap when it matters: with DOCKER_HOST or DOCKER_CONTEXT set, config.json is not read.
+  const currentContext = env.DOCKER_HOST || env.DOCKER_CONTEXT ? undefined : await readCurrentContext(configFile);
+  const choice = selectContextName(env, currentContext, configFile);
+  if (!choice) return selectDefaultEndpoint(env, configDir, existsSync);
+  const id = createHash('sha256').update(choice.name).digest('hex');
+  const endpoint = await readContextEndpoint(path.join(configDir, 'contexts', 'meta', id, 'meta.json'), choice);
+  const tlsDir = path.join(configDir, 'contexts', 'tls', id, 'docker');
+  const pick = (name: string) => (existsSync(path.join(tlsDir, name)) ? path.join(tlsDir, name) : undefined);
+  return selectContextEndpoint(choice, endpoint, { ca: pick('ca.pem'), cert: pick('cert.pem'), key: pick('key.pem') });
+}
+
+/** A missing or broken config.json means no current context, as for the docker CLI. */
+async function readCurrentContext(configFile: string): Promise<string | undefined> {
+  try {
+    const config = JSON.parse(await readFile(configFile, 'utf8')) as { currentContext?: unknown };
+    return typeof config?.currentContext === 'string' ? config.currentContext : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function readContextEndpoint(metaFile: string, choice: ContextChoice): Promise<ContextDockerEndpoint | undefined> {
+  let text: string;
+  try {
+    text = await readFile(metaFile, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new RunDockerError(
+      code === 'ENOENT'
+        ? `the docker context "${choice.name}" (from ${choice.source}) does not exist`
+        : `cannot read the docker context "${choice.name}" (from ${choice.source}): ${code}`,
+      choice.source === 'DOCKER_CONTEXT'
+        ? 'List the contexts with "docker context ls", then set DOCKER_CONTEXT to one of them or unset it.'
+        : 'List the contexts with "docker context ls", then "docker context use" one of them.',
+    );
+  }
+  try {
+    const meta = JSON.parse(text) as { Endpoints?: { docker?: ContextDockerEndpoint } };
+    return meta?.Endpoints?.docker;
+  } catch {
+    throw new RunDockerError(`the docker context "${choice.name}" is damaged ("${metaFile}" is not JSON)`, `Remove and create it again ("docker context rm ${choice.name}").`);
+  }
+}
