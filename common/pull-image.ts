@@ -75,6 +75,13 @@ export function toPullError(reference: string, detail: string): RunDockerError {
       'Check the name and the tag, or publish it first.',
     );
   }
+  // Before "denied": Docker Hub's limit message also says "toomanyrequests: ... denied".
+  if (/toomanyrequests|too many requests|rate limit/i.test(oneLine)) {
+    return new RunDockerError(
+      `the registry is rate limiting this host and refused to pull "${reference}" (${oneLine})`,
+      'Wait and try again, log in with "docker login <registry>" for a higher limit, or run with --local to use the images on this host.',
+    );
+  }
   if (/unauthorized|authentication required|denied/i.test(oneLine)) {
     return new RunDockerError(
       `the registry refused to let this host pull "${reference}" (${oneLine})`,

@@ -29,13 +29,13 @@ export async function findNewestTag(ctx: BaseContext, repository: string): Promi
       ? []
       : listRemoteTags(ref, { env: ctx.env, homeDir: ctx.env.HOME || os.homedir(), log: ctx.log }).catch((error: unknown) => {
           if (!isRegistryUnreachable(error)) throw error;
-          unreachable = ref.registry;
-          ctx.log.warn(`cannot reach the registry "${ref.registry}" (${error.reason}); using the images of "${name}" on this host`);
+          unreachable = error.summary;
+          ctx.log.warn(`${error.summary} (${error.reason}); using the images of "${name}" on this host`);
           return [];
         }),
   ]);
   const tag = selectNewestTag([...local, ...remote]);
-  if (tag === undefined) throw noUsableTag(name, ref.registry, ctx.local, unreachable !== undefined, local.length + remote.length);
+  if (tag === undefined) throw noUsableTag(name, ref.registry, ctx.local, unreachable, local.length + remote.length);
   return { tag, presentLocally: local.includes(tag) };
 }
 
@@ -63,11 +63,12 @@ async function readLocalTags(ctx: BaseContext, name: string): Promise<string[]> 
   }
 }
 
-function noUsableTag(name: string, registry: string, local: boolean, unreachable: boolean, tagCount: number): RunDockerError {
+/** `unreachable`: why the registry could not be used, when it could not. */
+function noUsableTag(name: string, registry: string, local: boolean, unreachable: string | undefined, tagCount: number): RunDockerError {
   const where = local
     ? 'among the images on this host (--local)'
     : unreachable
-      ? `among the images on this host (the registry "${registry}" was unreachable)`
+      ? `among the images on this host (${unreachable})`
       : `on this host or in the registry "${registry}"`;
   const found = tagCount > 0 ? ` (${tagCount} other tag${tagCount === 1 ? '' : 's'})` : '';
   const tagRule = `a usable tag is ${USABLE_TAGS}`;

@@ -3,6 +3,8 @@
  * and says what to do, exit 125, no stack trace, and no container left behind.
  */
 import { chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBusyboxImage, docker, removeImages } from '../helpers/fixtures';
@@ -138,4 +140,55 @@ test('bad references are rejected before anything is sent to the engine', async 
   const env = { ...host, DOCKER_HOST: 'unix:///tmp/run-docker-no-engine.sock' };
   expect(expectOneLineFailure(await runShim(['--version'], { ...env, RUN_DOCKER_MINI: 'a//b' }))).toMatch(/RUN_DOCKER_MINI "a\/\/b" is not a valid image reference/);
   expect(expectOneLineFailure(await runShim(['--version'], { ...env, RUN_DOCKER_TINY: `x@sha256:${'0'.repeat(10)}` }))).toMatch(/is not a digest/);
+});
+
+test('a pinned project image that is not in its registry', async () => {
+  const line = expectOneLineFailure(await runShim([`${prefix}/absent:1.0.0`, 'true'], host));
+  expect(line).toMatch(`the image "${prefix}/absent:1.0.0" is not in its registry (`);
+  expect(line).toMatch(/\. Check the name and the tag, or publish it first\.$/);
+});
+
+/** A registry that answers /v2/ and then rate limits everything, as Docker Hub does past its pull limit. */
+async function startRateLimitedRegistry(): Promise<{ address: string; requests: string[]; close(): Promise<void> }> {
+  const requests: string[] = [];
+  const server = createServer((req, res) => {
+    requests.push(`${req.method} ${req.url}`);
+    if (req.url === '/v2/') {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Docker-Distribution-API-Version': 'registry/2.0' });
+      res.end('{}');
+      return;
+    }
+    res.writeHead(429, { 'Content-Type': 'application/json', 'Retry-After': '3600' });
+    res.end(JSON.stringify({ errors: [{ code: 'TOOMANYREQUESTS', message: 'You have reached your pull rate limit.' }] }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    address: `127.0.0.1:${port}`,
+    requests,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+test('a registry that rate limits: the pull names it, and tag lookups fall back to local images with one warning', async () => {
+  const limited = await startRateLimitedRegistry();
+  try {
+    const pinned = await runShim([`${limited.address}/team/app:1.0.0`, 'true'], host);
+    expect(expectOneLineFailure(pinned)).toMatch(
+      new RegExp(`^run-docker: the registry is rate limiting this host and refused to pull "${limited.address}/team/app:1\\.0\\.0" \\(.*toomanyrequests.*\\)\\. Wait and try again, log in`),
+    );
+    expect(limited.requests.some((line) => line.startsWith('GET /v2/team/app/manifests/1.0.0') || line.startsWith('HEAD /v2/team/app/manifests/1.0.0'))).toBe(true);
+
+    const local = `${limited.address}/team/app:20261128-000000`;
+    await buildBusyboxImage(local);
+    images.push(local);
+    const newest = await runShim([`${limited.address}/team/app`, 'echo', 'local copy'], host);
+    expect(newest.stdout).toBe('local copy\n');
+    expect(newest.code).toBe(0);
+    expect(stderrLines(newest)).toEqual([
+      `run-docker: warning: the registry "${limited.address}" is rate limiting this host (HTTP 429 Too Many Requests, retry after 3600 s); using the images of "${limited.address}/team/app" on this host`,
+    ]);
+  } finally {
+    await limited.close();
+  }
 });

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TokenCache } from '../../payload/common/registry/fetch-bearer-token';
 import { listRemoteTags } from '../../payload/common/registry/list-remote-tags';
-import { RegistryUnreachableError } from '../../payload/common/registry/registry-unreachable-error';
+import { parseRetryAfter, RegistryUnreachableError } from '../../payload/common/registry/registry-unreachable-error';
 import { RunDockerError } from '../../common/run-docker-error';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void;
@@ -249,6 +249,25 @@ describe('listRemoteTags', () => {
     expect(error.message).toBe(`could not list the tags of "${fake.registry}/team/app": the registry answered HTTP 500 (disk full)`);
   });
 
+  it('treats HTTP 429 on the tag list or the token service as rate limiting, a reason to use local images', async () => {
+    const limited = await startFakeRegistry((_req, res) =>
+      json(res, 429, { errors: [{ code: 'TOOMANYREQUESTS', message: 'slow down' }] }, { 'Retry-After': '120' }),
+    );
+    const error = await failure(listRemoteTags(ref(limited), { env: {}, homeDir: noHome() }));
+    expect(error).toBeInstanceOf(RegistryUnreachableError);
+    expect(error.message).toBe(`the registry "${limited.registry}" is rate limiting this host (HTTP 429 Too Many Requests, retry after 120 s)`);
+    expect(error.hint).toMatch(/^Wait and try again, log in \("docker login"\) for a higher limit, or run with --local/);
+
+    const tokenLimited = await startFakeRegistry((req, res, url) => {
+      if (url.pathname === '/token') return json(res, 429, 'busy');
+      res.writeHead(401, { 'WWW-Authenticate': `Bearer realm="http://${req.headers.host}/token",service="fake"` });
+      res.end();
+    });
+    const tokenError = await failure(listRemoteTags(ref(tokenLimited), { env: {}, homeDir: noHome() }));
+    expect(tokenError).toBeInstanceOf(RegistryUnreachableError);
+    expect(tokenError.message).toBe(`the registry "${tokenLimited.registry}" is rate limiting this host (HTTP 429 Too Many Requests)`);
+  });
+
   it('rejects a malformed tag list', async () => {
     const fake = await startFakeRegistry((_req, res) => json(res, 200, '{"tags": ["1.0.0",'));
     const error = await failure(listRemoteTags(ref(fake), { env: {}, homeDir: noHome() }));
@@ -285,7 +304,7 @@ describe('listRemoteTags', () => {
     await fake.close();
     const error = await failure(listRemoteTags(ref(fake), { env: {}, homeDir: noHome() }));
     expect(error).toBeInstanceOf(RegistryUnreachableError);
-    expect(error.message).toBe(`cannot reach the registry at "${fake.registry}" (ECONNREFUSED)`);
+    expect(error.message).toBe(`cannot reach the registry "${fake.registry}" (ECONNREFUSED)`);
   });
 
   it('throws RegistryUnreachableError when the registry does not answer in time', async () => {
@@ -304,5 +323,16 @@ describe('listRemoteTags', () => {
     const error = await failure(listRemoteTags(ref(fake), { env: { RUN_DOCKER_REGISTRY_PAGE_SIZE: '0' }, homeDir: noHome() }));
     expect(error.message).toContain('"RUN_DOCKER_REGISTRY_PAGE_SIZE"');
     expect(fake.requests).toHaveLength(0);
+  });
+});
+
+describe('parseRetryAfter', () => {
+  it('reads seconds and HTTP dates, and ignores nonsense', () => {
+    const now = Date.parse('Sat, 28 Nov 2026 12:00:00 GMT');
+    expect(parseRetryAfter('30', now)).toBe(30);
+    expect(parseRetryAfter('Sat, 28 Nov 2026 12:01:30 GMT', now)).toBe(90);
+    expect(parseRetryAfter('Sat, 28 Nov 2026 11:00:00 GMT', now)).toBe(0);
+    expect(parseRetryAfter('soon', now)).toBeUndefined();
+    expect(parseRetryAfter(null, now)).toBeUndefined();
   });
 });

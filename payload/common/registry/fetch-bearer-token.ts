@@ -11,6 +11,7 @@ import { fetchRegistry, type RegistryHttp } from './fetch-registry';
 import type { RegistryRequest } from './send-with-node-http';
 import type { RegistryCredentials } from '../../../common/credentials/read-docker-credentials';
 import { authenticationRequired, credentialsRefused } from './registry-auth-errors';
+import { registryRateLimited } from './registry-unreachable-error';
 
 export interface TokenRequest {
   realm: string;
@@ -77,6 +78,7 @@ export async function fetchBearerToken(
       ? credentialsRefused(options.registry, options.repositoryName)
       : authenticationRequired(options.registry, options.repositoryName);
   }
+  if (response.status === 429) throw registryRateLimited(options.registry, response.headers.get('retry-after'));
   if (response.status !== 200) {
     throw new RunDockerError(
       `the token service of registry "${options.registry}" answered HTTP ${response.status} for "${options.repositoryName}"`,

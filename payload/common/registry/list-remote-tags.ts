@@ -14,6 +14,7 @@ import type { SendRequest } from './send-with-node-http';
 import { findNextLink } from './parse-link-header';
 import { createRegistrySession } from './registry-session';
 import { readRegistrySettings } from './registry-settings';
+import { registryRateLimited } from './registry-unreachable-error';
 
 export interface ListRemoteTagsOptions {
   env: Readonly<Record<string, string | undefined>>;
@@ -64,6 +65,7 @@ export async function listRemoteTags(
     const response = await session.get(url, JSON_TYPES);
     // A repository nobody has pushed to yet has no tags, which is not an error here.
     if (response.status === 404 && requested.size === 1 && hasErrorCode(response, 'NAME_UNKNOWN')) return [];
+    if (response.status === 429) throw registryRateLimited(ref.registry, response.headers.get('retry-after'));
     if (response.status !== 200) throw httpError(response, ref.registry, name);
     for (const tag of parseTagPage(response.text, ref.registry, name)) tags.push(tag);
     try {

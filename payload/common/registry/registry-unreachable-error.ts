@@ -15,12 +15,34 @@ export class RegistryUnreachableError extends RunDockerError {
     readonly host: string,
     /** Short cause such as `ECONNREFUSED` or `no answer within 10000 ms`. */
     readonly reason: string,
+    /** What went wrong, for the message and the fallback warning. */
+    readonly summary = `cannot reach the registry "${host}"`,
+    hint = 'Check the network and the registry address, or run with --local to use only images on this host.',
   ) {
-    super(
-      `cannot reach the registry at "${host}" (${reason})`,
-      'Check the network and the registry address, or run with --local to use only images on this host.',
-    );
+    super(`${summary} (${reason})`, hint);
   }
+}
+
+/**
+ * HTTP 429 (https://distribution.github.io/distribution/spec/api/#errors, TOOMANYREQUESTS):
+ * like an unreachable registry, the images on this host are the way on.
+ */
+export function registryRateLimited(host: string, retryAfter: string | null, now = Date.now()): RegistryUnreachableError {
+  const seconds = parseRetryAfter(retryAfter, now);
+  return new RegistryUnreachableError(
+    host,
+    `HTTP 429 Too Many Requests${seconds === undefined ? '' : `, retry after ${seconds} s`}`,
+    `the registry "${host}" is rate limiting this host`,
+    'Wait and try again, log in ("docker login") for a higher limit, or run with --local to use only images on this host.',
+  );
+}
+
+/** Retry-After is either delay-seconds or an HTTP date (RFC 9110, section 10.2.3). */
+export function parseRetryAfter(value: string | null, now: number): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
 }
 
 export function isRegistryUnreachable(error: unknown): error is RegistryUnreachableError {
