@@ -7,6 +7,7 @@ import Dockerode from 'dockerode';
 import { createLogger } from './create-logger';
 import { describeFailure } from './report-failure';
 import { runShim } from './run-shim';
+import { selectShimProgress } from './select-shim-progress';
 
 declare const SHIM_VERSION: string;
 declare const DEFAULT_TINY: string;
@@ -15,15 +16,18 @@ declare const DEFAULT_MINI: string;
 async function main(): Promise<number> {
   const env = { ...process.env };
   const log = createLogger(env, (line) => process.stderr.write(`${line}\n`));
+  const argv = process.argv.slice(2);
   try {
     return await runShim({
-      argv: process.argv.slice(2),
+      argv,
       env,
       homeDir: env.HOME || homedir(),
       shimVersion: SHIM_VERSION,
       defaults: { tiny: DEFAULT_TINY, mini: DEFAULT_MINI },
       docker: new Dockerode(),
       log,
+      // Progress goes to stderr: stdout belongs to the container.
+      progress: { stream: process.stderr, ...selectShimProgress(argv, env, process.stderr.isTTY === true) },
     });
   } catch (error) {
     const failure = describeFailure(error, env);

@@ -18,6 +18,7 @@ import { formatImageRef, formatRepository, isPinned, type ImageRef } from '../co
 import { inspectImage, type LocalImage } from '../common/inspect-image';
 import { pullImage } from '../common/pull-image';
 import { RunDockerError } from '../common/run-docker-error';
+import { withPullProgress, type ProgressTarget } from '../common/with-pull-progress';
 import { compilePayload } from './compile-payload';
 import { obtainPayload, type PayloadSource, type VerifiedPayload } from './obtain-payload';
 import { configFilePath, readConfigFile } from './read-config-file';
@@ -32,6 +33,8 @@ export interface ShimDeps {
   defaults: ShimDefaults;
   docker: Dockerode;
   log: Logger;
+  /** Where pulls of tiny and mini show progress (select-shim-progress.ts). */
+  progress: ProgressTarget;
 }
 
 /** Which mini payloads may run: signed by a key the pinned tiny carries, or anything if allowed. */
@@ -53,21 +56,21 @@ function cacheRootDir(env: Readonly<Record<string, string | undefined>>, homeDir
 }
 
 export async function runShim(deps: ShimDeps): Promise<number> {
-  const { argv, env, docker, log, shimVersion } = deps;
+  const { argv, env, docker, log, shimVersion, progress } = deps;
   const local = isLocalMode(argv, env);
   const config = resolveShimConfig(env, await readConfigFile(configFilePath(env, deps.homeDir)), deps.defaults);
   const cacheRoot = cacheRootDir(env, deps.homeDir);
   const source: PayloadSource = { docker, cacheRoot, shimVersion, log };
   const base: BaseContext = { contract: CONTRACT_VERSION, shimVersion, local, env, log, docker };
 
-  const tinyImage = await ensureImage(docker, config.tiny.ref, local, 'tiny image');
+  const tinyImage = await ensureImage(docker, config.tiny.ref, local, 'tiny image', progress);
   const tinyPayload = await obtainOrExplain(source, config.tiny.ref, tinyImage, 'tiny');
   const locator = loadModule<LocatorModule>(tinyPayload, ['findNewestTag', 'listLocalTagsNewestFirst'], config.tiny.ref);
 
   const trust: Trust = { keys: tinyPayload.manifest.trustedKeys ?? [], allowUnsigned: config.allowUnsigned };
   const mini = isPinned(config.mini.ref)
-    ? await loadPinnedMini(source, trust, config.mini, local)
-    : await loadNewestMini(source, trust, base, locator, config.mini.ref);
+    ? await loadPinnedMini(source, trust, config.mini, local, progress)
+    : await loadNewestMini(source, trust, base, locator, config.mini.ref, progress);
   const miniModule = loadModule<MiniModule>(mini.payload, ['main'], mini.ref);
 
   return miniModule.main({
@@ -80,7 +83,7 @@ export async function runShim(deps: ShimDeps): Promise<number> {
 }
 
 /** The image for an exact reference, pulled when absent (never with --local). */
-async function ensureImage(docker: Dockerode, ref: ImageRef, local: boolean, what: string): Promise<LocalImage> {
+async function ensureImage(docker: Dockerode, ref: ImageRef, local: boolean, what: string, progress: ProgressTarget): Promise<LocalImage> {
   const present = await inspectImage(docker, ref);
   if (present) return present;
   if (local) {
@@ -89,14 +92,20 @@ async function ensureImage(docker: Dockerode, ref: ImageRef, local: boolean, wha
       'Run once without --local to pull it, or "docker load" it onto this host.',
     );
   }
-  await pullImage(docker, ref);
+  await withPullProgress(progress, (onEvent) => pullImage(docker, ref, { onEvent }));
   const pulled = await inspectImage(docker, ref);
   if (!pulled) throw new RunDockerError(`the ${what} "${formatImageRef(ref)}" was pulled but the engine cannot find it`, 'Try again; if it persists, check "docker images".');
   return pulled;
 }
 
-async function loadPinnedMini(source: PayloadSource, trust: Trust, mini: ConfigValue, local: boolean): Promise<LoadedMini> {
-  const image = await ensureImage(source.docker, mini.ref, local, `mini image pinned by ${mini.source}`);
+async function loadPinnedMini(
+  source: PayloadSource,
+  trust: Trust,
+  mini: ConfigValue,
+  local: boolean,
+  progress: ProgressTarget,
+): Promise<LoadedMini> {
+  const image = await ensureImage(source.docker, mini.ref, local, `mini image pinned by ${mini.source}`, progress);
   const payload = await obtainOrExplain(source, mini.ref, image, 'mini', trust);
   return { ref: mini.ref, image, payload };
 }
@@ -124,12 +133,13 @@ async function loadNewestMini(
   base: BaseContext,
   locator: LocatorModule,
   repositoryRef: ImageRef,
+  progress: ProgressTarget,
 ): Promise<LoadedMini> {
   const repository = formatRepository(repositoryRef);
   const newest = await locator.findNewestTag(base, repository);
   const ref = { ...repositoryRef, tag: newest.tag };
   try {
-    if (!newest.presentLocally) await pullImage(source.docker, ref);
+    if (!newest.presentLocally) await withPullProgress(progress, (onEvent) => pullImage(source.docker, ref, { onEvent }));
     const image = await inspectImage(source.docker, ref);
     if (!image) throw new RunDockerError(`the mini image "${formatImageRef(ref)}" is missing after its pull`, 'Try again.');
     return { ref, image, payload: await obtainTrustedMini(source, trust, image, ref) };
