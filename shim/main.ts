@@ -9,6 +9,7 @@ import type { EngineEndpoint } from '../common/engine/select-engine-endpoint';
 import { createLogger } from './create-logger';
 import { describeFailure } from './report-failure';
 import { runShim } from './run-shim';
+import { selectShimProgress } from './select-shim-progress';
 
 declare const SHIM_VERSION: string;
 declare const DEFAULT_TINY: string;
@@ -20,6 +21,7 @@ async function main(): Promise<number> {
   // the user's business; one line per failure is the promise. Shown with RUN_DOCKER_DEBUG.
   if (!env.RUN_DOCKER_DEBUG) process.noDeprecation = true;
   const log = createLogger(env, (line) => process.stderr.write(`${line}\n`));
+  const argv = process.argv.slice(2);
   const homeDir = env.HOME || homedir();
   let endpoint: EngineEndpoint | undefined;
   try {
@@ -27,13 +29,15 @@ async function main(): Promise<number> {
     endpoint = await readEngineEndpoint(env, homeDir);
     log.debug(`engine ${endpoint.host} (${endpoint.source})`);
     return await runShim({
-      argv: process.argv.slice(2),
+      argv,
       env,
       homeDir,
       shimVersion: SHIM_VERSION,
       defaults: { tiny: DEFAULT_TINY, mini: DEFAULT_MINI },
       docker: createEngineClient(endpoint, env, homeDir),
       log,
+      // Progress goes to stderr: stdout belongs to the container.
+      progress: { stream: process.stderr, ...selectShimProgress(argv, env, process.stderr.isTTY === true) },
     });
   } catch (error) {
     const failure = describeFailure(error, env, endpoint);

@@ -19,6 +19,7 @@ import { inspectImage, type LocalImage } from '../common/inspect-image';
 import { readRegistryAuth } from '../common/credentials/read-registry-auth';
 import { pullImage } from '../common/pull-image';
 import { RunDockerError } from '../common/run-docker-error';
+import { withPullProgress, type ProgressTarget } from '../common/with-pull-progress';
 import { compilePayload } from './compile-payload';
 import { obtainPayload, type PayloadSource, type VerifiedPayload } from './obtain-payload';
 import { configFilePath, readConfigFile } from './read-config-file';
@@ -33,6 +34,8 @@ export interface ShimDeps {
   defaults: ShimDefaults;
   docker: Dockerode;
   log: Logger;
+  /** Where pulls of tiny and mini show progress (select-shim-progress.ts). */
+  progress: ProgressTarget;
 }
 
 /** Which mini payloads may run: signed by a key the pinned tiny carries, or anything if allowed. */
@@ -54,11 +57,14 @@ function cacheRootDir(env: Readonly<Record<string, string | undefined>>, homeDir
 }
 
 export async function runShim(deps: ShimDeps): Promise<number> {
-  const { argv, env, docker, log, shimVersion } = deps;
+  const { argv, env, docker, log, shimVersion, progress } = deps;
   const local = isLocalMode(argv, env);
   const config = resolveShimConfig(env, await readConfigFile(configFilePath(env, deps.homeDir)), deps.defaults);
   const cacheRoot = cacheRootDir(env, deps.homeDir);
-  const pull: Pull = async (ref) => pullImage(docker, ref, { auth: await readRegistryAuth(ref.registry, { env, homeDir: deps.homeDir, log }) });
+  const pull: Pull = async (ref) => {
+    const auth = await readRegistryAuth(ref.registry, { env, homeDir: deps.homeDir, log });
+    await withPullProgress(progress, (onEvent) => pullImage(docker, ref, { auth, onEvent }));
+  };
   const source: ShimSource = { docker, cacheRoot, shimVersion, log, pull };
   const base: BaseContext = { contract: CONTRACT_VERSION, shimVersion, local, env, log, docker };
 
@@ -81,7 +87,7 @@ export async function runShim(deps: ShimDeps): Promise<number> {
   });
 }
 
-/** Pulls exactly `ref` with the credentials `docker login` stored for its registry. */
+/** Pulls exactly `ref` with the credentials `docker login` stored for its registry, showing progress. */
 type Pull = (ref: ImageRef) => Promise<void>;
 
 interface ShimSource extends PayloadSource {

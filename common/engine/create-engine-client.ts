@@ -4,7 +4,6 @@
  * own, and a DOCKER_HOST it finds there silently beats an explicit socketPath.
  */
 import { readFileSync } from 'node:fs';
-import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import Dockerode from 'dockerode';
@@ -55,7 +54,8 @@ export function toDockerodeOptions(endpoint: EngineEndpoint, env: Env, homeDir: 
         key: files.key ? read(files.key) : undefined,
       };
       // docker-modem has no rejectUnauthorized; an agent carries it (SkipTLSVerify contexts, DOCKER_TLS without _VERIFY).
-      const agent = verify ? undefined : new https.Agent({ ...material, rejectUnauthorized: false });
+      // Loaded here only: node:https costs start-up time on every run that does not need it.
+      const agent = verify ? undefined : new (require('node:https') as typeof import('node:https')).Agent({ ...material, rejectUnauthorized: false });
       return { ...base, protocol: 'https', ...material, ...(agent ? { agent } : {}) } as Dockerode.DockerOptions;
     }
   }

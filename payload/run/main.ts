@@ -7,6 +7,7 @@ import { chown, mkdir, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { MiniModule, RunContext } from '../../contract/contract';
 import { RunDockerError } from '../../common/run-docker-error';
+import { isQuietEnv, selectProgressOutput } from '../../common/select-progress-output';
 import { buildRunSpec } from './build-run-spec';
 import { formatHelp } from './format-help';
 import { readHostFacts, type HostFacts } from './host-facts';
@@ -35,7 +36,10 @@ export async function main(ctx: RunContext): Promise<number> {
   const options = withAbsolutePaths(invocation.options);
   // `--local` after IMAGE belongs to the container; RUN_DOCKER_LOCAL applies everywhere.
   const local = options.local || ctx.env.RUN_DOCKER_LOCAL === '1';
-  const image = await resolveImage({ ...ctx, local }, invocation.image, !options.dryRun);
+  const quiet = options.quiet || isQuietEnv(ctx.env);
+  // Progress goes to stderr: stdout belongs to the container.
+  const progress = { stream: process.stderr, ...selectProgressOutput({ isTTY: process.stderr.isTTY === true, env: ctx.env, quiet }) };
+  const image = await resolveImage({ ...ctx, local }, invocation.image, { pull: !options.dryRun, progress });
   const host = await readHostFacts(ctx.env);
   const spec = buildRunSpec({
     options: { ...options, local },
