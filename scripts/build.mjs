@@ -2,10 +2,11 @@
 // Usage: node scripts/build.mjs
 // Env at build time: RUN_DOCKER_DEFAULT_TINY / RUN_DOCKER_DEFAULT_MINI bake a host's
 // defaults into the shim (normally tiny pinned by digest), see docs/configuration.md.
-import { build, buildSync } from 'esbuild';
+import { build } from 'esbuild';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -22,40 +23,44 @@ const lazySsh = {
 };
 
 /**
- * log-update (pull progress) is bundled as a string and compiled on its first use. An
- * `import()` alone only defers evaluation: V8 still pre-parses ~40 kB of it (log-update,
- * wrap-ansi, slice-ansi, string-width, …) on every start, ~4 ms per bundle here; a string
- * literal costs ~0.1 ms. The string is part of the bundle, so it is verified with it.
+ * Modules bundled as a compressed string and compiled on first use: log-update (pull
+ * progress), dockerode and tar-stream (pulls and extractions; a warm run speaks its two
+ * reads over node:http, common/engine/engine-reads.ts). Deferring a `require` only defers evaluation:
+ * V8 still compiles every byte of a bundle when it loads it, and dockerode with ssh2 made up
+ * most of the shim's ~720 kB (~34 ms of compilation on every call here); a string literal
+ * costs next to nothing until it is used. The string is part of the bundle, so whatever
+ * verifies the bundle verifies it too.
  */
-const lazyLogUpdate = {
-  name: 'lazy-log-update',
+const EMBEDDED = {
+  'log-update': "export { createLogUpdate } from 'log-update';",
+  dockerode: "module.exports = require('dockerode');",
+  'tar-stream': "module.exports = require('tar-stream');",
+};
+const embedCompiledOnFirstUse = {
+  name: 'embed-compiled-on-first-use',
   setup(build) {
-    build.onResolve({ filter: /^log-update$/ }, () => ({ path: 'log-update', namespace: 'lazy-log-update' }));
-    build.onLoad({ filter: /.*/, namespace: 'lazy-log-update' }, () => {
-      const { outputFiles } = buildSync({
-        stdin: { contents: "export { createLogUpdate } from 'log-update';", resolveDir: root },
-        bundle: true,
-        platform: 'node',
-        target: 'node20',
-        format: 'cjs',
-        minify: true,
-        legalComments: 'none',
+    const names = Object.keys(EMBEDDED).map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    build.onResolve({ filter: new RegExp(`^(${names.join('|')})$`) }, (args) => ({ path: args.path, namespace: 'embedded' }));
+    build.onLoad({ filter: /.*/, namespace: 'embedded' }, async (args) => {
+      const { outputFiles } = await build.esbuild.build({
+        ...innerOptions,
+        stdin: { contents: EMBEDDED[args.path], resolveDir: root },
         write: false,
       });
+      const packed = gzipSync(outputFiles[0].contents, { level: 9 }).toString('base64');
+      // Evaluated when first required (esbuild wraps this module lazily).
       const contents = [
-        `const source = ${JSON.stringify(outputFiles[0].text)};`,
-        'let loaded;',
-        'exports.createLogUpdate = (...args) => {',
-        "  if (!loaded) { loaded = { exports: {} }; new Function('module', 'exports', 'require', source)(loaded, loaded.exports, require); }",
-        '  return loaded.exports.createLogUpdate(...args);',
-        '};',
+        `const packed = ${JSON.stringify(packed)};`,
+        "const source = require('node:zlib').gunzipSync(Buffer.from(packed, 'base64')).toString('utf8');",
+        // Bundled CommonJS may use __dirname/__filename (ssh2 looks for optional native addons).
+        "new Function('module', 'exports', 'require', '__filename', '__dirname', source)(module, exports, require, __filename, __dirname);",
       ].join('\n');
       return { contents, loader: 'js' };
     });
   },
 };
 
-const common = {
+const innerOptions = {
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -67,8 +72,9 @@ const common = {
   external: ['cpu-features', '*.node'],
   // dockerode loads gRPC at start-up for BuildKit sessions, which run-docker never opens.
   alias: { '@grpc/grpc-js': emptyModule, '@grpc/proto-loader': emptyModule },
-  plugins: [lazySsh, lazyLogUpdate],
+  plugins: [lazySsh],
 };
+const common = { ...innerOptions, plugins: [lazySsh, embedCompiledOnFirstUse] };
 
 await Promise.all([
   build({

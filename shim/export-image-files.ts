@@ -6,7 +6,6 @@
  * Whiteouts are not applied: payload images only ever add files.
  */
 import { Readable } from 'node:stream';
-import { gunzipSync } from 'node:zlib';
 import type Dockerode from 'dockerode';
 import { readTarFiles } from '../common/copy-from-image';
 
@@ -25,7 +24,8 @@ export async function exportImageFiles(docker: Dockerode, imageId: string, folde
     const layer = archive.get(String(layerPath));
     if (!layer) throw new Error(`the export of image "${imageId}" lacks its layer "${layerPath}"`);
     // Saved layers are plain tar; some image stores keep them gzip-compressed.
-    const tarBytes = layer[0] === 0x1f && layer[1] === 0x8b ? gunzipSync(layer) : layer;
+    // node:zlib loads here only: a warm run never extracts.
+    const tarBytes = layer[0] === 0x1f && layer[1] === 0x8b ? (require('node:zlib') as typeof import('node:zlib')).gunzipSync(layer) : layer;
     for (const [name, bytes] of await readTarFiles(Readable.from([tarBytes]))) {
       const path = name.replace(/^\.\//, '');
       if (path.startsWith(prefix)) files.set(path.slice(prefix.length), bytes);

@@ -5,7 +5,6 @@
  * `{"ServerURL", "Username", "Secret"}` from its stdout. Nothing the helper writes is ever
  * repeated in a message: its output may hold the secret.
  */
-import { spawn } from 'node:child_process';
 
 /** What a helper answered: credentials, or that it has none for this server. */
 export type HelperAnswer = { found: true; username: string; secret: string } | { found: false };
@@ -60,6 +59,8 @@ interface HelperRun {
 
 function runGet(program: string, serverUrl: string, options: CredentialHelperOptions): Promise<HelperRun> {
   return new Promise((resolve) => {
+    // node:child_process loads only when a helper is configured (the tiny payload never spawns otherwise).
+    const { spawn } = require('node:child_process') as typeof import('node:child_process');
     const child = spawn(program, ['get'], { env: options.env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'ignore'] });
     const chunks: Buffer[] = [];
     let size = 0;

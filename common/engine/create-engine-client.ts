@@ -6,8 +6,9 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Dockerode from 'dockerode';
+import type Dockerode from 'dockerode';
 import { RunDockerError } from '../run-docker-error';
+import { createEngineGet, withLightReads } from './engine-reads';
 import { redactHost, type EngineEndpoint } from './select-engine-endpoint';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -16,8 +17,21 @@ type ReadFile = (file: string) => Buffer;
 /** The default keys ssh would offer, for hosts with no ssh-agent. */
 const SSH_DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 
+/**
+ * The client for `endpoint`. Over a socket or tcp, the reads of a warm run go straight over
+ * node:http and dockerode is loaded only when something else is needed (a pull, an
+ * extraction); over ssh everything goes through dockerode (docker-modem's ssh transport).
+ */
 export function createEngineClient(endpoint: EngineEndpoint, env: Env, homeDir: string = os.homedir()): Dockerode {
   const options = toDockerodeOptions(endpoint, env, homeDir, readOrExplain(endpoint));
+  let full: Dockerode | undefined;
+  const loadFull = () => (full ??= createDockerode(options));
+  return options.protocol === 'ssh' ? loadFull() : withLightReads(createEngineGet(options), loadFull);
+}
+
+function createDockerode(options: Dockerode.DockerOptions): Dockerode {
+  // Required here, not imported: evaluating dockerode and its dependencies costs tens of ms.
+  const Dockerode = require('dockerode') as typeof import('dockerode');
   const saved = process.env.DOCKER_HOST;
   delete process.env.DOCKER_HOST;
   try {

@@ -118,7 +118,7 @@ test('DOCKER_HOST=ssh:// with the default key in ~/.ssh, and a clear line when t
     const withKey = { ...host, HOME: sshd.clientHome, XDG_CACHE_HOME: join(host.HOME, '.cache') };
     delete (withKey as Record<string, string | undefined>).SSH_AUTH_SOCK;
     const outcome = await runShim(['--local', '--dry-run', PROJECT, 'echo', 'over ssh'], withKey);
-    expect(outcome.code).toBe(0);
+    expect({ code: outcome.code, stderr: outcome.stderr }).toEqual({ code: 0, stderr: '' });
     expect(outcome.stdout).toMatch(/^docker run .* run-docker-test\/engine-connection-\d+:20261128-000000 echo 'over ssh'\n$/);
     expect(sshd.log()).toMatch(/Accepted publickey for \S+ from 127\.0\.0\.1/);
 

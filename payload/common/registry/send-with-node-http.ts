@@ -3,7 +3,6 @@
  * which cost ~40 ms and ~30 MiB on every call that asks the registry (docs/performance.md).
  */
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 
 export interface RegistryRequest {
   method?: string;
@@ -62,7 +61,8 @@ function sendOnce(url: URL, request: RegistryRequest, limits: SendLimits, deadli
       req.destroy();
       reject(error);
     };
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    // node:https (and node:tls) load only for https registries: they cost start-up time.
+    const send = url.protocol === 'https:' ? (require('node:https') as typeof import('node:https')).request : httpRequest;
     const req = send(url, { method: request.method ?? 'GET', headers: request.headers }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
