@@ -24,8 +24,8 @@ const lazySsh = {
 
 /**
  * Modules bundled as a compressed string and compiled on first use: log-update (pull
- * progress), dockerode and tar-stream (pulls and extractions; a warm run speaks its two
- * reads over node:http, common/engine/engine-reads.ts). Deferring a `require` only defers evaluation:
+ * progress), dockerode (pulls and ssh engines; every other Engine API call goes over
+ * node:http, common/engine/light-engine-client.ts) and tar-stream (extractions). Deferring a `require` only defers evaluation:
  * V8 still compiles every byte of a bundle when it loads it, and dockerode with ssh2 made up
  * most of the shim's ~720 kB (~34 ms of compilation on every call here); a string literal
  * costs next to nothing until it is used. The string is part of the bundle, so whatever

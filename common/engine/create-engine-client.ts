@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type Dockerode from 'dockerode';
 import { RunDockerError } from '../run-docker-error';
-import { createEngineGet, withLightReads } from './engine-reads';
+import { createEngineRequest, withLightCalls } from './light-engine-client';
 import { redactHost, type EngineEndpoint } from './select-engine-endpoint';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -18,15 +18,15 @@ type ReadFile = (file: string) => Buffer;
 const SSH_DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 
 /**
- * The client for `endpoint`. Over a socket or tcp, the reads of a warm run go straight over
- * node:http and dockerode is loaded only when something else is needed (a pull, an
- * extraction); over ssh everything goes through dockerode (docker-modem's ssh transport).
+ * The client for `endpoint`. Over a socket or tcp, everything but pulls goes straight over
+ * node:http (light-engine-client.ts) and dockerode is loaded only for a pull; over ssh
+ * everything goes through dockerode (docker-modem's ssh transport).
  */
 export function createEngineClient(endpoint: EngineEndpoint, env: Env, homeDir: string = os.homedir()): Dockerode {
   const options = toDockerodeOptions(endpoint, env, homeDir, readOrExplain(endpoint));
   let full: Dockerode | undefined;
   const loadFull = () => (full ??= createDockerode(options));
-  return options.protocol === 'ssh' ? loadFull() : withLightReads(createEngineGet(options), loadFull);
+  return options.protocol === 'ssh' ? loadFull() : withLightCalls(createEngineRequest(options), loadFull);
 }
 
 function createDockerode(options: Dockerode.DockerOptions): Dockerode {

@@ -1,0 +1,139 @@
+/**
+ * The Engine API calls run-docker makes outside pulls — inspect and list images, export an
+ * image, and the never-started container an extraction reads from — spoken directly over
+ * node:http, so that no run but a pull (or an ssh engine) loads dockerode: compiling and
+ * evaluating it was the largest part of the shim's start-up. Answers and errors look like
+ * dockerode's (`statusCode`, `json`; Node's `code`/`syscall` for connection failures), so
+ * callers cannot tell the difference.
+ * Engine API: https://docs.docker.com/reference/api/engine/version/v1.41/
+ */
+import http from 'node:http';
+import type Dockerode from 'dockerode';
+
+export interface EngineCall {
+  method: 'GET' | 'POST' | 'DELETE';
+  path: string;
+  /** Sent as JSON. */
+  body?: unknown;
+  /** Resolve with the response stream instead of parsed JSON (exports, archives). */
+  stream?: boolean;
+}
+
+export type EngineRequest = (call: EngineCall) => Promise<unknown>;
+
+/** Connection settings as in dockerode's options (unix socket, or host/port with TLS material). */
+export function createEngineRequest(options: Dockerode.DockerOptions & { agent?: http.Agent }): EngineRequest {
+  const secure = options.protocol === 'https';
+  // node:https (and with it node:tls) loads only for TLS engines.
+  const request = secure ? (require('node:https') as typeof import('node:https')).request : http.request;
+  // servername '' on a socket: otherwise Node's agent tests a made-up host for an IP address.
+  const target = options.socketPath
+    ? { socketPath: options.socketPath as string, servername: '' }
+    : { host: options.host, port: options.port, ca: options.ca, cert: options.cert, key: options.key, agent: options.agent };
+  // An explicit Host, for the same reason: compiling Node's IPv6 expression costs ~5 ms.
+  const host = options.socketPath ? 'docker' : `${options.host}:${options.port}`;
+  return ({ method, path, body, stream }) =>
+    new Promise((resolve, reject) => {
+      const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+      const headers: Record<string, string | number> = { Host: host, Accept: 'application/json' };
+      if (payload) Object.assign(headers, { 'Content-Type': 'application/json', 'Content-Length': payload.length });
+      const req = request({ ...target, method, path, headers }, (res) => {
+        const status = res.statusCode ?? 0;
+        if (stream && status >= 200 && status < 300) {
+          resolve(res);
+          return;
+        }
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const json = parseJson(text);
+          if (status >= 200 && status < 300) resolve(json);
+          else reject(engineHttpError(status, json ?? text));
+        });
+      });
+      req.on('error', reject);
+      req.end(payload);
+    });
+}
+
+/** The same error shape docker-modem builds for a non-2xx answer. */
+function engineHttpError(statusCode: number, json: unknown): Error {
+  const said = typeof json === 'object' && json !== null && 'message' in json ? String((json as { message: unknown }).message) : String(json);
+  return Object.assign(new Error(`(HTTP code ${statusCode}) unexpected - ${said} `), { statusCode, reason: 'unexpected', json });
+}
+
+function parseJson(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A query string as dockerode writes one: objects (filters) as JSON, undefined left out. */
+export function formatQuery(query: Record<string, unknown> = {}): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined) continue;
+    params.set(key, typeof value === 'object' ? JSON.stringify(value) : String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+type Members = Record<PropertyKey, unknown>;
+
+/** `light`'s own members, and every other member from what `full` returns, bound to it. */
+function withFallback<T extends Members>(light: T, full: () => object): T {
+  return new Proxy(light, {
+    get: (target, prop) => {
+      if (prop in target) return target[prop];
+      // Not a thenable (awaiting a container must not load dockerode), and no symbol
+      // lookups (util.inspect, Symbol.toPrimitive) reach the real client.
+      if (prop === 'then' || typeof prop === 'symbol') return undefined;
+      const owner = full() as Members;
+      const value = owner[prop];
+      return typeof value === 'function' ? value.bind(owner) : value;
+    },
+  });
+}
+
+/**
+ * A Dockerode whose image reads, exports and extraction containers are answered by
+ * `request`, and whose every other member comes from the real client, created on first use
+ * by `loadFull` (memoized by the caller).
+ */
+export function withLightCalls(request: EngineRequest, loadFull: () => Dockerode): Dockerode {
+  const container = (id: string) =>
+    withFallback(
+      {
+        id,
+        getArchive: (options: { path: string }) => request({ method: 'GET', path: `/containers/${id}/archive${formatQuery(options)}`, stream: true }),
+        remove: (options: { force?: boolean; v?: boolean } = {}) => request({ method: 'DELETE', path: `/containers/${id}${formatQuery(options)}` }),
+      },
+      () => loadFull().getContainer(id),
+    );
+  const image = (name: string) =>
+    withFallback(
+      {
+        name,
+        inspect: () => request({ method: 'GET', path: `/images/${name}/json` }),
+        get: () => request({ method: 'GET', path: `/images/${name}/get`, stream: true }),
+      },
+      () => loadFull().getImage(name),
+    );
+  const light: Members = {
+    listImages: (options?: { filters?: unknown; all?: boolean }) => request({ method: 'GET', path: `/images/json${formatQuery(options)}` }),
+    listContainers: (options?: { filters?: unknown; all?: boolean }) => request({ method: 'GET', path: `/containers/json${formatQuery(options)}` }),
+    getImage: image,
+    getContainer: container,
+    createContainer: async ({ name, ...body }: { name?: string } & Record<string, unknown>) => {
+      const created = (await request({ method: 'POST', path: `/containers/create${formatQuery({ name })}`, body })) as { Id: string };
+      return container(created.Id);
+    },
+  };
+  return withFallback(light, loadFull) as unknown as Dockerode;
+}

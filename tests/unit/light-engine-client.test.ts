@@ -1,0 +1,115 @@
+import http from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type Dockerode from 'dockerode';
+import { createEngineRequest, formatQuery, withLightCalls, type EngineCall } from '../../common/engine/light-engine-client';
+
+describe('formatQuery', () => {
+  it('writes filters as JSON, like dockerode, and leaves out undefined values', () => {
+    expect(formatQuery({ all: true, filters: { reference: ['127.0.0.1:5000/team/app'] }, name: undefined })).toBe(
+      '?all=true&filters=%7B%22reference%22%3A%5B%22127.0.0.1%3A5000%2Fteam%2Fapp%22%5D%7D',
+    );
+    expect(formatQuery()).toBe('');
+  });
+});
+
+describe('withLightCalls', () => {
+  it('answers its calls itself and asks for the full client only for anything else, bound to it', async () => {
+    const calls: EngineCall[] = [];
+    let asked = 0;
+    const full = {
+      modem: { followProgress: 'the real one' },
+      getImage: (name: string) => ({ tag: async () => `tagged ${name}` }),
+      ping: async function (this: unknown) {
+        return this === full ? 'bound to the real client' : 'unbound';
+      },
+    };
+    const docker = withLightCalls(
+      async (call) => {
+        calls.push(call);
+        return call.method === 'POST' ? { Id: 'c1' } : {};
+      },
+      () => {
+        asked += 1;
+        return full as unknown as Dockerode;
+      },
+    );
+    await docker.listImages({ filters: { reference: ['x'] } });
+    await docker.getImage('x:1').inspect();
+    await docker.getImage('sha256:1').get();
+    const container = await docker.createContainer({ Image: 'sha256:1', Cmd: ['/never'] });
+    await container.getArchive({ path: '/etc/passwd' });
+    await container.remove({ force: true });
+    await docker.listContainers({ all: true, filters: { label: ['l'] } });
+    expect(asked).toBe(0);
+    expect(calls).toEqual([
+      { method: 'GET', path: `/images/json${formatQuery({ filters: { reference: ['x'] } })}` },
+      { method: 'GET', path: '/images/x:1/json' },
+      { method: 'GET', path: '/images/sha256:1/get', stream: true },
+      { method: 'POST', path: '/containers/create', body: { Image: 'sha256:1', Cmd: ['/never'] } },
+      { method: 'GET', path: '/containers/c1/archive?path=%2Fetc%2Fpasswd', stream: true },
+      { method: 'DELETE', path: '/containers/c1?force=true' },
+      { method: 'GET', path: `/containers/json${formatQuery({ all: true, filters: { label: ['l'] } })}` },
+    ]);
+    expect(await docker.getImage('x:1').tag({ repo: 'y' })).toBe('tagged x:1');
+    expect(await docker.ping()).toBe('bound to the real client');
+    expect((docker.modem as unknown as { followProgress: string }).followProgress).toBe('the real one');
+    expect(asked).toBeGreaterThan(0);
+  });
+});
+
+describe('createEngineRequest', () => {
+  let dir: string;
+  let server: http.Server;
+  const bodies: string[] = [];
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'run-docker-engine-request-'));
+    server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => (body += chunk));
+      req.on('end', () => {
+        bodies.push(`${req.method} ${req.headers['content-type'] ?? ''} ${body}`);
+        if (req.url === '/images/present/json') {
+          res.writeHead(200, { 'Content-Type': 'application/json' });
+          res.end('{"Id":"sha256:abc"}');
+        } else if (req.url === '/containers/create') {
+          res.writeHead(201, { 'Content-Type': 'application/json' });
+          res.end('{"Id":"c1"}');
+        } else if (req.url === '/stream') {
+          res.writeHead(200);
+          res.end('raw bytes');
+        } else {
+          res.writeHead(404, { 'Content-Type': 'application/json' });
+          res.end('{"message":"No such image: absent"}');
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(path.join(dir, 'engine.sock'), resolve));
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('speaks JSON over a unix socket, streams when asked, and fails like docker-modem on a non-2xx answer', async () => {
+    const request = createEngineRequest({ socketPath: path.join(dir, 'engine.sock') });
+    expect(await request({ method: 'GET', path: '/images/present/json' })).toEqual({ Id: 'sha256:abc' });
+    expect(await request({ method: 'POST', path: '/containers/create', body: { Image: 'x' } })).toEqual({ Id: 'c1' });
+    expect(bodies).toContain('POST application/json {"Image":"x"}');
+    const stream = (await request({ method: 'GET', path: '/stream', stream: true })) as NodeJS.ReadableStream;
+    let text = '';
+    for await (const chunk of stream) text += chunk;
+    expect(text).toBe('raw bytes');
+    await expect(request({ method: 'GET', path: '/images/absent/json' })).rejects.toMatchObject({
+      statusCode: 404,
+      json: { message: 'No such image: absent' },
+      message: '(HTTP code 404) unexpected - No such image: absent ',
+    });
+  });
+
+  it('passes connection failures through with their code', async () => {
+    const request = createEngineRequest({ socketPath: path.join(dir, 'nothing.sock') });
+    await expect(request({ method: 'GET', path: '/_ping' })).rejects.toMatchObject({ code: 'ENOENT', syscall: 'connect' });
+  });
+});
