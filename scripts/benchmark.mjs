@@ -63,6 +63,12 @@ try {
     a: { label: 'a. docker run --rm --init IMG true', run: () => ['docker', ['run', '--rm', '--init', `${app}:1.0.0`, 'true']] },
     b: { label: 'b. run-docker --local IMG true (warm cache)', run: () => shimCommand(['--local', app, 'true']), rss: 'local' },
     c: { label: 'c. run-docker IMG true (registry on 127.0.0.1)', run: () => shimCommand([app, 'true']), rss: 'registry' },
+    s: {
+      // Everything the shim decides, without handing over to the docker CLI: its own cost,
+      // free of docker run's variance (±50 ms between rounds here).
+      label: 's. run-docker --local --dry-run IMG true (no docker CLI)',
+      run: () => shimCommand(['--local', '--dry-run', app, 'true']),
+    },
     d: {
       label: 'd. run-docker --local IMG true, cold payload cache',
       before: () => rmSync(join(home, '.cache'), { recursive: true, force: true }),
@@ -124,7 +130,13 @@ try {
     medianSeconds: m,
     ratios: { b_over_a: m.b / m.a, c_over_a: m.c / m.a },
     dMinusASeconds: m.d - m.a,
-    overheadMs: { b_minus_a_minus_node: (m.b - m.a - m.node) * 1000, c_minus_a_minus_node: (m.c - m.a - m.node) * 1000 },
+    overheadMs: {
+      b_minus_a_minus_node: (m.b - m.a - m.node) * 1000,
+      c_minus_a_minus_node: (m.c - m.a - m.node) * 1000,
+      // Paired within each round (b and a ran back to back), then the median: steadier.
+      paired_b_minus_a_minus_node: median(timings.b.map((b, i) => b - timings.a[i] - timings.node[i])) * 1000,
+      s_minus_node: (m.s - m.node) * 1000,
+    },
     newestTagSeconds: Object.fromEntries(Object.entries(tagTimings).map(([count, values]) => [count, median(values)])),
     shimPeakRssMiB: { local: Math.max(...peakRss.local), registry: Math.max(...peakRss.registry) },
     samples: { ...timings, tags: tagTimings },
@@ -137,6 +149,8 @@ try {
     ['d − a (target ≤ 500 ms)', ms(results.dMinusASeconds)],
     ['b − a − node start (goal ≤ 30 ms)', `${results.overheadMs.b_minus_a_minus_node.toFixed(0)} ms`],
     ['c − a − node start', `${results.overheadMs.c_minus_a_minus_node.toFixed(0)} ms`],
+    ['b − a − node, paired per round', `${results.overheadMs.paired_b_minus_a_minus_node.toFixed(0)} ms`],
+    ['s − node start (the shim alone)', `${results.overheadMs.s_minus_node.toFixed(0)} ms`],
     ...TAG_COUNTS.map((count) => [`e. newest of ${count} tags (target ≤ 1.5 s at 10,000)`, ms(results.newestTagSeconds[count])]),
     ['f. shim peak RSS, --local / registry (target ≤ 80 MiB)', `${results.shimPeakRssMiB.local.toFixed(1)} / ${results.shimPeakRssMiB.registry.toFixed(1)} MiB`],
   ];

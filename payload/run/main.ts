@@ -39,8 +39,11 @@ export async function main(ctx: RunContext): Promise<number> {
   const quiet = options.quiet || isQuietEnv(ctx.env);
   // Progress goes to stderr: stdout belongs to the container.
   const progress = { stream: process.stderr, ...selectProgressOutput({ isTTY: process.stderr.isTTY === true, env: ctx.env, quiet }) };
-  const image = await resolveImage({ ...ctx, local }, invocation.image, { pull: !options.dryRun, progress });
-  const host = await readHostFacts(ctx.env);
+  // Independent: the host facts are read while the engine answers.
+  const [image, host] = await Promise.all([
+    resolveImage({ ...ctx, local }, invocation.image, { pull: !options.dryRun, progress }),
+    readHostFacts(ctx.env),
+  ]);
   const spec = buildRunSpec({
     options: { ...options, local },
     command: invocation.command,
