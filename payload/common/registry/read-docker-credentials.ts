@@ -9,8 +9,8 @@
  * until then we fall back to `auths`, and say so in the debug log.
  */
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Logger } from '../../../contract/contract';
+import { dockerConfigPath } from '../../../common/docker-config-path';
 import { DOCKER_HUB } from '../../../common/image-ref';
 
 export interface RegistryCredentials {
@@ -44,9 +44,7 @@ export interface CredentialSourceOptions {
 /** Docker Hub is stored under its v1 index URL; older logins used other spellings. */
 const DOCKER_HUB_KEYS = ['https://index.docker.io/v1/', 'index.docker.io', 'docker.io', 'registry-1.docker.io'];
 
-export function dockerConfigPath(env: CredentialSourceOptions['env'], homeDir: string): string {
-  return path.join(env.DOCKER_CONFIG || path.join(homeDir, '.docker'), 'config.json');
-}
+export { dockerConfigPath };
 
 /** Credentials for `registry` (as in an image reference: `docker.io`, `ghcr.io`, `127.0.0.1:5000`), if any. */
 export async function readDockerCredentials(
