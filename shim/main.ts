@@ -3,13 +3,19 @@
  * Build-time constants come from scripts/build.mjs.
  */
 import { homedir } from 'node:os';
+import { dockerConfigPath } from '../common/docker-config-path';
 import { createEngineClient } from '../common/engine/create-engine-client';
 import { readEngineEndpoint } from '../common/engine/read-engine-endpoint';
-import type { EngineEndpoint } from '../common/engine/select-engine-endpoint';
+import { redactHost, type EngineEndpoint } from '../common/engine/select-engine-endpoint';
+import { isUserFacingError } from '../common/run-docker-error';
 import { createLogger } from './create-logger';
+import { cacheRootDir } from './payload-cache';
+import { configFileLocation, readConfigFile } from './read-config-file';
 import { describeFailure } from './report-failure';
+import { resolveShimConfig } from './resolve-shim-config';
 import { runShim } from './run-shim';
 import { selectShimProgress } from './select-shim-progress';
+import { buildConfigRows, formatConfigRows, isShowConfig } from './show-config';
 
 declare const SHIM_VERSION: string;
 declare const DEFAULT_TINY: string;
@@ -25,6 +31,10 @@ async function main(): Promise<number> {
   const homeDir = env.HOME || homedir();
   let endpoint: EngineEndpoint | undefined;
   try {
+    if (isShowConfig(argv)) {
+      process.stdout.write(await showConfig(env, homeDir));
+      return 0;
+    }
     // The engine the docker CLI would use: DOCKER_HOST, else the docker context.
     endpoint = await readEngineEndpoint(env, homeDir);
     log.debug(`engine ${endpoint.host} (${endpoint.source})`);
@@ -44,6 +54,28 @@ async function main(): Promise<number> {
     for (const line of failure.lines) process.stderr.write(`${line}\n`);
     return failure.exitCode;
   }
+}
+
+/** The rows of --show-config; reads the config file, never the engine. */
+async function showConfig(env: Record<string, string | undefined>, homeDir: string): Promise<string> {
+  const location = configFileLocation(env, homeDir);
+  const file = await readConfigFile(location.path);
+  return formatConfigRows(
+    buildConfigRows({
+      shimVersion: SHIM_VERSION,
+      config: resolveShimConfig(env, file, { tiny: DEFAULT_TINY, mini: DEFAULT_MINI }),
+      configFile: { ...location, exists: file.content !== undefined },
+      cacheRoot: cacheRootDir(env, homeDir),
+      dockerConfig: { path: dockerConfigPath(env, homeDir), source: env.DOCKER_CONFIG ? 'env DOCKER_CONFIG' : 'default' },
+      engine: await readEngineEndpoint(env, homeDir).then(
+        (endpoint) => ({ host: redactHost(endpoint.host), source: endpoint.source }),
+        (error: unknown) => {
+          if (!isUserFacingError(error)) throw error;
+          return { error: error.message };
+        },
+      ),
+    }),
+  );
 }
 
 // Exit explicitly: a payload may leave idle handles (keep-alive sockets) open.

@@ -5,9 +5,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 
 const PRIVATE_DIR_MODE = 0o700;
+
+/** `$XDG_CACHE_HOME/run-docker`, default `~/.cache/run-docker`; `source` as in ShimConfig. */
+export function cacheRootDir(env: Readonly<Record<string, string | undefined>>, homeDir: string): { dir: string; source: string } {
+  // XDG base directory spec: a relative XDG_CACHE_HOME is invalid and ignored.
+  const xdg = env.XDG_CACHE_HOME;
+  return xdg && isAbsolute(xdg)
+    ? { dir: join(xdg, 'run-docker'), source: 'env XDG_CACHE_HOME' }
+    : { dir: join(resolve(homeDir, '.cache'), 'run-docker'), source: 'default' };
+}
 
 export function payloadCacheDir(cacheRoot: string, imageId: string): string {
   return join(cacheRoot, 'payloads', imageId.replace(/^sha256:/, ''));

@@ -5,10 +5,16 @@ import type { ConfigFile } from './resolve-shim-config';
 
 /** `$XDG_CONFIG_HOME/run-docker/config.json`, default `~/.config/run-docker/config.json`. */
 export function configFilePath(env: Readonly<Record<string, string | undefined>>, homeDir: string): string {
+  return configFileLocation(env, homeDir).path;
+}
+
+/** The config file's path and where that came from (`default` or `env XDG_CONFIG_HOME`), for --show-config. */
+export function configFileLocation(env: Readonly<Record<string, string | undefined>>, homeDir: string): { path: string; source: string } {
   // XDG base directory spec: a relative XDG_CONFIG_HOME is invalid and ignored.
   const xdg = env.XDG_CONFIG_HOME;
-  const base = xdg && isAbsolute(xdg) ? xdg : resolve(homeDir, '.config');
-  return join(base, 'run-docker', 'config.json');
+  return xdg && isAbsolute(xdg)
+    ? { path: join(xdg, 'run-docker', 'config.json'), source: 'env XDG_CONFIG_HOME' }
+    : { path: join(resolve(homeDir, '.config'), 'run-docker', 'config.json'), source: 'default' };
 }
 
 export async function readConfigFile(path: string): Promise<ConfigFile> {

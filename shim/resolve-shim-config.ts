@@ -18,7 +18,7 @@ export interface ConfigFile {
 
 export interface ConfigValue {
   ref: ImageRef;
-  /** Where the value came from, for messages and `--show-config` later. */
+  /** Where the value came from, for messages and `--show-config`: `default`, `file <path>`, `env <NAME>`. */
   source: string;
 }
 
@@ -28,6 +28,8 @@ export interface ShimConfig {
   mini: ConfigValue;
   /** Run mini payloads without a trusted signature (with a warning each time): development only. */
   allowUnsigned: boolean;
+  /** As ConfigValue.source. */
+  allowUnsignedSource: string;
 }
 
 const KEYS = { tiny: 'RUN_DOCKER_TINY', mini: 'RUN_DOCKER_MINI' } as const;
@@ -45,7 +47,7 @@ export function resolveShimConfig(
     }
     const fromFile = fileValues[key];
     if (fromFile !== undefined) {
-      return { ref: parseImageRef(fromFile, `"${key}" in ${file!.path}`), source: file!.path };
+      return { ref: parseImageRef(fromFile, `"${key}" in ${file!.path}`), source: `file ${file!.path}` };
     }
     return { ref: parseImageRef(defaults[key], `built-in default ${key}`), source: 'default' };
   };
@@ -56,19 +58,21 @@ export function resolveShimConfig(
       'Pin tiny to the exact image the shim should trust, preferably by digest: repo@sha256:…',
     );
   }
-  const allowUnsigned = env.RUN_DOCKER_ALLOW_UNSIGNED !== undefined && env.RUN_DOCKER_ALLOW_UNSIGNED !== ''
-    ? env.RUN_DOCKER_ALLOW_UNSIGNED === '1'
-    : readAllowUnsigned(file);
-  return { tiny, mini: pick('mini'), allowUnsigned };
+  const fromEnv = env.RUN_DOCKER_ALLOW_UNSIGNED;
+  const allowUnsigned =
+    fromEnv !== undefined && fromEnv !== ''
+      ? { value: fromEnv === '1', source: 'env RUN_DOCKER_ALLOW_UNSIGNED' }
+      : readAllowUnsigned(file);
+  return { tiny, mini: pick('mini'), allowUnsigned: allowUnsigned.value, allowUnsignedSource: allowUnsigned.source };
 }
 
-function readAllowUnsigned(file: ConfigFile | undefined): boolean {
+function readAllowUnsigned(file: ConfigFile | undefined): { value: boolean; source: string } {
   const value = (file?.content as Record<string, unknown> | undefined)?.allowUnsigned;
-  if (value === undefined) return false;
+  if (value === undefined) return { value: false, source: 'default' };
   if (typeof value !== 'boolean') {
     throw new RunDockerError(`"allowUnsigned" in the config file "${file!.path}" must be true or false`, 'Write "allowUnsigned": false, or remove it.');
   }
-  return value;
+  return { value, source: `file ${file!.path}` };
 }
 
 function readFileValues(file: ConfigFile | undefined): Partial<Record<keyof typeof KEYS, string>> {

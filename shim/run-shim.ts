@@ -3,7 +3,7 @@
  * then runs with the user's arguments. Everything it needs is passed in (main.ts reads
  * the process once), so tests and other hosts can drive it.
  */
-import { isAbsolute, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import {
   CONTRACT_VERSION,
@@ -21,6 +21,7 @@ import { pullImage } from '../common/pull-image';
 import { RunDockerError } from '../common/run-docker-error';
 import { withPullProgress, type ProgressTarget } from '../common/with-pull-progress';
 import { compilePayload } from './compile-payload';
+import { cacheRootDir } from './payload-cache';
 import { obtainPayload, type PayloadSource, type VerifiedPayload } from './obtain-payload';
 import { configFilePath, readConfigFile } from './read-config-file';
 import { isLocalMode, resolveShimConfig, type ConfigValue, type ShimDefaults } from './resolve-shim-config';
@@ -50,17 +51,11 @@ interface LoadedMini {
   payload: VerifiedPayload;
 }
 
-/** XDG base directory spec: a relative XDG_CACHE_HOME is invalid and ignored. */
-function cacheRootDir(env: Readonly<Record<string, string | undefined>>, homeDir: string): string {
-  const xdg = env.XDG_CACHE_HOME;
-  return join(xdg && isAbsolute(xdg) ? xdg : resolve(homeDir, '.cache'), 'run-docker');
-}
-
 export async function runShim(deps: ShimDeps): Promise<number> {
   const { argv, env, docker, log, shimVersion, progress } = deps;
   const local = isLocalMode(argv, env);
   const config = resolveShimConfig(env, await readConfigFile(configFilePath(env, deps.homeDir)), deps.defaults);
-  const cacheRoot = cacheRootDir(env, deps.homeDir);
+  const cacheRoot = cacheRootDir(env, deps.homeDir).dir;
   const pull: Pull = async (ref) => {
     const auth = await readRegistryAuth(ref.registry, { env, homeDir: deps.homeDir, log });
     await withPullProgress(progress, (onEvent) => pullImage(docker, ref, { auth, onEvent }));

@@ -6,9 +6,8 @@
  * pulls alike, by the shim and by payloads.
  */
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Logger } from '../../contract/contract';
-import { dockerConfigDir } from '../docker-config-dir';
+import { dockerConfigPath } from '../docker-config-path';
 import { DOCKER_HUB } from '../image-ref';
 import { CredentialHelperFailed, runCredentialHelper, type HelperAnswer } from './run-credential-helper';
 
@@ -48,9 +47,7 @@ const DOCKER_HUB_SERVER_URL = 'https://index.docker.io/v1/';
 /** Docker Hub is stored under its v1 index URL; older logins used other spellings. */
 const DOCKER_HUB_KEYS = [DOCKER_HUB_SERVER_URL, 'index.docker.io', 'docker.io', 'registry-1.docker.io'];
 
-export function dockerConfigPath(env: CredentialSourceOptions['env'], homeDir: string): string {
-  return path.join(dockerConfigDir(env, homeDir), 'config.json');
-}
+export { dockerConfigPath };
 
 /** Credentials for `registry` (as in an image reference: `docker.io`, `ghcr.io`, `127.0.0.1:5000`), if any. */
 export async function readDockerCredentials(

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { dockerConfigDir } from '../docker-config-dir';
+import { dockerConfigDir } from '../docker-config-path';
 import { RunDockerError } from '../run-docker-error';
 import {
   selectContextEndpoint,

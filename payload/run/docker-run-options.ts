@@ -175,6 +175,7 @@ export const RUN_DOCKER_OPTIONS: readonly RunDockerOption[] = [
   { long: 'quiet', short: 'q', help: 'no progress lines' },
   { long: 'help', short: 'h', help: 'this help' },
   { long: 'version', help: 'the versions of the shim, tiny and mini in use' },
+  { long: 'completion', value: 'bash|zsh', help: 'print a shell completion script (see the end of this help)' },
 ];
 
 /** run-docker's own options for the help text: one aligned line each, no trailing newline. */

@@ -1,6 +1,35 @@
 import { formatOptionsHelp } from './docker-run-options';
 
+/** One example in the help: what it is for, and the command line as a user types it. */
+export interface HelpExample {
+  purpose: string;
+  /** Words after `run-docker`, without shell quoting: the help shows them joined by spaces. */
+  args: readonly string[];
+}
+
+/**
+ * Real workflows for a project "myproj" with its source in ~/work/src/myproj. Kept as data
+ * so a unit test can check that every one of them parses (tests/unit/format-help.test.ts).
+ */
+export const HELP_EXAMPLES: readonly HelpExample[] = [
+  { purpose: 'A dev shell: ~/work/src/myproj is mapped to ~/src and on PYTHONPATH', args: ['myproj', 'bash'] },
+  { purpose: 'Run the tests against the live source, no rebuild', args: ['myproj', 'py.test'] },
+  { purpose: 'Jupyter on http://127.0.0.1:8888 (the URL with its token is printed)', args: ['myproj', 'notebook'] },
+  {
+    purpose: 'On a production host (no ~/work/src/myproj there): the newest published version runs a job',
+    args: ['registry.example.com/team/myproj', 'python', '-m', 'myproj.job', '--date', '2026-11-28'],
+  },
+  {
+    purpose: 'Roll back: run exactly that version instead of the newest',
+    args: ['registry.example.com/team/myproj:20261101-120000', 'python', '-m', 'myproj.job', '--date', '2026-11-28'],
+  },
+  { purpose: 'Offline: only images already on this host, no network at all', args: ['--local', 'myproj', 'py.test'] },
+  { purpose: 'Print the exact docker command instead of running it', args: ['--dry-run', '-e', 'DEBUG=1', 'myproj', 'bash'] },
+  { purpose: 'Any docker run option goes before IMAGE; after IMAGE everything is the command', args: ['-v', '/scratch:/scratch', '--memory', '8g', 'myproj', 'python', '-m', 'myproj.train'] },
+];
+
 export function formatHelp(miniVersion: string): string {
+  const examples = HELP_EXAMPLES.map((example) => `  ${example.purpose}:\n    run-docker ${example.args.join(' ')}`).join('\n');
   return `Usage: run-docker [--local] [OPTIONS] IMAGE[:TAG|@DIGEST] [COMMAND [ARG...]]
 
 Runs the newest tag of IMAGE (local images and its registry), or exactly the tag or
@@ -15,13 +44,13 @@ ${formatOptionsHelp()}
 Any other docker run option (-e, -v, -p, -w, --network, --gpus, ...) is passed on.
 
 Examples:
-  run-docker team/app                                a shell or the default command, newest version
-  run-docker team/app py.test tests                  tests against the live source in ~/work/src/app
-  run-docker team/app notebook                       Jupyter on http://127.0.0.1:8888 (token printed)
-  run-docker team/app-main python -m app             a prod image: no source mapped
-  run-docker team/app:20261101-120000 python -m app  roll back: exactly that version
-  run-docker --local team/app                        offline: only images on this host
-  run-docker --dry-run -e DEBUG=1 team/app bash      print the docker command instead
+${examples}
+
+Also:
+  run-docker --show-config      the shim's configuration and where each value comes from
+                                (first argument only; needs no Docker engine)
+  run-docker --completion bash > ~/.local/share/bash-completion/completions/run-docker
+  run-docker --completion zsh > ~/.zfunc/_run-docker    (with fpath=(~/.zfunc $fpath) before compinit)
 
 This behaviour comes from mini ${miniVersion}.
 `;

@@ -39,9 +39,14 @@ export interface RunOptions {
   dockerArgs: string[];
 }
 
+/** Shells `--completion` writes a script for. */
+export const COMPLETION_SHELLS = ['bash', 'zsh'] as const;
+export type CompletionShell = (typeof COMPLETION_SHELLS)[number];
+
 export type Invocation =
   | { kind: 'help' }
   | { kind: 'version' }
+  | { kind: 'completion'; shell: CompletionShell }
   | {
       kind: 'run';
       options: RunOptions;

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import type { MiniModule, RunContext } from '../../contract/contract';
 import { RunDockerError } from '../../common/run-docker-error';
 import { isQuietEnv, selectProgressOutput } from '../../common/select-progress-output';
+import { buildCompletionScript } from './build-completion-script';
 import { buildRunSpec } from './build-run-spec';
 import { formatHelp } from './format-help';
 import { readHostFacts, type HostFacts } from './host-facts';
@@ -31,6 +32,10 @@ export async function main(ctx: RunContext): Promise<number> {
   }
   if (invocation.kind === 'help') {
     process.stdout.write(formatHelp(ctx.mini.version));
+    return 0;
+  }
+  if (invocation.kind === 'completion') {
+    process.stdout.write(buildCompletionScript(invocation.shell, ctx.mini.version));
     return 0;
   }
   const options = withAbsolutePaths(invocation.options);

@@ -30,7 +30,7 @@ import {
   DOCKER_RUN_OPTIONS,
   RUN_DOCKER_OPTIONS,
 } from './docker-run-options';
-import type { Invocation, RunOptions } from './invocation';
+import { COMPLETION_SHELLS, type CompletionShell, type Invocation, type RunOptions } from './invocation';
 
 export { DEFAULT_NB_PORT };
 
@@ -102,7 +102,7 @@ export function parseInvocation(argv: readonly string[]): Invocation {
       continue;
     }
     const request = applyOwnOption(use, options, invalid);
-    if (request) return { kind: request };
+    if (request) return request;
   }
   if (invalid.length > 0) throw invalid[0];
   const image = argv[cursor.index];
@@ -233,8 +233,8 @@ const RESTART_POLICY = /^(no|always|unless-stopped|on-failure(:\d+)?)$/;
 // The engine's container name rule (RestrictedNamePattern): two characters at least.
 const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
-/** Applies one of run-docker's own options; returns 'help' or 'version' when asked for. */
-function applyOwnOption(use: OptionUse, options: RunOptions, invalid: RunDockerError[]): 'help' | 'version' | undefined {
+/** Applies one of run-docker's own options; returns the request when it asks for something else than a run. */
+function applyOwnOption(use: OptionUse, options: RunOptions, invalid: RunDockerError[]): Exclude<Invocation, { kind: 'run' }> | undefined {
   const { spec, given, value } = use;
   if (!spec.takesValue && value !== undefined) {
     invalid.push(new RunDockerError(`the option "${given}" takes no value`, `Write it alone: "${given}". ${HELP_HINT}`));
@@ -247,9 +247,12 @@ function applyOwnOption(use: OptionUse, options: RunOptions, invalid: RunDockerE
   const text = value as string;
   switch (spec.long) {
     case 'help':
-      return 'help';
+      return { kind: 'help' };
     case 'version':
-      return 'version';
+      return { kind: 'version' };
+    case 'completion':
+      if (check(isCompletionShell(text), `Use ${COMPLETION_SHELLS.join(' or ')}.`)) return { kind: 'completion', shell: text as CompletionShell };
+      break;
     case 'local':
       options.local = true;
       break;
@@ -297,6 +300,10 @@ function applyOwnOption(use: OptionUse, options: RunOptions, invalid: RunDockerE
       throw new Error(`run-docker option "--${spec.long}" has no handler`);
   }
   return undefined;
+}
+
+function isCompletionShell(text: string): text is CompletionShell {
+  return (COMPLETION_SHELLS as readonly string[]).includes(text);
 }
 
 function invalidValue(given: string, value: string, hint: string): RunDockerError {

@@ -103,6 +103,19 @@ describe('parseInvocation: IMAGE and COMMAND', () => {
   });
 });
 
+describe('parseInvocation: --completion', () => {
+  it('asks for a completion script for bash or zsh, before IMAGE only', () => {
+    expect(parseInvocation(['--completion', 'bash'])).toEqual({ kind: 'completion', shell: 'bash' });
+    expect(parseInvocation(['--completion=zsh'])).toEqual({ kind: 'completion', shell: 'zsh' });
+    expect(parseInvocation(['img', '--completion', 'bash'])).toEqual(run('img', ['--completion', 'bash']));
+  });
+
+  it('refuses another shell, and needs a value', () => {
+    expect(errorOf(['--completion', 'fish']).line).toBe('run-docker: invalid value "fish" for "--completion". Use bash or zsh.');
+    expect(errorOf(['--completion']).message).toBe('the option "--completion" needs a value');
+  });
+});
+
 describe('parseInvocation: --help and --version', () => {
   it('returns help for -h and --help, version for --version', () => {
     expect(parseInvocation(['--help'])).toEqual({ kind: 'help' });

@@ -13,7 +13,7 @@ describe('resolveShimConfig', () => {
   it('prefers env over the config file over the defaults, key by key', () => {
     const file = { path: '/home/u/.config/run-docker/config.json', content: { tiny: `reg.example/rd/tiny@${digest}`, mini: 'reg.example/rd/mini' } };
     const config = resolveShimConfig({ RUN_DOCKER_MINI: '127.0.0.1:5000/x/mini:20261128-101500' }, file, defaults);
-    expect(config.tiny.source).toBe(file.path);
+    expect(config.tiny.source).toBe(`file ${file.path}`);
     expect(config.tiny.ref.digest).toBe(digest);
     expect(config.mini.source).toBe('env RUN_DOCKER_MINI');
     expect(config.mini.ref.tag).toBe('20261128-101500');

@@ -1,0 +1,71 @@
+/**
+ * `run-docker --show-config`: the shim's effective configuration and where each value
+ * came from, without contacting the engine (it must help exactly when the engine or the
+ * registry is the problem). The configuration is the shim's, so this lives in the shim,
+ * not in a payload.
+ *
+ * Recognised only as the first argument, so it never takes an argument meant for a
+ * container (`run-docker app tool --show-config`), and nothing may follow it.
+ *
+ * Data first: `buildConfigRows` makes {key, value, source} rows and `formatConfigRows`
+ * renders them, both pure; a new setting is one more row.
+ */
+import { formatImageRef } from '../common/image-ref';
+import { RunDockerError } from '../common/run-docker-error';
+import type { ShimConfig } from './resolve-shim-config';
+
+export const SHOW_CONFIG = '--show-config';
+
+export interface ConfigRow {
+  key: string;
+  value: string;
+  /** `default`, `file <path>`, `env <NAME>`, `built in`. */
+  source: string;
+}
+
+/** Everything the rows are made of, resolved by the caller (main.ts reads the process and the file). */
+export interface ConfigFacts {
+  shimVersion: string;
+  config: ShimConfig;
+  configFile: { path: string; source: string; exists: boolean };
+  cacheRoot: { dir: string; source: string };
+  dockerConfig: { path: string; source: string };
+  /** The engine as the docker CLI would choose it (DOCKER_HOST, docker context), or why it cannot be used. */
+  engine: { host: string; source: string } | { error: string };
+}
+
+/** True when argv asks for --show-config; throws when it is followed by anything. */
+export function isShowConfig(argv: readonly string[]): boolean {
+  if (argv[0] !== SHOW_CONFIG) return false;
+  if (argv.length > 1) {
+    throw new RunDockerError(`"${SHOW_CONFIG}" takes no arguments, but got "${argv[1]}"`, `Run "run-docker ${SHOW_CONFIG}" alone.`);
+  }
+  return true;
+}
+
+export function buildConfigRows(facts: ConfigFacts): ConfigRow[] {
+  const { config } = facts;
+  return [
+    { key: 'shim', value: facts.shimVersion, source: 'built in' },
+    { key: 'tiny', value: formatImageRef(config.tiny.ref), source: config.tiny.source },
+    { key: 'mini', value: formatImageRef(config.mini.ref), source: config.mini.source },
+    { key: 'allowUnsigned', value: String(config.allowUnsigned), source: config.allowUnsignedSource },
+    {
+      key: 'config file',
+      value: facts.configFile.path,
+      source: facts.configFile.exists ? facts.configFile.source : `${facts.configFile.source}; not present`,
+    },
+    { key: 'payload cache', value: facts.cacheRoot.dir, source: facts.cacheRoot.source },
+    { key: 'docker config', value: facts.dockerConfig.path, source: facts.dockerConfig.source },
+    'error' in facts.engine
+      ? { key: 'engine', value: `unusable: ${facts.engine.error}`, source: 'DOCKER_HOST / docker context' }
+      : { key: 'engine', value: facts.engine.host, source: facts.engine.source === 'DOCKER_HOST' ? 'env DOCKER_HOST' : facts.engine.source },
+  ];
+}
+
+/** One line per row, `key  value  (source)`, keys and values in aligned columns. */
+export function formatConfigRows(rows: readonly ConfigRow[]): string {
+  const keyWidth = Math.max(...rows.map((row) => row.key.length));
+  const valueWidth = Math.max(...rows.map((row) => row.value.length));
+  return rows.map((row) => `${row.key.padEnd(keyWidth)}  ${row.value.padEnd(valueWidth)}  (${row.source})\n`).join('');
+}

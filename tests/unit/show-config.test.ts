@@ -1,0 +1,68 @@
+import { resolveShimConfig } from '../../shim/resolve-shim-config';
+import { buildConfigRows, formatConfigRows, isShowConfig } from '../../shim/show-config';
+
+const defaults = { tiny: 'localhost:5000/run-docker/tiny:0.1.0', mini: 'localhost:5000/run-docker/mini' };
+const file = { path: '/home/u/.config/run-docker/config.json', content: { mini: 'reg.example/rd/mini', allowUnsigned: true } };
+
+function facts(env: Record<string, string>, exists = true, engine: { host: string; source: string } | { error: string } = { host: 'unix:///var/run/docker.sock', source: 'default' }) {
+  return {
+    engine,
+    shimVersion: '0.1.0',
+    config: resolveShimConfig(env, exists ? file : { path: file.path, content: undefined }, defaults),
+    configFile: { path: file.path, source: 'default', exists },
+    cacheRoot: { dir: '/home/u/.cache/run-docker', source: 'default' },
+    dockerConfig: { path: '/etc/docker-config/config.json', source: 'env DOCKER_CONFIG' },
+  };
+}
+
+describe('buildConfigRows', () => {
+  it('gives each value with where it came from: env, file or default', () => {
+    const rows = buildConfigRows(facts({ RUN_DOCKER_TINY: 'reg.example/rd/tiny:1.2.3' }));
+    expect(rows).toEqual([
+      { key: 'shim', value: '0.1.0', source: 'built in' },
+      { key: 'tiny', value: 'reg.example/rd/tiny:1.2.3', source: 'env RUN_DOCKER_TINY' },
+      { key: 'mini', value: 'reg.example/rd/mini', source: `file ${file.path}` },
+      { key: 'allowUnsigned', value: 'true', source: `file ${file.path}` },
+      { key: 'config file', value: file.path, source: 'default' },
+      { key: 'payload cache', value: '/home/u/.cache/run-docker', source: 'default' },
+      { key: 'docker config', value: '/etc/docker-config/config.json', source: 'env DOCKER_CONFIG' },
+      { key: 'engine', value: 'unix:///var/run/docker.sock', source: 'default' },
+    ]);
+  });
+
+  it('names the engine and the context or variable that chose it, or why it cannot be used', () => {
+    const engine = (value: Parameters<typeof facts>[2]) => buildConfigRows(facts({}, true, value)).find((row) => row.key === 'engine');
+    expect(engine({ host: 'tcp://10.0.0.5:2376', source: 'DOCKER_HOST' })).toEqual({ key: 'engine', value: 'tcp://10.0.0.5:2376', source: 'env DOCKER_HOST' });
+    expect(engine({ host: 'ssh://me@h', source: 'context "remote" (DOCKER_CONTEXT)' })?.source).toBe('context "remote" (DOCKER_CONTEXT)');
+    expect(engine({ error: 'the docker context "x" (from DOCKER_CONTEXT) does not exist' })?.value).toBe(
+      'unusable: the docker context "x" (from DOCKER_CONTEXT) does not exist',
+    );
+  });
+
+  it('says when the config file is not there, and env beats it for allowUnsigned', () => {
+    const rows = buildConfigRows(facts({ RUN_DOCKER_ALLOW_UNSIGNED: '0' }, false));
+    expect(rows.find((row) => row.key === 'config file')?.source).toBe('default; not present');
+    expect(rows.find((row) => row.key === 'allowUnsigned')).toEqual({ key: 'allowUnsigned', value: 'false', source: 'env RUN_DOCKER_ALLOW_UNSIGNED' });
+    expect(rows.find((row) => row.key === 'mini')).toEqual({ key: 'mini', value: 'localhost:5000/run-docker/mini', source: 'default' });
+  });
+});
+
+describe('formatConfigRows', () => {
+  it('aligns keys and values in columns, one line per row, source in parentheses', () => {
+    const text = formatConfigRows([
+      { key: 'tiny', value: 'a/tiny:1', source: 'default' },
+      { key: 'allowUnsigned', value: 'false', source: 'env RUN_DOCKER_ALLOW_UNSIGNED' },
+    ]);
+    expect(text).toBe('tiny           a/tiny:1  (default)\nallowUnsigned  false     (env RUN_DOCKER_ALLOW_UNSIGNED)\n');
+  });
+});
+
+describe('isShowConfig', () => {
+  it('is only the first argument, alone', () => {
+    expect(isShowConfig(['--show-config'])).toBe(true);
+    expect(isShowConfig(['--local', '--show-config'])).toBe(false);
+    expect(isShowConfig(['app', 'tool', '--show-config'])).toBe(false);
+    expect(isShowConfig([])).toBe(false);
+    expect(() => isShowConfig(['--show-config', 'app'])).toThrow('"--show-config" takes no arguments, but got "app"');
+  });
+});
