@@ -1,13 +1,15 @@
 /**
- * The completion scripts of `run-docker --completion bash|zsh` in the real shells, with
- * a real image on the engine: bash through its completion variables (COMP_WORDS split as
- * readline splits them), zsh through its completion system on a pseudo-terminal.
+ * The completion scripts of `run-docker --completion bash|zsh`, asked of the real command
+ * (shim + published mini), in the real shells, with a real image on the engine: bash
+ * through its completion variables (COMP_WORDS split as readline splits them), zsh through
+ * its completion system on a pseudo-terminal. Also --help, which shares the option table.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildCompletionScript } from '../../payload/run/build-completion-script';
 import { buildBusyboxImage, removeImages, runCommand } from '../helpers/fixtures';
+import { startRegistry, type TestRegistry } from '../helpers/registry';
+import { explain, makeHost, publish, removeHosts, runShim } from '../helpers/shim';
 
 const REPOSITORY = `run-docker-test/completion-${process.pid}`;
 const IMAGE = `${REPOSITORY}:20261101-120000`;
@@ -15,18 +17,42 @@ const ZSH_HARNESS = join(__dirname, '..', 'helpers', 'complete-zsh.zsh');
 
 let dir: string;
 let bashScript: string;
+let registry: TestRegistry;
+let host: Record<string, string>;
+const published: string[] = [];
+
+/** What the installed command prints for ARGS (exit 0 and nothing on stderr, or the test fails). */
+async function runDockerOutput(args: string[]): Promise<string> {
+  const outcome = await runShim(args, host);
+  expect({ code: outcome.code, stderr: outcome.stderr, why: explain(outcome) }).toEqual({ code: 0, stderr: '', why: explain(outcome) });
+  return outcome.stdout;
+}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'run-docker-completion-'));
+  registry = await startRegistry();
+  const tiny = await publish('tiny', `${registry.address}/completion-${process.pid}/tiny`);
+  published.push(tiny, await publish('mini', `${registry.address}/completion-${process.pid}/mini`, ['--version', '20261128-000000']));
+  published.push(`${registry.address}/completion-${process.pid}/mini:20261128-000000`);
+  host = await makeHost({ RUN_DOCKER_TINY: tiny, RUN_DOCKER_MINI: `${registry.address}/completion-${process.pid}/mini` });
   bashScript = join(dir, 'run-docker.bash');
-  await writeFile(bashScript, buildCompletionScript('bash', 'TEST'));
-  await writeFile(join(dir, '_run-docker'), buildCompletionScript('zsh', 'TEST'));
+  await writeFile(bashScript, await runDockerOutput(['--completion', 'bash']));
+  await writeFile(join(dir, '_run-docker'), await runDockerOutput(['--completion', 'zsh']));
   await buildBusyboxImage(IMAGE);
 });
 
 afterAll(async () => {
-  await removeImages([IMAGE]);
+  await removeImages([IMAGE, ...published]);
+  await registry?.remove();
+  await removeHosts();
   await rm(dir, { recursive: true, force: true });
+});
+
+test('run-docker --help shows the options and examples from real workflows', async () => {
+  const help = await runDockerOutput(['--help']);
+  expect(help).toMatch(/^Usage: run-docker /m);
+  expect(help).toContain('\nExamples:\n');
+  for (const example of ['notebook', '--local', '--dry-run', 'py.test']) expect(help).toContain(example);
 });
 
 /** COMP_WORDS as bash fills them: blanks separate words, and ":" and "=" (in COMP_WORDBREAKS) are words of their own. */

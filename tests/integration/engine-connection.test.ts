@@ -131,3 +131,16 @@ test('DOCKER_HOST=ssh:// with the default key in ~/.ssh, and a clear line when t
     await sshd.stop();
   }
 }, 120_000);
+
+test('--show-config names the engine and what chose it, also when it cannot be used, without contacting it', async () => {
+  const host = await makeHost(hostBase);
+  const engineLine = async (env: Record<string, string>) => {
+    const outcome = await runShim(['--show-config'], { ...host, ...env });
+    expect({ code: outcome.code, stderr: outcome.stderr }).toEqual({ code: 0, stderr: '' });
+    return outcome.stdout.split('\n').find((line) => line.startsWith('engine '));
+  };
+  expect(await engineLine({ DOCKER_HOST: 'tcp://127.0.0.1:1', DOCKER_TLS_VERIFY: '1' })).toMatch(/^engine +tcp:\/\/127\.0\.0\.1:1 +\(env DOCKER_HOST\)$/);
+  expect(await engineLine({ DOCKER_CONTEXT: 'no-such-context' })).toMatch(
+    /^engine +unusable: the docker context "no-such-context" \(from DOCKER_CONTEXT\) does not exist +\(DOCKER_HOST \/ docker context\)$/,
+  );
+});
