@@ -406,6 +406,12 @@ describe('parseInvocation: docker run options passed on', () => {
     expect(errorOf(['--=x', 'img']).message).toBe('unknown option "--=x"');
   });
 
+  it('says where --show-config belongs when it is not the first argument', () => {
+    expect(errorOf(['--local', '--show-config']).line).toBe(
+      'run-docker: unknown option "--show-config". Give "--show-config" as the first and only argument: "run-docker --show-config".',
+    );
+  });
+
   it('suggests the long form for a long option written with one dash', () => {
     const error = errorOf(['-rm', 'img']);
     expect(error.message).toBe('unknown option "-r" in "-rm"');
