@@ -87,13 +87,14 @@ export function formatQuery(query: Record<string, unknown> = {}): string {
 type Members = Record<PropertyKey, unknown>;
 
 /** `light`'s own members, and every other member from what `full` returns, bound to it. */
-function withFallback<T extends Members>(light: T, full: () => object): T {
+function withFallback<T extends Members>(light: T, full: () => object, onFallback: () => void = () => {}): T {
   return new Proxy(light, {
     get: (target, prop) => {
       if (prop in target) return target[prop];
       // Not a thenable (awaiting a container must not load dockerode), and no symbol
       // lookups (util.inspect, Symbol.toPrimitive) reach the real client.
       if (prop === 'then' || typeof prop === 'symbol') return undefined;
+      onFallback();
       const owner = full() as Members;
       const value = owner[prop];
       return typeof value === 'function' ? value.bind(owner) : value;
@@ -101,12 +102,49 @@ function withFallback<T extends Members>(light: T, full: () => object): T {
   });
 }
 
+interface ImageSummary {
+  RepoTags?: string[] | null;
+}
+
+/** `[names]` when `options` asks only for images by exact repository names (no pattern), else undefined. */
+export function exactReferenceFilter(options: { filters?: unknown; all?: boolean } | undefined): string[] | undefined {
+  if (!options || options.all !== undefined || typeof options.filters !== 'object' || options.filters === null) return undefined;
+  const filters = options.filters as Record<string, unknown>;
+  const names = filters.reference;
+  if (Object.keys(filters).length !== 1 || !Array.isArray(names) || names.length === 0) return undefined;
+  if (!names.every((name) => typeof name === 'string' && !/[*?[\]]/.test(name) && !name.includes('@'))) return undefined;
+  return names as string[];
+}
+
+/** The images with a tag in one of `repositories`, as the engine's `reference` filter answers for plain names. */
+export function selectImagesOfRepositories<T extends ImageSummary>(images: readonly T[], repositories: readonly string[]): T[] {
+  const wanted = new Set(repositories);
+  const repositoryOf = (repoTag: string) => {
+    const colon = repoTag.lastIndexOf(':');
+    return colon > repoTag.lastIndexOf('/') ? repoTag.slice(0, colon) : repoTag;
+  };
+  return images.filter((image) => (image.RepoTags ?? []).some((repoTag) => wanted.has(repositoryOf(repoTag)) || wanted.has(repoTag)));
+}
+
 /**
  * A Dockerode whose image reads, exports and extraction containers are answered by
  * `request`, and whose every other member comes from the real client, created on first use
  * by `loadFull` (memoized by the caller).
+ *
+ * One run asks for the tags of two repositories (mini's, then the project's), and the engine
+ * takes as long to list all its images as to filter them (~12–17 ms here). So the whole
+ * list is asked for once, as soon as the client exists, and both questions are answered from
+ * it. Anything that could change the images (every call that needs the real client: pulls
+ * above all) forgets it.
  */
 export function withLightCalls(request: EngineRequest, loadFull: () => Dockerode): Dockerode {
+  let imageList: Promise<ImageSummary[]> | undefined;
+  const listAllImages = () => (imageList ??= request({ method: 'GET', path: '/images/json' }) as Promise<ImageSummary[]>);
+  const forgetImageList = () => {
+    imageList = undefined;
+  };
+  // Started now, overlapping the shim's first steps; a failure surfaces where it is awaited.
+  listAllImages().catch(() => undefined);
   const container = (id: string) =>
     withFallback(
       {
@@ -115,6 +153,7 @@ export function withLightCalls(request: EngineRequest, loadFull: () => Dockerode
         remove: (options: { force?: boolean; v?: boolean } = {}) => request({ method: 'DELETE', path: `/containers/${id}${formatQuery(options)}` }),
       },
       () => loadFull().getContainer(id),
+      forgetImageList,
     );
   const image = (name: string) =>
     withFallback(
@@ -124,9 +163,19 @@ export function withLightCalls(request: EngineRequest, loadFull: () => Dockerode
         get: () => request({ method: 'GET', path: `/images/${name}/get`, stream: true }),
       },
       () => loadFull().getImage(name),
+      forgetImageList,
     );
   const light: Members = {
-    listImages: (options?: { filters?: unknown; all?: boolean }) => request({ method: 'GET', path: `/images/json${formatQuery(options)}` }),
+    listImages: async (options?: { filters?: unknown; all?: boolean }) => {
+      const repositories = exactReferenceFilter(options);
+      if (!repositories) return request({ method: 'GET', path: `/images/json${formatQuery(options)}` });
+      try {
+        return selectImagesOfRepositories(await listAllImages(), repositories);
+      } catch (error) {
+        forgetImageList(); // the next question asks again
+        throw error;
+      }
+    },
     listContainers: (options?: { filters?: unknown; all?: boolean }) => request({ method: 'GET', path: `/containers/json${formatQuery(options)}` }),
     getImage: image,
     getContainer: container,
@@ -135,5 +184,5 @@ export function withLightCalls(request: EngineRequest, loadFull: () => Dockerode
       return container(created.Id);
     },
   };
-  return withFallback(light, loadFull) as unknown as Dockerode;
+  return withFallback(light, loadFull, forgetImageList) as unknown as Dockerode;
 }

@@ -3,7 +3,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type Dockerode from 'dockerode';
-import { createEngineRequest, formatQuery, withLightCalls, type EngineCall } from '../../common/engine/light-engine-client';
+import {
+  createEngineRequest,
+  exactReferenceFilter,
+  formatQuery,
+  selectImagesOfRepositories,
+  withLightCalls,
+  type EngineCall,
+} from '../../common/engine/light-engine-client';
 
 describe('formatQuery', () => {
   it('writes filters as JSON, like dockerode, and leaves out undefined values', () => {
@@ -35,7 +42,7 @@ describe('withLightCalls', () => {
         return full as unknown as Dockerode;
       },
     );
-    await docker.listImages({ filters: { reference: ['x'] } });
+    await docker.listImages({ filters: { label: ['l'] } });
     await docker.getImage('x:1').inspect();
     await docker.getImage('sha256:1').get();
     const container = await docker.createContainer({ Image: 'sha256:1', Cmd: ['/never'] });
@@ -44,7 +51,8 @@ describe('withLightCalls', () => {
     await docker.listContainers({ all: true, filters: { label: ['l'] } });
     expect(asked).toBe(0);
     expect(calls).toEqual([
-      { method: 'GET', path: `/images/json${formatQuery({ filters: { reference: ['x'] } })}` },
+      { method: 'GET', path: '/images/json' }, // asked for at once, for the tag lookups
+      { method: 'GET', path: `/images/json${formatQuery({ filters: { label: ['l'] } })}` },
       { method: 'GET', path: '/images/x:1/json' },
       { method: 'GET', path: '/images/sha256:1/get', stream: true },
       { method: 'POST', path: '/containers/create', body: { Image: 'sha256:1', Cmd: ['/never'] } },
@@ -56,6 +64,65 @@ describe('withLightCalls', () => {
     expect(await docker.ping()).toBe('bound to the real client');
     expect((docker.modem as unknown as { followProgress: string }).followProgress).toBe('the real one');
     expect(asked).toBeGreaterThan(0);
+  });
+});
+
+describe('image lists by repository', () => {
+  const images = [
+    { Id: 'a', RepoTags: ['127.0.0.1:5000/team/app:1.0.0', 'other:2'] },
+    { Id: 'b', RepoTags: ['127.0.0.1:5000/team/app-main:1.0.0'] },
+    { Id: 'c', RepoTags: ['<none>:<none>'] },
+    { Id: 'd', RepoTags: null },
+    { Id: 'e', RepoTags: ['team/app:latest'] },
+  ];
+
+  it('answers exact repository names the way the engine\'s reference filter does', () => {
+    expect(selectImagesOfRepositories(images, ['127.0.0.1:5000/team/app']).map((i) => i.Id)).toEqual(['a']);
+    expect(selectImagesOfRepositories(images, ['team/app', 'other']).map((i) => i.Id)).toEqual(['a', 'e']);
+    expect(selectImagesOfRepositories(images, ['other:2']).map((i) => i.Id)).toEqual(['a']);
+    expect(selectImagesOfRepositories(images, ['nothing'])).toEqual([]);
+  });
+
+  it('leaves patterns, digests and other filters to the engine', () => {
+    expect(exactReferenceFilter({ filters: { reference: ['127.0.0.1:5000/team/app'] } })).toEqual(['127.0.0.1:5000/team/app']);
+    expect(exactReferenceFilter({ filters: { reference: ['team/*'] } })).toBeUndefined();
+    expect(exactReferenceFilter({ filters: { reference: ['team/app@sha256:00'] } })).toBeUndefined();
+    expect(exactReferenceFilter({ filters: { reference: ['x'], label: ['l'] } })).toBeUndefined();
+    expect(exactReferenceFilter({ all: true, filters: { reference: ['x'] } })).toBeUndefined();
+    expect(exactReferenceFilter(undefined)).toBeUndefined();
+  });
+
+  it('lists once for any number of repositories, and again after anything that could change the images', async () => {
+    let lists = 0;
+    const full = { createImage: async () => 'pulled' };
+    const docker = withLightCalls(
+      async (call) => {
+        if (call.path === '/images/json') lists += 1;
+        return lists === 1 ? images : [...images, { Id: 'f', RepoTags: ['127.0.0.1:5000/team/app:2.0.0'] }];
+      },
+      () => full as unknown as Dockerode,
+    );
+    const ids = async (repository: string) => ((await docker.listImages({ filters: { reference: [repository] } })) as Array<{ Id: string }>).map((i) => i.Id);
+    expect(await ids('127.0.0.1:5000/team/app')).toEqual(['a']);
+    expect(await ids('127.0.0.1:5000/team/app-main')).toEqual(['b']);
+    expect(lists).toBe(1);
+    await docker.createImage({ fromImage: '127.0.0.1:5000/team/app', tag: '2.0.0' });
+    expect(await ids('127.0.0.1:5000/team/app')).toEqual(['a', 'f']);
+    expect(lists).toBe(2);
+  });
+
+  it('asks again after a failed list', async () => {
+    let attempt = 0;
+    const docker = withLightCalls(
+      async () => {
+        attempt += 1;
+        if (attempt === 1) throw Object.assign(new Error('connect ENOENT'), { code: 'ENOENT' });
+        return images;
+      },
+      () => ({}) as Dockerode,
+    );
+    await expect(docker.listImages({ filters: { reference: ['team/app'] } })).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(((await docker.listImages({ filters: { reference: ['team/app'] } })) as unknown[]).length).toBe(1);
   });
 });
 
