@@ -4,6 +4,7 @@
  * status describe one layer, the rest describe the whole pull
  * (https://docs.docker.com/reference/api/engine/version/v1.41/#tag/Image/operation/ImageCreate).
  */
+import { makePrintable } from './make-printable';
 import type { PullEvent } from './pull-image';
 
 export interface LayerProgress {
@@ -45,7 +46,17 @@ export function formatPullNote(event: PullEvent): string {
   return event.id ? `${event.id}: ${event.status}` : `${event.status}`;
 }
 
-export function reducePullEvent(state: PullProgressState, event: PullEvent): PullProgressState {
+/** The event's words as they may be shown on a terminal: the engine relays what registries say. */
+export function printablePullEvent(event: PullEvent): PullEvent {
+  return {
+    ...event,
+    ...(typeof event.status === 'string' ? { status: makePrintable(event.status) } : {}),
+    ...(typeof event.id === 'string' ? { id: makePrintable(event.id) } : {}),
+  };
+}
+
+export function reducePullEvent(state: PullProgressState, rawEvent: PullEvent): PullProgressState {
+  const event = printablePullEvent(rawEvent);
   if (!event.status) return state;
   const id = layerIdOf(event);
   if (id === undefined) {

@@ -1,4 +1,5 @@
 import { EXIT_RUN_DOCKER_FAILURE, type UserFacingError } from '../contract/contract';
+import { makePrintable } from './make-printable';
 
 /** A failure the user can act on: what is wrong (message) and what to do (hint). */
 export class RunDockerError extends Error implements UserFacingError {
@@ -21,7 +22,7 @@ export function isUserFacingError(error: unknown): error is UserFacingError {
   );
 }
 
-/** The single line printed for a user-facing error. */
+/** The single line printed for a user-facing error; what it quotes is shown, never interpreted. */
 export function formatUserFacingError(error: UserFacingError): string {
-  return `run-docker: ${error.message}. ${error.hint}`.replace(/\s*\n\s*/g, ' ');
+  return makePrintable(`run-docker: ${error.message}. ${error.hint}`.replace(/\s*\n\s*/g, ' '));
 }

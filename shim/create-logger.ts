@@ -1,11 +1,13 @@
 import type { Logger } from '../contract/contract';
+import { makePrintable } from '../common/make-printable';
 
 export function createLogger(env: Readonly<Record<string, string | undefined>>, writeLine: (line: string) => void): Logger {
   const debugging = Boolean(env.RUN_DOCKER_DEBUG);
   return {
-    warn: (line) => writeLine(`run-docker: warning: ${line}`),
+    // Lines carry image names, tags and registry or engine words: never raw escapes.
+    warn: (line) => writeLine(`run-docker: warning: ${makePrintable(line)}`),
     debug: (line) => {
-      if (debugging) writeLine(`run-docker: debug: ${line}`);
+      if (debugging) writeLine(`run-docker: debug: ${makePrintable(line)}`);
     },
   };
 }
