@@ -5,34 +5,31 @@
  * SIGKILLed shim is swept by the next extraction (its label names the dead process).
  * Engine API: https://docs.docker.com/reference/api/engine/version/v1.41/#tag/Container/operation/ContainerArchive
  */
-import { constants, hostname } from 'node:os';
+import { hostname } from 'node:os';
 import type Dockerode from 'dockerode';
 import type * as TarStream from 'tar-stream';
+import { cleanUpOnInterrupt, interruptedBy, waitForExit } from './interruption';
 
 export const EXTRACTION_LABEL = 'org.run-docker.extraction';
 /** Larger files are drained, not kept: what we copy is a few MB at most; an image may hold anything. */
 const MAX_FILE_BYTES = 32 * 1024 * 1024;
-const INTERRUPTS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /** Regular files under `path` in the image (or `path` itself), by their name in the archive. */
 export async function copyFromImage(docker: Dockerode, imageId: string, path: string): Promise<Map<string, Buffer>> {
   await removeOrphanedExtractions(docker);
-  // The handlers go in before the container is asked for: the engine has created it before
+  // The clean-up goes in before the container is asked for: the engine has created it before
   // its answer arrives, and a signal in between must not leave it behind.
   let created: Promise<Dockerode.Container> | undefined;
   let archive: NodeJS.ReadableStream | undefined;
-  let interrupted = false;
   const removeContainer = async () => {
     const container = await created?.catch(() => undefined);
     await container?.remove({ force: true }).catch(() => undefined);
   };
-  const onSignal = (signal: NodeJS.Signals) => {
-    interrupted = true;
+  const release = cleanUpOnInterrupt(async () => {
     // Stop the copy first: the engine may hold the removal until the archive is read.
     (archive as unknown as { destroy?: () => void } | undefined)?.destroy?.();
-    void removeContainer().finally(() => process.exit(128 + constants.signals[signal]));
-  };
-  for (const signal of INTERRUPTS) process.once(signal, onSignal);
+    await removeContainer();
+  });
   try {
     created = docker.createContainer({
       Image: imageId,
@@ -42,16 +39,18 @@ export async function copyFromImage(docker: Dockerode, imageId: string, path: st
       NetworkDisabled: true,
     });
     archive = await (await created).getArchive({ path });
-    if (interrupted) (archive as unknown as { destroy?: () => void }).destroy?.();
-    return await readTarFiles(archive);
+    if (interruptedBy()) (archive as unknown as { destroy?: () => void }).destroy?.();
+    const files = await readTarFiles(archive);
+    // Interrupted, even just as the copy completed: the clean-up exits; nothing goes on.
+    if (interruptedBy()) return await waitForExit();
+    return files;
   } catch (error) {
-    // Interrupted: the signal handler removes the container and exits; nothing goes on.
-    if (interrupted) return new Promise<never>(() => undefined);
+    if (interruptedBy()) return await waitForExit();
     throw error;
   } finally {
-    if (!interrupted) {
+    if (!interruptedBy()) {
       await removeContainer();
-      for (const signal of INTERRUPTS) process.removeListener(signal, onSignal);
+      release();
     }
   }
 }

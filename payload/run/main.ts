@@ -15,7 +15,7 @@ import { readHostFacts, type HostFacts } from './host-facts';
 import { DOCKER_USER, readImageUser, type ImageUser } from './image-user';
 import type { RunOptions } from './invocation';
 import { parseInvocation } from './parse-invocation';
-import { formatShellCommand, renderDockerRunArgs } from './render-docker-run-args';
+import { formatShellCommand, isTtyAllocated, renderDockerRunArgs } from './render-docker-run-args';
 import { resolveImage, type ImageToRun } from './resolve-image';
 import { runDockerCli } from './run-docker-cli';
 
@@ -65,7 +65,7 @@ export async function main(ctx: RunContext): Promise<number> {
   }
   await createHostDirs(spec.hostDirsToCreate, spec.createdDirsOwner);
   if (spec.notebookUrl) process.stdout.write(`run-docker: Jupyter will be at ${spec.notebookUrl}\n`);
-  return runDockerCli(args, { ...ctx.env, ...spec.secretEnv });
+  return runDockerCli(args, { ...ctx.env, ...spec.secretEnv }, { stdinIsTerminal: host.stdinIsTerminal, ttyAllocated: isTtyAllocated(spec) });
 }
 
 function withAbsolutePaths(options: RunOptions): RunOptions {

@@ -23,6 +23,27 @@ export function renderDockerRunArgs(spec: RunSpec): string[] {
   return args;
 }
 
+const TAKES_VALUE = new Set(DOCKER_RUN_OPTIONS.filter((option) => option.takesValue).map((option) => `--${option.long}`));
+
+/**
+ * Whether `docker run` gets a TTY: run-docker's choice, unless the user's own `--tty` or
+ * `--tty=false` says otherwise last. The parser passes options on by their long name, a
+ * value-taking one as two arguments (`--env`, `--tty` is an environment variable).
+ */
+export function isTtyAllocated(spec: Pick<RunSpec, 'tty' | 'dockerArgs'>): boolean {
+  let tty = spec.tty;
+  for (let i = 0; i < spec.dockerArgs.length; i++) {
+    const arg = spec.dockerArgs[i];
+    if (TAKES_VALUE.has(arg)) {
+      i++;
+      continue;
+    }
+    const match = /^--tty(?:=(.*))?$/.exec(arg);
+    if (match) tty = match[1] === undefined || ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(match[1]);
+  }
+  return tty;
+}
+
 /**
  * `--mount` rather than `-v`: `-v` splits on `:`, so a host path containing one would break.
  * --mount is CSV (docker/cli opts/mount.go uses encoding/csv): quote fields with `,` or `"`.

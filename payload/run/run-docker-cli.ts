@@ -1,26 +1,47 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
+import { INTERRUPTS, interruptedBy, waitForExit } from '../../common/interruption';
 import { RunDockerError } from '../../common/run-docker-error';
 
-const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+export interface TerminalFacts {
+  /** run-docker's stdin is a terminal. */
+  stdinIsTerminal: boolean;
+  /** `docker run` gets a TTY (-t), so the docker CLI puts that terminal in raw mode. */
+  ttyAllocated: boolean;
+}
+
+/**
+ * Whether a signal run-docker received must be passed on to the docker CLI. Every one is,
+ * except a SIGINT that the terminal itself sent to its whole foreground group, docker
+ * included: passing that on too would make the container see two. That is the case only
+ * when stdin is a terminal that is not in raw mode; with a TTY (-t) the docker CLI puts
+ * the terminal in raw mode, Ctrl-C becomes a byte for the container, and a SIGINT that
+ * reaches run-docker was sent to it alone (`kill -INT`), so it is passed on.
+ */
+export function shouldForwardSignal(signal: NodeJS.Signals, terminal: TerminalFacts): boolean {
+  return !(signal === 'SIGINT' && terminal.stdinIsTerminal && !terminal.ttyAllocated);
+}
 
 /**
  * Runs the docker CLI with inherited stdio and no shell, so every argument survives
  * exactly, and resolves to its exit code (128+n when a signal ended it, as shells say).
- * Signals sent to run-docker are passed on; run-docker exits after docker does.
+ * Signals sent to run-docker are passed on; run-docker exits after docker does. Nothing
+ * starts once the user has said stop.
  */
-export function runDockerCli(args: string[], env: Readonly<Record<string, string | undefined>>): Promise<number> {
+export async function runDockerCli(
+  args: string[],
+  env: Readonly<Record<string, string | undefined>>,
+  terminal: TerminalFacts,
+): Promise<number> {
+  if (interruptedBy()) return waitForExit();
   return new Promise((resolve, reject) => {
     const child = spawn('docker', args, { stdio: 'inherit', env: env as NodeJS.ProcessEnv });
     const forward = (signal: NodeJS.Signals) => {
-      // Ctrl-C on a terminal reaches docker already (same process group); a second SIGINT
-      // would make the container see two.
-      if (signal === 'SIGINT' && process.stdin.isTTY) return;
-      child.kill(signal);
+      if (shouldForwardSignal(signal, terminal)) child.kill(signal);
     };
-    for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
+    for (const signal of INTERRUPTS) process.on(signal, forward);
     const stopForwarding = () => {
-      for (const signal of FORWARDED_SIGNALS) process.removeListener(signal, forward);
+      for (const signal of INTERRUPTS) process.removeListener(signal, forward);
     };
     child.on('error', (error: NodeJS.ErrnoException) => {
       stopForwarding();

@@ -3,12 +3,13 @@
  * data and log folders, users and file ownership, versions and pulls, quoting, stdin,
  * exit codes, signals, --dry-run, and paths with spaces.
  */
-import { execFileSync } from 'node:child_process';
-import { chmod, chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBusyboxImage, docker, pushImage, removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
-import { explain, makeHost, publish, removeHosts, runShim, startShim, type Outcome } from '../helpers/shim';
+import { explain, makeHost, publish, removeHosts, runShim, SHIM_BUNDLE, startShim, type Outcome } from '../helpers/shim';
 
 let registry: TestRegistry;
 let prefix: string;
@@ -181,6 +182,83 @@ test('SIGTERM reaches the container, and run-docker exits after docker with its 
   expect(outcome.stdout).toContain('got TERM');
   expect(outcome.code).toBe(3);
 });
+
+describe('signals on a terminal', () => {
+  /**
+   * The shim on a pty (`script`), as a user at a terminal runs it, and its pid: `exec` keeps
+   * the shell's. The container traps SIGINT and prints what it got; left alone it ends by
+   * itself after ~6 s with exit 0.
+   */
+  async function startOnTerminal(env: Record<string, string>) {
+    const dir = await mkdtemp(join(tmpdir(), 'run-docker-pty-'));
+    const pidFile = join(dir, 'pid');
+    const script = 'trap "echo got INT; exit 5" INT; echo ready; i=0; while [ $i -lt 60 ]; do sleep 0.1; i=$((i+1)); done; echo ran to its end';
+    const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
+    const command = `echo $$ > ${quote(pidFile)}; exec ${[process.execPath, SHIM_BUNDLE, app, 'sh', '-c', script].map(quote).join(' ')}`;
+    const child = spawn('script', ['-qec', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const done = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const deadline = Date.now() + 60_000;
+    while (!output.includes('ready') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    const pid = Number((await readFile(pidFile, 'utf8')).trim());
+    return { pid, done, output: () => output, cleanUp: () => rm(dir, { recursive: true, force: true }) };
+  }
+
+  test('kill -INT <run-docker pid> reaches the container and run-docker exits with its code', async () => {
+    const run = await startOnTerminal(baseEnv);
+    try {
+      expect(run.output()).toContain('ready');
+      process.kill(run.pid, 'SIGINT');
+      const code = await run.done;
+      expect({ code, output: run.output() }).toEqual({ code: 5, output: expect.stringContaining('got INT') });
+      expect(run.output()).not.toContain('ran to its end');
+    } finally {
+      await run.cleanUp();
+    }
+  });
+
+  test('kill -TERM <run-docker pid> on a terminal ends the container too (143)', async () => {
+    const run = await startOnTerminal(baseEnv);
+    try {
+      process.kill(run.pid, 'SIGTERM');
+      const code = await run.done;
+      expect({ code, output: run.output() }).toEqual({ code: 143, output: expect.not.stringContaining('ran to its end') });
+    } finally {
+      await run.cleanUp();
+    }
+  });
+});
+
+test('a signal while the image user is read: nothing runs and no container is left', async () => {
+  // A fresh cache every time, so each run reads /etc/passwd through a never-started container;
+  // the signal lands as soon as that container exists (or just after it is gone).
+  const marker = await mkdtemp(join(tmpdir(), 'run-docker-marker-'));
+  await chmod(marker, 0o777); // docker-user may leave its mark
+  const containersBefore = (await docker(['ps', '-a', '-q'])).stdout;
+  try {
+    for (let round = 0; round < 8; round++) {
+      const env = { ...baseEnv, XDG_CACHE_HOME: join(marker, `cache-${round}`), RUN_DOCKER_LOCAL: '1' };
+      await runShim(['--version'], env); // payloads cached: the run's next extraction is the image user's
+      const { child, done } = startShim(['-v', `${marker}:/marker`, app, 'touch', `/marker/ran-${round}`], env);
+      child.stdin!.end();
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline) {
+        const { stdout } = await docker(['ps', '-a', '-q', '--filter', 'label=org.run-docker.extraction']);
+        if (stdout.trim() !== '' || child.exitCode !== null) break;
+      }
+      child.kill('SIGINT');
+      const outcome = await done;
+      expect({ round, code: outcome.code, signal: outcome.signal }).toEqual({ round, code: outcome.signal ? null : 130, signal: outcome.signal });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // an orphaned docker run would have run by now
+    expect(await readdir(marker).then((names) => names.filter((name) => name.startsWith('ran-')))).toEqual([]);
+    expect((await docker(['ps', '-a', '-q'])).stdout).toBe(containersBefore);
+  } finally {
+    await rm(marker, { recursive: true, force: true });
+  }
+}, 300_000);
 
 test('--dry-run prints the exact docker command and neither pulls nor runs', async () => {
   await build(`${app}:4.0.0`);
