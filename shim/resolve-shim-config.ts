@@ -2,7 +2,7 @@
  * The shim's configuration: env > config file > built-in defaults, per key.
  * Pure: the caller reads the environment and the file.
  */
-import { isPinned, parseImageRef, type ImageRef } from '../common/image-ref';
+import { formatRepository, isPinned, parseImageRef, type ImageRef } from '../common/image-ref';
 import { RunDockerError } from '../common/run-docker-error';
 
 export interface ShimDefaults {
@@ -54,7 +54,7 @@ export function resolveShimConfig(
   const tiny = pick('tiny');
   if (!isPinned(tiny.ref)) {
     throw new RunDockerError(
-      `the tiny image "${tiny.ref.path}" (from ${tiny.source}) has no tag or digest`,
+      `the tiny image "${formatRepository(tiny.ref)}" (from ${tiny.source}) has no tag or digest`,
       'Pin tiny to the exact image the shim should trust, preferably by digest: repo@sha256:…',
     );
   }

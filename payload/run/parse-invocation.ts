@@ -105,6 +105,14 @@ export function parseInvocation(argv: readonly string[]): Invocation {
     if (request) return request;
   }
   if (invalid.length > 0) throw invalid[0];
+  // docker refuses --restart with the --rm run-docker adds to every foreground run
+  // ("Conflicting options"); say what to do instead of passing its words on.
+  if (options.restart !== undefined && options.restart !== 'no' && !options.detach) {
+    throw new RunDockerError(
+      `"--restart ${options.restart}" needs -d: a restart policy keeps a detached container, and a foreground run is removed when it ends`,
+      `Add -d (run-docker -d --restart ${options.restart} IMAGE …), or leave --restart out.`,
+    );
+  }
   const image = argv[cursor.index];
   if (image === undefined || image === '') {
     throw new RunDockerError('no image given', 'Say which image to run: run-docker [OPTIONS] IMAGE [COMMAND [ARG...]].');

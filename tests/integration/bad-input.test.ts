@@ -57,7 +57,8 @@ afterEach(async () => {
 test.each([
   ['RUN_DOCKER_TINY', 'Not A/Ref', /^run-docker: RUN_DOCKER_TINY "Not A\/Ref" is not a valid image reference .*Write it as/],
   ['RUN_DOCKER_MINI', 'mini:', /^run-docker: RUN_DOCKER_MINI "mini:" is not a valid image reference \("" is not a valid tag\)/],
-  ['RUN_DOCKER_TINY', 'reg.example/rd/tiny', /^run-docker: the tiny image "rd\/tiny" .* has no tag or digest\. Pin tiny/],
+  // The registry stays in the message: without it a reader cannot tell which tiny is meant.
+  ['RUN_DOCKER_TINY', 'reg.example/rd/tiny', /^run-docker: the tiny image "reg\.example\/rd\/tiny" \(from env RUN_DOCKER_TINY\) has no tag or digest\. Pin tiny/],
 ])('a malformed %s=%j', async (name, value, message) => {
   expect(expectOneLineFailure(await runShim(['--version'], { ...host, [name]: value }))).toMatch(message);
 });
@@ -117,8 +118,22 @@ test.each([
   [['--frobnicate', 'app'], /unknown option "--frobnicate"/],
   [['Bad Image'], /image "Bad Image" is not a valid image reference \(repository names must be lower-case\)/],
   [[], /no image given/],
+  // docker's own words would be "Conflicting options: --restart and --rm".
+  [['--restart', 'always', 'app'], /^run-docker: "--restart always" needs -d: .* Add -d \(run-docker -d --restart always IMAGE …\), or leave --restart out\.$/],
 ])('the mini payload rejects %j', async (args, message) => {
   expect(expectOneLineFailure(await runShim(args, host))).toMatch(message);
+});
+
+test('escape sequences in what the user gave are shown, never sent to the terminal', async () => {
+  // Clears the screen and retitles the window if printed raw; a C1 CSI and a bidi override too.
+  const hostile = 'app\x1b]0;owned\x07\x1b[2J\u009b31m\u202e';
+  const shown = 'app\\x1b]0;owned\\x07\\x1b[2J\\u009b31m\\u202e';
+  const fromArgv = await runShim([hostile], host);
+  const fromEnv = await runShim(['--version'], { ...host, RUN_DOCKER_MINI: hostile });
+  for (const outcome of [fromArgv, fromEnv]) {
+    expect(expectOneLineFailure(outcome)).toContain(`"${shown}"`);
+    expect(outcome.stderr.replace(/\n/g, '')).not.toMatch(/[\x00-\x1f\x7f-\x9f\u202a-\u202e]/);
+  }
 });
 
 test('a user image missing with --local names it', async () => {

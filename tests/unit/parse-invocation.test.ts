@@ -161,12 +161,12 @@ describe('parseInvocation: run-docker options', () => {
 
   it('reads values in both forms, --opt value and --opt=value', () => {
     const spaced = ['--nb-port', '9000', '--hostdatadir', '/d', '--hostlogdir', 'no', '--hostsrcdir', 'src', '--memory', '8g',
-      '--shm-size', '2g', '--name', 'my-box', '--restart', 'unless-stopped', 'img'];
+      '--shm-size', '2g', '--name', 'my-box', '-d', '--restart', 'unless-stopped', 'img'];
     const joined = ['--nb-port=9000', '--hostdatadir=/d', '--hostlogdir=no', '--hostsrcdir=src', '--memory=8g',
-      '--shm-size=2g', '--name=my-box', '--restart=unless-stopped', 'img'];
+      '--shm-size=2g', '--name=my-box', '-d', '--restart=unless-stopped', 'img'];
     const expected = run('img', [], {
       nbPort: 9000, hostDataDir: '/d', hostLogDir: 'no', hostSrcDir: 'src', memory: '8g', shmSize: '2g',
-      name: 'my-box', restart: 'unless-stopped',
+      name: 'my-box', restart: 'unless-stopped', detach: true,
     });
     expect(parseInvocation(spaced)).toEqual(expected);
     expect(parseInvocation(joined)).toEqual(expected);
@@ -227,13 +227,24 @@ describe('parseInvocation: run-docker options', () => {
 
   it('accepts the restart policies and rejects others', () => {
     for (const policy of ['no', 'always', 'unless-stopped', 'on-failure', 'on-failure:3']) {
-      expect(runOf(['--restart', policy, 'img']).options.restart).toBe(policy);
+      expect(runOf(['-d', '--restart', policy, 'img']).options.restart).toBe(policy);
     }
     for (const policy of ['', 'sometimes', 'on-failure:', 'on-failure:x', 'Always']) {
       const error = errorOf(['--restart', policy, 'img']);
       expect(error.message).toBe(`invalid value "${policy}" for "--restart"`);
       expect(error.hint).toMatch(/unless-stopped/);
     }
+  });
+
+  it('refuses a restart policy without -d in its own words, instead of docker\'s "conflicting options"', () => {
+    for (const policy of ['always', 'unless-stopped', 'on-failure:3']) {
+      const error = errorOf(['--restart', policy, 'img']);
+      expect(error.message).toBe(`"--restart ${policy}" needs -d: a restart policy keeps a detached container, and a foreground run is removed when it ends`);
+      expect(error.hint).toBe(`Add -d (run-docker -d --restart ${policy} IMAGE …), or leave --restart out.`);
+    }
+    // "no" keeps nothing, so it needs no -d; -d after --restart counts as well.
+    expect(runOf(['--restart', 'no', 'img']).options.restart).toBe('no');
+    expect(runOf(['--restart', 'always', '-d', 'img']).options).toMatchObject({ restart: 'always', detach: true });
   });
 
   it('accepts container names docker accepts and rejects the others', () => {

@@ -30,6 +30,10 @@ describe('resolveShimConfig', () => {
 
   it('refuses a tiny that is not pinned', () => {
     expect(() => resolveShimConfig({ RUN_DOCKER_TINY: 'rd/tiny' }, undefined, defaults)).toThrow(/has no tag or digest/);
+    // The whole repository, registry included, so the reader knows which tiny is meant.
+    expect(() => resolveShimConfig({ RUN_DOCKER_TINY: 'reg.example:5000/rd/tiny' }, undefined, defaults)).toThrow(
+      'the tiny image "reg.example:5000/rd/tiny" (from env RUN_DOCKER_TINY) has no tag or digest',
+    );
   });
 
   it('rejects config files that are not an object of strings', () => {
