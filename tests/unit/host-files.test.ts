@@ -6,7 +6,7 @@ import { checkPrivateDir, makeDirs } from '../../common/private-dir';
 import { readPrivateFile, UnreadableFile } from '../../common/read-private-file';
 import { selectHomeDir } from '../../common/read-home-dir';
 import { parseCachedUser, isPlainHome } from '../../payload/run/image-user';
-import { payloadCacheDir, prepareCache, writeCachedPayload } from '../../shim/payload-cache';
+import { payloadCacheDir, prepareCache, readCachedFile, writeCachedPayload } from '../../shim/payload-cache';
 
 let dir: string;
 beforeEach(async () => {
@@ -122,6 +122,22 @@ describe('payload cache', () => {
     await writeCachedPayload(dir, entry, files);
     expect((await stat(entry)).ino).toBe(before);
     expect(await readFile(join(entry, 'run.js'), 'utf8')).toBe('code');
+  });
+
+  it('never lets a reader see an entry vanish while writers of the same payload race', async () => {
+    const entry = payloadCacheDir(dir, imageId);
+    await writeCachedPayload(dir, entry, files);
+    let writing = true;
+    const missing: string[] = [];
+    const reader = (async () => {
+      while (writing) {
+        for (const name of ['manifest.json', 'run.js']) if ((await readCachedFile(entry, name)) === undefined) missing.push(name);
+      }
+    })();
+    for (let round = 0; round < 5; round++) await Promise.all(Array.from({ length: 20 }, () => writeCachedPayload(dir, entry, files)));
+    writing = false;
+    await reader;
+    expect(missing).toEqual([]);
   });
 
   it('sweeps staging folders of processes that are gone and keeps those of running ones', async () => {
