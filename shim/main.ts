@@ -2,11 +2,11 @@
  * The installed `run-docker` command: reads the process once, runs the shim, exits.
  * Build-time constants come from scripts/build.mjs.
  */
-import { homedir } from 'node:os';
 import { dockerConfigPath } from '../common/docker-config-path';
 import { createEngineClient } from '../common/engine/create-engine-client';
 import { readEngineEndpoint } from '../common/engine/read-engine-endpoint';
 import { redactHost, type EngineEndpoint } from '../common/engine/select-engine-endpoint';
+import { readHomeDir } from '../common/read-home-dir';
 import { isUserFacingError } from '../common/run-docker-error';
 import { createLogger } from './create-logger';
 import { cacheRootDir } from './payload-cache';
@@ -28,9 +28,14 @@ async function main(): Promise<number> {
   if (!env.RUN_DOCKER_DEBUG) process.noDeprecation = true;
   const log = createLogger(env, (line) => process.stderr.write(`${line}\n`));
   const argv = process.argv.slice(2);
-  const homeDir = env.HOME || homedir();
   let endpoint: EngineEndpoint | undefined;
   try {
+    const homeDir = readHomeDir(env);
+    if (env.HOME !== homeDir) {
+      // Corrected once here, so payloads (old ones too) and the docker CLI they start see it.
+      log.debug(`HOME "${env.HOME ?? ''}" is not an absolute path; using "${homeDir}" from the user database`);
+      env.HOME = homeDir;
+    }
     if (isShowConfig(argv)) {
       process.stdout.write(await showConfig(env, homeDir));
       return 0;

@@ -7,6 +7,7 @@ import type Dockerode from 'dockerode';
 import { LABEL, MANIFEST_FILE, PAYLOAD_DIR, type Logger, type PayloadKind, type PayloadManifest } from '../contract/contract';
 import type { LocalImage } from '../common/inspect-image';
 import { copyFromImage } from '../common/copy-from-image';
+import { UnreadableFile } from '../common/read-private-file';
 import { EXPORT_LIMIT_BYTES, exportImageFiles } from './export-image-files';
 import { payloadCacheDir, readCachedFile, writeCachedPayload } from './payload-cache';
 import { checkEntry, checkShimCompatible, parseManifest, PayloadRejected } from './verify-payload';
@@ -21,7 +22,8 @@ export interface VerifiedPayload {
 
 export interface PayloadSource {
   docker: Dockerode;
-  cacheRoot: string;
+  /** Undefined when the cache may not be trusted (prepareCache): payloads are then verified in memory only. */
+  cacheRoot: string | undefined;
   shimVersion: string;
   log: Logger;
 }
@@ -29,9 +31,9 @@ export interface PayloadSource {
 export async function obtainPayload(source: PayloadSource, image: LocalImage, kind: PayloadKind): Promise<VerifiedPayload> {
   const expectedManifestSha = image.labels[LABEL.manifestSha256];
   if (!expectedManifestSha) throw new PayloadRejected(`it has no "${LABEL.manifestSha256}" label: not a run-docker image`, 'corrupt');
-  const dir = payloadCacheDir(source.cacheRoot, image.id);
+  const dir = source.cacheRoot === undefined ? undefined : payloadCacheDir(source.cacheRoot, image.id);
 
-  const cached = await readVerifiedFromCache(dir, expectedManifestSha, kind, source.log);
+  const cached = dir === undefined ? undefined : await readVerifiedFromCache(dir, expectedManifestSha, kind, source.log);
   if (cached) {
     checkShimCompatible(cached.manifest, source.shimVersion);
     return cached;
@@ -51,24 +53,26 @@ export async function obtainPayload(source: PayloadSource, image: LocalImage, ki
   const manifest = parseManifest(manifestBytes, expectedManifestSha, kind);
   const entryBytes = files.get(manifest.entry);
   checkEntry(manifest, entryBytes);
+  if (source.cacheRoot !== undefined && dir !== undefined) await writeOrWarn(source.cacheRoot, dir, manifestBytes, manifest.entry, entryBytes!, source.log);
+  // Cached before the compatibility check, so an incompatible newest mini costs one extraction, not one per call.
+  checkShimCompatible(manifest, source.shimVersion);
+  return { manifest, entryPath: join(dir ?? join(PAYLOAD_DIR, image.id.replace(/^sha256:/, '')), manifest.entry), entrySource: entryBytes!.toString('utf8') };
+}
+
+async function writeOrWarn(cacheRoot: string, dir: string, manifestBytes: Buffer, entry: string, entryBytes: Buffer, log: Logger): Promise<void> {
   try {
     await writeCachedPayload(
-      source.cacheRoot,
+      cacheRoot,
       dir,
       new Map([
         [MANIFEST_FILE, manifestBytes],
-        [manifest.entry, entryBytes!],
+        [entry, entryBytes],
       ]),
     );
   } catch (error) {
     // The payload is verified in memory; a cache we cannot write only costs speed.
-    source.log.warn(
-      `cannot write the payload cache in "${source.cacheRoot}" (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); continuing without it`,
-    );
+    log.warn(`cannot write the payload cache in "${cacheRoot}" (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); continuing without it`);
   }
-  // Cached before the compatibility check, so an incompatible newest mini costs one extraction, not one per call.
-  checkShimCompatible(manifest, source.shimVersion);
-  return { manifest, entryPath: join(dir, manifest.entry), entrySource: entryBytes!.toString('utf8') };
 }
 
 /** The payload folder's files by name (`run-docker/run.js` → `run.js`), through a created container. */
@@ -84,16 +88,27 @@ async function readVerifiedFromCache(
   kind: PayloadKind,
   log: Logger,
 ): Promise<VerifiedPayload | undefined> {
-  const manifestBytes = await readCachedFile(dir, MANIFEST_FILE).catch(() => undefined);
-  if (!manifestBytes) return undefined;
   try {
+    const manifestBytes = await readCachedFile(dir, MANIFEST_FILE);
+    if (!manifestBytes) return undefined;
     const manifest = parseManifest(manifestBytes, expectedManifestSha, kind);
-    const entryBytes = await readCachedFile(dir, manifest.entry).catch(() => undefined);
+    const entryBytes = await readCachedFile(dir, manifest.entry);
+    if (!entryBytes) {
+      // A writer replacing the entry while we read it, or half of an entry removed by hand:
+      // not worth a warning (a file that is there but wrong is).
+      log.debug(`the cached payload in "${dir}" has no ${manifest.entry}; extracting it again from its image`);
+      return undefined;
+    }
     checkEntry(manifest, entryBytes);
-    return { manifest, entryPath: join(dir, manifest.entry), entrySource: entryBytes!.toString('utf8') };
+    return { manifest, entryPath: join(dir, manifest.entry), entrySource: entryBytes.toString('utf8') };
   } catch (error) {
-    if (!(error instanceof PayloadRejected)) throw error;
-    log.warn(`the cached payload in "${dir}" was rejected (${error.message}); extracting it again from its image`);
+    const why = error instanceof UnreadableFile ? `its ${basename(error.path)} ${error.message}` : error instanceof PayloadRejected ? error.message : undefined;
+    if (why === undefined) {
+      // The cache cannot be read at all (EACCES, EIO): it only costs speed.
+      log.debug(`cannot read the cached payload in "${dir}" (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      return undefined;
+    }
+    log.warn(`the cached payload in "${dir}" was rejected (${why}); extracting it again from its image`);
     return undefined;
   }
 }

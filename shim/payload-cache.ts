@@ -2,12 +2,19 @@
  * Payload cache: `<cacheRoot>/payloads/<image id hex>/{manifest.json,<entry>}`.
  * Entries are installed by renaming a complete staging folder into place, so a reader
  * sees a whole payload or none; every read is verified by the caller before use.
+ * The cache is used only when nobody else can write it (prepareCache).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
+import type { Logger } from '../contract/contract';
+import { checkPrivateDir, makeDirs } from '../common/private-dir';
+import { readPrivateFile } from '../common/read-private-file';
 
 const PRIVATE_DIR_MODE = 0o700;
+
+/** A payload file is ~100 kB; far larger is not one of ours (and is never read whole). */
+const CACHED_FILE_LIMIT_BYTES = 32 * 1024 * 1024;
 
 /** `$XDG_CACHE_HOME/run-docker`, default `~/.cache/run-docker`; `source` as in ShimConfig. */
 export function cacheRootDir(env: Readonly<Record<string, string | undefined>>, homeDir: string): { dir: string; source: string } {
@@ -18,42 +25,93 @@ export function cacheRootDir(env: Readonly<Record<string, string | undefined>>, 
     : { dir: join(resolve(homeDir, '.cache'), 'run-docker'), source: 'default' };
 }
 
+/** The folders whose contents decide what runs and as whom; `mini` is the mini payload's `ctx.cacheDir`. */
+const CHECKED_FOLDERS = ['', 'payloads', 'staging', 'mini', join('mini', 'image-users')];
+
+/**
+ * The cache root when it may be trusted, else undefined (one warning): every folder that
+ * exists must be a real folder owned by `uid` that group and others cannot write. Ours but
+ * too open is made 0700 (one warning). Also sweeps what killed runs left in `staging/`.
+ */
+export async function prepareCache(cacheRoot: string, uid: number, log: Logger): Promise<string | undefined> {
+  const repaired: { dir: string; mode: number }[] = [];
+  for (const folder of CHECKED_FOLDERS) {
+    const dir = join(cacheRoot, folder);
+    const check = await checkPrivateDir(dir, uid);
+    if (check.state === 'unusable') {
+      log.warn(`the cache folder "${dir}" ${check.why}; running without the cache`);
+      return undefined;
+    }
+    if (check.state === 'missing' && folder === '') break;
+    if (check.state === 'repaired') repaired.push({ dir, mode: check.mode });
+  }
+  if (repaired.length > 0) {
+    const [first] = repaired;
+    const more = repaired.length > 1 ? ` (and ${repaired.length - 1} of its folders)` : '';
+    log.warn(`the cache folder "${first.dir}"${more} was writable by group or others (mode ${first.mode.toString(8)}); made it 0700`);
+  }
+  await sweepStaging(join(cacheRoot, 'staging'), log);
+  return cacheRoot;
+}
+
+/** Staging folders are `new-<pid>-<random>` / `old-<pid>-<random>`; those of a process that is gone are removed. */
+async function sweepStaging(staging: string, log: Logger): Promise<void> {
+  const names = await readdir(staging).catch(() => [] as string[]);
+  for (const name of names) {
+    const pid = /^(?:new|old)-(\d+)-[0-9a-f]+$/.exec(name)?.[1];
+    if (pid === undefined || isRunning(Number(pid))) continue;
+    log.debug(`removing "${name}" from "${staging}", left by a run that was stopped`);
+    await rm(join(staging, name), { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export function payloadCacheDir(cacheRoot: string, imageId: string): string {
   return join(cacheRoot, 'payloads', imageId.replace(/^sha256:/, ''));
 }
 
-/** A file of a cached payload, or undefined when it is not there. */
+/**
+ * A file of a cached payload, or undefined when it is not there. Never follows a symlink,
+ * never blocks, never reads without end: UnreadableFile for anything but a bounded regular file.
+ */
 export async function readCachedFile(dir: string, name: string): Promise<Buffer | undefined> {
-  try {
-    return await readFile(join(dir, name));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  return readPrivateFile(join(dir, name), { maxBytes: CACHED_FILE_LIMIT_BYTES });
 }
 
 /**
- * Installs `files` as the cache entry `dir`, replacing whatever is there (a tampered or
- * truncated entry). Concurrent writers of the same image each rename a complete folder,
- * so the last one wins and no reader ever sees a partial one.
+ * Installs `files` as the cache entry `dir`, unless an identical entry is already there.
+ * A different one (tampered, truncated) is replaced. Concurrent writers of the same image
+ * each rename a complete folder, so no reader ever sees a partial one; and since a whole
+ * entry is never moved aside for an identical one, a reader racing a writer does not see
+ * its files vanish (which it could not tell from tampering).
  */
 export async function writeCachedPayload(cacheRoot: string, dir: string, files: ReadonlyMap<string, Uint8Array>): Promise<void> {
   const staging = join(cacheRoot, 'staging');
-  await mkdir(staging, { recursive: true, mode: PRIVATE_DIR_MODE });
+  await makeDirs(staging, PRIVATE_DIR_MODE);
   const unique = `${process.pid}-${randomBytes(6).toString('hex')}`;
   const incoming = join(staging, `new-${unique}`);
   const outgoing = join(staging, `old-${unique}`);
   try {
     await mkdir(incoming, { mode: PRIVATE_DIR_MODE });
-    for (const [name, bytes] of files) await writeFile(join(incoming, name), bytes, { mode: 0o600, flush: true });
-    await mkdir(join(cacheRoot, 'payloads'), { recursive: true, mode: PRIVATE_DIR_MODE });
+    for (const [name, bytes] of files) await writeFile(join(incoming, name), bytes, { mode: 0o600, flush: true, flag: 'wx' });
+    await makeDirs(join(cacheRoot, 'payloads'), PRIVATE_DIR_MODE);
     try {
       await rename(incoming, dir);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
-      // An entry is there already (stale, tampered, or a concurrent writer's): move it
-      // aside, put ours in place, and delete the old one.
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOTDIR') throw error;
+      if (await holdsExactly(dir, files)) return;
+      // A different entry is there (stale, tampered, not a folder): move it aside, put ours
+      // in place, and delete the old one.
       await rename(dir, outgoing).catch(() => undefined);
       await rename(incoming, dir).catch((again: NodeJS.ErrnoException) => {
         // Another writer got there between our two renames: its entry is as good as ours.
@@ -63,5 +121,20 @@ export async function writeCachedPayload(cacheRoot: string, dir: string, files: 
   } finally {
     await rm(incoming, { recursive: true, force: true });
     await rm(outgoing, { recursive: true, force: true });
+  }
+}
+
+/** Whether the entry `dir` has exactly `files`, byte for byte. */
+async function holdsExactly(dir: string, files: ReadonlyMap<string, Uint8Array>): Promise<boolean> {
+  try {
+    const names = await readdir(dir);
+    if (names.length !== files.size) return false;
+    for (const [name, bytes] of files) {
+      const cached = await readCachedFile(dir, name);
+      if (!cached || !cached.equals(bytes)) return false;
+    }
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
+import { readPrivateFile, UnreadableFile } from '../common/read-private-file';
 import { RunDockerError } from '../common/run-docker-error';
 import type { ConfigFile } from './resolve-shim-config';
 
@@ -17,12 +17,24 @@ export function configFileLocation(env: Readonly<Record<string, string | undefin
     : { path: join(resolve(homeDir, '.config'), 'run-docker', 'config.json'), source: 'default' };
 }
 
+/** A config file is a few hundred bytes; anything near this is not one. */
+const CONFIG_FILE_LIMIT_BYTES = 1024 * 1024;
+
+/**
+ * The config file holds the trust root (tiny), so it is read like a cache entry: never
+ * blocking (a FIFO), never without end (a symlink to /dev/zero). A symlink to a regular
+ * file is followed: dotfile managers install config files that way.
+ */
 export async function readConfigFile(path: string): Promise<ConfigFile> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    const bytes = await readPrivateFile(path, { maxBytes: CONFIG_FILE_LIMIT_BYTES, followSymlink: true });
+    if (bytes === undefined) return { path, content: undefined };
+    text = bytes.toString('utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { path, content: undefined };
+    if (error instanceof UnreadableFile) {
+      throw new RunDockerError(`the config file "${path}" ${error.message}`, 'Replace it with a JSON file, or remove it to use the defaults.');
+    }
     throw new RunDockerError(
       `cannot read the config file "${path}" (${(error as NodeJS.ErrnoException).code})`,
       'Fix its permissions or remove it to use the defaults.',

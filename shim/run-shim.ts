@@ -3,6 +3,8 @@
  * then runs with the user's arguments. Everything it needs is passed in (main.ts reads
  * the process once), so tests and other hosts can drive it.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import {
@@ -21,7 +23,7 @@ import { pullImage } from '../common/pull-image';
 import { RunDockerError } from '../common/run-docker-error';
 import { withPullProgress, type ProgressTarget } from '../common/with-pull-progress';
 import { compilePayload } from './compile-payload';
-import { cacheRootDir } from './payload-cache';
+import { cacheRootDir, prepareCache } from './payload-cache';
 import { obtainPayload, type PayloadSource, type VerifiedPayload } from './obtain-payload';
 import { configFilePath, readConfigFile } from './read-config-file';
 import { isLocalMode, resolveShimConfig, type ConfigValue, type ShimDefaults } from './resolve-shim-config';
@@ -55,7 +57,8 @@ export async function runShim(deps: ShimDeps): Promise<number> {
   const { argv, env, docker, log, shimVersion, progress } = deps;
   const local = isLocalMode(argv, env);
   const config = resolveShimConfig(env, await readConfigFile(configFilePath(env, deps.homeDir)), deps.defaults);
-  const cacheRoot = cacheRootDir(env, deps.homeDir).dir;
+  // Undefined when others could have planted things in it: then nothing is read from or written to it.
+  const cacheRoot = await prepareCache(cacheRootDir(env, deps.homeDir).dir, process.getuid?.() ?? 0, log);
   const pull: Pull = async (ref) => {
     const auth = await readRegistryAuth(ref.registry, { env, homeDir: deps.homeDir, log });
     await withPullProgress(progress, (onEvent) => pullImage(docker, ref, { auth, onEvent }));
@@ -73,13 +76,20 @@ export async function runShim(deps: ShimDeps): Promise<number> {
     : await loadNewestMini(source, trust, base, locator, config.mini.ref);
   const miniModule = loadModule<MiniModule>(mini.payload, ['main'], mini.ref);
 
-  return miniModule.main({
-    ...base,
-    argv,
-    cacheDir: join(cacheRoot, 'mini'),
-    tiny: { reference: formatImageRef(config.tiny.ref), id: tinyImage.id, version: tinyPayload.manifest.version },
-    mini: { reference: formatImageRef(mini.ref), id: mini.image.id, version: mini.payload.manifest.version },
-  });
+  // Without a trusted cache the mini gets a fresh private folder (0700, nobody else can have
+  // planted anything in it), removed when it is done.
+  const cacheDir = cacheRoot === undefined ? await mkdtemp(join(tmpdir(), 'run-docker-')) : join(cacheRoot, 'mini');
+  try {
+    return await miniModule.main({
+      ...base,
+      argv,
+      cacheDir,
+      tiny: { reference: formatImageRef(config.tiny.ref), id: tinyImage.id, version: tinyPayload.manifest.version },
+      mini: { reference: formatImageRef(mini.ref), id: mini.image.id, version: mini.payload.manifest.version },
+    });
+  } finally {
+    if (cacheRoot === undefined) await rm(cacheDir, { recursive: true, force: true });
+  }
 }
 
 /** Pulls exactly `ref` with the credentials `docker login` stored for its registry, showing progress. */

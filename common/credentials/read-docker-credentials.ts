@@ -5,10 +5,10 @@
  * `credHelpers[host]` > `credsStore` > `auths[host]`. Used for the registry API and for
  * pulls alike, by the shim and by payloads.
  */
-import { readFile } from 'node:fs/promises';
 import type { Logger } from '../../contract/contract';
 import { dockerConfigPath } from '../docker-config-path';
 import { DOCKER_HUB } from '../image-ref';
+import { readPrivateFile, UnreadableFile } from '../read-private-file';
 import { CredentialHelperFailed, runCredentialHelper, type HelperAnswer } from './run-credential-helper';
 
 export interface RegistryCredentials {
@@ -47,6 +47,9 @@ const DOCKER_HUB_SERVER_URL = 'https://index.docker.io/v1/';
 /** Docker Hub is stored under its v1 index URL; older logins used other spellings. */
 const DOCKER_HUB_KEYS = [DOCKER_HUB_SERVER_URL, 'index.docker.io', 'docker.io', 'registry-1.docker.io'];
 
+/** Far above any real config.json (logins, helpers, proxies); a FIFO or /dev/zero never gets read. */
+const DOCKER_CONFIG_LIMIT_BYTES = 4 * 1024 * 1024;
+
 export { dockerConfigPath };
 
 /** Credentials for `registry` (as in an image reference: `docker.io`, `ghcr.io`, `127.0.0.1:5000`), if any. */
@@ -57,12 +60,16 @@ export async function readDockerCredentials(
   const file = dockerConfigPath(options.env, options.homeDir);
   let config: DockerConfigFile;
   try {
-    config = JSON.parse(await readFile(file, 'utf8')) as DockerConfigFile;
+    // Symlinks are followed (dotfile managers), but only a bounded regular file is read.
+    const bytes = await readPrivateFile(file, { maxBytes: DOCKER_CONFIG_LIMIT_BYTES, followSymlink: true });
+    if (bytes === undefined) return undefined;
+    config = JSON.parse(bytes.toString('utf8')) as DockerConfigFile;
   } catch (error) {
     // Like the Docker CLI: a missing or broken config file means "no credentials", not a
     // failure. Never echo a JSON parser's message: it quotes the file, credentials included.
     const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT') options.log?.warn(`ignoring "${file}": ${code ?? 'it is not valid JSON'}`);
+    const why = error instanceof UnreadableFile ? `it ${error.message}` : (code ?? 'it is not valid JSON');
+    options.log?.warn(`ignoring "${file}": ${why}`);
     return undefined;
   }
   if (typeof config !== 'object' || config === null) return undefined;

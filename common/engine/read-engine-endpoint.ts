@@ -6,9 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { dockerConfigDir } from '../docker-config-path';
+import { readPrivateFile } from '../read-private-file';
 import { RunDockerError } from '../run-docker-error';
 import {
   selectContextEndpoint,
@@ -36,7 +36,10 @@ export async function readEngineEndpoint(env: Readonly<Record<string, string | u
 /** A missing or broken config.json means no current context, as for the docker CLI. */
 async function readCurrentContext(configFile: string): Promise<string | undefined> {
   try {
-    const config = JSON.parse(await readFile(configFile, 'utf8')) as { currentContext?: unknown };
+    // Bounded and never blocking: a FIFO or a symlink to /dev/zero counts as broken.
+    const config = JSON.parse((await readPrivateFile(configFile, { maxBytes: 4 * 1024 * 1024, followSymlink: true }))?.toString('utf8') ?? 'null') as {
+      currentContext?: unknown;
+    } | null;
     return typeof config?.currentContext === 'string' ? config.currentContext : undefined;
   } catch {
     return undefined;
@@ -46,9 +49,11 @@ async function readCurrentContext(configFile: string): Promise<string | undefine
 async function readContextEndpoint(metaFile: string, choice: ContextChoice): Promise<ContextDockerEndpoint | undefined> {
   let text: string;
   try {
-    text = await readFile(metaFile, 'utf8');
+    const bytes = await readPrivateFile(metaFile, { maxBytes: 4 * 1024 * 1024, followSymlink: true });
+    if (bytes === undefined) throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
+    text = bytes.toString('utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new RunDockerError(
       code === 'ENOENT'
         ? `the docker context "${choice.name}" (from ${choice.source}) does not exist`

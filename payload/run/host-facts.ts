@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, readlink } from 'node:fs/promises';
-import { homedir, hostname, machine, release, type, userInfo, version } from 'node:os';
+import { hostname, machine, release, type, userInfo, version } from 'node:os';
 
 /** What the run specification needs to know about the host; read once, then passed down. */
+import { readHomeDir } from '../../common/read-home-dir';
+
 export interface HostFacts {
   home: string;
   uid: number;
@@ -25,7 +27,8 @@ export async function readHostFacts(env: Readonly<Record<string, string | undefi
   // A uid with no passwd entry (common in containers and CI) has no name: userInfo() throws.
   const user = tryUserName() ?? env.USER ?? String(uid);
   return {
-    home: env.HOME || homedir(),
+    // Never the current folder, whatever shim started this payload: an empty or relative HOME means the user database's home.
+    home: readHomeDir(env),
     uid,
     gid: process.getgid?.() ?? 0,
     user,

@@ -1,13 +1,23 @@
 /**
  * Whether an image has the unprivileged `docker-user`, read from its /etc/passwd without
  * starting it, and remembered per image ID (an image never changes under its ID).
+ * The remembered answer decides who the container runs as, so it is taken only from a
+ * private cache folder, only when it could have come from an image, and never when it
+ * would make the run privileged (uid or gid 0): then the image is read again.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { rename, rm, writeFile } from 'node:fs/promises';
+import { join, posix } from 'node:path';
 import type Dockerode from 'dockerode';
+import type { Logger } from '../../contract/contract';
 import { copyFromImage } from '../../common/copy-from-image';
+import { checkPrivateDir, makeDirs } from '../../common/private-dir';
+import { readPrivateFile } from '../../common/read-private-file';
 
 export const DOCKER_USER = 'docker-user';
+
+/** An entry is a few dozen bytes. */
+const CACHE_ENTRY_LIMIT_BYTES = 64 * 1024;
 
 export interface ImageUser {
   name: string;
@@ -27,15 +37,31 @@ export function findPasswdUser(passwd: string, name: string): ImageUser | undefi
   return undefined;
 }
 
-/** A cache entry as written below; anything else (truncated, edited) counts as absent. */
-function parseCachedUser(text: string | undefined): { user: ImageUser | null } | undefined {
+/** Pure: an absolute, normalized path (no `..`, no trailing `/`) without control characters, other than `/`. */
+export function isPlainHome(home: string): boolean {
+  // Control characters are refused: a home ends up in --mount, --workdir and HOME.
+  return home.length > 1 && home.length < 4096 && posix.normalize(home) === home && posix.isAbsolute(home) && !home.endsWith('/') && !/[\u0000-\u001f\u007f]/.test(home);
+}
+
+/**
+ * Pure: a cache entry as written below, if it may be used. Anything else (truncated,
+ * edited, planted) counts as absent, and so does any user that would run privileged.
+ */
+export function parseCachedUser(text: string | undefined): { user: ImageUser | null } | undefined {
   if (text === undefined) return undefined;
   try {
     const entry = JSON.parse(text) as { user?: Partial<ImageUser> | null };
     if (entry.user === null) return { user: null };
     const user = entry.user;
-    if (user && user.name === DOCKER_USER && Number.isInteger(user.uid) && Number.isInteger(user.gid) && typeof user.home === 'string') {
-      return { user: user as ImageUser };
+    if (
+      user &&
+      user.name === DOCKER_USER &&
+      isUnprivilegedId(user.uid) &&
+      isUnprivilegedId(user.gid) &&
+      typeof user.home === 'string' &&
+      isPlainHome(user.home)
+    ) {
+      return { user: { name: user.name, uid: user.uid, gid: user.gid, home: user.home } };
     }
   } catch {
     // Not JSON: read the image again.
@@ -43,21 +69,47 @@ function parseCachedUser(text: string | undefined): { user: ImageUser | null } |
   return undefined;
 }
 
-export async function readImageUser(docker: Dockerode, imageId: string, cacheDir: string): Promise<ImageUser | undefined> {
-  const cacheFile = join(cacheDir, 'image-users', `${imageId.replace(/^sha256:/, '')}.json`);
-  const cached = parseCachedUser(await readFile(cacheFile, 'utf8').catch(() => undefined));
-  if (cached) return cached.user ?? undefined;
+/** uid or gid 0 is never taken from the cache: an image whose docker-user is root is read every time. */
+function isUnprivilegedId(id: unknown): id is number {
+  return Number.isInteger(id) && (id as number) > 0 && (id as number) < 2 ** 32 - 1;
+}
+
+export async function readImageUser(docker: Dockerode, imageId: string, cacheDir: string, log?: Logger): Promise<ImageUser | undefined> {
+  const folder = join(cacheDir, 'image-users');
+  const cacheFile = join(folder, `${imageId.replace(/^sha256:/, '')}.json`);
+  // This payload may run under a shim that did not check its cache folder: check it here too.
+  const usable = await isPrivateCache([cacheDir, folder], log);
+  if (usable) {
+    const cached = parseCachedUser(await readPrivateFile(cacheFile, { maxBytes: CACHE_ENTRY_LIMIT_BYTES }).then((bytes) => bytes?.toString('utf8'), () => undefined));
+    if (cached) return cached.user ?? undefined;
+  }
 
   const files = await copyFromImage(docker, imageId, '/etc/passwd').catch((error: { statusCode?: number }) => {
     if (error.statusCode === 404) return new Map<string, Buffer>();
     throw error;
   });
   const user = findPasswdUser(files.get('passwd')?.toString('utf8') ?? '', DOCKER_USER);
-  // Written beside and renamed: a reader sees the whole answer or none. Failure only costs speed.
-  const partial = `${cacheFile}.${process.pid}.tmp`;
-  await mkdir(join(cacheDir, 'image-users'), { recursive: true, mode: 0o700 })
-    .then(() => writeFile(partial, JSON.stringify({ user: user ?? null })))
+  if (!usable) return user;
+  // Written beside and renamed: a reader sees the whole answer or none. 'wx' never writes
+  // through a planted file or symlink. Failure only costs speed.
+  const partial = `${cacheFile}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
+  await makeDirs(folder)
+    .then(() => writeFile(partial, JSON.stringify({ user: user ?? null }), { mode: 0o600, flag: 'wx' }))
     .then(() => rename(partial, cacheFile))
-    .catch(() => undefined);
+    .catch(() => rm(partial, { force: true }).catch(() => undefined));
   return user;
+}
+
+/** Whether every folder that exists is ours alone (too open: made 0700 with a warning). */
+async function isPrivateCache(dirs: string[], log: Logger | undefined): Promise<boolean> {
+  const uid = process.getuid?.() ?? 0;
+  for (const dir of dirs) {
+    const check = await checkPrivateDir(dir, uid);
+    if (check.state === 'unusable') {
+      log?.warn(`the cache folder "${dir}" ${check.why}; reading image users from the images instead`);
+      return false;
+    }
+    if (check.state === 'repaired') log?.warn(`the cache folder "${dir}" was writable by group or others (mode ${check.mode.toString(8)}); made it 0700`);
+  }
+  return true;
 }

@@ -12,6 +12,7 @@ import { buildCompletionScript } from './build-completion-script';
 import { buildRunSpec } from './build-run-spec';
 import { formatHelp } from './format-help';
 import { readHostFacts, type HostFacts } from './host-facts';
+import { explainMkdirFailure } from '../../common/private-dir';
 import { DOCKER_USER, readImageUser, type ImageUser } from './image-user';
 import type { RunOptions } from './invocation';
 import { parseInvocation } from './parse-invocation';
@@ -94,7 +95,7 @@ async function requireDockerUser(ctx: RunContext, image: ImageToRun, dryRun: boo
     if (dryRun) return CONVENTIONAL_DOCKER_USER;
     throw new RunDockerError(`the image "${image.reference}" is not on this host`, 'Run without --dry-run to pull it.');
   }
-  const user = await readImageUser(ctx.docker, image.id, ctx.cacheDir);
+  const user = await readImageUser(ctx.docker, image.id, ctx.cacheDir, ctx.log);
   if (!user) {
     throw new RunDockerError(
       `the image "${image.reference}" has no user "${DOCKER_USER}" to run as`,
@@ -111,8 +112,10 @@ async function createHostDirs(dirs: readonly string[], owner: { uid: number; gid
       const created = await mkdir(dir, { recursive: true });
       if (created !== undefined && owner) await chown(dir, owner.uid, owner.gid);
     } catch (error) {
+      // Node says ENOENT when a parent cannot be created; say why (EROFS, EACCES).
+      const real = await explainMkdirFailure(dir, error as NodeJS.ErrnoException);
       throw new RunDockerError(
-        `cannot create the folder "${dir}" (${(error as NodeJS.ErrnoException).code})`,
+        `cannot create the folder "${dir}" (${real.code})`,
         'Create it yourself, choose another with --hostdatadir/--hostlogdir, or turn the mapping off with "no".',
       );
     }

@@ -65,7 +65,7 @@ test('shims started together on a cold cache all run, and leave one complete ent
   for (const entry of entries) expect((await readdir(join(cacheRoot, 'payloads', entry))).sort()).toEqual(expect.arrayContaining(['manifest.json']));
 });
 
-test('a cache folder that cannot be written costs a warning line per payload, and the verified payloads run', async () => {
+test('a cache folder that cannot be written costs a warning line, and the verified payloads run', async () => {
   const home = (await makeHost({})).HOME;
   const readOnly = join(home, 'read-only-cache');
   await mkdir(join(readOnly, 'run-docker'), { recursive: true });
@@ -75,9 +75,10 @@ test('a cache folder that cannot be written costs a warning line per payload, an
   const outcome = await runShim(['--version'], { ...host, XDG_CACHE_HOME: readOnly });
   expect(outcome.code).toBe(0);
   expect(outcome.stdout).toContain(`mini ${prefix}/mini:${GOOD}`);
-  const lines = stderrLines(outcome);
-  expect(lines).toHaveLength(2); // tiny's payload and mini's
-  for (const line of lines) expect(line).toMatch(/^run-docker: warning: cannot write the payload cache in ".*read-only-cache\/run-docker" \(\w+\); continuing without it$/);
+  // A file where a cache folder must be is not a cache to trust or write: one warning for the run.
+  expect(stderrLines(outcome)).toEqual([
+    expect.stringMatching(/^run-docker: warning: the cache folder ".*read-only-cache\/run-docker\/payloads" is not a folder; running without the cache$/),
+  ]);
 });
 
 test('a full cache file system costs a warning, leaves nothing half-written, and the verified payloads run', async () => {
