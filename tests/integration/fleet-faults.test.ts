@@ -90,6 +90,8 @@ async function startSilentListener(): Promise<{ address: string; connections: ()
 type ProxyMode =
   /** Tag lists answer a reverse proxy's HTML maintenance page with HTTP 503; the rest passes. */
   | { kind: 'maintenance' }
+  /** Tag lists pass; manifests answer 429, as a registry past its pull limit does. */
+  | { kind: 'rate-limit-pulls' }
   /** Everything passes, but a blob download stops sending after `afterBytes`, connection left open. */
   | { kind: 'stall-blobs'; afterBytes: number };
 
@@ -102,6 +104,11 @@ async function startRegistryProxy(mode: ProxyMode): Promise<{ address: string; s
     if (mode.kind === 'maintenance' && /^\/v2\/.+\/tags\/list/.test(req.url ?? '')) {
       res.writeHead(503, { 'Content-Type': 'text/html' });
       res.end('<html><head><title>503 Service Temporarily Unavailable</title></head><body><h1>Down for maintenance</h1></body></html>');
+      return;
+    }
+    if (mode.kind === 'rate-limit-pulls' && /^\/v2\/.+\/manifests\//.test(req.url ?? '')) {
+      res.writeHead(429, { 'Content-Type': 'application/json', 'Retry-After': '3600' });
+      res.end(JSON.stringify({ errors: [{ code: 'TOOMANYREQUESTS', message: 'You have reached your pull rate limit.' }] }));
       return;
     }
     const upstream = http.request({ host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers }, (answer) => {
@@ -252,4 +259,18 @@ describe('a project pull that stalls', () => {
     );
     expect((await docker(['image', 'inspect', pinned])).code).not.toBe(0);
   });
+});
+
+test('a project pull refused by rate limiting, not pinned: the newest local tag runs, with one warning', async () => {
+  const proxy = await startRegistryProxy({ kind: 'rate-limit-pulls' });
+  await tagVia(proxy.address, 'app', OLD);
+  const repository = `${proxy.address}/${space}/app`;
+  images.push(`${repository}:${NEW}`);
+  const outcome = await runShim([repository, 'echo', 'local copy'], host);
+  expect({ code: outcome.code, stdout: outcome.stdout, why: explain(outcome) }).toEqual({ code: 0, stdout: 'local copy\n', why: explain(outcome) });
+  expect(stderrLines(outcome)).toEqual([
+    expect.stringMatching(
+      new RegExp(`^run-docker: warning: the registry is rate limiting this host and refused to pull "${repository}:${NEW}" \\(.*toomanyrequests.*\\); running "${repository}:${OLD}", the newest on this host$`),
+    ),
+  ]);
 });
