@@ -199,7 +199,7 @@ test('a registry that accepts connections and never answers costs one deadline p
   const lines = stderrLines(outcome);
   expect(lines).toHaveLength(2);
   expect(lines[0]).toMatch(
-    new RegExp(`^run-docker: warning: cannot reach the registry "${hung.address}" \\(no answer within \\d+ ms, the end of this call's 5000 ms for registry lookups\\); using the images of "${hung.address}/${space}/mini" on this host$`),
+    new RegExp(`^run-docker: warning: cannot reach the registry "${hung.address}" \\(no answer within this call's 5000 ms for registry lookups\\); using the images of "${hung.address}/${space}/mini" on this host$`),
   );
   // The project's lookup (the mini payload's own copy of the locator) finds the budget spent, and asks nothing.
   expect(lines[1]).toBe(

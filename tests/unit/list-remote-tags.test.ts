@@ -357,7 +357,7 @@ describe('listRemoteTags', () => {
     const started = Date.now();
     const first = await failure(listRemoteTags(ref(fake), { env, homeDir: noHome(), budget }));
     expect(first).toBeInstanceOf(RegistryUnreachableError);
-    expect(first.message).toBe(`cannot reach the registry "${fake.registry}" (no answer within 400 ms, the end of this call's 400 ms for registry lookups)`);
+    expect(first.message).toBe(`cannot reach the registry "${fake.registry}" (no answer within this call's 400 ms for registry lookups)`);
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(budget.spentMs).toBeGreaterThanOrEqual(390);
 

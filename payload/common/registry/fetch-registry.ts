@@ -47,8 +47,9 @@ export async function fetchRegistry(url: string, request: RegistryRequest, http:
         'Check that the registry address is right.',
       );
     }
-    const bound = timeoutMs < http.timeoutMs ? `, the end of this call's ${http.deadline!.totalMs} ms for registry lookups` : '';
-    const reason = describeNetworkFailure(error, `${timeoutMs} ms${bound}`);
+    // The deadline's remainder in ms would differ from run to run: name the budget instead.
+    const waited = timeoutMs < http.timeoutMs ? `this call's ${http.deadline!.totalMs} ms for registry lookups` : `${timeoutMs} ms`;
+    const reason = describeNetworkFailure(error, waited);
     if (reason) throw new RegistryUnreachableError(host, reason);
     throw error;
   }
