@@ -8,6 +8,9 @@ interface SystemErrorLike {
   statusCode?: number;
   /** ssh2's failure stage, e.g. 'client-authentication'. */
   level?: string;
+  /** The light client's timeout (light-engine-client.ts): the bound and the call that hit it. */
+  timeoutMs?: number;
+  call?: string;
   message?: string;
 }
 
@@ -64,6 +67,12 @@ export function toEngineConnectionError(
     );
   }
   switch (e?.code) {
+    // The light client's code, written out: importing it would pull the client into every bundle that explains errors.
+    case 'ERR_RUN_DOCKER_ENGINE_TIMEOUT':
+      return new RunDockerError(
+        `the Docker engine at ${where} did not answer within ${(e.timeoutMs ?? 0) / 1000} s (${e.call})`,
+        'Check that it is running and not overloaded ("docker info" must answer), or raise RUN_DOCKER_ENGINE_TIMEOUT_MS on a slow engine.',
+      );
     case 'ENOENT':
     case 'ECONNREFUSED':
     case 'ECONNRESET':

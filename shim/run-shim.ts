@@ -19,7 +19,7 @@ import {
 import { formatImageRef, formatRepository, isPinned, type ImageRef } from '../common/image-ref';
 import { inspectImage, type LocalImage } from '../common/inspect-image';
 import { readRegistryAuth } from '../common/credentials/read-registry-auth';
-import { pullImage } from '../common/pull-image';
+import { pullImage, readPullStallMs } from '../common/pull-image';
 import { RunDockerError } from '../common/run-docker-error';
 import { withPullProgress, type ProgressTarget } from '../common/with-pull-progress';
 import { compilePayload } from './compile-payload';
@@ -61,7 +61,7 @@ export async function runShim(deps: ShimDeps): Promise<number> {
   const cacheRoot = await prepareCache(cacheRootDir(env, deps.homeDir).dir, process.getuid?.() ?? 0, log);
   const pull: Pull = async (ref) => {
     const auth = await readRegistryAuth(ref.registry, { env, homeDir: deps.homeDir, log });
-    await withPullProgress(progress, (onEvent) => pullImage(docker, ref, { auth, onEvent }));
+    await withPullProgress(progress, (onEvent) => pullImage(docker, ref, { auth, onEvent, stallMs: readPullStallMs(env) }));
   };
   const source: ShimSource = { docker, cacheRoot, shimVersion, log, pull };
   const base: BaseContext = { contract: CONTRACT_VERSION, shimVersion, local, env, log, docker };

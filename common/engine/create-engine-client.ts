@@ -7,8 +7,9 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type Dockerode from 'dockerode';
+import { readPositiveInteger } from '../read-positive-integer';
 import { RunDockerError } from '../run-docker-error';
-import { createEngineRequest, withLightCalls } from './light-engine-client';
+import { createEngineRequest, DEFAULT_ENGINE_TIMEOUT_MS, withLightCalls } from './light-engine-client';
 import { redactHost, type EngineEndpoint } from './select-engine-endpoint';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -20,13 +21,15 @@ const SSH_DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 /**
  * The client for `endpoint`. Over a socket or tcp, everything but pulls goes straight over
  * node:http (light-engine-client.ts) and dockerode is loaded only for a pull; over ssh
- * everything goes through dockerode (docker-modem's ssh transport).
+ * everything goes through dockerode (docker-modem's ssh transport). Light calls fail after
+ * RUN_DOCKER_ENGINE_TIMEOUT_MS of silence; pulls have their own bound (pull-image.ts).
  */
 export function createEngineClient(endpoint: EngineEndpoint, env: Env, homeDir: string = os.homedir()): Dockerode {
   const options = toDockerodeOptions(endpoint, env, homeDir, readOrExplain(endpoint));
+  const timeoutMs = readPositiveInteger(env, 'RUN_DOCKER_ENGINE_TIMEOUT_MS') ?? DEFAULT_ENGINE_TIMEOUT_MS;
   let full: Dockerode | undefined;
   const loadFull = () => (full ??= createDockerode(options));
-  return options.protocol === 'ssh' ? loadFull() : withLightCalls(createEngineRequest(options), loadFull);
+  return options.protocol === 'ssh' ? loadFull() : withLightCalls(createEngineRequest(options, timeoutMs), loadFull);
 }
 
 function createDockerode(options: Dockerode.DockerOptions): Dockerode {

@@ -21,8 +21,25 @@ export interface EngineCall {
 
 export type EngineRequest = (call: EngineCall) => Promise<unknown>;
 
-/** Connection settings as in dockerode's options (unix socket, or host/port with TLS material). */
-export function createEngineRequest(options: Dockerode.DockerOptions & { agent?: http.Agent }): EngineRequest {
+/** An engine that accepts connections and never answers must not hang a call: 15 s is far
+ *  above any healthy answer (milliseconds) and still short of a user giving up. */
+export const DEFAULT_ENGINE_TIMEOUT_MS = 15_000;
+
+/** Code of the error a call fails with when the engine is silent for `timeoutMs`
+ *  (engine-error.ts turns it into one line naming the endpoint). */
+export const ENGINE_TIMEOUT_CODE = 'ERR_RUN_DOCKER_ENGINE_TIMEOUT';
+
+/**
+ * Connection settings as in dockerode's options (unix socket, or host/port with TLS material).
+ * `timeoutMs` bounds silence on the connection: until the answer's headers, and between
+ * any two chunks of its body, also of a stream handed to the caller (an export or archive
+ * that stops in the middle). It is idleness, not a total: a 300 MB export that keeps
+ * flowing is never cut.
+ */
+export function createEngineRequest(
+  options: Dockerode.DockerOptions & { agent?: http.Agent },
+  timeoutMs: number = DEFAULT_ENGINE_TIMEOUT_MS,
+): EngineRequest {
   const secure = options.protocol === 'https';
   // node:https (and with it node:tls) loads only for TLS engines.
   const request = secure ? (require('node:https') as typeof import('node:https')).request : http.request;
@@ -36,7 +53,9 @@ export function createEngineRequest(options: Dockerode.DockerOptions & { agent?:
       const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
       const headers: Record<string, string | number> = { Accept: 'application/json' };
       if (payload) Object.assign(headers, { 'Content-Type': 'application/json', 'Content-Length': payload.length });
+      let response: http.IncomingMessage | undefined;
       const req = request({ ...target, method, path, headers }, (res) => {
+        response = res;
         const status = res.statusCode ?? 0;
         if (stream && status >= 200 && status < 300) {
           resolve(res);
@@ -52,9 +71,22 @@ export function createEngineRequest(options: Dockerode.DockerOptions & { agent?:
           else reject(engineHttpError(status, json ?? text));
         });
       });
+      // The socket's idle timer: it runs while connecting, waiting and streaming alike.
+      req.setTimeout(timeoutMs, () => {
+        const error = engineTimeoutError(method, path, timeoutMs);
+        // A stream already handed over fails with this error where it is read; before that, the promise does.
+        if (response) response.destroy(error);
+        req.destroy(error);
+      });
       req.on('error', reject);
       req.end(payload);
     });
+}
+
+function engineTimeoutError(method: string, path: string, timeoutMs: number): Error {
+  // The path without its query: filters can be long, and the operation is what helps.
+  const call = `${method} ${path.split('?')[0]}`;
+  return Object.assign(new Error(`the Docker engine did not answer within ${timeoutMs} ms (${call})`), { code: ENGINE_TIMEOUT_CODE, timeoutMs, call });
 }
 
 /** The same error shape docker-modem builds for a non-2xx answer. */

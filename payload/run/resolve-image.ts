@@ -1,12 +1,12 @@
 import type { BaseContext } from '../../contract/contract';
-import { formatImageRef, formatRepository, isPinned, parseImageRef } from '../../common/image-ref';
-import { inspectImage } from '../../common/inspect-image';
+import { formatImageRef, formatRepository, isPinned, parseImageRef, type ImageRef } from '../../common/image-ref';
+import { inspectImage, type LocalImage } from '../../common/inspect-image';
 import os from 'node:os';
 import { readRegistryAuth } from '../../common/credentials/read-registry-auth';
-import { pullImage } from '../../common/pull-image';
+import { isRegistryUnusablePull, pullImage, readPullStallMs } from '../../common/pull-image';
 import { RunDockerError } from '../../common/run-docker-error';
 import { withPullProgress, type ProgressTarget } from '../../common/with-pull-progress';
-import { findNewestTag } from '../common/find-newest-tag';
+import { findNewestTag, listLocalTagsNewestFirst } from '../common/find-newest-tag';
 import type { ResolvedImage } from './build-run-spec';
 
 export interface ImageToRun extends ResolvedImage {
@@ -24,12 +24,15 @@ export interface PullPolicy {
 /**
  * The exact image to run: a tag or digest as given (rollback), otherwise the newest tag
  * among local images and the registry. Pulled when absent or older, unless `pull` is
- * false (--dry-run) or ctx.local.
+ * false (--dry-run) or ctx.local. When the registry cannot be used for the pull (it
+ * stalls, rate limits, or cannot be reached) an image that is not pinned falls back to
+ * its newest tag on this host, with one warning; a pinned one is an error.
  */
 export async function resolveImage(ctx: BaseContext, text: string, { pull, progress }: PullPolicy): Promise<ImageToRun> {
   const ref = parseImageRef(text, 'image');
   const repository = formatRepository(ref);
-  const exact = isPinned(ref) ? ref : { ...ref, tag: (await findNewestTag(ctx, repository)).tag };
+  const pinned = isPinned(ref);
+  let exact = pinned ? ref : { ...ref, tag: (await findNewestTag(ctx, repository)).tag };
   let present = await inspectImage(ctx.docker, exact);
   if (!present && pull) {
     if (ctx.local) {
@@ -39,8 +42,17 @@ export async function resolveImage(ctx: BaseContext, text: string, { pull, progr
       );
     }
     const auth = await readRegistryAuth(exact.registry, { env: ctx.env, homeDir: ctx.env.HOME || os.homedir(), log: ctx.log });
-    await withPullProgress(progress, (onEvent) => pullImage(ctx.docker, exact, { auth, onEvent }));
-    present = await inspectImage(ctx.docker, exact);
+    try {
+      await withPullProgress(progress, (onEvent) => pullImage(ctx.docker, exact, { auth, onEvent, stallMs: readPullStallMs(ctx.env) }));
+      present = await inspectImage(ctx.docker, exact);
+    } catch (error) {
+      if (pinned || !isRegistryUnusablePull(error)) throw error;
+      const fallback = await findNewestLocal(ctx, ref, exact.tag);
+      // Nothing on this host to fall back to: the pull's failure is the answer.
+      if (!fallback) throw error;
+      ctx.log.warn(`${error.message}; running "${formatImageRef(fallback.ref)}", the newest on this host`);
+      ({ ref: exact, image: present } = fallback);
+    }
   }
   return {
     reference: formatImageRef(exact),
@@ -49,4 +61,15 @@ export async function resolveImage(ctx: BaseContext, text: string, { pull, progr
     version: exact.tag ?? exact.digest!,
     id: present?.id,
   };
+}
+
+/** The newest usable tag of `ref`'s repository on this host, other than `failedTag`. */
+async function findNewestLocal(ctx: BaseContext, ref: ImageRef, failedTag: string | undefined): Promise<{ ref: ImageRef; image: LocalImage } | undefined> {
+  for (const tag of await listLocalTagsNewestFirst(ctx, formatRepository(ref))) {
+    if (tag === failedTag) continue;
+    const candidate = { ...ref, tag };
+    const image = await inspectImage(ctx.docker, candidate);
+    if (image) return { ref: candidate, image };
+  }
+  return undefined;
 }

@@ -53,7 +53,9 @@ function makeContext(overrides: Partial<BaseContext> = {}) {
     contract: CONTRACT_VERSION,
     shimVersion: '0.0.0-test',
     local: false,
-    env: { HOME: home, RUN_DOCKER_REGISTRY_PAGE_SIZE: '100' },
+    // The registry deadline counts every lookup in the process (registry-deadline.ts): this
+    // file is one long process, so it gets a budget no test here comes near.
+    env: { HOME: home, RUN_DOCKER_REGISTRY_PAGE_SIZE: '100', RUN_DOCKER_REGISTRY_DEADLINE_MS: '600000' },
     log: { warn: (line) => warnings.push(line), debug: () => {} },
     docker: engine,
     ...overrides,
@@ -82,9 +84,10 @@ function recordingSend(requests: string[]): SendRequest {
  * front of it does, with the semantics of the spec and of distribution 3: tags in lexical
  * order, `n` per page, `last` to continue, and a relative `Link: <…>; rel="next"`
  * (https://distribution.github.io/distribution/spec/api/#pagination). It passes the real
- * registry's tag list and status through and touches nothing else.
+ * registry's tag list and status through and touches nothing else. `pageSize`, when given,
+ * is what it sends whatever `n` asks, as a registry with its own page limit does.
  */
-async function startPagingProxy(upstream: string): Promise<{ address: string; pageRequests: string[]; close(): Promise<void> }> {
+async function startPagingProxy(upstream: string, pageSize?: number): Promise<{ address: string; pageRequests: string[]; close(): Promise<void> }> {
   const pageRequests: string[] = [];
   const server = http.createServer((req, res) => {
     void (async () => {
@@ -100,7 +103,7 @@ async function startPagingProxy(upstream: string): Promise<{ address: string; pa
       const { name, tags } = JSON.parse(body) as { name: string; tags: string[] };
       const sorted = [...tags].sort();
       const last = url.searchParams.get('last');
-      const n = Number(url.searchParams.get('n') ?? sorted.length);
+      const n = pageSize ?? Number(url.searchParams.get('n') ?? sorted.length);
       const page = sorted.filter((tag) => last === null || tag > last).slice(0, n);
       const headers: Record<string, string> = { 'Content-Type': 'application/json' };
       if (page.length === n && sorted[sorted.length - 1] !== page[page.length - 1]) {
@@ -170,6 +173,24 @@ describe('findNewestTag with a real registry', () => {
       expect(proxy.pageRequests).toHaveLength(3);
       expect(proxy.pageRequests[0]).toBe(`/v2/${REPO_PATH}/tags/list?n=100`);
       expect(proxy.pageRequests[1]).toMatch(/[?&]last=/);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('falls back to local images with one warning when the registry pages one tag at a time past the page limit', async () => {
+    const proxy = await startPagingProxy(registry.address, 1);
+    try {
+      const viaProxy = `${proxy.address}/${REPO_PATH}`;
+      await docker(['tag', `${repository}:${LOCAL_ONLY_TAG}`, `${viaProxy}:${LOCAL_ONLY_TAG}`], { check: true });
+      localRefs.push(`${viaProxy}:${LOCAL_ONLY_TAG}`);
+      const { ctx, warnings } = makeContext();
+      // The 200 tags read are not used: the newest ones sort last, on pages never read.
+      expect(await findNewestTag(ctx, viaProxy)).toEqual({ tag: LOCAL_ONLY_TAG, presentLocally: true });
+      expect(warnings).toEqual([
+        `the registry "${proxy.address}" pages the tags of "${viaProxy}" past the limit (more than 200 pages); using the images of "${viaProxy}" on this host`,
+      ]);
+      expect(proxy.pageRequests).toHaveLength(200);
     } finally {
       await proxy.close();
     }

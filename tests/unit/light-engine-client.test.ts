@@ -1,10 +1,12 @@
 import http from 'node:http';
+import net from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type Dockerode from 'dockerode';
 import {
   createEngineRequest,
+  ENGINE_TIMEOUT_CODE,
   exactReferenceFilter,
   formatQuery,
   selectImagesOfRepositories,
@@ -178,5 +180,45 @@ describe('createEngineRequest', () => {
   it('passes connection failures through with their code', async () => {
     const request = createEngineRequest({ socketPath: path.join(dir, 'nothing.sock') });
     await expect(request({ method: 'GET', path: '/_ping' })).rejects.toMatchObject({ code: 'ENOENT', syscall: 'connect' });
+  });
+
+  it('gives up on an engine that accepts and never answers, naming the call, within its timeout', async () => {
+    const silent = net.createServer((socket) => socket.on('error', () => undefined));
+    const socketPath = path.join(dir, 'silent.sock');
+    await new Promise<void>((resolve) => silent.listen(socketPath, resolve));
+    try {
+      const request = createEngineRequest({ socketPath }, 300);
+      const started = Date.now();
+      await expect(request({ method: 'GET', path: '/images/json?filters=%7B%7D' })).rejects.toMatchObject({
+        code: ENGINE_TIMEOUT_CODE,
+        timeoutMs: 300,
+        call: 'GET /images/json',
+      });
+      expect(Date.now() - started).toBeLessThan(3_000);
+    } finally {
+      silent.close();
+    }
+  });
+
+  it('fails a stream that stops in the middle, where it is read', async () => {
+    const stalling = http.createServer((_req, res) => {
+      res.writeHead(200);
+      res.write('first bytes'); // then nothing, connection left open
+    });
+    const socketPath = path.join(dir, 'stalling.sock');
+    await new Promise<void>((resolve) => stalling.listen(socketPath, resolve));
+    try {
+      const request = createEngineRequest({ socketPath }, 300);
+      const stream = (await request({ method: 'GET', path: '/images/x/get', stream: true })) as NodeJS.ReadableStream;
+      let text = '';
+      const read = (async () => {
+        for await (const chunk of stream) text += chunk;
+      })();
+      await expect(read).rejects.toMatchObject({ code: ENGINE_TIMEOUT_CODE, call: 'GET /images/x/get' });
+      expect(text).toBe('first bytes');
+    } finally {
+      stalling.closeAllConnections();
+      stalling.close();
+    }
   });
 });

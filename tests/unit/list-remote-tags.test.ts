@@ -241,12 +241,40 @@ describe('listRemoteTags', () => {
     expect(await listRemoteTags(ref(fake), { env: {}, homeDir: noHome() })).toEqual([]);
   });
 
-  it('names the registry and repository on HTTP 500', async () => {
+  it('treats HTTP 5xx (a 500, a proxy\'s 503 maintenance page, a token service\'s 502) as a failing registry, a reason to use local images', async () => {
     const fake = await startFakeRegistry((_req, res) => json(res, 500, { errors: [{ code: 'UNKNOWN', message: 'disk\nfull' }] }));
     const error = await failure(listRemoteTags(ref(fake), { env: {}, homeDir: noHome() }));
-    expect(error).toBeInstanceOf(RunDockerError);
-    expect(error).not.toBeInstanceOf(RegistryUnreachableError);
-    expect(error.message).toBe(`could not list the tags of "${fake.registry}/team/app": the registry answered HTTP 500 (disk full)`);
+    expect(error).toBeInstanceOf(RegistryUnreachableError);
+    expect(error.message).toBe(`the registry "${fake.registry}" is failing (HTTP 500 Internal Server Error)`);
+    expect(error.hint).toBe('Try again later, or run with --local to use only images on this host.');
+
+    const maintenance = await startFakeRegistry((_req, res) => {
+      res.writeHead(503, { 'Content-Type': 'text/html' });
+      res.end('<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>');
+    });
+    const down = await failure(listRemoteTags(ref(maintenance), { env: {}, homeDir: noHome() }));
+    expect(down).toBeInstanceOf(RegistryUnreachableError);
+    expect(down.message).toBe(`the registry "${maintenance.registry}" is failing (HTTP 503 Service Unavailable)`);
+
+    const tokenDown = await startFakeRegistry((req, res, url) => {
+      if (url.pathname === '/token') return json(res, 502, '<html>Bad Gateway</html>');
+      res.writeHead(401, { 'WWW-Authenticate': `Bearer realm="http://${req.headers.host}/token",service="fake"` });
+      res.end();
+    });
+    const tokenError = await failure(listRemoteTags(ref(tokenDown), { env: {}, homeDir: noHome(), tokenCache: new Map() }));
+    expect(tokenError).toBeInstanceOf(RegistryUnreachableError);
+    expect(tokenError.message).toBe(`the registry "${tokenDown.registry}" is failing (HTTP 502 Bad Gateway)`);
+  });
+
+  it('still fails on HTTP 404 and 403: they say something about the name or this host', async () => {
+    const missing = await startFakeRegistry((_req, res) => json(res, 404, { errors: [{ code: 'NOT_FOUND', message: 'no route' }] }));
+    const notFound = await failure(listRemoteTags(ref(missing), { env: {}, homeDir: noHome() }));
+    expect(notFound).not.toBeInstanceOf(RegistryUnreachableError);
+    expect(notFound.message).toBe(`could not list the tags of "${missing.registry}/team/app": the registry answered HTTP 404 (no route)`);
+    const forbidden = await startFakeRegistry((_req, res) => json(res, 403, { errors: [{ code: 'DENIED', message: 'denied' }] }));
+    const denied = await failure(listRemoteTags(ref(forbidden), { env: {}, homeDir: noHome() }));
+    expect(denied).not.toBeInstanceOf(RegistryUnreachableError);
+    expect(denied.message).toContain('HTTP 403');
   });
 
   it('treats HTTP 429 on the tag list or the token service as rate limiting, a reason to use local images', async () => {
@@ -285,7 +313,9 @@ describe('listRemoteTags', () => {
       json(res, 200, { tags: [`${page}.0.0`] }, { Link: `</v2/team/app/tags/list?page=${page + 1}>; rel="next"` });
     });
     const error = await failure(listRemoteTags(ref(fake), { env: {}, homeDir: noHome(), maxPages: 25 }));
-    expect(error.message).toBe(`the registry "${fake.registry}" sent more than 25 pages of tags for "${fake.registry}/team/app"`);
+    // Like an unreachable registry: the caller falls back to local images; the 25 tags read are not used.
+    expect(error).toBeInstanceOf(RegistryUnreachableError);
+    expect(error.message).toBe(`the registry "${fake.registry}" pages the tags of "${fake.registry}/team/app" past the limit (more than 25 pages)`);
     expect(fake.requests).toHaveLength(25);
   });
 
@@ -316,6 +346,34 @@ describe('listRemoteTags', () => {
     expect(error).toBeInstanceOf(RegistryUnreachableError);
     expect(error.message).toContain('no answer within 300 ms');
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('bounds all lookups of a call together: a hung registry costs the deadline once, and the next lookup asks nothing', async () => {
+    const fake = await startFakeRegistry(() => {
+      /* accepts, never answers */
+    });
+    const budget = { spentMs: 0 };
+    const env = { RUN_DOCKER_REGISTRY_DEADLINE_MS: '400' }; // the per-request timeout stays 10 s
+    const started = Date.now();
+    const first = await failure(listRemoteTags(ref(fake), { env, homeDir: noHome(), budget }));
+    expect(first).toBeInstanceOf(RegistryUnreachableError);
+    expect(first.message).toBe(`cannot reach the registry "${fake.registry}" (no answer within this call's 400 ms for registry lookups)`);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(budget.spentMs).toBeGreaterThanOrEqual(390);
+
+    const second = await failure(listRemoteTags(ref(fake, 'team/other'), { env, homeDir: noHome(), budget }));
+    expect(second).toBeInstanceOf(RegistryUnreachableError);
+    expect(second.message).toBe(`cannot reach the registry "${fake.registry}" (the 400 ms for registry lookups in this call are used up)`);
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it('leaves what a fast lookup did not spend to the next one', async () => {
+    const fake = await startFakeRegistry(pagedTags(TAGS, () => ''));
+    const budget = { spentMs: 0 };
+    const env = { RUN_DOCKER_REGISTRY_DEADLINE_MS: '3000' };
+    expect(await listRemoteTags(ref(fake), { env, homeDir: noHome(), budget })).toEqual(TAGS);
+    expect(await listRemoteTags(ref(fake), { env, homeDir: noHome(), budget })).toEqual(TAGS);
+    expect(budget.spentMs).toBeLessThan(3000);
   });
 
   it('rejects a bad page size setting', async () => {

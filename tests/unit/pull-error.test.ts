@@ -1,4 +1,4 @@
-import { toPullError } from '../../common/pull-image';
+import { createPullProgressTracker, isRegistryUnusablePull, toPullError, type PullEvent } from '../../common/pull-image';
 
 describe('toPullError', () => {
   it.each([
@@ -16,5 +16,41 @@ describe('toPullError', () => {
     expect(error.message).toMatch(message);
     expect(error.hint).toMatch(hint);
     expect(error.exitCode).toBe(125);
+  });
+});
+
+describe('isRegistryUnusablePull', () => {
+  it('is true for a registry that rate limits or cannot be reached, false when the image or the access is wrong', () => {
+    const failing = (detail: string) => isRegistryUnusablePull(toPullError('r/x:1', detail));
+    expect(failing('toomanyrequests: You have reached your pull rate limit.')).toBe(true);
+    expect(failing('Get "http://127.0.0.1:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused')).toBe(true);
+    expect(failing('manifest unknown')).toBe(false);
+    expect(failing('unauthorized: authentication required')).toBe(false);
+    expect(failing('something else')).toBe(false);
+    expect(isRegistryUnusablePull(new Error('toomanyrequests'))).toBe(false);
+  });
+});
+
+describe('createPullProgressTracker', () => {
+  it('counts new bytes and new steps as progress, never dockerd\'s retry countdown or bytes it already had', () => {
+    const isProgress = createPullProgressTracker();
+    const events: Array<[PullEvent, boolean]> = [
+      [{ status: 'Pulling from team/app', id: '1.0' }, true],
+      [{ status: 'Pulling fs layer', id: 'a1' }, true],
+      [{ status: 'Downloading', id: 'a1', progressDetail: { current: 1000, total: 9000 } }, true],
+      [{ status: 'Downloading', id: 'a1', progressDetail: { current: 5000, total: 9000 } }, true],
+      [{ status: 'Retrying in 5 seconds', id: 'a1' }, false],
+      [{ status: 'Retrying in 4 seconds', id: 'a1' }, false],
+      [{ status: 'Retrying in 1 second', id: 'a1' }, false],
+      [{ status: 'Downloading', id: 'a1', progressDetail: { current: 5000, total: 9000 } }, false],
+      [{ status: 'Downloading', id: 'a1', progressDetail: { current: 2000, total: 9000 } }, false],
+      [{ status: 'Downloading', id: 'a1', progressDetail: { current: 6000, total: 9000 } }, true],
+      [{ status: 'Waiting', id: 'b2' }, true],
+      [{ status: 'Waiting', id: 'b2' }, false],
+      [{ status: 'Download complete', id: 'a1' }, true],
+      [{ status: 'Extracting', id: 'a1', progressDetail: { current: 100 } }, true],
+      [{ status: 'Pull complete', id: 'a1' }, true],
+    ];
+    expect(events.map(([event]) => isProgress(event))).toEqual(events.map(([, expected]) => expected));
   });
 });

@@ -11,7 +11,7 @@ import { fetchRegistry, type RegistryHttp } from './fetch-registry';
 import type { RegistryRequest } from './send-with-node-http';
 import type { RegistryCredentials } from '../../../common/credentials/read-docker-credentials';
 import { authenticationRequired, credentialsRefused } from './registry-auth-errors';
-import { registryRateLimited } from './registry-unreachable-error';
+import { isServerFailure, registryFailing, registryRateLimited } from './registry-unreachable-error';
 
 export interface TokenRequest {
   realm: string;
@@ -79,6 +79,8 @@ export async function fetchBearerToken(
       : authenticationRequired(options.registry, options.repositoryName);
   }
   if (response.status === 429) throw registryRateLimited(options.registry, response.headers.get('retry-after'));
+  // The token service is part of the registry as far as the user is concerned.
+  if (isServerFailure(response.status)) throw registryFailing(options.registry, response.status);
   if (response.status !== 200) {
     throw new RunDockerError(
       `the token service of registry "${options.registry}" answered HTTP ${response.status} for "${options.repositoryName}"`,

@@ -1,11 +1,16 @@
 import { RunDockerError } from '../../../common/run-docker-error';
+import type { RegistryDeadline } from './registry-deadline';
 import { RegistryUnreachableError } from './registry-unreachable-error';
 import { BodyTooLargeError, sendWithNodeHttp, type RegistryRequest, type ResponseHeaders, type SendRequest } from './send-with-node-http';
 
 export interface RegistryHttp {
   /** How requests go out; tests wrap it to record them. */
   send: SendRequest;
+  /** Per request. */
   timeoutMs: number;
+  /** The end of the call's registry budget (registry-deadline.ts); no request outlives it. */
+  deadline?: RegistryDeadline;
+  now?: () => number;
 }
 
 export const defaultSend: SendRequest = sendWithNodeHttp;
@@ -22,14 +27,18 @@ export interface RegistryResponse {
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
 /**
- * One HTTP request and its whole body under one timeout. Redirects are followed, as blob
- * and token endpoints often redirect. A failure to talk to the server at all becomes a
- * RegistryUnreachableError naming the host.
+ * One HTTP request and its whole body under one timeout: the per-request one, or what is
+ * left of the call's registry deadline when that is sooner. Redirects are followed, as
+ * blob and token endpoints often redirect. A failure to talk to the server at all becomes
+ * a RegistryUnreachableError naming the host.
  */
 export async function fetchRegistry(url: string, request: RegistryRequest, http: RegistryHttp): Promise<RegistryResponse> {
   const host = new URL(url).host;
+  const left = http.deadline ? http.deadline.at - (http.now ?? Date.now)() : Infinity;
+  if (left <= 0) throw new RegistryUnreachableError(host, `the ${http.deadline!.totalMs} ms for registry lookups in this call are used up`);
+  const timeoutMs = Math.min(http.timeoutMs, Math.ceil(left));
   try {
-    const answer = await http.send(url, request, { timeoutMs: http.timeoutMs, maxBodyBytes: MAX_BODY_BYTES });
+    const answer = await http.send(url, request, { timeoutMs, maxBodyBytes: MAX_BODY_BYTES });
     return { url, ...answer };
   } catch (error) {
     if (error instanceof BodyTooLargeError) {
@@ -38,7 +47,9 @@ export async function fetchRegistry(url: string, request: RegistryRequest, http:
         'Check that the registry address is right.',
       );
     }
-    const reason = describeNetworkFailure(error, http.timeoutMs);
+    // The deadline's remainder in ms would differ from run to run: name the budget instead.
+    const waited = timeoutMs < http.timeoutMs ? `this call's ${http.deadline!.totalMs} ms for registry lookups` : `${timeoutMs} ms`;
+    const reason = describeNetworkFailure(error, waited);
     if (reason) throw new RegistryUnreachableError(host, reason);
     throw error;
   }
@@ -51,9 +62,9 @@ const NETWORK_CODES = /^(E[A-Z]+|UND_ERR_[A-Z_]+|ERR_TLS_[A-Z_]+|CERT_[A-Z_]+|[A
  * a timeout, or a system error code (ECONNREFUSED, ENOTFOUND, ECONNRESET, a TLS failure…;
  * an AggregateError when several addresses were tried).
  */
-function describeNetworkFailure(error: unknown, timeoutMs: number): string | undefined {
+function describeNetworkFailure(error: unknown, waited: string): string | undefined {
   const e = error as { name?: string; code?: unknown; errors?: Array<{ code?: unknown }> };
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return `no answer within ${timeoutMs} ms`;
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return `no answer within ${waited}`;
   const code = e?.code ?? e?.errors?.find((inner) => inner?.code)?.code;
   return typeof code === 'string' && NETWORK_CODES.test(code) ? code : undefined;
 }

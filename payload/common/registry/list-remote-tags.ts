@@ -12,9 +12,10 @@ import type { TokenCache } from './fetch-bearer-token';
 import type { RegistryResponse } from './fetch-registry';
 import type { SendRequest } from './send-with-node-http';
 import { findNextLink } from './parse-link-header';
-import { createRegistrySession } from './registry-session';
+import { createRegistrySession, type RegistrySession } from './registry-session';
 import { readRegistrySettings } from './registry-settings';
-import { registryRateLimited } from './registry-unreachable-error';
+import { processRegistryBudget, withRegistryDeadline, type RegistryBudget } from './registry-deadline';
+import { isServerFailure, registryFailing, registryPagedTooFar, registryRateLimited } from './registry-unreachable-error';
 
 export interface ListRemoteTagsOptions {
   env: Readonly<Record<string, string | undefined>>;
@@ -28,6 +29,8 @@ export interface ListRemoteTagsOptions {
   send?: SendRequest;
   log?: Logger;
   tokenCache?: TokenCache;
+  /** Time registry lookups have spent (default: this process's, registry-deadline.ts). */
+  budget?: RegistryBudget;
 }
 
 export const DEFAULT_MAX_PAGES = 200;
@@ -39,9 +42,19 @@ export async function listRemoteTags(
   options: ListRemoteTagsOptions,
 ): Promise<string[]> {
   const settings = readRegistrySettings(options.env);
-  const pageSize = options.pageSize ?? settings.pageSize;
+  return withRegistryDeadline(options.budget ?? processRegistryBudget(), settings.deadlineMs, (deadline) =>
+    walkTagPages(ref, options, createRegistrySession(ref, { ...options, timeoutMs: settings.timeoutMs, deadline }), settings.pageSize),
+  );
+}
+
+async function walkTagPages(
+  ref: Pick<ImageRef, 'registry' | 'path'>,
+  options: ListRemoteTagsOptions,
+  session: RegistrySession,
+  defaultPageSize: number,
+): Promise<string[]> {
+  const pageSize = options.pageSize ?? defaultPageSize;
   const maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
-  const session = createRegistrySession(ref, { ...options, timeoutMs: settings.timeoutMs });
   const name = session.repositoryName;
 
   const tags: string[] = [];
@@ -54,18 +67,14 @@ export async function listRemoteTags(
         'The registry is misbehaving; try again later, or run with --local to use only images on this host.',
       );
     }
-    if (requested.size >= maxPages) {
-      throw new RunDockerError(
-        `the registry "${ref.registry}" sent more than ${maxPages} pages of tags for "${name}"`,
-        'Set RUN_DOCKER_REGISTRY_PAGE_SIZE to a larger page size, or run with --local to use only images on this host.',
-      );
-    }
+    if (requested.size >= maxPages) throw registryPagedTooFar(ref.registry, name, maxPages);
     requested.add(url);
     options.log?.debug(`listing tags: GET ${url}`);
     const response = await session.get(url, JSON_TYPES);
     // A repository nobody has pushed to yet has no tags, which is not an error here.
     if (response.status === 404 && requested.size === 1 && hasErrorCode(response, 'NAME_UNKNOWN')) return [];
     if (response.status === 429) throw registryRateLimited(ref.registry, response.headers.get('retry-after'));
+    if (isServerFailure(response.status)) throw registryFailing(ref.registry, response.status);
     if (response.status !== 200) throw httpError(response, ref.registry, name);
     for (const tag of parseTagPage(response.text, ref.registry, name)) tags.push(tag);
     try {

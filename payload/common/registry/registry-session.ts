@@ -17,11 +17,14 @@ import { findChallenge, parseWwwAuthenticate } from './parse-www-authenticate';
 import { readDockerCredentials, type RegistryCredentials } from '../../../common/credentials/read-docker-credentials';
 import { authenticationRequired, credentialsRefused } from './registry-auth-errors';
 import { registryBaseUrl } from './registry-base-url';
+import type { RegistryDeadline } from './registry-deadline';
 
 export interface RegistrySessionOptions {
   env: Readonly<Record<string, string | undefined>>;
   homeDir: string;
   timeoutMs: number;
+  /** The end of the call's registry budget: no request of this session outlives it. */
+  deadline?: RegistryDeadline;
   /** How requests go out (default: node:http/https); tests wrap it to record requests. */
   send?: SendRequest;
   log?: Logger;
@@ -43,7 +46,7 @@ export function createRegistrySession(
   const baseUrl = registryBaseUrl(ref.registry);
   const baseOrigin = new URL(baseUrl).origin;
   const repositoryName = `${ref.registry}/${ref.path}`;
-  const http: RegistryHttp = { send: options.send ?? defaultSend, timeoutMs: options.timeoutMs };
+  const http: RegistryHttp = { send: options.send ?? defaultSend, timeoutMs: options.timeoutMs, deadline: options.deadline };
   const cache = options.tokenCache ?? processTokenCache;
   /** Authorization that worked, per origin (pages may come from another origin via Link). */
   const authorizations = new Map<string, string>();

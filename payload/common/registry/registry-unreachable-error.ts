@@ -1,9 +1,12 @@
+import { STATUS_CODES } from 'node:http';
 import { RunDockerError } from '../../../common/run-docker-error';
 
 /**
  * The registry (or its token service) could not be reached at all: connection refused,
- * unknown host, reset, TLS failure or no answer in time. Callers fall back to local images
- * on this error only; every other registry error (authentication, HTTP 500, …) is real.
+ * unknown host, reset, TLS failure or no answer in time; or it answered, but in a way that
+ * says it cannot be used now: rate limiting (429), a server failure (5xx, a proxy's
+ * maintenance page), tags paged past the limit. Callers fall back to local images on this
+ * error only; every other registry error (authentication, 404, a malformed answer) is real.
  * Still a RunDockerError (same `name`), so if nobody falls back it prints like any other.
  */
 export class RegistryUnreachableError extends RunDockerError {
@@ -34,6 +37,40 @@ export function registryRateLimited(host: string, retryAfter: string | null, now
     `HTTP 429 Too Many Requests${seconds === undefined ? '' : `, retry after ${seconds} s`}`,
     `the registry "${host}" is rate limiting this host`,
     'Wait and try again, log in ("docker login") for a higher limit, or run with --local to use only images on this host.',
+  );
+}
+
+/**
+ * HTTP 5xx, from the registry or a reverse proxy in front of it (502/503/504 maintenance
+ * pages are HTML: only the status is read). A fleet must not stop because its registry is
+ * down for an hour: like an unreachable registry, the images on this host are the way on.
+ * 401/403/404 stay errors: they say something about this host or this name.
+ */
+export function registryFailing(host: string, status: number): RegistryUnreachableError {
+  const text = STATUS_CODES[status];
+  return new RegistryUnreachableError(
+    host,
+    `HTTP ${status}${text ? ` ${text}` : ''}`,
+    `the registry "${host}" is failing`,
+    'Try again later, or run with --local to use only images on this host.',
+  );
+}
+
+export function isServerFailure(status: number): boolean {
+  return status >= 500 && status <= 599;
+}
+
+/**
+ * More pages of tags than the walk reads (a registry paging a tag at a time). The tags read
+ * so far are dropped, not used: registries page in lexical order, where date-time tags put
+ * the newest last, so a partial list would pick an old tag as "newest" and pull it.
+ */
+export function registryPagedTooFar(host: string, repositoryName: string, maxPages: number): RegistryUnreachableError {
+  return new RegistryUnreachableError(
+    host,
+    `more than ${maxPages} pages`,
+    `the registry "${host}" pages the tags of "${repositoryName}" past the limit`,
+    'Set RUN_DOCKER_REGISTRY_PAGE_SIZE to a larger page size (the registry may ignore it), or run with --local to use only images on this host.',
   );
 }
 
