@@ -2,7 +2,7 @@
  * The locator: which tag of a repository is the newest, among local images and (unless
  * `--local`) the registry's tags. Implements LocatorModule (contract/contract.ts).
  */
-import os from 'node:os';
+import { readHomeDir } from '../../common/read-home-dir';
 import type { BaseContext, LocatedTag } from '../../contract/contract';
 import { toEngineConnectionError } from '../../common/engine-error';
 import { formatRepository, parseImageRef, type ImageRef } from '../../common/image-ref';
@@ -27,7 +27,7 @@ export async function findNewestTag(ctx: BaseContext, repository: string): Promi
     readLocalTags(ctx, name),
     ctx.local
       ? []
-      : listRemoteTags(ref, { env: ctx.env, homeDir: ctx.env.HOME || os.homedir(), log: ctx.log }).catch((error: unknown) => {
+      : listRemoteTags(ref, { env: ctx.env, homeDir: readHomeDir(ctx.env), log: ctx.log }).catch((error: unknown) => {
           if (!isRegistryUnreachable(error)) throw error;
           unreachable = error.summary;
           ctx.log.warn(`${error.summary} (${error.reason}); using the images of "${name}" on this host`);

@@ -1,7 +1,7 @@
 import type { BaseContext } from '../../contract/contract';
 import { formatImageRef, formatRepository, isPinned, parseImageRef, type ImageRef } from '../../common/image-ref';
 import { inspectImage, type LocalImage } from '../../common/inspect-image';
-import os from 'node:os';
+import { readHomeDir } from '../../common/read-home-dir';
 import { readRegistryAuth } from '../../common/credentials/read-registry-auth';
 import { isRegistryUnusablePull, pullImage, readPullStallMs } from '../../common/pull-image';
 import { RunDockerError } from '../../common/run-docker-error';
@@ -41,7 +41,7 @@ export async function resolveImage(ctx: BaseContext, text: string, { pull, progr
         'Run without --local to pull it, or build or load it first.',
       );
     }
-    const auth = await readRegistryAuth(exact.registry, { env: ctx.env, homeDir: ctx.env.HOME || os.homedir(), log: ctx.log });
+    const auth = await readRegistryAuth(exact.registry, { env: ctx.env, homeDir: readHomeDir(ctx.env), log: ctx.log });
     try {
       await withPullProgress(progress, (onEvent) => pullImage(ctx.docker, exact, { auth, onEvent, stallMs: readPullStallMs(ctx.env) }));
       present = await inspectImage(ctx.docker, exact);
