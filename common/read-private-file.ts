@@ -13,7 +13,7 @@ export class UnreadableFile extends Error {
   override readonly name = 'UnreadableFile' as const;
   constructor(
     readonly path: string,
-    readonly reason: 'not-regular' | 'symlink' | 'too-large',
+    readonly reason: 'not-regular' | 'symlink' | 'too-large' | 'writable-by-others',
     message: string,
   ) {
     super(message);
@@ -23,6 +23,11 @@ export class UnreadableFile extends Error {
 export interface ReadPrivateFileOptions {
   /** Larger files are refused, not read in part. */
   maxBytes: number;
+  /**
+   * Refuse a file that someone but this user (or root) could have written: for files that
+   * decide what runs (the config file names the trust root). See findForeignWriter.
+   */
+  writableOnlyBy?: { uid: number; gid: number };
   /**
    * Follow a symlink as the last part of the path (the target must still be a regular
    * file). Off for the cache, where run-docker only ever writes regular files; on for
@@ -48,6 +53,8 @@ export async function readPrivateFile(path: string, options: ReadPrivateFileOpti
   try {
     const info = await handle.stat();
     if (!info.isFile()) throw new UnreadableFile(path, 'not-regular', `is not a regular file (${describeFileType(info)})`);
+    const foreignWriter = options.writableOnlyBy && findForeignWriter(info, options.writableOnlyBy);
+    if (foreignWriter) throw new UnreadableFile(path, 'writable-by-others', `can be changed by ${foreignWriter}`);
     if (info.size > options.maxBytes) {
       throw new UnreadableFile(path, 'too-large', `is larger than ${options.maxBytes} bytes (${info.size})`);
     }
@@ -67,6 +74,19 @@ export async function readPrivateFile(path: string, options: ReadPrivateFileOpti
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * Pure: who other than `user` (or root) may write a file or folder with these stat fields,
+ * or undefined. Group write is allowed only for the user's own primary group: Debian and
+ * Ubuntu give each user a private group and a umask of 002, so 0664 files are the norm there
+ * (OpenSSH's StrictModes, as Debian patches it, allows the same).
+ */
+export function findForeignWriter(info: { uid: number; gid: number; mode: number }, user: { uid: number; gid: number }): string | undefined {
+  if (info.uid !== user.uid && info.uid !== 0) return `uid ${info.uid}, its owner`;
+  if ((info.mode & 0o002) !== 0) return `every user (mode ${(info.mode & 0o777).toString(8).padStart(4, '0')})`;
+  if ((info.mode & 0o020) !== 0 && info.gid !== user.gid) return `group ${info.gid} (mode ${(info.mode & 0o777).toString(8).padStart(4, '0')})`;
+  return undefined;
 }
 
 function describeFileType(info: import('node:fs').Stats): string {

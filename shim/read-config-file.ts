@@ -1,5 +1,6 @@
-import { isAbsolute, join, resolve } from 'node:path';
-import { readPrivateFile, UnreadableFile } from '../common/read-private-file';
+import { stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { findForeignWriter, readPrivateFile, UnreadableFile } from '../common/read-private-file';
 import { RunDockerError } from '../common/run-docker-error';
 import type { ConfigFile } from './resolve-shim-config';
 
@@ -17,21 +18,43 @@ export function configFileLocation(env: Readonly<Record<string, string | undefin
     : { path: join(resolve(homeDir, '.config'), 'run-docker', 'config.json'), source: 'default' };
 }
 
+function currentUser(): { uid: number; gid: number } {
+  return { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+}
+
+/** Another user who may write the folder could replace the file: refused like the file itself. */
+async function refuseForeignFolder(path: string, user: { uid: number; gid: number }): Promise<void> {
+  const folder = await stat(dirname(path)).catch(() => undefined);
+  const writer = folder && findForeignWriter(folder, user);
+  // The sticky bit (/tmp) keeps others from replacing what is ours.
+  if (writer && (folder.mode & 0o1000) === 0) {
+    throw new UnreadableFile(path, 'writable-by-others', `sits in the folder "${dirname(path)}", which can be changed by ${writer}`);
+  }
+}
+
 /** A config file is a few hundred bytes; anything near this is not one. */
 const CONFIG_FILE_LIMIT_BYTES = 1024 * 1024;
 
 /**
  * The config file holds the trust root (tiny), so it is read like a cache entry: never
- * blocking (a FIFO), never without end (a symlink to /dev/zero). A symlink to a regular
- * file is followed: dotfile managers install config files that way.
+ * blocking (a FIFO), never without end (a symlink to /dev/zero), and never when another
+ * user could have written it or swapped it (the file, or the folder holding it). A symlink
+ * to a regular file is followed: dotfile managers install config files that way.
  */
-export async function readConfigFile(path: string): Promise<ConfigFile> {
+export async function readConfigFile(path: string, user = currentUser()): Promise<ConfigFile> {
   let text: string;
   try {
-    const bytes = await readPrivateFile(path, { maxBytes: CONFIG_FILE_LIMIT_BYTES, followSymlink: true });
+    await refuseForeignFolder(path, user);
+    const bytes = await readPrivateFile(path, { maxBytes: CONFIG_FILE_LIMIT_BYTES, followSymlink: true, writableOnlyBy: user });
     if (bytes === undefined) return { path, content: undefined };
     text = bytes.toString('utf8');
   } catch (error) {
+    if (error instanceof UnreadableFile && error.reason === 'writable-by-others') {
+      throw new RunDockerError(
+        `the config file "${path}" is not used: it names the images this host trusts, and it ${error.message}`,
+        `Make it yours and writable by you alone (chown "$USER" FILE; chmod go-w FILE and its folder), or remove it.`,
+      );
+    }
     if (error instanceof UnreadableFile) {
       throw new RunDockerError(`the config file "${path}" ${error.message}`, 'Replace it with a JSON file, or remove it to use the defaults.');
     }

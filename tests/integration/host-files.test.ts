@@ -228,6 +228,56 @@ describe('cache entries and config files that are not regular files', () => {
   }, 60_000);
 });
 
+describe('a config file others could have written', () => {
+  /** A fresh host whose config file pins the real tiny and mini: usable when nobody else could write it. */
+  async function hostWithConfigFile(): Promise<{ env: Record<string, string>; file: string; folder: string }> {
+    const env = await freshHost();
+    const folder = join(env.XDG_CONFIG_HOME, 'run-docker');
+    await mkdir(folder, { recursive: true, mode: 0o755 });
+    const file = join(folder, 'config.json');
+    await writeFile(file, JSON.stringify({ tiny: host.RUN_DOCKER_TINY, mini: host.RUN_DOCKER_MINI }), { mode: 0o644 });
+    const { RUN_DOCKER_TINY: _tiny, RUN_DOCKER_MINI: _mini, ...withoutEnv } = env;
+    return { env: withoutEnv, file, folder };
+  }
+
+  test('a config file that every user may write, or another user owns, is not used: one line, exit 125', async () => {
+    const usable = await hostWithConfigFile();
+    expectSuccess(await runWithin(['--version'], usable.env));
+
+    const open = await hostWithConfigFile();
+    await chmod(open.file, 0o666);
+    const refused = await runWithin(['--version'], open.env);
+    expect({ code: refused.code, lines: stderrLines(refused) }).toEqual({
+      code: 125,
+      lines: [
+        `run-docker: the config file "${open.file}" is not used: it names the images this host trusts, and it can be changed by every user (mode 0666). Make it yours and writable by you alone (chown "$USER" FILE; chmod go-w FILE and its folder), or remove it.`,
+      ],
+    });
+
+    const foreign = await hostWithConfigFile();
+    execFileSync('chown', ['4321:4321', foreign.file]);
+    expect(stderrLines(await runWithin(['--version'], foreign.env))).toEqual([
+      expect.stringContaining(`the config file "${foreign.file}" is not used: it names the images this host trusts, and it can be changed by uid 4321, its owner.`),
+    ]);
+  }, 60_000);
+
+  test('a config folder others may write is refused too; group write for the user\'s own group is accepted', async () => {
+    const openFolder = await hostWithConfigFile();
+    await chmod(openFolder.folder, 0o777);
+    expect(stderrLines(await runWithin(['--version'], openFolder.env))).toEqual([
+      expect.stringContaining(`which can be changed by every user (mode 0777)`),
+    ]);
+
+    // Debian and Ubuntu: a private group per user and umask 002, so 0664 / 0775 are the norm.
+    const privateGroup = await hostWithConfigFile();
+    await chmod(privateGroup.file, 0o664);
+    await chmod(privateGroup.folder, 0o775);
+    expectSuccess(await runWithin(['--version'], privateGroup.env));
+    execFileSync('chgrp', ['4321', privateGroup.file]);
+    expect(stderrLines(await runWithin(['--version'], privateGroup.env))).toEqual([expect.stringContaining('can be changed by group 4321 (mode 0664)')]);
+  }, 60_000);
+});
+
 describe('leftovers', () => {
   test('20 shims started together on a cold cache all run, and none reports a rejected payload', async () => {
     const env = await freshHost();

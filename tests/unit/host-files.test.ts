@@ -3,7 +3,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkPrivateDir, makeDirs } from '../../common/private-dir';
-import { readPrivateFile, UnreadableFile } from '../../common/read-private-file';
+import { findForeignWriter, readPrivateFile, UnreadableFile } from '../../common/read-private-file';
 import { selectHomeDir } from '../../common/read-home-dir';
 import { parseCachedUser, isPlainHome } from '../../payload/run/image-user';
 import { payloadCacheDir, prepareCache, readCachedFile, writeCachedPayload } from '../../shim/payload-cache';
@@ -153,5 +153,17 @@ describe('payload cache', () => {
     const warnings: string[] = [];
     expect(await prepareCache(dir, uid + 1, { warn: (line) => warnings.push(line), debug: () => undefined })).toBeUndefined();
     expect(warnings).toEqual([`the cache folder "${dir}" belongs to uid ${uid}, not to you; running without the cache`]);
+  });
+});
+
+describe('findForeignWriter', () => {
+  const user = { uid: 1000, gid: 1000 };
+  it('names who besides the user (or root) could write', () => {
+    expect(findForeignWriter({ uid: 1000, gid: 1000, mode: 0o100644 }, user)).toBeUndefined();
+    expect(findForeignWriter({ uid: 0, gid: 0, mode: 0o100644 }, user)).toBeUndefined();
+    expect(findForeignWriter({ uid: 1000, gid: 1000, mode: 0o100664 }, user)).toBeUndefined(); // the user's own group
+    expect(findForeignWriter({ uid: 1000, gid: 100, mode: 0o100664 }, user)).toBe('group 100 (mode 0664)');
+    expect(findForeignWriter({ uid: 1000, gid: 1000, mode: 0o100666 }, user)).toBe('every user (mode 0666)');
+    expect(findForeignWriter({ uid: 4321, gid: 1000, mode: 0o100600 }, user)).toBe('uid 4321, its owner');
   });
 });
