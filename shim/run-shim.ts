@@ -61,7 +61,8 @@ export async function runShim(deps: ShimDeps): Promise<number> {
     await withPullProgress(progress, (onEvent) => pullImage(docker, ref, { auth, onEvent, stallMs: readPullStallMs(env) }));
   };
   const source: ShimSource = { docker, cacheRoot, shimVersion, log, pull };
-  const base: BaseContext = { contract: CONTRACT_VERSION, shimVersion, local, env, log, docker };
+  const cacheDir = join(cacheRoot, 'mini');
+  const base: BaseContext = { contract: CONTRACT_VERSION, shimVersion, local, env, log, docker, cacheDir };
 
   const tinyImage = await ensureImage(source, config.tiny.ref, local, 'tiny image');
   const tinyPayload = await obtainOrExplain(source, config.tiny.ref, tinyImage, 'tiny');
@@ -76,7 +77,7 @@ export async function runShim(deps: ShimDeps): Promise<number> {
   return miniModule.main({
     ...base,
     argv,
-    cacheDir: join(cacheRoot, 'mini'),
+    cacheDir,
     tiny: { reference: formatImageRef(config.tiny.ref), id: tinyImage.id, version: tinyPayload.manifest.version },
     mini: { reference: formatImageRef(mini.ref), id: mini.image.id, version: mini.payload.manifest.version },
   });

@@ -1,0 +1,79 @@
+/**
+ * Reads a file from a place a user or others could plant things (the cache, config
+ * files) without ever blocking or reading without end: a FIFO would hang `readFile`, a
+ * symlink to /dev/zero would read until memory runs out. The file is opened first and the
+ * open handle is checked (no race between a check and the read): a regular file only, no
+ * larger than a limit, read from that handle.
+ */
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+
+/** Why a file was not read; `message` reads as "its … <message>" or "the file … <message>". */
+export class UnreadableFile extends Error {
+  override readonly name = 'UnreadableFile' as const;
+  constructor(
+    readonly path: string,
+    readonly reason: 'not-regular' | 'symlink' | 'too-large',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ReadPrivateFileOptions {
+  /** Larger files are refused, not read in part. */
+  maxBytes: number;
+  /**
+   * Follow a symlink as the last part of the path (the target must still be a regular
+   * file). Off for the cache, where run-docker only ever writes regular files; on for
+   * config files, which dotfile managers (stow, home-manager) install as symlinks.
+   */
+  followSymlink?: boolean;
+}
+
+/** The file's bytes, or undefined when it does not exist; UnreadableFile when it is not a bounded regular file. */
+export async function readPrivateFile(path: string, options: ReadPrivateFileOptions): Promise<Buffer | undefined> {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below anyway).
+  const flags = constants.O_RDONLY | constants.O_NONBLOCK | (options.followSymlink ? 0 : constants.O_NOFOLLOW);
+  let handle;
+  try {
+    handle = await open(path, flags);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    // O_NOFOLLOW on a symlink fails with ELOOP.
+    if (code === 'ELOOP' && !options.followSymlink) throw new UnreadableFile(path, 'symlink', 'is not a regular file (a symlink)');
+    throw error;
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) throw new UnreadableFile(path, 'not-regular', `is not a regular file (${describeFileType(info)})`);
+    if (info.size > options.maxBytes) {
+      throw new UnreadableFile(path, 'too-large', `is larger than ${options.maxBytes} bytes (${info.size})`);
+    }
+    // Read at most one byte more than allowed: a file growing while we read is refused too.
+    const buffer = Buffer.alloc(Math.min(info.size, options.maxBytes) + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length === buffer.length) {
+        if (length > options.maxBytes) throw new UnreadableFile(path, 'too-large', `is larger than ${options.maxBytes} bytes (it grew while read)`);
+        break;
+      }
+    }
+    return buffer.subarray(0, length);
+  } finally {
+    await handle.close();
+  }
+}
+
+function describeFileType(info: import('node:fs').Stats): string {
+  if (info.isFIFO()) return 'a FIFO';
+  if (info.isCharacterDevice()) return 'a character device';
+  if (info.isBlockDevice()) return 'a block device';
+  if (info.isSocket()) return 'a socket';
+  if (info.isDirectory()) return 'a folder';
+  return 'not a file';
+}
