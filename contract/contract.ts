@@ -75,6 +75,12 @@ export interface BaseContext {
   log: Logger;
   /** The engine client the shim connected with (same DOCKER_HOST rules as the shim). */
   docker: Dockerode;
+  /**
+   * Private cache folder for the payloads' own use (0700, checked by the shim), the same as
+   * RunContext.cacheDir; the locator keeps registry tokens there. Absent from shims before
+   * it was added: payloads then keep such things in memory only.
+   */
+  cacheDir?: string;
 }
 
 export interface LocatedTag {

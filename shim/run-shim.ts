@@ -64,7 +64,8 @@ export async function runShim(deps: ShimDeps): Promise<number> {
     await withPullProgress(progress, (onEvent) => pullImage(docker, ref, { auth, onEvent, stallMs: readPullStallMs(env) }));
   };
   const source: ShimSource = { docker, cacheRoot, shimVersion, log, pull };
-  const base: BaseContext = { contract: CONTRACT_VERSION, shimVersion, local, env, log, docker };
+  // The locator keeps registry tokens in the cache; without a trusted cache, in memory only.
+  const base: BaseContext = { contract: CONTRACT_VERSION, shimVersion, local, env, log, docker, cacheDir: cacheRoot && join(cacheRoot, 'mini') };
 
   const tinyImage = await ensureImage(source, config.tiny.ref, local, 'tiny image');
   const tinyPayload = await obtainOrExplain(source, config.tiny.ref, tinyImage, 'tiny');

@@ -10,6 +10,7 @@ import { RunDockerError } from '../../common/run-docker-error';
 import { listLocalTags } from './list-local-tags';
 import { listRemoteTags } from './registry/list-remote-tags';
 import { isRegistryUnreachable } from './registry/registry-unreachable-error';
+import { openTokenCache } from './registry/token-store';
 import { selectNewestTag, sortTagsNewestFirst } from './select-newest-tag';
 
 const USABLE_TAGS = 'a UTC date-time YYYYMMDD-HHMMSS, a date yy.mm.dd, a semantic version, or "latest"';
@@ -27,7 +28,7 @@ export async function findNewestTag(ctx: BaseContext, repository: string): Promi
     readLocalTags(ctx, name),
     ctx.local
       ? []
-      : listRemoteTags(ref, { env: ctx.env, homeDir: readHomeDir(ctx.env), log: ctx.log }).catch((error: unknown) => {
+      : listRemoteTagsFor(ctx, ref).catch((error: unknown) => {
           if (!isRegistryUnreachable(error)) throw error;
           unreachable = error.summary;
           ctx.log.warn(`${error.summary} (${error.reason}); using the images of "${name}" on this host`);
@@ -37,6 +38,12 @@ export async function findNewestTag(ctx: BaseContext, repository: string): Promi
   const tag = selectNewestTag([...local, ...remote]);
   if (tag === undefined) throw noUsableTag(name, ref.registry, ctx.local, unreachable, local.length + remote.length);
   return { tag, presentLocally: local.includes(tag) };
+}
+
+/** The registry's tags, with the tokens earlier calls cached (token-store.ts). */
+async function listRemoteTagsFor(ctx: BaseContext, ref: ImageRef): Promise<string[]> {
+  const tokenCache = await openTokenCache(ctx.cacheDir, ctx.log);
+  return listRemoteTags(ref, { env: ctx.env, homeDir: readHomeDir(ctx.env), log: ctx.log, tokenCache });
 }
 
 /** Usable tags of `repository` among the images on this host, newest first. */

@@ -4,10 +4,11 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TokenCache } from '../../payload/common/registry/fetch-bearer-token';
+import { createFileTokenCache, createMemoryTokenCache, parseTokenFile } from '../../payload/common/registry/token-store';
 import { listRemoteTags } from '../../payload/common/registry/list-remote-tags';
 import { parseRetryAfter, RegistryUnreachableError } from '../../payload/common/registry/registry-unreachable-error';
 import { RunDockerError } from '../../common/run-docker-error';
@@ -160,7 +161,7 @@ describe('listRemoteTags', () => {
     });
     origin = fake.origin;
     const env = { DOCKER_CONFIG: await dockerConfig({ [`http://${fake.registry}/v1/`]: { auth: Buffer.from('alice:wonder:land').toString('base64') } }) };
-    const tokenCache: TokenCache = new Map();
+    const tokenCache: TokenCache = createMemoryTokenCache();
 
     expect(await listRemoteTags(ref(fake), { env, homeDir: noHome(), pageSize: 4, tokenCache })).toEqual(TAGS);
     expect(tokenRequests).toEqual(['/token?service=fake+registry&scope=repository%3Ateam%2Fapp%3Apull']);
@@ -182,7 +183,7 @@ describe('listRemoteTags', () => {
       return json(res, 200, { tags: ['1.0.0'] });
     });
     origin = fake.origin;
-    expect(await listRemoteTags(ref(fake), { env: {}, homeDir: noHome(), tokenCache: new Map() })).toEqual(['1.0.0']);
+    expect(await listRemoteTags(ref(fake), { env: {}, homeDir: noHome(), tokenCache: createMemoryTokenCache() })).toEqual(['1.0.0']);
   });
 
   it('renews a cached token the registry no longer accepts', async () => {
@@ -196,7 +197,7 @@ describe('listRemoteTags', () => {
       return json(res, 200, { tags: ['1.0.0'] });
     });
     origin = fake.origin;
-    const tokenCache: TokenCache = new Map();
+    const tokenCache: TokenCache = createMemoryTokenCache();
     await listRemoteTags(ref(fake), { env: {}, homeDir: noHome(), tokenCache });
     generation++; // the registry rotated its keys: t1 is now refused
     expect(await listRemoteTags(ref(fake), { env: {}, homeDir: noHome(), tokenCache })).toEqual(['1.0.0']);
@@ -261,7 +262,7 @@ describe('listRemoteTags', () => {
       res.writeHead(401, { 'WWW-Authenticate': `Bearer realm="http://${req.headers.host}/token",service="fake"` });
       res.end();
     });
-    const tokenError = await failure(listRemoteTags(ref(tokenDown), { env: {}, homeDir: noHome(), tokenCache: new Map() }));
+    const tokenError = await failure(listRemoteTags(ref(tokenDown), { env: {}, homeDir: noHome(), tokenCache: createMemoryTokenCache() }));
     expect(tokenError).toBeInstanceOf(RegistryUnreachableError);
     expect(tokenError.message).toBe(`the registry "${tokenDown.registry}" is failing (HTTP 502 Bad Gateway)`);
   });
@@ -392,5 +393,85 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('Sat, 28 Nov 2026 11:00:00 GMT', now)).toBe(0);
     expect(parseRetryAfter('soon', now)).toBeUndefined();
     expect(parseRetryAfter(null, now)).toBeUndefined();
+  });
+});
+
+describe('tokens that outlive the process (token-store.ts)', () => {
+  /** A token registry counting what it is asked: 401 without the token, the token from /token. */
+  async function tokenRegistry(expiresIn = 300) {
+    let origin = '';
+    const fake = await startFakeRegistry((req, res, url) => {
+      if (url.pathname === '/token') return json(res, 200, { token: 'tok-1', expires_in: expiresIn, issued_at: new Date().toISOString() });
+      if (req.headers.authorization !== 'Bearer tok-1') {
+        return json(res, 401, {}, { 'WWW-Authenticate': `Bearer realm="${origin}/token",service="svc"` });
+      }
+      return json(res, 200, { tags: ['1.0.0'] });
+    });
+    origin = fake.origin;
+    return fake;
+  }
+
+  it('answers the first request of the next call with the cached token: one request instead of three', async () => {
+    const fake = await tokenRegistry();
+    const file = path.join(await mkdtemp(path.join(tmp, 'cache-')), 'mini', 'registry-tokens.json');
+    const cold = await createFileTokenCache(file);
+    expect(await listRemoteTags(ref(fake), { env: {}, homeDir: noHome(), tokenCache: cold })).toEqual(['1.0.0']);
+    expect(fake.requests).toEqual(['/v2/team/app/tags/list?n=1000', '/token?service=svc&scope=repository%3Ateam%2Fapp%3Apull', '/v2/team/app/tags/list?n=1000']);
+
+    // The next call is another process: a new cache read from the same file.
+    const warm = await createFileTokenCache(file);
+    expect(await listRemoteTags(ref(fake), { env: {}, homeDir: noHome(), tokenCache: warm })).toEqual(['1.0.0']);
+    expect(fake.requests.slice(3)).toEqual(['/v2/team/app/tags/list?n=1000']);
+    expect(fake.authorizations.slice(3)).toEqual(['Bearer tok-1']);
+    // Another repository has another scope: its own token.
+    expect(await listRemoteTags(ref(fake, 'team/other'), { env: {}, homeDir: noHome(), tokenCache: warm })).toEqual(['1.0.0']);
+    expect(fake.requests.slice(4)).toEqual(['/v2/team/other/tags/list?n=1000', '/token?service=svc&scope=repository%3Ateam%2Fother%3Apull', '/v2/team/other/tags/list?n=1000']);
+  });
+
+  it('keeps the file private and free of credentials', async () => {
+    const fake = await tokenRegistry();
+    const dir = path.join(await mkdtemp(path.join(tmp, 'cache-')), 'mini');
+    const file = path.join(dir, 'registry-tokens.json');
+    const auth = Buffer.from('alice:wonder-secret').toString('base64');
+    const env = { DOCKER_CONFIG: await dockerConfig({ [fake.registry]: { auth } }) };
+    await listRemoteTags(ref(fake), { env, homeDir: noHome(), tokenCache: await createFileTokenCache(file) });
+    const text = await readFile(file, 'utf8');
+    expect(text).toContain('tok-1');
+    expect(text).not.toContain('wonder-secret');
+    expect(text).not.toContain(auth);
+    expect(((await stat(file)).mode & 0o777).toString(8)).toBe('600');
+    expect(((await stat(dir)).mode & 0o777).toString(8)).toBe('700');
+    expect((await readdir(dir)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('never uses a token past its expiry, or one issued for another login', async () => {
+    const fake = await tokenRegistry(1); // 1 s, less than the renewal margin: never reused
+    const file = path.join(await mkdtemp(path.join(tmp, 'cache-')), 'registry-tokens.json');
+    await listRemoteTags(ref(fake), { env: {}, homeDir: noHome(), tokenCache: await createFileTokenCache(file) });
+    await listRemoteTags(ref(fake), { env: {}, homeDir: noHome(), tokenCache: await createFileTokenCache(file) });
+    expect(fake.authorizations[3]).toBeUndefined(); // the second call started anonymous again
+
+    const longLived = await tokenRegistry(300);
+    const alice = { DOCKER_CONFIG: await dockerConfig({ [longLived.registry]: { auth: Buffer.from('alice:a').toString('base64') } }) };
+    const bob = { DOCKER_CONFIG: await dockerConfig({ [longLived.registry]: { auth: Buffer.from('bob:b').toString('base64') } }) };
+    await listRemoteTags(ref(longLived), { env: alice, homeDir: noHome(), tokenCache: await createFileTokenCache(file) });
+    await listRemoteTags(ref(longLived), { env: bob, homeDir: noHome(), tokenCache: await createFileTokenCache(file) });
+    expect(longLived.authorizations[3]).toBeUndefined(); // bob's first request did not carry alice's token
+    expect(longLived.requests).toHaveLength(6);
+  });
+
+  it('renews a cached token the registry refuses, and a garbled file counts as empty', async () => {
+    const fake = await tokenRegistry();
+    const file = path.join(await mkdtemp(path.join(tmp, 'cache-')), 'registry-tokens.json');
+    await writeFile(file, JSON.stringify({ version: 1, challenges: { [fake.origin]: { realm: `${fake.origin}/token`, service: 'svc' } }, tokens: {} }));
+    const planted = await createFileTokenCache(file);
+    const key = JSON.stringify([`${fake.origin}/token`, 'svc', 'repository:team/app:pull', 'anonymous']);
+    await planted.set(key, { token: 'stale', expiresAt: Date.now() + 60_000 });
+    expect(await listRemoteTags(ref(fake), { env: {}, homeDir: noHome(), tokenCache: await createFileTokenCache(file) })).toEqual(['1.0.0']);
+    expect(fake.authorizations).toEqual(['Bearer stale', undefined, 'Bearer tok-1']);
+
+    await writeFile(file, '{"version": 1, "tokens": {"x": {"token": "bad\\nheader", "expiresAt": 1e15}}, "challenges": 5}');
+    expect(parseTokenFile(await readFile(file, 'utf8'))).toEqual({ version: 1, challenges: {}, tokens: {} });
+    expect(await listRemoteTags(ref(fake), { env: {}, homeDir: noHome(), tokenCache: await createFileTokenCache(file) })).toEqual(['1.0.0']);
   });
 });

@@ -12,25 +12,28 @@ import type { RegistryRequest } from './send-with-node-http';
 import type { RegistryCredentials } from '../../../common/credentials/read-docker-credentials';
 import { authenticationRequired, credentialsRefused } from './registry-auth-errors';
 import { isServerFailure, registryFailing, registryRateLimited } from './registry-unreachable-error';
+import { createMemoryTokenCache, type TokenCache } from './token-store';
+
+export type { TokenCache };
 
 export interface TokenRequest {
   realm: string;
   service?: string;
   /** e.g. `repository:team/app:pull` */
   scope: string;
+  /** Which login the token is for (readCredentialSource): part of the cache key. */
+  account: string;
+  /** Loaded only when a token must be fetched: a credential helper is not run for a cached token. */
   credentials?: RegistryCredentials;
 }
 
-interface CachedToken {
-  token: string;
-  expiresAt: number;
+/** A cache without a file, for callers that have no cache folder (older shims, tests). */
+export const processTokenCache: TokenCache = createMemoryTokenCache();
+
+/** realm + service + scope + account: the token cache's key. */
+export function tokenKey(request: Pick<TokenRequest, 'realm' | 'service' | 'scope' | 'account'>): string {
+  return JSON.stringify([request.realm, request.service ?? '', request.scope, request.account]);
 }
-
-/** realm + service + scope + account → token. */
-export type TokenCache = Map<string, CachedToken>;
-
-/** Tokens live for the process only; they are never written anywhere. */
-export const processTokenCache: TokenCache = new Map();
 
 export interface FetchBearerTokenOptions {
   http: RegistryHttp;
@@ -53,8 +56,7 @@ export async function fetchBearerToken(
   options: FetchBearerTokenOptions,
 ): Promise<{ token: string; fromCache: boolean }> {
   const now = options.now ?? Date.now;
-  const account = request.credentials ? request.credentials.username || '<identity token>' : '';
-  const key = JSON.stringify([request.realm, request.service ?? '', request.scope, account]);
+  const key = tokenKey(request);
   const cached = options.cache.get(key);
   if (cached && !options.refresh && cached.expiresAt > now()) return { token: cached.token, fromCache: true };
 
@@ -94,8 +96,10 @@ export async function fetchBearerToken(
       'Try again later; if it persists, check the registry.',
     );
   }
-  const issuedAt = now();
-  options.cache.set(key, { token: body.token, expiresAt: issuedAt + body.expiresIn * 1000 - EXPIRY_MARGIN_MS });
+  // issued_at (RFC 3339) when the service sends it: a token is counted from when it was
+  // made, not from when it arrived; our own clock when it is absent or unreadable.
+  const issuedAt = Math.min(body.issuedAt ?? now(), now());
+  await options.cache.set(key, { token: body.token, expiresAt: issuedAt + body.expiresIn * 1000 - EXPIRY_MARGIN_MS });
   return { token: body.token, fromCache: false };
 }
 
@@ -127,8 +131,8 @@ function refreshTokenRequest(request: TokenRequest, identityToken: string): Regi
   };
 }
 
-function parseTokenBody(text: string): { token: string; expiresIn: number } | undefined {
-  let body: { token?: unknown; access_token?: unknown; expires_in?: unknown };
+function parseTokenBody(text: string): { token: string; expiresIn: number; issuedAt?: number } | undefined {
+  let body: { token?: unknown; access_token?: unknown; expires_in?: unknown; issued_at?: unknown };
   try {
     body = JSON.parse(text);
   } catch {
@@ -139,5 +143,6 @@ function parseTokenBody(text: string): { token: string; expiresIn: number } | un
   // Printable ASCII only: it goes into an Authorization header.
   if (typeof token !== 'string' || !/^[\x21-\x7e]+$/.test(token)) return undefined;
   const expiresIn = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DEFAULT_EXPIRES_IN_S;
-  return { token, expiresIn };
+  const issuedAt = typeof body.issued_at === 'string' ? Date.parse(body.issued_at) : Number.NaN;
+  return Number.isFinite(issuedAt) ? { token, expiresIn, issuedAt } : { token, expiresIn };
 }

@@ -10,7 +10,8 @@
 import type { Logger } from '../../../contract/contract';
 import type { ImageRef } from '../../../common/image-ref';
 import { RunDockerError } from '../../../common/run-docker-error';
-import { basicAuthorization, fetchBearerToken, processTokenCache, type TokenCache } from './fetch-bearer-token';
+import { basicAuthorization, fetchBearerToken, processTokenCache, tokenKey, type TokenCache } from './fetch-bearer-token';
+import { readCredentialSource } from '../../../common/credentials/read-credential-source';
 import { defaultSend, fetchRegistry, type RegistryHttp, type RegistryResponse } from './fetch-registry';
 import type { SendRequest } from './send-with-node-http';
 import { findChallenge, parseWwwAuthenticate } from './parse-www-authenticate';
@@ -53,15 +54,29 @@ export function createRegistrySession(
   let credentials: Promise<RegistryCredentials | undefined> | undefined;
   const loadCredentials = () =>
     (credentials ??= readDockerCredentials(ref.registry, { env: options.env, homeDir: options.homeDir, log: options.log }));
+  let account: Promise<string> | undefined;
+  const loadAccount = () => (account ??= readCredentialSource(ref.registry, { env: options.env, homeDir: options.homeDir }));
+  const scope = `repository:${ref.path}:pull`;
+
+  /** A token the cache holds for the challenge `origin` sent before: the first request carries it. */
+  async function cachedAuthorization(origin: string): Promise<string | undefined> {
+    const challenge = cache.challengeOf(origin);
+    if (!challenge) return undefined;
+    const cached = cache.get(tokenKey({ ...challenge, scope, account: await loadAccount() }));
+    return cached && cached.expiresAt > Date.now() ? `Bearer ${cached.token}` : undefined;
+  }
 
   const send = (url: string, accept: string, authorization: string | undefined) =>
     fetchRegistry(url, { headers: authorization ? { Accept: accept, Authorization: authorization } : { Accept: accept } }, http);
 
   async function get(url: string, accept: string): Promise<RegistryResponse> {
     const origin = new URL(url).origin;
-    const previous = authorizations.get(origin);
+    const previous = authorizations.get(origin) ?? (await cachedAuthorization(origin));
     const first = await send(url, accept, previous);
-    if (first.status !== 401) return first;
+    if (first.status !== 401) {
+      if (previous !== undefined) authorizations.set(origin, previous);
+      return first;
+    }
 
     const challenges = parseWwwAuthenticate(first.headers.get('www-authenticate'));
     const bearer = findChallenge(challenges, 'bearer');
@@ -71,7 +86,9 @@ export function createRegistrySession(
     if (bearer) {
       const realm = bearer.params.realm;
       if (!realm) throw invalidChallenge(ref.registry, repositoryName);
-      const request = { realm, service: bearer.params.service, scope: `repository:${ref.path}:pull`, credentials: stored };
+      // Remembered only for the registry's own origin: a cached token goes nowhere else.
+      if (origin === baseOrigin) await cache.rememberChallenge(origin, { realm, service: bearer.params.service });
+      const request = { realm, service: bearer.params.service, scope, account: await loadAccount(), credentials: stored };
       const tokenOptions = { http, cache, registry: ref.registry, repositoryName };
       // A token that was just refused (expired, or from the cache) is renewed once.
       let token = await fetchBearerToken(request, { ...tokenOptions, refresh: previous !== undefined });
