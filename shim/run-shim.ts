@@ -14,6 +14,7 @@ import {
   type PayloadKind,
   type TrustedKey,
 } from '../contract/contract';
+import { compareTagOrder } from '../common/compare-tag-order';
 import { formatImageRef, formatRepository, isPinned, type ImageRef } from '../common/image-ref';
 import { inspectImage, type LocalImage } from '../common/inspect-image';
 import { readRegistryAuth } from '../common/credentials/read-registry-auth';
@@ -25,6 +26,8 @@ import { cacheRootDir } from './payload-cache';
 import { obtainPayload, type PayloadSource, type VerifiedPayload } from './obtain-payload';
 import { configFilePath, readConfigFile } from './read-config-file';
 import { isLocalMode, resolveShimConfig, type ConfigValue, type ShimDefaults } from './resolve-shim-config';
+import { miniVersionRecordPath, readHighestMiniVersion, recordMiniVersion } from './mini-version-record';
+import { MAX_FALLBACK_PULLS, selectFallbackMinis, type FallbackPlan } from './select-fallback-minis';
 import { checkSignature, PayloadRejected } from './verify-payload';
 
 export interface ShimDeps {
@@ -49,10 +52,15 @@ interface LoadedMini {
   ref: ImageRef;
   image: LocalImage;
   payload: VerifiedPayload;
+  /** Its signature verified against tiny's keys (false only under allowUnsigned). */
+  trusted: boolean;
 }
 
 export async function runShim(deps: ShimDeps): Promise<number> {
-  const { argv, env, docker, log, shimVersion, progress } = deps;
+  const { argv, env, docker, shimVersion, progress } = deps;
+  // The locator is asked twice when the newest mini cannot be used; the same warning (an
+  // unreachable registry) is printed once.
+  const log = warnOnceEach(deps.log);
   const local = isLocalMode(argv, env);
   const config = resolveShimConfig(env, await readConfigFile(configFilePath(env, deps.homeDir)), deps.defaults);
   const cacheRoot = cacheRootDir(env, deps.homeDir).dir;
@@ -68,9 +76,19 @@ export async function runShim(deps: ShimDeps): Promise<number> {
   const locator = loadModule<LocatorModule>(tinyPayload, ['findNewestTag', 'listLocalTagsNewestFirst'], config.tiny.ref);
 
   const trust: Trust = { keys: tinyPayload.manifest.trustedKeys ?? [], allowUnsigned: config.allowUnsigned };
+  const record: VersionFloor = {
+    file: miniVersionRecordPath(env, deps.homeDir),
+    repository: formatRepository(config.mini.ref),
+  };
   const mini = isPinned(config.mini.ref)
     ? await loadPinnedMini(source, trust, config.mini, local)
-    : await loadNewestMini(source, trust, base, locator, config.mini.ref);
+    : await loadNewestMini(source, trust, base, locator, config.mini.ref, {
+        ...record,
+        version: await readHighestMiniVersion(record.file, record.repository, log),
+      });
+  // Only what a trusted key signed raises the floor: an unsigned version (development
+  // opt-in) is whatever its publisher typed.
+  if (mini.trusted) await recordMiniVersion(record.file, record.repository, mini.payload.manifest.version, log);
   const miniModule = loadModule<MiniModule>(mini.payload, ['main'], mini.ref);
 
   return miniModule.main({
@@ -89,6 +107,25 @@ interface ShimSource extends PayloadSource {
   pull: Pull;
 }
 
+/** The highest version of this mini repository the host has run (mini-version-record.ts). */
+interface VersionFloor {
+  file: string;
+  repository: string;
+  version?: string;
+}
+
+function warnOnceEach(log: Logger): Logger {
+  const printed = new Set<string>();
+  return {
+    warn: (line) => {
+      if (printed.has(line)) return;
+      printed.add(line);
+      log.warn(line);
+    },
+    debug: (line) => log.debug(line),
+  };
+}
+
 /** The image for an exact reference, pulled when absent (never with --local). */
 async function ensureImage({ docker, pull }: ShimSource, ref: ImageRef, local: boolean, what: string): Promise<LocalImage> {
   const present = await inspectImage(docker, ref);
@@ -105,28 +142,54 @@ async function ensureImage({ docker, pull }: ShimSource, ref: ImageRef, local: b
   return pulled;
 }
 
+/** A pinned mini runs even when older than the floor (that is how a host rolls back on
+ *  purpose), but a tag must still be the version its signature names. */
 async function loadPinnedMini(source: ShimSource, trust: Trust, mini: ConfigValue, local: boolean): Promise<LoadedMini> {
   const image = await ensureImage(source, mini.ref, local, `mini image pinned by ${mini.source}`);
-  const payload = await obtainOrExplain(source, mini.ref, image, 'mini', trust);
-  return { ref: mini.ref, image, payload };
+  const { payload, trusted } = await obtainOrExplain(source, mini.ref, image, 'mini', trust);
+  const tag = mini.ref.tag;
+  if (tag !== undefined && mini.ref.digest === undefined && payload.manifest.version !== tag) {
+    const repository = formatRepository(mini.ref);
+    throw new RunDockerError(
+      `the mini image "${formatImageRef(mini.ref)}" pinned by ${mini.source} ${describeMismatch(tag, payload.manifest.version)}`,
+      `Pin the tag of its signed version ("${repository}:${payload.manifest.version}"), or check who pushed "${tag}".`,
+    );
+  }
+  return { ref: mini.ref, image, payload, trusted };
+}
+
+function describeMismatch(tag: string, version: string): string {
+  return `was signed as version ${version}, not ${tag}: an older mini pushed again under a newer tag is refused`;
 }
 
 /** A verified mini payload signed by a trusted key, or any verified one where the host allows that
- *  (with a warning); PayloadRejected('untrusted') otherwise. */
-async function obtainTrustedMini(source: ShimSource, trust: Trust, image: LocalImage, ref: ImageRef): Promise<VerifiedPayload> {
+ *  (with a warning); PayloadRejected('untrusted') otherwise. `trusted`: its signature verified. */
+async function obtainTrustedMini(source: ShimSource, trust: Trust, image: LocalImage, ref: ImageRef): Promise<{ payload: VerifiedPayload; trusted: boolean }> {
   const payload = await obtainPayload(source, image, 'mini');
   try {
     checkSignature(payload.manifest, trust.keys);
+    return { payload, trusted: true };
   } catch (error) {
     if (!(error instanceof PayloadRejected) || !trust.allowUnsigned) throw error;
     source.log.warn(`RUNNING UNTRUSTED CODE: mini "${formatImageRef(ref)}" ${error.message}, and this host allows that (RUN_DOCKER_ALLOW_UNSIGNED / allowUnsigned); never do this on a host that matters`);
+    return { payload, trusted: false };
   }
-  return payload;
+}
+
+/** Why one candidate mini was not run. */
+interface Refusal {
+  ref: ImageRef;
+  reason: PayloadRejected['reason'] | 'mismatch' | 'rollback' | 'pull';
+  /** Completes "the mini … cannot be used: " (or "cannot be pulled: " for 'pull'). */
+  message: string;
 }
 
 /**
- * The newest mini; when it cannot be pulled or used (needs a newer shim, fails
- * verification), one warning and the newest usable mini already on this host.
+ * The newest mini; when it cannot be used (not pulled, corrupt, untrusted, for another shim,
+ * signed as another version than its tag, older than what this host has run), older minis,
+ * newest first: all those on the host, and at most MAX_FALLBACK_PULLS from the registry.
+ * At most two warning lines (the newest's, and one for every older one skipped); if none can
+ * be used, one error that names the real fix.
  */
 async function loadNewestMini(
   source: ShimSource,
@@ -134,70 +197,122 @@ async function loadNewestMini(
   base: BaseContext,
   locator: LocatorModule,
   repositoryRef: ImageRef,
+  floor: VersionFloor,
 ): Promise<LoadedMini> {
   const repository = formatRepository(repositoryRef);
   const newest = await locator.findNewestTag(base, repository);
-  const ref = { ...repositoryRef, tag: newest.tag };
-  try {
-    if (!newest.presentLocally) await source.pull(ref);
-    const image = await inspectImage(source.docker, ref);
-    if (!image) throw new RunDockerError(`the mini image "${formatImageRef(ref)}" is missing after its pull`, 'Try again.');
-    return { ref, image, payload: await obtainTrustedMini(source, trust, image, ref) };
-  } catch (error) {
-    if (!(error instanceof PayloadRejected) && !(error instanceof RunDockerError)) throw error;
-    const why = error instanceof PayloadRejected ? `cannot be used: ${error.message}` : `cannot be pulled: ${error.message}`;
-    const hint =
-      error instanceof PayloadRejected && error.reason === 'incompatible'
-        ? 'update the shim (npm install -g run-docker); '
-        : error instanceof PayloadRejected && error.reason === 'untrusted'
-          ? 'publish it signed with a key the pinned tiny trusts; '
-          : '';
-    source.log.warn(`the newest mini "${formatImageRef(ref)}" ${why}; ${hint}running the newest usable mini on this host instead`);
-    return loadNewestUsableLocalMini(source, trust, base, locator, repositoryRef, newest.tag);
-  }
-}
+  const first = await tryMini(source, trust, { ...repositoryRef, tag: newest.tag }, newest.presentLocally, floor.version);
+  if (!isRefusal(first)) return first;
 
-async function loadNewestUsableLocalMini(
-  source: ShimSource,
-  trust: Trust,
-  base: BaseContext,
-  locator: LocatorModule,
-  repositoryRef: ImageRef,
-  rejectedTag: string,
-): Promise<LoadedMini> {
-  const repository = formatRepository(repositoryRef);
-  for (const tag of await locator.listLocalTagsNewestFirst(base, repository)) {
-    if (tag === rejectedTag) continue;
-    const ref = { ...repositoryRef, tag };
-    const image = await inspectImage(source.docker, ref);
-    if (!image) continue;
-    try {
-      return { ref, image, payload: await obtainTrustedMini(source, trust, image, ref) };
-    } catch (error) {
-      if (!(error instanceof PayloadRejected)) throw error;
-      source.log.debug(`mini "${formatImageRef(ref)}" skipped: ${error.message}`);
+  const tags = locator.listTagsNewestFirst
+    ? await locator.listTagsNewestFirst(base, repository)
+    : (await locator.listLocalTagsNewestFirst(base, repository)).map((tag) => ({ tag, presentLocally: true }));
+  const plan = selectFallbackMinis(tags, { rejectedTag: newest.tag, floor: floor.version });
+  const skipped: Refusal[] = [];
+  for (const candidate of plan.candidates) {
+    const ref = { ...repositoryRef, tag: candidate.tag };
+    const outcome = await tryMini(source, trust, ref, candidate.presentLocally, floor.version);
+    if (!isRefusal(outcome)) {
+      const instead = candidate.presentLocally ? 'running the newest usable mini on this host instead' : `running the older mini "${candidate.tag}" from the registry instead`;
+      source.log.warn(`the newest mini ${describeRefusal(first)}; ${refusalAdvice(first)}${instead}`);
+      if (skipped.length > 0) source.log.warn(`also skipped ${countOf(skipped.length, 'older mini')}: ${summarise(skipped)}`);
+      return outcome;
     }
+    skipped.push(outcome);
   }
-  throw new RunDockerError(
-    `no usable mini image of "${repository}" is on this host`,
-    'Update the shim (npm install -g run-docker), or publish a signed mini that supports this shim (scripts/publish mini --signing-key).',
-  );
+  throw noUsableMini(repository, first, skipped, plan, floor, source.shimVersion);
 }
 
+function isRefusal(outcome: LoadedMini | Refusal): outcome is Refusal {
+  return 'reason' in outcome;
+}
+
+/** One candidate: refused by its tag alone when it is older than the floor (no pull), else
+ *  pulled if absent, verified, and its signed version compared with its tag. */
+async function tryMini(source: ShimSource, trust: Trust, ref: ImageRef & { tag: string }, presentLocally: boolean, floor: string | undefined): Promise<LoadedMini | Refusal> {
+  if (floor !== undefined && (compareTagOrder(ref.tag, floor) ?? -1) < 0) {
+    return { ref, reason: 'rollback', message: `it is older than ${floor}, which this host has already run` };
+  }
+  try {
+    if (!presentLocally) await source.pull(ref);
+    const image = await inspectImage(source.docker, ref);
+    if (!image) return { ref, reason: 'pull', message: 'the engine cannot find it after its pull' };
+    const { payload, trusted } = await obtainTrustedMini(source, trust, image, ref);
+    if (payload.manifest.version !== ref.tag) return { ref, reason: 'mismatch', message: `it ${describeMismatch(ref.tag, payload.manifest.version)}` };
+    return { ref, image, payload, trusted };
+  } catch (error) {
+    if (error instanceof PayloadRejected) return { ref, reason: error.reason, message: error.message };
+    if (error instanceof RunDockerError) return { ref, reason: 'pull', message: error.message };
+    throw error;
+  }
+}
+
+function describeRefusal(refusal: Refusal): string {
+  return `"${formatImageRef(refusal.ref)}" cannot be ${refusal.reason === 'pull' ? 'pulled' : 'used'}: ${refusal.message}`;
+}
+
+/** What to do about one refused mini, ending in "; " (or nothing). */
+function refusalAdvice(refusal: Refusal): string {
+  switch (refusal.reason) {
+    case 'incompatible':
+      return 'update the shim (see docs/install.md of run-docker); ';
+    case 'untrusted':
+      return 'publish it signed with a key the pinned tiny trusts; ';
+    case 'mismatch':
+      return 'delete that tag from the registry; ';
+    case 'rollback':
+      return 'pin a tag to roll back on purpose; ';
+    case 'corrupt':
+      return 'publish it again with scripts/publish; ';
+    case 'pull':
+      return '';
+  }
+}
+
+function summarise(refusals: readonly Refusal[]): string {
+  const shown = refusals.slice(0, 3).map((refusal) => `${refusal.ref.tag} (${refusal.message})`);
+  return shown.join('; ') + (refusals.length > shown.length ? `; and ${refusals.length - shown.length} more` : '');
+}
+
+function countOf(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/** Nothing usable: one line that says what was tried and the fix for the newest's problem. */
+function noUsableMini(repository: string, newest: Refusal, skipped: readonly Refusal[], plan: FallbackPlan, floor: VersionFloor, shimVersion: string): RunDockerError {
+  const parts = [`the newest, ${describeRefusal(newest)}`];
+  if (skipped.length > 0) parts.push(`${countOf(skipped.length, 'older mini')} skipped: ${summarise(skipped)}`);
+  if (plan.belowFloor > 0) parts.push(`${countOf(plan.belowFloor, 'older mini')} below ${floor.version}, which this host has already run, not tried`);
+  if (plan.notPulled > 0) parts.push(`${countOf(plan.notPulled, 'older mini')} in the registry not pulled (at most ${MAX_FALLBACK_PULLS} are tried)`);
+  const pinOlder = `pin a mini with RUN_DOCKER_MINI=${repository}:TAG`;
+  const hints: Record<Refusal['reason'], string> = {
+    incompatible: `Update the shim (see docs/install.md of run-docker), or publish a mini that supports shim ${shimVersion} (scripts/publish mini --shim-range)`,
+    untrusted: 'Publish a mini signed with a key the pinned tiny trusts (scripts/publish mini --signing-key), or pin a tiny that trusts its key',
+    mismatch: `Delete the tag "${newest.ref.tag}" from the registry and publish the good payload again as a new version (scripts/publish mini)`,
+    rollback: `Publish the good payload again as a new version (scripts/publish mini), or ${pinOlder} to roll back on purpose; this host's record is "${floor.file}"`,
+    corrupt: 'Publish a good mini again (scripts/publish mini)',
+    pull: 'Check that the registry serves it, or run with --local',
+  };
+  const tail = newest.reason === 'rollback' ? '.' : plan.notPulled > 0 ? `, or ${pinOlder}.` : '.';
+  return new RunDockerError(`no usable mini of "${repository}": ${parts.join('; ')}`, hints[newest.reason] + tail);
+}
+
+async function obtainOrExplain(source: ShimSource, ref: ImageRef, image: LocalImage, kind: 'tiny'): Promise<VerifiedPayload>;
+async function obtainOrExplain(source: ShimSource, ref: ImageRef, image: LocalImage, kind: 'mini', trust: Trust): Promise<{ payload: VerifiedPayload; trusted: boolean }>;
 async function obtainOrExplain(
   source: ShimSource,
   ref: ImageRef,
   image: LocalImage,
   kind: PayloadKind,
   trust?: Trust,
-): Promise<VerifiedPayload> {
+): Promise<VerifiedPayload | { payload: VerifiedPayload; trusted: boolean }> {
   try {
     return trust ? await obtainTrustedMini(source, trust, image, ref) : await obtainPayload(source, image, kind);
   } catch (error) {
     if (!(error instanceof PayloadRejected)) throw error;
     const hint =
       error.reason === 'incompatible'
-        ? `Update the shim (npm install -g run-docker) or configure a ${kind} image made for shim ${source.shimVersion}.`
+        ? `Update the shim (see docs/install.md of run-docker) or configure a ${kind} image made for shim ${source.shimVersion}.`
         : error.reason === 'untrusted'
           ? 'Pin a mini signed with a key the pinned tiny trusts (scripts/publish mini --signing-key).'
           : `Configure a ${kind} image published by scripts/publish.`;
