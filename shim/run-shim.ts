@@ -57,10 +57,7 @@ interface LoadedMini {
 }
 
 export async function runShim(deps: ShimDeps): Promise<number> {
-  const { argv, env, docker, shimVersion, progress } = deps;
-  // The locator is asked twice when the newest mini cannot be used; the same warning (an
-  // unreachable registry) is printed once.
-  const log = warnOnceEach(deps.log);
+  const { argv, env, docker, log, shimVersion, progress } = deps;
   const local = isLocalMode(argv, env);
   const config = resolveShimConfig(env, await readConfigFile(configFilePath(env, deps.homeDir)), deps.defaults);
   const cacheRoot = cacheRootDir(env, deps.homeDir).dir;
@@ -114,15 +111,19 @@ interface VersionFloor {
   version?: string;
 }
 
-function warnOnceEach(log: Logger): Logger {
-  const printed = new Set<string>();
+/** The locator is asked twice when the newest mini cannot be used: what it warned about the
+ *  first time (an unreachable registry) is not printed again. */
+function withWarningsOnce(base: BaseContext, printed: Set<string>): BaseContext {
   return {
-    warn: (line) => {
-      if (printed.has(line)) return;
-      printed.add(line);
-      log.warn(line);
+    ...base,
+    log: {
+      warn: (line) => {
+        if (printed.has(line)) return;
+        printed.add(line);
+        base.log.warn(line);
+      },
+      debug: (line) => base.log.debug(line),
     },
-    debug: (line) => log.debug(line),
   };
 }
 
@@ -188,8 +189,8 @@ interface Refusal {
  * The newest mini; when it cannot be used (not pulled, corrupt, untrusted, for another shim,
  * signed as another version than its tag, older than what this host has run), older minis,
  * newest first: all those on the host, and at most MAX_FALLBACK_PULLS from the registry.
- * At most two warning lines (the newest's, and one for every older one skipped); if none can
- * be used, one error that names the real fix.
+ * One warning line (the newest's, with a summary of older ones skipped); if none can be
+ * used, one error line that names the real fix.
  */
 async function loadNewestMini(
   source: ShimSource,
@@ -200,25 +201,32 @@ async function loadNewestMini(
   floor: VersionFloor,
 ): Promise<LoadedMini> {
   const repository = formatRepository(repositoryRef);
-  const newest = await locator.findNewestTag(base, repository);
+  const printed = new Set<string>();
+  const newest = await locator.findNewestTag(withWarningsOnce(base, printed), repository);
   const first = await tryMini(source, trust, { ...repositoryRef, tag: newest.tag }, newest.presentLocally, floor.version);
   if (!isRefusal(first)) return first;
 
+  // A registry that just failed a pull would fail the next ones too, each after dockerd's
+  // retries: then only minis on the host are candidates.
+  const listing = withWarningsOnce({ ...base, local: base.local || first.reason === 'pull' }, printed);
   const tags = locator.listTagsNewestFirst
-    ? await locator.listTagsNewestFirst(base, repository)
-    : (await locator.listLocalTagsNewestFirst(base, repository)).map((tag) => ({ tag, presentLocally: true }));
+    ? await locator.listTagsNewestFirst(listing, repository)
+    : (await locator.listLocalTagsNewestFirst(listing, repository)).map((tag) => ({ tag, presentLocally: true }));
   const plan = selectFallbackMinis(tags, { rejectedTag: newest.tag, floor: floor.version });
   const skipped: Refusal[] = [];
+  let pullFailed = false;
   for (const candidate of plan.candidates) {
+    if (pullFailed && !candidate.presentLocally) continue;
     const ref = { ...repositoryRef, tag: candidate.tag };
     const outcome = await tryMini(source, trust, ref, candidate.presentLocally, floor.version);
     if (!isRefusal(outcome)) {
       const instead = candidate.presentLocally ? 'running the newest usable mini on this host instead' : `running the older mini "${candidate.tag}" from the registry instead`;
-      source.log.warn(`the newest mini ${describeRefusal(first)}; ${refusalAdvice(first)}${instead}`);
-      if (skipped.length > 0) source.log.warn(`also skipped ${countOf(skipped.length, 'older mini')}: ${summarise(skipped)}`);
+      const also = skipped.length > 0 ? `; also skipped ${countOf(skipped.length, 'older mini')}: ${summarise(skipped)}` : '';
+      source.log.warn(`the newest mini ${describeRefusal(first)}; ${refusalAdvice(first)}${instead}${also}`);
       return outcome;
     }
     skipped.push(outcome);
+    if (outcome.reason === 'pull') pullFailed = true;
   }
   throw noUsableMini(repository, first, skipped, plan, floor, source.shimVersion);
 }
@@ -263,7 +271,6 @@ function refusalAdvice(refusal: Refusal): string {
     case 'rollback':
       return 'pin a tag to roll back on purpose; ';
     case 'corrupt':
-      return 'publish it again with scripts/publish; ';
     case 'pull':
       return '';
   }
