@@ -72,6 +72,12 @@ test('an old signed mini pushed again as 20991231-000000 is refused in one warni
   const pinned = await runShim(['--version'], { ...host, RUN_DOCKER_MINI: `${repo}:20991231-000000` });
   expect(pinned.code).toBe(125);
   expect(stderrLines(pinned)).toEqual([expect.stringMatching(/^run-docker: the mini image ".*:20991231-000000" pinned by env RUN_DOCKER_MINI was signed as version 20260101-000000, not 20991231-000000: .*\. Pin the tag of its signed version/)]);
+  // Pinned by digest there is no tag to compare: the digest is the operator's choice.
+  const { stdout: digests } = await docker(['image', 'inspect', '--format', '{{json .RepoDigests}}', `${repo}:20260101-000000`]);
+  const digest = (JSON.parse(digests) as string[]).find((d) => d.startsWith(`${repo}@`))!;
+  const byDigest = await runShim(['--version'], { ...host, RUN_DOCKER_MINI: digest });
+  expectRan(byDigest, digest);
+  expect(byDigest.stderr).toBe('');
 });
 
 test('a host that ran B refuses an older A even when B is gone from registry and host, and runs A when pinned by tag', async () => {
