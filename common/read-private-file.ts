@@ -76,6 +76,11 @@ export async function readPrivateFile(path: string, options: ReadPrivateFileOpti
   }
 }
 
+/** The process's uid and gid, for writableOnlyBy (0 where the platform has none). */
+export function currentUser(): { uid: number; gid: number } {
+  return { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+}
+
 /**
  * Pure: who other than `user` (or root) may write a file or folder with these stat fields,
  * or undefined. Group write is allowed only for the user's own primary group: Debian and

@@ -96,6 +96,10 @@ export interface LocatorModule {
   findNewestTag(ctx: BaseContext, repository: string): Promise<LocatedTag>;
   /** Tags of `repository` among local images, newest first, usable tags only. */
   listLocalTagsNewestFirst(ctx: BaseContext, repository: string): Promise<string[]>;
+  /** Optional: older tinies lack it, and the shim then falls back to listLocalTagsNewestFirst.
+   *  Every usable tag, local + registry (local only with ctx.local), newest first, no
+   *  duplicates. An unreachable registry: one warning, local tags. No tag: an empty list. */
+  listTagsNewestFirst?(ctx: BaseContext, repository: string): Promise<LocatedTag[]>;
 }
 
 export interface ImageInUse {

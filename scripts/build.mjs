@@ -91,6 +91,8 @@ await Promise.all([
   build({ ...common, entryPoints: [join(root, 'payload/locate/main.ts')], outfile: join(root, 'dist/payload/tiny/locate.js') }),
   // For scripts/publish: what a signature covers is defined once, in the contract.
   build({ ...common, entryPoints: [join(root, 'contract/contract.ts')], outfile: join(root, 'dist/contract.js') }),
+  // For scripts/publish: the engine client and the tag order (common/publish-support.ts).
+  build({ ...common, entryPoints: [join(root, 'common/publish-support.ts')], outfile: join(root, 'dist/publish-support.js') }),
   build({
     ...common,
     entryPoints: [join(root, 'payload/run/main.ts')],

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { findForeignWriter, readPrivateFile, UnreadableFile } from '../common/read-private-file';
+import { currentUser, findForeignWriter, readPrivateFile, UnreadableFile } from '../common/read-private-file';
 import { RunDockerError } from '../common/run-docker-error';
 import type { ConfigFile } from './resolve-shim-config';
 
@@ -16,10 +16,6 @@ export function configFileLocation(env: Readonly<Record<string, string | undefin
   return xdg && isAbsolute(xdg)
     ? { path: join(xdg, 'run-docker', 'config.json'), source: 'env XDG_CONFIG_HOME' }
     : { path: join(resolve(homeDir, '.config'), 'run-docker', 'config.json'), source: 'default' };
-}
-
-function currentUser(): { uid: number; gid: number } {
-  return { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
 }
 
 /** Another user who may write the folder could replace the file: refused like the file itself. */

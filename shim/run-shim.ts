@@ -7,15 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
-import {
-  CONTRACT_VERSION,
-  type BaseContext,
-  type LocatorModule,
-  type Logger,
-  type MiniModule,
-  type PayloadKind,
-  type TrustedKey,
-} from '../contract/contract';
+import { CONTRACT_VERSION, type BaseContext, type LocatorModule, type Logger, type MiniModule, type PayloadKind } from '../contract/contract';
 import { formatImageRef, formatRepository, isPinned, type ImageRef } from '../common/image-ref';
 import { inspectImage, type LocalImage } from '../common/inspect-image';
 import { readRegistryAuth } from '../common/credentials/read-registry-auth';
@@ -24,10 +16,13 @@ import { RunDockerError } from '../common/run-docker-error';
 import { withPullProgress, type ProgressTarget } from '../common/with-pull-progress';
 import { compilePayload } from './compile-payload';
 import { cacheRootDir, prepareCache } from './payload-cache';
-import { obtainPayload, type PayloadSource, type VerifiedPayload } from './obtain-payload';
+import { loadNewestMini, type VersionFloor } from './load-newest-mini';
+import { obtainPayload, type VerifiedPayload } from './obtain-payload';
+import { describeMismatch, obtainTrustedMini, type LoadedMini, type Pull, type ShimSource, type Trust } from './obtain-trusted-mini';
 import { configFilePath, readConfigFile } from './read-config-file';
 import { isLocalMode, resolveShimConfig, type ConfigValue, type ShimDefaults } from './resolve-shim-config';
-import { checkSignature, PayloadRejected } from './verify-payload';
+import { miniVersionRecordPath, readHighestMiniVersion, recordMiniVersion } from './mini-version-record';
+import { PayloadRejected } from './verify-payload';
 
 export interface ShimDeps {
   argv: string[];
@@ -39,18 +34,6 @@ export interface ShimDeps {
   log: Logger;
   /** Where pulls of tiny and mini show progress (select-shim-progress.ts). */
   progress: ProgressTarget;
-}
-
-/** Which mini payloads may run: signed by a key the pinned tiny carries, or anything if allowed. */
-interface Trust {
-  keys: TrustedKey[];
-  allowUnsigned: boolean;
-}
-
-interface LoadedMini {
-  ref: ImageRef;
-  image: LocalImage;
-  payload: VerifiedPayload;
 }
 
 export async function runShim(deps: ShimDeps): Promise<number> {
@@ -72,9 +55,19 @@ export async function runShim(deps: ShimDeps): Promise<number> {
   const locator = loadModule<LocatorModule>(tinyPayload, ['findNewestTag', 'listLocalTagsNewestFirst'], config.tiny.ref);
 
   const trust: Trust = { keys: tinyPayload.manifest.trustedKeys ?? [], allowUnsigned: config.allowUnsigned };
+  const record: VersionFloor = {
+    file: miniVersionRecordPath(env, deps.homeDir),
+    repository: formatRepository(config.mini.ref),
+  };
   const mini = isPinned(config.mini.ref)
     ? await loadPinnedMini(source, trust, config.mini, local)
-    : await loadNewestMini(source, trust, base, locator, config.mini.ref);
+    : await loadNewestMini(source, trust, base, locator, config.mini.ref, {
+        ...record,
+        version: await readHighestMiniVersion(record.file, record.repository, log),
+      });
+  // Only what a trusted key signed raises the floor: an unsigned version (development
+  // opt-in) is whatever its publisher typed.
+  if (mini.trusted) await recordMiniVersion(record.file, record.repository, mini.payload.manifest.version, log);
   const miniModule = loadModule<MiniModule>(mini.payload, ['main'], mini.ref);
 
   // Without a trusted cache the mini gets a fresh private folder (0700, nobody else can have
@@ -93,13 +86,6 @@ export async function runShim(deps: ShimDeps): Promise<number> {
   }
 }
 
-/** Pulls exactly `ref` with the credentials `docker login` stored for its registry, showing progress. */
-type Pull = (ref: ImageRef) => Promise<void>;
-
-interface ShimSource extends PayloadSource {
-  pull: Pull;
-}
-
 /** The image for an exact reference, pulled when absent (never with --local). */
 async function ensureImage({ docker, pull }: ShimSource, ref: ImageRef, local: boolean, what: string): Promise<LocalImage> {
   const present = await inspectImage(docker, ref);
@@ -116,99 +102,38 @@ async function ensureImage({ docker, pull }: ShimSource, ref: ImageRef, local: b
   return pulled;
 }
 
+/** A pinned mini runs even when older than the floor (that is how a host rolls back on
+ *  purpose), but a tag must still be the version its signature names. */
 async function loadPinnedMini(source: ShimSource, trust: Trust, mini: ConfigValue, local: boolean): Promise<LoadedMini> {
   const image = await ensureImage(source, mini.ref, local, `mini image pinned by ${mini.source}`);
-  const payload = await obtainOrExplain(source, mini.ref, image, 'mini', trust);
-  return { ref: mini.ref, image, payload };
-}
-
-/** A verified mini payload signed by a trusted key, or any verified one where the host allows that
- *  (with a warning); PayloadRejected('untrusted') otherwise. */
-async function obtainTrustedMini(source: ShimSource, trust: Trust, image: LocalImage, ref: ImageRef): Promise<VerifiedPayload> {
-  const payload = await obtainPayload(source, image, 'mini');
-  try {
-    checkSignature(payload.manifest, trust.keys);
-  } catch (error) {
-    if (!(error instanceof PayloadRejected) || !trust.allowUnsigned) throw error;
-    source.log.warn(`RUNNING UNTRUSTED CODE: mini "${formatImageRef(ref)}" ${error.message}, and this host allows that (RUN_DOCKER_ALLOW_UNSIGNED / allowUnsigned); never do this on a host that matters`);
+  const { payload, trusted } = await obtainOrExplain(source, mini.ref, image, 'mini', trust);
+  const tag = mini.ref.tag;
+  if (tag !== undefined && mini.ref.digest === undefined && payload.manifest.version !== tag) {
+    const repository = formatRepository(mini.ref);
+    throw new RunDockerError(
+      `the mini image "${formatImageRef(mini.ref)}" pinned by ${mini.source} ${describeMismatch(tag, payload.manifest.version)}`,
+      `Pin the tag of its signed version ("${repository}:${payload.manifest.version}"), or check who pushed "${tag}".`,
+    );
   }
-  return payload;
+  return { ref: mini.ref, image, payload, trusted };
 }
 
-/**
- * The newest mini; when it cannot be pulled or used (needs a newer shim, fails
- * verification), one warning and the newest usable mini already on this host.
- */
-async function loadNewestMini(
-  source: ShimSource,
-  trust: Trust,
-  base: BaseContext,
-  locator: LocatorModule,
-  repositoryRef: ImageRef,
-): Promise<LoadedMini> {
-  const repository = formatRepository(repositoryRef);
-  const newest = await locator.findNewestTag(base, repository);
-  const ref = { ...repositoryRef, tag: newest.tag };
-  try {
-    if (!newest.presentLocally) await source.pull(ref);
-    const image = await inspectImage(source.docker, ref);
-    if (!image) throw new RunDockerError(`the mini image "${formatImageRef(ref)}" is missing after its pull`, 'Try again.');
-    return { ref, image, payload: await obtainTrustedMini(source, trust, image, ref) };
-  } catch (error) {
-    if (!(error instanceof PayloadRejected) && !(error instanceof RunDockerError)) throw error;
-    const why = error instanceof PayloadRejected ? `cannot be used: ${error.message}` : `cannot be pulled: ${error.message}`;
-    const hint =
-      error instanceof PayloadRejected && error.reason === 'incompatible'
-        ? 'update the shim (npm install -g run-docker); '
-        : error instanceof PayloadRejected && error.reason === 'untrusted'
-          ? 'publish it signed with a key the pinned tiny trusts; '
-          : '';
-    source.log.warn(`the newest mini "${formatImageRef(ref)}" ${why}; ${hint}running the newest usable mini on this host instead`);
-    return loadNewestUsableLocalMini(source, trust, base, locator, repositoryRef, newest.tag);
-  }
-}
-
-async function loadNewestUsableLocalMini(
-  source: ShimSource,
-  trust: Trust,
-  base: BaseContext,
-  locator: LocatorModule,
-  repositoryRef: ImageRef,
-  rejectedTag: string,
-): Promise<LoadedMini> {
-  const repository = formatRepository(repositoryRef);
-  for (const tag of await locator.listLocalTagsNewestFirst(base, repository)) {
-    if (tag === rejectedTag) continue;
-    const ref = { ...repositoryRef, tag };
-    const image = await inspectImage(source.docker, ref);
-    if (!image) continue;
-    try {
-      return { ref, image, payload: await obtainTrustedMini(source, trust, image, ref) };
-    } catch (error) {
-      if (!(error instanceof PayloadRejected)) throw error;
-      source.log.debug(`mini "${formatImageRef(ref)}" skipped: ${error.message}`);
-    }
-  }
-  throw new RunDockerError(
-    `no usable mini image of "${repository}" is on this host`,
-    'Update the shim (npm install -g run-docker), or publish a signed mini that supports this shim (scripts/publish mini --signing-key).',
-  );
-}
-
+async function obtainOrExplain(source: ShimSource, ref: ImageRef, image: LocalImage, kind: 'tiny'): Promise<VerifiedPayload>;
+async function obtainOrExplain(source: ShimSource, ref: ImageRef, image: LocalImage, kind: 'mini', trust: Trust): Promise<{ payload: VerifiedPayload; trusted: boolean }>;
 async function obtainOrExplain(
   source: ShimSource,
   ref: ImageRef,
   image: LocalImage,
   kind: PayloadKind,
   trust?: Trust,
-): Promise<VerifiedPayload> {
+): Promise<VerifiedPayload | { payload: VerifiedPayload; trusted: boolean }> {
   try {
     return trust ? await obtainTrustedMini(source, trust, image, ref) : await obtainPayload(source, image, kind);
   } catch (error) {
     if (!(error instanceof PayloadRejected)) throw error;
     const hint =
       error.reason === 'incompatible'
-        ? `Update the shim (npm install -g run-docker) or configure a ${kind} image made for shim ${source.shimVersion}.`
+        ? `Update the shim (see docs/install.md of run-docker) or configure a ${kind} image made for shim ${source.shimVersion}.`
         : error.reason === 'untrusted'
           ? 'Pin a mini signed with a key the pinned tiny trusts (scripts/publish mini --signing-key).'
           : `Configure a ${kind} image published by scripts/publish.`;

@@ -22,6 +22,24 @@ const USABLE_TAGS = 'a UTC date-time YYYYMMDD-HHMMSS, a date yy.mm.dd, a semanti
  */
 export async function findNewestTag(ctx: BaseContext, repository: string): Promise<LocatedTag> {
   const ref = parseRepository(repository);
+  const { local, remote, unreachable } = await readRepositoryTags(ctx, ref);
+  const tag = selectNewestTag([...local, ...remote]);
+  if (tag === undefined) throw noUsableTag(formatRepository(ref), ref.registry, ctx.local, unreachable, local.length + remote.length);
+  return { tag, presentLocally: local.includes(tag) };
+}
+
+export interface RepositoryTags {
+  local: string[];
+  remote: string[];
+  /** Why the registry could not be used, when it could not (its tags are then empty). */
+  unreachable?: string;
+}
+
+/**
+ * The tags of `ref` on this host and (unless ctx.local) in its registry, asked at once. A
+ * registry that cannot be used now is not an error: one warning, then no remote tags.
+ */
+export async function readRepositoryTags(ctx: BaseContext, ref: ImageRef): Promise<RepositoryTags> {
   const name = formatRepository(ref);
   let unreachable: string | undefined;
   const [local, remote] = await Promise.all([
@@ -35,9 +53,7 @@ export async function findNewestTag(ctx: BaseContext, repository: string): Promi
           return [];
         }),
   ]);
-  const tag = selectNewestTag([...local, ...remote]);
-  if (tag === undefined) throw noUsableTag(name, ref.registry, ctx.local, unreachable, local.length + remote.length);
-  return { tag, presentLocally: local.includes(tag) };
+  return unreachable === undefined ? { local, remote } : { local, remote, unreachable };
 }
 
 /** The registry's tags, with the tokens earlier calls cached (token-store.ts). */
@@ -51,7 +67,7 @@ export async function listLocalTagsNewestFirst(ctx: BaseContext, repository: str
   return sortTagsNewestFirst(await readLocalTags(ctx, formatRepository(parseRepository(repository))));
 }
 
-function parseRepository(repository: string): ImageRef {
+export function parseRepository(repository: string): ImageRef {
   const ref = parseImageRef(repository, 'repository');
   if (ref.tag !== undefined || ref.digest !== undefined) {
     throw new RunDockerError(

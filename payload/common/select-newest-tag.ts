@@ -1,5 +1,6 @@
 /**
  * Which tag of a repository is "the newest". Pure; the same rules for local and registry tags.
+ * The comparison itself is in common/compare-tag-order.ts, shared with the shim's anti-rollback check.
  *
  * Tag ordering rules:
  * 1. Tags that are not valid Docker tags (at most 128 characters of letters, digits, `_`, `.`
@@ -22,34 +23,14 @@
  * 5. Ties (the same moment or version written two ways, e.g. `1.2.0` and `v1.2.0`) go to the
  *    tag whose text sorts last, so the answer never depends on the order tags were listed in.
  */
-// Subpath imports: only the version class and comparison, not semver's range machinery
-// (every call of the shim and its payloads pays for what is loaded).
-import type { SemVer } from 'semver';
-import parseVersion from 'semver/functions/parse';
-import rcompareVersions from 'semver/functions/rcompare';
-import { TAG_PATTERN } from '../../common/image-ref';
-
-const DATE_TIME = /^(\d{8})-(\d{6})$/;
-const SHORT_DATE = /^(\d{2})\.(\d{2})\.(\d{2})$/;
-const LATEST = 'latest';
-
-type Rank = 0 | 1 | 2; // date-like, semver, latest — a lower rank always wins
-
-interface RankedTag {
-  tag: string;
-  rank: Rank;
-  /** 14-digit moment for date-like tags. */
-  moment?: string;
-  /** Parsed version for semver tags. */
-  version?: SemVer;
-}
+import { compareRankedNewestFirst, rankTag, type RankedTag } from '../../common/compare-tag-order';
 
 /** The newest usable tag, or undefined if none of `tags` is usable. */
 export function selectNewestTag(tags: readonly string[]): string | undefined {
   let newest: RankedTag | undefined;
   for (const tag of tags) {
     const ranked = rankTag(tag);
-    if (ranked && (!newest || compareNewestFirst(ranked, newest) < 0)) newest = ranked;
+    if (ranked && (!newest || compareRankedNewestFirst(ranked, newest) < 0)) newest = ranked;
   }
   return newest?.tag;
 }
@@ -62,38 +43,5 @@ export function sortTagsNewestFirst(tags: readonly string[]): string[] {
     const r = rankTag(tag);
     if (r) ranked.push(r);
   }
-  return ranked.sort(compareNewestFirst).map((r) => r.tag);
-}
-
-function rankTag(tag: string): RankedTag | undefined {
-  if (typeof tag !== 'string' || !TAG_PATTERN.test(tag)) return undefined;
-  const moment = toMoment(tag);
-  if (moment) return { tag, rank: 0, moment };
-  // Strict parsing: accepts an optional leading `v`, rejects leading zeros and partial versions.
-  const version = parseVersion(tag);
-  if (version) return { tag, rank: 1, version };
-  if (tag === LATEST) return { tag, rank: 2 };
-  return undefined;
-}
-
-/** `YYYYMMDDHHMMSS` for date-like tags, so both families compare as plain strings. */
-function toMoment(tag: string): string | undefined {
-  const dateTime = DATE_TIME.exec(tag);
-  if (dateTime) return dateTime[1] + dateTime[2];
-  const date = SHORT_DATE.exec(tag);
-  if (date) return `20${date[1]}${date[2]}${date[3]}000000`;
-  return undefined;
-}
-
-/** Negative when `a` is newer than `b`. */
-function compareNewestFirst(a: RankedTag, b: RankedTag): number {
-  if (a.rank !== b.rank) return a.rank - b.rank;
-  let order = 0;
-  if (a.moment !== undefined && b.moment !== undefined) order = compareStrings(b.moment, a.moment);
-  else if (a.version && b.version) order = rcompareVersions(a.version, b.version);
-  return order !== 0 ? order : compareStrings(b.tag, a.tag);
-}
-
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  return ranked.sort(compareRankedNewestFirst).map((r) => r.tag);
 }

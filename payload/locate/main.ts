@@ -4,8 +4,9 @@
  */
 import type { LocatorModule } from '../../contract/contract';
 import { findNewestTag, listLocalTagsNewestFirst } from '../common/find-newest-tag';
+import { listTagsNewestFirst } from '../common/list-tags-newest-first';
 
-export { findNewestTag, listLocalTagsNewestFirst };
+export { findNewestTag, listLocalTagsNewestFirst, listTagsNewestFirst };
 
 // Compile-time check that this module's exports are exactly what the shim expects.
-({ findNewestTag, listLocalTagsNewestFirst }) satisfies LocatorModule;
+({ findNewestTag, listLocalTagsNewestFirst, listTagsNewestFirst }) satisfies Required<LocatorModule>;

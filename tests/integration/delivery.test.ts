@@ -177,12 +177,15 @@ test('the newest mini is found among 250 tags in the registry', async () => {
   const newest = '20251231-235959';
   tags.splice(117, 0, newest); // neither first nor last in the registry's order
   await tagInRegistry(registry.address, repo.slice(registry.address.length + 1), '20250101-000000', tags);
-  await removeImages([`${repo}:20250101-000000`]);
 
+  // Every tag is one old mini pushed again, so the newest is found, pulled, and refused for
+  // its signed version (trust-chain.test.ts); the one tagged as signed runs instead.
   const outcome = await runShim(['--version'], { ...host, RUN_DOCKER_MINI: repo, RUN_DOCKER_REGISTRY_PAGE_SIZE: '100' });
   expect(outcome.code).toBe(0);
-  expect(outcome.stdout).toContain(`mini ${repo}:${newest} (20250101-000000`);
-  publishedImages.push(`${repo}:${newest}`);
+  expect(outcome.stdout).toContain(`mini ${repo}:20250101-000000 (20250101-000000`);
+  expect(stderrLines(outcome)[0]).toMatch(new RegExp(`^run-docker: warning: the newest mini ".*:${newest}" cannot be used: it was signed as version 20250101-000000, not ${newest}`));
+  const { stdout: pulled } = await docker(['image', 'ls', '--format', '{{.Tag}}', repo]);
+  publishedImages.push(...pulled.split('\n').filter((tag) => tag.trim() !== '').map((tag) => `${repo}:${tag}`));
 });
 
 describe('interrupting an extraction', () => {

@@ -76,5 +76,7 @@ test('a tiny that trusts no key refuses every mini', async () => {
   images.push(bareTiny, `${prefix}/tiny-no-keys:0.0.1-nokeys`);
   const outcome = await runShim(['--version'], { ...host, RUN_DOCKER_TINY: bareTiny.replace(/@.*/, ':0.0.1-nokeys') });
   expect(outcome.code).toBe(125);
-  expect(stderrLines(outcome).pop()).toMatch(/^run-docker: no usable mini image of ".*\/mini" is on this host\./);
+  expect(stderrLines(outcome)).toEqual([
+    expect.stringMatching(/^run-docker: no usable mini of ".*\/mini": the newest, ".*" cannot be used: it is signed by key [0-9a-f]{16}, which the pinned tiny does not trust; .*\. Publish a mini signed with a key the pinned tiny trusts/),
+  ]);
 });

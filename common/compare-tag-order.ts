@@ -1,0 +1,76 @@
+/**
+ * The order of tags and mini versions: "newer" means the same thing to the locator
+ * (payload/common/select-newest-tag.ts, which picks the newest tag) and to the shim (which
+ * refuses a mini older than one it has already run). Pure; lives in common/ because the
+ * shim may not import payload/. The rules are in select-newest-tag.ts and docs/tags.md.
+ */
+// Subpath imports: only the version class and comparison, not semver's range machinery
+// (every call of the shim and its payloads pays for what is loaded).
+import type { SemVer } from 'semver';
+import parseVersion from 'semver/functions/parse';
+import rcompareVersions from 'semver/functions/rcompare';
+import { TAG_PATTERN } from './image-ref';
+
+const DATE_TIME = /^(\d{8})-(\d{6})$/;
+const SHORT_DATE = /^(\d{2})\.(\d{2})\.(\d{2})$/;
+const LATEST = 'latest';
+
+export interface RankedTag {
+  tag: string;
+  /** 0 date-like, 1 semver, 2 latest — a lower rank is always newer. */
+  rank: 0 | 1 | 2;
+  /** 14-digit moment for date-like tags. */
+  moment?: string;
+  /** Parsed version for semver tags. */
+  version?: SemVer;
+}
+
+/** The tag's place in the order, or undefined when it is not a usable tag. */
+export function rankTag(tag: string): RankedTag | undefined {
+  if (typeof tag !== 'string' || !TAG_PATTERN.test(tag)) return undefined;
+  const moment = toMoment(tag);
+  if (moment) return { tag, rank: 0, moment };
+  // Strict parsing: accepts an optional leading `v`, rejects leading zeros and partial versions.
+  const version = parseVersion(tag);
+  if (version) return { tag, rank: 1, version };
+  if (tag === LATEST) return { tag, rank: 2 };
+  return undefined;
+}
+
+/** Negative when `a` is newer than `b`; ties go to the tag whose text sorts last. */
+export function compareRankedNewestFirst(a: RankedTag, b: RankedTag): number {
+  const order = compareMoments(a, b);
+  return order !== 0 ? order : compareStrings(b.tag, a.tag);
+}
+
+/**
+ * Positive when version (or tag) `a` is newer than `b`, negative when older, 0 when they are
+ * the same moment or version (`1.2.0` and `v1.2.0`); undefined when either is not usable.
+ */
+export function compareTagOrder(a: string, b: string): number | undefined {
+  const rankedA = rankTag(a);
+  const rankedB = rankTag(b);
+  if (!rankedA || !rankedB) return undefined;
+  return compareMoments(rankedB, rankedA);
+}
+
+/** Negative when `a` is newer than `b`, ignoring how each is written. */
+function compareMoments(a: RankedTag, b: RankedTag): number {
+  if (a.rank !== b.rank) return a.rank - b.rank;
+  if (a.moment !== undefined && b.moment !== undefined) return compareStrings(b.moment, a.moment);
+  if (a.version && b.version) return rcompareVersions(a.version, b.version);
+  return 0;
+}
+
+/** `YYYYMMDDHHMMSS` for date-like tags, so both families compare as plain strings. */
+function toMoment(tag: string): string | undefined {
+  const dateTime = DATE_TIME.exec(tag);
+  if (dateTime) return dateTime[1] + dateTime[2];
+  const date = SHORT_DATE.exec(tag);
+  if (date) return `20${date[1]}${date[2]}${date[3]}000000`;
+  return undefined;
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,103 @@
+/**
+ * The anti-rollback record: per mini repository, the highest signed version this host has
+ * run. A host never runs a lower one unless a tag is pinned (docs/trust.md, "Rollback").
+ *
+ *   $XDG_STATE_HOME/run-docker/mini-versions.json   (default ~/.local/state/run-docker/, 0700)
+ *   {"minis": {"127.0.0.1:5000/team/mini": "20261201-000000", …}}   (0600)
+ *
+ * Host state, not cache: deleting the cache must not reset it. All reads and writes of the
+ * file are here, so they can later go through the same hardened private-file reads as the cache.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { Logger } from '../contract/contract';
+import { compareTagOrder } from '../common/compare-tag-order';
+import { currentUser, readPrivateFile, UnreadableFile } from '../common/read-private-file';
+
+const FILE_NAME = 'mini-versions.json';
+/** One line per mini repository a host follows: far below this. */
+const MAX_RECORD_BYTES = 256 * 1024;
+
+/** `$XDG_STATE_HOME/run-docker/mini-versions.json`, default `~/.local/state/run-docker/mini-versions.json`. */
+export function miniVersionRecordPath(env: Readonly<Record<string, string | undefined>>, homeDir: string): string {
+  // XDG base directory spec: a relative XDG_STATE_HOME is invalid and ignored.
+  const xdg = env.XDG_STATE_HOME;
+  const stateHome = xdg && isAbsolute(xdg) ? xdg : resolve(homeDir, '.local', 'state');
+  return join(stateHome, 'run-docker', FILE_NAME);
+}
+
+/** Repository (formatRepository form) → highest version run. A Map: names are data, never object keys. */
+type VersionRecord = Map<string, string>;
+
+/**
+ * The whole record. Missing: empty. Unreadable or malformed: one warning, then empty — a
+ * damaged record must not stop a host from running (the next run writes a good one), and
+ * whoever can damage it can as well write a low version into it (docs/trust.md says why).
+ */
+async function readRecord(file: string, log: Logger): Promise<VersionRecord> {
+  let text: string;
+  try {
+    // Like the cache: never blocking or endless (a FIFO, /dev/zero), and not a file another
+    // user could have lowered.
+    const bytes = await readPrivateFile(file, { maxBytes: MAX_RECORD_BYTES, writableOnlyBy: currentUser() });
+    if (bytes === undefined) return new Map();
+    text = bytes.toString('utf8');
+  } catch (error) {
+    const why = error instanceof UnreadableFile ? `it ${error.message}` : ((error as NodeJS.ErrnoException).code ?? (error as Error).message);
+    log.warn(`cannot use the record of mini versions this host has run, "${file}" (${why}); older minis are not refused this time`);
+    return new Map();
+  }
+  const parsed = parseRecord(text);
+  if (!parsed) {
+    log.warn(`the record of mini versions this host has run, "${file}", is damaged; older minis are not refused this time, and the next run writes it again`);
+    return new Map();
+  }
+  return parsed;
+}
+
+function parseRecord(text: string): VersionRecord | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const minis = (value as { minis?: unknown } | null)?.minis;
+  if (typeof minis !== 'object' || minis === null || Array.isArray(minis)) return undefined;
+  const record: VersionRecord = new Map();
+  for (const [repository, version] of Object.entries(minis)) {
+    if (typeof version !== 'string' || compareTagOrder(version, version) === undefined) return undefined;
+    record.set(repository, version);
+  }
+  return record;
+}
+
+/** The highest version of `repository` (formatRepository form) this host has run, if any. */
+export async function readHighestMiniVersion(file: string, repository: string, log: Logger): Promise<string | undefined> {
+  return (await readRecord(file, log)).get(repository);
+}
+
+/**
+ * Raises the record of `repository` to `version` when it is higher (never lowers it).
+ * Atomic: a complete temp file in the same folder is renamed over the old one. Two shims
+ * recording at once may lose one update; the next run records again. Failure to write
+ * costs one warning, never the run.
+ */
+export async function recordMiniVersion(file: string, repository: string, version: string, log: Logger): Promise<void> {
+  const record = await readRecord(file, { warn: () => undefined, debug: log.debug });
+  const current = record.get(repository);
+  const order = current === undefined ? 1 : compareTagOrder(version, current);
+  if (order === undefined || order <= 0) return;
+  const dir = join(file, '..');
+  const temp = join(dir, `.${FILE_NAME}.${process.pid}-${randomBytes(6).toString('hex')}`);
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    // wx: never write through something planted under the temporary name.
+    await writeFile(temp, `${JSON.stringify({ minis: Object.fromEntries(record.set(repository, version)) }, null, 2)}\n`, { mode: 0o600, flag: 'wx', flush: true });
+    await rename(temp, file);
+  } catch (error) {
+    await rm(temp, { force: true }).catch(() => undefined);
+    log.warn(`cannot record that this host ran mini ${version} in "${file}" (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); older minis may run later without a word`);
+  }
+}
