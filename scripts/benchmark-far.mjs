@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildProjectImage, median, optionOf, sh } from './bench-setup.mjs';
 
-const { startFarRegistry, diffCounts, KINDS } = createRequire(import.meta.url)('./far-registry.cjs');
+const { startFarRegistry, diffCounts, measureConversation, KINDS } = createRequire(import.meta.url)('./far-registry.cjs');
 
 // Anything that reaches the proxy runs asynchronously: the proxy shares this event loop.
 const shAsync = async (file, argv) => (await promisify(execFile)(file, argv, { encoding: 'utf8' })).stdout.trim();
@@ -123,6 +123,7 @@ export async function runFarBenchmark(root, args) {
     mkdirSync(warmHome);
     const timings = Object.fromEntries(Object.keys(scenarios).map((key) => [key, []]));
     const counts = Object.fromEntries(Object.keys(scenarios).map((key) => [key, []]));
+    const conversations = Object.fromEntries(Object.keys(scenarios).map((key) => [key, []]));
     const requestLists = {};
     const runOnce = async (key) => {
       const scenario = scenarios[key];
@@ -130,16 +131,21 @@ export async function runFarBenchmark(root, args) {
       const [file, argv] = scenario.run();
       const before = far.counts();
       const logged = far.requests().length;
+      const since = Date.now();
       const started = process.hrtime.bigint();
       const result = await runToEnd(file, argv, hostEnv(home));
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       if (result.status !== 0) throw new Error(`${scenario.label} failed (exit ${result.status}): ${result.stderr}`);
       counts[key].push(diffCounts(far.counts(), before));
       requestLists[key] = far.requests().slice(logged);
+      conversations[key].push(measureConversation(requestLists[key], since));
       return seconds;
     };
     for (const key of Object.keys(scenarios)) await runOnce(key); // warm-up: caches, page cache
-    for (const key of Object.keys(scenarios)) counts[key] = [];
+    for (const key of Object.keys(scenarios)) {
+      counts[key] = [];
+      conversations[key] = [];
+    }
     for (let round = 0; round < rounds; round++) {
       for (const key of Object.keys(scenarios)) timings[key].push(await runOnce(key));
     }
@@ -168,12 +174,17 @@ export async function runFarBenchmark(root, args) {
         noTokenCache_t_minus_b_paired: paired('t', 'b') / rtt,
         cold_e_minus_d_paired: paired('e', 'd') / rtt,
       },
+      // The registry conversation as the proxy timed it, medians: far steadier than the
+      // end-to-end times on a loaded machine (see measureConversation).
+      waitedRtts: Object.fromEntries(Object.entries(conversations).map(([key, list]) => [key, median(list.map((c) => c.waitedMs)) / rttMs])),
+      spanRtts: Object.fromEntries(Object.entries(conversations).map(([key, list]) => [key, median(list.map((c) => c.spanMs)) / rttMs])),
       // What the requests would cost one after the other: one RTT each, plus the handshakes.
       countedRtts: Object.fromEntries(Object.entries(perCall).map(([key, c]) => [key, c.requests + c.connections * handshakeRtts])),
       perCall,
       requestLists,
       enginePull,
       samples: timings,
+      conversationSamplesMs: conversations,
     };
 
     const ms = (seconds) => `${(seconds * 1000).toFixed(0)} ms`;
@@ -183,9 +194,14 @@ export async function runFarBenchmark(root, args) {
         `${ms(m[key])}${key === 'a' ? '' : ` (${results.ratiosOverDockerRun[key].toFixed(2)}×a)`}`,
         `${perCall[key].requests} req, ${perCall[key].connections} conn${perCall[key].varies ? ` (varies: ${perCall[key].varies})` : ''}`,
       ]),
-      ['c − b: registry call over --local, warm', `${results.extraRtts.warm_c_minus_b.toFixed(1)} RTT`, `paired per round ${results.extraRtts.warm_c_minus_b_paired.toFixed(1)} RTT; counted ${results.countedRtts.c}`],
-      ['t − b: no token cache, paired', `${results.extraRtts.noTokenCache_t_minus_b_paired.toFixed(1)} RTT`, `counted ${results.countedRtts.t}`],
-      ['e − d: cold, paired', `${results.extraRtts.cold_e_minus_d_paired.toFixed(1)} RTT`, `counted ${results.countedRtts.e}`],
+      ...['c', 't', 'e'].map((key) => [
+        `${key}: waiting on the registry (proxy-timed)`,
+        `${results.waitedRtts[key].toFixed(1)} RTT`,
+        `counted ${results.countedRtts[key]} (requests + handshakes); first request to last answer ${results.spanRtts[key].toFixed(1)} RTT`,
+      ]),
+      ['c − b: registry call over --local, warm', `${results.extraRtts.warm_c_minus_b.toFixed(1)} RTT`, `paired per round ${results.extraRtts.warm_c_minus_b_paired.toFixed(1)} RTT`],
+      ['t − b: no token cache, paired', `${results.extraRtts.noTokenCache_t_minus_b_paired.toFixed(1)} RTT`, ''],
+      ['e − d: cold, paired', `${results.extraRtts.cold_e_minus_d_paired.toFixed(1)} RTT`, ''],
     ];
     const widths = [0, 1].map((i) => Math.max(...rows.map((row) => row[i].length)));
     console.log(`\nrun-docker far-registry benchmark: RTT ${rttMs} ms, ${handshakeRtts} RTT per new connection, medians of ${rounds} interleaved rounds\n`);
@@ -193,9 +209,12 @@ export async function runFarBenchmark(root, args) {
     console.log(`\nrequests per call (${KINDS.join(', ')}, connections):`);
     for (const [key, c] of Object.entries(perCall)) console.log(`  ${key}: ${[...KINDS, 'connections'].map((kind) => `${kind} ${c[kind]}`).join(', ')}`);
     for (const key of ['c', 'e']) {
-      console.log(`\nwhat one call of ${key} sent (#connection within the call: request → status):`);
+      console.log(`\nwhat one call of ${key} sent (ms from its first request, #connection within the call: request → status):`);
       const first = Math.min(...requestLists[key].map((r) => r.connection));
-      for (const r of requestLists[key]) console.log(`  #${r.connection - first + 1} ${r.method} ${r.path} → ${r.status}`);
+      const t0 = Math.min(...requestLists[key].map((r) => r.arrivedAt));
+      for (const r of requestLists[key]) {
+        console.log(`  +${String(r.arrivedAt - t0).padStart(4)} ms #${r.connection - first + 1} ${r.method} ${r.path} → ${r.status} (+${r.finishedAt - t0} ms)`);
+      }
     }
     if (jsonPath) {
       writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`);

@@ -91,12 +91,24 @@ async function startFarRegistry(options) {
     connectionCount++;
     state.counts.connections++;
     socket.farId = connectionCount;
-    socket.readyAt = Date.now() + handshakeRtts * state.rttMs;
+    socket.connectedAt = Date.now();
+    socket.readyAt = socket.connectedAt + handshakeRtts * state.rttMs;
   });
 
-  function record(req, kind, status) {
+  function record(req, res, kind, status) {
     state.counts[kind]++;
-    state.requests.push({ connection: req.socket.farId, method: req.method, path: req.url, kind, status });
+    const entry = {
+      connection: req.socket.farId,
+      method: req.method,
+      path: req.url,
+      kind,
+      status,
+      connectedAt: req.socket.connectedAt,
+      arrivedAt: req.arrivedAt,
+      finishedAt: undefined,
+    };
+    res.on('finish', () => (entry.finishedAt = Date.now()));
+    state.requests.push(entry);
   }
 
   /** Waits for the request's half of the round trip (and the connection's handshake). */
@@ -145,7 +157,7 @@ async function startFarRegistry(options) {
       const expected = Buffer.from(`${options.credentials.username}:${options.credentials.password}`).toString('base64');
       authorized = Boolean(basic) && basic[1] === expected;
     }
-    record(req, 'token', authorized ? 200 : 401);
+    record(req, res, 'token', authorized ? 200 : 401);
     await responseLeg();
     if (!authorized) {
       res.writeHead(401, { 'content-type': 'application/json' });
@@ -160,11 +172,12 @@ async function startFarRegistry(options) {
   }
 
   async function handle(req, res) {
+    req.arrivedAt = Date.now();
     await requestLeg(req);
     const url = new URL(req.url, `http://${address}`);
     if (url.pathname === '/token') return serveToken(req, res, url);
     if (url.pathname !== '/v2' && !url.pathname.startsWith('/v2/')) {
-      record(req, 'other', 404);
+      record(req, res, 'other', 404);
       await responseLeg();
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end('not found\n');
@@ -174,7 +187,7 @@ async function startFarRegistry(options) {
     const verdict = isAuthorized(req, name);
     if (!verdict.ok) {
       req.resume();
-      record(req, '401', 401);
+      record(req, res, '401', 401);
       await responseLeg();
       res.writeHead(401, {
         'content-type': 'application/json',
@@ -193,7 +206,7 @@ async function startFarRegistry(options) {
       forward.on('error', reject);
       req.pipe(forward);
     });
-    record(req, kind, upstream.statusCode);
+    record(req, res, kind, upstream.statusCode);
     await responseLeg();
     const answer = { ...upstream.headers };
     for (const header of HOP_BY_HOP) delete answer[header];
@@ -218,8 +231,12 @@ async function startFarRegistry(options) {
     },
     /** Requests by kind and new connections since the start or the last reset. */
     counts: () => ({ ...state.counts }),
-    /** Every request since the start or the last reset: { connection, method, path, kind, status }. */
-    requests: () => state.requests.slice(),
+    /**
+     * Every request since the start or the last reset: { connection, method, path, kind,
+     * status, connectedAt, arrivedAt, finishedAt } (times in epoch ms; finishedAt once the
+     * answer has been sent, before the response delay's end it is undefined).
+     */
+    requests: () => state.requests.map((entry) => ({ ...entry })),
     reset() {
       state.counts = zeroCounts();
       state.requests = [];
@@ -238,9 +255,35 @@ async function startFarRegistry(options) {
   };
 }
 
+/**
+ * How long one call talked to the registry, from the proxy's clock (both delays are served
+ * here, so its moments are the client's): REQUESTS are the call's, SINCE (epoch ms) its
+ * start, to tell connections it opened from older ones. `waitedMs` sums each request's wait
+ * (from its connect for the first request on a new connection): the time the client was
+ * blocked on the registry when requests go one after the other. `spanMs` runs from the
+ * first connect or request to the last answer, the client's own work in between included.
+ */
+function measureConversation(requests, since) {
+  if (requests.length === 0) return { waitedMs: 0, spanMs: 0 };
+  const seen = new Set();
+  let waitedMs = 0;
+  let begin = Infinity;
+  let end = -Infinity;
+  for (const r of requests) {
+    const opened = !seen.has(r.connection) && r.connectedAt >= since;
+    seen.add(r.connection);
+    const start = opened ? r.connectedAt : r.arrivedAt;
+    const finish = r.finishedAt ?? r.arrivedAt;
+    waitedMs += finish - start;
+    begin = Math.min(begin, start);
+    end = Math.max(end, finish);
+  }
+  return { waitedMs, spanMs: end - begin };
+}
+
 /** Counts b − a, kind by kind (counts taken before and after one call). */
 function diffCounts(after, before) {
   return Object.fromEntries(Object.keys(after).map((kind) => [kind, after[kind] - (before[kind] ?? 0)]));
 }
 
-module.exports = { startFarRegistry, diffCounts, KINDS, DEFAULT_RTT_MS };
+module.exports = { startFarRegistry, diffCounts, measureConversation, KINDS, DEFAULT_RTT_MS };
