@@ -13,6 +13,9 @@ export const median = (values) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
+/** A mini version as scripts/publish makes them: UTC `YYYYMMDD-HHMMSS`. */
+export const utcVersion = (date) => date.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+
 /** `--name value` from argv, or `fallback`. */
 export const optionOf = (args) => (name, fallback) => {
   const at = args.indexOf(name);

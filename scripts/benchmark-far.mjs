@@ -13,7 +13,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writ
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildProjectImage, median, optionOf, sh } from './bench-setup.mjs';
+import { buildProjectImage, median, optionOf, sh, utcVersion } from './bench-setup.mjs';
 
 const { startFarRegistry, diffCounts, measureConversation, KINDS } = createRequire(import.meta.url)('./far-registry.cjs');
 
@@ -30,8 +30,6 @@ function runToEnd(file, argv, env) {
     child.on('close', (status) => resolve({ status, stderr }));
   });
 }
-
-const utcVersion = (date) => date.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 
 /** Deletes every file or folder under DIR whose name says "token": wherever a token cache is kept. */
 function removeTokenCaches(dir) {

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildProjectImage, median, optionOf, sh } from './bench-setup.mjs';
+import { buildProjectImage, median, optionOf, sh, utcVersion } from './bench-setup.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -31,8 +31,10 @@ try {
   sh(join(root, 'scripts/make-signing-key'), [join(work, 'keys')]);
   const publish = (kind, repo, keyArgs) => sh(join(root, 'scripts/publish'), [kind, '--repo', repo, '--no-build', ...keyArgs]).split('\n').pop();
   const tiny = publish('tiny', `${registry}/bench/tiny`, ['--trust-key', join(work, 'keys', 'signing-key.pub.pem')]);
-  publish('mini', `${registry}/bench/mini`, ['--signing-key', join(work, 'keys', 'signing-key.pem')]);
-  images.push(tiny, `${registry}/bench/tiny:${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}`);
+  // An explicit version, so the mini image can be removed afterwards like the others.
+  const miniVersion = utcVersion(new Date());
+  publish('mini', `${registry}/bench/mini`, ['--signing-key', join(work, 'keys', 'signing-key.pem'), '--version', miniVersion]);
+  images.push(tiny, `${registry}/bench/tiny:${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}`, `${registry}/bench/mini:${miniVersion}`);
 
   const app = `${registry}/bench/app`;
   buildProjectImage(join(work, 'image'), `${app}:1.0.0`);

@@ -64,7 +64,8 @@ function zeroCounts() {
 
 /**
  * Starts the proxy. `upstream` is the registry's `127.0.0.1:PORT`.
- * Options: rttMs (default 50), handshakeRtts (default 1), service (the challenge's service),
+ * Options: rttMs (default 50), handshakeRtts (default 1), port (a free one by default),
+ * service (the challenge's service, default "far-registry"),
  * tokenExpiresInS (default 300), credentials ({username, password}: the token service then
  * wants them as Basic auth, or as a password grant in a POST; anonymous tokens otherwise).
  */
