@@ -116,3 +116,19 @@ test('the engine pulls through it: dockerd answers the challenge itself, and eve
   expect(afterToken.every((r) => r.status === 200)).toBe(true);
   expect(far.counts()['401']).toBeGreaterThanOrEqual(1);
 });
+
+test('with credentials set, the token service refuses anonymous and wrong logins and serves the right one', async () => {
+  const guarded = await startFarRegistry({ upstream: registry.address, rttMs: 10, credentials: { username: 'team', password: 's3cret' } });
+  try {
+    const tokenUrl = `http://${guarded.address}/token?service=far-registry&scope=${encodeURIComponent(`repository:${REPO_PATH}:pull`)}`;
+    const basic = (user: string, password: string) => ({ Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+    expect((await get(tokenUrl)).status).toBe(401);
+    expect((await get(tokenUrl, basic('team', 'wrong'))).status).toBe(401);
+    const issued = await get(tokenUrl, basic('team', 's3cret'));
+    expect(issued.status).toBe(200);
+    const listed = await get(`http://${guarded.address}/v2/${REPO_PATH}/tags/list`, { Authorization: `Bearer ${JSON.parse(issued.body).token}` });
+    expect(listed.status).toBe(200);
+  } finally {
+    await guarded.close();
+  }
+});
