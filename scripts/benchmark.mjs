@@ -1,30 +1,28 @@
 // The benchmark proper; run it through scripts/benchmark, which provides the engine.
 // Every scenario runs once to warm up, then all scenarios run interleaved, round after
 // round, so that drift of the machine affects them alike. Reports medians and ratios.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync, symlinkSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildProjectImage, median, optionOf, sh, utcVersion } from './bench-setup.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const at = args.indexOf(name);
-  return at >= 0 ? args[at + 1] : fallback;
-};
+if (args.includes('--far')) {
+  // The far-registry mode is its own run (scripts/benchmark-far.mjs).
+  const { runFarBenchmark } = await import('./benchmark-far.mjs');
+  await runFarBenchmark(root, args);
+  process.exit(0);
+}
+const option = optionOf(args);
 const rounds = Number(option('--rounds', '7'));
 const jsonPath = option('--json', undefined);
 const TAG_COUNTS = [1000, 10000];
 
 const work = mkdtempSync(join(tmpdir(), 'run-docker-bench-'));
-const sh = (file, argv, options = {}) => execFileSync(file, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...options }).trim();
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 let registry;
 const images = [];
@@ -33,20 +31,13 @@ try {
   sh(join(root, 'scripts/make-signing-key'), [join(work, 'keys')]);
   const publish = (kind, repo, keyArgs) => sh(join(root, 'scripts/publish'), [kind, '--repo', repo, '--no-build', ...keyArgs]).split('\n').pop();
   const tiny = publish('tiny', `${registry}/bench/tiny`, ['--trust-key', join(work, 'keys', 'signing-key.pub.pem')]);
-  publish('mini', `${registry}/bench/mini`, ['--signing-key', join(work, 'keys', 'signing-key.pem')]);
-  images.push(tiny, `${registry}/bench/tiny:${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}`);
+  // An explicit version, so the mini image can be removed afterwards like the others.
+  const miniVersion = utcVersion(new Date());
+  publish('mini', `${registry}/bench/mini`, ['--signing-key', join(work, 'keys', 'signing-key.pem'), '--version', miniVersion]);
+  images.push(tiny, `${registry}/bench/tiny:${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}`, `${registry}/bench/mini:${miniVersion}`);
 
-  // The project image: busybox as `true`, with docker-user, FROM scratch.
-  const context = join(work, 'image');
-  mkdirSync(join(context, 'bin'), { recursive: true });
-  mkdirSync(join(context, 'etc'));
-  mkdirSync(join(context, 'home', 'docker-user'), { recursive: true });
-  copyFileSync(sh('sh', ['-c', 'command -v busybox']), join(context, 'bin', 'busybox'));
-  symlinkSync('busybox', join(context, 'bin', 'true'));
-  writeFileSync(join(context, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\ndocker-user:x:1000:1000::/home/docker-user:/bin/sh\n');
-  writeFileSync(join(context, 'Dockerfile'), 'FROM scratch\nCOPY bin /bin\nCOPY etc /etc\nCOPY home /home\n');
   const app = `${registry}/bench/app`;
-  sh('docker', ['build', '--quiet', '--tag', `${app}:1.0.0`, context], { env: { ...process.env, DOCKER_BUILDKIT: '0' } });
+  buildProjectImage(join(work, 'image'), `${app}:1.0.0`);
   sh('docker', ['push', '--quiet', `${app}:1.0.0`]);
   images.push(`${app}:1.0.0`);
 

@@ -1,0 +1,35 @@
+// What both benchmark modes (scripts/benchmark.mjs, scripts/benchmark-far.mjs) set up and
+// compute alike: the project image, a command runner, medians.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const sh = (file, argv, options = {}) =>
+  execFileSync(file, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...options }).trim();
+
+export const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+/** A mini version as scripts/publish makes them: UTC `YYYYMMDD-HHMMSS`. */
+export const utcVersion = (date) => date.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+
+/** `--name value` from argv, or `fallback`. */
+export const optionOf = (args) => (name, fallback) => {
+  const at = args.indexOf(name);
+  return at >= 0 ? args[at + 1] : fallback;
+};
+
+/** The project image: busybox as `true`, with docker-user, FROM scratch; built in DIR as TAG. */
+export function buildProjectImage(dir, tag) {
+  mkdirSync(join(dir, 'bin'), { recursive: true });
+  mkdirSync(join(dir, 'etc'));
+  mkdirSync(join(dir, 'home', 'docker-user'), { recursive: true });
+  copyFileSync(sh('sh', ['-c', 'command -v busybox']), join(dir, 'bin', 'busybox'));
+  symlinkSync('busybox', join(dir, 'bin', 'true'));
+  writeFileSync(join(dir, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\ndocker-user:x:1000:1000::/home/docker-user:/bin/sh\n');
+  writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\nCOPY bin /bin\nCOPY etc /etc\nCOPY home /home\n');
+  sh('docker', ['build', '--quiet', '--tag', tag, dir], { env: { ...process.env, DOCKER_BUILDKIT: '0' } });
+}

@@ -1,0 +1,290 @@
+// A far-away, token-auth registry made from the local test registry: an HTTP proxy on
+// 127.0.0.1 in front of the registry `scripts/registry` starts, which
+//   - delays every request by RTT/2 before it forwards it and every response by RTT/2
+//     before it answers, so one request/response costs one round trip;
+//   - makes every new TCP connection cost `handshakeRtts` round trips (1: TCP's handshake;
+//     2 models TCP + TLS 1.3, 3 TCP + TLS 1.2): a connection's requests are handled as if
+//     its first byte arrived that much after the connect (the loopback connect itself is
+//     instant, so the client's first request simply waits longer for its answer);
+//   - requires `Authorization: Bearer <token>` on /v2/* and serves the token service at
+//     /token, as GHCR, Docker Hub, GitLab or Harbor do
+//     (https://distribution.github.io/distribution/spec/auth/token/);
+//   - counts requests by kind and new connections, and logs each request.
+//
+// Plain CommonJS on purpose: scripts/benchmark.mjs imports it and TypeScript tests require
+// it (types in far-registry.d.cts). It lives in scripts/ beside scripts/registry, which it
+// fronts and which the bench and the tests already share.
+//
+// What it does not model: bandwidth (bodies stream at loopback speed), TLS itself (only its
+// handshake round trips), packet loss. The 127.0.0.0/8 address keeps the engine on plain
+// HTTP without configuration, as for the registry behind it.
+'use strict';
+const http = require('node:http');
+const { randomBytes } = require('node:crypto');
+
+/** The kinds requests are counted by; a /v2/ request answered 401 counts as '401' only. */
+const KINDS = ['token', '401', 'tags/list', 'manifests', 'blobs', 'other'];
+const DEFAULT_RTT_MS = 50;
+const DEFAULT_TOKEN_EXPIRES_IN_S = 300;
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer'];
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+/**
+ * `/v2/<name>/(tags/list|manifests/<ref>|blobs/…)` → { name, kind }; the base `/v2/` and
+ * anything else under /v2 (e.g. `_catalog`) → kind 'other' without a name.
+ * Names may contain slashes (https://distribution.github.io/distribution/spec/api/#overview).
+ */
+function parseRegistryPath(pathname) {
+  let match = /^\/v2\/(.+)\/tags\/list$/.exec(pathname);
+  if (match) return { name: match[1], kind: 'tags/list' };
+  match = /^\/v2\/(.+)\/manifests\/[^/]+$/.exec(pathname);
+  if (match) return { name: match[1], kind: 'manifests' };
+  match = /^\/v2\/(.+)\/blobs\/(?:uploads\/.*|uploads|[^/]+)$/.exec(pathname);
+  if (match) return { name: match[1], kind: 'blobs' };
+  return { name: undefined, kind: 'other' };
+}
+
+/** `repository:team/app:pull,push` (repeated, or space-separated in an OAuth2 form) → grants. */
+function parseScopes(values) {
+  const grants = new Set();
+  for (const value of values) {
+    for (const scope of value.split(' ').filter(Boolean)) {
+      const at = scope.lastIndexOf(':');
+      const resource = scope.slice(0, at);
+      for (const action of scope.slice(at + 1).split(',')) grants.add(`${resource}:${action}`);
+    }
+  }
+  return grants;
+}
+
+function zeroCounts() {
+  return Object.fromEntries([...KINDS, 'connections'].map((kind) => [kind, 0]));
+}
+
+/**
+ * Starts the proxy. `upstream` is the registry's `127.0.0.1:PORT`.
+ * Options: rttMs (default 50), handshakeRtts (default 1), port (a free one by default),
+ * service (the challenge's service, default "far-registry"),
+ * tokenExpiresInS (default 300), credentials ({username, password}: the token service then
+ * wants them as Basic auth, or as a password grant in a POST; anonymous tokens otherwise).
+ */
+async function startFarRegistry(options) {
+  const [upstreamHost, upstreamPort] = options.upstream.split(':');
+  const handshakeRtts = options.handshakeRtts ?? 1;
+  const service = options.service ?? 'far-registry';
+  const expiresIn = options.tokenExpiresInS ?? DEFAULT_TOKEN_EXPIRES_IN_S;
+  const agent = new http.Agent({ keepAlive: true });
+  /** token → { grants, expiresAt } */
+  const tokens = new Map();
+  const state = { rttMs: options.rttMs ?? DEFAULT_RTT_MS, counts: zeroCounts(), requests: [] };
+  let connectionCount = 0;
+  let address;
+
+  const server = http.createServer({ keepAlive: true }, (req, res) => {
+    handle(req, res).catch((error) => {
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end(`far-registry: ${error.message}\n`);
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  server.on('connection', (socket) => {
+    connectionCount++;
+    state.counts.connections++;
+    socket.farId = connectionCount;
+    socket.connectedAt = Date.now();
+    socket.readyAt = socket.connectedAt + handshakeRtts * state.rttMs;
+  });
+
+  function record(req, res, kind, status) {
+    state.counts[kind]++;
+    const entry = {
+      connection: req.socket.farId,
+      method: req.method,
+      path: req.url,
+      kind,
+      status,
+      connectedAt: req.socket.connectedAt,
+      arrivedAt: req.arrivedAt,
+      finishedAt: undefined,
+    };
+    res.on('finish', () => (entry.finishedAt = Date.now()));
+    state.requests.push(entry);
+  }
+
+  /** Waits for the request's half of the round trip (and the connection's handshake). */
+  async function requestLeg(req) {
+    const arrived = Math.max(Date.now(), req.socket.readyAt);
+    await sleep(arrived + state.rttMs / 2 - Date.now());
+  }
+
+  const responseLeg = () => sleep(state.rttMs / 2);
+
+  function isAuthorized(req, name) {
+    const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+    const grant = match && tokens.get(match[1]);
+    if (!grant || grant.expiresAt <= Date.now()) return { ok: false, presented: Boolean(match) };
+    if (name === undefined) return { ok: true };
+    const action = req.method === 'GET' || req.method === 'HEAD' ? 'pull' : 'push';
+    return { ok: grant.grants.has(`repository:${name}:${action}`), presented: true, scoped: true };
+  }
+
+  function challenge(req, name, verdict) {
+    const action = req.method === 'GET' || req.method === 'HEAD' ? 'pull' : 'pull,push';
+    let value = `Bearer realm="http://${address}/token",service="${service}"`;
+    if (name !== undefined) value += `,scope="repository:${name}:${action}"`;
+    if (verdict.presented) value += `,error="${verdict.scoped ? 'insufficient_scope' : 'invalid_token'}"`;
+    return value;
+  }
+
+  async function readBody(req) {
+    const chunks = [];
+    for await (const chunk of req) chunks.push(chunk);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  async function serveToken(req, res, url) {
+    let scopes = url.searchParams.getAll('scope');
+    let authorized = !options.credentials;
+    if (req.method === 'POST') {
+      // OAuth2 (https://distribution.github.io/distribution/spec/auth/oauth/): a form.
+      const form = new URLSearchParams(await readBody(req));
+      scopes = form.getAll('scope');
+      if (options.credentials && form.get('grant_type') === 'password') {
+        authorized = form.get('username') === options.credentials.username && form.get('password') === options.credentials.password;
+      }
+    } else if (options.credentials) {
+      const basic = /^Basic\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+      const expected = Buffer.from(`${options.credentials.username}:${options.credentials.password}`).toString('base64');
+      authorized = Boolean(basic) && basic[1] === expected;
+    }
+    record(req, res, 'token', authorized ? 200 : 401);
+    await responseLeg();
+    if (!authorized) {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end('{"errors":[{"code":"UNAUTHORIZED","message":"invalid credentials"}]}\n');
+      return;
+    }
+    const token = randomBytes(24).toString('base64url');
+    const issuedAt = new Date();
+    tokens.set(token, { grants: parseScopes(scopes), expiresAt: issuedAt.getTime() + expiresIn * 1000 });
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ token, access_token: token, expires_in: expiresIn, issued_at: issuedAt.toISOString() }));
+  }
+
+  async function handle(req, res) {
+    req.arrivedAt = Date.now();
+    await requestLeg(req);
+    const url = new URL(req.url, `http://${address}`);
+    if (url.pathname === '/token') return serveToken(req, res, url);
+    if (url.pathname !== '/v2' && !url.pathname.startsWith('/v2/')) {
+      record(req, res, 'other', 404);
+      await responseLeg();
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('not found\n');
+      return;
+    }
+    const { name, kind } = parseRegistryPath(url.pathname);
+    const verdict = isAuthorized(req, name);
+    if (!verdict.ok) {
+      req.resume();
+      record(req, res, '401', 401);
+      await responseLeg();
+      res.writeHead(401, {
+        'content-type': 'application/json',
+        'docker-distribution-api-version': 'registry/2.0',
+        'www-authenticate': challenge(req, name, verdict),
+      });
+      res.end('{"errors":[{"code":"UNAUTHORIZED","message":"authentication required","detail":null}]}\n');
+      return;
+    }
+    const headers = { ...req.headers };
+    for (const header of [...HOP_BY_HOP, 'authorization']) delete headers[header];
+    // The Host header goes through as the client sent it: the registry builds its Location
+    // URLs (blob uploads) from it, and they must point back at this proxy.
+    const upstream = await new Promise((resolve, reject) => {
+      const forward = http.request({ host: upstreamHost, port: Number(upstreamPort), method: req.method, path: req.url, headers, agent }, resolve);
+      forward.on('error', reject);
+      req.pipe(forward);
+    });
+    record(req, res, kind, upstream.statusCode);
+    await responseLeg();
+    const answer = { ...upstream.headers };
+    for (const header of HOP_BY_HOP) delete answer[header];
+    res.writeHead(upstream.statusCode, answer);
+    upstream.pipe(res);
+  }
+
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
+  });
+  address = `127.0.0.1:${server.address().port}`;
+
+  return {
+    address,
+    get rttMs() {
+      return state.rttMs;
+    },
+    /** Changes the round trip for what comes next (connections already open keep theirs). */
+    setRtt(ms) {
+      state.rttMs = ms;
+    },
+    /** Requests by kind and new connections since the start or the last reset. */
+    counts: () => ({ ...state.counts }),
+    /**
+     * Every request since the start or the last reset: { connection, method, path, kind,
+     * status, connectedAt, arrivedAt, finishedAt } (times in epoch ms; finishedAt once the
+     * answer has been sent, before the response delay's end it is undefined).
+     */
+    requests: () => state.requests.map((entry) => ({ ...entry })),
+    reset() {
+      state.counts = zeroCounts();
+      state.requests = [];
+    },
+    /** Forgets every token issued (as if they had all expired). */
+    revokeTokens() {
+      tokens.clear();
+    },
+    close() {
+      agent.destroy();
+      return new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+/**
+ * How long one call talked to the registry, from the proxy's clock (both delays are served
+ * here, so its moments are the client's): REQUESTS are the call's, SINCE (epoch ms) its
+ * start, to tell connections it opened from older ones. `waitedMs` sums each request's wait
+ * (from its connect for the first request on a new connection): the time the client was
+ * blocked on the registry when requests go one after the other. `spanMs` runs from the
+ * first connect or request to the last answer, the client's own work in between included.
+ */
+function measureConversation(requests, since) {
+  if (requests.length === 0) return { waitedMs: 0, spanMs: 0 };
+  const seen = new Set();
+  let waitedMs = 0;
+  let begin = Infinity;
+  let end = -Infinity;
+  for (const r of requests) {
+    const opened = !seen.has(r.connection) && r.connectedAt >= since;
+    seen.add(r.connection);
+    const start = opened ? r.connectedAt : r.arrivedAt;
+    const finish = r.finishedAt ?? r.arrivedAt;
+    waitedMs += finish - start;
+    begin = Math.min(begin, start);
+    end = Math.max(end, finish);
+  }
+  return { waitedMs, spanMs: end - begin };
+}
+
+/** Counts b − a, kind by kind (counts taken before and after one call). */
+function diffCounts(after, before) {
+  return Object.fromEntries(Object.keys(after).map((kind) => [kind, after[kind] - (before[kind] ?? 0)]));
+}
+
+module.exports = { startFarRegistry, diffCounts, measureConversation, KINDS, DEFAULT_RTT_MS };
