@@ -9,10 +9,11 @@
  * file are here, so they can later go through the same hardened private-file reads as the cache.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Logger } from '../contract/contract';
 import { compareTagOrder } from '../common/compare-tag-order';
+import { makeDirs } from '../common/private-dir';
 import { currentUser, readPrivateFile, UnreadableFile } from '../common/read-private-file';
 
 const FILE_NAME = 'mini-versions.json';
@@ -92,7 +93,7 @@ export async function recordMiniVersion(file: string, repository: string, versio
   const dir = join(file, '..');
   const temp = join(dir, `.${FILE_NAME}.${process.pid}-${randomBytes(6).toString('hex')}`);
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await makeDirs(dir); // 0700; says EROFS, not ENOENT, on a read-only HOME
     // wx: never write through something planted under the temporary name.
     await writeFile(temp, `${JSON.stringify({ minis: Object.fromEntries(record.set(repository, version)) }, null, 2)}\n`, { mode: 0o600, flag: 'wx', flush: true });
     await rename(temp, file);

@@ -320,6 +320,7 @@ describe('leftovers', () => {
       expect(lines).toEqual([
         expect.stringMatching(/^run-docker: warning: cannot write the payload cache in ".*" \(EROFS\); continuing without it$/),
         expect.stringMatching(/^run-docker: warning: cannot write the payload cache in ".*" \(EROFS\); continuing without it$/),
+        `run-docker: warning: cannot record that this host ran mini ${MINI_TAG} in "${join(home, '.local', 'state', 'run-docker', 'mini-versions.json')}" (EROFS); older minis may run later without a word`,
         `run-docker: cannot create the folder "${join(home, 'work', 'data')}" (EROFS). Create it yourself, choose another with --hostdatadir/--hostlogdir, or turn the mapping off with "no".`,
       ]);
     } finally {
