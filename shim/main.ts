@@ -10,7 +10,7 @@ import { readHomeDir } from '../common/read-home-dir';
 import { isUserFacingError } from '../common/run-docker-error';
 import { createLogger } from './create-logger';
 import { cacheRootDir } from './payload-cache';
-import { configFileLocation, readConfigFile } from './read-config-file';
+import { configFileLocations, readConfigFiles } from './read-config-file';
 import { describeFailure } from './report-failure';
 import { resolveShimConfig } from './resolve-shim-config';
 import { runShim } from './run-shim';
@@ -63,13 +63,13 @@ async function main(): Promise<number> {
 
 /** The rows of --show-config; reads the config file, never the engine. */
 async function showConfig(env: Record<string, string | undefined>, homeDir: string): Promise<string> {
-  const location = configFileLocation(env, homeDir);
-  const file = await readConfigFile(location.path);
+  const locations = configFileLocations(env, homeDir);
+  const files = await readConfigFiles(locations);
   return formatConfigRows(
     buildConfigRows({
       shimVersion: SHIM_VERSION,
-      config: resolveShimConfig(env, file, { tiny: DEFAULT_TINY, mini: DEFAULT_MINI }),
-      configFile: { ...location, exists: file.content !== undefined },
+      config: resolveShimConfig(env, files, { tiny: DEFAULT_TINY, mini: DEFAULT_MINI }),
+      configFiles: locations.map((location, index) => ({ ...location, exists: files[index]?.content !== undefined })),
       cacheRoot: cacheRootDir(env, homeDir),
       dockerConfig: { path: dockerConfigPath(env, homeDir), source: env.DOCKER_CONFIG ? 'env DOCKER_CONFIG' : 'default' },
       engine: await readEngineEndpoint(env, homeDir).then(

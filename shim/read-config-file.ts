@@ -4,11 +4,6 @@ import { currentUser, findForeignWriter, readPrivateFile, UnreadableFile } from 
 import { RunDockerError } from '../common/run-docker-error';
 import type { ConfigFile } from './resolve-shim-config';
 
-/** `$XDG_CONFIG_HOME/run-docker/config.json`, default `~/.config/run-docker/config.json`. */
-export function configFilePath(env: Readonly<Record<string, string | undefined>>, homeDir: string): string {
-  return configFileLocation(env, homeDir).path;
-}
-
 /** The config file's path and where that came from (`default` or `env XDG_CONFIG_HOME`), for --show-config. */
 export function configFileLocation(env: Readonly<Record<string, string | undefined>>, homeDir: string): { path: string; source: string } {
   // XDG base directory spec: a relative XDG_CONFIG_HOME is invalid and ignored.
@@ -28,6 +23,40 @@ async function refuseForeignFolder(path: string, user: { uid: number; gid: numbe
   }
 }
 
+/** Where a config file is looked for; `scope` says who must own it (system files: root alone). */
+export interface ConfigLocation {
+  path: string;
+  /** For --show-config: `default`, `env XDG_CONFIG_HOME`, `env XDG_CONFIG_DIRS`. */
+  source: string;
+  scope: 'user' | 'system';
+}
+
+/** The system-wide file every account on a host reads (service accounts need no file of their own). */
+export const SYSTEM_CONFIG_FILE = '/etc/run-docker/config.json';
+
+/**
+ * Every place a config file may be, highest precedence first: the user's file, then each
+ * `$XDG_CONFIG_DIRS/run-docker/config.json` (absolute entries only, as the XDG spec says),
+ * then /etc/run-docker/config.json. A key is taken from the first file that sets it.
+ */
+export function configFileLocations(env: Readonly<Record<string, string | undefined>>, homeDir: string): ConfigLocation[] {
+  const fromXdg = (env.XDG_CONFIG_DIRS ?? '')
+    .split(':')
+    .filter((dir) => isAbsolute(dir))
+    .map((dir): ConfigLocation => ({ path: join(dir, 'run-docker', 'config.json'), source: 'env XDG_CONFIG_DIRS', scope: 'system' }));
+  const system: ConfigLocation = { path: SYSTEM_CONFIG_FILE, source: 'default', scope: 'system' };
+  const unique = [...fromXdg, system].filter((location, index, all) => all.findIndex((other) => other.path === location.path) === index);
+  return [{ ...configFileLocation(env, homeDir), scope: 'user' }, ...unique];
+}
+
+/** Every config file, in precedence order; those that do not exist have `content: undefined`. */
+export async function readConfigFiles(locations: readonly ConfigLocation[], user = currentUser()): Promise<ConfigFile[]> {
+  // A system file holds the trust root of every account on the host: only root may write it.
+  return Promise.all(locations.map((location) => readConfigFile(location.path, location.scope === 'system' ? ROOT_ONLY : user, location.scope)));
+}
+
+const ROOT_ONLY = { uid: 0, gid: 0 };
+
 /** A config file is a few hundred bytes; anything near this is not one. */
 const CONFIG_FILE_LIMIT_BYTES = 1024 * 1024;
 
@@ -37,7 +66,7 @@ const CONFIG_FILE_LIMIT_BYTES = 1024 * 1024;
  * user could have written it or swapped it (the file, or the folder holding it). A symlink
  * to a regular file is followed: dotfile managers install config files that way.
  */
-export async function readConfigFile(path: string, user = currentUser()): Promise<ConfigFile> {
+export async function readConfigFile(path: string, user = currentUser(), scope: ConfigLocation['scope'] = 'user'): Promise<ConfigFile> {
   let text: string;
   try {
     await refuseForeignFolder(path, user);
@@ -48,7 +77,9 @@ export async function readConfigFile(path: string, user = currentUser()): Promis
     if (error instanceof UnreadableFile && error.reason === 'writable-by-others') {
       throw new RunDockerError(
         `the config file "${path}" is not used: it names the images this host trusts, and it ${error.message}`,
-        `Make it yours and writable by you alone (chown "$USER" FILE; chmod go-w FILE and its folder), or remove it.`,
+        scope === 'system'
+          ? 'A system-wide config file must belong to root and be writable by root alone (chown root:root FILE; chmod 644 FILE; the same for its folder), or be removed.'
+          : `Make it yours and writable by you alone (chown "$USER" FILE; chmod go-w FILE and its folder), or remove it.`,
       );
     }
     if (error instanceof UnreadableFile) {

@@ -34,20 +34,25 @@ export interface ShimConfig {
 
 const KEYS = { tiny: 'RUN_DOCKER_TINY', mini: 'RUN_DOCKER_MINI' } as const;
 
+/**
+ * `files` in precedence order (the user's, then the system-wide ones: read-config-file.ts);
+ * each key comes from the environment, else the first file that sets it, else the default.
+ */
 export function resolveShimConfig(
   env: Readonly<Record<string, string | undefined>>,
-  file: ConfigFile | undefined,
+  files: ConfigFile | readonly ConfigFile[] | undefined,
   defaults: ShimDefaults,
 ): ShimConfig {
-  const fileValues = readFileValues(file);
+  const present = (files === undefined ? [] : Array.isArray(files) ? files : [files as ConfigFile]).filter((file) => file.content !== undefined);
+  const read = present.map((file) => ({ file, values: readFileValues(file) }));
   const pick = (key: keyof typeof KEYS): ConfigValue => {
     const fromEnv = env[KEYS[key]];
     if (fromEnv !== undefined && fromEnv !== '') {
       return { ref: parseImageRef(fromEnv, `${KEYS[key]}`), source: `env ${KEYS[key]}` };
     }
-    const fromFile = fileValues[key];
-    if (fromFile !== undefined) {
-      return { ref: parseImageRef(fromFile, `"${key}" in ${file!.path}`), source: `file ${file!.path}` };
+    const fromFile = read.find(({ values }) => values[key] !== undefined);
+    if (fromFile) {
+      return { ref: parseImageRef(fromFile.values[key]!, `"${key}" in ${fromFile.file.path}`), source: `file ${fromFile.file.path}` };
     }
     return { ref: parseImageRef(defaults[key], `built-in default ${key}`), source: 'default' };
   };
@@ -62,17 +67,19 @@ export function resolveShimConfig(
   const allowUnsigned =
     fromEnv !== undefined && fromEnv !== ''
       ? { value: fromEnv === '1', source: 'env RUN_DOCKER_ALLOW_UNSIGNED' }
-      : readAllowUnsigned(file);
+      : (present.map(readAllowUnsigned).find((setting) => setting !== undefined) ?? { value: false, source: 'default' });
   return { tiny, mini: pick('mini'), allowUnsigned: allowUnsigned.value, allowUnsignedSource: allowUnsigned.source };
 }
 
-function readAllowUnsigned(file: ConfigFile | undefined): { value: boolean; source: string } {
-  const value = (file?.content as Record<string, unknown> | undefined)?.allowUnsigned;
-  if (value === undefined) return { value: false, source: 'default' };
+/** The file's allowUnsigned, or undefined when it does not set one. */
+function readAllowUnsigned(file: ConfigFile): { value: boolean; source: string } | undefined {
+  const content = file.content;
+  const value = typeof content === 'object' && content !== null ? (content as Record<string, unknown>).allowUnsigned : undefined;
+  if (value === undefined) return undefined;
   if (typeof value !== 'boolean') {
-    throw new RunDockerError(`"allowUnsigned" in the config file "${file!.path}" must be true or false`, 'Write "allowUnsigned": false, or remove it.');
+    throw new RunDockerError(`"allowUnsigned" in the config file "${file.path}" must be true or false`, 'Write "allowUnsigned": false, or remove it.');
   }
-  return { value, source: `file ${file!.path}` };
+  return { value, source: `file ${file.path}` };
 }
 
 function readFileValues(file: ConfigFile | undefined): Partial<Record<keyof typeof KEYS, string>> {

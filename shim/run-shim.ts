@@ -19,7 +19,7 @@ import { cacheRootDir, prepareCache } from './payload-cache';
 import { loadNewestMini, type VersionFloor } from './load-newest-mini';
 import { obtainPayload, type VerifiedPayload } from './obtain-payload';
 import { describeMismatch, obtainTrustedMini, type LoadedMini, type Pull, type ShimSource, type Trust } from './obtain-trusted-mini';
-import { configFilePath, readConfigFile } from './read-config-file';
+import { configFileLocations, readConfigFiles } from './read-config-file';
 import { isLocalMode, resolveShimConfig, type ConfigValue, type ShimDefaults } from './resolve-shim-config';
 import { miniVersionRecordPath, readHighestMiniVersion, recordMiniVersion } from './mini-version-record';
 import { PayloadRejected } from './verify-payload';
@@ -39,7 +39,7 @@ export interface ShimDeps {
 export async function runShim(deps: ShimDeps): Promise<number> {
   const { argv, env, docker, log, shimVersion, progress } = deps;
   const local = isLocalMode(argv, env);
-  const config = resolveShimConfig(env, await readConfigFile(configFilePath(env, deps.homeDir)), deps.defaults);
+  const config = resolveShimConfig(env, await readConfigFiles(configFileLocations(env, deps.homeDir)), deps.defaults);
   // Undefined when others could have planted things in it: then nothing is read from or written to it.
   const cacheRoot = await prepareCache(cacheRootDir(env, deps.homeDir).dir, process.getuid?.() ?? 0, log);
   const pull: Pull = async (ref) => {

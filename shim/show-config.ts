@@ -27,7 +27,8 @@ export interface ConfigRow {
 export interface ConfigFacts {
   shimVersion: string;
   config: ShimConfig;
-  configFile: { path: string; source: string; exists: boolean };
+  /** Every place a config file is looked for, in precedence order (read-config-file.ts). */
+  configFiles: Array<{ path: string; source: string; scope: 'user' | 'system'; exists: boolean }>;
   cacheRoot: { dir: string; source: string };
   dockerConfig: { path: string; source: string };
   /** The engine as the docker CLI would choose it (DOCKER_HOST, docker context), or why it cannot be used. */
@@ -50,11 +51,11 @@ export function buildConfigRows(facts: ConfigFacts): ConfigRow[] {
     { key: 'tiny', value: formatImageRef(config.tiny.ref), source: config.tiny.source },
     { key: 'mini', value: formatImageRef(config.mini.ref), source: config.mini.source },
     { key: 'allowUnsigned', value: String(config.allowUnsigned), source: config.allowUnsignedSource },
-    {
-      key: 'config file',
-      value: facts.configFile.path,
-      source: facts.configFile.exists ? facts.configFile.source : `${facts.configFile.source}; not present`,
-    },
+    ...facts.configFiles.map((file) => ({
+      key: file.scope === 'user' ? 'config file' : 'system config',
+      value: file.path,
+      source: file.exists ? file.source : `${file.source}; not present`,
+    })),
     { key: 'payload cache', value: facts.cacheRoot.dir, source: facts.cacheRoot.source },
     { key: 'docker config', value: facts.dockerConfig.path, source: facts.dockerConfig.source },
     'error' in facts.engine

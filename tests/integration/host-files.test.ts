@@ -278,6 +278,63 @@ describe('a config file others could have written', () => {
   }, 60_000);
 });
 
+describe('a system-wide config file, for every account on a host', () => {
+  /** A root-owned folder standing in for /etc (via XDG_CONFIG_DIRS): the real /etc would reach every other test. */
+  async function systemConfig(content: unknown, mode = 0o644): Promise<{ dirs: string; file: string }> {
+    const dirs = await mkdtemp(join(tmpdir(), 'run-docker-etc-'));
+    await chmod(dirs, 0o755);
+    await mkdir(join(dirs, 'run-docker'), { mode: 0o755 });
+    const file = join(dirs, 'run-docker', 'config.json');
+    await writeFile(file, JSON.stringify(content));
+    await chmod(file, mode);
+    return { dirs, file };
+  }
+
+  test('a service account with no config of its own runs what the system file names; its own file and env still win', async () => {
+    const { dirs, file } = await systemConfig({ tiny: host.RUN_DOCKER_TINY, mini: host.RUN_DOCKER_MINI });
+    try {
+      const { RUN_DOCKER_TINY: _tiny, RUN_DOCKER_MINI: _mini, ...rest } = await freshHost();
+      const account: Record<string, string> = { ...rest, XDG_CONFIG_DIRS: dirs };
+      const outcome = await runWithin(['--version'], account);
+      expectSuccess(outcome);
+      expect(outcome.stdout).toContain(`mini ${host.RUN_DOCKER_MINI}:${MINI_TAG}`);
+      const shown = await runWithin(['--show-config'], account);
+      expect(shown.stdout).toMatch(new RegExp(`^tiny +\\S+ +\\(file ${file}\\)$`, 'm'));
+      expect(shown.stdout).toMatch(new RegExp(`^system config +${file} +\\(env XDG_CONFIG_DIRS\\)$`, 'm'));
+      expect(shown.stdout).toMatch(/^system config +\/etc\/run-docker\/config\.json +\(default(; not present)?\)$/m);
+      // The user's own file beats the system file, key by key.
+      await mkdir(join(account.XDG_CONFIG_HOME, 'run-docker'), { recursive: true });
+      await writeFile(join(account.XDG_CONFIG_HOME, 'run-docker', 'config.json'), JSON.stringify({ mini: `${host.RUN_DOCKER_MINI}-own` }));
+      const own = await runWithin(['--show-config'], account);
+      expect(own.stdout).toMatch(new RegExp(`^mini +${host.RUN_DOCKER_MINI}-own +\\(file ${join(account.XDG_CONFIG_HOME, 'run-docker', 'config.json')}\\)$`, 'm'));
+      expect(own.stdout).toMatch(new RegExp(`^tiny +\\S+ +\\(file ${file}\\)$`, 'm'));
+    } finally {
+      await rm(dirs, { recursive: true, force: true });
+    }
+  });
+
+  test('a system file that a non-root user could write is refused: it names the trust root of every account', async () => {
+    const groupWritable = await systemConfig({ tiny: host.RUN_DOCKER_TINY }, 0o664);
+    execFileSync('chgrp', ['4321', groupWritable.file]);
+    const foreign = await systemConfig({ tiny: host.RUN_DOCKER_TINY });
+    execFileSync('chown', ['4321', foreign.file]);
+    try {
+      for (const [{ dirs, file }, who] of [[groupWritable, 'group 4321 (mode 0664)'], [foreign, 'uid 4321, its owner']] as const) {
+        const outcome = await runWithin(['--version'], { ...(await freshHost()), XDG_CONFIG_DIRS: dirs });
+        expect({ code: outcome.code, lines: stderrLines(outcome) }).toEqual({
+          code: 125,
+          lines: [
+            `run-docker: the config file "${file}" is not used: it names the images this host trusts, and it can be changed by ${who}. A system-wide config file must belong to root and be writable by root alone (chown root:root FILE; chmod 644 FILE; the same for its folder), or be removed.`,
+          ],
+        });
+      }
+    } finally {
+      await rm(groupWritable.dirs, { recursive: true, force: true });
+      await rm(foreign.dirs, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('leftovers', () => {
   test('20 shims started together on a cold cache all run, and none reports a rejected payload', async () => {
     const env = await freshHost();

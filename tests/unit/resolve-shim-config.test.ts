@@ -1,3 +1,4 @@
+import { configFileLocations } from '../../shim/read-config-file';
 import { isLocalMode, resolveShimConfig } from '../../shim/resolve-shim-config';
 
 const defaults = { tiny: 'localhost:5000/run-docker/tiny:0.1.0', mini: 'localhost:5000/run-docker/mini' };
@@ -48,5 +49,34 @@ describe('isLocalMode', () => {
     expect(isLocalMode(['img', 'sh', '--local'], {})).toBe(true);
     expect(isLocalMode(['img'], { RUN_DOCKER_LOCAL: '1' })).toBe(true);
     expect(isLocalMode(['img', '--locality'], { RUN_DOCKER_LOCAL: '0' })).toBe(false);
+  });
+});
+
+describe('system-wide config files', () => {
+  const user = { path: '/home/u/.config/run-docker/config.json', content: { mini: 'reg.example/user/mini' } };
+  const system = { path: '/etc/run-docker/config.json', content: { tiny: 'reg.example/rd/tiny@sha256:' + 'a'.repeat(64), mini: 'reg.example/fleet/mini', allowUnsigned: false } };
+  const absent = { path: '/etc/xdg/run-docker/config.json', content: undefined };
+
+  it('takes each key from env, else the user file, else the system files in order, else the default', () => {
+    const config = resolveShimConfig({}, [user, absent, system], defaults);
+    expect(config.tiny).toMatchObject({ source: `file ${system.path}` });
+    expect(config.mini).toMatchObject({ source: `file ${user.path}`, ref: { path: 'user/mini' } });
+    expect(config.allowUnsigned).toBe(false);
+    expect(config.allowUnsignedSource).toBe(`file ${system.path}`);
+    expect(resolveShimConfig({ RUN_DOCKER_MINI: 'reg.example/env/mini' }, [user, system], defaults).mini.source).toBe('env RUN_DOCKER_MINI');
+    expect(resolveShimConfig({}, [absent], defaults).tiny.source).toBe('default');
+  });
+
+  it('looks in $XDG_CONFIG_DIRS (absolute entries only), then /etc/run-docker, after the user file', () => {
+    expect(configFileLocations({ XDG_CONFIG_DIRS: '/opt/conf:relative:/etc/xdg' }, '/home/u')).toEqual([
+      { path: '/home/u/.config/run-docker/config.json', source: 'default', scope: 'user' },
+      { path: '/opt/conf/run-docker/config.json', source: 'env XDG_CONFIG_DIRS', scope: 'system' },
+      { path: '/etc/xdg/run-docker/config.json', source: 'env XDG_CONFIG_DIRS', scope: 'system' },
+      { path: '/etc/run-docker/config.json', source: 'default', scope: 'system' },
+    ]);
+    expect(configFileLocations({}, '/home/u').map((location) => location.path)).toEqual([
+      '/home/u/.config/run-docker/config.json',
+      '/etc/run-docker/config.json',
+    ]);
   });
 });

@@ -9,7 +9,10 @@ function facts(env: Record<string, string>, exists = true, engine: { host: strin
     engine,
     shimVersion: '0.1.0',
     config: resolveShimConfig(env, exists ? file : { path: file.path, content: undefined }, defaults),
-    configFile: { path: file.path, source: 'default', exists },
+    configFiles: [
+      { path: file.path, source: 'default', scope: 'user' as const, exists },
+      { path: '/etc/run-docker/config.json', source: 'default', scope: 'system' as const, exists: false },
+    ],
     cacheRoot: { dir: '/home/u/.cache/run-docker', source: 'default' },
     dockerConfig: { path: '/etc/docker-config/config.json', source: 'env DOCKER_CONFIG' },
   };
@@ -24,6 +27,7 @@ describe('buildConfigRows', () => {
       { key: 'mini', value: 'reg.example/rd/mini', source: `file ${file.path}` },
       { key: 'allowUnsigned', value: 'true', source: `file ${file.path}` },
       { key: 'config file', value: file.path, source: 'default' },
+      { key: 'system config', value: '/etc/run-docker/config.json', source: 'default; not present' },
       { key: 'payload cache', value: '/home/u/.cache/run-docker', source: 'default' },
       { key: 'docker config', value: '/etc/docker-config/config.json', source: 'env DOCKER_CONFIG' },
       { key: 'engine', value: 'unix:///var/run/docker.sock', source: 'default' },
