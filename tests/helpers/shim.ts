@@ -69,6 +69,15 @@ export function stderrLines(outcome: Outcome): string[] {
   return outcome.stderr.split('\n').filter((line) => line.trim() !== '');
 }
 
+/** Asserts the shape every run-docker failure must have (one line, exit 125, no stack), and returns its line. */
+export function expectOneLineFailure(outcome: Outcome): string {
+  const lines = stderrLines(outcome);
+  expect({ code: outcome.code, lines: lines.length, why: explain(outcome) }).toEqual({ code: 125, lines: 1, why: explain(outcome) });
+  expect(lines[0]).toMatch(/^run-docker: /);
+  expect(outcome.stderr).not.toMatch(/\n\s+at /);
+  return lines[0];
+}
+
 /** Shows what the process printed when an assertion about it fails. */
 export function explain(outcome: Outcome): string {
   return `exit ${outcome.code} signal ${outcome.signal}\n--- stdout\n${outcome.stdout}--- stderr\n${outcome.stderr}`;

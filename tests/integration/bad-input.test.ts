@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBusyboxImage, docker, removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
-import { explain, makeHost, publish, removeHosts, runShim, stderrLines, type Outcome } from '../helpers/shim';
+import { expectOneLineFailure, makeHost, publish, removeHosts, runShim, stderrLines } from '../helpers/shim';
 
 let registry: TestRegistry;
 let prefix: string;
@@ -20,15 +20,6 @@ const images: string[] = [];
 async function containerCount(): Promise<number> {
   const { stdout } = await docker(['ps', '-a', '-q']);
   return stdout.split('\n').filter(Boolean).length;
-}
-
-/** Asserts the shape every run-docker failure must have, and returns its one line. */
-function expectOneLineFailure(outcome: Outcome): string {
-  const lines = stderrLines(outcome);
-  expect({ code: outcome.code, lines: lines.length, why: explain(outcome) }).toEqual({ code: 125, lines: 1, why: explain(outcome) });
-  expect(lines[0]).toMatch(/^run-docker: /);
-  expect(outcome.stderr).not.toMatch(/\n\s+at /);
-  return lines[0];
 }
 
 beforeAll(async () => {

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBusyboxImage, docker, pushImage, removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
-import { explain, makeHost, publish, removeHosts, runShim, startShim, stderrLines, type Outcome } from '../helpers/shim';
+import { expectOneLineFailure, explain, makeHost, publish, removeHosts, runShim, startShim, stderrLines, type Outcome } from '../helpers/shim';
 
 jest.setTimeout(120_000);
 
@@ -156,14 +156,6 @@ async function runShimBounded(args: string[], env: Record<string, string>, killA
   } finally {
     clearTimeout(timer);
   }
-}
-
-function expectOneLineFailure(outcome: Outcome): string {
-  const lines = stderrLines(outcome);
-  expect({ code: outcome.code, lines: lines.length, why: explain(outcome) }).toEqual({ code: 125, lines: 1, why: explain(outcome) });
-  expect(lines[0]).toMatch(/^run-docker: /);
-  expect(outcome.stderr).not.toMatch(/\n\s+at /);
-  return lines[0];
 }
 
 describe('a registry behind a proxy that answers 503 with a maintenance page', () => {
