@@ -4,13 +4,15 @@
 // defaults into the shim (normally tiny pinned by digest), see docs/configuration.md.
 import { build } from 'esbuild';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const emptyModule = join(root, 'scripts', 'empty-module.cjs');
+const { buildNotices } = createRequire(import.meta.url)('./third-party-notices.cjs');
 
 /** docker-modem's ssh agent is loaded on first use only (scripts/lazy-ssh.cjs). */
 const lazySsh = {
@@ -36,17 +38,22 @@ const EMBEDDED = {
   dockerode: "module.exports = require('dockerode');",
   'tar-stream': "module.exports = require('tar-stream');",
 };
+/** Inputs of the modules embedded in each bundle (by its outfile): they are in the bundle too. */
+const embeddedInputs = new Map();
 const embedCompiledOnFirstUse = {
   name: 'embed-compiled-on-first-use',
   setup(build) {
+    const outfile = build.initialOptions.outfile;
     const names = Object.keys(EMBEDDED).map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
     build.onResolve({ filter: new RegExp(`^(${names.join('|')})$`) }, (args) => ({ path: args.path, namespace: 'embedded' }));
     build.onLoad({ filter: /.*/, namespace: 'embedded' }, async (args) => {
-      const { outputFiles } = await build.esbuild.build({
+      const { outputFiles, metafile } = await build.esbuild.build({
         ...innerOptions,
         stdin: { contents: EMBEDDED[args.path], resolveDir: root },
         write: false,
+        metafile: true,
       });
+      embeddedInputs.set(outfile, [...(embeddedInputs.get(outfile) ?? []), ...Object.keys(metafile.inputs)]);
       const packed = gzipSync(outputFiles[0].contents, { level: 9 }).toString('base64');
       // Evaluated when first required (esbuild wraps this module lazily).
       const contents = [
@@ -74,9 +81,10 @@ const innerOptions = {
   alias: { '@grpc/grpc-js': emptyModule, '@grpc/proto-loader': emptyModule },
   plugins: [lazySsh],
 };
-const common = { ...innerOptions, plugins: [lazySsh, embedCompiledOnFirstUse] };
+// metafile: the inputs of each bundle, for its third-party notices.
+const common = { ...innerOptions, metafile: true, plugins: [lazySsh, embedCompiledOnFirstUse] };
 
-await Promise.all([
+const [shim, locate, , , run] = await Promise.all([
   build({
     ...common,
     entryPoints: [join(root, 'shim/main.ts')],
@@ -103,6 +111,26 @@ await Promise.all([
 
 // The shim is a command (npm links it; the tiny image ships it for copying straight into PATH).
 chmodSync(join(root, 'dist/shim/run-docker.js'), 0o755);
+
+// Third-party notices, one per artefact, each covering every bundle the artefact carries:
+// the npm package (the shim), the tiny image (the locator and the shim) and the mini image
+// (the run payload). scripts/publish copies the images' ones in; docs/publishing.md.
+/** Metafile inputs are relative to the working folder (wherever the build was started); here, to the root. */
+const inputsOf = (result, outfile) => [...Object.keys(result.metafile.inputs), ...(embeddedInputs.get(outfile) ?? [])].map((input) => relative(root, resolve(input)));
+const ownLicence = readFileSync(join(root, 'LICENSE'), 'utf8');
+const shimInputs = inputsOf(shim, join(root, 'dist/shim/run-docker.js'));
+const notices = [
+  { file: 'dist/shim/THIRD-PARTY-NOTICES.txt', artefact: 'the run-docker shim (dist/shim/run-docker.js, the npm package)', inputs: shimInputs },
+  {
+    file: 'dist/payload/tiny/THIRD-PARTY-NOTICES.txt',
+    artefact: 'the tiny image (the locator, /run-docker/locate.js, and the shim, /run-docker-shim/run-docker.js)',
+    inputs: [...inputsOf(locate, join(root, 'dist/payload/tiny/locate.js')), ...shimInputs],
+  },
+  { file: 'dist/payload/mini/THIRD-PARTY-NOTICES.txt', artefact: 'the mini image (the run payload, /run-docker/run.js)', inputs: inputsOf(run, join(root, 'dist/payload/mini/run.js')) },
+];
+for (const { file, artefact, inputs } of notices) {
+  writeFileSync(join(root, file), buildNotices({ root, inputs, artefact, version, ownLicence }).text);
+}
 
 // What scripts/publish needs to know about this build.
 const contract = Number(/export const CONTRACT_VERSION = (\d+);/.exec(readFileSync(join(root, 'contract/contract.ts'), 'utf8'))[1]);

@@ -4,7 +4,9 @@
  * The installed command runs outside the repository with a minimal PATH and its own HOME;
  * `--show-config` needs no engine, so what is proven is that the file is complete.
  */
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { docker, removeImages, runCommand } from '../helpers/fixtures';
@@ -43,12 +45,25 @@ function expectShowConfig(result: { code: number; stdout: string; stderr: string
   expect(result.stdout).toMatch(/^tiny +\S+ +\(default\)$/m);
 }
 
-test('npm pack holds only the shim bundle, and a global install of it runs with only Node.js', async () => {
+/** The licence texts the notices must carry for a few bundled packages, as their packages ship them. */
+function expectNoticesFor(notices: string, packages: { name: string; license: string }[]) {
+  expect(notices).toMatch(/^run-docker is under the MIT licence:$/m);
+  expect(notices).toContain('Copyright (c) 2026 run-docker contributors');
+  for (const { name, license } of packages) {
+    const { version } = require(join(ROOT, 'node_modules', name, 'package.json')) as { version: string };
+    expect(notices).toMatch(new RegExp(`^  ${name} ${version.replace(/\./g, '\\.')} \\(${license}\\)$`, 'm'));
+    const section = notices.split(`\n${name} ${version}\nLicense: ${license}\n`)[1]?.split(/\n-{79}\n/)[0] ?? '';
+    expect(section).not.toBe('');
+    expect(section).not.toContain('No licence text was found');
+  }
+}
+
+test('npm pack holds the shim bundle, LICENSE and the third-party notices, and a global install of it runs with only Node.js', async () => {
   const packDir = await mkdtemp(join(work, 'pack-'));
   const pack = await runCommand('npm', ['pack', '--json', '--pack-destination', packDir], { cwd: ROOT, check: true });
   const [packed] = JSON.parse(pack.stdout) as [{ filename: string; files: { path: string }[] }];
   expect(packed.files.map((file) => file.path).sort()).toEqual(
-    expect.arrayContaining(['README.md', 'dist/shim/run-docker.js', 'package.json']),
+    ['LICENSE', 'README.md', 'dist/shim/THIRD-PARTY-NOTICES.txt', 'dist/shim/run-docker.js', 'package.json'],
   );
   expect(packed.files.every((file) => /^(README\.md|LICENSE|package\.json|dist\/shim\/[^/]+)$/.test(file.path))).toBe(true);
 
@@ -61,6 +76,111 @@ test('npm pack holds only the shim bundle, and a global install of it runs with 
   expect(await readdir(join(prefix, 'lib', 'node_modules', 'run-docker'))).not.toContain('node_modules');
 
   expectShowConfig(await runInstalled(join(prefix, 'bin', 'run-docker'), ['--show-config']));
+
+  const installed = join(prefix, 'lib', 'node_modules', 'run-docker');
+  expect(await readFile(join(installed, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) 2026 run-docker contributors\n/);
+  expectNoticesFor(await readFile(join(installed, 'dist', 'shim', 'THIRD-PARTY-NOTICES.txt'), 'utf8'), [
+    { name: 'dockerode', license: 'Apache-2.0' },
+    { name: 'tar-stream', license: 'MIT' },
+    { name: 'semver', license: 'ISC' },
+    { name: 'log-update', license: 'MIT' },
+  ]);
+});
+
+/** An npm registry on 127.0.0.1 that accepts any publish (PUT /<name>) and keeps what it was sent; everything else is a 404. */
+async function startPublishRecorder() {
+  const published: { name: string; body: { versions: Record<string, Record<string, unknown>>; _attachments: Record<string, { data: string }> } }[] = [];
+  const server = createServer((request: IncomingMessage, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      if (request.method === 'PUT') {
+        published.push({ name: decodeURIComponent((request.url ?? '').slice(1)), body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+        response.writeHead(201, { 'content-type': 'application/json' }).end('{"ok":true}');
+      } else {
+        response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found"}');
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  return { url, published, close };
+}
+
+test('the package can be published: npm publish to a registry on 127.0.0.1 sends the shim, LICENSE and the notices, and --dry-run is clean offline', async () => {
+  const registry = await startPublishRecorder();
+  try {
+    // The token is the test registry's; --registry keeps every request on 127.0.0.1.
+    const auth = `--${registry.url.replace(/^http:/, '')}:_authToken=test-token`;
+    const published = await runCommand('npm', ['publish', '--registry', registry.url, auth, '--no-provenance'], { cwd: ROOT });
+    expect({ code: published.code, stderr: published.stderr.split('\n').filter((line) => /^npm (warn|error)/.test(line)) }).toEqual({ code: 0, stderr: [] });
+    expect(registry.published.map((entry) => entry.name)).toEqual(['run-docker']);
+    const [{ body }] = registry.published;
+    const version = body.versions[PACKAGE_VERSION];
+    expect(version).toMatchObject({ name: 'run-docker', license: 'MIT', bin: { 'run-docker': 'dist/shim/run-docker.js' } });
+    expect(version.private).toBeUndefined();
+
+    const tarball = join(work, 'published.tgz');
+    await writeFile(tarball, Buffer.from(Object.values(body._attachments)[0].data, 'base64'));
+    const listed = await runCommand('tar', ['-tzf', tarball], { check: true });
+    expect(listed.stdout.trim().split('\n').sort()).toEqual(
+      ['LICENSE', 'README.md', 'dist/shim/THIRD-PARTY-NOTICES.txt', 'dist/shim/run-docker.js', 'package.json'].map((path) => `package/${path}`),
+    );
+    const notices = await runCommand('tar', ['-xzOf', tarball, 'package/dist/shim/THIRD-PARTY-NOTICES.txt'], { check: true });
+    expectNoticesFor(notices.stdout, [
+      { name: 'dockerode', license: 'Apache-2.0' },
+      { name: 'tar-stream', license: 'MIT' },
+      { name: 'semver', license: 'ISC' },
+    ]);
+  } finally {
+    await registry.close();
+  }
+
+  // --dry-run still asks the registry about the name (a minute of retries when it cannot be
+  // reached): --offline keeps it on this machine; the token spares the "not logged in" warning.
+  const dryRun = await runCommand(
+    'npm',
+    ['publish', '--dry-run', '--offline', '--registry', 'http://127.0.0.1:1/', '--//127.0.0.1:1/:_authToken=dry-run'],
+    { cwd: ROOT, timeoutMs: 60000 },
+  );
+  expect({ code: dryRun.code, stderr: dryRun.stderr.split('\n').filter((line) => /^npm (warn|error)/.test(line)) }).toEqual({ code: 0, stderr: [] });
+});
+
+test('a published tiny and mini carry the third-party notices of what they hold at /run-docker/THIRD-PARTY-NOTICES.txt', async () => {
+  const tiny = await publish('tiny', `run-docker-test/notices-${process.pid}/tiny`, ['--no-push']);
+  images.push(tiny);
+  const mini = await publish('mini', `run-docker-test/notices-${process.pid}/mini`, ['--no-push', '--version', '20261101-120000']);
+  images.push(mini);
+
+  const copyOut = async (image: string) => {
+    // As scripts/install-shim does: tiny and mini are FROM scratch, so a created, never started container.
+    const created = await docker(['create', '--label', 'org.run-docker.test=notices', image, '/never-started'], { check: true });
+    const id = created.stdout.trim();
+    try {
+      const target = join(work, `notices-${id}.txt`);
+      await docker(['cp', `${id}:/run-docker/THIRD-PARTY-NOTICES.txt`, target], { check: true });
+      return await readFile(target, 'utf8');
+    } finally {
+      await docker(['rm', '--force', id]);
+    }
+  };
+  const tinyNotices = await copyOut(tiny);
+  expect(tinyNotices).toMatch(/^Notices for the tiny image /);
+  // tiny carries the shim's bundle too: its packages are covered as well.
+  expectNoticesFor(tinyNotices, [
+    { name: 'dockerode', license: 'Apache-2.0' },
+    { name: 'tar-stream', license: 'MIT' },
+    { name: 'semver', license: 'ISC' },
+  ]);
+  const miniNotices = await copyOut(mini);
+  expect(miniNotices).toMatch(/^Notices for the mini image /);
+  expectNoticesFor(miniNotices, [
+    { name: 'tar-stream', license: 'MIT' },
+    { name: 'semver', license: 'ISC' },
+    { name: 'log-update', license: 'MIT' },
+  ]);
+  expect((await docker(['ps', '--all', '--quiet', '--filter', 'label=org.run-docker.test=notices'], { check: true })).stdout).toBe('');
 });
 
 test('scripts/install-shim copies the shim out of a tiny image, leaves no container, and it runs with only Node.js', async () => {
