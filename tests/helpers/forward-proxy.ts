@@ -11,6 +11,8 @@ export interface ForwardProxy {
   log: string[];
   /** The Proxy-Authorization headers it was sent, in order (undefined when none). */
   authorizations: Array<string | undefined>;
+  /** Connections clients opened to it. */
+  connections(): number;
   close(): Promise<void>;
 }
 
@@ -18,6 +20,7 @@ export async function startForwardProxy(options: { credentials?: { username: str
   const log: string[] = [];
   const authorizations: Array<string | undefined> = [];
   const sockets = new Set<Socket>();
+  let connections = 0;
   const expected = options.credentials
     ? `Basic ${Buffer.from(`${options.credentials.username}:${options.credentials.password}`).toString('base64')}`
     : undefined;
@@ -44,6 +47,7 @@ export async function startForwardProxy(options: { credentials?: { username: str
     req.pipe(upstream);
   });
   server.on('connection', (socket: Socket) => {
+    connections += 1;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
@@ -71,6 +75,7 @@ export async function startForwardProxy(options: { credentials?: { username: str
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     log,
     authorizations,
+    connections: () => connections,
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => server.close(resolve));

@@ -1,6 +1,11 @@
-import { createServer, type Server } from 'node:http';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { openProxyTunnel, ProxyFailure } from '../../payload/common/registry/request-through-proxy';
+import { openProxyTunnel, ProxyFailure, requestThroughProxy } from '../../payload/common/registry/request-through-proxy';
 import { sendWithNodeHttp } from '../../payload/common/registry/send-with-node-http';
 import { startForwardProxy, type ForwardProxy } from '../helpers/forward-proxy';
 
@@ -102,5 +107,38 @@ describe('sendWithNodeHttp through a proxy', () => {
       name: 'ProxyFailure',
       reason: 'ECONNREFUSED',
     });
+  });
+});
+
+describe('requestThroughProxy to an https registry', () => {
+  it('speaks TLS to the registry inside the tunnel, with the TLS options given, and keeps the tunnel for the next request', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'run-docker-tunnel-tls-'));
+    try {
+      // A self-signed certificate for "localhost", trusted through the `ca` option only.
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'),
+        '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], { stdio: 'ignore' });
+      const cert = readFileSync(join(dir, 'cert.pem'));
+      const server = createTlsServer({ cert, key: readFileSync(join(dir, 'key.pem')) }, (req, res) => res.end(`tls ${req.url}`));
+      servers.push(server);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const port = (server.address() as AddressInfo).port;
+      const forward = await proxy();
+      const get = (path: string) =>
+        new Promise<string>((resolve, reject) => {
+          const req = requestThroughProxy(new URL(`https://localhost:${port}${path}`), new URL(forward.url), { method: 'GET', ca: cert } as never, 2000, (res: IncomingMessage) => {
+            let text = '';
+            res.on('data', (chunk) => (text += chunk));
+            res.on('end', () => resolve(text));
+          });
+          req.on('error', reject);
+          req.end();
+        });
+      expect(await get('/one')).toBe('tls /one');
+      expect(await get('/two')).toBe('tls /two');
+      expect(forward.log).toEqual([`CONNECT localhost:${port}`]);
+      expect(forward.connections()).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

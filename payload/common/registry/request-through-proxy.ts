@@ -8,7 +8,7 @@
  * (redacted) rather than blaming the registry; what happens after the tunnel (TLS, HTTP)
  * is the registry's.
  */
-import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { Agent, request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import type { Socket } from 'node:net';
 import { isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -31,6 +31,51 @@ export class ProxyFailure extends Error {
 
 type Connected = (error: Error | null, socket?: Socket) => void;
 
+/** Request options an agent hands to createConnection: the request's, plus ours. */
+interface ConnectionOptions extends Record<string, unknown> {
+  host?: string;
+  port?: number | string;
+  servername?: string;
+  /** What is left of the request's time when it asks for a connection. */
+  proxyTimeoutMs?: number;
+}
+
+/**
+ * Agents that keep connections, one pair per proxy: a registry lookup is 2–4 requests (tag
+ * list, 401, token, tag list), and a new tunnel costs a connection to the registry and a
+ * TLS handshake, two or three far round trips, each time. Free sockets are unref'd by the
+ * agent, so they never keep the process alive.
+ */
+const agents = new Map<string, { http: Agent; https: Agent }>();
+
+function agentsFor(proxy: URL): { http: Agent; https: Agent } {
+  let pair = agents.get(proxy.href);
+  if (!pair) {
+    const https = require('node:https') as typeof import('node:https');
+    const tunnelling = new https.Agent({ keepAlive: true });
+    // An agent's createConnection may answer through the callback (Node's http.Agent#createSocket).
+    tunnelling.createConnection = ((options: ConnectionOptions, connected: Connected) => {
+      const host = String(options.host);
+      openProxyTunnel(proxy, host, Number(options.port), options.proxyTimeoutMs ?? 10_000).then(
+        (tunnel) => connected(null, startTls(tunnel, options.servername || host, options)),
+        (error: Error) => connected(error),
+      );
+      return undefined;
+    }) as unknown as Agent['createConnection'];
+    const forwarding = new Agent({ keepAlive: true });
+    forwarding.createConnection = ((options: ConnectionOptions, connected: Connected) => {
+      connectToProxy(proxy, options.proxyTimeoutMs ?? 10_000).then(
+        (socket) => connected(null, socket),
+        (error: Error) => connected(error),
+      );
+      return undefined;
+    }) as unknown as Agent['createConnection'];
+    pair = { http: forwarding, https: tunnelling };
+    agents.set(proxy.href, pair);
+  }
+  return pair;
+}
+
 /**
  * Sends `options` (method, headers, and any TLS options for the registry) for `url` through
  * `proxy`; like http.request, the caller ends the request and handles 'error'. `timeoutMs`
@@ -43,25 +88,12 @@ export function requestThroughProxy(
   timeoutMs: number,
   onResponse: (res: IncomingMessage) => void,
 ): ClientRequest {
-  const authorization = proxyAuthorization(proxy);
+  const pair = agentsFor(proxy);
   if (url.protocol === 'https:') {
     const https = require('node:https') as typeof import('node:https');
-    // No agent: each request gets its socket from createConnection (the tunnel).
-    return https.request(
-      url,
-      {
-        ...options,
-        createConnection: ((tlsOptions: Record<string, unknown>, connected: Connected) => {
-          openProxyTunnel(proxy, url.hostname, Number(url.port || 443), timeoutMs).then(
-            (tunnel) => connected(null, startTls(tunnel, url.hostname, tlsOptions)),
-            (error: Error) => connected(error),
-          );
-          return undefined;
-        }) as unknown as RequestOptions['createConnection'],
-      },
-      onResponse,
-    );
+    return https.request(url, { ...options, agent: pair.https, proxyTimeoutMs: timeoutMs } as RequestOptions, onResponse);
   }
+  const authorization = proxyAuthorization(proxy);
   return httpRequest(
     {
       method: options.method,
@@ -69,14 +101,9 @@ export function requestThroughProxy(
       port: proxyPort(proxy),
       path: url.href,
       headers: { ...(options.headers as Record<string, string>), Host: url.host, ...(authorization ? { 'Proxy-Authorization': authorization } : {}) },
-      createConnection: ((_options: unknown, connected: Connected) => {
-        connectToProxy(proxy, timeoutMs).then(
-          (socket) => connected(null, socket),
-          (error: Error) => connected(error),
-        );
-        return undefined;
-      }) as unknown as RequestOptions['createConnection'],
-    },
+      agent: pair.http,
+      proxyTimeoutMs: timeoutMs,
+    } as RequestOptions,
     onResponse,
   );
 }
