@@ -163,6 +163,15 @@ test('a proxy that refuses the credentials (407) is named too, and the local ima
   ]);
 });
 
+test('a proxy run-docker cannot use (socks5) is named, password hidden, and the local image runs', async () => {
+  const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], { ...host, HTTPS_PROXY: 'socks5://team:s3cret-pw@127.0.0.1:1080' });
+  expect({ code: outcome.code, why: explain(outcome) }).toEqual({ code: 0, why: explain(outcome) });
+  expect(outcome.stdout).toMatch(new RegExp(` ${escape(`${named}/${SPACE}/app:${OLD}`)}\\n$`));
+  expect(stderrLines(outcome)).toEqual([
+    `run-docker: warning: cannot use the proxy for the registry "${named}" (the proxy "socks5://team:xxxxx@127.0.0.1:1080" uses socks5, and run-docker supports http and https proxies); using the images of "${named}/${SPACE}/app" on this host`,
+  ]);
+});
+
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
