@@ -2,10 +2,11 @@
 // absolute-URI requests for plain http, optionally Basic credentials (407 without them).
 // Every request it is asked to carry is logged, in the order it came.
 import http from 'node:http';
+import https from 'node:https';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 
 export interface ForwardProxy {
-  /** `http://127.0.0.1:PORT` */
+  /** `http://127.0.0.1:PORT` (`https://` with `tls`) */
   url: string;
   /** One line per request: `CONNECT host:port` or `GET http://host:port/path` (with ` 407` when refused). */
   log: string[];
@@ -16,7 +17,14 @@ export interface ForwardProxy {
   close(): Promise<void>;
 }
 
-export async function startForwardProxy(options: { credentials?: { username: string; password: string } } = {}): Promise<ForwardProxy> {
+export interface ForwardProxyOptions {
+  /** Answer 407 unless these are sent as Proxy-Authorization: Basic. */
+  credentials?: { username: string; password: string };
+  /** Serve the proxy itself over TLS (an `https://` proxy) with this certificate and key. */
+  tls?: { cert: Buffer; key: Buffer };
+}
+
+export async function startForwardProxy(options: ForwardProxyOptions = {}): Promise<ForwardProxy> {
   const log: string[] = [];
   const authorizations: Array<string | undefined> = [];
   const sockets = new Set<Socket>();
@@ -29,7 +37,7 @@ export async function startForwardProxy(options: { credentials?: { username: str
     return expected === undefined || req.headers['proxy-authorization'] === expected;
   };
 
-  const server = http.createServer((req, res) => {
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (!allowed(req)) {
       log.push(`${req.method} ${req.url} 407`);
       res.writeHead(407, { 'Proxy-Authenticate': 'Basic realm="test-proxy"' }).end();
@@ -45,8 +53,9 @@ export async function startForwardProxy(options: { credentials?: { username: str
     });
     upstream.on('error', () => res.writeHead(502).end());
     req.pipe(upstream);
-  });
-  server.on('connection', (socket: Socket) => {
+  };
+  const server = options.tls ? https.createServer(options.tls, handle) : http.createServer(handle);
+  server.on(options.tls ? 'secureConnection' : 'connection', (socket: Socket) => {
     connections += 1;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -72,7 +81,7 @@ export async function startForwardProxy(options: { credentials?: { username: str
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`,
     log,
     authorizations,
     connections: () => connections,

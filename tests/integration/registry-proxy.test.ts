@@ -119,6 +119,15 @@ test('lower-case https_proxy and proxy credentials: Proxy-Authorization goes to 
   expect(outcome.stderr + outcome.stdout).not.toContain('s3cret-pw');
 });
 
+test('an https:// proxy: TLS to the proxy (its certificate checked), then the tunnel and TLS to the registry inside it', async () => {
+  const forward = await proxy({ tls: { cert: await readFile(join(dir, 'server.crt')), key: await readFile(join(dir, 'server.key')) } });
+  // By the name its certificate is for; the shim trusts the test CA through NODE_EXTRA_CA_CERTS.
+  const proxyUrl = forward.url.replace('127.0.0.1', HOSTNAME);
+  const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], { ...host, HTTPS_PROXY: proxyUrl });
+  expectDryRunOf(outcome, `${named}/${SPACE}/app:${NEW}`);
+  expect(new Set(forward.log)).toEqual(new Set([`CONNECT ${named}`]));
+});
+
 test('NO_PROXY naming the registry bypasses the proxy', async () => {
   const forward = await proxy();
   const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], { ...host, HTTPS_PROXY: forward.url, NO_PROXY: `localhost,.run-docker.test` });

@@ -137,6 +137,14 @@ describe('requestThroughProxy to an https registry', () => {
       expect(await get('/two')).toBe('tls /two');
       expect(forward.log).toEqual([`CONNECT localhost:${port}`]);
       expect(forward.connections()).toBe(1);
+
+      // An https:// proxy's own certificate is checked (against the system's CAs; not `ca`, which is the registry's).
+      const tlsProxy = await proxy({ tls: { cert, key: readFileSync(join(dir, 'key.pem')) } });
+      await expect(openProxyTunnel(new URL(tlsProxy.url.replace('127.0.0.1', 'localhost')), 'localhost', port, 2000)).rejects.toMatchObject({
+        name: 'ProxyFailure',
+        reason: 'DEPTH_ZERO_SELF_SIGNED_CERT',
+      });
+      expect(tlsProxy.log).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
