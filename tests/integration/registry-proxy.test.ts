@@ -10,7 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile, appendFile } from 'node:fs/promises';
 import https from 'node:https';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBusyboxImage, docker, pushImage, removeImages, runCommand } from '../helpers/fixtures';
@@ -159,6 +159,29 @@ test('an unreachable proxy is like an unreachable registry: one warning naming t
   expect(stderrLines(outcome)).toEqual([
     `run-docker: warning: cannot reach the registry "${named}" through the proxy "http://team:xxxxx@127.0.0.1:1" (ECONNREFUSED); using the images of "${named}/${SPACE}/app" on this host`,
   ]);
+});
+
+test('a proxy that accepts connections and never answers costs one deadline, and the warning names it', async () => {
+  const sockets = new Set<Socket>();
+  const silent = createServer((socket) => sockets.add(socket.on('error', () => undefined)));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const silentUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+  try {
+    const started = Date.now();
+    const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], { ...host, HTTPS_PROXY: silentUrl, RUN_DOCKER_REGISTRY_DEADLINE_MS: '1500' });
+    const ms = Date.now() - started;
+    expect({ code: outcome.code, why: explain(outcome) }).toEqual({ code: 0, why: explain(outcome) });
+    expect(outcome.stdout).toMatch(new RegExp(` ${escape(`${named}/${SPACE}/app:${OLD}`)}\\n$`));
+    expect(stderrLines(outcome)).toEqual([
+      `run-docker: warning: cannot reach the registry "${named}" through the proxy "${silentUrl}" (no answer within this call's 1500 ms for registry lookups); using the images of "${named}/${SPACE}/app" on this host`,
+    ]);
+    expect(sockets.size).toBe(1);
+    // One deadline (1.5 s), plus the start-up of a loaded machine; not a 10 s request timeout.
+    expect(ms).toBeLessThan(8000);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  }
 });
 
 test('a proxy that refuses the credentials (407) is named too, and the local image runs', async () => {

@@ -51,9 +51,9 @@ export async function fetchRegistry(url: string, request: RegistryRequest, http:
         'Check that the registry address is right.',
       );
     }
-    if (error instanceof ProxyFailure || error instanceof InvalidProxyUrl) throw proxyUnusable(host, error);
     // The deadline's remainder in ms would differ from run to run: name the budget instead.
     const waited = timeoutMs < http.timeoutMs ? `this call's ${http.deadline!.totalMs} ms for registry lookups` : `${timeoutMs} ms`;
+    if (error instanceof ProxyFailure || error instanceof InvalidProxyUrl) throw proxyUnusable(host, error, waited);
     const reason = describeNetworkFailure(error, waited);
     if (reason) throw new RegistryUnreachableError(host, reason);
     throw error;
@@ -64,7 +64,7 @@ export async function fetchRegistry(url: string, request: RegistryRequest, http:
  * Like an unreachable registry (the images on this host are the way on), but naming the
  * proxy, password hidden: the registry itself may be fine.
  */
-function proxyUnusable(host: string, error: ProxyFailure | InvalidProxyUrl): RegistryUnreachableError {
+function proxyUnusable(host: string, error: ProxyFailure | InvalidProxyUrl, waited: string): RegistryUnreachableError {
   const settings = 'HTTPS_PROXY, HTTP_PROXY, NO_PROXY or "proxies" in ~/.docker/config.json';
   if (error instanceof InvalidProxyUrl) {
     return new RegistryUnreachableError(host, error.message, `cannot use the proxy for the registry "${host}"`, `Correct ${settings}, or run with --local to use only images on this host.`);
@@ -72,7 +72,8 @@ function proxyUnusable(host: string, error: ProxyFailure | InvalidProxyUrl): Reg
   const hint = error.authentication
     ? `Check the user and password in the proxy URL (${settings}), or run with --local to use only images on this host.`
     : `Check the proxy and its address in ${settings}, or run with --local to use only images on this host.`;
-  return new RegistryUnreachableError(host, error.reason, `cannot reach the registry "${host}" through the proxy "${error.proxy}"`, hint);
+  const reason = error.timedOut ? `no answer within ${waited}` : error.reason;
+  return new RegistryUnreachableError(host, reason, `cannot reach the registry "${host}" through the proxy "${error.proxy}"`, hint);
 }
 
 const NETWORK_CODES = /^(E[A-Z]+|UND_ERR_[A-Z_]+|ERR_TLS_[A-Z_]+|CERT_[A-Z_]+|[A-Z_]*_CERT[A-Z_]*)$/;

@@ -24,6 +24,8 @@ export class ProxyFailure extends Error {
     readonly reason: string,
     /** The proxy wants (other) credentials: HTTP 407. */
     readonly authentication = false,
+    /** No answer from the proxy in time (the caller words the time: it knows the budget). */
+    readonly timedOut = false,
   ) {
     super(`the proxy "${proxy}" failed: ${reason}`);
   }
@@ -108,6 +110,14 @@ export function requestThroughProxy(
   );
 }
 
+/**
+ * The request's time ran out before it had a connection: the proxy (or the tunnel through
+ * it) is what did not answer, not the registry.
+ */
+export function proxyTimedOut(proxy: URL, timeoutMs: number): ProxyFailure {
+  return new ProxyFailure(redactProxyUrl(proxy), `no answer within ${timeoutMs} ms`, false, true);
+}
+
 /** A socket to `host:port` through `proxy`'s CONNECT method; rejects with ProxyFailure. */
 export function openProxyTunnel(proxy: URL, host: string, port: number, timeoutMs: number): Promise<Socket> {
   const target = `${isIP(bare(host)) === 6 ? `[${bare(host)}]` : host}:${port}`;
@@ -133,7 +143,7 @@ export function openProxyTunnel(proxy: URL, host: string, port: number, timeoutM
           headers: { Host: target, ...(authorization ? { 'Proxy-Authorization': authorization } : {}) },
           createConnection: () => socket,
         });
-        const timer = setTimeout(() => finish(new ProxyFailure(shown, `no answer within ${timeoutMs} ms`)), timeoutMs);
+        const timer = setTimeout(() => finish(new ProxyFailure(shown, `no answer within ${timeoutMs} ms`, false, true)), timeoutMs);
         req.on('connect', (res: IncomingMessage, tunnel: Socket, head: Buffer) => {
           const status = res.statusCode ?? 0;
           if (status < 200 || status > 299) {
@@ -169,7 +179,7 @@ export function connectToProxy(proxy: URL, timeoutMs: number): Promise<Socket> {
     const ready = proxy.protocol === 'https:' ? 'secureConnect' : 'connect';
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new ProxyFailure(shown, `no answer within ${timeoutMs} ms`));
+      reject(new ProxyFailure(shown, `no answer within ${timeoutMs} ms`, false, true));
     }, timeoutMs);
     socket.once(ready, () => {
       clearTimeout(timer);

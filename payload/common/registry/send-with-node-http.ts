@@ -3,7 +3,7 @@
  * which cost ~40 ms and ~30 MiB on every call that asks the registry (docs/performance.md).
  */
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { requestThroughProxy } from './request-through-proxy';
+import { proxyTimedOut, requestThroughProxy } from './request-through-proxy';
 
 export interface RegistryRequest {
   method?: string;
@@ -94,7 +94,8 @@ function sendOnce(url: URL, request: RegistryRequest, limits: SendLimits, deadli
     const timer = setTimeout(() => {
       const timeout = new Error(`no answer within ${limits.timeoutMs} ms`);
       timeout.name = 'TimeoutError';
-      fail(timeout);
+      // Still no socket through a proxy: the proxy or its tunnel hangs, not the registry.
+      fail(proxy && !req.socket ? proxyTimedOut(proxy, limits.timeoutMs) : timeout);
     }, Math.max(0, deadline - Date.now()));
     req.on('error', fail);
     req.end(request.body);
