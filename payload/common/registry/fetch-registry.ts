@@ -1,6 +1,8 @@
 import { RunDockerError } from '../../../common/run-docker-error';
 import type { RegistryDeadline } from './registry-deadline';
 import { RegistryUnreachableError } from './registry-unreachable-error';
+import { ProxyFailure } from './request-through-proxy';
+import { InvalidProxyUrl } from './select-proxy';
 import { BodyTooLargeError, sendWithNodeHttp, type RegistryRequest, type ResponseHeaders, type SendRequest } from './send-with-node-http';
 
 export interface RegistryHttp {
@@ -11,6 +13,8 @@ export interface RegistryHttp {
   /** The end of the call's registry budget (registry-deadline.ts); no request outlives it. */
   deadline?: RegistryDeadline;
   now?: () => number;
+  /** The proxy for a URL, if any (select-proxy.ts); set by the session once it has read the settings. */
+  proxyFor?: (url: URL) => URL | undefined;
 }
 
 export const defaultSend: SendRequest = sendWithNodeHttp;
@@ -38,7 +42,7 @@ export async function fetchRegistry(url: string, request: RegistryRequest, http:
   if (left <= 0) throw new RegistryUnreachableError(host, `the ${http.deadline!.totalMs} ms for registry lookups in this call are used up`);
   const timeoutMs = Math.min(http.timeoutMs, Math.ceil(left));
   try {
-    const answer = await http.send(url, request, { timeoutMs, maxBodyBytes: MAX_BODY_BYTES });
+    const answer = await http.send(url, request, { timeoutMs, maxBodyBytes: MAX_BODY_BYTES, proxyFor: http.proxyFor });
     return { url, ...answer };
   } catch (error) {
     if (error instanceof BodyTooLargeError) {
@@ -49,10 +53,27 @@ export async function fetchRegistry(url: string, request: RegistryRequest, http:
     }
     // The deadline's remainder in ms would differ from run to run: name the budget instead.
     const waited = timeoutMs < http.timeoutMs ? `this call's ${http.deadline!.totalMs} ms for registry lookups` : `${timeoutMs} ms`;
+    if (error instanceof ProxyFailure || error instanceof InvalidProxyUrl) throw proxyUnusable(host, error, waited);
     const reason = describeNetworkFailure(error, waited);
     if (reason) throw new RegistryUnreachableError(host, reason);
     throw error;
   }
+}
+
+/**
+ * Like an unreachable registry (the images on this host are the way on), but naming the
+ * proxy, password hidden: the registry itself may be fine.
+ */
+function proxyUnusable(host: string, error: ProxyFailure | InvalidProxyUrl, waited: string): RegistryUnreachableError {
+  const settings = 'HTTPS_PROXY, HTTP_PROXY, NO_PROXY or "proxies" in ~/.docker/config.json';
+  if (error instanceof InvalidProxyUrl) {
+    return new RegistryUnreachableError(host, error.message, `cannot use the proxy for the registry "${host}"`, `Correct ${settings}, or run with --local to use only images on this host.`);
+  }
+  const hint = error.authentication
+    ? `Check the user and password in the proxy URL (${settings}), or run with --local to use only images on this host.`
+    : `Check the proxy and its address in ${settings}, or run with --local to use only images on this host.`;
+  const reason = error.timedOut ? `no answer within ${waited}` : error.reason;
+  return new RegistryUnreachableError(host, reason, `cannot reach the registry "${host}" through the proxy "${error.proxy}"`, hint);
 }
 
 const NETWORK_CODES = /^(E[A-Z]+|UND_ERR_[A-Z_]+|ERR_TLS_[A-Z_]+|CERT_[A-Z_]+|[A-Z_]*_CERT[A-Z_]*)$/;

@@ -18,6 +18,7 @@ import { findChallenge, parseWwwAuthenticate } from './parse-www-authenticate';
 import { readDockerCredentials, type RegistryCredentials } from '../../../common/credentials/read-docker-credentials';
 import { authenticationRequired, credentialsRefused } from './registry-auth-errors';
 import { registryBaseUrl } from './registry-base-url';
+import { createProxyFor, readProxySettings } from './read-proxy-settings';
 import type { RegistryDeadline } from './registry-deadline';
 
 export interface RegistrySessionOptions {
@@ -57,6 +58,9 @@ export function createRegistrySession(
   let account: Promise<string> | undefined;
   const loadAccount = () => (account ??= readCredentialSource(ref.registry, { env: options.env, homeDir: options.homeDir }));
   const scope = `repository:${ref.path}:pull`;
+  let proxies: Promise<RegistryHttp['proxyFor']> | undefined;
+  const loadProxies = () =>
+    (proxies ??= readProxySettings({ env: options.env, homeDir: options.homeDir, log: options.log }).then((settings) => createProxyFor(settings, options.log)));
 
   /** A token the cache holds for the challenge `origin` sent before: the first request carries it. */
   async function cachedAuthorization(origin: string): Promise<string | undefined> {
@@ -70,6 +74,8 @@ export function createRegistrySession(
     fetchRegistry(url, { headers: authorization ? { Accept: accept, Authorization: authorization } : { Accept: accept } }, http);
 
   async function get(url: string, accept: string): Promise<RegistryResponse> {
+    // Every request of the session (token service included) goes out through `http`.
+    http.proxyFor ??= await loadProxies();
     const origin = new URL(url).origin;
     const previous = authorizations.get(origin) ?? (await cachedAuthorization(origin));
     const first = await send(url, accept, previous);

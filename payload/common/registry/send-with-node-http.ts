@@ -3,6 +3,7 @@
  * which cost ~40 ms and ~30 MiB on every call that asks the registry (docs/performance.md).
  */
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { proxyTimedOut, requestThroughProxy } from './request-through-proxy';
 
 export interface RegistryRequest {
   method?: string;
@@ -23,6 +24,12 @@ export interface RawAnswer {
 export interface SendLimits {
   timeoutMs: number;
   maxBodyBytes: number;
+  /**
+   * The proxy for a URL (select-proxy.ts), asked at every hop since a redirect may lead
+   * elsewhere; none when absent. Not a limit, but it travels with them so that wrappers
+   * which record requests pass it on unchanged.
+   */
+  proxyFor?: (url: URL) => URL | undefined;
 }
 
 export type SendRequest = (url: string, request: RegistryRequest, limits: SendLimits) => Promise<RawAnswer>;
@@ -63,7 +70,9 @@ function sendOnce(url: URL, request: RegistryRequest, limits: SendLimits, deadli
     };
     // node:https (and node:tls) load only for https registries: they cost start-up time.
     const send = url.protocol === 'https:' ? (require('node:https') as typeof import('node:https')).request : httpRequest;
-    const req = send(url, { method: request.method ?? 'GET', headers: request.headers }, (res) => {
+    const options = { method: request.method ?? 'GET', headers: request.headers };
+    const proxy = limits.proxyFor?.(url);
+    const onResponse = (res: import('node:http').IncomingMessage) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {
@@ -78,11 +87,15 @@ function sendOnce(url: URL, request: RegistryRequest, limits: SendLimits, deadli
         resolve({ status: res.statusCode ?? 0, headers: headerReader(res.headers), text: Buffer.concat(chunks).toString('utf8') });
       });
       res.on('error', fail);
-    });
+    };
+    const req = proxy
+      ? requestThroughProxy(url, proxy, options, Math.max(0, deadline - Date.now()), onResponse)
+      : send(url, options, onResponse);
     const timer = setTimeout(() => {
       const timeout = new Error(`no answer within ${limits.timeoutMs} ms`);
       timeout.name = 'TimeoutError';
-      fail(timeout);
+      // Still no socket through a proxy: the proxy or its tunnel hangs, not the registry.
+      fail(proxy && !req.socket ? proxyTimedOut(proxy, limits.timeoutMs) : timeout);
     }, Math.max(0, deadline - Date.now()));
     req.on('error', fail);
     req.end(request.body);

@@ -1,0 +1,279 @@
+/**
+ * Registries behind a corporate HTTP proxy (issue 11): run-docker's own registry requests
+ * (tag lists, tokens) honour HTTPS_PROXY / HTTP_PROXY / NO_PROXY and config.json `proxies`
+ * as the docker CLI does; loopback is never proxied; an unusable proxy is like an
+ * unreachable registry. The registry is a real one by name: a hostname mapped to 127.0.0.1
+ * in /etc/hosts for this file, serving TLS with a CA made here (the shim trusts it through
+ * NODE_EXTRA_CA_CERTS; the engine is never asked to, since --dry-run pulls nothing). It
+ * shares its storage with a plain-http registry on 127.0.0.1, where the engine pushes.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile, appendFile } from 'node:fs/promises';
+import https from 'node:https';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildBusyboxImage, docker, pushImage, removeImages, runCommand } from '../helpers/fixtures';
+import { startForwardProxy, type ForwardProxy } from '../helpers/forward-proxy';
+import { startRegistry, tagInRegistry, type TestRegistry } from '../helpers/registry';
+import { explain, makeHost, publish, removeHosts, runShim, stderrLines } from '../helpers/shim';
+
+jest.setTimeout(120_000);
+
+const RUN = `${process.pid}-${Date.now().toString(36)}`;
+const HOSTNAME = `registry-${RUN}.run-docker.test`;
+const HOSTS_LINE = `127.0.0.1 ${HOSTNAME} # run-docker registry-proxy test ${RUN}`;
+const GOOD_MINI = '20260101-000000';
+const OLD = '20260101-000000';
+const NEW = '20260301-000000';
+const SPACE = `proxy-${RUN}`;
+
+let registry: TestRegistry;
+let tlsRegistry: ChildProcess | undefined;
+/** `registry-….run-docker.test:PORT` */
+let named: string;
+let dir: string;
+let host: Record<string, string>;
+const images: string[] = [];
+const proxies: ForwardProxy[] = [];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'run-docker-proxy-test-'));
+  await appendFile('/etc/hosts', `${HOSTS_LINE}\n`);
+  registry = await startRegistry();
+  const port = await freePort();
+  named = `${HOSTNAME}:${port}`;
+  await makeCertificates(dir, HOSTNAME);
+  tlsRegistry = await startTlsRegistry(dir, `${registry.dir}/storage`, port);
+
+  const prefix = `${registry.address}/${SPACE}`;
+  const tiny = await publish('tiny', `${prefix}/tiny`);
+  await publish('mini', `${prefix}/mini`, ['--version', GOOD_MINI]);
+  images.push(tiny, `${prefix}/tiny:${require('../../package.json').version}`, `${prefix}/mini:${GOOD_MINI}`);
+  // The project: OLD on this host and in the registry, NEW only in the registry.
+  await buildBusyboxImage(`${prefix}/app:${OLD}`);
+  await pushImage(`${prefix}/app:${OLD}`);
+  await tagInRegistry(registry.address, `${SPACE}/app`, OLD, [NEW]);
+  images.push(`${prefix}/app:${OLD}`, `${named}/${SPACE}/app:${OLD}`);
+  expect((await docker(['tag', `${prefix}/app:${OLD}`, `${named}/${SPACE}/app:${OLD}`])).code).toBe(0);
+  host = await makeHost({
+    RUN_DOCKER_TINY: tiny,
+    RUN_DOCKER_MINI: `${prefix}/mini`,
+    RUN_DOCKER_QUIET: '1',
+    NODE_EXTRA_CA_CERTS: join(dir, 'ca.crt'),
+  });
+});
+
+afterEach(async () => {
+  await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
+});
+
+afterAll(async () => {
+  // Only this file's line: other tests may map names of their own meanwhile.
+  const hosts = await readFile('/etc/hosts', 'utf8');
+  await writeFile('/etc/hosts', hosts.split('\n').filter((line) => line !== HOSTS_LINE).join('\n'));
+  tlsRegistry?.kill();
+  await removeImages(images);
+  await registry?.remove();
+  await removeHosts();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function proxy(options: Parameters<typeof startForwardProxy>[0] = {}): Promise<ForwardProxy> {
+  const started = await startForwardProxy(options);
+  proxies.push(started);
+  return started;
+}
+
+function expectDryRunOf(outcome: Awaited<ReturnType<typeof runShim>>, reference: string): void {
+  expect({ code: outcome.code, stderr: outcome.stderr, why: explain(outcome) }).toEqual({ code: 0, stderr: '', why: explain(outcome) });
+  expect(outcome.stdout).toMatch(new RegExp(`^docker run .* ${escape(reference)}\\n$`));
+}
+
+test('the tag list of a registry by name goes through HTTPS_PROXY (a CONNECT tunnel); the registry on loopback does not', async () => {
+  const forward = await proxy();
+  const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], { ...host, HTTPS_PROXY: forward.url, HTTP_PROXY: forward.url });
+  // NEW is in the registry only: the tag list was read, through the proxy.
+  expectDryRunOf(outcome, `${named}/${SPACE}/app:${NEW}`);
+  expect(forward.log.length).toBeGreaterThanOrEqual(1);
+  // Only the named registry: the tiny and mini lookups (127.0.0.1) went direct.
+  expect(new Set(forward.log)).toEqual(new Set([`CONNECT ${named}`]));
+});
+
+test('lower-case https_proxy and proxy credentials: Proxy-Authorization goes to the proxy, the password is never printed', async () => {
+  const forward = await proxy({ credentials: { username: 'team', password: 's3cret-pw' } });
+  const proxyUrl = forward.url.replace('http://', 'http://team:s3cret-pw@');
+  const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], { ...host, https_proxy: proxyUrl, http_proxy: proxyUrl, RUN_DOCKER_DEBUG: '1' });
+  expect({ code: outcome.code, why: explain(outcome) }).toEqual({ code: 0, why: explain(outcome) });
+  expect(outcome.stdout).toMatch(new RegExp(` ${escape(`${named}/${SPACE}/app:${NEW}`)}\\n$`));
+  expect(new Set(forward.log)).toEqual(new Set([`CONNECT ${named}`]));
+  expect(new Set(forward.authorizations)).toEqual(new Set([`Basic ${Buffer.from('team:s3cret-pw').toString('base64')}`]));
+  // RUN_DOCKER_DEBUG says which way each registry went, with the password hidden.
+  const shown = forward.url.replace('http://', 'http://team:xxxxx@');
+  expect(stderrLines(outcome)).toEqual(
+    expect.arrayContaining([
+      expect.stringContaining(`registry requests to https://${named} go through the proxy "${shown}" (https_proxy)`),
+      expect.stringContaining(`registry requests to http://${registry.address} go direct (loopback is never proxied)`),
+    ]),
+  );
+  expect(outcome.stderr + outcome.stdout).not.toContain('s3cret-pw');
+});
+
+test('an https:// proxy: TLS to the proxy (its certificate checked), then the tunnel and TLS to the registry inside it', async () => {
+  const forward = await proxy({ tls: { cert: await readFile(join(dir, 'server.crt')), key: await readFile(join(dir, 'server.key')) } });
+  // By the name its certificate is for; the shim trusts the test CA through NODE_EXTRA_CA_CERTS.
+  const proxyUrl = forward.url.replace('127.0.0.1', HOSTNAME);
+  const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], { ...host, HTTPS_PROXY: proxyUrl });
+  expectDryRunOf(outcome, `${named}/${SPACE}/app:${NEW}`);
+  expect(new Set(forward.log)).toEqual(new Set([`CONNECT ${named}`]));
+});
+
+test('NO_PROXY naming the registry bypasses the proxy', async () => {
+  const forward = await proxy();
+  const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], { ...host, HTTPS_PROXY: forward.url, NO_PROXY: `localhost,.run-docker.test` });
+  expectDryRunOf(outcome, `${named}/${SPACE}/app:${NEW}`);
+  expect(forward.log).toEqual([]);
+});
+
+test('a registry on loopback is never proxied, whatever the settings say', async () => {
+  const forward = await proxy();
+  const outcome = await runShim(['--dry-run', `${registry.address}/${SPACE}/app`], { ...host, HTTPS_PROXY: forward.url, HTTP_PROXY: forward.url });
+  expectDryRunOf(outcome, `${registry.address}/${SPACE}/app:${NEW}`);
+  expect(forward.log).toEqual([]);
+});
+
+test('proxies.default in ~/.docker/config.json is used when the environment sets no proxy', async () => {
+  const forward = await proxy();
+  const configured = await makeHost({ ...pick(host, ['RUN_DOCKER_TINY', 'RUN_DOCKER_MINI', 'RUN_DOCKER_QUIET', 'NODE_EXTRA_CA_CERTS']) });
+  await mkdir(join(configured.HOME, '.docker'), { recursive: true });
+  await writeFile(join(configured.HOME, '.docker', 'config.json'), JSON.stringify({ proxies: { default: { httpsProxy: forward.url } } }));
+  const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], configured);
+  expectDryRunOf(outcome, `${named}/${SPACE}/app:${NEW}`);
+  expect(new Set(forward.log)).toEqual(new Set([`CONNECT ${named}`]));
+});
+
+test('an unreachable proxy is like an unreachable registry: one warning naming the proxy (password hidden), and the local image', async () => {
+  const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], { ...host, HTTPS_PROXY: 'http://team:s3cret-pw@127.0.0.1:1' });
+  expect({ code: outcome.code, why: explain(outcome) }).toEqual({ code: 0, why: explain(outcome) });
+  expect(outcome.stdout).toMatch(new RegExp(` ${escape(`${named}/${SPACE}/app:${OLD}`)}\\n$`));
+  expect(stderrLines(outcome)).toEqual([
+    `run-docker: warning: cannot reach the registry "${named}" through the proxy "http://team:xxxxx@127.0.0.1:1" (ECONNREFUSED); using the images of "${named}/${SPACE}/app" on this host`,
+  ]);
+});
+
+test('a proxy that accepts connections and never answers costs one deadline, and the warning names it', async () => {
+  const sockets = new Set<Socket>();
+  const silent = createServer((socket) => sockets.add(socket.on('error', () => undefined)));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const silentUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+  try {
+    const started = Date.now();
+    const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], { ...host, HTTPS_PROXY: silentUrl, RUN_DOCKER_REGISTRY_DEADLINE_MS: '1500' });
+    const ms = Date.now() - started;
+    expect({ code: outcome.code, why: explain(outcome) }).toEqual({ code: 0, why: explain(outcome) });
+    expect(outcome.stdout).toMatch(new RegExp(` ${escape(`${named}/${SPACE}/app:${OLD}`)}\\n$`));
+    expect(stderrLines(outcome)).toEqual([
+      `run-docker: warning: cannot reach the registry "${named}" through the proxy "${silentUrl}" (no answer within this call's 1500 ms for registry lookups); using the images of "${named}/${SPACE}/app" on this host`,
+    ]);
+    expect(sockets.size).toBe(1);
+    // One deadline (1.5 s), plus the start-up of a loaded machine; not a 10 s request timeout.
+    expect(ms).toBeLessThan(8000);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  }
+});
+
+test('a proxy that refuses the credentials (407) is named too, and the local image runs', async () => {
+  const forward = await proxy({ credentials: { username: 'team', password: 'right' } });
+  const proxyUrl = forward.url.replace('http://', 'http://team:wrong@');
+  const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], { ...host, HTTPS_PROXY: proxyUrl });
+  expect({ code: outcome.code, why: explain(outcome) }).toEqual({ code: 0, why: explain(outcome) });
+  expect(outcome.stdout).toMatch(new RegExp(` ${escape(`${named}/${SPACE}/app:${OLD}`)}\\n$`));
+  expect(stderrLines(outcome)).toEqual([
+    `run-docker: warning: cannot reach the registry "${named}" through the proxy "${forward.url.replace('http://', 'http://team:xxxxx@')}" (HTTP 407 Proxy Authentication Required to CONNECT ${named}); using the images of "${named}/${SPACE}/app" on this host`,
+  ]);
+});
+
+test('a proxy run-docker cannot use (socks5) is named, password hidden, and the local image runs', async () => {
+  const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], { ...host, HTTPS_PROXY: 'socks5://team:s3cret-pw@127.0.0.1:1080' });
+  expect({ code: outcome.code, why: explain(outcome) }).toEqual({ code: 0, why: explain(outcome) });
+  expect(outcome.stdout).toMatch(new RegExp(` ${escape(`${named}/${SPACE}/app:${OLD}`)}\\n$`));
+  expect(stderrLines(outcome)).toEqual([
+    `run-docker: warning: cannot use the proxy for the registry "${named}" (the proxy "socks5://team:xxxxx@127.0.0.1:1080" uses socks5, and run-docker supports http and https proxies); using the images of "${named}/${SPACE}/app" on this host`,
+  ]);
+});
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function pick(env: Record<string, string>, names: string[]): Record<string, string> {
+  return Object.fromEntries(names.map((name) => [name, env[name]]));
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A CA, and a certificate for `name` it signs: ca.crt, server.crt, server.key in `into`. */
+async function makeCertificates(into: string, name: string): Promise<void> {
+  const at = (file: string) => join(into, file);
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  await runCommand('openssl', ['req', '-x509', ...ec, '-keyout', at('ca.key'), '-out', at('ca.crt'), '-days', '2', '-subj', '/CN=run-docker test CA'], { check: true });
+  await runCommand('openssl', ['req', ...ec, '-keyout', at('server.key'), '-out', at('server.csr'), '-subj', `/CN=${name}`], { check: true });
+  await writeFile(at('san.ext'), `subjectAltName=DNS:${name}\n`);
+  await runCommand(
+    'openssl',
+    ['x509', '-req', '-in', at('server.csr'), '-CA', at('ca.crt'), '-CAkey', at('ca.key'), '-CAcreateserial', '-out', at('server.crt'), '-days', '2', '-extfile', at('san.ext')],
+    { check: true },
+  );
+}
+
+/** Debian's docker-registry serving `storage` over TLS on 127.0.0.1:`port`; resolves once /v2/ answers by name. */
+async function startTlsRegistry(into: string, storage: string, port: number): Promise<ChildProcess> {
+  const config = join(into, 'tls-registry.yml');
+  await writeFile(
+    config,
+    [
+      'version: 0.1',
+      'log:',
+      '  level: warn',
+      '  accesslog:',
+      '    disabled: true',
+      'storage:',
+      '  filesystem:',
+      `    rootdirectory: ${storage}`,
+      'http:',
+      `  addr: 127.0.0.1:${port}`,
+      '  secret: run-docker-test-registry',
+      '  tls:',
+      `    certificate: ${join(into, 'server.crt')}`,
+      `    key: ${join(into, 'server.key')}`,
+      '',
+    ].join('\n'),
+  );
+  const child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const ca = await readFile(join(into, 'ca.crt'));
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const status = await new Promise<number>((resolve) => {
+      https
+        .get(`https://${HOSTNAME}:${port}/v2/`, { ca, timeout: 1000 }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        })
+        .on('error', () => resolve(0));
+    });
+    if (status === 200) return child;
+    if (child.exitCode !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  child.kill();
+  throw new Error(`the TLS registry did not start: ${stderr}`);
+}
