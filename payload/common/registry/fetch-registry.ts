@@ -1,7 +1,8 @@
 import { RunDockerError } from '../../../common/run-docker-error';
 import type { RegistryDeadline } from './registry-deadline';
 import { RegistryUnreachableError } from './registry-unreachable-error';
-import { BodyTooLargeError, sendWithNodeHttp, type RegistryRequest, type ResponseHeaders, type SendRequest } from './send-with-node-http';
+import { httpsOnlyRegistry, isHttpsOnlyAnswer, untrustedCertificate, untrustedCertificateCode } from './registry-tls-errors';
+import { BodyTooLargeError, sendWithNodeHttp, type RegistryRequest, type RegistryTls, type ResponseHeaders, type SendRequest } from './send-with-node-http';
 
 export interface RegistryHttp {
   /** How requests go out; tests wrap it to record them. */
@@ -11,6 +12,8 @@ export interface RegistryHttp {
   /** The end of the call's registry budget (registry-deadline.ts); no request outlives it. */
   deadline?: RegistryDeadline;
   now?: () => number;
+  /** certs.d material for the registry's own `host[:port]` (choose-registry-transport.ts). */
+  tls?: RegistryTls & { host: string };
 }
 
 export const defaultSend: SendRequest = sendWithNodeHttp;
@@ -38,7 +41,9 @@ export async function fetchRegistry(url: string, request: RegistryRequest, http:
   if (left <= 0) throw new RegistryUnreachableError(host, `the ${http.deadline!.totalMs} ms for registry lookups in this call are used up`);
   const timeoutMs = Math.min(http.timeoutMs, Math.ceil(left));
   try {
-    const answer = await http.send(url, request, { timeoutMs, maxBodyBytes: MAX_BODY_BYTES });
+    const tls = http.tls && http.tls.host === host ? http.tls : undefined;
+    const answer = await http.send(url, tls ? { ...request, tls: { ca: tls.ca, cert: tls.cert, key: tls.key } } : request, { timeoutMs, maxBodyBytes: MAX_BODY_BYTES });
+    if (isHttpsOnlyAnswer(url, answer.status, answer.text)) throw httpsOnlyRegistry(host);
     return { url, ...answer };
   } catch (error) {
     if (error instanceof BodyTooLargeError) {
@@ -47,6 +52,8 @@ export async function fetchRegistry(url: string, request: RegistryRequest, http:
         'Check that the registry address is right.',
       );
     }
+    const untrusted = untrustedCertificateCode(error);
+    if (untrusted) throw untrustedCertificate(host, untrusted);
     // The deadline's remainder in ms would differ from run to run: name the budget instead.
     const waited = timeoutMs < http.timeoutMs ? `this call's ${http.deadline!.totalMs} ms for registry lookups` : `${timeoutMs} ms`;
     const reason = describeNetworkFailure(error, waited);

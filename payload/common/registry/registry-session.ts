@@ -19,6 +19,7 @@ import { readDockerCredentials, type RegistryCredentials } from '../../../common
 import { authenticationRequired, credentialsRefused } from './registry-auth-errors';
 import { registryBaseUrl } from './registry-base-url';
 import type { RegistryDeadline } from './registry-deadline';
+import type { RegistryTransport } from './choose-registry-transport';
 
 export interface RegistrySessionOptions {
   env: Readonly<Record<string, string | undefined>>;
@@ -30,6 +31,8 @@ export interface RegistrySessionOptions {
   send?: SendRequest;
   log?: Logger;
   tokenCache?: TokenCache;
+  /** Scheme and certs.d material as the engine would use them; default: http for loopback only. */
+  transport?: RegistryTransport;
 }
 
 export interface RegistrySession {
@@ -44,10 +47,10 @@ export function createRegistrySession(
   ref: Pick<ImageRef, 'registry' | 'path'>,
   options: RegistrySessionOptions,
 ): RegistrySession {
-  const baseUrl = registryBaseUrl(ref.registry);
+  const baseUrl = options.transport?.baseUrl ?? registryBaseUrl(ref.registry);
   const baseOrigin = new URL(baseUrl).origin;
   const repositoryName = `${ref.registry}/${ref.path}`;
-  const http: RegistryHttp = { send: options.send ?? defaultSend, timeoutMs: options.timeoutMs, deadline: options.deadline };
+  const http: RegistryHttp = { send: options.send ?? defaultSend, timeoutMs: options.timeoutMs, deadline: options.deadline, tls: options.transport?.tls };
   const cache = options.tokenCache ?? processTokenCache;
   /** Authorization that worked, per origin (pages may come from another origin via Link). */
   const authorizations = new Map<string, string>();

@@ -8,6 +8,15 @@ export interface RegistryRequest {
   method?: string;
   headers?: Record<string, string>;
   body?: string;
+  /** Extra CA roots and a client certificate (certs.d) for https; never follows a redirect to another host. */
+  tls?: RegistryTls;
+}
+
+/** As node:tls takes them; `ca` replaces Node's roots, so it includes them (choose-registry-transport.ts). */
+export interface RegistryTls {
+  ca?: string[];
+  cert?: string;
+  key?: string;
 }
 
 export interface ResponseHeaders {
@@ -46,7 +55,8 @@ export const sendWithNodeHttp: SendRequest = async (url, request, limits) => {
     const next = new URL(location, current);
     const headers = { ...currentRequest.headers };
     if (next.host !== current.host) delete headers.Authorization;
-    currentRequest = answer.status === 303 ? { method: 'GET', headers } : { ...currentRequest, headers };
+    const tls = next.host === current.host ? currentRequest.tls : undefined;
+    currentRequest = answer.status === 303 ? { method: 'GET', headers, tls } : { ...currentRequest, headers, tls };
     current = next;
   }
 };
@@ -63,7 +73,8 @@ function sendOnce(url: URL, request: RegistryRequest, limits: SendLimits, deadli
     };
     // node:https (and node:tls) load only for https registries: they cost start-up time.
     const send = url.protocol === 'https:' ? (require('node:https') as typeof import('node:https')).request : httpRequest;
-    const req = send(url, { method: request.method ?? 'GET', headers: request.headers }, (res) => {
+    const tls = url.protocol === 'https:' ? request.tls : undefined;
+    const req = send(url, { method: request.method ?? 'GET', headers: request.headers, ...tls }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {

@@ -1,0 +1,76 @@
+/**
+ * How to talk to a registry as the Docker engine would: which scheme, and which extra CA
+ * roots and client certificate. Plain HTTP only for a registry the engine treats as insecure
+ * (loopback, or per its /info: read-engine-registry-config.ts) that has no certs.d folder;
+ * https otherwise, trusting Node's roots plus the folder's CAs.
+ *
+ * dockerd tries https first even for an insecure registry (without checking its certificate)
+ * and falls back to http. run-docker goes to http directly: an insecure registry is almost
+ * always a plain-HTTP one on the LAN, and a failed TLS attempt costs it two round trips
+ * (TCP, then the hello) on every call. A team whose insecure registry speaks TLS gives it a
+ * certs.d folder (the CA), which switches it to verified https here; without one, the
+ * registry's "HTTP request to an HTTPS server" answer becomes an error that says so.
+ */
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type Dockerode from 'dockerode';
+import type { Logger } from '../../../contract/contract';
+import { registryApiHost } from '../../../common/image-ref';
+import { isLoopbackRegistry } from './registry-base-url';
+import { readEngineRegistryConfig } from './read-engine-registry-config';
+import { readRegistryCerts, selectCertsDirs } from './read-registry-certs';
+import { isInsecureRegistry, registryHostname } from './select-registry-security';
+import type { RegistryTls } from './send-with-node-http';
+
+export interface RegistryTransport {
+  /** `http://host:port` or `https://host`. */
+  baseUrl: string;
+  /** TLS material for requests to the registry's own host:port (never to a token service elsewhere). */
+  tls?: RegistryTls & { host: string };
+}
+
+export interface ChooseRegistryTransportOptions {
+  docker?: Dockerode;
+  env: Readonly<Record<string, string | undefined>>;
+  homeDir: string;
+  cacheDir?: string;
+  log?: Logger;
+  /** Default: selectCertsDirs(env, homeDir). */
+  certsDirs?: readonly string[];
+  resolve?: (hostname: string) => Promise<string[]>;
+}
+
+/** `registry` as in an image reference (`docker.io`, `host:port`). */
+export async function chooseRegistryTransport(registry: string, options: ChooseRegistryTransportOptions): Promise<RegistryTransport> {
+  const host = registryApiHost(registry);
+  const [certs, insecure] = await Promise.all([
+    readRegistryCerts(host, options.certsDirs ?? selectCertsDirs(options.env, options.homeDir)),
+    isInsecureForEngine(registry, host, options),
+  ]);
+  const scheme = insecure && !certs ? 'http' : 'https';
+  options.log?.debug(
+    `registry "${host}": ${scheme}${insecure ? ' (insecure for the engine)' : ''}${certs ? `, certificates from ${certs.folders.join(', ')}` : ''}`,
+  );
+  if (!certs || scheme === 'http') return { baseUrl: `${scheme}://${host}` };
+  const tls: RegistryTransport['tls'] = { host };
+  // Node's `ca` replaces its roots: keep them, as the engine adds certs.d to the system pool.
+  if (certs.ca.length > 0) tls.ca = [...(require('node:tls') as typeof import('node:tls')).rootCertificates, ...certs.ca];
+  if (certs.cert !== undefined && certs.key !== undefined) Object.assign(tls, { cert: certs.cert, key: certs.key });
+  return { baseUrl: `https://${host}`, tls };
+}
+
+async function isInsecureForEngine(registry: string, host: string, options: ChooseRegistryTransportOptions): Promise<boolean> {
+  // dockerd always counts 127.0.0.0/8 as insecure: no need to ask it about loopback.
+  if (isLoopbackRegistry(host)) return true;
+  const config = await readEngineRegistryConfig(options.docker, options);
+  if (!config) return false;
+  if (config.secureByIndex[registry] !== undefined) return !config.secureByIndex[registry];
+  if (config.insecureCidrs.length === 0) return false;
+  const hostname = registryHostname(host);
+  const addresses = isIP(hostname) ? [hostname] : await (options.resolve ?? resolveAll)(hostname).catch(() => []);
+  return isInsecureRegistry(registry, addresses, config);
+}
+
+async function resolveAll(hostname: string): Promise<string[]> {
+  return (await lookup(hostname, { all: true })).map((entry) => entry.address);
+}
