@@ -14,7 +14,7 @@ import { CONTRACT_VERSION, type BaseContext } from '../../contract/contract';
 import { RunDockerError } from '../../common/run-docker-error';
 import { findNewestTag } from '../../payload/locate/main';
 import { ENGINE_CONFIG_CACHE_FILE } from '../../payload/common/registry/read-engine-registry-config';
-import { buildBusyboxImage, docker, pushImage, removeImages } from '../helpers/fixtures';
+import { buildBusyboxImage, pushImage, removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
 
 jest.setTimeout(120_000);
