@@ -16,6 +16,7 @@ import { findNewestTag } from '../../payload/locate/main';
 import { ENGINE_CONFIG_CACHE_FILE } from '../../payload/common/registry/read-engine-registry-config';
 import { buildBusyboxImage, pushImage, removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
+import { makeHost, publish, removeHosts, runShim, stderrLines } from '../helpers/shim';
 
 jest.setTimeout(120_000);
 
@@ -107,6 +108,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await removeHosts();
   await removeHostsLine();
   if (certsFolder) await rm(certsFolder, { recursive: true, force: true });
   await removeImages(localRefs);
@@ -180,5 +182,42 @@ describe('a plain-HTTP registry under a name the engine treats as insecure', () 
     const error = await failure(findNewestTag(ctx, byName));
     expect(error.message).toMatch(/^no usable tag of ".*" among the images on this host \(cannot reach the registry ".*"\)$/);
     expect(warnings).toHaveLength(1);
+  });
+});
+
+describe('the shim, with its newest mini in a TLS registry with its own CA', () => {
+  const MINI_VERSION = '20260103-000000';
+  let host: Record<string, string>;
+  let miniRepo: string;
+
+  beforeAll(async () => {
+    const tinyRepo = `${plainRegistry.address}/tls-test-${RUN}/tiny`;
+    miniRepo = `${tlsRegistry.address}/tls-test-${RUN}/mini`;
+    // Listed first: removed in afterAll even when publishing fails half-way.
+    localRefs.push(`${tinyRepo}:${require('../../package.json').version}`, `${miniRepo}:${MINI_VERSION}`);
+    const tiny = await publish('tiny', tinyRepo);
+    localRefs.push(tiny);
+    await publish('mini', miniRepo, ['--version', MINI_VERSION]);
+    // The mini is in the registry only: the shim must find it there, over https.
+    await removeImages([`${miniRepo}:${MINI_VERSION}`]);
+    host = await makeHost({ RUN_DOCKER_TINY: tiny, RUN_DOCKER_MINI: miniRepo });
+  });
+
+  afterEach(() => trustCa('good'));
+
+  it('finds, pulls and runs it, trusting the CA in certs.d', async () => {
+    const outcome = await runShim(['--version'], host);
+    expect({ code: outcome.code, stderr: stderrLines(outcome) }).toEqual({ code: 0, stderr: [] });
+    expect(outcome.stdout).toContain(`mini ${miniRepo}:${MINI_VERSION}`);
+  });
+
+  it('with another CA in certs.d: exit 125 and one line naming the folder', async () => {
+    await trustCa('other');
+    const outcome = await runShim(['--version'], host);
+    expect(outcome.code).toBe(125);
+    expect(stderrLines(outcome)).toEqual([
+      `run-docker: the registry "${tlsRegistry.address}" presented a certificate this host does not trust (UNABLE_TO_VERIFY_LEAF_SIGNATURE). If it uses a private CA, put that CA in ${CERTS_D}/${tlsRegistry.address}/ca.crt (the Docker engine reads it too); otherwise check the registry address, or run with --local to use only images on this host.`,
+    ]);
+    expect(outcome.stdout).toBe('');
   });
 });
