@@ -120,7 +120,7 @@ afterAll(async () => {
 describe('a TLS registry with its own CA', () => {
   afterEach(() => trustCa('good'));
 
-  it('is asked over https, trusting /etc/docker/certs.d/<host:port>/ca.crt as the engine does', async () => {
+  it('is asked over https, trusting /etc/docker/certs.d/<host:port>/ca.crt as the engine does for a secure registry', async () => {
     const { ctx, warnings } = makeContext();
     expect(await findNewestTag(ctx, `${tlsRegistry.address}/${REPO_PATH}`)).toEqual({ tag: TAG, presentLocally: false });
     expect(warnings).toEqual([]);
@@ -141,12 +141,10 @@ describe('a TLS registry with its own CA', () => {
     await removeImages([local]);
   });
 
-  it('without a certs.d folder (insecure for the engine, so http): one error saying it answers only https', async () => {
+  it('without a certs.d folder: insecure for the engine, so http first, then https without checking the certificate, as dockerd does', async () => {
     await trustCa(undefined);
     const { ctx, warnings } = makeContext();
-    const error = await failure(findNewestTag(ctx, `${tlsRegistry.address}/${REPO_PATH}`));
-    expect(error.message).toBe(`the registry "${tlsRegistry.address}" answers only https, but the Docker engine treats it as insecure (plain HTTP)`);
-    expect(error.hint).toContain(`${CERTS_D}/${tlsRegistry.address}/ca.crt`);
+    expect(await findNewestTag(ctx, `${tlsRegistry.address}/${REPO_PATH}`)).toEqual({ tag: TAG, presentLocally: false });
     expect(warnings).toEqual([]);
   });
 });
@@ -216,8 +214,67 @@ describe('the shim, with its newest mini in a TLS registry with its own CA', () 
     const outcome = await runShim(['--version'], host);
     expect(outcome.code).toBe(125);
     expect(stderrLines(outcome)).toEqual([
-      `run-docker: the registry "${tlsRegistry.address}" presented a certificate this host does not trust (UNABLE_TO_VERIFY_LEAF_SIGNATURE). If it uses a private CA, put that CA in ${CERTS_D}/${tlsRegistry.address}/ca.crt (the Docker engine reads it too); otherwise check the registry address, or run with --local to use only images on this host.`,
+      `run-docker: the registry "${tlsRegistry.address}" presented a certificate this host does not trust (UNABLE_TO_VERIFY_LEAF_SIGNATURE). If it uses a private CA, put that CA in ${CERTS_D}/${tlsRegistry.address}/ca.crt (where the Docker engine looks for it); otherwise check the registry address, or run with --local to use only images on this host.`,
     ]);
     expect(outcome.stdout).toBe('');
+  });
+});
+
+describe('a TLS registry that asks for a client certificate', () => {
+  let mtlsRegistry: TestRegistry;
+  let folder: string;
+  let reference: string;
+
+  const writeFolder = async (withPair: boolean) => {
+    await rm(folder, { recursive: true, force: true });
+    await mkdir(folder, { recursive: true });
+    await writeFile(path.join(folder, 'ca.crt'), await readFile(path.join(work, 'good-ca.crt')));
+    if (!withPair) return;
+    await writeFile(path.join(folder, 'client.cert'), await readFile(path.join(work, 'client.cert')));
+    await writeFile(path.join(folder, 'client.key'), await readFile(path.join(work, 'client.key')));
+  };
+
+  beforeAll(async () => {
+    makeCa('client');
+    openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=run-docker test client']);
+    openssl(['x509', '-req', '-in', 'client.csr', '-CA', 'client-ca.crt', '-CAkey', 'client-ca.key', '-CAcreateserial', '-out', 'client.cert', '-days', '2']);
+    // dockerd ignores certs.d for an insecure (here: loopback) registry, so it cannot push
+    // to one that wants a client certificate: the image goes in over plain HTTP first, and
+    // the same storage is then served with TLS and client certificates.
+    const storage = path.join(work, 'mtls-registry');
+    const plain = await startRegistry({ dir: storage });
+    reference = `${plain.address}/${REPO_PATH}:${TAG}`;
+    localRefs.push(reference);
+    await buildBusyboxImage(reference);
+    await pushImage(reference);
+    await removeImages([reference]);
+    await plain.stop();
+    mtlsRegistry = await startRegistry({
+      dir: storage,
+      tls: { cert: path.join(work, 'server.crt'), key: path.join(work, 'server.key'), clientCa: path.join(work, 'client-ca.crt') },
+    });
+    folder = path.join(CERTS_D, mtlsRegistry.address);
+  });
+
+  afterAll(async () => {
+    if (folder) await rm(folder, { recursive: true, force: true });
+    await mtlsRegistry?.remove();
+  });
+
+  it('is asked with the NAME.cert + NAME.key pair of its certs.d folder, as the engine does for a secure registry', async () => {
+    await writeFolder(true);
+    const { ctx, warnings } = makeContext();
+    expect(await findNewestTag(ctx, `${mtlsRegistry.address}/${REPO_PATH}`)).toEqual({ tag: TAG, presentLocally: false });
+    expect(warnings).toEqual([]);
+  });
+
+  it('without the pair: one error saying it asks for a client certificate, naming the folder', async () => {
+    await writeFolder(false);
+    const { ctx, warnings } = makeContext();
+    const error = await failure(findNewestTag(ctx, `${mtlsRegistry.address}/${REPO_PATH}`));
+    expect(error).toBeInstanceOf(RunDockerError);
+    expect(error.message).toMatch(new RegExp(`^the registry "${mtlsRegistry.address}" asks for a client certificate \\(ERR_SSL_[A-Z0-9_]+\\)$`));
+    expect(error.hint).toContain(`${CERTS_D}/${mtlsRegistry.address}/ as NAME.cert and NAME.key`);
+    expect(warnings).toEqual([]);
   });
 });

@@ -63,8 +63,8 @@ async function writeCerts(host: string, files: Record<string, string>): Promise<
 describe('chooseRegistryTransport', () => {
   it('loopback registries: http, without asking the engine', async () => {
     const { docker, calls } = engineWithInfo();
-    expect(await chooseRegistryTransport('127.0.0.1:5000', options(docker))).toEqual({ baseUrl: 'http://127.0.0.1:5000' });
-    expect(await chooseRegistryTransport('localhost:5000', options(docker))).toEqual({ baseUrl: 'http://localhost:5000' });
+    expect(await chooseRegistryTransport('127.0.0.1:5000', options(docker))).toEqual({ baseUrl: 'http://127.0.0.1:5000', insecureHost: '127.0.0.1:5000' });
+    expect(await chooseRegistryTransport('localhost:5000', options(docker))).toEqual({ baseUrl: 'http://localhost:5000', insecureHost: 'localhost:5000' });
     expect(calls.info).toBe(0);
   });
 

@@ -36,10 +36,28 @@ describe('TLS failures of registry requests', () => {
     expect(error.message).toBe(`cannot reach the registry "registry.lan:5000" (${code})`);
   });
 
-  it('a TLS-only registry answering plain HTTP (Go\'s 400) is an error that says so', async () => {
+  it('a TLS-only registry answering plain HTTP (Go\'s 400) is an error that says so, unless the engine calls it insecure', async () => {
     const send: SendRequest = async () => ({ status: 400, headers: { get: () => null }, text: 'Client sent an HTTP request to an HTTPS server.\n' });
     const error = await failure(fetchRegistry('http://registry.lan:5000/v2/', {}, { send, timeoutMs: 1000 }));
-    expect(error.message).toBe('the registry "registry.lan:5000" answers only https, but the Docker engine treats it as insecure (plain HTTP)');
+    expect(error.message).toBe('the registry "registry.lan:5000" answers only https, but was asked over plain HTTP');
+  });
+
+  it('an insecure registry that answers only https is asked again, and from then on, over https without checking its certificate', async () => {
+    const seen: Array<[string, unknown]> = [];
+    const send: SendRequest = async (url, request) => {
+      seen.push([url, request.tls]);
+      return url.startsWith('http:')
+        ? { status: 400, headers: { get: () => null }, text: 'Client sent an HTTP request to an HTTPS server.\n' }
+        : { status: 200, headers: { get: () => null }, text: '{}' };
+    };
+    const http = { send, timeoutMs: 1000, insecure: { host: 'registry.lan:5000', upgraded: false } };
+    expect((await fetchRegistry('http://registry.lan:5000/v2/a', {}, http)).status).toBe(200);
+    expect((await fetchRegistry('http://registry.lan:5000/v2/b', {}, http)).status).toBe(200);
+    expect(seen).toEqual([
+      ['http://registry.lan:5000/v2/a', undefined],
+      ['https://registry.lan:5000/v2/a', { rejectUnauthorized: false }],
+      ['https://registry.lan:5000/v2/b', { rejectUnauthorized: false }],
+    ]);
   });
 
   it('certs.d material goes to the registry\'s own host:port only', async () => {

@@ -1,15 +1,18 @@
 /**
  * How to talk to a registry as the Docker engine would: which scheme, and which extra CA
- * roots and client certificate. Plain HTTP only for a registry the engine treats as insecure
+ * roots and client certificate. Plain HTTP for a registry the engine treats as insecure
  * (loopback, or per its /info: read-engine-registry-config.ts) that has no certs.d folder;
- * https otherwise, trusting Node's roots plus the folder's CAs.
+ * https otherwise, trusting Node's roots plus the folder's CAs, with its client pair.
  *
- * dockerd tries https first even for an insecure registry (without checking its certificate)
- * and falls back to http. run-docker goes to http directly: an insecure registry is almost
- * always a plain-HTTP one on the LAN, and a failed TLS attempt costs it two round trips
- * (TCP, then the hello) on every call. A team whose insecure registry speaks TLS gives it a
- * certs.d folder (the CA), which switches it to verified https here; without one, the
- * registry's "HTTP request to an HTTPS server" answer becomes an error that says so.
+ * dockerd tries https first even for an insecure registry (without checking its certificate,
+ * and ignoring certs.d) and falls back to http. run-docker asks over http first: an insecure
+ * registry is most often a plain-HTTP one on the LAN or loopback, and a failed TLS attempt
+ * would cost it two round trips (TCP, then the hello) on every call. One that speaks only
+ * TLS (a self-signed registry listed in insecure-registries) answers "HTTP request to an
+ * HTTPS server"; fetch-registry.ts then goes on over https without checking the certificate,
+ * as dockerd does: one round trip lost, once per lookup. A certs.d folder for an insecure
+ * registry makes run-docker use verified https from the start (stricter than the engine,
+ * which ignores the folder for insecure registries).
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
@@ -27,6 +30,8 @@ export interface RegistryTransport {
   baseUrl: string;
   /** TLS material for requests to the registry's own host:port (never to a token service elsewhere). */
   tls?: RegistryTls & { host: string };
+  /** Set for http: the engine treats the registry as insecure (fetch-registry.ts may then switch to unverified https). */
+  insecureHost?: string;
 }
 
 export interface ChooseRegistryTransportOptions {
@@ -51,7 +56,8 @@ export async function chooseRegistryTransport(registry: string, options: ChooseR
   options.log?.debug(
     `registry "${host}": ${scheme}${insecure ? ' (insecure for the engine)' : ''}${certs ? `, certificates from ${certs.folders.join(', ')}` : ''}`,
   );
-  if (!certs || scheme === 'http') return { baseUrl: `${scheme}://${host}` };
+  if (scheme === 'http') return { baseUrl: `http://${host}`, insecureHost: host };
+  if (!certs) return { baseUrl: `https://${host}` };
   const tls: RegistryTransport['tls'] = { host };
   // Node's `ca` replaces its roots: keep them, as the engine adds certs.d to the system pool.
   if (certs.ca.length > 0) tls.ca = [...(require('node:tls') as typeof import('node:tls')).rootCertificates, ...certs.ca];

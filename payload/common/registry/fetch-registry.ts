@@ -1,7 +1,14 @@
 import { RunDockerError } from '../../../common/run-docker-error';
 import type { RegistryDeadline } from './registry-deadline';
 import { RegistryUnreachableError } from './registry-unreachable-error';
-import { httpsOnlyRegistry, isHttpsOnlyAnswer, untrustedCertificate, untrustedCertificateCode } from './registry-tls-errors';
+import {
+  clientCertificateAlertCode,
+  clientCertificateRefused,
+  httpsOnlyRegistry,
+  isHttpsOnlyAnswer,
+  untrustedCertificate,
+  untrustedCertificateCode,
+} from './registry-tls-errors';
 import { BodyTooLargeError, sendWithNodeHttp, type RegistryRequest, type RegistryTls, type ResponseHeaders, type SendRequest } from './send-with-node-http';
 
 export interface RegistryHttp {
@@ -14,6 +21,11 @@ export interface RegistryHttp {
   now?: () => number;
   /** certs.d material for the registry's own `host[:port]` (choose-registry-transport.ts). */
   tls?: RegistryTls & { host: string };
+  /**
+   * The registry is insecure for the engine and asked over http: if it answers only https,
+   * requests to `host` go over https without checking its certificate (`upgraded`).
+   */
+  insecure?: { host: string; upgraded: boolean };
 }
 
 export const defaultSend: SendRequest = sendWithNodeHttp;
@@ -40,11 +52,12 @@ export async function fetchRegistry(url: string, request: RegistryRequest, http:
   const left = http.deadline ? http.deadline.at - (http.now ?? Date.now)() : Infinity;
   if (left <= 0) throw new RegistryUnreachableError(host, `the ${http.deadline!.totalMs} ms for registry lookups in this call are used up`);
   const timeoutMs = Math.min(http.timeoutMs, Math.ceil(left));
+  const upgraded = http.insecure?.host === host && http.insecure.upgraded && url.startsWith('http:');
+  const target = upgraded ? `https:${url.slice('http:'.length)}` : url;
+  const tls = upgraded ? { rejectUnauthorized: false } : http.tls && http.tls.host === host ? { ca: http.tls.ca, cert: http.tls.cert, key: http.tls.key } : undefined;
+  let answer;
   try {
-    const tls = http.tls && http.tls.host === host ? http.tls : undefined;
-    const answer = await http.send(url, tls ? { ...request, tls: { ca: tls.ca, cert: tls.cert, key: tls.key } } : request, { timeoutMs, maxBodyBytes: MAX_BODY_BYTES });
-    if (isHttpsOnlyAnswer(url, answer.status, answer.text)) throw httpsOnlyRegistry(host);
-    return { url, ...answer };
+    answer = await http.send(target, tls ? { ...request, tls } : request, { timeoutMs, maxBodyBytes: MAX_BODY_BYTES });
   } catch (error) {
     if (error instanceof BodyTooLargeError) {
       throw new RunDockerError(
@@ -54,12 +67,22 @@ export async function fetchRegistry(url: string, request: RegistryRequest, http:
     }
     const untrusted = untrustedCertificateCode(error);
     if (untrusted) throw untrustedCertificate(host, untrusted);
+    const alert = clientCertificateAlertCode(error);
+    if (alert) throw clientCertificateRefused(host, alert, tls?.cert !== undefined);
     // The deadline's remainder in ms would differ from run to run: name the budget instead.
     const waited = timeoutMs < http.timeoutMs ? `this call's ${http.deadline!.totalMs} ms for registry lookups` : `${timeoutMs} ms`;
     const reason = describeNetworkFailure(error, waited);
     if (reason) throw new RegistryUnreachableError(host, reason);
     throw error;
   }
+  if (isHttpsOnlyAnswer(target, answer.status, answer.text)) {
+    if (http.insecure?.host !== host) throw httpsOnlyRegistry(host);
+    // As dockerd treats an insecure registry: https without checking its certificate, from
+    // now on for every request of this lookup (one round trip lost, once).
+    http.insecure.upgraded = true;
+    return fetchRegistry(url, request, http);
+  }
+  return { url, ...answer };
 }
 
 const NETWORK_CODES = /^(E[A-Z]+|UND_ERR_[A-Z_]+|ERR_TLS_[A-Z_]+|CERT_[A-Z_]+|[A-Z_]*_CERT[A-Z_]*)$/;

@@ -31,7 +31,7 @@ export function untrustedCertificateCode(error: unknown): string | undefined {
 export function untrustedCertificate(host: string, code: string): RunDockerError {
   return new RunDockerError(
     `the registry "${host}" presented a certificate this host does not trust (${code})`,
-    `If it uses a private CA, put that CA in ${SYSTEM_CERTS_DIR}/${host}/ca.crt (the Docker engine reads it too); otherwise check the registry address, or run with --local to use only images on this host.`,
+    `If it uses a private CA, put that CA in ${SYSTEM_CERTS_DIR}/${host}/ca.crt (where the Docker engine looks for it); otherwise check the registry address, or run with --local to use only images on this host.`,
   );
 }
 
@@ -40,9 +40,27 @@ export function isHttpsOnlyAnswer(url: string, status: number, text: string): bo
   return url.startsWith('http:') && status === 400 && /HTTP request to an HTTPS server/i.test(text);
 }
 
+/** Only where run-docker went to http without the engine's say-so (a caller without a transport choice). */
 export function httpsOnlyRegistry(host: string): RunDockerError {
   return new RunDockerError(
-    `the registry "${host}" answers only https, but the Docker engine treats it as insecure (plain HTTP)`,
+    `the registry "${host}" answers only https, but was asked over plain HTTP`,
     `Put its CA certificate in ${SYSTEM_CERTS_DIR}/${host}/ca.crt so run-docker uses https, or run with --local to use only images on this host.`,
+  );
+}
+
+/** TLS alerts a registry sends when it wants a client certificate it did not get, or does not accept the one it got. */
+const CLIENT_CERTIFICATE_ALERTS =
+  /^ERR_SSL_(SSLV3|TLSV1|TLSV13)_ALERT_(BAD_CERTIFICATE|CERTIFICATE_REQUIRED|UNKNOWN_CA|CERTIFICATE_UNKNOWN|UNSUPPORTED_CERTIFICATE|CERTIFICATE_REVOKED|CERTIFICATE_EXPIRED)$/;
+
+export function clientCertificateAlertCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && CLIENT_CERTIFICATE_ALERTS.test(code) ? code : undefined;
+}
+
+/** Like an untrusted certificate, something only this host's configuration can mend. */
+export function clientCertificateRefused(host: string, code: string, sent: boolean): RunDockerError {
+  return new RunDockerError(
+    sent ? `the registry "${host}" refused this host's client certificate (${code})` : `the registry "${host}" asks for a client certificate (${code})`,
+    `Put the client certificate and its key in ${SYSTEM_CERTS_DIR}/${host}/ as NAME.cert and NAME.key (where the Docker engine looks for them), or run with --local to use only images on this host.`,
   );
 }

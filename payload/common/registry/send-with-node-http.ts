@@ -17,6 +17,8 @@ export interface RegistryTls {
   ca?: string[];
   cert?: string;
   key?: string;
+  /** false only for a registry the engine treats as insecure, as dockerd does (fetch-registry.ts). */
+  rejectUnauthorized?: boolean;
 }
 
 export interface ResponseHeaders {
