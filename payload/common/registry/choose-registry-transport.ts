@@ -14,7 +14,6 @@
  * registry makes run-docker use verified https from the start (stricter than the engine,
  * which ignores the folder for insecure registries).
  */
-import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type Dockerode from 'dockerode';
 import type { Logger } from '../../../contract/contract';
@@ -78,5 +77,7 @@ async function isInsecureForEngine(registry: string, host: string, options: Choo
 }
 
 async function resolveAll(hostname: string): Promise<string[]> {
+  // Loaded here: only calls that ask about a registry off loopback need it.
+  const { lookup } = require('node:dns/promises') as typeof import('node:dns/promises');
   return (await lookup(hostname, { all: true })).map((entry) => entry.address);
 }
