@@ -4,7 +4,9 @@
  * in `<certs.d>/<host[:port]>/`, every `*.crt` is an extra CA root, and each `*.cert` is a
  * client certificate whose key is the `*.key` of the same name (one without the other is an
  * error, as for the engine). Folders: `/etc/docker/certs.d` (a rootful engine's), then
- * `$XDG_CONFIG_HOME/docker/certs.d` (`~/.config/docker/certs.d`: a rootless engine's).
+ * `$XDG_CONFIG_HOME/docker/certs.d` (`~/.config/docker/certs.d`: a rootless engine's), then
+ * `~/.docker/certs.d` (Docker Desktop copies it into its VM for the engine; the CLI on the
+ * host does not read it, but a Desktop user's CAs are there).
  */
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -29,7 +31,7 @@ export const SYSTEM_CERTS_DIR = '/etc/docker/certs.d';
 /** The certs.d folders to look in, system first. */
 export function selectCertsDirs(env: Readonly<Record<string, string | undefined>>, homeDir: string): string[] {
   const configHome = env.XDG_CONFIG_HOME || path.join(homeDir, '.config');
-  return [SYSTEM_CERTS_DIR, path.join(configHome, 'docker', 'certs.d')];
+  return [SYSTEM_CERTS_DIR, path.join(configHome, 'docker', 'certs.d'), path.join(homeDir, '.docker', 'certs.d')];
 }
 
 /** `host` is `host[:port]` as the registry is addressed; undefined when no folder has files for it. */
