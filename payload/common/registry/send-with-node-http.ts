@@ -12,7 +12,7 @@ export interface RegistryRequest {
   tls?: RegistryTls;
 }
 
-/** As node:tls takes them; `ca` replaces Node's roots, so it includes them (choose-registry-transport.ts). */
+/** As node:tls takes them; `ca` replaces Node's roots (choose-registry-transport.ts says why). */
 export interface RegistryTls {
   ca?: string[];
   cert?: string;
