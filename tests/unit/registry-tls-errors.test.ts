@@ -74,4 +74,32 @@ describe('TLS failures of registry requests', () => {
       ['https://auth.lan/token', undefined],
     ]);
   });
+
+  it('a token service on another host under the same private CA: Node\'s roots first, then the registry\'s certs.d CAs (no client pair)', async () => {
+    const seen: Array<[string, unknown]> = [];
+    const send: SendRequest = async (url, request) => {
+      seen.push([url, request.tls]);
+      if (!request.tls) throw Object.assign(new Error('untrusted'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+      return { status: 200, headers: { get: () => null }, text: '{}' };
+    };
+    const tls = { host: 'registry.corp', ca: ['CA'], cert: 'C', key: 'K' };
+    expect((await fetchRegistry('https://gitlab.corp/jwt/auth', {}, { send, timeoutMs: 1000, tls })).status).toBe(200);
+    expect(seen).toEqual([
+      ['https://gitlab.corp/jwt/auth', undefined],
+      ['https://gitlab.corp/jwt/auth', { ca: ['CA'], cert: undefined, key: undefined }],
+    ]);
+  });
+
+  it('a host the registry\'s CAs do not vouch for either: the untrusted-certificate error, after the one retry', async () => {
+    let calls = 0;
+    const send: SendRequest = async () => {
+      calls++;
+      throw Object.assign(new Error('untrusted'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' });
+    };
+    const http = { send, timeoutMs: 1000, tls: { host: 'registry.corp', ca: ['CA'] }, registryHost: 'registry.corp' };
+    const error = await failure(fetchRegistry('https://auth.elsewhere/token', {}, http));
+    expect(error.message).toBe('the token service "auth.elsewhere" of the registry "registry.corp" presented a certificate this host does not trust (SELF_SIGNED_CERT_IN_CHAIN)');
+    expect((error as RunDockerError).hint).toContain('/etc/docker/certs.d/registry.corp/ca.crt');
+    expect(calls).toBe(2);
+  });
 });

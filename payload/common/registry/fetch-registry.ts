@@ -26,6 +26,8 @@ export interface RegistryHttp {
    * requests to `host` go over https without checking its certificate (`upgraded`).
    */
   insecure?: { host: string; upgraded: boolean };
+  /** The registry's own `host[:port]`, for messages about another host it sent us to (its token service). */
+  registryHost?: string;
 }
 
 export const defaultSend: SendRequest = sendWithNodeHttp;
@@ -66,7 +68,14 @@ export async function fetchRegistry(url: string, request: RegistryRequest, http:
       );
     }
     const untrusted = untrustedCertificateCode(error);
-    if (untrusted) throw untrustedCertificate(host, untrusted);
+    // dockerd asks the token service through the registry's own TLS settings, its certs.d
+    // CAs added to the system roots. Here those CAs replace Node's roots, so they are tried
+    // for another host (a token service under the same private CA, as GitLab's) only when
+    // the roots failed: one more handshake, and only where the roots alone would fail.
+    if (untrusted && host !== http.tls?.host && http.tls?.ca && !tls) {
+      return fetchRegistry(url, request, { ...http, tls: { ...http.tls, host, cert: undefined, key: undefined } });
+    }
+    if (untrusted) throw untrustedCertificate(host, untrusted, http.registryHost);
     const alert = clientCertificateAlertCode(error);
     if (alert) throw clientCertificateRefused(host, alert, tls?.cert !== undefined);
     // The deadline's remainder in ms would differ from run to run: name the budget instead.

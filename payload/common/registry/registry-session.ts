@@ -51,6 +51,7 @@ export function createRegistrySession(
   const baseOrigin = new URL(baseUrl).origin;
   const repositoryName = `${ref.registry}/${ref.path}`;
   const http: RegistryHttp = { send: options.send ?? defaultSend, timeoutMs: options.timeoutMs, deadline: options.deadline, tls: options.transport?.tls };
+  http.registryHost = new URL(baseUrl).host;
   if (options.transport?.insecureHost) http.insecure = { host: options.transport.insecureHost, upgraded: false };
   const cache = options.tokenCache ?? processTokenCache;
   /** Authorization that worked, per origin (pages may come from another origin via Link). */

@@ -28,10 +28,12 @@ export function untrustedCertificateCode(error: unknown): string | undefined {
   return typeof code === 'string' && UNTRUSTED_CODES.has(code) ? code : undefined;
 }
 
-export function untrustedCertificate(host: string, code: string): RunDockerError {
+/** `registry`: the registry whose token service `host` is, when it is one (certs.d is per registry). */
+export function untrustedCertificate(host: string, code: string, registry: string = host): RunDockerError {
+  const who = registry === host ? `the registry "${host}"` : `the token service "${host}" of the registry "${registry}"`;
   return new RunDockerError(
-    `the registry "${host}" presented a certificate this host does not trust (${code})`,
-    `If it uses a private CA, put that CA in ${SYSTEM_CERTS_DIR}/${host}/ca.crt (where the Docker engine looks for it); otherwise check the registry address, or run with --local to use only images on this host.`,
+    `${who} presented a certificate this host does not trust (${code})`,
+    `If it uses a private CA, put that CA in ${SYSTEM_CERTS_DIR}/${registry}/ca.crt (where the Docker engine looks for it); otherwise check the registry address, or run with --local to use only images on this host.`,
   );
 }
 
