@@ -212,10 +212,10 @@ describe('the shim, with its newest mini in a TLS registry with its own CA', () 
   it('with another CA in certs.d: exit 125 and one line naming the folder', async () => {
     await trustCa('other');
     const outcome = await runShim(['--version'], host);
-    expect(outcome.code).toBe(125);
-    expect(stderrLines(outcome)).toEqual([
+    // One object, so a failure shows the exit code and everything printed together.
+    expect({ code: outcome.code, stderr: stderrLines(outcome) }).toEqual({ code: 125, stderr: [
       `run-docker: the registry "${tlsRegistry.address}" presented a certificate this host does not trust (UNABLE_TO_VERIFY_LEAF_SIGNATURE). If it uses a private CA, put that CA in ${CERTS_D}/${tlsRegistry.address}/ca.crt (where the Docker engine looks for it); otherwise check the registry address, or run with --local to use only images on this host.`,
-    ]);
+    ] });
     expect(outcome.stdout).toBe('');
   });
 });
