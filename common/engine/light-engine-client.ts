@@ -208,6 +208,8 @@ export function withLightCalls(request: EngineRequest, loadFull: () => Dockerode
       }
     },
     listContainers: (options?: { filters?: unknown; all?: boolean }) => request({ method: 'GET', path: `/containers/json${formatQuery(options)}` }),
+    // The registry settings (insecure registries) the locator follows; read-engine-registry-config.ts.
+    info: () => request({ method: 'GET', path: '/info' }),
     getImage: image,
     getContainer: container,
     createContainer: async ({ name, ...body }: { name?: string } & Record<string, unknown>) => {

@@ -9,6 +9,7 @@ import { formatRepository, parseImageRef, type ImageRef } from '../../common/ima
 import { RunDockerError } from '../../common/run-docker-error';
 import { listLocalTags } from './list-local-tags';
 import { listRemoteTags } from './registry/list-remote-tags';
+import { chooseRegistryTransport } from './registry/choose-registry-transport';
 import { isRegistryUnreachable } from './registry/registry-unreachable-error';
 import { openTokenCache } from './registry/token-store';
 import { selectNewestTag, sortTagsNewestFirst } from './select-newest-tag';
@@ -56,10 +57,15 @@ export async function readRepositoryTags(ctx: BaseContext, ref: ImageRef): Promi
   return unreachable === undefined ? { local, remote } : { local, remote, unreachable };
 }
 
-/** The registry's tags, with the tokens earlier calls cached (token-store.ts). */
+/** The registry's tags, with the tokens earlier calls cached (token-store.ts), over http or
+ *  https as the engine would talk to that registry (choose-registry-transport.ts). */
 async function listRemoteTagsFor(ctx: BaseContext, ref: ImageRef): Promise<string[]> {
-  const tokenCache = await openTokenCache(ctx.cacheDir, ctx.log);
-  return listRemoteTags(ref, { env: ctx.env, homeDir: readHomeDir(ctx.env), log: ctx.log, tokenCache });
+  const homeDir = readHomeDir(ctx.env);
+  const [tokenCache, transport] = await Promise.all([
+    openTokenCache(ctx.cacheDir, ctx.log),
+    chooseRegistryTransport(ref.registry, { docker: ctx.docker, env: ctx.env, homeDir, cacheDir: ctx.cacheDir, log: ctx.log }),
+  ]);
+  return listRemoteTags(ref, { env: ctx.env, homeDir, log: ctx.log, tokenCache, transport });
 }
 
 /** Usable tags of `repository` among the images on this host, newest first. */

@@ -35,6 +35,8 @@ export interface StartRegistryOptions {
   dir?: string;
   /** Turn on basic auth with one user. */
   auth?: RegistryCredentials;
+  /** Serve https only with this PEM certificate and key (files); with `clientCa`, ask clients for a certificate it signed. */
+  tls?: { cert: string; key: string; clientCa?: string };
 }
 
 /** Starts a registry on 127.0.0.1 and resolves once `GET /v2/` answers. */
@@ -47,6 +49,8 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
     await writeFile(htpasswd, line);
     extraArgs.push('--htpasswd', htpasswd);
   }
+  if (options.tls) extraArgs.push('--tls', options.tls.cert, options.tls.key);
+  if (options.tls?.clientCa) extraArgs.push('--tls-client-ca', options.tls.clientCa);
   const startArgs = (port?: number) => ['start', dir, ...(port === undefined ? [] : ['--port', String(port)]), ...extraArgs];
   const address = (await runRegistryScript(startArgs(options.port))).trim();
   const port = Number(address.split(':')[1]);

@@ -51,6 +51,7 @@ describe('withLightCalls', () => {
     await container.getArchive({ path: '/etc/passwd' });
     await container.remove({ force: true });
     await docker.listContainers({ all: true, filters: { label: ['l'] } });
+    await docker.info();
     expect(asked).toBe(0);
     expect(calls).toEqual([
       { method: 'GET', path: '/images/json' }, // asked for at once, for the tag lookups
@@ -61,6 +62,7 @@ describe('withLightCalls', () => {
       { method: 'GET', path: '/containers/c1/archive?path=%2Fetc%2Fpasswd', stream: true },
       { method: 'DELETE', path: '/containers/c1?force=true' },
       { method: 'GET', path: `/containers/json${formatQuery({ all: true, filters: { label: ['l'] } })}` },
+      { method: 'GET', path: '/info' }, // the registry settings, without loading dockerode
     ]);
     expect(await docker.getImage('x:1').tag({ repo: 'y' })).toBe('tagged x:1');
     expect(await docker.ping()).toBe('bound to the real client');

@@ -3,7 +3,15 @@ import type { RegistryDeadline } from './registry-deadline';
 import { RegistryUnreachableError } from './registry-unreachable-error';
 import { ProxyFailure } from './request-through-proxy';
 import { InvalidProxyUrl } from './select-proxy';
-import { BodyTooLargeError, sendWithNodeHttp, type RegistryRequest, type ResponseHeaders, type SendRequest } from './send-with-node-http';
+import {
+  clientCertificateAlertCode,
+  clientCertificateRefused,
+  httpsOnlyRegistry,
+  isHttpsOnlyAnswer,
+  untrustedCertificate,
+  untrustedCertificateCode,
+} from './registry-tls-errors';
+import { BodyTooLargeError, sendWithNodeHttp, type RegistryRequest, type RegistryTls, type ResponseHeaders, type SendRequest } from './send-with-node-http';
 
 export interface RegistryHttp {
   /** How requests go out; tests wrap it to record them. */
@@ -15,6 +23,15 @@ export interface RegistryHttp {
   now?: () => number;
   /** The proxy for a URL, if any (select-proxy.ts); set by the session once it has read the settings. */
   proxyFor?: (url: URL) => URL | undefined;
+  /** certs.d material for the registry's own `host[:port]` (choose-registry-transport.ts). */
+  tls?: RegistryTls & { host: string };
+  /**
+   * The registry is insecure for the engine and asked over http: if it answers only https,
+   * requests to `host` go over https without checking its certificate (`upgraded`).
+   */
+  insecure?: { host: string; upgraded: boolean };
+  /** The registry's own `host[:port]`, for messages about another host it sent us to (its token service). */
+  registryHost?: string;
 }
 
 export const defaultSend: SendRequest = sendWithNodeHttp;
@@ -41,9 +58,12 @@ export async function fetchRegistry(url: string, request: RegistryRequest, http:
   const left = http.deadline ? http.deadline.at - (http.now ?? Date.now)() : Infinity;
   if (left <= 0) throw new RegistryUnreachableError(host, `the ${http.deadline!.totalMs} ms for registry lookups in this call are used up`);
   const timeoutMs = Math.min(http.timeoutMs, Math.ceil(left));
+  const upgraded = http.insecure?.host === host && http.insecure.upgraded && url.startsWith('http:');
+  const target = upgraded ? `https:${url.slice('http:'.length)}` : url;
+  const tls = upgraded ? { rejectUnauthorized: false } : http.tls && http.tls.host === host ? { ca: http.tls.ca, cert: http.tls.cert, key: http.tls.key } : undefined;
+  let answer;
   try {
-    const answer = await http.send(url, request, { timeoutMs, maxBodyBytes: MAX_BODY_BYTES, proxyFor: http.proxyFor });
-    return { url, ...answer };
+    answer = await http.send(target, tls ? { ...request, tls } : request, { timeoutMs, maxBodyBytes: MAX_BODY_BYTES, proxyFor: http.proxyFor });
   } catch (error) {
     if (error instanceof BodyTooLargeError) {
       throw new RunDockerError(
@@ -51,6 +71,17 @@ export async function fetchRegistry(url: string, request: RegistryRequest, http:
         'Check that the registry address is right.',
       );
     }
+    const untrusted = untrustedCertificateCode(error);
+    // dockerd asks the token service through the registry's own TLS settings, its certs.d
+    // CAs added to the system roots. Here those CAs replace Node's roots, so they are tried
+    // for another host (a token service under the same private CA, as GitLab's) only when
+    // the roots failed: one more handshake, and only where the roots alone would fail.
+    if (untrusted && host !== http.tls?.host && http.tls?.ca && !tls) {
+      return fetchRegistry(url, request, { ...http, tls: { ...http.tls, host, cert: undefined, key: undefined } });
+    }
+    if (untrusted) throw untrustedCertificate(host, untrusted, http.registryHost);
+    const alert = clientCertificateAlertCode(error);
+    if (alert) throw clientCertificateRefused(host, alert, tls?.cert !== undefined);
     // The deadline's remainder in ms would differ from run to run: name the budget instead.
     const waited = timeoutMs < http.timeoutMs ? `this call's ${http.deadline!.totalMs} ms for registry lookups` : `${timeoutMs} ms`;
     if (error instanceof ProxyFailure || error instanceof InvalidProxyUrl) throw proxyUnusable(host, error, waited);
@@ -58,6 +89,14 @@ export async function fetchRegistry(url: string, request: RegistryRequest, http:
     if (reason) throw new RegistryUnreachableError(host, reason);
     throw error;
   }
+  if (isHttpsOnlyAnswer(target, answer.status, answer.text)) {
+    if (http.insecure?.host !== host) throw httpsOnlyRegistry(host);
+    // As dockerd treats an insecure registry: https without checking its certificate, from
+    // now on for every request of this lookup (one round trip lost, once).
+    http.insecure.upgraded = true;
+    return fetchRegistry(url, request, http);
+  }
+  return { url, ...answer };
 }
 
 /**

@@ -11,6 +11,7 @@ import { RunDockerError } from '../../../common/run-docker-error';
 import type { TokenCache } from './fetch-bearer-token';
 import type { RegistryResponse } from './fetch-registry';
 import type { SendRequest } from './send-with-node-http';
+import type { RegistryTransport } from './choose-registry-transport';
 import { findNextLink } from './parse-link-header';
 import { createRegistrySession, type RegistrySession } from './registry-session';
 import { readRegistrySettings } from './registry-settings';
@@ -31,6 +32,8 @@ export interface ListRemoteTagsOptions {
   tokenCache?: TokenCache;
   /** Time registry lookups have spent (default: this process's, registry-deadline.ts). */
   budget?: RegistryBudget;
+  /** Scheme and certs.d material (choose-registry-transport.ts); default: http for loopback only. */
+  transport?: RegistryTransport;
 }
 
 export const DEFAULT_MAX_PAGES = 200;

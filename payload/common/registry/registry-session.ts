@@ -20,6 +20,7 @@ import { authenticationRequired, credentialsRefused } from './registry-auth-erro
 import { registryBaseUrl } from './registry-base-url';
 import { createProxyFor, readProxySettings } from './read-proxy-settings';
 import type { RegistryDeadline } from './registry-deadline';
+import type { RegistryTransport } from './choose-registry-transport';
 
 export interface RegistrySessionOptions {
   env: Readonly<Record<string, string | undefined>>;
@@ -31,6 +32,8 @@ export interface RegistrySessionOptions {
   send?: SendRequest;
   log?: Logger;
   tokenCache?: TokenCache;
+  /** Scheme and certs.d material as the engine would use them; default: http for loopback only. */
+  transport?: RegistryTransport;
 }
 
 export interface RegistrySession {
@@ -45,10 +48,12 @@ export function createRegistrySession(
   ref: Pick<ImageRef, 'registry' | 'path'>,
   options: RegistrySessionOptions,
 ): RegistrySession {
-  const baseUrl = registryBaseUrl(ref.registry);
+  const baseUrl = options.transport?.baseUrl ?? registryBaseUrl(ref.registry);
   const baseOrigin = new URL(baseUrl).origin;
   const repositoryName = `${ref.registry}/${ref.path}`;
-  const http: RegistryHttp = { send: options.send ?? defaultSend, timeoutMs: options.timeoutMs, deadline: options.deadline };
+  const http: RegistryHttp = { send: options.send ?? defaultSend, timeoutMs: options.timeoutMs, deadline: options.deadline, tls: options.transport?.tls };
+  http.registryHost = new URL(baseUrl).host;
+  if (options.transport?.insecureHost) http.insecure = { host: options.transport.insecureHost, upgraded: false };
   const cache = options.tokenCache ?? processTokenCache;
   /** Authorization that worked, per origin (pages may come from another origin via Link). */
   const authorizations = new Map<string, string>();

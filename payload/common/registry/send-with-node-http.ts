@@ -9,6 +9,17 @@ export interface RegistryRequest {
   method?: string;
   headers?: Record<string, string>;
   body?: string;
+  /** Extra CA roots and a client certificate (certs.d) for https; never follows a redirect to another host. */
+  tls?: RegistryTls;
+}
+
+/** As node:tls takes them; `ca` replaces Node's roots (choose-registry-transport.ts says why). */
+export interface RegistryTls {
+  ca?: string[];
+  cert?: string;
+  key?: string;
+  /** false only for a registry the engine treats as insecure, as dockerd does (fetch-registry.ts). */
+  rejectUnauthorized?: boolean;
 }
 
 export interface ResponseHeaders {
@@ -53,7 +64,8 @@ export const sendWithNodeHttp: SendRequest = async (url, request, limits) => {
     const next = new URL(location, current);
     const headers = { ...currentRequest.headers };
     if (next.host !== current.host) delete headers.Authorization;
-    currentRequest = answer.status === 303 ? { method: 'GET', headers } : { ...currentRequest, headers };
+    const tls = next.host === current.host ? currentRequest.tls : undefined;
+    currentRequest = answer.status === 303 ? { method: 'GET', headers, tls } : { ...currentRequest, headers, tls };
     current = next;
   }
 };
@@ -70,7 +82,8 @@ function sendOnce(url: URL, request: RegistryRequest, limits: SendLimits, deadli
     };
     // node:https (and node:tls) load only for https registries: they cost start-up time.
     const send = url.protocol === 'https:' ? (require('node:https') as typeof import('node:https')).request : httpRequest;
-    const options = { method: request.method ?? 'GET', headers: request.headers };
+    const tls = url.protocol === 'https:' ? request.tls : undefined;
+    const options = { method: request.method ?? 'GET', headers: request.headers, ...tls };
     const proxy = limits.proxyFor?.(url);
     const onResponse = (res: import('node:http').IncomingMessage) => {
       const chunks: Buffer[] = [];

@@ -1,0 +1,104 @@
+/**
+ * The engine's registry settings (`GET /info`, RegistryConfig), for the one decision that
+ * needs them: http or https for a registry that is not on loopback. /info is the engine's
+ * slowest cheap call (27–65 ms here, against ~1 ms for /_ping: it counts containers, asks
+ * the storage driver, …), so its answer is kept in the payload cache for 60 s, keyed by the
+ * engine endpoint and stored with the ID of the engine that gave it. Settings only change
+ * when dockerd restarts (daemon.json), so a minute's delay in seeing them is the price of
+ * not paying /info on every call.
+ */
+import { open, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type Dockerode from 'dockerode';
+import type { Logger } from '../../../contract/contract';
+import { readEngineEndpoint } from '../../../common/engine/read-engine-endpoint';
+import { readPrivateFile } from '../../../common/read-private-file';
+import { parseEngineRegistryConfig, type EngineRegistryConfig } from './select-registry-security';
+
+export const ENGINE_CONFIG_CACHE_FILE = 'engine-registry-config.json';
+export const ENGINE_CONFIG_TTL_MS = 60_000;
+
+export interface ReadEngineRegistryConfigOptions {
+  env: Readonly<Record<string, string | undefined>>;
+  homeDir: string;
+  cacheDir?: string;
+  log?: Logger;
+  now?: () => number;
+}
+
+interface CachedConfig {
+  endpoint: string;
+  fetchedAt: number;
+  config: EngineRegistryConfig;
+}
+
+/**
+ * undefined when the engine client cannot ask /info cheaply (an older shim's light client:
+ * asking would load all of dockerode, ~70 ms) or the engine did not answer: callers then
+ * keep the rule from before (http for loopback only).
+ */
+export async function readEngineRegistryConfig(docker: Dockerode | undefined, options: ReadEngineRegistryConfigOptions): Promise<EngineRegistryConfig | undefined> {
+  // `in` on the shim's light client sees only its own members, not the dockerode fallback.
+  if (!docker || !('info' in docker)) return undefined;
+  const now = options.now ?? Date.now;
+  const endpoint = await readEngineEndpoint(options.env, options.homeDir).then(
+    (found) => found.host,
+    () => undefined,
+  );
+  const file = options.cacheDir && endpoint ? join(options.cacheDir, ENGINE_CONFIG_CACHE_FILE) : undefined;
+  if (file) {
+    const cached = await readCached(file);
+    const age = cached ? now() - cached.fetchedAt : -1;
+    if (cached && cached.endpoint === endpoint && age >= 0 && age < ENGINE_CONFIG_TTL_MS) {
+      options.log?.debug(`engine registry settings of "${cached.config.engineId}" from the cache (${age} ms old)`);
+      return cached.config;
+    }
+  }
+  let config: EngineRegistryConfig | undefined;
+  try {
+    config = parseEngineRegistryConfig(await (docker.info() as Promise<unknown>));
+  } catch (error) {
+    options.log?.debug(`engine /info failed (${(error as Error).message}); registry scheme by the loopback rule`);
+    return undefined;
+  }
+  if (config && file && endpoint) await writeCached(file, { endpoint, fetchedAt: now(), config }).catch(() => undefined);
+  return config;
+}
+
+async function readCached(file: string): Promise<CachedConfig | undefined> {
+  try {
+    const bytes = await readPrivateFile(file, { maxBytes: 256 * 1024 });
+    if (!bytes) return undefined;
+    const value = JSON.parse(bytes.toString('utf8')) as Partial<CachedConfig>;
+    const config = value.config && parseEngineRegistryConfig({ ID: value.config.engineId, RegistryConfig: toRegistryConfig(value.config) });
+    if (typeof value.endpoint !== 'string' || typeof value.fetchedAt !== 'number' || !config) return undefined;
+    return { endpoint: value.endpoint, fetchedAt: value.fetchedAt, config };
+  } catch {
+    // A broken cache file is asked again, never trusted.
+    return undefined;
+  }
+}
+
+/** Back to /info's shape, so a cached entry passes the same checks as a fresh answer. */
+function toRegistryConfig(config: EngineRegistryConfig): unknown {
+  const IndexConfigs: Record<string, { Secure: unknown }> = {};
+  for (const [name, secure] of Object.entries(config.secureByIndex ?? {})) IndexConfigs[name] = { Secure: secure };
+  return { InsecureRegistryCIDRs: config.insecureCidrs, IndexConfigs };
+}
+
+/** Whole or not at all: written to a private temporary file, then renamed. */
+async function writeCached(file: string, content: CachedConfig): Promise<void> {
+  const partial = `${file}.${process.pid}.${Date.now().toString(36)}.tmp`;
+  try {
+    const handle = await open(partial, 'wx', 0o600);
+    try {
+      await handle.writeFile(JSON.stringify(content));
+    } finally {
+      await handle.close();
+    }
+    await rename(partial, file);
+  } catch (error) {
+    await rm(partial, { force: true });
+    throw error;
+  }
+}

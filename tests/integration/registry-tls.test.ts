@@ -1,0 +1,280 @@
+/**
+ * Registries as the engine sees them (issue 11, item 4): a TLS registry with its own CA,
+ * trusted through /etc/docker/certs.d/<host:port>/ca.crt as the engine trusts it; a wrong CA;
+ * a TLS registry without certs.d; a plain-HTTP registry under a name that resolves into the
+ * engine's InsecureRegistryCIDRs (127.0.0.0/8 on every engine), which the engine's /info says
+ * to ask over http. Everything runs against the real engine and Debian's docker-registry.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Dockerode from 'dockerode';
+import { CONTRACT_VERSION, type BaseContext } from '../../contract/contract';
+import { RunDockerError } from '../../common/run-docker-error';
+import { findNewestTag } from '../../payload/locate/main';
+import { ENGINE_CONFIG_CACHE_FILE } from '../../payload/common/registry/read-engine-registry-config';
+import { buildBusyboxImage, pushImage, removeImages } from '../helpers/fixtures';
+import { startRegistry, type TestRegistry } from '../helpers/registry';
+import { makeHost, publish, removeHosts, runShim, stderrLines } from '../helpers/shim';
+
+jest.setTimeout(120_000);
+
+const RUN = `${process.pid}-${Date.now().toString(36)}`;
+const REPO_PATH = `tls-test/app-${RUN}`;
+const TAG = '20260101-000000';
+const CERTS_D = '/etc/docker/certs.d';
+const HOSTS = '/etc/hosts';
+const INSECURE_NAME = `insecure-${RUN}.run-docker.test`;
+const HOSTS_LINE = `127.0.0.1 ${INSECURE_NAME} # run-docker registry-tls.test ${RUN}`;
+
+const engine = new Dockerode();
+let work: string;
+let home: string;
+let tlsRegistry: TestRegistry;
+let plainRegistry: TestRegistry;
+let certsFolder: string;
+const localRefs: string[] = [];
+
+function openssl(args: string[]): void {
+  execFileSync('openssl', args, { cwd: work, stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/** A CA and a certificate it signs for 127.0.0.1 (the registry's address). */
+function makeCa(name: string): void {
+  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}-ca.key`, '-out', `${name}-ca.crt`, '-days', '2', '-subj', `/CN=run-docker test CA ${name}`]);
+}
+
+function makeContext(overrides: Partial<BaseContext> = {}) {
+  const warnings: string[] = [];
+  const ctx: BaseContext = {
+    contract: CONTRACT_VERSION,
+    shimVersion: '0.0.0-test',
+    local: false,
+    env: { HOME: home, RUN_DOCKER_REGISTRY_DEADLINE_MS: '600000' },
+    log: { warn: (line) => warnings.push(line), debug: () => {} },
+    docker: engine,
+    ...overrides,
+  };
+  return { ctx, warnings };
+}
+
+async function failure(promise: Promise<unknown>): Promise<RunDockerError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as RunDockerError;
+  }
+  throw new Error('expected a failure');
+}
+
+async function removeHostsLine(): Promise<void> {
+  const text = await readFile(HOSTS, 'utf8');
+  const kept = text.split('\n').filter((line) => line !== HOSTS_LINE);
+  if (kept.length !== text.split('\n').length) await writeFile(HOSTS, kept.join('\n'));
+}
+
+async function trustCa(name: string | undefined): Promise<void> {
+  await rm(certsFolder, { recursive: true, force: true });
+  if (name === undefined) return;
+  await mkdir(certsFolder, { recursive: true });
+  await writeFile(path.join(certsFolder, 'ca.crt'), await readFile(path.join(work, `${name}-ca.crt`)));
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(tmpdir(), 'run-docker-tls-'));
+  home = path.join(work, 'home');
+  await mkdir(home);
+  makeCa('good');
+  makeCa('other');
+  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
+  await writeFile(path.join(work, 'server.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'good-ca.crt', '-CAkey', 'good-ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'server.ext']);
+  tlsRegistry = await startRegistry({ tls: { cert: path.join(work, 'server.crt'), key: path.join(work, 'server.key') } });
+  certsFolder = path.join(CERTS_D, tlsRegistry.address);
+  await trustCa('good');
+  plainRegistry = await startRegistry();
+  await writeFile(HOSTS, `${(await readFile(HOSTS, 'utf8')).replace(/\n?$/, '\n')}${HOSTS_LINE}\n`);
+
+  // Pushed through the engine (which reads the same certs.d), then removed from this host:
+  // the tag is only in the registries, so finding it proves the registry was asked.
+  for (const registry of [tlsRegistry, plainRegistry]) {
+    const reference = `${registry.address}/${REPO_PATH}:${TAG}`;
+    localRefs.push(reference);
+    await buildBusyboxImage(reference);
+    await pushImage(reference);
+  }
+  await removeImages(localRefs);
+});
+
+afterAll(async () => {
+  await removeHosts();
+  await removeHostsLine();
+  if (certsFolder) await rm(certsFolder, { recursive: true, force: true });
+  await removeImages(localRefs);
+  await tlsRegistry?.remove();
+  await plainRegistry?.remove();
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('a TLS registry with its own CA', () => {
+  afterEach(() => trustCa('good'));
+
+  it('is asked over https, trusting /etc/docker/certs.d/<host:port>/ca.crt as the engine does for a secure registry', async () => {
+    const { ctx, warnings } = makeContext();
+    expect(await findNewestTag(ctx, `${tlsRegistry.address}/${REPO_PATH}`)).toEqual({ tag: TAG, presentLocally: false });
+    expect(warnings).toEqual([]);
+  });
+
+  it('with another CA in certs.d: one error naming the folder, not a fallback to local images', async () => {
+    await trustCa('other');
+    // An older tag on this host: a fallback would have "worked" and hidden the problem.
+    const local = `${tlsRegistry.address}/${REPO_PATH}:20250101-000000`;
+    await buildBusyboxImage(local);
+    localRefs.push(local);
+    const { ctx, warnings } = makeContext();
+    const error = await failure(findNewestTag(ctx, `${tlsRegistry.address}/${REPO_PATH}`));
+    expect(error).toBeInstanceOf(RunDockerError);
+    expect(error.message).toBe(`the registry "${tlsRegistry.address}" presented a certificate this host does not trust (UNABLE_TO_VERIFY_LEAF_SIGNATURE)`);
+    expect(error.hint).toContain(`${CERTS_D}/${tlsRegistry.address}/ca.crt`);
+    expect(warnings).toEqual([]);
+    await removeImages([local]);
+  });
+
+  it('without a certs.d folder: insecure for the engine, so http first, then https without checking the certificate, as dockerd does', async () => {
+    await trustCa(undefined);
+    const { ctx, warnings } = makeContext();
+    expect(await findNewestTag(ctx, `${tlsRegistry.address}/${REPO_PATH}`)).toEqual({ tag: TAG, presentLocally: false });
+    expect(warnings).toEqual([]);
+  });
+});
+
+describe('a plain-HTTP registry under a name the engine treats as insecure', () => {
+  it('is asked over http because /info lists 127.0.0.0/8 in InsecureRegistryCIDRs, and the answer is cached', async () => {
+    const byName = `${INSECURE_NAME}:${plainRegistry.address.split(':')[1]}/${REPO_PATH}`;
+    const cacheDir = path.join(work, 'cache');
+    await mkdir(cacheDir, { mode: 0o700 });
+    let infoCalls = 0;
+    const counting = new Proxy(engine, {
+      get: (target, prop) => {
+        if (prop === 'info') return () => (infoCalls++, target.info());
+        const value = (target as unknown as Record<PropertyKey, unknown>)[prop];
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const { ctx, warnings } = makeContext({ docker: counting, cacheDir });
+    expect(await findNewestTag(ctx, byName)).toEqual({ tag: TAG, presentLocally: false });
+    expect(warnings).toEqual([]);
+    // A second call within the minute reads the engine's answer from the cache folder.
+    expect(await findNewestTag(ctx, byName)).toEqual({ tag: TAG, presentLocally: false });
+    expect(infoCalls).toBe(1);
+    const cached = JSON.parse(await readFile(path.join(cacheDir, ENGINE_CONFIG_CACHE_FILE), 'utf8')) as { config: { engineId: string; insecureCidrs: string[] } };
+    expect(cached.config.engineId).toBe(((await engine.info()) as { ID: string }).ID);
+    expect(cached.config.insecureCidrs).toContain('127.0.0.0/8');
+  });
+
+  it('with an engine client that cannot ask /info cheaply (an older shim), keeps the rule from before: https, unreachable, local images', async () => {
+    const byName = `${INSECURE_NAME}:${plainRegistry.address.split(':')[1]}/${REPO_PATH}`;
+    const withoutInfo = new Proxy({ listImages: engine.listImages.bind(engine) }, {}) as unknown as Dockerode;
+    const { ctx, warnings } = makeContext({ docker: withoutInfo });
+    const error = await failure(findNewestTag(ctx, byName));
+    expect(error.message).toMatch(/^no usable tag of ".*" among the images on this host \(cannot reach the registry ".*"\)$/);
+    expect(warnings).toHaveLength(1);
+  });
+});
+
+describe('the shim, with its newest mini in a TLS registry with its own CA', () => {
+  const MINI_VERSION = '20260103-000000';
+  let host: Record<string, string>;
+  let miniRepo: string;
+
+  beforeAll(async () => {
+    const tinyRepo = `${plainRegistry.address}/tls-test-${RUN}/tiny`;
+    miniRepo = `${tlsRegistry.address}/tls-test-${RUN}/mini`;
+    // Listed first: removed in afterAll even when publishing fails half-way.
+    localRefs.push(`${tinyRepo}:${require('../../package.json').version}`, `${miniRepo}:${MINI_VERSION}`);
+    const tiny = await publish('tiny', tinyRepo);
+    localRefs.push(tiny);
+    await publish('mini', miniRepo, ['--version', MINI_VERSION]);
+    // The mini is in the registry only: the shim must find it there, over https.
+    await removeImages([`${miniRepo}:${MINI_VERSION}`]);
+    host = await makeHost({ RUN_DOCKER_TINY: tiny, RUN_DOCKER_MINI: miniRepo });
+  });
+
+  afterEach(() => trustCa('good'));
+
+  it('finds, pulls and runs it, trusting the CA in certs.d', async () => {
+    const outcome = await runShim(['--version'], host);
+    expect({ code: outcome.code, stderr: stderrLines(outcome) }).toEqual({ code: 0, stderr: [] });
+    expect(outcome.stdout).toContain(`mini ${miniRepo}:${MINI_VERSION}`);
+  });
+
+  it('with another CA in certs.d: exit 125 and one line naming the folder', async () => {
+    await trustCa('other');
+    const outcome = await runShim(['--version'], host);
+    // One object, so a failure shows the exit code and everything printed together.
+    expect({ code: outcome.code, stderr: stderrLines(outcome) }).toEqual({ code: 125, stderr: [
+      `run-docker: the registry "${tlsRegistry.address}" presented a certificate this host does not trust (UNABLE_TO_VERIFY_LEAF_SIGNATURE). If it uses a private CA, put that CA in ${CERTS_D}/${tlsRegistry.address}/ca.crt (where the Docker engine looks for it); otherwise check the registry address, or run with --local to use only images on this host.`,
+    ] });
+    expect(outcome.stdout).toBe('');
+  });
+});
+
+describe('a TLS registry that asks for a client certificate', () => {
+  let mtlsRegistry: TestRegistry;
+  let folder: string;
+  let reference: string;
+
+  const writeFolder = async (withPair: boolean) => {
+    await rm(folder, { recursive: true, force: true });
+    await mkdir(folder, { recursive: true });
+    await writeFile(path.join(folder, 'ca.crt'), await readFile(path.join(work, 'good-ca.crt')));
+    if (!withPair) return;
+    await writeFile(path.join(folder, 'client.cert'), await readFile(path.join(work, 'client.cert')));
+    await writeFile(path.join(folder, 'client.key'), await readFile(path.join(work, 'client.key')));
+  };
+
+  beforeAll(async () => {
+    makeCa('client');
+    openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=run-docker test client']);
+    openssl(['x509', '-req', '-in', 'client.csr', '-CA', 'client-ca.crt', '-CAkey', 'client-ca.key', '-CAcreateserial', '-out', 'client.cert', '-days', '2']);
+    // dockerd ignores certs.d for an insecure (here: loopback) registry, so it cannot push
+    // to one that wants a client certificate: the image goes in over plain HTTP first, and
+    // the same storage is then served with TLS and client certificates.
+    const storage = path.join(work, 'mtls-registry');
+    const plain = await startRegistry({ dir: storage });
+    reference = `${plain.address}/${REPO_PATH}:${TAG}`;
+    localRefs.push(reference);
+    await buildBusyboxImage(reference);
+    await pushImage(reference);
+    await removeImages([reference]);
+    await plain.stop();
+    mtlsRegistry = await startRegistry({
+      dir: storage,
+      tls: { cert: path.join(work, 'server.crt'), key: path.join(work, 'server.key'), clientCa: path.join(work, 'client-ca.crt') },
+    });
+    folder = path.join(CERTS_D, mtlsRegistry.address);
+  });
+
+  afterAll(async () => {
+    if (folder) await rm(folder, { recursive: true, force: true });
+    await mtlsRegistry?.remove();
+  });
+
+  it('is asked with the NAME.cert + NAME.key pair of its certs.d folder, as the engine does for a secure registry', async () => {
+    await writeFolder(true);
+    const { ctx, warnings } = makeContext();
+    expect(await findNewestTag(ctx, `${mtlsRegistry.address}/${REPO_PATH}`)).toEqual({ tag: TAG, presentLocally: false });
+    expect(warnings).toEqual([]);
+  });
+
+  it('without the pair: one error saying it asks for a client certificate, naming the folder', async () => {
+    await writeFolder(false);
+    const { ctx, warnings } = makeContext();
+    const error = await failure(findNewestTag(ctx, `${mtlsRegistry.address}/${REPO_PATH}`));
+    expect(error).toBeInstanceOf(RunDockerError);
+    expect(error.message).toMatch(new RegExp(`^the registry "${mtlsRegistry.address}" asks for a client certificate \\(ERR_SSL_[A-Z0-9_]+\\)$`));
+    expect(error.hint).toContain(`${CERTS_D}/${mtlsRegistry.address}/ as NAME.cert and NAME.key`);
+    expect(warnings).toEqual([]);
+  });
+});

@@ -1,0 +1,145 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type Dockerode from 'dockerode';
+import { RunDockerError } from '../../common/run-docker-error';
+import { chooseRegistryTransport } from '../../payload/common/registry/choose-registry-transport';
+import { ENGINE_CONFIG_CACHE_FILE, ENGINE_CONFIG_TTL_MS } from '../../payload/common/registry/read-engine-registry-config';
+import { readRegistryCerts } from '../../payload/common/registry/read-registry-certs';
+
+const INFO = {
+  ID: 'ENGINE-A',
+  RegistryConfig: {
+    InsecureRegistryCIDRs: ['127.0.0.0/8', '10.1.0.0/16'],
+    IndexConfigs: { 'docker.io': { Secure: true }, 'registry.lan:5000': { Secure: false } },
+  },
+};
+
+let dir: string;
+let certsDir: string;
+let cacheDir: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'run-docker-transport-'));
+  certsDir = path.join(dir, 'certs.d');
+  cacheDir = path.join(dir, 'cache');
+  await mkdir(certsDir);
+  await mkdir(cacheDir, { mode: 0o700 });
+});
+
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+/** A client with `info` that counts its calls; `answer` is what /info returns. */
+function engineWithInfo(answer: unknown = INFO) {
+  const calls = { info: 0 };
+  const docker = {
+    info: async () => {
+      calls.info++;
+      if (answer instanceof Error) throw answer;
+      return answer;
+    },
+  } as unknown as Dockerode;
+  return { docker, calls };
+}
+
+function options(docker: Dockerode | undefined, extra: Record<string, unknown> = {}) {
+  return {
+    docker,
+    env: { DOCKER_HOST: 'unix:///var/run/docker.sock' },
+    homeDir: dir,
+    cacheDir,
+    certsDirs: [certsDir],
+    resolve: async (hostname: string) => (hostname === 'git.corp' ? ['10.1.4.7'] : ['192.0.2.1']),
+    ...extra,
+  };
+}
+
+async function writeCerts(host: string, files: Record<string, string>): Promise<void> {
+  await mkdir(path.join(certsDir, host), { recursive: true });
+  for (const [name, text] of Object.entries(files)) await writeFile(path.join(certsDir, host, name), text);
+}
+
+describe('chooseRegistryTransport', () => {
+  it('loopback registries: http, without asking the engine', async () => {
+    const { docker, calls } = engineWithInfo();
+    expect(await chooseRegistryTransport('127.0.0.1:5000', options(docker))).toEqual({ baseUrl: 'http://127.0.0.1:5000', insecureHost: '127.0.0.1:5000' });
+    expect(await chooseRegistryTransport('localhost:5000', options(docker))).toEqual({ baseUrl: 'http://localhost:5000', insecureHost: 'localhost:5000' });
+    expect(calls.info).toBe(0);
+  });
+
+  it('a registry the engine lists as insecure, by name or by address range: http', async () => {
+    const { docker } = engineWithInfo();
+    expect((await chooseRegistryTransport('registry.lan:5000', options(docker))).baseUrl).toBe('http://registry.lan:5000');
+    expect((await chooseRegistryTransport('git.corp:5050', options(docker))).baseUrl).toBe('http://git.corp:5050');
+  });
+
+  it('other registries: https; Docker Hub at its API host', async () => {
+    const { docker } = engineWithInfo();
+    expect(await chooseRegistryTransport('ghcr.io', options(docker))).toEqual({ baseUrl: 'https://ghcr.io' });
+    expect(await chooseRegistryTransport('docker.io', options(docker))).toEqual({ baseUrl: 'https://registry-1.docker.io' });
+  });
+
+  it('asks /info once a minute per engine endpoint, through the cache folder', async () => {
+    const { docker, calls } = engineWithInfo();
+    let now = 1_000_000;
+    await chooseRegistryTransport('git.corp:5050', options(docker, { now: () => now }));
+    await chooseRegistryTransport('registry.lan:5000', options(docker, { now: () => now }));
+    expect(calls.info).toBe(1);
+    // Another endpoint never uses this engine's answer.
+    await chooseRegistryTransport('git.corp:5050', options(docker, { now: () => now, env: { DOCKER_HOST: 'tcp://other:2375' } }));
+    expect(calls.info).toBe(2);
+    now += ENGINE_CONFIG_TTL_MS;
+    await chooseRegistryTransport('git.corp:5050', options(docker, { now: () => now, env: { DOCKER_HOST: 'tcp://other:2375' } }));
+    expect(calls.info).toBe(3);
+  });
+
+  it('a broken cache file is asked again, not trusted', async () => {
+    await writeFile(path.join(cacheDir, ENGINE_CONFIG_CACHE_FILE), '{"endpoint": 1');
+    const { docker, calls } = engineWithInfo();
+    expect((await chooseRegistryTransport('git.corp:5050', options(docker))).baseUrl).toBe('http://git.corp:5050');
+    expect(calls.info).toBe(1);
+  });
+
+  it('no /info (an older shim client, or the engine failed): the loopback rule from before', async () => {
+    expect((await chooseRegistryTransport('registry.lan:5000', options({} as Dockerode))).baseUrl).toBe('https://registry.lan:5000');
+    const { docker } = engineWithInfo(new Error('engine gone'));
+    expect((await chooseRegistryTransport('registry.lan:5000', options(docker))).baseUrl).toBe('https://registry.lan:5000');
+  });
+
+  it('a certs.d folder makes even an insecure registry https, with its CAs and its client pair', async () => {
+    await writeCerts('registry.lan:5000', { 'ca.crt': 'CA-PEM', 'client.cert': 'CERT-PEM', 'client.key': 'KEY-PEM' });
+    const { docker } = engineWithInfo();
+    const transport = await chooseRegistryTransport('registry.lan:5000', options(docker));
+    expect(transport.baseUrl).toBe('https://registry.lan:5000');
+    expect(transport.tls).toEqual({ host: 'registry.lan:5000', ca: ['CA-PEM'], cert: 'CERT-PEM', key: 'KEY-PEM' });
+  });
+});
+
+describe('readRegistryCerts', () => {
+  it('undefined without a folder; CAs from every *.crt of every certs.d folder, system first', async () => {
+    expect(await readRegistryCerts('ghcr.io', [certsDir])).toBeUndefined();
+    await writeCerts('r:1', { 'b.crt': 'B', 'a.crt': 'A', 'README': 'ignored' });
+    const user = path.join(dir, 'user-certs.d');
+    await mkdir(path.join(user, 'r:1'), { recursive: true });
+    await writeFile(path.join(user, 'r:1', 'ca.crt'), 'U');
+    expect(await readRegistryCerts('r:1', [certsDir, user])).toEqual({ ca: ['A', 'B', 'U'], folders: [path.join(certsDir, 'r:1'), path.join(user, 'r:1')] });
+  });
+
+  it('a client certificate without its key is an error naming the missing file, as for the engine', async () => {
+    await writeCerts('r:1', { 'client.cert': 'C' });
+    const error = await readRegistryCerts('r:1', [certsDir]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RunDockerError);
+    expect((error as RunDockerError).message).toBe(`the client certificate "${path.join(certsDir, 'r:1', 'client.cert')}" has no "client.key" beside it`);
+  });
+
+  it('an unreadable CA file is an error naming it, not silently skipped', async () => {
+    await writeCerts('r:1', {});
+    await mkdir(path.join(certsDir, 'r:1', 'ca.crt'));
+    const error = await readRegistryCerts('r:1', [certsDir]).catch((e: unknown) => e);
+    expect((error as RunDockerError).message).toMatch(/^cannot read the registry certificates in ".*ca\.crt": is not a regular file/);
+  });
+
+  it('a registry name never leaves the folder', async () => {
+    expect(await readRegistryCerts('../etc', [certsDir])).toBeUndefined();
+  });
+});
