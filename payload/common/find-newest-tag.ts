@@ -49,7 +49,7 @@ export async function readRepositoryTags(ctx: BaseContext, ref: ImageRef): Promi
       ? []
       : listRemoteTagsFor(ctx, ref).catch((error: unknown) => {
           if (!isRegistryUnreachable(error)) throw error;
-          unreachable = error.summary;
+          unreachable = `${error.summary} (${error.reason})`;
           ctx.log.warn(`${error.summary} (${error.reason}); using the images of "${name}" on this host`);
           return [];
         }),

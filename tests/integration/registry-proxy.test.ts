@@ -85,6 +85,16 @@ async function proxy(options: Parameters<typeof startForwardProxy>[0] = {}): Pro
   return started;
 }
 
+/**
+ * What the proxy carried: the named registry only, its tag list through a CONNECT tunnel. The
+ * name resolves into 127.0.0.0/8, which the engine counts as insecure, so a lookup may first
+ * try plain http (an absolute-URI GET, also through the proxy) before it settles on https.
+ */
+function expectOnlyNamedRegistry(log: readonly string[]): void {
+  expect(log).toContain(`CONNECT ${named}`);
+  for (const line of log) expect(line).toMatch(new RegExp(`^(CONNECT ${escape(named)}|GET http://${escape(named)}/)`));
+}
+
 function expectDryRunOf(outcome: Awaited<ReturnType<typeof runShim>>, reference: string): void {
   expect({ code: outcome.code, stderr: outcome.stderr, why: explain(outcome) }).toEqual({ code: 0, stderr: '', why: explain(outcome) });
   expect(outcome.stdout).toMatch(new RegExp(`^docker run .* ${escape(reference)}\\n$`));
@@ -97,7 +107,7 @@ test('the tag list of a registry by name goes through HTTPS_PROXY (a CONNECT tun
   expectDryRunOf(outcome, `${named}/${SPACE}/app:${NEW}`);
   expect(forward.log.length).toBeGreaterThanOrEqual(1);
   // Only the named registry: the tiny and mini lookups (127.0.0.1) went direct.
-  expect(new Set(forward.log)).toEqual(new Set([`CONNECT ${named}`]));
+  expectOnlyNamedRegistry(forward.log);
 });
 
 test('lower-case https_proxy and proxy credentials: Proxy-Authorization goes to the proxy, the password is never printed', async () => {
@@ -106,7 +116,7 @@ test('lower-case https_proxy and proxy credentials: Proxy-Authorization goes to 
   const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], { ...host, https_proxy: proxyUrl, http_proxy: proxyUrl, RUN_DOCKER_DEBUG: '1' });
   expect({ code: outcome.code, why: explain(outcome) }).toEqual({ code: 0, why: explain(outcome) });
   expect(outcome.stdout).toMatch(new RegExp(` ${escape(`${named}/${SPACE}/app:${NEW}`)}\\n$`));
-  expect(new Set(forward.log)).toEqual(new Set([`CONNECT ${named}`]));
+  expectOnlyNamedRegistry(forward.log);
   expect(new Set(forward.authorizations)).toEqual(new Set([`Basic ${Buffer.from('team:s3cret-pw').toString('base64')}`]));
   // RUN_DOCKER_DEBUG says which way each registry went, with the password hidden.
   const shown = forward.url.replace('http://', 'http://team:xxxxx@');
@@ -125,7 +135,7 @@ test('an https:// proxy: TLS to the proxy (its certificate checked), then the tu
   const proxyUrl = forward.url.replace('127.0.0.1', HOSTNAME);
   const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], { ...host, HTTPS_PROXY: proxyUrl });
   expectDryRunOf(outcome, `${named}/${SPACE}/app:${NEW}`);
-  expect(new Set(forward.log)).toEqual(new Set([`CONNECT ${named}`]));
+  expectOnlyNamedRegistry(forward.log);
 });
 
 test('NO_PROXY naming the registry bypasses the proxy', async () => {
@@ -149,7 +159,7 @@ test('proxies.default in ~/.docker/config.json is used when the environment sets
   await writeFile(join(configured.HOME, '.docker', 'config.json'), JSON.stringify({ proxies: { default: { httpsProxy: forward.url } } }));
   const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], configured);
   expectDryRunOf(outcome, `${named}/${SPACE}/app:${NEW}`);
-  expect(new Set(forward.log)).toEqual(new Set([`CONNECT ${named}`]));
+  expectOnlyNamedRegistry(forward.log);
 });
 
 test('an unreachable proxy is like an unreachable registry: one warning naming the proxy (password hidden), and the local image', async () => {

@@ -1,13 +1,16 @@
 /**
- * TLS failures that are not "the registry is down". A certificate this host does not trust
- * (unknown CA, self-signed, a name that does not match) will not mend itself, and falling
- * back to local images would hide it behind a misleading "cannot reach": it is an error
- * (exit 125) that names the certs.d folder. An expired or not-yet-valid certificate is the
- * registry's own outage, the same for every host: like a 5xx, the fleet keeps running its
- * local images (registry-unreachable-error.ts).
+ * TLS failures, named for what they are rather than a misleading "cannot reach". A
+ * certificate this host does not trust (unknown CA, self-signed, a name that does not
+ * match) or a client certificate the registry wants will not mend itself, so the line names
+ * the certs.d file that mends it; but like any registry a host cannot use right now, it
+ * costs one warning and the images on the host run (registry-unreachable-error.ts): a CA
+ * rotated before every host has the new one must not stop a fleet, and nothing a registry
+ * sends can make a host run code it does not trust anyway (docs/trust.md). An expired or
+ * not-yet-valid certificate is the registry's own outage, handled the same way.
  */
 import { RunDockerError } from '../../../common/run-docker-error';
 import { SYSTEM_CERTS_DIR } from './read-registry-certs';
+import { RegistryUnreachableError } from './registry-unreachable-error';
 
 /** Node's (OpenSSL's) verification codes that mean "not trusted", not "out of date". */
 const UNTRUSTED_CODES = new Set([
@@ -29,10 +32,12 @@ export function untrustedCertificateCode(error: unknown): string | undefined {
 }
 
 /** `registry`: the registry whose token service `host` is, when it is one (certs.d is per registry). */
-export function untrustedCertificate(host: string, code: string, registry: string = host): RunDockerError {
+export function untrustedCertificate(host: string, code: string, registry: string = host): RegistryUnreachableError {
   const who = registry === host ? `the registry "${host}"` : `the token service "${host}" of the registry "${registry}"`;
-  return new RunDockerError(
-    `${who} presented a certificate this host does not trust (${code})`,
+  return new RegistryUnreachableError(
+    host,
+    `${code}; if it uses a private CA, put that CA in ${SYSTEM_CERTS_DIR}/${registry}/ca.crt`,
+    `${who} presented a certificate this host does not trust`,
     `If it uses a private CA, put that CA in ${SYSTEM_CERTS_DIR}/${registry}/ca.crt (where the Docker engine looks for it); otherwise check the registry address, or run with --local to use only images on this host.`,
   );
 }
@@ -60,9 +65,11 @@ export function clientCertificateAlertCode(error: unknown): string | undefined {
 }
 
 /** Like an untrusted certificate, something only this host's configuration can mend. */
-export function clientCertificateRefused(host: string, code: string, sent: boolean): RunDockerError {
-  return new RunDockerError(
-    sent ? `the registry "${host}" refused this host's client certificate (${code})` : `the registry "${host}" asks for a client certificate (${code})`,
+export function clientCertificateRefused(host: string, code: string, sent: boolean): RegistryUnreachableError {
+  return new RegistryUnreachableError(
+    host,
+    `${code}; put the client certificate and its key in ${SYSTEM_CERTS_DIR}/${host}/ as NAME.cert and NAME.key`,
+    sent ? `the registry "${host}" refused this host's client certificate` : `the registry "${host}" asks for a client certificate`,
     `Put the client certificate and its key in ${SYSTEM_CERTS_DIR}/${host}/ as NAME.cert and NAME.key (where the Docker engine looks for them), or run with --local to use only images on this host.`,
   );
 }
