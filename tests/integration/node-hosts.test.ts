@@ -175,17 +175,20 @@ describe("Debian 12's own Node.js 18.20", () => {
     const hostDone = finished(host);
     try {
       let pid = '';
-      for (let tries = 0; tries < 100 && !/^[1-9]\d*$/.test(pid); tries++) {
+      // A loaded machine may take seconds to start the container.
+      for (let tries = 0; tries < 300 && !/^[1-9]\d*$/.test(pid); tries++) {
         await sleep(100);
         pid = (await docker(['inspect', '--format', '{{.State.Pid}}', name])).stdout.trim();
       }
+      expect(pid).toMatch(/^[1-9]\d*$/);
       const traceFile = join(state, 'strace.log');
       // -y names the file behind each descriptor; -f follows the threads libuv writes from.
       const strace = spawn('strace', ['-f', '-y', '-e', 'trace=fsync,fdatasync,rename,renameat,renameat2', '-o', traceFile, '-p', pid], { stdio: ['ignore', 'ignore', 'pipe'] });
       const straceDone = finished(strace);
       let attached = '';
       strace.stderr!.on('data', (chunk) => (attached += chunk));
-      for (let tries = 0; tries < 100 && !attached.includes('attached'); tries++) await sleep(100);
+      for (let tries = 0; tries < 300 && !attached.includes('attached'); tries++) await sleep(100);
+      expect(attached).toContain('attached');
       host.stdin!.end('go\n');
       const outcome = await hostDone;
       expectExit(outcome, 0);
