@@ -70,7 +70,7 @@ const embedCompiledOnFirstUse = {
 const innerOptions = {
   bundle: true,
   platform: 'node',
-  target: 'node20',
+  target: 'node18.20',
   format: 'cjs',
   minify: true,
   legalComments: 'none',

@@ -9,12 +9,13 @@
  * file are here, so they can later go through the same hardened private-file reads as the cache.
  */
 import { randomBytes } from 'node:crypto';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Logger } from '../contract/contract';
 import { compareTagOrder } from '../common/compare-tag-order';
 import { makeDirs } from '../common/private-dir';
 import { currentUser, readPrivateFile, UnreadableFile } from '../common/read-private-file';
+import { writeSyncedFile } from '../common/write-synced-file';
 
 const FILE_NAME = 'mini-versions.json';
 /** One line per mini repository a host follows: far below this. */
@@ -95,7 +96,7 @@ export async function recordMiniVersion(file: string, repository: string, versio
   try {
     await makeDirs(dir); // 0700; says EROFS, not ENOENT, on a read-only HOME
     // wx: never write through something planted under the temporary name.
-    await writeFile(temp, `${JSON.stringify({ minis: Object.fromEntries(record.set(repository, version)) }, null, 2)}\n`, { mode: 0o600, flag: 'wx', flush: true });
+    await writeSyncedFile(temp, `${JSON.stringify({ minis: Object.fromEntries(record.set(repository, version)) }, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
     await rename(temp, file);
   } catch (error) {
     await rm(temp, { force: true }).catch(() => undefined);

@@ -5,11 +5,12 @@
  * The cache is used only when nobody else can write it (prepareCache).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Logger } from '../contract/contract';
 import { checkPrivateDir, makeDirs } from '../common/private-dir';
 import { readPrivateFile } from '../common/read-private-file';
+import { writeSyncedFile } from '../common/write-synced-file';
 
 const PRIVATE_DIR_MODE = 0o700;
 
@@ -102,7 +103,7 @@ export async function writeCachedPayload(cacheRoot: string, dir: string, files: 
   const outgoing = join(staging, `old-${unique}`);
   try {
     await mkdir(incoming, { mode: PRIVATE_DIR_MODE });
-    for (const [name, bytes] of files) await writeFile(join(incoming, name), bytes, { mode: 0o600, flush: true, flag: 'wx' });
+    for (const [name, bytes] of files) await writeSyncedFile(join(incoming, name), bytes, { mode: 0o600, flag: 'wx' });
     await makeDirs(join(cacheRoot, 'payloads'), PRIVATE_DIR_MODE);
     try {
       await rename(incoming, dir);
