@@ -76,29 +76,38 @@ const innerOptions = {
 };
 const common = { ...innerOptions, plugins: [lazySsh, embedCompiledOnFirstUse] };
 
+/**
+ * The shim carries the run payload of its own build (shim/main.ts, docs/trust.md "The
+ * built-in payload"): built first, then embedded as a gzip + base64 string that the shim
+ * decompresses and compiles only when a call runs it. Returns the define for the shim.
+ */
+async function buildEmbeddedRunPayload() {
+  const runBundle = join(root, 'dist/payload/mini/run.js');
+  await build({ ...common, entryPoints: [join(root, 'payload/run/main.ts')], outfile: runBundle, define: { PAYLOAD_PACKAGE_VERSION: JSON.stringify(version) } });
+  return { BUILT_IN_RUN_PAYLOAD: JSON.stringify(gzipSync(readFileSync(runBundle), { level: 9 }).toString('base64')) };
+}
+
 await Promise.all([
-  build({
-    ...common,
-    entryPoints: [join(root, 'shim/main.ts')],
-    outfile: join(root, 'dist/shim/run-docker.js'),
-    banner: { js: '#!/usr/bin/env node' },
-    define: {
-      SHIM_VERSION: JSON.stringify(version),
-      DEFAULT_TINY: JSON.stringify(process.env.RUN_DOCKER_DEFAULT_TINY || `localhost:5000/run-docker/tiny:${version}`),
-      DEFAULT_MINI: JSON.stringify(process.env.RUN_DOCKER_DEFAULT_MINI || 'localhost:5000/run-docker/mini'),
-    },
-  }),
+  buildEmbeddedRunPayload().then((embedded) =>
+    build({
+      ...common,
+      entryPoints: [join(root, 'shim/main.ts')],
+      outfile: join(root, 'dist/shim/run-docker.js'),
+      banner: { js: '#!/usr/bin/env node' },
+      define: {
+        SHIM_VERSION: JSON.stringify(version),
+        // Unset: no default tiny or mini, and a host with nothing configured runs the built-in payload.
+        DEFAULT_TINY: JSON.stringify(process.env.RUN_DOCKER_DEFAULT_TINY || ''),
+        DEFAULT_MINI: JSON.stringify(process.env.RUN_DOCKER_DEFAULT_MINI || ''),
+        ...embedded,
+      },
+    }),
+  ),
   build({ ...common, entryPoints: [join(root, 'payload/locate/main.ts')], outfile: join(root, 'dist/payload/tiny/locate.js') }),
   // For scripts/publish: what a signature covers is defined once, in the contract.
   build({ ...common, entryPoints: [join(root, 'contract/contract.ts')], outfile: join(root, 'dist/contract.js') }),
   // For scripts/publish: the engine client and the tag order (common/publish-support.ts).
   build({ ...common, entryPoints: [join(root, 'common/publish-support.ts')], outfile: join(root, 'dist/publish-support.js') }),
-  build({
-    ...common,
-    entryPoints: [join(root, 'payload/run/main.ts')],
-    outfile: join(root, 'dist/payload/mini/run.js'),
-    define: { PAYLOAD_PACKAGE_VERSION: JSON.stringify(version) },
-  }),
 ]);
 
 // The shim is a command (npm links it; the tiny image ships it for copying straight into PATH).
