@@ -81,6 +81,15 @@ describe('a fresh install: no config, no registry', () => {
   });
 });
 
+test('a mini configured without a tiny is ignored with one warning: only a tiny can vouch for a mini', async () => {
+  const outcome = await runShim(['--version'], await makeHost({ RUN_DOCKER_MINI: `${DOWN}/rd/mini` }));
+  expect(outcome.code).toBe(0);
+  expect(outcome.stdout).toContain(`mini built into shim ${VERSION} (no tiny configured)`);
+  expect(stderrLines(outcome)).toEqual([
+    `run-docker: warning: the mini "${DOWN}/rd/mini" (from env RUN_DOCKER_MINI) is ignored: no tiny is configured, and only a tiny's keys can vouch for a mini; running the payload built into shim ${VERSION}`,
+  ]);
+});
+
 describe('a configured tiny on a registry that is down and was never reached', () => {
   const tiny = `${DOWN}/rd/tiny:${VERSION}`;
 

@@ -61,6 +61,14 @@ test('npm pack holds only the shim bundle, and a global install of it runs with 
   expect(await readdir(join(prefix, 'lib', 'node_modules', 'run-docker'))).not.toContain('node_modules');
 
   expectShowConfig(await runInstalled(join(prefix, 'bin', 'run-docker'), ['--show-config']));
+  // A fresh install has no tiny and no registry: the payload built into the shim answers
+  // (issue 12: both exited 125 on a placeholder registry).
+  const version = await runInstalled(join(prefix, 'bin', 'run-docker'), ['--version']);
+  expect({ code: version.code, stderr: version.stderr }).toEqual({ code: 0, stderr: '' });
+  expect(version.stdout).toContain(`mini built into shim ${PACKAGE_VERSION} (no tiny configured)`);
+  const help = await runInstalled(join(prefix, 'bin', 'run-docker'), ['--help']);
+  expect({ code: help.code, stderr: help.stderr }).toEqual({ code: 0, stderr: '' });
+  expect(help.stdout).toMatch(/^Usage: run-docker /);
 });
 
 test('scripts/install-shim copies the shim out of a tiny image, leaves no container, and it runs with only Node.js', async () => {
