@@ -70,8 +70,9 @@ function describePayload(config: ShimConfig, shimVersion: string): string {
   const builtIn = `built into shim ${shimVersion}`;
   if (config.tiny === undefined) return `${builtIn} (no tiny configured)`;
   if (config.mini === undefined) return `${builtIn} (no mini configured)`;
-  if (isPinned(config.mini.ref)) return `the pinned mini ${formatImageRef(config.mini.ref)}; ${builtIn} if the tiny cannot be used`;
-  return `the newest trusted mini of ${formatRepository(config.mini.ref)}; ${builtIn} if none is usable`;
+  // Short: the row sets the width of the value column.
+  if (isPinned(config.mini.ref)) return `pinned mini ${formatImageRef(config.mini.ref)}, or built-in if the tiny is unusable`;
+  return `newest trusted mini of ${formatRepository(config.mini.ref)}, else built-in`;
 }
 
 /** One line per row, `key  value  (source)`, keys and values in aligned columns. */

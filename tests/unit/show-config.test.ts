@@ -25,7 +25,7 @@ describe('buildConfigRows', () => {
       { key: 'shim', value: '0.1.0', source: 'built in' },
       { key: 'tiny', value: 'reg.example/rd/tiny:1.2.3', source: 'env RUN_DOCKER_TINY' },
       { key: 'mini', value: 'reg.example/rd/mini', source: `file ${file.path}` },
-      { key: 'payload', value: 'the newest trusted mini of reg.example/rd/mini; built into shim 0.1.0 if none is usable', source: 'from tiny and mini' },
+      { key: 'payload', value: 'newest trusted mini of reg.example/rd/mini, else built-in', source: 'from tiny and mini' },
       { key: 'allowUnsigned', value: 'true', source: `file ${file.path}` },
       { key: 'config file', value: file.path, source: 'default' },
       { key: 'system config', value: '/etc/run-docker/config.json', source: 'default; not present' },
@@ -69,9 +69,9 @@ describe('the payload row', () => {
     const tiny = 'reg.example/rd/tiny:1.2.3';
     expect(payloadOf({ RUN_DOCKER_TINY: tiny })).toBe('built into shim 0.1.0 (no mini configured)');
     expect(payloadOf({ RUN_DOCKER_TINY: tiny, RUN_DOCKER_MINI: 'reg.example/rd/mini:20261128-101500' })).toBe(
-      'the pinned mini reg.example/rd/mini:20261128-101500; built into shim 0.1.0 if the tiny cannot be used',
+      'pinned mini reg.example/rd/mini:20261128-101500, or built-in if the tiny is unusable',
     );
-    expect(payloadOf({}, defaults)).toBe('the newest trusted mini of localhost:5000/run-docker/mini; built into shim 0.1.0 if none is usable');
+    expect(payloadOf({}, defaults)).toBe('newest trusted mini of localhost:5000/run-docker/mini, else built-in');
   });
 });
 
