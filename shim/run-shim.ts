@@ -31,7 +31,7 @@ import { loadNewestMini, type VersionFloor } from './load-newest-mini';
 import { obtainPayload, type VerifiedPayload } from './obtain-payload';
 import { describeMismatch, obtainTrustedMini, type LoadedMini, type Pull, type ShimSource, type Trust } from './obtain-trusted-mini';
 import { configFileLocations, readConfigFiles } from './read-config-file';
-import { isLocalMode, resolveShimConfig, type ConfigValue, type ShimDefaults } from './resolve-shim-config';
+import { isLocalMode, resolveShimConfig, type ConfigValue, type ShimConfig, type ShimDefaults } from './resolve-shim-config';
 import { miniVersionRecordPath, readHighestMiniVersion, recordMiniVersion } from './mini-version-record';
 import { PayloadRejected } from './verify-payload';
 
@@ -70,58 +70,7 @@ export async function runShim(deps: ShimDeps): Promise<number> {
   // The locator keeps registry tokens in the cache; without a trusted cache, in memory only.
   const base: BaseContext = { contract: CONTRACT_VERSION, shimVersion, local, env, log, docker, cacheDir: cacheRoot && join(cacheRoot, 'mini') };
 
-  // Without a usable tiny there are no keys to trust a mini with: the shim's own run payload
-  // runs (docs/trust.md, "The built-in payload"). No tiny configured is a fresh install's
-  // normal state, so it is silent; a configured tiny that cannot be had is one warning.
-  const builtIn = (reason: string, tiny?: ImageInUse): Chosen => ({ module: deps.builtInRun(), tiny: tiny ?? builtInImage(shimVersion), mini: builtInImage(shimVersion), reason });
-  let chosen: Chosen;
-  if (config.tiny === undefined) {
-    if (config.mini !== undefined) {
-      log.warn(`the mini "${formatImageRef(config.mini.ref)}" (from ${config.mini.source}) is ignored: no tiny is configured, and only a tiny's keys can vouch for a mini; running the payload built into shim ${shimVersion}`);
-    }
-    chosen = builtIn('no tiny configured');
-  } else {
-    const tiny = await loadTinyOrExplain(source, config.tiny.ref, local).catch((error: unknown) => {
-      if (!isFallbackError(error)) throw error;
-      log.warn(`${error.message}; running the payload built into shim ${shimVersion} instead. ${error.hint}`);
-      return error.message;
-    });
-    if (typeof tiny === 'string') chosen = builtIn(tiny);
-    else {
-      const tinyInUse = { reference: formatImageRef(config.tiny.ref), id: tiny.image.id, version: tiny.payload.manifest.version };
-      if (config.mini === undefined) chosen = builtIn('no mini configured', tinyInUse);
-      else {
-        const trust: Trust = { keys: tiny.payload.manifest.trustedKeys ?? [], allowUnsigned: config.allowUnsigned };
-        const record: VersionFloor = {
-          file: miniVersionRecordPath(env, deps.homeDir),
-          repository: formatRepository(config.mini.ref),
-        };
-        const miniRef = config.mini.ref;
-        // A pinned mini that cannot be used stays an error: the operator chose it on purpose.
-        const mini = isPinned(miniRef)
-          ? await loadPinnedMini(source, trust, config.mini, local)
-          : await loadNewestMini(source, trust, base, tiny.locator, miniRef, {
-              ...record,
-              version: await readHighestMiniVersion(record.file, record.repository, log),
-            }).catch((error: unknown) => {
-              if (!isFallbackError(error)) throw error;
-              log.warn(`${error.message}; running the payload built into shim ${shimVersion} instead. ${error.hint}`);
-              return error.message;
-            });
-        if (typeof mini === 'string') chosen = builtIn(mini, tinyInUse);
-        else {
-          // Only what a trusted key signed raises the floor: an unsigned version (development
-          // opt-in) is whatever its publisher typed. The built-in payload never does.
-          if (mini.trusted) await recordMiniVersion(record.file, record.repository, mini.payload.manifest.version, log);
-          chosen = {
-            module: loadModule<MiniModule>(mini.payload, ['main'], mini.ref),
-            tiny: tinyInUse,
-            mini: { reference: formatImageRef(mini.ref), id: mini.image.id, version: mini.payload.manifest.version },
-          };
-        }
-      }
-    }
-  }
+  const chosen = await choosePayload(deps, config, source, base);
 
   // Without a trusted cache the mini gets a fresh private folder (0700, nobody else can have
   // planted anything in it), removed when it is done.
@@ -137,6 +86,58 @@ export async function runShim(deps: ShimDeps): Promise<number> {
     });
   } finally {
     if (cacheRoot === undefined) await rm(cacheDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The run payload for this call: the newest trusted (or the pinned) mini, else the one built
+ * into the shim (docs/trust.md, "The built-in payload"). Without a usable tiny there are no
+ * keys to trust a mini with. No tiny configured is a fresh install's normal state, so it is
+ * silent; a configured tiny that cannot be had, or no usable mini, is one warning.
+ */
+async function choosePayload(deps: ShimDeps, config: ShimConfig, source: ShimSource, base: BaseContext): Promise<Chosen> {
+  const { env, log, shimVersion } = deps;
+  const builtIn = (reason: string, tiny: ImageInUse = builtInImage(shimVersion)): Chosen => ({ module: deps.builtInRun(), tiny, mini: builtInImage(shimVersion), reason });
+  if (config.tiny === undefined) {
+    if (config.mini !== undefined) {
+      log.warn(`the mini "${formatImageRef(config.mini.ref)}" (from ${config.mini.source}) is ignored: no tiny is configured, and only a tiny's keys can vouch for a mini; running the payload built into shim ${shimVersion}`);
+    }
+    return builtIn('no tiny configured');
+  }
+  const tiny = await orReason(loadTinyOrExplain(source, config.tiny.ref, base.local), log, shimVersion);
+  if (typeof tiny === 'string') return builtIn(tiny);
+  const tinyInUse = { reference: formatImageRef(config.tiny.ref), id: tiny.image.id, version: tiny.payload.manifest.version };
+  if (config.mini === undefined) return builtIn('no mini configured', tinyInUse);
+
+  const trust: Trust = { keys: tiny.payload.manifest.trustedKeys ?? [], allowUnsigned: config.allowUnsigned };
+  const record: VersionFloor = { file: miniVersionRecordPath(env, deps.homeDir), repository: formatRepository(config.mini.ref) };
+  // A pinned mini that cannot be used stays an error: the operator chose it on purpose.
+  const mini = isPinned(config.mini.ref)
+    ? await loadPinnedMini(source, trust, config.mini, base.local)
+    : await orReason(
+        loadNewestMini(source, trust, base, tiny.locator, config.mini.ref, { ...record, version: await readHighestMiniVersion(record.file, record.repository, log) }),
+        log,
+        shimVersion,
+      );
+  if (typeof mini === 'string') return builtIn(mini, tinyInUse);
+  // Only what a trusted key signed raises the floor: an unsigned version (development
+  // opt-in) is whatever its publisher typed. The built-in payload never does.
+  if (mini.trusted) await recordMiniVersion(record.file, record.repository, mini.payload.manifest.version, log);
+  return {
+    module: loadModule<MiniModule>(mini.payload, ['main'], mini.ref),
+    tiny: tinyInUse,
+    mini: { reference: formatImageRef(mini.ref), id: mini.image.id, version: mini.payload.manifest.version },
+  };
+}
+
+/** The value, or, for a failure that falls back (isFallbackError), one warning and its message as the reason. */
+async function orReason<T>(promise: Promise<T>, log: Logger, shimVersion: string): Promise<T | string> {
+  try {
+    return await promise;
+  } catch (error) {
+    if (!isFallbackError(error)) throw error;
+    log.warn(`${error.message}; running the payload built into shim ${shimVersion} instead. ${error.hint}`);
+    return error.message;
   }
 }
 
