@@ -118,6 +118,13 @@ export interface RunContext extends BaseContext {
   cacheDir: string;
   tiny: ImageInUse;
   mini: ImageInUse;
+  /**
+   * Optional (older shims never set it; older minis ignore it): present when the payload
+   * running is the one built into the shim rather than a mini from an image. `reason`
+   * completes "built into shim <version> (…)", e.g. "no tiny configured". `tiny` and `mini`
+   * then read `built-in` with the shim's version.
+   */
+  payloadSource?: { builtIn: true; reason: string };
 }
 
 /** Exports of the mini payload's entry. Resolves to the process exit code. */

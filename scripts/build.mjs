@@ -84,29 +84,40 @@ const innerOptions = {
 // metafile: the inputs of each bundle, for its third-party notices.
 const common = { ...innerOptions, metafile: true, plugins: [lazySsh, embedCompiledOnFirstUse] };
 
-const [shim, locate, , , run] = await Promise.all([
-  build({
-    ...common,
-    entryPoints: [join(root, 'shim/main.ts')],
-    outfile: join(root, 'dist/shim/run-docker.js'),
-    banner: { js: '#!/usr/bin/env node' },
-    define: {
-      SHIM_VERSION: JSON.stringify(version),
-      DEFAULT_TINY: JSON.stringify(process.env.RUN_DOCKER_DEFAULT_TINY || `localhost:5000/run-docker/tiny:${version}`),
-      DEFAULT_MINI: JSON.stringify(process.env.RUN_DOCKER_DEFAULT_MINI || 'localhost:5000/run-docker/mini'),
-    },
-  }),
+/**
+ * The shim carries the run payload of its own build (shim/main.ts, docs/trust.md "The
+ * built-in payload"): built first, then embedded as a gzip + base64 string that the shim
+ * decompresses and compiles only when a call runs it. Resolves to its build result and the
+ * define that embeds it.
+ */
+async function buildEmbeddedRunPayload() {
+  const runBundle = join(root, 'dist/payload/mini/run.js');
+  const result = await build({ ...common, entryPoints: [join(root, 'payload/run/main.ts')], outfile: runBundle, define: { PAYLOAD_PACKAGE_VERSION: JSON.stringify(version) } });
+  return { result, define: { BUILT_IN_RUN_PAYLOAD: JSON.stringify(gzipSync(readFileSync(runBundle), { level: 9 }).toString('base64')) } };
+}
+
+const [[shim, run], locate] = await Promise.all([
+  buildEmbeddedRunPayload().then(async ({ result, define: embedded }) => [
+    await build({
+      ...common,
+      entryPoints: [join(root, 'shim/main.ts')],
+      outfile: join(root, 'dist/shim/run-docker.js'),
+      banner: { js: '#!/usr/bin/env node' },
+      define: {
+        SHIM_VERSION: JSON.stringify(version),
+        // Unset: no default tiny or mini, and a host with nothing configured runs the built-in payload.
+        DEFAULT_TINY: JSON.stringify(process.env.RUN_DOCKER_DEFAULT_TINY || ''),
+        DEFAULT_MINI: JSON.stringify(process.env.RUN_DOCKER_DEFAULT_MINI || ''),
+        ...embedded,
+      },
+    }),
+    result,
+  ]),
   build({ ...common, entryPoints: [join(root, 'payload/locate/main.ts')], outfile: join(root, 'dist/payload/tiny/locate.js') }),
   // For scripts/publish: what a signature covers is defined once, in the contract.
   build({ ...common, entryPoints: [join(root, 'contract/contract.ts')], outfile: join(root, 'dist/contract.js') }),
   // For scripts/publish: the engine client and the tag order (common/publish-support.ts).
   build({ ...common, entryPoints: [join(root, 'common/publish-support.ts')], outfile: join(root, 'dist/publish-support.js') }),
-  build({
-    ...common,
-    entryPoints: [join(root, 'payload/run/main.ts')],
-    outfile: join(root, 'dist/payload/mini/run.js'),
-    define: { PAYLOAD_PACKAGE_VERSION: JSON.stringify(version) },
-  }),
 ]);
 
 // The shim is a command (npm links it; the tiny image ships it for copying straight into PATH).
@@ -118,7 +129,9 @@ chmodSync(join(root, 'dist/shim/run-docker.js'), 0o755);
 /** Metafile inputs are relative to the working folder (wherever the build was started); here, to the root. */
 const inputsOf = (result, outfile) => [...Object.keys(result.metafile.inputs), ...(embeddedInputs.get(outfile) ?? [])].map((input) => relative(root, resolve(input)));
 const ownLicence = readFileSync(join(root, 'LICENSE'), 'utf8');
-const shimInputs = inputsOf(shim, join(root, 'dist/shim/run-docker.js'));
+const runInputs = inputsOf(run, join(root, 'dist/payload/mini/run.js'));
+// The shim carries the run payload too (built in): its notices cover both.
+const shimInputs = [...inputsOf(shim, join(root, 'dist/shim/run-docker.js')), ...runInputs];
 const notices = [
   { file: 'dist/shim/THIRD-PARTY-NOTICES.txt', artefact: 'the run-docker shim (dist/shim/run-docker.js, the npm package)', inputs: shimInputs },
   {
@@ -126,7 +139,7 @@ const notices = [
     artefact: 'the tiny image (the locator, /run-docker/locate.js, and the shim, /run-docker-shim/run-docker.js)',
     inputs: [...inputsOf(locate, join(root, 'dist/payload/tiny/locate.js')), ...shimInputs],
   },
-  { file: 'dist/payload/mini/THIRD-PARTY-NOTICES.txt', artefact: 'the mini image (the run payload, /run-docker/run.js)', inputs: inputsOf(run, join(root, 'dist/payload/mini/run.js')) },
+  { file: 'dist/payload/mini/THIRD-PARTY-NOTICES.txt', artefact: 'the mini image (the run payload, /run-docker/run.js)', inputs: runInputs },
 ];
 for (const { file, artefact, inputs } of notices) {
   writeFileSync(join(root, file), buildNotices({ root, inputs, artefact, version, ownLicence }).text);

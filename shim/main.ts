@@ -2,12 +2,16 @@
  * The installed `run-docker` command: reads the process once, runs the shim, exits.
  * Build-time constants come from scripts/build.mjs.
  */
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import type { MiniModule } from '../contract/contract';
 import { dockerConfigPath } from '../common/docker-config-path';
 import { createEngineClient } from '../common/engine/create-engine-client';
 import { readEngineEndpoint } from '../common/engine/read-engine-endpoint';
 import { redactHost, type EngineEndpoint } from '../common/engine/select-engine-endpoint';
 import { readHomeDir } from '../common/read-home-dir';
 import { isUserFacingError } from '../common/run-docker-error';
+import { compilePayload } from './compile-payload';
 import { createLogger } from './create-logger';
 import { cacheRootDir } from './payload-cache';
 import { configFileLocations, readConfigFiles } from './read-config-file';
@@ -18,8 +22,20 @@ import { selectShimProgress } from './select-shim-progress';
 import { buildConfigRows, formatConfigRows, isShowConfig } from './show-config';
 
 declare const SHIM_VERSION: string;
+/** Empty when not set at build time: no default (resolve-shim-config.ts). */
 declare const DEFAULT_TINY: string;
 declare const DEFAULT_MINI: string;
+/** The run payload of this build (payload/run), gzip + base64: decompressed and compiled only
+ *  when a call runs it, so a call that runs a mini pays nothing for it. */
+declare const BUILT_IN_RUN_PAYLOAD: string;
+
+const DEFAULTS = { tiny: DEFAULT_TINY || undefined, mini: DEFAULT_MINI || undefined };
+
+/** The built-in run payload's exports; its name in stack traces sits beside the shim's bundle. */
+function loadBuiltInRun(): MiniModule {
+  const source = gunzipSync(Buffer.from(BUILT_IN_RUN_PAYLOAD, 'base64')).toString('utf8');
+  return compilePayload(source, join(__dirname, 'built-in', 'run.js')) as MiniModule;
+}
 
 async function main(): Promise<number> {
   const env = { ...process.env };
@@ -48,7 +64,8 @@ async function main(): Promise<number> {
       env,
       homeDir,
       shimVersion: SHIM_VERSION,
-      defaults: { tiny: DEFAULT_TINY, mini: DEFAULT_MINI },
+      defaults: DEFAULTS,
+      builtInRun: loadBuiltInRun,
       docker: createEngineClient(endpoint, env, homeDir),
       log,
       // Progress goes to stderr: stdout belongs to the container.
@@ -68,7 +85,7 @@ async function showConfig(env: Record<string, string | undefined>, homeDir: stri
   return formatConfigRows(
     buildConfigRows({
       shimVersion: SHIM_VERSION,
-      config: resolveShimConfig(env, files, { tiny: DEFAULT_TINY, mini: DEFAULT_MINI }),
+      config: resolveShimConfig(env, files, DEFAULTS),
       configFiles: locations.map((location, index) => ({ ...location, exists: files[index]?.content !== undefined })),
       cacheRoot: cacheRootDir(env, homeDir),
       dockerConfig: { path: dockerConfigPath(env, homeDir), source: env.DOCKER_CONFIG ? 'env DOCKER_CONFIG' : 'default' },

@@ -5,9 +5,11 @@
 import { formatRepository, isPinned, parseImageRef, type ImageRef } from '../common/image-ref';
 import { RunDockerError } from '../common/run-docker-error';
 
+/** Baked in at build time (RUN_DOCKER_DEFAULT_TINY / _MINI); absent: no default, and a host
+ *  with nothing configured runs the payloads built into the shim. */
 export interface ShimDefaults {
-  tiny: string;
-  mini: string;
+  tiny?: string;
+  mini?: string;
 }
 
 export interface ConfigFile {
@@ -23,9 +25,10 @@ export interface ConfigValue {
 }
 
 export interface ShimConfig {
-  tiny: ConfigValue;
-  /** A bare repository follows the newest mini; a tag or digest pins it. */
-  mini: ConfigValue;
+  /** Undefined: no tiny configured anywhere, so the shim's built-in payloads run. */
+  tiny: ConfigValue | undefined;
+  /** A bare repository follows the newest mini; a tag or digest pins it. Undefined: none configured. */
+  mini: ConfigValue | undefined;
   /** Run mini payloads without a trusted signature (with a warning each time): development only. */
   allowUnsigned: boolean;
   /** As ConfigValue.source. */
@@ -45,7 +48,7 @@ export function resolveShimConfig(
 ): ShimConfig {
   const present = (files === undefined ? [] : Array.isArray(files) ? files : [files as ConfigFile]).filter((file) => file.content !== undefined);
   const read = present.map((file) => ({ file, values: readFileValues(file) }));
-  const pick = (key: keyof typeof KEYS): ConfigValue => {
+  const pick = (key: keyof typeof KEYS): ConfigValue | undefined => {
     const fromEnv = env[KEYS[key]];
     if (fromEnv !== undefined && fromEnv !== '') {
       return { ref: parseImageRef(fromEnv, `${KEYS[key]}`), source: `env ${KEYS[key]}` };
@@ -54,10 +57,11 @@ export function resolveShimConfig(
     if (fromFile) {
       return { ref: parseImageRef(fromFile.values[key]!, `"${key}" in ${fromFile.file.path}`), source: `file ${fromFile.file.path}` };
     }
-    return { ref: parseImageRef(defaults[key], `built-in default ${key}`), source: 'default' };
+    const fallback = defaults[key];
+    return fallback ? { ref: parseImageRef(fallback, `built-in default ${key}`), source: 'default' } : undefined;
   };
   const tiny = pick('tiny');
-  if (!isPinned(tiny.ref)) {
+  if (tiny && !isPinned(tiny.ref)) {
     throw new RunDockerError(
       `the tiny image "${formatRepository(tiny.ref)}" (from ${tiny.source}) has no tag or digest`,
       'Pin tiny to the exact image the shim should trust, preferably by digest: repo@sha256:…',

@@ -1,18 +1,29 @@
 /**
  * One call of the shim: the pinned tiny locates the newest mini, whose verified payload
- * then runs with the user's arguments. Everything it needs is passed in (main.ts reads
+ * then runs with the user's arguments; with no usable tiny or mini, the run payload built
+ * into the shim runs instead. Everything it needs is passed in (main.ts reads
  * the process once), so tests and other hosts can drive it.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
-import { CONTRACT_VERSION, type BaseContext, type LocatorModule, type Logger, type MiniModule, type PayloadKind } from '../contract/contract';
+import {
+  CONTRACT_VERSION,
+  EXIT_RUN_DOCKER_FAILURE,
+  type BaseContext,
+  type ImageInUse,
+  type LocatorModule,
+  type Logger,
+  type MiniModule,
+  type PayloadKind,
+  type UserFacingError,
+} from '../contract/contract';
 import { formatImageRef, formatRepository, isPinned, type ImageRef } from '../common/image-ref';
 import { inspectImage, type LocalImage } from '../common/inspect-image';
 import { readRegistryAuth } from '../common/credentials/read-registry-auth';
 import { pullImage, readPullStallMs } from '../common/pull-image';
-import { RunDockerError } from '../common/run-docker-error';
+import { isUserFacingError, RunDockerError } from '../common/run-docker-error';
 import { withPullProgress, type ProgressTarget } from '../common/with-pull-progress';
 import { compilePayload } from './compile-payload';
 import { cacheRootDir, prepareCache } from './payload-cache';
@@ -20,7 +31,7 @@ import { loadNewestMini, type VersionFloor } from './load-newest-mini';
 import { obtainPayload, type VerifiedPayload } from './obtain-payload';
 import { describeMismatch, obtainTrustedMini, type LoadedMini, type Pull, type ShimSource, type Trust } from './obtain-trusted-mini';
 import { configFileLocations, readConfigFiles } from './read-config-file';
-import { isLocalMode, resolveShimConfig, type ConfigValue, type ShimDefaults } from './resolve-shim-config';
+import { isLocalMode, resolveShimConfig, type ConfigValue, type ShimConfig, type ShimDefaults } from './resolve-shim-config';
 import { miniVersionRecordPath, readHighestMiniVersion, recordMiniVersion } from './mini-version-record';
 import { PayloadRejected } from './verify-payload';
 
@@ -34,6 +45,15 @@ export interface ShimDeps {
   log: Logger;
   /** Where pulls of tiny and mini show progress (select-shim-progress.ts). */
   progress: ProgressTarget;
+  /** The run payload of the shim's own build (main.ts: decompressed and compiled only when called). */
+  builtInRun: () => MiniModule;
+}
+
+/** A tiny that could be had: its image, verified payload and locator. */
+interface LoadedTiny {
+  image: LocalImage;
+  payload: VerifiedPayload;
+  locator: LocatorModule;
 }
 
 export async function runShim(deps: ShimDeps): Promise<number> {
@@ -50,40 +70,105 @@ export async function runShim(deps: ShimDeps): Promise<number> {
   // The locator keeps registry tokens in the cache; without a trusted cache, in memory only.
   const base: BaseContext = { contract: CONTRACT_VERSION, shimVersion, local, env, log, docker, cacheDir: cacheRoot && join(cacheRoot, 'mini') };
 
-  const tinyImage = await ensureImage(source, config.tiny.ref, local, 'tiny image');
-  const tinyPayload = await obtainOrExplain(source, config.tiny.ref, tinyImage, 'tiny');
-  const locator = loadModule<LocatorModule>(tinyPayload, ['findNewestTag', 'listLocalTagsNewestFirst'], config.tiny.ref);
-
-  const trust: Trust = { keys: tinyPayload.manifest.trustedKeys ?? [], allowUnsigned: config.allowUnsigned };
-  const record: VersionFloor = {
-    file: miniVersionRecordPath(env, deps.homeDir),
-    repository: formatRepository(config.mini.ref),
-  };
-  const mini = isPinned(config.mini.ref)
-    ? await loadPinnedMini(source, trust, config.mini, local)
-    : await loadNewestMini(source, trust, base, locator, config.mini.ref, {
-        ...record,
-        version: await readHighestMiniVersion(record.file, record.repository, log),
-      });
-  // Only what a trusted key signed raises the floor: an unsigned version (development
-  // opt-in) is whatever its publisher typed.
-  if (mini.trusted) await recordMiniVersion(record.file, record.repository, mini.payload.manifest.version, log);
-  const miniModule = loadModule<MiniModule>(mini.payload, ['main'], mini.ref);
+  const chosen = await choosePayload(deps, config, source, base);
 
   // Without a trusted cache the mini gets a fresh private folder (0700, nobody else can have
   // planted anything in it), removed when it is done.
   const cacheDir = cacheRoot === undefined ? await mkdtemp(join(tmpdir(), 'run-docker-')) : join(cacheRoot, 'mini');
   try {
-    return await miniModule.main({
+    return await chosen.module.main({
       ...base,
       argv,
       cacheDir,
-      tiny: { reference: formatImageRef(config.tiny.ref), id: tinyImage.id, version: tinyPayload.manifest.version },
-      mini: { reference: formatImageRef(mini.ref), id: mini.image.id, version: mini.payload.manifest.version },
+      tiny: chosen.tiny,
+      mini: chosen.mini,
+      ...(chosen.reason === undefined ? {} : { payloadSource: { builtIn: true as const, reason: chosen.reason } }),
     });
   } finally {
     if (cacheRoot === undefined) await rm(cacheDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The run payload for this call: the newest trusted (or the pinned) mini, else the one built
+ * into the shim (docs/trust.md, "The built-in payload"). Without a usable tiny there are no
+ * keys to trust a mini with. No tiny configured is a fresh install's normal state, so it is
+ * silent; a configured tiny that cannot be had, or no usable mini, is one warning.
+ */
+async function choosePayload(deps: ShimDeps, config: ShimConfig, source: ShimSource, base: BaseContext): Promise<Chosen> {
+  const { env, log, shimVersion } = deps;
+  const builtIn = (reason: string, tiny: ImageInUse = builtInImage(shimVersion)): Chosen => ({ module: deps.builtInRun(), tiny, mini: builtInImage(shimVersion), reason });
+  if (config.tiny === undefined) {
+    if (config.mini !== undefined) {
+      log.warn(`the mini "${formatImageRef(config.mini.ref)}" (from ${config.mini.source}) is ignored: no tiny is configured, and only a tiny's keys can vouch for a mini; running the payload built into shim ${shimVersion}`);
+    }
+    return builtIn('no tiny configured');
+  }
+  const tiny = await orReason(loadTinyOrExplain(source, config.tiny.ref, base.local), log, shimVersion);
+  if (typeof tiny === 'string') return builtIn(tiny);
+  const tinyInUse = { reference: formatImageRef(config.tiny.ref), id: tiny.image.id, version: tiny.payload.manifest.version };
+  if (config.mini === undefined) return builtIn('no mini configured', tinyInUse);
+
+  const trust: Trust = { keys: tiny.payload.manifest.trustedKeys ?? [], allowUnsigned: config.allowUnsigned };
+  const record: VersionFloor = { file: miniVersionRecordPath(env, deps.homeDir), repository: formatRepository(config.mini.ref) };
+  // A pinned mini that cannot be used stays an error: the operator chose it on purpose.
+  const mini = isPinned(config.mini.ref)
+    ? await loadPinnedMini(source, trust, config.mini, base.local)
+    : await orReason(
+        loadNewestMini(source, trust, base, tiny.locator, config.mini.ref, { ...record, version: await readHighestMiniVersion(record.file, record.repository, log) }),
+        log,
+        shimVersion,
+      );
+  if (typeof mini === 'string') return builtIn(mini, tinyInUse);
+  // Only what a trusted key signed raises the floor: an unsigned version (development
+  // opt-in) is whatever its publisher typed. The built-in payload never does.
+  if (mini.trusted) await recordMiniVersion(record.file, record.repository, mini.payload.manifest.version, log);
+  return {
+    module: loadModule<MiniModule>(mini.payload, ['main'], mini.ref),
+    tiny: tinyInUse,
+    mini: { reference: formatImageRef(mini.ref), id: mini.image.id, version: mini.payload.manifest.version },
+  };
+}
+
+/** The value, or, for a failure that falls back (isFallbackError), one warning and its message as the reason. */
+async function orReason<T>(promise: Promise<T>, log: Logger, shimVersion: string): Promise<T | string> {
+  try {
+    return await promise;
+  } catch (error) {
+    if (!isFallbackError(error)) throw error;
+    log.warn(`${error.message}; running the payload built into shim ${shimVersion} instead. ${error.hint}`);
+    return error.message;
+  }
+}
+
+/** The run payload chosen for this call; `reason` only for the built-in one. */
+interface Chosen {
+  module: MiniModule;
+  tiny: ImageInUse;
+  mini: ImageInUse;
+  reason?: string;
+}
+
+/** How the built-in payload reads in --version: as trusted as the shim, and of its version. */
+function builtInImage(shimVersion: string): ImageInUse {
+  return { reference: 'built-in', id: 'built-in', version: shimVersion };
+}
+
+/**
+ * Failures that end in the built-in payload rather than a stop: run-docker's own (125) ones
+ * about a tiny or about finding a mini. A tiny that is "not a run-docker image" or made for
+ * another shim falls back too: the built-in payload is no more trusted than the shim that
+ * already runs, so a fleet keeps running (one warning per call) while its operator fixes the
+ * setting. Anything else (an engine that cannot be reached, a bug, an interruption) still stops.
+ */
+function isFallbackError(error: unknown): error is UserFacingError {
+  return isUserFacingError(error) && error.exitCode === EXIT_RUN_DOCKER_FAILURE;
+}
+
+async function loadTinyOrExplain(source: ShimSource, ref: ImageRef, local: boolean): Promise<LoadedTiny> {
+  const image = await ensureImage(source, ref, local, 'tiny image');
+  const payload = await obtainOrExplain(source, ref, image, 'tiny');
+  return { image, payload, locator: loadModule<LocatorModule>(payload, ['findNewestTag', 'listLocalTagsNewestFirst'], ref) };
 }
 
 /** The image for an exact reference, pulled when absent (never with --local). */

@@ -10,7 +10,7 @@
  * Data first: `buildConfigRows` makes {key, value, source} rows and `formatConfigRows`
  * renders them, both pure; a new setting is one more row.
  */
-import { formatImageRef } from '../common/image-ref';
+import { formatImageRef, formatRepository, isPinned } from '../common/image-ref';
 import { RunDockerError } from '../common/run-docker-error';
 import type { ShimConfig } from './resolve-shim-config';
 
@@ -48,8 +48,9 @@ export function buildConfigRows(facts: ConfigFacts): ConfigRow[] {
   const { config } = facts;
   return [
     { key: 'shim', value: facts.shimVersion, source: 'built in' },
-    { key: 'tiny', value: formatImageRef(config.tiny.ref), source: config.tiny.source },
-    { key: 'mini', value: formatImageRef(config.mini.ref), source: config.mini.source },
+    config.tiny ? { key: 'tiny', value: formatImageRef(config.tiny.ref), source: config.tiny.source } : { key: 'tiny', value: 'none', source: 'default' },
+    config.mini ? { key: 'mini', value: formatImageRef(config.mini.ref), source: config.mini.source } : { key: 'mini', value: 'none', source: 'default' },
+    { key: 'payload', value: describePayload(config, facts.shimVersion), source: 'from tiny and mini' },
     { key: 'allowUnsigned', value: String(config.allowUnsigned), source: config.allowUnsignedSource },
     ...facts.configFiles.map((file) => ({
       key: file.scope === 'user' ? 'config file' : 'system config',
@@ -62,6 +63,16 @@ export function buildConfigRows(facts: ConfigFacts): ConfigRow[] {
       ? { key: 'engine', value: `unusable: ${facts.engine.error}`, source: 'DOCKER_HOST / docker context' }
       : { key: 'engine', value: facts.engine.host, source: facts.engine.source === 'DOCKER_HOST' ? 'env DOCKER_HOST' : facts.engine.source },
   ];
+}
+
+/** Which run payload a call would run and why, as far as the settings tell (no engine, no registry). */
+function describePayload(config: ShimConfig, shimVersion: string): string {
+  const builtIn = `built into shim ${shimVersion}`;
+  if (config.tiny === undefined) return `${builtIn} (no tiny configured)`;
+  if (config.mini === undefined) return `${builtIn} (no mini configured)`;
+  // Short: the row sets the width of the value column.
+  if (isPinned(config.mini.ref)) return `pinned mini ${formatImageRef(config.mini.ref)}, or built-in if the tiny is unusable`;
+  return `newest trusted mini of ${formatRepository(config.mini.ref)}, else built-in`;
 }
 
 /** One line per row, `key  value  (source)`, keys and values in aligned columns. */

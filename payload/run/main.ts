@@ -11,6 +11,7 @@ import { isQuietEnv, selectProgressOutput } from '../../common/select-progress-o
 import { buildCompletionScript } from './build-completion-script';
 import { buildRunSpec } from './build-run-spec';
 import { formatHelp } from './format-help';
+import { formatVersion } from './format-version';
 import { readHostFacts, type HostFacts } from './host-facts';
 import { explainMkdirFailure } from '../../common/private-dir';
 import { DOCKER_USER, readImageUser, type ImageUser } from './image-user';
@@ -28,7 +29,7 @@ const CONVENTIONAL_DOCKER_USER: ImageUser = { name: DOCKER_USER, uid: 1000, gid:
 export async function main(ctx: RunContext): Promise<number> {
   const invocation = parseInvocation(ctx.argv);
   if (invocation.kind === 'version') {
-    process.stdout.write(formatVersion(ctx));
+    process.stdout.write(formatVersion(ctx, PAYLOAD_PACKAGE_VERSION));
     return 0;
   }
   if (invocation.kind === 'help') {
@@ -120,15 +121,6 @@ async function createHostDirs(dirs: readonly string[], owner: { uid: number; gid
       );
     }
   }
-}
-
-function formatVersion(ctx: Pick<RunContext, 'shimVersion' | 'tiny' | 'mini'>): string {
-  return [
-    `run-docker shim ${ctx.shimVersion}`,
-    `tiny ${ctx.tiny.reference} (${ctx.tiny.version})`,
-    `mini ${ctx.mini.reference} (${ctx.mini.version}, payload ${PAYLOAD_PACKAGE_VERSION})`,
-    '',
-  ].join('\n');
 }
 
 // The entry must keep the contract's shape.

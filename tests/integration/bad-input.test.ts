@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBusyboxImage, docker, removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
-import { expectOneLineFailure, makeHost, publish, removeHosts, runShim, stderrLines } from '../helpers/shim';
+import { expectOneLineFailure, explain, makeHost, publish, removeHosts, runShim, stderrLines, type Outcome } from '../helpers/shim';
 
 let registry: TestRegistry;
 let prefix: string;
@@ -21,6 +21,18 @@ async function containerCount(): Promise<number> {
   const { stdout } = await docker(['ps', '-a', '-q']);
   return stdout.split('\n').filter(Boolean).length;
 }
+
+/** A configured tiny or mini that cannot be used: exit 0, one warning (returned), and
+ *  --version names the payload built into the shim. */
+function expectOneWarningThenBuiltIn(outcome: Outcome): string {
+  const lines = stderrLines(outcome);
+  expect({ code: outcome.code, lines: lines.length, why: explain(outcome) }).toEqual({ code: 0, lines: 1, why: explain(outcome) });
+  expect(lines[0]).toMatch(/^run-docker: warning: /);
+  expect(outcome.stdout).toMatch(new RegExp(`^mini built into shim ${VERSION.replace(/\./g, '\\.')} \\(`, 'm'));
+  return lines[0];
+}
+
+const VERSION: string = require('../../package.json').version;
 
 beforeAll(async () => {
   registry = await startRegistry();
@@ -69,11 +81,13 @@ test('a config file that is not JSON, and one with a malformed reference', async
   }
 });
 
+// A configured tiny that cannot be had is no stop (docs/trust.md, "The built-in payload"):
+// one warning that says why, then the payload built into the shim.
 test('a tiny that is not on the host, with --local', async () => {
   const absent = `${prefix}/tiny@sha256:${'0'.repeat(64)}`;
-  const line = expectOneLineFailure(await runShim(['--local', '--version'], { ...host, RUN_DOCKER_TINY: absent }));
+  const line = expectOneWarningThenBuiltIn(await runShim(['--local', '--version'], { ...host, RUN_DOCKER_TINY: absent }));
   expect(line).toBe(
-    `run-docker: the tiny image "${absent}" is not on this host, and --local forbids pulling it. Run once without --local to pull it, or "docker load" it onto this host.`,
+    `run-docker: warning: the tiny image "${absent}" is not on this host, and --local forbids pulling it; running the payload built into shim ${VERSION} instead. Run once without --local to pull it, or "docker load" it onto this host.`,
   );
 });
 
@@ -83,25 +97,27 @@ test('an engine that does not answer', async () => {
 });
 
 test('an unreachable registry for a tiny that must be pulled', async () => {
-  const line = expectOneLineFailure(await runShim(['--version'], { ...host, RUN_DOCKER_TINY: '127.0.0.1:1/rd/tiny:0.1.0' }));
-  expect(line).toMatch(/^run-docker: cannot reach the registry to pull "127\.0\.0\.1:1\/rd\/tiny:0\.1\.0" .*connection refused.*--local/);
+  const line = expectOneWarningThenBuiltIn(await runShim(['--version'], { ...host, RUN_DOCKER_TINY: '127.0.0.1:1/rd/tiny:0.1.0' }));
+  expect(line).toMatch(/^run-docker: warning: cannot reach the registry to pull "127\.0\.0\.1:1\/rd\/tiny:0\.1\.0" .*connection refused.*; running the payload built into shim .* instead\. .*--local/);
 });
 
 test('a tiny reference that is not in the registry', async () => {
-  const line = expectOneLineFailure(await runShim(['--version'], { ...host, RUN_DOCKER_TINY: `${prefix}/nothing:1.0.0` }));
+  const line = expectOneWarningThenBuiltIn(await runShim(['--version'], { ...host, RUN_DOCKER_TINY: `${prefix}/nothing:1.0.0` }));
   expect(line).toMatch(`the image "${prefix}/nothing:1.0.0" is not in its registry`);
 });
 
+// Also a tiny that is no run-docker image at all: the built-in payload is no more trusted
+// than the shim already running, so a fleet keeps running while the setting is fixed.
 test('a tiny that is not a run-docker image', async () => {
   const fake = `${prefix}/fake-tiny:1.0.0`;
   await buildBusyboxImage(fake);
   images.push(fake);
-  const line = expectOneLineFailure(await runShim(['--version'], { ...host, RUN_DOCKER_TINY: fake }));
+  const line = expectOneWarningThenBuiltIn(await runShim(['--version'], { ...host, RUN_DOCKER_TINY: fake }));
   expect(line).toMatch(`the tiny image "${fake}" cannot be used: it has no "org.run-docker.manifest.sha256" label`);
 });
 
 test('a mini repository with no usable tag', async () => {
-  const line = expectOneLineFailure(await runShim(['--version'], { ...host, RUN_DOCKER_MINI: `${prefix}/empty` }));
+  const line = expectOneWarningThenBuiltIn(await runShim(['--version'], { ...host, RUN_DOCKER_MINI: `${prefix}/empty` }));
   expect(line).toMatch(`no usable tag of "${prefix}/empty" on this host or in the registry "${registry.address}"`);
 });
 

@@ -76,6 +76,14 @@ test('npm pack holds the shim bundle, LICENSE and the third-party notices, and a
   expect(await readdir(join(prefix, 'lib', 'node_modules', 'run-docker'))).not.toContain('node_modules');
 
   expectShowConfig(await runInstalled(join(prefix, 'bin', 'run-docker'), ['--show-config']));
+  // A fresh install has no tiny and no registry: the payload built into the shim answers
+  // (issue 12: both exited 125 on a placeholder registry).
+  const version = await runInstalled(join(prefix, 'bin', 'run-docker'), ['--version']);
+  expect({ code: version.code, stderr: version.stderr }).toEqual({ code: 0, stderr: '' });
+  expect(version.stdout).toContain(`mini built into shim ${PACKAGE_VERSION} (no tiny configured)`);
+  const help = await runInstalled(join(prefix, 'bin', 'run-docker'), ['--help']);
+  expect({ code: help.code, stderr: help.stderr }).toEqual({ code: 0, stderr: '' });
+  expect(help.stdout).toMatch(/^Usage: run-docker /);
 
   const installed = join(prefix, 'lib', 'node_modules', 'run-docker');
   expect(await readFile(join(installed, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) 2026 run-docker contributors\n/);

@@ -94,12 +94,14 @@ test('a host that ran B refuses an older A even when B is gone from registry and
 
   await deleteFromRegistry(repo, '20260102-000000');
   await removeImages([`${repo}:20260102-000000`]);
+  // Never the older mini: the payload built into the shim, with one warning.
   const refused = await runShim(['--version'], host);
-  expect(refused.code).toBe(125);
-  expect(refused.stdout).toBe('');
+  expect(refused.code).toBe(0);
+  expect(refused.stdout).toMatch(/^mini built into shim .* \(no usable mini of /m);
+  expect(refused.stdout).not.toMatch(/^mini \S+:20260101-000000 /m);
   expect(stderrLines(refused)).toEqual([
     expect.stringMatching(
-      /^run-docker: no usable mini of ".*\/mini-rollback": the newest, ".*:20260101-000000" cannot be used: it is older than 20260102-000000, which this host has already run\. Publish the good payload again as a new version \(scripts\/publish mini\), or pin a mini with RUN_DOCKER_MINI=.*:TAG to roll back on purpose/,
+      /^run-docker: warning: no usable mini of ".*\/mini-rollback": the newest, ".*:20260101-000000" cannot be used: it is older than 20260102-000000, which this host has already run; running the payload built into shim .* instead\. Publish the good payload again as a new version \(scripts\/publish mini\), or pin a mini with RUN_DOCKER_MINI=.*:TAG to roll back on purpose/,
     ),
   ]);
 
@@ -135,7 +137,7 @@ test('a fresh host whose newest minis are for another shim and unsigned pulls th
   expect(outcome.stderr).not.toContain('npm install');
 });
 
-test('at most 3 older minis are pulled from the registry, and the error says so', async () => {
+test('at most 3 older minis are pulled from the registry, and the warning says so', async () => {
   const repo = `${prefix}/mini-bounded`;
   await publishMini(repo, '20260101-000000');
   await publishMini(repo, '20260110-000000', 'none');
@@ -145,10 +147,11 @@ test('at most 3 older minis are pulled from the registry, and the error says so'
   await removeLocalTags(repo);
   const host = await makeHost({ RUN_DOCKER_TINY: tiny, RUN_DOCKER_MINI: repo });
   const outcome = await runShim(['--version'], host);
-  expect(outcome.code).toBe(125);
+  expect(outcome.code).toBe(0);
+  expect(outcome.stdout).toMatch(/^mini built into shim .* \(no usable mini of /m);
   const lines = stderrLines(outcome);
   expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^run-docker: no usable mini of ".*\/mini-bounded": the newest, ".*:20260114-000000" cannot be used: it is not signed; 3 older minis skipped: /);
+  expect(lines[0]).toMatch(/^run-docker: warning: no usable mini of ".*\/mini-bounded": the newest, ".*:20260114-000000" cannot be used: it is not signed; 3 older minis skipped: /);
   expect(lines[0]).toContain('2 older minis in the registry not pulled (at most 3 are tried)');
   expect(lines[0]).toMatch(/Publish a mini signed with a key the pinned tiny trusts .*, or pin a mini with RUN_DOCKER_MINI=.*\/mini-bounded:TAG\.$/);
   // The good one was never pulled.

@@ -71,12 +71,15 @@ test('a pinned mini that is not trusted is an error, not replaced', async () => 
   ]);
 });
 
-test('a tiny that trusts no key refuses every mini', async () => {
+test('a tiny that trusts no key refuses every mini: one warning, then the payload built into the shim', async () => {
   const bareTiny = await publish('tiny', `${prefix}/tiny-no-keys`, ['--version', '0.0.1-nokeys'], 'none');
   images.push(bareTiny, `${prefix}/tiny-no-keys:0.0.1-nokeys`);
   const outcome = await runShim(['--version'], { ...host, RUN_DOCKER_TINY: bareTiny.replace(/@.*/, ':0.0.1-nokeys') });
-  expect(outcome.code).toBe(125);
+  expect(outcome.code).toBe(0);
+  expect(outcome.stdout).toMatch(/^mini built into shim .* \(no usable mini of /m);
   expect(stderrLines(outcome)).toEqual([
-    expect.stringMatching(/^run-docker: no usable mini of ".*\/mini": the newest, ".*" cannot be used: it is signed by key [0-9a-f]{16}, which the pinned tiny does not trust; .*\. Publish a mini signed with a key the pinned tiny trusts/),
+    expect.stringMatching(
+      /^run-docker: warning: no usable mini of ".*\/mini": the newest, ".*" cannot be used: it is signed by key [0-9a-f]{16}, which the pinned tiny does not trust; .*; running the payload built into shim .* instead\. Publish a mini signed with a key the pinned tiny trusts/,
+    ),
   ]);
 });

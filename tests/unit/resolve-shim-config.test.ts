@@ -8,20 +8,25 @@ describe('resolveShimConfig', () => {
   it('uses the built-in defaults when nothing is set', () => {
     const config = resolveShimConfig({}, undefined, defaults);
     expect(config.tiny).toEqual({ ref: expect.objectContaining({ path: 'run-docker/tiny', tag: '0.1.0' }), source: 'default' });
-    expect(config.mini.source).toBe('default');
+    expect(config.mini?.source).toBe('default');
+  });
+
+  it('has no tiny and no mini when nothing is set and nothing was baked in at build time', () => {
+    expect(resolveShimConfig({}, undefined, {})).toMatchObject({ tiny: undefined, mini: undefined });
+    expect(resolveShimConfig({ RUN_DOCKER_TINY: 'reg.example/rd/tiny:1.2.3' }, undefined, {}).tiny?.source).toBe('env RUN_DOCKER_TINY');
   });
 
   it('prefers env over the config file over the defaults, key by key', () => {
     const file = { path: '/home/u/.config/run-docker/config.json', content: { tiny: `reg.example/rd/tiny@${digest}`, mini: 'reg.example/rd/mini' } };
     const config = resolveShimConfig({ RUN_DOCKER_MINI: '127.0.0.1:5000/x/mini:20261128-101500' }, file, defaults);
-    expect(config.tiny.source).toBe(`file ${file.path}`);
-    expect(config.tiny.ref.digest).toBe(digest);
-    expect(config.mini.source).toBe('env RUN_DOCKER_MINI');
-    expect(config.mini.ref.tag).toBe('20261128-101500');
+    expect(config.tiny?.source).toBe(`file ${file.path}`);
+    expect(config.tiny?.ref.digest).toBe(digest);
+    expect(config.mini?.source).toBe('env RUN_DOCKER_MINI');
+    expect(config.mini?.ref.tag).toBe('20261128-101500');
   });
 
   it('ignores empty env values', () => {
-    expect(resolveShimConfig({ RUN_DOCKER_TINY: '' }, undefined, defaults).tiny.source).toBe('default');
+    expect(resolveShimConfig({ RUN_DOCKER_TINY: '' }, undefined, defaults).tiny?.source).toBe('default');
   });
 
   it('names the source of a malformed reference', () => {
@@ -63,8 +68,8 @@ describe('system-wide config files', () => {
     expect(config.mini).toMatchObject({ source: `file ${user.path}`, ref: { path: 'user/mini' } });
     expect(config.allowUnsigned).toBe(false);
     expect(config.allowUnsignedSource).toBe(`file ${system.path}`);
-    expect(resolveShimConfig({ RUN_DOCKER_MINI: 'reg.example/env/mini' }, [user, system], defaults).mini.source).toBe('env RUN_DOCKER_MINI');
-    expect(resolveShimConfig({}, [absent], defaults).tiny.source).toBe('default');
+    expect(resolveShimConfig({ RUN_DOCKER_MINI: 'reg.example/env/mini' }, [user, system], defaults).mini?.source).toBe('env RUN_DOCKER_MINI');
+    expect(resolveShimConfig({}, [absent], defaults).tiny?.source).toBe('default');
   });
 
   it('looks in $XDG_CONFIG_DIRS (absolute entries only), then /etc/run-docker, after the user file', () => {

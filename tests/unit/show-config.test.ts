@@ -25,6 +25,7 @@ describe('buildConfigRows', () => {
       { key: 'shim', value: '0.1.0', source: 'built in' },
       { key: 'tiny', value: 'reg.example/rd/tiny:1.2.3', source: 'env RUN_DOCKER_TINY' },
       { key: 'mini', value: 'reg.example/rd/mini', source: `file ${file.path}` },
+      { key: 'payload', value: 'newest trusted mini of reg.example/rd/mini, else built-in', source: 'from tiny and mini' },
       { key: 'allowUnsigned', value: 'true', source: `file ${file.path}` },
       { key: 'config file', value: file.path, source: 'default' },
       { key: 'system config', value: '/etc/run-docker/config.json', source: 'default; not present' },
@@ -48,6 +49,29 @@ describe('buildConfigRows', () => {
     expect(rows.find((row) => row.key === 'config file')?.source).toBe('default; not present');
     expect(rows.find((row) => row.key === 'allowUnsigned')).toEqual({ key: 'allowUnsigned', value: 'false', source: 'env RUN_DOCKER_ALLOW_UNSIGNED' });
     expect(rows.find((row) => row.key === 'mini')).toEqual({ key: 'mini', value: 'localhost:5000/run-docker/mini', source: 'default' });
+  });
+});
+
+describe('the payload row', () => {
+  const payloadOf = (env: Record<string, string>, defaultsUsed: { tiny?: string; mini?: string } = {}) =>
+    buildConfigRows({ ...facts({}), config: resolveShimConfig(env, undefined, defaultsUsed) }).find((row) => row.key === 'payload')?.value;
+
+  it('says a fresh install (nothing configured, nothing baked in) runs the built-in payload', () => {
+    const rows = buildConfigRows({ ...facts({}), config: resolveShimConfig({}, undefined, {}) });
+    expect(rows.slice(1, 4)).toEqual([
+      { key: 'tiny', value: 'none', source: 'default' },
+      { key: 'mini', value: 'none', source: 'default' },
+      { key: 'payload', value: 'built into shim 0.1.0 (no tiny configured)', source: 'from tiny and mini' },
+    ]);
+  });
+
+  it('names the mini a configured tiny leads to, and when the built-in payload takes over', () => {
+    const tiny = 'reg.example/rd/tiny:1.2.3';
+    expect(payloadOf({ RUN_DOCKER_TINY: tiny })).toBe('built into shim 0.1.0 (no mini configured)');
+    expect(payloadOf({ RUN_DOCKER_TINY: tiny, RUN_DOCKER_MINI: 'reg.example/rd/mini:20261128-101500' })).toBe(
+      'pinned mini reg.example/rd/mini:20261128-101500, or built-in if the tiny is unusable',
+    );
+    expect(payloadOf({}, defaults)).toBe('newest trusted mini of localhost:5000/run-docker/mini, else built-in');
   });
 });
 
