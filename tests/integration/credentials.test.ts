@@ -15,6 +15,7 @@ const PASSWORD = 'pw with spaces & "quotes"';
 const BASIC = Buffer.from(`${USER}:${PASSWORD}`).toString('base64');
 const PROJECT_TAG = '20261128-090000';
 
+const PACKAGE_VERSION: string = require('../../package.json').version;
 let open: TestRegistry;
 let secured: TestRegistry;
 let tinyRef: string;
@@ -83,9 +84,14 @@ async function hostWithDockerConfig(config: object, extraEnv: Record<string, str
 test('without a login the user is told to log in, and nothing is pulled', async () => {
   const host = await hostWithDockerConfig({});
   const outcome = await runShim([projectRepo, 'true'], host);
+  // No mini can be had: one warning and the payload built into the shim, which then meets
+  // the same registry for the project image, and that is the one error line.
+  const login = `Run "docker login ${secured.address}" (run-docker reads the credentials it stores), or check the repository name.`;
   expect({ code: outcome.code, stderr: outcome.stderr }).toEqual({
     code: 125,
-    stderr: `run-docker: authentication required for "${miniRepo}". Run "docker login ${secured.address}" (run-docker reads the credentials it stores), or check the repository name.\n`,
+    stderr:
+      `run-docker: warning: authentication required for "${miniRepo}"; running the payload built into shim ${PACKAGE_VERSION} instead. ${login}\n` +
+      `run-docker: authentication required for "${projectRepo}". ${login}\n`,
   });
 });
 
@@ -144,8 +150,10 @@ test('a wrong password is named as refused, without the password', async () => {
   const host = await hostWithDockerConfig({ auths: { [secured.address]: { auth: wrong } } });
   const outcome = await runShim([projectRepo, 'true'], host);
   expect(outcome.code).toBe(125);
+  const again = (repository: string) => `Run "docker login ${secured.address}" again and check that the account may pull "${repository}".`;
   expect(outcome.stderr).toBe(
-    `run-docker: the registry "${secured.address}" refused the stored credentials for "${miniRepo}". Run "docker login ${secured.address}" again and check that the account may pull "${miniRepo}".\n`,
+    `run-docker: warning: the registry "${secured.address}" refused the stored credentials for "${miniRepo}"; running the payload built into shim ${PACKAGE_VERSION} instead. ${again(miniRepo)}\n` +
+      `run-docker: the registry "${secured.address}" refused the stored credentials for "${projectRepo}". ${again(projectRepo)}\n`,
   );
   expect(outcome.stderr).not.toContain('not-the-password');
   expect(explain(outcome)).not.toContain(wrong);
