@@ -156,8 +156,10 @@ export const DEFAULT_NB_PORT = 8888;
 
 /**
  * run-docker's own options, in help order. Where docker run has an option of the same name
- * or letter (`--memory`/`-m`, `--shm-size`, `--name`, `--restart`, `-d`, `-q`, `--help`,
- * and `-h`, docker's `--hostname`), run-docker's wins; `--hostname` keeps its long form.
+ * or letter (`--memory`/`-m`, `--shm-size`, `--name`, `--restart`, `-d`, `-q`, `--help`),
+ * run-docker's wins. `-h` is not one of them: before IMAGE it is docker's `--hostname`
+ * and takes a value, as `docker run` reads it (`run-docker -h web IMG`); only `-h` standing
+ * alone (`run-docker -h`, which docker would refuse for its missing value) asks for help.
  */
 export const RUN_DOCKER_OPTIONS: readonly RunDockerOption[] = [
   { long: 'local', help: 'only images on this host; no network' },
@@ -173,7 +175,7 @@ export const RUN_DOCKER_OPTIONS: readonly RunDockerOption[] = [
   { long: 'detach', short: 'd', help: 'run in the background' },
   { long: 'dry-run', help: 'print the docker command and exit, without pulling or running' },
   { long: 'quiet', short: 'q', help: 'no progress lines' },
-  { long: 'help', short: 'h', help: 'this help' },
+  { long: 'help', help: 'this help (-h alone, too)' },
   { long: 'version', help: 'the versions of the shim, tiny and mini in use' },
   { long: 'completion', value: 'bash|zsh', help: 'print a shell completion script (see the end of this help)' },
 ];

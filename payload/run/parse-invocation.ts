@@ -66,7 +66,7 @@ function indexOptions(): { byLong: Map<string, OptionSpec>; byShort: Map<string,
     const spec = byLong.get(long);
     if (spec) byLong.set(alias, spec);
   }
-  // run-docker's own options win over docker's of the same name or letter (-h: help, not hostname).
+  // run-docker's own options win over docker's of the same name or letter (-m, -d, -q, --name, …).
   for (const option of RUN_DOCKER_OPTIONS) {
     const spec: OptionSpec = { long: option.long, takesValue: option.value !== undefined, owner: 'run-docker' };
     byLong.set(option.long, spec);
@@ -76,6 +76,8 @@ function indexOptions(): { byLong: Map<string, OptionSpec>; byShort: Map<string,
 }
 
 export function parseInvocation(argv: readonly string[]): Invocation {
+  // `-h` is docker's --hostname and needs a value; alone, it can only mean "help".
+  if (argv.length === 1 && argv[0] === '-h') return { kind: 'help' };
   const options: RunOptions = {
     local: false,
     root: false,

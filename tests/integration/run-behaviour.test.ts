@@ -173,6 +173,14 @@ test('arguments, stdin and exit codes pass through exactly', async () => {
   expect(options.stdout).toBe('1|two words|/tmp\n');
 });
 
+test('-h VALUE before IMAGE is docker\'s --hostname, as docker run reads it; -h alone is help', async () => {
+  const hostname = await runShim(['-h', 'web-1', app, 'hostname'], baseEnv);
+  expect({ code: hostname.code, stdout: hostname.stdout }).toEqual({ code: 0, stdout: 'web-1\n' });
+  const help = await runShim(['-h'], baseEnv);
+  expect(help.code).toBe(0);
+  expect(help.stdout).toMatch(/^Usage: run-docker /);
+});
+
 test('SIGTERM reaches the container, and run-docker exits after docker with its code', async () => {
   const { child, done } = startShim([app, 'sh', '-c', 'trap "echo got TERM; exit 3" TERM; echo ready; while true; do sleep 0.1; done'], baseEnv);
   child.stdin!.end();

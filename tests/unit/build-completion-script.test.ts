@@ -35,9 +35,10 @@ describe('listCompletionOptions', () => {
     }
   });
 
-  it('gives a letter to run-docker\'s option where both have it: -h is help, --hostname has none', () => {
-    expect(byLong.get('help')?.short).toBe('h');
-    expect(byLong.get('hostname')?.short).toBeUndefined();
+  it('gives a letter to run-docker\'s option where both have it (-m, -d, -q); -h stays docker\'s --hostname', () => {
+    expect(byLong.get('memory')?.short).toBe('m');
+    expect(byLong.get('help')?.short).toBeUndefined();
+    expect(byLong.get('hostname')?.short).toBe('h');
     expect(byLong.get('env')).toMatchObject({ short: 'e', value: { kind: 'files' } });
     expect(byLong.get('hostdatadir')).toMatchObject({ value: { kind: 'dirs', extra: ['no'] } });
     expect(byLong.get('completion')).toMatchObject({ value: { kind: 'words', words: ['bash', 'zsh'] } });
@@ -63,7 +64,7 @@ describe('buildCompletionScript', () => {
     expect(valueLongs).not.toContain('--local');
     expect(valueLongs).not.toContain('--tty');
     const valueShorts = /^_run_docker_value_shorts='([a-zA-Z]*)'$/m.exec(bash)![1].split('').sort();
-    expect(valueShorts).toEqual(['a', 'c', 'e', 'l', 'm', 'p', 'v', 'w']);
+    expect(valueShorts).toEqual(['a', 'c', 'e', 'h', 'l', 'm', 'p', 'v', 'w']);
   });
 
   it('both list images with the docker CLI at completion time, not through run-docker', () => {

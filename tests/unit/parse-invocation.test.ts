@@ -116,6 +116,21 @@ describe('parseInvocation: --completion', () => {
   });
 });
 
+describe('parseInvocation: -h is docker\'s --hostname before IMAGE, help only alone', () => {
+  it('reads -h VALUE as docker run does (--hostname), in every pflag form', () => {
+    for (const args of [['-h', 'web', 'img'], ['-hweb', 'img'], ['-h=web', 'img'], ['--hostname', 'web', 'img'], ['-ith', 'web', 'img']]) {
+      const invocation = parseInvocation(args);
+      expect(invocation).toMatchObject({ kind: 'run', image: 'img' });
+      expect((invocation as { options: { dockerArgs: string[] } }).options.dockerArgs).toEqual(expect.arrayContaining(['--hostname', 'web']));
+    }
+  });
+
+  it('answers help for -h alone, and asks for the value when -h ends the options', () => {
+    expect(parseInvocation(['-h'])).toEqual({ kind: 'help' });
+    expect(() => parseInvocation(['--local', '-h'])).toThrow('the option "-h" needs a value');
+  });
+});
+
 describe('parseInvocation: --help and --version', () => {
   it('returns help for -h and --help, version for --version', () => {
     expect(parseInvocation(['--help'])).toEqual({ kind: 'help' });
@@ -127,7 +142,7 @@ describe('parseInvocation: --help and --version', () => {
     expect(parseInvocation(['--local', '-e', 'A=1', '--help', 'img', 'cmd'])).toEqual({ kind: 'help' });
     expect(parseInvocation(['--root', '--version', 'img'])).toEqual({ kind: 'version' });
     expect(parseInvocation(['--local', '--version'])).toEqual({ kind: 'version' });
-    expect(parseInvocation(['-ih'])).toEqual({ kind: 'help' });
+    expect(parseInvocation(['-i', '--help'])).toEqual({ kind: 'help' });
   });
 
   it('takes the first of --help and --version', () => {
