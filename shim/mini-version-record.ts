@@ -8,14 +8,12 @@
  * Host state, not cache: deleting the cache must not reset it. All reads and writes of the
  * file are here, so they can later go through the same hardened private-file reads as the cache.
  */
-import { randomBytes } from 'node:crypto';
-import { rename, rm } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Logger } from '../contract/contract';
 import { compareTagOrder } from '../common/compare-tag-order';
 import { makeDirs } from '../common/private-dir';
 import { currentUser, readPrivateFile, UnreadableFile } from '../common/read-private-file';
-import { writeSyncedFile } from '../common/write-synced-file';
+import { writeFileAtomically } from '../common/write-file-atomically';
 
 const FILE_NAME = 'mini-versions.json';
 /** One line per mini repository a host follows: far below this. */
@@ -91,15 +89,10 @@ export async function recordMiniVersion(file: string, repository: string, versio
   const current = record.get(repository);
   const order = current === undefined ? 1 : compareTagOrder(version, current);
   if (order === undefined || order <= 0) return;
-  const dir = join(file, '..');
-  const temp = join(dir, `.${FILE_NAME}.${process.pid}-${randomBytes(6).toString('hex')}`);
   try {
-    await makeDirs(dir); // 0700; says EROFS, not ENOENT, on a read-only HOME
-    // wx: never write through something planted under the temporary name.
-    await writeSyncedFile(temp, `${JSON.stringify({ minis: Object.fromEntries(record.set(repository, version)) }, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-    await rename(temp, file);
+    await makeDirs(dirname(file)); // 0700; says EROFS, not ENOENT, on a read-only HOME
+    await writeFileAtomically(file, `${JSON.stringify({ minis: Object.fromEntries(record.set(repository, version)) }, null, 2)}\n`);
   } catch (error) {
-    await rm(temp, { force: true }).catch(() => undefined);
     log.warn(`cannot record that this host ran mini ${version} in "${file}" (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); older minis may run later without a word`);
   }
 }

@@ -5,14 +5,13 @@
  * private cache folder, only when it could have come from an image, and never when it
  * would make the run privileged (uid or gid 0): then the image is read again.
  */
-import { randomBytes } from 'node:crypto';
-import { rename, rm, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type Dockerode from 'dockerode';
 import type { Logger } from '../../contract/contract';
 import { copyFromImage } from '../../common/copy-from-image';
 import { checkPrivateDir, makeDirs } from '../../common/private-dir';
 import { readPrivateFile } from '../../common/read-private-file';
+import { writeFileAtomically } from '../../common/write-file-atomically';
 
 export const DOCKER_USER = 'docker-user';
 
@@ -90,13 +89,10 @@ export async function readImageUser(docker: Dockerode, imageId: string, cacheDir
   });
   const user = findPasswdUser(files.get('passwd')?.toString('utf8') ?? '', DOCKER_USER);
   if (!usable) return user;
-  // Written beside and renamed: a reader sees the whole answer or none. 'wx' never writes
-  // through a planted file or symlink. Failure only costs speed.
-  const partial = `${cacheFile}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
+  // A reader sees the whole answer or none (writeFileAtomically). Failure only costs speed.
   await makeDirs(folder)
-    .then(() => writeFile(partial, JSON.stringify({ user: user ?? null }), { mode: 0o600, flag: 'wx' }))
-    .then(() => rename(partial, cacheFile))
-    .catch(() => rm(partial, { force: true }).catch(() => undefined));
+    .then(() => writeFileAtomically(cacheFile, JSON.stringify({ user: user ?? null })))
+    .catch(() => undefined);
   return user;
 }
 

@@ -7,12 +7,12 @@
  * when dockerd restarts (daemon.json), so a minute's delay in seeing them is the price of
  * not paying /info on every call.
  */
-import { open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import type { Logger } from '../../../contract/contract';
 import { readEngineEndpoint } from '../../../common/engine/read-engine-endpoint';
 import { readPrivateFile } from '../../../common/read-private-file';
+import { writeFileAtomically } from '../../../common/write-file-atomically';
 import { parseEngineRegistryConfig, type EngineRegistryConfig } from './select-registry-security';
 
 export const ENGINE_CONFIG_CACHE_FILE = 'engine-registry-config.json';
@@ -86,19 +86,7 @@ function toRegistryConfig(config: EngineRegistryConfig): unknown {
   return { InsecureRegistryCIDRs: config.insecureCidrs, IndexConfigs };
 }
 
-/** Whole or not at all: written to a private temporary file, then renamed. */
+/** Whole or not at all (writeFileAtomically). */
 async function writeCached(file: string, content: CachedConfig): Promise<void> {
-  const partial = `${file}.${process.pid}.${Date.now().toString(36)}.tmp`;
-  try {
-    const handle = await open(partial, 'wx', 0o600);
-    try {
-      await handle.writeFile(JSON.stringify(content));
-    } finally {
-      await handle.close();
-    }
-    await rename(partial, file);
-  } catch (error) {
-    await rm(partial, { force: true });
-    throw error;
-  }
+  await writeFileAtomically(file, JSON.stringify(content));
 }

@@ -10,11 +10,11 @@
  * A token is used only before `expiresAt` (from `expires_in`/`issued_at`, less a margin),
  * and only for the same realm, service, scope and credential source it was issued for.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Logger } from '../../../contract/contract';
 import { readPrivateFile } from '../../../common/read-private-file';
+import { writeFileAtomically } from '../../../common/write-file-atomically';
 
 export interface CachedToken {
   token: string;
@@ -140,19 +140,7 @@ async function readTokenFile(file: string, log?: Logger): Promise<TokenFile> {
 
 async function writeTokenFile(file: string, content: TokenFile): Promise<void> {
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  const partial = join(dirname(file), `.registry-tokens-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    // O_EXCL: never write through something planted under that name.
-    const handle = await open(partial, 'wx', 0o600);
-    try {
-      await handle.writeFile(JSON.stringify(content));
-    } finally {
-      await handle.close();
-    }
-    await rename(partial, file);
-  } finally {
-    await rm(partial, { force: true });
-  }
+  await writeFileAtomically(file, JSON.stringify(content));
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
