@@ -19,6 +19,7 @@ import {
   type PayloadKind,
   type UserFacingError,
 } from '../contract/contract';
+import { compareTagOrder } from '../common/compare-tag-order';
 import { formatImageRef, formatRepository, isPinned, type ImageRef } from '../common/image-ref';
 import { inspectImage, type LocalImage } from '../common/inspect-image';
 import { readRegistryAuth } from '../common/credentials/read-registry-auth';
@@ -110,19 +111,21 @@ async function choosePayload(deps: ShimDeps, config: ShimConfig, source: ShimSou
   if (config.mini === undefined) return builtIn('no mini configured', tinyInUse);
 
   const trust: Trust = { keys: tiny.payload.manifest.trustedKeys ?? [], allowUnsigned: config.allowUnsigned };
-  const record: VersionFloor = { file: miniVersionRecordPath(env, deps.homeDir), repository: formatRepository(config.mini.ref) };
+  const pinned = isPinned(config.mini.ref);
+  const file = miniVersionRecordPath(env, deps.homeDir);
+  const repository = formatRepository(config.mini.ref);
+  const floor: VersionFloor = { file, repository, version: pinned ? undefined : await readHighestMiniVersion(file, repository, log) };
   // A pinned mini that cannot be used stays an error: the operator chose it on purpose.
-  const mini = isPinned(config.mini.ref)
+  const mini = pinned
     ? await loadPinnedMini(source, trust, config.mini, base.local)
-    : await orReason(
-        loadNewestMini(source, trust, base, tiny.locator, config.mini.ref, { ...record, version: await readHighestMiniVersion(record.file, record.repository, log) }),
-        log,
-        shimVersion,
-      );
+    : await orReason(loadNewestMini(source, trust, base, tiny.locator, config.mini.ref, floor), log, shimVersion);
   if (typeof mini === 'string') return builtIn(mini, tinyInUse);
   // Only what a trusted key signed raises the floor: an unsigned version (development
-  // opt-in) is whatever its publisher typed. The built-in payload never does.
-  if (mini.trusted) await recordMiniVersion(record.file, record.repository, mini.payload.manifest.version, log);
+  // opt-in) is whatever its publisher typed. The built-in payload never does. A warm call
+  // runs the version on record: no second read of the record to learn that.
+  const version = mini.payload.manifest.version;
+  const raises = floor.version === undefined || (compareTagOrder(version, floor.version) ?? 0) > 0;
+  if (mini.trusted && raises) await recordMiniVersion(file, repository, version, log);
   return {
     module: loadModule<MiniModule>(mini.payload, ['main'], mini.ref),
     tiny: tinyInUse,
