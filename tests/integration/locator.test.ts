@@ -9,12 +9,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Dockerode from 'dockerode';
-import { CONTRACT_VERSION, type BaseContext } from '../../contract/contract';
+import type { BaseContext } from '../../contract/contract';
 import { RunDockerError } from '../../common/run-docker-error';
 import { findNewestTag, listLocalTagsNewestFirst } from '../../payload/locate/main';
 import { listRemoteTags } from '../../payload/common/registry/list-remote-tags';
 import { sendWithNodeHttp, type SendRequest } from '../../payload/common/registry/send-with-node-http';
 import { buildBusyboxImage, docker, pushImage, removeImages } from '../helpers/fixtures';
+import { failure, makeLocatorContext } from '../helpers/locator-context';
 import { startRegistry, tagInRegistry, type TestRegistry } from '../helpers/registry';
 
 // Building and pushing images takes longer than Jest's default 5 s per hook.
@@ -47,29 +48,10 @@ let repository: string;
 let home: string;
 const localRefs: string[] = [];
 
+// The registry deadline counts every lookup in the process (registry-deadline.ts): this
+// file is one long process, so it gets a budget no test here comes near.
 function makeContext(overrides: Partial<BaseContext> = {}) {
-  const warnings: string[] = [];
-  const ctx: BaseContext = {
-    contract: CONTRACT_VERSION,
-    shimVersion: '0.0.0-test',
-    local: false,
-    // The registry deadline counts every lookup in the process (registry-deadline.ts): this
-    // file is one long process, so it gets a budget no test here comes near.
-    env: { HOME: home, RUN_DOCKER_REGISTRY_PAGE_SIZE: '100', RUN_DOCKER_REGISTRY_DEADLINE_MS: '600000' },
-    log: { warn: (line) => warnings.push(line), debug: () => {} },
-    docker: engine,
-    ...overrides,
-  };
-  return { ctx, warnings };
-}
-
-async function failure(promise: Promise<unknown>): Promise<RunDockerError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as RunDockerError;
-  }
-  throw new Error('expected a failure');
+  return makeLocatorContext(engine, { HOME: home, RUN_DOCKER_REGISTRY_PAGE_SIZE: '100', RUN_DOCKER_REGISTRY_DEADLINE_MS: '600000' }, overrides);
 }
 
 function recordingSend(requests: string[]): SendRequest {

@@ -10,11 +10,12 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Dockerode from 'dockerode';
-import { CONTRACT_VERSION, type BaseContext } from '../../contract/contract';
+import type { BaseContext } from '../../contract/contract';
 import { RunDockerError } from '../../common/run-docker-error';
 import { findNewestTag } from '../../payload/locate/main';
 import { ENGINE_CONFIG_CACHE_FILE } from '../../payload/common/registry/read-engine-registry-config';
 import { buildBusyboxImage, pushImage, removeImages } from '../helpers/fixtures';
+import { failure, makeLocatorContext } from '../helpers/locator-context';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
 import { makeHost, publish, removeHosts, runShim, stderrLines } from '../helpers/shim';
 
@@ -46,26 +47,7 @@ function makeCa(name: string): void {
 }
 
 function makeContext(overrides: Partial<BaseContext> = {}) {
-  const warnings: string[] = [];
-  const ctx: BaseContext = {
-    contract: CONTRACT_VERSION,
-    shimVersion: '0.0.0-test',
-    local: false,
-    env: { HOME: home, RUN_DOCKER_REGISTRY_DEADLINE_MS: '600000' },
-    log: { warn: (line) => warnings.push(line), debug: () => {} },
-    docker: engine,
-    ...overrides,
-  };
-  return { ctx, warnings };
-}
-
-async function failure(promise: Promise<unknown>): Promise<RunDockerError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as RunDockerError;
-  }
-  throw new Error('expected a failure');
+  return makeLocatorContext(engine, { HOME: home, RUN_DOCKER_REGISTRY_DEADLINE_MS: '600000' }, overrides);
 }
 
 async function removeHostsLine(): Promise<void> {

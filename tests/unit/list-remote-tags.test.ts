@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { TokenCache } from '../../payload/common/registry/fetch-bearer-token';
 import { createFileTokenCache, createMemoryTokenCache, parseTokenFile } from '../../payload/common/registry/token-store';
 import { listRemoteTags } from '../../payload/common/registry/list-remote-tags';
+import { failure } from '../helpers/locator-context';
 import { parseRetryAfter, RegistryUnreachableError } from '../../payload/common/registry/registry-unreachable-error';
 import { RunDockerError } from '../../common/run-docker-error';
 
@@ -87,15 +88,6 @@ async function dockerConfig(auths: Record<string, unknown>): Promise<string> {
   const dir = await mkdtemp(path.join(tmp, 'cfg-'));
   await writeFile(path.join(dir, 'config.json'), JSON.stringify({ auths }));
   return dir;
-}
-
-async function failure(promise: Promise<unknown>): Promise<RunDockerError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as RunDockerError;
-  }
-  throw new Error('expected a failure');
 }
 
 const TAGS = ['1.0.0', '1.1.0', '20240101-000000', 'latest', 'main', '20250101-120000', '2.0.0'];
