@@ -1,6 +1,6 @@
 /**
  * The order of tags and mini versions: "newer" means the same thing to the locator
- * (payload/common/select-newest-tag.ts, which picks the newest tag) and to the shim (which
+ * (payload/locator/select-newest-tag.ts, which picks the newest tag) and to the shim (which
  * refuses a mini older than one it has already run). Pure; lives in common/ because the
  * shim may not import payload/. The rules are in select-newest-tag.ts and docs/tags.md.
  */

@@ -113,7 +113,7 @@ const [[shim, run], locate] = await Promise.all([
     }),
     result,
   ]),
-  build({ ...common, entryPoints: [join(root, 'payload/locate/main.ts')], outfile: join(root, 'dist/payload/tiny/locate.js') }),
+  build({ ...common, entryPoints: [join(root, 'payload/locator/main.ts')], outfile: join(root, 'dist/payload/tiny/locate.js') }),
   // For scripts/publish: what a signature covers is defined once, in the contract.
   build({ ...common, entryPoints: [join(root, 'contract/contract.ts')], outfile: join(root, 'dist/contract.js') }),
   // For scripts/publish: the engine client and the tag order (common/publish-support.ts).

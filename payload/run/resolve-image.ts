@@ -6,7 +6,7 @@ import { readRegistryAuth } from '../../common/credentials/read-registry-auth';
 import { isRegistryUnusablePull, pullImage, readPullStallMs } from '../../common/pull-image';
 import { RunDockerError } from '../../common/run-docker-error';
 import { withPullProgress, type ProgressTarget } from '../../common/with-pull-progress';
-import { findNewestTag, listLocalTagsNewestFirst } from '../common/find-newest-tag';
+import { findNewestTag, listLocalTagsNewestFirst } from '../locator/find-newest-tag';
 import type { ResolvedImage } from './build-run-spec';
 
 export interface ImageToRun extends ResolvedImage {

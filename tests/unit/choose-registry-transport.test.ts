@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type Dockerode from 'dockerode';
 import { RunDockerError } from '../../common/run-docker-error';
-import { chooseRegistryTransport } from '../../payload/common/registry/choose-registry-transport';
-import { ENGINE_CONFIG_CACHE_FILE, ENGINE_CONFIG_TTL_MS } from '../../payload/common/registry/read-engine-registry-config';
-import { readRegistryCerts } from '../../payload/common/registry/read-registry-certs';
+import { chooseRegistryTransport } from '../../payload/locator/registry/choose-registry-transport';
+import { ENGINE_CONFIG_CACHE_FILE, ENGINE_CONFIG_TTL_MS } from '../../payload/locator/registry/read-engine-registry-config';
+import { readRegistryCerts } from '../../payload/locator/registry/read-registry-certs';
 
 const INFO = {
   ID: 'ENGINE-A',

@@ -7,11 +7,11 @@ import type { AddressInfo } from 'node:net';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { TokenCache } from '../../payload/common/registry/fetch-bearer-token';
-import { createFileTokenCache, createMemoryTokenCache, parseTokenFile } from '../../payload/common/registry/token-store';
-import { listRemoteTags } from '../../payload/common/registry/list-remote-tags';
+import type { TokenCache } from '../../payload/locator/registry/fetch-bearer-token';
+import { createFileTokenCache, createMemoryTokenCache, parseTokenFile } from '../../payload/locator/registry/token-store';
+import { listRemoteTags } from '../../payload/locator/registry/list-remote-tags';
 import { failure } from '../helpers/locator-context';
-import { parseRetryAfter, RegistryUnreachableError } from '../../payload/common/registry/registry-unreachable-error';
+import { parseRetryAfter, RegistryUnreachableError } from '../../payload/locator/registry/registry-unreachable-error';
 import { RunDockerError } from '../../common/run-docker-error';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void;

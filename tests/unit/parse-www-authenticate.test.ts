@@ -1,4 +1,4 @@
-import { findChallenge, parseWwwAuthenticate } from '../../payload/common/registry/parse-www-authenticate';
+import { findChallenge, parseWwwAuthenticate } from '../../payload/locator/registry/parse-www-authenticate';
 
 describe('parseWwwAuthenticate', () => {
   it('parses a registry bearer challenge with a comma inside a quoted scope', () => {

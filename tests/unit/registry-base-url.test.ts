@@ -1,4 +1,4 @@
-import { isLoopbackRegistry, registryBaseUrl } from '../../payload/common/registry/registry-base-url';
+import { isLoopbackRegistry, registryBaseUrl } from '../../payload/locator/registry/registry-base-url';
 
 describe('registryBaseUrl', () => {
   it('uses http for loopback registries with any port', () => {

@@ -1,7 +1,7 @@
 import { RunDockerError } from '../../common/run-docker-error';
-import { fetchRegistry } from '../../payload/common/registry/fetch-registry';
-import { isRegistryUnreachable } from '../../payload/common/registry/registry-unreachable-error';
-import type { SendRequest } from '../../payload/common/registry/send-with-node-http';
+import { fetchRegistry } from '../../payload/locator/registry/fetch-registry';
+import { isRegistryUnreachable } from '../../payload/locator/registry/registry-unreachable-error';
+import type { SendRequest } from '../../payload/locator/registry/send-with-node-http';
 
 function failingWith(code: string): SendRequest {
   return async () => {

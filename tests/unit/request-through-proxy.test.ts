@@ -5,8 +5,8 @@ import { createServer as createTlsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { openProxyTunnel, ProxyFailure, requestThroughProxy } from '../../payload/common/registry/request-through-proxy';
-import { sendWithNodeHttp } from '../../payload/common/registry/send-with-node-http';
+import { openProxyTunnel, ProxyFailure, requestThroughProxy } from '../../payload/locator/registry/request-through-proxy';
+import { sendWithNodeHttp } from '../../payload/locator/registry/send-with-node-http';
 import { startForwardProxy, type ForwardProxy } from '../helpers/forward-proxy';
 
 const servers: Server[] = [];

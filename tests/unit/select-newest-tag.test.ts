@@ -1,4 +1,4 @@
-import { selectNewestTag, sortTagsNewestFirst } from '../../payload/common/select-newest-tag';
+import { selectNewestTag, sortTagsNewestFirst } from '../../payload/locator/select-newest-tag';
 
 describe('selectNewestTag', () => {
   it('picks the newest date-time tag', () => {

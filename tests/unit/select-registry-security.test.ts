@@ -1,4 +1,4 @@
-import { isInCidr, isInsecureRegistry, parseEngineRegistryConfig, registryHostname } from '../../payload/common/registry/select-registry-security';
+import { isInCidr, isInsecureRegistry, parseEngineRegistryConfig, registryHostname } from '../../payload/locator/registry/select-registry-security';
 
 /** As a default engine answers GET /info (Docker 20.10–27). */
 const DEFAULT_INFO = {

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BodyTooLargeError, sendWithNodeHttp } from '../../payload/common/registry/send-with-node-http';
+import { BodyTooLargeError, sendWithNodeHttp } from '../../payload/locator/registry/send-with-node-http';
 
 const limits = { timeoutMs: 2000, maxBodyBytes: 1024 };
 const servers: Server[] = [];

@@ -3,8 +3,8 @@
  * image (and the mini payload reuses for the user's image).
  */
 import type { LocatorModule } from '../../contract/contract';
-import { findNewestTag, listLocalTagsNewestFirst } from '../common/find-newest-tag';
-import { listTagsNewestFirst } from '../common/list-tags-newest-first';
+import { findNewestTag, listLocalTagsNewestFirst } from './find-newest-tag';
+import { listTagsNewestFirst } from './list-tags-newest-first';
 
 export { findNewestTag, listLocalTagsNewestFirst, listTagsNewestFirst };
 
