@@ -14,15 +14,21 @@ export interface DockerRunOption {
   readonly takesValue: boolean;
 }
 
+/** The docker CLI version the table below was checked against (tests/unit/docker-run-help.test.ts). */
+export const DOCKER_RUN_OPTIONS_SOURCE_VERSION = '28.2.2';
+
 /**
- * Every option of `docker run`, from the docker CLI 28.2.2 (build e6534b4):
+ * Every option of `docker run`, from the docker CLI 28.2.2 (build e6534b4), as its help
+ * lists them with no engine to ask:
  *
- *   DOCKER_API_VERSION=1.50 docker run --help
+ *   DOCKER_HOST=unix:///nonexistent docker run --help
  *
- * The API version is forced because the CLI hides options the engine it talks to is too
- * old for; 1.50 is 28.2's own, so all 100 options are listed (against an Engine API 1.41
- * engine `--annotation` (1.43) and `--health-start-interval` (1.44) are hidden, and the
- * docker CLI itself says so if they are used there). An option with a value type in the
+ * The CLI hides options the engine it talks to is too old for (against this machine's
+ * Engine API 1.41 engine `--annotation` (1.43) and `--health-start-interval` (1.44) are
+ * hidden; DOCKER_API_VERSION=1.50 shows them) and Windows-only ones when the engine is
+ * Linux; with no engine it shows all it declares. tests/unit/docker-run-help.test.ts
+ * compares this table with the installed CLI that way, and lists the options left out
+ * (the four Windows-only ones) with their reasons. An option with a value type in the
  * help (list, string, int, bytes, duration, mount, network, gpu-request, ulimit, map,
  * decimal, uint16) takes a value; one without a type is a boolean. The type is kept in the
  * comment on each line. 85 take a value, 15 are booleans.
@@ -131,13 +137,13 @@ export const DOCKER_RUN_OPTIONS: readonly DockerRunOption[] = [
 ];
 
 /**
- * Hidden, deprecated spellings the docker CLI 28.2.2 still accepts (not in --help; checked
- * with `docker run --net=host …`, which fails only at the engine, not at flag parsing).
- * Old scripts use `--net=host`, so they are accepted and normalised to the current name.
- * The other hidden options (`--cpu-count`, `--cpu-percent`, `--io-maxbandwidth`,
- * `--io-maxiops`) are for Windows containers only and are left out.
+ * Hidden, deprecated spellings the docker CLI 28.2.2 still accepts (not in --help; marked
+ * hidden in docker/cli's cli/command/container/opts.go, and each one probed against the
+ * installed CLI by tests/unit/docker-run-help.test.ts). Old scripts use `--net=host` or
+ * `--dns-opt`, so they are accepted and normalised to the current name.
  */
 export const DOCKER_RUN_OPTION_ALIASES: Readonly<Record<string, string>> = {
+  'dns-opt': 'dns-option',
   net: 'network',
   'net-alias': 'network-alias',
 };

@@ -387,8 +387,9 @@ describe('parseInvocation: docker run options passed on', () => {
     expect(dockerArgsOf(['-ei', 'img'])).toEqual(['--env', 'i']);
   });
 
-  it('normalises the hidden --net and --net-alias to --network and --network-alias', () => {
+  it('normalises the hidden --net, --net-alias and --dns-opt to --network, --network-alias and --dns-option', () => {
     expect(dockerArgsOf(['--net=host', '--net-alias', 'db', 'img'])).toEqual(['--network', 'host', '--network-alias', 'db']);
+    expect(dockerArgsOf(['--dns-opt', 'ndots:2', '--dns-opt=timeout:1', 'img'])).toEqual(['--dns-option', 'ndots:2', '--dns-option', 'timeout:1']);
   });
 
   it('passes -i and -t on (run-docker decides them too; an explicit one is honoured)', () => {
