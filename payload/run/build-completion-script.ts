@@ -9,14 +9,16 @@
  * the script itself with the docker CLI at completion time: asking run-docker would start
  * the shim, tiny and mini, about a second per TAB.
  */
-import { DOCKER_RUN_OPTION_ALIASES, DOCKER_RUN_OPTIONS, RUN_DOCKER_OPTIONS } from './docker-run-options';
+import {
+  DOCKER_RUN_OPTION_ALIASES,
+  DOCKER_RUN_OPTIONS,
+  RUN_DOCKER_OPTIONS,
+  type DockerRunOptionName,
+  type ValueCompletion,
+} from './docker-run-options';
 import type { CompletionShell } from './invocation';
 
-/** How the value of an option is completed. */
-export type ValueCompletion =
-  | { kind: 'files' }
-  | { kind: 'dirs'; extra: readonly string[] }
-  | { kind: 'words'; words: readonly string[] };
+export type { ValueCompletion };
 
 export interface CompletionOption {
   /** Without dashes. */
@@ -28,41 +30,38 @@ export interface CompletionOption {
   help: string;
 }
 
-/** Values worth offering; every other value falls back to file names (paths are common: -v, --env-file). */
-const VALUE_COMPLETIONS: Readonly<Record<string, ValueCompletion>> = {
-  completion: { kind: 'words', words: ['bash', 'zsh'] },
-  restart: { kind: 'words', words: ['no', 'always', 'unless-stopped', 'on-failure'] },
+/**
+ * Values worth offering for docker's options (run-docker's own give theirs in their table
+ * rows); every other value falls back to file names.
+ */
+const DOCKER_VALUE_COMPLETIONS: Partial<Record<DockerRunOptionName, ValueCompletion>> = {
   pull: { kind: 'words', words: ['always', 'missing', 'never'] },
-  hostdatadir: { kind: 'dirs', extra: ['no'] },
-  hostlogdir: { kind: 'dirs', extra: ['no'] },
-  hostsrcdir: { kind: 'dirs', extra: [] },
 };
 
 const FILES: ValueCompletion = { kind: 'files' };
 
 /** docker run options the parser always refuses (parse-invocation.ts: run-docker picks the user); offering them would only lead to an error. */
-const REFUSED = new Set(['user']);
+const REFUSED: ReadonlySet<DockerRunOptionName> = new Set(['user']);
 
 /**
  * Every option the parser accepts before IMAGE, by the parser's rules: run-docker's own
- * option wins over docker's of the same long name or letter (`-h` is help, so docker's
- * `--hostname` has no shorthand here). The hidden docker aliases (`--net`) are left out,
- * as docker's own completion does, and so is `--user`, which run-docker refuses.
+ * option wins over docker's of the same long name or letter (`-m`, `-d`, `-q`). The hidden
+ * docker aliases (`--net`) are left out, as docker's own completion does, and so is
+ * `--user`, which run-docker refuses.
  */
 export function listCompletionOptions(): CompletionOption[] {
-  const ownLongs = new Set(RUN_DOCKER_OPTIONS.map((option) => option.long));
+  const ownLongs = new Set<string>(RUN_DOCKER_OPTIONS.map((option) => option.long));
   const ownShorts = new Set(RUN_DOCKER_OPTIONS.flatMap((option) => (option.short ? [option.short] : [])));
-  const valueOf = (long: string) => VALUE_COMPLETIONS[long] ?? FILES;
   const own: CompletionOption[] = RUN_DOCKER_OPTIONS.map((option) => ({
     long: option.long,
     short: option.short,
-    value: option.value === undefined ? undefined : valueOf(option.long),
+    value: option.value === undefined ? undefined : (option.complete ?? FILES),
     help: option.help,
   }));
   const docker: CompletionOption[] = DOCKER_RUN_OPTIONS.filter((option) => !ownLongs.has(option.long) && !REFUSED.has(option.long)).map((option) => ({
     long: option.long,
     short: option.short !== undefined && !ownShorts.has(option.short) ? option.short : undefined,
-    value: option.takesValue ? valueOf(option.long) : undefined,
+    value: option.takesValue ? (DOCKER_VALUE_COMPLETIONS[option.long] ?? FILES) : undefined,
     help: 'docker run option',
   }));
   return [...own, ...docker];

@@ -81,7 +81,7 @@ const cliVersion = (() => {
 })();
 const help = docker(['run', '--help']);
 const cliOptions = parseHelpOptions(help.stdout);
-const table = new Map(DOCKER_RUN_OPTIONS.map((option) => [option.long, option]));
+const table = new Map<string, (typeof DOCKER_RUN_OPTIONS)[number]>(DOCKER_RUN_OPTIONS.map((option) => [option.long, option]));
 const tableRow = (option: { long: string; short?: string; takesValue: boolean }): CliOption => ({
   long: option.long,
   ...(option.short ? { short: option.short } : {}),
