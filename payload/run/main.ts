@@ -72,7 +72,8 @@ export async function main(ctx: RunContext): Promise<number> {
 }
 
 function withAbsolutePaths(options: RunOptions): RunOptions {
-  const absolute = (setting: HostDirSetting): HostDirSetting => (setting.kind === 'dir' ? { kind: 'dir', path: resolve(setting.path) } : setting);
+  const absolute = (setting: HostDirSetting): HostDirSetting =>
+    setting.kind === 'dir' ? { kind: 'dir', path: resolve(setting.path) } : setting;
   return {
     ...options,
     hostDataDir: absolute(options.hostDataDir),

@@ -32,7 +32,13 @@ import {
   type DockerRunOptionName,
   type RunDockerOptionName,
 } from './docker-run-options';
-import { COMPLETION_SHELLS, type CompletionShell, type HostDirSetting, type Invocation, type RunOptions } from './invocation';
+import {
+  COMPLETION_SHELLS,
+  type CompletionShell,
+  type HostDirSetting,
+  type Invocation,
+  type RunOptions,
+} from './invocation';
 import { DEFAULT_NB_PORT, defaultRunOptions } from './run-defaults';
 
 const HELP_HINT = 'See "run-docker --help" for the options.';
@@ -190,7 +196,13 @@ function unknownShortOption(letter: string, arg: string): RunDockerError {
 }
 
 /** A `docker run` option: onto dockerArgs as `--long [value]`, unless it clashes with run-docker. */
-function passOn(spec: DockerOptionSpec, given: string, value: string | undefined, dockerArgs: string[], invalid: RunDockerError[]): void {
+function passOn(
+  spec: DockerOptionSpec,
+  given: string,
+  value: string | undefined,
+  dockerArgs: string[],
+  invalid: RunDockerError[],
+): void {
   const { long, takesValue } = spec;
   if (takesValue) {
     if (long === 'user') {

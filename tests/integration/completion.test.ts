@@ -105,7 +105,8 @@ describe('bash', () => {
   test('folders for --hostdatadir, each whole even with a blank in its name, and "no"', async () => {
     await mkdir(join(dir, 'data one'));
     await mkdir(join(dir, 'data2'));
-    expect((await completeBash(`run-docker --hostdatadir ${dir}/da`)).sort()).toEqual([`${dir}/data one`, `${dir}/data2`]);
+    const offered = await completeBash(`run-docker --hostdatadir ${dir}/da`);
+    expect(offered.sort()).toEqual([`${dir}/data one`, `${dir}/data2`]);
     expect(await completeBash('run-docker --hostlogdir no')).toContain('no');
   });
 

@@ -101,6 +101,8 @@ describe('fillTemplate (the shell files are templates: payload/run/completion/)'
   });
 
   it('leaves no placeholder in either script', () => {
-    for (const shell of ['bash', 'zsh'] as const) expect(buildCompletionScript(shell, '20261128-101500')).not.toMatch(/@[A-Z_]+@/);
+    for (const shell of ['bash', 'zsh'] as const) {
+      expect(buildCompletionScript(shell, '20261128-101500')).not.toMatch(/@[A-Z_]+@/);
+    }
   });
 });

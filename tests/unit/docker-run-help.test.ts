@@ -53,7 +53,9 @@ function docker(args: readonly string[]): { status: number | null; stdout: strin
   env.DOCKER_HOST = `unix://${join(configDir, 'no-engine.sock')}`;
   env.DOCKER_CONFIG = configDir;
   const result = spawnSync('docker', args, { env, encoding: 'utf8', timeout: 20_000 });
-  if (result.error) throw new Error(`cannot run the docker CLI ("docker ${args.join(' ')}"): ${result.error.message}. The test bed needs it on PATH.`);
+  if (result.error) {
+    throw new Error(`cannot run "docker ${args.join(' ')}": ${result.error.message}. The test bed needs the docker CLI on PATH.`);
+  }
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -68,7 +70,8 @@ function parseHelpOptions(help: string): CliOption[] {
   const options: CliOption[] = [];
   for (const line of help.slice(start).split('\n')) {
     const match = /^ {2}(?:-(\S), | {4})--([a-z0-9-]+)(?: ([a-z0-9-]+))?(?: {2,}|$)/.exec(line);
-    if (match) options.push({ long: match[2], ...(match[1] ? { short: match[1] } : {}), takesValue: match[3] !== undefined });
+    if (!match) continue;
+    options.push({ long: match[2], ...(match[1] ? { short: match[1] } : {}), takesValue: match[3] !== undefined });
   }
   return options;
 }
@@ -81,14 +84,15 @@ const cliVersion = (() => {
 })();
 const help = docker(['run', '--help']);
 const cliOptions = parseHelpOptions(help.stdout);
-const table = new Map<string, (typeof DOCKER_RUN_OPTIONS)[number]>(DOCKER_RUN_OPTIONS.map((option) => [option.long, option]));
+const table = new Map<string, CliOption>(DOCKER_RUN_OPTIONS.map((option) => [option.long, option]));
 const tableRow = (option: { long: string; short?: string; takesValue: boolean }): CliOption => ({
   long: option.long,
   ...(option.short ? { short: option.short } : {}),
   takesValue: option.takesValue,
 });
 
-describe(`the option table against "docker run --help" (docker CLI ${cliVersion} here; table from ${DOCKER_RUN_OPTIONS_SOURCE_VERSION})`, () => {
+const title = `the option table against "docker run --help" (docker CLI ${cliVersion} here; table from ${DOCKER_RUN_OPTIONS_SOURCE_VERSION})`;
+describe(title, () => {
   it('reads the help with no engine and finds the options it always has', () => {
     expect({ status: help.status, stderr: help.stderr }).toEqual({ status: 0, stderr: '' });
     expect(cliOptions).toContainEqual({ long: 'volume', short: 'v', takesValue: true });
