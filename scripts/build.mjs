@@ -79,6 +79,8 @@ const innerOptions = {
   external: ['cpu-features', '*.node'],
   // dockerode loads gRPC at start-up for BuildKit sessions, which run-docker never opens.
   alias: { '@grpc/grpc-js': emptyModule, '@grpc/proto-loader': emptyModule },
+  // The completion scripts' templates (payload/run/completion/) are shell files, bundled as strings.
+  loader: { '.bash': 'text', '.zsh': 'text' },
   plugins: [lazySsh],
 };
 // metafile: the inputs of each bundle, for its third-party notices.

@@ -5,8 +5,7 @@
 import type { HostFacts } from './host-facts';
 import type { ImageUser } from './image-user';
 import type { RunOptions } from './invocation';
-
-export const DEFAULT_SHM_SIZE = '1g';
+import { DEFAULT_HOST_DIRS } from './run-defaults';
 const NOTEBOOK_COMMAND = 'notebook';
 const PYTEST_COMMANDS = new Set(['py.test', 'pytest']);
 
@@ -94,11 +93,11 @@ export function buildRunSpec(input: RunSpecInput): RunSpec {
     ['DATADIR', options.hostDataDir, 'data'],
     ['LOGDIR', options.hostLogDir, 'log'],
   ] as const) {
-    if (setting === 'no') {
+    if (setting.kind === 'none') {
       env.push([variable, '/tmp']);
       continue;
     }
-    const source = setting ?? joinPath(host.home, 'work', folder);
+    const source = setting.kind === 'dir' ? setting.path : joinPath(host.home, DEFAULT_HOST_DIRS[folder]);
     const target = `${home}/${folder}`;
     hostDirsToCreate.push(source);
     mounts.push({ source, target });
@@ -149,7 +148,7 @@ export function buildRunSpec(input: RunSpecInput): RunSpec {
     mounts,
     publish,
     memory: options.memory,
-    shmSize: options.shmSize ?? DEFAULT_SHM_SIZE,
+    shmSize: options.shmSize,
     restart: options.restart,
     dockerArgs: options.dockerArgs,
     command,

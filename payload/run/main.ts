@@ -15,8 +15,9 @@ import { formatVersion } from './format-version';
 import { readHostFacts, type HostFacts } from './host-facts';
 import { explainMkdirFailure } from '../../common/private-dir';
 import { DOCKER_USER, readImageUser, type ImageUser } from './image-user';
-import type { RunOptions } from './invocation';
+import type { HostDirSetting, RunOptions } from './invocation';
 import { parseInvocation } from './parse-invocation';
+import { DEFAULT_HOST_DIRS } from './run-defaults';
 import { formatShellCommand, isTtyAllocated, renderDockerRunArgs } from './render-docker-run-args';
 import { resolveImage, type ImageToRun } from './resolve-image';
 import { runDockerCli } from './run-docker-cli';
@@ -71,18 +72,19 @@ export async function main(ctx: RunContext): Promise<number> {
 }
 
 function withAbsolutePaths(options: RunOptions): RunOptions {
-  const absolute = (dir: string | undefined) => (dir === undefined || dir === 'no' ? dir : resolve(dir));
+  const absolute = (setting: HostDirSetting): HostDirSetting =>
+    setting.kind === 'dir' ? { kind: 'dir', path: resolve(setting.path) } : setting;
   return {
     ...options,
     hostDataDir: absolute(options.hostDataDir),
     hostLogDir: absolute(options.hostLogDir),
-    hostSrcDir: absolute(options.hostSrcDir),
+    hostSrcDir: options.hostSrcDir === undefined ? undefined : resolve(options.hostSrcDir),
   };
 }
 
 /** `--hostsrcdir`, else `$HOME/work/src/<name>` when it exists (a dev run), else none (prod). */
 async function findSourceDir(given: string | undefined, host: HostFacts, name: string): Promise<string | undefined> {
-  const candidate = given ?? `${host.home}/work/src/${name}`;
+  const candidate = given ?? `${host.home}/${DEFAULT_HOST_DIRS.src}/${name}`;
   const isDir = await stat(candidate).then((info) => info.isDirectory(), () => false);
   if (isDir) return candidate;
   if (given !== undefined) {

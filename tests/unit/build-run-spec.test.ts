@@ -92,7 +92,8 @@ describe('buildRunSpec', () => {
   });
 
   it('"no" turns a mapping off and points its variable to /tmp; a folder replaces the default', () => {
-    const spec = buildRunSpec(input({ options: { ...options, hostDataDir: 'no', hostLogDir: '/var/log/app' } }));
+    const folders = { hostDataDir: { kind: 'none' }, hostLogDir: { kind: 'dir', path: '/var/log/app' } } as const;
+    const spec = buildRunSpec(input({ options: { ...options, ...folders } }));
     expect(envOf(spec).DATADIR).toBe('/tmp');
     expect(spec.mounts).toEqual([{ source: '/var/log/app', target: '/home/docker-user/log' }]);
     expect(spec.hostDirsToCreate).toEqual(['/var/log/app']);
