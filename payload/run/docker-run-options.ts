@@ -177,6 +177,7 @@ export const RUN_DOCKER_OPTIONS: readonly RunDockerOption[] = [
   { long: 'quiet', short: 'q', help: 'no progress lines' },
   { long: 'help', help: 'this help (-h alone, too)' },
   { long: 'version', help: 'the versions of the shim, tiny and mini in use' },
+  { long: 'show-config', help: "the shim's settings and where each comes from (no engine needed)" },
   { long: 'completion', value: 'bash|zsh', help: 'print a shell completion script (see the end of this help)' },
 ];
 
