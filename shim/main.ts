@@ -15,11 +15,12 @@ import { compilePayload } from './compile-payload';
 import { createLogger } from './create-logger';
 import { cacheRootDir } from './payload-cache';
 import { configFileLocations, readConfigFiles } from './read-config-file';
+import { readShimFlags } from './read-shim-flags';
 import { describeFailure } from './report-failure';
 import { resolveShimConfig } from './resolve-shim-config';
 import { runShim } from './run-shim';
 import { selectShimProgress } from './select-shim-progress';
-import { buildConfigRows, formatConfigRows, isShowConfig } from './show-config';
+import { buildConfigRows, formatConfigRows } from './show-config';
 
 declare const SHIM_VERSION: string;
 /** Empty when not set at build time: no default (resolve-shim-config.ts). */
@@ -52,7 +53,7 @@ async function main(): Promise<number> {
       log.debug(`HOME "${env.HOME ?? ''}" is not an absolute path; using "${homeDir}" from the user database`);
       env.HOME = homeDir;
     }
-    if (isShowConfig(argv)) {
+    if (readShimFlags(argv).showConfig) {
       process.stdout.write(await showConfig(env, homeDir));
       return 0;
     }

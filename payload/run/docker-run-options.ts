@@ -215,6 +215,7 @@ const RUN_DOCKER_OPTION_ROWS = [
   { long: 'quiet', short: 'q', help: 'no progress lines' },
   { long: 'help', help: 'this help (-h alone, too)' },
   { long: 'version', help: 'the versions of the shim, tiny and mini in use' },
+  { long: 'show-config', help: "the shim's settings and where each comes from (no engine needed)" },
   {
     long: 'completion', value: 'bash|zsh', complete: { kind: 'words', words: COMPLETION_SHELLS },
     help: 'print a shell completion script (see the end of this help)',

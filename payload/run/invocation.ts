@@ -49,6 +49,8 @@ export type CompletionShell = (typeof COMPLETION_SHELLS)[number];
 export type Invocation =
   | { kind: 'help' }
   | { kind: 'version' }
+  /** Answered by the shim (shim/read-shim-flags.ts); the payload sees it only where the shim could not. */
+  | { kind: 'show-config' }
   | { kind: 'completion'; shell: CompletionShell }
   | {
       kind: 'run';

@@ -37,6 +37,15 @@ export async function main(ctx: RunContext): Promise<number> {
     process.stdout.write(formatHelp(ctx.mini.version));
     return 0;
   }
+  if (invocation.kind === 'show-config') {
+    // The settings are the shim's, and it answers --show-config wherever it can place it for
+    // certain (shim/read-shim-flags.ts); here it came after an option's value (or from an
+    // older shim, which read it only as the first argument).
+    throw new RunDockerError(
+      '"--show-config" is answered by the shim, which reads run-docker\'s options only before any option\'s value',
+      'Put it first: "run-docker --show-config".',
+    );
+  }
   if (invocation.kind === 'completion') {
     process.stdout.write(buildCompletionScript(invocation.shell, ctx.mini.version));
     return 0;

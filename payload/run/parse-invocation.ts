@@ -156,11 +156,7 @@ function readLongOption(arg: string, takeNext: (given: string) => string): Optio
   const name = equals < 0 ? body : body.slice(0, equals);
   const given = `--${name}`;
   const spec = name === '' || name.startsWith('-') ? undefined : LONG_OPTIONS.get(name);
-  if (!spec) {
-    // The shim answers --show-config only as the first argument (shim/show-config.ts).
-    const hint = given === '--show-config' ? 'Give "--show-config" as the first and only argument: "run-docker --show-config".' : HELP_HINT;
-    throw new RunDockerError(`unknown option "${name === '' ? arg : given}"`, hint);
-  }
+  if (!spec) throw new RunDockerError(`unknown option "${name === '' ? arg : given}"`, HELP_HINT);
   const inline = equals < 0 ? undefined : body.slice(equals + 1);
   const value = spec.takesValue && inline === undefined ? takeNext(given) : inline;
   return { spec, given, value };
@@ -279,6 +275,8 @@ function applyOwnOption(
       return { kind: 'help' };
     case 'version':
       return { kind: 'version' };
+    case 'show-config':
+      return { kind: 'show-config' };
     case 'completion':
       if (check(isCompletionShell(text), `Use ${COMPLETION_SHELLS.join(' or ')}.`)) return { kind: 'completion', shell: text as CompletionShell };
       break;

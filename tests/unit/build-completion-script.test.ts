@@ -29,7 +29,7 @@ describe('listCompletionOptions', () => {
       const names = [`--${option.long}`, ...(option.short ? [`-${option.short}`] : [])];
       for (const name of names) {
         // A value-taking option swallows the next word ("IMG", valid or not); a flag leaves it as IMAGE.
-        const expected = option.value ? expect.stringMatching(/^(cmd|.*"IMG".*)$/) : expect.stringMatching(/^(IMG|help|version)$/);
+        const expected = option.value ? expect.stringMatching(/^(cmd|.*"IMG".*)$/) : expect.stringMatching(/^(IMG|help|version|show-config)$/);
         expect({ name, after: readAfter(name) }).toEqual({ name, after: expected });
       }
     }

@@ -2,6 +2,7 @@ import { formatUserFacingError, RunDockerError } from '../../common/run-docker-e
 import type { Invocation, RunOptions } from '../../payload/run/invocation';
 import { parseInvocation } from '../../payload/run/parse-invocation';
 import { DEFAULT_NB_PORT, DEFAULT_SHM_SIZE, defaultRunOptions } from '../../payload/run/run-defaults';
+import { ARGV_CASES } from '../argv-cases';
 
 const defaults: RunOptions = defaultRunOptions();
 
@@ -431,12 +432,6 @@ describe('parseInvocation: docker run options passed on', () => {
     expect(errorOf(['--=x', 'img']).message).toBe('unknown option "--=x"');
   });
 
-  it('says where --show-config belongs when it is not the first argument', () => {
-    expect(errorOf(['--local', '--show-config']).line).toBe(
-      'run-docker: unknown option "--show-config". Give "--show-config" as the first and only argument: "run-docker --show-config".',
-    );
-  });
-
   it('suggests the long form for a long option written with one dash', () => {
     const error = errorOf(['-rm', 'img']);
     expect(error.message).toBe('unknown option "-r" in "-rm"');
@@ -452,5 +447,28 @@ describe('parseInvocation: docker run options passed on', () => {
     expect(errorOf(['--volume']).message).toBe('the option "--volume" needs a value');
     expect(errorOf(['-it', '-e']).message).toBe('the option "-e" needs a value');
     expect(errorOf(['-ite']).message).toBe('the option "-e" needs a value');
+  });
+});
+
+describe('parseInvocation against the shared argv cases (tests/argv-cases.ts)', () => {
+  it.each(ARGV_CASES.map((entry) => [entry.argv, entry]))('%j', (_argv, entry) => {
+    const invocation = parseInvocation(entry.argv);
+    if (entry.flags.showConfig) {
+      expect(invocation).toEqual({ kind: 'show-config' });
+      return;
+    }
+    if (invocation.kind !== 'run' || entry.image === undefined) throw new Error(`expected a run at argv[${entry.image}], got ${invocation.kind}`);
+    expect({ local: invocation.options.local, quiet: invocation.options.quiet, image: invocation.image, command: invocation.command }).toEqual({
+      local: entry.flags.local,
+      quiet: entry.flags.quiet,
+      image: entry.argv[entry.image],
+      command: entry.argv.slice(entry.image + 1),
+    });
+  });
+
+  it('reads --show-config as a request, like --help: before IMAGE only, winning over what follows', () => {
+    expect(parseInvocation(['--show-config', '--frobnicate'])).toEqual({ kind: 'show-config' });
+    expect(errorOf(['--frobnicate', '--show-config']).message).toBe('unknown option "--frobnicate"');
+    expect(errorOf(['--show-config=1']).message).toBe('the option "--show-config" takes no value');
   });
 });
