@@ -17,7 +17,8 @@ import { explainMkdirFailure } from '../../common/private-dir';
 import { DOCKER_USER, readImageUser, type ImageUser } from './image-user';
 import type { RunOptions } from './invocation';
 import { parseInvocation } from './parse-invocation';
-import { formatShellCommand, isTtyAllocated, renderDockerRunArgs } from './render-docker-run-args';
+import { formatShellCommand } from '../../common/format-shell-command';
+import { isTtyAllocated, renderDockerRunArgs } from './render-docker-run-args';
 import { resolveImage, type ImageToRun } from './resolve-image';
 import { runDockerCli } from './run-docker-cli';
 
