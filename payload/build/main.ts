@@ -8,7 +8,7 @@ import { compareTagOrder } from '../../common/compare-tag-order';
 import { formatShellCommand } from '../../common/format-shell-command';
 import { makePrintable } from '../../common/make-printable';
 import { RunDockerError } from '../../common/run-docker-error';
-import { buildBuildPlan, buildDevBuildArgs, buildProdBuildArgs, buildProdDockerfile, type BuildPaths, type BuildPlan, type ProjectFacts } from './build-plan';
+import { buildBuildPlan, buildDevBuildArgs, buildProdBuildArgs, buildProdDockerfile, INSTALL_SCRIPT, type BuildPaths, type BuildPlan, type ProjectFacts } from './build-plan';
 import { formatBuildHelp } from './format-build-help';
 import type { BuildOptions } from './parse-build-invocation';
 import { parseBuildInvocation } from './parse-build-invocation';
@@ -86,6 +86,7 @@ function formatDryRun(plan: BuildPlan, facts: ProjectFacts, options: BuildOption
     formatShellCommand(['docker', ...buildDevBuildArgs(plan, DRY_RUN_PATHS)]),
     '# WORK/prod.Dockerfile (the dev image\'s USER, read after its build, is restored at the end):',
     ...buildProdDockerfile(plan, '')
+      .replace(JSON.stringify(INSTALL_SCRIPT), '"<install script: pip install --no-deps, or without pip the packages in src/ copied into site-packages>"')
       .trimEnd()
       .split('\n')
       .map((line) => `#   ${line}`),
