@@ -6,7 +6,7 @@
  * bad input: one line, exit 125, nothing of the build left tagged.
  */
 import { generateKeyPairSync, createHash, sign } from 'node:crypto';
-import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { docker, runCommand, type CommandResult } from '../helpers/fixtures';
@@ -203,6 +203,31 @@ test('a dirty tree is refused with the files named; --allow-dirty builds the las
   expect(dry.stdout).toMatch(new RegExp(`^docker build --file WORK/context/docker/Dockerfile .* --tag ${prefix}/dirty:\\d{8}-\\d{6} WORK/context$`, 'm'));
   expect(await localTags(`${prefix}/dirty`)).toEqual([dev.split(':').pop()]);
 }, 300_000);
+
+test('the build payload is verified before every use: a changed cached build.js is extracted again, never run; a cache without it is filled', async () => {
+  const project = await makeProjectRepository('cache');
+  expectSuccess(await runBuildDocker(['--dry-run', `${prefix}/cache`], project, builderEnv));
+  const payloads = join(builderEnv.XDG_CACHE_HOME, 'run-docker', 'payloads');
+  const [entry] = (await Promise.all((await readdir(payloads)).map(async (name) => ((await readdir(join(payloads, name))).includes('build.js') ? [name] : [])))).flat();
+  const buildFile = join(payloads, entry, 'build.js');
+  const original = await readFile(buildFile, 'utf8');
+
+  await writeFile(buildFile, 'process.stdout.write("TAMPERED\\n"); exports.main = async () => 42;');
+  const tampered = await runBuildDocker(['--dry-run', `${prefix}/cache`], project, builderEnv);
+  expectSuccess(tampered);
+  expect(tampered.stdout).toMatch(/^# WORK: /);
+  expect(tampered.stderr).toMatch(
+    /^run-docker: warning: the cached payload in ".*" was rejected \(its build entry "build\.js" does not match the manifest's sha256\); extracting it again from its image\n$/,
+  );
+  expect(await readFile(buildFile, 'utf8')).toBe(original);
+
+  // As a shim from before build-docker leaves the cache: no build.js. Filled again, silently.
+  await unlink(buildFile);
+  const refilled = await runBuildDocker(['--dry-run', `${prefix}/cache`], project, builderEnv);
+  expectSuccess(refilled);
+  expect(refilled.stderr).toBe('');
+  expect(await readFile(buildFile, 'utf8')).toBe(original);
+});
 
 describe('bad input: one line, exit 125, nothing tagged', () => {
   test('not a git repository', async () => {
