@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cleanUpOnInterrupt, interruptedBy, waitForExit } from '../../common/interruption';
 import { RunDockerError } from '../../common/run-docker-error';
-import { buildDevBuildArgs, buildProdBuildArgs, buildProdDockerfile, type BuildPaths, type BuildPlan } from './build-plan';
+import { buildDevBuildArgs, buildProdBuildArgs, buildProdDockerfile, DEPENDENCIES_DOCKERFILE, type BuildPaths, type BuildPlan } from './build-plan';
 import { runDockerCaptured, runDockerWithProgress, stopCurrentStep, tryDocker } from './run-docker-command';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -37,18 +37,18 @@ export async function runBuild(target: BuildTarget): Promise<string[]> {
   const release = cleanUpOnInterrupt(undo);
   try {
     await exportCommit(target.dir, target.revision, paths.context, env);
-    await step(['build', plan.dev], buildDevBuildArgs(plan, paths), env, `the build of the dev image "${plan.dev}" (${'docker/Dockerfile'}) failed`);
+    await step(buildDevBuildArgs(plan, paths), env, `the build of the dev image "${plan.dev}" (${DEPENDENCIES_DOCKERFILE}) failed`);
     tagged.push(plan.dev);
     const devUser = JSON.parse(await runDockerCaptured(['image', 'inspect', '--format', '{{json .Config.User}}', plan.dev], env)) as string;
     await writeFile(paths.prodDockerfile, buildProdDockerfile(plan, devUser));
-    await step(['build', plan.prod], buildProdBuildArgs(plan, paths), env, `the build of the prod image "${plan.prod}" (the package installed from commit ${target.revision.slice(0, 12)}) failed`);
+    await step(buildProdBuildArgs(plan, paths), env, `the build of the prod image "${plan.prod}" (the package installed from commit ${target.revision.slice(0, 12)}) failed`);
     tagged.push(plan.prod);
     if (!target.push) {
       tagged.length = 0;
       return [plan.dev, plan.prod];
     }
-    await step(['push', plan.dev], ['push', plan.dev], env, `the push of "${plan.dev}" failed`);
-    await step(['push', plan.prod], ['push', plan.prod], env, `the push of "${plan.prod}" failed, after "${plan.dev}" was pushed`);
+    await step(['push', plan.dev], env, `the push of "${plan.dev}" failed`);
+    await step(['push', plan.prod], env, `the push of "${plan.prod}" failed, after "${plan.dev}" was pushed`);
     const digests = [await readDigest(plan.dev, plan.devRepository, env), await readDigest(plan.prod, plan.prodRepository, env)];
     tagged.length = 0;
     return digests;
@@ -63,16 +63,16 @@ export async function runBuild(target: BuildTarget): Promise<string[]> {
 }
 
 /** One docker step with progress; a non-zero exit is one error line that says nothing is left tagged. */
-async function step(what: string[], args: string[], env: Env, failure: string): Promise<void> {
+async function step(args: string[], env: Env, failure: string): Promise<void> {
   if (interruptedBy()) return waitForExit();
   const code = await runDockerWithProgress(args, env);
   if (interruptedBy()) return waitForExit();
   if (code !== 0) {
     const hint =
-      what[0] === 'push'
+      args[0] === 'push'
         ? 'Check the registry and "docker login"; the images of this build were untagged here, and a new build reuses the build cache.'
         : 'Docker\'s output above says why; nothing of this build is left tagged.';
-    throw new RunDockerError(`${failure} (docker ${what[0]} exit ${code})`, hint);
+    throw new RunDockerError(`${failure} (docker ${args[0]} exit ${code})`, hint);
   }
 }
 
