@@ -2,9 +2,9 @@
  * The installed `run-docker` command: reads the process once, runs the shim, exits.
  * Build-time constants come from scripts/build.mjs.
  */
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { MiniModule } from '../contract/contract';
+import type { BuildModule, MiniModule } from '../contract/contract';
 import { dockerConfigPath } from '../common/docker-config-path';
 import { createEngineClient } from '../common/engine/create-engine-client';
 import { readEngineEndpoint } from '../common/engine/read-engine-endpoint';
@@ -18,7 +18,7 @@ import { configFileLocations, readConfigFiles } from './read-config-file';
 import { readShimFlags } from './read-shim-flags';
 import { describeFailure } from './report-failure';
 import { resolveShimConfig } from './resolve-shim-config';
-import { runShim } from './run-shim';
+import { runShim, type ShimCommand } from './run-shim';
 import { selectShimProgress } from './select-shim-progress';
 import { buildConfigRows, formatConfigRows } from './show-config';
 
@@ -29,6 +29,8 @@ declare const DEFAULT_MINI: string;
 /** The run payload of this build (payload/run), gzip + base64: decompressed and compiled only
  *  when a call runs it, so a call that runs a mini pays nothing for it. */
 declare const BUILT_IN_RUN_PAYLOAD: string;
+/** The build payload of this build (payload/build), the same way. */
+declare const BUILT_IN_BUILD_PAYLOAD: string;
 
 const DEFAULTS = { tiny: DEFAULT_TINY || undefined, mini: DEFAULT_MINI || undefined };
 
@@ -36,6 +38,21 @@ const DEFAULTS = { tiny: DEFAULT_TINY || undefined, mini: DEFAULT_MINI || undefi
 function loadBuiltInRun(): MiniModule {
   const source = gunzipSync(Buffer.from(BUILT_IN_RUN_PAYLOAD, 'base64')).toString('utf8');
   return compilePayload(source, join(__dirname, 'built-in', 'run.js')) as MiniModule;
+}
+
+/** The built-in build payload's exports (build-docker). */
+function loadBuiltInBuild(): BuildModule {
+  const source = gunzipSync(Buffer.from(BUILT_IN_BUILD_PAYLOAD, 'base64')).toString('utf8');
+  return compilePayload(source, join(__dirname, 'built-in', 'build.js')) as BuildModule;
+}
+
+/**
+ * `build-docker` is this same shim under a second name (a package.json bin, or a link made by
+ * scripts/install-shim): the name it was started under picks the mini's build payload.
+ * docs/decisions/build-docker-is-a-second-name.md says why not a subcommand.
+ */
+function selectCommand(scriptPath: string | undefined): ShimCommand {
+  return /^build-docker(?:\.c?js)?$/.test(basename(scriptPath ?? '')) ? 'build' : 'run';
 }
 
 async function main(): Promise<number> {
@@ -67,6 +84,8 @@ async function main(): Promise<number> {
       shimVersion: SHIM_VERSION,
       defaults: DEFAULTS,
       builtInRun: loadBuiltInRun,
+      command: selectCommand(process.argv[1]),
+      builtInBuild: loadBuiltInBuild,
       docker: createEngineClient(endpoint, env, homeDir),
       log,
       // Progress goes to stderr: stdout belongs to the container.

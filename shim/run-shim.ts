@@ -12,6 +12,7 @@ import {
   CONTRACT_VERSION,
   EXIT_RUN_DOCKER_FAILURE,
   type BaseContext,
+  type BuildModule,
   type ImageInUse,
   type LocatorModule,
   type Logger,
@@ -29,7 +30,8 @@ import { withPullProgress, type ProgressTarget } from '../common/with-pull-progr
 import { compilePayload } from './compile-payload';
 import { cacheRootDir, prepareCache } from './payload-cache';
 import { loadNewestMini, type VersionFloor } from './load-newest-mini';
-import { obtainPayload, type VerifiedPayload } from './obtain-payload';
+import { obtainBuildEntry } from './obtain-build-entry';
+import { obtainPayload, type VerifiedEntry, type VerifiedPayload } from './obtain-payload';
 import { describeMismatch, obtainTrustedMini, type LoadedMini, type Pull, type ShimSource, type Trust } from './obtain-trusted-mini';
 import { configFileLocations, readConfigFiles } from './read-config-file';
 import { isLocalMode, resolveShimConfig, type ConfigValue, type ShimConfig, type ShimDefaults } from './resolve-shim-config';
@@ -48,7 +50,16 @@ export interface ShimDeps {
   progress: ProgressTarget;
   /** The run payload of the shim's own build (main.ts: decompressed and compiled only when called). */
   builtInRun: () => MiniModule;
+  /**
+   * Which payload of the mini runs: `run` (the `run-docker` command, the default) or `build`
+   * (the `build-docker` command: main.ts picks it by the name the shim was started under).
+   */
+  command?: ShimCommand;
+  /** The build payload of the shim's own build, for `build`. */
+  builtInBuild?: () => BuildModule;
 }
+
+export type ShimCommand = 'run' | 'build';
 
 /** A tiny that could be had: its image, verified payload and locator. */
 interface LoadedTiny {
@@ -98,7 +109,7 @@ export async function runShim(deps: ShimDeps): Promise<number> {
  */
 async function choosePayload(deps: ShimDeps, config: ShimConfig, source: ShimSource, base: BaseContext): Promise<Chosen> {
   const { env, log, shimVersion } = deps;
-  const builtIn = (reason: string, tiny: ImageInUse = builtInImage(shimVersion)): Chosen => ({ module: deps.builtInRun(), tiny, mini: builtInImage(shimVersion), reason });
+  const builtIn = (reason: string, tiny: ImageInUse = builtInImage(shimVersion)): Chosen => ({ module: loadBuiltIn(deps), tiny, mini: builtInImage(shimVersion), reason });
   if (config.tiny === undefined) {
     if (config.mini !== undefined) {
       log.warn(`the mini "${formatImageRef(config.mini.ref)}" (from ${config.mini.source}) is ignored: no tiny is configured, and only a tiny's keys can vouch for a mini; running the payload built into shim ${shimVersion}`);
@@ -127,10 +138,20 @@ async function choosePayload(deps: ShimDeps, config: ShimConfig, source: ShimSou
   const raises = floor.version === undefined || (compareTagOrder(version, floor.version) ?? 0) > 0;
   if (mini.trusted && raises) await recordMiniVersion(file, repository, version, log);
   return {
-    module: loadModule<MiniModule>(mini.payload, ['main'], mini.ref),
+    module:
+      deps.command === 'build'
+        ? loadModule<BuildModule>(await obtainBuildEntry(source, trust, mini.image, mini.ref, mini.payload), ['main'], mini.ref)
+        : loadModule<MiniModule>({ source: mini.payload.entrySource, path: mini.payload.entryPath }, ['main'], mini.ref),
     tiny: tinyInUse,
     mini: { reference: formatImageRef(mini.ref), id: mini.image.id, version: mini.payload.manifest.version },
   };
+}
+
+/** The payload built into the shim for this command; a shim built without a build payload says so. */
+function loadBuiltIn(deps: ShimDeps): MiniModule | BuildModule {
+  if (deps.command !== 'build') return deps.builtInRun();
+  if (!deps.builtInBuild) throw new RunDockerError(`shim ${deps.shimVersion} has no build payload built in`, 'Configure a tiny and a mini that carries one (docs/build-docker.md).');
+  return deps.builtInBuild();
 }
 
 /** The value, or, for a failure that falls back (isFallbackError), one warning and its message as the reason. */
@@ -146,7 +167,7 @@ async function orReason<T>(promise: Promise<T>, log: Logger, shimVersion: string
 
 /** The run payload chosen for this call; `reason` only for the built-in one. */
 interface Chosen {
-  module: MiniModule;
+  module: MiniModule | BuildModule;
   tiny: ImageInUse;
   mini: ImageInUse;
   reason?: string;
@@ -171,7 +192,7 @@ function isFallbackError(error: unknown): error is UserFacingError {
 async function loadTinyOrExplain(source: ShimSource, ref: ImageRef, local: boolean): Promise<LoadedTiny> {
   const image = await ensureImage(source, ref, local, 'tiny image');
   const payload = await obtainOrExplain(source, ref, image, 'tiny');
-  return { image, payload, locator: loadModule<LocatorModule>(payload, ['findNewestTag', 'listLocalTagsNewestFirst'], ref) };
+  return { image, payload, locator: loadModule<LocatorModule>({ source: payload.entrySource, path: payload.entryPath }, ['findNewestTag', 'listLocalTagsNewestFirst'], ref) };
 }
 
 /** The image for an exact reference, pulled when absent (never with --local). */
@@ -229,8 +250,8 @@ async function obtainOrExplain(
   }
 }
 
-function loadModule<T>(payload: VerifiedPayload, functions: string[], ref: ImageRef): T {
-  const exports = compilePayload(payload.entrySource, payload.entryPath) as Record<string, unknown>;
+function loadModule<T>(entry: VerifiedEntry, functions: string[], ref: ImageRef): T {
+  const exports = compilePayload(entry.source, entry.path) as Record<string, unknown>;
   const missing = functions.filter((name) => typeof exports?.[name] !== 'function');
   if (missing.length > 0) {
     throw new RunDockerError(

@@ -18,7 +18,8 @@ import { DOCKER_USER, readImageUser, type ImageUser } from './image-user';
 import type { HostDirSetting, RunOptions } from './invocation';
 import { parseInvocation } from './parse-invocation';
 import { DEFAULT_HOST_DIRS } from './run-defaults';
-import { formatShellCommand, isTtyAllocated, renderDockerRunArgs } from './render-docker-run-args';
+import { formatShellCommand } from '../../common/format-shell-command';
+import { isTtyAllocated, renderDockerRunArgs } from './render-docker-run-args';
 import { resolveImage, type ImageToRun } from './resolve-image';
 import { runDockerCli } from './run-docker-cli';
 

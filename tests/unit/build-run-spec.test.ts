@@ -3,7 +3,8 @@ import type { HostFacts } from '../../payload/run/host-facts';
 import type { RunOptions } from '../../payload/run/invocation';
 import { findPasswdUser } from '../../payload/run/image-user';
 import { parseInvocation } from '../../payload/run/parse-invocation';
-import { formatBindMount, formatShellCommand, renderDockerRunArgs } from '../../payload/run/render-docker-run-args';
+import { formatShellCommand } from '../../common/format-shell-command';
+import { formatBindMount, renderDockerRunArgs } from '../../payload/run/render-docker-run-args';
 
 // The options of a plain `run-docker IMAGE`: what parse-invocation.test.ts pins down.
 const parsed = parseInvocation(['img']);
