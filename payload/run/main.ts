@@ -4,8 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chown, mkdir, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { MiniModule, RunContext } from '../../contract/contract';
+import { hostPathModule, joinHostPath, type HostPlatform } from '../../common/host-platform';
 import { RunDockerError } from '../../common/run-docker-error';
 import { isQuietEnv, selectProgressOutput } from '../../common/select-progress-output';
 import { buildCompletionScript } from './build-completion-script';
@@ -40,7 +40,9 @@ export async function main(ctx: RunContext): Promise<number> {
     process.stdout.write(buildCompletionScript(invocation.shell, ctx.mini.version));
     return 0;
   }
-  const options = withAbsolutePaths(invocation.options);
+  // Read once: decides host path rules and who the container runs as (common/host-platform.ts).
+  const platform = process.platform;
+  const options = withAbsolutePaths(invocation.options, platform);
   // `--local` after IMAGE belongs to the container; RUN_DOCKER_LOCAL applies everywhere.
   const local = options.local || ctx.env.RUN_DOCKER_LOCAL === '1';
   const quiet = options.quiet || isQuietEnv(ctx.env);
@@ -49,7 +51,7 @@ export async function main(ctx: RunContext): Promise<number> {
   // Independent: the host facts are read while the engine answers.
   const [image, host] = await Promise.all([
     resolveImage({ ...ctx, local }, invocation.image, { pull: !options.dryRun, progress }),
-    readHostFacts(ctx.env),
+    readHostFacts(ctx.env, platform),
   ]);
   const spec = buildRunSpec({
     options: { ...options, local },
@@ -70,8 +72,8 @@ export async function main(ctx: RunContext): Promise<number> {
   return runDockerCli(args, { ...ctx.env, ...spec.secretEnv }, { stdinIsTerminal: host.stdinIsTerminal, ttyAllocated: isTtyAllocated(spec) });
 }
 
-function withAbsolutePaths(options: RunOptions): RunOptions {
-  const absolute = (dir: string | undefined) => (dir === undefined || dir === 'no' ? dir : resolve(dir));
+function withAbsolutePaths(options: RunOptions, platform: HostPlatform): RunOptions {
+  const absolute = (dir: string | undefined) => (dir === undefined || dir === 'no' ? dir : hostPathModule(platform).resolve(dir));
   return {
     ...options,
     hostDataDir: absolute(options.hostDataDir),
@@ -82,7 +84,7 @@ function withAbsolutePaths(options: RunOptions): RunOptions {
 
 /** `--hostsrcdir`, else `$HOME/work/src/<name>` when it exists (a dev run), else none (prod). */
 async function findSourceDir(given: string | undefined, host: HostFacts, name: string): Promise<string | undefined> {
-  const candidate = given ?? `${host.home}/work/src/${name}`;
+  const candidate = given ?? joinHostPath(host.platform, host.home, 'work', 'src', name);
   const isDir = await stat(candidate).then((info) => info.isDirectory(), () => false);
   if (isDir) return candidate;
   if (given !== undefined) {
