@@ -97,4 +97,8 @@ function inject(binary, blob) {
 
 const [binaryPath, blobPath, outputPath] = process.argv.slice(2);
 if (!outputPath) fail('usage: node scripts/inject-sea-blob.cjs NODE_BINARY BLOB OUTPUT');
-fs.writeFileSync(outputPath, inject(fs.readFileSync(binaryPath), fs.readFileSync(blobPath)), { mode: 0o755 });
+try {
+  fs.writeFileSync(outputPath, inject(fs.readFileSync(binaryPath), fs.readFileSync(blobPath)), { mode: 0o755 });
+} catch (error) {
+  fail(error.message.split('\n')[0]);
+}
