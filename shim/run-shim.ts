@@ -21,10 +21,12 @@ import {
   type UserFacingError,
 } from '../contract/contract';
 import { compareTagOrder } from '../common/compare-tag-order';
+import { NO_OWNER_CHECKS_REASON } from '../common/host-platform';
 import { formatImageRef, formatRepository, isPinned, type ImageRef } from '../common/image-ref';
 import { inspectImage, type LocalImage } from '../common/inspect-image';
 import { readRegistryAuth } from '../common/credentials/read-registry-auth';
 import { pullImage, readPullStallMs } from '../common/pull-image';
+import { currentUser } from '../common/read-private-file';
 import { isUserFacingError, RunDockerError } from '../common/run-docker-error';
 import { withPullProgress, type ProgressTarget } from '../common/with-pull-progress';
 import { compilePayload } from './compile-payload';
@@ -73,7 +75,9 @@ export async function runShim(deps: ShimDeps): Promise<number> {
   const local = isLocalMode(argv, env);
   const config = resolveShimConfig(env, await readConfigFiles(configFileLocations(env, deps.homeDir)), deps.defaults);
   // Undefined when others could have planted things in it: then nothing is read from or written to it.
-  const cacheRoot = await prepareCache(cacheRootDir(env, deps.homeDir).dir, process.getuid?.() ?? 0, log);
+  const owner = currentUser();
+  if (owner === undefined) log.debug(`cache, config and state files are not checked for other writers: ${NO_OWNER_CHECKS_REASON}`);
+  const cacheRoot = await prepareCache(cacheRootDir(env, deps.homeDir).dir, owner?.uid, log);
   const pull: Pull = async (ref) => {
     const auth = await readRegistryAuth(ref.registry, { env, homeDir: deps.homeDir, log });
     await withPullProgress(progress, (onEvent) => pullImage(docker, ref, { auth, onEvent, stallMs: readPullStallMs(env) }));

@@ -46,6 +46,9 @@ function createDockerode(options: Dockerode.DockerOptions): Dockerode {
 
 /** Pure but for `read`: the dockerode options that reach `endpoint`. */
 export function toDockerodeOptions(endpoint: EngineEndpoint, env: Env, homeDir: string, read: ReadFile): Dockerode.DockerOptions {
+  // Windows: node:net takes a named pipe's path where it takes a socket's.
+  const pipe = /^npipe:\/\/\/\/\.\/pipe\/(.+)$/.exec(endpoint.host);
+  if (pipe) return { socketPath: `\\\\.\\pipe\\${pipe[1]}`, host: undefined };
   const url = new URL(endpoint.host);
   const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
   switch (url.protocol) {

@@ -10,7 +10,7 @@ import type Dockerode from 'dockerode';
 import type { Logger } from '../../contract/contract';
 import { copyFromImage } from '../../common/copy-from-image';
 import { checkPrivateDir, makeDirs } from '../../common/private-dir';
-import { readPrivateFile } from '../../common/read-private-file';
+import { currentUser, readPrivateFile } from '../../common/read-private-file';
 import { writeFileAtomically } from '../../common/write-file-atomically';
 
 export const DOCKER_USER = 'docker-user';
@@ -96,9 +96,9 @@ export async function readImageUser(docker: Dockerode, imageId: string, cacheDir
   return user;
 }
 
-/** Whether every folder that exists is ours alone (too open: made 0700 with a warning). */
+/** Whether every folder that exists is ours alone (too open: made 0700 with a warning); on Windows, only that each is a real folder. */
 async function isPrivateCache(dirs: string[], log: Logger | undefined): Promise<boolean> {
-  const uid = process.getuid?.() ?? 0;
+  const uid = currentUser()?.uid;
   for (const dir of dirs) {
     const check = await checkPrivateDir(dir, uid);
     if (check.state === 'unusable') {

@@ -4,8 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chown, mkdir, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { MiniModule, RunContext } from '../../contract/contract';
+import { hostPathModule, joinHostPath, type HostPlatform } from '../../common/host-platform';
 import { RunDockerError } from '../../common/run-docker-error';
 import { isQuietEnv, selectProgressOutput } from '../../common/select-progress-output';
 import { buildCompletionScript } from './build-completion-script';
@@ -51,7 +51,9 @@ export async function main(ctx: RunContext): Promise<number> {
     process.stdout.write(buildCompletionScript(invocation.shell, ctx.mini.version));
     return 0;
   }
-  const options = withAbsolutePaths(invocation.options);
+  // Read once: decides host path rules and who the container runs as (common/host-platform.ts).
+  const platform = process.platform;
+  const options = withAbsolutePaths(invocation.options, platform);
   // `--local` after IMAGE belongs to the container; RUN_DOCKER_LOCAL applies everywhere.
   const local = options.local || ctx.env.RUN_DOCKER_LOCAL === '1';
   const quiet = options.quiet || isQuietEnv(ctx.env);
@@ -60,7 +62,7 @@ export async function main(ctx: RunContext): Promise<number> {
   // Independent: the host facts are read while the engine answers.
   const [image, host] = await Promise.all([
     resolveImage({ ...ctx, local }, invocation.image, { pull: !options.dryRun, progress }),
-    readHostFacts(ctx.env),
+    readHostFacts(ctx.env, platform),
   ]);
   const spec = buildRunSpec({
     options: { ...options, local },
@@ -81,20 +83,20 @@ export async function main(ctx: RunContext): Promise<number> {
   return runDockerCli(args, { ...ctx.env, ...spec.secretEnv }, { stdinIsTerminal: host.stdinIsTerminal, ttyAllocated: isTtyAllocated(spec) });
 }
 
-function withAbsolutePaths(options: RunOptions): RunOptions {
+function withAbsolutePaths(options: RunOptions, platform: HostPlatform): RunOptions {
   const absolute = (setting: HostDirSetting): HostDirSetting =>
-    setting.kind === 'dir' ? { kind: 'dir', path: resolve(setting.path) } : setting;
+    setting.kind === 'dir' ? { kind: 'dir', path: hostPathModule(platform).resolve(setting.path) } : setting;
   return {
     ...options,
     hostDataDir: absolute(options.hostDataDir),
     hostLogDir: absolute(options.hostLogDir),
-    hostSrcDir: options.hostSrcDir === undefined ? undefined : resolve(options.hostSrcDir),
+    hostSrcDir: options.hostSrcDir === undefined ? undefined : hostPathModule(platform).resolve(options.hostSrcDir),
   };
 }
 
 /** `--hostsrcdir`, else `$HOME/work/src/<name>` when it exists (a dev run), else none (prod). */
 async function findSourceDir(given: string | undefined, host: HostFacts, name: string): Promise<string | undefined> {
-  const candidate = given ?? `${host.home}/${DEFAULT_HOST_DIRS.src}/${name}`;
+  const candidate = given ?? joinHostPath(host.platform, host.home, ...DEFAULT_HOST_DIRS.src.split('/'), name);
   const isDir = await stat(candidate).then((info) => info.isDirectory(), () => false);
   if (isDir) return candidate;
   if (given !== undefined) {

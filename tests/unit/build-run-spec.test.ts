@@ -11,6 +11,7 @@ const parsed = parseInvocation(['img']);
 if (parsed.kind !== 'run') throw new Error('expected a run');
 const options: RunOptions = parsed.options;
 const host: HostFacts = {
+  platform: 'linux',
   home: '/home/ann lee',
   uid: 1234,
   gid: 1234,
