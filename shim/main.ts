@@ -66,7 +66,7 @@ async function main(): Promise<number> {
       shimVersion: SHIM_VERSION,
       defaults: DEFAULTS,
       builtInRun: loadBuiltInRun,
-      docker: createEngineClient(endpoint, env, homeDir),
+      engine: createEngineClient(endpoint, env, homeDir),
       log,
       // Progress goes to stderr: stdout belongs to the container.
       progress: { stream: process.stderr, ...selectShimProgress(argv, env, process.stderr.isTTY === true) },

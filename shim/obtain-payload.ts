@@ -3,8 +3,7 @@
  * image's label, otherwise extracted afresh, verified, and installed in the cache.
  */
 import { basename, join } from 'node:path';
-import type Dockerode from 'dockerode';
-import { LABEL, MANIFEST_FILE, PAYLOAD_DIR, type Logger, type PayloadKind, type PayloadManifest } from '../contract/contract';
+import { LABEL, MANIFEST_FILE, PAYLOAD_DIR, type EngineClient, type Logger, type PayloadKind, type PayloadManifest } from '../contract/contract';
 import type { LocalImage } from '../common/inspect-image';
 import { copyFromImage } from '../common/copy-from-image';
 import { UnreadableFile } from '../common/read-private-file';
@@ -21,7 +20,7 @@ export interface VerifiedPayload {
 }
 
 export interface PayloadSource {
-  docker: Dockerode;
+  engine: EngineClient;
   /** Undefined when the cache may not be trusted (prepareCache): payloads are then verified in memory only. */
   cacheRoot: string | undefined;
   shimVersion: string;
@@ -43,11 +42,11 @@ export async function obtainPayload(source: PayloadSource, image: LocalImage, ki
   // cannot read, through a created (never started) container.
   const files =
     image.size <= EXPORT_LIMIT_BYTES
-      ? await exportImageFiles(source.docker, image.id, PAYLOAD_DIR).catch((error: Error) => {
+      ? await exportImageFiles(source.engine, image.id, PAYLOAD_DIR).catch((error: Error) => {
           source.log.debug(`reading the export of "${image.id}" failed (${error.message}); copying from a container`);
-          return extractPayloadFiles(source.docker, image.id);
+          return extractPayloadFiles(source.engine, image.id);
         })
-      : await extractPayloadFiles(source.docker, image.id);
+      : await extractPayloadFiles(source.engine, image.id);
   const manifestBytes = files.get(MANIFEST_FILE);
   if (!manifestBytes) throw new PayloadRejected(`it has no ${MANIFEST_FILE}`, 'corrupt');
   const manifest = parseManifest(manifestBytes, expectedManifestSha, kind);
@@ -76,8 +75,8 @@ async function writeOrWarn(cacheRoot: string, dir: string, manifestBytes: Buffer
 }
 
 /** The payload folder's files by name (`run-docker/run.js` → `run.js`), through a created container. */
-async function extractPayloadFiles(docker: Dockerode, imageId: string): Promise<Map<string, Buffer>> {
-  const archived = await copyFromImage(docker, imageId, PAYLOAD_DIR);
+async function extractPayloadFiles(engine: EngineClient, imageId: string): Promise<Map<string, Buffer>> {
+  const archived = await copyFromImage(engine, imageId, PAYLOAD_DIR);
   const top = `${basename(PAYLOAD_DIR)}/`;
   return new Map([...archived].filter(([name]) => name.startsWith(top)).map(([name, bytes]) => [name.slice(top.length), bytes]));
 }
