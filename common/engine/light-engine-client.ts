@@ -7,6 +7,7 @@
  * Engine API: https://docs.docker.com/reference/api/engine/version/v1.41/
  */
 import http from 'node:http';
+import type Dockerode from 'dockerode';
 import type { ContainerSummary, EngineClient, EnginePullOptions, ImageDetails } from '../../contract/engine-client';
 
 export interface EngineCall {
@@ -36,7 +37,7 @@ export const ENGINE_TIMEOUT_CODE = 'ERR_RUN_DOCKER_ENGINE_TIMEOUT';
  * flowing is never cut.
  */
 export function createEngineRequest(
-  options: import('dockerode').DockerOptions & { agent?: http.Agent },
+  options: Dockerode.DockerOptions & { agent?: http.Agent },
   timeoutMs: number = DEFAULT_ENGINE_TIMEOUT_MS,
 ): EngineRequest {
   const secure = options.protocol === 'https';
