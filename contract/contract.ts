@@ -1,12 +1,14 @@
 /**
- * The shim ↔ payload contract, version 1 (docs/contract.md explains every item).
- * Types and constants only (and the one function that defines what a signature covers):
- * the frozen shim and every payload bundle their own copy, so anything here can never
- * change meaning within one contract version.
+ * The shim ↔ payload contract, version 2 (docs/contract.md explains every item, and what
+ * changed from version 1). Types and constants only (and the one function that defines what
+ * a signature covers), here and in engine-client.ts: the frozen shim and every payload
+ * bundle their own copy, so anything here can never change meaning within one contract version.
  */
-import type Dockerode from 'dockerode';
+import type { EngineClient } from './engine-client';
 
-export const CONTRACT_VERSION = 1;
+export type { ContainerSpec, ContainerSummary, EngineClient, EnginePullOptions, ImageDetails, PullEvent, RegistryAuth } from './engine-client';
+
+export const CONTRACT_VERSION = 2;
 
 /** Folder inside tiny and mini images that holds the manifest and the payload. */
 export const PAYLOAD_DIR = '/run-docker';
@@ -96,8 +98,8 @@ export interface BaseContext {
   local: boolean;
   env: Readonly<Record<string, string | undefined>>;
   log: Logger;
-  /** The engine client the shim connected with (same DOCKER_HOST rules as the shim). */
-  docker: Dockerode;
+  /** The engine the shim connected to (same DOCKER_HOST and context rules as the docker CLI). */
+  engine: EngineClient;
   /**
    * Private cache folder for the payloads' own use (0700, checked by the shim), the same as
    * RunContext.cacheDir; the locator keeps registry tokens there. Absent from shims before

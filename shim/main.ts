@@ -86,7 +86,7 @@ async function main(): Promise<number> {
       builtInRun: loadBuiltInRun,
       command: selectCommand(process.argv[1]),
       builtInBuild: loadBuiltInBuild,
-      docker: createEngineClient(endpoint, env, homeDir),
+      engine: createEngineClient(endpoint, env, homeDir),
       log,
       // Progress goes to stderr: stdout belongs to the container.
       progress: { stream: process.stderr, ...selectShimProgress(argv, env, process.stderr.isTTY === true) },

@@ -3,8 +3,7 @@
  * image's label, otherwise extracted afresh, verified, and installed in the cache.
  */
 import { basename, join } from 'node:path';
-import type Dockerode from 'dockerode';
-import { LABEL, MANIFEST_FILE, PAYLOAD_DIR, type Logger, type PayloadKind, type PayloadManifest } from '../contract/contract';
+import { LABEL, MANIFEST_FILE, PAYLOAD_DIR, type EngineClient, type Logger, type PayloadKind, type PayloadManifest } from '../contract/contract';
 import type { LocalImage } from '../common/inspect-image';
 import { copyFromImage } from '../common/copy-from-image';
 import { UnreadableFile } from '../common/read-private-file';
@@ -31,7 +30,7 @@ export interface VerifiedEntry {
 }
 
 export interface PayloadSource {
-  docker: Dockerode;
+  engine: EngineClient;
   /** Undefined when the cache may not be trusted (prepareCache): payloads are then verified in memory only. */
   cacheRoot: string | undefined;
   shimVersion: string;
@@ -83,11 +82,11 @@ export async function obtainPayload(source: PayloadSource, image: LocalImage, ki
  */
 export async function readImagePayloadFiles(source: PayloadSource, image: LocalImage): Promise<Map<string, Buffer>> {
   return image.size <= EXPORT_LIMIT_BYTES
-    ? exportImageFiles(source.docker, image.id, PAYLOAD_DIR).catch((error: Error) => {
+    ? exportImageFiles(source.engine, image.id, PAYLOAD_DIR).catch((error: Error) => {
         source.log.debug(`reading the export of "${image.id}" failed (${error.message}); copying from a container`);
-        return extractPayloadFiles(source.docker, image.id);
+        return extractPayloadFiles(source.engine, image.id);
       })
-    : extractPayloadFiles(source.docker, image.id);
+    : extractPayloadFiles(source.engine, image.id);
 }
 
 export async function writeOrWarn(cacheRoot: string, dir: string, files: ReadonlyMap<string, Uint8Array>, log: Logger): Promise<void> {
@@ -100,8 +99,8 @@ export async function writeOrWarn(cacheRoot: string, dir: string, files: Readonl
 }
 
 /** The payload folder's files by name (`run-docker/run.js` → `run.js`), through a created container. */
-async function extractPayloadFiles(docker: Dockerode, imageId: string): Promise<Map<string, Buffer>> {
-  const archived = await copyFromImage(docker, imageId, PAYLOAD_DIR);
+async function extractPayloadFiles(engine: EngineClient, imageId: string): Promise<Map<string, Buffer>> {
+  const archived = await copyFromImage(engine, imageId, PAYLOAD_DIR);
   const top = `${basename(PAYLOAD_DIR)}/`;
   return new Map([...archived].filter(([name]) => name.startsWith(top)).map(([name, bytes]) => [name.slice(top.length), bytes]));
 }

@@ -7,12 +7,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type Dockerode from 'dockerode';
 import {
   CONTRACT_VERSION,
   EXIT_RUN_DOCKER_FAILURE,
   type BaseContext,
   type BuildModule,
+  type EngineClient,
   type ImageInUse,
   type LocatorModule,
   type Logger,
@@ -23,12 +23,11 @@ import {
 import { compareTagOrder } from '../common/compare-tag-order';
 import { NO_OWNER_CHECKS_REASON } from '../common/host-platform';
 import { formatImageRef, formatRepository, isPinned, type ImageRef } from '../common/image-ref';
-import { inspectImage, type LocalImage } from '../common/inspect-image';
-import { readRegistryAuth } from '../common/credentials/read-registry-auth';
-import { pullImage, readPullStallMs } from '../common/pull-image';
+import { ensureImage, pullWithAuth } from '../common/ensure-image';
+import type { LocalImage } from '../common/inspect-image';
 import { currentUser } from '../common/read-private-file';
 import { isUserFacingError, RunDockerError } from '../common/run-docker-error';
-import { withPullProgress, type ProgressTarget } from '../common/with-pull-progress';
+import type { ProgressTarget } from '../common/with-pull-progress';
 import { compilePayload } from './compile-payload';
 import { cacheRootDir, prepareCache } from './payload-cache';
 import { loadNewestMini, type VersionFloor } from './load-newest-mini';
@@ -46,7 +45,7 @@ export interface ShimDeps {
   homeDir: string;
   shimVersion: string;
   defaults: ShimDefaults;
-  docker: Dockerode;
+  engine: EngineClient;
   log: Logger;
   /** Where pulls of tiny and mini show progress (select-shim-progress.ts). */
   progress: ProgressTarget;
@@ -71,20 +70,17 @@ interface LoadedTiny {
 }
 
 export async function runShim(deps: ShimDeps): Promise<number> {
-  const { argv, env, docker, log, shimVersion, progress } = deps;
+  const { argv, env, engine, log, shimVersion, progress } = deps;
   const local = isLocalMode(argv, env);
   const config = resolveShimConfig(env, await readConfigFiles(configFileLocations(env, deps.homeDir)), deps.defaults);
   // Undefined when others could have planted things in it: then nothing is read from or written to it.
   const owner = currentUser();
   if (owner === undefined) log.debug(`cache, config and state files are not checked for other writers: ${NO_OWNER_CHECKS_REASON}`);
   const cacheRoot = await prepareCache(cacheRootDir(env, deps.homeDir).dir, owner?.uid, log);
-  const pull: Pull = async (ref) => {
-    const auth = await readRegistryAuth(ref.registry, { env, homeDir: deps.homeDir, log });
-    await withPullProgress(progress, (onEvent) => pullImage(docker, ref, { auth, onEvent, stallMs: readPullStallMs(env) }));
-  };
-  const source: ShimSource = { docker, cacheRoot, shimVersion, log, pull };
+  const pull: Pull = (ref) => pullWithAuth(engine, ref, { env, homeDir: deps.homeDir, log, progress });
+  const source: ShimSource = { engine, cacheRoot, shimVersion, log, pull };
   // The locator keeps registry tokens in the cache; without a trusted cache, in memory only.
-  const base: BaseContext = { contract: CONTRACT_VERSION, shimVersion, local, env, log, docker, cacheDir: cacheRoot && join(cacheRoot, 'mini') };
+  const base: BaseContext = { contract: CONTRACT_VERSION, shimVersion, local, env, log, engine, cacheDir: cacheRoot && join(cacheRoot, 'mini') };
 
   const chosen = await choosePayload(deps, config, source, base);
 
@@ -194,31 +190,20 @@ function isFallbackError(error: unknown): error is UserFacingError {
 }
 
 async function loadTinyOrExplain(source: ShimSource, ref: ImageRef, local: boolean): Promise<LoadedTiny> {
-  const image = await ensureImage(source, ref, local, 'tiny image');
+  const image = await ensurePayloadImage(source, ref, local, 'tiny image');
   const payload = await obtainOrExplain(source, ref, image, 'tiny');
   return { image, payload, locator: loadModule<LocatorModule>({ source: payload.entrySource, path: payload.entryPath }, ['findNewestTag', 'listLocalTagsNewestFirst'], ref) };
 }
 
 /** The image for an exact reference, pulled when absent (never with --local). */
-async function ensureImage({ docker, pull }: ShimSource, ref: ImageRef, local: boolean, what: string): Promise<LocalImage> {
-  const present = await inspectImage(docker, ref);
-  if (present) return present;
-  if (local) {
-    throw new RunDockerError(
-      `the ${what} "${formatImageRef(ref)}" is not on this host, and --local forbids pulling it`,
-      'Run once without --local to pull it, or "docker load" it onto this host.',
-    );
-  }
-  await pull(ref);
-  const pulled = await inspectImage(docker, ref);
-  if (!pulled) throw new RunDockerError(`the ${what} "${formatImageRef(ref)}" was pulled but the engine cannot find it`, 'Try again; if it persists, check "docker images".');
-  return pulled;
+function ensurePayloadImage({ engine, pull }: ShimSource, ref: ImageRef, local: boolean, what: string): Promise<LocalImage> {
+  return ensureImage(engine, ref, { local, pull, what, localHint: 'Run once without --local to pull it, or "docker load" it onto this host.' });
 }
 
 /** A pinned mini runs even when older than the floor (that is how a host rolls back on
  *  purpose), but a tag must still be the version its signature names. */
 async function loadPinnedMini(source: ShimSource, trust: Trust, mini: ConfigValue, local: boolean): Promise<LoadedMini> {
-  const image = await ensureImage(source, mini.ref, local, `mini image pinned by ${mini.source}`);
+  const image = await ensurePayloadImage(source, mini.ref, local, `mini image pinned by ${mini.source}`);
   const { payload, trusted } = await obtainOrExplain(source, mini.ref, image, 'mini', trust);
   const tag = mini.ref.tag;
   if (tag !== undefined && mini.ref.digest === undefined && payload.manifest.version !== tag) {

@@ -1,7 +1,8 @@
+import { CONTRACT_VERSION } from '../../contract/contract';
 import { checkBuildSignature, checkEntry, checkShimCompatible, checkSignature, parseManifest, PayloadRejected, sha256Hex } from '../../shim/verify-payload';
 
 const entry = Buffer.from('exports.main = async () => 0;');
-const manifest = { contract: 1, kind: 'mini', version: '20261128-101500', entry: 'run.js', sha256: sha256Hex(entry), shim: '>=0.1.0 <1.0.0', signature: null };
+const manifest = { contract: CONTRACT_VERSION, kind: 'mini', version: '20261128-101500', entry: 'run.js', sha256: sha256Hex(entry), shim: '>=0.1.0 <1.0.0', signature: null };
 const bytes = (value: unknown) => Buffer.from(JSON.stringify(value));
 
 function rejection(action: () => unknown): PayloadRejected {
@@ -39,8 +40,14 @@ describe('parseManifest', () => {
   });
 
   it('calls a newer contract version incompatible, not corrupt', () => {
-    const content = bytes({ ...manifest, contract: 2 });
+    const content = bytes({ ...manifest, contract: CONTRACT_VERSION + 1 });
     expect(rejection(() => parseManifest(content, sha256Hex(content), 'mini')).reason).toBe('incompatible');
+  });
+
+  it('refuses a payload of contract version 1 (ctx.docker, a dockerode client) as incompatible', () => {
+    const content = bytes({ ...manifest, contract: 1 });
+    const error = rejection(() => parseManifest(content, sha256Hex(content), 'mini'));
+    expect({ reason: error.reason, message: error.message }).toEqual({ reason: 'incompatible', message: 'it uses contract version 1 and this shim speaks version 2' });
   });
 });
 
