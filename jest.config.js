@@ -8,6 +8,11 @@ module.exports = {
   testTimeout: 180000,
   projects: [
     { displayName: 'unit', testMatch: ['<rootDir>/tests/unit/**/*.test.ts'], transform },
-    { displayName: 'integration', testMatch: ['<rootDir>/tests/integration/**/*.test.ts'], transform },
+    {
+      displayName: 'integration',
+      testMatch: ['<rootDir>/tests/integration/**/*.test.ts'],
+      transform,
+      setupFilesAfterEnv: ['<rootDir>/tests/helpers/clean-up-after-file.ts'],
+    },
   ],
 };

@@ -8,6 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { removeImages } from './fixtures';
 
 export const ROOT = join(__dirname, '..', '..');
 export const SHIM_BUNDLE = join(ROOT, 'dist', 'shim', 'run-docker.js');
@@ -111,10 +112,27 @@ export async function publish(kind: 'tiny' | 'mini', repo: string, extra: string
   const keys = await signingKeys();
   const trustArgs =
     signer === 'none' ? [] : kind === 'tiny' ? ['--trust-key', keys[signer].publicKey] : ['--signing-key', keys[signer].privateKey];
-  const { stdout } = await promisify(execFile)(join(ROOT, 'scripts', 'publish'), [kind, '--repo', repo, '--no-build', ...trustArgs, ...extra], {
+  const { stdout, stderr } = await promisify(execFile)(join(ROOT, 'scripts', 'publish'), [kind, '--repo', repo, '--no-build', ...trustArgs, ...extra], {
     cwd: ROOT,
     env: { ...process.env, RUN_DOCKER_SIGNING_KEY_FILE: '' },
   });
   const lines = stdout.trim().split('\n');
-  return lines[lines.length - 1];
+  const result = lines[lines.length - 1];
+  for (const built of stderr.matchAll(/^publish: built (\S+)/gm)) publishedHere.add(built[1]);
+  publishedHere.add(result);
+  return result;
+}
+
+/**
+ * What publish() left on this host: the tag it built and the reference it returned. A test
+ * that removed only the digest left `repo:0.1.0` behind on every run, and a growing image
+ * list slows every later call (the shim lists all images). Removed after each test file by
+ * tests/helpers/clean-up-after-file.ts.
+ */
+const publishedHere = new Set<string>();
+
+export async function removePublishedImages(): Promise<void> {
+  const references = [...publishedHere];
+  publishedHere.clear();
+  await removeImages(references);
 }
