@@ -26,7 +26,8 @@ import { readRegistryAuth } from '../common/credentials/read-registry-auth';
 import { pullImage, readPullStallMs } from '../common/pull-image';
 import { isUserFacingError, RunDockerError } from '../common/run-docker-error';
 import { withPullProgress, type ProgressTarget } from '../common/with-pull-progress';
-import { compilePayload } from './compile-payload';
+import { compilePayloadCached } from './compile-payload';
+import type { CodeCaches } from './code-cache';
 import { cacheRootDir, prepareCache } from './payload-cache';
 import { loadNewestMini, type VersionFloor } from './load-newest-mini';
 import { obtainPayload, type VerifiedPayload } from './obtain-payload';
@@ -48,6 +49,8 @@ export interface ShimDeps {
   progress: ProgressTarget;
   /** The run payload of the shim's own build (main.ts: decompressed and compiled only when called). */
   builtInRun: () => MiniModule;
+  /** V8 code caches of this call's scripts (code-cache.ts); main.ts writes them at the end. */
+  codeCaches: CodeCaches;
 }
 
 /** A tiny that could be had: its image, verified payload and locator. */
@@ -63,6 +66,7 @@ export async function runShim(deps: ShimDeps): Promise<number> {
   const config = resolveShimConfig(env, await readConfigFiles(configFileLocations(env, deps.homeDir)), deps.defaults);
   // Undefined when others could have planted things in it: then nothing is read from or written to it.
   const cacheRoot = await prepareCache(cacheRootDir(env, deps.homeDir).dir, process.getuid?.() ?? 0, log);
+  deps.codeCaches.useRoot(cacheRoot);
   const pull: Pull = async (ref) => {
     const auth = await readRegistryAuth(ref.registry, { env, homeDir: deps.homeDir, log });
     await withPullProgress(progress, (onEvent) => pullImage(docker, ref, { auth, onEvent, stallMs: readPullStallMs(env) }));
@@ -105,7 +109,7 @@ async function choosePayload(deps: ShimDeps, config: ShimConfig, source: ShimSou
     }
     return builtIn('no tiny configured');
   }
-  const tiny = await orReason(loadTinyOrExplain(source, config.tiny.ref, base.local), log, shimVersion);
+  const tiny = await orReason(loadTinyOrExplain(source, config.tiny.ref, base.local, deps.codeCaches), log, shimVersion);
   if (typeof tiny === 'string') return builtIn(tiny);
   const tinyInUse = { reference: formatImageRef(config.tiny.ref), id: tiny.image.id, version: tiny.payload.manifest.version };
   if (config.mini === undefined) return builtIn('no mini configured', tinyInUse);
@@ -127,7 +131,7 @@ async function choosePayload(deps: ShimDeps, config: ShimConfig, source: ShimSou
   const raises = floor.version === undefined || (compareTagOrder(version, floor.version) ?? 0) > 0;
   if (mini.trusted && raises) await recordMiniVersion(file, repository, version, log);
   return {
-    module: loadModule<MiniModule>(mini.payload, ['main'], mini.ref),
+    module: loadModule<MiniModule>(mini.payload, ['main'], mini.ref, deps.codeCaches),
     tiny: tinyInUse,
     mini: { reference: formatImageRef(mini.ref), id: mini.image.id, version: mini.payload.manifest.version },
   };
@@ -168,10 +172,10 @@ function isFallbackError(error: unknown): error is UserFacingError {
   return isUserFacingError(error) && error.exitCode === EXIT_RUN_DOCKER_FAILURE;
 }
 
-async function loadTinyOrExplain(source: ShimSource, ref: ImageRef, local: boolean): Promise<LoadedTiny> {
+async function loadTinyOrExplain(source: ShimSource, ref: ImageRef, local: boolean, codeCaches: CodeCaches): Promise<LoadedTiny> {
   const image = await ensureImage(source, ref, local, 'tiny image');
   const payload = await obtainOrExplain(source, ref, image, 'tiny');
-  return { image, payload, locator: loadModule<LocatorModule>(payload, ['findNewestTag', 'listLocalTagsNewestFirst'], ref) };
+  return { image, payload, locator: loadModule<LocatorModule>(payload, ['findNewestTag', 'listLocalTagsNewestFirst'], ref, codeCaches) };
 }
 
 /** The image for an exact reference, pulled when absent (never with --local). */
@@ -229,8 +233,9 @@ async function obtainOrExplain(
   }
 }
 
-function loadModule<T>(payload: VerifiedPayload, functions: string[], ref: ImageRef): T {
-  const exports = compilePayload(payload.entrySource, payload.entryPath) as Record<string, unknown>;
+function loadModule<T>(payload: VerifiedPayload, functions: string[], ref: ImageRef, codeCaches: CodeCaches): T {
+  const cache = { name: payload.manifest.kind, sha256: payload.manifest.sha256, caches: codeCaches };
+  const exports = compilePayloadCached(payload.entrySource, payload.entryPath, cache) as Record<string, unknown>;
   const missing = functions.filter((name) => typeof exports?.[name] !== 'function');
   if (missing.length > 0) {
     throw new RunDockerError(
