@@ -5,7 +5,8 @@
  * open handle is checked (no race between a check and the read): a regular file only, no
  * larger than a limit, read from that handle.
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 
 /** Why a file was not read; `message` reads as "its … <message>" or "the file … <message>". */
 export class UnreadableFile extends Error {
@@ -37,20 +38,11 @@ export interface ReadPrivateFileOptions {
 
 /** The file's bytes, or undefined when it does not exist; UnreadableFile when it is not a bounded regular file. */
 export async function readPrivateFile(path: string, options: ReadPrivateFileOptions): Promise<Buffer | undefined> {
-  return readPrivateFileSync(path, options);
-}
-
-/**
- * readPrivateFile, synchronously: the files it reads are small (config, cache entries, a
- * payload of ~100 kB), and Node's promise file API costs more per file than the read itself
- * (a FileHandle and three round trips through the thread pool).
- */
-export function readPrivateFileSync(path: string, options: ReadPrivateFileOptions): Buffer | undefined {
   // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below anyway).
   const flags = constants.O_RDONLY | constants.O_NONBLOCK | (options.followSymlink ? 0 : constants.O_NOFOLLOW);
-  let fd: number;
+  let handle;
   try {
-    fd = openSync(path, flags);
+    handle = await open(path, flags);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
@@ -59,7 +51,7 @@ export function readPrivateFileSync(path: string, options: ReadPrivateFileOption
     throw error;
   }
   try {
-    const info = fstatSync(fd);
+    const info = await handle.stat();
     if (!info.isFile()) throw new UnreadableFile(path, 'not-regular', `is not a regular file (${describeFileType(info)})`);
     const foreignWriter = options.writableOnlyBy && findForeignWriter(info, options.writableOnlyBy);
     if (foreignWriter) throw new UnreadableFile(path, 'writable-by-others', `can be changed by ${foreignWriter}`);
@@ -70,7 +62,7 @@ export function readPrivateFileSync(path: string, options: ReadPrivateFileOption
     const buffer = Buffer.alloc(Math.min(info.size, options.maxBytes) + 1);
     let length = 0;
     for (;;) {
-      const bytesRead = readSync(fd, buffer, length, buffer.length - length, null);
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
       if (bytesRead === 0) break;
       length += bytesRead;
       if (length === buffer.length) {
@@ -80,7 +72,7 @@ export function readPrivateFileSync(path: string, options: ReadPrivateFileOption
     }
     return buffer.subarray(0, length);
   } finally {
-    closeSync(fd);
+    await handle.close();
   }
 }
 
