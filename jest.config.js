@@ -1,6 +1,8 @@
 // Unit tests are pure and fast; integration tests drive the built bundles against
 // a real Docker engine and registry (scripts/test starts them), so they run serially.
-const transform = { '^.+\\.ts$': ['@swc/jest'] };
+// Shell files (the completion scripts' templates) are imported as text, as esbuild's text
+// loader does in the bundles: scripts/jest-text-transform.cjs.
+const transform = { '^.+\\.ts$': ['@swc/jest'], '^.+\\.(bash|zsh)$': '<rootDir>/scripts/jest-text-transform.cjs' };
 module.exports = {
   // A global option: Jest ignores it inside a project. Integration tests pull, build and push.
   testTimeout: 180000,

@@ -74,3 +74,12 @@ function toMoment(tag: string): string | undefined {
 function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/**
+ * The UTC date-time tag `YYYYMMDD-HHMMSS` of a moment: the newest family in the order above,
+ * what build-docker tags its images with (and scripts/publish its minis).
+ */
+export function formatDateTimeTag(moment: Date): string {
+  const iso = moment.toISOString(); // 2026-11-28T10:15:00.000Z
+  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}-${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}`;
+}

@@ -6,8 +6,8 @@
  * Engine API: https://docs.docker.com/reference/api/engine/version/v1.41/#tag/Container/operation/ContainerArchive
  */
 import { hostname } from 'node:os';
-import type Dockerode from 'dockerode';
 import type * as TarStream from 'tar-stream';
+import type { EngineClient } from '../contract/engine-client';
 import { cleanUpOnInterrupt, interruptedBy, waitForExit } from './interruption';
 
 export const EXTRACTION_LABEL = 'org.run-docker.extraction';
@@ -15,15 +15,15 @@ export const EXTRACTION_LABEL = 'org.run-docker.extraction';
 const MAX_FILE_BYTES = 32 * 1024 * 1024;
 
 /** Regular files under `path` in the image (or `path` itself), by their name in the archive. */
-export async function copyFromImage(docker: Dockerode, imageId: string, path: string): Promise<Map<string, Buffer>> {
-  await removeOrphanedExtractions(docker);
+export async function copyFromImage(engine: EngineClient, imageId: string, path: string): Promise<Map<string, Buffer>> {
+  await removeOrphanedExtractions(engine);
   // The clean-up goes in before the container is asked for: the engine has created it before
   // its answer arrives, and a signal in between must not leave it behind.
-  let created: Promise<Dockerode.Container> | undefined;
+  let created: Promise<string> | undefined;
   let archive: NodeJS.ReadableStream | undefined;
   const removeContainer = async () => {
-    const container = await created?.catch(() => undefined);
-    await container?.remove({ force: true }).catch(() => undefined);
+    const id = await created?.catch(() => undefined);
+    if (id !== undefined) await engine.removeContainer(id).catch(() => undefined);
   };
   const release = cleanUpOnInterrupt(async () => {
     // Stop the copy first: the engine may hold the removal until the archive is read.
@@ -31,14 +31,13 @@ export async function copyFromImage(docker: Dockerode, imageId: string, path: st
     await removeContainer();
   });
   try {
-    created = docker.createContainer({
-      Image: imageId,
+    created = engine.createContainer({
+      image: imageId,
       // Never started: a placeholder lets images without a command (FROM scratch) be created.
-      Cmd: ['/run-docker-never-started'],
-      Labels: { [EXTRACTION_LABEL]: `${hostname()}:${process.pid}` },
-      NetworkDisabled: true,
+      command: ['/run-docker-never-started'],
+      labels: { [EXTRACTION_LABEL]: `${hostname()}:${process.pid}` },
     });
-    archive = await (await created).getArchive({ path });
+    archive = await engine.copyFromContainer(await created, path);
     if (interruptedBy()) (archive as unknown as { destroy?: () => void }).destroy?.();
     const files = await readTarFiles(archive);
     // Interrupted, even just as the copy completed: the clean-up exits; nothing goes on.
@@ -83,16 +82,16 @@ export function readTarFiles(archive: NodeJS.ReadableStream): Promise<Map<string
 }
 
 /** Removes extraction containers whose shim process on this host is gone. */
-async function removeOrphanedExtractions(docker: Dockerode): Promise<void> {
-  const containers = await docker.listContainers({ all: true, filters: { label: [EXTRACTION_LABEL] } });
+async function removeOrphanedExtractions(engine: EngineClient): Promise<void> {
+  const containers = await engine.listContainers(EXTRACTION_LABEL);
   const thisHost = hostname();
   await Promise.all(
     containers
       .filter((info) => {
-        const [host, pid] = (info.Labels[EXTRACTION_LABEL] ?? '').split(':');
+        const [host, pid] = (info.labels[EXTRACTION_LABEL] ?? '').split(':');
         return host === thisHost && !isProcessAlive(Number(pid));
       })
-      .map((info) => docker.getContainer(info.Id).remove({ force: true }).catch(() => undefined)),
+      .map((info) => engine.removeContainer(info.id).catch(() => undefined)),
   );
 }
 

@@ -1,4 +1,4 @@
-import { redactHost } from './engine/select-engine-endpoint';
+import { defaultEngineHost, redactHost } from './engine/select-engine-endpoint';
 import { RunDockerError } from './run-docker-error';
 
 interface SystemErrorLike {
@@ -25,7 +25,7 @@ export interface EngineAddress {
 export function describeEngineAddress(env: Readonly<Record<string, string | undefined>>, endpoint?: EngineAddress): string {
   if (endpoint) return `"${redactHost(endpoint.host)}"${endpoint.source === 'default' ? '' : ` set by ${endpoint.source}`}`;
   if (env.DOCKER_HOST) return `"${redactHost(env.DOCKER_HOST)}" set by DOCKER_HOST`;
-  return env.DOCKER_CONTEXT ? `the docker context "${env.DOCKER_CONTEXT}"` : '"unix:///var/run/docker.sock"';
+  return env.DOCKER_CONTEXT ? `the docker context "${env.DOCKER_CONTEXT}"` : `"${defaultEngineHost()}"`;
 }
 
 /** Node's TLS failures: the engine's certificate, or the handshake itself. */

@@ -18,17 +18,21 @@ export type PrivateDirCheck =
 const PRIVATE_MODE = 0o700;
 const GROUP_OR_OTHER_WRITE = 0o022;
 
-/** Pure: the verdict on a folder's lstat, for the user `uid`. */
-export function judgeDir(info: { isSymbolicLink(): boolean; isDirectory(): boolean; uid: number; mode: number }, uid: number): PrivateDirCheck | 'too-open' {
+/**
+ * Pure: the verdict on a folder's lstat, for the user `uid`. Undefined `uid`: owner and mode
+ * are not judged, only that it is a real folder (Windows, host-platform.ts: NTFS has ACLs).
+ */
+export function judgeDir(info: { isSymbolicLink(): boolean; isDirectory(): boolean; uid: number; mode: number }, uid: number | undefined): PrivateDirCheck | 'too-open' {
   if (info.isSymbolicLink()) return { state: 'unusable', why: 'is a symlink' };
   if (!info.isDirectory()) return { state: 'unusable', why: 'is not a folder' };
+  if (uid === undefined) return { state: 'private' };
   if (info.uid !== uid) return { state: 'unusable', why: `belongs to uid ${info.uid}, not to you` };
   if ((info.mode & GROUP_OR_OTHER_WRITE) !== 0) return 'too-open';
   return { state: 'private' };
 }
 
-/** Checks `dir`; a folder of ours that group or others may write is made 0700 (reported as `repaired`). */
-export async function checkPrivateDir(dir: string, uid: number): Promise<PrivateDirCheck> {
+/** Checks `dir`; a folder of ours that group or others may write is made 0700 (reported as `repaired`). `uid` as in judgeDir. */
+export async function checkPrivateDir(dir: string, uid: number | undefined): Promise<PrivateDirCheck> {
   let info;
   try {
     info = await lstat(dir);

@@ -4,13 +4,13 @@
  * tag order, so "newer than the newest published mini" means what it means to every host.
  * The tag listing itself is the locator's (dist/payload/tiny/locate.js).
  */
-import type Dockerode from 'dockerode';
+import type { EngineClient } from '../contract/engine-client';
 import { createEngineClient } from './engine/create-engine-client';
 import { readEngineEndpoint } from './engine/read-engine-endpoint';
 
 export { compareTagOrder } from './compare-tag-order';
 
 /** An engine client for DOCKER_HOST, else the current docker context, as the shim connects. */
-export async function connectEngine(env: Readonly<Record<string, string | undefined>>, homeDir: string): Promise<Dockerode> {
+export async function connectEngine(env: Readonly<Record<string, string | undefined>>, homeDir: string): Promise<EngineClient> {
   return createEngineClient(await readEngineEndpoint(env, homeDir), env, homeDir);
 }

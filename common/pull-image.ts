@@ -1,29 +1,9 @@
-import type Dockerode from 'dockerode';
+import type { EngineClient, PullEvent, RegistryAuth } from '../contract/engine-client';
 import { formatImageRef, formatRepository, type ImageRef } from './image-ref';
 import { readPositiveInteger } from './read-positive-integer';
 import { isUserFacingError, RunDockerError } from './run-docker-error';
 
-/** One JSON event of the engine's pull stream. */
-export interface PullEvent {
-  status?: string;
-  /** Layer ID (short), or the tag/digest for summary lines. */
-  id?: string;
-  progress?: string;
-  /** Bytes so far and in all; `total` is absent or 0 when unknown (the containerd store's "Extracting"). */
-  progressDetail?: { current?: number; total?: number };
-  error?: string;
-  errorDetail?: { message?: string };
-}
-
-/** Credentials for one registry, as the Engine API's X-Registry-Auth header carries them
- *  (https://docs.docker.com/reference/api/engine/version/v1.41/#section/Authentication). */
-export interface RegistryAuth {
-  username?: string;
-  password?: string;
-  /** An identity token from `docker login` (OAuth2 refresh token) replaces username and password. */
-  identitytoken?: string;
-  serveraddress: string;
-}
+export type { PullEvent, RegistryAuth };
 
 export interface PullOptions {
   auth?: RegistryAuth;
@@ -74,15 +54,13 @@ export function isRegistryUnusablePull(error: unknown): error is PullError {
  * dockerd cancels a pull whose client has gone.
  */
 export async function pullImage(
-  docker: Dockerode,
+  engine: EngineClient,
   ref: ImageRef,
   { auth, onEvent = () => {}, stallMs = DEFAULT_PULL_STALL_MS }: PullOptions = {},
 ): Promise<void> {
   const reference = formatImageRef(ref);
   const abort = new AbortController();
-  const query = { fromImage: formatRepository(ref), tag: ref.digest ?? ref.tag ?? 'latest', abortSignal: abort.signal };
   const isProgress = createPullProgressTracker();
-  let stream: NodeJS.ReadableStream | undefined;
   await new Promise<void>((resolve, reject) => {
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
@@ -98,35 +76,29 @@ export async function pullImage(
       timer = setTimeout(() => {
         settle(pullStalled(reference, stallMs));
         abort.abort();
-        (stream as { destroy?: () => void } | undefined)?.destroy?.();
       }, stallMs);
     };
     watch();
-    (auth ? docker.createImage(auth, query) : docker.createImage(query)).then(
-      (started: NodeJS.ReadableStream) => {
-        stream = started;
-        if (settled) {
-          (started as { destroy?: () => void }).destroy?.();
-          return;
-        }
-        docker.modem.followProgress(
-          started,
-          (error: Error | null) => settle(error ? toPullError(reference, error.message) : undefined),
-          (event: PullEvent) => {
-            if (settled) return;
-            const failure = event.errorDetail?.message ?? event.error;
-            if (failure) {
-              settle(toPullError(reference, failure));
-              return;
-            }
-            if (isProgress(event)) watch();
-            onEvent(event);
-          },
-        );
-      },
-      // docker-modem wraps the engine's words as "(HTTP code 404) unexpected - <words> ".
-      (error: Error) => settle(toPullError(reference, error.message.replace(/^\(HTTP code \d+\) [^-]*- /, ''))),
-    );
+    engine
+      .pullImage(formatRepository(ref), ref.digest ?? ref.tag ?? 'latest', {
+        auth,
+        signal: abort.signal,
+        onEvent: (event: PullEvent) => {
+          if (settled) return;
+          const failure = event.errorDetail?.message ?? event.error;
+          if (failure) {
+            settle(toPullError(reference, failure));
+            return;
+          }
+          if (isProgress(event)) watch();
+          onEvent(event);
+        },
+      })
+      .then(
+        () => settle(),
+        // docker-modem wraps the engine's words as "(HTTP code 404) unexpected - <words> ".
+        (error: Error) => settle(toPullError(reference, error.message.replace(/^\(HTTP code \d+\) [^-]*- /, ''))),
+      );
   });
 }
 

@@ -7,6 +7,7 @@
  */
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { selectFileOwner, type FileOwner, type HostPlatform } from './host-platform';
 
 /** Why a file was not read; `message` reads as "its … <message>" or "the file … <message>". */
 export class UnreadableFile extends Error {
@@ -27,7 +28,7 @@ export interface ReadPrivateFileOptions {
    * Refuse a file that someone but this user (or root) could have written: for files that
    * decide what runs (the config file names the trust root). See findForeignWriter.
    */
-  writableOnlyBy?: { uid: number; gid: number };
+  writableOnlyBy?: FileOwner;
   /**
    * Follow a symlink as the last part of the path (the target must still be a regular
    * file). Off for the cache, where run-docker only ever writes regular files; on for
@@ -76,21 +77,24 @@ export async function readPrivateFile(path: string, options: ReadPrivateFileOpti
   }
 }
 
-/** The process's uid and gid, for writableOnlyBy (0 where the platform has none). */
-export function currentUser(): { uid: number; gid: number } {
-  return { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+/** The process's uid and gid, for writableOnlyBy; undefined on Windows, where owner and mode say nothing (host-platform.ts). */
+export function currentUser(platform: HostPlatform = process.platform): FileOwner | undefined {
+  return selectFileOwner(platform, { uid: process.getuid?.(), gid: process.getgid?.() });
 }
 
 /**
  * Pure: who other than `user` (or root) may write a file or folder with these stat fields,
  * or undefined. Group write is allowed only for the user's own primary group: Debian and
  * Ubuntu give each user a private group and a umask of 002, so 0664 files are the norm there
- * (OpenSSH's StrictModes, as Debian patches it, allows the same).
+ * (OpenSSH's StrictModes, as Debian patches it, allows the same). Not where that group is
+ * every user's (macOS: `staff`).
  */
-export function findForeignWriter(info: { uid: number; gid: number; mode: number }, user: { uid: number; gid: number }): string | undefined {
+export function findForeignWriter(info: { uid: number; gid: number; mode: number }, user: FileOwner): string | undefined {
+  const mode = (info.mode & 0o777).toString(8).padStart(4, '0');
   if (info.uid !== user.uid && info.uid !== 0) return `uid ${info.uid}, its owner`;
-  if ((info.mode & 0o002) !== 0) return `every user (mode ${(info.mode & 0o777).toString(8).padStart(4, '0')})`;
-  if ((info.mode & 0o020) !== 0 && info.gid !== user.gid) return `group ${info.gid} (mode ${(info.mode & 0o777).toString(8).padStart(4, '0')})`;
+  if ((info.mode & 0o002) !== 0) return `every user (mode ${mode})`;
+  if ((info.mode & 0o020) !== 0 && info.gid !== user.gid) return `group ${info.gid} (mode ${mode})`;
+  if ((info.mode & 0o020) !== 0 && user.sharedGroup) return `group ${info.gid}, which every user is in (mode ${mode})`;
   return undefined;
 }
 

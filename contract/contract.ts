@@ -1,12 +1,14 @@
 /**
- * The shim ↔ payload contract, version 1 (docs/contract.md explains every item).
- * Types and constants only (and the one function that defines what a signature covers):
- * the frozen shim and every payload bundle their own copy, so anything here can never
- * change meaning within one contract version.
+ * The shim ↔ payload contract, version 2 (docs/contract.md explains every item, and what
+ * changed from version 1). Types and constants only (and the one function that defines what
+ * a signature covers), here and in engine-client.ts: the frozen shim and every payload
+ * bundle their own copy, so anything here can never change meaning within one contract version.
  */
-import type Dockerode from 'dockerode';
+import type { EngineClient } from './engine-client';
 
-export const CONTRACT_VERSION = 1;
+export type { ContainerSpec, ContainerSummary, EngineClient, EnginePullOptions, ImageDetails, PullEvent, RegistryAuth } from './engine-client';
+
+export const CONTRACT_VERSION = 2;
 
 /** Folder inside tiny and mini images that holds the manifest and the payload. */
 export const PAYLOAD_DIR = '/run-docker';
@@ -44,6 +46,21 @@ export interface PayloadManifest {
   signature: { keyId: string; value: string } | null;
   /** tiny only: the public keys trusted to sign mini payloads. Pinning tiny by digest pins them. */
   trustedKeys?: TrustedKey[];
+  /**
+   * mini only, optional (added within contract version 1; older minis lack it): the build
+   * payload (`build-docker`) beside the run payload, with its own signature so that shims
+   * that predate it still verify `signature` exactly as before.
+   */
+  build?: BuildEntry;
+}
+
+export interface BuildEntry {
+  /** File name of the build payload's entry, beside the manifest. */
+  entry: string;
+  /** Lower-case hex sha256 of that file. */
+  sha256: string;
+  /** ed25519 signature (base64) of signedBuildPayloadText(manifest), by the key `keyId`; null if unsigned. */
+  signature: { keyId: string; value: string } | null;
 }
 
 export interface TrustedKey {
@@ -56,6 +73,14 @@ export interface TrustedKey {
 /** What a payload signature covers: every manifest field but the signature itself. */
 export function signedPayloadText(manifest: Omit<PayloadManifest, 'signature' | 'trustedKeys'>): string {
   return ['run-docker-payload-v1', manifest.contract, manifest.kind, manifest.version, manifest.entry, manifest.sha256, manifest.shim].join('\n');
+}
+
+/**
+ * What a build payload's signature covers: the manifest's fields with the build entry in place
+ * of the run entry, under its own first line, so neither signature can stand in for the other.
+ */
+export function signedBuildPayloadText(manifest: Omit<PayloadManifest, 'signature' | 'trustedKeys' | 'build'> & { build: Omit<BuildEntry, 'signature'> }): string {
+  return ['run-docker-build-payload-v1', manifest.contract, manifest.kind, manifest.version, manifest.build.entry, manifest.build.sha256, manifest.shim].join('\n');
 }
 
 export interface Logger {
@@ -73,8 +98,8 @@ export interface BaseContext {
   local: boolean;
   env: Readonly<Record<string, string | undefined>>;
   log: Logger;
-  /** The engine client the shim connected with (same DOCKER_HOST rules as the shim). */
-  docker: Dockerode;
+  /** The engine the shim connected to (same DOCKER_HOST and context rules as the docker CLI). */
+  engine: EngineClient;
   /**
    * Private cache folder for the payloads' own use (0700, checked by the shim), the same as
    * RunContext.cacheDir; the locator keeps registry tokens there. Absent from shims before
@@ -129,6 +154,11 @@ export interface RunContext extends BaseContext {
 
 /** Exports of the mini payload's entry. Resolves to the process exit code. */
 export interface MiniModule {
+  main(ctx: RunContext): Promise<number>;
+}
+
+/** Exports of the mini's build payload (`build-docker`), when its manifest names one. Resolves to the exit code. */
+export interface BuildModule {
   main(ctx: RunContext): Promise<number>;
 }
 

@@ -112,8 +112,10 @@ try {
   // e. The newest tag among many, through the tiny payload's locator as the shim calls it.
   const tagTimings = {};
   const locate = createRequire(import.meta.url)(join(root, 'dist/payload/tiny/locate.js'));
-  const Dockerode = createRequire(import.meta.url)('dockerode');
-  const ctx = { contract: 1, shimVersion: '0.0.0', local: false, env: hostEnv, log: { warn: (line) => console.error(line), debug: () => {} }, docker: new Dockerode() };
+  const { connectEngine } = createRequire(import.meta.url)(join(root, 'dist/publish-support.js'));
+  const { contract } = JSON.parse(readFileSync(join(root, 'dist/build-info.json'), 'utf8'));
+  const engine = await connectEngine(hostEnv, hostEnv.HOME);
+  const ctx = { contract, shimVersion: '0.0.0', local: false, env: hostEnv, log: { warn: (line) => console.error(line), debug: () => {} }, engine };
   const manifestType = 'application/vnd.docker.distribution.manifest.v2+json';
   const manifest = await (await fetch(`http://${registry}/v2/bench/app/manifests/1.0.0`, { headers: { accept: manifestType } })).text();
   for (const count of TAG_COUNTS) {

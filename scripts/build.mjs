@@ -80,25 +80,33 @@ const innerOptions = {
   external: ['cpu-features', '*.node'],
   // dockerode loads gRPC at start-up for BuildKit sessions, which run-docker never opens.
   alias: { '@grpc/grpc-js': emptyModule, '@grpc/proto-loader': emptyModule },
+  // The completion scripts' templates (payload/run/completion/) are shell files, bundled as strings.
+  loader: { '.bash': 'text', '.zsh': 'text' },
   plugins: [lazySsh],
 };
 // metafile: the inputs of each bundle, for its third-party notices.
 const common = { ...innerOptions, metafile: true, plugins: [lazySsh, embedCompiledOnFirstUse] };
 
 /**
- * The shim carries the run payload of its own build (shim/main.ts, docs/trust.md "The
- * built-in payload"): built first, then embedded as a gzip + base64 string that the shim
- * decompresses and compiles only when a call runs it. Resolves to its build result and the
- * define that embeds it.
+ * The shim carries the run and build payloads of its own build (shim/main.ts, docs/trust.md
+ * "The built-in payload"): built first, then embedded as gzip + base64 strings that the shim
+ * decompresses and compiles only when a call runs one. Resolves to their build results and
+ * the defines that embed them.
  */
-async function buildEmbeddedRunPayload() {
+async function buildEmbeddedPayloads() {
+  const define = { PAYLOAD_PACKAGE_VERSION: JSON.stringify(version) };
   const runBundle = join(root, 'dist/payload/mini/run.js');
-  const result = await build({ ...common, entryPoints: [join(root, 'payload/run/main.ts')], outfile: runBundle, define: { PAYLOAD_PACKAGE_VERSION: JSON.stringify(version) } });
-  return { result, define: { BUILT_IN_RUN_PAYLOAD: JSON.stringify(gzipSync(readFileSync(runBundle), { level: 9 }).toString('base64')) } };
+  const buildBundle = join(root, 'dist/payload/mini/build.js');
+  const [run, buildPayload] = await Promise.all([
+    build({ ...common, entryPoints: [join(root, 'payload/run/main.ts')], outfile: runBundle, define }),
+    build({ ...common, entryPoints: [join(root, 'payload/build/main.ts')], outfile: buildBundle, define }),
+  ]);
+  const embed = (file) => JSON.stringify(gzipSync(readFileSync(file), { level: 9 }).toString('base64'));
+  return { run, buildPayload, define: { BUILT_IN_RUN_PAYLOAD: embed(runBundle), BUILT_IN_BUILD_PAYLOAD: embed(buildBundle) } };
 }
 
-const [[shim, run], locate] = await Promise.all([
-  buildEmbeddedRunPayload().then(async ({ result, define: embedded }) => [
+const [[shim, run, buildPayload], locate] = await Promise.all([
+  buildEmbeddedPayloads().then(async ({ run, buildPayload, define: embedded }) => [
     await build({
       ...common,
       entryPoints: [join(root, 'shim/main.ts')],
@@ -112,7 +120,8 @@ const [[shim, run], locate] = await Promise.all([
         ...embedded,
       },
     }),
-    result,
+    run,
+    buildPayload,
   ]),
   build({ ...common, entryPoints: [join(root, 'payload/locator/main.ts')], outfile: join(root, 'dist/payload/tiny/locate.js') }),
   // For scripts/publish: what a signature covers is defined once, in the contract.
@@ -143,8 +152,8 @@ chmodSync(join(root, 'dist/shim/run-docker.js'), 0o755);
 /** Metafile inputs are relative to the working folder (wherever the build was started); here, to the root. */
 const inputsOf = (result, outfile) => [...Object.keys(result.metafile.inputs), ...(embeddedInputs.get(outfile) ?? [])].map((input) => relative(root, resolve(input)));
 const ownLicence = readFileSync(join(root, 'LICENSE'), 'utf8');
-const runInputs = inputsOf(run, join(root, 'dist/payload/mini/run.js'));
-// The shim carries the run payload too (built in): its notices cover both.
+const runInputs = [...inputsOf(run, join(root, 'dist/payload/mini/run.js')), ...inputsOf(buildPayload, join(root, 'dist/payload/mini/build.js'))];
+// The shim carries the run and build payloads too (built in): its notices cover them.
 const shimInputs = [...inputsOf(shim, join(root, 'dist/shim/run-docker-bundle.js')), ...runInputs];
 const notices = [
   { file: 'dist/shim/THIRD-PARTY-NOTICES.txt', artefact: 'the run-docker shim (dist/shim/run-docker.js, the npm package)', inputs: shimInputs },
@@ -153,7 +162,7 @@ const notices = [
     artefact: 'the tiny image (the locator, /run-docker/locate.js, and the shim, /run-docker-shim/run-docker.js)',
     inputs: [...inputsOf(locate, join(root, 'dist/payload/tiny/locate.js')), ...shimInputs],
   },
-  { file: 'dist/payload/mini/THIRD-PARTY-NOTICES.txt', artefact: 'the mini image (the run payload, /run-docker/run.js)', inputs: runInputs },
+  { file: 'dist/payload/mini/THIRD-PARTY-NOTICES.txt', artefact: 'the mini image (the run payload, /run-docker/run.js, and the build payload, /run-docker/build.js)', inputs: runInputs },
 ];
 for (const { file, artefact, inputs } of notices) {
   writeFileSync(join(root, file), buildNotices({ root, inputs, artefact, version, ownLicence }).text);

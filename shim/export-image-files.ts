@@ -6,15 +6,15 @@
  * Whiteouts are not applied: payload images only ever add files.
  */
 import { Readable } from 'node:stream';
-import type Dockerode from 'dockerode';
+import type { EngineClient } from '../contract/engine-client';
 import { readTarFiles } from '../common/copy-from-image';
 
 /** Above this an image is copied from a created container instead: an export is read whole. */
 export const EXPORT_LIMIT_BYTES = 64 * 1024 * 1024;
 
 /** Regular files under `folder` (no leading slash), by their path below it. */
-export async function exportImageFiles(docker: Dockerode, imageId: string, folder: string): Promise<Map<string, Buffer>> {
-  const archive = await readTarFiles((await docker.getImage(imageId).get()) as NodeJS.ReadableStream);
+export async function exportImageFiles(engine: EngineClient, imageId: string, folder: string): Promise<Map<string, Buffer>> {
+  const archive = await readTarFiles(await engine.exportImage(imageId));
   const manifestBytes = archive.get('manifest.json');
   const layers: unknown = manifestBytes ? JSON.parse(manifestBytes.toString('utf8'))?.[0]?.Layers : undefined;
   if (!Array.isArray(layers)) throw new Error(`the export of image "${imageId}" has no manifest.json with layers`);

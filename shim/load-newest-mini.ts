@@ -84,7 +84,7 @@ async function tryMini(source: ShimSource, trust: Trust, ref: ImageRef & { tag: 
   }
   try {
     if (!presentLocally) await source.pull(ref);
-    const image = await inspectImage(source.docker, ref);
+    const image = await inspectImage(source.engine, ref);
     if (!image) return { ref, reason: 'pull', message: 'the engine cannot find it after its pull' };
     const { payload, trusted } = await obtainTrustedMini(source, trust, image, ref);
     if (payload.manifest.version !== ref.tag) return { ref, reason: 'mismatch', message: `it ${describeMismatch(ref.tag, payload.manifest.version)}` };

@@ -3,8 +3,8 @@
  * Build-time constants come from scripts/build.mjs.
  */
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
-import type { MiniModule } from '../contract/contract';
+import { basename, join } from 'node:path';
+import type { BuildModule, MiniModule } from '../contract/contract';
 import { dockerConfigPath } from '../common/docker-config-path';
 import { createEngineClient } from '../common/engine/create-engine-client';
 import { readEngineEndpoint } from '../common/engine/read-engine-endpoint';
@@ -16,11 +16,12 @@ import { compilePayloadCached } from './compile-payload';
 import { createLogger } from './create-logger';
 import { cacheRootDir } from './payload-cache';
 import { configFileLocations, readConfigFiles } from './read-config-file';
+import { readShimFlags } from './read-shim-flags';
 import { describeFailure } from './report-failure';
 import { resolveShimConfig } from './resolve-shim-config';
-import { runShim } from './run-shim';
+import { runShim, type ShimCommand } from './run-shim';
 import { selectShimProgress } from './select-shim-progress';
-import { buildConfigRows, formatConfigRows, isShowConfig } from './show-config';
+import { buildConfigRows, formatConfigRows } from './show-config';
 
 declare const SHIM_VERSION: string;
 /** Empty when not set at build time: no default (resolve-shim-config.ts). */
@@ -29,6 +30,8 @@ declare const DEFAULT_MINI: string;
 /** The run payload of this build (payload/run), gzip + base64: decompressed and compiled only
  *  when a call runs it, so a call that runs a mini pays nothing for it. */
 declare const BUILT_IN_RUN_PAYLOAD: string;
+/** The build payload of this build (payload/build), the same way. */
+declare const BUILT_IN_BUILD_PAYLOAD: string;
 
 /**
  * Set by shim/loader.ts, the head of the installed file, which compiles this bundle with its
@@ -39,13 +42,26 @@ declare const shimLoader: { code: LoadedShimCode } | undefined;
 
 const DEFAULTS = { tiny: DEFAULT_TINY || undefined, mini: DEFAULT_MINI || undefined };
 
-/** The built-in run payload's exports; its name in stack traces sits beside the shim's bundle. */
-function loadBuiltInRun(codeCaches: CodeCaches): MiniModule {
+/** A payload built into the shim (gzip + base64), compiled with its code cache; its name in stack traces sits beside the shim's bundle. */
+function loadBuiltIn(packed: string, file: string, codeCaches: CodeCaches): unknown {
   // node:zlib only for the calls that need it.
   const { gunzipSync } = require('node:zlib') as typeof import('node:zlib');
-  const source = gunzipSync(Buffer.from(BUILT_IN_RUN_PAYLOAD, 'base64')).toString('utf8');
+  const source = gunzipSync(Buffer.from(packed, 'base64')).toString('utf8');
   const sha256 = createHash('sha256').update(source).digest('hex');
-  return compilePayloadCached(source, join(__dirname, 'built-in', 'run.js'), { name: 'built-in', sha256, caches: codeCaches }) as MiniModule;
+  return compilePayloadCached(source, join(__dirname, 'built-in', file), { name: `built-in-${file.replace(/\.js$/, '')}`, sha256, caches: codeCaches });
+}
+
+const loadBuiltInRun = (codeCaches: CodeCaches) => loadBuiltIn(BUILT_IN_RUN_PAYLOAD, 'run.js', codeCaches) as MiniModule;
+/** The built-in build payload (build-docker). */
+const loadBuiltInBuild = (codeCaches: CodeCaches) => loadBuiltIn(BUILT_IN_BUILD_PAYLOAD, 'build.js', codeCaches) as BuildModule;
+
+/**
+ * `build-docker` is this same shim under a second name (a package.json bin, or a link made by
+ * scripts/install-shim): the name it was started under picks the mini's build payload.
+ * docs/decisions/build-docker-is-a-second-name.md says why not a subcommand.
+ */
+function selectCommand(scriptPath: string | undefined): ShimCommand {
+  return /^build-docker(?:\.c?js)?$/.test(basename(scriptPath ?? '')) ? 'build' : 'run';
 }
 
 async function main(): Promise<number> {
@@ -63,7 +79,7 @@ async function main(): Promise<number> {
       log.debug(`HOME "${env.HOME ?? ''}" is not an absolute path; using "${homeDir}" from the user database`);
       env.HOME = homeDir;
     }
-    if (isShowConfig(argv)) {
+    if (readShimFlags(argv).showConfig) {
       process.stdout.write(await showConfig(env, homeDir));
       return 0;
     }
@@ -80,8 +96,10 @@ async function main(): Promise<number> {
       shimVersion: SHIM_VERSION,
       defaults: DEFAULTS,
       builtInRun: () => loadBuiltInRun(codeCaches),
+      command: selectCommand(process.argv[1]),
+      builtInBuild: () => loadBuiltInBuild(codeCaches),
       codeCaches,
-      docker: createEngineClient(endpoint, env, homeDir),
+      engine: createEngineClient(endpoint, env, homeDir),
       log,
       // Progress goes to stderr: stdout belongs to the container.
       progress: { stream: process.stderr, ...selectShimProgress(argv, env, process.stderr.isTTY === true) },

@@ -3,14 +3,13 @@
  * image's label, otherwise extracted afresh, verified, and installed in the cache.
  */
 import { basename, join } from 'node:path';
-import type Dockerode from 'dockerode';
-import { LABEL, MANIFEST_FILE, PAYLOAD_DIR, type Logger, type PayloadKind, type PayloadManifest } from '../contract/contract';
+import { LABEL, MANIFEST_FILE, PAYLOAD_DIR, type EngineClient, type Logger, type PayloadKind, type PayloadManifest } from '../contract/contract';
 import type { LocalImage } from '../common/inspect-image';
 import { copyFromImage } from '../common/copy-from-image';
 import { UnreadableFile } from '../common/read-private-file';
 import { EXPORT_LIMIT_BYTES, exportImageFiles } from './export-image-files';
 import { payloadCacheDir, readCachedFile, writeCachedPayload } from './payload-cache';
-import { checkEntry, checkShimCompatible, parseManifest, PayloadRejected } from './verify-payload';
+import { checkEntry, checkShimCompatible, parseManifest, PayloadRejected, sha256Hex } from './verify-payload';
 
 export interface VerifiedPayload {
   manifest: PayloadManifest;
@@ -18,10 +17,20 @@ export interface VerifiedPayload {
   entryPath: string;
   /** The entry's bytes exactly as verified. */
   entrySource: string;
+  /** The build entry (manifest `build`), when this call extracted it from the image and it
+   *  matched; a payload read from the cache leaves it to obtainBuildEntry. */
+  build?: VerifiedEntry;
+}
+
+export interface VerifiedEntry {
+  /** Where it lives in the cache (its name in stack traces; not re-read). */
+  path: string;
+  /** Its bytes exactly as verified. */
+  source: string;
 }
 
 export interface PayloadSource {
-  docker: Dockerode;
+  engine: EngineClient;
   /** Undefined when the cache may not be trusted (prepareCache): payloads are then verified in memory only. */
   cacheRoot: string | undefined;
   shimVersion: string;
@@ -39,36 +48,50 @@ export async function obtainPayload(source: PayloadSource, image: LocalImage, ki
     return cached;
   }
 
-  // A small image is read from its export, with no container; a large one, or an export we
-  // cannot read, through a created (never started) container.
-  const files =
-    image.size <= EXPORT_LIMIT_BYTES
-      ? await exportImageFiles(source.docker, image.id, PAYLOAD_DIR).catch((error: Error) => {
-          source.log.debug(`reading the export of "${image.id}" failed (${error.message}); copying from a container`);
-          return extractPayloadFiles(source.docker, image.id);
-        })
-      : await extractPayloadFiles(source.docker, image.id);
+  const files = await readImagePayloadFiles(source, image);
   const manifestBytes = files.get(MANIFEST_FILE);
   if (!manifestBytes) throw new PayloadRejected(`it has no ${MANIFEST_FILE}`, 'corrupt');
   const manifest = parseManifest(manifestBytes, expectedManifestSha, kind);
   const entryBytes = files.get(manifest.entry);
   checkEntry(manifest, entryBytes);
-  if (source.cacheRoot !== undefined && dir !== undefined) await writeOrWarn(source.cacheRoot, dir, manifestBytes, manifest.entry, entryBytes!, source.log);
+  const toCache = new Map([
+    [MANIFEST_FILE, manifestBytes],
+    [manifest.entry, entryBytes!],
+  ]);
+  // The build entry travels with the run entry when it matches; when it does not, only
+  // build-docker fails on it (obtain-build-entry.ts), never a run.
+  const buildBytes = manifest.build === undefined ? undefined : files.get(manifest.build.entry);
+  const buildMatches = buildBytes !== undefined && sha256Hex(buildBytes) === manifest.build!.sha256;
+  if (buildMatches) toCache.set(manifest.build!.entry, buildBytes);
+  if (source.cacheRoot !== undefined && dir !== undefined) await writeOrWarn(source.cacheRoot, dir, toCache, source.log);
   // Cached before the compatibility check, so an incompatible newest mini costs one extraction, not one per call.
   checkShimCompatible(manifest, source.shimVersion);
-  return { manifest, entryPath: join(dir ?? join(PAYLOAD_DIR, image.id.replace(/^sha256:/, '')), manifest.entry), entrySource: entryBytes!.toString('utf8') };
+  const home = dir ?? join(PAYLOAD_DIR, image.id.replace(/^sha256:/, ''));
+  return {
+    manifest,
+    entryPath: join(home, manifest.entry),
+    entrySource: entryBytes!.toString('utf8'),
+    ...(buildMatches ? { build: { path: join(home, manifest.build!.entry), source: buildBytes!.toString('utf8') } } : {}),
+  };
 }
 
-async function writeOrWarn(cacheRoot: string, dir: string, manifestBytes: Buffer, entry: string, entryBytes: Buffer, log: Logger): Promise<void> {
+/**
+ * The files of the image's payload folder by name. A small image is read from its export,
+ * with no container; a large one, or an export we cannot read, through a created (never
+ * started) container.
+ */
+export async function readImagePayloadFiles(source: PayloadSource, image: LocalImage): Promise<Map<string, Buffer>> {
+  return image.size <= EXPORT_LIMIT_BYTES
+    ? exportImageFiles(source.engine, image.id, PAYLOAD_DIR).catch((error: Error) => {
+        source.log.debug(`reading the export of "${image.id}" failed (${error.message}); copying from a container`);
+        return extractPayloadFiles(source.engine, image.id);
+      })
+    : extractPayloadFiles(source.engine, image.id);
+}
+
+export async function writeOrWarn(cacheRoot: string, dir: string, files: ReadonlyMap<string, Uint8Array>, log: Logger): Promise<void> {
   try {
-    await writeCachedPayload(
-      cacheRoot,
-      dir,
-      new Map([
-        [MANIFEST_FILE, manifestBytes],
-        [entry, entryBytes],
-      ]),
-    );
+    await writeCachedPayload(cacheRoot, dir, files);
   } catch (error) {
     // The payload is verified in memory; a cache we cannot write only costs speed.
     log.warn(`cannot write the payload cache in "${cacheRoot}" (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); continuing without it`);
@@ -76,8 +99,8 @@ async function writeOrWarn(cacheRoot: string, dir: string, manifestBytes: Buffer
 }
 
 /** The payload folder's files by name (`run-docker/run.js` → `run.js`), through a created container. */
-async function extractPayloadFiles(docker: Dockerode, imageId: string): Promise<Map<string, Buffer>> {
-  const archived = await copyFromImage(docker, imageId, PAYLOAD_DIR);
+async function extractPayloadFiles(engine: EngineClient, imageId: string): Promise<Map<string, Buffer>> {
+  const archived = await copyFromImage(engine, imageId, PAYLOAD_DIR);
   const top = `${basename(PAYLOAD_DIR)}/`;
   return new Map([...archived].filter(([name]) => name.startsWith(top)).map(([name, bytes]) => [name.slice(top.length), bytes]));
 }

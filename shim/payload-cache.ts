@@ -6,24 +6,26 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Logger } from '../contract/contract';
+import type { HostPlatform } from '../common/host-platform';
 import { checkPrivateDir, makeDirs } from '../common/private-dir';
 import { readPrivateFile } from '../common/read-private-file';
 import { writeSyncedFile } from '../common/write-synced-file';
+import { selectCacheDir } from './select-host-folders';
 
 const PRIVATE_DIR_MODE = 0o700;
 
 /** A payload file is ~100 kB; far larger is not one of ours (and is never read whole). */
 const CACHED_FILE_LIMIT_BYTES = 32 * 1024 * 1024;
 
-/** `$XDG_CACHE_HOME/run-docker`, default `~/.cache/run-docker`; `source` as in ShimConfig. */
-export function cacheRootDir(env: Readonly<Record<string, string | undefined>>, homeDir: string): { dir: string; source: string } {
-  // XDG base directory spec: a relative XDG_CACHE_HOME is invalid and ignored.
-  const xdg = env.XDG_CACHE_HOME;
-  return xdg && isAbsolute(xdg)
-    ? { dir: join(xdg, 'run-docker'), source: 'env XDG_CACHE_HOME' }
-    : { dir: join(resolve(homeDir, '.cache'), 'run-docker'), source: 'default' };
+/** `$XDG_CACHE_HOME/run-docker`, default `~/.cache/run-docker` (macOS and Windows: select-host-folders.ts); `source` as in ShimConfig. */
+export function cacheRootDir(
+  env: Readonly<Record<string, string | undefined>>,
+  homeDir: string,
+  platform: HostPlatform = process.platform,
+): { dir: string; source: string } {
+  return selectCacheDir(platform, env, homeDir);
 }
 
 /** The folders whose contents decide what runs and as whom; `mini` is the mini payload's `ctx.cacheDir`. */
@@ -33,8 +35,9 @@ const CHECKED_FOLDERS = ['', 'payloads', 'staging', 'code', 'mini', join('mini',
  * The cache root when it may be trusted, else undefined (one warning): every folder that
  * exists must be a real folder owned by `uid` that group and others cannot write. Ours but
  * too open is made 0700 (one warning). Also sweeps what killed runs left in `staging/`.
+ * Undefined `uid` (Windows): only that each is a real folder (common/private-dir.ts).
  */
-export async function prepareCache(cacheRoot: string, uid: number, log: Logger): Promise<string | undefined> {
+export async function prepareCache(cacheRoot: string, uid: number | undefined, log: Logger): Promise<string | undefined> {
   const repaired: { dir: string; mode: number }[] = [];
   for (const folder of CHECKED_FOLDERS) {
     const dir = join(cacheRoot, folder);

@@ -1,20 +1,26 @@
 import { stat } from 'node:fs/promises';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname } from 'node:path';
+import { hostPathModule, type FileOwner, type HostPlatform } from '../common/host-platform';
 import { currentUser, findForeignWriter, readPrivateFile, UnreadableFile } from '../common/read-private-file';
 import { RunDockerError } from '../common/run-docker-error';
 import type { ConfigFile } from './resolve-shim-config';
+import { selectConfigDir, selectSystemConfigDirs } from './select-host-folders';
 
-/** The config file's path and where that came from (`default` or `env XDG_CONFIG_HOME`), for --show-config. */
-export function configFileLocation(env: Readonly<Record<string, string | undefined>>, homeDir: string): { path: string; source: string } {
-  // XDG base directory spec: a relative XDG_CONFIG_HOME is invalid and ignored.
-  const xdg = env.XDG_CONFIG_HOME;
-  return xdg && isAbsolute(xdg)
-    ? { path: join(xdg, 'run-docker', 'config.json'), source: 'env XDG_CONFIG_HOME' }
-    : { path: join(resolve(homeDir, '.config'), 'run-docker', 'config.json'), source: 'default' };
+const FILE_NAME = 'config.json';
+
+/** The config file's path and where that came from (`default`, `env XDG_CONFIG_HOME`, `env APPDATA`), for --show-config. */
+export function configFileLocation(
+  env: Readonly<Record<string, string | undefined>>,
+  homeDir: string,
+  platform: HostPlatform = process.platform,
+): { path: string; source: string } {
+  const folder = selectConfigDir(platform, env, homeDir);
+  return { path: hostPathModule(platform).join(folder.dir, FILE_NAME), source: folder.source };
 }
 
-/** Another user who may write the folder could replace the file: refused like the file itself. */
-async function refuseForeignFolder(path: string, user: { uid: number; gid: number }): Promise<void> {
+/** Another user who may write the folder could replace the file: refused like the file itself. Undefined `user`: no owner checks (Windows). */
+async function refuseForeignFolder(path: string, user: FileOwner | undefined): Promise<void> {
+  if (user === undefined) return;
   const folder = await stat(dirname(path)).catch(() => undefined);
   const writer = folder && findForeignWriter(folder, user);
   // The sticky bit (/tmp) keeps others from replacing what is ours.
@@ -31,22 +37,21 @@ export interface ConfigLocation {
   scope: 'user' | 'system';
 }
 
-/** The system-wide file every account on a host reads (service accounts need no file of their own). */
-export const SYSTEM_CONFIG_FILE = '/etc/run-docker/config.json';
-
 /**
  * Every place a config file may be, highest precedence first: the user's file, then each
  * `$XDG_CONFIG_DIRS/run-docker/config.json` (absolute entries only, as the XDG spec says),
- * then /etc/run-docker/config.json. A key is taken from the first file that sets it.
+ * then /etc/run-docker/config.json (none of those on Windows: select-host-folders.ts).
+ * A key is taken from the first file that sets it.
  */
-export function configFileLocations(env: Readonly<Record<string, string | undefined>>, homeDir: string): ConfigLocation[] {
-  const fromXdg = (env.XDG_CONFIG_DIRS ?? '')
-    .split(':')
-    .filter((dir) => isAbsolute(dir))
-    .map((dir): ConfigLocation => ({ path: join(dir, 'run-docker', 'config.json'), source: 'env XDG_CONFIG_DIRS', scope: 'system' }));
-  const system: ConfigLocation = { path: SYSTEM_CONFIG_FILE, source: 'default', scope: 'system' };
-  const unique = [...fromXdg, system].filter((location, index, all) => all.findIndex((other) => other.path === location.path) === index);
-  return [{ ...configFileLocation(env, homeDir), scope: 'user' }, ...unique];
+export function configFileLocations(
+  env: Readonly<Record<string, string | undefined>>,
+  homeDir: string,
+  platform: HostPlatform = process.platform,
+): ConfigLocation[] {
+  const path = hostPathModule(platform);
+  const system = selectSystemConfigDirs(platform, env).map((folder): ConfigLocation => ({ path: path.join(folder.dir, FILE_NAME), source: folder.source, scope: 'system' }));
+  const unique = system.filter((location, index, all) => all.findIndex((other) => other.path === location.path) === index);
+  return [{ ...configFileLocation(env, homeDir, platform), scope: 'user' }, ...unique];
 }
 
 /** Every config file, in precedence order; those that do not exist have `content: undefined`. */
@@ -66,7 +71,7 @@ const CONFIG_FILE_LIMIT_BYTES = 1024 * 1024;
  * user could have written it or swapped it (the file, or the folder holding it). A symlink
  * to a regular file is followed: dotfile managers install config files that way.
  */
-export async function readConfigFile(path: string, user = currentUser(), scope: ConfigLocation['scope'] = 'user'): Promise<ConfigFile> {
+export async function readConfigFile(path: string, user: FileOwner | undefined = currentUser(), scope: ConfigLocation['scope'] = 'user'): Promise<ConfigFile> {
   let text: string;
   try {
     await refuseForeignFolder(path, user);

@@ -4,6 +4,7 @@
  */
 import { formatRepository, isPinned, parseImageRef, type ImageRef } from '../common/image-ref';
 import { RunDockerError } from '../common/run-docker-error';
+import { readShimFlags } from './read-shim-flags';
 
 /** Baked in at build time (RUN_DOCKER_DEFAULT_TINY / _MINI); absent: no default, and a host
  *  with nothing configured runs the payloads built into the shim. */
@@ -110,7 +111,7 @@ function readFileValues(file: ConfigFile | undefined): Partial<Record<keyof type
   return values;
 }
 
-/** `--local` anywhere in the arguments, as the original run-docker did, or RUN_DOCKER_LOCAL=1. */
+/** `--local` among the leading options (read-shim-flags.ts), or RUN_DOCKER_LOCAL=1. */
 export function isLocalMode(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): boolean {
-  return argv.includes('--local') || env.RUN_DOCKER_LOCAL === '1';
+  return readShimFlags(argv).local || env.RUN_DOCKER_LOCAL === '1';
 }

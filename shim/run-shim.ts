@@ -7,11 +7,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type Dockerode from 'dockerode';
 import {
   CONTRACT_VERSION,
   EXIT_RUN_DOCKER_FAILURE,
   type BaseContext,
+  type BuildModule,
+  type EngineClient,
   type ImageInUse,
   type LocatorModule,
   type Logger,
@@ -20,17 +21,19 @@ import {
   type UserFacingError,
 } from '../contract/contract';
 import { compareTagOrder } from '../common/compare-tag-order';
+import { NO_OWNER_CHECKS_REASON } from '../common/host-platform';
 import { formatImageRef, formatRepository, isPinned, type ImageRef } from '../common/image-ref';
-import { inspectImage, type LocalImage } from '../common/inspect-image';
-import { readRegistryAuth } from '../common/credentials/read-registry-auth';
-import { pullImage, readPullStallMs } from '../common/pull-image';
+import { ensureImage, pullWithAuth } from '../common/ensure-image';
+import type { LocalImage } from '../common/inspect-image';
+import { currentUser } from '../common/read-private-file';
 import { isUserFacingError, RunDockerError } from '../common/run-docker-error';
-import { withPullProgress, type ProgressTarget } from '../common/with-pull-progress';
+import type { ProgressTarget } from '../common/with-pull-progress';
 import { compilePayloadCached } from './compile-payload';
 import type { CodeCaches } from './code-cache';
 import { cacheRootDir, prepareCache } from './payload-cache';
 import { loadNewestMini, type VersionFloor } from './load-newest-mini';
-import { obtainPayload, type VerifiedPayload } from './obtain-payload';
+import { obtainBuildEntry } from './obtain-build-entry';
+import { obtainPayload, type VerifiedEntry, type VerifiedPayload } from './obtain-payload';
 import { describeMismatch, obtainTrustedMini, type LoadedMini, type Pull, type ShimSource, type Trust } from './obtain-trusted-mini';
 import { configFileLocations, readConfigFiles } from './read-config-file';
 import { isLocalMode, resolveShimConfig, type ConfigValue, type ShimConfig, type ShimDefaults } from './resolve-shim-config';
@@ -43,15 +46,24 @@ export interface ShimDeps {
   homeDir: string;
   shimVersion: string;
   defaults: ShimDefaults;
-  docker: Dockerode;
+  engine: EngineClient;
   log: Logger;
   /** Where pulls of tiny and mini show progress (select-shim-progress.ts). */
   progress: ProgressTarget;
   /** The run payload of the shim's own build (main.ts: decompressed and compiled only when called). */
   builtInRun: () => MiniModule;
+  /**
+   * Which payload of the mini runs: `run` (the `run-docker` command, the default) or `build`
+   * (the `build-docker` command: main.ts picks it by the name the shim was started under).
+   */
+  command?: ShimCommand;
+  /** The build payload of the shim's own build, for `build`. */
+  builtInBuild?: () => BuildModule;
   /** V8 code caches of this call's scripts (code-cache.ts); main.ts writes them at the end. */
   codeCaches: CodeCaches;
 }
+
+export type ShimCommand = 'run' | 'build';
 
 /** A tiny that could be had: its image, verified payload and locator. */
 interface LoadedTiny {
@@ -61,19 +73,18 @@ interface LoadedTiny {
 }
 
 export async function runShim(deps: ShimDeps): Promise<number> {
-  const { argv, env, docker, log, shimVersion, progress } = deps;
+  const { argv, env, engine, log, shimVersion, progress } = deps;
   const local = isLocalMode(argv, env);
   const config = resolveShimConfig(env, await readConfigFiles(configFileLocations(env, deps.homeDir)), deps.defaults);
   // Undefined when others could have planted things in it: then nothing is read from or written to it.
-  const cacheRoot = await prepareCache(cacheRootDir(env, deps.homeDir).dir, process.getuid?.() ?? 0, log);
+  const owner = currentUser();
+  if (owner === undefined) log.debug(`cache, config and state files are not checked for other writers: ${NO_OWNER_CHECKS_REASON}`);
+  const cacheRoot = await prepareCache(cacheRootDir(env, deps.homeDir).dir, owner?.uid, log);
   deps.codeCaches.useRoot(cacheRoot);
-  const pull: Pull = async (ref) => {
-    const auth = await readRegistryAuth(ref.registry, { env, homeDir: deps.homeDir, log });
-    await withPullProgress(progress, (onEvent) => pullImage(docker, ref, { auth, onEvent, stallMs: readPullStallMs(env) }));
-  };
-  const source: ShimSource = { docker, cacheRoot, shimVersion, log, pull };
+  const pull: Pull = (ref) => pullWithAuth(engine, ref, { env, homeDir: deps.homeDir, log, progress });
+  const source: ShimSource = { engine, cacheRoot, shimVersion, log, pull };
   // The locator keeps registry tokens in the cache; without a trusted cache, in memory only.
-  const base: BaseContext = { contract: CONTRACT_VERSION, shimVersion, local, env, log, docker, cacheDir: cacheRoot && join(cacheRoot, 'mini') };
+  const base: BaseContext = { contract: CONTRACT_VERSION, shimVersion, local, env, log, engine, cacheDir: cacheRoot && join(cacheRoot, 'mini') };
 
   const chosen = await choosePayload(deps, config, source, base);
 
@@ -102,7 +113,7 @@ export async function runShim(deps: ShimDeps): Promise<number> {
  */
 async function choosePayload(deps: ShimDeps, config: ShimConfig, source: ShimSource, base: BaseContext): Promise<Chosen> {
   const { env, log, shimVersion } = deps;
-  const builtIn = (reason: string, tiny: ImageInUse = builtInImage(shimVersion)): Chosen => ({ module: deps.builtInRun(), tiny, mini: builtInImage(shimVersion), reason });
+  const builtIn = (reason: string, tiny: ImageInUse = builtInImage(shimVersion)): Chosen => ({ module: loadBuiltIn(deps), tiny, mini: builtInImage(shimVersion), reason });
   if (config.tiny === undefined) {
     if (config.mini !== undefined) {
       log.warn(`the mini "${formatImageRef(config.mini.ref)}" (from ${config.mini.source}) is ignored: no tiny is configured, and only a tiny's keys can vouch for a mini; running the payload built into shim ${shimVersion}`);
@@ -131,10 +142,28 @@ async function choosePayload(deps: ShimDeps, config: ShimConfig, source: ShimSou
   const raises = floor.version === undefined || (compareTagOrder(version, floor.version) ?? 0) > 0;
   if (mini.trusted && raises) await recordMiniVersion(file, repository, version, log);
   return {
-    module: loadModule<MiniModule>(mini.payload, ['main'], mini.ref, deps.codeCaches),
+    module:
+      deps.command === 'build'
+        ? loadModule<BuildModule>(await obtainBuildEntry(source, trust, mini.image, mini.ref, mini.payload), ['main'], mini.ref, {
+            name: 'build',
+            sha256: mini.payload.manifest.build?.sha256 ?? '',
+            caches: deps.codeCaches,
+          })
+        : loadModule<MiniModule>({ source: mini.payload.entrySource, path: mini.payload.entryPath }, ['main'], mini.ref, {
+            name: 'mini',
+            sha256: mini.payload.manifest.sha256,
+            caches: deps.codeCaches,
+          }),
     tiny: tinyInUse,
     mini: { reference: formatImageRef(mini.ref), id: mini.image.id, version: mini.payload.manifest.version },
   };
+}
+
+/** The payload built into the shim for this command; a shim built without a build payload says so. */
+function loadBuiltIn(deps: ShimDeps): MiniModule | BuildModule {
+  if (deps.command !== 'build') return deps.builtInRun();
+  if (!deps.builtInBuild) throw new RunDockerError(`shim ${deps.shimVersion} has no build payload built in`, 'Configure a tiny and a mini that carries one (docs/build-docker.md).');
+  return deps.builtInBuild();
 }
 
 /** The value, or, for a failure that falls back (isFallbackError), one warning and its message as the reason. */
@@ -150,7 +179,7 @@ async function orReason<T>(promise: Promise<T>, log: Logger, shimVersion: string
 
 /** The run payload chosen for this call; `reason` only for the built-in one. */
 interface Chosen {
-  module: MiniModule;
+  module: MiniModule | BuildModule;
   tiny: ImageInUse;
   mini: ImageInUse;
   reason?: string;
@@ -173,31 +202,21 @@ function isFallbackError(error: unknown): error is UserFacingError {
 }
 
 async function loadTinyOrExplain(source: ShimSource, ref: ImageRef, local: boolean, codeCaches: CodeCaches): Promise<LoadedTiny> {
-  const image = await ensureImage(source, ref, local, 'tiny image');
+  const image = await ensurePayloadImage(source, ref, local, 'tiny image');
   const payload = await obtainOrExplain(source, ref, image, 'tiny');
-  return { image, payload, locator: loadModule<LocatorModule>(payload, ['findNewestTag', 'listLocalTagsNewestFirst'], ref, codeCaches) };
+  const cache = { name: 'tiny', sha256: payload.manifest.sha256, caches: codeCaches };
+  return { image, payload, locator: loadModule<LocatorModule>({ source: payload.entrySource, path: payload.entryPath }, ['findNewestTag', 'listLocalTagsNewestFirst'], ref, cache) };
 }
 
 /** The image for an exact reference, pulled when absent (never with --local). */
-async function ensureImage({ docker, pull }: ShimSource, ref: ImageRef, local: boolean, what: string): Promise<LocalImage> {
-  const present = await inspectImage(docker, ref);
-  if (present) return present;
-  if (local) {
-    throw new RunDockerError(
-      `the ${what} "${formatImageRef(ref)}" is not on this host, and --local forbids pulling it`,
-      'Run once without --local to pull it, or "docker load" it onto this host.',
-    );
-  }
-  await pull(ref);
-  const pulled = await inspectImage(docker, ref);
-  if (!pulled) throw new RunDockerError(`the ${what} "${formatImageRef(ref)}" was pulled but the engine cannot find it`, 'Try again; if it persists, check "docker images".');
-  return pulled;
+function ensurePayloadImage({ engine, pull }: ShimSource, ref: ImageRef, local: boolean, what: string): Promise<LocalImage> {
+  return ensureImage(engine, ref, { local, pull, what, localHint: 'Run once without --local to pull it, or "docker load" it onto this host.' });
 }
 
 /** A pinned mini runs even when older than the floor (that is how a host rolls back on
  *  purpose), but a tag must still be the version its signature names. */
 async function loadPinnedMini(source: ShimSource, trust: Trust, mini: ConfigValue, local: boolean): Promise<LoadedMini> {
-  const image = await ensureImage(source, mini.ref, local, `mini image pinned by ${mini.source}`);
+  const image = await ensurePayloadImage(source, mini.ref, local, `mini image pinned by ${mini.source}`);
   const { payload, trusted } = await obtainOrExplain(source, mini.ref, image, 'mini', trust);
   const tag = mini.ref.tag;
   if (tag !== undefined && mini.ref.digest === undefined && payload.manifest.version !== tag) {
@@ -233,9 +252,9 @@ async function obtainOrExplain(
   }
 }
 
-function loadModule<T>(payload: VerifiedPayload, functions: string[], ref: ImageRef, codeCaches: CodeCaches): T {
-  const cache = { name: payload.manifest.kind, sha256: payload.manifest.sha256, caches: codeCaches };
-  const exports = compilePayloadCached(payload.entrySource, payload.entryPath, cache) as Record<string, unknown>;
+/** `cache`: the entry's verified sha256 names its code cache (code-cache.ts). */
+function loadModule<T>(entry: VerifiedEntry, functions: string[], ref: ImageRef, cache: { name: string; sha256: string; caches: CodeCaches }): T {
+  const exports = compilePayloadCached(entry.source, entry.path, cache) as Record<string, unknown>;
   const missing = functions.filter((name) => typeof exports?.[name] !== 'function');
   if (missing.length > 0) {
     throw new RunDockerError(

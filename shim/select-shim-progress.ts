@@ -6,26 +6,19 @@
  * - Only on a terminal. Off a terminal (scripts, CI logs) a pull of tiny or mini is
  *   run-docker updating itself, not the user's image: it stays silent, so what a script
  *   captures does not depend on whether a new mini happened to be published.
- * - Silenced by RUN_DOCKER_QUIET=1, or by exactly `-q` or `--quiet` among the leading
- *   arguments that start with `-` (scanning stops at the first that does not, which is
- *   IMAGE or an option's value, and at `--`), so nothing after IMAGE is ever read.
+ * - Silenced by RUN_DOCKER_QUIET=1, or by `-q`/`--quiet` as the shim reads its flags
+ *   (read-shim-flags.ts: only the leading options, so nothing after IMAGE is ever read).
  *   A `-q` after an option's value (`-e A=1 -q IMAGE`) is seen by the mini payload only.
  */
 import { isQuietEnv, selectProgressOutput, type ProgressOutput } from '../common/select-progress-output';
+import { readShimFlags } from './read-shim-flags';
 
 export function selectShimProgress(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
   isTTY: boolean,
 ): ProgressOutput {
-  const output = selectProgressOutput({ isTTY, env, quiet: isQuietEnv(env) || hasLeadingQuiet(argv) });
+  const output = selectProgressOutput({ isTTY, env, quiet: isQuietEnv(env) || readShimFlags(argv).quiet });
   return output.mode === 'tty' ? output : { mode: 'off', color: false };
 }
 
-function hasLeadingQuiet(argv: readonly string[]): boolean {
-  for (const arg of argv) {
-    if (arg === '--' || arg === '-' || !arg.startsWith('-')) return false;
-    if (arg === '-q' || arg === '--quiet') return true;
-  }
-  return false;
-}

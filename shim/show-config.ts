@@ -4,17 +4,15 @@
  * registry is the problem). The configuration is the shim's, so this lives in the shim,
  * not in a payload.
  *
- * Recognised only as the first argument, so it never takes an argument meant for a
- * container (`run-docker app tool --show-config`), and nothing may follow it.
+ * Read among run-docker's leading options by read-shim-flags.ts, never after IMAGE
+ * (`run-docker app tool --show-config` gives it to the container). Like `--help`, it is a
+ * request: the arguments around it do not matter.
  *
  * Data first: `buildConfigRows` makes {key, value, source} rows and `formatConfigRows`
  * renders them, both pure; a new setting is one more row.
  */
 import { formatImageRef, formatRepository, isPinned } from '../common/image-ref';
-import { RunDockerError } from '../common/run-docker-error';
 import type { ShimConfig } from './resolve-shim-config';
-
-export const SHOW_CONFIG = '--show-config';
 
 export interface ConfigRow {
   key: string;
@@ -33,15 +31,6 @@ export interface ConfigFacts {
   dockerConfig: { path: string; source: string };
   /** The engine as the docker CLI would choose it (DOCKER_HOST, docker context), or why it cannot be used. */
   engine: { host: string; source: string } | { error: string };
-}
-
-/** True when argv asks for --show-config; throws when it is followed by anything. */
-export function isShowConfig(argv: readonly string[]): boolean {
-  if (argv[0] !== SHOW_CONFIG) return false;
-  if (argv.length > 1) {
-    throw new RunDockerError(`"${SHOW_CONFIG}" takes no arguments, but got "${argv[1]}"`, `Run "run-docker ${SHOW_CONFIG}" alone.`);
-  }
-  return true;
 }
 
 export function buildConfigRows(facts: ConfigFacts): ConfigRow[] {

@@ -5,7 +5,7 @@
  */
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { isValidShimRange, satisfiesShimRange } from './satisfies-shim-range';
-import { CONTRACT_VERSION, signedPayloadText, type PayloadKind, type PayloadManifest, type TrustedKey } from '../contract/contract';
+import { CONTRACT_VERSION, signedBuildPayloadText, signedPayloadText, type BuildEntry, type PayloadKind, type PayloadManifest, type TrustedKey } from '../contract/contract';
 
 export function sha256Hex(bytes: Uint8Array | string): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -62,7 +62,20 @@ export function parseManifest(bytes: Uint8Array, expectedSha256: string, kind: P
   if (manifest.trustedKeys !== undefined && !isTrustedKeyList(manifest.trustedKeys)) {
     throw new PayloadRejected('its manifest has malformed trusted keys', 'corrupt');
   }
+  if (manifest.build !== undefined && !isBuildEntry(manifest.build, manifest.entry)) {
+    throw new PayloadRejected('its manifest names no valid build entry', 'corrupt');
+  }
   return { ...manifest, signature } as PayloadManifest;
+}
+
+/** The optional build entry: a plain file name other than the run entry's, a sha256, a signature or null. */
+function isBuildEntry(value: unknown, runEntry: string): value is BuildEntry {
+  const build = value as Partial<BuildEntry> | null;
+  if (typeof build !== 'object' || build === null) return false;
+  if (typeof build.entry !== 'string' || !PLAIN_FILE_NAME.test(build.entry) || build.entry === runEntry || build.entry === 'manifest.json') return false;
+  if (typeof build.sha256 !== 'string' || !SHA256_HEX.test(build.sha256)) return false;
+  const signature = build.signature ?? null;
+  return signature === null || (typeof signature.keyId === 'string' && typeof signature.value === 'string');
 }
 
 function isTrustedKeyList(value: unknown): value is TrustedKey[] {
@@ -84,15 +97,38 @@ export function checkSignature(manifest: PayloadManifest, trustedKeys: readonly 
   if (!valid) throw new PayloadRejected(`its signature by key ${key.keyId} does not verify`, 'untrusted');
 }
 
+/**
+ * The build entry's own ed25519 signature (signedBuildPayloadText) must come from one of
+ * `trustedKeys`, as checkSignature for the run entry.
+ */
+export function checkBuildSignature(manifest: PayloadManifest & { build: BuildEntry }, trustedKeys: readonly TrustedKey[]): void {
+  const signature = manifest.build.signature;
+  if (!signature) throw new PayloadRejected('its build payload is not signed', 'untrusted');
+  const key = trustedKeys.find((candidate) => candidate.keyId === signature.keyId);
+  if (!key) throw new PayloadRejected(`its build payload is signed by key ${signature.keyId}, which the pinned tiny does not trust`, 'untrusted');
+  if (!verifies(key, signedBuildPayloadText(manifest), signature.value)) {
+    throw new PayloadRejected(`the signature of its build payload by key ${key.keyId} does not verify`, 'untrusted');
+  }
+}
+
+function verifies(key: TrustedKey, text: string, signature: string): boolean {
+  try {
+    const publicKey = createPublicKey({ key: Buffer.from(key.publicKey, 'base64'), format: 'der', type: 'spki' });
+    return verify(null, Buffer.from(text), publicKey, Buffer.from(signature, 'base64'));
+  } catch {
+    return false;
+  }
+}
+
 export function checkShimCompatible(manifest: PayloadManifest, shimVersion: string): void {
   if (!satisfiesShimRange(shimVersion, manifest.shim)) {
     throw new PayloadRejected(`it needs shim ${manifest.shim} and this shim is ${shimVersion}`, 'incompatible');
   }
 }
 
-export function checkEntry(manifest: PayloadManifest, entryBytes: Uint8Array | undefined): void {
-  if (entryBytes === undefined) throw new PayloadRejected(`its entry "${manifest.entry}" is missing`, 'corrupt');
+export function checkEntry(manifest: Pick<PayloadManifest, 'entry' | 'sha256'>, entryBytes: Uint8Array | undefined, what = 'entry'): void {
+  if (entryBytes === undefined) throw new PayloadRejected(`its ${what} "${manifest.entry}" is missing`, 'corrupt');
   if (sha256Hex(entryBytes) !== manifest.sha256) {
-    throw new PayloadRejected(`its entry "${manifest.entry}" does not match the manifest's sha256`, 'corrupt');
+    throw new PayloadRejected(`its ${what} "${manifest.entry}" does not match the manifest's sha256`, 'corrupt');
   }
 }

@@ -1,5 +1,5 @@
 /**
- * A dockerode client for an EngineEndpoint. Every connection detail is passed explicitly:
+ * The EngineClient for an EngineEndpoint. Every connection detail is passed explicitly:
  * docker-modem would otherwise read DOCKER_HOST and DOCKER_CERT_PATH from process.env on its
  * own, and a DOCKER_HOST it finds there silently beats an explicit socketPath.
  */
@@ -7,9 +7,11 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type Dockerode from 'dockerode';
+import type { EngineClient } from '../../contract/engine-client';
 import { readPositiveInteger } from '../read-positive-integer';
 import { RunDockerError } from '../run-docker-error';
-import { createEngineRequest, DEFAULT_ENGINE_TIMEOUT_MS, withLightCalls } from './light-engine-client';
+import { createDockerodeEngineClient, pullWithDockerode } from './dockerode-engine-client';
+import { createEngineRequest, createLightEngineClient, DEFAULT_ENGINE_TIMEOUT_MS } from './light-engine-client';
 import { redactHost, type EngineEndpoint } from './select-engine-endpoint';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -24,12 +26,14 @@ const SSH_DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
  * everything goes through dockerode (docker-modem's ssh transport). Light calls fail after
  * RUN_DOCKER_ENGINE_TIMEOUT_MS of silence; pulls have their own bound (pull-image.ts).
  */
-export function createEngineClient(endpoint: EngineEndpoint, env: Env, homeDir: string = os.homedir()): Dockerode {
+export function createEngineClient(endpoint: EngineEndpoint, env: Env, homeDir: string = os.homedir()): EngineClient {
   const options = toDockerodeOptions(endpoint, env, homeDir, readOrExplain(endpoint));
+  if (options.protocol === 'ssh') return createDockerodeEngineClient(createDockerode(options));
   const timeoutMs = readPositiveInteger(env, 'RUN_DOCKER_ENGINE_TIMEOUT_MS') ?? DEFAULT_ENGINE_TIMEOUT_MS;
   let full: Dockerode | undefined;
-  const loadFull = () => (full ??= createDockerode(options));
-  return options.protocol === 'ssh' ? loadFull() : withLightCalls(createEngineRequest(options, timeoutMs), loadFull);
+  return createLightEngineClient(createEngineRequest(options, timeoutMs), (repository, tag, pullOptions) =>
+    pullWithDockerode((full ??= createDockerode(options)), repository, tag, pullOptions),
+  );
 }
 
 function createDockerode(options: Dockerode.DockerOptions): Dockerode {
@@ -46,6 +50,9 @@ function createDockerode(options: Dockerode.DockerOptions): Dockerode {
 
 /** Pure but for `read`: the dockerode options that reach `endpoint`. */
 export function toDockerodeOptions(endpoint: EngineEndpoint, env: Env, homeDir: string, read: ReadFile): Dockerode.DockerOptions {
+  // Windows: node:net takes a named pipe's path where it takes a socket's.
+  const pipe = /^npipe:\/\/\/\/\.\/pipe\/(.+)$/.exec(endpoint.host);
+  if (pipe) return { socketPath: `\\\\.\\pipe\\${pipe[1]}`, host: undefined };
   const url = new URL(endpoint.host);
   const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
   switch (url.protocol) {

@@ -1,14 +1,14 @@
 /**
- * The Engine API calls run-docker makes outside pulls — inspect and list images, export an
- * image, and the never-started container an extraction reads from — spoken directly over
- * node:http, so that no run but a pull (or an ssh engine) loads dockerode: compiling and
- * evaluating it was the largest part of the shim's start-up. Answers and errors look like
+ * The EngineClient (contract/engine-client.ts) over node:http: every call but a pull goes
+ * straight to the Engine API, so that no run but a pull (or an ssh engine) loads dockerode:
+ * compiling and evaluating it was the largest part of the shim's start-up. Errors look like
  * dockerode's (`statusCode`, `json`; Node's `code`/`syscall` for connection failures), so
- * callers cannot tell the difference.
+ * engine-error.ts explains both alike.
  * Engine API: https://docs.docker.com/reference/api/engine/version/v1.41/
  */
 import http from 'node:http';
 import type Dockerode from 'dockerode';
+import type { ContainerSummary, EngineClient, EnginePullOptions, ImageDetails } from '../../contract/engine-client';
 
 export interface EngineCall {
   method: 'GET' | 'POST' | 'DELETE';
@@ -115,60 +115,55 @@ export function formatQuery(query: Record<string, unknown> = {}): string {
   return text ? `?${text}` : '';
 }
 
-type Members = Record<PropertyKey, unknown>;
-
-/** `light`'s own members, and every other member from what `full` returns, bound to it. */
-function withFallback<T extends Members>(light: T, full: () => object, onFallback: () => void = () => {}): T {
-  return new Proxy(light, {
-    get: (target, prop) => {
-      if (prop in target) return target[prop];
-      // Not a thenable (awaiting a container must not load dockerode), and no symbol
-      // lookups (util.inspect, Symbol.toPrimitive) reach the real client.
-      if (prop === 'then' || typeof prop === 'symbol') return undefined;
-      onFallback();
-      const owner = full() as Members;
-      const value = owner[prop];
-      return typeof value === 'function' ? value.bind(owner) : value;
-    },
-  });
-}
-
 interface ImageSummary {
   RepoTags?: string[] | null;
 }
 
-/** `[names]` when `options` asks only for images by exact repository names (no pattern), else undefined. */
-export function exactReferenceFilter(options: { filters?: unknown; all?: boolean } | undefined): string[] | undefined {
-  if (!options || options.all !== undefined || typeof options.filters !== 'object' || options.filters === null) return undefined;
-  const filters = options.filters as Record<string, unknown>;
-  const names = filters.reference;
-  if (Object.keys(filters).length !== 1 || !Array.isArray(names) || names.length === 0) return undefined;
-  if (!names.every((name) => typeof name === 'string' && !/[*?[\]]/.test(name) && !name.includes('@'))) return undefined;
-  return names as string[];
+/**
+ * The tags of exactly `repository` in these images' RepoTags, without duplicates. The tag
+ * follows the last `:` (a registry port, `127.0.0.1:5000/…`, holds one too); `<none>:<none>`
+ * never matches. The engine's own `reference` filter matches the familiar form only
+ * (`docker.io/library/python` matches nothing on 20.10), and engines differ in whether its
+ * RepoTags then lists only the matching names: so names are matched here, exactly.
+ */
+export function selectTagsOfRepository(images: readonly ImageSummary[], repository: string): string[] {
+  const tags = new Set<string>();
+  for (const image of images) {
+    for (const repoTag of image.RepoTags ?? []) {
+      const colon = repoTag.lastIndexOf(':');
+      if (colon <= 0 || colon < repoTag.lastIndexOf('/')) continue;
+      if (repoTag.slice(0, colon) === repository) tags.add(repoTag.slice(colon + 1));
+    }
+  }
+  return [...tags];
 }
 
-/** The images with a tag in one of `repositories`, as the engine's `reference` filter answers for plain names. */
-export function selectImagesOfRepositories<T extends ImageSummary>(images: readonly T[], repositories: readonly string[]): T[] {
-  const wanted = new Set(repositories);
-  const repositoryOf = (repoTag: string) => {
-    const colon = repoTag.lastIndexOf(':');
-    return colon > repoTag.lastIndexOf('/') ? repoTag.slice(0, colon) : repoTag;
-  };
-  return images.filter((image) => (image.RepoTags ?? []).some((repoTag) => wanted.has(repositoryOf(repoTag)) || wanted.has(repoTag)));
+/** GET /images/{name}/json's answer, as ImageDetails. */
+export function toImageDetails(info: { Id: string; Config?: { Labels?: Record<string, string> | null } | null; Size?: number }): ImageDetails {
+  return { id: info.Id, labels: info.Config?.Labels ?? {}, size: info.Size ?? 0 };
+}
+
+/** An answer of the engine that says "no such image" rather than "cannot answer". */
+export function isNotFound(error: unknown): boolean {
+  return (error as { statusCode?: number } | null)?.statusCode === 404;
+}
+
+/** Every container with `label`, running or not: the query both clients send. */
+export function containersWithLabel(label: string): { all: true; filters: { label: string[] } } {
+  return { all: true, filters: { label: [label] } };
 }
 
 /**
- * A Dockerode whose image reads, exports and extraction containers are answered by
- * `request`, and whose every other member comes from the real client, created on first use
- * by `loadFull` (memoized by the caller).
+ * An EngineClient whose calls are answered by `request`, and whose pulls go to `pull`
+ * (create-engine-client.ts: dockerode, loaded on the first pull, so that a call that does
+ * not pull never loads it).
  *
  * One run asks for the tags of two repositories (mini's, then the project's), and the engine
  * takes as long to list all its images as to filter them (~12–17 ms here). So the whole
  * list is asked for once, as soon as the client exists, and both questions are answered from
- * it. Anything that could change the images (every call that needs the real client: pulls
- * above all) forgets it.
+ * it. A pull, the only call that changes the images, forgets it.
  */
-export function withLightCalls(request: EngineRequest, loadFull: () => Dockerode): Dockerode {
+export function createLightEngineClient(request: EngineRequest, pull: (repository: string, tag: string, options: EnginePullOptions) => Promise<void>): EngineClient {
   let imageList: Promise<ImageSummary[]> | undefined;
   const listAllImages = () => (imageList ??= request({ method: 'GET', path: '/images/json' }) as Promise<ImageSummary[]>);
   const forgetImageList = () => {
@@ -176,46 +171,46 @@ export function withLightCalls(request: EngineRequest, loadFull: () => Dockerode
   };
   // Started now, overlapping the shim's first steps; a failure surfaces where it is awaited.
   listAllImages().catch(() => undefined);
-  const container = (id: string) =>
-    withFallback(
-      {
-        id,
-        getArchive: (options: { path: string }) => request({ method: 'GET', path: `/containers/${id}/archive${formatQuery(options)}`, stream: true }),
-        remove: (options: { force?: boolean; v?: boolean } = {}) => request({ method: 'DELETE', path: `/containers/${id}${formatQuery(options)}` }),
-      },
-      () => loadFull().getContainer(id),
-      forgetImageList,
-    );
-  const image = (name: string) =>
-    withFallback(
-      {
-        name,
-        inspect: () => request({ method: 'GET', path: `/images/${name}/json` }),
-        get: () => request({ method: 'GET', path: `/images/${name}/get`, stream: true }),
-      },
-      () => loadFull().getImage(name),
-      forgetImageList,
-    );
-  const light: Members = {
-    listImages: async (options?: { filters?: unknown; all?: boolean }) => {
-      const repositories = exactReferenceFilter(options);
-      if (!repositories) return request({ method: 'GET', path: `/images/json${formatQuery(options)}` });
+  return {
+    listImageTags: async (repository) => {
       try {
-        return selectImagesOfRepositories(await listAllImages(), repositories);
+        return selectTagsOfRepository(await listAllImages(), repository);
       } catch (error) {
         forgetImageList(); // the next question asks again
         throw error;
       }
     },
-    listContainers: (options?: { filters?: unknown; all?: boolean }) => request({ method: 'GET', path: `/containers/json${formatQuery(options)}` }),
+    inspectImage: async (name) => {
+      try {
+        return toImageDetails((await request({ method: 'GET', path: `/images/${name}/json` })) as Parameters<typeof toImageDetails>[0]);
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    },
+    exportImage: async (name) => (await request({ method: 'GET', path: `/images/${name}/get`, stream: true })) as NodeJS.ReadableStream,
+    createContainer: async ({ image, command, labels }) => {
+      const body = { Image: image, Cmd: command, Labels: labels, NetworkDisabled: true };
+      return ((await request({ method: 'POST', path: '/containers/create', body })) as { Id: string }).Id;
+    },
+    copyFromContainer: async (id, path) =>
+      (await request({ method: 'GET', path: `/containers/${id}/archive${formatQuery({ path })}`, stream: true })) as NodeJS.ReadableStream,
+    removeContainer: async (id) => {
+      await request({ method: 'DELETE', path: `/containers/${id}${formatQuery({ force: true })}` });
+    },
+    listContainers: async (label) => {
+      const containers = (await request({ method: 'GET', path: `/containers/json${formatQuery(containersWithLabel(label))}` })) as Array<{ Id: string; Labels?: Record<string, string> | null }>;
+      return containers.map((container): ContainerSummary => ({ id: container.Id, labels: container.Labels ?? {} }));
+    },
     // The registry settings (insecure registries) the locator follows; read-engine-registry-config.ts.
-    info: () => request({ method: 'GET', path: '/info' }),
-    getImage: image,
-    getContainer: container,
-    createContainer: async ({ name, ...body }: { name?: string } & Record<string, unknown>) => {
-      const created = (await request({ method: 'POST', path: `/containers/create${formatQuery({ name })}`, body })) as { Id: string };
-      return container(created.Id);
+    readInfo: () => request({ method: 'GET', path: '/info' }),
+    pullImage: async (repository, tag, options) => {
+      forgetImageList();
+      try {
+        await pull(repository, tag, options);
+      } finally {
+        forgetImageList();
+      }
     },
   };
-  return withFallback(light, loadFull, forgetImageList) as unknown as Dockerode;
 }

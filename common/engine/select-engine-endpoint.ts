@@ -3,14 +3,23 @@
  * shim, the payloads and the `docker run` they spawn all reach the same engine
  * (https://docs.docker.com/engine/manage-resources/contexts/ and docker/cli's
  * resolveContextName): DOCKER_HOST > DOCKER_CONTEXT > `currentContext` in config.json >
- * the default (unix:///var/run/docker.sock). Pure: the caller reads the files.
+ * the default (unix:///var/run/docker.sock; on Windows npipe:////./pipe/docker_engine).
+ * Pure: the caller reads the files.
  */
 import path from 'node:path';
+import type { HostPlatform } from '../host-platform';
 import { RunDockerError } from '../run-docker-error';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 export const DEFAULT_ENGINE_HOST = 'unix:///var/run/docker.sock';
+/** The docker CLI's default on Windows (docker/cli's opts.DefaultNamedPipe); Docker Desktop answers there. */
+export const DEFAULT_WINDOWS_ENGINE_HOST = 'npipe:////./pipe/docker_engine';
+
+/** The engine address the docker CLI uses on `platform` when nothing chooses one. */
+export function defaultEngineHost(platform: HostPlatform = process.platform): string {
+  return platform === 'win32' ? DEFAULT_WINDOWS_ENGINE_HOST : DEFAULT_ENGINE_HOST;
+}
 
 export interface TlsFiles {
   /** Verify the engine's certificate (against `ca`, or the system's CAs without one). */
@@ -21,7 +30,7 @@ export interface TlsFiles {
 }
 
 export interface EngineEndpoint {
-  /** `unix:///path`, `tcp://host:port` or `ssh://user@host:port`. */
+  /** `unix:///path`, `npipe:////./pipe/name` (Windows), `tcp://host:port` or `ssh://user@host:port`. */
   host: string;
   /** Where the choice came from, for --show-config and error messages. */
   source: string;
@@ -49,12 +58,12 @@ export function selectContextName(env: Env, currentContext: string | undefined, 
  * files in DOCKER_CERT_PATH (default: the Docker config folder). Files that do not exist
  * are left out, as the docker CLI does; `existing` says which do.
  */
-export function selectDefaultEndpoint(env: Env, configDir: string, existing: (file: string) => boolean): EngineEndpoint {
+export function selectDefaultEndpoint(env: Env, configDir: string, existing: (file: string) => boolean, platform: HostPlatform = process.platform): EngineEndpoint {
   const verify = Boolean(env.DOCKER_TLS_VERIFY);
   const useTls = verify || Boolean(env.DOCKER_TLS);
-  const raw = env.DOCKER_HOST || DEFAULT_ENGINE_HOST;
+  const raw = env.DOCKER_HOST || defaultEngineHost(platform);
   const source = env.DOCKER_HOST ? 'DOCKER_HOST' : 'default';
-  const host = normalizeHost(raw, useTls, source);
+  const host = normalizeHost(raw, useTls, source, platform);
   if (!host.startsWith('tcp://') || !useTls) return { host, source };
   const certDir = env.DOCKER_CERT_PATH || configDir;
   const pick = (name: string) => {
@@ -74,6 +83,7 @@ export function selectContextEndpoint(
   choice: ContextChoice,
   endpoint: ContextDockerEndpoint | undefined,
   tlsFiles: { ca?: string; cert?: string; key?: string },
+  platform: HostPlatform = process.platform,
 ): EngineEndpoint {
   const source = `context "${choice.name}" (${choice.source})`;
   if (!endpoint || typeof endpoint.Host !== 'string' || !endpoint.Host) {
@@ -81,13 +91,17 @@ export function selectContextEndpoint(
   }
   const skipVerify = endpoint.SkipTLSVerify === true;
   const hasTls = Boolean(tlsFiles.ca || tlsFiles.cert || tlsFiles.key) || skipVerify;
-  const host = normalizeHost(endpoint.Host, hasTls, source);
+  const host = normalizeHost(endpoint.Host, hasTls, source, platform);
   if (!host.startsWith('tcp://') || !hasTls) return { host, source };
   return { host, source, tls: { verify: !skipVerify, ...tlsFiles } };
 }
 
 /** `host:port` → `tcp://host:port`; a tcp host without a port gets 2376 with TLS, else 2375. */
-export function normalizeHost(raw: string, tls: boolean, source: string): string {
+export function normalizeHost(raw: string, tls: boolean, source: string, platform: HostPlatform = process.platform): string {
+  // A Windows named pipe, as the docker CLI writes it (`npipe:////./pipe/docker_engine`),
+  // only there; a URL parser would drop its `.` segment.
+  const pipe = platform === 'win32' ? /^npipe:\/\/\/?\/\.\/pipe\/([^/\\]+)$/i.exec(raw) : null;
+  if (pipe) return `npipe:////./pipe/${pipe[1]}`;
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `tcp://${raw}`;
   let url: URL;
   try {
@@ -114,7 +128,7 @@ export function normalizeHost(raw: string, tls: boolean, source: string): string
 function unsupportedHost(raw: string, source: string): RunDockerError {
   return new RunDockerError(
     `the Docker engine address "${redactHost(raw)}" (from ${source}) is not one run-docker can use`,
-    'Use unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://USER@HOST, as for the docker CLI.',
+    'Use unix:///path/to/docker.sock, npipe:////./pipe/NAME, tcp://HOST:PORT or ssh://USER@HOST, as for the docker CLI.',
   );
 }
 

@@ -7,7 +7,6 @@ import type { BaseContext, LocatedTag } from '../../contract/contract';
 import { toEngineConnectionError } from '../../common/engine-error';
 import { formatRepository, parseImageRef, type ImageRef } from '../../common/image-ref';
 import { RunDockerError } from '../../common/run-docker-error';
-import { listLocalTags } from './list-local-tags';
 import { listRemoteTags } from './registry/list-remote-tags';
 import { chooseRegistryTransport } from './registry/choose-registry-transport';
 import { isRegistryUnreachable } from './registry/registry-unreachable-error';
@@ -63,7 +62,7 @@ async function listRemoteTagsFor(ctx: BaseContext, ref: ImageRef): Promise<strin
   const homeDir = readHomeDir(ctx.env);
   const [tokenCache, transport] = await Promise.all([
     openTokenCache(ctx.cacheDir, ctx.log),
-    chooseRegistryTransport(ref.registry, { docker: ctx.docker, env: ctx.env, homeDir, cacheDir: ctx.cacheDir, log: ctx.log }),
+    chooseRegistryTransport(ref.registry, { engine: ctx.engine, env: ctx.env, homeDir, cacheDir: ctx.cacheDir, log: ctx.log }),
   ]);
   return listRemoteTags(ref, { env: ctx.env, homeDir, log: ctx.log, tokenCache, transport });
 }
@@ -86,7 +85,7 @@ export function parseRepository(repository: string): ImageRef {
 
 async function readLocalTags(ctx: BaseContext, name: string): Promise<string[]> {
   try {
-    return await listLocalTags(ctx.docker, name);
+    return await ctx.engine.listImageTags(name);
   } catch (error) {
     throw toEngineConnectionError(error, ctx.env) ?? error;
   }

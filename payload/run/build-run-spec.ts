@@ -2,11 +2,11 @@
  * Pure: what to run and how — from the parsed invocation, the resolved image, the host's
  * facts and the folders found on it. No I/O here; main.ts gathers the inputs.
  */
+import { engineMapsFileOwnership, formatBindSource, joinHostPath } from '../../common/host-platform';
 import type { HostFacts } from './host-facts';
 import type { ImageUser } from './image-user';
 import type { RunOptions } from './invocation';
-
-export const DEFAULT_SHM_SIZE = '1g';
+import { DEFAULT_HOST_DIRS } from './run-defaults';
 const NOTEBOOK_COMMAND = 'notebook';
 const PYTEST_COMMANDS = new Set(['py.test', 'pytest']);
 
@@ -81,7 +81,8 @@ export function buildRunSpec(input: RunSpecInput): RunSpec {
     ['USER', identity.userName],
     ['IMAGE_NAME', image.repository],
     ['IMAGE_VERSION', image.version],
-    ['HOSTUSER', `${host.uid}:${host.gid}`],
+    // Windows has no uid to give.
+    ...(host.uid === undefined ? [] : [['HOSTUSER', `${host.uid}:${host.gid}`] as [string, string]]),
     ['HOST_UNAME', host.uname],
     ['HOST_WHOAMI', host.user],
   ];
@@ -94,11 +95,14 @@ export function buildRunSpec(input: RunSpecInput): RunSpec {
     ['DATADIR', options.hostDataDir, 'data'],
     ['LOGDIR', options.hostLogDir, 'log'],
   ] as const) {
-    if (setting === 'no') {
+    if (setting.kind === 'none') {
       env.push([variable, '/tmp']);
       continue;
     }
-    const source = setting ?? joinPath(host.home, 'work', folder);
+    const source = formatBindSource(
+      setting.kind === 'dir' ? setting.path : joinHostPath(host.platform, host.home, ...DEFAULT_HOST_DIRS[folder].split('/')),
+      host.platform,
+    );
     const target = `${home}/${folder}`;
     hostDirsToCreate.push(source);
     mounts.push({ source, target });
@@ -107,7 +111,7 @@ export function buildRunSpec(input: RunSpecInput): RunSpec {
 
   let workdir = home;
   if (sourceDir !== undefined) {
-    mounts.push({ source: sourceDir, target: `${home}/src` });
+    mounts.push({ source: formatBindSource(sourceDir, host.platform), target: `${home}/src` });
     env.push(['PYTHONPATH', `${home}/src/src`]);
     workdir = `${home}/src`;
   }
@@ -149,7 +153,7 @@ export function buildRunSpec(input: RunSpecInput): RunSpec {
     mounts,
     publish,
     memory: options.memory,
-    shmSize: options.shmSize ?? DEFAULT_SHM_SIZE,
+    shmSize: options.shmSize,
     restart: options.restart,
     dockerArgs: options.dockerArgs,
     command,
@@ -171,22 +175,28 @@ interface Identity {
 
 /**
  * Who the container runs as. Files it writes into mapped folders must belong to the host
- * user, so a non-root host user runs as their own uid:gid with docker-user's home and
- * group; a root host user runs as docker-user itself (never as root, unless --root).
+ * user, so on Linux a non-root host user runs as their own uid:gid with docker-user's home
+ * and group; a root host user runs as docker-user itself (never as root, unless --root).
+ * With Docker Desktop (macOS, Windows) the engine's VM maps the ownership of bind mounts
+ * itself: what the container writes is the host user's whoever wrote it, and the host's
+ * uid (501 on macOS, none on Windows) and gid (macOS `staff`, 20: `dialout` in Debian) mean
+ * nothing inside. So there the container runs as docker-user, with its own home writable.
  */
 function chooseIdentity({ options, host, imageUser }: RunSpecInput): Identity {
   if (options.root) {
     return { user: '0:0', userName: 'root', groupAdd: [], home: '/root', homeIsReadOnly: false, createdDirsOwner: undefined };
   }
   if (!imageUser) throw new Error('buildRunSpec needs the image user unless --root');
-  if (host.uid === 0) {
+  const mapped = engineMapsFileOwnership(host.platform);
+  if (host.uid === 0 || host.uid === undefined || mapped) {
     return {
       user: `${imageUser.uid}:${imageUser.gid}`,
       userName: imageUser.name,
       groupAdd: [],
       home: imageUser.home,
       homeIsReadOnly: false,
-      createdDirsOwner: { uid: imageUser.uid, gid: imageUser.gid },
+      // Folders a Linux root creates would be root's, and docker-user could not write them.
+      createdDirsOwner: mapped ? undefined : { uid: imageUser.uid, gid: imageUser.gid },
     };
   }
   return {
@@ -205,8 +215,4 @@ export function defaultContainerName(host: Pick<HostFacts, 'user' | 'now' | 'uni
   const stamp = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}-${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}`;
   const user = host.user.replace(/[^a-zA-Z0-9_.-]/g, '_').replace(/^[^a-zA-Z0-9]+/, '') || 'user';
   return `${user}-${stamp}-${host.uniqueSuffix}`;
-}
-
-function joinPath(...parts: string[]): string {
-  return parts.join('/').replace(/\/{2,}/g, '/');
 }

@@ -38,7 +38,8 @@ mapped to ~/src in the container and on PYTHONPATH. ~/work/data and ~/work/log a
 mapped in both modes. The container runs as docker-user (files it writes belong to
 you) unless --root. COMMAND and its arguments are passed on untouched.
 
-run-docker options:
+run-docker options (before IMAGE; put --local, -q and --show-config before any
+option's value, where the shim reads them too):
 ${formatOptionsHelp()}
 
 Any other docker run option (-e, -v, -p, -w, --network, --gpus, ...) is passed on.
@@ -47,8 +48,6 @@ Examples:
 ${examples}
 
 Also:
-  run-docker --show-config      the shim's configuration and where each value comes from
-                                (first argument only; needs no Docker engine)
   run-docker --completion bash > ~/.local/share/bash-completion/completions/run-docker
   run-docker --completion zsh > ~/.zfunc/_run-docker    (with fpath=(~/.zfunc $fpath) before compinit)
 

@@ -1,14 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, readlink } from 'node:fs/promises';
 import { hostname, machine, release, type, userInfo, version } from 'node:os';
-
-/** What the run specification needs to know about the host; read once, then passed down. */
+import type { HostPlatform } from '../../common/host-platform';
 import { readHomeDir } from '../../common/read-home-dir';
 
+/** What the run specification needs to know about the host; read once, then passed down. */
 export interface HostFacts {
+  /** `process.platform`: decides path rules and who the container runs as (common/host-platform.ts). */
+  platform: HostPlatform;
+  /** A path of this platform (`C:\Users\me` on Windows). */
   home: string;
-  uid: number;
-  gid: number;
+  /** Undefined on Windows, which has no uids. */
+  uid: number | undefined;
+  gid: number | undefined;
   /** The host user's name (`whoami`). */
   user: string;
   /** As `uname -a` prints it. */
@@ -22,18 +26,20 @@ export interface HostFacts {
   uniqueSuffix: string;
 }
 
-export async function readHostFacts(env: Readonly<Record<string, string | undefined>>): Promise<HostFacts> {
-  const uid = process.getuid?.() ?? 0;
+export async function readHostFacts(env: Readonly<Record<string, string | undefined>>, platform: HostPlatform = process.platform): Promise<HostFacts> {
+  const uid = process.getuid?.();
   // A uid with no passwd entry (common in containers and CI) has no name: userInfo() throws.
-  const user = tryUserName() ?? env.USER ?? String(uid);
+  const user = tryUserName() ?? env.USER ?? env.USERNAME ?? String(uid ?? 'user');
   return {
+    platform,
     // Never the current folder, whatever shim started this payload: an empty or relative HOME means the user database's home.
     home: readHomeDir(env),
     uid,
-    gid: process.getgid?.() ?? 0,
+    gid: process.getgid?.(),
     user,
     uname: [type(), hostname(), release(), version(), machine()].join(' '),
-    timezone: env.TZ || (await readHostTimezone()),
+    // Windows has neither file; its zone comes from ICU, which maps Windows zones to IANA names.
+    timezone: env.TZ || (platform === 'win32' ? Intl.DateTimeFormat().resolvedOptions().timeZone : await readHostTimezone()),
     stdinIsTerminal: Boolean(process.stdin.isTTY),
     stdoutIsTerminal: Boolean(process.stdout.isTTY),
     now: new Date(),

@@ -6,11 +6,10 @@
  * would make the run privileged (uid or gid 0): then the image is read again.
  */
 import { join, posix } from 'node:path';
-import type Dockerode from 'dockerode';
-import type { Logger } from '../../contract/contract';
+import type { EngineClient, Logger } from '../../contract/contract';
 import { copyFromImage } from '../../common/copy-from-image';
 import { checkPrivateDir, makeDirs } from '../../common/private-dir';
-import { readPrivateFile } from '../../common/read-private-file';
+import { currentUser, readPrivateFile } from '../../common/read-private-file';
 import { writeFileAtomically } from '../../common/write-file-atomically';
 
 export const DOCKER_USER = 'docker-user';
@@ -73,7 +72,7 @@ function isUnprivilegedId(id: unknown): id is number {
   return Number.isInteger(id) && (id as number) > 0 && (id as number) < 2 ** 32 - 1;
 }
 
-export async function readImageUser(docker: Dockerode, imageId: string, cacheDir: string, log?: Logger): Promise<ImageUser | undefined> {
+export async function readImageUser(engine: EngineClient, imageId: string, cacheDir: string, log?: Logger): Promise<ImageUser | undefined> {
   const folder = join(cacheDir, 'image-users');
   const cacheFile = join(folder, `${imageId.replace(/^sha256:/, '')}.json`);
   // This payload may run under a shim that did not check its cache folder: check it here too.
@@ -83,7 +82,7 @@ export async function readImageUser(docker: Dockerode, imageId: string, cacheDir
     if (cached) return cached.user ?? undefined;
   }
 
-  const files = await copyFromImage(docker, imageId, '/etc/passwd').catch((error: { statusCode?: number }) => {
+  const files = await copyFromImage(engine, imageId, '/etc/passwd').catch((error: { statusCode?: number }) => {
     if (error.statusCode === 404) return new Map<string, Buffer>();
     throw error;
   });
@@ -96,9 +95,9 @@ export async function readImageUser(docker: Dockerode, imageId: string, cacheDir
   return user;
 }
 
-/** Whether every folder that exists is ours alone (too open: made 0700 with a warning). */
+/** Whether every folder that exists is ours alone (too open: made 0700 with a warning); on Windows, only that each is a real folder. */
 async function isPrivateCache(dirs: string[], log: Logger | undefined): Promise<boolean> {
-  const uid = process.getuid?.() ?? 0;
+  const uid = currentUser()?.uid;
   for (const dir of dirs) {
     const check = await checkPrivateDir(dir, uid);
     if (check.state === 'unusable') {

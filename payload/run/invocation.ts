@@ -3,24 +3,27 @@
  * argv → Invocation → (with host facts and the resolved image) RunSpec → docker argv.
  */
 
-/** `DIR` maps that host folder; `'no'` turns the mapping off; undefined = the default folder. */
-export type HostDirSetting = string | 'no' | undefined;
+/**
+ * A host folder mapped into the container (`--hostdatadir`, `--hostlogdir`): the default
+ * folder under the home (run-defaults.ts), none at all (`no`), or the folder given.
+ */
+export type HostDirSetting = { kind: 'default' } | { kind: 'none' } | { kind: 'dir'; path: string };
 
 export interface RunOptions {
   /** Only images on this host; no network. */
   local: boolean;
   /** Run as root (home /root) instead of the unprivileged docker-user. */
   root: boolean;
-  /** Host and container port for `notebook` (default 8888). */
+  /** Host and container port for `notebook`. */
   nbPort: number;
   hostDataDir: HostDirSetting;
   hostLogDir: HostDirSetting;
   /** Overrides `$HOME/work/src/<name>` as the source folder (and makes the run a dev run). */
   hostSrcDir: string | undefined;
-  /** docker's `--memory` value, e.g. `8g`; undefined = run-docker's default. */
+  /** docker's `--memory` value, e.g. `8g`; undefined = no limit (docker's default). */
   memory: string | undefined;
-  /** docker's `--shm-size` value; undefined = run-docker's default. */
-  shmSize: string | undefined;
+  /** docker's `--shm-size` value. */
+  shmSize: string;
   /** Container name; undefined = `<user>-<YYYYMMDD-HHMMSS>-<random>`. */
   name: string | undefined;
   /** docker's `--restart` policy, e.g. `unless-stopped`. */
@@ -46,6 +49,8 @@ export type CompletionShell = (typeof COMPLETION_SHELLS)[number];
 export type Invocation =
   | { kind: 'help' }
   | { kind: 'version' }
+  /** Answered by the shim (shim/read-shim-flags.ts); the payload sees it only where the shim could not. */
+  | { kind: 'show-config' }
   | { kind: 'completion'; shell: CompletionShell }
   | {
       kind: 'run';

@@ -4,8 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chown, mkdir, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { MiniModule, RunContext } from '../../contract/contract';
+import { hostPathModule, joinHostPath, type HostPlatform } from '../../common/host-platform';
 import { RunDockerError } from '../../common/run-docker-error';
 import { isQuietEnv, selectProgressOutput } from '../../common/select-progress-output';
 import { buildCompletionScript } from './build-completion-script';
@@ -15,9 +15,11 @@ import { formatVersion } from './format-version';
 import { readHostFacts, type HostFacts } from './host-facts';
 import { explainMkdirFailure } from '../../common/private-dir';
 import { DOCKER_USER, readImageUser, type ImageUser } from './image-user';
-import type { RunOptions } from './invocation';
+import type { HostDirSetting, RunOptions } from './invocation';
 import { parseInvocation } from './parse-invocation';
-import { formatShellCommand, isTtyAllocated, renderDockerRunArgs } from './render-docker-run-args';
+import { DEFAULT_HOST_DIRS } from './run-defaults';
+import { formatShellCommand } from '../../common/format-shell-command';
+import { isTtyAllocated, renderDockerRunArgs } from './render-docker-run-args';
 import { resolveImage, type ImageToRun } from './resolve-image';
 import { runDockerCli } from './run-docker-cli';
 
@@ -36,11 +38,22 @@ export async function main(ctx: RunContext): Promise<number> {
     process.stdout.write(formatHelp(ctx.mini.version));
     return 0;
   }
+  if (invocation.kind === 'show-config') {
+    // The settings are the shim's, and it answers --show-config wherever it can place it for
+    // certain (shim/read-shim-flags.ts); here it came after an option's value (or from an
+    // older shim, which read it only as the first argument).
+    throw new RunDockerError(
+      '"--show-config" is answered by the shim, which reads run-docker\'s options only before any option\'s value',
+      'Put it first: "run-docker --show-config".',
+    );
+  }
   if (invocation.kind === 'completion') {
     process.stdout.write(buildCompletionScript(invocation.shell, ctx.mini.version));
     return 0;
   }
-  const options = withAbsolutePaths(invocation.options);
+  // Read once: decides host path rules and who the container runs as (common/host-platform.ts).
+  const platform = process.platform;
+  const options = withAbsolutePaths(invocation.options, platform);
   // `--local` after IMAGE belongs to the container; RUN_DOCKER_LOCAL applies everywhere.
   const local = options.local || ctx.env.RUN_DOCKER_LOCAL === '1';
   const quiet = options.quiet || isQuietEnv(ctx.env);
@@ -49,7 +62,7 @@ export async function main(ctx: RunContext): Promise<number> {
   // Independent: the host facts are read while the engine answers.
   const [image, host] = await Promise.all([
     resolveImage({ ...ctx, local }, invocation.image, { pull: !options.dryRun, progress }),
-    readHostFacts(ctx.env),
+    readHostFacts(ctx.env, platform),
   ]);
   const spec = buildRunSpec({
     options: { ...options, local },
@@ -70,19 +83,20 @@ export async function main(ctx: RunContext): Promise<number> {
   return runDockerCli(args, { ...ctx.env, ...spec.secretEnv }, { stdinIsTerminal: host.stdinIsTerminal, ttyAllocated: isTtyAllocated(spec) });
 }
 
-function withAbsolutePaths(options: RunOptions): RunOptions {
-  const absolute = (dir: string | undefined) => (dir === undefined || dir === 'no' ? dir : resolve(dir));
+function withAbsolutePaths(options: RunOptions, platform: HostPlatform): RunOptions {
+  const absolute = (setting: HostDirSetting): HostDirSetting =>
+    setting.kind === 'dir' ? { kind: 'dir', path: hostPathModule(platform).resolve(setting.path) } : setting;
   return {
     ...options,
     hostDataDir: absolute(options.hostDataDir),
     hostLogDir: absolute(options.hostLogDir),
-    hostSrcDir: absolute(options.hostSrcDir),
+    hostSrcDir: options.hostSrcDir === undefined ? undefined : hostPathModule(platform).resolve(options.hostSrcDir),
   };
 }
 
 /** `--hostsrcdir`, else `$HOME/work/src/<name>` when it exists (a dev run), else none (prod). */
 async function findSourceDir(given: string | undefined, host: HostFacts, name: string): Promise<string | undefined> {
-  const candidate = given ?? `${host.home}/work/src/${name}`;
+  const candidate = given ?? joinHostPath(host.platform, host.home, ...DEFAULT_HOST_DIRS.src.split('/'), name);
   const isDir = await stat(candidate).then((info) => info.isDirectory(), () => false);
   if (isDir) return candidate;
   if (given !== undefined) {
@@ -96,7 +110,7 @@ async function requireDockerUser(ctx: RunContext, image: ImageToRun, dryRun: boo
     if (dryRun) return CONVENTIONAL_DOCKER_USER;
     throw new RunDockerError(`the image "${image.reference}" is not on this host`, 'Run without --dry-run to pull it.');
   }
-  const user = await readImageUser(ctx.docker, image.id, ctx.cacheDir, ctx.log);
+  const user = await readImageUser(ctx.engine, image.id, ctx.cacheDir, ctx.log);
   if (!user) {
     throw new RunDockerError(
       `the image "${image.reference}" has no user "${DOCKER_USER}" to run as`,

@@ -25,22 +25,36 @@
  */
 import { RunDockerError } from '../../common/run-docker-error';
 import {
-  DEFAULT_NB_PORT,
   DOCKER_RUN_OPTION_ALIASES,
   DOCKER_RUN_OPTIONS,
+  RESTART_POLICIES,
   RUN_DOCKER_OPTIONS,
+  type DockerRunOptionName,
+  type RunDockerOptionName,
 } from './docker-run-options';
-import { COMPLETION_SHELLS, type CompletionShell, type Invocation, type RunOptions } from './invocation';
-
-export { DEFAULT_NB_PORT };
+import {
+  COMPLETION_SHELLS,
+  type CompletionShell,
+  type HostDirSetting,
+  type Invocation,
+  type RunOptions,
+} from './invocation';
+import { DEFAULT_NB_PORT, defaultRunOptions } from './run-defaults';
 
 const HELP_HINT = 'See "run-docker --help" for the options.';
 
-interface OptionSpec {
-  /** The long name without dashes, as passed on to docker. */
-  long: string;
+/** An option of either table, by who handles it. */
+type OptionSpec = OwnOptionSpec | DockerOptionSpec;
+interface OwnOptionSpec {
+  owner: 'run-docker';
+  long: RunDockerOptionName;
   takesValue: boolean;
-  owner: 'run-docker' | 'docker';
+}
+interface DockerOptionSpec {
+  owner: 'docker';
+  /** The long name without dashes, as passed on to docker. */
+  long: DockerRunOptionName;
+  takesValue: boolean;
 }
 
 /** One option as found in argv. */
@@ -58,7 +72,7 @@ function indexOptions(): { byLong: Map<string, OptionSpec>; byShort: Map<string,
   const byLong = new Map<string, OptionSpec>();
   const byShort = new Map<string, OptionSpec>();
   for (const option of DOCKER_RUN_OPTIONS) {
-    const spec: OptionSpec = { long: option.long, takesValue: option.takesValue, owner: 'docker' };
+    const spec: OptionSpec = { owner: 'docker', long: option.long, takesValue: option.takesValue };
     byLong.set(option.long, spec);
     if (option.short) byShort.set(option.short, spec);
   }
@@ -68,7 +82,7 @@ function indexOptions(): { byLong: Map<string, OptionSpec>; byShort: Map<string,
   }
   // run-docker's own options win over docker's of the same name or letter (-m, -d, -q, --name, …).
   for (const option of RUN_DOCKER_OPTIONS) {
-    const spec: OptionSpec = { long: option.long, takesValue: option.value !== undefined, owner: 'run-docker' };
+    const spec: OptionSpec = { owner: 'run-docker', long: option.long, takesValue: option.value !== undefined };
     byLong.set(option.long, spec);
     if (option.short) byShort.set(option.short, spec);
   }
@@ -78,32 +92,17 @@ function indexOptions(): { byLong: Map<string, OptionSpec>; byShort: Map<string,
 export function parseInvocation(argv: readonly string[]): Invocation {
   // `-h` is docker's --hostname and needs a value; alone, it can only mean "help".
   if (argv.length === 1 && argv[0] === '-h') return { kind: 'help' };
-  const options: RunOptions = {
-    local: false,
-    root: false,
-    nbPort: DEFAULT_NB_PORT,
-    hostDataDir: undefined,
-    hostLogDir: undefined,
-    hostSrcDir: undefined,
-    memory: undefined,
-    shmSize: undefined,
-    name: undefined,
-    restart: undefined,
-    detach: false,
-    dryRun: false,
-    quiet: false,
-    dockerArgs: [],
-  };
+  const options = defaultRunOptions();
   // Invalid values are reported only once the options are read, so that --help or
   // --version anywhere before IMAGE still wins.
   const invalid: RunDockerError[] = [];
   const cursor = { index: 0 };
-  for (const use of readOptions(argv, cursor)) {
-    if (use.spec.owner === 'docker') {
-      passOn(use, options.dockerArgs, invalid);
+  for (const { spec, given, value } of readOptions(argv, cursor)) {
+    if (spec.owner === 'docker') {
+      passOn(spec, given, value, options.dockerArgs, invalid);
       continue;
     }
-    const request = applyOwnOption(use, options, invalid);
+    const request = applyOwnOption(spec, given, value, options, invalid);
     if (request) return request;
   }
   if (invalid.length > 0) throw invalid[0];
@@ -157,11 +156,7 @@ function readLongOption(arg: string, takeNext: (given: string) => string): Optio
   const name = equals < 0 ? body : body.slice(0, equals);
   const given = `--${name}`;
   const spec = name === '' || name.startsWith('-') ? undefined : LONG_OPTIONS.get(name);
-  if (!spec) {
-    // The shim answers --show-config only as the first argument (shim/show-config.ts).
-    const hint = given === '--show-config' ? 'Give "--show-config" as the first and only argument: "run-docker --show-config".' : HELP_HINT;
-    throw new RunDockerError(`unknown option "${name === '' ? arg : given}"`, hint);
-  }
+  if (!spec) throw new RunDockerError(`unknown option "${name === '' ? arg : given}"`, HELP_HINT);
   const inline = equals < 0 ? undefined : body.slice(equals + 1);
   const value = spec.takesValue && inline === undefined ? takeNext(given) : inline;
   return { spec, given, value };
@@ -197,10 +192,16 @@ function unknownShortOption(letter: string, arg: string): RunDockerError {
 }
 
 /** A `docker run` option: onto dockerArgs as `--long [value]`, unless it clashes with run-docker. */
-function passOn(use: OptionUse, dockerArgs: string[], invalid: RunDockerError[]): void {
-  const { spec, given, value } = use;
-  if (spec.takesValue) {
-    if (spec.long === 'user') {
+function passOn(
+  spec: DockerOptionSpec,
+  given: string,
+  value: string | undefined,
+  dockerArgs: string[],
+  invalid: RunDockerError[],
+): void {
+  const { long, takesValue } = spec;
+  if (takesValue) {
+    if (long === 'user') {
       invalid.push(
         new RunDockerError(
           `run-docker chooses the container's user; "${given}" is not supported`,
@@ -209,7 +210,7 @@ function passOn(use: OptionUse, dockerArgs: string[], invalid: RunDockerError[])
       );
       return;
     }
-    dockerArgs.push(`--${spec.long}`, value as string);
+    dockerArgs.push(`--${long}`, value as string);
     return;
   }
   const on = value === undefined ? true : parseBool(value);
@@ -217,12 +218,12 @@ function passOn(use: OptionUse, dockerArgs: string[], invalid: RunDockerError[])
     invalid.push(invalidValue(given, value as string, 'Use true or false, or leave the value out.'));
     return;
   }
-  if (spec.long === 'rm' || spec.long === 'init') {
-    if (!on) invalid.push(refusedOff(spec.long));
+  if (long === 'rm' || long === 'init') {
+    if (!on) invalid.push(refusedOff(long));
     return;
   }
   // A boolean's explicit value must stay attached: `--sig-proxy false` would make "false" IMAGE.
-  dockerArgs.push(value === undefined ? `--${spec.long}` : `--${spec.long}=${value}`);
+  dockerArgs.push(value === undefined ? `--${long}` : `--${long}=${value}`);
 }
 
 function refusedOff(long: 'rm' | 'init'): RunDockerError {
@@ -243,14 +244,24 @@ function parseBool(value: string): boolean | undefined {
 // docker/go-units RAMInBytes, which docker uses for --memory and --shm-size (`8g`, `512m`,
 // `1.5GB`, `2GiB`); a superset of `^\d+(\.\d+)?[bkmgBKMG]?$`.
 const SIZE = /^\d+(\.\d+)? ?[kKmMgGtTpP]?[iI]?[bB]?$/;
-const RESTART_POLICY = /^(no|always|unless-stopped|on-failure(:\d+)?)$/;
+const RESTART_POLICY = new RegExp(`^(${RESTART_POLICIES.join('|')})$|^on-failure:\\d+$`);
 // The engine's container name rule (RestrictedNamePattern): two characters at least.
 const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
-/** Applies one of run-docker's own options; returns the request when it asks for something else than a run. */
-function applyOwnOption(use: OptionUse, options: RunOptions, invalid: RunDockerError[]): Exclude<Invocation, { kind: 'run' }> | undefined {
-  const { spec, given, value } = use;
-  if (!spec.takesValue && value !== undefined) {
+/**
+ * Applies one of run-docker's own options; returns the request when it asks for something
+ * else than a run. The `switch` is exhaustive: an option added to RUN_DOCKER_OPTIONS
+ * without a case here does not compile.
+ */
+function applyOwnOption(
+  spec: OwnOptionSpec,
+  given: string,
+  value: string | undefined,
+  options: RunOptions,
+  invalid: RunDockerError[],
+): Exclude<Invocation, { kind: 'run' }> | undefined {
+  const { long, takesValue } = spec;
+  if (!takesValue && value !== undefined) {
     invalid.push(new RunDockerError(`the option "${given}" takes no value`, `Write it alone: "${given}". ${HELP_HINT}`));
     return undefined;
   }
@@ -259,11 +270,13 @@ function applyOwnOption(use: OptionUse, options: RunOptions, invalid: RunDockerE
     return valid;
   };
   const text = value as string;
-  switch (spec.long) {
+  switch (long) {
     case 'help':
       return { kind: 'help' };
     case 'version':
       return { kind: 'version' };
+    case 'show-config':
+      return { kind: 'show-config' };
     case 'completion':
       if (check(isCompletionShell(text), `Use ${COMPLETION_SHELLS.join(' or ')}.`)) return { kind: 'completion', shell: text as CompletionShell };
       break;
@@ -288,10 +301,10 @@ function applyOwnOption(use: OptionUse, options: RunOptions, invalid: RunDockerE
       break;
     }
     case 'hostdatadir':
-      if (check(text !== '', 'Give a folder, or "no" to map none.')) options.hostDataDir = text;
+      if (check(text !== '', 'Give a folder, or "no" to map none.')) options.hostDataDir = parseHostDir(text);
       break;
     case 'hostlogdir':
-      if (check(text !== '', 'Give a folder, or "no" to map none.')) options.hostLogDir = text;
+      if (check(text !== '', 'Give a folder, or "no" to map none.')) options.hostLogDir = parseHostDir(text);
       break;
     case 'hostsrcdir':
       if (check(text !== '', 'Give a folder, or leave --hostsrcdir out.')) options.hostSrcDir = text;
@@ -310,10 +323,17 @@ function applyOwnOption(use: OptionUse, options: RunOptions, invalid: RunDockerE
     case 'restart':
       if (check(RESTART_POLICY.test(text), 'Use no, always, unless-stopped, on-failure or on-failure:N.')) options.restart = text;
       break;
-    default:
-      throw new Error(`run-docker option "--${spec.long}" has no handler`);
+    default: {
+      const unhandled: never = long;
+      throw new Error(`run-docker option "--${String(unhandled)}" has no handler`);
+    }
   }
   return undefined;
+}
+
+/** `no` maps no folder; anything else is the folder (`./no` for one named so). */
+function parseHostDir(text: string): HostDirSetting {
+  return text === 'no' ? { kind: 'none' } : { kind: 'dir', path: text };
 }
 
 function isCompletionShell(text: string): text is CompletionShell {

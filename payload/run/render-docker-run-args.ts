@@ -1,5 +1,4 @@
-/** Pure: a RunSpec as `docker run` arguments, and any argv as a shell would read it back. */
-import { hasUnprintable, makePrintable } from '../../common/make-printable';
+/** Pure: a RunSpec as `docker run` arguments. */
 import type { Mount, RunSpec } from './build-run-spec';
 import { DOCKER_RUN_OPTIONS } from './docker-run-options';
 
@@ -54,19 +53,4 @@ export function formatBindMount(mount: Mount): string {
 
 function quoteCsvField(field: string): string {
   return /[",\n]/.test(field) ? `"${field.replace(/"/g, '""')}"` : field;
-}
-
-/**
- * Shell quoting: paste the result into a shell and it runs the same argv. POSIX single
- * quotes, except for arguments with control characters, which get bash/zsh/ksh `$'…'`
- * with escapes: printed raw they would act on the terminal instead of showing.
- */
-export function formatShellCommand(argv: readonly string[]): string {
-  return argv.map(quoteShellWord).join(' ');
-}
-
-function quoteShellWord(arg: string): string {
-  if (/^[A-Za-z0-9_\-.,:/@%+=]+$/.test(arg)) return arg;
-  if (!hasUnprintable(arg)) return `'${arg.replace(/'/g, `'\\''`)}'`;
-  return `$'${makePrintable(arg.replace(/[\\']/g, (c) => `\\${c}`))}'`;
 }

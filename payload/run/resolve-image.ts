@@ -1,11 +1,10 @@
 import type { BaseContext } from '../../contract/contract';
 import { formatImageRef, formatRepository, isPinned, parseImageRef, type ImageRef } from '../../common/image-ref';
+import { ensureImage, pullWithAuth } from '../../common/ensure-image';
 import { inspectImage, type LocalImage } from '../../common/inspect-image';
 import { readHomeDir } from '../../common/read-home-dir';
-import { readRegistryAuth } from '../../common/credentials/read-registry-auth';
-import { isRegistryUnusablePull, pullImage, readPullStallMs } from '../../common/pull-image';
-import { RunDockerError } from '../../common/run-docker-error';
-import { withPullProgress, type ProgressTarget } from '../../common/with-pull-progress';
+import { isRegistryUnusablePull } from '../../common/pull-image';
+import type { ProgressTarget } from '../../common/with-pull-progress';
 import { findNewestTag, listLocalTagsNewestFirst } from '../locator/find-newest-tag';
 import type { ResolvedImage } from './build-run-spec';
 
@@ -33,18 +32,16 @@ export async function resolveImage(ctx: BaseContext, text: string, { pull, progr
   const repository = formatRepository(ref);
   const pinned = isPinned(ref);
   let exact = pinned ? ref : { ...ref, tag: (await findNewestTag(ctx, repository)).tag };
-  let present = await inspectImage(ctx.docker, exact);
-  if (!present && pull) {
-    if (ctx.local) {
-      throw new RunDockerError(
-        `the image "${formatImageRef(exact)}" is not on this host, and --local forbids pulling it`,
-        'Run without --local to pull it, or build or load it first.',
-      );
-    }
-    const auth = await readRegistryAuth(exact.registry, { env: ctx.env, homeDir: readHomeDir(ctx.env), log: ctx.log });
+  let present: LocalImage | undefined;
+  if (pull) {
+    const settings = { env: ctx.env, homeDir: readHomeDir(ctx.env), log: ctx.log, progress };
     try {
-      await withPullProgress(progress, (onEvent) => pullImage(ctx.docker, exact, { auth, onEvent, stallMs: readPullStallMs(ctx.env) }));
-      present = await inspectImage(ctx.docker, exact);
+      present = await ensureImage(ctx.engine, exact, {
+        local: ctx.local,
+        pull: (ref) => pullWithAuth(ctx.engine, ref, settings),
+        what: 'image',
+        localHint: 'Run without --local to pull it, or build or load it first.',
+      });
     } catch (error) {
       if (pinned || !isRegistryUnusablePull(error)) throw error;
       const fallback = await findNewestLocal(ctx, ref, exact.tag);
@@ -53,6 +50,8 @@ export async function resolveImage(ctx: BaseContext, text: string, { pull, progr
       ctx.log.warn(`${error.message}; running "${formatImageRef(fallback.ref)}", the newest on this host`);
       ({ ref: exact, image: present } = fallback);
     }
+  } else {
+    present = await inspectImage(ctx.engine, exact);
   }
   return {
     reference: formatImageRef(exact),
@@ -68,7 +67,7 @@ async function findNewestLocal(ctx: BaseContext, ref: ImageRef, failedTag: strin
   for (const tag of await listLocalTagsNewestFirst(ctx, formatRepository(ref))) {
     if (tag === failedTag) continue;
     const candidate = { ...ref, tag };
-    const image = await inspectImage(ctx.docker, candidate);
+    const image = await inspectImage(ctx.engine, candidate);
     if (image) return { ref: candidate, image };
   }
   return undefined;

@@ -2,12 +2,11 @@
  * Calling the locator in-process, as the shim does: a BaseContext whose warnings are kept
  * for assertions, and the error a promise fails with.
  */
-import type Dockerode from 'dockerode';
-import { CONTRACT_VERSION, type BaseContext } from '../../contract/contract';
+import { CONTRACT_VERSION, type BaseContext, type EngineClient } from '../../contract/contract';
 import type { RunDockerError } from '../../common/run-docker-error';
 
 /** `env` must give HOME; a long-lived test file also wants a large RUN_DOCKER_REGISTRY_DEADLINE_MS (the budget is per process). */
-export function makeLocatorContext(docker: Dockerode, env: Record<string, string>, overrides: Partial<BaseContext> = {}) {
+export function makeLocatorContext(engine: EngineClient, env: Record<string, string>, overrides: Partial<BaseContext> = {}) {
   const warnings: string[] = [];
   const ctx: BaseContext = {
     contract: CONTRACT_VERSION,
@@ -15,7 +14,7 @@ export function makeLocatorContext(docker: Dockerode, env: Record<string, string
     local: false,
     env,
     log: { warn: (line) => warnings.push(line), debug: () => {} },
-    docker,
+    engine,
     ...overrides,
   };
   return { ctx, warnings };

@@ -1,7 +1,9 @@
 // A user's Python project (examples/python-project, package `hello`) on a host, and
 // its images: `<prefix>/hello` for development (the source is mapped in at run time) and
 // `<prefix>/hello-main` for production (the package installed), as "<project>-<branch>".
-// Both are built FROM the Python base image with the legacy builder and pushed.
+// Both are built FROM the Python base image with the legacy builder and pushed: dev from the
+// project's docker/Dockerfile, prod from python-project-prod.Dockerfile (by hand, so the
+// walkthrough does not depend on build-docker, which has its own test).
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,9 +21,9 @@ export interface ProjectHome {
 }
 
 export interface ProjectImages {
-  /** `<prefix>/hello:<tag>`, from Dockerfile.dev. */
+  /** `<prefix>/hello:<tag>`, from docker/Dockerfile. */
   dev: string;
-  /** `<prefix>/hello-main:<tag>`, from Dockerfile.prod. */
+  /** `<prefix>/hello-main:<tag>`, from python-project-prod.Dockerfile. */
   prod: string;
 }
 
@@ -62,8 +64,8 @@ export async function buildProjectImages(prefix: string, tag: string): Promise<P
   const base = await ensurePythonBaseImage();
   const images = projectImages(prefix, tag);
   await Promise.all([
-    buildProjectImage(base, 'Dockerfile.dev', images.dev),
-    buildProjectImage(base, 'Dockerfile.prod', images.prod),
+    buildProjectImage(base, path.join(PROJECT_TEMPLATE, 'docker', 'Dockerfile'), images.dev),
+    buildProjectImage(base, path.join(__dirname, 'python-project-prod.Dockerfile'), images.prod),
   ]);
   // One after the other, so the base layer is uploaded once and mounted for the second.
   await pushImage(images.dev);
@@ -76,7 +78,7 @@ async function buildProjectImage(base: string, dockerfile: string, reference: st
   await docker(
     [
       'build', '--quiet',
-      '--file', path.join(PROJECT_TEMPLATE, dockerfile),
+      '--file', dockerfile,
       '--build-arg', `BASE=${base}`,
       '--label', `${TEST_LABEL}=1`,
       '--tag', reference,

@@ -127,6 +127,8 @@ test.each([
   [[], /no image given/],
   // docker's own words would be "Conflicting options: --restart and --rm".
   [['--restart', 'always', 'app'], /^run-docker: "--restart always" needs -d: .* Add -d \(run-docker -d --restart always IMAGE …\), or leave --restart out\.$/],
+  // After an option's value only the payload can place it, and only the shim can answer it.
+  [['-e', 'A=1', '--show-config', 'app'], /^run-docker: "--show-config" is answered by the shim, which reads run-docker's options only before any option's value\. Put it first: "run-docker --show-config"\.$/],
 ])('the mini payload rejects %j', async (args, message) => {
   expect(expectOneLineFailure(await runShim(args, host))).toMatch(message);
 });

@@ -61,6 +61,11 @@ describe('a fresh install: no config, no registry', () => {
     expect(config.code).toBe(0);
     expect(config.stdout).toMatch(new RegExp(`^payload +built into shim ${VERSION.replace(/\./g, '\\.')} \\(no tiny configured\\) +\\(from tiny and mini\\)$`, 'm'));
     expect(config.stdout).toMatch(/^tiny +none +\(default\)$/m);
+    // Wherever the shim reads run-docker's options, and like --help, whatever follows.
+    for (const args of [['--local', '-q', '--show-config'], ['--rm', '--show-config', 'app', 'cmd']]) {
+      const again = await runShim(args, host);
+      expect({ args, code: again.code, stdout: again.stdout, stderr: again.stderr }).toEqual({ args, code: 0, stdout: config.stdout, stderr: '' });
+    }
   });
 
   test('runs a project image on this host, with --local and without', async () => {

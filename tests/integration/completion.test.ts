@@ -4,7 +4,7 @@
  * through its completion variables (COMP_WORDS split as readline splits them), zsh through
  * its completion system on a pseudo-terminal. Also --help, which shares the option table.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBusyboxImage, removeImages, runCommand } from '../helpers/fixtures';
@@ -100,6 +100,14 @@ describe('bash', () => {
     expect(await completeBash(`run-docker --name ${REPOSITORY.slice(0, -2)}`)).toEqual([]);
     expect(await completeBash('run-docker -m 8g --restart unl')).toEqual(['unless-stopped']);
     expect(await completeBash('run-docker --completion=z')).toEqual(['zsh']);
+  });
+
+  test('folders for --hostdatadir, each whole even with a blank in its name, and "no"', async () => {
+    await mkdir(join(dir, 'data one'));
+    await mkdir(join(dir, 'data2'));
+    const offered = await completeBash(`run-docker --hostdatadir ${dir}/da`);
+    expect(offered.sort()).toEqual([`${dir}/data one`, `${dir}/data2`]);
+    expect(await completeBash('run-docker --hostlogdir no')).toContain('no');
   });
 
   test('after IMAGE nothing of ours: the words belong to the container\'s command', async () => {

@@ -5,7 +5,7 @@
  * and a read-only HOME. The shim is driven as a black box.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmod, lstat, mkdir, mkdtemp, readdir, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { buildBusyboxImage, docker, removeImages } from '../helpers/fixtures';
@@ -167,7 +167,8 @@ describe('cache entries and config files that are not regular files', () => {
     expect(entries).toHaveLength(2);
     const planted: string[] = [];
     for (const entry of entries) {
-      const file = which === 'manifest.json' ? which : (await readdir(join(payloads, entry))).find((name) => name !== 'manifest.json')!;
+      // The entry the manifest names (a mini's entry has a build payload beside it, which a run never reads).
+      const file = which === 'manifest.json' ? which : (JSON.parse(await readFile(join(payloads, entry, 'manifest.json'), 'utf8')) as { entry: string }).entry;
       await unlink(join(payloads, entry, file));
       await plants[kind](join(payloads, entry, file));
       planted.push(join(payloads, entry, file));

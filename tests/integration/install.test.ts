@@ -4,7 +4,7 @@
  * The installed command runs outside the repository with a minimal PATH and its own HOME;
  * `--show-config` needs no engine, so what is proven is that the file is complete.
  */
-import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -36,6 +36,19 @@ async function runInstalled(command: string, args: string[]) {
     cwd: home,
   });
   return { ...result, home };
+}
+
+/** `build-docker --version` and `--help` from a fresh install: the build payload built into the shim. */
+async function expectBuildDocker(command: string) {
+  const version = await runInstalled(command, ['--version']);
+  expect({ code: version.code, stderr: version.stderr, stdout: version.stdout }).toEqual({
+    code: 0,
+    stderr: '',
+    stdout: `build-docker shim ${PACKAGE_VERSION}\nmini built into shim ${PACKAGE_VERSION} (no tiny configured)\n`,
+  });
+  const help = await runInstalled(command, ['--help']);
+  expect({ code: help.code, stderr: help.stderr }).toEqual({ code: 0, stderr: '' });
+  expect(help.stdout).toMatch(/^Usage: build-docker /);
 }
 
 function expectShowConfig(result: { code: number; stdout: string; stderr: string; home: string }) {
@@ -84,6 +97,8 @@ test('npm pack holds the shim bundle, LICENSE and the third-party notices, and a
   const help = await runInstalled(join(prefix, 'bin', 'run-docker'), ['--help']);
   expect({ code: help.code, stderr: help.stderr }).toEqual({ code: 0, stderr: '' });
   expect(help.stdout).toMatch(/^Usage: run-docker /);
+  // The second name npm links: the same file, which runs the build payload under it.
+  await expectBuildDocker(join(prefix, 'bin', 'build-docker'));
 
   const installed = join(prefix, 'lib', 'node_modules', 'run-docker');
   expect(await readFile(join(installed, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) 2026 run-docker contributors\n/);
@@ -202,10 +217,12 @@ test('scripts/install-shim copies the shim out of a tiny image, leaves no contai
   expect({ code: installed.code, stderr: installed.stderr }).toEqual({ code: 0, stderr: '' });
   expect(installed.stdout.trim()).toBe(join(prefix, 'bin', 'run-docker'));
   expect((await stat(join(prefix, 'bin', 'run-docker'))).mode & 0o777).toBe(0o755);
-  expect((await readdir(join(prefix, 'bin')))).toEqual(['run-docker']);
+  expect((await readdir(join(prefix, 'bin'))).sort()).toEqual(['build-docker', 'run-docker']);
+  expect(await readlink(join(prefix, 'bin', 'build-docker'))).toBe('run-docker');
   expect((await docker(['ps', '--all', '--quiet', '--filter', 'label=org.run-docker.install'], { check: true })).stdout).toBe(containersBefore);
 
   expectShowConfig(await runInstalled(join(prefix, 'bin', 'run-docker'), ['--show-config']));
+  await expectBuildDocker(join(prefix, 'bin', 'build-docker'));
 });
 
 test('scripts/install-shim from an image without the shim fails in one line, installs nothing and removes its container', async () => {

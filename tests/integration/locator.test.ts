@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Dockerode from 'dockerode';
+import { createDockerodeEngineClient } from '../../common/engine/dockerode-engine-client';
 import type { BaseContext } from '../../contract/contract';
 import { RunDockerError } from '../../common/run-docker-error';
 import { findNewestTag, listLocalTagsNewestFirst } from '../../payload/locator/main';
@@ -42,7 +43,9 @@ function registryTags(): string[] {
   return tags;
 }
 
-const engine = new Dockerode();
+// Dockerode straight, not the shim's light client: that one keeps one image list per call,
+// and this file builds and removes images between its lookups.
+const engine = createDockerodeEngineClient(new Dockerode());
 let registry: TestRegistry;
 let repository: string;
 let home: string;

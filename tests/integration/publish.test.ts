@@ -33,10 +33,11 @@ interface Run {
   stderr: string;
 }
 
-/** scripts/publish as a publisher runs it (unsigned: signing is not what is tested here). */
+/** scripts/publish as a publisher runs it (unsigned: signing is not what is tested here).
+ *  `--no-build` goes first, so that `args` can end with an option that lacks its value. */
 async function runPublish(args: string[], env: Record<string, string> = {}): Promise<Run> {
   try {
-    const { stderr } = await promisify(execFile)(join(ROOT, 'scripts', 'publish'), [...args, '--no-build'], { cwd: ROOT, env: { ...process.env, RUN_DOCKER_SIGNING_KEY_FILE: '', ...env } });
+    const { stderr } = await promisify(execFile)(join(ROOT, 'scripts', 'publish'), ['--no-build', ...args], { cwd: ROOT, env: { ...process.env, RUN_DOCKER_SIGNING_KEY_FILE: '', ...env } });
     return { code: 0, signal: null, stderr };
   } catch (error) {
     const failed = error as { code: number | null; signal: NodeJS.Signals | null; stderr: string };
@@ -94,6 +95,24 @@ test.each([['garbage range'], [''], ['   ']])('--shim-range "%s" is refused in o
   expect(lines(refused.stderr)).toEqual([`publish: --shim-range "${range}" is not a valid semver range (for example ">=0.1.0 <1.0.0"); nothing was published`]);
   expect(await registryTags(repo)).toEqual([]);
   expect(await imagesOfVersion(version)).toEqual([]);
+});
+
+test.each([
+  [['mini', '--repo', 'REPO', '--frob'], 'unknown option "--frob"'],
+  [['mini', '--repo', 'REPO', '-x'], 'unknown option "-x"'],
+  [['mini', '--repo'], '--repo needs a value'],
+  [['mini', '--version', '--force', '--repo', 'REPO'], '--version needs a value, but "--force" follows it (write --version=--force if that is the value)'],
+  [['mini', '--repo', 'REPO', '--force=yes'], '--force takes no value'],
+  [['--repo', 'REPO'], 'say what to publish: tiny or mini'],
+  [['nano', '--repo', 'REPO'], '"nano" is not what to publish: tiny or mini'],
+  [['mini', 'tiny', '--repo', 'REPO'], 'unexpected argument "tiny"'],
+  [['mini'], '--repo is required'],
+])('bad arguments %j: one line, exit 2, nothing built or pushed', async (args, message) => {
+  const repo = `${prefix}/mini-bad-args`;
+  const refused = await runPublish(args.map((arg) => (arg === 'REPO' ? repo : arg)));
+  expect({ code: refused.code, stderr: lines(refused.stderr) }).toEqual({ code: 2, stderr: [`publish: ${message}; see "scripts/publish --help"`] });
+  expect(await registryTags(repo)).toEqual([]);
+  expect((await docker(['image', 'ls', '--quiet', repo])).stdout).toBe('');
 });
 
 /** The pids of `pid`'s children (Linux /proc). */

@@ -10,6 +10,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Dockerode from 'dockerode';
+import { createDockerodeEngineClient } from '../../common/engine/dockerode-engine-client';
 import type { BaseContext } from '../../contract/contract';
 import { RunDockerError } from '../../common/run-docker-error';
 import { findNewestTag } from '../../payload/locator/main';
@@ -29,7 +30,7 @@ const HOSTS = '/etc/hosts';
 const INSECURE_NAME = `insecure-${RUN}.run-docker.test`;
 const HOSTS_LINE = `127.0.0.1 ${INSECURE_NAME} # run-docker registry-tls.test ${RUN}`;
 
-const engine = new Dockerode();
+const engine = createDockerodeEngineClient(new Dockerode());
 let work: string;
 let home: string;
 let tlsRegistry: TestRegistry;
@@ -136,28 +137,22 @@ describe('a plain-HTTP registry under a name the engine treats as insecure', () 
     const cacheDir = path.join(work, 'cache');
     await mkdir(cacheDir, { mode: 0o700 });
     let infoCalls = 0;
-    const counting = new Proxy(engine, {
-      get: (target, prop) => {
-        if (prop === 'info') return () => (infoCalls++, target.info());
-        const value = (target as unknown as Record<PropertyKey, unknown>)[prop];
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
-    const { ctx, warnings } = makeContext({ docker: counting, cacheDir });
+    const counting = { ...engine, readInfo: () => (infoCalls++, engine.readInfo()) };
+    const { ctx, warnings } = makeContext({ engine: counting, cacheDir });
     expect(await findNewestTag(ctx, byName)).toEqual({ tag: TAG, presentLocally: false });
     expect(warnings).toEqual([]);
     // A second call within the minute reads the engine's answer from the cache folder.
     expect(await findNewestTag(ctx, byName)).toEqual({ tag: TAG, presentLocally: false });
     expect(infoCalls).toBe(1);
     const cached = JSON.parse(await readFile(path.join(cacheDir, ENGINE_CONFIG_CACHE_FILE), 'utf8')) as { config: { engineId: string; insecureCidrs: string[] } };
-    expect(cached.config.engineId).toBe(((await engine.info()) as { ID: string }).ID);
+    expect(cached.config.engineId).toBe(((await engine.readInfo()) as { ID: string }).ID);
     expect(cached.config.insecureCidrs).toContain('127.0.0.0/8');
   });
 
-  it('with an engine client that cannot ask /info cheaply (an older shim), keeps the rule from before: https, unreachable, local images', async () => {
+  it('with an engine whose /info fails, keeps the rule from before: https, unreachable, local images', async () => {
     const byName = `${INSECURE_NAME}:${plainRegistry.address.split(':')[1]}/${REPO_PATH}`;
-    const withoutInfo = new Proxy({ listImages: engine.listImages.bind(engine) }, {}) as unknown as Dockerode;
-    const { ctx, warnings } = makeContext({ docker: withoutInfo });
+    const withoutInfo = { ...engine, readInfo: () => Promise.reject(Object.assign(new Error('(HTTP code 500) server error - boom '), { statusCode: 500 })) };
+    const { ctx, warnings } = makeContext({ engine: withoutInfo });
     const error = await failure(findNewestTag(ctx, byName));
     expect(error.message).toMatch(/^no usable tag of ".*" among the images on this host \(cannot reach the registry ".*" \(EPROTO\)\)$/);
     expect(warnings).toHaveLength(1);

@@ -1,4 +1,4 @@
-import { buildCompletionScript, listCompletionOptions } from '../../payload/run/build-completion-script';
+import { buildCompletionScript, fillTemplate, listCompletionOptions } from '../../payload/run/build-completion-script';
 import { DOCKER_RUN_OPTIONS, RUN_DOCKER_OPTIONS } from '../../payload/run/docker-run-options';
 import { parseInvocation } from '../../payload/run/parse-invocation';
 
@@ -29,7 +29,7 @@ describe('listCompletionOptions', () => {
       const names = [`--${option.long}`, ...(option.short ? [`-${option.short}`] : [])];
       for (const name of names) {
         // A value-taking option swallows the next word ("IMG", valid or not); a flag leaves it as IMAGE.
-        const expected = option.value ? expect.stringMatching(/^(cmd|.*"IMG".*)$/) : expect.stringMatching(/^(IMG|help|version)$/);
+        const expected = option.value ? expect.stringMatching(/^(cmd|.*"IMG".*)$/) : expect.stringMatching(/^(IMG|help|version|show-config)$/);
         expect({ name, after: readAfter(name) }).toEqual({ name, after: expected });
       }
     }
@@ -84,8 +84,25 @@ describe('buildCompletionScript', () => {
     // Brackets in a description would end it early.
     expect(zsh).toContain('on-failure\\[:N\\]');
     expect(zsh).toContain("'1:image:_run-docker_images'");
-    const specs = zsh.split('\n').filter((line) => /^ {2}'\*-/.test(line));
+    const specs = zsh.split('\n').filter((line) => /^ {4}'\*-/.test(line));
     const names = listCompletionOptions().flatMap((option) => [option.long, ...(option.short ? [option.short] : [])]);
     expect(specs).toHaveLength(names.length);
+  });
+});
+
+describe('fillTemplate (the shell files are templates: payload/run/completion/)', () => {
+  it('fills every placeholder, verbatim', () => {
+    expect(fillTemplate("a='@X@' b=@Y_Z@ @X@", { X: "1 2", Y_Z: '$3' })).toBe("a='1 2' b=$3 1 2");
+  });
+
+  it('refuses a placeholder without a value and a value without a placeholder', () => {
+    expect(() => fillTemplate('@X@ @Y@', { X: '1' })).toThrow('no value for @Y@');
+    expect(() => fillTemplate('@X@', { X: '1', Y: '2' })).toThrow('no placeholder for Y');
+  });
+
+  it('leaves no placeholder in either script', () => {
+    for (const shell of ['bash', 'zsh'] as const) {
+      expect(buildCompletionScript(shell, '20261128-101500')).not.toMatch(/@[A-Z_]+@/);
+    }
   });
 });

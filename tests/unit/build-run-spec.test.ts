@@ -3,13 +3,15 @@ import type { HostFacts } from '../../payload/run/host-facts';
 import type { RunOptions } from '../../payload/run/invocation';
 import { findPasswdUser } from '../../payload/run/image-user';
 import { parseInvocation } from '../../payload/run/parse-invocation';
-import { formatBindMount, formatShellCommand, renderDockerRunArgs } from '../../payload/run/render-docker-run-args';
+import { formatShellCommand } from '../../common/format-shell-command';
+import { formatBindMount, renderDockerRunArgs } from '../../payload/run/render-docker-run-args';
 
 // The options of a plain `run-docker IMAGE`: what parse-invocation.test.ts pins down.
 const parsed = parseInvocation(['img']);
 if (parsed.kind !== 'run') throw new Error('expected a run');
 const options: RunOptions = parsed.options;
 const host: HostFacts = {
+  platform: 'linux',
   home: '/home/ann lee',
   uid: 1234,
   gid: 1234,
@@ -92,7 +94,8 @@ describe('buildRunSpec', () => {
   });
 
   it('"no" turns a mapping off and points its variable to /tmp; a folder replaces the default', () => {
-    const spec = buildRunSpec(input({ options: { ...options, hostDataDir: 'no', hostLogDir: '/var/log/app' } }));
+    const folders = { hostDataDir: { kind: 'none' }, hostLogDir: { kind: 'dir', path: '/var/log/app' } } as const;
+    const spec = buildRunSpec(input({ options: { ...options, ...folders } }));
     expect(envOf(spec).DATADIR).toBe('/tmp');
     expect(spec.mounts).toEqual([{ source: '/var/log/app', target: '/home/docker-user/log' }]);
     expect(spec.hostDirsToCreate).toEqual(['/var/log/app']);

@@ -1,8 +1,9 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type Dockerode from 'dockerode';
+import type { EngineClient } from '../../contract/contract';
 import { RunDockerError } from '../../common/run-docker-error';
+import { createFakeEngine } from '../helpers/fake-engine';
 import { chooseRegistryTransport } from '../../payload/locator/registry/choose-registry-transport';
 import { ENGINE_CONFIG_CACHE_FILE, ENGINE_CONFIG_TTL_MS } from '../../payload/locator/registry/read-engine-registry-config';
 import { readRegistryCerts } from '../../payload/locator/registry/read-registry-certs';
@@ -32,19 +33,15 @@ afterEach(() => rm(dir, { recursive: true, force: true }));
 /** A client with `info` that counts its calls; `answer` is what /info returns. */
 function engineWithInfo(answer: unknown = INFO) {
   const calls = { info: 0 };
-  const docker = {
-    info: async () => {
-      calls.info++;
-      if (answer instanceof Error) throw answer;
-      return answer;
-    },
-  } as unknown as Dockerode;
-  return { docker, calls };
+  const engine = createFakeEngine({ info: answer });
+  const readInfo = engine.readInfo;
+  engine.readInfo = () => (calls.info++, readInfo());
+  return { docker: engine, calls };
 }
 
-function options(docker: Dockerode | undefined, extra: Record<string, unknown> = {}) {
+function options(engine: EngineClient | undefined, extra: Record<string, unknown> = {}) {
   return {
-    docker,
+    engine,
     env: { DOCKER_HOST: 'unix:///var/run/docker.sock' },
     homeDir: dir,
     cacheDir,
@@ -100,8 +97,8 @@ describe('chooseRegistryTransport', () => {
     expect(calls.info).toBe(1);
   });
 
-  it('no /info (an older shim client, or the engine failed): the loopback rule from before', async () => {
-    expect((await chooseRegistryTransport('registry.lan:5000', options({} as Dockerode))).baseUrl).toBe('https://registry.lan:5000');
+  it('no engine, or an engine whose /info failed: the loopback rule from before', async () => {
+    expect((await chooseRegistryTransport('registry.lan:5000', options(undefined))).baseUrl).toBe('https://registry.lan:5000');
     const { docker } = engineWithInfo(new Error('engine gone'));
     expect((await chooseRegistryTransport('registry.lan:5000', options(docker))).baseUrl).toBe('https://registry.lan:5000');
   });

@@ -44,9 +44,13 @@ describe('formatHelp: EXAMPLES', () => {
     expect(find((run) => run.options.dryRun && run.options.dockerArgs.join(' ') === '--env DEBUG=1')).not.toHaveLength(0);
   });
 
-  it('tells how to install completion and where --show-config is', () => {
+  it('tells how to install completion', () => {
     expect(help).toContain('run-docker --completion bash > ~/.local/share/bash-completion/completions/run-docker');
     expect(help).toContain('run-docker --completion zsh > ~/.zfunc/_run-docker');
-    expect(help).toContain('run-docker --show-config');
+  });
+
+  it('lists --show-config among run-docker\'s options, and says where the shim reads its flags', () => {
+    expect(help).toMatch(/^ {6}--show-config +the shim's settings and where each comes from/m);
+    expect(help).toContain("put --local, -q and --show-config before any\noption's value, where the shim reads them too");
   });
 });

@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm, writeFile, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import type Dockerode from 'dockerode';
+import type { EngineClient } from '../../contract/contract';
 import { copyFromImage } from '../../common/copy-from-image';
 import { runDockerCli } from '../../payload/run/run-docker-cli';
 
@@ -15,15 +15,15 @@ import { runDockerCli } from '../../payload/run/run-docker-cli';
 test('after a signal, the copy never returns, the container is removed, and no docker run starts', async () => {
   const removed: string[] = [];
   const archive = new PassThrough();
+  // Only what an extraction uses; an archive stream the test controls.
   const engine = {
     listContainers: async () => [],
-    createContainer: async () => ({
-      getArchive: async () => archive,
-      remove: async () => {
-        removed.push('c1');
-      },
-    }),
-  } as unknown as Dockerode;
+    createContainer: async () => 'c1',
+    copyFromContainer: async () => archive,
+    removeContainer: async (id: string) => {
+      removed.push(id);
+    },
+  } as Partial<EngineClient> as EngineClient;
   const exit = jest.spyOn(process, 'exit').mockImplementation((() => undefined) as never);
   let settled = false;
   const copy = copyFromImage(engine, 'sha256:abc', '/etc/passwd').finally(() => (settled = true));

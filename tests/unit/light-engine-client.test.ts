@@ -3,14 +3,12 @@ import net from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type Dockerode from 'dockerode';
 import {
   createEngineRequest,
+  createLightEngineClient,
   ENGINE_TIMEOUT_CODE,
-  exactReferenceFilter,
   formatQuery,
-  selectImagesOfRepositories,
-  withLightCalls,
+  selectTagsOfRepository,
   type EngineCall,
 } from '../../common/engine/light-engine-client';
 
@@ -23,110 +21,100 @@ describe('formatQuery', () => {
   });
 });
 
-describe('withLightCalls', () => {
-  it('answers its calls itself and asks for the full client only for anything else, bound to it', async () => {
+describe('createLightEngineClient', () => {
+  it('answers every call but a pull over its request function, and hands pulls on', async () => {
     const calls: EngineCall[] = [];
-    let asked = 0;
-    const full = {
-      modem: { followProgress: 'the real one' },
-      getImage: (name: string) => ({ tag: async () => `tagged ${name}` }),
-      ping: async function (this: unknown) {
-        return this === full ? 'bound to the real client' : 'unbound';
-      },
-    };
-    const docker = withLightCalls(
+    const pulls: string[] = [];
+    const engine = createLightEngineClient(
       async (call) => {
         calls.push(call);
+        if (call.path === '/images/json') return [{ RepoTags: ['x:1', 'x:2', 'y:1'] }];
+        if (call.path === '/containers/json?all=true&filters=%7B%22label%22%3A%5B%22l%22%5D%7D') return [{ Id: 'c0', Labels: { l: 'h:1' } }];
+        if (call.path === '/images/x:1/json') return { Id: 'sha256:1', Config: { Labels: { a: 'b' } }, Size: 42 };
         return call.method === 'POST' ? { Id: 'c1' } : {};
       },
-      () => {
-        asked += 1;
-        return full as unknown as Dockerode;
+      async (repository, tag) => {
+        pulls.push(`${repository}:${tag}`);
       },
     );
-    await docker.listImages({ filters: { label: ['l'] } });
-    await docker.getImage('x:1').inspect();
-    await docker.getImage('sha256:1').get();
-    const container = await docker.createContainer({ Image: 'sha256:1', Cmd: ['/never'] });
-    await container.getArchive({ path: '/etc/passwd' });
-    await container.remove({ force: true });
-    await docker.listContainers({ all: true, filters: { label: ['l'] } });
-    await docker.info();
-    expect(asked).toBe(0);
+    expect((await engine.listImageTags('x')).sort()).toEqual(['1', '2']);
+    expect(await engine.inspectImage('x:1')).toEqual({ id: 'sha256:1', labels: { a: 'b' }, size: 42 });
+    await engine.exportImage('sha256:1');
+    expect(await engine.createContainer({ image: 'sha256:1', command: ['/never'], labels: { l: 'h:1' } })).toBe('c1');
+    await engine.copyFromContainer('c1', '/etc/passwd');
+    await engine.removeContainer('c1');
+    expect(await engine.listContainers('l')).toEqual([{ id: 'c0', labels: { l: 'h:1' } }]);
+    await engine.readInfo();
+    await engine.pullImage('x', '3', { onEvent: () => {} });
+    expect(pulls).toEqual(['x:3']);
+    await engine.listImageTags('x');
     expect(calls).toEqual([
       { method: 'GET', path: '/images/json' }, // asked for at once, for the tag lookups
-      { method: 'GET', path: `/images/json${formatQuery({ filters: { label: ['l'] } })}` },
       { method: 'GET', path: '/images/x:1/json' },
       { method: 'GET', path: '/images/sha256:1/get', stream: true },
-      { method: 'POST', path: '/containers/create', body: { Image: 'sha256:1', Cmd: ['/never'] } },
+      { method: 'POST', path: '/containers/create', body: { Image: 'sha256:1', Cmd: ['/never'], Labels: { l: 'h:1' }, NetworkDisabled: true } },
       { method: 'GET', path: '/containers/c1/archive?path=%2Fetc%2Fpasswd', stream: true },
       { method: 'DELETE', path: '/containers/c1?force=true' },
       { method: 'GET', path: `/containers/json${formatQuery({ all: true, filters: { label: ['l'] } })}` },
       { method: 'GET', path: '/info' }, // the registry settings, without loading dockerode
+      { method: 'GET', path: '/images/json' }, // after the pull, the list is asked for again
     ]);
-    expect(await docker.getImage('x:1').tag({ repo: 'y' })).toBe('tagged x:1');
-    expect(await docker.ping()).toBe('bound to the real client');
-    expect((docker.modem as unknown as { followProgress: string }).followProgress).toBe('the real one');
-    expect(asked).toBeGreaterThan(0);
+  });
+
+  it('says undefined for an image the engine does not have, and fails on anything else', async () => {
+    const engine = createLightEngineClient(async (call) => {
+      if (call.path === '/images/absent/json') throw Object.assign(new Error('(HTTP code 404) unexpected - No such image: absent '), { statusCode: 404 });
+      if (call.path === '/images/broken/json') throw Object.assign(new Error('(HTTP code 500) unexpected - boom '), { statusCode: 500 });
+      return [];
+    }, async () => {});
+    expect(await engine.inspectImage('absent')).toBeUndefined();
+    await expect(engine.inspectImage('broken')).rejects.toMatchObject({ statusCode: 500 });
   });
 });
 
 describe('image lists by repository', () => {
   const images = [
-    { Id: 'a', RepoTags: ['127.0.0.1:5000/team/app:1.0.0', 'other:2'] },
+    { Id: 'a', RepoTags: ['127.0.0.1:5000/team/app:1.0.0', 'other:2', '127.0.0.1:5000/team/app:1.0.0'] },
     { Id: 'b', RepoTags: ['127.0.0.1:5000/team/app-main:1.0.0'] },
     { Id: 'c', RepoTags: ['<none>:<none>'] },
     { Id: 'd', RepoTags: null },
-    { Id: 'e', RepoTags: ['team/app:latest'] },
+    { Id: 'e', RepoTags: ['team/app:latest', '127.0.0.1:5000/team/app:2.0.0'] },
   ];
 
-  it('answers exact repository names the way the engine\'s reference filter does', () => {
-    expect(selectImagesOfRepositories(images, ['127.0.0.1:5000/team/app']).map((i) => i.Id)).toEqual(['a']);
-    expect(selectImagesOfRepositories(images, ['team/app', 'other']).map((i) => i.Id)).toEqual(['a', 'e']);
-    expect(selectImagesOfRepositories(images, ['other:2']).map((i) => i.Id)).toEqual(['a']);
-    expect(selectImagesOfRepositories(images, ['nothing'])).toEqual([]);
+  it('finds the tags of exactly the repository named, once each, with a registry port in the name', () => {
+    expect(selectTagsOfRepository(images, '127.0.0.1:5000/team/app').sort()).toEqual(['1.0.0', '2.0.0']);
+    expect(selectTagsOfRepository(images, 'team/app')).toEqual(['latest']);
+    expect(selectTagsOfRepository(images, 'other')).toEqual(['2']);
+    expect(selectTagsOfRepository(images, '127.0.0.1')).toEqual([]);
+    expect(selectTagsOfRepository(images, 'nothing')).toEqual([]);
   });
 
-  it('leaves patterns, digests and other filters to the engine', () => {
-    expect(exactReferenceFilter({ filters: { reference: ['127.0.0.1:5000/team/app'] } })).toEqual(['127.0.0.1:5000/team/app']);
-    expect(exactReferenceFilter({ filters: { reference: ['team/*'] } })).toBeUndefined();
-    expect(exactReferenceFilter({ filters: { reference: ['team/app@sha256:00'] } })).toBeUndefined();
-    expect(exactReferenceFilter({ filters: { reference: ['x'], label: ['l'] } })).toBeUndefined();
-    expect(exactReferenceFilter({ all: true, filters: { reference: ['x'] } })).toBeUndefined();
-    expect(exactReferenceFilter(undefined)).toBeUndefined();
-  });
-
-  it('lists once for any number of repositories, and again after anything that could change the images', async () => {
+  it('lists once for any number of repositories, and again after a pull', async () => {
     let lists = 0;
-    const full = { createImage: async () => 'pulled' };
-    const docker = withLightCalls(
+    const engine = createLightEngineClient(
       async (call) => {
         if (call.path === '/images/json') lists += 1;
-        return lists === 1 ? images : [...images, { Id: 'f', RepoTags: ['127.0.0.1:5000/team/app:2.0.0'] }];
+        return lists === 1 ? images : [...images, { Id: 'f', RepoTags: ['127.0.0.1:5000/team/app:3.0.0'] }];
       },
-      () => full as unknown as Dockerode,
+      async () => {},
     );
-    const ids = async (repository: string) => ((await docker.listImages({ filters: { reference: [repository] } })) as Array<{ Id: string }>).map((i) => i.Id);
-    expect(await ids('127.0.0.1:5000/team/app')).toEqual(['a']);
-    expect(await ids('127.0.0.1:5000/team/app-main')).toEqual(['b']);
+    expect((await engine.listImageTags('127.0.0.1:5000/team/app')).sort()).toEqual(['1.0.0', '2.0.0']);
+    expect(await engine.listImageTags('127.0.0.1:5000/team/app-main')).toEqual(['1.0.0']);
     expect(lists).toBe(1);
-    await docker.createImage({ fromImage: '127.0.0.1:5000/team/app', tag: '2.0.0' });
-    expect(await ids('127.0.0.1:5000/team/app')).toEqual(['a', 'f']);
+    await engine.pullImage('127.0.0.1:5000/team/app', '3.0.0', { onEvent: () => {} });
+    expect((await engine.listImageTags('127.0.0.1:5000/team/app')).sort()).toEqual(['1.0.0', '2.0.0', '3.0.0']);
     expect(lists).toBe(2);
   });
 
   it('asks again after a failed list', async () => {
     let attempt = 0;
-    const docker = withLightCalls(
-      async () => {
-        attempt += 1;
-        if (attempt === 1) throw Object.assign(new Error('connect ENOENT'), { code: 'ENOENT' });
-        return images;
-      },
-      () => ({}) as Dockerode,
-    );
-    await expect(docker.listImages({ filters: { reference: ['team/app'] } })).rejects.toMatchObject({ code: 'ENOENT' });
-    expect(((await docker.listImages({ filters: { reference: ['team/app'] } })) as unknown[]).length).toBe(1);
+    const engine = createLightEngineClient(async () => {
+      attempt += 1;
+      if (attempt === 1) throw Object.assign(new Error('connect ENOENT'), { code: 'ENOENT' });
+      return images;
+    }, async () => {});
+    await expect(engine.listImageTags('team/app')).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await engine.listImageTags('team/app')).toEqual(['latest']);
   });
 });
 

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { hasUnprintable, makePrintable } from '../../common/make-printable';
 import { formatUserFacingError, RunDockerError } from '../../common/run-docker-error';
-import { formatShellCommand } from '../../payload/run/render-docker-run-args';
+import { formatShellCommand } from '../../common/format-shell-command';
 import { createLogger } from '../../shim/create-logger';
 import { formatPlainPullLine } from '../../common/format-plain-pull-line';
 import { EMPTY_PULL_PROGRESS, reducePullEvent } from '../../common/reduce-pull-event';

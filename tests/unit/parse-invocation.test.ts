@@ -1,23 +1,10 @@
 import { formatUserFacingError, RunDockerError } from '../../common/run-docker-error';
 import type { Invocation, RunOptions } from '../../payload/run/invocation';
-import { DEFAULT_NB_PORT, parseInvocation } from '../../payload/run/parse-invocation';
+import { parseInvocation } from '../../payload/run/parse-invocation';
+import { DEFAULT_NB_PORT, DEFAULT_SHM_SIZE, defaultRunOptions } from '../../payload/run/run-defaults';
+import { ARGV_CASES } from '../argv-cases';
 
-const defaults: RunOptions = {
-  local: false,
-  root: false,
-  nbPort: 8888,
-  hostDataDir: undefined,
-  hostLogDir: undefined,
-  hostSrcDir: undefined,
-  memory: undefined,
-  shmSize: undefined,
-  name: undefined,
-  restart: undefined,
-  detach: false,
-  dryRun: false,
-  quiet: false,
-  dockerArgs: [],
-};
+const defaults: RunOptions = defaultRunOptions();
 
 function run(image: string, command: string[] = [], options: Partial<RunOptions> = {}): Invocation {
   return { kind: 'run', options: { ...defaults, ...options }, image, command };
@@ -60,9 +47,18 @@ describe('parseInvocation: IMAGE and COMMAND', () => {
     expect(runOf(['127.0.0.1:5000/team/app:20261101-120000']).image).toBe('127.0.0.1:5000/team/app:20261101-120000');
   });
 
-  it('uses the defaults when no option is given', () => {
+  it('uses the defaults when no option is given: the documented port, /dev/shm size and folders', () => {
     expect(runOf(['img']).options).toEqual(defaults);
-    expect(DEFAULT_NB_PORT).toBe(8888);
+    expect(defaults).toMatchObject({
+      nbPort: 8888, shmSize: '1g', hostDataDir: { kind: 'default' }, hostLogDir: { kind: 'default' }, hostSrcDir: undefined,
+      memory: undefined, name: undefined, restart: undefined, dockerArgs: [],
+    });
+    expect([DEFAULT_NB_PORT, DEFAULT_SHM_SIZE]).toEqual([8888, '1g']);
+  });
+
+  it('gives each run its own defaults: filling one in does not change the next', () => {
+    runOf(['-e', 'A=1', 'img']);
+    expect(runOf(['img']).options.dockerArgs).toEqual([]);
   });
 
   it('keeps the command exactly: quotes, spaces and run-docker-like options after IMAGE', () => {
@@ -180,7 +176,7 @@ describe('parseInvocation: run-docker options', () => {
     const joined = ['--nb-port=9000', '--hostdatadir=/d', '--hostlogdir=no', '--hostsrcdir=src', '--memory=8g',
       '--shm-size=2g', '--name=my-box', '-d', '--restart=unless-stopped', 'img'];
     const expected = run('img', [], {
-      nbPort: 9000, hostDataDir: '/d', hostLogDir: 'no', hostSrcDir: 'src', memory: '8g', shmSize: '2g',
+      nbPort: 9000, hostDataDir: { kind: 'dir', path: '/d' }, hostLogDir: { kind: 'none' }, hostSrcDir: 'src', memory: '8g', shmSize: '2g',
       name: 'my-box', restart: 'unless-stopped', detach: true,
     });
     expect(parseInvocation(spaced)).toEqual(expected);
@@ -198,8 +194,11 @@ describe('parseInvocation: run-docker options', () => {
     expect(runOf(['-dm', '4g', 'img']).options.detach).toBe(true);
   });
 
-  it('keeps "no" for the data and log folders; a folder value is kept as given', () => {
-    expect(runOf(['--hostdatadir', 'no', '--hostlogdir', './log dir', 'img']).options).toMatchObject({ hostDataDir: 'no', hostLogDir: './log dir' });
+  it('reads "no" for the data and log folders as none; a folder value is kept as given', () => {
+    expect(runOf(['--hostdatadir', 'no', '--hostlogdir', './log dir', 'img']).options).toMatchObject({
+      hostDataDir: { kind: 'none' }, hostLogDir: { kind: 'dir', path: './log dir' },
+    });
+    expect(runOf(['--hostdatadir', './no', 'img']).options.hostDataDir).toEqual({ kind: 'dir', path: './no' });
   });
 
   it('lets the last of a repeated option win', () => {
@@ -297,7 +296,7 @@ describe('parseInvocation: run-docker options', () => {
   it('takes the next argument as the value, whatever it looks like', () => {
     expect(runOf(['--name', 'img', 'other']).options.name).toBe('img');
     expect(runOf(['--name', 'img', 'other']).image).toBe('other');
-    expect(runOf(['--hostdatadir', '--root', 'img']).options).toMatchObject({ hostDataDir: '--root', root: false });
+    expect(runOf(['--hostdatadir', '--root', 'img']).options).toMatchObject({ hostDataDir: { kind: 'dir', path: '--root' }, root: false });
   });
 });
 
@@ -387,8 +386,9 @@ describe('parseInvocation: docker run options passed on', () => {
     expect(dockerArgsOf(['-ei', 'img'])).toEqual(['--env', 'i']);
   });
 
-  it('normalises the hidden --net and --net-alias to --network and --network-alias', () => {
+  it('normalises the hidden --net, --net-alias and --dns-opt to --network, --network-alias and --dns-option', () => {
     expect(dockerArgsOf(['--net=host', '--net-alias', 'db', 'img'])).toEqual(['--network', 'host', '--network-alias', 'db']);
+    expect(dockerArgsOf(['--dns-opt', 'ndots:2', '--dns-opt=timeout:1', 'img'])).toEqual(['--dns-option', 'ndots:2', '--dns-option', 'timeout:1']);
   });
 
   it('passes -i and -t on (run-docker decides them too; an explicit one is honoured)', () => {
@@ -432,12 +432,6 @@ describe('parseInvocation: docker run options passed on', () => {
     expect(errorOf(['--=x', 'img']).message).toBe('unknown option "--=x"');
   });
 
-  it('says where --show-config belongs when it is not the first argument', () => {
-    expect(errorOf(['--local', '--show-config']).line).toBe(
-      'run-docker: unknown option "--show-config". Give "--show-config" as the first and only argument: "run-docker --show-config".',
-    );
-  });
-
   it('suggests the long form for a long option written with one dash', () => {
     const error = errorOf(['-rm', 'img']);
     expect(error.message).toBe('unknown option "-r" in "-rm"');
@@ -453,5 +447,28 @@ describe('parseInvocation: docker run options passed on', () => {
     expect(errorOf(['--volume']).message).toBe('the option "--volume" needs a value');
     expect(errorOf(['-it', '-e']).message).toBe('the option "-e" needs a value');
     expect(errorOf(['-ite']).message).toBe('the option "-e" needs a value');
+  });
+});
+
+describe('parseInvocation against the shared argv cases (tests/argv-cases.ts)', () => {
+  it.each(ARGV_CASES.map((entry) => [entry.argv, entry]))('%j', (_argv, entry) => {
+    const invocation = parseInvocation(entry.argv);
+    if (entry.flags.showConfig) {
+      expect(invocation).toEqual({ kind: 'show-config' });
+      return;
+    }
+    if (invocation.kind !== 'run' || entry.image === undefined) throw new Error(`expected a run at argv[${entry.image}], got ${invocation.kind}`);
+    expect({ local: invocation.options.local, quiet: invocation.options.quiet, image: invocation.image, command: invocation.command }).toEqual({
+      local: entry.flags.local,
+      quiet: entry.flags.quiet,
+      image: entry.argv[entry.image],
+      command: entry.argv.slice(entry.image + 1),
+    });
+  });
+
+  it('reads --show-config as a request, like --help: before IMAGE only, winning over what follows', () => {
+    expect(parseInvocation(['--show-config', '--frobnicate'])).toEqual({ kind: 'show-config' });
+    expect(errorOf(['--frobnicate', '--show-config']).message).toBe('unknown option "--frobnicate"');
+    expect(errorOf(['--show-config=1']).message).toBe('the option "--show-config" takes no value');
   });
 });

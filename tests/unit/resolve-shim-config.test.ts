@@ -49,9 +49,11 @@ describe('resolveShimConfig', () => {
 });
 
 describe('isLocalMode', () => {
-  it('honours --local anywhere, and RUN_DOCKER_LOCAL=1', () => {
+  it('honours --local among the leading options, never after IMAGE, and RUN_DOCKER_LOCAL=1', () => {
     expect(isLocalMode(['--local', 'img'], {})).toBe(true);
-    expect(isLocalMode(['img', 'sh', '--local'], {})).toBe(true);
+    expect(isLocalMode(['--rm', '--local', 'img'], {})).toBe(true);
+    expect(isLocalMode(['img', 'sh', '--local'], {})).toBe(false);
+    expect(isLocalMode(['img', 'sh', '--local'], { RUN_DOCKER_LOCAL: '1' })).toBe(true);
     expect(isLocalMode(['img'], { RUN_DOCKER_LOCAL: '1' })).toBe(true);
     expect(isLocalMode(['img', '--locality'], { RUN_DOCKER_LOCAL: '0' })).toBe(false);
   });

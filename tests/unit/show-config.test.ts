@@ -1,5 +1,5 @@
 import { resolveShimConfig } from '../../shim/resolve-shim-config';
-import { buildConfigRows, formatConfigRows, isShowConfig } from '../../shim/show-config';
+import { buildConfigRows, formatConfigRows } from '../../shim/show-config';
 
 const defaults = { tiny: 'localhost:5000/run-docker/tiny:0.1.0', mini: 'localhost:5000/run-docker/mini' };
 const file = { path: '/home/u/.config/run-docker/config.json', content: { mini: 'reg.example/rd/mini', allowUnsigned: true } };
@@ -82,15 +82,5 @@ describe('formatConfigRows', () => {
       { key: 'allowUnsigned', value: 'false', source: 'env RUN_DOCKER_ALLOW_UNSIGNED' },
     ]);
     expect(text).toBe('tiny           a/tiny:1  (default)\nallowUnsigned  false     (env RUN_DOCKER_ALLOW_UNSIGNED)\n');
-  });
-});
-
-describe('isShowConfig', () => {
-  it('is only the first argument, alone', () => {
-    expect(isShowConfig(['--show-config'])).toBe(true);
-    expect(isShowConfig(['--local', '--show-config'])).toBe(false);
-    expect(isShowConfig(['app', 'tool', '--show-config'])).toBe(false);
-    expect(isShowConfig([])).toBe(false);
-    expect(() => isShowConfig(['--show-config', 'app'])).toThrow('"--show-config" takes no arguments, but got "app"');
   });
 });

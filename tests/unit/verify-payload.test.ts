@@ -1,7 +1,8 @@
-import { checkEntry, checkShimCompatible, checkSignature, parseManifest, PayloadRejected, sha256Hex } from '../../shim/verify-payload';
+import { CONTRACT_VERSION } from '../../contract/contract';
+import { checkBuildSignature, checkEntry, checkShimCompatible, checkSignature, parseManifest, PayloadRejected, sha256Hex } from '../../shim/verify-payload';
 
 const entry = Buffer.from('exports.main = async () => 0;');
-const manifest = { contract: 1, kind: 'mini', version: '20261128-101500', entry: 'run.js', sha256: sha256Hex(entry), shim: '>=0.1.0 <1.0.0', signature: null };
+const manifest = { contract: CONTRACT_VERSION, kind: 'mini', version: '20261128-101500', entry: 'run.js', sha256: sha256Hex(entry), shim: '>=0.1.0 <1.0.0', signature: null };
 const bytes = (value: unknown) => Buffer.from(JSON.stringify(value));
 
 function rejection(action: () => unknown): PayloadRejected {
@@ -39,8 +40,14 @@ describe('parseManifest', () => {
   });
 
   it('calls a newer contract version incompatible, not corrupt', () => {
-    const content = bytes({ ...manifest, contract: 2 });
+    const content = bytes({ ...manifest, contract: CONTRACT_VERSION + 1 });
     expect(rejection(() => parseManifest(content, sha256Hex(content), 'mini')).reason).toBe('incompatible');
+  });
+
+  it('refuses a payload of contract version 1 (ctx.docker, a dockerode client) as incompatible', () => {
+    const content = bytes({ ...manifest, contract: 1 });
+    const error = rejection(() => parseManifest(content, sha256Hex(content), 'mini'));
+    expect({ reason: error.reason, message: error.message }).toEqual({ reason: 'incompatible', message: 'it uses contract version 1 and this shim speaks version 2' });
   });
 });
 
@@ -88,6 +95,52 @@ describe('checkSignature', () => {
     ['with a garbage signature', () => ({ ...manifest, signature: { keyId: signer.trusted.keyId, value: 'AAAA' } }), /does not verify/],
   ])('refuses a manifest %s as untrusted', (_name, make, message) => {
     const error = rejection(() => checkSignature(make() as never, [signer.trusted]));
+    expect(error.reason).toBe('untrusted');
+    expect(error.message).toMatch(message);
+  });
+});
+
+describe('the build entry', () => {
+  const { generateKeyPairSync, sign, createHash } = require('node:crypto') as typeof import('node:crypto');
+  const { signedBuildPayloadText, signedPayloadText } = require('../../contract/contract') as typeof import('../../contract/contract');
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const der = publicKey.export({ type: 'spki', format: 'der' });
+  const trusted = { keyId: createHash('sha256').update(der).digest('hex').slice(0, 16), publicKey: der.toString('base64') };
+  const buildBytes = Buffer.from('exports.main = async () => 7;');
+  const build = { entry: 'build.js', sha256: sha256Hex(buildBytes), signature: null };
+  const signature = (text: string) => ({ keyId: trusted.keyId, value: sign(null, Buffer.from(text), privateKey).toString('base64') });
+  const withBuild = { ...manifest, build };
+  const signed = { ...withBuild, signature: signature(signedPayloadText(withBuild as never)), build: { ...build, signature: signature(signedBuildPayloadText(withBuild as never)) } };
+
+  it('is optional, and a manifest with one still verifies its run signature as before', () => {
+    const content = bytes(signed);
+    expect(parseManifest(content, sha256Hex(content), 'mini').build).toEqual(signed.build);
+    expect(() => checkSignature(signed as never, [trusted])).not.toThrow();
+    expect(() => checkBuildSignature(signed as never, [trusted])).not.toThrow();
+    expect(() => checkEntry(signed.build, buildBytes, 'build entry')).not.toThrow();
+    expect(rejection(() => checkEntry(signed.build, entry, 'build entry')).message).toBe('its build entry "build.js" does not match the manifest\'s sha256');
+  });
+
+  it.each([
+    ['a path-like entry', { ...build, entry: '../build.js' }],
+    ['the run entry\'s name', { ...build, entry: 'run.js' }],
+    ['a bad sha256', { ...build, sha256: 'abc' }],
+    ['a malformed signature', { ...build, signature: 'yes' }],
+    ['not an object', 'build.js'],
+  ])('with %s makes the manifest corrupt', (_name, value) => {
+    const content = bytes({ ...manifest, build: value });
+    const error = rejection(() => parseManifest(content, sha256Hex(content), 'mini'));
+    expect(error.message).toBe('its manifest names no valid build entry');
+    expect(error.reason).toBe('corrupt');
+  });
+
+  it.each([
+    ['unsigned', { ...signed, build: { ...signed.build, signature: null } }, /its build payload is not signed/],
+    ['with a changed digest after signing', { ...signed, build: { ...signed.build, sha256: 'f'.repeat(64) } }, /signature of its build payload .* does not verify/],
+    ['with a changed version after signing', { ...signed, version: '20991231-000000' }, /does not verify/],
+    ['signed with the run signature (one cannot stand in for the other)', { ...signed, build: { ...signed.build, signature: signed.signature } }, /does not verify/],
+  ])('refuses a build entry %s as untrusted', (_name, content, message) => {
+    const error = rejection(() => checkBuildSignature(content as never, [trusted]));
     expect(error.reason).toBe('untrusted');
     expect(error.message).toMatch(message);
   });

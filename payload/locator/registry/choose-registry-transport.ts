@@ -15,8 +15,7 @@
  * which ignores the folder for insecure registries).
  */
 import { isIP } from 'node:net';
-import type Dockerode from 'dockerode';
-import type { Logger } from '../../../contract/contract';
+import type { EngineClient, Logger } from '../../../contract/contract';
 import { registryApiHost } from '../../../common/image-ref';
 import { isLoopbackRegistry } from './registry-base-url';
 import { readEngineRegistryConfig } from './read-engine-registry-config';
@@ -34,7 +33,7 @@ export interface RegistryTransport {
 }
 
 export interface ChooseRegistryTransportOptions {
-  docker?: Dockerode;
+  engine?: EngineClient;
   env: Readonly<Record<string, string | undefined>>;
   homeDir: string;
   cacheDir?: string;
@@ -70,7 +69,7 @@ export async function chooseRegistryTransport(registry: string, options: ChooseR
 async function isInsecureForEngine(registry: string, host: string, options: ChooseRegistryTransportOptions): Promise<boolean> {
   // dockerd always counts 127.0.0.0/8 as insecure: no need to ask it about loopback.
   if (isLoopbackRegistry(host)) return true;
-  const config = await readEngineRegistryConfig(options.docker, options);
+  const config = await readEngineRegistryConfig(options.engine, options);
   if (!config) return false;
   if (config.secureByIndex[registry] !== undefined) return !config.secureByIndex[registry];
   if (config.insecureCidrs.length === 0) return false;

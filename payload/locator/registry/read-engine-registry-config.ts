@@ -8,8 +8,7 @@
  * not paying /info on every call.
  */
 import { join } from 'node:path';
-import type Dockerode from 'dockerode';
-import type { Logger } from '../../../contract/contract';
+import type { EngineClient, Logger } from '../../../contract/contract';
 import { readEngineEndpoint } from '../../../common/engine/read-engine-endpoint';
 import { readPrivateFile } from '../../../common/read-private-file';
 import { writeFileAtomically } from '../../../common/write-file-atomically';
@@ -33,13 +32,11 @@ interface CachedConfig {
 }
 
 /**
- * undefined when the engine client cannot ask /info cheaply (an older shim's light client:
- * asking would load all of dockerode, ~70 ms) or the engine did not answer: callers then
- * keep the rule from before (http for loopback only).
+ * undefined without an engine or when the engine did not answer: callers then keep the rule
+ * from before (http for loopback only).
  */
-export async function readEngineRegistryConfig(docker: Dockerode | undefined, options: ReadEngineRegistryConfigOptions): Promise<EngineRegistryConfig | undefined> {
-  // `in` on the shim's light client sees only its own members, not the dockerode fallback.
-  if (!docker || !('info' in docker)) return undefined;
+export async function readEngineRegistryConfig(engine: EngineClient | undefined, options: ReadEngineRegistryConfigOptions): Promise<EngineRegistryConfig | undefined> {
+  if (!engine) return undefined;
   const now = options.now ?? Date.now;
   const endpoint = await readEngineEndpoint(options.env, options.homeDir).then(
     (found) => found.host,
@@ -56,7 +53,7 @@ export async function readEngineRegistryConfig(docker: Dockerode | undefined, op
   }
   let config: EngineRegistryConfig | undefined;
   try {
-    config = parseEngineRegistryConfig(await (docker.info() as Promise<unknown>));
+    config = parseEngineRegistryConfig(await engine.readInfo());
   } catch (error) {
     options.log?.debug(`engine /info failed (${(error as Error).message}); registry scheme by the loopback rule`);
     return undefined;

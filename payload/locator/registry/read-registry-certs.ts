@@ -10,6 +10,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import type { HostPlatform } from '../../../common/host-platform';
 import { readPrivateFile } from '../../../common/read-private-file';
 import { RunDockerError } from '../../../common/run-docker-error';
 
@@ -28,10 +29,15 @@ const MAX_PEM_BYTES = 1024 * 1024;
 
 export const SYSTEM_CERTS_DIR = '/etc/docker/certs.d';
 
-/** The certs.d folders to look in, system first. */
-export function selectCertsDirs(env: Readonly<Record<string, string | undefined>>, homeDir: string): string[] {
+/**
+ * The certs.d folders to look in, system first. Not /etc/docker/certs.d on Windows: there
+ * it would be C:\etc\docker\certs.d, a folder any user may create at the drive's root,
+ * and a CA planted in it would be trusted (Docker Desktop reads ~/.docker/certs.d).
+ */
+export function selectCertsDirs(env: Readonly<Record<string, string | undefined>>, homeDir: string, platform: HostPlatform = process.platform): string[] {
   const configHome = env.XDG_CONFIG_HOME || path.join(homeDir, '.config');
-  return [SYSTEM_CERTS_DIR, path.join(configHome, 'docker', 'certs.d'), path.join(homeDir, '.docker', 'certs.d')];
+  const user = [path.join(configHome, 'docker', 'certs.d'), path.join(homeDir, '.docker', 'certs.d')];
+  return platform === 'win32' ? user : [SYSTEM_CERTS_DIR, ...user];
 }
 
 /** `host` is `host[:port]` as the registry is addressed; undefined when no folder has files for it. */

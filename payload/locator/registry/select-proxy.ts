@@ -17,6 +17,7 @@
  * CLI passes these settings to containers.
  */
 import { isIP } from 'node:net';
+import { defaultEngineHost } from '../../../common/engine/select-engine-endpoint';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -35,13 +36,11 @@ export interface ProxySettings {
   sources: { httpProxy?: string; httpsProxy?: string; noProxy?: string };
 }
 
-/** The docker CLI's default engine host: the key of `proxies` it tries before `default`. */
-export const DEFAULT_ENGINE_HOST = 'unix:///var/run/docker.sock';
-
+/** `engineHost`: the key of `proxies` the docker CLI tries before `default` (its default engine host unless DOCKER_HOST). */
 export function buildProxySettings(
   env: Env,
   configProxies: Readonly<Record<string, DockerProxyConfig | null | undefined>> | undefined,
-  engineHost: string = env.DOCKER_HOST || DEFAULT_ENGINE_HOST,
+  engineHost: string = env.DOCKER_HOST || defaultEngineHost(),
 ): ProxySettings {
   const key = configProxies && isObject(configProxies[engineHost]) ? engineHost : 'default';
   const block = configProxies && isObject(configProxies[key]) ? (configProxies[key] as DockerProxyConfig) : {};

@@ -1,0 +1,60 @@
+/**
+ * The EngineClient (contract/engine-client.ts) through dockerode: what an ssh engine uses
+ * for every call (docker-modem's ssh transport), and every engine for pulls.
+ */
+import type Dockerode from 'dockerode';
+import type { EngineClient, EnginePullOptions } from '../../contract/engine-client';
+import { containersWithLabel, isNotFound, selectTagsOfRepository, toImageDetails } from './light-engine-client';
+
+export function createDockerodeEngineClient(docker: Dockerode): EngineClient {
+  return {
+    // The engine's reference filter narrows the list; the names are matched again, exactly.
+    listImageTags: async (repository) => selectTagsOfRepository(await docker.listImages({ filters: { reference: [repository] } }), repository),
+    inspectImage: async (name) => {
+      try {
+        return toImageDetails(await docker.getImage(name).inspect());
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    },
+    exportImage: (name) => docker.getImage(name).get(),
+    createContainer: async ({ image, command, labels }) => (await docker.createContainer({ Image: image, Cmd: command, Labels: labels, NetworkDisabled: true })).id,
+    copyFromContainer: (id, path) => docker.getContainer(id).getArchive({ path }),
+    removeContainer: async (id) => {
+      await docker.getContainer(id).remove({ force: true });
+    },
+    listContainers: async (label) => (await docker.listContainers(containersWithLabel(label))).map((container) => ({ id: container.Id, labels: container.Labels ?? {} })),
+    readInfo: () => docker.info() as Promise<unknown>,
+    pullImage: (repository, tag, options) => pullWithDockerode(docker, repository, tag, options),
+  };
+}
+
+/**
+ * A pull through dockerode: POST /images/create, followed to the end of its stream with
+ * docker-modem's followProgress, every event handed on (followProgress reports no error for
+ * an error event inside an HTTP 200 stream: the caller checks them).
+ */
+export function pullWithDockerode(docker: Dockerode, repository: string, tag: string, { auth, signal, onEvent }: EnginePullOptions): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const query = { fromImage: repository, tag, ...(signal ? { abortSignal: signal } : {}) };
+    const aborted = () => Object.assign(new Error('the pull was cancelled'), { code: 'ABORT_ERR' });
+    if (signal?.aborted) {
+      reject(aborted());
+      return;
+    }
+    (auth ? docker.createImage(auth, query) : docker.createImage(query)).then((stream: NodeJS.ReadableStream) => {
+      const destroy = () => (stream as { destroy?: () => void }).destroy?.();
+      if (signal?.aborted) {
+        destroy();
+        reject(aborted());
+        return;
+      }
+      signal?.addEventListener('abort', () => {
+        destroy();
+        reject(aborted());
+      });
+      docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolve()), onEvent);
+    }, reject);
+  });
+}

@@ -1,0 +1,51 @@
+/**
+ * "Make sure this exact image is on the host": inspect it, else pull it with the credentials
+ * `docker login` stored for its registry and with progress. One way for the shim (tiny, a
+ * pinned mini, older minis) and the run payload (the user's image).
+ */
+import type { EngineClient, Logger } from '../contract/contract';
+import { readRegistryAuth } from './credentials/read-registry-auth';
+import { formatImageRef, type ImageRef } from './image-ref';
+import { inspectImage, type LocalImage } from './inspect-image';
+import { pullImage, readPullStallMs } from './pull-image';
+import { RunDockerError } from './run-docker-error';
+import { withPullProgress, type ProgressTarget } from './with-pull-progress';
+
+/** What a pull needs besides the engine: where credentials and settings are, and where progress goes. */
+export interface PullSettings {
+  env: Readonly<Record<string, string | undefined>>;
+  homeDir: string;
+  log: Logger;
+  progress: ProgressTarget;
+}
+
+/** Pulls exactly `ref`, with the credentials stored for its registry, showing progress. */
+export async function pullWithAuth(engine: EngineClient, ref: ImageRef, { env, homeDir, log, progress }: PullSettings): Promise<void> {
+  const auth = await readRegistryAuth(ref.registry, { env, homeDir, log });
+  await withPullProgress(progress, (onEvent) => pullImage(engine, ref, { auth, onEvent, stallMs: readPullStallMs(env) }));
+}
+
+export interface EnsureImageOptions {
+  /** --local: never pull; an absent image is an error. */
+  local: boolean;
+  /** Pulls exactly `ref` (pullWithAuth, bound to its settings). */
+  pull: (ref: ImageRef) => Promise<void>;
+  /** Names the image in messages: `tiny image`, `image`. */
+  what: string;
+  /** The next step when --local finds it absent. */
+  localHint: string;
+}
+
+/**
+ * The image for an exact reference: the one on the host, else pulled (never with --local).
+ * Pull failures are the pull's own errors (PullError), for callers that fall back.
+ */
+export async function ensureImage(engine: EngineClient, ref: ImageRef, { local, pull, what, localHint }: EnsureImageOptions): Promise<LocalImage> {
+  const present = await inspectImage(engine, ref);
+  if (present) return present;
+  if (local) throw new RunDockerError(`the ${what} "${formatImageRef(ref)}" is not on this host, and --local forbids pulling it`, localHint);
+  await pull(ref);
+  const pulled = await inspectImage(engine, ref);
+  if (!pulled) throw new RunDockerError(`the ${what} "${formatImageRef(ref)}" was pulled but the engine cannot find it`, 'Try again; if it persists, check "docker images".');
+  return pulled;
+}

@@ -1,0 +1,97 @@
+/**
+ * The Docker Engine as the shim hands it to every payload (BaseContext.engine): exactly the
+ * operations run-docker uses, and nothing else. Part of the contract (docs/contract.md):
+ * types only, and a change that an older shim or payload would misread needs a new
+ * contract version. The shim implements it in common/engine/ (light-engine-client.ts over
+ * node:http, dockerode for pulls and ssh engines); tests/helpers/fake-engine.ts in memory.
+ *
+ * Failures keep the shapes common/engine-error.ts explains: `statusCode` (and `json`) for an
+ * answer of the engine outside 2xx, Node's `code` and `syscall` for a connection that failed,
+ * `code: 'ERR_RUN_DOCKER_ENGINE_TIMEOUT'` (with `timeoutMs` and `call`) for an engine that
+ * stopped answering.
+ * Engine API: https://docs.docker.com/reference/api/engine/version/v1.41/
+ */
+
+/** What run-docker reads of an image (GET /images/{name}/json). */
+export interface ImageDetails {
+  /** `sha256:…` */
+  id: string;
+  labels: Record<string, string>;
+  /** Bytes, as the engine reports them. */
+  size: number;
+}
+
+/** A container with the label asked for (GET /containers/json). */
+export interface ContainerSummary {
+  id: string;
+  labels: Record<string, string>;
+}
+
+/** A container that is created and never started, only to copy files out of its image. */
+export interface ContainerSpec {
+  /** Image ID or reference. */
+  image: string;
+  /** Never run; an image without CMD cannot be created without one. */
+  command: string[];
+  labels: Record<string, string>;
+}
+
+/** One JSON event of the engine's pull stream (POST /images/create). */
+export interface PullEvent {
+  status?: string;
+  /** Layer ID (short), or the tag/digest for summary lines. */
+  id?: string;
+  progress?: string;
+  /** Bytes so far and in all; `total` is absent or 0 when unknown (the containerd store's "Extracting"). */
+  progressDetail?: { current?: number; total?: number };
+  error?: string;
+  errorDetail?: { message?: string };
+}
+
+/** Credentials for one registry, as the Engine API's X-Registry-Auth header carries them
+ *  (https://docs.docker.com/reference/api/engine/version/v1.41/#section/Authentication). */
+export interface RegistryAuth {
+  username?: string;
+  password?: string;
+  /** An identity token from `docker login` (OAuth2 refresh token) replaces username and password. */
+  identitytoken?: string;
+  serveraddress: string;
+}
+
+export interface EnginePullOptions {
+  auth?: RegistryAuth;
+  /** Aborting it cancels the pull: the request is destroyed, and dockerd cancels a pull whose client has gone. */
+  signal?: AbortSignal;
+  /** Every event, in order, errors included: the caller decides what an event means. */
+  onEvent: (event: PullEvent) => void;
+}
+
+export interface EngineClient {
+  /**
+   * The tags of `repository` (exactly that name, as formatRepository writes it:
+   * `127.0.0.1:5000/team/app`, `team/app`, `python`) among the images on the host, in no
+   * particular order and without duplicates (GET /images/json).
+   */
+  listImageTags(repository: string): Promise<string[]>;
+  /** GET /images/{name}/json; undefined when the engine has no such image (404). */
+  inspectImage(name: string): Promise<ImageDetails | undefined>;
+  /** GET /images/{name}/get: the image as `docker save` writes it, a tar stream. */
+  exportImage(name: string): Promise<NodeJS.ReadableStream>;
+  /** POST /containers/create, with no network; the new container's ID. Never started. */
+  createContainer(spec: ContainerSpec): Promise<string>;
+  /** GET /containers/{id}/archive?path=…: a tar stream of `path` (statusCode 404 when it is missing). */
+  copyFromContainer(id: string, path: string): Promise<NodeJS.ReadableStream>;
+  /** DELETE /containers/{id}?force=true */
+  removeContainer(id: string): Promise<void>;
+  /** GET /containers/json?all=true: every container, running or not, that has the label `label`. */
+  listContainers(label: string): Promise<ContainerSummary[]>;
+  /** GET /info, as the engine answers it (the locator reads its RegistryConfig). */
+  readInfo(): Promise<unknown>;
+  /**
+   * POST /images/create for `repository` at `tag` (a tag or a digest). Resolves when the
+   * engine's stream ends, which it does also after an error event inside an HTTP 200
+   * answer: the caller must check every event. Rejects when the engine refuses the request,
+   * when the stream breaks, and when `signal` aborts.
+   */
+  pullImage(repository: string, tag: string, options: EnginePullOptions): Promise<void>;
+}

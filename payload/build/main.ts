@@ -1,0 +1,100 @@
+/**
+ * The build payload: `build-docker`, delivered in the mini beside the run payload and
+ * verified the same way (docs/contract.md). One way through the data:
+ * argv → BuildOptions → ProjectFacts → BuildPlan → docker commands → digests.
+ */
+import type { BuildModule, RunContext } from '../../contract/contract';
+import { compareTagOrder } from '../../common/compare-tag-order';
+import { formatShellCommand } from '../../common/format-shell-command';
+import { makePrintable } from '../../common/make-printable';
+import { RunDockerError } from '../../common/run-docker-error';
+import { buildBuildPlan, buildDevBuildArgs, buildProdBuildArgs, buildProdDockerfile, INSTALL_SCRIPT, type BuildPaths, type BuildPlan, type ProjectFacts } from './build-plan';
+import { formatBuildHelp } from './format-build-help';
+import type { BuildOptions } from './parse-build-invocation';
+import { parseBuildInvocation } from './parse-build-invocation';
+import { readProjectFacts } from './read-project-facts';
+import { runBuild } from './run-build';
+import { tryDocker } from './run-docker-command';
+
+declare const PAYLOAD_PACKAGE_VERSION: string;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export async function main(ctx: RunContext): Promise<number> {
+  const invocation = parseBuildInvocation(ctx.argv);
+  if (invocation.kind === 'help') {
+    process.stdout.write(formatBuildHelp(ctx.mini.version));
+    return 0;
+  }
+  if (invocation.kind === 'version') {
+    const mini = ctx.payloadSource?.builtIn ? `built into shim ${ctx.shimVersion} (${ctx.payloadSource.reason})` : `${ctx.mini.reference} (${ctx.mini.version}, payload ${PAYLOAD_PACKAGE_VERSION})`;
+    process.stdout.write(`build-docker shim ${ctx.shimVersion}\nmini ${mini}\n`);
+    return 0;
+  }
+  const { options } = invocation;
+  const facts = await readProjectFacts(process.cwd(), ctx.env);
+  const plan = await planNewerThanLocalTags(options, facts, ctx.env);
+  if (options.dryRun) {
+    process.stdout.write(formatDryRun(plan, facts, options));
+    return 0;
+  }
+  const printed = await runBuild({ plan, dir: facts.dir, revision: facts.revision, push: options.push, env: ctx.env });
+  process.stdout.write(`${printed.join('\n')}\n`);
+  return 0;
+}
+
+/**
+ * The plan, with a tag newer than every tag of both repositories on this host: run-docker
+ * runs the newest, so a build must never land below or on top of an earlier one. A build in
+ * the same second as the last waits for the next second; a clock behind the newest tag is
+ * refused (a build nobody would ever run).
+ */
+async function planNewerThanLocalTags(options: BuildOptions, facts: ProjectFacts, env: Env): Promise<BuildPlan> {
+  for (let attempt = 0; ; attempt++) {
+    const plan = buildBuildPlan(options, facts, new Date());
+    const newest = await newestLocalTag([plan.devRepository, plan.prodRepository], env);
+    const order = newest === undefined ? 1 : compareTagOrder(plan.tag, newest.tag) ?? 1;
+    if (order > 0) return plan;
+    if (order < 0 || attempt >= 2) {
+      throw new RunDockerError(
+        `"${newest!.reference}" on this host is newer than now (${plan.tag} UTC), so run-docker would never run this build`,
+        'Check this host\'s clock, or remove that image if its tag is wrong.',
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 5));
+  }
+}
+
+async function newestLocalTag(repositories: string[], env: Env): Promise<{ tag: string; reference: string } | undefined> {
+  let newest: { tag: string; reference: string } | undefined;
+  for (const repository of repositories) {
+    const listed = (await tryDocker(['image', 'ls', '--format', '{{.Tag}}', repository], env)) ?? '';
+    for (const tag of listed.split('\n').map((line) => line.trim())) {
+      if (tag === '' || tag === '<none>') continue;
+      if (newest === undefined || (compareTagOrder(tag, newest.tag) ?? -1) > 0) newest = { tag, reference: `${repository}:${tag}` };
+    }
+  }
+  return newest;
+}
+
+/** Where the dry run says the build would happen: a fresh temporary folder, called WORK here. */
+const DRY_RUN_PATHS: BuildPaths = { context: 'WORK/context', prodDockerfile: 'WORK/prod.Dockerfile' };
+
+function formatDryRun(plan: BuildPlan, facts: ProjectFacts, options: BuildOptions): string {
+  const commands = [
+    makePrintable(`# WORK: a fresh temporary folder; WORK/context: git archive ${facts.revision} of "${facts.dir}", unpacked`),
+    formatShellCommand(['docker', ...buildDevBuildArgs(plan, DRY_RUN_PATHS)]),
+    '# WORK/prod.Dockerfile (the dev image\'s USER, read after its build, is restored at the end):',
+    ...buildProdDockerfile(plan, '')
+      .replace(JSON.stringify(INSTALL_SCRIPT), '"<install script: pip install --no-deps, or without pip the packages in src/ copied into site-packages>"')
+      .trimEnd()
+      .split('\n')
+      .map((line) => `#   ${line}`),
+    formatShellCommand(['docker', ...buildProdBuildArgs(plan, DRY_RUN_PATHS)]),
+    ...(options.push ? [formatShellCommand(['docker', 'push', plan.dev]), formatShellCommand(['docker', 'push', plan.prod])] : []),
+  ];
+  return `${commands.join('\n')}\n`;
+}
+
+// The entry must keep the contract's shape.
+({ main }) satisfies BuildModule;

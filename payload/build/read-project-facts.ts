@@ -1,0 +1,80 @@
+/**
+ * The git repository build-docker runs in, read with the git CLI (no shell): one
+ * ProjectFacts for the pure plan (build-plan.ts).
+ */
+import { execFile } from 'node:child_process';
+import { RunDockerError } from '../../common/run-docker-error';
+import { DEPENDENCIES_DOCKERFILE, type ProjectFacts } from './build-plan';
+import { parseProjectName } from './parse-project-name';
+
+interface GitResult {
+  code: number;
+  stdout: string;
+}
+
+/** Runs git in `cwd`; a missing git is one error line, any exit code is returned. */
+export function runGit(args: string[], cwd: string, env: Readonly<Record<string, string | undefined>>): Promise<GitResult> {
+  return new Promise((resolve, reject) => {
+    execFile('git', args, { cwd, env: env as NodeJS.ProcessEnv, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => {
+      // A number: git ran and exited with it; a string: git could not be run (or its output was too long).
+      const code = (error as { code?: number | string } | null)?.code;
+      if (code === 'ENOENT') reject(new RunDockerError('the "git" command is not installed or not on PATH', 'Install git (Debian: apt-get install git).'));
+      else if (error && typeof code !== 'number') reject(error);
+      else resolve({ code: typeof code === 'number' ? code : 0, stdout });
+    });
+  });
+}
+
+export async function readProjectFacts(cwd: string, env: Readonly<Record<string, string | undefined>>): Promise<ProjectFacts> {
+  const top = await runGit(['rev-parse', '--show-toplevel'], cwd, env);
+  if (top.code !== 0) {
+    throw new RunDockerError(`"${cwd}" is not in a git repository`, 'Run build-docker in the project\'s repository: both images are built from its last commit (git archive).');
+  }
+  const dir = top.stdout.trim();
+  const head = await runGit(['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], dir, env);
+  if (head.code !== 0) throw new RunDockerError(`the repository "${dir}" has no commit yet`, 'Commit the project first: both images are built from the last commit.');
+  const [branch, status, committed, origin, pyproject] = await Promise.all([
+    runGit(['symbolic-ref', '--quiet', '--short', 'HEAD'], dir, env),
+    runGit(['status', '--porcelain=v1', '-z', '--untracked-files=normal'], dir, env),
+    runGit(['cat-file', '-e', `HEAD:${DEPENDENCIES_DOCKERFILE}`], dir, env),
+    runGit(['config', '--get', 'remote.origin.url'], dir, env),
+    runGit(['show', 'HEAD:pyproject.toml'], dir, env),
+  ]);
+  const inWorkTree = committed.code === 0 ? true : (await runGit(['ls-files', '--others', '--cached', '--', DEPENDENCIES_DOCKERFILE], dir, env)).stdout.trim() !== '';
+  return {
+    dir,
+    revision: head.stdout.trim(),
+    branch: branch.code === 0 ? branch.stdout.trim() : undefined,
+    dirtyFiles: parseStatusFiles(status.stdout),
+    source: origin.code === 0 && origin.stdout.trim() !== '' ? removeCredentials(origin.stdout.trim()) : undefined,
+    projectName: pyproject.code === 0 ? parseProjectName(pyproject.stdout) : undefined,
+    dockerfile: { committed: committed.code === 0, inWorkTree },
+  };
+}
+
+/** File names from `git status --porcelain=v1 -z`: `XY name\0`, renames followed by `from\0`. */
+export function parseStatusFiles(output: string): string[] {
+  const files: string[] = [];
+  const fields = output.split('\0');
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i];
+    if (field.length < 4) continue;
+    files.push(field.slice(3));
+    if (field[0] === 'R' || field[0] === 'C') i++; // the old name of a rename or copy
+  }
+  return files;
+}
+
+/** A remote URL fit for a label in a pushed image: `https://user:token@host/x` loses `user:token@`. */
+export function removeCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.username === '' && parsed.password === '') return url;
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    // scp-like `git@host:team/app.git`: the user is an account name, not a secret.
+    return url;
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Carries out a BuildPlan: unpacks the committed tree, builds the dev image, then the prod
+ * image from it, pushes both when asked, and resolves to what it prints last (digests, or
+ * the references without --push). Any failure, and a Ctrl-C, removes the tags this build
+ * made, so no half-built image is ever left tagged (run-docker would pick it up as newest).
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cleanUpOnInterrupt, interruptedBy, waitForExit } from '../../common/interruption';
+import { RunDockerError } from '../../common/run-docker-error';
+import { buildDevBuildArgs, buildProdBuildArgs, buildProdDockerfile, DEPENDENCIES_DOCKERFILE, type BuildPaths, type BuildPlan } from './build-plan';
+import { runDockerCaptured, runDockerWithProgress, stopCurrentStep, tryDocker } from './run-docker-command';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export interface BuildTarget {
+  plan: BuildPlan;
+  /** The repository's top folder and the commit to build. */
+  dir: string;
+  revision: string;
+  push: boolean;
+  env: Env;
+}
+
+export async function runBuild(target: BuildTarget): Promise<string[]> {
+  const { plan, env } = target;
+  const work = await mkdtemp(join(tmpdir(), 'build-docker-'));
+  const paths: BuildPaths = { context: join(work, 'context'), prodDockerfile: join(work, 'prod.Dockerfile') };
+  const tagged: string[] = [];
+  const undo = async () => {
+    await stopCurrentStep();
+    for (const reference of tagged.splice(0)) await tryDocker(['image', 'rm', reference], env);
+    await rm(work, { recursive: true, force: true });
+  };
+  const release = cleanUpOnInterrupt(undo);
+  try {
+    await exportCommit(target.dir, target.revision, paths.context, env);
+    await step(buildDevBuildArgs(plan, paths), env, `the build of the dev image "${plan.dev}" (${DEPENDENCIES_DOCKERFILE}) failed`);
+    tagged.push(plan.dev);
+    const devUser = JSON.parse(await runDockerCaptured(['image', 'inspect', '--format', '{{json .Config.User}}', plan.dev], env)) as string;
+    await writeFile(paths.prodDockerfile, buildProdDockerfile(plan, devUser));
+    await step(buildProdBuildArgs(plan, paths), env, `the build of the prod image "${plan.prod}" (the package installed from commit ${target.revision.slice(0, 12)}) failed`);
+    tagged.push(plan.prod);
+    if (!target.push) {
+      tagged.length = 0;
+      return [plan.dev, plan.prod];
+    }
+    await step(['push', plan.dev], env, `the push of "${plan.dev}" failed`);
+    await step(['push', plan.prod], env, `the push of "${plan.prod}" failed, after "${plan.dev}" was pushed`);
+    const digests = [await readDigest(plan.dev, plan.devRepository, env), await readDigest(plan.prod, plan.prodRepository, env)];
+    tagged.length = 0;
+    return digests;
+  } catch (error) {
+    if (interruptedBy()) return waitForExit();
+    await undo();
+    throw error;
+  } finally {
+    release();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** One docker step with progress; a non-zero exit is one error line that says nothing is left tagged. */
+async function step(args: string[], env: Env, failure: string): Promise<void> {
+  if (interruptedBy()) return waitForExit();
+  const code = await runDockerWithProgress(args, env);
+  if (interruptedBy()) return waitForExit();
+  if (code !== 0) {
+    const hint =
+      args[0] === 'push'
+        ? 'Check the registry and "docker login"; the images of this build were untagged here, and a new build reuses the build cache.'
+        : 'Docker\'s output above says why; nothing of this build is left tagged.';
+    throw new RunDockerError(`${failure} (docker ${args[0]} exit ${code})`, hint);
+  }
+}
+
+/** `git archive` of the commit, unpacked by tar into `context`: never a file that is not committed. */
+async function exportCommit(dir: string, revision: string, context: string, env: Env): Promise<void> {
+  await mkdir(context);
+  const archive = spawn('git', ['archive', '--format=tar', revision], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: env as NodeJS.ProcessEnv });
+  const unpack = spawn('tar', ['-x', '-f', '-', '-C', context], { stdio: ['pipe', 'ignore', 'pipe'], env: env as NodeJS.ProcessEnv });
+  archive.stdout.pipe(unpack.stdin);
+  const exited = (child: ReturnType<typeof spawn>, name: string) =>
+    new Promise<string>((resolve, reject) => {
+      let stderr = '';
+      child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      child.on('error', (error: NodeJS.ErrnoException) =>
+        reject(error.code === 'ENOENT' ? new RunDockerError(`the "${name}" command is not installed or not on PATH`, `Install ${name}.`) : error),
+      );
+      child.on('close', (code) => (code === 0 ? resolve('') : resolve(stderr.trim().split('\n').pop() || `exit ${code}`)));
+    });
+  const [archived, unpacked] = await Promise.all([exited(archive, 'git'), exited(unpack, 'tar')]);
+  const problem = archived || unpacked;
+  if (problem) throw new RunDockerError(`cannot export commit ${revision.slice(0, 12)} of "${dir}" (${problem})`, 'Check the repository ("git archive HEAD | tar -t") and the space in the temporary folder.');
+}
+
+/** `repository@sha256:…` of a pushed image, as the engine recorded it. */
+async function readDigest(reference: string, repository: string, env: Env): Promise<string> {
+  const digests = JSON.parse(await runDockerCaptured(['image', 'inspect', '--format', '{{json .RepoDigests}}', reference], env)) as string[] | null;
+  const digest = (digests ?? []).find((candidate) => candidate.startsWith(`${repository}@`));
+  if (!digest) throw new RunDockerError(`"${reference}" was pushed, but the engine reports no digest for it`, 'Run "docker image inspect" on it, and push again if needed.');
+  return digest;
+}

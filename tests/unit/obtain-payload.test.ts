@@ -1,0 +1,145 @@
+/**
+ * Getting a verified payload out of an image (shim/obtain-payload.ts) on an engine in memory:
+ * from its export or, when that fails or the image is large, from a never-started container
+ * that is removed again; from the cache on the next call; refused when it is not ours.
+ * Against the real engine: delivery, faults, host-files.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LABEL } from '../../contract/contract';
+import { EXTRACTION_LABEL } from '../../common/copy-from-image';
+import { obtainPayload, type PayloadSource } from '../../shim/obtain-payload';
+import { payloadCacheDir } from '../../shim/payload-cache';
+import { PayloadRejected } from '../../shim/verify-payload';
+import { createFakeEngine, type FakeEngine } from '../helpers/fake-engine';
+import { miniImage } from '../helpers/payload-images';
+
+let cacheRoot: string;
+let engine: FakeEngine;
+let warnings: string[];
+let debug: string[];
+
+beforeEach(async () => {
+  cacheRoot = await mkdtemp(join(tmpdir(), 'run-docker-obtain-'));
+  engine = createFakeEngine();
+  warnings = [];
+  debug = [];
+});
+
+afterEach(() => rm(cacheRoot, { recursive: true, force: true }));
+
+function source(overrides: Partial<PayloadSource> = {}): PayloadSource {
+  return { engine, cacheRoot, shimVersion: '1.0.0', log: { warn: (line) => warnings.push(line), debug: (line) => debug.push(line) }, ...overrides };
+}
+
+async function imageOf(id: string) {
+  return (await engine.inspectImage(id))!;
+}
+
+/** Calls that read the image's files (an export, or a container's archive). */
+const reads = () => engine.calls.filter((line) => /^(exportImage|createContainer|copyFromContainer) /.test(line));
+
+it('reads a small image from its export, with no container, and the next call from the cache', async () => {
+  const id = engine.addImage('mini:1', miniImage({ version: '20260101-000000' }));
+  const payload = await obtainPayload(source(), await imageOf(id), 'mini');
+  expect(payload.manifest.version).toBe('20260101-000000');
+  expect(payload.entrySource).toContain("ctx.log.debug('ran mini '");
+  expect(payload.entryPath).toBe(join(payloadCacheDir(cacheRoot, id), 'run.js'));
+  expect(reads()).toEqual([`exportImage ${id}`]);
+
+  engine.calls.length = 0;
+  expect((await obtainPayload(source(), await imageOf(id), 'mini')).entrySource).toBe(payload.entrySource);
+  expect(reads()).toEqual([]);
+  expect(warnings).toEqual([]);
+});
+
+it('copies from a never-started container when the export cannot be read, and removes it', async () => {
+  const id = engine.addImage('mini:1', miniImage({ version: '20260101-000000' }));
+  engine.exportImage = async () => {
+    throw Object.assign(new Error('(HTTP code 500) server error - export failed '), { statusCode: 500 });
+  };
+  const payload = await obtainPayload(source(), await imageOf(id), 'mini');
+  expect(payload.manifest.kind).toBe('mini');
+  expect(engine.calls.filter((line) => /Container/.test(line))).toEqual([
+    `listContainers ${EXTRACTION_LABEL}`,
+    `createContainer ${id}`,
+    'copyFromContainer container-1 /run-docker',
+    'removeContainer container-1',
+  ]);
+  expect(engine.containers.size).toBe(0);
+  expect(debug).toEqual([expect.stringMatching(/^reading the export of "sha256:[0-9a-f]+" failed \(\(HTTP code 500\) server error - export failed \); copying from a container$/)]);
+});
+
+it('copies a large image from a container without reading its export', async () => {
+  const id = engine.addImage('mini:1', miniImage({ version: '20260101-000000', size: 200 * 1024 * 1024 }));
+  await obtainPayload(source(), await imageOf(id), 'mini');
+  expect(reads()).toEqual([`createContainer ${id}`, 'copyFromContainer container-1 /run-docker']);
+  expect(engine.containers.size).toBe(0);
+});
+
+it('sweeps extraction containers a killed shim on this host left, and only those', async () => {
+  const id = engine.addImage('mini:1', miniImage({ version: '20260101-000000', size: 200 * 1024 * 1024 }));
+  const host = require('node:os').hostname() as string;
+  const orphan = await engine.createContainer({ image: id, command: ['/x'], labels: { [EXTRACTION_LABEL]: `${host}:999999999` } });
+  const elsewhere = await engine.createContainer({ image: id, command: ['/x'], labels: { [EXTRACTION_LABEL]: `another-host:1` } });
+  await obtainPayload(source(), await imageOf(id), 'mini');
+  expect([...engine.containers.keys()]).toEqual([elsewhere]);
+  expect(engine.calls).toContain(`removeContainer ${orphan}`);
+});
+
+it('extracts again, with one warning, when the cached entry was changed', async () => {
+  const id = engine.addImage('mini:1', miniImage({ version: '20260101-000000' }));
+  const first = await obtainPayload(source(), await imageOf(id), 'mini');
+  await writeFile(first.entryPath, 'exports.main = async () => 0; // planted');
+  engine.calls.length = 0;
+  const again = await obtainPayload(source(), await imageOf(id), 'mini');
+  expect(again.entrySource).toBe(first.entrySource);
+  expect(await readFile(first.entryPath, 'utf8')).toBe(first.entrySource);
+  expect(reads()).toEqual([`exportImage ${id}`]);
+  expect(warnings).toEqual([
+    `the cached payload in "${payloadCacheDir(cacheRoot, id)}" was rejected (its entry "run.js" does not match the manifest's sha256); extracting it again from its image`,
+  ]);
+});
+
+it('verifies in memory, writing nothing, without a trusted cache', async () => {
+  const id = engine.addImage('mini:1', miniImage({ version: '20260101-000000' }));
+  const payload = await obtainPayload(source({ cacheRoot: undefined }), await imageOf(id), 'mini');
+  expect(payload.entryPath).toBe(`/run-docker/${id.replace('sha256:', '')}/run.js`);
+  await expect(readFile(join(cacheRoot, 'payloads'))).rejects.toMatchObject({ code: 'ENOENT' });
+});
+
+describe('refuses', () => {
+  async function rejection(promise: Promise<unknown>): Promise<PayloadRejected> {
+    const error = await promise.then(() => undefined, (caught: unknown) => caught);
+    if (!(error instanceof PayloadRejected)) throw new Error(`expected a PayloadRejected, got ${String(error)}`);
+    return error;
+  }
+
+  it('an image without the manifest label, reading nothing', async () => {
+    const id = engine.addImage('busybox:1', { files: { '/bin/sh': 'x' } });
+    const error = await rejection(obtainPayload(source(), await imageOf(id), 'mini'));
+    expect({ reason: error.reason, message: error.message }).toEqual({ reason: 'corrupt', message: `it has no "${LABEL.manifestSha256}" label: not a run-docker image` });
+    expect(reads()).toEqual([]);
+  });
+
+  it('an image whose entry was changed after its manifest was made', async () => {
+    const id = engine.addImage('mini:1', miniImage({ version: '20260101-000000', tamperedEntry: 'exports.main = async () => 1;' }));
+    const error = await rejection(obtainPayload(source(), await imageOf(id), 'mini'));
+    expect({ reason: error.reason, message: error.message }).toEqual({ reason: 'corrupt', message: `its entry "run.js" does not match the manifest's sha256` });
+  });
+
+  it('a payload for other shims, and keeps it cached so the next call extracts nothing', async () => {
+    const id = engine.addImage('mini:1', miniImage({ version: '20260101-000000', shim: '>=2.0.0' }));
+    const error = await rejection(obtainPayload(source(), await imageOf(id), 'mini'));
+    expect({ reason: error.reason, message: error.message }).toEqual({ reason: 'incompatible', message: 'it needs shim >=2.0.0 and this shim is 1.0.0' });
+    engine.calls.length = 0;
+    expect((await rejection(obtainPayload(source(), await imageOf(id), 'mini'))).reason).toBe('incompatible');
+    expect(reads()).toEqual([]);
+  });
+
+  it('a tiny where a mini is wanted', async () => {
+    const id = engine.addImage('mini:1', miniImage({ version: '20260101-000000' }));
+    expect((await rejection(obtainPayload(source(), await imageOf(id), 'tiny'))).message).toBe('it is a "mini" payload, not "tiny"');
+  });
+});

@@ -1,0 +1,324 @@
+/**
+ * The shim's choice of a run payload (shim/run-shim.ts, load-newest-mini.ts,
+ * obtain-trusted-mini.ts, select-fallback-minis.ts) on an engine in memory: which mini runs,
+ * or the built-in payload, with which one warning line, or which error. The same chains
+ * against the real engine and registry: trust-chain, trust, delivery, faults, built-in-payload.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BaseContext, LocatedTag, LocatorModule } from '../../contract/contract';
+import { selectNewestTag, sortTagsNewestFirst } from '../../payload/locator/select-newest-tag';
+import { CodeCaches } from '../../shim/code-cache';
+import { runShim } from '../../shim/run-shim';
+import { createFakeEngine, type FakeEngine } from '../helpers/fake-engine';
+import { builtInRun, makeSigningKey, miniImage, RAN, tinyImage, useLocator } from '../helpers/payload-images';
+
+const TINY = 'registry.test/rd/tiny:1.0.0';
+const MINI = 'registry.test/rd/mini';
+const SHIM_VERSION = '1.0.0';
+const key = makeSigningKey();
+const stranger = makeSigningKey();
+
+let home: string;
+let engine: FakeEngine;
+let warnings: string[];
+let runs: string[];
+
+/** What ran since the last look: `mini <reference>` or `built-in (<reason>)`. */
+function takeRuns(): string[] {
+  return runs.splice(0).map((line) => line.replace(RAN, ''));
+}
+/** The registry's tags per repository, as the fake locator sees them; 'unreachable' warns and uses local tags. */
+let registryTags: Map<string, string[] | 'unreachable'>;
+
+/** A locator like the tiny's: local tags from the engine, the registry's from registryTags. */
+const locator: Required<LocatorModule> = {
+  async findNewestTag(ctx, repository) {
+    const tags = await this.listTagsNewestFirst(ctx, repository);
+    const tag = selectNewestTag(tags.map((located) => located.tag));
+    if (tag === undefined) throw Object.assign(new Error(`no usable tag of "${repository}"`), { name: 'RunDockerError', hint: 'Publish one.', exitCode: 125 });
+    return tags.find((located) => located.tag === tag)!;
+  },
+  async listLocalTagsNewestFirst(ctx, repository) {
+    return sortTagsNewestFirst(await ctx.engine.listImageTags(repository));
+  },
+  async listTagsNewestFirst(ctx: BaseContext, repository: string): Promise<LocatedTag[]> {
+    const local = await ctx.engine.listImageTags(repository);
+    const remote = ctx.local ? [] : (registryTags.get(repository) ?? []);
+    if (remote === 'unreachable') ctx.log.warn(`cannot reach the registry "registry.test" (ECONNREFUSED); using the images of "${repository}" on this host`);
+    const all = remote === 'unreachable' ? local : [...new Set([...local, ...remote])];
+    return sortTagsNewestFirst(all).map((tag) => ({ tag, presentLocally: local.includes(tag) }));
+  },
+};
+
+beforeEach(async () => {
+  home = await mkdtemp(join(tmpdir(), 'run-docker-run-shim-'));
+  warnings = [];
+  runs = [];
+  registryTags = new Map();
+  engine = createEngineWithTiny();
+});
+
+function createEngineWithTiny(options: Parameters<typeof createFakeEngine>[0] = {}): FakeEngine {
+  const created = createFakeEngine(options);
+  useLocator(created, locator);
+  created.addImage(TINY, tinyImage({ version: '1.0.0', trustedKeys: [key.trusted] }));
+  return created;
+}
+
+const log = {
+  warn: (line: string) => warnings.push(line),
+  debug: (line: string) => {
+    if (RAN.test(line)) runs.push(line);
+  },
+};
+
+afterEach(() => rm(home, { recursive: true, force: true }));
+
+function run(argv: string[] = ['app'], env: Record<string, string> = {}) {
+  return runShim({
+    argv,
+    env: { HOME: home, RUN_DOCKER_TINY: TINY, RUN_DOCKER_MINI: MINI, ...env },
+    homeDir: home,
+    shimVersion: SHIM_VERSION,
+    defaults: {},
+    engine,
+    log,
+    progress: { stream: { write: () => true }, mode: 'off', color: false },
+    builtInRun,
+    // No code caches: every test compiles its payloads in this one process.
+    codeCaches: new CodeCaches(undefined, undefined),
+  });
+}
+
+/** A mini on the host (and, with `published`, in the registry too). */
+function addMini(version: string, options: Omit<Parameters<typeof miniImage>[0], 'version'> = {}, where: 'host' | 'registry' | 'both' = 'host') {
+  const image = miniImage({ signer: key, ...options, version });
+  if (where !== 'registry') engine.addImage(`${MINI}:${version}`, image);
+  if (where !== 'host') {
+    engine.publish(`${MINI}:${version}`, image);
+    const tags = registryTags.get(MINI);
+    registryTags.set(MINI, [...(Array.isArray(tags) ? tags : []), version]);
+  }
+}
+
+const V1 = '20260101-000000';
+const V2 = '20260102-000000';
+const V3 = '20260103-000000';
+
+describe('the newest mini', () => {
+  it('runs when it is trusted, and the host records its version', async () => {
+    addMini(V1);
+    addMini(V2);
+    expect(await run()).toBe(0);
+    expect(takeRuns()).toEqual([`mini ${MINI}:${V2}`]);
+    expect(warnings).toEqual([]);
+    const record = JSON.parse(await readFile(join(home, '.local', 'state', 'run-docker', 'mini-versions.json'), 'utf8'));
+    expect(record).toEqual({ minis: { [MINI]: V2 } });
+  });
+
+  it('is pulled when only the registry has it, and a warm call reads no image again', async () => {
+    addMini(V1);
+    addMini(V2, {}, 'registry');
+    expect(await run()).toBe(0);
+    expect(takeRuns()).toEqual([`mini ${MINI}:${V2}`]);
+    expect(engine.references()).toContain(`${MINI}:${V2}`);
+
+    engine.calls.length = 0;
+    expect(await run()).toBe(0);
+    expect(takeRuns()).toEqual([`mini ${MINI}:${V2}`]);
+    // Warm: the payloads come from the cache; nothing exported, no container, no pull.
+    expect(engine.calls.filter((line) => !/^(listImageTags|inspectImage) /.test(line))).toEqual([]);
+    expect(warnings).toEqual([]);
+  });
+
+  it('unsigned: one warning, and the newest usable mini on this host runs', async () => {
+    addMini(V1);
+    addMini(V2, { signer: undefined });
+    expect(await run()).toBe(0);
+    expect(takeRuns()).toEqual([`mini ${MINI}:${V1}`]);
+    expect(warnings).toEqual([
+      `the newest mini "${MINI}:${V2}" cannot be used: it is not signed; publish it signed with a key the pinned tiny trusts; running the newest usable mini on this host instead`,
+    ]);
+  });
+
+  it('signed by a key the tiny does not trust, with RUN_DOCKER_ALLOW_UNSIGNED: runs with the loud warning, and is not recorded', async () => {
+    addMini(V1, { signer: stranger });
+    expect(await run(['app'], { RUN_DOCKER_ALLOW_UNSIGNED: '1' })).toBe(0);
+    expect(takeRuns()).toEqual([`mini ${MINI}:${V1}`]);
+    expect(warnings).toEqual([expect.stringMatching(new RegExp(`^RUNNING UNTRUSTED CODE: mini "${MINI}:${V1}" it is signed by key [0-9a-f]{16}, which the pinned tiny does not trust`))]);
+    await expect(readFile(join(home, '.local', 'state', 'run-docker', 'mini-versions.json'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('signed as another version than its tag: refused, the older one runs', async () => {
+    addMini(V1);
+    addMini(V3, { signedVersion: V1 });
+    expect(await run()).toBe(0);
+    expect(takeRuns()).toEqual([`mini ${MINI}:${V1}`]);
+    expect(warnings).toEqual([
+      `the newest mini "${MINI}:${V3}" cannot be used: it was signed as version ${V1}, not ${V3}: an older mini pushed again under a newer tag is refused; delete that tag from the registry; running the newest usable mini on this host instead`,
+    ]);
+  });
+
+  it('that fails to pull: only minis on the host are tried after it, none is pulled', async () => {
+    addMini(V1);
+    addMini(V2, {}, 'registry');
+    addMini(V3, {}, 'registry');
+    engine.failPull(`${MINI}:${V3}`, { errorEvent: 'received unexpected HTTP status: 502 Bad Gateway' });
+    expect(await run()).toBe(0);
+    expect(takeRuns()).toEqual([`mini ${MINI}:${V1}`]);
+    expect(warnings).toEqual([
+      `the newest mini "${MINI}:${V3}" cannot be pulled: could not pull "${MINI}:${V3}": received unexpected HTTP status: 502 Bad Gateway; running the newest usable mini on this host instead`,
+    ]);
+    expect(engine.calls.filter((line) => line.startsWith('pullImage'))).toEqual([`pullImage ${MINI}:${V3}`]);
+  });
+
+  it('made for a newer shim: an older one from the registry runs, and the unsigned one between is summed up', async () => {
+    addMini(V1, {}, 'registry');
+    addMini(V2, { signer: undefined });
+    addMini(V3, { shim: '>=99.0.0' });
+    expect(await run()).toBe(0);
+    expect(takeRuns()).toEqual([`mini ${MINI}:${V1}`]);
+    expect(warnings).toEqual([
+      `the newest mini "${MINI}:${V3}" cannot be used: it needs shim >=99.0.0 and this shim is ${SHIM_VERSION}; update the shim (see docs/install.md of run-docker); running the older mini "${V1}" from the registry instead; also skipped 1 older mini: ${V2} (it is not signed)`,
+    ]);
+  });
+
+  it('of another contract version: refused as incompatible like a shim range', async () => {
+    addMini(V1);
+    addMini(V2, { contract: 1 });
+    expect(await run()).toBe(0);
+    expect(takeRuns()).toEqual([`mini ${MINI}:${V1}`]);
+    expect(warnings).toEqual([expect.stringContaining(`"${MINI}:${V2}" cannot be used: it uses contract version 1 and this shim speaks version 2; update the shim`)]);
+  });
+
+  it('with no usable mini at all: one warning with the real fix, and the built-in payload runs', async () => {
+    addMini(V1, { signer: undefined });
+    addMini(V2, { signer: stranger });
+    expect(await run()).toBe(0);
+    const reason = `no usable mini of "${MINI}": the newest, "${MINI}:${V2}" cannot be used: it is signed by key ${stranger.trusted.keyId}, which the pinned tiny does not trust; 1 older mini skipped: ${V1} (it is not signed)`;
+    expect(takeRuns()).toEqual([`built-in (${reason})`]);
+    expect(warnings).toEqual([
+      `${reason}; running the payload built into shim ${SHIM_VERSION} instead. Publish a mini signed with a key the pinned tiny trusts (scripts/publish mini --signing-key), or pin a tiny that trusts its key.`,
+    ]);
+  });
+
+  it('pulls at most three older minis from the registry, and says how many it left', async () => {
+    const versions = ['20260101-000000', '20260102-000000', '20260103-000000', '20260104-000000', '20260105-000000'];
+    for (const version of versions) addMini(version, { signer: undefined }, 'registry');
+    expect(await run()).toBe(0);
+    expect(engine.calls.filter((line) => line.startsWith('pullImage'))).toHaveLength(4); // the newest and three older
+    expect(warnings).toEqual([expect.stringMatching(/; 3 older minis skipped: .*; 1 older mini in the registry not pulled \(at most 3 are tried\); running the payload built into shim .*, or pin a mini with RUN_DOCKER_MINI=registry\.test\/rd\/mini:TAG\.$/)]);
+  });
+
+  it('older than the version this host has run: refused without a pull, and the built-in payload runs', async () => {
+    addMini(V1);
+    addMini(V2);
+    expect(await run()).toBe(0);
+    takeRuns();
+    engine = createEngineWithTiny();
+    addMini(V1);
+    expect(await run()).toBe(0);
+    expect(takeRuns()).toEqual([expect.stringMatching(/^built-in \(no usable mini of ".*": the newest, ".*:20260101-000000" cannot be used: it is older than 20260102-000000, which this host has already run\)$/)]);
+    expect(warnings).toEqual([expect.stringContaining('Publish the good payload again as a new version (scripts/publish mini), or pin a mini with RUN_DOCKER_MINI=')]);
+  });
+
+  it('an unreachable registry: its warning once, though the locator is asked twice', async () => {
+    addMini(V1);
+    addMini(V2, { signer: undefined });
+    registryTags.set(MINI, 'unreachable');
+    expect(await run()).toBe(0);
+    expect(takeRuns()).toEqual([`mini ${MINI}:${V1}`]);
+    expect(warnings).toEqual([
+      `cannot reach the registry "registry.test" (ECONNREFUSED); using the images of "${MINI}" on this host`,
+      expect.stringMatching(/^the newest mini .* cannot be used: it is not signed;/),
+    ]);
+  });
+});
+
+describe('a pinned mini', () => {
+  it('runs even when older than the record: that is how a host rolls back', async () => {
+    addMini(V1);
+    addMini(V2);
+    await run();
+    takeRuns();
+    expect(await run(['app'], { RUN_DOCKER_MINI: `${MINI}:${V1}` })).toBe(0);
+    expect(takeRuns()).toEqual([`mini ${MINI}:${V1}`]);
+    expect(warnings).toEqual([]);
+  });
+
+  it('that cannot be used is an error, never replaced', async () => {
+    addMini(V3, { signedVersion: V1 });
+    await expect(run(['app'], { RUN_DOCKER_MINI: `${MINI}:${V3}` })).rejects.toMatchObject({
+      name: 'RunDockerError',
+      exitCode: 125,
+      message: `the mini image "${MINI}:${V3}" pinned by env RUN_DOCKER_MINI was signed as version ${V1}, not ${V3}: an older mini pushed again under a newer tag is refused`,
+    });
+    expect(takeRuns()).toEqual([]);
+  });
+
+  it('absent with --local: one line, no pull', async () => {
+    await expect(run(['--local', 'app'], { RUN_DOCKER_MINI: `${MINI}:${V1}` })).rejects.toMatchObject({
+      message: `the mini image pinned by env RUN_DOCKER_MINI "${MINI}:${V1}" is not on this host, and --local forbids pulling it`,
+      hint: 'Run once without --local to pull it, or "docker load" it onto this host.',
+    });
+    expect(engine.calls.filter((line) => line.startsWith('pullImage'))).toEqual([]);
+  });
+});
+
+describe('the tiny', () => {
+  it('not configured: the built-in payload runs without a word or an engine call', async () => {
+    expect(await runShim({
+      argv: ['app'],
+      env: { HOME: home },
+      homeDir: home,
+      shimVersion: SHIM_VERSION,
+      defaults: {},
+      engine,
+      log,
+      progress: { stream: { write: () => true }, mode: 'off', color: false },
+      builtInRun,
+      // No code caches: every test compiles its payloads in this one process.
+      codeCaches: new CodeCaches(undefined, undefined),
+    })).toBe(0);
+    expect(takeRuns()).toEqual(['built-in (no tiny configured)']);
+    expect(warnings).toEqual([]);
+    expect(engine.calls).toEqual([]);
+  });
+
+  it('absent with --local: one warning, and the built-in payload runs', async () => {
+    const absent = 'registry.test/rd/tiny:2.0.0';
+    expect(await run(['--local', 'app'], { RUN_DOCKER_TINY: absent })).toBe(0);
+    expect(warnings).toEqual([
+      `the tiny image "${absent}" is not on this host, and --local forbids pulling it; running the payload built into shim ${SHIM_VERSION} instead. Run once without --local to pull it, or "docker load" it onto this host.`,
+    ]);
+    expect(takeRuns()).toEqual([`built-in (the tiny image "${absent}" is not on this host, and --local forbids pulling it)`]);
+  });
+
+  it('absent and its pull stalls: cancelled after RUN_DOCKER_PULL_STALL_MS, one warning, the built-in payload', async () => {
+    const absent = 'registry.test/rd/tiny:2.0.0';
+    engine.failPull(absent, 'stall');
+    expect(await run(['app'], { RUN_DOCKER_TINY: absent, RUN_DOCKER_PULL_STALL_MS: '50' })).toBe(0);
+    expect(warnings).toEqual([
+      `the pull of "${absent}" made no progress for 0.05 s and was cancelled; running the payload built into shim ${SHIM_VERSION} instead. Check the registry and the network and try again (a slow link may need a higher RUN_DOCKER_PULL_STALL_MS), or run with --local to use only images on this host.`,
+    ]);
+    expect(takeRuns()).toHaveLength(1);
+  });
+
+  it('absent: pulled, and its locator finds the newest mini', async () => {
+    const fresh = 'registry.test/rd/tiny:2.0.0';
+    engine.publish(fresh, tinyImage({ version: '2.0.0', trustedKeys: [key.trusted] }));
+    addMini(V1);
+    expect(await run(['app'], { RUN_DOCKER_TINY: fresh })).toBe(0);
+    expect(takeRuns()).toEqual([`mini ${MINI}:${V1}`]);
+    expect(engine.calls).toContain(`pullImage ${fresh}`);
+    expect(warnings).toEqual([]);
+  });
+
+  it('an engine that cannot be reached is an error, not a fallback', async () => {
+    engine = createEngineWithTiny({ unreachable: true });
+    await expect(run()).rejects.toMatchObject({ code: 'ENOENT', syscall: 'connect' });
+    expect(takeRuns()).toEqual([]);
+  });
+});
