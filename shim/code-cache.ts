@@ -58,6 +58,8 @@ export function extractBundle(fileText: string): { bundle: string; lineOffset: n
 /** Pure: the inverse of extractBundle, for scripts/build.mjs. */
 export function commentOutBundle(bundle: string): string {
   if (/[\r\u2028\u2029]/.test(bundle)) throw new Error('the bundle has a line terminator other than \\n; it cannot be carried in line comments');
+  // The loader reads the file as latin1, which is UTF-8 only for ASCII (esbuild's default charset).
+  if (/[^\x00-\x7f]/.test(bundle)) throw new Error('the bundle is not ASCII; build it with esbuild\'s default charset');
   return `${BUNDLE_MARKER}\n${bundle.split('\n').map((line) => `//${line}`).join('\n')}\n`;
 }
 

@@ -20,7 +20,8 @@ import { cacheRootDir } from './payload-cache';
  *  bundle without changing this line could change this line too: it is the same file. */
 declare const SHIM_BUNDLE_SHA256: string;
 
-const fileText = readFileSync(__filename, 'utf8');
+// ASCII only (commentOutBundle checks it), so latin1 reads it as UTF-8 would, without decoding.
+const fileText = readFileSync(__filename).toString('latin1');
 const extracted = extractBundle(fileText);
 if (extracted === undefined) {
   process.stderr.write(`run-docker: error: "${__filename}" is damaged: its bundle is missing\nhint: Install run-docker again (docs/install.md).\n`);

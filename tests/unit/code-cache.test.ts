@@ -31,6 +31,7 @@ describe('the installed file carries the bundle in line comments', () => {
   it('refuses a bundle whose lines could end a comment early', () => {
     expect(() => commentOutBundle('a\rb')).toThrow(/line terminator/);
     expect(() => commentOutBundle('a\u2028b')).toThrow(/line terminator/);
+    expect(() => commentOutBundle('var s = "é";')).toThrow(/not ASCII/);
   });
 
   it('finds no bundle in a damaged file', () => {
