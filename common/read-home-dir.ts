@@ -17,7 +17,8 @@ export function selectHomeDir(envHome: string | undefined, databaseHome: string 
 }
 
 export function readHomeDir(env: Readonly<Record<string, string | undefined>>): string {
-  const home = selectHomeDir(env.HOME, readDatabaseHome());
+  // The user database only when HOME does not do (asking it reads /etc/passwd through NSS).
+  const home = env.HOME && isAbsolute(env.HOME) ? env.HOME : selectHomeDir(env.HOME, readDatabaseHome());
   if (home === undefined) {
     throw new RunDockerError(
       `HOME is ${env.HOME ? `"${env.HOME}", not an absolute path` : 'not set'}, and the user database has no home for uid ${process.getuid?.() ?? '?'}`,

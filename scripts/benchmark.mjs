@@ -19,6 +19,9 @@ if (args.includes('--far')) {
 }
 const option = optionOf(args);
 const rounds = Number(option('--rounds', '7'));
+// Instructions executed (valgrind's callgrind): unlike times, they do not move with the
+// machine's load, so they show what a change to the shim's start-up is worth on any day.
+const countInstructions = args.includes('--instructions');
 const jsonPath = option('--json', undefined);
 const TAG_COUNTS = [1000, 10000];
 
@@ -83,6 +86,29 @@ try {
     for (const key of Object.keys(scenarios)) timings[key].push(runOnce(key));
   }
 
+  // s and node again, as instructions executed (3 runs each, the median).
+  const instructions = {};
+  if (countInstructions) {
+    // The CA file some machines name in NODE_EXTRA_CA_CERTS is parsed at every Node start
+    // (~400 M instructions here): the same for both, but it would drown the difference.
+    const { NODE_EXTRA_CA_CERTS: _unused, ...quietEnv } = hostEnv;
+    for (const key of ['node', 's']) {
+      const [file, argv] = scenarios[key].run();
+      const counts = [];
+      for (let run = 0; run < 3; run++) {
+        const result = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', '--smc-check=all-non-file', file, ...argv], {
+          env: { ...quietEnv, BENCH_MAX_RSS_FILE: rssFile },
+          encoding: 'utf8',
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+        const collected = /Collected : (\d+)/.exec(result.stderr ?? '');
+        if (result.status !== 0 || !collected) throw new Error(`valgrind could not count ${scenarios[key].label} (is valgrind installed?): ${result.error?.message ?? result.stderr}`);
+        counts.push(Number(collected[1]));
+      }
+      instructions[key] = median(counts);
+    }
+  }
+
   // e. The newest tag among many, through the tiny payload's locator as the shim calls it.
   const tagTimings = {};
   const locate = createRequire(import.meta.url)(join(root, 'dist/payload/tiny/locate.js'));
@@ -132,6 +158,7 @@ try {
     },
     newestTagSeconds: Object.fromEntries(Object.entries(tagTimings).map(([count, values]) => [count, median(values)])),
     shimPeakRssMiB: { local: Math.max(...peakRss.local), registry: Math.max(...peakRss.registry) },
+    ...(countInstructions ? { instructions } : {}),
     samples: { ...timings, tags: tagTimings },
   };
   const ms = (seconds) => `${(seconds * 1000).toFixed(0)} ms`;
@@ -146,6 +173,12 @@ try {
     ['s − node start (the shim alone)', `${results.overheadMs.s_minus_node.toFixed(0)} ms`],
     ...TAG_COUNTS.map((count) => [`e. newest of ${count} tags (target ≤ 1.5 s at 10,000)`, ms(results.newestTagSeconds[count])]),
     ['f. shim peak RSS, --local / registry (target ≤ 80 MiB)', `${results.shimPeakRssMiB.local.toFixed(1)} / ${results.shimPeakRssMiB.registry.toFixed(1)} MiB`],
+    ...(countInstructions
+      ? [
+          ['instructions: node -e 0 / s', `${(instructions.node / 1e6).toFixed(0)} M / ${(instructions.s / 1e6).toFixed(0)} M`],
+          ['instructions: s − node (the shim alone)', `${((instructions.s - instructions.node) / 1e6).toFixed(0)} M`],
+        ]
+      : []),
   ];
   const width = Math.max(...rows.map(([label]) => label.length));
   console.log(`\nrun-docker benchmark: medians of ${rounds} interleaved rounds\n`);

@@ -3,6 +3,7 @@
 // Env at build time: RUN_DOCKER_DEFAULT_TINY / RUN_DOCKER_DEFAULT_MINI bake a host's
 // defaults into the shim (normally tiny pinned by digest), see docs/configuration.md.
 import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -109,8 +110,8 @@ const [[shim, run, buildPayload], locate] = await Promise.all([
     await build({
       ...common,
       entryPoints: [join(root, 'shim/main.ts')],
-      outfile: join(root, 'dist/shim/run-docker.js'),
-      banner: { js: '#!/usr/bin/env node' },
+      // The bundle alone; the installed file is the loader with this bundle after it (below).
+      outfile: join(root, 'dist/shim/run-docker-bundle.js'),
       define: {
         SHIM_VERSION: JSON.stringify(version),
         // Unset: no default tiny or mini, and a host with nothing configured runs the built-in payload.
@@ -127,8 +128,21 @@ const [[shim, run, buildPayload], locate] = await Promise.all([
   build({ ...common, entryPoints: [join(root, 'contract/contract.ts')], outfile: join(root, 'dist/contract.js') }),
   // For scripts/publish: the engine client and the tag order (common/publish-support.ts).
   build({ ...common, entryPoints: [join(root, 'common/publish-support.ts')], outfile: join(root, 'dist/publish-support.js') }),
+  // For the step below: how the installed file carries the bundle.
+  build({ ...common, entryPoints: [join(root, 'shim/code-cache.ts')], outfile: join(root, 'dist/shim-code-cache.js') }),
 ]);
 
+// The installed shim: shim/loader.ts, then the bundle as line comments, which the loader
+// compiles with a V8 code cache (shim/code-cache.ts). Still one file to install.
+const { commentOutBundle } = createRequire(import.meta.url)('../dist/shim-code-cache.js');
+const bundle = readFileSync(join(root, 'dist/shim/run-docker-bundle.js'), 'utf8');
+const loader = await build({
+  ...innerOptions,
+  entryPoints: [join(root, 'shim/loader.ts')],
+  write: false,
+  define: { SHIM_BUNDLE_SHA256: JSON.stringify(createHash('sha256').update(bundle).digest('hex')) },
+});
+writeFileSync(join(root, 'dist/shim/run-docker.js'), `#!/usr/bin/env node\n${loader.outputFiles[0].text}${commentOutBundle(bundle)}`);
 // The shim is a command (npm links it; the tiny image ships it for copying straight into PATH).
 chmodSync(join(root, 'dist/shim/run-docker.js'), 0o755);
 
@@ -140,7 +154,7 @@ const inputsOf = (result, outfile) => [...Object.keys(result.metafile.inputs), .
 const ownLicence = readFileSync(join(root, 'LICENSE'), 'utf8');
 const runInputs = [...inputsOf(run, join(root, 'dist/payload/mini/run.js')), ...inputsOf(buildPayload, join(root, 'dist/payload/mini/build.js'))];
 // The shim carries the run and build payloads too (built in): its notices cover them.
-const shimInputs = [...inputsOf(shim, join(root, 'dist/shim/run-docker.js')), ...runInputs];
+const shimInputs = [...inputsOf(shim, join(root, 'dist/shim/run-docker-bundle.js')), ...runInputs];
 const notices = [
   { file: 'dist/shim/THIRD-PARTY-NOTICES.txt', artefact: 'the run-docker shim (dist/shim/run-docker.js, the npm package)', inputs: shimInputs },
   {

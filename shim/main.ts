@@ -2,8 +2,8 @@
  * The installed `run-docker` command: reads the process once, runs the shim, exits.
  * Build-time constants come from scripts/build.mjs.
  */
+import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import type { BuildModule, MiniModule } from '../contract/contract';
 import { dockerConfigPath } from '../common/docker-config-path';
 import { createEngineClient } from '../common/engine/create-engine-client';
@@ -11,7 +11,8 @@ import { readEngineEndpoint } from '../common/engine/read-engine-endpoint';
 import { redactHost, type EngineEndpoint } from '../common/engine/select-engine-endpoint';
 import { readHomeDir } from '../common/read-home-dir';
 import { isUserFacingError } from '../common/run-docker-error';
-import { compilePayload } from './compile-payload';
+import { CodeCaches, type LoadedShimCode } from './code-cache';
+import { compilePayloadCached } from './compile-payload';
 import { createLogger } from './create-logger';
 import { cacheRootDir } from './payload-cache';
 import { configFileLocations, readConfigFiles } from './read-config-file';
@@ -32,19 +33,27 @@ declare const BUILT_IN_RUN_PAYLOAD: string;
 /** The build payload of this build (payload/build), the same way. */
 declare const BUILT_IN_BUILD_PAYLOAD: string;
 
+/**
+ * Set by shim/loader.ts, the head of the installed file, which compiles this bundle with its
+ * code cache (code-cache.ts); undefined when the bundle runs on its own (tests, a single
+ * executable).
+ */
+declare const shimLoader: { code: LoadedShimCode } | undefined;
+
 const DEFAULTS = { tiny: DEFAULT_TINY || undefined, mini: DEFAULT_MINI || undefined };
 
-/** The built-in run payload's exports; its name in stack traces sits beside the shim's bundle. */
-function loadBuiltInRun(): MiniModule {
-  const source = gunzipSync(Buffer.from(BUILT_IN_RUN_PAYLOAD, 'base64')).toString('utf8');
-  return compilePayload(source, join(__dirname, 'built-in', 'run.js')) as MiniModule;
+/** A payload built into the shim (gzip + base64), compiled with its code cache; its name in stack traces sits beside the shim's bundle. */
+function loadBuiltIn(packed: string, file: string, codeCaches: CodeCaches): unknown {
+  // node:zlib only for the calls that need it.
+  const { gunzipSync } = require('node:zlib') as typeof import('node:zlib');
+  const source = gunzipSync(Buffer.from(packed, 'base64')).toString('utf8');
+  const sha256 = createHash('sha256').update(source).digest('hex');
+  return compilePayloadCached(source, join(__dirname, 'built-in', file), { name: `built-in-${file.replace(/\.js$/, '')}`, sha256, caches: codeCaches });
 }
 
-/** The built-in build payload's exports (build-docker). */
-function loadBuiltInBuild(): BuildModule {
-  const source = gunzipSync(Buffer.from(BUILT_IN_BUILD_PAYLOAD, 'base64')).toString('utf8');
-  return compilePayload(source, join(__dirname, 'built-in', 'build.js')) as BuildModule;
-}
+const loadBuiltInRun = (codeCaches: CodeCaches) => loadBuiltIn(BUILT_IN_RUN_PAYLOAD, 'run.js', codeCaches) as MiniModule;
+/** The built-in build payload (build-docker). */
+const loadBuiltInBuild = (codeCaches: CodeCaches) => loadBuiltIn(BUILT_IN_BUILD_PAYLOAD, 'build.js', codeCaches) as BuildModule;
 
 /**
  * `build-docker` is this same shim under a second name (a package.json bin, or a link made by
@@ -77,20 +86,26 @@ async function main(): Promise<number> {
     // The engine the docker CLI would use: DOCKER_HOST, else the docker context.
     endpoint = await readEngineEndpoint(env, homeDir);
     log.debug(`engine ${endpoint.host} (${endpoint.source})`);
-    return await runShim({
+    const loaded = typeof shimLoader === 'undefined' ? undefined : shimLoader.code;
+    if (loaded) log.debug(`shim code cache ${loaded.accepted ? 'used' : 'not used'} (${loaded.cacheFile ?? 'no cache folder'})`);
+    const codeCaches = new CodeCaches(process.getuid?.(), loaded);
+    const exitCode = await runShim({
       argv,
       env,
       homeDir,
       shimVersion: SHIM_VERSION,
       defaults: DEFAULTS,
-      builtInRun: loadBuiltInRun,
+      builtInRun: () => loadBuiltInRun(codeCaches),
       command: selectCommand(process.argv[1]),
-      builtInBuild: loadBuiltInBuild,
+      builtInBuild: () => loadBuiltInBuild(codeCaches),
+      codeCaches,
       engine: createEngineClient(endpoint, env, homeDir),
       log,
       // Progress goes to stderr: stdout belongs to the container.
       progress: { stream: process.stderr, ...selectShimProgress(argv, env, process.stderr.isTTY === true) },
     });
+    await codeCaches.flush(log);
+    return exitCode;
   } catch (error) {
     const failure = describeFailure(error, env, endpoint);
     for (const line of failure.lines) process.stderr.write(`${line}\n`);

@@ -29,7 +29,7 @@ export function cacheRootDir(
 }
 
 /** The folders whose contents decide what runs and as whom; `mini` is the mini payload's `ctx.cacheDir`. */
-const CHECKED_FOLDERS = ['', 'payloads', 'staging', 'mini', join('mini', 'image-users')];
+const CHECKED_FOLDERS = ['', 'payloads', 'staging', 'code', 'mini', join('mini', 'image-users')];
 
 /**
  * The cache root when it may be trusted, else undefined (one warning): every folder that

@@ -28,7 +28,8 @@ import type { LocalImage } from '../common/inspect-image';
 import { currentUser } from '../common/read-private-file';
 import { isUserFacingError, RunDockerError } from '../common/run-docker-error';
 import type { ProgressTarget } from '../common/with-pull-progress';
-import { compilePayload } from './compile-payload';
+import { compilePayloadCached } from './compile-payload';
+import type { CodeCaches } from './code-cache';
 import { cacheRootDir, prepareCache } from './payload-cache';
 import { loadNewestMini, type VersionFloor } from './load-newest-mini';
 import { obtainBuildEntry } from './obtain-build-entry';
@@ -58,6 +59,8 @@ export interface ShimDeps {
   command?: ShimCommand;
   /** The build payload of the shim's own build, for `build`. */
   builtInBuild?: () => BuildModule;
+  /** V8 code caches of this call's scripts (code-cache.ts); main.ts writes them at the end. */
+  codeCaches: CodeCaches;
 }
 
 export type ShimCommand = 'run' | 'build';
@@ -77,6 +80,7 @@ export async function runShim(deps: ShimDeps): Promise<number> {
   const owner = currentUser();
   if (owner === undefined) log.debug(`cache, config and state files are not checked for other writers: ${NO_OWNER_CHECKS_REASON}`);
   const cacheRoot = await prepareCache(cacheRootDir(env, deps.homeDir).dir, owner?.uid, log);
+  deps.codeCaches.useRoot(cacheRoot);
   const pull: Pull = (ref) => pullWithAuth(engine, ref, { env, homeDir: deps.homeDir, log, progress });
   const source: ShimSource = { engine, cacheRoot, shimVersion, log, pull };
   // The locator keeps registry tokens in the cache; without a trusted cache, in memory only.
@@ -116,7 +120,7 @@ async function choosePayload(deps: ShimDeps, config: ShimConfig, source: ShimSou
     }
     return builtIn('no tiny configured');
   }
-  const tiny = await orReason(loadTinyOrExplain(source, config.tiny.ref, base.local), log, shimVersion);
+  const tiny = await orReason(loadTinyOrExplain(source, config.tiny.ref, base.local, deps.codeCaches), log, shimVersion);
   if (typeof tiny === 'string') return builtIn(tiny);
   const tinyInUse = { reference: formatImageRef(config.tiny.ref), id: tiny.image.id, version: tiny.payload.manifest.version };
   if (config.mini === undefined) return builtIn('no mini configured', tinyInUse);
@@ -140,8 +144,16 @@ async function choosePayload(deps: ShimDeps, config: ShimConfig, source: ShimSou
   return {
     module:
       deps.command === 'build'
-        ? loadModule<BuildModule>(await obtainBuildEntry(source, trust, mini.image, mini.ref, mini.payload), ['main'], mini.ref)
-        : loadModule<MiniModule>({ source: mini.payload.entrySource, path: mini.payload.entryPath }, ['main'], mini.ref),
+        ? loadModule<BuildModule>(await obtainBuildEntry(source, trust, mini.image, mini.ref, mini.payload), ['main'], mini.ref, {
+            name: 'build',
+            sha256: mini.payload.manifest.build?.sha256 ?? '',
+            caches: deps.codeCaches,
+          })
+        : loadModule<MiniModule>({ source: mini.payload.entrySource, path: mini.payload.entryPath }, ['main'], mini.ref, {
+            name: 'mini',
+            sha256: mini.payload.manifest.sha256,
+            caches: deps.codeCaches,
+          }),
     tiny: tinyInUse,
     mini: { reference: formatImageRef(mini.ref), id: mini.image.id, version: mini.payload.manifest.version },
   };
@@ -189,10 +201,11 @@ function isFallbackError(error: unknown): error is UserFacingError {
   return isUserFacingError(error) && error.exitCode === EXIT_RUN_DOCKER_FAILURE;
 }
 
-async function loadTinyOrExplain(source: ShimSource, ref: ImageRef, local: boolean): Promise<LoadedTiny> {
+async function loadTinyOrExplain(source: ShimSource, ref: ImageRef, local: boolean, codeCaches: CodeCaches): Promise<LoadedTiny> {
   const image = await ensurePayloadImage(source, ref, local, 'tiny image');
   const payload = await obtainOrExplain(source, ref, image, 'tiny');
-  return { image, payload, locator: loadModule<LocatorModule>({ source: payload.entrySource, path: payload.entryPath }, ['findNewestTag', 'listLocalTagsNewestFirst'], ref) };
+  const cache = { name: 'tiny', sha256: payload.manifest.sha256, caches: codeCaches };
+  return { image, payload, locator: loadModule<LocatorModule>({ source: payload.entrySource, path: payload.entryPath }, ['findNewestTag', 'listLocalTagsNewestFirst'], ref, cache) };
 }
 
 /** The image for an exact reference, pulled when absent (never with --local). */
@@ -239,8 +252,9 @@ async function obtainOrExplain(
   }
 }
 
-function loadModule<T>(entry: VerifiedEntry, functions: string[], ref: ImageRef): T {
-  const exports = compilePayload(entry.source, entry.path) as Record<string, unknown>;
+/** `cache`: the entry's verified sha256 names its code cache (code-cache.ts). */
+function loadModule<T>(entry: VerifiedEntry, functions: string[], ref: ImageRef, cache: { name: string; sha256: string; caches: CodeCaches }): T {
+  const exports = compilePayloadCached(entry.source, entry.path, cache) as Record<string, unknown>;
   const missing = functions.filter((name) => typeof exports?.[name] !== 'function');
   if (missing.length > 0) {
     throw new RunDockerError(

@@ -4,8 +4,7 @@
  * config holding that label: so a file in the cache can be trusted only if it matches.
  */
 import { createHash, createPublicKey, verify } from 'node:crypto';
-import satisfies from 'semver/functions/satisfies';
-import validRange from 'semver/ranges/valid';
+import { isValidShimRange, satisfiesShimRange } from './satisfies-shim-range';
 import { CONTRACT_VERSION, signedBuildPayloadText, signedPayloadText, type BuildEntry, type PayloadKind, type PayloadManifest, type TrustedKey } from '../contract/contract';
 
 export function sha256Hex(bytes: Uint8Array | string): string {
@@ -53,7 +52,7 @@ export function parseManifest(bytes: Uint8Array, expectedSha256: string, kind: P
   if (typeof manifest.version !== 'string' || manifest.version === '') {
     throw new PayloadRejected('its manifest has no version', 'corrupt');
   }
-  if (typeof manifest.shim !== 'string' || validRange(manifest.shim) === null) {
+  if (typeof manifest.shim !== 'string' || !isValidShimRange(manifest.shim)) {
     throw new PayloadRejected('its manifest has no valid shim version range', 'corrupt');
   }
   const signature = manifest.signature ?? null;
@@ -122,7 +121,7 @@ function verifies(key: TrustedKey, text: string, signature: string): boolean {
 }
 
 export function checkShimCompatible(manifest: PayloadManifest, shimVersion: string): void {
-  if (!satisfies(shimVersion, manifest.shim, { includePrerelease: true })) {
+  if (!satisfiesShimRange(shimVersion, manifest.shim)) {
     throw new PayloadRejected(`it needs shim ${manifest.shim} and this shim is ${shimVersion}`, 'incompatible');
   }
 }

@@ -115,8 +115,25 @@ export function formatQuery(query: Record<string, unknown> = {}): string {
   return text ? `?${text}` : '';
 }
 
+/** One entry of GET /images/json: enough to answer a tag list and an inspect of a name it carries. */
 interface ImageSummary {
+  Id?: string;
   RepoTags?: string[] | null;
+  RepoDigests?: string[] | null;
+  Labels?: Record<string, string> | null;
+  Size?: number;
+}
+
+/**
+ * Pure: the image this exact name (`repo:tag` or `repo@sha256:…`, as formatLookupReference
+ * writes them) stands for in the list, or undefined. The list carries all that ImageDetails
+ * holds (ID, the config's labels, size), so an image the list names needs no inspect of its
+ * own; any other name (a short ID, a familiar Docker Hub name) is left to GET /images/{name}/json.
+ */
+export function findListedImage(images: readonly ImageSummary[], name: string): ImageDetails | undefined {
+  const byDigest = name.includes('@');
+  const image = images.find((candidate) => (byDigest ? candidate.RepoDigests : candidate.RepoTags)?.includes(name));
+  return image?.Id ? { id: image.Id, labels: image.Labels ?? {}, size: image.Size ?? 0 } : undefined;
 }
 
 /**
@@ -161,7 +178,8 @@ export function containersWithLabel(label: string): { all: true; filters: { labe
  * One run asks for the tags of two repositories (mini's, then the project's), and the engine
  * takes as long to list all its images as to filter them (~12–17 ms here). So the whole
  * list is asked for once, as soon as the client exists, and both questions are answered from
- * it. A pull, the only call that changes the images, forgets it.
+ * it, as are inspects of the images it names by that name. A pull, the only call of
+ * run-docker's that changes the images, forgets it.
  */
 export function createLightEngineClient(request: EngineRequest, pull: (repository: string, tag: string, options: EnginePullOptions) => Promise<void>): EngineClient {
   let imageList: Promise<ImageSummary[]> | undefined;
@@ -181,6 +199,13 @@ export function createLightEngineClient(request: EngineRequest, pull: (repositor
       }
     },
     inspectImage: async (name) => {
+      // The list asked for at the start answers for the images it names: a warm call then
+      // asks the engine one question instead of four (tiny, mini and project inspects).
+      const listed = await listAllImages().then(
+        (images) => findListedImage(images, name),
+        () => undefined,
+      );
+      if (listed) return listed;
       try {
         return toImageDetails((await request({ method: 'GET', path: `/images/${name}/json` })) as Parameters<typeof toImageDetails>[0]);
       } catch (error) {

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { INTERRUPTS, interruptedBy, waitForExit } from '../../common/interruption';
 import { RunDockerError } from '../../common/run-docker-error';
@@ -34,6 +33,9 @@ export async function runDockerCli(
   terminal: TerminalFacts,
 ): Promise<number> {
   if (interruptedBy()) return waitForExit();
+  // Loaded here, not at the top: a --dry-run or --help never starts a process, and
+  // node:child_process costs ~3 ms to load (docs/performance.md).
+  const { spawn } = require('node:child_process') as typeof import('node:child_process');
   return new Promise((resolve, reject) => {
     const child = spawn('docker', args, { stdio: 'inherit', env: env as NodeJS.ProcessEnv });
     const forward = (signal: NodeJS.Signals) => {

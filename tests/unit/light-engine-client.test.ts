@@ -70,6 +70,36 @@ describe('createLightEngineClient', () => {
     expect(await engine.inspectImage('absent')).toBeUndefined();
     await expect(engine.inspectImage('broken')).rejects.toMatchObject({ statusCode: 500 });
   });
+
+  it('answers inspects of the images the list names, by exactly that name, and asks the engine for the rest', async () => {
+    const asked: string[] = [];
+    const listed = [
+      { Id: 'sha256:tiny', RepoTags: [], RepoDigests: ['r:5000/tiny@sha256:d1'], Labels: { kind: 'tiny' }, Size: 7 },
+      { Id: 'sha256:app', RepoTags: ['r:5000/app:1.0.0', 'r:5000/app:latest'], RepoDigests: [], Labels: null, Size: 9 },
+    ];
+    const engine = createLightEngineClient(async (call) => {
+      asked.push(call.path);
+      if (call.path === '/images/json') return listed;
+      if (call.path === '/images/sha256:app/json') return { Id: 'sha256:app', Config: { Labels: { from: 'inspect' } }, Size: 9 };
+      throw Object.assign(new Error('(HTTP code 404) unexpected - No such image'), { statusCode: 404 });
+    }, async () => {});
+    expect(await engine.inspectImage('r:5000/tiny@sha256:d1')).toEqual({ id: 'sha256:tiny', labels: { kind: 'tiny' }, size: 7 });
+    expect(await engine.inspectImage('r:5000/app:latest')).toEqual({ id: 'sha256:app', labels: {}, size: 9 });
+    expect(asked).toEqual(['/images/json']);
+    // A tag is never taken for a digest or the other way round, and other names go to the engine.
+    expect(await engine.inspectImage('r:5000/tiny@sha256:d2')).toBeUndefined();
+    expect(await engine.inspectImage('r:5000/app:2.0.0')).toBeUndefined();
+    expect(await engine.inspectImage('sha256:app')).toEqual({ id: 'sha256:app', labels: { from: 'inspect' }, size: 9 });
+    expect(asked).toEqual(['/images/json', '/images/r:5000/tiny@sha256:d2/json', '/images/r:5000/app:2.0.0/json', '/images/sha256:app/json']);
+  });
+
+  it('inspects as before when the list cannot be had', async () => {
+    const engine = createLightEngineClient(async (call) => {
+      if (call.path === '/images/json') throw Object.assign(new Error('(HTTP code 500) unexpected - boom'), { statusCode: 500 });
+      return { Id: 'sha256:x', Config: { Labels: { a: 'b' } }, Size: 1 };
+    }, async () => {});
+    expect(await engine.inspectImage('x:1')).toEqual({ id: 'sha256:x', labels: { a: 'b' }, size: 1 });
+  });
 });
 
 describe('image lists by repository', () => {

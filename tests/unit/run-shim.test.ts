@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BaseContext, LocatedTag, LocatorModule } from '../../contract/contract';
 import { selectNewestTag, sortTagsNewestFirst } from '../../payload/locator/select-newest-tag';
+import { CodeCaches } from '../../shim/code-cache';
 import { runShim } from '../../shim/run-shim';
 import { createFakeEngine, type FakeEngine } from '../helpers/fake-engine';
 import { builtInRun, makeSigningKey, miniImage, RAN, tinyImage, useLocator } from '../helpers/payload-images';
@@ -86,6 +87,8 @@ function run(argv: string[] = ['app'], env: Record<string, string> = {}) {
     log,
     progress: { stream: { write: () => true }, mode: 'off', color: false },
     builtInRun,
+    // No code caches: every test compiles its payloads in this one process.
+    codeCaches: new CodeCaches(undefined, undefined),
   });
 }
 
@@ -276,6 +279,8 @@ describe('the tiny', () => {
       log,
       progress: { stream: { write: () => true }, mode: 'off', color: false },
       builtInRun,
+      // No code caches: every test compiles its payloads in this one process.
+      codeCaches: new CodeCaches(undefined, undefined),
     })).toBe(0);
     expect(takeRuns()).toEqual(['built-in (no tiny configured)']);
     expect(warnings).toEqual([]);
