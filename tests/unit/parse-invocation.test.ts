@@ -472,3 +472,29 @@ describe('parseInvocation against the shared argv cases (tests/argv-cases.ts)', 
     expect(errorOf(['--show-config=1']).message).toBe('the option "--show-config" takes no value');
   });
 });
+
+// docs/decisions/hand-written-grammar.md: the argv on which yargs 18, configured as closely to
+// pflag as it goes, read otherwise than `docker run` (or than the user typed). Each must stay read
+// as docker reads it.
+describe('parseInvocation where a general-purpose parser (yargs) reads otherwise', () => {
+  it('takes the rest of "-eA=1" as the value, not as an option -A', () => {
+    expect(parseInvocation(['-eA=1', 'img'])).toEqual(run('img', [], { dockerArgs: ['--env', 'A=1'] }));
+  });
+
+  it('leaves a boolean\'s next argument alone: "--sig-proxy false IMG" runs the image "false"', () => {
+    expect(parseInvocation(['--sig-proxy', 'false', 'img'])).toEqual(run('false', ['img'], { dockerArgs: ['--sig-proxy'] }));
+  });
+
+  it('keeps --no-healthcheck an option of its own, not the negation of "--healthcheck"', () => {
+    expect(dockerArgsOf(['--no-healthcheck', 'img'])).toEqual(['--no-healthcheck']);
+  });
+
+  it('passes number-like container arguments on as written', () => {
+    expect(runOf(['img', 'printf', '%s', '1e3', '0x10', '010', '-1']).command).toEqual(['printf', '%s', '1e3', '0x10', '010', '-1']);
+    expect(dockerArgsOf(['--cpus', '1.50', '--memory-swap', '-1', 'img'])).toEqual(['--cpus', '1.50', '--memory-swap', '-1']);
+  });
+
+  it('keeps the last of a repeated single-value option, not a list', () => {
+    expect(runOf(['--name', 'web', '--name', 'api', 'img']).options.name).toBe('api');
+  });
+});
