@@ -60,6 +60,7 @@ export function readTarFiles(archive: NodeJS.ReadableStream): Promise<Map<string
   return new Promise((resolve, reject) => {
     const files = new Map<string, Buffer>();
     // Loaded here, not at start-up: only a cold cache extracts anything.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: keeps tar-stream off the warm path
     const tar = require('tar-stream') as typeof TarStream;
     const extract = tar.extract();
     extract.on('entry', (header, stream, next) => {

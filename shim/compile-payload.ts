@@ -8,7 +8,7 @@ import { compileFunction } from 'node:vm';
  */
 export function compilePayload(source: string, filename: string): unknown {
   const module = { exports: {} as unknown };
-  const wrapper = compileFunction(source, ['exports', 'require', 'module', '__filename', '__dirname'], { filename });
+  const wrapper = compileFunction(source, ['exports', 'require', 'module', '__filename', '__dirname'], { filename }) as (...args: unknown[]) => void;
   wrapper(module.exports, createRequire(filename), module, filename, dirname(filename));
   return module.exports;
 }

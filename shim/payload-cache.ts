@@ -46,8 +46,8 @@ export async function prepareCache(cacheRoot: string, uid: number, log: Logger):
     if (check.state === 'missing' && folder === '') break;
     if (check.state === 'repaired') repaired.push({ dir, mode: check.mode });
   }
-  if (repaired.length > 0) {
-    const [first] = repaired;
+  const [first] = repaired;
+  if (first) {
     const more = repaired.length > 1 ? ` (and ${repaired.length - 1} of its folders)` : '';
     log.warn(`the cache folder "${first.dir}"${more} was writable by group or others (mode ${first.mode.toString(8)}); made it 0700`);
   }

@@ -129,7 +129,7 @@ export function buildRunSpec(input: RunSpecInput): RunSpec {
     env.push(['JUPYTER_TOKEN', undefined]);
     secretEnv.JUPYTER_TOKEN = input.notebookToken;
     notebookUrl = `http://127.0.0.1:${port}/?token=${input.notebookToken}`;
-  } else if (PYTEST_COMMANDS.has(command[0])) {
+  } else if (command[0] !== undefined && PYTEST_COMMANDS.has(command[0])) {
     // The source is the host's: no .pytest_cache written into it.
     command = [command[0], '-p', 'no:cacheprovider', ...command.slice(1)];
   }

@@ -39,6 +39,7 @@ export function findPasswdUser(passwd: string, name: string): ImageUser | undefi
 /** Pure: an absolute, normalized path (no `..`, no trailing `/`) without control characters, other than `/`. */
 export function isPlainHome(home: string): boolean {
   // Control characters are refused: a home ends up in --mount, --workdir and HOME.
+  // eslint-disable-next-line no-control-regex -- control characters are what it refuses
   return home.length > 1 && home.length < 4096 && posix.normalize(home) === home && posix.isAbsolute(home) && !home.endsWith('/') && !/[\u0000-\u001f\u007f]/.test(home);
 }
 

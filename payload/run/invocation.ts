@@ -4,6 +4,7 @@
  */
 
 /** `DIR` maps that host folder; `'no'` turns the mapping off; undefined = the default folder. */
+// eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents -- 'no' documents the value; a discriminated union replaces this (issue 13 item 2)
 export type HostDirSetting = string | 'no' | undefined;
 
 export interface RunOptions {

@@ -35,7 +35,7 @@ export async function runDockerCli(
 ): Promise<number> {
   if (interruptedBy()) return waitForExit();
   return new Promise((resolve, reject) => {
-    const child = spawn('docker', args, { stdio: 'inherit', env: env as NodeJS.ProcessEnv });
+    const child = spawn('docker', args, { stdio: 'inherit', env });
     const forward = (signal: NodeJS.Signals) => {
       if (shouldForwardSignal(signal, terminal)) child.kill(signal);
     };

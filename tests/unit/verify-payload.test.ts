@@ -1,3 +1,5 @@
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import { signedPayloadText } from '../../contract/contract';
 import { checkEntry, checkShimCompatible, checkSignature, parseManifest, PayloadRejected, sha256Hex } from '../../shim/verify-payload';
 
 const entry = Buffer.from('exports.main = async () => 0;');
@@ -62,8 +64,6 @@ describe('checkEntry', () => {
 });
 
 describe('checkSignature', () => {
-  const { generateKeyPairSync, sign, createHash } = require('node:crypto') as typeof import('node:crypto');
-  const { signedPayloadText } = require('../../contract/contract') as typeof import('../../contract/contract');
   const pair = () => {
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     const der = publicKey.export({ type: 'spki', format: 'der' });

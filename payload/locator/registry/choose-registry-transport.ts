@@ -81,6 +81,7 @@ async function isInsecureForEngine(registry: string, host: string, options: Choo
 
 async function resolveAll(hostname: string): Promise<string[]> {
   // Loaded here: only calls that ask about a registry off loopback need it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: only registries off loopback need DNS
   const { lookup } = require('node:dns/promises') as typeof import('node:dns/promises');
   return (await lookup(hostname, { all: true })).map((entry) => entry.address);
 }

@@ -1,0 +1,44 @@
+// The lint gate (scripts/test runs `npm run lint`, which allows no warnings): typescript-eslint's
+// type-checked recommended rules on the TypeScript, ESLint's recommended rules on the JavaScript
+// scripts. Deliberate exceptions carry an inline disable comment with the reason where they stand.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+// The Node globals the JavaScript scripts use (TypeScript checks globals in the .ts files).
+const nodeGlobals = Object.fromEntries(
+  ['Buffer', 'URL', 'URLSearchParams', '__dirname', 'clearTimeout', 'console', 'fetch', 'process', 'setTimeout'].map((name) => [
+    name,
+    'readonly',
+  ]),
+);
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', '.tmp/', 'examples/'] },
+  js.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    extends: [tseslint.configs.recommendedTypeChecked],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      // As tsc's noUnusedLocals/noUnusedParameters read it: `const { KEY: _, ...rest } = env`
+      // leaves a key out, and a leading `_` marks a parameter an interface makes us accept.
+      '@typescript-eslint/no-unused-vars': ['error', { ignoreRestSiblings: true, argsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // Fakes implement interfaces that return promises; `async` is how they resolve or reject one.
+    files: ['tests/**/*.ts'],
+    rules: { '@typescript-eslint/require-await': 'off' },
+  },
+  {
+    files: ['**/*.js', '**/*.cjs', '**/*.mjs', 'scripts/publish', 'scripts/install-shim', 'scripts/make-signing-key'],
+    languageOptions: { globals: nodeGlobals },
+  },
+  {
+    // Node scripts without an extension, and the Jest configuration, are CommonJS.
+    files: ['jest.config.js', 'scripts/publish', 'scripts/install-shim', 'scripts/make-signing-key'],
+    languageOptions: { sourceType: 'commonjs' },
+  },
+);
