@@ -1,3 +1,4 @@
+// @ts-check
 // The lint gate (scripts/test runs `npm run lint`, which allows no warnings): typescript-eslint's
 // type-checked recommended rules on the TypeScript, ESLint's recommended rules on the JavaScript
 // scripts. Deliberate exceptions carry an inline disable comment with the reason where they stand.
@@ -5,15 +6,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 // The Node globals the JavaScript scripts use (TypeScript checks globals in the .ts files).
+/** @type {Record<string, 'readonly'>} */
 const nodeGlobals = Object.fromEntries(
   ['Buffer', 'URL', 'URLSearchParams', '__dirname', 'clearTimeout', 'console', 'fetch', 'process', 'setTimeout'].map((name) => [
     name,
-    'readonly',
+    /** @type {const} */ ('readonly'),
   ]),
 );
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.tmp/', 'examples/'] },
+  // scripts/*.d.ts declares a module for the scripts' own type check (tsconfig.scripts.json).
+  { ignores: ['dist/', 'node_modules/', '.tmp/', 'examples/', 'scripts/*.d.ts'] },
   js.configs.recommended,
   {
     files: ['**/*.ts'],
@@ -33,12 +36,12 @@ export default tseslint.config(
     rules: { '@typescript-eslint/require-await': 'off' },
   },
   {
-    files: ['**/*.js', '**/*.cjs', '**/*.mjs', 'scripts/publish', 'scripts/install-shim', 'scripts/make-signing-key'],
+    files: ['**/*.js', '**/*.cjs', '**/*.mjs'],
     languageOptions: { globals: nodeGlobals },
   },
   {
-    // Node scripts without an extension, and the Jest configuration, are CommonJS.
-    files: ['jest.config.js', 'scripts/publish', 'scripts/install-shim', 'scripts/make-signing-key'],
+    // The Jest configuration is CommonJS (package.json has no "type").
+    files: ['jest.config.js'],
     languageOptions: { sourceType: 'commonjs' },
   },
 );
