@@ -8,6 +8,7 @@
 import { hostname } from 'node:os';
 import type Dockerode from 'dockerode';
 import type * as TarStream from 'tar-stream';
+import { ignoreFailure } from './ignore-failure';
 import { cleanUpOnInterrupt, interruptedBy, waitForExit } from './interruption';
 
 export const EXTRACTION_LABEL = 'org.run-docker.extraction';
@@ -22,8 +23,10 @@ export async function copyFromImage(docker: Dockerode, imageId: string, path: st
   let created: Promise<Dockerode.Container> | undefined;
   let archive: NodeJS.ReadableStream | undefined;
   const removeContainer = async () => {
-    const container = await created?.catch(() => undefined);
-    await container?.remove({ force: true }).catch(() => undefined);
+    // A create that failed left nothing to remove; a removal that fails is retried by the
+    // next copy on this host (removeOrphanedExtractions, by label and pid).
+    const container = created && (await ignoreFailure(created, 'a failed create leaves no container'));
+    if (container) await ignoreFailure(container.remove({ force: true }), 'the next copy removes an orphaned extraction');
   };
   const release = cleanUpOnInterrupt(async () => {
     // Stop the copy first: the engine may hold the removal until the archive is read.
@@ -93,7 +96,7 @@ async function removeOrphanedExtractions(docker: Dockerode): Promise<void> {
         const [host, pid] = (info.Labels[EXTRACTION_LABEL] ?? '').split(':');
         return host === thisHost && !isProcessAlive(Number(pid));
       })
-      .map((info) => docker.getContainer(info.Id).remove({ force: true }).catch(() => undefined)),
+      .map((info) => ignoreFailure(docker.getContainer(info.Id).remove({ force: true }), 'another run may be removing it; the next copy tries again')),
   );
 }
 

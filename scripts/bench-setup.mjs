@@ -2,6 +2,7 @@
 // compute alike: the project image, a command runner, medians.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 export const sh = (file, argv, options = {}) =>
@@ -13,8 +14,9 @@ export const median = (values) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
-/** A mini version as scripts/publish makes them: UTC `YYYYMMDD-HHMMSS`. */
-export const utcVersion = (date) => date.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+/** A mini version as scripts/publish makes them: UTC `YYYYMMDD-HHMMSS` (common/format-utc-stamp.ts,
+ *  in dist/publish-support.js: scripts/benchmark builds before it runs a benchmark). */
+export const utcVersion = (date) => createRequire(import.meta.url)('../dist/publish-support.js').formatUtcStamp(date);
 
 /** `--name value` from argv, or `fallback`. */
 export const optionOf = (args) => (name, fallback) => {

@@ -102,10 +102,10 @@ function parseArgs(argv) {
   return { ...options, repo };
 }
 
-/** @param {Date} date */
-function utcVersion(date = new Date()) {
-  const iso = date.toISOString(); // 2026-11-28T10:15:00.000Z
-  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}-${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}`;
+/** What the TypeScript side lends this script (common/publish-support.ts), built by scripts/build.mjs.
+ *  @returns {typeof import('../common/publish-support')} */
+function publishSupport() {
+  return require(path.join(root, 'dist/publish-support.js'));
 }
 
 // Output goes to stderr only when a step fails (the legacy builder's deprecation notice is noise).
@@ -180,7 +180,7 @@ async function main() {
   const options = parseArgs(process.argv.slice(2));
   if (options.build) run('node', [path.join(root, 'scripts/build.mjs')]);
   const info = /** @type {BuildInfo} */ (JSON.parse(fs.readFileSync(path.join(root, 'dist/build-info.json'), 'utf8')));
-  const version = options.version ?? (options.kind === 'tiny' ? info.version : utcVersion());
+  const version = options.version ?? (options.kind === 'tiny' ? info.version : publishSupport().formatUtcStamp(new Date()));
   const major = Number(info.version.split('.')[0]);
   const shimRange = options.shimRange ?? `>=${info.version} <${major + 1}.0.0`;
   const entry = options.kind === 'tiny' ? 'locate.js' : 'run.js';
@@ -278,8 +278,7 @@ async function main() {
  * @param {PublishOptions} options @param {string} version @param {BuildInfo} info
  */
 async function checkNewest(options, version, info) {
-  /** @type {typeof import('../common/publish-support')} */
-  const { compareTagOrder, connectEngine } = require(path.join(root, 'dist/publish-support.js'));
+  const { compareTagOrder, connectEngine } = publishSupport();
   if (compareTagOrder(version, version) === undefined) {
     fail(`mini version "${version}" is not a usable tag (YYYYMMDD-HHMMSS, yy.mm.dd or a semantic version; see docs/tags.md), so no host would find it; use --force to publish it anyway`);
   }

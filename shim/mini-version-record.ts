@@ -8,12 +8,13 @@
  * Host state, not cache: deleting the cache must not reset it. All reads and writes of the
  * file are here, so they can later go through the same hardened private-file reads as the cache.
  */
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Logger } from '../contract/contract';
 import { compareTagOrder } from '../common/compare-tag-order';
 import { makeDirs } from '../common/private-dir';
 import { currentUser, readPrivateFile, UnreadableFile } from '../common/read-private-file';
 import { writeFileAtomically } from '../common/write-file-atomically';
+import { selectXdgBaseDir } from '../common/xdg-base-dir';
 
 const FILE_NAME = 'mini-versions.json';
 /** One line per mini repository a host follows: far below this. */
@@ -21,10 +22,7 @@ const MAX_RECORD_BYTES = 256 * 1024;
 
 /** `$XDG_STATE_HOME/run-docker/mini-versions.json`, default `~/.local/state/run-docker/mini-versions.json`. */
 export function miniVersionRecordPath(env: Readonly<Record<string, string | undefined>>, homeDir: string): string {
-  // XDG base directory spec: a relative XDG_STATE_HOME is invalid and ignored.
-  const xdg = env.XDG_STATE_HOME;
-  const stateHome = xdg && isAbsolute(xdg) ? xdg : resolve(homeDir, '.local', 'state');
-  return join(stateHome, 'run-docker', FILE_NAME);
+  return join(selectXdgBaseDir('XDG_STATE_HOME', env, homeDir).dir, 'run-docker', FILE_NAME);
 }
 
 /** Repository (formatRepository form) → highest version run. A Map: names are data, never object keys. */

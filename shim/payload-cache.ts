@@ -6,11 +6,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Logger } from '../contract/contract';
 import { checkPrivateDir, makeDirs } from '../common/private-dir';
 import { readPrivateFile } from '../common/read-private-file';
 import { writeSyncedFile } from '../common/write-synced-file';
+import { selectXdgBaseDir } from '../common/xdg-base-dir';
+import { ignoreFailure } from '../common/ignore-failure';
 
 const PRIVATE_DIR_MODE = 0o700;
 
@@ -19,11 +21,8 @@ const CACHED_FILE_LIMIT_BYTES = 32 * 1024 * 1024;
 
 /** `$XDG_CACHE_HOME/run-docker`, default `~/.cache/run-docker`; `source` as in ShimConfig. */
 export function cacheRootDir(env: Readonly<Record<string, string | undefined>>, homeDir: string): { dir: string; source: string } {
-  // XDG base directory spec: a relative XDG_CACHE_HOME is invalid and ignored.
-  const xdg = env.XDG_CACHE_HOME;
-  return xdg && isAbsolute(xdg)
-    ? { dir: join(xdg, 'run-docker'), source: 'env XDG_CACHE_HOME' }
-    : { dir: join(resolve(homeDir, '.cache'), 'run-docker'), source: 'default' };
+  const { dir, source } = selectXdgBaseDir('XDG_CACHE_HOME', env, homeDir);
+  return { dir: join(dir, 'run-docker'), source };
 }
 
 /** The folders whose contents decide what runs and as whom; `mini` is the mini payload's `ctx.cacheDir`. */
@@ -57,12 +56,13 @@ export async function prepareCache(cacheRoot: string, uid: number, log: Logger):
 
 /** Staging folders are `new-<pid>-<random>` / `old-<pid>-<random>`; those of a process that is gone are removed. */
 async function sweepStaging(staging: string, log: Logger): Promise<void> {
+  // No staging folder (or none readable): nothing to sweep.
   const names = await readdir(staging).catch(() => [] as string[]);
   for (const name of names) {
     const pid = /^(?:new|old)-(\d+)-[0-9a-f]+$/.exec(name)?.[1];
     if (pid === undefined || isRunning(Number(pid))) continue;
     log.debug(`removing "${name}" from "${staging}", left by a run that was stopped`);
-    await rm(join(staging, name), { recursive: true, force: true }).catch(() => undefined);
+    await ignoreFailure(rm(join(staging, name), { recursive: true, force: true }), 'a leftover costs only space; the next run sweeps again', log);
   }
 }
 
@@ -113,7 +113,7 @@ export async function writeCachedPayload(cacheRoot: string, dir: string, files: 
       if (await holdsExactly(dir, files)) return;
       // A different entry is there (stale, tampered, not a folder): move it aside, put ours
       // in place, and delete the old one.
-      await rename(dir, outgoing).catch(() => undefined);
+      await ignoreFailure(rename(dir, outgoing), 'if it cannot move aside, the rename below fails and says why');
       await rename(incoming, dir).catch((again: NodeJS.ErrnoException) => {
         // Another writer got there between our two renames: its entry is as good as ours.
         if (again.code !== 'ENOTEMPTY' && again.code !== 'EEXIST') throw again;

@@ -1,20 +1,20 @@
 import { stat } from 'node:fs/promises';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { currentUser, findForeignWriter, readPrivateFile, UnreadableFile } from '../common/read-private-file';
 import { RunDockerError } from '../common/run-docker-error';
+import { selectXdgBaseDir } from '../common/xdg-base-dir';
 import type { ConfigFile } from './resolve-shim-config';
 
 /** The config file's path and where that came from (`default` or `env XDG_CONFIG_HOME`), for --show-config. */
 export function configFileLocation(env: Readonly<Record<string, string | undefined>>, homeDir: string): { path: string; source: string } {
-  // XDG base directory spec: a relative XDG_CONFIG_HOME is invalid and ignored.
-  const xdg = env.XDG_CONFIG_HOME;
-  return xdg && isAbsolute(xdg)
-    ? { path: join(xdg, 'run-docker', 'config.json'), source: 'env XDG_CONFIG_HOME' }
-    : { path: join(resolve(homeDir, '.config'), 'run-docker', 'config.json'), source: 'default' };
+  const { dir, source } = selectXdgBaseDir('XDG_CONFIG_HOME', env, homeDir);
+  return { path: join(dir, 'run-docker', 'config.json'), source };
 }
 
 /** Another user who may write the folder could replace the file: refused like the file itself. */
 async function refuseForeignFolder(path: string, user: { uid: number; gid: number }): Promise<void> {
+  // A folder that cannot be looked at (absent, most often) has no writer to refuse; reading
+  // the file in it answers for itself.
   const folder = await stat(dirname(path)).catch(() => undefined);
   const writer = folder && findForeignWriter(folder, user);
   // The sticky bit (/tmp) keeps others from replacing what is ours.

@@ -2,6 +2,7 @@
  * Pure: what to run and how — from the parsed invocation, the resolved image, the host's
  * facts and the folders found on it. No I/O here; main.ts gathers the inputs.
  */
+import { formatUtcStamp } from '../../common/format-utc-stamp';
 import type { HostFacts } from './host-facts';
 import type { ImageUser } from './image-user';
 import type { RunOptions } from './invocation';
@@ -201,8 +202,7 @@ function chooseIdentity({ options, host, imageUser }: RunSpecInput): Identity {
 
 /** `<user>-<YYYYMMDD-HHMMSS>-<random>`, within docker's name alphabet. */
 export function defaultContainerName(host: Pick<HostFacts, 'user' | 'now' | 'uniqueSuffix'>): string {
-  const iso = host.now.toISOString();
-  const stamp = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}-${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}`;
+  const stamp = formatUtcStamp(host.now);
   const user = host.user.replace(/[^a-zA-Z0-9_.-]/g, '_').replace(/^[^a-zA-Z0-9]+/, '') || 'user';
   return `${user}-${stamp}-${host.uniqueSuffix}`;
 }

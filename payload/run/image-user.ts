@@ -12,6 +12,7 @@ import { copyFromImage } from '../../common/copy-from-image';
 import { checkPrivateDir, makeDirs } from '../../common/private-dir';
 import { readPrivateFile } from '../../common/read-private-file';
 import { writeFileAtomically } from '../../common/write-file-atomically';
+import { ignoreFailure } from '../../common/ignore-failure';
 
 export const DOCKER_USER = 'docker-user';
 
@@ -91,9 +92,11 @@ export async function readImageUser(docker: Dockerode, imageId: string, cacheDir
   const user = findPasswdUser(files.get('passwd')?.toString('utf8') ?? '', DOCKER_USER);
   if (!usable) return user;
   // A reader sees the whole answer or none (writeFileAtomically). Failure only costs speed.
-  await makeDirs(folder)
-    .then(() => writeFileAtomically(cacheFile, JSON.stringify({ user: user ?? null })))
-    .catch(() => undefined);
+  await ignoreFailure(
+    makeDirs(folder).then(() => writeFileAtomically(cacheFile, JSON.stringify({ user: user ?? null }))),
+    'the cache only saves reading the image again',
+    log,
+  );
   return user;
 }
 

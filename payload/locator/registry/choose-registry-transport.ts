@@ -75,6 +75,7 @@ async function isInsecureForEngine(registry: string, host: string, options: Choo
   if (config.secureByIndex[registry] !== undefined) return !config.secureByIndex[registry];
   if (config.insecureCidrs.length === 0) return false;
   const hostname = registryHostname(host);
+  // A name that does not resolve matches no insecure CIDR; connecting to it then fails with its own error.
   const addresses = isIP(hostname) ? [hostname] : await (options.resolve ?? resolveAll)(hostname).catch(() => []);
   return isInsecureRegistry(registry, addresses, config);
 }
