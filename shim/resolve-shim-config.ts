@@ -47,7 +47,7 @@ export function resolveShimConfig(
   files: ConfigFile | readonly ConfigFile[] | undefined,
   defaults: ShimDefaults,
 ): ShimConfig {
-  const present = (files === undefined ? [] : Array.isArray(files) ? files : [files as ConfigFile]).filter((file) => file.content !== undefined);
+  const present = (files === undefined ? [] : 'path' in files ? [files] : files).filter((file) => file.content !== undefined);
   const read = present.map((file) => ({ file, values: readFileValues(file) }));
   const pick = (key: keyof typeof KEYS): ConfigValue | undefined => {
     const fromEnv = env[KEYS[key]];

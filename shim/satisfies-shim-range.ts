@@ -23,10 +23,10 @@ export function parsePlainRange(range: string): Comparator[][] | undefined {
   for (const set of sets) {
     const comparators: Comparator[] = [];
     for (const text of set.split(/\s+/)) {
-      const match = PLAIN_COMPARATOR.exec(text);
-      const version = match && parsePlainVersion(match[2]);
-      if (!match || !version) return undefined;
-      comparators.push({ operator: (match[1] ?? '=') as Comparator['operator'], version });
+      const [, operator = '=', versionText] = PLAIN_COMPARATOR.exec(text) ?? [];
+      const version = versionText === undefined ? undefined : parsePlainVersion(versionText);
+      if (!version) return undefined;
+      comparators.push({ operator: operator as Comparator['operator'], version });
     }
     parsed.push(comparators);
   }

@@ -56,11 +56,10 @@ export async function readProjectFacts(cwd: string, env: Readonly<Record<string,
 export function parseStatusFiles(output: string): string[] {
   const files: string[] = [];
   const fields = output.split('\0');
-  for (let i = 0; i < fields.length; i++) {
-    const field = fields[i];
+  for (let i = 0, field = fields[0]; field !== undefined; field = fields[++i]) {
     if (field.length < 4) continue;
     files.push(field.slice(3));
-    if (field[0] === 'R' || field[0] === 'C') i++; // the old name of a rename or copy
+    if (field.startsWith('R') || field.startsWith('C')) i++; // the old name of a rename or copy
   }
   return files;
 }

@@ -37,7 +37,7 @@ export async function runDockerCli(
   // node:child_process costs ~3 ms to load (docs/performance.md).
   const { spawn } = require('node:child_process') as typeof import('node:child_process');
   return new Promise((resolve, reject) => {
-    const child = spawn('docker', args, { stdio: 'inherit', env: env as NodeJS.ProcessEnv });
+    const child = spawn('docker', args, { stdio: 'inherit', env });
     const forward = (signal: NodeJS.Signals) => {
       if (shouldForwardSignal(signal, terminal)) child.kill(signal);
     };

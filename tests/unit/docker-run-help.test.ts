@@ -69,9 +69,9 @@ function parseHelpOptions(help: string): CliOption[] {
   if (start < 0) throw new Error(`no "Options:" section in:\n${help}`);
   const options: CliOption[] = [];
   for (const line of help.slice(start).split('\n')) {
-    const match = /^ {2}(?:-(\S), | {4})--([a-z0-9-]+)(?: ([a-z0-9-]+))?(?: {2,}|$)/.exec(line);
-    if (!match) continue;
-    options.push({ long: match[2], ...(match[1] ? { short: match[1] } : {}), takesValue: match[3] !== undefined });
+    const [, short, long, value] = /^ {2}(?:-(\S), | {4})--([a-z0-9-]+)(?: ([a-z0-9-]+))?(?: {2,}|$)/.exec(line) ?? [];
+    if (long === undefined) continue;
+    options.push({ long, ...(short ? { short } : {}), takesValue: value !== undefined });
   }
   return options;
 }
