@@ -38,6 +38,8 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.cjs', '**/*.mjs'],
     languageOptions: { globals: nodeGlobals },
+    // The same reading as for the TypeScript above: a rest sibling leaves a key out on purpose.
+    rules: { 'no-unused-vars': ['error', { ignoreRestSiblings: true, argsIgnorePattern: '^_' }] },
   },
   {
     // The Jest configuration is CommonJS (package.json has no "type").

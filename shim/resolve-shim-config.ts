@@ -54,9 +54,9 @@ export function resolveShimConfig(
     if (fromEnv !== undefined && fromEnv !== '') {
       return { ref: parseImageRef(fromEnv, `${KEYS[key]}`), source: `env ${KEYS[key]}` };
     }
-    const fromFile = read.find(({ values }) => values[key] !== undefined);
-    if (fromFile) {
-      return { ref: parseImageRef(fromFile.values[key]!, `"${key}" in ${fromFile.file.path}`), source: `file ${fromFile.file.path}` };
+    for (const { file, values } of read) {
+      const value = values[key];
+      if (value !== undefined) return { ref: parseImageRef(value, `"${key}" in ${file.path}`), source: `file ${file.path}` };
     }
     const fallback = defaults[key];
     return fallback ? { ref: parseImageRef(fallback, `built-in default ${key}`), source: 'default' } : undefined;

@@ -53,12 +53,14 @@ export function satisfiesShimRange(shimVersion: string, range: string): boolean 
   const sets = parsePlainRange(range);
   if (version && sets) return sets.some((set) => set.every((comparator) => holds(version, comparator)));
   // Loaded only for the ranges above that need it (a bundled module runs on first require).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: semver's regular expressions only for ranges that are not plain
   const satisfies = require('semver/functions/satisfies') as typeof satisfiesFunction;
   return satisfies(shimVersion, range, { includePrerelease: true });
 }
 
 export function isValidShimRange(range: string): boolean {
   if (parsePlainRange(range)) return true;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: semver's regular expressions only for ranges that are not plain
   const validRange = require('semver/ranges/valid') as typeof validRangeFunction;
   return validRange(range) !== null;
 }

@@ -132,7 +132,7 @@ export function checkShimCompatible(manifest: PayloadManifest, shimVersion: stri
   }
 }
 
-export function checkEntry(manifest: Pick<PayloadManifest, 'entry' | 'sha256'>, entryBytes: Uint8Array | undefined, what = 'entry'): void {
+export function checkEntry<T extends Uint8Array>(manifest: Pick<PayloadManifest, 'entry' | 'sha256'>, entryBytes: T | undefined, what = 'entry'): asserts entryBytes is T {
   if (entryBytes === undefined) throw new PayloadRejected(`its ${what} "${manifest.entry}" is missing`, 'corrupt');
   if (sha256Hex(entryBytes) !== manifest.sha256) {
     throw new PayloadRejected(`its ${what} "${manifest.entry}" does not match the manifest's sha256`, 'corrupt');

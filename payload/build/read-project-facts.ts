@@ -15,7 +15,7 @@ interface GitResult {
 /** Runs git in `cwd`; a missing git is one error line, any exit code is returned. */
 export function runGit(args: string[], cwd: string, env: Readonly<Record<string, string | undefined>>): Promise<GitResult> {
   return new Promise((resolve, reject) => {
-    execFile('git', args, { cwd, env: env as NodeJS.ProcessEnv, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => {
+    execFile('git', args, { cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (error: Error | null, stdout) => {
       // A number: git ran and exited with it; a string: git could not be run (or its output was too long).
       const code = (error as { code?: number | string } | null)?.code;
       if (code === 'ENOENT') reject(new RunDockerError('the "git" command is not installed or not on PATH', 'Install git (Debian: apt-get install git).'));
