@@ -91,7 +91,7 @@ async function makeProjectRepository(name: string): Promise<string> {
 }
 
 async function labelsOf(reference: string): Promise<Record<string, string>> {
-  return JSON.parse((await docker(['image', 'inspect', '--format', '{{json .Config.Labels}}', reference], { check: true })).stdout);
+  return JSON.parse((await docker(['image', 'inspect', '--format', '{{json .Config.Labels}}', reference], { check: true })).stdout) as Record<string, string>;
 }
 
 beforeAll(async () => {

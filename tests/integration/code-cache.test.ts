@@ -7,9 +7,7 @@ import { chmod, chown, readdir, readFile, stat, writeFile } from 'node:fs/promis
 import { join } from 'node:path';
 import { buildBusyboxImage, removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
-import { makeHost, publish, removeHosts, runShim, type HostEnv } from '../helpers/shim';
-
-const PACKAGE_VERSION: string = require('../../package.json').version;
+import { makeHost, PACKAGE_VERSION, publish, removeHosts, runShim, type HostEnv } from '../helpers/shim';
 
 let registry: TestRegistry;
 let prefix: string;

@@ -128,7 +128,7 @@ describe(title, () => {
    * leaves --help to print the usage (exit 0), a value-taking option swallows it and docker
    * then misses IMAGE (exit 1), and an unknown one is refused (exit 125, "unknown flag").
    */
-  function probe(long: string): 'flag' | 'takes a value' | 'unknown' | string {
+  function probe(long: string): 'flag' | 'takes a value' | 'unknown' | `exit ${string}` {
     const { status, stderr } = docker(['run', `--${long}`, '--help']);
     if (status === 0) return 'flag';
     if (status === 1 && stderr.includes('requires at least 1 argument')) return 'takes a value';
