@@ -1,3 +1,4 @@
+// @ts-check
 // Unit tests are pure and fast; integration tests drive the built bundles against
 // a real Docker engine and registry (scripts/test starts them), so they run serially.
 // Shell files (the completion scripts' templates) are imported as text, as esbuild's text

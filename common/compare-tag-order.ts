@@ -65,9 +65,9 @@ function compareMoments(a: RankedTag, b: RankedTag): number {
 /** `YYYYMMDDHHMMSS` for date-like tags, so both families compare as plain strings. */
 function toMoment(tag: string): string | undefined {
   const dateTime = DATE_TIME.exec(tag);
-  if (dateTime) return dateTime[1] + dateTime[2];
+  if (dateTime) return dateTime.slice(1, 3).join('');
   const date = SHORT_DATE.exec(tag);
-  if (date) return `20${date[1]}${date[2]}${date[3]}000000`;
+  if (date) return `20${date.slice(1, 4).join('')}000000`;
   return undefined;
 }
 

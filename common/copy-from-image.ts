@@ -8,6 +8,7 @@
 import { hostname } from 'node:os';
 import type * as TarStream from 'tar-stream';
 import type { EngineClient } from '../contract/engine-client';
+import { ignoreFailure } from './ignore-failure';
 import { cleanUpOnInterrupt, interruptedBy, waitForExit } from './interruption';
 
 export const EXTRACTION_LABEL = 'org.run-docker.extraction';
@@ -22,8 +23,10 @@ export async function copyFromImage(engine: EngineClient, imageId: string, path:
   let created: Promise<string> | undefined;
   let archive: NodeJS.ReadableStream | undefined;
   const removeContainer = async () => {
-    const id = await created?.catch(() => undefined);
-    if (id !== undefined) await engine.removeContainer(id).catch(() => undefined);
+    // A create that failed left nothing to remove; a removal that fails is retried by the
+    // next copy on this host (removeOrphanedExtractions, by label and pid).
+    const id = created && (await ignoreFailure(created, 'a failed create leaves no container'));
+    if (id !== undefined) await ignoreFailure(engine.removeContainer(id), 'the next copy removes an orphaned extraction');
   };
   const release = cleanUpOnInterrupt(async () => {
     // Stop the copy first: the engine may hold the removal until the archive is read.
@@ -59,6 +62,7 @@ export function readTarFiles(archive: NodeJS.ReadableStream): Promise<Map<string
   return new Promise((resolve, reject) => {
     const files = new Map<string, Buffer>();
     // Loaded here, not at start-up: only a cold cache extracts anything.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: keeps tar-stream off the warm path
     const tar = require('tar-stream') as typeof TarStream;
     const extract = tar.extract();
     extract.on('entry', (header, stream, next) => {
@@ -91,7 +95,7 @@ async function removeOrphanedExtractions(engine: EngineClient): Promise<void> {
         const [host, pid] = (info.labels[EXTRACTION_LABEL] ?? '').split(':');
         return host === thisHost && !isProcessAlive(Number(pid));
       })
-      .map((info) => engine.removeContainer(info.id).catch(() => undefined)),
+      .map((info) => ignoreFailure(engine.removeContainer(info.id), 'another run may be removing it; the next copy tries again')),
   );
 }
 

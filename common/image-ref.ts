@@ -59,8 +59,10 @@ export function parseImageRef(text: string, what = 'image'): ImageRef {
   }
   const parts = rest.split('/');
   let registry = DOCKER_HUB;
-  if (parts.length > 1 && isRegistryPart(parts[0])) {
-    registry = parts.shift()!;
+  const first = parts[0];
+  if (parts.length > 1 && first !== undefined && isRegistryPart(first)) {
+    registry = first;
+    parts.shift();
     if (!DOMAIN.test(registry)) throw invalid(text, what, `"${registry}" is not a registry host`);
   }
   if (registry === 'index.docker.io') registry = DOCKER_HUB;

@@ -8,6 +8,7 @@
 
 // C0 controls (tab and newline included: a message is one line), DEL, C1 controls, and
 // the Unicode bidirectional marks, embeddings, overrides and isolates.
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 export function makePrintable(text: string): string {

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { writeSyncedFile } from './write-synced-file';
+import { ignoreFailure } from './ignore-failure';
 
 export async function writeFileAtomically(file: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
   const partial = join(dirname(file), `.${basename(file)}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
@@ -15,7 +16,7 @@ export async function writeFileAtomically(file: string, data: string | Uint8Arra
     await writeSyncedFile(partial, data, { mode, flag: 'wx' });
     await rename(partial, file);
   } catch (error) {
-    await rm(partial, { force: true }).catch(() => undefined);
+    await ignoreFailure(rm(partial, { force: true }), 'the failed write is the error to report');
     throw error;
   }
 }

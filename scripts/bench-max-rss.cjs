@@ -1,3 +1,4 @@
+// @ts-check
 // Preloaded by scripts/benchmark.mjs into the shim's process (node --require): records the
 // process's peak resident set size when it exits, even through process.exit().
 const { writeFileSync } = require('node:fs');

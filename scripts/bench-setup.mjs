@@ -1,28 +1,36 @@
+// @ts-check
 // What both benchmark modes (scripts/benchmark.mjs, scripts/benchmark-far.mjs) set up and
 // compute alike: the project image, a command runner, medians.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
+/** @param {string} file @param {string[]} argv @param {Omit<import('node:child_process').ExecFileSyncOptions, 'encoding'>} options */
 export const sh = (file, argv, options = {}) =>
-  execFileSync(file, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...options }).trim();
+  execFileSync(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...options, encoding: 'utf8' }).trim();
 
+/** @param {number[]} values */
 export const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  const at = (/** @type {number} */ index) => sorted[index] ?? NaN;
+  return sorted.length % 2 ? at(mid) : (at(mid - 1) + at(mid)) / 2;
 };
 
-/** A mini version as scripts/publish makes them: UTC `YYYYMMDD-HHMMSS`. */
-export const utcVersion = (date) => date.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+/** A mini version as scripts/publish makes them: UTC `YYYYMMDD-HHMMSS` (common/format-utc-stamp.ts,
+ *  in dist/publish-support.js: scripts/benchmark builds before it runs a benchmark). */
+export const utcVersion = (/** @type {Date} */ date) => createRequire(import.meta.url)('../dist/publish-support.js').formatUtcStamp(date);
 
-/** `--name value` from argv, or `fallback`. */
+/** `--name value` from argv, or `fallback`.
+ *  @param {string[]} args @returns {(name: string, fallback?: string) => string | undefined} */
 export const optionOf = (args) => (name, fallback) => {
   const at = args.indexOf(name);
   return at >= 0 ? args[at + 1] : fallback;
 };
 
 /** The project image: busybox as `true`, with docker-user, FROM scratch; built in DIR as TAG. */
+/** @param {string} dir @param {string} tag */
 export function buildProjectImage(dir, tag) {
   mkdirSync(join(dir, 'bin'), { recursive: true });
   mkdirSync(join(dir, 'etc'));

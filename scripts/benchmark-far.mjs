@@ -1,3 +1,4 @@
+// @ts-check
 // The far-registry benchmark (scripts/benchmark --far [--rtt-ms 50] [--handshake-rtts 1]
 // [--rounds N] [--json PATH]): run-docker against a registry RTT away that wants Bearer
 // tokens (scripts/far-registry.cjs in front of the local test registry), as GHCR, Docker
@@ -15,12 +16,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildProjectImage, median, optionOf, sh, utcVersion } from './bench-setup.mjs';
 
+/** @type {typeof import('./far-registry.cjs')} */
 const { startFarRegistry, diffCounts, measureConversation, KINDS } = createRequire(import.meta.url)('./far-registry.cjs');
+/** @typedef {import('./far-registry.cjs').FarRegistryCounts} FarRegistryCounts */
+/** @typedef {import('./far-registry.cjs').FarRegistryRequest} FarRegistryRequest */
+/** @typedef {'a' | 'b' | 'c' | 't' | 'd' | 'e'} ScenarioKey */
+/** @typedef {{ label: string, run: () => [string, string[]], home: () => string }} Scenario */
 
 // Anything that reaches the proxy runs asynchronously: the proxy shares this event loop.
+/** @param {string} file @param {string[]} argv */
 const shAsync = async (file, argv) => (await promisify(execFile)(file, argv, { encoding: 'utf8' })).stdout.trim();
 
-/** Runs FILE ARGV to its end; resolves to { status, stderr }. */
+/** Runs FILE ARGV to its end; resolves to { status, stderr }.
+ *  @param {string} file @param {string[]} argv @param {NodeJS.ProcessEnv} env
+ *  @returns {Promise<{ status: number | null, stderr: string }>} */
 function runToEnd(file, argv, env) {
   return new Promise((resolve, reject) => {
     const child = spawn(file, argv, { env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -32,6 +41,7 @@ function runToEnd(file, argv, env) {
 }
 
 /** Deletes every file or folder under DIR whose name says "token": wherever a token cache is kept. */
+/** @param {string} dir */
 function removeTokenCaches(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
@@ -40,6 +50,7 @@ function removeTokenCaches(dir) {
   }
 }
 
+/** @param {string} root @param {string[]} args */
 export async function runFarBenchmark(root, args) {
   const option = optionOf(args);
   const rounds = Number(option('--rounds', '7'));
@@ -49,19 +60,25 @@ export async function runFarBenchmark(root, args) {
   if (!(rounds >= 1 && rttMs > 0 && handshakeRtts >= 0)) throw new Error('--rounds ≥ 1, --rtt-ms > 0 and --handshake-rtts ≥ 0, please');
 
   const work = mkdtempSync(join(tmpdir(), 'run-docker-bench-far-'));
+  /** @type {string | undefined} */
   let registry;
+  /** @type {import('./far-registry.cjs').FarRegistry | undefined} */
   let far;
+  /** @type {string[]} */
   const images = [];
   try {
     registry = sh(join(root, 'scripts/registry'), ['start', join(work, 'registry')]);
-    far = await startFarRegistry({ upstream: registry, rttMs, handshakeRtts });
+    const upstream = registry;
+    const proxy = await startFarRegistry({ upstream, rttMs, handshakeRtts });
+    far = proxy;
 
     // Published to the registry directly (pushing through a far proxy only costs time),
     // then pulled by the engine through the proxy: what the runs use is the far name.
     sh(join(root, 'scripts/make-signing-key'), [join(work, 'keys')]);
+    /** @param {'tiny' | 'mini'} kind @param {string[]} keyArgs */
     const publish = (kind, keyArgs) =>
-      sh(join(root, 'scripts/publish'), [kind, '--repo', `${registry}/bench/${kind}`, '--no-build', ...keyArgs]).split('\n').pop();
-    const tinyVersion = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
+      sh(join(root, 'scripts/publish'), [kind, '--repo', `${upstream}/bench/${kind}`, '--no-build', ...keyArgs]).split('\n').pop() ?? '';
+    const tinyVersion = /** @type {{ version: string }} */ (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))).version;
     const miniVersion = utcVersion(new Date());
     const tinyDirect = publish('tiny', ['--trust-key', join(work, 'keys', 'signing-key.pub.pem')]);
     publish('mini', ['--signing-key', join(work, 'keys', 'signing-key.pem'), '--version', miniVersion]);
@@ -70,17 +87,18 @@ export async function runFarBenchmark(root, args) {
     sh('docker', ['push', '--quiet', `${registry}/bench/app:1.0.0`]);
     images.push(`${registry}/bench/app:1.0.0`);
 
-    const tiny = tinyDirect.replace(registry, far.address);
-    const mini = `${far.address}/bench/mini`;
-    const app = `${far.address}/bench/app`;
+    const tiny = tinyDirect.replace(upstream, proxy.address);
+    const mini = `${proxy.address}/bench/mini`;
+    const app = `${proxy.address}/bench/app`;
     for (const reference of [tiny, `${mini}:${miniVersion}`, `${app}:1.0.0`]) {
       await shAsync('docker', ['pull', '--quiet', reference]);
       images.push(reference);
     }
-    const enginePull = far.requests();
-    far.reset();
+    const enginePull = proxy.requests();
+    proxy.reset();
 
     const warmHome = join(work, 'home');
+    /** @param {string} home */
     const hostEnv = (home) => ({
       ...process.env,
       HOME: home,
@@ -99,6 +117,7 @@ export async function runFarBenchmark(root, args) {
     };
     const tokenColdHome = join(work, 'token-cold');
 
+    /** @type {Record<ScenarioKey, Scenario>} */
     const scenarios = {
       a: { label: 'a. docker run --rm --init IMG true', run: () => ['docker', ['run', '--rm', '--init', `${app}:1.0.0`, 'true']], home: () => warmHome },
       b: { label: 'b. run-docker --local IMG true (warm)', run: () => [process.execPath, [shim, '--local', app, 'true']], home: () => warmHome },
@@ -119,45 +138,56 @@ export async function runFarBenchmark(root, args) {
       e: { label: 'e. run-docker IMG true (fresh host folder: cold)', run: () => [process.execPath, [shim, app, 'true']], home: freshHome },
     };
     mkdirSync(warmHome);
-    const timings = Object.fromEntries(Object.keys(scenarios).map((key) => [key, []]));
-    const counts = Object.fromEntries(Object.keys(scenarios).map((key) => [key, []]));
-    const conversations = Object.fromEntries(Object.keys(scenarios).map((key) => [key, []]));
-    const requestLists = {};
+    const keys = /** @type {ScenarioKey[]} */ (Object.keys(scenarios));
+    /** @type {Record<ScenarioKey, number[]>} */
+    const timings = { a: [], b: [], c: [], t: [], d: [], e: [] };
+    /** @type {Record<ScenarioKey, FarRegistryCounts[]>} */
+    const counts = { a: [], b: [], c: [], t: [], d: [], e: [] };
+    /** @type {Record<ScenarioKey, { waitedMs: number, spanMs: number }[]>} */
+    const conversations = { a: [], b: [], c: [], t: [], d: [], e: [] };
+    /** @type {Record<ScenarioKey, FarRegistryRequest[]>} */
+    const requestLists = { a: [], b: [], c: [], t: [], d: [], e: [] };
+    /** @param {ScenarioKey} key */
     const runOnce = async (key) => {
       const scenario = scenarios[key];
       const home = scenario.home();
       const [file, argv] = scenario.run();
-      const before = far.counts();
-      const logged = far.requests().length;
+      const before = proxy.counts();
+      const logged = proxy.requests().length;
       const since = Date.now();
       const started = process.hrtime.bigint();
       const result = await runToEnd(file, argv, hostEnv(home));
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       if (result.status !== 0) throw new Error(`${scenario.label} failed (exit ${result.status}): ${result.stderr}`);
-      counts[key].push(diffCounts(far.counts(), before));
-      requestLists[key] = far.requests().slice(logged);
+      counts[key].push(diffCounts(proxy.counts(), before));
+      requestLists[key] = proxy.requests().slice(logged);
       conversations[key].push(measureConversation(requestLists[key], since));
       return seconds;
     };
-    for (const key of Object.keys(scenarios)) await runOnce(key); // warm-up: caches, page cache
-    for (const key of Object.keys(scenarios)) {
+    for (const key of keys) await runOnce(key); // warm-up: caches, page cache
+    for (const key of keys) {
       counts[key] = [];
       conversations[key] = [];
     }
     for (let round = 0; round < rounds; round++) {
-      for (const key of Object.keys(scenarios)) timings[key].push(await runOnce(key));
+      for (const key of keys) timings[key].push(await runOnce(key));
     }
 
-    const m = Object.fromEntries(Object.entries(timings).map(([key, values]) => [key, median(values)]));
+    const m = /** @type {Record<ScenarioKey, number>} */ (Object.fromEntries(keys.map((key) => [key, median(timings[key])])));
     const rtt = rttMs / 1000;
-    const paired = (x, y) => median(timings[x].map((value, i) => value - timings[y][i]));
+    /** @param {ScenarioKey} x @param {ScenarioKey} y */
+    const paired = (x, y) => median(timings[x].map((value, i) => value - (timings[y][i] ?? NaN)));
     /** The counts of every round, if they were all alike; otherwise the smallest and largest total. */
-    const perCall = Object.fromEntries(
-      Object.entries(counts).map(([key, list]) => {
-        const same = list.every((c) => JSON.stringify(c) === JSON.stringify(list[0]));
-        const totals = list.map((c) => KINDS.reduce((sum, kind) => sum + c[kind], 0));
-        return [key, { ...list[0], requests: totals[0], varies: same ? undefined : `${Math.min(...totals)}–${Math.max(...totals)} requests` }];
-      }),
+    /** @typedef {Partial<FarRegistryCounts> & { requests: number | undefined, varies: string | undefined }} PerCall */
+    const perCall = /** @type {Record<ScenarioKey, PerCall>} */ (
+      Object.fromEntries(
+        keys.map((key) => {
+          const list = counts[key];
+          const same = list.every((c) => JSON.stringify(c) === JSON.stringify(list[0]));
+          const totals = list.map((c) => KINDS.reduce((sum, kind) => sum + c[kind], 0));
+          return [key, { ...list[0], requests: totals[0], varies: same ? undefined : `${Math.min(...totals)}–${Math.max(...totals)} requests` }];
+        }),
+      )
     );
     const results = {
       date: new Date().toISOString(),
@@ -165,7 +195,7 @@ export async function runFarBenchmark(root, args) {
       rttMs,
       handshakeRtts,
       medianSeconds: m,
-      ratiosOverDockerRun: Object.fromEntries(Object.keys(scenarios).filter((key) => key !== 'a').map((key) => [key, m[key] / m.a])),
+      ratiosOverDockerRun: /** @type {Partial<Record<ScenarioKey, number>>} */ (Object.fromEntries(keys.filter((key) => key !== 'a').map((key) => [key, m[key] / m.a]))),
       extraRtts: {
         warm_c_minus_b: (m.c - m.b) / rtt,
         warm_c_minus_b_paired: paired('c', 'b') / rtt,
@@ -174,10 +204,12 @@ export async function runFarBenchmark(root, args) {
       },
       // The registry conversation as the proxy timed it, medians: far steadier than the
       // end-to-end times on a loaded machine (see measureConversation).
-      waitedRtts: Object.fromEntries(Object.entries(conversations).map(([key, list]) => [key, median(list.map((c) => c.waitedMs)) / rttMs])),
-      spanRtts: Object.fromEntries(Object.entries(conversations).map(([key, list]) => [key, median(list.map((c) => c.spanMs)) / rttMs])),
+      waitedRtts: /** @type {Record<ScenarioKey, number>} */ (Object.fromEntries(keys.map((key) => [key, median(conversations[key].map((c) => c.waitedMs)) / rttMs]))),
+      spanRtts: /** @type {Record<ScenarioKey, number>} */ (Object.fromEntries(keys.map((key) => [key, median(conversations[key].map((c) => c.spanMs)) / rttMs]))),
       // What the requests would cost one after the other: one RTT each, plus the handshakes.
-      countedRtts: Object.fromEntries(Object.entries(perCall).map(([key, c]) => [key, c.requests + c.connections * handshakeRtts])),
+      countedRtts: /** @type {Record<ScenarioKey, number>} */ (
+        Object.fromEntries(keys.map((key) => [key, (perCall[key].requests ?? NaN) + (perCall[key].connections ?? NaN) * handshakeRtts]))
+      ),
       perCall,
       requestLists,
       enginePull,
@@ -185,33 +217,39 @@ export async function runFarBenchmark(root, args) {
       conversationSamplesMs: conversations,
     };
 
-    const ms = (seconds) => `${(seconds * 1000).toFixed(0)} ms`;
+    /** @param {number | undefined} seconds */
+    const ms = (seconds) => `${((seconds ?? NaN) * 1000).toFixed(0)} ms`;
+    /** @type {[string, string, string][]} */
     const rows = [
-      ...Object.entries(scenarios).map(([key, scenario]) => [
-        scenario.label,
-        `${ms(m[key])}${key === 'a' ? '' : ` (${results.ratiosOverDockerRun[key].toFixed(2)}×a)`}`,
+      ...keys.map((key) => /** @type {[string, string, string]} */ ([
+        scenarios[key].label,
+        `${ms(m[key])}${key === 'a' ? '' : ` (${(results.ratiosOverDockerRun[key] ?? NaN).toFixed(2)}×a)`}`,
         `${perCall[key].requests} req, ${perCall[key].connections} conn${perCall[key].varies ? ` (varies: ${perCall[key].varies})` : ''}`,
-      ]),
-      ...['c', 't', 'e'].map((key) => [
+      ])),
+      .../** @type {ScenarioKey[]} */ (['c', 't', 'e']).map((key) => /** @type {[string, string, string]} */ ([
         `${key}: waiting on the registry (proxy-timed)`,
         `${results.waitedRtts[key].toFixed(1)} RTT`,
         `counted ${results.countedRtts[key]} (requests + handshakes); first request to last answer ${results.spanRtts[key].toFixed(1)} RTT`,
-      ]),
+      ])),
       ['c − b: registry call over --local, warm', `${results.extraRtts.warm_c_minus_b.toFixed(1)} RTT`, `paired per round ${results.extraRtts.warm_c_minus_b_paired.toFixed(1)} RTT`],
       ['t − b: no token cache, paired', `${results.extraRtts.noTokenCache_t_minus_b_paired.toFixed(1)} RTT`, ''],
       ['e − d: cold, paired', `${results.extraRtts.cold_e_minus_d_paired.toFixed(1)} RTT`, ''],
     ];
-    const widths = [0, 1].map((i) => Math.max(...rows.map((row) => row[i].length)));
+    const labelWidth = Math.max(...rows.map(([label]) => label.length));
+    const valueWidth = Math.max(...rows.map(([, value]) => value.length));
     console.log(`\nrun-docker far-registry benchmark: RTT ${rttMs} ms, ${handshakeRtts} RTT per new connection, medians of ${rounds} interleaved rounds\n`);
-    for (const [label, value, extra] of rows) console.log(`${label.padEnd(widths[0])}  ${value.padStart(widths[1])}  ${extra}`);
+    for (const [label, value, extra] of rows) console.log(`${label.padEnd(labelWidth)}  ${value.padStart(valueWidth)}  ${extra}`);
     console.log(`\nrequests per call (${KINDS.join(', ')}, connections):`);
-    for (const [key, c] of Object.entries(perCall)) console.log(`  ${key}: ${[...KINDS, 'connections'].map((kind) => `${kind} ${c[kind]}`).join(', ')}`);
-    for (const key of ['c', 'e']) {
+    for (const key of keys) {
+      const c = perCall[key];
+      console.log(`  ${key}: ${[...KINDS, /** @type {const} */ ('connections')].map((kind) => `${kind} ${c[kind]}`).join(', ')}`);
+    }
+    for (const key of /** @type {ScenarioKey[]} */ (['c', 'e'])) {
       console.log(`\nwhat one call of ${key} sent (ms from its first request, #connection within the call: request → status):`);
       const first = Math.min(...requestLists[key].map((r) => r.connection));
       const t0 = Math.min(...requestLists[key].map((r) => r.arrivedAt));
       for (const r of requestLists[key]) {
-        console.log(`  +${String(r.arrivedAt - t0).padStart(4)} ms #${r.connection - first + 1} ${r.method} ${r.path} → ${r.status} (+${r.finishedAt - t0} ms)`);
+        console.log(`  +${String(r.arrivedAt - t0).padStart(4)} ms #${r.connection - first + 1} ${r.method} ${r.path} → ${r.status} (+${(r.finishedAt ?? NaN) - t0} ms)`);
       }
     }
     if (jsonPath) {

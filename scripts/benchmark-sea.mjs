@@ -1,3 +1,4 @@
+// @ts-check
 // The single executable against the JS shim (docs/performance.md, "The single executable"):
 //   npm run build && scripts/with-engine node scripts/benchmark-sea.mjs [--rounds N] [--json PATH]
 // Builds the executable with and without useCodeCache (scripts/build-sea), then times, in
@@ -26,7 +27,9 @@ try {
   const shim = join(root, 'dist/shim/run-docker.js');
   const seaCached = sh(join(root, 'scripts/build-sea'), ['--output', join(work, 'sea-code-cache')]);
   const seaPlain = sh(join(root, 'scripts/build-sea'), ['--no-code-cache', '--output', join(work, 'sea-no-code-cache')]);
-  const seaNode = sh(join(root, 'scripts/fetch-node'), [/^readonly NODE_VERSION=(\S+)$/m.exec(readFileSync(join(root, 'scripts/build-sea'), 'utf8'))[1]]);
+  const nodeVersion = /^readonly NODE_VERSION=(\S+)$/m.exec(readFileSync(join(root, 'scripts/build-sea'), 'utf8'))?.[1];
+  if (nodeVersion === undefined) throw new Error('scripts/build-sea has no line `readonly NODE_VERSION=…`');
+  const seaNode = sh(join(root, 'scripts/fetch-node'), [nodeVersion]);
   buildProjectImage(join(work, 'image'), `${app}:1.0.0`);
   imageBuilt = true;
 
@@ -35,40 +38,54 @@ try {
   mkdirSync(home);
   const env = { PATH: process.env.PATH, HOME: home, ...(process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {}) };
 
+  /** @typedef {'js' | 'jsSeaNode' | 'sea' | 'seaPlain'} VariantKey */
+  /** @typedef {'version' | 'dryRun'} CallKey */
+  /** @type {Record<VariantKey, { label: string, command: (argv: string[]) => [string, string[]] }>} */
   const variants = {
     js: { label: `JS shim, machine's Node.js ${process.version}`, command: (argv) => [process.execPath, [shim, ...argv]] },
     jsSeaNode: { label: `JS shim, Node.js v${sh(seaNode, ['-p', 'process.versions.node'])} (the SEA's)`, command: (argv) => [seaNode, [shim, ...argv]] },
     sea: { label: 'single executable, useCodeCache', command: (argv) => [seaCached, argv] },
     seaPlain: { label: 'single executable, no code cache', command: (argv) => [seaPlain, argv] },
   };
+  /** @type {Record<CallKey, string[]>} */
   const calls = { version: ['--version'], dryRun: ['--dry-run', '--local', app, 'true'] };
   const perf = spawnSync('perf', ['stat', '-x,', '-e', 'task-clock', '--', 'true'], { stdio: 'ignore' }).status === 0;
   const perfFile = join(work, 'perf.csv');
+  /** @type {Record<string, number[]>} */
   const timings = {};
+  /** @type {Record<string, number[]>} */
   const cpuTimings = {};
+  /** @param {VariantKey} variant @param {CallKey} call */
   const runOnce = (variant, call) => {
     const [file, argv] = variants[variant].command(calls[call]);
+    /** @type {[string, string[]]} */
     const [command, commandArgs] = perf ? ['perf', ['stat', '-x,', '-e', 'task-clock', '-o', perfFile, '--', file, ...argv]] : [file, argv];
     const started = process.hrtime.bigint();
     const result = spawnSync(command, commandArgs, { env, stdio: ['ignore', 'ignore', 'pipe'] });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (result.status !== 0) throw new Error(`${variants[variant].label} ${calls[call].join(' ')} failed (exit ${result.status}): ${result.stderr}`);
     // perf's CSV line: "<msec>,msec,task-clock,…".
-    const cpuSeconds = perf ? Number(/^([\d.]+),msec,task-clock/m.exec(readFileSync(perfFile, 'utf8'))[1]) / 1000 : undefined;
+    const taskClock = perf ? /^([\d.]+),msec,task-clock/m.exec(readFileSync(perfFile, 'utf8'))?.[1] : undefined;
+    if (perf && taskClock === undefined) throw new Error(`perf wrote no task-clock line to ${perfFile}`);
+    const cpuSeconds = taskClock === undefined ? undefined : Number(taskClock) / 1000;
     return { seconds, cpuSeconds };
   };
-  const pairs = Object.keys(variants).flatMap((variant) => Object.keys(calls).map((call) => [variant, call]));
+  const variantKeys = /** @type {VariantKey[]} */ (Object.keys(variants));
+  const callKeys = /** @type {CallKey[]} */ (Object.keys(calls));
+  const pairs = variantKeys.flatMap((variant) => callKeys.map((call) => /** @type {const} */ ([variant, call])));
   for (const [variant, call] of pairs) runOnce(variant, call); // warm-up: page cache, payload cache
   for (let round = 0; round < rounds; round++) {
     for (const [variant, call] of pairs) {
       const { seconds, cpuSeconds } = runOnce(variant, call);
       (timings[`${variant}.${call}`] ??= []).push(seconds);
-      if (perf) (cpuTimings[`${variant}.${call}`] ??= []).push(cpuSeconds);
+      if (cpuSeconds !== undefined) (cpuTimings[`${variant}.${call}`] ??= []).push(cpuSeconds);
     }
   }
 
+  /** @param {Record<string, number[]>} samples @returns {Record<string, number>} */
   const medians = (samples) => Object.fromEntries(Object.entries(samples).map(([key, values]) => [key, median(values)]));
-  const ratios = (m) => Object.fromEntries(Object.keys(m).map((key) => [key, m[key] / m[`js.${key.split('.')[1]}`]]));
+  /** @param {Record<string, number>} m @returns {Record<string, number>} */
+  const ratios = (m) => Object.fromEntries(Object.keys(m).map((key) => [key, (m[key] ?? NaN) / (m[`js.${key.split('.')[1]}`] ?? NaN)]));
   const m = medians(timings);
   const cpu = perf ? medians(cpuTimings) : undefined;
   const sizes = { js: statSync(shim).size, sea: statSync(seaCached).size, seaPlain: statSync(seaPlain).size };
@@ -82,18 +99,21 @@ try {
     samples: timings,
     ...(cpu ? { cpuSamples: cpuTimings } : {}),
   };
-  const ms = (seconds) => `${(seconds * 1000).toFixed(0)} ms`;
+  /** @param {number | undefined} seconds */
+  const ms = (seconds = NaN) => `${(seconds * 1000).toFixed(0)} ms`;
   const width = Math.max(...Object.values(variants).map(({ label }) => label.length));
+  /** @param {string} title @param {Record<string, number>} m @param {Record<string, number>} r */
   const table = (title, m, r) => {
     console.log(`\n${title}\n${'variant'.padEnd(width)}  ${'--version'.padStart(16)}  ${'--dry-run --local'.padStart(18)}`);
     for (const [key, { label }] of Object.entries(variants)) {
-      const cell = (call) => `${ms(m[`${key}.${call}`])} (${r[`${key}.${call}`].toFixed(2)}×)`;
+      /** @param {CallKey} call */
+      const cell = (call) => `${ms(m[`${key}.${call}`])} (${(r[`${key}.${call}`] ?? NaN).toFixed(2)}×)`;
       console.log(`${label.padEnd(width)}  ${cell('version').padStart(16)}  ${cell('dryRun').padStart(18)}`);
     }
   };
   console.log(`\nrun-docker single executable: medians of ${rounds} interleaved rounds`);
   table('wall time', m, results.ratiosToJs);
-  if (cpu) table('CPU time, all threads (perf task-clock)', cpu, results.cpuRatiosToJs);
+  if (cpu) table('CPU time, all threads (perf task-clock)', cpu, ratios(cpu));
   console.log(`\nsizes: JS shim ${sizes.js} bytes; executable ${sizes.sea} bytes (${(sizes.sea / sizes.js).toFixed(0)}×), without code cache ${sizes.seaPlain} bytes`);
   if (jsonPath) {
     writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`);

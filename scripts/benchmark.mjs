@@ -1,3 +1,4 @@
+// @ts-check
 // The benchmark proper; run it through scripts/benchmark, which provides the engine.
 // Every scenario runs once to warm up, then all scenarios run interleaved, round after
 // round, so that drift of the machine affects them alike. Reports medians and ratios.
@@ -27,12 +28,15 @@ const TAG_COUNTS = [1000, 10000];
 
 const work = mkdtempSync(join(tmpdir(), 'run-docker-bench-'));
 
+/** @type {string | undefined} */
 let registry;
+/** @type {string[]} */
 const images = [];
 try {
   registry = sh(join(root, 'scripts/registry'), ['start', join(work, 'registry')]);
   sh(join(root, 'scripts/make-signing-key'), [join(work, 'keys')]);
-  const publish = (kind, repo, keyArgs) => sh(join(root, 'scripts/publish'), [kind, '--repo', repo, '--no-build', ...keyArgs]).split('\n').pop();
+  /** @param {'tiny' | 'mini'} kind @param {string} repo @param {string[]} keyArgs */
+  const publish = (kind, repo, keyArgs) => sh(join(root, 'scripts/publish'), [kind, '--repo', repo, '--no-build', ...keyArgs]).split('\n').pop() ?? '';
   const tiny = publish('tiny', `${registry}/bench/tiny`, ['--trust-key', join(work, 'keys', 'signing-key.pub.pem')]);
   // An explicit version, so the mini image can be removed afterwards like the others.
   const miniVersion = utcVersion(new Date());
@@ -49,9 +53,14 @@ try {
   const hostEnv = { ...process.env, HOME: home, XDG_CACHE_HOME: join(home, '.cache'), XDG_CONFIG_HOME: join(home, '.config'), RUN_DOCKER_TINY: tiny, RUN_DOCKER_MINI: `${registry}/bench/mini` };
   const shim = join(root, 'dist/shim/run-docker.js');
   const rssFile = join(work, 'max-rss');
+  /** @param {string[]} argv @returns {[string, string[]]} */
   const shimCommand = (argv) => [process.execPath, ['--require', join(root, 'scripts/bench-max-rss.cjs'), shim, ...argv]];
+  /** @type {{ local: number[], registry: number[] }} */
   const peakRss = { local: [], registry: [] };
 
+  /** @typedef {'node' | 'a' | 'b' | 'c' | 's' | 'd'} ScenarioKey */
+  /** @typedef {{ label: string, run: () => [string, string[]], rss?: 'local' | 'registry', before?: () => void }} Scenario */
+  /** @type {Record<ScenarioKey, Scenario>} */
   const scenarios = {
     node: { label: "node -e 0 (Node's bare start)", run: () => [process.execPath, ['-e', '0']] },
     a: { label: 'a. docker run --rm --init IMG true', run: () => ['docker', ['run', '--rm', '--init', `${app}:1.0.0`, 'true']] },
@@ -69,7 +78,10 @@ try {
       run: () => shimCommand(['--local', app, 'true']),
     },
   };
-  const timings = Object.fromEntries(Object.keys(scenarios).map((key) => [key, []]));
+  const scenarioKeys = /** @type {ScenarioKey[]} */ (Object.keys(scenarios));
+  /** @type {Record<ScenarioKey, number[]>} */
+  const timings = { node: [], a: [], b: [], c: [], s: [], d: [] };
+  /** @param {ScenarioKey} key */
   const runOnce = (key) => {
     const scenario = scenarios[key];
     scenario.before?.();
@@ -81,19 +93,21 @@ try {
     if (scenario.rss) peakRss[scenario.rss].push(Number(readFileSync(rssFile, 'utf8')) / 1024);
     return seconds;
   };
-  for (const key of Object.keys(scenarios)) runOnce(key); // warm-up: pulls, caches, page cache
+  for (const key of scenarioKeys) runOnce(key); // warm-up: pulls, caches, page cache
   for (let round = 0; round < rounds; round++) {
-    for (const key of Object.keys(scenarios)) timings[key].push(runOnce(key));
+    for (const key of scenarioKeys) timings[key].push(runOnce(key));
   }
 
   // s and node again, as instructions executed (3 runs each, the median).
-  const instructions = {};
+  /** @type {Record<'node' | 's', number>} */
+  const instructions = { node: NaN, s: NaN };
   if (countInstructions) {
     // The CA file some machines name in NODE_EXTRA_CA_CERTS is parsed at every Node start
     // (~400 M instructions here): the same for both, but it would drown the difference.
-    const { NODE_EXTRA_CA_CERTS: _unused, ...quietEnv } = hostEnv;
-    for (const key of ['node', 's']) {
+    const { NODE_EXTRA_CA_CERTS: _unused, ...quietEnv } = /** @type {NodeJS.ProcessEnv} */ (hostEnv);
+    for (const key of /** @type {const} */ (['node', 's'])) {
       const [file, argv] = scenarios[key].run();
+      /** @type {number[]} */
       const counts = [];
       for (let run = 0; run < 3; run++) {
         const result = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', '--smc-check=all-non-file', file, ...argv], {
@@ -110,11 +124,15 @@ try {
   }
 
   // e. The newest tag among many, through the tiny payload's locator as the shim calls it.
+  /** @type {Record<number, number[]>} */
   const tagTimings = {};
+  /** @type {import('../contract/contract.js').LocatorModule} */
   const locate = createRequire(import.meta.url)(join(root, 'dist/payload/tiny/locate.js'));
+  /** @type {typeof import('../common/publish-support.js')} */
   const { connectEngine } = createRequire(import.meta.url)(join(root, 'dist/publish-support.js'));
-  const { contract } = JSON.parse(readFileSync(join(root, 'dist/build-info.json'), 'utf8'));
+  const { contract } = /** @type {{ contract: number }} */ (JSON.parse(readFileSync(join(root, 'dist/build-info.json'), 'utf8')));
   const engine = await connectEngine(hostEnv, hostEnv.HOME);
+  /** @type {import('../contract/contract.js').BaseContext} */
   const ctx = { contract, shimVersion: '0.0.0', local: false, env: hostEnv, log: { warn: (line) => console.error(line), debug: () => {} }, engine };
   const manifestType = 'application/vnd.docker.distribution.manifest.v2+json';
   const manifest = await (await fetch(`http://${registry}/v2/bench/app/manifests/1.0.0`, { headers: { accept: manifestType } })).text();
@@ -133,16 +151,18 @@ try {
         }),
       );
     }
-    tagTimings[count] = [];
+    /** @type {number[]} */
+    const samples = [];
+    tagTimings[count] = samples;
     for (let round = 0; round < rounds; round++) {
       const started = process.hrtime.bigint();
       const newest = await locate.findNewestTag(ctx, `${registry}/${repo}`);
-      tagTimings[count].push(Number(process.hrtime.bigint() - started) / 1e9);
+      samples.push(Number(process.hrtime.bigint() - started) / 1e9);
       if (newest.tag !== tags.slice().sort().pop()) throw new Error(`wrong newest tag for ${repo}: ${newest.tag}`);
     }
   }
 
-  const m = Object.fromEntries(Object.entries(timings).map(([key, values]) => [key, median(values)]));
+  const m = /** @type {Record<ScenarioKey, number>} */ (Object.fromEntries(scenarioKeys.map((key) => [key, median(timings[key])])));
   const results = {
     date: new Date().toISOString(),
     rounds,
@@ -153,7 +173,7 @@ try {
       b_minus_a_minus_node: (m.b - m.a - m.node) * 1000,
       c_minus_a_minus_node: (m.c - m.a - m.node) * 1000,
       // Paired within each round (b and a ran back to back), then the median: steadier.
-      paired_b_minus_a_minus_node: median(timings.b.map((b, i) => b - timings.a[i] - timings.node[i])) * 1000,
+      paired_b_minus_a_minus_node: median(timings.b.map((b, i) => b - (timings.a[i] ?? NaN) - (timings.node[i] ?? NaN))) * 1000,
       s_minus_node: (m.s - m.node) * 1000,
     },
     newestTagSeconds: Object.fromEntries(Object.entries(tagTimings).map(([count, values]) => [count, median(values)])),
@@ -161,9 +181,11 @@ try {
     ...(countInstructions ? { instructions } : {}),
     samples: { ...timings, tags: tagTimings },
   };
-  const ms = (seconds) => `${(seconds * 1000).toFixed(0)} ms`;
+  /** @param {number | undefined} seconds */
+  const ms = (seconds) => `${((seconds ?? NaN) * 1000).toFixed(0)} ms`;
+  /** @type {[string, string][]} */
   const rows = [
-    ...Object.entries(scenarios).map(([key, scenario]) => [scenario.label, ms(m[key])]),
+    ...scenarioKeys.map((key) => /** @type {[string, string]} */ ([scenarios[key].label, ms(m[key])])),
     ['b / a (target ≤ 1.35)', results.ratios.b_over_a.toFixed(2)],
     ['c / a (target ≤ 1.45)', results.ratios.c_over_a.toFixed(2)],
     ['d − a (target ≤ 500 ms)', ms(results.dMinusASeconds)],
@@ -171,13 +193,13 @@ try {
     ['c − a − node start', `${results.overheadMs.c_minus_a_minus_node.toFixed(0)} ms`],
     ['b − a − node, paired per round', `${results.overheadMs.paired_b_minus_a_minus_node.toFixed(0)} ms`],
     ['s − node start (the shim alone)', `${results.overheadMs.s_minus_node.toFixed(0)} ms`],
-    ...TAG_COUNTS.map((count) => [`e. newest of ${count} tags (target ≤ 1.5 s at 10,000)`, ms(results.newestTagSeconds[count])]),
+    ...TAG_COUNTS.map((count) => /** @type {[string, string]} */ ([`e. newest of ${count} tags (target ≤ 1.5 s at 10,000)`, ms(results.newestTagSeconds[count])])),
     ['f. shim peak RSS, --local / registry (target ≤ 80 MiB)', `${results.shimPeakRssMiB.local.toFixed(1)} / ${results.shimPeakRssMiB.registry.toFixed(1)} MiB`],
     ...(countInstructions
-      ? [
+      ? /** @type {[string, string][]} */ ([
           ['instructions: node -e 0 / s', `${(instructions.node / 1e6).toFixed(0)} M / ${(instructions.s / 1e6).toFixed(0)} M`],
           ['instructions: s − node (the shim alone)', `${((instructions.s - instructions.node) / 1e6).toFixed(0)} M`],
-        ]
+        ])
       : []),
   ];
   const width = Math.max(...rows.map(([label]) => label.length));

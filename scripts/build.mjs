@@ -1,3 +1,4 @@
+// @ts-check
 // Bundles the shim and both payloads into self-contained CommonJS files under dist/.
 // Usage: node scripts/build.mjs
 // Env at build time: RUN_DOCKER_DEFAULT_TINY / RUN_DOCKER_DEFAULT_MINI bake a host's
@@ -11,11 +12,13 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const { version } = /** @type {{ version: string }} */ (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')));
 const emptyModule = join(root, 'scripts', 'empty-module.cjs');
+/** @type {import('./third-party-notices.cjs')} */
 const { buildNotices } = createRequire(import.meta.url)('./third-party-notices.cjs');
 
-/** docker-modem's ssh agent is loaded on first use only (scripts/lazy-ssh.cjs). */
+/** docker-modem's ssh agent is loaded on first use only (scripts/lazy-ssh.cjs).
+ *  @type {import('esbuild').Plugin} */
 const lazySsh = {
   name: 'lazy-ssh',
   setup(build) {
@@ -33,14 +36,17 @@ const lazySsh = {
  * most of the shim's ~720 kB (~34 ms of compilation on every call here); a string literal
  * costs next to nothing until it is used. The string is part of the bundle, so whatever
  * verifies the bundle verifies it too.
+ * @type {Record<string, string>}
  */
 const EMBEDDED = {
   'log-update': "export { createLogUpdate } from 'log-update';",
   dockerode: "module.exports = require('dockerode');",
   'tar-stream': "module.exports = require('tar-stream');",
 };
-/** Inputs of the modules embedded in each bundle (by its outfile): they are in the bundle too. */
+/** Inputs of the modules embedded in each bundle (by its outfile): they are in the bundle too.
+ *  @type {Map<string | undefined, string[]>} */
 const embeddedInputs = new Map();
+/** @type {import('esbuild').Plugin} */
 const embedCompiledOnFirstUse = {
   name: 'embed-compiled-on-first-use',
   setup(build) {
@@ -48,14 +54,18 @@ const embedCompiledOnFirstUse = {
     const names = Object.keys(EMBEDDED).map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
     build.onResolve({ filter: new RegExp(`^(${names.join('|')})$`) }, (args) => ({ path: args.path, namespace: 'embedded' }));
     build.onLoad({ filter: /.*/, namespace: 'embedded' }, async (args) => {
+      const source = EMBEDDED[args.path];
+      if (source === undefined) throw new Error(`"${args.path}" is not an embedded module`);
       const { outputFiles, metafile } = await build.esbuild.build({
         ...innerOptions,
-        stdin: { contents: EMBEDDED[args.path], resolveDir: root },
+        stdin: { contents: source, resolveDir: root },
         write: false,
         metafile: true,
       });
+      const [output] = outputFiles;
+      if (!output) throw new Error(`esbuild wrote nothing for the embedded module "${args.path}"`);
       embeddedInputs.set(outfile, [...(embeddedInputs.get(outfile) ?? []), ...Object.keys(metafile.inputs)]);
-      const packed = gzipSync(outputFiles[0].contents, { level: 9 }).toString('base64');
+      const packed = gzipSync(output.contents, { level: 9 }).toString('base64');
       // Evaluated when first required (esbuild wraps this module lazily).
       const contents = [
         `const packed = ${JSON.stringify(packed)};`,
@@ -68,6 +78,7 @@ const embedCompiledOnFirstUse = {
   },
 };
 
+/** @satisfies {import('esbuild').BuildOptions} */
 const innerOptions = {
   bundle: true,
   platform: 'node',
@@ -85,7 +96,8 @@ const innerOptions = {
   plugins: [lazySsh],
 };
 // metafile: the inputs of each bundle, for its third-party notices.
-const common = { ...innerOptions, metafile: true, plugins: [lazySsh, embedCompiledOnFirstUse] };
+/** @satisfies {import('esbuild').BuildOptions} */
+const common = { ...innerOptions, metafile: /** @type {const} */ (true), plugins: [lazySsh, embedCompiledOnFirstUse] };
 
 /**
  * The shim carries the run and build payloads of its own build (shim/main.ts, docs/trust.md
@@ -101,12 +113,13 @@ async function buildEmbeddedPayloads() {
     build({ ...common, entryPoints: [join(root, 'payload/run/main.ts')], outfile: runBundle, define }),
     build({ ...common, entryPoints: [join(root, 'payload/build/main.ts')], outfile: buildBundle, define }),
   ]);
+  /** @param {string} file */
   const embed = (file) => JSON.stringify(gzipSync(readFileSync(file), { level: 9 }).toString('base64'));
   return { run, buildPayload, define: { BUILT_IN_RUN_PAYLOAD: embed(runBundle), BUILT_IN_BUILD_PAYLOAD: embed(buildBundle) } };
 }
 
 const [[shim, run, buildPayload], locate] = await Promise.all([
-  buildEmbeddedPayloads().then(async ({ run, buildPayload, define: embedded }) => [
+  buildEmbeddedPayloads().then(async ({ run, buildPayload, define: embedded }) => /** @type {const} */ ([
     await build({
       ...common,
       entryPoints: [join(root, 'shim/main.ts')],
@@ -122,7 +135,7 @@ const [[shim, run, buildPayload], locate] = await Promise.all([
     }),
     run,
     buildPayload,
-  ]),
+  ])),
   build({ ...common, entryPoints: [join(root, 'payload/locator/main.ts')], outfile: join(root, 'dist/payload/tiny/locate.js') }),
   // For scripts/publish: what a signature covers is defined once, in the contract.
   build({ ...common, entryPoints: [join(root, 'contract/contract.ts')], outfile: join(root, 'dist/contract.js') }),
@@ -142,14 +155,17 @@ const loader = await build({
   write: false,
   define: { SHIM_BUNDLE_SHA256: JSON.stringify(createHash('sha256').update(bundle).digest('hex')) },
 });
-writeFileSync(join(root, 'dist/shim/run-docker.js'), `#!/usr/bin/env node\n${loader.outputFiles[0].text}${commentOutBundle(bundle)}`);
+const [loaderOutput] = loader.outputFiles;
+if (!loaderOutput) throw new Error('esbuild wrote nothing for shim/loader.ts');
+writeFileSync(join(root, 'dist/shim/run-docker.js'), `#!/usr/bin/env node\n${loaderOutput.text}${commentOutBundle(bundle)}`);
 // The shim is a command (npm links it; the tiny image ships it for copying straight into PATH).
 chmodSync(join(root, 'dist/shim/run-docker.js'), 0o755);
 
 // Third-party notices, one per artefact, each covering every bundle the artefact carries:
 // the npm package (the shim), the tiny image (the locator and the shim) and the mini image
 // (the run payload). scripts/publish copies the images' ones in; docs/publishing.md.
-/** Metafile inputs are relative to the working folder (wherever the build was started); here, to the root. */
+/** Metafile inputs are relative to the working folder (wherever the build was started); here, to the root.
+ *  @param {{ metafile: import('esbuild').Metafile }} result @param {string} outfile */
 const inputsOf = (result, outfile) => [...Object.keys(result.metafile.inputs), ...(embeddedInputs.get(outfile) ?? [])].map((input) => relative(root, resolve(input)));
 const ownLicence = readFileSync(join(root, 'LICENSE'), 'utf8');
 const runInputs = [...inputsOf(run, join(root, 'dist/payload/mini/run.js')), ...inputsOf(buildPayload, join(root, 'dist/payload/mini/build.js'))];
@@ -169,5 +185,7 @@ for (const { file, artefact, inputs } of notices) {
 }
 
 // What scripts/publish needs to know about this build.
-const contract = Number(/export const CONTRACT_VERSION = (\d+);/.exec(readFileSync(join(root, 'contract/contract.ts'), 'utf8'))[1]);
+const contractMatch = /export const CONTRACT_VERSION = (\d+);/.exec(readFileSync(join(root, 'contract/contract.ts'), 'utf8'));
+if (!contractMatch) throw new Error('contract/contract.ts has no CONTRACT_VERSION');
+const contract = Number(contractMatch[1]);
 writeFileSync(join(root, 'dist/build-info.json'), `${JSON.stringify({ version, contract }, null, 2)}\n`);

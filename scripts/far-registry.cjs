@@ -1,3 +1,4 @@
+// @ts-check
 // A far-away, token-auth registry made from the local test registry: an HTTP proxy on
 // 127.0.0.1 in front of the registry `scripts/registry` starts, which
 //   - delays every request by RTT/2 before it forwards it and every response by RTT/2
@@ -22,18 +23,30 @@
 const http = require('node:http');
 const { randomBytes } = require('node:crypto');
 
-/** The kinds requests are counted by; a /v2/ request answered 401 counts as '401' only. */
+/** @typedef {import('./far-registry.d.cts').FarRegistryOptions} FarRegistryOptions */
+/** @typedef {import('./far-registry.d.cts').FarRegistryRequest} FarRegistryRequest */
+/** @typedef {import('./far-registry.d.cts').FarRegistryCounts} FarRegistryCounts */
+/** @typedef {FarRegistryRequest['kind']} RequestKind */
+/** A connection, with what the proxy notes on it. @typedef {import('node:net').Socket & { farId: number, connectedAt: number, readyAt: number }} FarSocket */
+/** @typedef {import('node:http').IncomingMessage & { socket: FarSocket, arrivedAt: number }} FarRequest */
+/** @typedef {import('node:http').ServerResponse} Response */
+/** @typedef {{ ok: boolean, presented?: boolean, scoped?: boolean }} Verdict */
+
+/** The kinds requests are counted by; a /v2/ request answered 401 counts as '401' only.
+ *  @type {RequestKind[]} */
 const KINDS = ['token', '401', 'tags/list', 'manifests', 'blobs', 'other'];
 const DEFAULT_RTT_MS = 50;
 const DEFAULT_TOKEN_EXPIRES_IN_S = 300;
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer'];
 
+/** @param {number} ms @returns {Promise<void>} */
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 /**
  * `/v2/<name>/(tags/list|manifests/<ref>|blobs/…)` → { name, kind }; the base `/v2/` and
  * anything else under /v2 (e.g. `_catalog`) → kind 'other' without a name.
  * Names may contain slashes (https://distribution.github.io/distribution/spec/api/#overview).
+ * @param {string} pathname @returns {{ name: string | undefined, kind: RequestKind }}
  */
 function parseRegistryPath(pathname) {
   let match = /^\/v2\/(.+)\/tags\/list$/.exec(pathname);
@@ -46,7 +59,9 @@ function parseRegistryPath(pathname) {
 }
 
 /** `repository:team/app:pull,push` (repeated, or space-separated in an OAuth2 form) → grants. */
+/** @param {string[]} values */
 function parseScopes(values) {
+  /** @type {Set<string>} */
   const grants = new Set();
   for (const value of values) {
     for (const scope of value.split(' ').filter(Boolean)) {
@@ -58,8 +73,9 @@ function parseScopes(values) {
   return grants;
 }
 
+/** @returns {FarRegistryCounts} */
 function zeroCounts() {
-  return Object.fromEntries([...KINDS, 'connections'].map((kind) => [kind, 0]));
+  return /** @type {FarRegistryCounts} */ (Object.fromEntries([...KINDS, 'connections'].map((kind) => [kind, 0])));
 }
 
 /**
@@ -68,6 +84,7 @@ function zeroCounts() {
  * service (the challenge's service, default "far-registry"),
  * tokenExpiresInS (default 300), credentials ({username, password}: the token service then
  * wants them as Basic auth, or as a password grant in a POST; anonymous tokens otherwise).
+ * @param {FarRegistryOptions} options @returns {Promise<import('./far-registry.d.cts').FarRegistry>}
  */
 async function startFarRegistry(options) {
   const [upstreamHost, upstreamPort] = options.upstream.split(':');
@@ -75,20 +92,21 @@ async function startFarRegistry(options) {
   const service = options.service ?? 'far-registry';
   const expiresIn = options.tokenExpiresInS ?? DEFAULT_TOKEN_EXPIRES_IN_S;
   const agent = new http.Agent({ keepAlive: true });
-  /** token → { grants, expiresAt } */
+  /** token → { grants, expiresAt } @type {Map<string, { grants: Set<string>, expiresAt: number }>} */
   const tokens = new Map();
+  /** @type {{ rttMs: number, counts: FarRegistryCounts, requests: FarRegistryRequest[] }} */
   const state = { rttMs: options.rttMs ?? DEFAULT_RTT_MS, counts: zeroCounts(), requests: [] };
   let connectionCount = 0;
-  let address;
+  let address = '';
 
   const server = http.createServer({ keepAlive: true }, (req, res) => {
-    handle(req, res).catch((error) => {
+    handle(/** @type {FarRequest} */ (req), res).catch((/** @type {Error} */ error) => {
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
       res.end(`far-registry: ${error.message}\n`);
     });
   });
   server.keepAliveTimeout = 30_000;
-  server.on('connection', (socket) => {
+  server.on('connection', (/** @type {FarSocket} */ socket) => {
     connectionCount++;
     state.counts.connections++;
     socket.farId = connectionCount;
@@ -96,12 +114,14 @@ async function startFarRegistry(options) {
     socket.readyAt = socket.connectedAt + handshakeRtts * state.rttMs;
   });
 
+  /** @param {FarRequest} req @param {Response} res @param {RequestKind} kind @param {number} status */
   function record(req, res, kind, status) {
     state.counts[kind]++;
+    /** @type {FarRegistryRequest} */
     const entry = {
       connection: req.socket.farId,
-      method: req.method,
-      path: req.url,
+      method: req.method ?? '',
+      path: req.url ?? '',
       kind,
       status,
       connectedAt: req.socket.connectedAt,
@@ -113,6 +133,7 @@ async function startFarRegistry(options) {
   }
 
   /** Waits for the request's half of the round trip (and the connection's handshake). */
+  /** @param {FarRequest} req */
   async function requestLeg(req) {
     const arrived = Math.max(Date.now(), req.socket.readyAt);
     await sleep(arrived + state.rttMs / 2 - Date.now());
@@ -120,15 +141,17 @@ async function startFarRegistry(options) {
 
   const responseLeg = () => sleep(state.rttMs / 2);
 
+  /** @param {FarRequest} req @param {string | undefined} name @returns {Verdict} */
   function isAuthorized(req, name) {
     const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-    const grant = match && tokens.get(match[1]);
+    const grant = match?.[1] === undefined ? undefined : tokens.get(match[1]);
     if (!grant || grant.expiresAt <= Date.now()) return { ok: false, presented: Boolean(match) };
     if (name === undefined) return { ok: true };
     const action = req.method === 'GET' || req.method === 'HEAD' ? 'pull' : 'push';
     return { ok: grant.grants.has(`repository:${name}:${action}`), presented: true, scoped: true };
   }
 
+  /** @param {FarRequest} req @param {string | undefined} name @param {Verdict} verdict */
   function challenge(req, name, verdict) {
     const action = req.method === 'GET' || req.method === 'HEAD' ? 'pull' : 'pull,push';
     let value = `Bearer realm="http://${address}/token",service="${service}"`;
@@ -137,12 +160,15 @@ async function startFarRegistry(options) {
     return value;
   }
 
+  /** @param {FarRequest} req */
   async function readBody(req) {
+    /** @type {Buffer[]} */
     const chunks = [];
-    for await (const chunk of req) chunks.push(chunk);
+    for await (const chunk of req) chunks.push(/** @type {Buffer} */ (chunk));
     return Buffer.concat(chunks).toString('utf8');
   }
 
+  /** @param {FarRequest} req @param {Response} res @param {URL} url */
   async function serveToken(req, res, url) {
     let scopes = url.searchParams.getAll('scope');
     let authorized = !options.credentials;
@@ -156,7 +182,7 @@ async function startFarRegistry(options) {
     } else if (options.credentials) {
       const basic = /^Basic\s+(\S+)$/i.exec(req.headers.authorization ?? '');
       const expected = Buffer.from(`${options.credentials.username}:${options.credentials.password}`).toString('base64');
-      authorized = Boolean(basic) && basic[1] === expected;
+      authorized = basic?.[1] === expected;
     }
     record(req, res, 'token', authorized ? 200 : 401);
     await responseLeg();
@@ -172,10 +198,11 @@ async function startFarRegistry(options) {
     res.end(JSON.stringify({ token, access_token: token, expires_in: expiresIn, issued_at: issuedAt.toISOString() }));
   }
 
+  /** @param {FarRequest} req @param {Response} res */
   async function handle(req, res) {
     req.arrivedAt = Date.now();
     await requestLeg(req);
-    const url = new URL(req.url, `http://${address}`);
+    const url = new URL(req.url ?? '/', `http://${address}`);
     if (url.pathname === '/token') return serveToken(req, res, url);
     if (url.pathname !== '/v2' && !url.pathname.startsWith('/v2/')) {
       record(req, res, 'other', 404);
@@ -202,24 +229,26 @@ async function startFarRegistry(options) {
     for (const header of [...HOP_BY_HOP, 'authorization']) delete headers[header];
     // The Host header goes through as the client sent it: the registry builds its Location
     // URLs (blob uploads) from it, and they must point back at this proxy.
+    /** @type {import('node:http').IncomingMessage} */
     const upstream = await new Promise((resolve, reject) => {
       const forward = http.request({ host: upstreamHost, port: Number(upstreamPort), method: req.method, path: req.url, headers, agent }, resolve);
       forward.on('error', reject);
       req.pipe(forward);
     });
-    record(req, res, kind, upstream.statusCode);
+    const status = upstream.statusCode ?? 502;
+    record(req, res, kind, status);
     await responseLeg();
     const answer = { ...upstream.headers };
     for (const header of HOP_BY_HOP) delete answer[header];
-    res.writeHead(upstream.statusCode, answer);
+    res.writeHead(status, answer);
     upstream.pipe(res);
   }
 
   await new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', resolve);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve(undefined));
   });
-  address = `127.0.0.1:${server.address().port}`;
+  address = `127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}`;
 
   return {
     address,
@@ -227,6 +256,7 @@ async function startFarRegistry(options) {
       return state.rttMs;
     },
     /** Changes the round trip for what comes next (connections already open keep theirs). */
+    /** @param {number} ms */
     setRtt(ms) {
       state.rttMs = ms;
     },
@@ -248,7 +278,7 @@ async function startFarRegistry(options) {
     },
     close() {
       agent.destroy();
-      return new Promise((resolve) => {
+      return new Promise((/** @type {(value?: undefined) => void} */ resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
@@ -263,9 +293,11 @@ async function startFarRegistry(options) {
  * (from its connect for the first request on a new connection): the time the client was
  * blocked on the registry when requests go one after the other. `spanMs` runs from the
  * first connect or request to the last answer, the client's own work in between included.
+ * @param {FarRegistryRequest[]} requests @param {number} since
  */
 function measureConversation(requests, since) {
   if (requests.length === 0) return { waitedMs: 0, spanMs: 0 };
+  /** @type {Set<number>} */
   const seen = new Set();
   let waitedMs = 0;
   let begin = Infinity;
@@ -282,9 +314,11 @@ function measureConversation(requests, since) {
   return { waitedMs, spanMs: end - begin };
 }
 
-/** Counts b − a, kind by kind (counts taken before and after one call). */
+/** Counts b − a, kind by kind (counts taken before and after one call).
+ *  @param {FarRegistryCounts} after @param {FarRegistryCounts} before @returns {FarRegistryCounts} */
 function diffCounts(after, before) {
-  return Object.fromEntries(Object.keys(after).map((kind) => [kind, after[kind] - (before[kind] ?? 0)]));
+  const kinds = /** @type {(keyof FarRegistryCounts)[]} */ (Object.keys(after));
+  return /** @type {FarRegistryCounts} */ (Object.fromEntries(kinds.map((kind) => [kind, after[kind] - (before[kind] ?? 0)])));
 }
 
 module.exports = { startFarRegistry, diffCounts, measureConversation, KINDS, DEFAULT_RTT_MS };

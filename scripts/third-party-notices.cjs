@@ -1,3 +1,4 @@
+// @ts-check
 // Third-party notices for the bundles scripts/build.mjs writes: which npm packages went
 // into a bundle (from esbuild's metafile inputs), and their licences as the packages ship
 // them. A bundle keeps none of its packages' own comments (legalComments: 'none'), yet
@@ -6,6 +7,8 @@
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
+
+/** @typedef {string | { type?: string } | Array<string | { type?: string }>} LicenceField */
 
 /**
  * The package folders that esbuild inputs come from, one per folder, sorted by path.
@@ -39,7 +42,7 @@ const NOT_A_LICENCE = /\.(?:[cm]?js|[cm]?ts|json|map)$/i;
  * @returns {{ name: string, version: string, license: string, files: { name: string, text: string }[] }}
  */
 function readPackageLicence(dir) {
-  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+  const manifest = /** @type {{ name?: unknown, version?: unknown, license?: LicenceField, licenses?: LicenceField }} */ (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')));
   const files = fs
     .readdirSync(dir, { withFileTypes: true })
     .filter((entry) => entry.isFile() && LICENCE_FILE.test(entry.name) && !NOT_A_LICENCE.test(entry.name))
@@ -49,7 +52,8 @@ function readPackageLicence(dir) {
   return { name: String(manifest.name), version: String(manifest.version), license: describeLicenseField(manifest), files };
 }
 
-/** The package.json licence field in its current form (an SPDX expression) or the old ones ({type}, licenses: [{type}]). */
+/** The package.json licence field in its current form (an SPDX expression) or the old ones ({type}, licenses: [{type}]).
+ *  @param {{ license?: LicenceField, licenses?: LicenceField }} manifest */
 function describeLicenseField(manifest) {
   const field = manifest.license ?? manifest.licenses;
   if (typeof field === 'string') return field;

@@ -59,6 +59,7 @@ export function extractBundle(fileText: string): { bundle: string; lineOffset: n
 export function commentOutBundle(bundle: string): string {
   if (/[\r\u2028\u2029]/.test(bundle)) throw new Error('the bundle has a line terminator other than \\n; it cannot be carried in line comments');
   // The loader reads the file as latin1, which is UTF-8 only for ASCII (esbuild's default charset).
+  // eslint-disable-next-line no-control-regex -- the ASCII range, NUL included, is what it checks for
   if (/[^\x00-\x7f]/.test(bundle)) throw new Error('the bundle is not ASCII; build it with esbuild\'s default charset');
   return `${BUNDLE_MARKER}\n${bundle.split('\n').map((line) => `//${line}`).join('\n')}\n`;
 }
@@ -106,7 +107,7 @@ export interface LoadedShimCode {
   /** Whether V8 used a code cache for the bundle. */
   accepted: boolean;
   /** A code cache of the bundle as compiled so far (the functions this call ran included). */
-  create(): Buffer;
+  create: () => Buffer;
 }
 
 /**

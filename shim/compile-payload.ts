@@ -9,7 +9,7 @@ export interface CompiledPayload {
   /** Whether V8 took the code cache it was given (nothing was compiled from source). */
   cacheAccepted: boolean;
   /** A code cache of the payload as compiled so far, the functions this call ran included. */
-  createCache(): Buffer;
+  createCache: () => Buffer;
 }
 
 /**

@@ -45,6 +45,7 @@ const DEFAULTS = { tiny: DEFAULT_TINY || undefined, mini: DEFAULT_MINI || undefi
 /** A payload built into the shim (gzip + base64), compiled with its code cache; its name in stack traces sits beside the shim's bundle. */
 function loadBuiltIn(packed: string, file: string, codeCaches: CodeCaches): unknown {
   // node:zlib only for the calls that need it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: node:zlib only when a built-in payload runs
   const { gunzipSync } = require('node:zlib') as typeof import('node:zlib');
   const source = gunzipSync(Buffer.from(packed, 'base64')).toString('utf8');
   const sha256 = createHash('sha256').update(source).digest('hex');

@@ -88,7 +88,7 @@ export async function readHighestMiniVersion(file: string, repository: string, l
  * costs one warning, never the run.
  */
 export async function recordMiniVersion(file: string, repository: string, version: string, log: Logger): Promise<void> {
-  const record = await readRecord(file, { warn: () => undefined, debug: log.debug });
+  const record = await readRecord(file, { warn: () => undefined, debug: (message) => log.debug(message) });
   const current = record.get(repository);
   const order = current === undefined ? 1 : compareTagOrder(version, current);
   if (order === undefined || order <= 0) return;

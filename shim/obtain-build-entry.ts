@@ -64,14 +64,14 @@ async function extractBuildEntry(source: ShimSource, image: LocalImage, ref: Ima
       source.cacheRoot,
       dir,
       new Map([
-        [MANIFEST_FILE, manifestBytes!],
+        [MANIFEST_FILE, manifestBytes],
         [manifest.entry, runBytes],
-        [manifest.build.entry, buildBytes!],
+        [manifest.build.entry, buildBytes],
       ]),
       source.log,
     );
   }
-  return { path: `${dir ?? '/run-docker'}/${manifest.build.entry}`, source: buildBytes!.toString('utf8') };
+  return { path: `${dir ?? '/run-docker'}/${manifest.build.entry}`, source: buildBytes.toString('utf8') };
 }
 
 function refused(ref: ImageRef, why: string, hint: string): RunDockerError {

@@ -56,13 +56,14 @@ export async function obtainPayload(source: PayloadSource, image: LocalImage, ki
   checkEntry(manifest, entryBytes);
   const toCache = new Map([
     [MANIFEST_FILE, manifestBytes],
-    [manifest.entry, entryBytes!],
+    [manifest.entry, entryBytes],
   ]);
   // The build entry travels with the run entry when it matches; when it does not, only
   // build-docker fails on it (obtain-build-entry.ts), never a run.
-  const buildBytes = manifest.build === undefined ? undefined : files.get(manifest.build.entry);
-  const buildMatches = buildBytes !== undefined && sha256Hex(buildBytes) === manifest.build!.sha256;
-  if (buildMatches) toCache.set(manifest.build!.entry, buildBytes);
+  const { build } = manifest;
+  const buildBytes = build === undefined ? undefined : files.get(build.entry);
+  const buildMatches = build !== undefined && buildBytes !== undefined && sha256Hex(buildBytes) === build.sha256;
+  if (buildMatches) toCache.set(build.entry, buildBytes);
   if (source.cacheRoot !== undefined && dir !== undefined) await writeOrWarn(source.cacheRoot, dir, toCache, source.log);
   // Cached before the compatibility check, so an incompatible newest mini costs one extraction, not one per call.
   checkShimCompatible(manifest, source.shimVersion);
@@ -70,8 +71,8 @@ export async function obtainPayload(source: PayloadSource, image: LocalImage, ki
   return {
     manifest,
     entryPath: join(home, manifest.entry),
-    entrySource: entryBytes!.toString('utf8'),
-    ...(buildMatches ? { build: { path: join(home, manifest.build!.entry), source: buildBytes!.toString('utf8') } } : {}),
+    entrySource: entryBytes.toString('utf8'),
+    ...(buildMatches ? { build: { path: join(home, build.entry), source: buildBytes.toString('utf8') } } : {}),
   };
 }
 

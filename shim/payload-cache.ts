@@ -13,6 +13,7 @@ import { checkPrivateDir, makeDirs } from '../common/private-dir';
 import { readPrivateFile } from '../common/read-private-file';
 import { writeSyncedFile } from '../common/write-synced-file';
 import { selectCacheDir } from './select-host-folders';
+import { ignoreFailure } from '../common/ignore-failure';
 
 const PRIVATE_DIR_MODE = 0o700;
 
@@ -49,8 +50,8 @@ export async function prepareCache(cacheRoot: string, uid: number | undefined, l
     if (check.state === 'missing' && folder === '') break;
     if (check.state === 'repaired') repaired.push({ dir, mode: check.mode });
   }
-  if (repaired.length > 0) {
-    const [first] = repaired;
+  const [first] = repaired;
+  if (first) {
     const more = repaired.length > 1 ? ` (and ${repaired.length - 1} of its folders)` : '';
     log.warn(`the cache folder "${first.dir}"${more} was writable by group or others (mode ${first.mode.toString(8)}); made it 0700`);
   }
@@ -60,12 +61,13 @@ export async function prepareCache(cacheRoot: string, uid: number | undefined, l
 
 /** Staging folders are `new-<pid>-<random>` / `old-<pid>-<random>`; those of a process that is gone are removed. */
 async function sweepStaging(staging: string, log: Logger): Promise<void> {
+  // No staging folder (or none readable): nothing to sweep.
   const names = await readdir(staging).catch(() => [] as string[]);
   for (const name of names) {
     const pid = /^(?:new|old)-(\d+)-[0-9a-f]+$/.exec(name)?.[1];
     if (pid === undefined || isRunning(Number(pid))) continue;
     log.debug(`removing "${name}" from "${staging}", left by a run that was stopped`);
-    await rm(join(staging, name), { recursive: true, force: true }).catch(() => undefined);
+    await ignoreFailure(rm(join(staging, name), { recursive: true, force: true }), 'a leftover costs only space; the next run sweeps again', log);
   }
 }
 
@@ -116,7 +118,7 @@ export async function writeCachedPayload(cacheRoot: string, dir: string, files: 
       if (await holdsExactly(dir, files)) return;
       // A different entry is there (stale, tampered, not a folder): move it aside, put ours
       // in place, and delete the old one.
-      await rename(dir, outgoing).catch(() => undefined);
+      await ignoreFailure(rename(dir, outgoing), 'if it cannot move aside, the rename below fails and says why');
       await rename(incoming, dir).catch((again: NodeJS.ErrnoException) => {
         // Another writer got there between our two renames: its entry is as good as ours.
         if (again.code !== 'ENOTEMPTY' && again.code !== 'EEXIST') throw again;

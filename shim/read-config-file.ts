@@ -21,6 +21,8 @@ export function configFileLocation(
 /** Another user who may write the folder could replace the file: refused like the file itself. Undefined `user`: no owner checks (Windows). */
 async function refuseForeignFolder(path: string, user: FileOwner | undefined): Promise<void> {
   if (user === undefined) return;
+  // A folder that cannot be looked at (absent, most often) has no writer to refuse; reading
+  // the file in it answers for itself.
   const folder = await stat(dirname(path)).catch(() => undefined);
   const writer = folder && findForeignWriter(folder, user);
   // The sticky bit (/tmp) keeps others from replacing what is ours.

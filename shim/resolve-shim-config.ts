@@ -47,16 +47,16 @@ export function resolveShimConfig(
   files: ConfigFile | readonly ConfigFile[] | undefined,
   defaults: ShimDefaults,
 ): ShimConfig {
-  const present = (files === undefined ? [] : Array.isArray(files) ? files : [files as ConfigFile]).filter((file) => file.content !== undefined);
+  const present = (files === undefined ? [] : 'path' in files ? [files] : files).filter((file) => file.content !== undefined);
   const read = present.map((file) => ({ file, values: readFileValues(file) }));
   const pick = (key: keyof typeof KEYS): ConfigValue | undefined => {
     const fromEnv = env[KEYS[key]];
     if (fromEnv !== undefined && fromEnv !== '') {
       return { ref: parseImageRef(fromEnv, `${KEYS[key]}`), source: `env ${KEYS[key]}` };
     }
-    const fromFile = read.find(({ values }) => values[key] !== undefined);
-    if (fromFile) {
-      return { ref: parseImageRef(fromFile.values[key]!, `"${key}" in ${fromFile.file.path}`), source: `file ${fromFile.file.path}` };
+    for (const { file, values } of read) {
+      const value = values[key];
+      if (value !== undefined) return { ref: parseImageRef(value, `"${key}" in ${file.path}`), source: `file ${file.path}` };
     }
     const fallback = defaults[key];
     return fallback ? { ref: parseImageRef(fallback, `built-in default ${key}`), source: 'default' } : undefined;

@@ -23,10 +23,10 @@ export function parsePlainRange(range: string): Comparator[][] | undefined {
   for (const set of sets) {
     const comparators: Comparator[] = [];
     for (const text of set.split(/\s+/)) {
-      const match = PLAIN_COMPARATOR.exec(text);
-      const version = match && parsePlainVersion(match[2]);
-      if (!match || !version) return undefined;
-      comparators.push({ operator: (match[1] ?? '=') as Comparator['operator'], version });
+      const [, operator = '=', versionText] = PLAIN_COMPARATOR.exec(text) ?? [];
+      const version = versionText === undefined ? undefined : parsePlainVersion(versionText);
+      if (!version) return undefined;
+      comparators.push({ operator: operator as Comparator['operator'], version });
     }
     parsed.push(comparators);
   }
@@ -53,12 +53,14 @@ export function satisfiesShimRange(shimVersion: string, range: string): boolean 
   const sets = parsePlainRange(range);
   if (version && sets) return sets.some((set) => set.every((comparator) => holds(version, comparator)));
   // Loaded only for the ranges above that need it (a bundled module runs on first require).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: semver's regular expressions only for ranges that are not plain
   const satisfies = require('semver/functions/satisfies') as typeof satisfiesFunction;
   return satisfies(shimVersion, range, { includePrerelease: true });
 }
 
 export function isValidShimRange(range: string): boolean {
   if (parsePlainRange(range)) return true;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: semver's regular expressions only for ranges that are not plain
   const validRange = require('semver/ranges/valid') as typeof validRangeFunction;
   return validRange(range) !== null;
 }

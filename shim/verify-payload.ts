@@ -30,7 +30,7 @@ export function parseManifest(bytes: Uint8Array, expectedSha256: string, kind: P
   }
   let manifest: Partial<PayloadManifest>;
   try {
-    manifest = JSON.parse(Buffer.from(bytes).toString('utf8'));
+    manifest = JSON.parse(Buffer.from(bytes).toString('utf8')) as Partial<PayloadManifest>;
   } catch {
     throw new PayloadRejected('its manifest is not JSON', 'corrupt');
   }
@@ -79,7 +79,13 @@ function isBuildEntry(value: unknown, runEntry: string): value is BuildEntry {
 }
 
 function isTrustedKeyList(value: unknown): value is TrustedKey[] {
-  return Array.isArray(value) && value.every((key) => typeof key?.keyId === 'string' && typeof key?.publicKey === 'string');
+  return (
+    Array.isArray(value) &&
+    value.every((key: unknown) => {
+      const { keyId, publicKey } = (key ?? {}) as Partial<Record<keyof TrustedKey, unknown>>;
+      return typeof keyId === 'string' && typeof publicKey === 'string';
+    })
+  );
 }
 
 /** The manifest's ed25519 signature must come from one of `trustedKeys` (tiny's). */
@@ -126,7 +132,7 @@ export function checkShimCompatible(manifest: PayloadManifest, shimVersion: stri
   }
 }
 
-export function checkEntry(manifest: Pick<PayloadManifest, 'entry' | 'sha256'>, entryBytes: Uint8Array | undefined, what = 'entry'): void {
+export function checkEntry<T extends Uint8Array>(manifest: Pick<PayloadManifest, 'entry' | 'sha256'>, entryBytes: T | undefined, what = 'entry'): asserts entryBytes is T {
   if (entryBytes === undefined) throw new PayloadRejected(`its ${what} "${manifest.entry}" is missing`, 'corrupt');
   if (sha256Hex(entryBytes) !== manifest.sha256) {
     throw new PayloadRejected(`its ${what} "${manifest.entry}" does not match the manifest's sha256`, 'corrupt');

@@ -143,7 +143,7 @@ function matchesRegistry(key: string, registry: string): boolean {
 function toHost(key: string): string {
   return key
     .replace(/^https?:\/\//i, '')
-    .split('/')[0]
+    .replace(/\/.*/s, '')
     .toLowerCase();
 }
 

@@ -60,8 +60,9 @@ interface HelperRun {
 function runGet(program: string, serverUrl: string, options: CredentialHelperOptions): Promise<HelperRun> {
   return new Promise((resolve) => {
     // node:child_process loads only when a helper is configured (the tiny payload never spawns otherwise).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: only a configured helper spawns
     const { spawn } = require('node:child_process') as typeof import('node:child_process');
-    const child = spawn(program, ['get'], { env: options.env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'ignore'] });
+    const child = spawn(program, ['get'], { env: options.env, stdio: ['pipe', 'pipe', 'ignore'] });
     const chunks: Buffer[] = [];
     let size = 0;
     let failure: string | undefined;

@@ -38,6 +38,7 @@ export function createEngineClient(endpoint: EngineEndpoint, env: Env, homeDir: 
 
 function createDockerode(options: Dockerode.DockerOptions): Dockerode {
   // Required here, not imported: evaluating dockerode and its dependencies costs tens of ms.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: dockerode costs tens of ms to load
   const Dockerode = require('dockerode') as typeof import('dockerode');
   const saved = process.env.DOCKER_HOST;
   delete process.env.DOCKER_HOST;
@@ -66,7 +67,7 @@ export function toDockerodeOptions(endpoint: EngineEndpoint, env: Env, homeDir: 
         port: url.port ? Number(url.port) : 22,
         username: decodeURIComponent(url.username) || os.userInfo().username,
         sshOptions: { agent: env.SSH_AUTH_SOCK, privateKey },
-      } as Dockerode.DockerOptions;
+      };
     }
     default: {
       const base = { host: hostname, port: Number(url.port) };
@@ -79,8 +80,9 @@ export function toDockerodeOptions(endpoint: EngineEndpoint, env: Env, homeDir: 
       };
       // docker-modem has no rejectUnauthorized; an agent carries it (SkipTLSVerify contexts, DOCKER_TLS without _VERIFY).
       // Loaded here only: node:https costs start-up time on every run that does not need it.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: node:https only for unverified TLS engines
       const agent = verify ? undefined : new (require('node:https') as typeof import('node:https')).Agent({ ...material, rejectUnauthorized: false });
-      return { ...base, protocol: 'https', ...material, ...(agent ? { agent } : {}) } as Dockerode.DockerOptions;
+      return { ...base, protocol: 'https', ...material, ...(agent ? { agent } : {}) };
     }
   }
 }

@@ -42,11 +42,12 @@ export function createEngineRequest(
 ): EngineRequest {
   const secure = options.protocol === 'https';
   // node:https (and with it node:tls) loads only for TLS engines.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: node:https only for TLS engines
   const request = secure ? (require('node:https') as typeof import('node:https')).request : http.request;
   // servername '' on a socket: otherwise Node's agent tests the made-up host "localhost" for
   // an IP address, and compiling its IPv6 expression costs ~5 ms of every run.
   const target = options.socketPath
-    ? { socketPath: options.socketPath as string, servername: '' }
+    ? { socketPath: options.socketPath, servername: '' }
     : { host: options.host, port: options.port, ca: options.ca, cert: options.cert, key: options.key, agent: options.agent };
   return ({ method, path, body, stream }) =>
     new Promise((resolve, reject) => {
@@ -91,7 +92,7 @@ function engineTimeoutError(method: string, path: string, timeoutMs: number): Er
 
 /** The same error shape docker-modem builds for a non-2xx answer. */
 function engineHttpError(statusCode: number, json: unknown): Error {
-  const said = typeof json === 'object' && json !== null && 'message' in json ? String((json as { message: unknown }).message) : String(json);
+  const said = typeof json === 'object' && json !== null && 'message' in json ? String(json.message) : String(json);
   return Object.assign(new Error(`(HTTP code ${statusCode}) unexpected - ${said} `), { statusCode, reason: 'unexpected', json });
 }
 
@@ -109,7 +110,8 @@ export function formatQuery(query: Record<string, unknown> = {}): string {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {
     if (value === undefined) continue;
-    params.set(key, typeof value === 'object' ? JSON.stringify(value) : String(value));
+    // JSON for objects (filters), and the same text as String() for booleans and numbers.
+    params.set(key, typeof value === 'string' ? value : JSON.stringify(value));
   }
   const text = params.toString();
   return text ? `?${text}` : '';

@@ -29,8 +29,7 @@ const FLAGS = { '--push': 'push', '--dry-run': 'dryRun', '--allow-dirty': 'allow
 export function parseBuildInvocation(argv: readonly string[]): BuildInvocation {
   const options: BuildOptions = { push: false, dryRun: false, allowDirty: false, local: false };
   const positionals: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
+  for (let i = 0, arg = argv[0]; arg !== undefined; arg = argv[++i]) {
     if (arg === '--') {
       positionals.push(...argv.slice(i + 1));
       break;

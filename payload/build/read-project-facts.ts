@@ -15,7 +15,7 @@ interface GitResult {
 /** Runs git in `cwd`; a missing git is one error line, any exit code is returned. */
 export function runGit(args: string[], cwd: string, env: Readonly<Record<string, string | undefined>>): Promise<GitResult> {
   return new Promise((resolve, reject) => {
-    execFile('git', args, { cwd, env: env as NodeJS.ProcessEnv, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => {
+    execFile('git', args, { cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (error: Error | null, stdout) => {
       // A number: git ran and exited with it; a string: git could not be run (or its output was too long).
       const code = (error as { code?: number | string } | null)?.code;
       if (code === 'ENOENT') reject(new RunDockerError('the "git" command is not installed or not on PATH', 'Install git (Debian: apt-get install git).'));
@@ -56,11 +56,10 @@ export async function readProjectFacts(cwd: string, env: Readonly<Record<string,
 export function parseStatusFiles(output: string): string[] {
   const files: string[] = [];
   const fields = output.split('\0');
-  for (let i = 0; i < fields.length; i++) {
-    const field = fields[i];
+  for (let i = 0, field = fields[0]; field !== undefined; field = fields[++i]) {
     if (field.length < 4) continue;
     files.push(field.slice(3));
-    if (field[0] === 'R' || field[0] === 'C') i++; // the old name of a rename or copy
+    if (field.startsWith('R') || field.startsWith('C')) i++; // the old name of a rename or copy
   }
   return files;
 }

@@ -79,8 +79,8 @@ async function step(args: string[], env: Env, failure: string): Promise<void> {
 /** `git archive` of the commit, unpacked by tar into `context`: never a file that is not committed. */
 async function exportCommit(dir: string, revision: string, context: string, env: Env): Promise<void> {
   await mkdir(context);
-  const archive = spawn('git', ['archive', '--format=tar', revision], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: env as NodeJS.ProcessEnv });
-  const unpack = spawn('tar', ['-x', '-f', '-', '-C', context], { stdio: ['pipe', 'ignore', 'pipe'], env: env as NodeJS.ProcessEnv });
+  const archive = spawn('git', ['archive', '--format=tar', revision], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env });
+  const unpack = spawn('tar', ['-x', '-f', '-', '-C', context], { stdio: ['pipe', 'ignore', 'pipe'], env });
   archive.stdout.pipe(unpack.stdin);
   const exited = (child: ReturnType<typeof spawn>, name: string) =>
     new Promise<string>((resolve, reject) => {

@@ -21,7 +21,7 @@ export async function stopCurrentStep(): Promise<void> {
 function start(args: string[], env: Env, capture: boolean): { child: ChildProcess; done: Promise<{ code: number; stdout: string; stderr: string }> } {
   // Progress: docker's stdout and stderr both go to ours (fd 2), which keeps docker's own
   // terminal detection (progress bars on a terminal, plain lines in a log).
-  const child = spawn('docker', args, { stdio: capture ? ['ignore', 'pipe', 'pipe'] : ['ignore', 2, 2], env: env as NodeJS.ProcessEnv });
+  const child = spawn('docker', args, { stdio: capture ? ['ignore', 'pipe', 'pipe'] : ['ignore', 2, 2], env });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));

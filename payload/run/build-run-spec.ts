@@ -3,6 +3,7 @@
  * facts and the folders found on it. No I/O here; main.ts gathers the inputs.
  */
 import { engineMapsFileOwnership, formatBindSource, joinHostPath } from '../../common/host-platform';
+import { formatUtcStamp } from '../../common/format-utc-stamp';
 import type { HostFacts } from './host-facts';
 import type { ImageUser } from './image-user';
 import type { RunOptions } from './invocation';
@@ -133,7 +134,7 @@ export function buildRunSpec(input: RunSpecInput): RunSpec {
     env.push(['JUPYTER_TOKEN', undefined]);
     secretEnv.JUPYTER_TOKEN = input.notebookToken;
     notebookUrl = `http://127.0.0.1:${port}/?token=${input.notebookToken}`;
-  } else if (PYTEST_COMMANDS.has(command[0])) {
+  } else if (command[0] !== undefined && PYTEST_COMMANDS.has(command[0])) {
     // The source is the host's: no .pytest_cache written into it.
     command = [command[0], '-p', 'no:cacheprovider', ...command.slice(1)];
   }
@@ -211,8 +212,7 @@ function chooseIdentity({ options, host, imageUser }: RunSpecInput): Identity {
 
 /** `<user>-<YYYYMMDD-HHMMSS>-<random>`, within docker's name alphabet. */
 export function defaultContainerName(host: Pick<HostFacts, 'user' | 'now' | 'uniqueSuffix'>): string {
-  const iso = host.now.toISOString();
-  const stamp = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}-${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}`;
+  const stamp = formatUtcStamp(host.now);
   const user = host.user.replace(/[^a-zA-Z0-9_.-]/g, '_').replace(/^[^a-zA-Z0-9]+/, '') || 'user';
   return `${user}-${stamp}-${host.uniqueSuffix}`;
 }

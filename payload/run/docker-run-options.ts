@@ -227,10 +227,10 @@ export const RUN_DOCKER_OPTIONS: readonly RunDockerOption<RunDockerOptionName>[]
 
 /** run-docker's own options for the help text: one aligned line each, no trailing newline. */
 export function formatOptionsHelp(): string {
-  const usages = RUN_DOCKER_OPTIONS.map((option) => {
+  const rows = RUN_DOCKER_OPTIONS.map((option) => {
     const names = option.short ? `-${option.short}, --${option.long}` : `    --${option.long}`;
-    return option.value ? `${names} ${option.value}` : names;
+    return { usage: option.value ? `${names} ${option.value}` : names, help: option.help };
   });
-  const width = Math.max(...usages.map((usage) => usage.length));
-  return RUN_DOCKER_OPTIONS.map((option, index) => `  ${usages[index].padEnd(width)}  ${option.help}`).join('\n');
+  const width = Math.max(...rows.map(({ usage }) => usage.length));
+  return rows.map(({ usage, help }) => `  ${usage.padEnd(width)}  ${help}`).join('\n');
 }

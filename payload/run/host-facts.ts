@@ -59,6 +59,7 @@ function tryUserName(): string | undefined {
 async function readHostTimezone(): Promise<string | undefined> {
   const fromFile = await readFile('/etc/timezone', 'utf8').then((text) => text.trim(), () => '');
   if (fromFile) return fromFile;
+  // Not a link (or absent): no zone to pass on.
   const link = await readlink('/etc/localtime').catch(() => '');
   const match = /zoneinfo\/(.+)$/.exec(link);
   return match?.[1];

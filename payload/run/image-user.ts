@@ -11,6 +11,7 @@ import { copyFromImage } from '../../common/copy-from-image';
 import { checkPrivateDir, makeDirs } from '../../common/private-dir';
 import { currentUser, readPrivateFile } from '../../common/read-private-file';
 import { writeFileAtomically } from '../../common/write-file-atomically';
+import { ignoreFailure } from '../../common/ignore-failure';
 
 export const DOCKER_USER = 'docker-user';
 
@@ -38,6 +39,7 @@ export function findPasswdUser(passwd: string, name: string): ImageUser | undefi
 /** Pure: an absolute, normalized path (no `..`, no trailing `/`) without control characters, other than `/`. */
 export function isPlainHome(home: string): boolean {
   // Control characters are refused: a home ends up in --mount, --workdir and HOME.
+  // eslint-disable-next-line no-control-regex -- control characters are what it refuses
   return home.length > 1 && home.length < 4096 && posix.normalize(home) === home && posix.isAbsolute(home) && !home.endsWith('/') && !/[\u0000-\u001f\u007f]/.test(home);
 }
 
@@ -89,9 +91,11 @@ export async function readImageUser(engine: EngineClient, imageId: string, cache
   const user = findPasswdUser(files.get('passwd')?.toString('utf8') ?? '', DOCKER_USER);
   if (!usable) return user;
   // A reader sees the whole answer or none (writeFileAtomically). Failure only costs speed.
-  await makeDirs(folder)
-    .then(() => writeFileAtomically(cacheFile, JSON.stringify({ user: user ?? null })))
-    .catch(() => undefined);
+  await ignoreFailure(
+    makeDirs(folder).then(() => writeFileAtomically(cacheFile, JSON.stringify({ user: user ?? null }))),
+    'the cache only saves reading the image again',
+    log,
+  );
   return user;
 }
 

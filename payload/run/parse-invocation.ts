@@ -105,7 +105,8 @@ export function parseInvocation(argv: readonly string[]): Invocation {
     const request = applyOwnOption(spec, given, value, options, invalid);
     if (request) return request;
   }
-  if (invalid.length > 0) throw invalid[0];
+  const [firstInvalid] = invalid;
+  if (firstInvalid) throw firstInvalid;
   // docker refuses --restart with the --rm run-docker adds to every foreground run
   // ("Conflicting options"); say what to do instead of passing its words on.
   if (options.restart !== undefined && options.restart !== 'no' && !options.detach) {
@@ -128,13 +129,14 @@ export function parseInvocation(argv: readonly string[]): Invocation {
  */
 function* readOptions(argv: readonly string[], cursor: { index: number }): Generator<OptionUse> {
   const takeNext = (given: string): string => {
-    if (cursor.index >= argv.length) {
+    const value = argv[cursor.index];
+    if (value === undefined) {
       throw new RunDockerError(`the option "${given}" needs a value`, `Put its value after it: "${given} VALUE". ${HELP_HINT}`);
     }
-    return argv[cursor.index++];
+    cursor.index++;
+    return value;
   };
-  while (cursor.index < argv.length) {
-    const arg = argv[cursor.index];
+  for (let arg = argv[cursor.index]; arg !== undefined; arg = argv[cursor.index]) {
     if (arg === '--') {
       cursor.index++;
       return;
@@ -166,7 +168,7 @@ function readLongOption(arg: string, takeNext: (given: string) => string): Optio
 function* readShortGroup(arg: string, takeNext: (given: string) => string): Generator<OptionUse> {
   let rest = arg.slice(1);
   while (rest.length > 0) {
-    const letter = rest[0];
+    const letter = rest.charAt(0);
     rest = rest.slice(1);
     const given = `-${letter}`;
     const spec = SHORT_OPTIONS.get(letter);
@@ -186,7 +188,7 @@ function* readShortGroup(arg: string, takeNext: (given: string) => string): Gene
 function unknownShortOption(letter: string, arg: string): RunDockerError {
   const inGroup = arg.length > 2 ? ` in "${arg}"` : '';
   // `-rm`, `-privileged`: a long option written with one dash.
-  const name = arg.slice(1).split('=')[0];
+  const name = arg.slice(1).replace(/=.*/s, '');
   const didYouMean = arg.length > 2 && LONG_OPTIONS.has(name) ? `Did you mean "--${name}"? ` : '';
   return new RunDockerError(`unknown option "-${letter}"${inGroup}`, `${didYouMean}${HELP_HINT}`);
 }

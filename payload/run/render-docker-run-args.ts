@@ -31,14 +31,15 @@ const TAKES_VALUE = new Set(DOCKER_RUN_OPTIONS.filter((option) => option.takesVa
  */
 export function isTtyAllocated(spec: Pick<RunSpec, 'tty' | 'dockerArgs'>): boolean {
   let tty = spec.tty;
-  for (let i = 0; i < spec.dockerArgs.length; i++) {
-    const arg = spec.dockerArgs[i];
+  const args = spec.dockerArgs[Symbol.iterator]();
+  for (const arg of args) {
     if (TAKES_VALUE.has(arg)) {
-      i++;
+      args.next(); // its value
       continue;
     }
     const match = /^--tty(?:=(.*))?$/.exec(arg);
-    if (match) tty = match[1] === undefined || ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(match[1]);
+    const value = match?.[1];
+    if (match) tty = value === undefined || ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value);
   }
   return tty;
 }

@@ -35,9 +35,10 @@ export async function runDockerCli(
   if (interruptedBy()) return waitForExit();
   // Loaded here, not at the top: a --dry-run or --help never starts a process, and
   // node:child_process costs ~3 ms to load (docs/performance.md).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: a --dry-run or --help never loads node:child_process
   const { spawn } = require('node:child_process') as typeof import('node:child_process');
   return new Promise((resolve, reject) => {
-    const child = spawn('docker', args, { stdio: 'inherit', env: env as NodeJS.ProcessEnv });
+    const child = spawn('docker', args, { stdio: 'inherit', env });
     const forward = (signal: NodeJS.Signals) => {
       if (shouldForwardSignal(signal, terminal)) child.kill(signal);
     };

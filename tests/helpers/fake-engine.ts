@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type * as TarStream from 'tar-stream';
+import { pack as packTarStream } from 'tar-stream';
 import type { ContainerSpec, EngineClient, EnginePullOptions, ImageDetails, PullEvent } from '../../contract/contract';
 
 export interface FakeImage {
@@ -178,8 +178,7 @@ export function createFakeEngine({ info = { ID: 'FAKE-ENGINE', RegistryConfig: {
 
 /** A tar archive of `entries` (name, bytes). */
 function packTar(entries: Array<[string, Buffer]>): Promise<Buffer> {
-  const tar = require('tar-stream') as typeof TarStream;
-  const pack = tar.pack();
+  const pack = packTarStream();
   const chunks: Buffer[] = [];
   const done = new Promise<Buffer>((resolve, reject) => {
     pack.on('data', (chunk: unknown) => {

@@ -157,9 +157,11 @@ export async function removeTestContainersAndImages(): Promise<void> {
   });
   const references = images.stdout
     .split('\n')
-    .map((line) => line.trim().split(' '))
-    .filter((parts) => parts.length === 2)
-    .map(([reference, id]) => (reference.includes('<none>') ? id : reference));
+    .flatMap((line) => {
+      const [reference, id, ...more] = line.trim().split(' ');
+      if (reference === undefined || id === undefined || more.length > 0) return [];
+      return [reference.includes('<none>') ? id : reference];
+    });
   await removeImages([...new Set(references)]);
   baseImageBuild = undefined;
 }

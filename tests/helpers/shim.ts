@@ -8,9 +8,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import packageJson from '../../package.json';
+import { defined } from './defined';
 import { removeImages } from './fixtures';
 
 export const ROOT = join(__dirname, '..', '..');
+/** The shim's version, which is also the tag of the tiny image it pulls. */
+export const PACKAGE_VERSION = packageJson.version;
 export const SHIM_BUNDLE = join(ROOT, 'dist', 'shim', 'run-docker.js');
 
 export interface Outcome {
@@ -22,8 +26,11 @@ export interface Outcome {
 
 const hostHomes: string[] = [];
 
+/** The environment of a test host: its own HOME, config and cache folders, and what a test adds. */
+export type HostEnv = Record<string, string> & { HOME: string; XDG_CONFIG_HOME: string; XDG_CACHE_HOME: string };
+
 /** A host with nothing but the shim: its own HOME, config and cache folders. */
-export async function makeHost(env: Record<string, string>): Promise<Record<string, string>> {
+export async function makeHost(env: Record<string, string>): Promise<HostEnv> {
   const home = await mkdtemp(join(tmpdir(), 'run-docker-host-'));
   hostHomes.push(home);
   return {
@@ -46,12 +53,12 @@ export function startShim(
   env: Record<string, string>,
   launcher: string[] = [],
 ): { child: ChildProcess; done: Promise<Outcome> } {
-  const [file, ...rest] = [...launcher, process.execPath, SHIM_BUNDLE, ...args];
+  const [file = process.execPath, ...rest] = [...launcher, process.execPath, SHIM_BUNDLE, ...args];
   const child = spawn(file, rest, { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (chunk) => (stdout += chunk));
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
   const done = new Promise<Outcome>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
@@ -76,7 +83,7 @@ export function expectOneLineFailure(outcome: Outcome): string {
   expect({ code: outcome.code, lines: lines.length, why: explain(outcome) }).toEqual({ code: 125, lines: 1, why: explain(outcome) });
   expect(lines[0]).toMatch(/^run-docker: /);
   expect(outcome.stderr).not.toMatch(/\n\s+at /);
-  return lines[0];
+  return defined(lines[0], 'a line on stderr');
 }
 
 /** Shows what the process printed when an assertion about it fails. */
@@ -116,9 +123,8 @@ export async function publish(kind: 'tiny' | 'mini', repo: string, extra: string
     cwd: ROOT,
     env: { ...process.env, RUN_DOCKER_SIGNING_KEY_FILE: '' },
   });
-  const lines = stdout.trim().split('\n');
-  const result = lines[lines.length - 1];
-  for (const built of stderr.matchAll(/^publish: built (\S+)/gm)) publishedHere.add(built[1]);
+  const result = defined(stdout.trim().split('\n').at(-1), 'a reference on the last line of scripts/publish');
+  for (const [, built] of stderr.matchAll(/^publish: built (\S+)/gm)) if (built) publishedHere.add(built);
   publishedHere.add(result);
   return result;
 }

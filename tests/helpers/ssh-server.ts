@@ -66,7 +66,7 @@ export async function startSshServer(dir: string): Promise<SshServer> {
   // sshd re-executes itself, so it must be started by its absolute path.
   const child = spawn('/usr/sbin/sshd', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let output = '';
-  child.stderr!.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
   await waitForPort(port, child, () => output);
   return {
     host: `ssh://${user}@127.0.0.1:${port}`,

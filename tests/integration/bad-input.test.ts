@@ -9,11 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBusyboxImage, docker, removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
-import { expectOneLineFailure, explain, makeHost, publish, removeHosts, runShim, stderrLines, type Outcome } from '../helpers/shim';
+import { expectOneLineFailure, explain, makeHost, PACKAGE_VERSION, publish, removeHosts, runShim, stderrLines, type Outcome, type HostEnv } from '../helpers/shim';
+import { defined } from '../helpers/defined';
 
 let registry: TestRegistry;
 let prefix: string;
-let host: Record<string, string>;
+let host: HostEnv;
 let tinyRef: string;
 const images: string[] = [];
 
@@ -28,18 +29,16 @@ function expectOneWarningThenBuiltIn(outcome: Outcome): string {
   const lines = stderrLines(outcome);
   expect({ code: outcome.code, lines: lines.length, why: explain(outcome) }).toEqual({ code: 0, lines: 1, why: explain(outcome) });
   expect(lines[0]).toMatch(/^run-docker: warning: /);
-  expect(outcome.stdout).toMatch(new RegExp(`^mini built into shim ${VERSION.replace(/\./g, '\\.')} \\(`, 'm'));
-  return lines[0];
+  expect(outcome.stdout).toMatch(new RegExp(`^mini built into shim ${PACKAGE_VERSION.replace(/\./g, '\\.')} \\(`, 'm'));
+  return defined(lines[0], 'a warning on stderr');
 }
-
-const VERSION: string = require('../../package.json').version;
 
 beforeAll(async () => {
   registry = await startRegistry();
   prefix = `${registry.address}/bad-input-${process.pid}`;
   tinyRef = await publish('tiny', `${prefix}/tiny`);
   await publish('mini', `${prefix}/mini`, ['--version', '20260101-000000']);
-  images.push(tinyRef, `${prefix}/tiny:${require('../../package.json').version}`, `${prefix}/mini:20260101-000000`);
+  images.push(tinyRef, `${prefix}/tiny:${PACKAGE_VERSION}`, `${prefix}/mini:20260101-000000`);
   host = await makeHost({ RUN_DOCKER_TINY: tinyRef, RUN_DOCKER_MINI: `${prefix}/mini` });
 });
 
@@ -87,7 +86,7 @@ test('a tiny that is not on the host, with --local', async () => {
   const absent = `${prefix}/tiny@sha256:${'0'.repeat(64)}`;
   const line = expectOneWarningThenBuiltIn(await runShim(['--local', '--version'], { ...host, RUN_DOCKER_TINY: absent }));
   expect(line).toBe(
-    `run-docker: warning: the tiny image "${absent}" is not on this host, and --local forbids pulling it; running the payload built into shim ${VERSION} instead. Run once without --local to pull it, or "docker load" it onto this host.`,
+    `run-docker: warning: the tiny image "${absent}" is not on this host, and --local forbids pulling it; running the payload built into shim ${PACKAGE_VERSION} instead. Run once without --local to pull it, or "docker load" it onto this host.`,
   );
 });
 
@@ -141,6 +140,7 @@ test('escape sequences in what the user gave are shown, never sent to the termin
   const fromEnv = await runShim(['--version'], { ...host, RUN_DOCKER_MINI: hostile });
   for (const outcome of [fromArgv, fromEnv]) {
     expect(expectOneLineFailure(outcome)).toContain(`"${shown}"`);
+    // eslint-disable-next-line no-control-regex -- control characters are what it looks for
     expect(outcome.stderr.replace(/\n/g, '')).not.toMatch(/[\x00-\x1f\x7f-\x9f\u202a-\u202e]/);
   }
 });

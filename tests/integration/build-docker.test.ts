@@ -13,10 +13,10 @@ import { docker, runCommand, type CommandResult } from '../helpers/fixtures';
 import { ensurePythonBaseImage, PYTHON_BASE_BUILD_TIMEOUT_MS } from '../helpers/python-base';
 import { makeProjectHome, PROJECT_TEMPLATE, removeProjectHomes } from '../helpers/python-project';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
-import { explain, makeHost, publish, removeHosts, ROOT, runShim, SHIM_BUNDLE, type Outcome } from '../helpers/shim';
+import { signedPayloadText } from '../../contract/contract';
+import { defined } from '../helpers/defined';
+import { explain, makeHost, PACKAGE_VERSION, publish, removeHosts, ROOT, runShim, SHIM_BUNDLE, type HostEnv, type Outcome } from '../helpers/shim';
 
-const { signedPayloadText } = require('../../contract/contract') as typeof import('../../contract/contract');
-const PACKAGE_VERSION: string = require('../../package.json').version;
 const BUILD_TAG = /^\d{8}-\d{6}$/;
 
 let registry: TestRegistry;
@@ -25,9 +25,9 @@ let work: string;
 /** `build-docker`: a link to the shim bundle, which picks the build payload by that name. */
 let buildDocker: string;
 /** The builder's host: tiny and mini from the registry. */
-let builderEnv: Record<string, string>;
+let builderEnv: HostEnv & { RUN_DOCKER_TINY: string; RUN_DOCKER_MINI: string };
 /** A host with nothing configured: the payload built into the shim runs. */
-let bareEnv: Record<string, string>;
+let bareEnv: HostEnv;
 const images: string[] = [];
 const registries: TestRegistry[] = [];
 
@@ -68,7 +68,7 @@ function expectRefusal(outcome: Outcome, dockerOutputAbove = false): string {
   if (!dockerOutputAbove) expect({ lines: lines.length, why: explain(outcome) }).toEqual({ lines: 1, why: explain(outcome) });
   expect(outcome.stdout).toBe('');
   expect(outcome.stderr).not.toMatch(/\n\s+at /);
-  const line = lines[lines.length - 1];
+  const line = defined(lines.at(-1), 'a line on stderr');
   expect(line).toMatch(/^run-docker: /);
   return line;
 }
@@ -91,7 +91,7 @@ async function makeProjectRepository(name: string): Promise<string> {
 }
 
 async function labelsOf(reference: string): Promise<Record<string, string>> {
-  return JSON.parse((await docker(['image', 'inspect', '--format', '{{json .Config.Labels}}', reference], { check: true })).stdout);
+  return JSON.parse((await docker(['image', 'inspect', '--format', '{{json .Config.Labels}}', reference], { check: true })).stdout) as Record<string, string>;
 }
 
 beforeAll(async () => {
@@ -108,7 +108,8 @@ beforeAll(async () => {
   buildDocker = join(work, 'bin', 'build-docker');
   await symlink(SHIM_BUNDLE, buildDocker);
   // The legacy builder, as every fixture here (no buildx on CI).
-  builderEnv = await makeHost({ RUN_DOCKER_TINY: tiny, RUN_DOCKER_MINI: `${prefix}/mini`, DOCKER_BUILDKIT: '0' });
+  const builder = { RUN_DOCKER_TINY: tiny, RUN_DOCKER_MINI: `${prefix}/mini`, DOCKER_BUILDKIT: '0' };
+  builderEnv = { ...(await makeHost(builder)), ...builder };
   bareEnv = await makeHost({ DOCKER_BUILDKIT: '0' });
 }, PYTHON_BASE_BUILD_TIMEOUT_MS);
 
@@ -131,7 +132,7 @@ test('one teammate builds and pushes; another host runs the dev image on live so
   expect(first.stderr).toMatch(/Successfully tagged/);
   const digests = first.stdout.trim().split('\n');
   expect(digests).toEqual([expect.stringMatching(new RegExp(`^${prefix}/hello@sha256:[0-9a-f]{64}$`)), expect.stringMatching(new RegExp(`^${prefix}/hello-main@sha256:[0-9a-f]{64}$`))]);
-  const [tag] = await localTags(`${prefix}/hello`);
+  const tag = defined((await localTags(`${prefix}/hello`))[0], `a tag of ${prefix}/hello`);
   expect(tag).toMatch(BUILD_TAG);
   expect(await localTags(`${prefix}/hello-main`)).toEqual([tag]);
   for (const image of [`${prefix}/hello:${tag}`, `${prefix}/hello-main:${tag}`]) {
@@ -142,7 +143,7 @@ test('one teammate builds and pushes; another host runs the dev image on live so
       'org.opencontainers.image.version': tag,
       'org.run-docker.branch': 'main',
     });
-    const created = labels['org.opencontainers.image.created'];
+    const created = defined(labels['org.opencontainers.image.created'], 'the label org.opencontainers.image.created');
     expect(created.replace(/[-:]/g, '').replace('T', '-').replace('Z', '')).toBe(tag);
   }
 
@@ -169,7 +170,7 @@ test('one teammate builds and pushes; another host runs the dev image on live so
   const second = await runBuildDocker(['--push', `${prefix}/hello`], project, builderEnv);
   expectSuccess(second);
   const secondTag = (await localTags(`${prefix}/hello`)).find((each) => each !== tag);
-  expect(secondTag! > tag).toBe(true);
+  expect(defined(secondTag, 'a second tag') > tag).toBe(true);
 
   const next = await runShim([`${prefix}/hello-main`, 'python', '-m', 'hello'], env);
   expectSuccess(next);
@@ -192,7 +193,7 @@ test('a dirty tree is refused with the files named; --allow-dirty builds the las
 
   const built = await runBuildDocker(['--allow-dirty', `${prefix}/dirty`], project, bareEnv);
   expectSuccess(built);
-  const [dev, prod] = built.stdout.trim().split('\n');
+  const [dev = '', prod = ''] = built.stdout.trim().split('\n');
   expect(dev).toMatch(new RegExp(`^${prefix}/dirty:\\d{8}-\\d{6}$`));
   expect(prod).toBe(dev.replace('/dirty:', '/dirty-main:'));
   const ran = await docker(['run', '--rm', prod, 'python', '-m', 'hello'], { check: true });
@@ -209,7 +210,7 @@ test('the build payload is verified before every use: a changed cached build.js 
   expectSuccess(await runBuildDocker(['--dry-run', `${prefix}/cache`], project, builderEnv));
   const payloads = join(builderEnv.XDG_CACHE_HOME, 'run-docker', 'payloads');
   const [entry] = (await Promise.all((await readdir(payloads)).map(async (name) => ((await readdir(join(payloads, name))).includes('build.js') ? [name] : [])))).flat();
-  const buildFile = join(payloads, entry, 'build.js');
+  const buildFile = join(payloads, defined(entry, 'a cached payload with build.js'), 'build.js');
   const original = await readFile(buildFile, 'utf8');
 
   await writeFile(buildFile, 'process.stdout.write("TAMPERED\\n"); exports.main = async () => 42;');

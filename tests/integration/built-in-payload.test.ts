@@ -8,9 +8,8 @@ import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildBusyboxImage, docker, removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
-import { explain, makeHost, publish, removeHosts, runShim, stderrLines } from '../helpers/shim';
+import { explain, makeHost, PACKAGE_VERSION, publish, removeHosts, runShim, stderrLines } from '../helpers/shim';
 
-const VERSION: string = require('../../package.json').version;
 // Port 1: nothing listens, so a registry there is down and has never been reached.
 const DOWN = '127.0.0.1:1';
 const app = `${DOWN}/built-in-${process.pid}/app`;
@@ -51,7 +50,7 @@ describe('a fresh install: no config, no registry', () => {
     const host = await makeHost({});
     const version = await runShim(['--version'], host);
     expect({ code: version.code, stderr: version.stderr }).toEqual({ code: 0, stderr: '' });
-    expect(version.stdout).toBe(`run-docker shim ${VERSION}\ntiny none\nmini built into shim ${VERSION} (no tiny configured)\n`);
+    expect(version.stdout).toBe(`run-docker shim ${PACKAGE_VERSION}\ntiny none\nmini built into shim ${PACKAGE_VERSION} (no tiny configured)\n`);
 
     const help = await runShim(['--help'], host);
     expect({ code: help.code, stderr: help.stderr }).toEqual({ code: 0, stderr: '' });
@@ -59,7 +58,7 @@ describe('a fresh install: no config, no registry', () => {
 
     const config = await runShim(['--show-config'], host);
     expect(config.code).toBe(0);
-    expect(config.stdout).toMatch(new RegExp(`^payload +built into shim ${VERSION.replace(/\./g, '\\.')} \\(no tiny configured\\) +\\(from tiny and mini\\)$`, 'm'));
+    expect(config.stdout).toMatch(new RegExp(`^payload +built into shim ${PACKAGE_VERSION.replace(/\./g, '\\.')} \\(no tiny configured\\) +\\(from tiny and mini\\)$`, 'm'));
     expect(config.stdout).toMatch(/^tiny +none +\(default\)$/m);
     // Wherever the shim reads run-docker's options, and like --help, whatever follows.
     for (const args of [['--local', '-q', '--show-config'], ['--rm', '--show-config', 'app', 'cmd']]) {
@@ -89,14 +88,14 @@ describe('a fresh install: no config, no registry', () => {
 test('a mini configured without a tiny is ignored with one warning: only a tiny can vouch for a mini', async () => {
   const outcome = await runShim(['--version'], await makeHost({ RUN_DOCKER_MINI: `${DOWN}/rd/mini` }));
   expect(outcome.code).toBe(0);
-  expect(outcome.stdout).toContain(`mini built into shim ${VERSION} (no tiny configured)`);
+  expect(outcome.stdout).toContain(`mini built into shim ${PACKAGE_VERSION} (no tiny configured)`);
   expect(stderrLines(outcome)).toEqual([
-    `run-docker: warning: the mini "${DOWN}/rd/mini" (from env RUN_DOCKER_MINI) is ignored: no tiny is configured, and only a tiny's keys can vouch for a mini; running the payload built into shim ${VERSION}`,
+    `run-docker: warning: the mini "${DOWN}/rd/mini" (from env RUN_DOCKER_MINI) is ignored: no tiny is configured, and only a tiny's keys can vouch for a mini; running the payload built into shim ${PACKAGE_VERSION}`,
   ]);
 });
 
 describe('a configured tiny on a registry that is down and was never reached', () => {
-  const tiny = `${DOWN}/rd/tiny:${VERSION}`;
+  const tiny = `${DOWN}/rd/tiny:${PACKAGE_VERSION}`;
 
   test('one warning that names the tiny, then the built-in payload runs the project image', async () => {
     const host = await makeHost({ RUN_DOCKER_TINY: tiny, RUN_DOCKER_MINI: `${DOWN}/rd/mini` });
@@ -104,12 +103,12 @@ describe('a configured tiny on a registry that is down and was never reached', (
     expect(outcome.code).toBe(0);
     expect(outcome.stdout).toBe('ran\n');
     expect(stderrLines(outcome)).toEqual([
-      expect.stringMatching(new RegExp(`^run-docker: warning: cannot reach the registry to pull "${tiny.replace(/\./g, '\\.')}" .*; running the payload built into shim ${VERSION.replace(/\./g, '\\.')} instead\\. `)),
+      expect.stringMatching(new RegExp(`^run-docker: warning: cannot reach the registry to pull "${tiny.replace(/\./g, '\\.')}" .*; running the payload built into shim ${PACKAGE_VERSION.replace(/\./g, '\\.')} instead\\. `)),
     ]);
 
     const version = await runShim(['--version'], host);
     expect(version.code).toBe(0);
-    expect(version.stdout).toMatch(new RegExp(`^mini built into shim ${VERSION.replace(/\./g, '\\.')} \\(cannot reach the registry to pull "${tiny.replace(/\./g, '\\.')}"`, 'm'));
+    expect(version.stdout).toMatch(new RegExp(`^mini built into shim ${PACKAGE_VERSION.replace(/\./g, '\\.')} \\(cannot reach the registry to pull "${tiny.replace(/\./g, '\\.')}"`, 'm'));
   });
 
   test('with --local: one warning that the tiny is not on this host, then the built-in payload', async () => {
@@ -117,14 +116,14 @@ describe('a configured tiny on a registry that is down and was never reached', (
     const outcome = await runShim(['--local', `${app}:1.0.0`, 'sh', '-c', 'echo ran'], host);
     expect({ code: outcome.code, stdout: outcome.stdout }).toEqual({ code: 0, stdout: 'ran\n' });
     expect(stderrLines(outcome)).toEqual([
-      `run-docker: warning: the tiny image "${tiny}" is not on this host, and --local forbids pulling it; running the payload built into shim ${VERSION} instead. Run once without --local to pull it, or "docker load" it onto this host.`,
+      `run-docker: warning: the tiny image "${tiny}" is not on this host, and --local forbids pulling it; running the payload built into shim ${PACKAGE_VERSION} instead. Run once without --local to pull it, or "docker load" it onto this host.`,
     ]);
   });
 });
 
 test('a configured tiny whose only mini is untrusted: one warning, the built-in payload; a good mini then wins again', async () => {
   const tiny = await publish('tiny', `${prefix}/tiny`);
-  images.push(tiny, `${prefix}/tiny:${VERSION}`);
+  images.push(tiny, `${prefix}/tiny:${PACKAGE_VERSION}`);
   const repo = `${prefix}/mini`;
   await publish('mini', repo, ['--version', '20260101-000000'], 'untrusted');
   images.push(`${repo}:20260101-000000`);
@@ -132,8 +131,8 @@ test('a configured tiny whose only mini is untrusted: one warning, the built-in 
 
   const fallback = await runShim(['--version'], host);
   expect(fallback.code).toBe(0);
-  expect(fallback.stdout).toMatch(new RegExp(`^tiny ${tiny.replace(/[.]/g, '\\.')} \\(${VERSION.replace(/\./g, '\\.')}\\)$`, 'm'));
-  expect(fallback.stdout).toMatch(new RegExp(`^mini built into shim ${VERSION.replace(/\./g, '\\.')} \\(no usable mini of ".*/mini": .*which the pinned tiny does not trust`, 'm'));
+  expect(fallback.stdout).toMatch(new RegExp(`^tiny ${tiny.replace(/[.]/g, '\\.')} \\(${PACKAGE_VERSION.replace(/\./g, '\\.')}\\)$`, 'm'));
+  expect(fallback.stdout).toMatch(new RegExp(`^mini built into shim ${PACKAGE_VERSION.replace(/\./g, '\\.')} \\(no usable mini of ".*/mini": .*which the pinned tiny does not trust`, 'm'));
   const lines = stderrLines(fallback);
   expect(lines).toEqual([expect.stringMatching(/^run-docker: warning: no usable mini of ".*\/mini": the newest, ".*:20260101-000000" cannot be used: it is signed by key [0-9a-f]{16}, which the pinned tiny does not trust; running the payload built into shim .* instead\. Publish a mini signed/)]);
   const record = join(host.HOME, '.local', 'state', 'run-docker', 'mini-versions.json');
@@ -143,13 +142,13 @@ test('a configured tiny whose only mini is untrusted: one warning, the built-in 
   images.push(`${repo}:20260102-000000`);
   const good = await runShim(['--version'], host);
   expect({ code: good.code, stderr: good.stderr }).toEqual({ code: 0, stderr: '' });
-  expect(good.stdout).toContain(`mini ${repo}:20260102-000000 (20260102-000000, payload ${VERSION})`);
+  expect(good.stdout).toContain(`mini ${repo}:20260102-000000 (20260102-000000, payload ${PACKAGE_VERSION})`);
   expect(JSON.parse(await readFile(record, 'utf8'))).toEqual({ minis: { [repo]: '20260102-000000' } });
 });
 
 test('a pinned mini that cannot be used stays an error', async () => {
   const tiny = await publish('tiny', `${prefix}/tiny-pin`);
-  images.push(tiny, `${prefix}/tiny-pin:${VERSION}`);
+  images.push(tiny, `${prefix}/tiny-pin:${PACKAGE_VERSION}`);
   const repo = `${prefix}/mini-pin`;
   await publish('mini', repo, ['--version', '20260101-000000'], 'none');
   images.push(`${repo}:20260101-000000`);

@@ -7,9 +7,7 @@ import { chmod, chown, readdir, readFile, stat, writeFile } from 'node:fs/promis
 import { join } from 'node:path';
 import { buildBusyboxImage, removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
-import { makeHost, publish, removeHosts, runShim } from '../helpers/shim';
-
-const PACKAGE_VERSION: string = require('../../package.json').version;
+import { makeHost, PACKAGE_VERSION, publish, removeHosts, runShim, type HostEnv } from '../helpers/shim';
 
 let registry: TestRegistry;
 let prefix: string;
@@ -35,8 +33,8 @@ afterAll(async () => {
 
 /** The dry-run's docker command, without the container name (which carries the time). */
 const command = (stdout: string) => stdout.replace(/--name \S+/, '--name NAME');
-const codeFolder = (host: Record<string, string>) => join(host.XDG_CACHE_HOME, 'run-docker', 'code');
-const dryRun = (host: Record<string, string>) => runShim(['--local', '--dry-run', app, 'true'], { ...host, RUN_DOCKER_DEBUG: '1' });
+const codeFolder = (host: HostEnv) => join(host.XDG_CACHE_HOME, 'run-docker', 'code');
+const dryRun = (host: HostEnv) => runShim(['--local', '--dry-run', app, 'true'], { ...host, RUN_DOCKER_DEBUG: '1' });
 
 test('the first call writes the caches (0600, in a 0700 folder); the next uses them, rewrites nothing, and decides the same', async () => {
   const host = await makeHost({ RUN_DOCKER_TINY: tinyRef, RUN_DOCKER_MINI: `${prefix}/mini` });

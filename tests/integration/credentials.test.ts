@@ -8,14 +8,13 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildBusyboxImage, docker, removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
-import { explain, makeHost, publish, removeHosts, runShim, type Outcome } from '../helpers/shim';
+import { explain, makeHost, PACKAGE_VERSION, publish, removeHosts, runShim, type Outcome } from '../helpers/shim';
 
 const USER = 'ci-puller';
 const PASSWORD = 'pw with spaces & "quotes"';
 const BASIC = Buffer.from(`${USER}:${PASSWORD}`).toString('base64');
 const PROJECT_TAG = '20261128-090000';
 
-const PACKAGE_VERSION: string = require('../../package.json').version;
 let open: TestRegistry;
 let secured: TestRegistry;
 let tinyRef: string;

@@ -10,9 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBusyboxImage, docker, pushImage, removeImages, runCommand } from '../helpers/fixtures';
 import { startRegistry, tagInRegistry, type TestRegistry } from '../helpers/registry';
-import { explain, makeHost, publish, removeHosts, runShim, startShim, stderrLines } from '../helpers/shim';
+import { explain, makeHost, PACKAGE_VERSION, publish, removeHosts, runShim, startShim, stderrLines, type HostEnv } from '../helpers/shim';
 
-const PACKAGE_VERSION: string = require('../../package.json').version;
 const MINI_A = '20260101-000000';
 const MINI_B = '20260102-000000';
 const MINI_NEEDS_NEWER_SHIM = '20260103-000000';
@@ -20,7 +19,7 @@ const MINI_NEEDS_NEWER_SHIM = '20260103-000000';
 let registry: TestRegistry;
 let prefix: string;
 let tinyRef: string;
-let host: Record<string, string>;
+let host: HostEnv;
 const publishedImages: string[] = [];
 
 async function publishMini(version: string, extra: string[] = [], repo = `${prefix}/mini`): Promise<void> {

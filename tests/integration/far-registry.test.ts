@@ -7,6 +7,7 @@ import http from 'node:http';
 import { startFarRegistry, type FarRegistry } from '../../scripts/far-registry.cjs';
 import { buildBusyboxImage, docker, pushImage, removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
+import { defined } from '../helpers/defined';
 
 jest.setTimeout(120_000);
 
@@ -67,8 +68,8 @@ test('a request without a token gets a Bearer challenge naming the token service
 
   const issued = await get(`http://${far.address}/token?service=far-registry&scope=${encodeURIComponent(`repository:${REPO_PATH}:pull`)}`);
   expect(issued.status).toBe(200);
-  const body = JSON.parse(issued.body);
-  expect(body).toEqual({ token: expect.any(String), access_token: body.token, expires_in: 300, issued_at: expect.any(String) });
+  const body = JSON.parse(issued.body) as { token: string };
+  expect(body).toEqual({ token: expect.any(String) as unknown, access_token: body.token, expires_in: 300, issued_at: expect.any(String) as unknown });
 
   const listed = await get(tagsUrl, { Authorization: `Bearer ${body.token}` });
   expect(listed.status).toBe(200);
@@ -108,10 +109,10 @@ test('the engine pulls through it: dockerd answers the challenge itself, and eve
   const requests = far.requests();
   const tokenRequests = requests.filter((r) => r.kind === 'token');
   expect(tokenRequests).toEqual([
-    expect.objectContaining({ method: 'GET', status: 200, path: expect.stringContaining(`scope=${encodeURIComponent(`repository:${REPO_PATH}:pull`)}`) }),
+    expect.objectContaining({ method: 'GET', status: 200, path: expect.stringContaining(`scope=${encodeURIComponent(`repository:${REPO_PATH}:pull`)}`) as unknown }),
   ]);
   // Everything after the token is served, none of it refused.
-  const afterToken = requests.slice(requests.indexOf(tokenRequests[0]) + 1);
+  const afterToken = requests.slice(requests.indexOf(defined(tokenRequests[0], 'a token request')) + 1);
   expect(afterToken.filter((r) => r.kind === 'manifests').length).toBeGreaterThanOrEqual(1);
   expect(afterToken.every((r) => r.status === 200)).toBe(true);
   expect(far.counts()['401']).toBeGreaterThanOrEqual(1);
@@ -126,7 +127,7 @@ test('with credentials set, the token service refuses anonymous and wrong logins
     expect((await get(tokenUrl, basic('team', 'wrong'))).status).toBe(401);
     const issued = await get(tokenUrl, basic('team', 's3cret'));
     expect(issued.status).toBe(200);
-    const listed = await get(`http://${guarded.address}/v2/${REPO_PATH}/tags/list`, { Authorization: `Bearer ${JSON.parse(issued.body).token}` });
+    const listed = await get(`http://${guarded.address}/v2/${REPO_PATH}/tags/list`, { Authorization: `Bearer ${(JSON.parse(issued.body) as { token: string }).token}` });
     expect(listed.status).toBe(200);
   } finally {
     await guarded.close();

@@ -10,7 +10,7 @@ import { openSync } from 'node:fs';
 import { connect, createServer as createNetServer } from 'node:net';
 import { docker, removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
-import { makeHost, publish, removeHosts, runShim, stderrLines } from '../helpers/shim';
+import { makeHost, PACKAGE_VERSION, publish, removeHosts, runShim, stderrLines } from '../helpers/shim';
 
 const GOOD = '20260101-000000';
 let registry: TestRegistry;
@@ -37,7 +37,7 @@ beforeAll(async () => {
   prefix = `${registry.address}/faults-${process.pid}`;
   const tiny = await publish('tiny', `${prefix}/tiny`);
   await publish('mini', `${prefix}/mini`, ['--version', GOOD]);
-  images.push(tiny, `${prefix}/tiny:${require('../../package.json').version}`, `${prefix}/mini:${GOOD}`);
+  images.push(tiny, `${prefix}/tiny:${PACKAGE_VERSION}`, `${prefix}/mini:${GOOD}`);
   host = await makeHost({ RUN_DOCKER_TINY: tiny, RUN_DOCKER_MINI: `${prefix}/mini`, RUN_DOCKER_LOCAL: '1' });
 });
 

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBusyboxImage, docker, pushImage, removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
-import { expectOneLineFailure, explain, makeHost, publish, removeHosts, runShim, startShim, stderrLines, type Outcome } from '../helpers/shim';
+import { expectOneLineFailure, explain, makeHost, PACKAGE_VERSION, publish, removeHosts, runShim, startShim, stderrLines, type Outcome } from '../helpers/shim';
 
 jest.setTimeout(120_000);
 
@@ -33,7 +33,7 @@ beforeAll(async () => {
   const prefix = `${registry.address}/${space}`;
   const tiny = await publish('tiny', `${prefix}/tiny`);
   await publish('mini', `${prefix}/mini`, ['--version', GOOD_MINI]);
-  images.push(tiny, `${prefix}/tiny:${require('../../package.json').version}`, `${prefix}/mini:${GOOD_MINI}`);
+  images.push(tiny, `${prefix}/tiny:${PACKAGE_VERSION}`, `${prefix}/mini:${GOOD_MINI}`);
   host = await makeHost({ RUN_DOCKER_TINY: tiny, RUN_DOCKER_MINI: `${prefix}/mini`, RUN_DOCKER_QUIET: '1' });
   // The project: OLD on this host and in the registry; NEW (with a layer of its own) only in the registry.
   await buildBusyboxImage(`${prefix}/app:${OLD}`);

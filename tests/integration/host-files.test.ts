@@ -10,13 +10,13 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { buildBusyboxImage, docker, removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
-import { explain, makeHost, publish, removeHosts, SHIM_BUNDLE, stderrLines, type Outcome } from '../helpers/shim';
+import { explain, makeHost, PACKAGE_VERSION, publish, removeHosts, SHIM_BUNDLE, stderrLines, type Outcome, type HostEnv } from '../helpers/shim';
 
 const MINI_TAG = '20260101-000000';
 let registry: TestRegistry;
 let prefix: string;
 let app: string;
-let host: Record<string, string>;
+let host: HostEnv;
 const images: string[] = [];
 
 /** A run of the shim that is killed (SIGKILL) when it has not finished within `withinMs`: a hang shows as `signal`. */
@@ -42,14 +42,14 @@ function expectSuccess(outcome: Outcome): void {
 }
 
 /** A host with its own cache folder (and TMPDIR, to see what the shim leaves there). */
-async function freshHost(): Promise<Record<string, string>> {
+async function freshHost(): Promise<HostEnv & { TMPDIR: string }> {
   const home = (await makeHost({})).HOME;
   const tmp = join(home, 'tmp');
   await mkdir(tmp);
   return { ...host, HOME: home, XDG_CACHE_HOME: join(home, '.cache'), XDG_CONFIG_HOME: join(home, '.config'), TMPDIR: tmp };
 }
 
-const cacheRootOf = (env: Record<string, string>) => join(env.XDG_CACHE_HOME, 'run-docker');
+const cacheRootOf = (env: HostEnv) => join(env.XDG_CACHE_HOME, 'run-docker');
 const modeOf = async (path: string) => ((await stat(path)).mode & 0o777).toString(8);
 
 async function imageIdHex(reference: string): Promise<string> {
@@ -62,7 +62,7 @@ beforeAll(async () => {
   prefix = `${registry.address}/host-files-${process.pid}`;
   const tiny = await publish('tiny', `${prefix}/tiny`);
   await publish('mini', `${prefix}/mini`, ['--version', MINI_TAG]);
-  images.push(tiny, `${prefix}/tiny:${require('../../package.json').version}`, `${prefix}/mini:${MINI_TAG}`);
+  images.push(tiny, `${prefix}/tiny:${PACKAGE_VERSION}`, `${prefix}/mini:${MINI_TAG}`);
   app = `${prefix}/proj:1.0.0`;
   await buildBusyboxImage(app);
   images.push(app);
@@ -231,7 +231,7 @@ describe('cache entries and config files that are not regular files', () => {
 
 describe('a config file others could have written', () => {
   /** A fresh host whose config file pins the real tiny and mini: usable when nobody else could write it. */
-  async function hostWithConfigFile(): Promise<{ env: Record<string, string>; file: string; folder: string }> {
+  async function hostWithConfigFile(): Promise<{ env: HostEnv; file: string; folder: string }> {
     const env = await freshHost();
     const folder = join(env.XDG_CONFIG_HOME, 'run-docker');
     await mkdir(folder, { recursive: true, mode: 0o755 });
@@ -295,7 +295,7 @@ describe('a system-wide config file, for every account on a host', () => {
     const { dirs, file } = await systemConfig({ tiny: host.RUN_DOCKER_TINY, mini: host.RUN_DOCKER_MINI });
     try {
       const { RUN_DOCKER_TINY: _tiny, RUN_DOCKER_MINI: _mini, ...rest } = await freshHost();
-      const account: Record<string, string> = { ...rest, XDG_CONFIG_DIRS: dirs };
+      const account = { ...rest, XDG_CONFIG_DIRS: dirs };
       const outcome = await runWithin(['--version'], account);
       expectSuccess(outcome);
       expect(outcome.stdout).toContain(`mini ${host.RUN_DOCKER_MINI}:${MINI_TAG}`);

@@ -4,15 +4,16 @@
  * The installed command runs outside the repository with a minimal PATH and its own HOME;
  * `--show-config` needs no engine, so what is proven is that the file is complete.
  */
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { docker, removeImages, runCommand } from '../helpers/fixtures';
-import { ROOT, publish } from '../helpers/shim';
+import { PACKAGE_VERSION, publish, ROOT } from '../helpers/shim';
+import { defined } from '../helpers/defined';
 
-const PACKAGE_VERSION: string = require('../../package.json').version;
 const INSTALL_SCRIPT = join(ROOT, 'scripts', 'install-shim');
 
 let work: string;
@@ -63,7 +64,7 @@ function expectNoticesFor(notices: string, packages: { name: string; license: st
   expect(notices).toMatch(/^run-docker is under the MIT licence:$/m);
   expect(notices).toContain('Copyright (c) 2026 run-docker contributors');
   for (const { name, license } of packages) {
-    const { version } = require(join(ROOT, 'node_modules', name, 'package.json')) as { version: string };
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string };
     expect(notices).toMatch(new RegExp(`^  ${name} ${version.replace(/\./g, '\\.')} \\(${license}\\)$`, 'm'));
     const section = notices.split(`\n${name} ${version}\nLicense: ${license}\n`)[1]?.split(/\n-{79}\n/)[0] ?? '';
     expect(section).not.toBe('');
@@ -112,13 +113,14 @@ test('npm pack holds the shim bundle, LICENSE and the third-party notices, and a
 
 /** An npm registry on 127.0.0.1 that accepts any publish (PUT /<name>) and keeps what it was sent; everything else is a 404. */
 async function startPublishRecorder() {
-  const published: { name: string; body: { versions: Record<string, Record<string, unknown>>; _attachments: Record<string, { data: string }> } }[] = [];
+  type Publication = { versions: Record<string, Record<string, unknown>>; _attachments: Record<string, { data: string }> };
+  const published: { name: string; body: Publication }[] = [];
   const server = createServer((request: IncomingMessage, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       if (request.method === 'PUT') {
-        published.push({ name: decodeURIComponent((request.url ?? '').slice(1)), body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+        published.push({ name: decodeURIComponent((request.url ?? '').slice(1)), body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Publication });
         response.writeHead(201, { 'content-type': 'application/json' }).end('{"ok":true}');
       } else {
         response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found"}');
@@ -139,13 +141,13 @@ test('the package can be published: npm publish to a registry on 127.0.0.1 sends
     const published = await runCommand('npm', ['publish', '--registry', registry.url, auth, '--no-provenance'], { cwd: ROOT });
     expect({ code: published.code, stderr: published.stderr.split('\n').filter((line) => /^npm (warn|error)/.test(line)) }).toEqual({ code: 0, stderr: [] });
     expect(registry.published.map((entry) => entry.name)).toEqual(['run-docker']);
-    const [{ body }] = registry.published;
+    const { body } = defined(registry.published[0], 'a publish');
     const version = body.versions[PACKAGE_VERSION];
     expect(version).toMatchObject({ name: 'run-docker', license: 'MIT', bin: { 'run-docker': 'dist/shim/run-docker.js' } });
-    expect(version.private).toBeUndefined();
+    expect(version?.private).toBeUndefined();
 
     const tarball = join(work, 'published.tgz');
-    await writeFile(tarball, Buffer.from(Object.values(body._attachments)[0].data, 'base64'));
+    await writeFile(tarball, Buffer.from(defined(Object.values(body._attachments)[0], 'a tarball attachment').data, 'base64'));
     const listed = await runCommand('tar', ['-tzf', tarball], { check: true });
     expect(listed.stdout.trim().split('\n').sort()).toEqual(
       ['LICENSE', 'README.md', 'dist/shim/THIRD-PARTY-NOTICES.txt', 'dist/shim/run-docker.js', 'package.json'].map((path) => `package/${path}`),

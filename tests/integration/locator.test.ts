@@ -91,8 +91,9 @@ async function startPagingProxy(upstream: string, pageSize?: number): Promise<{ 
       const n = pageSize ?? Number(url.searchParams.get('n') ?? sorted.length);
       const page = sorted.filter((tag) => last === null || tag > last).slice(0, n);
       const headers: Record<string, string> = { 'Content-Type': 'application/json' };
-      if (page.length === n && sorted[sorted.length - 1] !== page[page.length - 1]) {
-        headers.Link = `<${url.pathname}?last=${encodeURIComponent(page[page.length - 1])}&n=${n}>; rel="next"`;
+      const lastOnPage = page.at(-1);
+      if (page.length === n && lastOnPage !== undefined && sorted.at(-1) !== lastOnPage) {
+        headers.Link = `<${url.pathname}?last=${encodeURIComponent(lastOnPage)}&n=${n}>; rel="next"`;
       }
       res.writeHead(200, headers);
       res.end(JSON.stringify({ name, tags: page }));

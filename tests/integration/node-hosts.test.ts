@@ -23,9 +23,8 @@ import { join } from 'node:path';
 import { DEBIAN_NODE_BUILD_TIMEOUT_MS, ensureDebianNodeImage } from '../helpers/debian-node';
 import { buildBusyboxImage, docker, pushImage, removeImages, runCommand, TEST_LABEL } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
-import { makeHost, publish, removeHosts, SHIM_BUNDLE } from '../helpers/shim';
+import { makeHost, PACKAGE_VERSION, publish, removeHosts, SHIM_BUNDLE, type HostEnv } from '../helpers/shim';
 
-const PACKAGE_VERSION: string = require('../../package.json').version;
 const MINI_VERSION = '20260101-000000';
 const ENGINE_SOCKET = '/var/run/docker.sock';
 const NODE_22_VERSION = '22.23.5';
@@ -186,10 +185,10 @@ describe("Debian 12's own Node.js 18.20", () => {
       const strace = spawn('strace', ['-f', '-y', '-e', 'trace=fsync,fdatasync,rename,renameat,renameat2', '-o', traceFile, '-p', pid], { stdio: ['ignore', 'ignore', 'pipe'] });
       const straceDone = finished(strace);
       let attached = '';
-      strace.stderr!.on('data', (chunk) => (attached += chunk));
+      strace.stderr.on('data', (chunk) => (attached += chunk));
       for (let tries = 0; tries < 300 && !attached.includes('attached'); tries++) await sleep(100);
       expect(attached).toContain('attached');
-      host.stdin!.end('go\n');
+      host.stdin.end('go\n');
       const outcome = await hostDone;
       expectExit(outcome, 0);
       await straceDone;
@@ -221,7 +220,7 @@ describe("Debian 12's own Node.js 18.20", () => {
 
 describe(`Node.js ${NODE_22_VERSION}`, () => {
   let node22: string;
-  let env: Record<string, string>;
+  let env: HostEnv;
 
   /** Runs the built shim with Node.js 22 on this machine, as a host with nothing but the shim. */
   function onNode22Host(args: string[]): Promise<HostOutcome> {

@@ -9,18 +9,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBusyboxImage, docker, pushImage, removeImages, runCommand, TEST_LABEL } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
-import { explain, makeHost, publish, removeHosts, runShim, SHIM_BUNDLE, stderrLines, type Outcome } from '../helpers/shim';
+import { explain, makeHost, PACKAGE_VERSION, publish, removeHosts, runShim, SHIM_BUNDLE, stderrLines, type Outcome } from '../helpers/shim';
 
-const PACKAGE_VERSION: string = require('../../package.json').version;
 const MINI = '20260101-000000';
 const NEWER_MINI = '20260102-000000';
 /** Per new layer: big enough that a pull lasts several frames (a frame is 100 ms). */
 const LAYER_BYTES = 8 * 1024 * 1024;
 
+// eslint-disable-next-line no-control-regex -- the escape character is what it looks for
 const ANY_ESCAPE = /\x1b/;
 /** SGR: colour and other graphic renditions, `ESC [ … m`. */
+// eslint-disable-next-line no-control-regex -- the escape character is what it looks for
 const SGR = /\x1b\[[0-9;]*m/;
 /** Cursor up (`ESC [ n A`), as a redraw in place needs. */
+// eslint-disable-next-line no-control-regex -- the escape character is what it looks for
 const CURSOR_UP = /\x1b\[\d*A/;
 /** A layer's bar with its bytes; from a local registry the download can be over before a frame shows it. */
 const BAR = /[0-9a-f]{12}: (Downloading|Extracting ) \[=*>? *\] +\d+(\.\d+)?[kM]?B\/\d+(\.\d+)?MB/;

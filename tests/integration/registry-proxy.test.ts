@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { buildBusyboxImage, docker, pushImage, removeImages, runCommand } from '../helpers/fixtures';
 import { startForwardProxy, type ForwardProxy } from '../helpers/forward-proxy';
 import { startRegistry, tagInRegistry, type TestRegistry } from '../helpers/registry';
-import { explain, makeHost, publish, removeHosts, runShim, stderrLines } from '../helpers/shim';
+import { explain, makeHost, PACKAGE_VERSION, publish, removeHosts, runShim, stderrLines, type HostEnv } from '../helpers/shim';
 
 jest.setTimeout(120_000);
 
@@ -33,7 +33,7 @@ let tlsRegistry: ChildProcess | undefined;
 /** `registry-….run-docker.test:PORT` */
 let named: string;
 let dir: string;
-let host: Record<string, string>;
+let host: HostEnv;
 const images: string[] = [];
 const proxies: ForwardProxy[] = [];
 
@@ -49,7 +49,7 @@ beforeAll(async () => {
   const prefix = `${registry.address}/${SPACE}`;
   const tiny = await publish('tiny', `${prefix}/tiny`);
   await publish('mini', `${prefix}/mini`, ['--version', GOOD_MINI]);
-  images.push(tiny, `${prefix}/tiny:${require('../../package.json').version}`, `${prefix}/mini:${GOOD_MINI}`);
+  images.push(tiny, `${prefix}/tiny:${PACKAGE_VERSION}`, `${prefix}/mini:${GOOD_MINI}`);
   // The project: OLD on this host and in the registry, NEW only in the registry.
   await buildBusyboxImage(`${prefix}/app:${OLD}`);
   await pushImage(`${prefix}/app:${OLD}`);
@@ -219,7 +219,7 @@ function escape(text: string): string {
 }
 
 function pick(env: Record<string, string>, names: string[]): Record<string, string> {
-  return Object.fromEntries(names.map((name) => [name, env[name]]));
+  return Object.fromEntries(names.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]]])));
 }
 
 async function freePort(): Promise<number> {
@@ -269,7 +269,7 @@ async function startTlsRegistry(into: string, storage: string, port: number): Pr
   );
   const child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
   const ca = await readFile(join(into, 'ca.crt'));
   for (let attempt = 0; attempt < 100; attempt++) {
     const status = await new Promise<number>((resolve) => {

@@ -8,12 +8,12 @@ import { join } from 'node:path';
 import { startFarRegistry, type FarRegistry } from '../../scripts/far-registry.cjs';
 import { buildBusyboxImage, pushImage, removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
-import { explain, makeHost, publish, removeHosts, runShim, type Outcome } from '../helpers/shim';
+import { explain, makeHost, PACKAGE_VERSION, publish, removeHosts, runShim, type Outcome, type HostEnv } from '../helpers/shim';
 
 const MINI_TAG = '20260101-000000';
 let registry: TestRegistry;
 let far: FarRegistry;
-let host: Record<string, string>;
+let host: HostEnv;
 let app: string;
 let miniPath: string;
 const images: string[] = [];
@@ -32,7 +32,7 @@ beforeAll(async () => {
   // Published to the registry itself; the host knows it only by the far address.
   const tiny = (await publish('tiny', `${registry.address}/${path}/tiny`)).replace(registry.address, far.address);
   await publish('mini', `${registry.address}/${path}/mini`, ['--version', MINI_TAG]);
-  images.push(tiny, `${registry.address}/${path}/tiny:${require('../../package.json').version}`, `${registry.address}/${path}/mini:${MINI_TAG}`);
+  images.push(tiny, `${registry.address}/${path}/tiny:${PACKAGE_VERSION}`, `${registry.address}/${path}/mini:${MINI_TAG}`);
   miniPath = `${path}/mini`;
   await buildBusyboxImage(`${registry.address}/${path}/app:1.0.0`);
   await pushImage(`${registry.address}/${path}/app:1.0.0`);
@@ -73,7 +73,7 @@ test('the cached tokens sit in a 0600 file in the private cache, and a token the
   expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({
     version: 1,
     challenges: { [`http://${far.address}`]: { realm: `http://${far.address}/token`, service: 'far-registry' } },
-    tokens: expect.any(Object),
+    tokens: expect.any(Object) as unknown,
   });
 
   far.revokeTokens(); // as after a restart of the registry's token service: every cached token is refused

@@ -18,7 +18,7 @@ import { ENGINE_CONFIG_CACHE_FILE } from '../../payload/locator/registry/read-en
 import { buildBusyboxImage, pushImage, removeImages } from '../helpers/fixtures';
 import { failure, makeLocatorContext } from '../helpers/locator-context';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
-import { makeHost, publish, removeHosts, runShim, stderrLines } from '../helpers/shim';
+import { makeHost, PACKAGE_VERSION, publish, removeHosts, runShim, stderrLines } from '../helpers/shim';
 
 jest.setTimeout(120_000);
 
@@ -168,7 +168,7 @@ describe('the shim, with its newest mini in a TLS registry with its own CA', () 
     const tinyRepo = `${plainRegistry.address}/tls-test-${RUN}/tiny`;
     miniRepo = `${tlsRegistry.address}/tls-test-${RUN}/mini`;
     // Listed first: removed in afterAll even when publishing fails half-way.
-    localRefs.push(`${tinyRepo}:${require('../../package.json').version}`, `${miniRepo}:${MINI_VERSION}`);
+    localRefs.push(`${tinyRepo}:${PACKAGE_VERSION}`, `${miniRepo}:${MINI_VERSION}`);
     const tiny = await publish('tiny', tinyRepo);
     localRefs.push(tiny);
     await publish('mini', miniRepo, ['--version', MINI_VERSION]);

@@ -9,17 +9,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBusyboxImage, docker, pushImage, removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
-import { explain, makeHost, publish, removeHosts, runShim, SHIM_BUNDLE, startShim, type Outcome } from '../helpers/shim';
+import { explain, makeHost, PACKAGE_VERSION, publish, removeHosts, runShim, SHIM_BUNDLE, startShim, type Outcome, type HostEnv } from '../helpers/shim';
 
 let registry: TestRegistry;
 let prefix: string;
 let app: string;
-let baseEnv: Record<string, string>;
+let baseEnv: HostEnv;
 const images: string[] = [];
-const PACKAGE_VERSION: string = require('../../package.json').version;
 
 /** A host whose HOME has a space in its path. */
-async function hostWithSpaces(): Promise<Record<string, string>> {
+async function hostWithSpaces(): Promise<HostEnv> {
   const parent = (await makeHost({})).HOME;
   const home = join(parent, 'home with space');
   await mkdir(home);
@@ -220,7 +219,7 @@ describe('signals on a terminal', () => {
       expect(run.output()).toContain('ready');
       process.kill(run.pid, 'SIGINT');
       const code = await run.done;
-      expect({ code, output: run.output() }).toEqual({ code: 5, output: expect.stringContaining('got INT') });
+      expect({ code, output: run.output() }).toEqual({ code: 5, output: expect.stringContaining('got INT') as unknown });
       expect(run.output()).not.toContain('ran to its end');
     } finally {
       await run.cleanUp();
@@ -232,7 +231,7 @@ describe('signals on a terminal', () => {
     try {
       process.kill(run.pid, 'SIGTERM');
       const code = await run.done;
-      expect({ code, output: run.output() }).toEqual({ code: 143, output: expect.not.stringContaining('ran to its end') });
+      expect({ code, output: run.output() }).toEqual({ code: 143, output: expect.not.stringContaining('ran to its end') as unknown });
     } finally {
       await run.cleanUp();
     }

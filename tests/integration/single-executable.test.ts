@@ -10,17 +10,18 @@
  * containers of the same host find it there. HOME is a folder of the machine mounted at the
  * same path: the data folder the executable creates is the one the engine binds.
  */
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBusyboxImage, docker, removeImages, runCommand, TEST_LABEL } from '../helpers/fixtures';
 import { ensurePythonBaseImage, PYTHON_BASE_BUILD_TIMEOUT_MS } from '../helpers/python-base';
-import { ROOT } from '../helpers/shim';
+import { defined } from '../helpers/defined';
+import { PACKAGE_VERSION, ROOT } from '../helpers/shim';
 
-const PACKAGE_VERSION: string = require('../../package.json').version;
 const ENGINE_SOCKET = '/var/run/docker.sock';
 const BUILD_SEA = join(ROOT, 'scripts', 'build-sea');
-const SEA_NODE_VERSION = /^readonly NODE_VERSION=(\S+)$/m.exec(require('node:fs').readFileSync(BUILD_SEA, 'utf8'))![1];
+const SEA_NODE_VERSION = defined(/^readonly NODE_VERSION=(\S+)$/m.exec(readFileSync(BUILD_SEA, 'utf8'))?.[1], 'a line `readonly NODE_VERSION=…` in scripts/build-sea');
 
 const seaImage = `run-docker-test/sea-${process.pid}:test`;
 const app = `run-docker-test/sea-${process.pid}/app`;
@@ -92,7 +93,7 @@ test('the image holds the executable, its notices and the licences, with its ver
   } finally {
     await docker(['rm', '--force', id]);
   }
-  const labels = JSON.parse((await docker(['image', 'inspect', '--format', '{{json .Config.Labels}}', seaImage], { check: true })).stdout);
+  const labels: unknown = JSON.parse((await docker(['image', 'inspect', '--format', '{{json .Config.Labels}}', seaImage], { check: true })).stdout);
   expect(labels).toMatchObject({ 'org.run-docker.kind': 'sea', 'org.opencontainers.image.version': PACKAGE_VERSION, 'org.run-docker.node-version': SEA_NODE_VERSION });
 });
 

@@ -7,7 +7,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { docker, removeImages } from '../helpers/fixtures';
 import { startRegistry, tagInRegistry, type TestRegistry } from '../helpers/registry';
-import { explain, makeHost, publish, removeHosts, runShim, stderrLines, type Outcome, type Signer } from '../helpers/shim';
+import { explain, makeHost, PACKAGE_VERSION, publish, removeHosts, runShim, stderrLines, type Outcome, type Signer } from '../helpers/shim';
 
 let registry: TestRegistry;
 let prefix: string;
@@ -44,7 +44,7 @@ beforeAll(async () => {
   registry = await startRegistry();
   prefix = `${registry.address}/trust-chain-${process.pid}`;
   tiny = await publish('tiny', `${prefix}/tiny`);
-  images.push(tiny, `${prefix}/tiny:${require('../../package.json').version}`);
+  images.push(tiny, `${prefix}/tiny:${PACKAGE_VERSION}`);
 });
 
 afterAll(async () => {

@@ -5,7 +5,7 @@
  */
 import { removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
-import { makeHost, publish, removeHosts, runShim, stderrLines, type Signer } from '../helpers/shim';
+import { makeHost, PACKAGE_VERSION, publish, removeHosts, runShim, stderrLines, type Signer } from '../helpers/shim';
 
 const SIGNED = '20260101-000000';
 let registry: TestRegistry;
@@ -22,7 +22,7 @@ beforeAll(async () => {
   registry = await startRegistry();
   prefix = `${registry.address}/trust-${process.pid}`;
   const tiny = await publish('tiny', `${prefix}/tiny`);
-  images.push(tiny, `${prefix}/tiny:${require('../../package.json').version}`);
+  images.push(tiny, `${prefix}/tiny:${PACKAGE_VERSION}`);
   await publishMini(SIGNED, 'trusted');
   host = await makeHost({ RUN_DOCKER_TINY: tiny, RUN_DOCKER_MINI: `${prefix}/mini` });
 });
@@ -39,9 +39,9 @@ test('a mini signed with the trusted key runs without a word', async () => {
   expect(outcome.stdout).toContain(`mini ${prefix}/mini:${SIGNED}`);
 });
 
-test.each([
-  ['unsigned', '20260102-000000', 'none' as Signer, /it is not signed/],
-  ['signed by a key tiny does not trust', '20260103-000000', 'untrusted' as Signer, /it is signed by key [0-9a-f]{16}, which the pinned tiny does not trust/],
+test.each<[string, string, Signer, RegExp]>([
+  ['unsigned', '20260102-000000', 'none', /it is not signed/],
+  ['signed by a key tiny does not trust', '20260103-000000', 'untrusted', /it is signed by key [0-9a-f]{16}, which the pinned tiny does not trust/],
 ])('a newest mini %s is refused in one line, and the trusted one runs', async (_name, tag, signer, why) => {
   await publishMini(tag, signer);
   const outcome = await runShim(['--version'], host);

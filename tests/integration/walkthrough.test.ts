@@ -10,9 +10,9 @@ import { docker, removeImages } from '../helpers/fixtures';
 import { PYTHON_BASE_BUILD_TIMEOUT_MS } from '../helpers/python-base';
 import { PROJECT_NAME, buildProjectImages, makeProjectHome, projectImages, removeProjectHomes, type ProjectHome } from '../helpers/python-project';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
-import { explain, makeHost, publish, removeHosts, runShim, startShim, type Outcome } from '../helpers/shim';
+import { explain, makeHost, PACKAGE_VERSION, publish, removeHosts, runShim, startShim, type Outcome } from '../helpers/shim';
+import { defined } from '../helpers/defined';
 
-const PACKAGE_VERSION: string = require('../../package.json').version;
 const MINI_VERSION = '20260101-000000';
 /** Jupyter starts in about 2 s here; the first run of an image may also pull it. */
 const NOTEBOOK_WAIT_MS = 60_000;
@@ -194,13 +194,13 @@ test('notebook serves Jupyter on 127.0.0.1 only, behind a token, and its contain
 
     const ids = await containers();
     expect(ids).toHaveLength(1);
-    const inspected = await docker(['inspect', '--format', '{{json .HostConfig.PortBindings}}\n{{json .Config}}', ids[0]], {
+    const inspected = await docker(['inspect', '--format', '{{json .HostConfig.PortBindings}}\n{{json .Config}}', defined(ids[0], 'a container')], {
       check: true,
     });
-    const [bindings, config] = inspected.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const [bindings, config] = inspected.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(bindings).toEqual({ [`${port}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: String(port) }] });
-    expect(config.Env).toContain(`JUPYTER_TOKEN=${token}`);
-    expect(JSON.stringify(config.Cmd)).not.toContain(token);
+    expect(config?.Env).toContain(`JUPYTER_TOKEN=${token}`);
+    expect(JSON.stringify(config?.Cmd)).not.toContain(token);
 
     const left = await stop();
     expect({ left, output: sofar() }).toEqual({ left: [], output: sofar() });

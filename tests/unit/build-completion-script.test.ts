@@ -1,6 +1,7 @@
 import { buildCompletionScript, fillTemplate, listCompletionOptions } from '../../payload/run/build-completion-script';
 import { DOCKER_RUN_OPTIONS, RUN_DOCKER_OPTIONS } from '../../payload/run/docker-run-options';
 import { parseInvocation } from '../../payload/run/parse-invocation';
+import { defined } from '../helpers/defined';
 
 describe('listCompletionOptions', () => {
   const options = listCompletionOptions();
@@ -29,7 +30,7 @@ describe('listCompletionOptions', () => {
       const names = [`--${option.long}`, ...(option.short ? [`-${option.short}`] : [])];
       for (const name of names) {
         // A value-taking option swallows the next word ("IMG", valid or not); a flag leaves it as IMAGE.
-        const expected = option.value ? expect.stringMatching(/^(cmd|.*"IMG".*)$/) : expect.stringMatching(/^(IMG|help|version|show-config)$/);
+        const expected: unknown = option.value ? expect.stringMatching(/^(cmd|.*"IMG".*)$/) : expect.stringMatching(/^(IMG|help|version|show-config)$/);
         expect({ name, after: readAfter(name) }).toEqual({ name, after: expected });
       }
     }
@@ -56,14 +57,14 @@ describe('buildCompletionScript', () => {
   });
 
   it('bash: lists all long options, and exactly the value-taking ones as such', () => {
-    const longs = /^_run_docker_long_options='([^']*)'$/m.exec(bash)![1].split(' ');
+    const longs = defined(/^_run_docker_long_options='([^']*)'$/m.exec(bash)?.[1], '_run_docker_long_options in the script').split(' ');
     expect(longs).toEqual(listCompletionOptions().map((option) => `--${option.long}`));
-    const valueLongs = /^_run_docker_value_longs=' ([^']*) '$/m.exec(bash)![1].split(' ');
+    const valueLongs = defined(/^_run_docker_value_longs=' ([^']*) '$/m.exec(bash)?.[1], '_run_docker_value_longs in the script').split(' ');
     expect(valueLongs).toContain('--hostdatadir');
     expect(valueLongs).toContain('--env');
     expect(valueLongs).not.toContain('--local');
     expect(valueLongs).not.toContain('--tty');
-    const valueShorts = /^_run_docker_value_shorts='([a-zA-Z]*)'$/m.exec(bash)![1].split('').sort();
+    const valueShorts = defined(/^_run_docker_value_shorts='([a-zA-Z]*)'$/m.exec(bash)?.[1], '_run_docker_value_shorts in the script').split('').sort();
     expect(valueShorts).toEqual(['a', 'c', 'e', 'h', 'l', 'm', 'p', 'v', 'w']);
   });
 

@@ -6,6 +6,7 @@ import { computeBranchComponent } from '../../payload/build/compute-branch-compo
 import { parseBuildInvocation, type BuildOptions } from '../../payload/build/parse-build-invocation';
 import { normalizeProjectName, parseProjectName } from '../../payload/build/parse-project-name';
 import { parseStatusFiles, removeCredentials } from '../../payload/build/read-project-facts';
+import { defined } from '../helpers/defined';
 
 const NOW = new Date('2026-11-30T09:05:07.123Z');
 const REVISION = '0123456789abcdef0123456789abcdef01234567';
@@ -179,7 +180,7 @@ describe('docker commands', () => {
     const dockerfile = buildProdDockerfile(plan, 'docker-user');
     const lines = dockerfile.split('\n');
     expect(lines.slice(1, 4)).toEqual([`FROM ${plan.dev}`, 'USER root', 'COPY . /tmp/build-docker/src/']);
-    expect(JSON.parse(lines[4].slice('RUN '.length))).toEqual(['python3', '-c', INSTALL_SCRIPT, '/tmp/build-docker/src']);
+    expect(JSON.parse(defined(lines[4], 'a RUN line').slice('RUN '.length))).toEqual(['python3', '-c', INSTALL_SCRIPT, '/tmp/build-docker/src']);
     expect(lines[5]).toBe('USER docker-user');
     expect(buildProdDockerfile(plan, '')).not.toContain('USER docker-user');
   });

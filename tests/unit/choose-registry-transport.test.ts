@@ -34,7 +34,7 @@ afterEach(() => rm(dir, { recursive: true, force: true }));
 function engineWithInfo(answer: unknown = INFO) {
   const calls = { info: 0 };
   const engine = createFakeEngine({ info: answer });
-  const readInfo = engine.readInfo;
+  const readInfo = engine.readInfo.bind(engine);
   engine.readInfo = () => (calls.info++, readInfo());
   return { docker: engine, calls };
 }

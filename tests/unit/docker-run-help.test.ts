@@ -69,9 +69,9 @@ function parseHelpOptions(help: string): CliOption[] {
   if (start < 0) throw new Error(`no "Options:" section in:\n${help}`);
   const options: CliOption[] = [];
   for (const line of help.slice(start).split('\n')) {
-    const match = /^ {2}(?:-(\S), | {4})--([a-z0-9-]+)(?: ([a-z0-9-]+))?(?: {2,}|$)/.exec(line);
-    if (!match) continue;
-    options.push({ long: match[2], ...(match[1] ? { short: match[1] } : {}), takesValue: match[3] !== undefined });
+    const [, short, long, value] = /^ {2}(?:-(\S), | {4})--([a-z0-9-]+)(?: ([a-z0-9-]+))?(?: {2,}|$)/.exec(line) ?? [];
+    if (long === undefined) continue;
+    options.push({ long, ...(short ? { short } : {}), takesValue: value !== undefined });
   }
   return options;
 }
@@ -128,7 +128,7 @@ describe(title, () => {
    * leaves --help to print the usage (exit 0), a value-taking option swallows it and docker
    * then misses IMAGE (exit 1), and an unknown one is refused (exit 125, "unknown flag").
    */
-  function probe(long: string): 'flag' | 'takes a value' | 'unknown' | string {
+  function probe(long: string): 'flag' | 'takes a value' | 'unknown' | `exit ${string}` {
     const { status, stderr } = docker(['run', `--${long}`, '--help']);
     if (status === 0) return 'flag';
     if (status === 1 && stderr.includes('requires at least 1 argument')) return 'takes a value';

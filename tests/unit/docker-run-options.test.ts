@@ -98,7 +98,7 @@ describe('formatOptionsHelp', () => {
   });
 
   it('aligns the descriptions in one column', () => {
-    const columns = new Set(RUN_DOCKER_OPTIONS.map((entry, index) => lines[index].indexOf(entry.help)));
+    const columns = new Set(RUN_DOCKER_OPTIONS.map((entry, index) => lines[index]?.indexOf(entry.help)));
     expect(columns.size).toBe(1);
     for (const line of lines) expect(line).toMatch(/^ {2}(-[a-z], | {4})--[a-z]/);
   });

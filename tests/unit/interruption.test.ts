@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { EngineClient } from '../../contract/contract';
+import { pack as packTar } from 'tar-stream';
 import { copyFromImage } from '../../common/copy-from-image';
 import { runDockerCli } from '../../payload/run/run-docker-cli';
 
@@ -30,9 +31,9 @@ test('after a signal, the copy never returns, the container is removed, and no d
   await new Promise((resolve) => setTimeout(resolve, 20));
   // The whole archive is there; the signal arrives while it is read.
   const tar = await new Promise<Buffer>((resolve) => {
-    const pack = require('tar-stream').pack();
+    const pack = packTar();
     const chunks: Buffer[] = [];
-    pack.on('data', (chunk: Buffer) => chunks.push(chunk));
+    pack.on('data', (chunk: unknown) => chunks.push(chunk as Buffer));
     pack.on('end', () => resolve(Buffer.concat(chunks)));
     pack.entry({ name: 'passwd' }, 'docker-user:x:1000:1000::/home/docker-user:/bin/sh\n');
     pack.finalize();

@@ -188,7 +188,7 @@ describe('createEngineRequest', () => {
     expect(bodies).toContain('POST application/json {"Image":"x"}');
     const stream = (await request({ method: 'GET', path: '/stream', stream: true })) as NodeJS.ReadableStream;
     let text = '';
-    for await (const chunk of stream) text += chunk;
+    for await (const chunk of stream) text += String(chunk);
     expect(text).toBe('raw bytes');
     await expect(request({ method: 'GET', path: '/images/absent/json' })).rejects.toMatchObject({
       statusCode: 404,
@@ -232,7 +232,7 @@ describe('createEngineRequest', () => {
       const stream = (await request({ method: 'GET', path: '/images/x/get', stream: true })) as NodeJS.ReadableStream;
       let text = '';
       const read = (async () => {
-        for await (const chunk of stream) text += chunk;
+        for await (const chunk of stream) text += String(chunk);
       })();
       await expect(read).rejects.toMatchObject({ code: ENGINE_TIMEOUT_CODE, call: 'GET /images/x/get' });
       expect(text).toBe('first bytes');

@@ -76,8 +76,9 @@ function pagedTags(tags: string[], link: (origin: string, last: string, n: numbe
     const last = url.searchParams.get('last');
     const start = last === null ? 0 : tags.indexOf(last) + 1;
     const page = tags.slice(start, start + n);
-    const more = start + n < tags.length;
-    json(res, 200, { name: 'team/app', tags: page }, more ? { Link: link(origin(), page[page.length - 1], n) } : {});
+    const lastOnPage = page.at(-1);
+    const more = start + n < tags.length && lastOnPage !== undefined;
+    json(res, 200, { name: 'team/app', tags: page }, more ? { Link: link(origin(), lastOnPage, n) } : {});
   };
 }
 

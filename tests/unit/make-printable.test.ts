@@ -5,6 +5,7 @@ import { formatShellCommand } from '../../common/format-shell-command';
 import { createLogger } from '../../shim/create-logger';
 import { formatPlainPullLine } from '../../common/format-plain-pull-line';
 import { EMPTY_PULL_PROGRESS, reducePullEvent } from '../../common/reduce-pull-event';
+import { defined } from '../helpers/defined';
 
 // What a hostile image name, tag or registry message might carry: clear screen, set the
 // window title, a C1 CSI, and a right-to-left override.
@@ -42,7 +43,8 @@ describe('everything printed on a terminal is printable', () => {
     const event = { id: `abc${HOSTILE}`, status: `Downloading${HOSTILE}` };
     const state = reducePullEvent(EMPTY_PULL_PROGRESS, event);
     expect(hasUnprintable(JSON.stringify(state.layers.map((layer) => [layer.id, layer.status])))).toBe(false);
-    expect(hasUnprintable(state.layers[0].id + state.layers[0].status)).toBe(false);
+    const layer = defined(state.layers[0], 'a layer');
+    expect(hasUnprintable(layer.id + layer.status)).toBe(false);
     const plain = formatPlainPullLine(EMPTY_PULL_PROGRESS, event);
     expect(plain).toBeDefined();
     expect(hasUnprintable(plain!)).toBe(false);

@@ -5,7 +5,7 @@
  * Against the real engine: delivery, faults, host-files.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LABEL } from '../../contract/contract';
 import { EXTRACTION_LABEL } from '../../common/copy-from-image';
@@ -80,7 +80,7 @@ it('copies a large image from a container without reading its export', async () 
 
 it('sweeps extraction containers a killed shim on this host left, and only those', async () => {
   const id = engine.addImage('mini:1', miniImage({ version: '20260101-000000', size: 200 * 1024 * 1024 }));
-  const host = require('node:os').hostname() as string;
+  const host = hostname();
   const orphan = await engine.createContainer({ image: id, command: ['/x'], labels: { [EXTRACTION_LABEL]: `${host}:999999999` } });
   const elsewhere = await engine.createContainer({ image: id, command: ['/x'], labels: { [EXTRACTION_LABEL]: `another-host:1` } });
   await obtainPayload(source(), await imageOf(id), 'mini');

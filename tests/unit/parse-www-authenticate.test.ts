@@ -31,21 +31,21 @@ describe('parseWwwAuthenticate', () => {
   });
 
   it('unescapes quoted pairs and lower-cases parameter names', () => {
-    expect(parseWwwAuthenticate('Bearer Realm="say \\"hi\\"", ERROR="insufficient_scope"')[0].params).toEqual({
+    expect(parseWwwAuthenticate('Bearer Realm="say \\"hi\\"", ERROR="insufficient_scope"')[0]?.params).toEqual({
       realm: 'say "hi"',
       error: 'insufficient_scope',
     });
   });
 
   it('tolerates spaces around "=" and empty values', () => {
-    expect(parseWwwAuthenticate('Bearer realm = "https://x/t" , service=""')[0].params).toEqual({ realm: 'https://x/t', service: '' });
+    expect(parseWwwAuthenticate('Bearer realm = "https://x/t" , service=""')[0]?.params).toEqual({ realm: 'https://x/t', service: '' });
   });
 
   it('never throws on garbage', () => {
     for (const header of ['', null, undefined, ',,,', '"', 'Bearer realm="unterminated', '=== ,', 'Bearer ,=,', '\u0000\u0001']) {
       expect(() => parseWwwAuthenticate(header)).not.toThrow();
     }
-    expect(parseWwwAuthenticate('Bearer realm="unterminated')[0].params.realm).toBe('unterminated');
+    expect(parseWwwAuthenticate('Bearer realm="unterminated')[0]?.params.realm).toBe('unterminated');
     expect(parseWwwAuthenticate(undefined)).toEqual([]);
   });
 });

@@ -53,7 +53,7 @@ describe('readTarFiles', () => {
     pack.entry({ name: 'run-docker/link', type: 'symlink', linkname: '/etc/passwd' });
     pack.entry({ name: 'run-docker/../escape.js' }, 'bad');
     pack.finalize();
-    const result = await readTarFiles(Readable.from(pack as unknown as AsyncIterable<Buffer>));
+    const result = await readTarFiles(Readable.from(pack));
     expect([...result.keys()].sort()).toEqual(['run-docker/manifest.json', 'run-docker/run.js']);
     expect(result.get('run-docker/run.js')?.toString()).toBe('code');
   });

@@ -1,6 +1,7 @@
 import { EMPTY_PULL_PROGRESS, reducePullEvent, type PullProgressState } from '../../common/reduce-pull-event';
 import type { PullEvent } from '../../common/pull-image';
 import { ALREADY_EXISTS_PULL, CONTAINERD_STORE_PULL, THREE_LAYER_PULL } from './pull-events';
+import { defined } from '../helpers/defined';
 
 const reduceAll = (events: PullEvent[], from: PullProgressState = EMPTY_PULL_PROGRESS) => events.reduce(reducePullEvent, from);
 
@@ -56,9 +57,9 @@ describe('reducePullEvent', () => {
 
   it('ignores events without a status and never changes the state it is given', () => {
     const before = reduceAll(THREE_LAYER_PULL.slice(0, 4));
-    const copy = JSON.parse(JSON.stringify(before));
+    const copy: unknown = JSON.parse(JSON.stringify(before));
     expect(reducePullEvent(before, { id: 'x', progressDetail: {} })).toBe(before);
-    reducePullEvent(before, THREE_LAYER_PULL[4]);
+    reducePullEvent(before, defined(THREE_LAYER_PULL[4], 'a fifth event'));
     expect(before).toEqual(copy);
   });
 });

@@ -38,11 +38,11 @@ describe('openProxyTunnel', () => {
     const target = await serve();
     const forward = await proxy({ credentials: { username: 'me', password: 'p@ss' } });
     const proxyUrl = new URL(forward.url.replace('http://', 'http://me:p%40ss@'));
-    const [host, port] = target.split(':');
-    const tunnel = await openProxyTunnel(proxyUrl, host, Number(port), 2000);
+    const { hostname, port } = new URL(`http://${target}`);
+    const tunnel = await openProxyTunnel(proxyUrl, hostname, Number(port), 2000);
     const answer = await new Promise<string>((resolve) => {
       let text = '';
-      tunnel.on('data', (chunk) => (text += chunk));
+      tunnel.on('data', (chunk: Buffer) => (text += chunk.toString()));
       tunnel.on('end', () => resolve(text));
       tunnel.write(`GET /inside HTTP/1.1\r\nHost: ${target}\r\nConnection: close\r\n\r\n`);
     });

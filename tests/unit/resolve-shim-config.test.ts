@@ -7,7 +7,7 @@ const digest = `sha256:${'b'.repeat(64)}`;
 describe('resolveShimConfig', () => {
   it('uses the built-in defaults when nothing is set', () => {
     const config = resolveShimConfig({}, undefined, defaults);
-    expect(config.tiny).toEqual({ ref: expect.objectContaining({ path: 'run-docker/tiny', tag: '0.1.0' }), source: 'default' });
+    expect(config.tiny).toEqual({ ref: expect.objectContaining({ path: 'run-docker/tiny', tag: '0.1.0' }) as unknown, source: 'default' });
     expect(config.mini?.source).toBe('default');
   });
 

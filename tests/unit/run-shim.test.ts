@@ -114,7 +114,7 @@ describe('the newest mini', () => {
     expect(await run()).toBe(0);
     expect(takeRuns()).toEqual([`mini ${MINI}:${V2}`]);
     expect(warnings).toEqual([]);
-    const record = JSON.parse(await readFile(join(home, '.local', 'state', 'run-docker', 'mini-versions.json'), 'utf8'));
+    const record: unknown = JSON.parse(await readFile(join(home, '.local', 'state', 'run-docker', 'mini-versions.json'), 'utf8'));
     expect(record).toEqual({ minis: { [MINI]: V2 } });
   });
 

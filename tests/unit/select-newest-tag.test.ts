@@ -1,4 +1,5 @@
 import { selectNewestTag, sortTagsNewestFirst } from '../../payload/locator/select-newest-tag';
+import { formatUtcStamp } from '../../common/format-utc-stamp';
 
 describe('selectNewestTag', () => {
   it('picks the newest date-time tag', () => {
@@ -97,7 +98,7 @@ describe('selectNewestTag', () => {
     const tags: string[] = [];
     for (let i = 0; i < 10_000; i++) {
       const day = new Date(Date.UTC(2000, 0, 1) + i * 3_600_000);
-      const stamp = day.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+      const stamp = formatUtcStamp(day);
       tags.push(i % 4 === 0 ? `${i}.0.0` : i % 4 === 1 ? `sha256-${i.toString(16).padStart(64, '0')}.sig` : stamp);
     }
     // The newest is in the middle, not at either end.

@@ -1,4 +1,5 @@
-import { CONTRACT_VERSION } from '../../contract/contract';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import { CONTRACT_VERSION, signedBuildPayloadText, signedPayloadText } from '../../contract/contract';
 import { checkBuildSignature, checkEntry, checkShimCompatible, checkSignature, parseManifest, PayloadRejected, sha256Hex } from '../../shim/verify-payload';
 
 const entry = Buffer.from('exports.main = async () => 0;');
@@ -69,8 +70,6 @@ describe('checkEntry', () => {
 });
 
 describe('checkSignature', () => {
-  const { generateKeyPairSync, sign, createHash } = require('node:crypto') as typeof import('node:crypto');
-  const { signedPayloadText } = require('../../contract/contract') as typeof import('../../contract/contract');
   const pair = () => {
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     const der = publicKey.export({ type: 'spki', format: 'der' });
@@ -101,8 +100,6 @@ describe('checkSignature', () => {
 });
 
 describe('the build entry', () => {
-  const { generateKeyPairSync, sign, createHash } = require('node:crypto') as typeof import('node:crypto');
-  const { signedBuildPayloadText, signedPayloadText } = require('../../contract/contract') as typeof import('../../contract/contract');
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const der = publicKey.export({ type: 'spki', format: 'der' });
   const trusted = { keyId: createHash('sha256').update(der).digest('hex').slice(0, 16), publicKey: der.toString('base64') };

@@ -74,12 +74,14 @@ async function isInsecureForEngine(registry: string, host: string, options: Choo
   if (config.secureByIndex[registry] !== undefined) return !config.secureByIndex[registry];
   if (config.insecureCidrs.length === 0) return false;
   const hostname = registryHostname(host);
+  // A name that does not resolve matches no insecure CIDR; connecting to it then fails with its own error.
   const addresses = isIP(hostname) ? [hostname] : await (options.resolve ?? resolveAll)(hostname).catch(() => []);
   return isInsecureRegistry(registry, addresses, config);
 }
 
 async function resolveAll(hostname: string): Promise<string[]> {
   // Loaded here: only calls that ask about a registry off loopback need it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: only registries off loopback need DNS
   const { lookup } = require('node:dns/promises') as typeof import('node:dns/promises');
   return (await lookup(hostname, { all: true })).map((entry) => entry.address);
 }

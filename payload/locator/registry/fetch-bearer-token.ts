@@ -134,7 +134,7 @@ function refreshTokenRequest(request: TokenRequest, identityToken: string): Regi
 function parseTokenBody(text: string): { token: string; expiresIn: number; issuedAt?: number } | undefined {
   let body: { token?: unknown; access_token?: unknown; expires_in?: unknown; issued_at?: unknown };
   try {
-    body = JSON.parse(text);
+    body = JSON.parse(text) as typeof body;
   } catch {
     return undefined;
   }

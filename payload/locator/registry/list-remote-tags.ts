@@ -116,7 +116,7 @@ function parseTagPage(text: string, registry: string, name: string): string[] {
 function registryErrors(response: RegistryResponse): Array<{ code?: unknown; message?: unknown }> {
   try {
     const errors = (JSON.parse(response.text) as { errors?: unknown }).errors;
-    return Array.isArray(errors) ? errors.filter((e) => typeof e === 'object' && e !== null) : [];
+    return Array.isArray(errors) ? errors.filter((e: unknown): e is { code?: unknown; message?: unknown } => typeof e === 'object' && e !== null) : [];
   } catch {
     return [];
   }

@@ -27,7 +27,7 @@ export function parseLinkHeader(header: string | null | undefined): LinkValue[] 
     pos = close + 1;
     // `; name=value` or `; name="quoted, value"` until the comma that starts the next link.
     while (pos < text.length) {
-      while (pos < text.length && /[\s;]/.test(text[pos])) pos++;
+      while (pos < text.length && /[\s;]/.test(text.charAt(pos))) pos++;
       if (pos >= text.length || text[pos] === ',') break;
       const nameMatch = /^[^=;,\s]+/.exec(text.slice(pos));
       if (!nameMatch) {
@@ -36,11 +36,11 @@ export function parseLinkHeader(header: string | null | undefined): LinkValue[] 
       }
       const name = nameMatch[0].toLowerCase();
       pos += name.length;
-      while (pos < text.length && /[ \t]/.test(text[pos])) pos++;
+      while (pos < text.length && /[ \t]/.test(text.charAt(pos))) pos++;
       let value = '';
       if (text[pos] === '=') {
         pos++;
-        while (pos < text.length && /[ \t]/.test(text[pos])) pos++;
+        while (pos < text.length && /[ \t]/.test(text.charAt(pos))) pos++;
         if (text[pos] === '"') {
           pos++;
           while (pos < text.length && text[pos] !== '"') {

@@ -22,11 +22,11 @@ export function parseWwwAuthenticate(header: string | null | undefined): AuthCha
   let pos = 0;
 
   const skip = (chars: RegExp) => {
-    while (pos < text.length && chars.test(text[pos])) pos++;
+    while (pos < text.length && chars.test(text.charAt(pos))) pos++;
   };
   const readToken = (): string => {
     const start = pos;
-    while (pos < text.length && TOKEN_CHAR.test(text[pos])) pos++;
+    while (pos < text.length && TOKEN_CHAR.test(text.charAt(pos))) pos++;
     return text.slice(start, pos);
   };
   const readQuoted = (): string => {

@@ -13,6 +13,7 @@ import { readEngineEndpoint } from '../../../common/engine/read-engine-endpoint'
 import { readPrivateFile } from '../../../common/read-private-file';
 import { writeFileAtomically } from '../../../common/write-file-atomically';
 import { parseEngineRegistryConfig, type EngineRegistryConfig } from './select-registry-security';
+import { ignoreFailure } from '../../../common/ignore-failure';
 
 export const ENGINE_CONFIG_CACHE_FILE = 'engine-registry-config.json';
 export const ENGINE_CONFIG_TTL_MS = 60_000;
@@ -58,7 +59,9 @@ export async function readEngineRegistryConfig(engine: EngineClient | undefined,
     options.log?.debug(`engine /info failed (${(error as Error).message}); registry scheme by the loopback rule`);
     return undefined;
   }
-  if (config && file && endpoint) await writeCached(file, { endpoint, fetchedAt: now(), config }).catch(() => undefined);
+  if (config && file && endpoint) {
+    await ignoreFailure(writeCached(file, { endpoint, fetchedAt: now(), config }), 'the cache only saves asking the engine again', options.log);
+  }
   return config;
 }
 

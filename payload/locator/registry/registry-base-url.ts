@@ -11,7 +11,7 @@ export function registryBaseUrl(registry: string): string {
 }
 
 export function isLoopbackRegistry(registry: string): boolean {
-  const hostname = registry.startsWith('[') ? registry.slice(0, registry.indexOf(']') + 1) : registry.split(':')[0];
+  const hostname = registry.startsWith('[') ? registry.slice(0, registry.indexOf(']') + 1) : registry.replace(/:.*/s, '');
   return (
     hostname.toLowerCase() === 'localhost' ||
     hostname === '[::1]' ||

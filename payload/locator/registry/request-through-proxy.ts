@@ -53,6 +53,7 @@ const agents = new Map<string, { http: Agent; https: Agent }>();
 function agentsFor(proxy: URL): { http: Agent; https: Agent } {
   let pair = agents.get(proxy.href);
   if (!pair) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: node:https only when a proxy is used
     const https = require('node:https') as typeof import('node:https');
     const tunnelling = new https.Agent({ keepAlive: true });
     // An agent's createConnection may answer through the callback (Node's http.Agent#createSocket).
@@ -92,6 +93,7 @@ export function requestThroughProxy(
 ): ClientRequest {
   const pair = agentsFor(proxy);
   if (url.protocol === 'https:') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: node:https only for https registries
     const https = require('node:https') as typeof import('node:https');
     return https.request(url, { ...options, agent: pair.https, proxyTimeoutMs: timeoutMs } as RequestOptions, onResponse);
   }
@@ -174,7 +176,9 @@ export function connectToProxy(proxy: URL, timeoutMs: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket: Socket =
       proxy.protocol === 'https:'
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: node:tls only for an https proxy
         ? (require('node:tls') as typeof import('node:tls')).connect({ host, port, servername: isIP(host) ? undefined : host })
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: node:net only when a proxy is used
         : (require('node:net') as typeof import('node:net')).connect({ host, port });
     const ready = proxy.protocol === 'https:' ? 'secureConnect' : 'connect';
     const timer = setTimeout(() => {
@@ -207,6 +211,7 @@ export function proxyAuthorization(proxy: URL): string | undefined {
 const TLS_OPTION_NAMES = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'minVersion', 'maxVersion', 'ciphers', 'checkServerIdentity'];
 
 function startTls(tunnel: Socket, hostname: string, requestOptions: Record<string, unknown>): TLSSocket {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: node:tls only for https registries behind a proxy
   const tls = require('node:tls') as typeof import('node:tls');
   const chosen: Record<string, unknown> = {};
   for (const name of TLS_OPTION_NAMES) if (requestOptions[name] !== undefined) chosen[name] = requestOptions[name];

@@ -163,10 +163,10 @@ function bareHost(hostname: string): string {
 
 function splitHostPort(entry: string): [string, string] {
   const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
-  if (bracketed) return [bracketed[1], bracketed[2] ?? ''];
+  if (bracketed) return [bracketed[1] ?? '', bracketed[2] ?? ''];
   if (isIP(entry) === 6) return [entry, ''];
-  const withPort = /^(.*):(\d+)$/.exec(entry);
-  return withPort ? [withPort[1], withPort[2]] : [entry, ''];
+  const [, host, port] = /^(.*):(\d+)$/.exec(entry) ?? [];
+  return host !== undefined && port !== undefined ? [host, port] : [entry, ''];
 }
 
 interface Cidr {
@@ -175,10 +175,10 @@ interface Cidr {
 }
 
 function parseCidr(entry: string): Cidr | undefined {
-  const match = /^(.+)\/(\d{1,3})$/.exec(entry);
-  if (!match || !isIP(match[1])) return undefined;
-  const bytes = ipBytes(match[1]);
-  const bits = Number(match[2]);
+  const [, address, size] = /^(.+)\/(\d{1,3})$/.exec(entry) ?? [];
+  if (address === undefined || !isIP(address)) return undefined;
+  const bytes = ipBytes(address);
+  const bits = Number(size);
   return bits <= bytes.length * 8 ? { bytes, bits } : undefined;
 }
 
@@ -187,7 +187,8 @@ function cidrContains(cidr: Cidr, ip: string): boolean {
   if (bytes.length !== cidr.bytes.length) return false;
   for (let bit = 0; bit < cidr.bits; bit++) {
     const mask = 0x80 >> bit % 8;
-    if ((bytes[bit >> 3] & mask) !== (cidr.bytes[bit >> 3] & mask)) return false;
+    // Both are bytes.length long, and bits <= 8 * bytes.length (parseCidr).
+    if (((bytes[bit >> 3] ?? 0) & mask) !== ((cidr.bytes[bit >> 3] ?? 0) & mask)) return false;
   }
   return true;
 }
@@ -202,15 +203,15 @@ function ipBytes(ip: string): number[] {
   if (isIP(ip) === 4) return ip.split('.').map(Number);
   // IPv6: expand `::`, and an embedded IPv4 tail.
   let text = ip;
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text)?.[1];
   if (v4) {
-    const [a, b, c, d] = v4[1].split('.').map(Number);
-    text = text.slice(0, -v4[1].length) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+    const [a = 0, b = 0, c = 0, d = 0] = v4.split('.').map(Number);
+    text = text.slice(0, -v4.length) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
   const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
   const headGroups = head ? head.split(':') : [];
   const tailGroups = tail ? tail.split(':') : [];
-  const fill = tail === undefined ? [] : new Array(8 - headGroups.length - tailGroups.length).fill('0');
+  const fill = tail === undefined ? [] : new Array<string>(8 - headGroups.length - tailGroups.length).fill('0');
   return [...headGroups, ...fill, ...tailGroups].flatMap((group) => {
     const value = parseInt(group, 16);
     return [value >> 8, value & 0xff];

@@ -47,7 +47,7 @@ export function isInsecureRegistry(registry: string, addresses: readonly string[
 /** The host part of `host[:port]` (`[::1]:5000` → `::1`), for resolving. */
 export function registryHostname(registry: string): string {
   if (registry.startsWith('[')) return registry.slice(1, registry.indexOf(']'));
-  return registry.split(':')[0];
+  return registry.replace(/:.*/s, '');
 }
 
 export function isInCidr(address: string, cidr: string): boolean {
@@ -62,16 +62,16 @@ export function isInCidr(address: string, cidr: string): boolean {
 
 /** An IP as a string of bits (32 or 128); IPv4-mapped IPv6 (`::ffff:a.b.c.d`) as IPv4. */
 function toBits(ip: string): string | undefined {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  if (mapped) return toBits(mapped[1]);
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)?.[1];
+  if (mapped) return toBits(mapped);
   const kind = isIP(ip);
   if (kind === 4) return ip.split('.').map((part) => Number(part).toString(2).padStart(8, '0')).join('');
   if (kind !== 6) return undefined;
   let text = ip;
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text)?.[1];
   if (v4) {
-    const bytes = v4[1].split('.').map(Number);
-    text = `${text.slice(0, -v4[1].length)}${((bytes[0] << 8) | bytes[1]).toString(16)}:${((bytes[2] << 8) | bytes[3]).toString(16)}`;
+    const [a = 0, b = 0, c = 0, d = 0] = v4.split('.').map(Number);
+    text = `${text.slice(0, -v4.length)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
   const [head, tail] = text.split('::');
   const headGroups = head ? head.split(':') : [];

@@ -81,6 +81,7 @@ function sendOnce(url: URL, request: RegistryRequest, limits: SendLimits, deadli
       reject(error);
     };
     // node:https (and node:tls) load only for https registries: they cost start-up time.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: node:https only for https registries
     const send = url.protocol === 'https:' ? (require('node:https') as typeof import('node:https')).request : httpRequest;
     const tls = url.protocol === 'https:' ? request.tls : undefined;
     const options = { method: request.method ?? 'GET', headers: request.headers, ...tls };

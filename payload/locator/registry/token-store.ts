@@ -51,9 +51,15 @@ export function createMemoryTokenCache(): TokenCache {
   const challenges = new Map<string, BearerChallenge>();
   return {
     get: (key) => tokens.get(key),
-    set: async (key, token) => void tokens.set(key, token),
+    set: (key, token) => {
+      tokens.set(key, token);
+      return Promise.resolve();
+    },
     challengeOf: (origin) => challenges.get(origin),
-    rememberChallenge: async (origin, challenge) => void challenges.set(origin, challenge),
+    rememberChallenge: (origin, challenge) => {
+      challenges.set(origin, challenge);
+      return Promise.resolve();
+    },
   };
 }
 
@@ -78,12 +84,12 @@ export async function createFileTokenCache(file: string, log?: Logger, now: () =
     }
   };
   return {
-    get: memory.get,
+    get: (key) => memory.get(key),
     set: async (key, token) => {
       await memory.set(key, token);
       await update((current) => void (current.tokens[key] = token));
     },
-    challengeOf: memory.challengeOf,
+    challengeOf: (origin) => memory.challengeOf(origin),
     rememberChallenge: async (origin, challenge) => {
       const known = memory.challengeOf(origin);
       if (known && known.realm === challenge.realm && known.service === challenge.service) return;
