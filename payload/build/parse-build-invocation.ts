@@ -36,7 +36,7 @@ export function parseBuildInvocation(argv: readonly string[]): BuildInvocation {
     }
     if (arg === '-h' || arg === '--help') return { kind: 'help' };
     if (arg === '--version') return { kind: 'version' };
-    if (arg in FLAGS) {
+    if (Object.hasOwn(FLAGS, arg)) {
       options[FLAGS[arg as keyof typeof FLAGS]] = true;
     } else if (arg === '--branch' || arg.startsWith('--branch=')) {
       const value = arg === '--branch' ? argv[++i] : arg.slice('--branch='.length);

@@ -92,6 +92,12 @@ describe('parseBuildInvocation', () => {
     expect(parseBuildInvocation(['--version'])).toEqual({ kind: 'version' });
   });
 
+  test('a repository named like an inherited property is a repository, not a flag', () => {
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      expect(parseBuildInvocation([name])).toEqual({ kind: 'build', options: { push: false, dryRun: false, allowDirty: false, local: false, repository: name } });
+    }
+  });
+
   test.each([
     [['--pussh'], 'unknown option "--pussh"'],
     [['a', 'b'], 'one repository at most, got "a", "b"'],
