@@ -146,12 +146,12 @@ function labelArgs(plan: BuildPlan): string[] {
 
 /** The docker argv (without `docker`) of the dev build: docker/Dockerfile of the committed tree. */
 export function buildDevBuildArgs(plan: BuildPlan, paths: BuildPaths): string[] {
-  return ['build', '--file', `${paths.context}/${DEPENDENCIES_DOCKERFILE}`, ...labelArgs(plan), '--tag', plan.dev, paths.context];
+  return ['build', '--force-rm', '--file', `${paths.context}/${DEPENDENCIES_DOCKERFILE}`, ...labelArgs(plan), '--tag', plan.dev, paths.context];
 }
 
 /** The docker argv (without `docker`) of the prod build: the generated Dockerfile, the same context. */
 export function buildProdBuildArgs(plan: BuildPlan, paths: BuildPaths): string[] {
-  return ['build', '--file', paths.prodDockerfile, ...labelArgs(plan), '--tag', plan.prod, paths.context];
+  return ['build', '--force-rm', '--file', paths.prodDockerfile, ...labelArgs(plan), '--tag', plan.prod, paths.context];
 }
 
 /**

@@ -201,7 +201,7 @@ test('a dirty tree is refused with the files named; --allow-dirty builds the las
   // --dry-run prints the commands and builds nothing.
   const dry = await runBuildDocker(['--dry-run', '--allow-dirty', `${prefix}/dirty`], project, bareEnv);
   expectSuccess(dry);
-  expect(dry.stdout).toMatch(new RegExp(`^docker build --file WORK/context/docker/Dockerfile .* --tag ${prefix}/dirty:\\d{8}-\\d{6} WORK/context$`, 'm'));
+  expect(dry.stdout).toMatch(new RegExp(`^docker build --force-rm --file WORK/context/docker/Dockerfile .* --tag ${prefix}/dirty:\\d{8}-\\d{6} WORK/context$`, 'm'));
   expect(await localTags(`${prefix}/dirty`)).toEqual([dev.split(':').pop()]);
 }, 300_000);
 
@@ -257,7 +257,10 @@ describe('bad input: one line, exit 125, nothing tagged', () => {
     expect(named.stdout).toMatch(new RegExp(`--label org.run-docker.branch=Release/1.0 --tag ${prefix}/broken-release-1.0:\\d{8}-\\d{6} WORK/context$`, 'm'));
   });
 
-  test('a build that fails: the dev build, and the prod build after a good dev build (whose tag goes too)', async () => {
+  test('a build that fails: the dev build, and the prod build after a good dev build (whose tag goes too), leaving no container', async () => {
+    // The legacy builder keeps the container of a failed step unless told --force-rm.
+    const containers = async () => (await docker(['ps', '--all', '--quiet', '--no-trunc'], { check: true })).stdout.split('\n').filter(Boolean).sort();
+    const containersBefore = await containers();
     const project = await makeProjectRepository('broken');
     const dockerfile = join(project, 'docker', 'Dockerfile');
     const good = await readFile(dockerfile, 'utf8');
@@ -276,6 +279,7 @@ describe('bad input: one line, exit 125, nothing tagged', () => {
     expect(expectRefusal(failed, true)).toMatch(new RegExp(`^run-docker: the build of the prod image "${prefix}/broken-main:\\d{8}-\\d{6}" \\(the package installed from commit [0-9a-f]{12}\\) failed`));
     expect(failed.stderr).toContain('build-docker: no pip in the image and no package in src/');
     expect([...(await localTags(`${prefix}/broken`)), ...(await localTags(`${prefix}/broken-main`))]).toEqual([]);
+    expect(await containers()).toEqual(containersBefore);
   }, 300_000);
 
   test('a registry that refuses the push: both images untagged again', async () => {

@@ -177,8 +177,8 @@ describe('docker commands', () => {
 
   test('the dev image is docker/Dockerfile of the exported tree, the prod image the generated Dockerfile, both labelled', () => {
     const labels = plan.labels.flatMap(([key, value]) => ['--label', `${key}=${value}`]);
-    expect(buildDevBuildArgs(plan, paths)).toEqual(['build', '--file', '/tmp/w x/context/docker/Dockerfile', ...labels, '--tag', plan.dev, '/tmp/w x/context']);
-    expect(buildProdBuildArgs(plan, paths)).toEqual(['build', '--file', '/tmp/w x/prod.Dockerfile', ...labels, '--tag', plan.prod, '/tmp/w x/context']);
+    expect(buildDevBuildArgs(plan, paths)).toEqual(['build', '--force-rm', '--file', '/tmp/w x/context/docker/Dockerfile', ...labels, '--tag', plan.dev, '/tmp/w x/context']);
+    expect(buildProdBuildArgs(plan, paths)).toEqual(['build', '--force-rm', '--file', '/tmp/w x/prod.Dockerfile', ...labels, '--tag', plan.prod, '/tmp/w x/context']);
     expect(formatShellCommand(['docker', ...buildDevBuildArgs(plan, paths)])).toContain("--file '/tmp/w x/context/docker/Dockerfile'");
   });
 
