@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cleanUpOnInterrupt, interruptedBy, waitForExit } from '../../common/interruption';
 import { RunDockerError } from '../../common/run-docker-error';
-import { buildDevBuildArgs, buildProdBuildArgs, buildProdDockerfile, DEPENDENCIES_DOCKERFILE, type BuildPaths, type BuildPlan } from './build-plan';
+import { buildDevBuildArgs, buildProdBuildArgs, buildProdDockerfile, DEPENDENCIES_DOCKERFILE, LABELS, type BuildPaths, type BuildPlan } from './build-plan';
 import { runDockerCaptured, runDockerWithProgress, stopCurrentStep, tryDocker } from './run-docker-command';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -31,7 +31,12 @@ export async function runBuild(target: BuildTarget): Promise<string[]> {
   const tagged: string[] = [];
   const undo = async () => {
     await stopCurrentStep();
-    for (const reference of tagged.splice(0)) await tryDocker(['image', 'rm', reference], env);
+    const untagged = tagged.splice(0);
+    for (const reference of untagged) await tryDocker(['image', 'rm', reference], env);
+    // A prod build that failed after some of its steps leaves their intermediate images, children
+    // of the dev image, so removing the dev tag only untags it. They all carry this build's unique
+    // version label (inherited from the dev image): pruning the dangling ones removes the chain.
+    if (untagged.length > 0) await tryDocker(['image', 'prune', '--force', '--filter', `label=${LABELS.version}=${plan.tag}`], env);
     await rm(work, { recursive: true, force: true });
   };
   const release = cleanUpOnInterrupt(undo);

@@ -257,10 +257,12 @@ describe('bad input: one line, exit 125, nothing tagged', () => {
     expect(named.stdout).toMatch(new RegExp(`--label org.run-docker.branch=Release/1.0 --tag ${prefix}/broken-release-1.0:\\d{8}-\\d{6} WORK/context$`, 'm'));
   });
 
-  test('a build that fails: the dev build, and the prod build after a good dev build (whose tag goes too), leaving no container', async () => {
+  test('a build that fails: the dev build, and the prod build after a good dev build (whose tag goes too), leaving no container and no untagged image', async () => {
     // The legacy builder keeps the container of a failed step unless told --force-rm.
     const containers = async () => (await docker(['ps', '--all', '--quiet', '--no-trunc'], { check: true })).stdout.split('\n').filter(Boolean).sort();
     const containersBefore = await containers();
+    const dangling = async () => (await docker(['image', 'ls', '--quiet', '--no-trunc', '--filter', 'dangling=true'], { check: true })).stdout.split('\n').filter(Boolean).sort();
+    const danglingBefore = await dangling();
     const project = await makeProjectRepository('broken');
     const dockerfile = join(project, 'docker', 'Dockerfile');
     const good = await readFile(dockerfile, 'utf8');
@@ -280,6 +282,8 @@ describe('bad input: one line, exit 125, nothing tagged', () => {
     expect(failed.stderr).toContain('build-docker: no pip in the image and no package in src/');
     expect([...(await localTags(`${prefix}/broken`)), ...(await localTags(`${prefix}/broken-main`))]).toEqual([]);
     expect(await containers()).toEqual(containersBefore);
+    // Nor an untagged image: the dev image of the second build went with its tag.
+    expect(await dangling()).toEqual(danglingBefore);
   }, 300_000);
 
   test('a registry that refuses the push: both images untagged again', async () => {
