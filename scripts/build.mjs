@@ -115,7 +115,19 @@ async function buildEmbeddedPayloads() {
   ]);
   /** @param {string} file */
   const embed = (file) => JSON.stringify(gzipSync(readFileSync(file), { level: 9 }).toString('base64'));
-  return { run, buildPayload, define: { BUILT_IN_RUN_PAYLOAD: embed(runBundle), BUILT_IN_BUILD_PAYLOAD: embed(buildBundle) } };
+  // The sha256 names each one's code cache (shim/code-cache.ts): computed here, not on every call.
+  /** @param {string} file */
+  const sha256 = (file) => JSON.stringify(createHash('sha256').update(readFileSync(file)).digest('hex'));
+  return {
+    run,
+    buildPayload,
+    define: {
+      BUILT_IN_RUN_PAYLOAD: embed(runBundle),
+      BUILT_IN_RUN_SHA256: sha256(runBundle),
+      BUILT_IN_BUILD_PAYLOAD: embed(buildBundle),
+      BUILT_IN_BUILD_SHA256: sha256(buildBundle),
+    },
+  };
 }
 
 const [[shim, run, buildPayload], locate] = await Promise.all([

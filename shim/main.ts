@@ -2,7 +2,6 @@
  * The installed `run-docker` command: reads the process once, runs the shim, exits.
  * Build-time constants come from scripts/build.mjs.
  */
-import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
 import type { BuildModule, MiniModule } from '../contract/contract';
 import { dockerConfigPath } from '../common/docker-config-path';
@@ -30,8 +29,10 @@ declare const DEFAULT_MINI: string;
 /** The run payload of this build (payload/run), gzip + base64: decompressed and compiled only
  *  when a call runs it, so a call that runs a mini pays nothing for it. */
 declare const BUILT_IN_RUN_PAYLOAD: string;
+declare const BUILT_IN_RUN_SHA256: string;
 /** The build payload of this build (payload/build), the same way. */
 declare const BUILT_IN_BUILD_PAYLOAD: string;
+declare const BUILT_IN_BUILD_SHA256: string;
 
 /**
  * Set by shim/loader.ts, the head of the installed file, which compiles this bundle with its
@@ -43,18 +44,16 @@ declare const shimLoader: { code: LoadedShimCode } | undefined;
 const DEFAULTS = { tiny: DEFAULT_TINY || undefined, mini: DEFAULT_MINI || undefined };
 
 /** A payload built into the shim (gzip + base64), compiled with its code cache; its name in stack traces sits beside the shim's bundle. */
-function loadBuiltIn(packed: string, file: string, codeCaches: CodeCaches): unknown {
-  // node:zlib only for the calls that need it.
+function loadBuiltIn(packed: string, sha256: string, file: string, codeCaches: CodeCaches): unknown {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: node:zlib only when a built-in payload runs
   const { gunzipSync } = require('node:zlib') as typeof import('node:zlib');
   const source = gunzipSync(Buffer.from(packed, 'base64')).toString('utf8');
-  const sha256 = createHash('sha256').update(source).digest('hex');
   return compilePayloadCached(source, join(__dirname, 'built-in', file), { name: `built-in-${file.replace(/\.js$/, '')}`, sha256, caches: codeCaches });
 }
 
-const loadBuiltInRun = (codeCaches: CodeCaches) => loadBuiltIn(BUILT_IN_RUN_PAYLOAD, 'run.js', codeCaches) as MiniModule;
+const loadBuiltInRun = (codeCaches: CodeCaches) => loadBuiltIn(BUILT_IN_RUN_PAYLOAD, BUILT_IN_RUN_SHA256, 'run.js', codeCaches) as MiniModule;
 /** The built-in build payload (build-docker). */
-const loadBuiltInBuild = (codeCaches: CodeCaches) => loadBuiltIn(BUILT_IN_BUILD_PAYLOAD, 'build.js', codeCaches) as BuildModule;
+const loadBuiltInBuild = (codeCaches: CodeCaches) => loadBuiltIn(BUILT_IN_BUILD_PAYLOAD, BUILT_IN_BUILD_SHA256, 'build.js', codeCaches) as BuildModule;
 
 /**
  * `build-docker` is this same shim under a second name (a package.json bin, or a link made by

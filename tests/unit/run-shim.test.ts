@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { BaseContext, LocatedTag, LocatorModule } from '../../contract/contract';
 import { selectNewestTag, sortTagsNewestFirst } from '../../payload/locator/select-newest-tag';
 import { CodeCaches } from '../../shim/code-cache';
-import { runShim } from '../../shim/run-shim';
+import { runShim, type ShimDeps } from '../../shim/run-shim';
 import { createFakeEngine, type FakeEngine } from '../helpers/fake-engine';
 import { builtInRun, makeSigningKey, miniImage, RAN, tinyImage, useLocator } from '../helpers/payload-images';
 
@@ -76,10 +76,11 @@ const log = {
 
 afterEach(() => rm(home, { recursive: true, force: true }));
 
-function run(argv: string[] = ['app'], env: Record<string, string> = {}) {
-  return runShim({
+/** What main.ts hands runShim, on this file's fake engine, with exactly `env`. */
+function shimDeps(argv: string[], env: Record<string, string>): ShimDeps {
+  return {
     argv,
-    env: { HOME: home, RUN_DOCKER_TINY: TINY, RUN_DOCKER_MINI: MINI, ...env },
+    env,
     homeDir: home,
     shimVersion: SHIM_VERSION,
     defaults: {},
@@ -89,7 +90,11 @@ function run(argv: string[] = ['app'], env: Record<string, string> = {}) {
     builtInRun,
     // No code caches: every test compiles its payloads in this one process.
     codeCaches: new CodeCaches(undefined, undefined),
-  });
+  };
+}
+
+function run(argv: string[] = ['app'], env: Record<string, string> = {}) {
+  return runShim(shimDeps(argv, { HOME: home, RUN_DOCKER_TINY: TINY, RUN_DOCKER_MINI: MINI, ...env }));
 }
 
 /** A mini on the host (and, with `published`, in the registry too). */
@@ -269,19 +274,7 @@ describe('a pinned mini', () => {
 
 describe('the tiny', () => {
   it('not configured: the built-in payload runs without a word or an engine call', async () => {
-    expect(await runShim({
-      argv: ['app'],
-      env: { HOME: home },
-      homeDir: home,
-      shimVersion: SHIM_VERSION,
-      defaults: {},
-      engine,
-      log,
-      progress: { stream: { write: () => true }, mode: 'off', color: false },
-      builtInRun,
-      // No code caches: every test compiles its payloads in this one process.
-      codeCaches: new CodeCaches(undefined, undefined),
-    })).toBe(0);
+    expect(await runShim(shimDeps(['app'], { HOME: home }))).toBe(0);
     expect(takeRuns()).toEqual(['built-in (no tiny configured)']);
     expect(warnings).toEqual([]);
     expect(engine.calls).toEqual([]);
