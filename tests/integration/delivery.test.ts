@@ -113,40 +113,39 @@ describe('with the registry stopped', () => {
     expect(lines[0]).toMatch(/^run-docker: warning: cannot reach the registry "127\.0\.0\.1:\d+" .* on this host/);
   });
 
-  test('--local makes no network connection at all', async () => {
+  /** Stops the registry and listens where it was: how many connections were tried since. */
+  async function listenWhereTheRegistryWas(): Promise<() => number> {
     await registry.stop();
-    // Something listens where the registry was, and counts who knocks.
     let connections = 0;
     listener = createServer((socket) => {
       connections++;
       socket.destroy();
     });
     await new Promise<void>((resolve) => listener!.listen(Number(registry.address.split(':')[1]), '127.0.0.1', resolve));
+    return () => connections;
+  }
+
+  test('--local makes no network connection at all', async () => {
+    const connections = await listenWhereTheRegistryWas();
     const outcome = await runShim(['--local', '--version'], host);
     expect({ code: outcome.code, stderr: outcome.stderr }).toEqual({ code: 0, stderr: '' });
     expect(outcome.stdout).toContain(`mini ${prefix}/mini:${MINI_B}`);
     const noFlag = await runShim(['--version'], { ...host, RUN_DOCKER_LOCAL: '1' });
     expect(noFlag.code).toBe(0);
-    expect(connections).toBe(0);
+    expect(connections()).toBe(0);
   });
 
   test('--local after IMAGE is the container\'s: the shim looks for a newer mini, the container gets the word', async () => {
-    await registry.stop();
-    let connections = 0;
-    listener = createServer((socket) => {
-      connections++;
-      socket.destroy();
-    });
-    await new Promise<void>((resolve) => listener!.listen(Number(registry.address.split(':')[1]), '127.0.0.1', resolve));
+    const connections = await listenWhereTheRegistryWas();
     const app = `${prefix}/app:1.0.0`;
     // Before IMAGE, even after a flag it does not know, the shim reads it: no connection.
     const before = await runShim(['--rm', '--local', app, 'echo', 'ok'], host);
-    expect({ code: before.code, stdout: before.stdout, stderr: before.stderr, connections }).toEqual({ code: 0, stdout: 'ok\n', stderr: '', connections: 0 });
+    expect({ code: before.code, stdout: before.stdout, stderr: before.stderr, connections: connections() }).toEqual({ code: 0, stdout: 'ok\n', stderr: '', connections: 0 });
 
     const after = await runShim([app, 'echo', '--local'], host);
     expect({ code: after.code, stdout: after.stdout, why: explain(after) }).toEqual({ code: 0, stdout: '--local\n', why: explain(after) });
     expect(stderrLines(after)).toEqual([expect.stringMatching(/^run-docker: warning: cannot reach the registry /)]);
-    expect(connections).toBeGreaterThan(0);
+    expect(connections()).toBeGreaterThan(0);
   });
 });
 
