@@ -4,14 +4,14 @@
  * `file`, so a reader sees the old content or the new, never a part. A failure leaves no
  * temporary file behind and is the caller's to weigh (most caches only lose speed).
  */
-import { randomBytes } from 'node:crypto';
+import { loadCrypto } from './lazy-builtins';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { writeSyncedFile } from './write-synced-file';
 import { ignoreFailure } from './ignore-failure';
 
 export async function writeFileAtomically(file: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
-  const partial = join(dirname(file), `.${basename(file)}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
+  const partial = join(dirname(file), `.${basename(file)}.${process.pid}-${loadCrypto().randomBytes(6).toString('hex')}.tmp`);
   try {
     await writeSyncedFile(partial, data, { mode, flag: 'wx' });
     await rename(partial, file);

@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Script } from 'node:vm';
 import type { CodeCaches } from './code-cache';
@@ -23,7 +22,9 @@ export function compilePayload(source: string, filename: string, cachedData?: Bu
   // Node's own CommonJS wrapper, on the same line, so line numbers in stack traces hold.
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename, cachedData });
   const wrapper = script.runInThisContext() as (...args: unknown[]) => void;
-  wrapper(module.exports, createRequire(filename), module, filename, dirname(filename));
+  // The shim's own require: a payload is one bundle and requires Node's built-ins only, and
+  // createRequire would load node:module and Node's ES module loader on every call.
+  wrapper(module.exports, require, module, filename, dirname(filename));
   return { exports: module.exports, cacheAccepted: cachedData !== undefined && !script.cachedDataRejected, createCache: () => script.createCachedData() };
 }
 

@@ -4,7 +4,7 @@
  * sees a whole payload or none; every read is verified by the caller before use.
  * The cache is used only when nobody else can write it (prepareCache).
  */
-import { randomBytes } from 'node:crypto';
+import { loadCrypto } from '../common/lazy-builtins';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../contract/contract';
@@ -103,7 +103,7 @@ export async function readCachedFile(dir: string, name: string): Promise<Buffer 
 export async function writeCachedPayload(cacheRoot: string, dir: string, files: ReadonlyMap<string, Uint8Array>): Promise<void> {
   const staging = join(cacheRoot, 'staging');
   await makeDirs(staging, PRIVATE_DIR_MODE);
-  const unique = `${process.pid}-${randomBytes(6).toString('hex')}`;
+  const unique = `${process.pid}-${loadCrypto().randomBytes(6).toString('hex')}`;
   const incoming = join(staging, `new-${unique}`);
   const outgoing = join(staging, `old-${unique}`);
   try {

@@ -3,12 +3,12 @@
  * manifest digest comes from an image label, and the image ID is the sha256 of the
  * config holding that label: so a file in the cache can be trusted only if it matches.
  */
-import { createHash, createPublicKey, verify } from 'node:crypto';
+import { loadCrypto } from '../common/lazy-builtins';
 import { isValidShimRange, satisfiesShimRange } from './satisfies-shim-range';
 import { CONTRACT_VERSION, signedBuildPayloadText, signedPayloadText, type BuildEntry, type PayloadKind, type PayloadManifest, type TrustedKey } from '../contract/contract';
 
 export function sha256Hex(bytes: Uint8Array | string): string {
-  return createHash('sha256').update(bytes).digest('hex');
+  return loadCrypto().createHash('sha256').update(bytes).digest('hex');
 }
 
 /** Why a payload cannot be used: re-extraction may help for a bad cache, not for a bad image. */
@@ -95,6 +95,7 @@ export function checkSignature(manifest: PayloadManifest, trustedKeys: readonly 
   if (!key) throw new PayloadRejected(`it is signed by key ${manifest.signature.keyId}, which the pinned tiny does not trust`, 'untrusted');
   let valid = false;
   try {
+    const { createPublicKey, verify } = loadCrypto();
     const publicKey = createPublicKey({ key: Buffer.from(key.publicKey, 'base64'), format: 'der', type: 'spki' });
     valid = verify(null, Buffer.from(signedPayloadText(manifest)), publicKey, Buffer.from(manifest.signature.value, 'base64'));
   } catch {
@@ -119,6 +120,7 @@ export function checkBuildSignature(manifest: PayloadManifest & { build: BuildEn
 
 function verifies(key: TrustedKey, text: string, signature: string): boolean {
   try {
+    const { createPublicKey, verify } = loadCrypto();
     const publicKey = createPublicKey({ key: Buffer.from(key.publicKey, 'base64'), format: 'der', type: 'spki' });
     return verify(null, Buffer.from(text), publicKey, Buffer.from(signature, 'base64'));
   } catch {

@@ -8,7 +8,7 @@
  *   `token:<sha256…>`    auths with an identity token only (a hash of the random token)
  *   `anonymous`          nothing stored, or config.json missing or unreadable
  */
-import { createHash } from 'node:crypto';
+import { loadCrypto } from '../lazy-builtins';
 import { readFile } from 'node:fs/promises';
 import { dockerConfigPath } from '../docker-config-path';
 import { findCredentialHelper, findCredentials, type DockerConfigFile } from './read-docker-credentials';
@@ -33,5 +33,5 @@ export function describeCredentialSource(config: DockerConfigFile, registry: str
   const stored = findCredentials(config, registry);
   if (!stored) return 'anonymous';
   if (stored.username) return `user:${stored.username}`;
-  return stored.identityToken ? `token:${createHash('sha256').update(stored.identityToken).digest('hex').slice(0, 16)}` : 'anonymous';
+  return stored.identityToken ? `token:${loadCrypto().createHash('sha256').update(stored.identityToken).digest('hex').slice(0, 16)}` : 'anonymous';
 }

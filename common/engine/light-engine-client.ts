@@ -6,9 +6,10 @@
  * engine-error.ts explains both alike.
  * Engine API: https://docs.docker.com/reference/api/engine/version/v1.41/
  */
-import http from 'node:http';
+import type http from 'node:http';
 import type Dockerode from 'dockerode';
 import type { ContainerSummary, EngineClient, EnginePullOptions, ImageDetails } from '../../contract/engine-client';
+import { getOverSocket } from './socket-get';
 
 export interface EngineCall {
   method: 'GET' | 'POST' | 'DELETE';
@@ -41,21 +42,33 @@ export function createEngineRequest(
   timeoutMs: number = DEFAULT_ENGINE_TIMEOUT_MS,
 ): EngineRequest {
   const secure = options.protocol === 'https';
-  // node:https (and with it node:tls) loads only for TLS engines.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: node:https only for TLS engines
-  const request = secure ? (require('node:https') as typeof import('node:https')).request : http.request;
+  // Loaded on the first request that needs them: a warm call's one request, a plain GET over
+  // the socket, needs neither (socket-get.ts); node:https (and node:tls) only for TLS engines.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: see above
+  const loadRequest = () => (require(secure ? 'node:https' : 'node:http') as typeof http).request;
   // servername '' on a socket: otherwise Node's agent tests the made-up host "localhost" for
   // an IP address, and compiling its IPv6 expression costs ~5 ms of every run.
   const target = options.socketPath
     ? { socketPath: options.socketPath, servername: '' }
     : { host: options.host, port: options.port, ca: options.ca, cert: options.cert, key: options.key, agent: options.agent };
-  return ({ method, path, body, stream }) =>
-    new Promise((resolve, reject) => {
+  const { socketPath } = options;
+  const getPlain =
+    socketPath === undefined
+      ? undefined
+      : async (path: string) => {
+          const { status, body } = await getOverSocket(socketPath, path, timeoutMs, () => engineTimeoutError('GET', path, timeoutMs));
+          const answer = readAnswer(status, body.toString('utf8'));
+          if ('error' in answer) throw answer.error;
+          return answer.json;
+        };
+  return ({ method, path, body, stream }) => {
+    if (getPlain && method === 'GET' && body === undefined && !stream) return getPlain(path);
+    return new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
       const headers: Record<string, string | number> = { Accept: 'application/json' };
       if (payload) Object.assign(headers, { 'Content-Type': 'application/json', 'Content-Length': payload.length });
       let response: http.IncomingMessage | undefined;
-      const req = request({ ...target, method, path, headers }, (res) => {
+      const req = loadRequest()({ ...target, method, path, headers }, (res) => {
         response = res;
         const status = res.statusCode ?? 0;
         if (stream && status >= 200 && status < 300) {
@@ -66,10 +79,9 @@ export function createEngineRequest(
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', reject);
         res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          const json = parseJson(text);
-          if (status >= 200 && status < 300) resolve(json);
-          else reject(engineHttpError(status, json ?? text));
+          const answer = readAnswer(status, Buffer.concat(chunks).toString('utf8'));
+          if ('error' in answer) reject(answer.error);
+          else resolve(answer.json);
         });
       });
       // The socket's idle timer: it runs while connecting, waiting and streaming alike.
@@ -82,12 +94,19 @@ export function createEngineRequest(
       req.on('error', reject);
       req.end(payload);
     });
+  };
 }
 
 function engineTimeoutError(method: string, path: string, timeoutMs: number): Error {
   // The path without its query: filters can be long, and the operation is what helps.
   const call = `${method} ${path.split('?')[0]}`;
   return Object.assign(new Error(`the Docker engine did not answer within ${timeoutMs} ms (${call})`), { code: ENGINE_TIMEOUT_CODE, timeoutMs, call });
+}
+
+/** An answer's JSON, or for a non-2xx status the error docker-modem would throw. */
+function readAnswer(status: number, text: string): { json: unknown } | { error: Error } {
+  const json = parseJson(text);
+  return status >= 200 && status < 300 ? { json } : { error: engineHttpError(status, json ?? text) };
 }
 
 /** The same error shape docker-modem builds for a non-2xx answer. */

@@ -4,7 +4,7 @@
  * (`contexts/meta/<sha256(name)>/meta.json`, `contexts/tls/<sha256(name)>/docker/*.pem`) —
  * and returns the endpoint the docker CLI would use.
  */
-import { createHash } from 'node:crypto';
+import { loadCrypto } from '../lazy-builtins';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { dockerConfigDir } from '../docker-config-path';
@@ -26,7 +26,7 @@ export async function readEngineEndpoint(env: Readonly<Record<string, string | u
   const currentContext = env.DOCKER_HOST || env.DOCKER_CONTEXT ? undefined : await readCurrentContext(configFile);
   const choice = selectContextName(env, currentContext, configFile);
   if (!choice) return selectDefaultEndpoint(env, configDir, existsSync);
-  const id = createHash('sha256').update(choice.name).digest('hex');
+  const id = loadCrypto().createHash('sha256').update(choice.name).digest('hex');
   const endpoint = await readContextEndpoint(path.join(configDir, 'contexts', 'meta', id, 'meta.json'), choice);
   const tlsDir = path.join(configDir, 'contexts', 'tls', id, 'docker');
   const pick = (name: string) => (existsSync(path.join(tlsDir, name)) ? path.join(tlsDir, name) : undefined);

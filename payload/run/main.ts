@@ -2,7 +2,7 @@
  * The mini payload: the real `run-docker`. One way through the data:
  * argv → Invocation → image to run + host facts → RunSpec → docker argv → exit code.
  */
-import { randomBytes } from 'node:crypto';
+import { loadCrypto } from '../../common/lazy-builtins';
 import { chown, mkdir, stat } from 'node:fs/promises';
 import type { MiniModule, RunContext } from '../../contract/contract';
 import { hostPathModule, joinHostPath, type HostPlatform } from '../../common/host-platform';
@@ -71,7 +71,7 @@ export async function main(ctx: RunContext): Promise<number> {
     host,
     sourceDir: await findSourceDir(options.hostSrcDir, host, image.name),
     imageUser: options.root ? undefined : await requireDockerUser(ctx, image, options.dryRun),
-    notebookToken: randomBytes(24).toString('hex'),
+    notebookToken: loadCrypto().randomBytes(24).toString('hex'),
   });
   const args = renderDockerRunArgs(spec);
   if (options.dryRun) {

@@ -1,4 +1,4 @@
-import { STATUS_CODES } from 'node:http';
+import { loadHttp } from '../../../common/lazy-builtins';
 import { RunDockerError } from '../../../common/run-docker-error';
 
 /**
@@ -47,7 +47,7 @@ export function registryRateLimited(host: string, retryAfter: string | null, now
  * 401/403/404 stay errors: they say something about this host or this name.
  */
 export function registryFailing(host: string, status: number): RegistryUnreachableError {
-  const text = STATUS_CODES[status];
+  const text = loadHttp().STATUS_CODES[status];
   return new RegistryUnreachableError(
     host,
     `HTTP ${status}${text ? ` ${text}` : ''}`,

@@ -8,7 +8,8 @@
  * (redacted) rather than blaming the registry; what happens after the tunnel (TLS, HTTP)
  * is the registry's.
  */
-import { Agent, request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import type { Agent, ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
+import { loadHttp } from '../../../common/lazy-builtins';
 import type { Socket } from 'node:net';
 import { isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -65,7 +66,7 @@ function agentsFor(proxy: URL): { http: Agent; https: Agent } {
       );
       return undefined;
     }) as unknown as Agent['createConnection'];
-    const forwarding = new Agent({ keepAlive: true });
+    const forwarding = new (loadHttp().Agent)({ keepAlive: true });
     forwarding.createConnection = ((options: ConnectionOptions, connected: Connected) => {
       connectToProxy(proxy, options.proxyTimeoutMs ?? 10_000).then(
         (socket) => connected(null, socket),
@@ -98,7 +99,7 @@ export function requestThroughProxy(
     return https.request(url, { ...options, agent: pair.https, proxyTimeoutMs: timeoutMs } as RequestOptions, onResponse);
   }
   const authorization = proxyAuthorization(proxy);
-  return httpRequest(
+  return loadHttp().request(
     {
       method: options.method,
       host: bareHostname(proxy),
@@ -139,7 +140,7 @@ export function openProxyTunnel(proxy: URL, host: string, port: number, timeoutM
             reject(error);
           } else resolve(tunnel!);
         };
-        const req = httpRequest({
+        const req = loadHttp().request({
           method: 'CONNECT',
           path: target,
           headers: { Host: target, ...(authorization ? { 'Proxy-Authorization': authorization } : {}) },

@@ -2,7 +2,8 @@
  * One registry request over node:http/https. Not global fetch: its first use loads undici,
  * which cost ~40 ms and ~30 MiB on every call that asks the registry (docs/performance.md).
  */
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+import { loadHttp } from '../../../common/lazy-builtins';
 import { proxyTimedOut, requestThroughProxy } from './request-through-proxy';
 
 export interface RegistryRequest {
@@ -82,7 +83,7 @@ function sendOnce(url: URL, request: RegistryRequest, limits: SendLimits, deadli
     };
     // node:https (and node:tls) load only for https registries: they cost start-up time.
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: node:https only for https registries
-    const send = url.protocol === 'https:' ? (require('node:https') as typeof import('node:https')).request : httpRequest;
+    const send = url.protocol === 'https:' ? (require('node:https') as typeof import('node:https')).request : loadHttp().request;
     const tls = url.protocol === 'https:' ? request.tls : undefined;
     const options = { method: request.method ?? 'GET', headers: request.headers, ...tls };
     const proxy = limits.proxyFor?.(url);

@@ -1,0 +1,88 @@
+/**
+ * A GET over the engine's socket without node:http. Loading node:http and running its
+ * client for the first time cost ~6 ms of every call, more than the engine takes to answer
+ * (docs/performance.md); and every warm call makes exactly one request, a plain GET answered
+ * with JSON. So a GET without a body is sent with `Connection: close` and its answer is read
+ * until the engine closes the connection, then parsed here. Anything else (bodies, streamed
+ * answers, TLS) still goes over node:http (light-engine-client.ts).
+ * HTTP/1.1 message syntax: RFC 9112.
+ */
+import { connect } from 'node:net';
+
+/** A complete answer: status code and body (de-chunked). */
+export interface ClosedAnswer {
+  status: number;
+  body: Buffer;
+}
+
+/** What a connection error of node:http carries, so engine-error.ts explains both alike. */
+export const CUT_SHORT_CODE = 'ECONNRESET';
+/** An answer that is not HTTP/1.1 as it must be (something else listens on the socket). */
+export const NOT_HTTP_CODE = 'ERR_RUN_DOCKER_ENGINE_ANSWER';
+
+/**
+ * GET `path` on the unix socket `socketPath`; the whole answer once the engine closes the
+ * connection. `onSilence` builds the error for `timeoutMs` without a byte (connecting,
+ * waiting or reading alike), as the node:http path does.
+ */
+export async function getOverSocket(socketPath: string, path: string, timeoutMs: number, onSilence: () => Error): Promise<ClosedAnswer> {
+  const bytes = await new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(socketPath);
+    socket.setTimeout(timeoutMs, () => socket.destroy(onSilence()));
+    // write, not end: a half-closed connection reads to Go's server as a client gone away.
+    socket.on('connect', () => socket.write(`GET ${path} HTTP/1.1\r\nHost: docker\r\nAccept: application/json\r\nConnection: close\r\n\r\n`));
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('end', () => resolve(Buffer.concat(chunks)));
+  });
+  return parseClosedAnswer(bytes);
+}
+
+/**
+ * Pure: the status and body of an HTTP/1.1 answer whose connection the server closed after
+ * it: the body is what Content-Length or chunked coding says, or else all the rest.
+ * An answer cut short fails like a connection reset (CUT_SHORT_CODE).
+ */
+export function parseClosedAnswer(bytes: Buffer): ClosedAnswer {
+  const headEnd = bytes.indexOf('\r\n\r\n');
+  if (headEnd < 0) throw cutShort('before the end of its headers');
+  const [statusLine = '', ...headerLines] = bytes.subarray(0, headEnd).toString('latin1').split('\r\n');
+  const status = /^HTTP\/1\.[01] (\d{3})(?: |$)/.exec(statusLine)?.[1];
+  if (status === undefined) throw Object.assign(new Error(`the Docker engine answered with something other than HTTP/1.1 ("${statusLine.slice(0, 40)}")`), { code: NOT_HTTP_CODE });
+  const headers = new Map<string, string>();
+  for (const line of headerLines) {
+    const colon = line.indexOf(':');
+    if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+  }
+  const rest = bytes.subarray(headEnd + 4);
+  if (/(?:^|,)\s*chunked\s*$/i.test(headers.get('transfer-encoding') ?? '')) return { status: Number(status), body: decodeChunked(rest) };
+  const length = headers.get('content-length');
+  if (length === undefined) return { status: Number(status), body: rest };
+  if (!/^\d+$/.test(length)) throw Object.assign(new Error(`the Docker engine's answer has a malformed Content-Length ("${length.slice(0, 20)}")`), { code: NOT_HTTP_CODE });
+  if (rest.length < Number(length)) throw cutShort(`after ${rest.length} of its ${length} bytes`);
+  return { status: Number(status), body: rest.subarray(0, Number(length)) };
+}
+
+/** Pure: the body of chunked transfer coding (RFC 9112, 7.1), trailers ignored. */
+function decodeChunked(coded: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let at = 0;
+  for (;;) {
+    const lineEnd = coded.indexOf('\r\n', at);
+    if (lineEnd < 0) throw cutShort('in the middle of its body');
+    // The size, then optional chunk extensions after ';'.
+    const sizeText = coded.subarray(at, lineEnd).toString('latin1').split(';')[0]?.trim() ?? '';
+    if (!/^[0-9a-fA-F]{1,8}$/.test(sizeText)) throw Object.assign(new Error('the Docker engine\'s chunked answer is malformed'), { code: NOT_HTTP_CODE });
+    const size = parseInt(sizeText, 16);
+    if (size === 0) return Buffer.concat(parts);
+    const start = lineEnd + 2;
+    if (coded.length < start + size + 2) throw cutShort('in the middle of its body');
+    parts.push(coded.subarray(start, start + size));
+    at = start + size + 2;
+  }
+}
+
+function cutShort(where: string): Error {
+  return Object.assign(new Error(`the Docker engine closed the connection ${where}`), { code: CUT_SHORT_CODE });
+}

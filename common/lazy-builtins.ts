@@ -1,0 +1,9 @@
+/**
+ * Node built-ins that cost start-up time to load, required where first used. esbuild hoists a
+ * static import of one to the start of its bundle, so every call would load it; a warm
+ * `--local` call needs none of these (node:crypto alone, loaded and used, cost ~10 ms of
+ * every call: docs/performance.md). `require` caches, so a second call costs a lookup.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports -- lazy on purpose, see above */
+export const loadCrypto = () => require('node:crypto') as typeof import('node:crypto');
+export const loadHttp = () => require('node:http') as typeof import('node:http');
