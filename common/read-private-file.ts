@@ -39,6 +39,15 @@ export interface ReadPrivateFileOptions {
 
 /** The file's bytes, or undefined when it does not exist; UnreadableFile when it is not a bounded regular file. */
 export async function readPrivateFile(path: string, options: ReadPrivateFileOptions): Promise<Buffer | undefined> {
+  return (await readPrivateFileStamped(path, options))?.bytes;
+}
+
+/**
+ * readPrivateFile, with the file's stamp as it was when read: its device, inode, size and
+ * modification and change times (ns). A file written in any way since has another stamp (a
+ * replacing rename: another inode; a write in place: another ctime, which no user can set).
+ */
+export async function readPrivateFileStamped(path: string, options: ReadPrivateFileOptions): Promise<{ bytes: Buffer; stamp: FileStamp } | undefined> {
   // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below anyway).
   const flags = constants.O_RDONLY | constants.O_NONBLOCK | (options.followSymlink ? 0 : constants.O_NOFOLLOW);
   let handle;
@@ -52,15 +61,15 @@ export async function readPrivateFile(path: string, options: ReadPrivateFileOpti
     throw error;
   }
   try {
-    const info = await handle.stat();
+    const info = await handle.stat({ bigint: true });
     if (!info.isFile()) throw new UnreadableFile(path, 'not-regular', `is not a regular file (${describeFileType(info)})`);
-    const foreignWriter = options.writableOnlyBy && findForeignWriter(info, options.writableOnlyBy);
+    const foreignWriter = options.writableOnlyBy && findForeignWriter({ uid: Number(info.uid), gid: Number(info.gid), mode: Number(info.mode) }, options.writableOnlyBy);
     if (foreignWriter) throw new UnreadableFile(path, 'writable-by-others', `can be changed by ${foreignWriter}`);
     if (info.size > options.maxBytes) {
       throw new UnreadableFile(path, 'too-large', `is larger than ${options.maxBytes} bytes (${info.size})`);
     }
     // Read at most one byte more than allowed: a file growing while we read is refused too.
-    const buffer = Buffer.alloc(Math.min(info.size, options.maxBytes) + 1);
+    const buffer = Buffer.alloc(Math.min(Number(info.size), options.maxBytes) + 1);
     let length = 0;
     for (;;) {
       const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
@@ -71,10 +80,17 @@ export async function readPrivateFile(path: string, options: ReadPrivateFileOpti
         break;
       }
     }
-    return buffer.subarray(0, length);
+    const stamp = { identity: `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`, changedAtMs: Number(info.ctimeNs / 1_000_000n) };
+    return { bytes: buffer.subarray(0, length), stamp };
   } finally {
     await handle.close();
   }
+}
+
+/** What readPrivateFileStamped tells of a file: `identity` changes with any write; `changedAtMs` is its ctime. */
+export interface FileStamp {
+  identity: string;
+  changedAtMs: number;
 }
 
 /** The process's uid and gid, for writableOnlyBy; undefined on Windows, where owner and mode say nothing (host-platform.ts). */
@@ -98,7 +114,7 @@ export function findForeignWriter(info: { uid: number; gid: number; mode: number
   return undefined;
 }
 
-function describeFileType(info: import('node:fs').Stats): string {
+function describeFileType(info: import('node:fs').BigIntStats): string {
   if (info.isFIFO()) return 'a FIFO';
   if (info.isCharacterDevice()) return 'a character device';
   if (info.isBlockDevice()) return 'a block device';

@@ -3,13 +3,14 @@
  * image's label, otherwise extracted afresh, verified, and installed in the cache.
  */
 import { basename, join } from 'node:path';
-import { LABEL, MANIFEST_FILE, PAYLOAD_DIR, type EngineClient, type Logger, type PayloadKind, type PayloadManifest } from '../contract/contract';
+import { LABEL, MANIFEST_FILE, PAYLOAD_DIR, type EngineClient, type Logger, type PayloadKind, type PayloadManifest, type TrustedKey } from '../contract/contract';
 import type { LocalImage } from '../common/inspect-image';
 import { copyFromImage } from '../common/copy-from-image';
-import { UnreadableFile } from '../common/read-private-file';
+import { UnreadableFile, type FileStamp } from '../common/read-private-file';
 import { EXPORT_LIMIT_BYTES, exportImageFiles } from './export-image-files';
-import { payloadCacheDir, readCachedFile, writeCachedPayload } from './payload-cache';
-import { checkEntry, checkShimCompatible, parseManifest, PayloadRejected, sha256Hex } from './verify-payload';
+import { payloadCacheDir, readCachedFileStamped, writeCachedPayload } from './payload-cache';
+import { isUnchanged, readVerifiedRecord, recordOf, verifiedRecordPath, writeVerifiedRecord } from './verified-record';
+import { checkEntry, checkShimCompatible, parseManifest, PayloadRejected, readManifestFields, sha256Hex } from './verify-payload';
 
 export interface VerifiedPayload {
   manifest: PayloadManifest;
@@ -20,6 +21,9 @@ export interface VerifiedPayload {
   /** The build entry (manifest `build`), when this call extracted it from the image and it
    *  matched; a payload read from the cache leaves it to obtainBuildEntry. */
   build?: VerifiedEntry;
+  /** Read from the cache: its verification record (verified-record.ts), the stamps of the
+   *  files as read, and the key the manifest's signature verified with, if known. */
+  record?: { file: string; stamps: ReadonlyMap<string, FileStamp>; signedBy?: TrustedKey };
 }
 
 export interface VerifiedEntry {
@@ -42,7 +46,10 @@ export async function obtainPayload(source: PayloadSource, image: LocalImage, ki
   if (!expectedManifestSha) throw new PayloadRejected(`it has no "${LABEL.manifestSha256}" label: not a run-docker image`, 'corrupt');
   const dir = source.cacheRoot === undefined ? undefined : payloadCacheDir(source.cacheRoot, image.id);
 
-  const cached = dir === undefined ? undefined : await readVerifiedFromCache(dir, expectedManifestSha, kind, source.log);
+  const cached =
+    dir === undefined || source.cacheRoot === undefined
+      ? undefined
+      : await readVerifiedFromCache(dir, verifiedRecordPath(source.cacheRoot, image.id), expectedManifestSha, kind, source.log);
   if (cached) {
     checkShimCompatible(cached.manifest, source.shimVersion);
     return cached;
@@ -106,25 +113,45 @@ async function extractPayloadFiles(engine: EngineClient, imageId: string): Promi
   return new Map([...archived].filter(([name]) => name.startsWith(top)).map(([name, bytes]) => [name.slice(top.length), bytes]));
 }
 
+/**
+ * The cached payload, checked: each file is hashed unless the verification record says it
+ * matched before and has not been written since (verified-record.ts).
+ */
 async function readVerifiedFromCache(
   dir: string,
+  recordFile: string,
   expectedManifestSha: string,
   kind: PayloadKind,
   log: Logger,
 ): Promise<VerifiedPayload | undefined> {
   try {
-    const manifestBytes = await readCachedFile(dir, MANIFEST_FILE);
-    if (!manifestBytes) return undefined;
-    const manifest = parseManifest(manifestBytes, expectedManifestSha, kind);
-    const entryBytes = await readCachedFile(dir, manifest.entry);
-    if (!entryBytes) {
+    const record = await readVerifiedRecord(recordFile, log);
+    const manifestRead = await readCachedFileStamped(dir, MANIFEST_FILE);
+    if (!manifestRead) return undefined;
+    const manifestKnown = isUnchanged(record, MANIFEST_FILE, manifestRead.stamp);
+    const manifest = manifestKnown ? readManifestFields(manifestRead.bytes, kind) : parseManifest(manifestRead.bytes, expectedManifestSha, kind);
+    const entryRead = await readCachedFileStamped(dir, manifest.entry);
+    if (!entryRead) {
       // A writer replacing the entry while we read it, or half of an entry removed by hand:
       // not worth a warning (a file that is there but wrong is).
       log.debug(`the cached payload in "${dir}" has no ${manifest.entry}; extracting it again from its image`);
       return undefined;
     }
-    checkEntry(manifest, entryBytes);
-    return { manifest, entryPath: join(dir, manifest.entry), entrySource: entryBytes.toString('utf8') };
+    const entryKnown = manifestKnown && isUnchanged(record, manifest.entry, entryRead.stamp);
+    if (!entryKnown) checkEntry(manifest, entryRead.bytes);
+    const stamps = new Map([
+      [MANIFEST_FILE, manifestRead.stamp],
+      [manifest.entry, entryRead.stamp],
+    ]);
+    const signedBy = manifestKnown ? record?.signedBy : undefined;
+    const next = recordOf(stamps, Date.now(), signedBy);
+    if (JSON.stringify(next) !== JSON.stringify(record)) await writeVerifiedRecord(recordFile, next, log);
+    return {
+      manifest,
+      entryPath: join(dir, manifest.entry),
+      entrySource: entryRead.bytes.toString('utf8'),
+      record: { file: recordFile, stamps, ...(signedBy ? { signedBy } : {}) },
+    };
   } catch (error) {
     const why = error instanceof UnreadableFile ? `its ${basename(error.path)} ${error.message}` : error instanceof PayloadRejected ? error.message : undefined;
     if (why === undefined) {

@@ -6,7 +6,8 @@ import type { TrustedKey } from '../contract/contract';
 import { formatImageRef, type ImageRef } from '../common/image-ref';
 import type { LocalImage } from '../common/inspect-image';
 import { obtainPayload, type PayloadSource, type VerifiedPayload } from './obtain-payload';
-import { checkSignature, PayloadRejected } from './verify-payload';
+import { recordOf, writeVerifiedRecord } from './verified-record';
+import { checkSignature, isSignatureKnownGood, PayloadRejected } from './verify-payload';
 
 /** Which mini payloads may run: signed by a key the pinned tiny carries, or anything if allowed. */
 export interface Trust {
@@ -33,8 +34,12 @@ export interface ShimSource extends PayloadSource {
  *  (with a warning); PayloadRejected('untrusted') otherwise. `trusted`: its signature verified. */
 export async function obtainTrustedMini(source: ShimSource, trust: Trust, image: LocalImage, ref: ImageRef): Promise<{ payload: VerifiedPayload; trusted: boolean }> {
   const payload = await obtainPayload(source, image, 'mini');
+  const { record } = payload;
+  // Checked by an earlier call with the key the tiny still trusts, and not changed since (verified-record.ts).
+  if (record && isSignatureKnownGood(payload.manifest, trust.keys, record.signedBy)) return { payload, trusted: true };
   try {
-    checkSignature(payload.manifest, trust.keys);
+    const key = checkSignature(payload.manifest, trust.keys);
+    if (record) await writeVerifiedRecord(record.file, recordOf(record.stamps, Date.now(), key), source.log);
     return { payload, trusted: true };
   } catch (error) {
     if (!(error instanceof PayloadRejected) || !trust.allowUnsigned) throw error;

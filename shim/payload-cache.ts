@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import type { Logger } from '../contract/contract';
 import type { HostPlatform } from '../common/host-platform';
 import { checkPrivateDir, makeDirs } from '../common/private-dir';
-import { readPrivateFile } from '../common/read-private-file';
+import { readPrivateFile, readPrivateFileStamped, type FileStamp } from '../common/read-private-file';
 import { writeSyncedFile } from '../common/write-synced-file';
+import { VERIFIED_FOLDER } from './verified-record';
 import { selectCacheDir } from './select-host-folders';
 import { ignoreFailure } from '../common/ignore-failure';
 
@@ -30,7 +31,7 @@ export function cacheRootDir(
 }
 
 /** The folders whose contents decide what runs and as whom; `mini` is the mini payload's `ctx.cacheDir`. */
-const CHECKED_FOLDERS = ['', 'payloads', 'staging', 'code', 'mini', join('mini', 'image-users')];
+const CHECKED_FOLDERS = ['', 'payloads', 'staging', 'code', VERIFIED_FOLDER, 'mini', join('mini', 'image-users')];
 
 /**
  * The cache root when it may be trusted, else undefined (one warning): every folder that
@@ -91,6 +92,11 @@ export function payloadCacheDir(cacheRoot: string, imageId: string): string {
  */
 export async function readCachedFile(dir: string, name: string): Promise<Buffer | undefined> {
   return readPrivateFile(join(dir, name), { maxBytes: CACHED_FILE_LIMIT_BYTES });
+}
+
+/** readCachedFile with the file's stamp (read-private-file.ts), for verification records. */
+export async function readCachedFileStamped(dir: string, name: string): Promise<{ bytes: Buffer; stamp: FileStamp } | undefined> {
+  return readPrivateFileStamped(join(dir, name), { maxBytes: CACHED_FILE_LIMIT_BYTES });
 }
 
 /**

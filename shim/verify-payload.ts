@@ -28,6 +28,11 @@ export function parseManifest(bytes: Uint8Array, expectedSha256: string, kind: P
   if (sha256Hex(bytes) !== expectedSha256) {
     throw new PayloadRejected('its manifest does not match the digest in the image label', 'corrupt');
   }
+  return readManifestFields(bytes, kind);
+}
+
+/** parseManifest without the digest: only for bytes whose digest matched before (verified-record.ts). */
+export function readManifestFields(bytes: Uint8Array, kind: PayloadKind): PayloadManifest {
   let manifest: Partial<PayloadManifest>;
   try {
     manifest = JSON.parse(Buffer.from(bytes).toString('utf8')) as Partial<PayloadManifest>;
@@ -88,8 +93,8 @@ function isTrustedKeyList(value: unknown): value is TrustedKey[] {
   );
 }
 
-/** The manifest's ed25519 signature must come from one of `trustedKeys` (tiny's). */
-export function checkSignature(manifest: PayloadManifest, trustedKeys: readonly TrustedKey[]): void {
+/** The manifest's ed25519 signature must come from one of `trustedKeys` (tiny's); the key it verified with. */
+export function checkSignature(manifest: PayloadManifest, trustedKeys: readonly TrustedKey[]): TrustedKey {
   if (!manifest.signature) throw new PayloadRejected('it is not signed', 'untrusted');
   const key = trustedKeys.find((candidate) => candidate.keyId === manifest.signature!.keyId);
   if (!key) throw new PayloadRejected(`it is signed by key ${manifest.signature.keyId}, which the pinned tiny does not trust`, 'untrusted');
@@ -102,6 +107,18 @@ export function checkSignature(manifest: PayloadManifest, trustedKeys: readonly 
     valid = false;
   }
   if (!valid) throw new PayloadRejected(`its signature by key ${key.keyId} does not verify`, 'untrusted');
+  return key;
+}
+
+/**
+ * Pure: whether the manifest's signature is known to verify with a key in `trustedKeys`
+ * without checking it again: `verifiedWith` is the key it verified with before, for these
+ * very manifest bytes (verified-record.ts), and the trusted key of that ID is that same key.
+ * A key the tiny no longer carries, or carries with other bytes, means checking again.
+ */
+export function isSignatureKnownGood(manifest: PayloadManifest, trustedKeys: readonly TrustedKey[], verifiedWith: TrustedKey | undefined): boolean {
+  if (!verifiedWith || manifest.signature?.keyId !== verifiedWith.keyId) return false;
+  return trustedKeys.some((key) => key.keyId === verifiedWith.keyId && key.publicKey === verifiedWith.publicKey);
 }
 
 /**

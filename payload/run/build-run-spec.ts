@@ -8,7 +8,7 @@ import type { HostFacts } from './host-facts';
 import type { ImageUser } from './image-user';
 import type { RunOptions } from './invocation';
 import { DEFAULT_HOST_DIRS } from './run-defaults';
-const NOTEBOOK_COMMAND = 'notebook';
+export const NOTEBOOK_COMMAND = 'notebook';
 const PYTEST_COMMANDS = new Set(['py.test', 'pytest']);
 
 export interface ResolvedImage {
@@ -69,7 +69,7 @@ export interface RunSpecInput {
   sourceDir: string | undefined;
   /** docker-user of the image; required unless options.root. */
   imageUser: ImageUser | undefined;
-  /** A fresh random token for `notebook`. */
+  /** A fresh random token for `notebook` (unused, and may be empty, for anything else). */
   notebookToken: string;
 }
 

@@ -9,7 +9,7 @@ import { hostPathModule, joinHostPath, type HostPlatform } from '../../common/ho
 import { RunDockerError } from '../../common/run-docker-error';
 import { isQuietEnv, selectProgressOutput } from '../../common/select-progress-output';
 import { buildCompletionScript } from './build-completion-script';
-import { buildRunSpec } from './build-run-spec';
+import { buildRunSpec, NOTEBOOK_COMMAND } from './build-run-spec';
 import { formatHelp } from './format-help';
 import { formatVersion } from './format-version';
 import { readHostFacts, type HostFacts } from './host-facts';
@@ -71,7 +71,8 @@ export async function main(ctx: RunContext): Promise<number> {
     host,
     sourceDir: await findSourceDir(options.hostSrcDir, host, image.name),
     imageUser: options.root ? undefined : await requireDockerUser(ctx, image, options.dryRun),
-    notebookToken: loadCrypto().randomBytes(24).toString('hex'),
+    // node:crypto only for the run that needs a secret.
+    notebookToken: invocation.command[0] === NOTEBOOK_COMMAND ? loadCrypto().randomBytes(24).toString('hex') : '',
   });
   const args = renderDockerRunArgs(spec);
   if (options.dryRun) {

@@ -11,6 +11,7 @@ import { LABEL } from '../../contract/contract';
 import { EXTRACTION_LABEL } from '../../common/copy-from-image';
 import { obtainPayload, type PayloadSource } from '../../shim/obtain-payload';
 import { payloadCacheDir } from '../../shim/payload-cache';
+import { verifiedRecordPath } from '../../shim/verified-record';
 import { PayloadRejected } from '../../shim/verify-payload';
 import { createFakeEngine, type FakeEngine } from '../helpers/fake-engine';
 import { miniImage } from '../helpers/payload-images';
@@ -141,5 +142,67 @@ describe('refuses', () => {
   it('a tiny where a mini is wanted', async () => {
     const id = engine.addImage('mini:1', miniImage({ version: '20260101-000000' }));
     expect((await rejection(obtainPayload(source(), await imageOf(id), 'tiny'))).message).toBe('it is a "mini" payload, not "tiny"');
+  });
+});
+
+describe('verification records (shim/verified-record.ts)', () => {
+  // A file counts as settled a second after its last change: the clock moves on instead of the test waiting.
+  const settle = () => {
+    const now = Date.now() + 5_000;
+    jest.spyOn(Date, 'now').mockReturnValue(now);
+  };
+  // node:crypto is loaded where used (common/lazy-builtins.ts): its one module object is what the shim calls.
+  const crypto = jest.requireActual<typeof import('node:crypto')>('node:crypto');
+  afterEach(() => jest.restoreAllMocks());
+
+  it('hashes a cached payload until its files have settled, then not again until one of them is written', async () => {
+    const id = engine.addImage('mini:1', miniImage({ version: '20260101-000000' }));
+    const extracted = await obtainPayload(source(), await imageOf(id), 'mini');
+    const hashes = jest.spyOn(crypto, 'createHash');
+
+    // Just written: hashed, and not recorded (a write in the same clock tick would not show).
+    await obtainPayload(source(), await imageOf(id), 'mini');
+    expect(hashes).toHaveBeenCalledTimes(2);
+    settle();
+    hashes.mockClear();
+    await obtainPayload(source(), await imageOf(id), 'mini');
+    expect(hashes).toHaveBeenCalledTimes(2);
+    const record = JSON.parse(await readFile(verifiedRecordPath(cacheRoot, id), 'utf8')) as { files: Record<string, string> };
+    expect(Object.keys(record.files).sort()).toEqual(['manifest.json', 'run.js']);
+
+    hashes.mockClear();
+    const warm = await obtainPayload(source(), await imageOf(id), 'mini');
+    expect(hashes).not.toHaveBeenCalled();
+    expect(warm.entrySource).toBe(extracted.entrySource);
+    expect(reads()).toEqual([`exportImage ${id}`]);
+
+    // Written in place, to the same length: another ctime, so hashed again, rejected, extracted again.
+    await writeFile(warm.entryPath, extracted.entrySource.replace('ran mini', 'RAN MINI'));
+    const again = await obtainPayload(source(), await imageOf(id), 'mini');
+    expect(again.entrySource).toBe(extracted.entrySource);
+    expect(warnings).toEqual([
+      `the cached payload in "${payloadCacheDir(cacheRoot, id)}" was rejected (its entry "run.js" does not match the manifest's sha256); extracting it again from its image`,
+    ]);
+    expect(reads()).toEqual([`exportImage ${id}`, `exportImage ${id}`]);
+  });
+
+  it('checks everything again when the record is damaged, and refuses a manifest changed behind its record', async () => {
+    const id = engine.addImage('mini:1', miniImage({ version: '20260101-000000' }));
+    await obtainPayload(source(), await imageOf(id), 'mini');
+    settle();
+    await obtainPayload(source(), await imageOf(id), 'mini');
+    await writeFile(verifiedRecordPath(cacheRoot, id), '{"files": [');
+    const hashes = jest.spyOn(crypto, 'createHash');
+    await obtainPayload(source(), await imageOf(id), 'mini');
+    expect(hashes).toHaveBeenCalledTimes(2);
+
+    const manifestFile = join(payloadCacheDir(cacheRoot, id), 'manifest.json');
+    const manifest = await readFile(manifestFile, 'utf8');
+    await writeFile(manifestFile, manifest.replace('20260101-000000', '20990101-000000'));
+    const again = await obtainPayload(source(), await imageOf(id), 'mini');
+    expect(again.manifest.version).toBe('20260101-000000');
+    expect(warnings).toEqual([
+      `the cached payload in "${payloadCacheDir(cacheRoot, id)}" was rejected (its manifest does not match the digest in the image label); extracting it again from its image`,
+    ]);
   });
 });
