@@ -5,7 +5,7 @@
  * group or other write bit. Root is a user like others here: root's cache is root's.
  */
 import { constants } from 'node:fs';
-import { access, chmod, lstat, mkdir } from 'node:fs/promises';
+import { access, chmod, lstat, mkdir } from './fs-async';
 import { dirname } from 'node:path';
 
 export type PrivateDirCheck =

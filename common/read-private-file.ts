@@ -6,7 +6,7 @@
  * larger than a limit, read from that handle.
  */
 import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { close, fstatBigInt, open, readInto } from './fs-async';
 import { selectFileOwner, type FileOwner, type HostPlatform } from './host-platform';
 
 /** Why a file was not read; `message` reads as "its … <message>" or "the file … <message>". */
@@ -50,9 +50,9 @@ export async function readPrivateFile(path: string, options: ReadPrivateFileOpti
 export async function readPrivateFileStamped(path: string, options: ReadPrivateFileOptions): Promise<{ bytes: Buffer; stamp: FileStamp } | undefined> {
   // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below anyway).
   const flags = constants.O_RDONLY | constants.O_NONBLOCK | (options.followSymlink ? 0 : constants.O_NOFOLLOW);
-  let handle;
+  let fd: number;
   try {
-    handle = await open(path, flags);
+    fd = await open(path, flags);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
@@ -61,7 +61,7 @@ export async function readPrivateFileStamped(path: string, options: ReadPrivateF
     throw error;
   }
   try {
-    const info = await handle.stat({ bigint: true });
+    const info = await fstatBigInt(fd);
     if (!info.isFile()) throw new UnreadableFile(path, 'not-regular', `is not a regular file (${describeFileType(info)})`);
     const foreignWriter = options.writableOnlyBy && findForeignWriter({ uid: Number(info.uid), gid: Number(info.gid), mode: Number(info.mode) }, options.writableOnlyBy);
     if (foreignWriter) throw new UnreadableFile(path, 'writable-by-others', `can be changed by ${foreignWriter}`);
@@ -72,7 +72,7 @@ export async function readPrivateFileStamped(path: string, options: ReadPrivateF
     const buffer = Buffer.alloc(Math.min(Number(info.size), options.maxBytes) + 1);
     let length = 0;
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      const bytesRead = await readInto(fd, buffer, length, buffer.length - length);
       if (bytesRead === 0) break;
       length += bytesRead;
       if (length === buffer.length) {
@@ -83,7 +83,7 @@ export async function readPrivateFileStamped(path: string, options: ReadPrivateF
     const stamp = { identity: `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`, changedAtMs: Number(info.ctimeNs / 1_000_000n) };
     return { bytes: buffer.subarray(0, length), stamp };
   } finally {
-    await handle.close();
+    await close(fd);
   }
 }
 

@@ -5,7 +5,7 @@
  * temporary file behind and is the caller's to weigh (most caches only lose speed).
  */
 import { loadCrypto } from './lazy-builtins';
-import { rename, rm } from 'node:fs/promises';
+import { rename, rm } from './fs-async';
 import { basename, dirname, join } from 'node:path';
 import { writeSyncedFile } from './write-synced-file';
 import { ignoreFailure } from './ignore-failure';

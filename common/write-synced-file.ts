@@ -1,5 +1,5 @@
 // Writes a file and syncs it to disk before the caller renames it into place.
-import { open } from 'node:fs/promises';
+import { close, fsync, open, writeFile } from './fs-async';
 
 export interface SyncedFileOptions {
   /** Permission bits of a new file. */
@@ -15,11 +15,11 @@ export interface SyncedFileOptions {
  * one, and a power cut could leave an empty file under the final name.
  */
 export async function writeSyncedFile(path: string, data: string | Uint8Array, options: SyncedFileOptions): Promise<void> {
-  const handle = await open(path, options.flag, options.mode);
+  const fd = await open(path, options.flag, options.mode);
   try {
-    await handle.writeFile(data);
-    await handle.sync();
+    await writeFile(fd, data);
+    await fsync(fd);
   } finally {
-    await handle.close();
+    await close(fd);
   }
 }

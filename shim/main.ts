@@ -10,6 +10,7 @@ import { readEngineEndpoint } from '../common/engine/read-engine-endpoint';
 import { redactHost, type EngineEndpoint } from '../common/engine/select-engine-endpoint';
 import { readHomeDir } from '../common/read-home-dir';
 import { isUserFacingError } from '../common/run-docker-error';
+import { isTerminal, onStderr, writeStdout } from '../common/stdio';
 import { CodeCaches, type LoadedShimCode } from './code-cache';
 import { compilePayloadCached } from './compile-payload';
 import { createLogger } from './create-logger';
@@ -80,7 +81,7 @@ async function main(): Promise<number> {
       env.HOME = homeDir;
     }
     if (readShimFlags(argv).showConfig) {
-      process.stdout.write(await showConfig(env, homeDir));
+      writeStdout(await showConfig(env, homeDir));
       return 0;
     }
     // The engine the docker CLI would use: DOCKER_HOST, else the docker context.
@@ -102,7 +103,7 @@ async function main(): Promise<number> {
       engine: createEngineClient(endpoint, env, homeDir),
       log,
       // Progress goes to stderr: stdout belongs to the container.
-      progress: { stream: process.stderr, ...selectShimProgress(argv, env, process.stderr.isTTY === true) },
+      progress: onStderr(selectShimProgress(argv, env, isTerminal(2))),
     });
     await codeCaches.flush(log);
     return exitCode;

@@ -5,7 +5,7 @@
  * The cache is used only when nobody else can write it (prepareCache).
  */
 import { loadCrypto } from '../common/lazy-builtins';
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from '../common/fs-async';
 import { join } from 'node:path';
 import type { Logger } from '../contract/contract';
 import type { HostPlatform } from '../common/host-platform';

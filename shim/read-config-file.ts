@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { stat } from '../common/fs-async';
 import { dirname } from 'node:path';
 import { hostPathModule, type FileOwner, type HostPlatform } from '../common/host-platform';
 import { currentUser, findForeignWriter, readPrivateFile, UnreadableFile } from '../common/read-private-file';

@@ -4,7 +4,7 @@
  * into the shim runs instead. Everything it needs is passed in (main.ts reads
  * the process once), so tests and other hosts can drive it.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from '../common/fs-async';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {

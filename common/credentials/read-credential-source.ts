@@ -9,7 +9,7 @@
  *   `anonymous`          nothing stored, or config.json missing or unreadable
  */
 import { loadCrypto } from '../lazy-builtins';
-import { readFile } from 'node:fs/promises';
+import { readFile } from '../fs-async';
 import { dockerConfigPath } from '../docker-config-path';
 import { findCredentialHelper, findCredentials, type DockerConfigFile } from './read-docker-credentials';
 

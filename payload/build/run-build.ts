@@ -5,7 +5,7 @@
  * made, so no half-built image is ever left tagged (run-docker would pick it up as newest).
  */
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from '../../common/fs-async';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cleanUpOnInterrupt, interruptedBy, waitForExit } from '../../common/interruption';

@@ -1,4 +1,5 @@
-import { readFile, readlink } from 'node:fs/promises';
+import { readFile, readlink } from '../../common/fs-async';
+import { isTerminal } from '../../common/stdio';
 import { hostname, machine, release, type, userInfo, version } from 'node:os';
 import type { HostPlatform } from '../../common/host-platform';
 import { readHomeDir } from '../../common/read-home-dir';
@@ -39,8 +40,8 @@ export async function readHostFacts(env: Readonly<Record<string, string | undefi
     uname: [type(), hostname(), release(), version(), machine()].join(' '),
     // Windows has neither file; its zone comes from ICU, which maps Windows zones to IANA names.
     timezone: env.TZ || (platform === 'win32' ? Intl.DateTimeFormat().resolvedOptions().timeZone : await readHostTimezone()),
-    stdinIsTerminal: Boolean(process.stdin.isTTY),
-    stdoutIsTerminal: Boolean(process.stdout.isTTY),
+    stdinIsTerminal: isTerminal(0),
+    stdoutIsTerminal: isTerminal(1),
     now: new Date(),
     // Only keeps two runs in one second apart: no secret, so no node:crypto on every run.
     uniqueSuffix: Math.floor(Math.random() * 0x10000).toString(16).padStart(4, '0'),

@@ -2,8 +2,9 @@
  * The mini payload: the real `run-docker`. One way through the data:
  * argv → Invocation → image to run + host facts → RunSpec → docker argv → exit code.
  */
+import { isTerminal, onStderr, writeStdout } from '../../common/stdio';
 import { loadCrypto } from '../../common/lazy-builtins';
-import { chown, mkdir, stat } from 'node:fs/promises';
+import { chown, mkdir, stat } from '../../common/fs-async';
 import type { MiniModule, RunContext } from '../../contract/contract';
 import { hostPathModule, joinHostPath, type HostPlatform } from '../../common/host-platform';
 import { RunDockerError } from '../../common/run-docker-error';
@@ -31,11 +32,11 @@ const CONVENTIONAL_DOCKER_USER: ImageUser = { name: DOCKER_USER, uid: 1000, gid:
 export async function main(ctx: RunContext): Promise<number> {
   const invocation = parseInvocation(ctx.argv);
   if (invocation.kind === 'version') {
-    process.stdout.write(formatVersion(ctx, PAYLOAD_PACKAGE_VERSION));
+    writeStdout(formatVersion(ctx, PAYLOAD_PACKAGE_VERSION));
     return 0;
   }
   if (invocation.kind === 'help') {
-    process.stdout.write(formatHelp(ctx.mini.version));
+    writeStdout(formatHelp(ctx.mini.version));
     return 0;
   }
   if (invocation.kind === 'show-config') {
@@ -48,7 +49,7 @@ export async function main(ctx: RunContext): Promise<number> {
     );
   }
   if (invocation.kind === 'completion') {
-    process.stdout.write(buildCompletionScript(invocation.shell, ctx.mini.version));
+    writeStdout(buildCompletionScript(invocation.shell, ctx.mini.version));
     return 0;
   }
   // Read once: decides host path rules and who the container runs as (common/host-platform.ts).
@@ -58,7 +59,7 @@ export async function main(ctx: RunContext): Promise<number> {
   const local = options.local || ctx.env.RUN_DOCKER_LOCAL === '1';
   const quiet = options.quiet || isQuietEnv(ctx.env);
   // Progress goes to stderr: stdout belongs to the container.
-  const progress = { stream: process.stderr, ...selectProgressOutput({ isTTY: process.stderr.isTTY === true, env: ctx.env, quiet }) };
+  const progress = onStderr(selectProgressOutput({ isTTY: isTerminal(2), env: ctx.env, quiet }));
   // Independent: the host facts are read while the engine answers.
   const [image, host] = await Promise.all([
     resolveImage({ ...ctx, local }, invocation.image, { pull: !options.dryRun, progress }),
@@ -76,11 +77,11 @@ export async function main(ctx: RunContext): Promise<number> {
   });
   const args = renderDockerRunArgs(spec);
   if (options.dryRun) {
-    process.stdout.write(`${formatShellCommand(['docker', ...args])}\n`);
+    writeStdout(`${formatShellCommand(['docker', ...args])}\n`);
     return 0;
   }
   await createHostDirs(spec.hostDirsToCreate, spec.createdDirsOwner);
-  if (spec.notebookUrl) process.stdout.write(`run-docker: Jupyter will be at ${spec.notebookUrl}\n`);
+  if (spec.notebookUrl) writeStdout(`run-docker: Jupyter will be at ${spec.notebookUrl}\n`);
   return runDockerCli(args, { ...ctx.env, ...spec.secretEnv }, { stdinIsTerminal: host.stdinIsTerminal, ttyAllocated: isTtyAllocated(spec) });
 }
 

@@ -8,7 +8,7 @@
  * `~/.docker/certs.d` (Docker Desktop copies it into its VM for the engine; the CLI on the
  * host does not read it, but a Desktop user's CAs are there).
  */
-import { readdir } from 'node:fs/promises';
+import { readdir } from '../../../common/fs-async';
 import path from 'node:path';
 import type { HostPlatform } from '../../../common/host-platform';
 import { readPrivateFile } from '../../../common/read-private-file';

@@ -10,7 +10,7 @@
  * A token is used only before `expiresAt` (from `expires_in`/`issued_at`, less a margin),
  * and only for the same realm, service, scope and credential source it was issued for.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir } from '../../../common/fs-async';
 import { dirname, join } from 'node:path';
 import type { Logger } from '../../../contract/contract';
 import { readPrivateFile } from '../../../common/read-private-file';
