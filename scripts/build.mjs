@@ -137,6 +137,8 @@ const [[shim, run, buildPayload], locate] = await Promise.all([
       entryPoints: [join(root, 'shim/main.ts')],
       // The bundle alone; the installed file is the loader with this bundle after it (below).
       outfile: join(root, 'dist/shim/run-docker-bundle.js'),
+      // One line: the installed file carries it on a single line comment (shim/installed-shim.ts).
+      supported: { 'template-literal': false },
       define: {
         SHIM_VERSION: JSON.stringify(version),
         // Unset: no default tiny or mini, and a host with nothing configured runs the built-in payload.
@@ -154,22 +156,29 @@ const [[shim, run, buildPayload], locate] = await Promise.all([
   // For scripts/publish: the engine client and the tag order (common/publish-support.ts).
   build({ ...common, entryPoints: [join(root, 'common/publish-support.ts')], outfile: join(root, 'dist/publish-support.js') }),
   // For the step below: how the installed file carries the bundle.
-  build({ ...common, entryPoints: [join(root, 'shim/code-cache.ts')], outfile: join(root, 'dist/shim-code-cache.js') }),
+  build({ ...common, entryPoints: [join(root, 'shim/installed-shim.ts')], outfile: join(root, 'dist/shim-installed-shim.js') }),
 ]);
 
-// The installed shim: shim/loader.ts, then the bundle as line comments, which the loader
-// compiles with a V8 code cache (shim/code-cache.ts). Still one file to install.
-const { commentOutBundle } = createRequire(import.meta.url)('../dist/shim-code-cache.js');
+// The installed shim: shim/loader.ts, then the bundle on one line comment and its large
+// strings on one line each (shim/installed-shim.ts), which the loader reads by their place
+// from the end of the file and compiles with a V8 code cache. Still one file to install.
+const { packShimTail } = createRequire(import.meta.url)('../dist/shim-installed-shim.js');
 const bundle = readFileSync(join(root, 'dist/shim/run-docker-bundle.js'), 'utf8');
-const loader = await build({
-  ...innerOptions,
-  entryPoints: [join(root, 'shim/loader.ts')],
-  write: false,
-  define: { SHIM_BUNDLE_SHA256: JSON.stringify(createHash('sha256').update(bundle).digest('hex')) },
-});
-const [loaderOutput] = loader.outputFiles;
-if (!loaderOutput) throw new Error('esbuild wrote nothing for shim/loader.ts');
-writeFileSync(join(root, 'dist/shim/run-docker.js'), `#!/usr/bin/env node\n${loaderOutput.text}${commentOutBundle(bundle)}`);
+/** @param {{ SHIM_BUNDLE_SHA256: string, SHIM_LAYOUT: string }} define */
+const buildLoader = async (define) => {
+  const { outputFiles } = await build({ ...innerOptions, entryPoints: [join(root, 'shim/loader.ts')], write: false, define });
+  const [output] = outputFiles;
+  if (!output) throw new Error('esbuild wrote nothing for shim/loader.ts');
+  return `#!/usr/bin/env node\n${output.text}`;
+};
+/** @param {string} text */
+const countLines = (text) => text.split('\n').length - 1;
+// The layout's numbers do not change the loader's line count: build once to count, then for real.
+const linesBefore = countLines(await buildLoader({ SHIM_BUNDLE_SHA256: '""', SHIM_LAYOUT: JSON.stringify({ bundleLine: 0, bundleBytes: 0, blobBytes: [] }) }));
+const { tail, layout, compiled } = packShimTail(bundle, linesBefore);
+const head = await buildLoader({ SHIM_BUNDLE_SHA256: JSON.stringify(createHash('sha256').update(compiled).digest('hex')), SHIM_LAYOUT: JSON.stringify(layout) });
+if (countLines(head) !== linesBefore) throw new Error('the loader\'s line count changed with its layout; the bundle\'s line numbers would be wrong');
+writeFileSync(join(root, 'dist/shim/run-docker.js'), `${head}${tail}`);
 // The shim is a command (npm links it; the tiny image ships it for copying straight into PATH).
 chmodSync(join(root, 'dist/shim/run-docker.js'), 0o755);
 

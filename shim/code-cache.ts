@@ -26,9 +26,6 @@ export const CODE_CACHE_FOLDER = 'code';
 /** A code cache is a few hundred kB; far larger is not one of ours. */
 export const CODE_CACHE_LIMIT_BYTES = 16 * 1024 * 1024;
 
-/** Marks where the bundle starts in the installed shim file (scripts/build.mjs writes it). */
-export const BUNDLE_MARKER = '//# run-docker shim bundle: each line below is the bundle, after "//"';
-
 /**
  * Pure: the cache file's name for a source with this sha256 (hex), under this V8. The V8
  * version and the architecture are in the name so that a Node upgrade starts a new file
@@ -37,31 +34,6 @@ export const BUNDLE_MARKER = '//# run-docker shim bundle: each line below is the
 export function codeCacheFileName(name: string, sourceSha256: string, v8Version: string, arch: string): string {
   const runtime = `${v8Version}-${arch}`.replace(/[^A-Za-z0-9._-]/g, '_');
   return `${name}-${sourceSha256.slice(0, 32)}-${runtime}.v8`;
-}
-
-/**
- * Pure: the shim's bundle from the text of the installed file, and the number of lines
- * before it (for stack traces). Undefined when the file has no bundle after a marker.
- */
-export function extractBundle(fileText: string): { bundle: string; lineOffset: number } | undefined {
-  const at = fileText.indexOf(`\n${BUNDLE_MARKER}\n`);
-  if (at < 0) return undefined;
-  const start = at + BUNDLE_MARKER.length + 2;
-  const lines = fileText.slice(start).split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  if (!lines.every((line) => line.startsWith('//'))) return undefined;
-  let lineOffset = 0;
-  for (let index = fileText.indexOf('\n'); index >= 0 && index < start; index = fileText.indexOf('\n', index + 1)) lineOffset += 1;
-  return { bundle: lines.map((line) => line.slice(2)).join('\n'), lineOffset };
-}
-
-/** Pure: the inverse of extractBundle, for scripts/build.mjs. */
-export function commentOutBundle(bundle: string): string {
-  if (/[\r\u2028\u2029]/.test(bundle)) throw new Error('the bundle has a line terminator other than \\n; it cannot be carried in line comments');
-  // The loader reads the file as latin1, which is UTF-8 only for ASCII (esbuild's default charset).
-  // eslint-disable-next-line no-control-regex -- the ASCII range, NUL included, is what it checks for
-  if (/[^\x00-\x7f]/.test(bundle)) throw new Error('the bundle is not ASCII; build it with esbuild\'s default charset');
-  return `${BUNDLE_MARKER}\n${bundle.split('\n').map((line) => `//${line}`).join('\n')}\n`;
 }
 
 /**

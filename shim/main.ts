@@ -38,9 +38,10 @@ declare const BUILT_IN_BUILD_SHA256: string;
 /**
  * Set by shim/loader.ts, the head of the installed file, which compiles this bundle with its
  * code cache (code-cache.ts); undefined when the bundle runs on its own (tests, a single
- * executable).
+ * executable). In the installed file, the bundle's large strings read as `shimLoader.blob(i)`
+ * (scripts/build.mjs puts those calls in their place: shim/installed-shim.ts).
  */
-declare const shimLoader: { code: LoadedShimCode } | undefined;
+declare const shimLoader: { code: LoadedShimCode; blob: (index: number) => string } | undefined;
 
 const DEFAULTS = { tiny: DEFAULT_TINY || undefined, mini: DEFAULT_MINI || undefined };
 

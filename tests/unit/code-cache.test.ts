@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CodeCaches, codeCacheFileName, commentOutBundle, extractBundle, readCodeCacheSync } from '../../shim/code-cache';
+import { CodeCaches, codeCacheFileName, readCodeCacheSync } from '../../shim/code-cache';
+import { locateShimParts, packShimTail, readBundleLine, WRAPPER_HEAD } from '../../shim/installed-shim';
 import { compilePayload } from '../../shim/compile-payload';
 
 const uid = process.getuid?.() ?? 0;
@@ -15,28 +16,54 @@ afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 const quiet = { debug: () => undefined };
 
-describe('the installed file carries the bundle in line comments', () => {
-  it('gives back the very bundle, and the lines before it', () => {
-    const bundle = '"use strict";var a="*/ // \\n";\nfunction b(){return `x\ny`}\n\nmodule.exports={a,b};';
-    const file = `#!/usr/bin/env node\nloader();\n${commentOutBundle(bundle)}`;
-    expect(extractBundle(file)).toEqual({ bundle, lineOffset: 3 });
+describe('the installed file (shim/installed-shim.ts)', () => {
+  const base64 = (length: number, fill: string) => fill.repeat(length);
+  const bundle = `"use strict";var a="*/ // \\n",p="${base64(1500, 'QUJD')}",q="short+base64==";function b(){return "x"+a}module.exports={b,c:"${base64(1200, 'eHl6')}=="};\n`;
+
+  it('carries the bundle on one line and its large strings on lines of their own, where the layout says', () => {
+    const head = '#!/usr/bin/env node\nloader();\n';
+    const { tail, layout, compiled } = packShimTail(bundle, 2);
+    const file = Buffer.from(head + tail, 'latin1');
+    expect(layout).toEqual({ bundleLine: 3, bundleBytes: compiled.length, blobBytes: [6000, 4802] });
+    expect(compiled).toBe(`${WRAPPER_HEAD}"use strict";var a="*/ // \\n",p=shimLoader.blob(0),q="short+base64==";function b(){return "x"+a}module.exports={b,c:shimLoader.blob(1)};})`);
+    const parts = locateShimParts(file.length, layout)!;
+    const read = (at: number, bytes: number) => file.subarray(at, at + bytes + 2).toString('latin1');
+    expect(readBundleLine(read(parts.bundleAt, layout.bundleBytes))).toBe(compiled);
+    expect(read(parts.blobsAt[0]!, 6000)).toBe(`//${base64(1500, 'QUJD')}`);
+    expect(read(parts.blobsAt[1]!, 4802)).toBe(`//${base64(1200, 'eHl6')}==`);
+    // Line numbers in stack traces: the bundle's line is the fourth (offset 3).
+    expect((head + tail).split('\n')[layout.bundleLine]).toBe(`//${compiled}`);
   });
 
-  it('is JavaScript that does nothing but the loader', () => {
-    const file = `globalThis.ran = 1;\n${commentOutBundle('throw new Error("must not run")')}`;
+  it('is JavaScript that does nothing but the loader, and the bundle compiles to what it was', () => {
+    const { tail, compiled } = packShimTail('throw new Error("must not run")', 1);
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the point is to evaluate it
-    expect(() => (new Function(file) as () => void)()).not.toThrow();
+    expect(() => (new Function(`globalThis.ran = 1;\n${tail}`) as () => void)()).not.toThrow();
+    const blobs = ['QUJD'.repeat(300)];
+    const { compiled: withBlob } = packShimTail(`module.exports = "${blobs[0]}";`, 1);
+    const module = { exports: undefined as unknown };
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the point is to evaluate it
+    (new Function(`return ${withBlob}`) as () => (...args: unknown[]) => void)()(module.exports, undefined, module, 'f', 'd', { blob: (index: number) => blobs[index] });
+    expect(module.exports).toBe(blobs[0]);
+    expect(compiled.startsWith(WRAPPER_HEAD)).toBe(true);
   });
 
-  it('refuses a bundle whose lines could end a comment early', () => {
-    expect(() => commentOutBundle('a\rb')).toThrow(/line terminator/);
-    expect(() => commentOutBundle('a\u2028b')).toThrow(/line terminator/);
-    expect(() => commentOutBundle('var s = "é";')).toThrow(/not ASCII/);
+  it('refuses a bundle of more than one line, or not ASCII', () => {
+    expect(() => packShimTail('a\nb', 1)).toThrow(/more than one line/);
+    expect(() => packShimTail('a\rb', 1)).toThrow(/more than one line/);
+    expect(() => packShimTail('a\u2028b', 1)).toThrow(/more than one line/);
+    expect(() => packShimTail('var s = "é";', 1)).toThrow(/not ASCII/);
   });
 
-  it('finds no bundle in a damaged file', () => {
-    expect(extractBundle('loader();\n')).toBeUndefined();
-    expect(extractBundle(`loader();\n${commentOutBundle('a\nb')}not a comment\n`)).toBeUndefined();
+  it('finds no bundle in a damaged or truncated file', () => {
+    const { tail, layout } = packShimTail(bundle, 0);
+    expect(locateShimParts(100, layout)).toBeUndefined();
+    expect(readBundleLine(`// ${WRAPPER_HEAD}x})`)).toBeUndefined();
+    expect(readBundleLine(`//${WRAPPER_HEAD}x}`)).toBeUndefined();
+    // A file cut short by 10 bytes: the bundle's line is looked for 10 bytes early, and is not found there.
+    const file = `loader();\n${tail}`.slice(0, -10);
+    const parts = locateShimParts(file.length, layout)!;
+    expect(readBundleLine(file.slice(parts.bundleAt, parts.bundleAt + layout.bundleBytes + 2))).toBeUndefined();
   });
 });
 
