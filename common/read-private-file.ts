@@ -5,8 +5,7 @@
  * open handle is checked (no race between a check and the read): a regular file only, no
  * larger than a limit, read from that handle.
  */
-import { constants } from 'node:fs';
-import { close, fstatBigInt, open, readInto } from './fs-async';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { selectFileOwner, type FileOwner, type HostPlatform } from './host-platform';
 
 /** Why a file was not read; `message` reads as "its … <message>" or "the file … <message>". */
@@ -46,13 +45,19 @@ export async function readPrivateFile(path: string, options: ReadPrivateFileOpti
  * readPrivateFile, with the file's stamp as it was when read: its device, inode, size and
  * modification and change times (ns). A file written in any way since has another stamp (a
  * replacing rename: another inode; a write in place: another ctime, which no user can set).
+ *
+ * Synchronous inside, asynchronous to its callers: these are small local files, and each call
+ * through node:fs's thread pool costs a round trip between threads; a warm call made ~70 of
+ * them, ~7 ms here (docs/performance.md). Open and read cannot block: O_NONBLOCK, and only a
+ * regular file is read.
  */
+// eslint-disable-next-line @typescript-eslint/require-await -- synchronous inside on purpose (above); a throw still rejects
 export async function readPrivateFileStamped(path: string, options: ReadPrivateFileOptions): Promise<{ bytes: Buffer; stamp: FileStamp } | undefined> {
   // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below anyway).
   const flags = constants.O_RDONLY | constants.O_NONBLOCK | (options.followSymlink ? 0 : constants.O_NOFOLLOW);
   let fd: number;
   try {
-    fd = await open(path, flags);
+    fd = openSync(path, flags);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
@@ -61,7 +66,7 @@ export async function readPrivateFileStamped(path: string, options: ReadPrivateF
     throw error;
   }
   try {
-    const info = await fstatBigInt(fd);
+    const info = fstatSync(fd, { bigint: true });
     if (!info.isFile()) throw new UnreadableFile(path, 'not-regular', `is not a regular file (${describeFileType(info)})`);
     const foreignWriter = options.writableOnlyBy && findForeignWriter({ uid: Number(info.uid), gid: Number(info.gid), mode: Number(info.mode) }, options.writableOnlyBy);
     if (foreignWriter) throw new UnreadableFile(path, 'writable-by-others', `can be changed by ${foreignWriter}`);
@@ -72,7 +77,7 @@ export async function readPrivateFileStamped(path: string, options: ReadPrivateF
     const buffer = Buffer.alloc(Math.min(Number(info.size), options.maxBytes) + 1);
     let length = 0;
     for (;;) {
-      const bytesRead = await readInto(fd, buffer, length, buffer.length - length);
+      const bytesRead = readSync(fd, buffer, length, buffer.length - length, null);
       if (bytesRead === 0) break;
       length += bytesRead;
       if (length === buffer.length) {
@@ -83,7 +88,7 @@ export async function readPrivateFileStamped(path: string, options: ReadPrivateF
     const stamp = { identity: `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`, changedAtMs: Number(info.ctimeNs / 1_000_000n) };
     return { bytes: buffer.subarray(0, length), stamp };
   } finally {
-    await close(fd);
+    closeSync(fd);
   }
 }
 

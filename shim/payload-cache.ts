@@ -4,6 +4,7 @@
  * sees a whole payload or none; every read is verified by the caller before use.
  * The cache is used only when nobody else can write it (prepareCache).
  */
+import { readdirSync } from 'node:fs';
 import { loadCrypto } from '../common/lazy-builtins';
 import { mkdir, readdir, rename, rm } from '../common/fs-async';
 import { join } from 'node:path';
@@ -63,7 +64,12 @@ export async function prepareCache(cacheRoot: string, uid: number | undefined, l
 /** Staging folders are `new-<pid>-<random>` / `old-<pid>-<random>`; those of a process that is gone are removed. */
 async function sweepStaging(staging: string, log: Logger): Promise<void> {
   // No staging folder (or none readable): nothing to sweep.
-  const names = await readdir(staging).catch(() => [] as string[]);
+  let names: string[];
+  try {
+    names = readdirSync(staging);
+  } catch {
+    names = [];
+  }
   for (const name of names) {
     const pid = /^(?:new|old)-(\d+)-[0-9a-f]+$/.exec(name)?.[1];
     if (pid === undefined || isRunning(Number(pid))) continue;

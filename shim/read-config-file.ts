@@ -1,4 +1,4 @@
-import { stat } from '../common/fs-async';
+import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { hostPathModule, type FileOwner, type HostPlatform } from '../common/host-platform';
 import { currentUser, findForeignWriter, readPrivateFile, UnreadableFile } from '../common/read-private-file';
@@ -19,11 +19,16 @@ export function configFileLocation(
 }
 
 /** Another user who may write the folder could replace the file: refused like the file itself. Undefined `user`: no owner checks (Windows). */
-async function refuseForeignFolder(path: string, user: FileOwner | undefined): Promise<void> {
+function refuseForeignFolder(path: string, user: FileOwner | undefined): void {
   if (user === undefined) return;
   // A folder that cannot be looked at (absent, most often) has no writer to refuse; reading
   // the file in it answers for itself.
-  const folder = await stat(dirname(path)).catch(() => undefined);
+  let folder;
+  try {
+    folder = statSync(dirname(path));
+  } catch {
+    return;
+  }
   const writer = folder && findForeignWriter(folder, user);
   // The sticky bit (/tmp) keeps others from replacing what is ours.
   if (writer && (folder.mode & 0o1000) === 0) {
@@ -76,7 +81,7 @@ const CONFIG_FILE_LIMIT_BYTES = 1024 * 1024;
 export async function readConfigFile(path: string, user: FileOwner | undefined = currentUser(), scope: ConfigLocation['scope'] = 'user'): Promise<ConfigFile> {
   let text: string;
   try {
-    await refuseForeignFolder(path, user);
+    refuseForeignFolder(path, user);
     const bytes = await readPrivateFile(path, { maxBytes: CONFIG_FILE_LIMIT_BYTES, followSymlink: true, writableOnlyBy: user });
     if (bytes === undefined) return { path, content: undefined };
     text = bytes.toString('utf8');

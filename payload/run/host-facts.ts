@@ -1,4 +1,4 @@
-import { readFile, readlink } from '../../common/fs-async';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { isTerminal } from '../../common/stdio';
 import { hostname, machine, release, type, userInfo, version } from 'node:os';
 import type { HostPlatform } from '../../common/host-platform';
@@ -26,7 +26,7 @@ export interface HostFacts {
   uniqueSuffix: string;
 }
 
-export async function readHostFacts(env: Readonly<Record<string, string | undefined>>, platform: HostPlatform = process.platform): Promise<HostFacts> {
+export function readHostFacts(env: Readonly<Record<string, string | undefined>>, platform: HostPlatform = process.platform): HostFacts {
   const uid = process.getuid?.();
   // A uid with no passwd entry (common in containers and CI) has no name: userInfo() throws.
   const user = tryUserName() ?? env.USER ?? env.USERNAME ?? String(uid ?? 'user');
@@ -39,7 +39,7 @@ export async function readHostFacts(env: Readonly<Record<string, string | undefi
     user,
     uname: [type(), hostname(), release(), version(), machine()].join(' '),
     // Windows has neither file; its zone comes from ICU, which maps Windows zones to IANA names.
-    timezone: env.TZ || (platform === 'win32' ? Intl.DateTimeFormat().resolvedOptions().timeZone : await readHostTimezone()),
+    timezone: env.TZ || (platform === 'win32' ? Intl.DateTimeFormat().resolvedOptions().timeZone : readHostTimezone()),
     stdinIsTerminal: isTerminal(0),
     stdoutIsTerminal: isTerminal(1),
     now: new Date(),
@@ -56,12 +56,22 @@ function tryUserName(): string | undefined {
   }
 }
 
+/** `read()`, or `fallback` when it throws. */
+function attempt<T>(read: () => T, fallback: T): T {
+  try {
+    return read();
+  } catch {
+    return fallback;
+  }
+}
+
 /** Debian's /etc/timezone, else the zone /etc/localtime links to. */
-async function readHostTimezone(): Promise<string | undefined> {
-  const fromFile = await readFile('/etc/timezone', 'utf8').then((text) => text.trim(), () => '');
+function readHostTimezone(): string | undefined {
+  // Synchronous: two small local files; a thread-pool round trip each cost more.
+  const fromFile = attempt(() => readFileSync('/etc/timezone', 'utf8').trim(), '');
   if (fromFile) return fromFile;
   // Not a link (or absent): no zone to pass on.
-  const link = await readlink('/etc/localtime').catch(() => '');
+  const link = attempt(() => readlinkSync('/etc/localtime'), '');
   const match = /zoneinfo\/(.+)$/.exec(link);
   return match?.[1];
 }

@@ -2,9 +2,10 @@
  * The mini payload: the real `run-docker`. One way through the data:
  * argv → Invocation → image to run + host facts → RunSpec → docker argv → exit code.
  */
+import { statSync } from 'node:fs';
 import { isTerminal, onStderr, writeStdout } from '../../common/stdio';
 import { loadCrypto } from '../../common/lazy-builtins';
-import { chown, mkdir, stat } from '../../common/fs-async';
+import { chown, mkdir } from '../../common/fs-async';
 import type { MiniModule, RunContext } from '../../contract/contract';
 import { hostPathModule, joinHostPath, type HostPlatform } from '../../common/host-platform';
 import { RunDockerError } from '../../common/run-docker-error';
@@ -60,17 +61,15 @@ export async function main(ctx: RunContext): Promise<number> {
   const quiet = options.quiet || isQuietEnv(ctx.env);
   // Progress goes to stderr: stdout belongs to the container.
   const progress = onStderr(selectProgressOutput({ isTTY: isTerminal(2), env: ctx.env, quiet }));
-  // Independent: the host facts are read while the engine answers.
-  const [image, host] = await Promise.all([
-    resolveImage({ ...ctx, local }, invocation.image, { pull: !options.dryRun, progress }),
-    readHostFacts(ctx.env, platform),
-  ]);
+  // A few local reads; the engine's image list, asked for when the shim started, answers the image.
+  const host = readHostFacts(ctx.env, platform);
+  const image = await resolveImage({ ...ctx, local }, invocation.image, { pull: !options.dryRun, progress });
   const spec = buildRunSpec({
     options: { ...options, local },
     command: invocation.command,
     image,
     host,
-    sourceDir: await findSourceDir(options.hostSrcDir, host, image.name),
+    sourceDir: findSourceDir(options.hostSrcDir, host, image.name),
     imageUser: options.root ? undefined : await requireDockerUser(ctx, image, options.dryRun),
     // node:crypto only for the run that needs a secret.
     notebookToken: invocation.command[0] === NOTEBOOK_COMMAND ? loadCrypto().randomBytes(24).toString('hex') : '',
@@ -96,10 +95,19 @@ function withAbsolutePaths(options: RunOptions, platform: HostPlatform): RunOpti
   };
 }
 
+/** Whether `path` is a folder; absent or unreadable is not. Synchronous: one local lookup. */
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /** `--hostsrcdir`, else `$HOME/work/src/<name>` when it exists (a dev run), else none (prod). */
-async function findSourceDir(given: string | undefined, host: HostFacts, name: string): Promise<string | undefined> {
+function findSourceDir(given: string | undefined, host: HostFacts, name: string): string | undefined {
   const candidate = given ?? joinHostPath(host.platform, host.home, ...DEFAULT_HOST_DIRS.src.split('/'), name);
-  const isDir = await stat(candidate).then((info) => info.isDirectory(), () => false);
+  const isDir = isFolder(candidate);
   if (isDir) return candidate;
   if (given !== undefined) {
     throw new RunDockerError(`the source folder "${given}" given by --hostsrcdir is not a folder`, 'Give an existing folder, or leave --hostsrcdir out.');

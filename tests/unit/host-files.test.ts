@@ -132,6 +132,8 @@ describe('payload cache', () => {
     const reader = (async () => {
       while (writing) {
         for (const name of ['manifest.json', 'run.js']) if ((await readCachedFile(entry, name)) === undefined) missing.push(name);
+        // Reads are synchronous inside (read-private-file.ts): let the writers' file system calls run between them.
+        await new Promise((resolve) => setImmediate(resolve));
       }
     })();
     for (let round = 0; round < 5; round++) await Promise.all(Array.from({ length: 20 }, () => writeCachedPayload(dir, entry, files)));
