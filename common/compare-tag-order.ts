@@ -4,12 +4,25 @@
  * refuses a mini older than one it has already run). Pure; lives in common/ because the
  * shim may not import payload/. The rules are in select-newest-tag.ts and docs/tags.md.
  */
-// Subpath imports: only the version class and comparison, not semver's range machinery
-// (every call of the shim and its payloads pays for what is loaded).
 import type { SemVer } from 'semver';
-import parseVersion from 'semver/functions/parse';
-import rcompareVersions from 'semver/functions/rcompare';
+import type parseFunction from 'semver/functions/parse';
+import type rcompareFunction from 'semver/functions/rcompare';
 import { TAG_PATTERN } from './image-ref';
+
+/**
+ * semver, loaded only for a tag with a pre-release or build part. Loading it builds its ~40
+ * regular expressions, ~1 ms in each bundle that does (the shim, the tiny and the mini
+ * payload: docs/performance.md), and the tags a call compares are nearly always dates or
+ * plain `X.Y.Z`, which compare the same by their three numbers.
+ */
+function loadSemver(): { parse: typeof parseFunction; rcompare: typeof rcompareFunction } {
+  /* eslint-disable @typescript-eslint/no-require-imports -- loaded on first use, see above */
+  return { parse: require('semver/functions/parse') as typeof parseFunction, rcompare: require('semver/functions/rcompare') as typeof rcompareFunction };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+}
+
+/** `X.Y.Z` (an optional leading `v`), no leading zeros, each part a safe integer: semver's own rules for such a version. */
+const PLAIN_VERSION = /^v?(0|[1-9]\d{0,14})\.(0|[1-9]\d{0,14})\.(0|[1-9]\d{0,14})$/;
 
 const DATE_TIME = /^(\d{8})-(\d{6})$/;
 const SHORT_DATE = /^(\d{2})\.(\d{2})\.(\d{2})$/;
@@ -21,8 +34,8 @@ export interface RankedTag {
   rank: 0 | 1 | 2;
   /** 14-digit moment for date-like tags. */
   moment?: string;
-  /** Parsed version for semver tags. */
-  version?: SemVer;
+  /** Parsed version for semver tags: its three numbers when plain, else semver's parse. */
+  version?: { plain: [number, number, number] } | { full: SemVer };
 }
 
 /** The tag's place in the order, or undefined when it is not a usable tag. */
@@ -30,9 +43,11 @@ export function rankTag(tag: string): RankedTag | undefined {
   if (typeof tag !== 'string' || !TAG_PATTERN.test(tag)) return undefined;
   const moment = toMoment(tag);
   if (moment) return { tag, rank: 0, moment };
+  const plain = PLAIN_VERSION.exec(tag);
+  if (plain) return { tag, rank: 1, version: { plain: [Number(plain[1]), Number(plain[2]), Number(plain[3])] } };
   // Strict parsing: accepts an optional leading `v`, rejects leading zeros and partial versions.
-  const version = parseVersion(tag);
-  if (version) return { tag, rank: 1, version };
+  const full = /^v?\d/.test(tag) ? loadSemver().parse(tag) : null;
+  if (full) return { tag, rank: 1, version: { full } };
   if (tag === LATEST) return { tag, rank: 2 };
   return undefined;
 }
@@ -58,8 +73,22 @@ export function compareTagOrder(a: string, b: string): number | undefined {
 function compareMoments(a: RankedTag, b: RankedTag): number {
   if (a.rank !== b.rank) return a.rank - b.rank;
   if (a.moment !== undefined && b.moment !== undefined) return compareStrings(b.moment, a.moment);
-  if (a.version && b.version) return rcompareVersions(a.version, b.version);
+  if (a.version && b.version) return compareVersionsNewestFirst(a.version, b.version);
   return 0;
+}
+
+/** semver's rcompare, without semver when both are plain. */
+function compareVersionsNewestFirst(a: NonNullable<RankedTag['version']>, b: NonNullable<RankedTag['version']>): number {
+  if ('plain' in a && 'plain' in b) {
+    for (let part = 0; part < 3; part++) {
+      const order = (b.plain[part] ?? 0) - (a.plain[part] ?? 0);
+      if (order !== 0) return Math.sign(order);
+    }
+    return 0;
+  }
+  const semver = loadSemver();
+  const full = (version: NonNullable<RankedTag['version']>) => ('full' in version ? version.full : semver.parse(version.plain.join('.'))!);
+  return semver.rcompare(full(a), full(b));
 }
 
 /** `YYYYMMDDHHMMSS` for date-like tags, so both families compare as plain strings. */

@@ -1,11 +1,11 @@
-import path from 'node:path';
+import { join } from 'node:path';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** The docker CLI's configuration folder: `$DOCKER_CONFIG`, else `~/.docker`
  *  (https://docs.docker.com/reference/cli/docker/#configuration-files). Contexts live there too. */
 export function dockerConfigDir(env: Env, homeDir: string): string {
-  return env.DOCKER_CONFIG || path.join(homeDir, '.docker');
+  return env.DOCKER_CONFIG || join(homeDir, '.docker');
 }
 
 /**
@@ -14,5 +14,5 @@ export function dockerConfigDir(env: Env, homeDir: string): string {
  * --show-config names it.
  */
 export function dockerConfigPath(env: Env, homeDir: string): string {
-  return path.join(dockerConfigDir(env, homeDir), 'config.json');
+  return join(dockerConfigDir(env, homeDir), 'config.json');
 }

@@ -1,36 +1,50 @@
 /**
- * Promise forms of the node:fs calls run-docker makes, over node:fs's callbacks. Not
- * node:fs/promises: loading it also loads readline, the fs watchers and its FileHandle
- * class, and each call goes through them, ~3 ms of every call here (docs/performance.md);
- * a static import of it anywhere in a bundle loads it at the bundle's start.
+ * Promise forms of the node:fs calls run-docker makes, over node:fs's callbacks, each made on
+ * its first use. Not node:fs/promises: loading it also loads readline, the fs watchers and
+ * its FileHandle class, and a static import of it anywhere in a bundle loads it at the
+ * bundle's start (docs/performance.md). Named imports only: a default or namespace import of
+ * a built-in makes esbuild copy every one of its exports at start-up.
  * Errors are node:fs's own (code, syscall, path), as from node:fs/promises.
  */
-import fs from 'node:fs';
+import {
+  access as accessCallback,
+  chmod as chmodCallback,
+  chown as chownCallback,
+  close as closeCallback,
+  fsync as fsyncCallback,
+  lstat as lstatCallback,
+  mkdir as mkdirCallback,
+  mkdtemp as mkdtempCallback,
+  open as openCallback,
+  readdir as readdirCallback,
+  readFile as readFileCallback,
+  readlink as readlinkCallback,
+  rename as renameCallback,
+  rm as rmCallback,
+  stat as statCallback,
+  writeFile as writeFileCallback,
+} from 'node:fs';
 import { promisify } from 'node:util';
 
-export const access = promisify(fs.access);
-export const chmod = promisify(fs.chmod);
-export const chown = promisify(fs.chown);
-export const close = promisify(fs.close);
-export const fsync = promisify(fs.fsync);
-export const lstat = promisify(fs.lstat);
-export const mkdir = promisify(fs.mkdir);
-export const mkdtemp = promisify(fs.mkdtemp);
-export const open = promisify(fs.open);
-export const readdir = promisify(fs.readdir);
-export const readFile = promisify(fs.readFile);
-export const readlink = promisify(fs.readlink);
-export const rename = promisify(fs.rename);
-export const rm = promisify(fs.rm);
-export const stat = promisify(fs.stat);
-export const writeFile = promisify(fs.writeFile);
-
-/** fstat of an open file, with times in ns (bigint). */
-export function fstatBigInt(fd: number): Promise<fs.BigIntStats> {
-  return new Promise((resolve, reject) => fs.fstat(fd, { bigint: true }, (error, stats) => (error ? reject(error) : resolve(stats))));
+/** `promisify(callback)`, made when first called: most calls of run-docker use few of these. */
+function onFirstUse<T extends (...args: never[]) => unknown>(make: () => T): T {
+  let made: T | undefined;
+  return ((...args: Parameters<T>) => (made ??= make())(...args)) as T;
 }
 
-/** Reads into `buffer` at `offset`, at most `length` bytes from the file's current position; the count read. */
-export function readInto(fd: number, buffer: Buffer, offset: number, length: number): Promise<number> {
-  return new Promise((resolve, reject) => fs.read(fd, buffer, offset, length, null, (error, bytesRead) => (error ? reject(error) : resolve(bytesRead))));
-}
+export const access = onFirstUse(() => promisify(accessCallback));
+export const chmod = onFirstUse(() => promisify(chmodCallback));
+export const chown = onFirstUse(() => promisify(chownCallback));
+export const close = onFirstUse(() => promisify(closeCallback));
+export const fsync = onFirstUse(() => promisify(fsyncCallback));
+export const lstat = onFirstUse(() => promisify(lstatCallback));
+export const mkdir = onFirstUse(() => promisify(mkdirCallback));
+export const mkdtemp = onFirstUse(() => promisify(mkdtempCallback));
+export const open = onFirstUse(() => promisify(openCallback));
+export const readdir = onFirstUse(() => promisify(readdirCallback));
+export const readFile = onFirstUse(() => promisify(readFileCallback));
+export const readlink = onFirstUse(() => promisify(readlinkCallback));
+export const rename = onFirstUse(() => promisify(renameCallback));
+export const rm = onFirstUse(() => promisify(rmCallback));
+export const stat = onFirstUse(() => promisify(statCallback));
+export const writeFile = onFirstUse(() => promisify(writeFileCallback));

@@ -4,8 +4,8 @@
  * own, and a DOCKER_HOST it finds there silently beats an explicit socketPath.
  */
 import { readFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { homedir, userInfo } from 'node:os';
+import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import type { EngineClient } from '../../contract/engine-client';
 import { readPositiveInteger } from '../read-positive-integer';
@@ -26,7 +26,7 @@ const SSH_DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
  * everything goes through dockerode (docker-modem's ssh transport). Light calls fail after
  * RUN_DOCKER_ENGINE_TIMEOUT_MS of silence; pulls have their own bound (pull-image.ts).
  */
-export function createEngineClient(endpoint: EngineEndpoint, env: Env, homeDir: string = os.homedir()): EngineClient {
+export function createEngineClient(endpoint: EngineEndpoint, env: Env, homeDir: string = homedir()): EngineClient {
   const options = toDockerodeOptions(endpoint, env, homeDir, readOrExplain(endpoint));
   if (options.protocol === 'ssh') return createDockerodeEngineClient(createDockerode(options));
   const timeoutMs = readPositiveInteger(env, 'RUN_DOCKER_ENGINE_TIMEOUT_MS') ?? DEFAULT_ENGINE_TIMEOUT_MS;
@@ -60,12 +60,12 @@ export function toDockerodeOptions(endpoint: EngineEndpoint, env: Env, homeDir: 
     case 'unix:':
       return { socketPath: url.pathname, host: undefined };
     case 'ssh:': {
-      const privateKey = env.SSH_AUTH_SOCK ? undefined : readFirstKey(path.join(homeDir, '.ssh'), read);
+      const privateKey = env.SSH_AUTH_SOCK ? undefined : readFirstKey(join(homeDir, '.ssh'), read);
       return {
         protocol: 'ssh',
         host: hostname,
         port: url.port ? Number(url.port) : 22,
-        username: decodeURIComponent(url.username) || os.userInfo().username,
+        username: decodeURIComponent(url.username) || userInfo().username,
         sshOptions: { agent: env.SSH_AUTH_SOCK, privateKey },
       };
     }
@@ -90,7 +90,7 @@ export function toDockerodeOptions(endpoint: EngineEndpoint, env: Env, homeDir: 
 function readFirstKey(sshDir: string, read: ReadFile): Buffer | undefined {
   for (const name of SSH_DEFAULT_KEYS) {
     try {
-      return read(path.join(sshDir, name));
+      return read(join(sshDir, name));
     } catch {
       // Not there: try the next one, as ssh does.
     }

@@ -6,7 +6,7 @@
  */
 import { loadCrypto } from '../lazy-builtins';
 import { existsSync } from 'node:fs';
-import path from 'node:path';
+import { join } from 'node:path';
 import { dockerConfigDir } from '../docker-config-path';
 import { readPrivateFile } from '../read-private-file';
 import { RunDockerError } from '../run-docker-error';
@@ -21,15 +21,15 @@ import {
 
 export async function readEngineEndpoint(env: Readonly<Record<string, string | undefined>>, homeDir: string): Promise<EngineEndpoint> {
   const configDir = dockerConfigDir(env, homeDir);
-  const configFile = path.join(configDir, 'config.json');
+  const configFile = join(configDir, 'config.json');
   // Cheap when it matters: with DOCKER_HOST or DOCKER_CONTEXT set, config.json is not read.
   const currentContext = env.DOCKER_HOST || env.DOCKER_CONTEXT ? undefined : await readCurrentContext(configFile);
   const choice = selectContextName(env, currentContext, configFile);
   if (!choice) return selectDefaultEndpoint(env, configDir, existsSync);
   const id = loadCrypto().createHash('sha256').update(choice.name).digest('hex');
-  const endpoint = await readContextEndpoint(path.join(configDir, 'contexts', 'meta', id, 'meta.json'), choice);
-  const tlsDir = path.join(configDir, 'contexts', 'tls', id, 'docker');
-  const pick = (name: string) => (existsSync(path.join(tlsDir, name)) ? path.join(tlsDir, name) : undefined);
+  const endpoint = await readContextEndpoint(join(configDir, 'contexts', 'meta', id, 'meta.json'), choice);
+  const tlsDir = join(configDir, 'contexts', 'tls', id, 'docker');
+  const pick = (name: string) => (existsSync(join(tlsDir, name)) ? join(tlsDir, name) : undefined);
   return selectContextEndpoint(choice, endpoint, { ca: pick('ca.pem'), cert: pick('cert.pem'), key: pick('key.pem') });
 }
 

@@ -6,7 +6,7 @@
  * the default (unix:///var/run/docker.sock; on Windows npipe:////./pipe/docker_engine).
  * Pure: the caller reads the files.
  */
-import path from 'node:path';
+import { join } from 'node:path';
 import type { HostPlatform } from '../host-platform';
 import { RunDockerError } from '../run-docker-error';
 
@@ -67,7 +67,7 @@ export function selectDefaultEndpoint(env: Env, configDir: string, existing: (fi
   if (!host.startsWith('tcp://') || !useTls) return { host, source };
   const certDir = env.DOCKER_CERT_PATH || configDir;
   const pick = (name: string) => {
-    const file = path.join(certDir, name);
+    const file = join(certDir, name);
     return existing(file) ? file : undefined;
   };
   return { host, source, tls: { verify, ca: pick('ca.pem'), cert: pick('cert.pem'), key: pick('key.pem') } };

@@ -1,3 +1,4 @@
+import semverCompare from 'semver/functions/compare';
 import { compareTagOrder } from '../../common/compare-tag-order';
 
 describe('compareTagOrder', () => {
@@ -24,5 +25,20 @@ describe('compareTagOrder', () => {
     expect(compareTagOrder('main', '20261201-000000')).toBeUndefined();
     expect(compareTagOrder('20261201-000000', '../x')).toBeUndefined();
     expect(compareTagOrder('', '')).toBeUndefined();
+  });
+});
+
+describe('versions without semver loaded', () => {
+  it('orders plain X.Y.Z exactly as semver does, and mixed with pre-releases too', () => {
+    const versions = ['0.0.0', '0.0.1', '0.1.0', '1.0.0', 'v1.0.0', '1.0.0-rc.1', '1.0.0-alpha', '1.2.3', '1.2.10', '1.10.2', '2.0.0-beta.2', '2.0.0-beta.11', '10.0.0', '999999999999999.0.0'];
+    for (const a of versions) {
+      for (const b of versions) {
+        expect([a, b, Math.sign(compareTagOrder(a, b) ?? NaN)]).toEqual([a, b, semverCompare(a, b)]);
+      }
+    }
+  });
+
+  it('leaves to semver what it refuses: leading zeros, four parts, numbers beyond safe integers', () => {
+    for (const tag of ['01.2.3', '1.2.3.4', '1.2', '9999999999999999.0.0']) expect(compareTagOrder(tag, '1.0.0')).toBeUndefined();
   });
 });

@@ -9,7 +9,7 @@
  * host does not read it, but a Desktop user's CAs are there).
  */
 import { readdir } from '../../../common/fs-async';
-import path from 'node:path';
+import { join } from 'node:path';
 import type { HostPlatform } from '../../../common/host-platform';
 import { readPrivateFile } from '../../../common/read-private-file';
 import { RunDockerError } from '../../../common/run-docker-error';
@@ -35,8 +35,8 @@ export const SYSTEM_CERTS_DIR = '/etc/docker/certs.d';
  * and a CA planted in it would be trusted (Docker Desktop reads ~/.docker/certs.d).
  */
 export function selectCertsDirs(env: Readonly<Record<string, string | undefined>>, homeDir: string, platform: HostPlatform = process.platform): string[] {
-  const configHome = env.XDG_CONFIG_HOME || path.join(homeDir, '.config');
-  const user = [path.join(configHome, 'docker', 'certs.d'), path.join(homeDir, '.docker', 'certs.d')];
+  const configHome = env.XDG_CONFIG_HOME || join(homeDir, '.config');
+  const user = [join(configHome, 'docker', 'certs.d'), join(homeDir, '.docker', 'certs.d')];
   return platform === 'win32' ? user : [SYSTEM_CERTS_DIR, ...user];
 }
 
@@ -46,7 +46,7 @@ export async function readRegistryCerts(host: string, certsDirs: readonly string
   if (host.includes('/') || host.startsWith('.')) return undefined;
   const found: RegistryTlsFiles = { ca: [], folders: [] };
   for (const base of certsDirs) {
-    const folder = path.join(base, host);
+    const folder = join(base, host);
     let names: string[];
     try {
       names = (await readdir(folder)).sort();
@@ -56,10 +56,10 @@ export async function readRegistryCerts(host: string, certsDirs: readonly string
     }
     const read = async (name: string) => {
       try {
-        const bytes = await readPrivateFile(path.join(folder, name), { maxBytes: MAX_PEM_BYTES, followSymlink: true });
+        const bytes = await readPrivateFile(join(folder, name), { maxBytes: MAX_PEM_BYTES, followSymlink: true });
         return bytes?.toString('utf8');
       } catch (error) {
-        throw unreadable(path.join(folder, name), (error as Error).message);
+        throw unreadable(join(folder, name), (error as Error).message);
       }
     };
     let used = false;
@@ -73,7 +73,7 @@ export async function readRegistryCerts(host: string, certsDirs: readonly string
         const pair = name.endsWith('.cert') ? `${stem}.key` : `${stem}.cert`;
         if (!names.includes(pair)) {
           throw new RunDockerError(
-            `the client certificate "${path.join(folder, name)}" has no "${pair}" beside it`,
+            `the client certificate "${join(folder, name)}" has no "${pair}" beside it`,
             'Put each client certificate NAME.cert next to its key NAME.key (as the Docker engine expects), or remove the lone file.',
           );
         }
