@@ -7,6 +7,7 @@
 import type { SemVer } from 'semver';
 import type parseFunction from 'semver/functions/parse';
 import type rcompareFunction from 'semver/functions/rcompare';
+import { formatUtcStamp } from './format-utc-stamp';
 import { TAG_PATTERN } from './image-ref';
 
 /**
@@ -109,6 +110,5 @@ function compareStrings(a: string, b: string): number {
  * what build-docker tags its images with (and scripts/publish its minis).
  */
 export function formatDateTimeTag(moment: Date): string {
-  const iso = moment.toISOString(); // 2026-11-28T10:15:00.000Z
-  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}-${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}`;
+  return formatUtcStamp(moment);
 }

@@ -12,7 +12,7 @@ import { readPositiveInteger } from '../read-positive-integer';
 import { RunDockerError } from '../run-docker-error';
 import { createDockerodeEngineClient, pullWithDockerode } from './dockerode-engine-client';
 import { createEngineRequest, createLightEngineClient, DEFAULT_ENGINE_TIMEOUT_MS } from './light-engine-client';
-import { redactHost, type EngineEndpoint } from './select-engine-endpoint';
+import { plainUnixSocketPath, redactHost, type EngineEndpoint } from './select-engine-endpoint';
 
 type Env = Readonly<Record<string, string | undefined>>;
 type ReadFile = (file: string) => Buffer;
@@ -54,6 +54,8 @@ export function toDockerodeOptions(endpoint: EngineEndpoint, env: Env, homeDir: 
   // Windows: node:net takes a named pipe's path where it takes a socket's.
   const pipe = /^npipe:\/\/\/\/\.\/pipe\/(.+)$/.exec(endpoint.host);
   if (pipe) return { socketPath: `\\\\.\\pipe\\${pipe[1]}`, host: undefined };
+  const socketPath = plainUnixSocketPath(endpoint.host);
+  if (socketPath !== undefined) return { socketPath, host: undefined };
   const url = new URL(endpoint.host);
   const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
   switch (url.protocol) {

@@ -96,8 +96,18 @@ export function selectContextEndpoint(
   return { host, source, tls: { verify: !skipVerify, ...tlsFiles } };
 }
 
+/**
+ * Pure: the socket path of a `unix://` address whose path a URL parser would leave as it is
+ * (absolute, no `.` or `..` segments, no characters it would escape), else undefined. What
+ * `new URL(host).pathname` gives for it, without URL's first-use cost (~0.7 ms a call here).
+ */
+export function plainUnixSocketPath(host: string): string | undefined {
+  return /^unix:\/\/((?:\/(?!\.\.?(?:\/|$))[A-Za-z0-9._-]+)+)$/.exec(host)?.[1];
+}
+
 /** `host:port` → `tcp://host:port`; a tcp host without a port gets 2376 with TLS, else 2375. */
 export function normalizeHost(raw: string, tls: boolean, source: string, platform: HostPlatform = process.platform): string {
+  if (plainUnixSocketPath(raw) !== undefined) return raw;
   // A Windows named pipe, as the docker CLI writes it (`npipe:////./pipe/docker_engine`),
   // only there; a URL parser would drop its `.` segment.
   const pipe = platform === 'win32' ? /^npipe:\/\/\/?\/\.\/pipe\/([^/\\]+)$/i.exec(raw) : null;

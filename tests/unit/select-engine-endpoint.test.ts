@@ -1,11 +1,5 @@
 import path from 'node:path';
-import {
-  normalizeHost,
-  redactHost,
-  selectContextEndpoint,
-  selectContextName,
-  selectDefaultEndpoint,
-} from '../../common/engine/select-engine-endpoint';
+import { normalizeHost, plainUnixSocketPath, redactHost, selectContextEndpoint, selectContextName, selectDefaultEndpoint } from '../../common/engine/select-engine-endpoint';
 import { toDockerodeOptions } from '../../common/engine/create-engine-client';
 
 const CONFIG = '/home/u/.docker/config.json';
@@ -145,5 +139,16 @@ describe('toDockerodeOptions', () => {
       port: 22,
       sshOptions: { privateKey: read('/home/u/.ssh/id_rsa') },
     });
+  });
+});
+
+describe('plainUnixSocketPath', () => {
+  it('gives what a URL parser gives for plain socket paths, and leaves every other address to it', () => {
+    for (const host of ['unix:///var/run/docker.sock', 'unix:///run/user/1000/docker.sock', 'unix:///home/a_b/.docker/run/docker.sock']) {
+      expect(plainUnixSocketPath(host)).toBe(new URL(host).pathname);
+    }
+    for (const host of ['unix://', 'unix:///var/../run/docker.sock', 'unix:///var/./docker.sock', 'unix:///var/..', 'unix:///.', 'unix:///a b.sock', 'unix:///a%20b.sock', 'unix://host/x.sock', 'tcp://1.2.3.4:2375', 'unix:////x']) {
+      expect(plainUnixSocketPath(host)).toBeUndefined();
+    }
   });
 });
