@@ -166,6 +166,31 @@ test('a tampered cached payload is extracted again, never executed', async () =>
   expect(await readFile(entry, 'utf8')).toBe(original);
 });
 
+test('a cached payload its verification record vouches for is refused once it is written, even to the same length', async () => {
+  const { stdout: idOut } = await docker(['image', 'inspect', '--format', '{{.Id}}', `${prefix}/mini:${MINI_B}`]);
+  const imageHex = idOut.trim().replace('sha256:', '');
+  const entry = join(host.XDG_CACHE_HOME, 'run-docker', 'payloads', imageHex, 'run.js');
+  const record = join(host.XDG_CACHE_HOME, 'run-docker', 'verified', `${imageHex}.json`);
+  expect((await runShim(['--version'], host)).code).toBe(0);
+  // Files changed within the last second are not recorded (shim/verified-record.ts): let them settle.
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  expect((await runShim(['--version'], host)).code).toBe(0);
+  const recorded = JSON.parse(await readFile(record, 'utf8')) as { files: Record<string, string>; signedBy?: { keyId: string } };
+  expect(Object.keys(recorded.files).sort()).toEqual(['manifest.json', 'run.js']);
+  expect(recorded.signedBy?.keyId).toMatch(/^[0-9a-f]{16}$/);
+
+  // The next call trusts the record; a write in place, to the very same length, is still seen.
+  const original = await readFile(entry, 'utf8');
+  const planted = 'process.stdout.write("TAMPERED\\n"); exports.main = async () => 42;';
+  await writeFile(entry, planted + ' '.repeat(original.length - planted.length));
+  const outcome = await runShim(['--version'], host);
+  expect(outcome.stdout).not.toContain('TAMPERED');
+  expect(outcome.code).toBe(0);
+  expect(outcome.stdout).toContain(`mini ${prefix}/mini:${MINI_B}`);
+  expect(stderrLines(outcome)).toEqual([expect.stringMatching(/^run-docker: warning: the cached payload .* was rejected .*extracting it again/)]);
+  expect(await readFile(entry, 'utf8')).toBe(original);
+});
+
 test('a newest mini that needs a newer shim gives one line, and the previous compatible mini runs', async () => {
   await publishMini(MINI_NEEDS_NEWER_SHIM, ['--shim-range', '>=99.0.0']);
   const outcome = await runShim(['--version'], host);
