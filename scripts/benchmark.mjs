@@ -175,6 +175,8 @@ try {
       // Paired within each round (b and a ran back to back), then the median: steadier.
       paired_b_minus_a_minus_node: median(timings.b.map((b, i) => b - (timings.a[i] ?? NaN) - (timings.node[i] ?? NaN))) * 1000,
       s_minus_node: (m.s - m.node) * 1000,
+      // The same within each round: the machine's drift over a run moves node and s alike.
+      paired_s_minus_node: median(timings.s.map((s, i) => s - (timings.node[i] ?? NaN))) * 1000,
     },
     newestTagSeconds: Object.fromEntries(Object.entries(tagTimings).map(([count, values]) => [count, median(values)])),
     shimPeakRssMiB: { local: Math.max(...peakRss.local), registry: Math.max(...peakRss.registry) },
@@ -193,6 +195,7 @@ try {
     ['c − a − node start', `${results.overheadMs.c_minus_a_minus_node.toFixed(0)} ms`],
     ['b − a − node, paired per round', `${results.overheadMs.paired_b_minus_a_minus_node.toFixed(0)} ms`],
     ['s − node start (the shim alone)', `${results.overheadMs.s_minus_node.toFixed(0)} ms`],
+    ['s − node, paired per round', `${results.overheadMs.paired_s_minus_node.toFixed(0)} ms`],
     ...TAG_COUNTS.map((count) => /** @type {[string, string]} */ ([`e. newest of ${count} tags (target ≤ 1.5 s at 10,000)`, ms(results.newestTagSeconds[count])])),
     ['f. shim peak RSS, --local / registry (target ≤ 80 MiB)', `${results.shimPeakRssMiB.local.toFixed(1)} / ${results.shimPeakRssMiB.registry.toFixed(1)} MiB`],
     ...(countInstructions
