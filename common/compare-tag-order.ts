@@ -7,7 +7,6 @@
 import type { SemVer } from 'semver';
 import type parseFunction from 'semver/functions/parse';
 import type rcompareFunction from 'semver/functions/rcompare';
-import { formatUtcStamp } from './format-utc-stamp';
 import { TAG_PATTERN } from './image-ref';
 
 /**
@@ -103,12 +102,4 @@ function toMoment(tag: string): string | undefined {
 
 function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/**
- * The UTC date-time tag `YYYYMMDD-HHMMSS` of a moment: the newest family in the order above,
- * what build-docker tags its images with (and scripts/publish its minis).
- */
-export function formatDateTimeTag(moment: Date): string {
-  return formatUtcStamp(moment);
 }

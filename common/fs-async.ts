@@ -18,10 +18,8 @@ import {
   open as openCallback,
   readdir as readdirCallback,
   readFile as readFileCallback,
-  readlink as readlinkCallback,
   rename as renameCallback,
   rm as rmCallback,
-  stat as statCallback,
   writeFile as writeFileCallback,
 } from 'node:fs';
 import { promisify } from 'node:util';
@@ -43,8 +41,6 @@ export const mkdtemp = onFirstUse(() => promisify(mkdtempCallback));
 export const open = onFirstUse(() => promisify(openCallback));
 export const readdir = onFirstUse(() => promisify(readdirCallback));
 export const readFile = onFirstUse(() => promisify(readFileCallback));
-export const readlink = onFirstUse(() => promisify(readlinkCallback));
 export const rename = onFirstUse(() => promisify(renameCallback));
 export const rm = onFirstUse(() => promisify(rmCallback));
-export const stat = onFirstUse(() => promisify(statCallback));
 export const writeFile = onFirstUse(() => promisify(writeFileCallback));

@@ -7,3 +7,4 @@
 /* eslint-disable @typescript-eslint/no-require-imports -- lazy on purpose, see above */
 export const loadCrypto = () => require('node:crypto') as typeof import('node:crypto');
 export const loadHttp = () => require('node:http') as typeof import('node:http');
+export const loadHttps = () => require('node:https') as typeof import('node:https');

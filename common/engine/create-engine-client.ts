@@ -8,6 +8,7 @@ import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import type { EngineClient } from '../../contract/engine-client';
+import { loadHttps } from '../lazy-builtins';
 import { readPositiveInteger } from '../read-positive-integer';
 import { RunDockerError } from '../run-docker-error';
 import { createDockerodeEngineClient, pullWithDockerode } from './dockerode-engine-client';
@@ -82,8 +83,7 @@ export function toDockerodeOptions(endpoint: EngineEndpoint, env: Env, homeDir: 
       };
       // docker-modem has no rejectUnauthorized; an agent carries it (SkipTLSVerify contexts, DOCKER_TLS without _VERIFY).
       // Loaded here only: node:https costs start-up time on every run that does not need it.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: node:https only for unverified TLS engines
-      const agent = verify ? undefined : new (require('node:https') as typeof import('node:https')).Agent({ ...material, rejectUnauthorized: false });
+      const agent = verify ? undefined : new (loadHttps().Agent)({ ...material, rejectUnauthorized: false });
       return { ...base, protocol: 'https', ...material, ...(agent ? { agent } : {}) };
     }
   }

@@ -9,6 +9,7 @@
 import type http from 'node:http';
 import type Dockerode from 'dockerode';
 import type { ContainerSummary, EngineClient, EnginePullOptions, ImageDetails } from '../../contract/engine-client';
+import { loadHttp, loadHttps } from '../lazy-builtins';
 import { getOverSocket } from './socket-get';
 
 export interface EngineCall {
@@ -44,8 +45,7 @@ export function createEngineRequest(
   const secure = options.protocol === 'https';
   // Loaded on the first request that needs them: a warm call's one request, a plain GET over
   // the socket, needs neither (socket-get.ts); node:https (and node:tls) only for TLS engines.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: see above
-  const loadRequest = () => (require(secure ? 'node:https' : 'node:http') as typeof http).request;
+  const loadRequest = () => (secure ? loadHttps() : loadHttp()).request;
   // servername '' on a socket: otherwise Node's agent tests the made-up host "localhost" for
   // an IP address, and compiling its IPv6 expression costs ~5 ms of every run.
   const target = options.socketPath

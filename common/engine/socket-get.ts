@@ -48,20 +48,21 @@ export function parseClosedAnswer(bytes: Buffer): ClosedAnswer {
   const headEnd = bytes.indexOf('\r\n\r\n');
   if (headEnd < 0) throw cutShort('before the end of its headers');
   const [statusLine = '', ...headerLines] = bytes.subarray(0, headEnd).toString('latin1').split('\r\n');
-  const status = /^HTTP\/1\.[01] (\d{3})(?: |$)/.exec(statusLine)?.[1];
-  if (status === undefined) throw Object.assign(new Error(`the Docker engine answered with something other than HTTP/1.1 ("${statusLine.slice(0, 40)}")`), { code: NOT_HTTP_CODE });
+  const statusText = /^HTTP\/1\.[01] (\d{3})(?: |$)/.exec(statusLine)?.[1];
+  if (statusText === undefined) throw Object.assign(new Error(`the Docker engine answered with something other than HTTP/1.1 ("${statusLine.slice(0, 40)}")`), { code: NOT_HTTP_CODE });
   const headers = new Map<string, string>();
   for (const line of headerLines) {
     const colon = line.indexOf(':');
     if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
   }
+  const status = Number(statusText);
   const rest = bytes.subarray(headEnd + 4);
-  if (/(?:^|,)\s*chunked\s*$/i.test(headers.get('transfer-encoding') ?? '')) return { status: Number(status), body: decodeChunked(rest) };
+  if (/(?:^|,)\s*chunked\s*$/i.test(headers.get('transfer-encoding') ?? '')) return { status, body: decodeChunked(rest) };
   const length = headers.get('content-length');
-  if (length === undefined) return { status: Number(status), body: rest };
+  if (length === undefined) return { status, body: rest };
   if (!/^\d+$/.test(length)) throw Object.assign(new Error(`the Docker engine's answer has a malformed Content-Length ("${length.slice(0, 20)}")`), { code: NOT_HTTP_CODE });
   if (rest.length < Number(length)) throw cutShort(`after ${rest.length} of its ${length} bytes`);
-  return { status: Number(status), body: rest.subarray(0, Number(length)) };
+  return { status, body: rest.subarray(0, Number(length)) };
 }
 
 /** Pure: the body of chunked transfer coding (RFC 9112, 7.1), trailers ignored. */

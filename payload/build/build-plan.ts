@@ -4,7 +4,7 @@
  * docker commands. One way through the data: argv → BuildOptions + ProjectFacts → BuildPlan
  * → docker commands (run-build.ts) → digests.
  */
-import { formatDateTimeTag } from '../../common/compare-tag-order';
+import { formatUtcStamp } from '../../common/format-utc-stamp';
 import { formatImageRef, parseImageRef } from '../../common/image-ref';
 import { RunDockerError } from '../../common/run-docker-error';
 import type { BuildOptions } from './parse-build-invocation';
@@ -102,7 +102,8 @@ export function buildBuildPlan(options: BuildOptions, facts: ProjectFacts, now: 
       'Commit or stash them, or pass --allow-dirty to build the last commit anyway.',
     );
   }
-  const tag = formatDateTimeTag(now);
+  // The newest family of the tag order (common/compare-tag-order.ts, docs/tags.md).
+  const tag = formatUtcStamp(now);
   const labels: [string, string][] = [
     [LABELS.created, `${now.toISOString().slice(0, 19)}Z`],
     [LABELS.revision, facts.revision],

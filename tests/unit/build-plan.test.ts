@@ -1,4 +1,5 @@
-import { compareTagOrder, formatDateTimeTag, rankTag } from '../../common/compare-tag-order';
+import { compareTagOrder, rankTag } from '../../common/compare-tag-order';
+import { formatUtcStamp } from '../../common/format-utc-stamp';
 import { formatShellCommand } from '../../common/format-shell-command';
 import { isUserFacingError } from '../../common/run-docker-error';
 import { buildBuildPlan, buildDevBuildArgs, buildProdBuildArgs, buildProdDockerfile, INSTALL_SCRIPT, type ProjectFacts } from '../../payload/build/build-plan';
@@ -142,7 +143,7 @@ describe('buildBuildPlan', () => {
     const later = buildBuildPlan(options(), facts(), new Date(NOW.getTime() + 1000));
     expect(rankTag(plan.tag)?.rank).toBe(0);
     expect(compareTagOrder(later.tag, plan.tag)).toBeGreaterThan(0);
-    expect(formatDateTimeTag(new Date('2027-01-02T03:04:05Z'))).toBe('20270102-030405');
+    expect(formatUtcStamp(new Date('2027-01-02T03:04:05Z'))).toBe('20270102-030405');
   });
 
   test.each<[string, Partial<BuildOptions>, Partial<ProjectFacts>, string]>([

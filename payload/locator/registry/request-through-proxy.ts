@@ -9,7 +9,7 @@
  * is the registry's.
  */
 import type { Agent, ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
-import { loadHttp } from '../../../common/lazy-builtins';
+import { loadHttp, loadHttps } from '../../../common/lazy-builtins';
 import type { Socket } from 'node:net';
 import { isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -54,8 +54,7 @@ const agents = new Map<string, { http: Agent; https: Agent }>();
 function agentsFor(proxy: URL): { http: Agent; https: Agent } {
   let pair = agents.get(proxy.href);
   if (!pair) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: node:https only when a proxy is used
-    const https = require('node:https') as typeof import('node:https');
+    const https = loadHttps();
     const tunnelling = new https.Agent({ keepAlive: true });
     // An agent's createConnection may answer through the callback (Node's http.Agent#createSocket).
     tunnelling.createConnection = ((options: ConnectionOptions, connected: Connected) => {
@@ -94,8 +93,7 @@ export function requestThroughProxy(
 ): ClientRequest {
   const pair = agentsFor(proxy);
   if (url.protocol === 'https:') {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: node:https only for https registries
-    const https = require('node:https') as typeof import('node:https');
+    const https = loadHttps();
     return https.request(url, { ...options, agent: pair.https, proxyTimeoutMs: timeoutMs } as RequestOptions, onResponse);
   }
   const authorization = proxyAuthorization(proxy);

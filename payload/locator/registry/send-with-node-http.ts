@@ -3,7 +3,7 @@
  * which cost ~40 ms and ~30 MiB on every call that asks the registry (docs/performance.md).
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { loadHttp } from '../../../common/lazy-builtins';
+import { loadHttp, loadHttps } from '../../../common/lazy-builtins';
 import { proxyTimedOut, requestThroughProxy } from './request-through-proxy';
 
 export interface RegistryRequest {
@@ -82,8 +82,7 @@ function sendOnce(url: URL, request: RegistryRequest, limits: SendLimits, deadli
       reject(error);
     };
     // node:https (and node:tls) load only for https registries: they cost start-up time.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: node:https only for https registries
-    const send = url.protocol === 'https:' ? (require('node:https') as typeof import('node:https')).request : loadHttp().request;
+    const send = (url.protocol === 'https:' ? loadHttps() : loadHttp()).request;
     const tls = url.protocol === 'https:' ? request.tls : undefined;
     const options = { method: request.method ?? 'GET', headers: request.headers, ...tls };
     const proxy = limits.proxyFor?.(url);
