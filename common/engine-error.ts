@@ -73,6 +73,12 @@ export function toEngineConnectionError(
         `the Docker engine at ${where} did not answer within ${(e.timeoutMs ?? 0) / 1000} s (${e.call})`,
         'Check that it is running and not overloaded ("docker info" must answer), or raise RUN_DOCKER_ENGINE_TIMEOUT_MS on a slow engine.',
       );
+    // socket-get.ts's code for an answer that is not HTTP: something other than an engine listens there.
+    case 'ERR_RUN_DOCKER_ENGINE_ANSWER':
+      return new RunDockerError(
+        `what answers at ${where} is not a Docker engine: ${e.message ?? 'its answer is not HTTP'}`,
+        'Point DOCKER_HOST, or the docker context, at the Docker engine\'s socket ("docker context ls" shows where the docker CLI goes).',
+      );
     case 'ENOENT':
     case 'ECONNREFUSED':
     case 'ECONNRESET':

@@ -17,7 +17,7 @@ export interface ClosedAnswer {
 
 /** What a connection error of node:http carries, so engine-error.ts explains both alike. */
 export const CUT_SHORT_CODE = 'ECONNRESET';
-/** An answer that is not HTTP/1.1 as it must be (something else listens on the socket). */
+/** An answer that is not HTTP/1.1 as it must be (something else listens on the socket); the message completes "what answers there …". */
 export const NOT_HTTP_CODE = 'ERR_RUN_DOCKER_ENGINE_ANSWER';
 
 /**
@@ -49,7 +49,7 @@ export function parseClosedAnswer(bytes: Buffer): ClosedAnswer {
   if (headEnd < 0) throw cutShort('before the end of its headers');
   const [statusLine = '', ...headerLines] = bytes.subarray(0, headEnd).toString('latin1').split('\r\n');
   const statusText = /^HTTP\/1\.[01] (\d{3})(?: |$)/.exec(statusLine)?.[1];
-  if (statusText === undefined) throw Object.assign(new Error(`the Docker engine answered with something other than HTTP/1.1 ("${statusLine.slice(0, 40)}")`), { code: NOT_HTTP_CODE });
+  if (statusText === undefined) throw Object.assign(new Error(`its answer is not HTTP/1.1: "${statusLine.slice(0, 40)}"`), { code: NOT_HTTP_CODE });
   const headers = new Map<string, string>();
   for (const line of headerLines) {
     const colon = line.indexOf(':');
@@ -60,7 +60,7 @@ export function parseClosedAnswer(bytes: Buffer): ClosedAnswer {
   if (/(?:^|,)\s*chunked\s*$/i.test(headers.get('transfer-encoding') ?? '')) return { status, body: decodeChunked(rest) };
   const length = headers.get('content-length');
   if (length === undefined) return { status, body: rest };
-  if (!/^\d+$/.test(length)) throw Object.assign(new Error(`the Docker engine's answer has a malformed Content-Length ("${length.slice(0, 20)}")`), { code: NOT_HTTP_CODE });
+  if (!/^\d+$/.test(length)) throw Object.assign(new Error(`its answer has a malformed Content-Length: "${length.slice(0, 20)}"`), { code: NOT_HTTP_CODE });
   if (rest.length < Number(length)) throw cutShort(`after ${rest.length} of its ${length} bytes`);
   return { status, body: rest.subarray(0, Number(length)) };
 }
@@ -74,7 +74,7 @@ function decodeChunked(coded: Buffer): Buffer {
     if (lineEnd < 0) throw cutShort('in the middle of its body');
     // The size, then optional chunk extensions after ';'.
     const sizeText = coded.subarray(at, lineEnd).toString('latin1').split(';')[0]?.trim() ?? '';
-    if (!/^[0-9a-fA-F]{1,8}$/.test(sizeText)) throw Object.assign(new Error('the Docker engine\'s chunked answer is malformed'), { code: NOT_HTTP_CODE });
+    if (!/^[0-9a-fA-F]{1,8}$/.test(sizeText)) throw Object.assign(new Error('its answer\'s chunked body is malformed'), { code: NOT_HTTP_CODE });
     const size = parseInt(sizeText, 16);
     if (size === 0) return Buffer.concat(parts);
     const start = lineEnd + 2;

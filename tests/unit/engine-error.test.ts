@@ -1,5 +1,6 @@
 import { toEngineConnectionError } from '../../common/engine-error';
 import { ENGINE_TIMEOUT_CODE } from '../../common/engine/light-engine-client';
+import { NOT_HTTP_CODE, parseClosedAnswer } from '../../common/engine/socket-get';
 
 describe('toEngineConnectionError', () => {
   it('names the silent endpoint, where its address came from, the bound and the call', () => {
@@ -16,5 +17,21 @@ describe('toEngineConnectionError', () => {
     expect(toEngineConnectionError(timeout, { DOCKER_HOST: 'tcp://u:secret@h:2375' })?.message).toBe(
       'the Docker engine at "tcp://u:***@h:2375" set by DOCKER_HOST did not answer within 15 s (GET /images/json)',
     );
+  });
+
+  it('says that something other than an engine answers at the endpoint, for any answer that is not HTTP', () => {
+    for (const answer of ['SSH-2.0-OpenSSH_9.2\r\n\r\n', 'HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n']) {
+      let caught: unknown;
+      try {
+        parseClosedAnswer(Buffer.from(answer, 'latin1'));
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toMatchObject({ code: NOT_HTTP_CODE });
+      const error = toEngineConnectionError(caught, {}, { host: 'unix:///run/agent.sock', source: 'DOCKER_HOST' });
+      expect(error?.message).toMatch(/^what answers at "unix:\/\/\/run\/agent.sock" set by DOCKER_HOST is not a Docker engine: its answer/);
+      expect(error?.hint).toContain('DOCKER_HOST');
+      expect(error?.exitCode).toBe(125);
+    }
   });
 });
