@@ -8,10 +8,9 @@ import tseslint from 'typescript-eslint';
 // The Node globals the JavaScript scripts use (TypeScript checks globals in the .ts files).
 /** @type {Record<string, 'readonly'>} */
 const nodeGlobals = Object.fromEntries(
-  ['Buffer', 'URL', 'URLSearchParams', '__dirname', 'clearTimeout', 'console', 'fetch', 'process', 'setTimeout'].map((name) => [
-    name,
-    /** @type {const} */ ('readonly'),
-  ]),
+  ['Buffer', 'URL', 'URLSearchParams', '__dirname', 'clearTimeout', 'console', 'fetch', 'process', 'setTimeout'].map(
+    (name) => [name, /** @type {const} */ ('readonly')],
+  ),
 );
 
 export default tseslint.config(

@@ -17,7 +17,10 @@ import { TAG_PATTERN } from './image-ref';
  */
 function loadSemver(): { parse: typeof parseFunction; rcompare: typeof rcompareFunction } {
   /* eslint-disable @typescript-eslint/no-require-imports -- loaded on first use, see above */
-  return { parse: require('semver/functions/parse') as typeof parseFunction, rcompare: require('semver/functions/rcompare') as typeof rcompareFunction };
+  return {
+    parse: require('semver/functions/parse') as typeof parseFunction,
+    rcompare: require('semver/functions/rcompare') as typeof rcompareFunction,
+  };
   /* eslint-enable @typescript-eslint/no-require-imports */
 }
 
@@ -78,7 +81,10 @@ function compareMoments(a: RankedTag, b: RankedTag): number {
 }
 
 /** semver's rcompare, without semver when both are plain. */
-function compareVersionsNewestFirst(a: NonNullable<RankedTag['version']>, b: NonNullable<RankedTag['version']>): number {
+function compareVersionsNewestFirst(
+  a: NonNullable<RankedTag['version']>,
+  b: NonNullable<RankedTag['version']>,
+): number {
   if ('plain' in a && 'plain' in b) {
     for (let part = 0; part < 3; part++) {
       const order = (b.plain[part] ?? 0) - (a.plain[part] ?? 0);
@@ -87,7 +93,8 @@ function compareVersionsNewestFirst(a: NonNullable<RankedTag['version']>, b: Non
     return 0;
   }
   const semver = loadSemver();
-  const full = (version: NonNullable<RankedTag['version']>) => ('full' in version ? version.full : semver.parse(version.plain.join('.'))!);
+  const full = (version: NonNullable<RankedTag['version']>) =>
+    'full' in version ? version.full : semver.parse(version.plain.join('.'))!;
   return semver.rcompare(full(a), full(b));
 }
 

@@ -26,7 +26,8 @@ export async function copyFromImage(engine: EngineClient, imageId: string, path:
     // A create that failed left nothing to remove; a removal that fails is retried by the
     // next copy on this host (removeOrphanedExtractions, by label and pid).
     const id = created && (await ignoreFailure(created, 'a failed create leaves no container'));
-    if (id !== undefined) await ignoreFailure(engine.removeContainer(id), 'the next copy removes an orphaned extraction');
+    if (id !== undefined)
+      await ignoreFailure(engine.removeContainer(id), 'the next copy removes an orphaned extraction');
   };
   const release = cleanUpOnInterrupt(async () => {
     // Stop the copy first: the engine may hold the removal until the archive is read.
@@ -95,7 +96,9 @@ async function removeOrphanedExtractions(engine: EngineClient): Promise<void> {
         const [host, pid] = (info.labels[EXTRACTION_LABEL] ?? '').split(':');
         return host === thisHost && !isProcessAlive(Number(pid));
       })
-      .map((info) => ignoreFailure(engine.removeContainer(info.id), 'another run may be removing it; the next copy tries again')),
+      .map((info) =>
+        ignoreFailure(engine.removeContainer(info.id), 'another run may be removing it; the next copy tries again'),
+      ),
   );
 }
 

@@ -22,8 +22,12 @@ export interface EngineAddress {
 
 /** Where the engine is expected, quoted, with what chose it: `"tcp://h:2376" set by DOCKER_HOST`.
  *  Never includes credentials. */
-export function describeEngineAddress(env: Readonly<Record<string, string | undefined>>, endpoint?: EngineAddress): string {
-  if (endpoint) return `"${redactHost(endpoint.host)}"${endpoint.source === 'default' ? '' : ` set by ${endpoint.source}`}`;
+export function describeEngineAddress(
+  env: Readonly<Record<string, string | undefined>>,
+  endpoint?: EngineAddress,
+): string {
+  if (endpoint)
+    return `"${redactHost(endpoint.host)}"${endpoint.source === 'default' ? '' : ` set by ${endpoint.source}`}`;
   if (env.DOCKER_HOST) return `"${redactHost(env.DOCKER_HOST)}" set by DOCKER_HOST`;
   return env.DOCKER_CONTEXT ? `the docker context "${env.DOCKER_CONTEXT}"` : `"${defaultEngineHost()}"`;
 }
@@ -57,7 +61,7 @@ export function toEngineConnectionError(
   if (e?.code && TLS_FAILURES.has(e.code)) {
     return new RunDockerError(
       `the TLS handshake with the Docker engine at ${where} failed (${e.code})`,
-      'Check the CA and client certificate (ca.pem, cert.pem, key.pem in DOCKER_CERT_PATH, or the docker context\'s TLS files) and that the engine\'s certificate names this host.',
+      "Check the CA and client certificate (ca.pem, cert.pem, key.pem in DOCKER_CERT_PATH, or the docker context's TLS files) and that the engine's certificate names this host.",
     );
   }
   if (e?.level === 'client-authentication') {

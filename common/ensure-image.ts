@@ -20,9 +20,15 @@ export interface PullSettings {
 }
 
 /** Pulls exactly `ref`, with the credentials stored for its registry, showing progress. */
-export async function pullWithAuth(engine: EngineClient, ref: ImageRef, { env, homeDir, log, progress }: PullSettings): Promise<void> {
+export async function pullWithAuth(
+  engine: EngineClient,
+  ref: ImageRef,
+  { env, homeDir, log, progress }: PullSettings,
+): Promise<void> {
   const auth = await readRegistryAuth(ref.registry, { env, homeDir, log });
-  await withPullProgress(progress, (onEvent) => pullImage(engine, ref, { auth, onEvent, stallMs: readPullStallMs(env) }));
+  await withPullProgress(progress, (onEvent) =>
+    pullImage(engine, ref, { auth, onEvent, stallMs: readPullStallMs(env) }),
+  );
 }
 
 export interface EnsureImageOptions {
@@ -40,12 +46,24 @@ export interface EnsureImageOptions {
  * The image for an exact reference: the one on the host, else pulled (never with --local).
  * Pull failures are the pull's own errors (PullError), for callers that fall back.
  */
-export async function ensureImage(engine: EngineClient, ref: ImageRef, { local, pull, what, localHint }: EnsureImageOptions): Promise<LocalImage> {
+export async function ensureImage(
+  engine: EngineClient,
+  ref: ImageRef,
+  { local, pull, what, localHint }: EnsureImageOptions,
+): Promise<LocalImage> {
   const present = await inspectImage(engine, ref);
   if (present) return present;
-  if (local) throw new RunDockerError(`the ${what} "${formatImageRef(ref)}" is not on this host, and --local forbids pulling it`, localHint);
+  if (local)
+    throw new RunDockerError(
+      `the ${what} "${formatImageRef(ref)}" is not on this host, and --local forbids pulling it`,
+      localHint,
+    );
   await pull(ref);
   const pulled = await inspectImage(engine, ref);
-  if (!pulled) throw new RunDockerError(`the ${what} "${formatImageRef(ref)}" was pulled but the engine cannot find it`, 'Try again; if it persists, check "docker images".');
+  if (!pulled)
+    throw new RunDockerError(
+      `the ${what} "${formatImageRef(ref)}" was pulled but the engine cannot find it`,
+      'Try again; if it persists, check "docker images".',
+    );
   return pulled;
 }

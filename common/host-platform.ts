@@ -53,7 +53,10 @@ export const NO_OWNER_CHECKS_REASON = 'on Windows, files are protected by ACLs, 
  * every user the primary group `staff`, so group write there is write by every user;
  * Debian and Ubuntu give each user a private group.
  */
-export function selectFileOwner(platform: HostPlatform, ids: { uid: number | undefined; gid: number | undefined }): FileOwner | undefined {
+export function selectFileOwner(
+  platform: HostPlatform,
+  ids: { uid: number | undefined; gid: number | undefined },
+): FileOwner | undefined {
   if (platform === 'win32') return undefined;
   const owner = { uid: ids.uid ?? 0, gid: ids.gid ?? 0 };
   return platform === 'darwin' ? { ...owner, sharedGroup: true } : owner;

@@ -74,7 +74,8 @@ export function parseImageRef(text: string, what = 'image'): ImageRef {
   }
   if (registry === DOCKER_HUB && parts.length === 1) parts.unshift('library');
   const path = parts.join('/');
-  if (registry.length + 1 + path.length > MAX_NAME_LENGTH) throw invalid(text, what, 'the name is longer than 255 characters');
+  if (registry.length + 1 + path.length > MAX_NAME_LENGTH)
+    throw invalid(text, what, 'the name is longer than 255 characters');
   return { registry, path, tag, digest };
 }
 

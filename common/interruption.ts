@@ -26,7 +26,8 @@ export function cleanUpOnInterrupt(cleanup: Cleanup): () => void {
   cleanups.add(cleanup);
   return () => {
     cleanups.delete(cleanup);
-    if (cleanups.size === 0 && received === undefined) for (const signal of INTERRUPTS) process.removeListener(signal, onInterrupt);
+    if (cleanups.size === 0 && received === undefined)
+      for (const signal of INTERRUPTS) process.removeListener(signal, onInterrupt);
   };
 }
 

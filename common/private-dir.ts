@@ -23,7 +23,10 @@ const GROUP_OR_OTHER_WRITE = 0o022;
  * Pure: the verdict on a folder's lstat, for the user `uid`. Undefined `uid`: owner and mode
  * are not judged, only that it is a real folder (Windows, host-platform.ts: NTFS has ACLs).
  */
-export function judgeDir(info: { isSymbolicLink(): boolean; isDirectory(): boolean; uid: number; mode: number }, uid: number | undefined): PrivateDirCheck | 'too-open' {
+export function judgeDir(
+  info: { isSymbolicLink(): boolean; isDirectory(): boolean; uid: number; mode: number },
+  uid: number | undefined,
+): PrivateDirCheck | 'too-open' {
   if (info.isSymbolicLink()) return { state: 'unusable', why: 'is a symlink' };
   if (!info.isDirectory()) return { state: 'unusable', why: 'is not a folder' };
   if (uid === undefined) return { state: 'private' };
@@ -47,7 +50,10 @@ export async function checkPrivateDir(dir: string, uid: number | undefined): Pro
   try {
     await chmod(dir, PRIVATE_MODE);
   } catch (error) {
-    return { state: 'unusable', why: `is writable by group or others and cannot be made 0700 (${(error as NodeJS.ErrnoException).code})` };
+    return {
+      state: 'unusable',
+      why: `is writable by group or others and cannot be made 0700 (${(error as NodeJS.ErrnoException).code})`,
+    };
   }
   return { state: 'repaired', mode: info.mode & 0o777 };
 }
@@ -71,13 +77,19 @@ export async function makeDirs(dir: string, mode = PRIVATE_MODE): Promise<string
 export async function explainMkdirFailure(dir: string, error: NodeJS.ErrnoException): Promise<NodeJS.ErrnoException> {
   if (error.code !== 'ENOENT') return error;
   let ancestor = dirname(dir);
-  while (!(await lstat(ancestor).then(() => true, () => false))) {
+  while (
+    !(await lstat(ancestor).then(
+      () => true,
+      () => false,
+    ))
+  ) {
     const parent = dirname(ancestor);
     if (parent === ancestor) return error;
     ancestor = parent;
   }
   return access(ancestor, constants.W_OK).then(
     () => error,
-    (real: NodeJS.ErrnoException) => Object.assign(new Error(`${real.code}: cannot create "${dir}"`), { code: real.code }) as NodeJS.ErrnoException,
+    (real: NodeJS.ErrnoException) =>
+      Object.assign(new Error(`${real.code}: cannot create "${dir}"`), { code: real.code }) as NodeJS.ErrnoException,
   );
 }

@@ -12,6 +12,9 @@ export { compareTagOrder } from './compare-tag-order';
 export { formatUtcStamp } from './format-utc-stamp';
 
 /** An engine client for DOCKER_HOST, else the current docker context, as the shim connects. */
-export async function connectEngine(env: Readonly<Record<string, string | undefined>>, homeDir: string): Promise<EngineClient> {
+export async function connectEngine(
+  env: Readonly<Record<string, string | undefined>>,
+  homeDir: string,
+): Promise<EngineClient> {
   return createEngineClient(await readEngineEndpoint(env, homeDir), env, homeDir);
 }

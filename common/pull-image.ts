@@ -162,5 +162,9 @@ export function toPullError(reference: string, detail: string): PullError {
       'unreachable',
     );
   }
-  return new PullError(`could not pull "${reference}": ${oneLine}`, 'Check the registry and the image name, then try again.', 'other');
+  return new PullError(
+    `could not pull "${reference}": ${oneLine}`,
+    'Check the registry and the image name, then try again.',
+    'other',
+  );
 }

@@ -52,7 +52,10 @@ export async function readPrivateFile(path: string, options: ReadPrivateFileOpti
  * regular file is read.
  */
 // eslint-disable-next-line @typescript-eslint/require-await -- synchronous inside on purpose (above); a throw still rejects
-export async function readPrivateFileStamped(path: string, options: ReadPrivateFileOptions): Promise<{ bytes: Buffer; stamp: FileStamp } | undefined> {
+export async function readPrivateFileStamped(
+  path: string,
+  options: ReadPrivateFileOptions,
+): Promise<{ bytes: Buffer; stamp: FileStamp } | undefined> {
   // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below anyway).
   const flags = constants.O_RDONLY | constants.O_NONBLOCK | (options.followSymlink ? 0 : constants.O_NOFOLLOW);
   let fd: number;
@@ -62,13 +65,20 @@ export async function readPrivateFileStamped(path: string, options: ReadPrivateF
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
     // O_NOFOLLOW on a symlink fails with ELOOP.
-    if (code === 'ELOOP' && !options.followSymlink) throw new UnreadableFile(path, 'symlink', 'is not a regular file (a symlink)');
+    if (code === 'ELOOP' && !options.followSymlink)
+      throw new UnreadableFile(path, 'symlink', 'is not a regular file (a symlink)');
     throw error;
   }
   try {
     const info = fstatSync(fd, { bigint: true });
-    if (!info.isFile()) throw new UnreadableFile(path, 'not-regular', `is not a regular file (${describeFileType(info)})`);
-    const foreignWriter = options.writableOnlyBy && findForeignWriter({ uid: Number(info.uid), gid: Number(info.gid), mode: Number(info.mode) }, options.writableOnlyBy);
+    if (!info.isFile())
+      throw new UnreadableFile(path, 'not-regular', `is not a regular file (${describeFileType(info)})`);
+    const foreignWriter =
+      options.writableOnlyBy &&
+      findForeignWriter(
+        { uid: Number(info.uid), gid: Number(info.gid), mode: Number(info.mode) },
+        options.writableOnlyBy,
+      );
     if (foreignWriter) throw new UnreadableFile(path, 'writable-by-others', `can be changed by ${foreignWriter}`);
     if (info.size > options.maxBytes) {
       throw new UnreadableFile(path, 'too-large', `is larger than ${options.maxBytes} bytes (${info.size})`);
@@ -81,11 +91,15 @@ export async function readPrivateFileStamped(path: string, options: ReadPrivateF
       if (bytesRead === 0) break;
       length += bytesRead;
       if (length === buffer.length) {
-        if (length > options.maxBytes) throw new UnreadableFile(path, 'too-large', `is larger than ${options.maxBytes} bytes (it grew while read)`);
+        if (length > options.maxBytes)
+          throw new UnreadableFile(path, 'too-large', `is larger than ${options.maxBytes} bytes (it grew while read)`);
         break;
       }
     }
-    const stamp = { identity: `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`, changedAtMs: Number(info.ctimeNs / 1_000_000n) };
+    const stamp = {
+      identity: `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`,
+      changedAtMs: Number(info.ctimeNs / 1_000_000n),
+    };
     return { bytes: buffer.subarray(0, length), stamp };
   } finally {
     closeSync(fd);
@@ -110,7 +124,10 @@ export function currentUser(platform: HostPlatform = process.platform): FileOwne
  * (OpenSSH's StrictModes, as Debian patches it, allows the same). Not where that group is
  * every user's (macOS: `staff`).
  */
-export function findForeignWriter(info: { uid: number; gid: number; mode: number }, user: FileOwner): string | undefined {
+export function findForeignWriter(
+  info: { uid: number; gid: number; mode: number },
+  user: FileOwner,
+): string | undefined {
   const mode = (info.mode & 0o777).toString(8).padStart(4, '0');
   if (info.uid !== user.uid && info.uid !== 0) return `uid ${info.uid}, its owner`;
   if ((info.mode & 0o002) !== 0) return `every user (mode ${mode})`;

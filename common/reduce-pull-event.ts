@@ -61,7 +61,9 @@ export function reducePullEvent(state: PullProgressState, rawEvent: PullEvent): 
   const id = layerIdOf(event);
   if (id === undefined) {
     const note = formatPullNote(event);
-    return state.layers.length === 0 ? { ...state, header: [...state.header, note] } : { ...state, footer: [...state.footer, note] };
+    return state.layers.length === 0
+      ? { ...state, header: [...state.header, note] }
+      : { ...state, footer: [...state.footer, note] };
   }
   const layer: LayerProgress = { id, status: event.status, ...readBytes(event) };
   const index = state.layers.findIndex((known) => known.id === id);
@@ -72,7 +74,8 @@ export function reducePullEvent(state: PullProgressState, rawEvent: PullEvent): 
 /** Only counts that make sense: a total of 0 means unknown, and nothing negative or NaN. */
 function readBytes(event: PullEvent): Pick<LayerProgress, 'current' | 'total'> {
   const { current, total } = event.progressDetail ?? {};
-  const isCount = (value: number | undefined): value is number => typeof value === 'number' && Number.isFinite(value) && value >= 0;
+  const isCount = (value: number | undefined): value is number =>
+    typeof value === 'number' && Number.isFinite(value) && value >= 0;
   return {
     ...(isCount(current) ? { current } : {}),
     ...(isCount(total) && total > 0 ? { total } : {}),

@@ -37,7 +37,9 @@ export function renderPullProgress(state: PullProgressState, view: ProgressView)
   const layerRows = Math.max(rows - notes.length, 2);
   return [
     ...state.header.map((note) => fit([{ text: note }])),
-    ...selectVisibleLayers(state.layers, layerRows).map((line) => fit(typeof line === 'string' ? [{ text: line }] : formatLayer(line, columns))),
+    ...selectVisibleLayers(state.layers, layerRows).map((line) =>
+      fit(typeof line === 'string' ? [{ text: line }] : formatLayer(line, columns)),
+    ),
     ...state.footer.map((note) => fit([{ text: note }])),
   ];
 }
@@ -73,7 +75,8 @@ export function selectVisibleLayers(layers: readonly LayerProgress[], rows: numb
 /** 0: moving bytes or verifying, 1: not started or waiting to be extracted, 2: finished. */
 function rankOf(layer: LayerProgress): number {
   if (isLayerFinished(layer)) return 2;
-  if (layer.status === 'Pulling fs layer' || layer.status === 'Waiting' || layer.status === 'Download complete') return 1;
+  if (layer.status === 'Pulling fs layer' || layer.status === 'Waiting' || layer.status === 'Download complete')
+    return 1;
   return 0;
 }
 
@@ -84,7 +87,10 @@ interface Segment {
 }
 
 function formatLayer(layer: LayerProgress, columns: number): Segment[] {
-  const head: Segment[] = [{ text: `${layer.id}: ` }, { text: layer.status, color: isLayerFinished(layer) ? GREEN : undefined }];
+  const head: Segment[] = [
+    { text: `${layer.id}: ` },
+    { text: layer.status, color: isLayerFinished(layer) ? GREEN : undefined },
+  ];
   if (layer.current === undefined) return head;
   if (layer.total === undefined) {
     // The containerd store's "Extracting" has no total: bytes only, no bar, no percentage.

@@ -15,7 +15,9 @@ export function isTerminal(fd: 0 | 1 | 2): boolean {
 
 /** `output` with `stream` process.stderr, created when first read (not by a spread: it would read it). */
 export function onStderr<T extends object>(output: T): T & { readonly stream: NodeJS.WriteStream } {
-  return Object.defineProperty({ ...output }, 'stream', { get: () => process.stderr, enumerable: true }) as T & { readonly stream: NodeJS.WriteStream };
+  return Object.defineProperty({ ...output }, 'stream', { get: () => process.stderr, enumerable: true }) as T & {
+    readonly stream: NodeJS.WriteStream;
+  };
 }
 
 /**

@@ -11,7 +11,10 @@ import { writeSyncedFile } from './write-synced-file';
 import { ignoreFailure } from './ignore-failure';
 
 export async function writeFileAtomically(file: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
-  const partial = join(dirname(file), `.${basename(file)}.${process.pid}-${loadCrypto().randomBytes(6).toString('hex')}.tmp`);
+  const partial = join(
+    dirname(file),
+    `.${basename(file)}.${process.pid}-${loadCrypto().randomBytes(6).toString('hex')}.tmp`,
+  );
   try {
     await writeSyncedFile(partial, data, { mode, flag: 'wx' });
     await rename(partial, file);

@@ -14,7 +14,11 @@ export interface SyncedFileOptions {
  * the data would still be in the page cache when the caller renames the file over the old
  * one, and a power cut could leave an empty file under the final name.
  */
-export async function writeSyncedFile(path: string, data: string | Uint8Array, options: SyncedFileOptions): Promise<void> {
+export async function writeSyncedFile(
+  path: string,
+  data: string | Uint8Array,
+  options: SyncedFileOptions,
+): Promise<void> {
   const fd = await open(path, options.flag, options.mode);
   try {
     await writeFile(fd, data);

@@ -6,7 +6,15 @@
  */
 import type { EngineClient } from './engine-client';
 
-export type { ContainerSpec, ContainerSummary, EngineClient, EnginePullOptions, ImageDetails, PullEvent, RegistryAuth } from './engine-client';
+export type {
+  ContainerSpec,
+  ContainerSummary,
+  EngineClient,
+  EnginePullOptions,
+  ImageDetails,
+  PullEvent,
+  RegistryAuth,
+} from './engine-client';
 
 export const CONTRACT_VERSION = 2;
 
@@ -72,15 +80,33 @@ export interface TrustedKey {
 
 /** What a payload signature covers: every manifest field but the signature itself. */
 export function signedPayloadText(manifest: Omit<PayloadManifest, 'signature' | 'trustedKeys'>): string {
-  return ['run-docker-payload-v1', manifest.contract, manifest.kind, manifest.version, manifest.entry, manifest.sha256, manifest.shim].join('\n');
+  return [
+    'run-docker-payload-v1',
+    manifest.contract,
+    manifest.kind,
+    manifest.version,
+    manifest.entry,
+    manifest.sha256,
+    manifest.shim,
+  ].join('\n');
 }
 
 /**
  * What a build payload's signature covers: the manifest's fields with the build entry in place
  * of the run entry, under its own first line, so neither signature can stand in for the other.
  */
-export function signedBuildPayloadText(manifest: Omit<PayloadManifest, 'signature' | 'trustedKeys' | 'build'> & { build: Omit<BuildEntry, 'signature'> }): string {
-  return ['run-docker-build-payload-v1', manifest.contract, manifest.kind, manifest.version, manifest.build.entry, manifest.build.sha256, manifest.shim].join('\n');
+export function signedBuildPayloadText(
+  manifest: Omit<PayloadManifest, 'signature' | 'trustedKeys' | 'build'> & { build: Omit<BuildEntry, 'signature'> },
+): string {
+  return [
+    'run-docker-build-payload-v1',
+    manifest.contract,
+    manifest.kind,
+    manifest.version,
+    manifest.build.entry,
+    manifest.build.sha256,
+    manifest.shim,
+  ].join('\n');
 }
 
 export interface Logger {

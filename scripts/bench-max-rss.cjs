@@ -3,5 +3,6 @@
 // process's peak resident set size when it exits, even through process.exit().
 const { writeFileSync } = require('node:fs');
 process.on('exit', () => {
-  if (process.env.BENCH_MAX_RSS_FILE) writeFileSync(process.env.BENCH_MAX_RSS_FILE, String(process.resourceUsage().maxRSS));
+  if (process.env.BENCH_MAX_RSS_FILE)
+    writeFileSync(process.env.BENCH_MAX_RSS_FILE, String(process.resourceUsage().maxRSS));
 });

@@ -20,7 +20,8 @@ export const median = (values) => {
 
 /** A mini version as scripts/publish makes them: UTC `YYYYMMDD-HHMMSS` (common/format-utc-stamp.ts,
  *  in dist/publish-support.js: scripts/benchmark builds before it runs a benchmark). */
-export const utcVersion = (/** @type {Date} */ date) => createRequire(import.meta.url)('../dist/publish-support.js').formatUtcStamp(date);
+export const utcVersion = (/** @type {Date} */ date) =>
+  createRequire(import.meta.url)('../dist/publish-support.js').formatUtcStamp(date);
 
 /** `--name value` from argv, or `fallback`.
  *  @param {string[]} args @returns {(name: string, fallback?: string) => string | undefined} */
@@ -37,7 +38,10 @@ export function buildProjectImage(dir, tag) {
   mkdirSync(join(dir, 'home', 'docker-user'), { recursive: true });
   copyFileSync(sh('sh', ['-c', 'command -v busybox']), join(dir, 'bin', 'busybox'));
   symlinkSync('busybox', join(dir, 'bin', 'true'));
-  writeFileSync(join(dir, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\ndocker-user:x:1000:1000::/home/docker-user:/bin/sh\n');
+  writeFileSync(
+    join(dir, 'etc', 'passwd'),
+    'root:x:0:0:root:/root:/bin/sh\ndocker-user:x:1000:1000::/home/docker-user:/bin/sh\n',
+  );
   writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\nCOPY bin /bin\nCOPY etc /etc\nCOPY home /home\n');
   sh('docker', ['build', '--quiet', '--tag', tag, dir], { env: { ...process.env, DOCKER_BUILDKIT: '0' } });
 }

@@ -17,7 +17,9 @@ import { join } from 'node:path';
 import { buildProjectImage, median, optionOf, sh, utcVersion } from './bench-setup.mjs';
 
 /** @type {typeof import('./far-registry.cjs')} */
-const { startFarRegistry, diffCounts, measureConversation, KINDS } = createRequire(import.meta.url)('./far-registry.cjs');
+const { startFarRegistry, diffCounts, measureConversation, KINDS } = createRequire(import.meta.url)(
+  './far-registry.cjs',
+);
 /** @typedef {import('./far-registry.cjs').FarRegistryCounts} FarRegistryCounts */
 /** @typedef {import('./far-registry.cjs').FarRegistryRequest} FarRegistryRequest */
 /** @typedef {'a' | 'b' | 'c' | 't' | 'd' | 'e'} ScenarioKey */
@@ -57,7 +59,8 @@ export async function runFarBenchmark(root, args) {
   const rttMs = Number(option('--rtt-ms', '50'));
   const handshakeRtts = Number(option('--handshake-rtts', '1'));
   const jsonPath = option('--json', undefined);
-  if (!(rounds >= 1 && rttMs > 0 && handshakeRtts >= 0)) throw new Error('--rounds ≥ 1, --rtt-ms > 0 and --handshake-rtts ≥ 0, please');
+  if (!(rounds >= 1 && rttMs > 0 && handshakeRtts >= 0))
+    throw new Error('--rounds ≥ 1, --rtt-ms > 0 and --handshake-rtts ≥ 0, please');
 
   const work = mkdtempSync(join(tmpdir(), 'run-docker-bench-far-'));
   /** @type {string | undefined} */
@@ -77,8 +80,12 @@ export async function runFarBenchmark(root, args) {
     sh(join(root, 'scripts/make-signing-key'), [join(work, 'keys')]);
     /** @param {'tiny' | 'mini'} kind @param {string[]} keyArgs */
     const publish = (kind, keyArgs) =>
-      sh(join(root, 'scripts/publish'), [kind, '--repo', `${upstream}/bench/${kind}`, '--no-build', ...keyArgs]).split('\n').pop() ?? '';
-    const tinyVersion = /** @type {{ version: string }} */ (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))).version;
+      sh(join(root, 'scripts/publish'), [kind, '--repo', `${upstream}/bench/${kind}`, '--no-build', ...keyArgs])
+        .split('\n')
+        .pop() ?? '';
+    const tinyVersion = /** @type {{ version: string }} */ (
+      JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+    ).version;
     const miniVersion = utcVersion(new Date());
     const tinyDirect = publish('tiny', ['--trust-key', join(work, 'keys', 'signing-key.pub.pem')]);
     publish('mini', ['--signing-key', join(work, 'keys', 'signing-key.pem'), '--version', miniVersion]);
@@ -119,9 +126,21 @@ export async function runFarBenchmark(root, args) {
 
     /** @type {Record<ScenarioKey, Scenario>} */
     const scenarios = {
-      a: { label: 'a. docker run --rm --init IMG true', run: () => ['docker', ['run', '--rm', '--init', `${app}:1.0.0`, 'true']], home: () => warmHome },
-      b: { label: 'b. run-docker --local IMG true (warm)', run: () => [process.execPath, [shim, '--local', app, 'true']], home: () => warmHome },
-      c: { label: 'c. run-docker IMG true (warm)', run: () => [process.execPath, [shim, app, 'true']], home: () => warmHome },
+      a: {
+        label: 'a. docker run --rm --init IMG true',
+        run: () => ['docker', ['run', '--rm', '--init', `${app}:1.0.0`, 'true']],
+        home: () => warmHome,
+      },
+      b: {
+        label: 'b. run-docker --local IMG true (warm)',
+        run: () => [process.execPath, [shim, '--local', app, 'true']],
+        home: () => warmHome,
+      },
+      c: {
+        label: 'c. run-docker IMG true (warm)',
+        run: () => [process.execPath, [shim, app, 'true']],
+        home: () => warmHome,
+      },
       t: {
         // The payload cache warm, whatever a token cache keeps gone (files named *token*
         // anywhere in the host folder): separates tokens from payload extraction.
@@ -134,8 +153,16 @@ export async function runFarBenchmark(root, args) {
           return tokenColdHome;
         },
       },
-      d: { label: 'd. run-docker --local IMG true (fresh host folder)', run: () => [process.execPath, [shim, '--local', app, 'true']], home: freshHome },
-      e: { label: 'e. run-docker IMG true (fresh host folder: cold)', run: () => [process.execPath, [shim, app, 'true']], home: freshHome },
+      d: {
+        label: 'd. run-docker --local IMG true (fresh host folder)',
+        run: () => [process.execPath, [shim, '--local', app, 'true']],
+        home: freshHome,
+      },
+      e: {
+        label: 'e. run-docker IMG true (fresh host folder: cold)',
+        run: () => [process.execPath, [shim, app, 'true']],
+        home: freshHome,
+      },
     };
     mkdirSync(warmHome);
     const keys = /** @type {ScenarioKey[]} */ (Object.keys(scenarios));
@@ -173,7 +200,9 @@ export async function runFarBenchmark(root, args) {
       for (const key of keys) timings[key].push(await runOnce(key));
     }
 
-    const m = /** @type {Record<ScenarioKey, number>} */ (Object.fromEntries(keys.map((key) => [key, median(timings[key])])));
+    const m = /** @type {Record<ScenarioKey, number>} */ (
+      Object.fromEntries(keys.map((key) => [key, median(timings[key])]))
+    );
     const rtt = rttMs / 1000;
     /** @param {ScenarioKey} x @param {ScenarioKey} y */
     const paired = (x, y) => median(timings[x].map((value, i) => value - (timings[y][i] ?? NaN)));
@@ -185,7 +214,14 @@ export async function runFarBenchmark(root, args) {
           const list = counts[key];
           const same = list.every((c) => JSON.stringify(c) === JSON.stringify(list[0]));
           const totals = list.map((c) => KINDS.reduce((sum, kind) => sum + c[kind], 0));
-          return [key, { ...list[0], requests: totals[0], varies: same ? undefined : `${Math.min(...totals)}–${Math.max(...totals)} requests` }];
+          return [
+            key,
+            {
+              ...list[0],
+              requests: totals[0],
+              varies: same ? undefined : `${Math.min(...totals)}–${Math.max(...totals)} requests`,
+            },
+          ];
         }),
       )
     );
@@ -195,7 +231,9 @@ export async function runFarBenchmark(root, args) {
       rttMs,
       handshakeRtts,
       medianSeconds: m,
-      ratiosOverDockerRun: /** @type {Partial<Record<ScenarioKey, number>>} */ (Object.fromEntries(keys.filter((key) => key !== 'a').map((key) => [key, m[key] / m.a]))),
+      ratiosOverDockerRun: /** @type {Partial<Record<ScenarioKey, number>>} */ (
+        Object.fromEntries(keys.filter((key) => key !== 'a').map((key) => [key, m[key] / m.a]))
+      ),
       extraRtts: {
         warm_c_minus_b: (m.c - m.b) / rtt,
         warm_c_minus_b_paired: paired('c', 'b') / rtt,
@@ -204,11 +242,17 @@ export async function runFarBenchmark(root, args) {
       },
       // The registry conversation as the proxy timed it, medians: far steadier than the
       // end-to-end times on a loaded machine (see measureConversation).
-      waitedRtts: /** @type {Record<ScenarioKey, number>} */ (Object.fromEntries(keys.map((key) => [key, median(conversations[key].map((c) => c.waitedMs)) / rttMs]))),
-      spanRtts: /** @type {Record<ScenarioKey, number>} */ (Object.fromEntries(keys.map((key) => [key, median(conversations[key].map((c) => c.spanMs)) / rttMs]))),
+      waitedRtts: /** @type {Record<ScenarioKey, number>} */ (
+        Object.fromEntries(keys.map((key) => [key, median(conversations[key].map((c) => c.waitedMs)) / rttMs]))
+      ),
+      spanRtts: /** @type {Record<ScenarioKey, number>} */ (
+        Object.fromEntries(keys.map((key) => [key, median(conversations[key].map((c) => c.spanMs)) / rttMs]))
+      ),
       // What the requests would cost one after the other: one RTT each, plus the handshakes.
       countedRtts: /** @type {Record<ScenarioKey, number>} */ (
-        Object.fromEntries(keys.map((key) => [key, (perCall[key].requests ?? NaN) + (perCall[key].connections ?? NaN) * handshakeRtts]))
+        Object.fromEntries(
+          keys.map((key) => [key, (perCall[key].requests ?? NaN) + (perCall[key].connections ?? NaN) * handshakeRtts]),
+        )
       ),
       perCall,
       requestLists,
@@ -221,35 +265,54 @@ export async function runFarBenchmark(root, args) {
     const ms = (seconds) => `${((seconds ?? NaN) * 1000).toFixed(0)} ms`;
     /** @type {[string, string, string][]} */
     const rows = [
-      ...keys.map((key) => /** @type {[string, string, string]} */ ([
-        scenarios[key].label,
-        `${ms(m[key])}${key === 'a' ? '' : ` (${(results.ratiosOverDockerRun[key] ?? NaN).toFixed(2)}×a)`}`,
-        `${perCall[key].requests} req, ${perCall[key].connections} conn${perCall[key].varies ? ` (varies: ${perCall[key].varies})` : ''}`,
-      ])),
-      .../** @type {ScenarioKey[]} */ (['c', 't', 'e']).map((key) => /** @type {[string, string, string]} */ ([
-        `${key}: waiting on the registry (proxy-timed)`,
-        `${results.waitedRtts[key].toFixed(1)} RTT`,
-        `counted ${results.countedRtts[key]} (requests + handshakes); first request to last answer ${results.spanRtts[key].toFixed(1)} RTT`,
-      ])),
-      ['c − b: registry call over --local, warm', `${results.extraRtts.warm_c_minus_b.toFixed(1)} RTT`, `paired per round ${results.extraRtts.warm_c_minus_b_paired.toFixed(1)} RTT`],
+      ...keys.map(
+        (key) =>
+          /** @type {[string, string, string]} */ ([
+            scenarios[key].label,
+            `${ms(m[key])}${key === 'a' ? '' : ` (${(results.ratiosOverDockerRun[key] ?? NaN).toFixed(2)}×a)`}`,
+            `${perCall[key].requests} req, ${perCall[key].connections} conn${perCall[key].varies ? ` (varies: ${perCall[key].varies})` : ''}`,
+          ]),
+      ),
+      .../** @type {ScenarioKey[]} */ (['c', 't', 'e']).map(
+        (key) =>
+          /** @type {[string, string, string]} */ ([
+            `${key}: waiting on the registry (proxy-timed)`,
+            `${results.waitedRtts[key].toFixed(1)} RTT`,
+            `counted ${results.countedRtts[key]} (requests + handshakes); first request to last answer ${results.spanRtts[key].toFixed(1)} RTT`,
+          ]),
+      ),
+      [
+        'c − b: registry call over --local, warm',
+        `${results.extraRtts.warm_c_minus_b.toFixed(1)} RTT`,
+        `paired per round ${results.extraRtts.warm_c_minus_b_paired.toFixed(1)} RTT`,
+      ],
       ['t − b: no token cache, paired', `${results.extraRtts.noTokenCache_t_minus_b_paired.toFixed(1)} RTT`, ''],
       ['e − d: cold, paired', `${results.extraRtts.cold_e_minus_d_paired.toFixed(1)} RTT`, ''],
     ];
     const labelWidth = Math.max(...rows.map(([label]) => label.length));
     const valueWidth = Math.max(...rows.map(([, value]) => value.length));
-    console.log(`\nrun-docker far-registry benchmark: RTT ${rttMs} ms, ${handshakeRtts} RTT per new connection, medians of ${rounds} interleaved rounds\n`);
-    for (const [label, value, extra] of rows) console.log(`${label.padEnd(labelWidth)}  ${value.padStart(valueWidth)}  ${extra}`);
+    console.log(
+      `\nrun-docker far-registry benchmark: RTT ${rttMs} ms, ${handshakeRtts} RTT per new connection, medians of ${rounds} interleaved rounds\n`,
+    );
+    for (const [label, value, extra] of rows)
+      console.log(`${label.padEnd(labelWidth)}  ${value.padStart(valueWidth)}  ${extra}`);
     console.log(`\nrequests per call (${KINDS.join(', ')}, connections):`);
     for (const key of keys) {
       const c = perCall[key];
-      console.log(`  ${key}: ${[...KINDS, /** @type {const} */ ('connections')].map((kind) => `${kind} ${c[kind]}`).join(', ')}`);
+      console.log(
+        `  ${key}: ${[...KINDS, /** @type {const} */ ('connections')].map((kind) => `${kind} ${c[kind]}`).join(', ')}`,
+      );
     }
     for (const key of /** @type {ScenarioKey[]} */ (['c', 'e'])) {
-      console.log(`\nwhat one call of ${key} sent (ms from its first request, #connection within the call: request → status):`);
+      console.log(
+        `\nwhat one call of ${key} sent (ms from its first request, #connection within the call: request → status):`,
+      );
       const first = Math.min(...requestLists[key].map((r) => r.connection));
       const t0 = Math.min(...requestLists[key].map((r) => r.arrivedAt));
       for (const r of requestLists[key]) {
-        console.log(`  +${String(r.arrivedAt - t0).padStart(4)} ms #${r.connection - first + 1} ${r.method} ${r.path} → ${r.status} (+${(r.finishedAt ?? NaN) - t0} ms)`);
+        console.log(
+          `  +${String(r.arrivedAt - t0).padStart(4)} ms #${r.connection - first + 1} ${r.method} ${r.path} → ${r.status} (+${(r.finishedAt ?? NaN) - t0} ms)`,
+        );
       }
     }
     if (jsonPath) {

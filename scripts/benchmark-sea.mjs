@@ -26,7 +26,11 @@ let imageBuilt = false;
 try {
   const shim = join(root, 'dist/shim/run-docker.js');
   const seaCached = sh(join(root, 'scripts/build-sea'), ['--output', join(work, 'sea-code-cache')]);
-  const seaPlain = sh(join(root, 'scripts/build-sea'), ['--no-code-cache', '--output', join(work, 'sea-no-code-cache')]);
+  const seaPlain = sh(join(root, 'scripts/build-sea'), [
+    '--no-code-cache',
+    '--output',
+    join(work, 'sea-no-code-cache'),
+  ]);
   const nodeVersion = /^readonly NODE_VERSION=(\S+)$/m.exec(readFileSync(join(root, 'scripts/build-sea'), 'utf8'))?.[1];
   if (nodeVersion === undefined) throw new Error('scripts/build-sea has no line `readonly NODE_VERSION=…`');
   const seaNode = sh(join(root, 'scripts/fetch-node'), [nodeVersion]);
@@ -36,14 +40,24 @@ try {
   // A host with nothing configured: the built-in payload answers, no registry is asked.
   const home = join(work, 'home');
   mkdirSync(home);
-  const env = { PATH: process.env.PATH, HOME: home, ...(process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {}) };
+  const env = {
+    PATH: process.env.PATH,
+    HOME: home,
+    ...(process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {}),
+  };
 
   /** @typedef {'js' | 'jsSeaNode' | 'sea' | 'seaPlain'} VariantKey */
   /** @typedef {'version' | 'dryRun'} CallKey */
   /** @type {Record<VariantKey, { label: string, command: (argv: string[]) => [string, string[]] }>} */
   const variants = {
-    js: { label: `JS shim, machine's Node.js ${process.version}`, command: (argv) => [process.execPath, [shim, ...argv]] },
-    jsSeaNode: { label: `JS shim, Node.js v${sh(seaNode, ['-p', 'process.versions.node'])} (the SEA's)`, command: (argv) => [seaNode, [shim, ...argv]] },
+    js: {
+      label: `JS shim, machine's Node.js ${process.version}`,
+      command: (argv) => [process.execPath, [shim, ...argv]],
+    },
+    jsSeaNode: {
+      label: `JS shim, Node.js v${sh(seaNode, ['-p', 'process.versions.node'])} (the SEA's)`,
+      command: (argv) => [seaNode, [shim, ...argv]],
+    },
     sea: { label: 'single executable, useCodeCache', command: (argv) => [seaCached, argv] },
     seaPlain: { label: 'single executable, no code cache', command: (argv) => [seaPlain, argv] },
   };
@@ -59,11 +73,16 @@ try {
   const runOnce = (variant, call) => {
     const [file, argv] = variants[variant].command(calls[call]);
     /** @type {[string, string[]]} */
-    const [command, commandArgs] = perf ? ['perf', ['stat', '-x,', '-e', 'task-clock', '-o', perfFile, '--', file, ...argv]] : [file, argv];
+    const [command, commandArgs] = perf
+      ? ['perf', ['stat', '-x,', '-e', 'task-clock', '-o', perfFile, '--', file, ...argv]]
+      : [file, argv];
     const started = process.hrtime.bigint();
     const result = spawnSync(command, commandArgs, { env, stdio: ['ignore', 'ignore', 'pipe'] });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    if (result.status !== 0) throw new Error(`${variants[variant].label} ${calls[call].join(' ')} failed (exit ${result.status}): ${result.stderr}`);
+    if (result.status !== 0)
+      throw new Error(
+        `${variants[variant].label} ${calls[call].join(' ')} failed (exit ${result.status}): ${result.stderr}`,
+      );
     // perf's CSV line: "<msec>,msec,task-clock,…".
     const taskClock = perf ? /^([\d.]+),msec,task-clock/m.exec(readFileSync(perfFile, 'utf8'))?.[1] : undefined;
     if (perf && taskClock === undefined) throw new Error(`perf wrote no task-clock line to ${perfFile}`);
@@ -83,9 +102,11 @@ try {
   }
 
   /** @param {Record<string, number[]>} samples @returns {Record<string, number>} */
-  const medians = (samples) => Object.fromEntries(Object.entries(samples).map(([key, values]) => [key, median(values)]));
+  const medians = (samples) =>
+    Object.fromEntries(Object.entries(samples).map(([key, values]) => [key, median(values)]));
   /** @param {Record<string, number>} m @returns {Record<string, number>} */
-  const ratios = (m) => Object.fromEntries(Object.keys(m).map((key) => [key, (m[key] ?? NaN) / (m[`js.${key.split('.')[1]}`] ?? NaN)]));
+  const ratios = (m) =>
+    Object.fromEntries(Object.keys(m).map((key) => [key, (m[key] ?? NaN) / (m[`js.${key.split('.')[1]}`] ?? NaN)]));
   const m = medians(timings);
   const cpu = perf ? medians(cpuTimings) : undefined;
   const sizes = { js: statSync(shim).size, sea: statSync(seaCached).size, seaPlain: statSync(seaPlain).size };
@@ -104,7 +125,9 @@ try {
   const width = Math.max(...Object.values(variants).map(({ label }) => label.length));
   /** @param {string} title @param {Record<string, number>} m @param {Record<string, number>} r */
   const table = (title, m, r) => {
-    console.log(`\n${title}\n${'variant'.padEnd(width)}  ${'--version'.padStart(16)}  ${'--dry-run --local'.padStart(18)}`);
+    console.log(
+      `\n${title}\n${'variant'.padEnd(width)}  ${'--version'.padStart(16)}  ${'--dry-run --local'.padStart(18)}`,
+    );
     for (const [key, { label }] of Object.entries(variants)) {
       /** @param {CallKey} call */
       const cell = (call) => `${ms(m[`${key}.${call}`])} (${(r[`${key}.${call}`] ?? NaN).toFixed(2)}×)`;
@@ -114,7 +137,9 @@ try {
   console.log(`\nrun-docker single executable: medians of ${rounds} interleaved rounds`);
   table('wall time', m, results.ratiosToJs);
   if (cpu) table('CPU time, all threads (perf task-clock)', cpu, ratios(cpu));
-  console.log(`\nsizes: JS shim ${sizes.js} bytes; executable ${sizes.sea} bytes (${(sizes.sea / sizes.js).toFixed(0)}×), without code cache ${sizes.seaPlain} bytes`);
+  console.log(
+    `\nsizes: JS shim ${sizes.js} bytes; executable ${sizes.sea} bytes (${(sizes.sea / sizes.js).toFixed(0)}×), without code cache ${sizes.seaPlain} bytes`,
+  );
   if (jsonPath) {
     writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
     console.log(`JSON: ${jsonPath}`);

@@ -36,12 +36,24 @@ try {
   registry = sh(join(root, 'scripts/registry'), ['start', join(work, 'registry')]);
   sh(join(root, 'scripts/make-signing-key'), [join(work, 'keys')]);
   /** @param {'tiny' | 'mini'} kind @param {string} repo @param {string[]} keyArgs */
-  const publish = (kind, repo, keyArgs) => sh(join(root, 'scripts/publish'), [kind, '--repo', repo, '--no-build', ...keyArgs]).split('\n').pop() ?? '';
+  const publish = (kind, repo, keyArgs) =>
+    sh(join(root, 'scripts/publish'), [kind, '--repo', repo, '--no-build', ...keyArgs])
+      .split('\n')
+      .pop() ?? '';
   const tiny = publish('tiny', `${registry}/bench/tiny`, ['--trust-key', join(work, 'keys', 'signing-key.pub.pem')]);
   // An explicit version, so the mini image can be removed afterwards like the others.
   const miniVersion = utcVersion(new Date());
-  publish('mini', `${registry}/bench/mini`, ['--signing-key', join(work, 'keys', 'signing-key.pem'), '--version', miniVersion]);
-  images.push(tiny, `${registry}/bench/tiny:${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}`, `${registry}/bench/mini:${miniVersion}`);
+  publish('mini', `${registry}/bench/mini`, [
+    '--signing-key',
+    join(work, 'keys', 'signing-key.pem'),
+    '--version',
+    miniVersion,
+  ]);
+  images.push(
+    tiny,
+    `${registry}/bench/tiny:${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}`,
+    `${registry}/bench/mini:${miniVersion}`,
+  );
 
   const app = `${registry}/bench/app`;
   buildProjectImage(join(work, 'image'), `${app}:1.0.0`);
@@ -50,11 +62,21 @@ try {
 
   const home = join(work, 'home');
   mkdirSync(home);
-  const hostEnv = { ...process.env, HOME: home, XDG_CACHE_HOME: join(home, '.cache'), XDG_CONFIG_HOME: join(home, '.config'), RUN_DOCKER_TINY: tiny, RUN_DOCKER_MINI: `${registry}/bench/mini` };
+  const hostEnv = {
+    ...process.env,
+    HOME: home,
+    XDG_CACHE_HOME: join(home, '.cache'),
+    XDG_CONFIG_HOME: join(home, '.config'),
+    RUN_DOCKER_TINY: tiny,
+    RUN_DOCKER_MINI: `${registry}/bench/mini`,
+  };
   const shim = join(root, 'dist/shim/run-docker.js');
   const rssFile = join(work, 'max-rss');
   /** @param {string[]} argv @returns {[string, string[]]} */
-  const shimCommand = (argv) => [process.execPath, ['--require', join(root, 'scripts/bench-max-rss.cjs'), shim, ...argv]];
+  const shimCommand = (argv) => [
+    process.execPath,
+    ['--require', join(root, 'scripts/bench-max-rss.cjs'), shim, ...argv],
+  ];
   /** @type {{ local: number[], registry: number[] }} */
   const peakRss = { local: [], registry: [] };
 
@@ -63,9 +85,20 @@ try {
   /** @type {Record<ScenarioKey, Scenario>} */
   const scenarios = {
     node: { label: "node -e 0 (Node's bare start)", run: () => [process.execPath, ['-e', '0']] },
-    a: { label: 'a. docker run --rm --init IMG true', run: () => ['docker', ['run', '--rm', '--init', `${app}:1.0.0`, 'true']] },
-    b: { label: 'b. run-docker --local IMG true (warm cache)', run: () => shimCommand(['--local', app, 'true']), rss: 'local' },
-    c: { label: 'c. run-docker IMG true (registry on 127.0.0.1)', run: () => shimCommand([app, 'true']), rss: 'registry' },
+    a: {
+      label: 'a. docker run --rm --init IMG true',
+      run: () => ['docker', ['run', '--rm', '--init', `${app}:1.0.0`, 'true']],
+    },
+    b: {
+      label: 'b. run-docker --local IMG true (warm cache)',
+      run: () => shimCommand(['--local', app, 'true']),
+      rss: 'local',
+    },
+    c: {
+      label: 'c. run-docker IMG true (registry on 127.0.0.1)',
+      run: () => shimCommand([app, 'true']),
+      rss: 'registry',
+    },
     s: {
       // Everything the shim decides, without handing over to the docker CLI: its own cost,
       // free of docker run's variance (±50 ms between rounds here).
@@ -87,7 +120,10 @@ try {
     scenario.before?.();
     const [file, argv] = scenario.run();
     const started = process.hrtime.bigint();
-    const result = spawnSync(file, argv, { env: { ...hostEnv, BENCH_MAX_RSS_FILE: rssFile }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const result = spawnSync(file, argv, {
+      env: { ...hostEnv, BENCH_MAX_RSS_FILE: rssFile },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (result.status !== 0) throw new Error(`${scenario.label} failed (exit ${result.status}): ${result.stderr}`);
     if (scenario.rss) peakRss[scenario.rss].push(Number(readFileSync(rssFile, 'utf8')) / 1024);
@@ -110,13 +146,20 @@ try {
       /** @type {number[]} */
       const counts = [];
       for (let run = 0; run < 3; run++) {
-        const result = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', '--smc-check=all-non-file', file, ...argv], {
-          env: { ...quietEnv, BENCH_MAX_RSS_FILE: rssFile },
-          encoding: 'utf8',
-          stdio: ['ignore', 'ignore', 'pipe'],
-        });
+        const result = spawnSync(
+          'valgrind',
+          ['--tool=callgrind', '--callgrind-out-file=/dev/null', '--smc-check=all-non-file', file, ...argv],
+          {
+            env: { ...quietEnv, BENCH_MAX_RSS_FILE: rssFile },
+            encoding: 'utf8',
+            stdio: ['ignore', 'ignore', 'pipe'],
+          },
+        );
         const collected = /Collected : (\d+)/.exec(result.stderr ?? '');
-        if (result.status !== 0 || !collected) throw new Error(`valgrind could not count ${scenarios[key].label} (is valgrind installed?): ${result.error?.message ?? result.stderr}`);
+        if (result.status !== 0 || !collected)
+          throw new Error(
+            `valgrind could not count ${scenarios[key].label} (is valgrind installed?): ${result.error?.message ?? result.stderr}`,
+          );
         counts.push(Number(collected[1]));
       }
       instructions[key] = median(counts);
@@ -130,23 +173,42 @@ try {
   const locate = createRequire(import.meta.url)(join(root, 'dist/payload/tiny/locate.js'));
   /** @type {typeof import('../common/publish-support.js')} */
   const { connectEngine } = createRequire(import.meta.url)(join(root, 'dist/publish-support.js'));
-  const { contract } = /** @type {{ contract: number }} */ (JSON.parse(readFileSync(join(root, 'dist/build-info.json'), 'utf8')));
+  const { contract } = /** @type {{ contract: number }} */ (
+    JSON.parse(readFileSync(join(root, 'dist/build-info.json'), 'utf8'))
+  );
   const engine = await connectEngine(hostEnv, hostEnv.HOME);
   /** @type {import('../contract/contract.js').BaseContext} */
-  const ctx = { contract, shimVersion: '0.0.0', local: false, env: hostEnv, log: { warn: (line) => console.error(line), debug: () => {} }, engine };
+  const ctx = {
+    contract,
+    shimVersion: '0.0.0',
+    local: false,
+    env: hostEnv,
+    log: { warn: (line) => console.error(line), debug: () => {} },
+    engine,
+  };
   const manifestType = 'application/vnd.docker.distribution.manifest.v2+json';
-  const manifest = await (await fetch(`http://${registry}/v2/bench/app/manifests/1.0.0`, { headers: { accept: manifestType } })).text();
+  const manifest = await (
+    await fetch(`http://${registry}/v2/bench/app/manifests/1.0.0`, { headers: { accept: manifestType } })
+  ).text();
   for (const count of TAG_COUNTS) {
     const repo = `bench/tags-${count}`;
     // Its blobs must be in that repository before manifests can name them.
     sh('docker', ['tag', `${app}:1.0.0`, `${registry}/${repo}:seed`]);
     sh('docker', ['push', '--quiet', `${registry}/${repo}:seed`]);
     images.push(`${registry}/${repo}:seed`);
-    const tags = Array.from({ length: count }, (_, i) => `2025${String(1 + (i % 12)).padStart(2, '0')}${String(1 + (i % 28)).padStart(2, '0')}-${String(i).padStart(6, '0')}`);
+    const tags = Array.from(
+      { length: count },
+      (_, i) =>
+        `2025${String(1 + (i % 12)).padStart(2, '0')}${String(1 + (i % 28)).padStart(2, '0')}-${String(i).padStart(6, '0')}`,
+    );
     for (let i = 0; i < tags.length; i += 32) {
       await Promise.all(
         tags.slice(i, i + 32).map(async (tag) => {
-          const response = await fetch(`http://${registry}/v2/${repo}/manifests/${tag}`, { method: 'PUT', headers: { 'content-type': manifestType }, body: manifest });
+          const response = await fetch(`http://${registry}/v2/${repo}/manifests/${tag}`, {
+            method: 'PUT',
+            headers: { 'content-type': manifestType },
+            body: manifest,
+          });
           if (response.status !== 201) throw new Error(`tagging ${repo}:${tag} answered ${response.status}`);
         }),
       );
@@ -162,7 +224,9 @@ try {
     }
   }
 
-  const m = /** @type {Record<ScenarioKey, number>} */ (Object.fromEntries(scenarioKeys.map((key) => [key, median(timings[key])])));
+  const m = /** @type {Record<ScenarioKey, number>} */ (
+    Object.fromEntries(scenarioKeys.map((key) => [key, median(timings[key])]))
+  );
   const results = {
     date: new Date().toISOString(),
     rounds,
@@ -173,7 +237,8 @@ try {
       b_minus_a_minus_node: (m.b - m.a - m.node) * 1000,
       c_minus_a_minus_node: (m.c - m.a - m.node) * 1000,
       // Paired within each round (b and a ran back to back), then the median: steadier.
-      paired_b_minus_a_minus_node: median(timings.b.map((b, i) => b - (timings.a[i] ?? NaN) - (timings.node[i] ?? NaN))) * 1000,
+      paired_b_minus_a_minus_node:
+        median(timings.b.map((b, i) => b - (timings.a[i] ?? NaN) - (timings.node[i] ?? NaN))) * 1000,
       s_minus_node: (m.s - m.node) * 1000,
       // The same within each round: the machine's drift over a run moves node and s alike.
       paired_s_minus_node: median(timings.s.map((s, i) => s - (timings.node[i] ?? NaN))) * 1000,
@@ -196,11 +261,23 @@ try {
     ['b − a − node, paired per round', `${results.overheadMs.paired_b_minus_a_minus_node.toFixed(0)} ms`],
     ['s − node start (the shim alone)', `${results.overheadMs.s_minus_node.toFixed(0)} ms`],
     ['s − node, paired per round', `${results.overheadMs.paired_s_minus_node.toFixed(0)} ms`],
-    ...TAG_COUNTS.map((count) => /** @type {[string, string]} */ ([`e. newest of ${count} tags (target ≤ 1.5 s at 10,000)`, ms(results.newestTagSeconds[count])])),
-    ['f. shim peak RSS, --local / registry (target ≤ 80 MiB)', `${results.shimPeakRssMiB.local.toFixed(1)} / ${results.shimPeakRssMiB.registry.toFixed(1)} MiB`],
+    ...TAG_COUNTS.map(
+      (count) =>
+        /** @type {[string, string]} */ ([
+          `e. newest of ${count} tags (target ≤ 1.5 s at 10,000)`,
+          ms(results.newestTagSeconds[count]),
+        ]),
+    ),
+    [
+      'f. shim peak RSS, --local / registry (target ≤ 80 MiB)',
+      `${results.shimPeakRssMiB.local.toFixed(1)} / ${results.shimPeakRssMiB.registry.toFixed(1)} MiB`,
+    ],
     ...(countInstructions
       ? /** @type {[string, string][]} */ ([
-          ['instructions: node -e 0 / s', `${(instructions.node / 1e6).toFixed(0)} M / ${(instructions.s / 1e6).toFixed(0)} M`],
+          [
+            'instructions: node -e 0 / s',
+            `${(instructions.node / 1e6).toFixed(0)} M / ${(instructions.s / 1e6).toFixed(0)} M`,
+          ],
           ['instructions: s − node (the shim alone)', `${((instructions.s - instructions.node) / 1e6).toFixed(0)} M`],
         ])
       : []),

@@ -23,7 +23,9 @@ const lazySsh = {
   name: 'lazy-ssh',
   setup(build) {
     build.onResolve({ filter: /^\.\/ssh$/ }, (args) =>
-      args.importer.endsWith(join('docker-modem', 'lib', 'modem.js')) ? { path: join(root, 'scripts', 'lazy-ssh.cjs') } : undefined,
+      args.importer.endsWith(join('docker-modem', 'lib', 'modem.js'))
+        ? { path: join(root, 'scripts', 'lazy-ssh.cjs') }
+        : undefined,
     );
   },
 };
@@ -52,7 +54,10 @@ const embedCompiledOnFirstUse = {
   setup(build) {
     const outfile = build.initialOptions.outfile;
     const names = Object.keys(EMBEDDED).map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-    build.onResolve({ filter: new RegExp(`^(${names.join('|')})$`) }, (args) => ({ path: args.path, namespace: 'embedded' }));
+    build.onResolve({ filter: new RegExp(`^(${names.join('|')})$`) }, (args) => ({
+      path: args.path,
+      namespace: 'embedded',
+    }));
     build.onLoad({ filter: /.*/, namespace: 'embedded' }, async (args) => {
       const source = EMBEDDED[args.path];
       if (source === undefined) throw new Error(`"${args.path}" is not an embedded module`);
@@ -131,32 +136,47 @@ async function buildEmbeddedPayloads() {
 }
 
 const [[shim, run, buildPayload], locate] = await Promise.all([
-  buildEmbeddedPayloads().then(async ({ run, buildPayload, define: embedded }) => /** @type {const} */ ([
-    await build({
-      ...common,
-      entryPoints: [join(root, 'shim/main.ts')],
-      // The bundle alone; the installed file is the loader with this bundle after it (below).
-      outfile: join(root, 'dist/shim/run-docker-bundle.js'),
-      // One line: the installed file carries it on a single line comment (shim/installed-shim.ts).
-      supported: { 'template-literal': false },
-      define: {
-        SHIM_VERSION: JSON.stringify(version),
-        // Unset: no default tiny or mini, and a host with nothing configured runs the built-in payload.
-        DEFAULT_TINY: JSON.stringify(process.env.RUN_DOCKER_DEFAULT_TINY || ''),
-        DEFAULT_MINI: JSON.stringify(process.env.RUN_DOCKER_DEFAULT_MINI || ''),
-        ...embedded,
-      },
-    }),
-    run,
-    buildPayload,
-  ])),
-  build({ ...common, entryPoints: [join(root, 'payload/locator/main.ts')], outfile: join(root, 'dist/payload/tiny/locate.js') }),
+  buildEmbeddedPayloads().then(
+    async ({ run, buildPayload, define: embedded }) =>
+      /** @type {const} */ ([
+        await build({
+          ...common,
+          entryPoints: [join(root, 'shim/main.ts')],
+          // The bundle alone; the installed file is the loader with this bundle after it (below).
+          outfile: join(root, 'dist/shim/run-docker-bundle.js'),
+          // One line: the installed file carries it on a single line comment (shim/installed-shim.ts).
+          supported: { 'template-literal': false },
+          define: {
+            SHIM_VERSION: JSON.stringify(version),
+            // Unset: no default tiny or mini, and a host with nothing configured runs the built-in payload.
+            DEFAULT_TINY: JSON.stringify(process.env.RUN_DOCKER_DEFAULT_TINY || ''),
+            DEFAULT_MINI: JSON.stringify(process.env.RUN_DOCKER_DEFAULT_MINI || ''),
+            ...embedded,
+          },
+        }),
+        run,
+        buildPayload,
+      ]),
+  ),
+  build({
+    ...common,
+    entryPoints: [join(root, 'payload/locator/main.ts')],
+    outfile: join(root, 'dist/payload/tiny/locate.js'),
+  }),
   // For scripts/publish: what a signature covers is defined once, in the contract.
   build({ ...common, entryPoints: [join(root, 'contract/contract.ts')], outfile: join(root, 'dist/contract.js') }),
   // For scripts/publish: the engine client and the tag order (common/publish-support.ts).
-  build({ ...common, entryPoints: [join(root, 'common/publish-support.ts')], outfile: join(root, 'dist/publish-support.js') }),
+  build({
+    ...common,
+    entryPoints: [join(root, 'common/publish-support.ts')],
+    outfile: join(root, 'dist/publish-support.js'),
+  }),
   // For the step below: how the installed file carries the bundle.
-  build({ ...common, entryPoints: [join(root, 'shim/installed-shim.ts')], outfile: join(root, 'dist/shim-installed-shim.js') }),
+  build({
+    ...common,
+    entryPoints: [join(root, 'shim/installed-shim.ts')],
+    outfile: join(root, 'dist/shim-installed-shim.js'),
+  }),
 ]);
 
 // The installed shim: shim/loader.ts, then the bundle on one line comment and its large
@@ -166,7 +186,12 @@ const { packShimTail } = createRequire(import.meta.url)('../dist/shim-installed-
 const bundle = readFileSync(join(root, 'dist/shim/run-docker-bundle.js'), 'utf8');
 /** @param {{ SHIM_BUNDLE_SHA256: string, SHIM_LAYOUT: string }} define */
 const buildLoader = async (define) => {
-  const { outputFiles } = await build({ ...innerOptions, entryPoints: [join(root, 'shim/loader.ts')], write: false, define });
+  const { outputFiles } = await build({
+    ...innerOptions,
+    entryPoints: [join(root, 'shim/loader.ts')],
+    write: false,
+    define,
+  });
   const [output] = outputFiles;
   if (!output) throw new Error('esbuild wrote nothing for shim/loader.ts');
   return `#!/usr/bin/env node\n${output.text}`;
@@ -174,10 +199,19 @@ const buildLoader = async (define) => {
 /** @param {string} text */
 const countLines = (text) => text.split('\n').length - 1;
 // The layout's numbers do not change the loader's line count: build once to count, then for real.
-const linesBefore = countLines(await buildLoader({ SHIM_BUNDLE_SHA256: '""', SHIM_LAYOUT: JSON.stringify({ bundleLine: 0, bundleBytes: 0, blobBytes: [] }) }));
+const linesBefore = countLines(
+  await buildLoader({
+    SHIM_BUNDLE_SHA256: '""',
+    SHIM_LAYOUT: JSON.stringify({ bundleLine: 0, bundleBytes: 0, blobBytes: [] }),
+  }),
+);
 const { tail, layout, compiled } = packShimTail(bundle, linesBefore);
-const head = await buildLoader({ SHIM_BUNDLE_SHA256: JSON.stringify(createHash('sha256').update(compiled).digest('hex')), SHIM_LAYOUT: JSON.stringify(layout) });
-if (countLines(head) !== linesBefore) throw new Error('the loader\'s line count changed with its layout; the bundle\'s line numbers would be wrong');
+const head = await buildLoader({
+  SHIM_BUNDLE_SHA256: JSON.stringify(createHash('sha256').update(compiled).digest('hex')),
+  SHIM_LAYOUT: JSON.stringify(layout),
+});
+if (countLines(head) !== linesBefore)
+  throw new Error("the loader's line count changed with its layout; the bundle's line numbers would be wrong");
 writeFileSync(join(root, 'dist/shim/run-docker.js'), `${head}${tail}`);
 // The shim is a command (npm links it; the tiny image ships it for copying straight into PATH).
 chmodSync(join(root, 'dist/shim/run-docker.js'), 0o755);
@@ -187,26 +221,42 @@ chmodSync(join(root, 'dist/shim/run-docker.js'), 0o755);
 // (the run payload). scripts/publish copies the images' ones in; docs/publishing.md.
 /** Metafile inputs are relative to the working folder (wherever the build was started); here, to the root.
  *  @param {{ metafile: import('esbuild').Metafile }} result @param {string} outfile */
-const inputsOf = (result, outfile) => [...Object.keys(result.metafile.inputs), ...(embeddedInputs.get(outfile) ?? [])].map((input) => relative(root, resolve(input)));
+const inputsOf = (result, outfile) =>
+  [...Object.keys(result.metafile.inputs), ...(embeddedInputs.get(outfile) ?? [])].map((input) =>
+    relative(root, resolve(input)),
+  );
 const ownLicence = readFileSync(join(root, 'LICENSE'), 'utf8');
-const runInputs = [...inputsOf(run, join(root, 'dist/payload/mini/run.js')), ...inputsOf(buildPayload, join(root, 'dist/payload/mini/build.js'))];
+const runInputs = [
+  ...inputsOf(run, join(root, 'dist/payload/mini/run.js')),
+  ...inputsOf(buildPayload, join(root, 'dist/payload/mini/build.js')),
+];
 // The shim carries the run and build payloads too (built in): its notices cover them.
 const shimInputs = [...inputsOf(shim, join(root, 'dist/shim/run-docker-bundle.js')), ...runInputs];
 const notices = [
-  { file: 'dist/shim/THIRD-PARTY-NOTICES.txt', artefact: 'the run-docker shim (dist/shim/run-docker.js, the npm package)', inputs: shimInputs },
+  {
+    file: 'dist/shim/THIRD-PARTY-NOTICES.txt',
+    artefact: 'the run-docker shim (dist/shim/run-docker.js, the npm package)',
+    inputs: shimInputs,
+  },
   {
     file: 'dist/payload/tiny/THIRD-PARTY-NOTICES.txt',
     artefact: 'the tiny image (the locator, /run-docker/locate.js, and the shim, /run-docker-shim/run-docker.js)',
     inputs: [...inputsOf(locate, join(root, 'dist/payload/tiny/locate.js')), ...shimInputs],
   },
-  { file: 'dist/payload/mini/THIRD-PARTY-NOTICES.txt', artefact: 'the mini image (the run payload, /run-docker/run.js, and the build payload, /run-docker/build.js)', inputs: runInputs },
+  {
+    file: 'dist/payload/mini/THIRD-PARTY-NOTICES.txt',
+    artefact: 'the mini image (the run payload, /run-docker/run.js, and the build payload, /run-docker/build.js)',
+    inputs: runInputs,
+  },
 ];
 for (const { file, artefact, inputs } of notices) {
   writeFileSync(join(root, file), buildNotices({ root, inputs, artefact, version, ownLicence }).text);
 }
 
 // What scripts/publish needs to know about this build.
-const contractMatch = /export const CONTRACT_VERSION = (\d+);/.exec(readFileSync(join(root, 'contract/contract.ts'), 'utf8'));
+const contractMatch = /export const CONTRACT_VERSION = (\d+);/.exec(
+  readFileSync(join(root, 'contract/contract.ts'), 'utf8'),
+);
 if (!contractMatch) throw new Error('contract/contract.ts has no CONTRACT_VERSION');
 const contract = Number(contractMatch[1]);
 writeFileSync(join(root, 'dist/build-info.json'), `${JSON.stringify({ version, contract }, null, 2)}\n`);

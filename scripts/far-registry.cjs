@@ -177,11 +177,15 @@ async function startFarRegistry(options) {
       const form = new URLSearchParams(await readBody(req));
       scopes = form.getAll('scope');
       if (options.credentials && form.get('grant_type') === 'password') {
-        authorized = form.get('username') === options.credentials.username && form.get('password') === options.credentials.password;
+        authorized =
+          form.get('username') === options.credentials.username &&
+          form.get('password') === options.credentials.password;
       }
     } else if (options.credentials) {
       const basic = /^Basic\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-      const expected = Buffer.from(`${options.credentials.username}:${options.credentials.password}`).toString('base64');
+      const expected = Buffer.from(`${options.credentials.username}:${options.credentials.password}`).toString(
+        'base64',
+      );
       authorized = basic?.[1] === expected;
     }
     record(req, res, 'token', authorized ? 200 : 401);
@@ -231,7 +235,10 @@ async function startFarRegistry(options) {
     // URLs (blob uploads) from it, and they must point back at this proxy.
     /** @type {import('node:http').IncomingMessage} */
     const upstream = await new Promise((resolve, reject) => {
-      const forward = http.request({ host: upstreamHost, port: Number(upstreamPort), method: req.method, path: req.url, headers, agent }, resolve);
+      const forward = http.request(
+        { host: upstreamHost, port: Number(upstreamPort), method: req.method, path: req.url, headers, agent },
+        resolve,
+      );
       forward.on('error', reject);
       req.pipe(forward);
     });
@@ -318,7 +325,9 @@ function measureConversation(requests, since) {
  *  @param {FarRegistryCounts} after @param {FarRegistryCounts} before @returns {FarRegistryCounts} */
 function diffCounts(after, before) {
   const kinds = /** @type {(keyof FarRegistryCounts)[]} */ (Object.keys(after));
-  return /** @type {FarRegistryCounts} */ (Object.fromEntries(kinds.map((kind) => [kind, after[kind] - (before[kind] ?? 0)])));
+  return /** @type {FarRegistryCounts} */ (
+    Object.fromEntries(kinds.map((kind) => [kind, after[kind] - (before[kind] ?? 0)]))
+  );
 }
 
 module.exports = { startFarRegistry, diffCounts, measureConversation, KINDS, DEFAULT_RTT_MS };

@@ -1,7 +1,10 @@
 // Types of scripts/far-registry.cjs, for TypeScript tests.
 
 /** Requests by kind ('401': a /v2/ request answered 401, whatever it asked for) and new connections. */
-export type FarRegistryCounts = Record<'token' | '401' | 'tags/list' | 'manifests' | 'blobs' | 'other' | 'connections', number>;
+export type FarRegistryCounts = Record<
+  'token' | '401' | 'tags/list' | 'manifests' | 'blobs' | 'other' | 'connections',
+  number
+>;
 
 export interface FarRegistryRequest {
   /** Which connection it came on, numbered from 1 since the proxy started. */
@@ -49,5 +52,8 @@ export interface FarRegistry {
 export declare const KINDS: ReadonlyArray<FarRegistryRequest['kind']>;
 export declare const DEFAULT_RTT_MS: number;
 export declare function startFarRegistry(options: FarRegistryOptions): Promise<FarRegistry>;
-export declare function measureConversation(requests: FarRegistryRequest[], since: number): { waitedMs: number; spanMs: number };
+export declare function measureConversation(
+  requests: FarRegistryRequest[],
+  since: number,
+): { waitedMs: number; spanMs: number };
 export declare function diffCounts(after: FarRegistryCounts, before: FarRegistryCounts): FarRegistryCounts;

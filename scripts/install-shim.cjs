@@ -82,7 +82,8 @@ function main() {
   try {
     docker(['cp', `${id}:${SHIM_IN_IMAGE}`, incoming]);
     const head = fs.readFileSync(incoming, 'utf8').slice(0, 64);
-    if (!head.startsWith('#!/usr/bin/env node')) throw new Error(`"${SHIM_IN_IMAGE}" in "${options.image}" is not the shim`);
+    if (!head.startsWith('#!/usr/bin/env node'))
+      throw new Error(`"${SHIM_IN_IMAGE}" in "${options.image}" is not the shim`);
     fs.chmodSync(incoming, 0o755);
     fs.renameSync(incoming, target);
     linkBuildDocker(binDir);
@@ -91,7 +92,9 @@ function main() {
     try {
       docker(['rm', '--force', id]);
     } catch (error) {
-      process.stderr.write(`install-shim: warning: ${String(error instanceof Error ? error.message : error)}; remove the container ${id.slice(0, 12)} yourself\n`);
+      process.stderr.write(
+        `install-shim: warning: ${String(error instanceof Error ? error.message : error)}; remove the container ${id.slice(0, 12)} yourself\n`,
+      );
     }
   }
   if (interrupted) fail('interrupted', 130);

@@ -18,5 +18,7 @@ fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
 const { privateKey, publicKey } = generateKeyPairSync('ed25519');
 const privatePath = path.join(dir, 'signing-key.pem');
 fs.writeFileSync(privatePath, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
-fs.writeFileSync(path.join(dir, 'signing-key.pub.pem'), publicKey.export({ type: 'spki', format: 'pem' }), { flag: 'wx' });
+fs.writeFileSync(path.join(dir, 'signing-key.pub.pem'), publicKey.export({ type: 'spki', format: 'pem' }), {
+  flag: 'wx',
+});
 process.stdout.write(`${privatePath}\n`);

@@ -61,7 +61,13 @@ const USAGE =
 
 /** What this run has made that an interruption must take away again.
  *  @type {{ staging?: string, reference?: string, manifestSha256?: string, buildStarted?: number, pushing: boolean }} */
-const made = { staging: undefined, reference: undefined, manifestSha256: undefined, buildStarted: undefined, pushing: false };
+const made = {
+  staging: undefined,
+  reference: undefined,
+  manifestSha256: undefined,
+  buildStarted: undefined,
+  pushing: false,
+};
 /** @type {NodeJS.Signals | undefined} */
 let interrupted;
 
@@ -109,7 +115,10 @@ function readOptions(argv) {
     process.exit(0);
   }
   const [kind, ...extra] = positionals;
-  if (kind !== 'tiny' && kind !== 'mini') return fail(`${kind === undefined ? 'say what to publish' : `"${kind}" is not what to publish`}: tiny or mini; ${SEE_HELP}`);
+  if (kind !== 'tiny' && kind !== 'mini')
+    return fail(
+      `${kind === undefined ? 'say what to publish' : `"${kind}" is not what to publish`}: tiny or mini; ${SEE_HELP}`,
+    );
   if (extra.length > 0) fail(`unexpected argument "${extra[0]}"; ${SEE_HELP}`);
   // The env key is mini's default only: tiny is never signed.
   const defaultKey = kind === 'mini' ? process.env.RUN_DOCKER_SIGNING_KEY_FILE || undefined : undefined;
@@ -128,14 +137,20 @@ function readOptions(argv) {
     force: values.force,
   };
   if (kind === 'tiny' && options.signingKey) fail('tiny is pinned by digest and not signed: --signing-key is for mini');
-  if (kind === 'mini' && options.trustKeys.length > 0) fail('--trust-key is for tiny, which carries the keys shims trust');
+  if (kind === 'mini' && options.trustKeys.length > 0)
+    fail('--trust-key is for tiny, which carries the keys shims trust');
   if (/[:@]/.test(repo.split('/').slice(1).join('/')) || repo !== repo.toLowerCase()) {
     fail(`--repo "${repo}" must be a repository without tag or digest, in lower case`);
   }
   // An empty range would read as "*" (every shim) and garbage as nothing: both are refused
   // before anything is built, so no host ever sees them.
-  if (options.shimRange !== undefined && (options.shimRange.trim() === '' || require('semver/ranges/valid')(options.shimRange) === null)) {
-    fail(`--shim-range "${options.shimRange}" is not a valid semver range (for example ">=0.1.0 <1.0.0"); nothing was published`);
+  if (
+    options.shimRange !== undefined &&
+    (options.shimRange.trim() === '' || require('semver/ranges/valid')(options.shimRange) === null)
+  ) {
+    fail(
+      `--shim-range "${options.shimRange}" is not a valid semver range (for example ">=0.1.0 <1.0.0"); nothing was published`,
+    );
   }
   return { ...options, repo };
 }
@@ -238,7 +253,8 @@ async function main() {
   const options = readOptions(process.argv.slice(2));
   if (options.build) run('node', [path.join(root, 'scripts/build.mjs')]);
   const info = /** @type {BuildInfo} */ (JSON.parse(fs.readFileSync(path.join(root, 'dist/build-info.json'), 'utf8')));
-  const version = options.version ?? (options.kind === 'tiny' ? info.version : publishSupport().formatUtcStamp(new Date()));
+  const version =
+    options.version ?? (options.kind === 'tiny' ? info.version : publishSupport().formatUtcStamp(new Date()));
   const major = Number(info.version.split('.')[0]);
   const shimRange = options.shimRange ?? `>=${info.version} <${major + 1}.0.0`;
   const entry = options.kind === 'tiny' ? 'locate.js' : 'run.js';
@@ -284,31 +300,43 @@ async function main() {
       if (build) build.signature = sign(signedBuildPayloadText({ ...manifest, build }));
     }
     if (options.kind === 'tiny') {
-      manifest.trustedKeys = options.trustKeys.map((file) => trustedKey(readKey(file, (pem) => crypto.createPublicKey(pem))));
+      manifest.trustedKeys = options.trustKeys.map((file) =>
+        trustedKey(readKey(file, (pem) => crypto.createPublicKey(pem))),
+      );
     }
     const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
     fs.writeFileSync(path.join(payloadDir, 'manifest.json'), manifestBytes);
     // The licences of everything the image carries (scripts/build.mjs writes one per image).
     // Not part of what is signed or verified: the shim reads only the manifest and the entry.
     const notices = path.join(root, 'dist/payload', options.kind, NOTICES);
-    if (!fs.existsSync(notices)) fail(`${path.relative(root, notices)} is missing; run the build (npm run build) first`);
+    if (!fs.existsSync(notices))
+      fail(`${path.relative(root, notices)} is missing; run the build (npm run build) first`);
     fs.copyFileSync(notices, path.join(payloadDir, NOTICES));
     if (options.kind === 'tiny') {
       fs.mkdirSync(path.join(staging, 'shim'));
       fs.copyFileSync(path.join(root, 'dist/shim/run-docker.js'), path.join(staging, 'shim/run-docker.js'));
     }
 
-    const buildArgs = { VERSION: version, REVISION: gitRevision(), CONTRACT: String(info.contract), MANIFEST_SHA256: sha256(manifestBytes) };
+    const buildArgs = {
+      VERSION: version,
+      REVISION: gitRevision(),
+      CONTRACT: String(info.contract),
+      MANIFEST_SHA256: sha256(manifestBytes),
+    };
     made.manifestSha256 = buildArgs.MANIFEST_SHA256;
     if (!existed) made.reference = reference;
     made.buildStarted = Date.now();
     await runStep(
       'docker',
       [
-        'build', '--quiet', '--force-rm',
-        '--file', path.join(root, options.kind === 'tiny' ? 'Dockerfile.tiny' : 'Dockerfile.mini'),
+        'build',
+        '--quiet',
+        '--force-rm',
+        '--file',
+        path.join(root, options.kind === 'tiny' ? 'Dockerfile.tiny' : 'Dockerfile.mini'),
         ...Object.entries(buildArgs).flatMap(([key, value]) => ['--build-arg', `${key}=${value}`]),
-        '--tag', reference,
+        '--tag',
+        reference,
         staging,
       ],
       { env: { ...process.env, DOCKER_BUILDKIT: '0' } },
@@ -329,7 +357,9 @@ async function main() {
     made.reference = undefined;
     made.pushing = true;
     await runStep('docker', ['push', '--quiet', reference]);
-    const digests = /** @type {string[]} */ (JSON.parse(run('docker', ['image', 'inspect', '--format', '{{json .RepoDigests}}', reference])));
+    const digests = /** @type {string[]} */ (
+      JSON.parse(run('docker', ['image', 'inspect', '--format', '{{json .RepoDigests}}', reference]))
+    );
     const pushed = digests.find((digest) => digest.startsWith(`${options.repo}@`));
     if (!pushed) fail(`pushed ${reference} but the engine reports no digest for it`);
     process.stdout.write(`${pushed}\n`);
@@ -348,7 +378,9 @@ async function main() {
 async function checkNewest(options, version, info) {
   const { compareTagOrder, connectEngine } = publishSupport();
   if (compareTagOrder(version, version) === undefined) {
-    fail(`mini version "${version}" is not a usable tag (YYYYMMDD-HHMMSS, yy.mm.dd or a semantic version; see docs/tags.md), so no host would find it; use --force to publish it anyway`);
+    fail(
+      `mini version "${version}" is not a usable tag (YYYYMMDD-HHMMSS, yy.mm.dd or a semantic version; see docs/tags.md), so no host would find it; use --force to publish it anyway`,
+    );
   }
   /** @type {Required<import('../contract/contract').LocatorModule>} */
   const { listTagsNewestFirst } = require(path.join(root, 'dist/payload/tiny/locate.js'));
@@ -363,7 +395,9 @@ async function checkNewest(options, version, info) {
     );
   } catch (error) {
     const hint = /** @type {{ hint?: string }} */ (error).hint;
-    return fail(`cannot list the minis already in "${options.repo}" to check that ${version} is newer: ${messageOf(error)}${hint ? `. ${hint}` : ''}`);
+    return fail(
+      `cannot list the minis already in "${options.repo}" to check that ${version} is newer: ${messageOf(error)}${hint ? `. ${hint}` : ''}`,
+    );
   }
   const newest = tags[0]?.tag;
   const order = newest === undefined ? undefined : compareTagOrder(version, newest);
@@ -398,7 +432,17 @@ function imageExists(reference) {
 /** Untagged images the interrupted build committed: they carry this payload's manifest label
  *  (another publish of the very same payload could too, so also: made since this build began). */
 function danglingImagesOfThisBuild() {
-  const listed = run('docker', ['image', 'ls', '--all', '--quiet', '--no-trunc', '--filter', `label=org.run-docker.manifest.sha256=${made.manifestSha256}`, '--filter', 'dangling=true']);
+  const listed = run('docker', [
+    'image',
+    'ls',
+    '--all',
+    '--quiet',
+    '--no-trunc',
+    '--filter',
+    `label=org.run-docker.manifest.sha256=${made.manifestSha256}`,
+    '--filter',
+    'dangling=true',
+  ]);
   const ids = listed.split('\n').filter((id) => id.trim() !== '');
   if (ids.length === 0) return [];
   const created = run('docker', ['image', 'inspect', '--format', '{{.Id}} {{.Created}}', ...ids]).split('\n');
@@ -424,21 +468,28 @@ function onInterrupt(signal) {
       // A cancelled legacy build still finishes the step it is in, and may even commit and tag
       // the last one: look again until two looks half a second apart find nothing (at most 5 s).
       const until = Date.now() + 5000;
-      for (let quiet = 0; quiet < 2 && Date.now() < until; ) {
-        const found = [...(made.reference && imageExists(made.reference) ? [made.reference] : []), ...danglingImagesOfThisBuild()];
+      for (let quiet = 0; quiet < 2 && Date.now() < until;) {
+        const found = [
+          ...(made.reference && imageExists(made.reference) ? [made.reference] : []),
+          ...danglingImagesOfThisBuild(),
+        ];
         quiet = found.length === 0 ? quiet + 1 : 0;
         removed += removeImages(found);
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
       }
     }
-    process.stderr.write(`publish: interrupted (${signal}); removed the staging folder${removed > 0 ? ' and the partly built image' : ''}\n`);
+    process.stderr.write(
+      `publish: interrupted (${signal}); removed the staging folder${removed > 0 ? ' and the partly built image' : ''}\n`,
+    );
     process.exit(128 + os.constants.signals[signal]);
   };
   const finishOrSay = () => {
     try {
       finish();
     } catch (error) {
-      process.stderr.write(`publish: interrupted (${signal}); cleaning up failed: ${messageOf(error).split('\n')[0]}\n`);
+      process.stderr.write(
+        `publish: interrupted (${signal}); cleaning up failed: ${messageOf(error).split('\n')[0]}\n`,
+      );
       process.exit(128 + os.constants.signals[signal]);
     }
   };

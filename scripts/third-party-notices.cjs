@@ -42,14 +42,22 @@ const NOT_A_LICENCE = /\.(?:[cm]?js|[cm]?ts|json|map)$/i;
  * @returns {{ name: string, version: string, license: string, files: { name: string, text: string }[] }}
  */
 function readPackageLicence(dir) {
-  const manifest = /** @type {{ name?: unknown, version?: unknown, license?: LicenceField, licenses?: LicenceField }} */ (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')));
+  const manifest =
+    /** @type {{ name?: unknown, version?: unknown, license?: LicenceField, licenses?: LicenceField }} */ (
+      JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'))
+    );
   const files = fs
     .readdirSync(dir, { withFileTypes: true })
     .filter((entry) => entry.isFile() && LICENCE_FILE.test(entry.name) && !NOT_A_LICENCE.test(entry.name))
     .map((entry) => entry.name)
     .sort()
     .map((name) => ({ name, text: fs.readFileSync(path.join(dir, name), 'utf8') }));
-  return { name: String(manifest.name), version: String(manifest.version), license: describeLicenseField(manifest), files };
+  return {
+    name: String(manifest.name),
+    version: String(manifest.version),
+    license: describeLicenseField(manifest),
+    files,
+  };
 }
 
 /** The package.json licence field in its current form (an SPDX expression) or the old ones ({type}, licenses: [{type}]).
@@ -57,7 +65,13 @@ function readPackageLicence(dir) {
 function describeLicenseField(manifest) {
   const field = manifest.license ?? manifest.licenses;
   if (typeof field === 'string') return field;
-  if (Array.isArray(field)) return field.map((entry) => (typeof entry === 'string' ? entry : entry?.type)).filter(Boolean).join(' OR ') || 'not declared';
+  if (Array.isArray(field))
+    return (
+      field
+        .map((entry) => (typeof entry === 'string' ? entry : entry?.type))
+        .filter(Boolean)
+        .join(' OR ') || 'not declared'
+    );
   if (field && typeof field.type === 'string') return field.type;
   return 'not declared';
 }
@@ -72,7 +86,9 @@ const RULE = '-'.repeat(79);
  */
 function formatNotices({ artefact, version, ownLicence, packages }) {
   const unique = new Map(packages.map((pkg) => [`${pkg.name}@${pkg.version}`, pkg]));
-  const sorted = [...unique.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.version < b.version ? -1 : 1));
+  const sorted = [...unique.values()].sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : a.version < b.version ? -1 : 1,
+  );
   const lines = [
     `Notices for ${artefact} (run-docker ${version})`,
     '',

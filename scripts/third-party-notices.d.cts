@@ -18,8 +18,19 @@ export interface PackageLicence {
 
 export function selectBundledPackages(inputs: Iterable<string>): BundledPackage[];
 export function readPackageLicence(dir: string): PackageLicence;
-export function formatNotices(notices: { artefact: string; version: string; ownLicence: string; packages: PackageLicence[] }): string;
-export function buildNotices(options: { root: string; inputs: Iterable<string>; artefact: string; version: string; ownLicence: string }): {
+export function formatNotices(notices: {
+  artefact: string;
+  version: string;
+  ownLicence: string;
+  packages: PackageLicence[];
+}): string;
+export function buildNotices(options: {
+  root: string;
+  inputs: Iterable<string>;
+  artefact: string;
+  version: string;
+  ownLicence: string;
+}): {
   text: string;
   packages: PackageLicence[];
 };

@@ -50,13 +50,17 @@ export function readCodeCacheSync(cacheRoot: string, file: string, uid: number):
   }
   let fd: number;
   try {
-    fd = openSync(join(cacheRoot, CODE_CACHE_FOLDER, file), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    fd = openSync(
+      join(cacheRoot, CODE_CACHE_FOLDER, file),
+      constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK,
+    );
   } catch {
     return undefined;
   }
   try {
     const info = fstatSync(fd);
-    if (!info.isFile() || info.uid !== uid || (info.mode & 0o022) !== 0 || info.size > CODE_CACHE_LIMIT_BYTES) return undefined;
+    if (!info.isFile() || info.uid !== uid || (info.mode & 0o022) !== 0 || info.size > CODE_CACHE_LIMIT_BYTES)
+      return undefined;
     const data = Buffer.alloc(info.size);
     let filled = 0;
     while (filled < data.length) {
@@ -100,7 +104,8 @@ export class CodeCaches {
   /** The cache root prepareCache judged usable, or undefined: then nothing is read or written. */
   useRoot(cacheRoot: string | undefined): void {
     this.root = this.uid === undefined ? undefined : cacheRoot;
-    if (this.root !== undefined && this.shim?.cacheFile !== undefined && !this.shim.accepted) this.pending.set(this.shim.cacheFile, this.shim.create);
+    if (this.root !== undefined && this.shim?.cacheFile !== undefined && !this.shim.accepted)
+      this.pending.set(this.shim.cacheFile, this.shim.create);
   }
 
   /** A payload's cache bytes by the verified sha256 of its source, or undefined. */

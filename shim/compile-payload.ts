@@ -20,12 +20,19 @@ export interface CompiledPayload {
 export function compilePayload(source: string, filename: string, cachedData?: Buffer): CompiledPayload {
   const module = { exports: {} as unknown };
   // Node's own CommonJS wrapper, on the same line, so line numbers in stack traces hold.
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename, cachedData });
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename,
+    cachedData,
+  });
   const wrapper = script.runInThisContext() as (...args: unknown[]) => void;
   // The shim's own require: a payload is one bundle and requires Node's built-ins only, and
   // createRequire would load node:module and Node's ES module loader on every call.
   wrapper(module.exports, require, module, filename, dirname(filename));
-  return { exports: module.exports, cacheAccepted: cachedData !== undefined && !script.cachedDataRejected, createCache: () => script.createCachedData() };
+  return {
+    exports: module.exports,
+    cacheAccepted: cachedData !== undefined && !script.cachedDataRejected,
+    createCache: () => script.createCachedData(),
+  };
 }
 
 /** compilePayload with the call's code caches: read by `sha256` of the source, and kept for writing when V8 had none. */

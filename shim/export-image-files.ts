@@ -13,10 +13,16 @@ import { readTarFiles } from '../common/copy-from-image';
 export const EXPORT_LIMIT_BYTES = 64 * 1024 * 1024;
 
 /** Regular files under `folder` (no leading slash), by their path below it. */
-export async function exportImageFiles(engine: EngineClient, imageId: string, folder: string): Promise<Map<string, Buffer>> {
+export async function exportImageFiles(
+  engine: EngineClient,
+  imageId: string,
+  folder: string,
+): Promise<Map<string, Buffer>> {
   const archive = await readTarFiles(await engine.exportImage(imageId));
   const manifestBytes = archive.get('manifest.json');
-  const layers = manifestBytes ? (JSON.parse(manifestBytes.toString('utf8')) as Array<{ Layers?: unknown }> | null)?.[0]?.Layers : undefined;
+  const layers = manifestBytes
+    ? (JSON.parse(manifestBytes.toString('utf8')) as Array<{ Layers?: unknown }> | null)?.[0]?.Layers
+    : undefined;
   if (!Array.isArray(layers)) throw new Error(`the export of image "${imageId}" has no manifest.json with layers`);
   const prefix = `${folder.replace(/^\/+|\/+$/g, '')}/`;
   const files = new Map<string, Buffer>();
@@ -25,8 +31,11 @@ export async function exportImageFiles(engine: EngineClient, imageId: string, fo
     if (!layer) throw new Error(`the export of image "${imageId}" lacks its layer "${layerPath}"`);
     // Saved layers are plain tar; some image stores keep them gzip-compressed.
     // node:zlib loads here only: a warm run never extracts.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: a warm run never extracts
-    const tarBytes = layer[0] === 0x1f && layer[1] === 0x8b ? (require('node:zlib') as typeof import('node:zlib')).gunzipSync(layer) : layer;
+    const tarBytes =
+      layer[0] === 0x1f && layer[1] === 0x8b
+        ? // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: a warm run never extracts
+          (require('node:zlib') as typeof import('node:zlib')).gunzipSync(layer)
+        : layer;
     for (const [name, bytes] of await readTarFiles(Readable.from([tarBytes]))) {
       const path = name.replace(/^\.\//, '');
       if (path.startsWith(prefix)) files.set(path.slice(prefix.length), bytes);

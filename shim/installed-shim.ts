@@ -12,7 +12,8 @@
  * scripts/build.mjs writes the file (packShimTail); the loader reads it (locateShimParts).
  */
 
-export const BUNDLE_MARKER = '//# run-docker shim bundle: the next line is the bundle, each line after it one of its large strings';
+export const BUNDLE_MARKER =
+  '//# run-docker shim bundle: the next line is the bundle, each line after it one of its large strings';
 
 /** The bundle's line starts with these (after "//"): Node's CommonJS wrapper and the loader's handle. */
 export const WRAPPER_HEAD = '(function (exports, require, module, __filename, __dirname, shimLoader) {';
@@ -37,22 +38,36 @@ const BLOB = /"([A-Za-z0-9+/]{1024,}={0,2})"/g;
  * the file before the marker line. Each large base64 string literal is replaced by a call of
  * `shimLoader.blob(i)` and carried on a line of its own.
  */
-export function packShimTail(bundle: string, linesBefore: number): { tail: string; layout: ShimLayout; compiled: string } {
+export function packShimTail(
+  bundle: string,
+  linesBefore: number,
+): { tail: string; layout: ShimLayout; compiled: string } {
   const code = bundle.trimEnd();
-  if (/[\n\r\u2028\u2029]/.test(code)) throw new Error('the bundle is more than one line; build it with template literals lowered (esbuild supported: { "template-literal": false })');
+  if (/[\n\r\u2028\u2029]/.test(code))
+    throw new Error(
+      'the bundle is more than one line; build it with template literals lowered (esbuild supported: { "template-literal": false })',
+    );
   // The loader reads the file as latin1, which is UTF-8 only for ASCII (esbuild's default charset).
   // eslint-disable-next-line no-control-regex -- the ASCII range, NUL included, is what it checks for
-  if (/[^\x00-\x7f]/.test(code)) throw new Error('the bundle is not ASCII; build it with esbuild\'s default charset');
+  if (/[^\x00-\x7f]/.test(code)) throw new Error("the bundle is not ASCII; build it with esbuild's default charset");
   const blobs: string[] = [];
   const compiled = `${WRAPPER_HEAD}${code.replace(BLOB, (_literal, base64: string) => `shimLoader.blob(${blobs.push(base64) - 1})`)}${WRAPPER_TAIL}`;
   const tail = [BUNDLE_MARKER, ...[compiled, ...blobs].map((line) => `//${line}`)].join('\n');
-  return { tail: `${tail}\n`, compiled, layout: { bundleLine: linesBefore + 1, bundleBytes: compiled.length, blobBytes: blobs.map((blob) => blob.length) } };
+  return {
+    tail: `${tail}\n`,
+    compiled,
+    layout: { bundleLine: linesBefore + 1, bundleBytes: compiled.length, blobBytes: blobs.map((blob) => blob.length) },
+  };
 }
 
 /** Pure: the byte offsets of the bundle's line and of each string's line (their "//" included), or undefined when the file is too short. */
-export function locateShimParts(fileSize: number, layout: ShimLayout): { bundleAt: number; blobsAt: number[] } | undefined {
+export function locateShimParts(
+  fileSize: number,
+  layout: ShimLayout,
+): { bundleAt: number; blobsAt: number[] } | undefined {
   const lineBytes = (bytes: number) => 2 + bytes + 1;
-  let at = fileSize - lineBytes(layout.bundleBytes) - layout.blobBytes.reduce((sum, bytes) => sum + lineBytes(bytes), 0);
+  let at =
+    fileSize - lineBytes(layout.bundleBytes) - layout.blobBytes.reduce((sum, bytes) => sum + lineBytes(bytes), 0);
   if (at < 0) return undefined;
   const bundleAt = at;
   at += lineBytes(layout.bundleBytes);

@@ -7,7 +7,13 @@ import { compareTagOrder } from '../common/compare-tag-order';
 import { formatImageRef, formatRepository, type ImageRef } from '../common/image-ref';
 import { inspectImage } from '../common/inspect-image';
 import { RunDockerError } from '../common/run-docker-error';
-import { describeMismatch, obtainTrustedMini, type LoadedMini, type ShimSource, type Trust } from './obtain-trusted-mini';
+import {
+  describeMismatch,
+  obtainTrustedMini,
+  type LoadedMini,
+  type ShimSource,
+  type Trust,
+} from './obtain-trusted-mini';
 import { MAX_FALLBACK_PULLS, selectFallbackMinis, type FallbackPlan } from './select-fallback-minis';
 import { PayloadRejected } from './verify-payload';
 
@@ -44,7 +50,13 @@ export async function loadNewestMini(
   const repository = formatRepository(repositoryRef);
   const printed = new Set<string>();
   const newest = await locator.findNewestTag(withWarningsOnce(base, printed), repository);
-  const first = await tryMini(source, trust, { ...repositoryRef, tag: newest.tag }, newest.presentLocally, floor.version);
+  const first = await tryMini(
+    source,
+    trust,
+    { ...repositoryRef, tag: newest.tag },
+    newest.presentLocally,
+    floor.version,
+  );
   if (!isRefusal(first)) return first;
 
   // A registry that just failed a pull would fail the next ones too, each after dockerd's
@@ -61,8 +73,11 @@ export async function loadNewestMini(
     const ref = { ...repositoryRef, tag: candidate.tag };
     const outcome = await tryMini(source, trust, ref, candidate.presentLocally, floor.version);
     if (!isRefusal(outcome)) {
-      const instead = candidate.presentLocally ? 'running the newest usable mini on this host instead' : `running the older mini "${candidate.tag}" from the registry instead`;
-      const also = skipped.length > 0 ? `; also skipped ${countOf(skipped.length, 'older mini')}: ${summarise(skipped)}` : '';
+      const instead = candidate.presentLocally
+        ? 'running the newest usable mini on this host instead'
+        : `running the older mini "${candidate.tag}" from the registry instead`;
+      const also =
+        skipped.length > 0 ? `; also skipped ${countOf(skipped.length, 'older mini')}: ${summarise(skipped)}` : '';
       source.log.warn(`the newest mini ${describeRefusal(first)}; ${refusalAdvice(first)}${instead}${also}`);
       return outcome;
     }
@@ -78,7 +93,13 @@ function isRefusal(outcome: LoadedMini | Refusal): outcome is Refusal {
 
 /** One candidate: refused by its tag alone when it is older than the floor (no pull), else
  *  pulled if absent, verified, and its signed version compared with its tag. */
-async function tryMini(source: ShimSource, trust: Trust, ref: ImageRef & { tag: string }, presentLocally: boolean, floor: string | undefined): Promise<LoadedMini | Refusal> {
+async function tryMini(
+  source: ShimSource,
+  trust: Trust,
+  ref: ImageRef & { tag: string },
+  presentLocally: boolean,
+  floor: string | undefined,
+): Promise<LoadedMini | Refusal> {
   if (floor !== undefined && (compareTagOrder(ref.tag, floor) ?? -1) < 0) {
     return { ref, reason: 'rollback', message: `it is older than ${floor}, which this host has already run` };
   }
@@ -87,7 +108,8 @@ async function tryMini(source: ShimSource, trust: Trust, ref: ImageRef & { tag: 
     const image = await inspectImage(source.engine, ref);
     if (!image) return { ref, reason: 'pull', message: 'the engine cannot find it after its pull' };
     const { payload, trusted } = await obtainTrustedMini(source, trust, image, ref);
-    if (payload.manifest.version !== ref.tag) return { ref, reason: 'mismatch', message: `it ${describeMismatch(ref.tag, payload.manifest.version)}` };
+    if (payload.manifest.version !== ref.tag)
+      return { ref, reason: 'mismatch', message: `it ${describeMismatch(ref.tag, payload.manifest.version)}` };
     return { ref, image, payload, trusted };
   } catch (error) {
     if (error instanceof PayloadRejected) return { ref, reason: error.reason, message: error.message };
@@ -127,15 +149,29 @@ function countOf(count: number, noun: string): string {
 }
 
 /** Nothing usable: one line that says what was tried and the fix for the newest's problem. */
-function noUsableMini(repository: string, newest: Refusal, skipped: readonly Refusal[], plan: FallbackPlan, floor: VersionFloor, shimVersion: string): RunDockerError {
+function noUsableMini(
+  repository: string,
+  newest: Refusal,
+  skipped: readonly Refusal[],
+  plan: FallbackPlan,
+  floor: VersionFloor,
+  shimVersion: string,
+): RunDockerError {
   const parts = [`the newest, ${describeRefusal(newest)}`];
   if (skipped.length > 0) parts.push(`${countOf(skipped.length, 'older mini')} skipped: ${summarise(skipped)}`);
-  if (plan.belowFloor > 0) parts.push(`${countOf(plan.belowFloor, 'older mini')} below ${floor.version}, which this host has already run, not tried`);
-  if (plan.notPulled > 0) parts.push(`${countOf(plan.notPulled, 'older mini')} in the registry not pulled (at most ${MAX_FALLBACK_PULLS} are tried)`);
+  if (plan.belowFloor > 0)
+    parts.push(
+      `${countOf(plan.belowFloor, 'older mini')} below ${floor.version}, which this host has already run, not tried`,
+    );
+  if (plan.notPulled > 0)
+    parts.push(
+      `${countOf(plan.notPulled, 'older mini')} in the registry not pulled (at most ${MAX_FALLBACK_PULLS} are tried)`,
+    );
   const pinOlder = `pin a mini with RUN_DOCKER_MINI=${repository}:TAG`;
   const hints: Record<Refusal['reason'], string> = {
     incompatible: `Update the shim (see docs/install.md of run-docker), or publish a mini that supports shim ${shimVersion} (scripts/publish mini --shim-range)`,
-    untrusted: 'Publish a mini signed with a key the pinned tiny trusts (scripts/publish mini --signing-key), or pin a tiny that trusts its key',
+    untrusted:
+      'Publish a mini signed with a key the pinned tiny trusts (scripts/publish mini --signing-key), or pin a tiny that trusts its key',
     mismatch: `Delete the tag "${newest.ref.tag}" from the registry and publish the good payload again as a new version (scripts/publish mini)`,
     rollback: `Publish the good payload again as a new version (scripts/publish mini), or ${pinOlder} to roll back on purpose; this host's record is "${floor.file}"`,
     corrupt: 'Publish a good mini again (scripts/publish mini)',

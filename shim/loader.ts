@@ -28,12 +28,19 @@ const fd = openSync(__filename, 'r');
 const parts = locateShimParts(fstatSync(fd).size, SHIM_LAYOUT);
 const source = parts && readBundleLine(readLatin1(parts.bundleAt, SHIM_LAYOUT.bundleBytes + 2));
 if (parts === undefined || source === undefined) {
-  process.stderr.write(`run-docker: error: "${__filename}" is damaged: its bundle is missing\nhint: Install run-docker again (docs/install.md).\n`);
+  process.stderr.write(
+    `run-docker: error: "${__filename}" is damaged: its bundle is missing\nhint: Install run-docker again (docs/install.md).\n`,
+  );
   process.exit(125);
 }
 const { blobsAt } = parts;
 const cache = locateShimCodeCache();
-const script = new Script(source, { filename: __filename, lineOffset: SHIM_LAYOUT.bundleLine, columnOffset: 2, cachedData: cache?.data });
+const script = new Script(source, {
+  filename: __filename,
+  lineOffset: SHIM_LAYOUT.bundleLine,
+  columnOffset: 2,
+  cachedData: cache?.data,
+});
 const code: LoadedShimCode = {
   cacheFile: cache?.file,
   accepted: cache?.data !== undefined && !script.cachedDataRejected,
@@ -44,10 +51,16 @@ const blob = (index: number): string => {
   const at = blobsAt[index];
   const bytes = SHIM_LAYOUT.blobBytes[index];
   const line = at === undefined || bytes === undefined ? '' : readLatin1(at, bytes + 2);
-  if (!line.startsWith('//')) throw new Error(`"${__filename}" is damaged: its string ${index} is missing; install run-docker again (docs/install.md)`);
+  if (!line.startsWith('//'))
+    throw new Error(
+      `"${__filename}" is damaged: its string ${index} is missing; install run-docker again (docs/install.md)`,
+    );
   return line.slice(2);
 };
-(script.runInThisContext() as (...args: unknown[]) => void)(exports, require, module, __filename, dirname(__filename), { code, blob });
+(script.runInThisContext() as (...args: unknown[]) => void)(exports, require, module, __filename, dirname(__filename), {
+  code,
+  blob,
+});
 
 /** `length` bytes of this file at `position`, as latin1 (the file is ASCII: installed-shim.ts). */
 function readLatin1(position: number, length: number): string {

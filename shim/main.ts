@@ -50,12 +50,18 @@ function loadBuiltIn(packed: string, sha256: string, file: string, codeCaches: C
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: node:zlib only when a built-in payload runs
   const { gunzipSync } = require('node:zlib') as typeof import('node:zlib');
   const source = gunzipSync(Buffer.from(packed, 'base64')).toString('utf8');
-  return compilePayloadCached(source, join(__dirname, 'built-in', file), { name: `built-in-${file.replace(/\.js$/, '')}`, sha256, caches: codeCaches });
+  return compilePayloadCached(source, join(__dirname, 'built-in', file), {
+    name: `built-in-${file.replace(/\.js$/, '')}`,
+    sha256,
+    caches: codeCaches,
+  });
 }
 
-const loadBuiltInRun = (codeCaches: CodeCaches) => loadBuiltIn(BUILT_IN_RUN_PAYLOAD, BUILT_IN_RUN_SHA256, 'run.js', codeCaches) as MiniModule;
+const loadBuiltInRun = (codeCaches: CodeCaches) =>
+  loadBuiltIn(BUILT_IN_RUN_PAYLOAD, BUILT_IN_RUN_SHA256, 'run.js', codeCaches) as MiniModule;
 /** The built-in build payload (build-docker). */
-const loadBuiltInBuild = (codeCaches: CodeCaches) => loadBuiltIn(BUILT_IN_BUILD_PAYLOAD, BUILT_IN_BUILD_SHA256, 'build.js', codeCaches) as BuildModule;
+const loadBuiltInBuild = (codeCaches: CodeCaches) =>
+  loadBuiltIn(BUILT_IN_BUILD_PAYLOAD, BUILT_IN_BUILD_SHA256, 'build.js', codeCaches) as BuildModule;
 
 /**
  * `build-docker` is this same shim under a second name (a package.json bin, or a link made by
@@ -89,7 +95,8 @@ async function main(): Promise<number> {
     endpoint = await readEngineEndpoint(env, homeDir);
     log.debug(`engine ${endpoint.host} (${endpoint.source})`);
     const loaded = typeof shimLoader === 'undefined' ? undefined : shimLoader.code;
-    if (loaded) log.debug(`shim code cache ${loaded.accepted ? 'used' : 'not used'} (${loaded.cacheFile ?? 'no cache folder'})`);
+    if (loaded)
+      log.debug(`shim code cache ${loaded.accepted ? 'used' : 'not used'} (${loaded.cacheFile ?? 'no cache folder'})`);
     const codeCaches = new CodeCaches(process.getuid?.(), loaded);
     const exitCode = await runShim({
       argv,
@@ -125,7 +132,10 @@ async function showConfig(env: Record<string, string | undefined>, homeDir: stri
       config: resolveShimConfig(env, files, DEFAULTS),
       configFiles: locations.map((location, index) => ({ ...location, exists: files[index]?.content !== undefined })),
       cacheRoot: cacheRootDir(env, homeDir),
-      dockerConfig: { path: dockerConfigPath(env, homeDir), source: env.DOCKER_CONFIG ? 'env DOCKER_CONFIG' : 'default' },
+      dockerConfig: {
+        path: dockerConfigPath(env, homeDir),
+        source: env.DOCKER_CONFIG ? 'env DOCKER_CONFIG' : 'default',
+      },
       engine: await readEngineEndpoint(env, homeDir).then(
         (endpoint) => ({ host: redactHost(endpoint.host), source: endpoint.source }),
         (error: unknown) => {

@@ -47,13 +47,20 @@ async function readRecord(file: string, log: Logger): Promise<VersionRecord> {
     if (bytes === undefined) return new Map();
     text = bytes.toString('utf8');
   } catch (error) {
-    const why = error instanceof UnreadableFile ? `it ${error.message}` : ((error as NodeJS.ErrnoException).code ?? (error as Error).message);
-    log.warn(`cannot use the record of mini versions this host has run, "${file}" (${why}); older minis are not refused this time`);
+    const why =
+      error instanceof UnreadableFile
+        ? `it ${error.message}`
+        : ((error as NodeJS.ErrnoException).code ?? (error as Error).message);
+    log.warn(
+      `cannot use the record of mini versions this host has run, "${file}" (${why}); older minis are not refused this time`,
+    );
     return new Map();
   }
   const parsed = parseRecord(text);
   if (!parsed) {
-    log.warn(`the record of mini versions this host has run, "${file}", is damaged; older minis are not refused this time, and the next run writes it again`);
+    log.warn(
+      `the record of mini versions this host has run, "${file}", is damaged; older minis are not refused this time, and the next run writes it again`,
+    );
     return new Map();
   }
   return parsed;
@@ -77,7 +84,11 @@ function parseRecord(text: string): VersionRecord | undefined {
 }
 
 /** The highest version of `repository` (formatRepository form) this host has run, if any. */
-export async function readHighestMiniVersion(file: string, repository: string, log: Logger): Promise<string | undefined> {
+export async function readHighestMiniVersion(
+  file: string,
+  repository: string,
+  log: Logger,
+): Promise<string | undefined> {
   return (await readRecord(file, log)).get(repository);
 }
 
@@ -94,8 +105,13 @@ export async function recordMiniVersion(file: string, repository: string, versio
   if (order === undefined || order <= 0) return;
   try {
     await makeDirs(dirname(file)); // 0700; says EROFS, not ENOENT, on a read-only HOME
-    await writeFileAtomically(file, `${JSON.stringify({ minis: Object.fromEntries(record.set(repository, version)) }, null, 2)}\n`);
+    await writeFileAtomically(
+      file,
+      `${JSON.stringify({ minis: Object.fromEntries(record.set(repository, version)) }, null, 2)}\n`,
+    );
   } catch (error) {
-    log.warn(`cannot record that this host ran mini ${version} in "${file}" (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); older minis may run later without a word`);
+    log.warn(
+      `cannot record that this host ran mini ${version} in "${file}" (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); older minis may run later without a word`,
+    );
   }
 }

@@ -14,7 +14,13 @@ import type { ShimSource, Trust } from './obtain-trusted-mini';
 import { payloadCacheDir, readCachedFile } from './payload-cache';
 import { checkBuildSignature, checkEntry, parseManifest, PayloadRejected, sha256Hex } from './verify-payload';
 
-export async function obtainBuildEntry(source: ShimSource, trust: Trust, image: LocalImage, ref: ImageRef, payload: VerifiedPayload): Promise<VerifiedEntry> {
+export async function obtainBuildEntry(
+  source: ShimSource,
+  trust: Trust,
+  image: LocalImage,
+  ref: ImageRef,
+  payload: VerifiedPayload,
+): Promise<VerifiedEntry> {
   const { manifest } = payload;
   if (manifest.build === undefined) {
     throw new RunDockerError(
@@ -27,25 +33,44 @@ export async function obtainBuildEntry(source: ShimSource, trust: Trust, image: 
     checkBuildSignature(withBuild, trust.keys);
   } catch (error) {
     if (!(error instanceof PayloadRejected)) throw error;
-    if (!trust.allowUnsigned) throw refused(ref, error.message, 'Publish the mini again, signed with a key the pinned tiny trusts (scripts/publish mini --signing-key).');
-    source.log.warn(`RUNNING UNTRUSTED CODE: mini "${formatImageRef(ref)}" ${error.message}, and this host allows that (RUN_DOCKER_ALLOW_UNSIGNED / allowUnsigned); never do this on a host that matters`);
+    if (!trust.allowUnsigned)
+      throw refused(
+        ref,
+        error.message,
+        'Publish the mini again, signed with a key the pinned tiny trusts (scripts/publish mini --signing-key).',
+      );
+    source.log.warn(
+      `RUNNING UNTRUSTED CODE: mini "${formatImageRef(ref)}" ${error.message}, and this host allows that (RUN_DOCKER_ALLOW_UNSIGNED / allowUnsigned); never do this on a host that matters`,
+    );
   }
   if (payload.build) return payload.build;
   const dir = source.cacheRoot === undefined ? undefined : payloadCacheDir(source.cacheRoot, image.id);
   if (dir !== undefined) {
     const cached = await readCachedFile(dir, withBuild.build.entry).catch((error: unknown) => {
       if (!(error instanceof UnreadableFile)) return undefined;
-      source.log.warn(`the cached payload in "${dir}" was rejected (its ${withBuild.build.entry} ${error.message}); extracting it again from its image`);
+      source.log.warn(
+        `the cached payload in "${dir}" was rejected (its ${withBuild.build.entry} ${error.message}); extracting it again from its image`,
+      );
       return undefined;
     });
-    if (cached && sha256Hex(cached) === withBuild.build.sha256) return { path: `${dir}/${withBuild.build.entry}`, source: cached.toString('utf8') };
-    if (cached) source.log.warn(`the cached payload in "${dir}" was rejected (its build entry "${withBuild.build.entry}" does not match the manifest's sha256); extracting it again from its image`);
+    if (cached && sha256Hex(cached) === withBuild.build.sha256)
+      return { path: `${dir}/${withBuild.build.entry}`, source: cached.toString('utf8') };
+    if (cached)
+      source.log.warn(
+        `the cached payload in "${dir}" was rejected (its build entry "${withBuild.build.entry}" does not match the manifest's sha256); extracting it again from its image`,
+      );
   }
   return extractBuildEntry(source, image, ref, withBuild, dir);
 }
 
 /** Reads the build entry from the image again (a cache written by a shim that predates it, or a changed file). */
-async function extractBuildEntry(source: ShimSource, image: LocalImage, ref: ImageRef, manifest: PayloadManifest & { build: BuildEntry }, dir: string | undefined): Promise<VerifiedEntry> {
+async function extractBuildEntry(
+  source: ShimSource,
+  image: LocalImage,
+  ref: ImageRef,
+  manifest: PayloadManifest & { build: BuildEntry },
+  dir: string | undefined,
+): Promise<VerifiedEntry> {
   const files = await readImagePayloadFiles(source, image);
   const manifestBytes = files.get(MANIFEST_FILE);
   const buildBytes = files.get(manifest.build.entry);
@@ -59,7 +84,12 @@ async function extractBuildEntry(source: ShimSource, image: LocalImage, ref: Ima
     throw refused(ref, error.message, 'Publish the mini again with scripts/publish.');
   }
   const runBytes = files.get(manifest.entry);
-  if (source.cacheRoot !== undefined && dir !== undefined && runBytes !== undefined && sha256Hex(runBytes) === manifest.sha256) {
+  if (
+    source.cacheRoot !== undefined &&
+    dir !== undefined &&
+    runBytes !== undefined &&
+    sha256Hex(runBytes) === manifest.sha256
+  ) {
     await writeOrWarn(
       source.cacheRoot,
       dir,

@@ -3,14 +3,30 @@
  * image's label, otherwise extracted afresh, verified, and installed in the cache.
  */
 import { basename, join } from 'node:path';
-import { LABEL, MANIFEST_FILE, PAYLOAD_DIR, type EngineClient, type Logger, type PayloadKind, type PayloadManifest, type TrustedKey } from '../contract/contract';
+import {
+  LABEL,
+  MANIFEST_FILE,
+  PAYLOAD_DIR,
+  type EngineClient,
+  type Logger,
+  type PayloadKind,
+  type PayloadManifest,
+  type TrustedKey,
+} from '../contract/contract';
 import type { LocalImage } from '../common/inspect-image';
 import { copyFromImage } from '../common/copy-from-image';
 import { UnreadableFile, type FileStamp } from '../common/read-private-file';
 import { EXPORT_LIMIT_BYTES, exportImageFiles } from './export-image-files';
 import { payloadCacheDir, readCachedFileStamped, writeCachedPayload } from './payload-cache';
 import { isUnchanged, readVerifiedRecord, recordOf, verifiedRecordPath, writeVerifiedRecord } from './verified-record';
-import { checkEntry, checkShimCompatible, parseManifest, PayloadRejected, readManifestFields, sha256Hex } from './verify-payload';
+import {
+  checkEntry,
+  checkShimCompatible,
+  parseManifest,
+  PayloadRejected,
+  readManifestFields,
+  sha256Hex,
+} from './verify-payload';
 
 export interface VerifiedPayload {
   manifest: PayloadManifest;
@@ -41,15 +57,26 @@ export interface PayloadSource {
   log: Logger;
 }
 
-export async function obtainPayload(source: PayloadSource, image: LocalImage, kind: PayloadKind): Promise<VerifiedPayload> {
+export async function obtainPayload(
+  source: PayloadSource,
+  image: LocalImage,
+  kind: PayloadKind,
+): Promise<VerifiedPayload> {
   const expectedManifestSha = image.labels[LABEL.manifestSha256];
-  if (!expectedManifestSha) throw new PayloadRejected(`it has no "${LABEL.manifestSha256}" label: not a run-docker image`, 'corrupt');
+  if (!expectedManifestSha)
+    throw new PayloadRejected(`it has no "${LABEL.manifestSha256}" label: not a run-docker image`, 'corrupt');
   const dir = source.cacheRoot === undefined ? undefined : payloadCacheDir(source.cacheRoot, image.id);
 
   const cached =
     dir === undefined || source.cacheRoot === undefined
       ? undefined
-      : await readVerifiedFromCache(dir, verifiedRecordPath(source.cacheRoot, image.id), expectedManifestSha, kind, source.log);
+      : await readVerifiedFromCache(
+          dir,
+          verifiedRecordPath(source.cacheRoot, image.id),
+          expectedManifestSha,
+          kind,
+          source.log,
+        );
   if (cached) {
     checkShimCompatible(cached.manifest, source.shimVersion);
     return cached;
@@ -71,7 +98,8 @@ export async function obtainPayload(source: PayloadSource, image: LocalImage, ki
   const buildBytes = build === undefined ? undefined : files.get(build.entry);
   const buildMatches = build !== undefined && buildBytes !== undefined && sha256Hex(buildBytes) === build.sha256;
   if (buildMatches) toCache.set(build.entry, buildBytes);
-  if (source.cacheRoot !== undefined && dir !== undefined) await writeOrWarn(source.cacheRoot, dir, toCache, source.log);
+  if (source.cacheRoot !== undefined && dir !== undefined)
+    await writeOrWarn(source.cacheRoot, dir, toCache, source.log);
   // Cached before the compatibility check, so an incompatible newest mini costs one extraction, not one per call.
   checkShimCompatible(manifest, source.shimVersion);
   const home = dir ?? join(PAYLOAD_DIR, image.id.replace(/^sha256:/, ''));
@@ -97,12 +125,19 @@ export async function readImagePayloadFiles(source: PayloadSource, image: LocalI
     : extractPayloadFiles(source.engine, image.id);
 }
 
-export async function writeOrWarn(cacheRoot: string, dir: string, files: ReadonlyMap<string, Uint8Array>, log: Logger): Promise<void> {
+export async function writeOrWarn(
+  cacheRoot: string,
+  dir: string,
+  files: ReadonlyMap<string, Uint8Array>,
+  log: Logger,
+): Promise<void> {
   try {
     await writeCachedPayload(cacheRoot, dir, files);
   } catch (error) {
     // The payload is verified in memory; a cache we cannot write only costs speed.
-    log.warn(`cannot write the payload cache in "${cacheRoot}" (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); continuing without it`);
+    log.warn(
+      `cannot write the payload cache in "${cacheRoot}" (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); continuing without it`,
+    );
   }
 }
 
@@ -110,7 +145,9 @@ export async function writeOrWarn(cacheRoot: string, dir: string, files: Readonl
 async function extractPayloadFiles(engine: EngineClient, imageId: string): Promise<Map<string, Buffer>> {
   const archived = await copyFromImage(engine, imageId, PAYLOAD_DIR);
   const top = `${basename(PAYLOAD_DIR)}/`;
-  return new Map([...archived].filter(([name]) => name.startsWith(top)).map(([name, bytes]) => [name.slice(top.length), bytes]));
+  return new Map(
+    [...archived].filter(([name]) => name.startsWith(top)).map(([name, bytes]) => [name.slice(top.length), bytes]),
+  );
 }
 
 /**
@@ -129,7 +166,9 @@ async function readVerifiedFromCache(
     const manifestRead = await readCachedFileStamped(dir, MANIFEST_FILE);
     if (!manifestRead) return undefined;
     const manifestKnown = isUnchanged(record, MANIFEST_FILE, manifestRead.stamp);
-    const manifest = manifestKnown ? readManifestFields(manifestRead.bytes, kind) : parseManifest(manifestRead.bytes, expectedManifestSha, kind);
+    const manifest = manifestKnown
+      ? readManifestFields(manifestRead.bytes, kind)
+      : parseManifest(manifestRead.bytes, expectedManifestSha, kind);
     const entryRead = await readCachedFileStamped(dir, manifest.entry);
     if (!entryRead) {
       // A writer replacing the entry while we read it, or half of an entry removed by hand:
@@ -153,10 +192,17 @@ async function readVerifiedFromCache(
       record: { file: recordFile, stamps, ...(signedBy ? { signedBy } : {}) },
     };
   } catch (error) {
-    const why = error instanceof UnreadableFile ? `its ${basename(error.path)} ${error.message}` : error instanceof PayloadRejected ? error.message : undefined;
+    const why =
+      error instanceof UnreadableFile
+        ? `its ${basename(error.path)} ${error.message}`
+        : error instanceof PayloadRejected
+          ? error.message
+          : undefined;
     if (why === undefined) {
       // The cache cannot be read at all (EACCES, EIO): it only costs speed.
-      log.debug(`cannot read the cached payload in "${dir}" (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      log.debug(
+        `cannot read the cached payload in "${dir}" (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      );
       return undefined;
     }
     log.warn(`the cached payload in "${dir}" was rejected (${why}); extracting it again from its image`);

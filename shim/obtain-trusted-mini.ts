@@ -32,7 +32,12 @@ export interface ShimSource extends PayloadSource {
 
 /** A verified mini payload signed by a trusted key, or any verified one where the host allows that
  *  (with a warning); PayloadRejected('untrusted') otherwise. `trusted`: its signature verified. */
-export async function obtainTrustedMini(source: ShimSource, trust: Trust, image: LocalImage, ref: ImageRef): Promise<{ payload: VerifiedPayload; trusted: boolean }> {
+export async function obtainTrustedMini(
+  source: ShimSource,
+  trust: Trust,
+  image: LocalImage,
+  ref: ImageRef,
+): Promise<{ payload: VerifiedPayload; trusted: boolean }> {
   const payload = await obtainPayload(source, image, 'mini');
   const { record } = payload;
   // Checked by an earlier call with the key the tiny still trusts, and not changed since (verified-record.ts).
@@ -43,7 +48,9 @@ export async function obtainTrustedMini(source: ShimSource, trust: Trust, image:
     return { payload, trusted: true };
   } catch (error) {
     if (!(error instanceof PayloadRejected) || !trust.allowUnsigned) throw error;
-    source.log.warn(`RUNNING UNTRUSTED CODE: mini "${formatImageRef(ref)}" ${error.message}, and this host allows that (RUN_DOCKER_ALLOW_UNSIGNED / allowUnsigned); never do this on a host that matters`);
+    source.log.warn(
+      `RUNNING UNTRUSTED CODE: mini "${formatImageRef(ref)}" ${error.message}, and this host allows that (RUN_DOCKER_ALLOW_UNSIGNED / allowUnsigned); never do this on a host that matters`,
+    );
     return { payload, trusted: false };
   }
 }

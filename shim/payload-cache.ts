@@ -40,7 +40,11 @@ const CHECKED_FOLDERS = ['', 'payloads', 'staging', 'code', VERIFIED_FOLDER, 'mi
  * too open is made 0700 (one warning). Also sweeps what killed runs left in `staging/`.
  * Undefined `uid` (Windows): only that each is a real folder (common/private-dir.ts).
  */
-export async function prepareCache(cacheRoot: string, uid: number | undefined, log: Logger): Promise<string | undefined> {
+export async function prepareCache(
+  cacheRoot: string,
+  uid: number | undefined,
+  log: Logger,
+): Promise<string | undefined> {
   const repaired: { dir: string; mode: number }[] = [];
   for (const folder of CHECKED_FOLDERS) {
     const dir = join(cacheRoot, folder);
@@ -55,7 +59,9 @@ export async function prepareCache(cacheRoot: string, uid: number | undefined, l
   const [first] = repaired;
   if (first) {
     const more = repaired.length > 1 ? ` (and ${repaired.length - 1} of its folders)` : '';
-    log.warn(`the cache folder "${first.dir}"${more} was writable by group or others (mode ${first.mode.toString(8)}); made it 0700`);
+    log.warn(
+      `the cache folder "${first.dir}"${more} was writable by group or others (mode ${first.mode.toString(8)}); made it 0700`,
+    );
   }
   await sweepStaging(join(cacheRoot, 'staging'), log);
   return cacheRoot;
@@ -74,7 +80,11 @@ async function sweepStaging(staging: string, log: Logger): Promise<void> {
     const pid = /^(?:new|old)-(\d+)-[0-9a-f]+$/.exec(name)?.[1];
     if (pid === undefined || isRunning(Number(pid))) continue;
     log.debug(`removing "${name}" from "${staging}", left by a run that was stopped`);
-    await ignoreFailure(rm(join(staging, name), { recursive: true, force: true }), 'a leftover costs only space; the next run sweeps again', log);
+    await ignoreFailure(
+      rm(join(staging, name), { recursive: true, force: true }),
+      'a leftover costs only space; the next run sweeps again',
+      log,
+    );
   }
 }
 
@@ -101,7 +111,10 @@ export async function readCachedFile(dir: string, name: string): Promise<Buffer 
 }
 
 /** readCachedFile with the file's stamp (read-private-file.ts), for verification records. */
-export async function readCachedFileStamped(dir: string, name: string): Promise<{ bytes: Buffer; stamp: FileStamp } | undefined> {
+export async function readCachedFileStamped(
+  dir: string,
+  name: string,
+): Promise<{ bytes: Buffer; stamp: FileStamp } | undefined> {
   return readPrivateFileStamped(join(dir, name), { maxBytes: CACHED_FILE_LIMIT_BYTES });
 }
 
@@ -112,7 +125,11 @@ export async function readCachedFileStamped(dir: string, name: string): Promise<
  * entry is never moved aside for an identical one, a reader racing a writer does not see
  * its files vanish (which it could not tell from tampering).
  */
-export async function writeCachedPayload(cacheRoot: string, dir: string, files: ReadonlyMap<string, Uint8Array>): Promise<void> {
+export async function writeCachedPayload(
+  cacheRoot: string,
+  dir: string,
+  files: ReadonlyMap<string, Uint8Array>,
+): Promise<void> {
   const staging = join(cacheRoot, 'staging');
   await makeDirs(staging, PRIVATE_DIR_MODE);
   const unique = `${process.pid}-${loadCrypto().randomBytes(6).toString('hex')}`;

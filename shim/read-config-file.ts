@@ -32,7 +32,11 @@ function refuseForeignFolder(path: string, user: FileOwner | undefined): void {
   const writer = folder && findForeignWriter(folder, user);
   // The sticky bit (/tmp) keeps others from replacing what is ours.
   if (writer && (folder.mode & 0o1000) === 0) {
-    throw new UnreadableFile(path, 'writable-by-others', `sits in the folder "${dirname(path)}", which can be changed by ${writer}`);
+    throw new UnreadableFile(
+      path,
+      'writable-by-others',
+      `sits in the folder "${dirname(path)}", which can be changed by ${writer}`,
+    );
   }
 }
 
@@ -56,15 +60,28 @@ export function configFileLocations(
   platform: HostPlatform = process.platform,
 ): ConfigLocation[] {
   const path = hostPathModule(platform);
-  const system = selectSystemConfigDirs(platform, env).map((folder): ConfigLocation => ({ path: path.join(folder.dir, FILE_NAME), source: folder.source, scope: 'system' }));
-  const unique = system.filter((location, index, all) => all.findIndex((other) => other.path === location.path) === index);
+  const system = selectSystemConfigDirs(platform, env).map((folder): ConfigLocation => ({
+    path: path.join(folder.dir, FILE_NAME),
+    source: folder.source,
+    scope: 'system',
+  }));
+  const unique = system.filter(
+    (location, index, all) => all.findIndex((other) => other.path === location.path) === index,
+  );
   return [{ ...configFileLocation(env, homeDir, platform), scope: 'user' }, ...unique];
 }
 
 /** Every config file, in precedence order; those that do not exist have `content: undefined`. */
-export async function readConfigFiles(locations: readonly ConfigLocation[], user = currentUser()): Promise<ConfigFile[]> {
+export async function readConfigFiles(
+  locations: readonly ConfigLocation[],
+  user = currentUser(),
+): Promise<ConfigFile[]> {
   // A system file holds the trust root of every account on the host: only root may write it.
-  return Promise.all(locations.map((location) => readConfigFile(location.path, location.scope === 'system' ? ROOT_ONLY : user, location.scope)));
+  return Promise.all(
+    locations.map((location) =>
+      readConfigFile(location.path, location.scope === 'system' ? ROOT_ONLY : user, location.scope),
+    ),
+  );
 }
 
 const ROOT_ONLY = { uid: 0, gid: 0 };
@@ -78,11 +95,19 @@ const CONFIG_FILE_LIMIT_BYTES = 1024 * 1024;
  * user could have written it or swapped it (the file, or the folder holding it). A symlink
  * to a regular file is followed: dotfile managers install config files that way.
  */
-export async function readConfigFile(path: string, user: FileOwner | undefined = currentUser(), scope: ConfigLocation['scope'] = 'user'): Promise<ConfigFile> {
+export async function readConfigFile(
+  path: string,
+  user: FileOwner | undefined = currentUser(),
+  scope: ConfigLocation['scope'] = 'user',
+): Promise<ConfigFile> {
   let text: string;
   try {
     refuseForeignFolder(path, user);
-    const bytes = await readPrivateFile(path, { maxBytes: CONFIG_FILE_LIMIT_BYTES, followSymlink: true, writableOnlyBy: user });
+    const bytes = await readPrivateFile(path, {
+      maxBytes: CONFIG_FILE_LIMIT_BYTES,
+      followSymlink: true,
+      writableOnlyBy: user,
+    });
     if (bytes === undefined) return { path, content: undefined };
     text = bytes.toString('utf8');
   } catch (error) {
@@ -95,7 +120,10 @@ export async function readConfigFile(path: string, user: FileOwner | undefined =
       );
     }
     if (error instanceof UnreadableFile) {
-      throw new RunDockerError(`the config file "${path}" ${error.message}`, 'Replace it with a JSON file, or remove it to use the defaults.');
+      throw new RunDockerError(
+        `the config file "${path}" ${error.message}`,
+        'Replace it with a JSON file, or remove it to use the defaults.',
+      );
     }
     throw new RunDockerError(
       `cannot read the config file "${path}" (${(error as NodeJS.ErrnoException).code})`,

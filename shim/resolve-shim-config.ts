@@ -47,7 +47,9 @@ export function resolveShimConfig(
   files: ConfigFile | readonly ConfigFile[] | undefined,
   defaults: ShimDefaults,
 ): ShimConfig {
-  const present = (files === undefined ? [] : 'path' in files ? [files] : files).filter((file) => file.content !== undefined);
+  const present = (files === undefined ? [] : 'path' in files ? [files] : files).filter(
+    (file) => file.content !== undefined,
+  );
   const read = present.map((file) => ({ file, values: readFileValues(file) }));
   const pick = (key: keyof typeof KEYS): ConfigValue | undefined => {
     const fromEnv = env[KEYS[key]];
@@ -56,7 +58,8 @@ export function resolveShimConfig(
     }
     for (const { file, values } of read) {
       const value = values[key];
-      if (value !== undefined) return { ref: parseImageRef(value, `"${key}" in ${file.path}`), source: `file ${file.path}` };
+      if (value !== undefined)
+        return { ref: parseImageRef(value, `"${key}" in ${file.path}`), source: `file ${file.path}` };
     }
     const fallback = defaults[key];
     return fallback ? { ref: parseImageRef(fallback, `built-in default ${key}`), source: 'default' } : undefined;
@@ -72,17 +75,24 @@ export function resolveShimConfig(
   const allowUnsigned =
     fromEnv !== undefined && fromEnv !== ''
       ? { value: fromEnv === '1', source: 'env RUN_DOCKER_ALLOW_UNSIGNED' }
-      : (present.map(readAllowUnsigned).find((setting) => setting !== undefined) ?? { value: false, source: 'default' });
+      : (present.map(readAllowUnsigned).find((setting) => setting !== undefined) ?? {
+          value: false,
+          source: 'default',
+        });
   return { tiny, mini: pick('mini'), allowUnsigned: allowUnsigned.value, allowUnsignedSource: allowUnsigned.source };
 }
 
 /** The file's allowUnsigned, or undefined when it does not set one. */
 function readAllowUnsigned(file: ConfigFile): { value: boolean; source: string } | undefined {
   const content = file.content;
-  const value = typeof content === 'object' && content !== null ? (content as Record<string, unknown>).allowUnsigned : undefined;
+  const value =
+    typeof content === 'object' && content !== null ? (content as Record<string, unknown>).allowUnsigned : undefined;
   if (value === undefined) return undefined;
   if (typeof value !== 'boolean') {
-    throw new RunDockerError(`"allowUnsigned" in the config file "${file.path}" must be true or false`, 'Write "allowUnsigned": false, or remove it.');
+    throw new RunDockerError(
+      `"allowUnsigned" in the config file "${file.path}" must be true or false`,
+      'Write "allowUnsigned": false, or remove it.',
+    );
   }
   return { value, source: `file ${file.path}` };
 }

@@ -34,9 +34,22 @@ import { cacheRootDir, prepareCache } from './payload-cache';
 import { loadNewestMini, type VersionFloor } from './load-newest-mini';
 import { obtainBuildEntry } from './obtain-build-entry';
 import { obtainPayload, type VerifiedEntry, type VerifiedPayload } from './obtain-payload';
-import { describeMismatch, obtainTrustedMini, type LoadedMini, type Pull, type ShimSource, type Trust } from './obtain-trusted-mini';
+import {
+  describeMismatch,
+  obtainTrustedMini,
+  type LoadedMini,
+  type Pull,
+  type ShimSource,
+  type Trust,
+} from './obtain-trusted-mini';
 import { configFileLocations, readConfigFiles } from './read-config-file';
-import { isLocalMode, resolveShimConfig, type ConfigValue, type ShimConfig, type ShimDefaults } from './resolve-shim-config';
+import {
+  isLocalMode,
+  resolveShimConfig,
+  type ConfigValue,
+  type ShimConfig,
+  type ShimDefaults,
+} from './resolve-shim-config';
 import { miniVersionRecordPath, readHighestMiniVersion, recordMiniVersion } from './mini-version-record';
 import { PayloadRejected } from './verify-payload';
 
@@ -78,13 +91,22 @@ export async function runShim(deps: ShimDeps): Promise<number> {
   const config = resolveShimConfig(env, await readConfigFiles(configFileLocations(env, deps.homeDir)), deps.defaults);
   // Undefined when others could have planted things in it: then nothing is read from or written to it.
   const owner = currentUser();
-  if (owner === undefined) log.debug(`cache, config and state files are not checked for other writers: ${NO_OWNER_CHECKS_REASON}`);
+  if (owner === undefined)
+    log.debug(`cache, config and state files are not checked for other writers: ${NO_OWNER_CHECKS_REASON}`);
   const cacheRoot = await prepareCache(cacheRootDir(env, deps.homeDir).dir, owner?.uid, log);
   deps.codeCaches.useRoot(cacheRoot);
   const pull: Pull = (ref) => pullWithAuth(engine, ref, { env, homeDir: deps.homeDir, log, progress });
   const source: ShimSource = { engine, cacheRoot, shimVersion, log, pull };
   // The locator keeps registry tokens in the cache; without a trusted cache, in memory only.
-  const base: BaseContext = { contract: CONTRACT_VERSION, shimVersion, local, env, log, engine, cacheDir: cacheRoot && join(cacheRoot, 'mini') };
+  const base: BaseContext = {
+    contract: CONTRACT_VERSION,
+    shimVersion,
+    local,
+    env,
+    log,
+    engine,
+    cacheDir: cacheRoot && join(cacheRoot, 'mini'),
+  };
 
   const chosen = await choosePayload(deps, config, source, base);
 
@@ -111,25 +133,49 @@ export async function runShim(deps: ShimDeps): Promise<number> {
  * keys to trust a mini with. No tiny configured is a fresh install's normal state, so it is
  * silent; a configured tiny that cannot be had, or no usable mini, is one warning.
  */
-async function choosePayload(deps: ShimDeps, config: ShimConfig, source: ShimSource, base: BaseContext): Promise<Chosen> {
+async function choosePayload(
+  deps: ShimDeps,
+  config: ShimConfig,
+  source: ShimSource,
+  base: BaseContext,
+): Promise<Chosen> {
   const { env, log, shimVersion } = deps;
-  const builtIn = (reason: string, tiny: ImageInUse = builtInImage(shimVersion)): Chosen => ({ module: loadBuiltIn(deps), tiny, mini: builtInImage(shimVersion), reason });
+  const builtIn = (reason: string, tiny: ImageInUse = builtInImage(shimVersion)): Chosen => ({
+    module: loadBuiltIn(deps),
+    tiny,
+    mini: builtInImage(shimVersion),
+    reason,
+  });
   if (config.tiny === undefined) {
     if (config.mini !== undefined) {
-      log.warn(`the mini "${formatImageRef(config.mini.ref)}" (from ${config.mini.source}) is ignored: no tiny is configured, and only a tiny's keys can vouch for a mini; running the payload built into shim ${shimVersion}`);
+      log.warn(
+        `the mini "${formatImageRef(config.mini.ref)}" (from ${config.mini.source}) is ignored: no tiny is configured, and only a tiny's keys can vouch for a mini; running the payload built into shim ${shimVersion}`,
+      );
     }
     return builtIn('no tiny configured');
   }
-  const tiny = await orReason(loadTinyOrExplain(source, config.tiny.ref, base.local, deps.codeCaches), log, shimVersion);
+  const tiny = await orReason(
+    loadTinyOrExplain(source, config.tiny.ref, base.local, deps.codeCaches),
+    log,
+    shimVersion,
+  );
   if (typeof tiny === 'string') return builtIn(tiny);
-  const tinyInUse = { reference: formatImageRef(config.tiny.ref), id: tiny.image.id, version: tiny.payload.manifest.version };
+  const tinyInUse = {
+    reference: formatImageRef(config.tiny.ref),
+    id: tiny.image.id,
+    version: tiny.payload.manifest.version,
+  };
   if (config.mini === undefined) return builtIn('no mini configured', tinyInUse);
 
   const trust: Trust = { keys: tiny.payload.manifest.trustedKeys ?? [], allowUnsigned: config.allowUnsigned };
   const pinned = isPinned(config.mini.ref);
   const file = miniVersionRecordPath(env, deps.homeDir);
   const repository = formatRepository(config.mini.ref);
-  const floor: VersionFloor = { file, repository, version: pinned ? undefined : await readHighestMiniVersion(file, repository, log) };
+  const floor: VersionFloor = {
+    file,
+    repository,
+    version: pinned ? undefined : await readHighestMiniVersion(file, repository, log),
+  };
   // A pinned mini that cannot be used stays an error: the operator chose it on purpose.
   const mini = pinned
     ? await loadPinnedMini(source, trust, config.mini, base.local)
@@ -144,16 +190,26 @@ async function choosePayload(deps: ShimDeps, config: ShimConfig, source: ShimSou
   return {
     module:
       deps.command === 'build'
-        ? loadModule<BuildModule>(await obtainBuildEntry(source, trust, mini.image, mini.ref, mini.payload), ['main'], mini.ref, {
-            name: 'build',
-            sha256: mini.payload.manifest.build?.sha256 ?? '',
-            caches: deps.codeCaches,
-          })
-        : loadModule<MiniModule>({ source: mini.payload.entrySource, path: mini.payload.entryPath }, ['main'], mini.ref, {
-            name: 'mini',
-            sha256: mini.payload.manifest.sha256,
-            caches: deps.codeCaches,
-          }),
+        ? loadModule<BuildModule>(
+            await obtainBuildEntry(source, trust, mini.image, mini.ref, mini.payload),
+            ['main'],
+            mini.ref,
+            {
+              name: 'build',
+              sha256: mini.payload.manifest.build?.sha256 ?? '',
+              caches: deps.codeCaches,
+            },
+          )
+        : loadModule<MiniModule>(
+            { source: mini.payload.entrySource, path: mini.payload.entryPath },
+            ['main'],
+            mini.ref,
+            {
+              name: 'mini',
+              sha256: mini.payload.manifest.sha256,
+              caches: deps.codeCaches,
+            },
+          ),
     tiny: tinyInUse,
     mini: { reference: formatImageRef(mini.ref), id: mini.image.id, version: mini.payload.manifest.version },
   };
@@ -162,7 +218,11 @@ async function choosePayload(deps: ShimDeps, config: ShimConfig, source: ShimSou
 /** The payload built into the shim for this command; a shim built without a build payload says so. */
 function loadBuiltIn(deps: ShimDeps): MiniModule | BuildModule {
   if (deps.command !== 'build') return deps.builtInRun();
-  if (!deps.builtInBuild) throw new RunDockerError(`shim ${deps.shimVersion} has no build payload built in`, 'Configure a tiny and a mini that carries one (docs/build-docker.md).');
+  if (!deps.builtInBuild)
+    throw new RunDockerError(
+      `shim ${deps.shimVersion} has no build payload built in`,
+      'Configure a tiny and a mini that carries one (docs/build-docker.md).',
+    );
   return deps.builtInBuild();
 }
 
@@ -201,21 +261,50 @@ function isFallbackError(error: unknown): error is UserFacingError {
   return isUserFacingError(error) && error.exitCode === EXIT_RUN_DOCKER_FAILURE;
 }
 
-async function loadTinyOrExplain(source: ShimSource, ref: ImageRef, local: boolean, codeCaches: CodeCaches): Promise<LoadedTiny> {
+async function loadTinyOrExplain(
+  source: ShimSource,
+  ref: ImageRef,
+  local: boolean,
+  codeCaches: CodeCaches,
+): Promise<LoadedTiny> {
   const image = await ensurePayloadImage(source, ref, local, 'tiny image');
   const payload = await obtainOrExplain(source, ref, image, 'tiny');
   const cache = { name: 'tiny', sha256: payload.manifest.sha256, caches: codeCaches };
-  return { image, payload, locator: loadModule<LocatorModule>({ source: payload.entrySource, path: payload.entryPath }, ['findNewestTag', 'listLocalTagsNewestFirst'], ref, cache) };
+  return {
+    image,
+    payload,
+    locator: loadModule<LocatorModule>(
+      { source: payload.entrySource, path: payload.entryPath },
+      ['findNewestTag', 'listLocalTagsNewestFirst'],
+      ref,
+      cache,
+    ),
+  };
 }
 
 /** The image for an exact reference, pulled when absent (never with --local). */
-function ensurePayloadImage({ engine, pull }: ShimSource, ref: ImageRef, local: boolean, what: string): Promise<LocalImage> {
-  return ensureImage(engine, ref, { local, pull, what, localHint: 'Run once without --local to pull it, or "docker load" it onto this host.' });
+function ensurePayloadImage(
+  { engine, pull }: ShimSource,
+  ref: ImageRef,
+  local: boolean,
+  what: string,
+): Promise<LocalImage> {
+  return ensureImage(engine, ref, {
+    local,
+    pull,
+    what,
+    localHint: 'Run once without --local to pull it, or "docker load" it onto this host.',
+  });
 }
 
 /** A pinned mini runs even when older than the floor (that is how a host rolls back on
  *  purpose), but a tag must still be the version its signature names. */
-async function loadPinnedMini(source: ShimSource, trust: Trust, mini: ConfigValue, local: boolean): Promise<LoadedMini> {
+async function loadPinnedMini(
+  source: ShimSource,
+  trust: Trust,
+  mini: ConfigValue,
+  local: boolean,
+): Promise<LoadedMini> {
   const image = await ensurePayloadImage(source, mini.ref, local, `mini image pinned by ${mini.source}`);
   const { payload, trusted } = await obtainOrExplain(source, mini.ref, image, 'mini', trust);
   const tag = mini.ref.tag;
@@ -229,8 +318,19 @@ async function loadPinnedMini(source: ShimSource, trust: Trust, mini: ConfigValu
   return { ref: mini.ref, image, payload, trusted };
 }
 
-async function obtainOrExplain(source: ShimSource, ref: ImageRef, image: LocalImage, kind: 'tiny'): Promise<VerifiedPayload>;
-async function obtainOrExplain(source: ShimSource, ref: ImageRef, image: LocalImage, kind: 'mini', trust: Trust): Promise<{ payload: VerifiedPayload; trusted: boolean }>;
+async function obtainOrExplain(
+  source: ShimSource,
+  ref: ImageRef,
+  image: LocalImage,
+  kind: 'tiny',
+): Promise<VerifiedPayload>;
+async function obtainOrExplain(
+  source: ShimSource,
+  ref: ImageRef,
+  image: LocalImage,
+  kind: 'mini',
+  trust: Trust,
+): Promise<{ payload: VerifiedPayload; trusted: boolean }>;
 async function obtainOrExplain(
   source: ShimSource,
   ref: ImageRef,
@@ -253,7 +353,12 @@ async function obtainOrExplain(
 }
 
 /** `cache`: the entry's verified sha256 names its code cache (code-cache.ts). */
-function loadModule<T>(entry: VerifiedEntry, functions: string[], ref: ImageRef, cache: { name: string; sha256: string; caches: CodeCaches }): T {
+function loadModule<T>(
+  entry: VerifiedEntry,
+  functions: string[],
+  ref: ImageRef,
+  cache: { name: string; sha256: string; caches: CodeCaches },
+): T {
   const exports = compilePayloadCached(entry.source, entry.path, cache) as Record<string, unknown>;
   const missing = functions.filter((name) => typeof exports?.[name] !== 'function');
   if (missing.length > 0) {

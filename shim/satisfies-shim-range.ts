@@ -45,7 +45,15 @@ function compare(a: Version, b: Version): number {
 
 function holds(version: Version, { operator, version: bound }: Comparator): boolean {
   const order = compare(version, bound);
-  return operator === '>=' ? order >= 0 : operator === '<=' ? order <= 0 : operator === '>' ? order > 0 : operator === '<' ? order < 0 : order === 0;
+  return operator === '>='
+    ? order >= 0
+    : operator === '<='
+      ? order <= 0
+      : operator === '>'
+        ? order > 0
+        : operator === '<'
+          ? order < 0
+          : order === 0;
 }
 
 export function satisfiesShimRange(shimVersion: string, range: string): boolean {

@@ -38,10 +38,21 @@ function fromEnv(env: Env, name: string, platform: HostPlatform): string | undef
 function windowsFolder(env: Env, name: 'APPDATA' | 'LOCALAPPDATA', homeDir: string): HostFolder {
   const set = fromEnv(env, name, 'win32');
   if (set) return { dir: set, source: `env ${name}` };
-  return { dir: hostPathModule('win32').join(homeDir, 'AppData', name === 'APPDATA' ? 'Roaming' : 'Local'), source: 'default' };
+  return {
+    dir: hostPathModule('win32').join(homeDir, 'AppData', name === 'APPDATA' ? 'Roaming' : 'Local'),
+    source: 'default',
+  };
 }
 
-function select(platform: HostPlatform, env: Env, homeDir: string, xdgName: string, posixDefault: string[], darwinDefault?: string[], windows?: { known: 'APPDATA' | 'LOCALAPPDATA'; sub: string[] }): HostFolder {
+function select(
+  platform: HostPlatform,
+  env: Env,
+  homeDir: string,
+  xdgName: string,
+  posixDefault: string[],
+  darwinDefault?: string[],
+  windows?: { known: 'APPDATA' | 'LOCALAPPDATA'; sub: string[] },
+): HostFolder {
   const path = hostPathModule(platform);
   const xdg = fromEnv(env, xdgName, platform);
   if (xdg) return { dir: path.join(xdg, NAME), source: `env ${xdgName}` };
@@ -60,12 +71,18 @@ export function selectConfigDir(platform: HostPlatform, env: Env, homeDir: strin
 
 /** The cache root (payloads, the mini's cache). */
 export function selectCacheDir(platform: HostPlatform, env: Env, homeDir: string): HostFolder {
-  return select(platform, env, homeDir, 'XDG_CACHE_HOME', ['.cache'], ['Library', 'Caches'], { known: 'LOCALAPPDATA', sub: ['cache'] });
+  return select(platform, env, homeDir, 'XDG_CACHE_HOME', ['.cache'], ['Library', 'Caches'], {
+    known: 'LOCALAPPDATA',
+    sub: ['cache'],
+  });
 }
 
 /** The state folder (the record of mini versions run). */
 export function selectStateDir(platform: HostPlatform, env: Env, homeDir: string): HostFolder {
-  return select(platform, env, homeDir, 'XDG_STATE_HOME', ['.local', 'state'], undefined, { known: 'LOCALAPPDATA', sub: ['state'] });
+  return select(platform, env, homeDir, 'XDG_STATE_HOME', ['.local', 'state'], undefined, {
+    known: 'LOCALAPPDATA',
+    sub: ['state'],
+  });
 }
 
 /** The system-wide config folders, highest precedence first: absolute XDG_CONFIG_DIRS entries, then /etc/run-docker; none on Windows. */

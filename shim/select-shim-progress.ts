@@ -21,4 +21,3 @@ export function selectShimProgress(
   const output = selectProgressOutput({ isTTY, env, quiet: isQuietEnv(env) || readShimFlags(argv).quiet });
   return output.mode === 'tty' ? output : { mode: 'off', color: false };
 }
-

@@ -37,8 +37,12 @@ export function buildConfigRows(facts: ConfigFacts): ConfigRow[] {
   const { config } = facts;
   return [
     { key: 'shim', value: facts.shimVersion, source: 'built in' },
-    config.tiny ? { key: 'tiny', value: formatImageRef(config.tiny.ref), source: config.tiny.source } : { key: 'tiny', value: 'none', source: 'default' },
-    config.mini ? { key: 'mini', value: formatImageRef(config.mini.ref), source: config.mini.source } : { key: 'mini', value: 'none', source: 'default' },
+    config.tiny
+      ? { key: 'tiny', value: formatImageRef(config.tiny.ref), source: config.tiny.source }
+      : { key: 'tiny', value: 'none', source: 'default' },
+    config.mini
+      ? { key: 'mini', value: formatImageRef(config.mini.ref), source: config.mini.source }
+      : { key: 'mini', value: 'none', source: 'default' },
     { key: 'payload', value: describePayload(config, facts.shimVersion), source: 'from tiny and mini' },
     { key: 'allowUnsigned', value: String(config.allowUnsigned), source: config.allowUnsignedSource },
     ...facts.configFiles.map((file) => ({
@@ -50,7 +54,11 @@ export function buildConfigRows(facts: ConfigFacts): ConfigRow[] {
     { key: 'docker config', value: facts.dockerConfig.path, source: facts.dockerConfig.source },
     'error' in facts.engine
       ? { key: 'engine', value: `unusable: ${facts.engine.error}`, source: 'DOCKER_HOST / docker context' }
-      : { key: 'engine', value: facts.engine.host, source: facts.engine.source === 'DOCKER_HOST' ? 'env DOCKER_HOST' : facts.engine.source },
+      : {
+          key: 'engine',
+          value: facts.engine.host,
+          source: facts.engine.source === 'DOCKER_HOST' ? 'env DOCKER_HOST' : facts.engine.source,
+        },
   ];
 }
 
@@ -60,7 +68,8 @@ function describePayload(config: ShimConfig, shimVersion: string): string {
   if (config.tiny === undefined) return `${builtIn} (no tiny configured)`;
   if (config.mini === undefined) return `${builtIn} (no mini configured)`;
   // Short: the row sets the width of the value column.
-  if (isPinned(config.mini.ref)) return `pinned mini ${formatImageRef(config.mini.ref)}, or built-in if the tiny is unusable`;
+  if (isPinned(config.mini.ref))
+    return `pinned mini ${formatImageRef(config.mini.ref)}, or built-in if the tiny is unusable`;
   return `newest trusted mini of ${formatRepository(config.mini.ref)}, else built-in`;
 }
 

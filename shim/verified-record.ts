@@ -57,10 +57,14 @@ export function parseVerifiedRecord(text: string): VerifiedRecord | undefined {
     return undefined;
   }
   const { files, signedBy } = (value ?? {}) as Partial<Record<keyof VerifiedRecord, unknown>>;
-  if (typeof files !== 'object' || files === null || !Object.values(files).every((stamp) => typeof stamp === 'string')) return undefined;
+  if (typeof files !== 'object' || files === null || !Object.values(files).every((stamp) => typeof stamp === 'string'))
+    return undefined;
   const key = signedBy as Partial<TrustedKey> | undefined;
   if (key !== undefined && (typeof key.keyId !== 'string' || typeof key.publicKey !== 'string')) return undefined;
-  return { files: files as Record<string, string>, ...(key ? { signedBy: { keyId: key.keyId as string, publicKey: key.publicKey as string } } : {}) };
+  return {
+    files: files as Record<string, string>,
+    ...(key ? { signedBy: { keyId: key.keyId as string, publicKey: key.publicKey as string } } : {}),
+  };
 }
 
 /** Pure: whether the file read with `stamp` is the one the record says matched. */

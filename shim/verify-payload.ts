@@ -5,7 +5,15 @@
  */
 import { loadCrypto } from '../common/lazy-builtins';
 import { isValidShimRange, satisfiesShimRange } from './satisfies-shim-range';
-import { CONTRACT_VERSION, signedBuildPayloadText, signedPayloadText, type BuildEntry, type PayloadKind, type PayloadManifest, type TrustedKey } from '../contract/contract';
+import {
+  CONTRACT_VERSION,
+  signedBuildPayloadText,
+  signedPayloadText,
+  type BuildEntry,
+  type PayloadKind,
+  type PayloadManifest,
+  type TrustedKey,
+} from '../contract/contract';
 
 export function sha256Hex(bytes: Uint8Array | string): string {
   return loadCrypto().createHash('sha256').update(bytes).digest('hex');
@@ -39,8 +47,10 @@ export function readManifestFields(bytes: Uint8Array, kind: PayloadKind): Payloa
   } catch {
     throw new PayloadRejected('its manifest is not JSON', 'corrupt');
   }
-  if (typeof manifest !== 'object' || manifest === null) throw new PayloadRejected('its manifest is not an object', 'corrupt');
-  if (typeof manifest.contract !== 'number') throw new PayloadRejected('its manifest has no contract version', 'corrupt');
+  if (typeof manifest !== 'object' || manifest === null)
+    throw new PayloadRejected('its manifest is not an object', 'corrupt');
+  if (typeof manifest.contract !== 'number')
+    throw new PayloadRejected('its manifest has no contract version', 'corrupt');
   if (manifest.contract !== CONTRACT_VERSION) {
     throw new PayloadRejected(
       `it uses contract version ${manifest.contract} and this shim speaks version ${CONTRACT_VERSION}`,
@@ -77,7 +87,13 @@ export function readManifestFields(bytes: Uint8Array, kind: PayloadKind): Payloa
 function isBuildEntry(value: unknown, runEntry: string): value is BuildEntry {
   const build = value as Partial<BuildEntry> | null;
   if (typeof build !== 'object' || build === null) return false;
-  if (typeof build.entry !== 'string' || !PLAIN_FILE_NAME.test(build.entry) || build.entry === runEntry || build.entry === 'manifest.json') return false;
+  if (
+    typeof build.entry !== 'string' ||
+    !PLAIN_FILE_NAME.test(build.entry) ||
+    build.entry === runEntry ||
+    build.entry === 'manifest.json'
+  )
+    return false;
   if (typeof build.sha256 !== 'string' || !SHA256_HEX.test(build.sha256)) return false;
   const signature = build.signature ?? null;
   return signature === null || (typeof signature.keyId === 'string' && typeof signature.value === 'string');
@@ -97,12 +113,21 @@ function isTrustedKeyList(value: unknown): value is TrustedKey[] {
 export function checkSignature(manifest: PayloadManifest, trustedKeys: readonly TrustedKey[]): TrustedKey {
   if (!manifest.signature) throw new PayloadRejected('it is not signed', 'untrusted');
   const key = trustedKeys.find((candidate) => candidate.keyId === manifest.signature!.keyId);
-  if (!key) throw new PayloadRejected(`it is signed by key ${manifest.signature.keyId}, which the pinned tiny does not trust`, 'untrusted');
+  if (!key)
+    throw new PayloadRejected(
+      `it is signed by key ${manifest.signature.keyId}, which the pinned tiny does not trust`,
+      'untrusted',
+    );
   let valid = false;
   try {
     const { createPublicKey, verify } = loadCrypto();
     const publicKey = createPublicKey({ key: Buffer.from(key.publicKey, 'base64'), format: 'der', type: 'spki' });
-    valid = verify(null, Buffer.from(signedPayloadText(manifest)), publicKey, Buffer.from(manifest.signature.value, 'base64'));
+    valid = verify(
+      null,
+      Buffer.from(signedPayloadText(manifest)),
+      publicKey,
+      Buffer.from(manifest.signature.value, 'base64'),
+    );
   } catch {
     valid = false;
   }
@@ -116,7 +141,11 @@ export function checkSignature(manifest: PayloadManifest, trustedKeys: readonly 
  * very manifest bytes (verified-record.ts), and the trusted key of that ID is that same key.
  * A key the tiny no longer carries, or carries with other bytes, means checking again.
  */
-export function isSignatureKnownGood(manifest: PayloadManifest, trustedKeys: readonly TrustedKey[], verifiedWith: TrustedKey | undefined): boolean {
+export function isSignatureKnownGood(
+  manifest: PayloadManifest,
+  trustedKeys: readonly TrustedKey[],
+  verifiedWith: TrustedKey | undefined,
+): boolean {
   if (!verifiedWith || manifest.signature?.keyId !== verifiedWith.keyId) return false;
   return trustedKeys.some((key) => key.keyId === verifiedWith.keyId && key.publicKey === verifiedWith.publicKey);
 }
@@ -125,11 +154,18 @@ export function isSignatureKnownGood(manifest: PayloadManifest, trustedKeys: rea
  * The build entry's own ed25519 signature (signedBuildPayloadText) must come from one of
  * `trustedKeys`, as checkSignature for the run entry.
  */
-export function checkBuildSignature(manifest: PayloadManifest & { build: BuildEntry }, trustedKeys: readonly TrustedKey[]): void {
+export function checkBuildSignature(
+  manifest: PayloadManifest & { build: BuildEntry },
+  trustedKeys: readonly TrustedKey[],
+): void {
   const signature = manifest.build.signature;
   if (!signature) throw new PayloadRejected('its build payload is not signed', 'untrusted');
   const key = trustedKeys.find((candidate) => candidate.keyId === signature.keyId);
-  if (!key) throw new PayloadRejected(`its build payload is signed by key ${signature.keyId}, which the pinned tiny does not trust`, 'untrusted');
+  if (!key)
+    throw new PayloadRejected(
+      `its build payload is signed by key ${signature.keyId}, which the pinned tiny does not trust`,
+      'untrusted',
+    );
   if (!verifies(key, signedBuildPayloadText(manifest), signature.value)) {
     throw new PayloadRejected(`the signature of its build payload by key ${key.keyId} does not verify`, 'untrusted');
   }
@@ -151,7 +187,11 @@ export function checkShimCompatible(manifest: PayloadManifest, shimVersion: stri
   }
 }
 
-export function checkEntry<T extends Uint8Array>(manifest: Pick<PayloadManifest, 'entry' | 'sha256'>, entryBytes: T | undefined, what = 'entry'): asserts entryBytes is T {
+export function checkEntry<T extends Uint8Array>(
+  manifest: Pick<PayloadManifest, 'entry' | 'sha256'>,
+  entryBytes: T | undefined,
+  what = 'entry',
+): asserts entryBytes is T {
   if (entryBytes === undefined) throw new PayloadRejected(`its ${what} "${manifest.entry}" is missing`, 'corrupt');
   if (sha256Hex(entryBytes) !== manifest.sha256) {
     throw new PayloadRejected(`its ${what} "${manifest.entry}" does not match the manifest's sha256`, 'corrupt');

@@ -32,7 +32,8 @@ const local: ArgvFlags = { ...none, local: true };
 const quiet: ArgvFlags = { ...none, quiet: true };
 const showConfig: ArgvFlags = { ...none, showConfig: true };
 
-const AFTER_VALUE = 'it comes after an option\'s value, and the shim cannot tell a value from IMAGE: the payload alone reads it';
+const AFTER_VALUE =
+  "it comes after an option's value, and the shim cannot tell a value from IMAGE: the payload alone reads it";
 
 export const ARGV_CASES: readonly ArgvCase[] = [
   { argv: ['img'], flags: none, image: 0 },
@@ -65,20 +66,46 @@ export const ARGV_CASES: readonly ArgvCase[] = [
   { argv: ['--show-config', 'img', 'cmd'], flags: showConfig },
 
   // What only the payload can place.
-  { argv: ['-e', 'A=1', '--local', 'img'], flags: local, image: 3, shim: { flags: { local: false }, because: AFTER_VALUE } },
-  { argv: ['--name', 'api', '-q', 'img'], flags: quiet, image: 3, shim: { flags: { quiet: false }, because: AFTER_VALUE } },
-  { argv: ['-h', 'web', '--local', 'img'], flags: local, image: 3, shim: { flags: { local: false }, because: AFTER_VALUE } },
-  { argv: ['-e', 'A=1', '--show-config', 'img'], flags: showConfig, shim: { flags: { showConfig: false }, because: AFTER_VALUE } },
+  {
+    argv: ['-e', 'A=1', '--local', 'img'],
+    flags: local,
+    image: 3,
+    shim: { flags: { local: false }, because: AFTER_VALUE },
+  },
+  {
+    argv: ['--name', 'api', '-q', 'img'],
+    flags: quiet,
+    image: 3,
+    shim: { flags: { quiet: false }, because: AFTER_VALUE },
+  },
+  {
+    argv: ['-h', 'web', '--local', 'img'],
+    flags: local,
+    image: 3,
+    shim: { flags: { local: false }, because: AFTER_VALUE },
+  },
+  {
+    argv: ['-e', 'A=1', '--show-config', 'img'],
+    flags: showConfig,
+    shim: { flags: { showConfig: false }, because: AFTER_VALUE },
+  },
   {
     argv: ['-dq', 'img'],
     flags: quiet,
     image: 1,
-    shim: { flags: { quiet: false }, because: 'it is in a group of short options, which the shim does not read (`-eq` would be -e with the value "q")' },
+    shim: {
+      flags: { quiet: false },
+      because: 'it is in a group of short options, which the shim does not read (`-eq` would be -e with the value "q")',
+    },
   },
   {
     argv: ['-e', '--local', 'img'],
     flags: none,
     image: 2,
-    shim: { flags: { local: true }, because: 'it is -e\'s value (pflag gives the next argument to an option that takes one), which only an option table shows; the shim only stays offline for this call' },
+    shim: {
+      flags: { local: true },
+      because:
+        "it is -e's value (pflag gives the next argument to an option that takes one), which only an option table shows; the shim only stays offline for this call",
+    },
   },
 ];

@@ -33,5 +33,7 @@ export function describeCredentialSource(config: DockerConfigFile, registry: str
   const stored = findCredentials(config, registry);
   if (!stored) return 'anonymous';
   if (stored.username) return `user:${stored.username}`;
-  return stored.identityToken ? `token:${loadCrypto().createHash('sha256').update(stored.identityToken).digest('hex').slice(0, 16)}` : 'anonymous';
+  return stored.identityToken
+    ? `token:${loadCrypto().createHash('sha256').update(stored.identityToken).digest('hex').slice(0, 16)}`
+    : 'anonymous';
 }

@@ -78,12 +78,16 @@ export async function readDockerCredentials(
     const askHelper = options.askHelper ?? ((name, url) => runCredentialHelper(name, url, { env: options.env }));
     try {
       const answer = await askHelper(helper, credentialServerUrl(registry));
-      options.log?.debug(`credential helper "${helper}" ${answer.found ? 'has' : 'has no'} credentials for "${registry}"`);
+      options.log?.debug(
+        `credential helper "${helper}" ${answer.found ? 'has' : 'has no'} credentials for "${registry}"`,
+      );
       return answer.found ? fromHelperAnswer(answer) : undefined;
     } catch (error) {
       if (!(error instanceof CredentialHelperFailed)) throw error;
       // Like a missing config file: carry on without credentials, but say why once.
-      options.log?.warn(`cannot read the credentials for "${registry}" from ${error.message}; trying without them (configured in "${file}")`);
+      options.log?.warn(
+        `cannot read the credentials for "${registry}" from ${error.message}; trying without them (configured in "${file}")`,
+      );
     }
   }
   return findCredentials(config, registry);
@@ -159,7 +163,8 @@ function toCredentials(entry: AuthEntry | null | undefined): RegistryCredentials
       password = decoded.slice(colon + 1);
     }
   }
-  const identityToken = typeof entry.identitytoken === 'string' && entry.identitytoken ? entry.identitytoken : undefined;
+  const identityToken =
+    typeof entry.identitytoken === 'string' && entry.identitytoken ? entry.identitytoken : undefined;
   if (!username && !password && !identityToken) return undefined;
   return identityToken ? { username, password, identityToken } : { username, password };
 }

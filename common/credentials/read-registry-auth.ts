@@ -1,8 +1,16 @@
 import type { RegistryAuth } from '../pull-image';
-import { credentialServerUrl, readDockerCredentials, type CredentialSourceOptions, type RegistryCredentials } from './read-docker-credentials';
+import {
+  credentialServerUrl,
+  readDockerCredentials,
+  type CredentialSourceOptions,
+  type RegistryCredentials,
+} from './read-docker-credentials';
 
 /** The stored credentials for `registry` in the form the engine wants for a pull, if any. */
-export async function readRegistryAuth(registry: string, options: CredentialSourceOptions): Promise<RegistryAuth | undefined> {
+export async function readRegistryAuth(
+  registry: string,
+  options: CredentialSourceOptions,
+): Promise<RegistryAuth | undefined> {
   const credentials = await readDockerCredentials(registry, options);
   return credentials && toRegistryAuth(credentials, registry);
 }

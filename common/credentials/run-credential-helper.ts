@@ -23,7 +23,11 @@ export class CredentialHelperFailed extends Error {
 const NOT_FOUND = /credentials not found/i;
 const MAX_OUTPUT_BYTES = 64 * 1024;
 
-export async function runCredentialHelper(helper: string, serverUrl: string, options: CredentialHelperOptions): Promise<HelperAnswer> {
+export async function runCredentialHelper(
+  helper: string,
+  serverUrl: string,
+  options: CredentialHelperOptions,
+): Promise<HelperAnswer> {
   const program = `docker-credential-${helper}`;
   const { code, stdout, error } = await runGet(program, serverUrl, options);
   if (error) throw new CredentialHelperFailed(`"${program}" could not be run (${error})`);
@@ -43,7 +47,10 @@ export function parseHelperAnswer(stdout: string, program: string): HelperAnswer
   } catch {
     throw new CredentialHelperFailed(`"${program} get" did not answer with JSON`);
   }
-  const { Username: username, Secret: secret } = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  const { Username: username, Secret: secret } = (typeof body === 'object' && body !== null ? body : {}) as Record<
+    string,
+    unknown
+  >;
   if (typeof secret !== 'string' || (username !== undefined && typeof username !== 'string')) {
     throw new CredentialHelperFailed(`"${program} get" answered without a usable "Secret"`);
   }

@@ -51,7 +51,12 @@ function createDockerode(options: Dockerode.DockerOptions): Dockerode {
 }
 
 /** Pure but for `read`: the dockerode options that reach `endpoint`. */
-export function toDockerodeOptions(endpoint: EngineEndpoint, env: Env, homeDir: string, read: ReadFile): Dockerode.DockerOptions {
+export function toDockerodeOptions(
+  endpoint: EngineEndpoint,
+  env: Env,
+  homeDir: string,
+  read: ReadFile,
+): Dockerode.DockerOptions {
   // Windows: node:net takes a named pipe's path where it takes a socket's.
   const pipe = /^npipe:\/\/\/\/\.\/pipe\/(.+)$/.exec(endpoint.host);
   if (pipe) return { socketPath: `\\\\.\\pipe\\${pipe[1]}`, host: undefined };

@@ -9,7 +9,8 @@ import { containersWithLabel, isNotFound, selectTagsOfRepository, toImageDetails
 export function createDockerodeEngineClient(docker: Dockerode): EngineClient {
   return {
     // The engine's reference filter narrows the list; the names are matched again, exactly.
-    listImageTags: async (repository) => selectTagsOfRepository(await docker.listImages({ filters: { reference: [repository] } }), repository),
+    listImageTags: async (repository) =>
+      selectTagsOfRepository(await docker.listImages({ filters: { reference: [repository] } }), repository),
     inspectImage: async (name) => {
       try {
         return toImageDetails(await docker.getImage(name).inspect());
@@ -19,12 +20,17 @@ export function createDockerodeEngineClient(docker: Dockerode): EngineClient {
       }
     },
     exportImage: (name) => docker.getImage(name).get(),
-    createContainer: async ({ image, command, labels }) => (await docker.createContainer({ Image: image, Cmd: command, Labels: labels, NetworkDisabled: true })).id,
+    createContainer: async ({ image, command, labels }) =>
+      (await docker.createContainer({ Image: image, Cmd: command, Labels: labels, NetworkDisabled: true })).id,
     copyFromContainer: (id, path) => docker.getContainer(id).getArchive({ path }),
     removeContainer: async (id) => {
       await docker.getContainer(id).remove({ force: true });
     },
-    listContainers: async (label) => (await docker.listContainers(containersWithLabel(label))).map((container) => ({ id: container.Id, labels: container.Labels ?? {} })),
+    listContainers: async (label) =>
+      (await docker.listContainers(containersWithLabel(label))).map((container) => ({
+        id: container.Id,
+        labels: container.Labels ?? {},
+      })),
     readInfo: () => docker.info() as Promise<unknown>,
     pullImage: (repository, tag, options) => pullWithDockerode(docker, repository, tag, options),
   };
@@ -35,7 +41,12 @@ export function createDockerodeEngineClient(docker: Dockerode): EngineClient {
  * docker-modem's followProgress, every event handed on (followProgress reports no error for
  * an error event inside an HTTP 200 stream: the caller checks them).
  */
-export function pullWithDockerode(docker: Dockerode, repository: string, tag: string, { auth, signal, onEvent }: EnginePullOptions): Promise<void> {
+export function pullWithDockerode(
+  docker: Dockerode,
+  repository: string,
+  tag: string,
+  { auth, signal, onEvent }: EnginePullOptions,
+): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const query = { fromImage: repository, tag, ...(signal ? { abortSignal: signal } : {}) };
     const aborted = () => Object.assign(new Error('the pull was cancelled'), { code: 'ABORT_ERR' });

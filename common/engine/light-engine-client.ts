@@ -50,13 +50,22 @@ export function createEngineRequest(
   // an IP address, and compiling its IPv6 expression costs ~5 ms of every run.
   const target = options.socketPath
     ? { socketPath: options.socketPath, servername: '' }
-    : { host: options.host, port: options.port, ca: options.ca, cert: options.cert, key: options.key, agent: options.agent };
+    : {
+        host: options.host,
+        port: options.port,
+        ca: options.ca,
+        cert: options.cert,
+        key: options.key,
+        agent: options.agent,
+      };
   const { socketPath } = options;
   const getPlain =
     socketPath === undefined
       ? undefined
       : async (path: string) => {
-          const { status, body } = await getOverSocket(socketPath, path, timeoutMs, () => engineTimeoutError('GET', path, timeoutMs));
+          const { status, body } = await getOverSocket(socketPath, path, timeoutMs, () =>
+            engineTimeoutError('GET', path, timeoutMs),
+          );
           const answer = readAnswer(status, body.toString('utf8'));
           if ('error' in answer) throw answer.error;
           return answer.json;
@@ -100,7 +109,11 @@ export function createEngineRequest(
 function engineTimeoutError(method: string, path: string, timeoutMs: number): Error {
   // The path without its query: filters can be long, and the operation is what helps.
   const call = `${method} ${path.split('?')[0]}`;
-  return Object.assign(new Error(`the Docker engine did not answer within ${timeoutMs} ms (${call})`), { code: ENGINE_TIMEOUT_CODE, timeoutMs, call });
+  return Object.assign(new Error(`the Docker engine did not answer within ${timeoutMs} ms (${call})`), {
+    code: ENGINE_TIMEOUT_CODE,
+    timeoutMs,
+    call,
+  });
 }
 
 /** An answer's JSON, or for a non-2xx status the error docker-modem would throw. */
@@ -112,7 +125,11 @@ function readAnswer(status: number, text: string): { json: unknown } | { error: 
 /** The same error shape docker-modem builds for a non-2xx answer. */
 function engineHttpError(statusCode: number, json: unknown): Error {
   const said = typeof json === 'object' && json !== null && 'message' in json ? String(json.message) : String(json);
-  return Object.assign(new Error(`(HTTP code ${statusCode}) unexpected - ${said} `), { statusCode, reason: 'unexpected', json });
+  return Object.assign(new Error(`(HTTP code ${statusCode}) unexpected - ${said} `), {
+    statusCode,
+    reason: 'unexpected',
+    json,
+  });
 }
 
 function parseJson(text: string): unknown {
@@ -177,7 +194,11 @@ export function selectTagsOfRepository(images: readonly ImageSummary[], reposito
 }
 
 /** GET /images/{name}/json's answer, as ImageDetails. */
-export function toImageDetails(info: { Id: string; Config?: { Labels?: Record<string, string> | null } | null; Size?: number }): ImageDetails {
+export function toImageDetails(info: {
+  Id: string;
+  Config?: { Labels?: Record<string, string> | null } | null;
+  Size?: number;
+}): ImageDetails {
   return { id: info.Id, labels: info.Config?.Labels ?? {}, size: info.Size ?? 0 };
 }
 
@@ -202,9 +223,13 @@ export function containersWithLabel(label: string): { all: true; filters: { labe
  * it, as are inspects of the images it names by that name. A pull, the only call of
  * run-docker's that changes the images, forgets it.
  */
-export function createLightEngineClient(request: EngineRequest, pull: (repository: string, tag: string, options: EnginePullOptions) => Promise<void>): EngineClient {
+export function createLightEngineClient(
+  request: EngineRequest,
+  pull: (repository: string, tag: string, options: EnginePullOptions) => Promise<void>,
+): EngineClient {
   let imageList: Promise<ImageSummary[]> | undefined;
-  const listAllImages = () => (imageList ??= request({ method: 'GET', path: '/images/json' }) as Promise<ImageSummary[]>);
+  const listAllImages = () =>
+    (imageList ??= request({ method: 'GET', path: '/images/json' }) as Promise<ImageSummary[]>);
   const forgetImageList = () => {
     imageList = undefined;
   };
@@ -228,24 +253,34 @@ export function createLightEngineClient(request: EngineRequest, pull: (repositor
       );
       if (listed) return listed;
       try {
-        return toImageDetails((await request({ method: 'GET', path: `/images/${name}/json` })) as Parameters<typeof toImageDetails>[0]);
+        return toImageDetails(
+          (await request({ method: 'GET', path: `/images/${name}/json` })) as Parameters<typeof toImageDetails>[0],
+        );
       } catch (error) {
         if (isNotFound(error)) return undefined;
         throw error;
       }
     },
-    exportImage: async (name) => (await request({ method: 'GET', path: `/images/${name}/get`, stream: true })) as NodeJS.ReadableStream,
+    exportImage: async (name) =>
+      (await request({ method: 'GET', path: `/images/${name}/get`, stream: true })) as NodeJS.ReadableStream,
     createContainer: async ({ image, command, labels }) => {
       const body = { Image: image, Cmd: command, Labels: labels, NetworkDisabled: true };
       return ((await request({ method: 'POST', path: '/containers/create', body })) as { Id: string }).Id;
     },
     copyFromContainer: async (id, path) =>
-      (await request({ method: 'GET', path: `/containers/${id}/archive${formatQuery({ path })}`, stream: true })) as NodeJS.ReadableStream,
+      (await request({
+        method: 'GET',
+        path: `/containers/${id}/archive${formatQuery({ path })}`,
+        stream: true,
+      })) as NodeJS.ReadableStream,
     removeContainer: async (id) => {
       await request({ method: 'DELETE', path: `/containers/${id}${formatQuery({ force: true })}` });
     },
     listContainers: async (label) => {
-      const containers = (await request({ method: 'GET', path: `/containers/json${formatQuery(containersWithLabel(label))}` })) as Array<{ Id: string; Labels?: Record<string, string> | null }>;
+      const containers = (await request({
+        method: 'GET',
+        path: `/containers/json${formatQuery(containersWithLabel(label))}`,
+      })) as Array<{ Id: string; Labels?: Record<string, string> | null }>;
       return containers.map((container): ContainerSummary => ({ id: container.Id, labels: container.Labels ?? {} }));
     },
     // The registry settings (insecure registries) the locator follows; read-engine-registry-config.ts.

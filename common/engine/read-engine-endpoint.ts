@@ -19,7 +19,10 @@ import {
   type EngineEndpoint,
 } from './select-engine-endpoint';
 
-export async function readEngineEndpoint(env: Readonly<Record<string, string | undefined>>, homeDir: string): Promise<EngineEndpoint> {
+export async function readEngineEndpoint(
+  env: Readonly<Record<string, string | undefined>>,
+  homeDir: string,
+): Promise<EngineEndpoint> {
   const configDir = dockerConfigDir(env, homeDir);
   const configFile = join(configDir, 'config.json');
   // Cheap when it matters: with DOCKER_HOST or DOCKER_CONTEXT set, config.json is not read.
@@ -37,7 +40,10 @@ export async function readEngineEndpoint(env: Readonly<Record<string, string | u
 async function readCurrentContext(configFile: string): Promise<string | undefined> {
   try {
     // Bounded and never blocking: a FIFO or a symlink to /dev/zero counts as broken.
-    const config = JSON.parse((await readPrivateFile(configFile, { maxBytes: 4 * 1024 * 1024, followSymlink: true }))?.toString('utf8') ?? 'null') as {
+    const config = JSON.parse(
+      (await readPrivateFile(configFile, { maxBytes: 4 * 1024 * 1024, followSymlink: true }))?.toString('utf8') ??
+        'null',
+    ) as {
       currentContext?: unknown;
     } | null;
     return typeof config?.currentContext === 'string' ? config.currentContext : undefined;
@@ -46,7 +52,10 @@ async function readCurrentContext(configFile: string): Promise<string | undefine
   }
 }
 
-async function readContextEndpoint(metaFile: string, choice: ContextChoice): Promise<ContextDockerEndpoint | undefined> {
+async function readContextEndpoint(
+  metaFile: string,
+  choice: ContextChoice,
+): Promise<ContextDockerEndpoint | undefined> {
   let text: string;
   try {
     const bytes = await readPrivateFile(metaFile, { maxBytes: 4 * 1024 * 1024, followSymlink: true });
@@ -67,6 +76,9 @@ async function readContextEndpoint(metaFile: string, choice: ContextChoice): Pro
     const meta = JSON.parse(text) as { Endpoints?: { docker?: ContextDockerEndpoint } };
     return meta?.Endpoints?.docker;
   } catch {
-    throw new RunDockerError(`the docker context "${choice.name}" is damaged ("${metaFile}" is not JSON)`, `Remove and create it again ("docker context rm ${choice.name}").`);
+    throw new RunDockerError(
+      `the docker context "${choice.name}" is damaged ("${metaFile}" is not JSON)`,
+      `Remove and create it again ("docker context rm ${choice.name}").`,
+    );
   }
 }

@@ -44,12 +44,17 @@ export interface ContextChoice {
   source: string;
 }
 
-export function selectContextName(env: Env, currentContext: string | undefined, configFile: string): ContextChoice | undefined {
+export function selectContextName(
+  env: Env,
+  currentContext: string | undefined,
+  configFile: string,
+): ContextChoice | undefined {
   // DOCKER_HOST means the default context, whatever else is set (docker/cli does the same).
   if (env.DOCKER_HOST) return undefined;
   const name = env.DOCKER_CONTEXT || undefined;
   if (name) return name === 'default' ? undefined : { name, source: 'DOCKER_CONTEXT' };
-  if (currentContext && currentContext !== 'default') return { name: currentContext, source: `currentContext in ${configFile}` };
+  if (currentContext && currentContext !== 'default')
+    return { name: currentContext, source: `currentContext in ${configFile}` };
   return undefined;
 }
 
@@ -58,7 +63,12 @@ export function selectContextName(env: Env, currentContext: string | undefined, 
  * files in DOCKER_CERT_PATH (default: the Docker config folder). Files that do not exist
  * are left out, as the docker CLI does; `existing` says which do.
  */
-export function selectDefaultEndpoint(env: Env, configDir: string, existing: (file: string) => boolean, platform: HostPlatform = process.platform): EngineEndpoint {
+export function selectDefaultEndpoint(
+  env: Env,
+  configDir: string,
+  existing: (file: string) => boolean,
+  platform: HostPlatform = process.platform,
+): EngineEndpoint {
   const verify = Boolean(env.DOCKER_TLS_VERIFY);
   const useTls = verify || Boolean(env.DOCKER_TLS);
   const raw = env.DOCKER_HOST || defaultEngineHost(platform);
@@ -87,7 +97,10 @@ export function selectContextEndpoint(
 ): EngineEndpoint {
   const source = `context "${choice.name}" (${choice.source})`;
   if (!endpoint || typeof endpoint.Host !== 'string' || !endpoint.Host) {
-    throw new RunDockerError(`the docker ${source} has no Docker endpoint`, `Check it with "docker context inspect ${choice.name}".`);
+    throw new RunDockerError(
+      `the docker ${source} has no Docker endpoint`,
+      `Check it with "docker context inspect ${choice.name}".`,
+    );
   }
   const skipVerify = endpoint.SkipTLSVerify === true;
   const hasTls = Boolean(tlsFiles.ca || tlsFiles.cert || tlsFiles.key) || skipVerify;
@@ -106,7 +119,12 @@ export function plainUnixSocketPath(host: string): string | undefined {
 }
 
 /** `host:port` → `tcp://host:port`; a tcp host without a port gets 2376 with TLS, else 2375. */
-export function normalizeHost(raw: string, tls: boolean, source: string, platform: HostPlatform = process.platform): string {
+export function normalizeHost(
+  raw: string,
+  tls: boolean,
+  source: string,
+  platform: HostPlatform = process.platform,
+): string {
   if (plainUnixSocketPath(raw) !== undefined) return raw;
   // A Windows named pipe, as the docker CLI writes it (`npipe:////./pipe/docker_engine`),
   // only there; a URL parser would drop its `.` segment.

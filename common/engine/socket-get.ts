@@ -25,13 +25,20 @@ export const NOT_HTTP_CODE = 'ERR_RUN_DOCKER_ENGINE_ANSWER';
  * connection. `onSilence` builds the error for `timeoutMs` without a byte (connecting,
  * waiting or reading alike), as the node:http path does.
  */
-export async function getOverSocket(socketPath: string, path: string, timeoutMs: number, onSilence: () => Error): Promise<ClosedAnswer> {
+export async function getOverSocket(
+  socketPath: string,
+  path: string,
+  timeoutMs: number,
+  onSilence: () => Error,
+): Promise<ClosedAnswer> {
   const bytes = await new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     const socket = connect(socketPath);
     socket.setTimeout(timeoutMs, () => socket.destroy(onSilence()));
     // write, not end: a half-closed connection reads to Go's server as a client gone away.
-    socket.on('connect', () => socket.write(`GET ${path} HTTP/1.1\r\nHost: docker\r\nAccept: application/json\r\nConnection: close\r\n\r\n`));
+    socket.on('connect', () =>
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: docker\r\nAccept: application/json\r\nConnection: close\r\n\r\n`),
+    );
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.on('error', reject);
     socket.on('end', () => resolve(Buffer.concat(chunks)));
@@ -49,7 +56,8 @@ export function parseClosedAnswer(bytes: Buffer): ClosedAnswer {
   if (headEnd < 0) throw cutShort('before the end of its headers');
   const [statusLine = '', ...headerLines] = bytes.subarray(0, headEnd).toString('latin1').split('\r\n');
   const statusText = /^HTTP\/1\.[01] (\d{3})(?: |$)/.exec(statusLine)?.[1];
-  if (statusText === undefined) throw Object.assign(new Error(`its answer is not HTTP/1.1: "${statusLine.slice(0, 40)}"`), { code: NOT_HTTP_CODE });
+  if (statusText === undefined)
+    throw Object.assign(new Error(`its answer is not HTTP/1.1: "${statusLine.slice(0, 40)}"`), { code: NOT_HTTP_CODE });
   const headers = new Map<string, string>();
   for (const line of headerLines) {
     const colon = line.indexOf(':');
@@ -57,10 +65,14 @@ export function parseClosedAnswer(bytes: Buffer): ClosedAnswer {
   }
   const status = Number(statusText);
   const rest = bytes.subarray(headEnd + 4);
-  if (/(?:^|,)\s*chunked\s*$/i.test(headers.get('transfer-encoding') ?? '')) return { status, body: decodeChunked(rest) };
+  if (/(?:^|,)\s*chunked\s*$/i.test(headers.get('transfer-encoding') ?? ''))
+    return { status, body: decodeChunked(rest) };
   const length = headers.get('content-length');
   if (length === undefined) return { status, body: rest };
-  if (!/^\d+$/.test(length)) throw Object.assign(new Error(`its answer has a malformed Content-Length: "${length.slice(0, 20)}"`), { code: NOT_HTTP_CODE });
+  if (!/^\d+$/.test(length))
+    throw Object.assign(new Error(`its answer has a malformed Content-Length: "${length.slice(0, 20)}"`), {
+      code: NOT_HTTP_CODE,
+    });
   if (rest.length < Number(length)) throw cutShort(`after ${rest.length} of its ${length} bytes`);
   return { status, body: rest.subarray(0, Number(length)) };
 }
@@ -74,7 +86,8 @@ function decodeChunked(coded: Buffer): Buffer {
     if (lineEnd < 0) throw cutShort('in the middle of its body');
     // The size, then optional chunk extensions after ';'.
     const sizeText = coded.subarray(at, lineEnd).toString('latin1').split(';')[0]?.trim() ?? '';
-    if (!/^[0-9a-fA-F]{1,8}$/.test(sizeText)) throw Object.assign(new Error('its answer\'s chunked body is malformed'), { code: NOT_HTTP_CODE });
+    if (!/^[0-9a-fA-F]{1,8}$/.test(sizeText))
+      throw Object.assign(new Error("its answer's chunked body is malformed"), { code: NOT_HTTP_CODE });
     const size = parseInt(sizeText, 16);
     if (size === 0) return Buffer.concat(parts);
     const start = lineEnd + 2;

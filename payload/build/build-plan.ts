@@ -90,12 +90,21 @@ export function buildBuildPlan(options: BuildOptions, facts: ProjectFacts, now: 
   }
   const component = computeBranchComponent(branch);
   if (component === undefined) {
-    throw new RunDockerError(`the branch "${branch}" has no letter or digit to name an image after`, 'Name one with --branch NAME.');
+    throw new RunDockerError(
+      `the branch "${branch}" has no letter or digit to name an image after`,
+      'Name one with --branch NAME.',
+    );
   }
   const devRepository = selectRepository(options.repository, facts);
-  const prodRepository = formatRepositoryOrThrow(`${devRepository}-${component}`, `the prod image's repository (from the branch "${branch}")`);
+  const prodRepository = formatRepositoryOrThrow(
+    `${devRepository}-${component}`,
+    `the prod image's repository (from the branch "${branch}")`,
+  );
   if (facts.dirtyFiles.length > 0 && !options.allowDirty) {
-    const shown = facts.dirtyFiles.slice(0, 5).map((file) => `"${file}"`).join(', ');
+    const shown = facts.dirtyFiles
+      .slice(0, 5)
+      .map((file) => `"${file}"`)
+      .join(', ');
     const more = facts.dirtyFiles.length > 5 ? ` and ${facts.dirtyFiles.length - 5} more` : '';
     throw new RunDockerError(
       `the working tree of "${facts.dir}" has uncommitted changes (${shown}${more}), and the images are built from the last commit only`,
@@ -111,7 +120,15 @@ export function buildBuildPlan(options: BuildOptions, facts: ProjectFacts, now: 
     [LABELS.version, tag],
     [LABELS.branch, branch],
   ];
-  return { tag, dev: `${devRepository}:${tag}`, prod: `${prodRepository}:${tag}`, devRepository, prodRepository, branch, labels };
+  return {
+    tag,
+    dev: `${devRepository}:${tag}`,
+    prod: `${prodRepository}:${tag}`,
+    devRepository,
+    prodRepository,
+    branch,
+    labels,
+  };
 }
 
 /** The repository given, or the project's name from pyproject.toml (a local image). */
@@ -125,7 +142,10 @@ function selectRepository(given: string | undefined, facts: ProjectFacts): strin
   }
   const name = normalizeProjectName(facts.projectName);
   if (name === undefined) {
-    throw new RunDockerError(`the project name "${facts.projectName}" in pyproject.toml cannot name an image`, 'Give the repository, e.g. "build-docker 127.0.0.1:5000/team/app".');
+    throw new RunDockerError(
+      `the project name "${facts.projectName}" in pyproject.toml cannot name an image`,
+      'Give the repository, e.g. "build-docker 127.0.0.1:5000/team/app".',
+    );
   }
   return name;
 }
@@ -134,7 +154,10 @@ function selectRepository(given: string | undefined, facts: ProjectFacts): strin
 function formatRepositoryOrThrow(text: string, what: string): string {
   const ref = parseImageRef(text, what);
   if (ref.tag !== undefined || ref.digest !== undefined) {
-    throw new RunDockerError(`${what} "${text}" has a tag or digest`, 'Give the repository alone: build-docker tags both images with the UTC date and time.');
+    throw new RunDockerError(
+      `${what} "${text}" has a tag or digest`,
+      'Give the repository alone: build-docker tags both images with the UTC date and time.',
+    );
   }
   // Kept as the user wrote it (familiar form), so the printed digests and what run-docker is given match.
   return formatImageRef({ ...ref });
@@ -147,7 +170,16 @@ function labelArgs(plan: BuildPlan): string[] {
 
 /** The docker argv (without `docker`) of the dev build: docker/Dockerfile of the committed tree. */
 export function buildDevBuildArgs(plan: BuildPlan, paths: BuildPaths): string[] {
-  return ['build', '--force-rm', '--file', `${paths.context}/${DEPENDENCIES_DOCKERFILE}`, ...labelArgs(plan), '--tag', plan.dev, paths.context];
+  return [
+    'build',
+    '--force-rm',
+    '--file',
+    `${paths.context}/${DEPENDENCIES_DOCKERFILE}`,
+    ...labelArgs(plan),
+    '--tag',
+    plan.dev,
+    paths.context,
+  ];
 }
 
 /** The docker argv (without `docker`) of the prod build: the generated Dockerfile, the same context. */

@@ -8,7 +8,16 @@ import { compareTagOrder } from '../../common/compare-tag-order';
 import { formatShellCommand } from '../../common/format-shell-command';
 import { makePrintable } from '../../common/make-printable';
 import { RunDockerError } from '../../common/run-docker-error';
-import { buildBuildPlan, buildDevBuildArgs, buildProdBuildArgs, buildProdDockerfile, INSTALL_SCRIPT, type BuildPaths, type BuildPlan, type ProjectFacts } from './build-plan';
+import {
+  buildBuildPlan,
+  buildDevBuildArgs,
+  buildProdBuildArgs,
+  buildProdDockerfile,
+  INSTALL_SCRIPT,
+  type BuildPaths,
+  type BuildPlan,
+  type ProjectFacts,
+} from './build-plan';
 import { formatBuildHelp } from './format-build-help';
 import type { BuildOptions } from './parse-build-invocation';
 import { parseBuildInvocation } from './parse-build-invocation';
@@ -27,7 +36,9 @@ export async function main(ctx: RunContext): Promise<number> {
     return 0;
   }
   if (invocation.kind === 'version') {
-    const mini = ctx.payloadSource?.builtIn ? `built into shim ${ctx.shimVersion} (${ctx.payloadSource.reason})` : `${ctx.mini.reference} (${ctx.mini.version}, payload ${PAYLOAD_PACKAGE_VERSION})`;
+    const mini = ctx.payloadSource?.builtIn
+      ? `built into shim ${ctx.shimVersion} (${ctx.payloadSource.reason})`
+      : `${ctx.mini.reference} (${ctx.mini.version}, payload ${PAYLOAD_PACKAGE_VERSION})`;
     process.stdout.write(`build-docker shim ${ctx.shimVersion}\nmini ${mini}\n`);
     return 0;
   }
@@ -53,25 +64,29 @@ async function planNewerThanLocalTags(options: BuildOptions, facts: ProjectFacts
   for (let attempt = 0; ; attempt++) {
     const plan = buildBuildPlan(options, facts, new Date());
     const newest = await newestLocalTag([plan.devRepository, plan.prodRepository], env);
-    const order = newest === undefined ? 1 : compareTagOrder(plan.tag, newest.tag) ?? 1;
+    const order = newest === undefined ? 1 : (compareTagOrder(plan.tag, newest.tag) ?? 1);
     if (order > 0) return plan;
     if (order < 0 || attempt >= 2) {
       throw new RunDockerError(
         `"${newest!.reference}" on this host is newer than now (${plan.tag} UTC), so run-docker would never run this build`,
-        'Check this host\'s clock, or remove that image if its tag is wrong.',
+        "Check this host's clock, or remove that image if its tag is wrong.",
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 5));
   }
 }
 
-async function newestLocalTag(repositories: string[], env: Env): Promise<{ tag: string; reference: string } | undefined> {
+async function newestLocalTag(
+  repositories: string[],
+  env: Env,
+): Promise<{ tag: string; reference: string } | undefined> {
   let newest: { tag: string; reference: string } | undefined;
   for (const repository of repositories) {
     const listed = (await tryDocker(['image', 'ls', '--format', '{{.Tag}}', repository], env)) ?? '';
     for (const tag of listed.split('\n').map((line) => line.trim())) {
       if (tag === '' || tag === '<none>') continue;
-      if (newest === undefined || (compareTagOrder(tag, newest.tag) ?? -1) > 0) newest = { tag, reference: `${repository}:${tag}` };
+      if (newest === undefined || (compareTagOrder(tag, newest.tag) ?? -1) > 0)
+        newest = { tag, reference: `${repository}:${tag}` };
     }
   }
   return newest;
@@ -82,16 +97,23 @@ const DRY_RUN_PATHS: BuildPaths = { context: 'WORK/context', prodDockerfile: 'WO
 
 function formatDryRun(plan: BuildPlan, facts: ProjectFacts, options: BuildOptions): string {
   const commands = [
-    makePrintable(`# WORK: a fresh temporary folder; WORK/context: git archive ${facts.revision} of "${facts.dir}", unpacked`),
+    makePrintable(
+      `# WORK: a fresh temporary folder; WORK/context: git archive ${facts.revision} of "${facts.dir}", unpacked`,
+    ),
     formatShellCommand(['docker', ...buildDevBuildArgs(plan, DRY_RUN_PATHS)]),
-    '# WORK/prod.Dockerfile (the dev image\'s USER, read after its build, is restored at the end):',
+    "# WORK/prod.Dockerfile (the dev image's USER, read after its build, is restored at the end):",
     ...buildProdDockerfile(plan, '')
-      .replace(JSON.stringify(INSTALL_SCRIPT), '"<install script: pip install --no-deps, or without pip the packages in src/ copied into site-packages>"')
+      .replace(
+        JSON.stringify(INSTALL_SCRIPT),
+        '"<install script: pip install --no-deps, or without pip the packages in src/ copied into site-packages>"',
+      )
       .trimEnd()
       .split('\n')
       .map((line) => `#   ${line}`),
     formatShellCommand(['docker', ...buildProdBuildArgs(plan, DRY_RUN_PATHS)]),
-    ...(options.push ? [formatShellCommand(['docker', 'push', plan.dev]), formatShellCommand(['docker', 'push', plan.prod])] : []),
+    ...(options.push
+      ? [formatShellCommand(['docker', 'push', plan.dev]), formatShellCommand(['docker', 'push', plan.prod])]
+      : []),
   ];
   return `${commands.join('\n')}\n`;
 }

@@ -40,7 +40,8 @@ export function parseBuildInvocation(argv: readonly string[]): BuildInvocation {
       options[FLAGS[arg as keyof typeof FLAGS]] = true;
     } else if (arg === '--branch' || arg.startsWith('--branch=')) {
       const value = arg === '--branch' ? argv[++i] : arg.slice('--branch='.length);
-      if (value === undefined || value === '') throw new RunDockerError('--branch needs a branch name', 'Write it as --branch main.');
+      if (value === undefined || value === '')
+        throw new RunDockerError('--branch needs a branch name', 'Write it as --branch main.');
       options.branch = value;
     } else if (arg.startsWith('-') && arg !== '-') {
       throw new RunDockerError(`unknown option "${arg}"`, HELP_HINT);
@@ -52,7 +53,10 @@ export function parseBuildInvocation(argv: readonly string[]): BuildInvocation {
     throw new RunDockerError(`one repository at most, got ${positionals.map((p) => `"${p}"`).join(', ')}`, HELP_HINT);
   }
   if (options.push && options.local) {
-    throw new RunDockerError('--push and --local contradict each other: --local means no network', 'Leave one of them out.');
+    throw new RunDockerError(
+      '--push and --local contradict each other: --local means no network',
+      'Leave one of them out.',
+    );
   }
   if (positionals[0] !== undefined) options.repository = positionals[0];
   return { kind: 'build', options };

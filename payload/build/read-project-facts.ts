@@ -13,26 +13,51 @@ interface GitResult {
 }
 
 /** Runs git in `cwd`; a missing git is one error line, any exit code is returned. */
-export function runGit(args: string[], cwd: string, env: Readonly<Record<string, string | undefined>>): Promise<GitResult> {
+export function runGit(
+  args: string[],
+  cwd: string,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<GitResult> {
   return new Promise((resolve, reject) => {
-    execFile('git', args, { cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (error: Error | null, stdout) => {
-      // A number: git ran and exited with it; a string: git could not be run (or its output was too long).
-      const code = (error as { code?: number | string } | null)?.code;
-      if (code === 'ENOENT') reject(new RunDockerError('the "git" command is not installed or not on PATH', 'Install git (Debian: apt-get install git).'));
-      else if (error && typeof code !== 'number') reject(error);
-      else resolve({ code: typeof code === 'number' ? code : 0, stdout });
-    });
+    execFile(
+      'git',
+      args,
+      { cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+      (error: Error | null, stdout) => {
+        // A number: git ran and exited with it; a string: git could not be run (or its output was too long).
+        const code = (error as { code?: number | string } | null)?.code;
+        if (code === 'ENOENT')
+          reject(
+            new RunDockerError(
+              'the "git" command is not installed or not on PATH',
+              'Install git (Debian: apt-get install git).',
+            ),
+          );
+        else if (error && typeof code !== 'number') reject(error);
+        else resolve({ code: typeof code === 'number' ? code : 0, stdout });
+      },
+    );
   });
 }
 
-export async function readProjectFacts(cwd: string, env: Readonly<Record<string, string | undefined>>): Promise<ProjectFacts> {
+export async function readProjectFacts(
+  cwd: string,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<ProjectFacts> {
   const top = await runGit(['rev-parse', '--show-toplevel'], cwd, env);
   if (top.code !== 0) {
-    throw new RunDockerError(`"${cwd}" is not in a git repository`, 'Run build-docker in the project\'s repository: both images are built from its last commit (git archive).');
+    throw new RunDockerError(
+      `"${cwd}" is not in a git repository`,
+      "Run build-docker in the project's repository: both images are built from its last commit (git archive).",
+    );
   }
   const dir = top.stdout.trim();
   const head = await runGit(['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], dir, env);
-  if (head.code !== 0) throw new RunDockerError(`the repository "${dir}" has no commit yet`, 'Commit the project first: both images are built from the last commit.');
+  if (head.code !== 0)
+    throw new RunDockerError(
+      `the repository "${dir}" has no commit yet`,
+      'Commit the project first: both images are built from the last commit.',
+    );
   const [branch, status, committed, origin, pyproject] = await Promise.all([
     runGit(['symbolic-ref', '--quiet', '--short', 'HEAD'], dir, env),
     runGit(['status', '--porcelain=v1', '-z', '--untracked-files=normal'], dir, env),
@@ -40,7 +65,11 @@ export async function readProjectFacts(cwd: string, env: Readonly<Record<string,
     runGit(['config', '--get', 'remote.origin.url'], dir, env),
     runGit(['show', 'HEAD:pyproject.toml'], dir, env),
   ]);
-  const inWorkTree = committed.code === 0 ? true : (await runGit(['ls-files', '--others', '--cached', '--', DEPENDENCIES_DOCKERFILE], dir, env)).stdout.trim() !== '';
+  const inWorkTree =
+    committed.code === 0
+      ? true
+      : (await runGit(['ls-files', '--others', '--cached', '--', DEPENDENCIES_DOCKERFILE], dir, env)).stdout.trim() !==
+        '';
   return {
     dir,
     revision: head.stdout.trim(),

@@ -10,7 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cleanUpOnInterrupt, interruptedBy, waitForExit } from '../../common/interruption';
 import { RunDockerError } from '../../common/run-docker-error';
-import { buildDevBuildArgs, buildProdBuildArgs, buildProdDockerfile, DEPENDENCIES_DOCKERFILE, LABELS, type BuildPaths, type BuildPlan } from './build-plan';
+import {
+  buildDevBuildArgs,
+  buildProdBuildArgs,
+  buildProdDockerfile,
+  DEPENDENCIES_DOCKERFILE,
+  LABELS,
+  type BuildPaths,
+  type BuildPlan,
+} from './build-plan';
 import { runDockerCaptured, runDockerWithProgress, stopCurrentStep, tryDocker } from './run-docker-command';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -36,17 +44,28 @@ export async function runBuild(target: BuildTarget): Promise<string[]> {
     // A prod build that failed after some of its steps leaves their intermediate images, children
     // of the dev image, so removing the dev tag only untags it. They all carry this build's unique
     // version label (inherited from the dev image): pruning the dangling ones removes the chain.
-    if (untagged.length > 0) await tryDocker(['image', 'prune', '--force', '--filter', `label=${LABELS.version}=${plan.tag}`], env);
+    if (untagged.length > 0)
+      await tryDocker(['image', 'prune', '--force', '--filter', `label=${LABELS.version}=${plan.tag}`], env);
     await rm(work, { recursive: true, force: true });
   };
   const release = cleanUpOnInterrupt(undo);
   try {
     await exportCommit(target.dir, target.revision, paths.context, env);
-    await step(buildDevBuildArgs(plan, paths), env, `the build of the dev image "${plan.dev}" (${DEPENDENCIES_DOCKERFILE}) failed`);
+    await step(
+      buildDevBuildArgs(plan, paths),
+      env,
+      `the build of the dev image "${plan.dev}" (${DEPENDENCIES_DOCKERFILE}) failed`,
+    );
     tagged.push(plan.dev);
-    const devUser = JSON.parse(await runDockerCaptured(['image', 'inspect', '--format', '{{json .Config.User}}', plan.dev], env)) as string;
+    const devUser = JSON.parse(
+      await runDockerCaptured(['image', 'inspect', '--format', '{{json .Config.User}}', plan.dev], env),
+    ) as string;
     await writeFile(paths.prodDockerfile, buildProdDockerfile(plan, devUser));
-    await step(buildProdBuildArgs(plan, paths), env, `the build of the prod image "${plan.prod}" (the package installed from commit ${target.revision.slice(0, 12)}) failed`);
+    await step(
+      buildProdBuildArgs(plan, paths),
+      env,
+      `the build of the prod image "${plan.prod}" (the package installed from commit ${target.revision.slice(0, 12)}) failed`,
+    );
     tagged.push(plan.prod);
     if (!target.push) {
       tagged.length = 0;
@@ -54,7 +73,10 @@ export async function runBuild(target: BuildTarget): Promise<string[]> {
     }
     await step(['push', plan.dev], env, `the push of "${plan.dev}" failed`);
     await step(['push', plan.prod], env, `the push of "${plan.prod}" failed, after "${plan.dev}" was pushed`);
-    const digests = [await readDigest(plan.dev, plan.devRepository, env), await readDigest(plan.prod, plan.prodRepository, env)];
+    const digests = [
+      await readDigest(plan.dev, plan.devRepository, env),
+      await readDigest(plan.prod, plan.prodRepository, env),
+    ];
     tagged.length = 0;
     return digests;
   } catch (error) {
@@ -76,7 +98,7 @@ async function step(args: string[], env: Env, failure: string): Promise<void> {
     const hint =
       args[0] === 'push'
         ? 'Check the registry and "docker login"; the images of this build were untagged here, and a new build reuses the build cache.'
-        : 'Docker\'s output above says why; nothing of this build is left tagged.';
+        : "Docker's output above says why; nothing of this build is left tagged.";
     throw new RunDockerError(`${failure} (docker ${args[0]} exit ${code})`, hint);
   }
 }
@@ -84,7 +106,11 @@ async function step(args: string[], env: Env, failure: string): Promise<void> {
 /** `git archive` of the commit, unpacked by tar into `context`: never a file that is not committed. */
 async function exportCommit(dir: string, revision: string, context: string, env: Env): Promise<void> {
   await mkdir(context);
-  const archive = spawn('git', ['archive', '--format=tar', revision], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env });
+  const archive = spawn('git', ['archive', '--format=tar', revision], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+  });
   const unpack = spawn('tar', ['-x', '-f', '-', '-C', context], { stdio: ['pipe', 'ignore', 'pipe'], env });
   archive.stdout.pipe(unpack.stdin);
   const exited = (child: ReturnType<typeof spawn>, name: string) =>
@@ -92,19 +118,35 @@ async function exportCommit(dir: string, revision: string, context: string, env:
       let stderr = '';
       child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
       child.on('error', (error: NodeJS.ErrnoException) =>
-        reject(error.code === 'ENOENT' ? new RunDockerError(`the "${name}" command is not installed or not on PATH`, `Install ${name}.`) : error),
+        reject(
+          error.code === 'ENOENT'
+            ? new RunDockerError(`the "${name}" command is not installed or not on PATH`, `Install ${name}.`)
+            : error,
+        ),
       );
-      child.on('close', (code) => (code === 0 ? resolve('') : resolve(stderr.trim().split('\n').pop() || `exit ${code}`)));
+      child.on('close', (code) =>
+        code === 0 ? resolve('') : resolve(stderr.trim().split('\n').pop() || `exit ${code}`),
+      );
     });
   const [archived, unpacked] = await Promise.all([exited(archive, 'git'), exited(unpack, 'tar')]);
   const problem = archived || unpacked;
-  if (problem) throw new RunDockerError(`cannot export commit ${revision.slice(0, 12)} of "${dir}" (${problem})`, 'Check the repository ("git archive HEAD | tar -t") and the space in the temporary folder.');
+  if (problem)
+    throw new RunDockerError(
+      `cannot export commit ${revision.slice(0, 12)} of "${dir}" (${problem})`,
+      'Check the repository ("git archive HEAD | tar -t") and the space in the temporary folder.',
+    );
 }
 
 /** `repository@sha256:…` of a pushed image, as the engine recorded it. */
 async function readDigest(reference: string, repository: string, env: Env): Promise<string> {
-  const digests = JSON.parse(await runDockerCaptured(['image', 'inspect', '--format', '{{json .RepoDigests}}', reference], env)) as string[] | null;
+  const digests = JSON.parse(
+    await runDockerCaptured(['image', 'inspect', '--format', '{{json .RepoDigests}}', reference], env),
+  ) as string[] | null;
   const digest = (digests ?? []).find((candidate) => candidate.startsWith(`${repository}@`));
-  if (!digest) throw new RunDockerError(`"${reference}" was pushed, but the engine reports no digest for it`, 'Run "docker image inspect" on it, and push again if needed.');
+  if (!digest)
+    throw new RunDockerError(
+      `"${reference}" was pushed, but the engine reports no digest for it`,
+      'Run "docker image inspect" on it, and push again if needed.',
+    );
   return digest;
 }

@@ -18,7 +18,11 @@ export async function stopCurrentStep(): Promise<void> {
   await step.exited;
 }
 
-function start(args: string[], env: Env, capture: boolean): { child: ChildProcess; done: Promise<{ code: number; stdout: string; stderr: string }> } {
+function start(
+  args: string[],
+  env: Env,
+  capture: boolean,
+): { child: ChildProcess; done: Promise<{ code: number; stdout: string; stderr: string }> } {
   // Progress: docker's stdout and stderr both go to ours (fd 2), which keeps docker's own
   // terminal detection (progress bars on a terminal, plain lines in a log).
   const child = spawn('docker', args, { stdio: capture ? ['ignore', 'pipe', 'pipe'] : ['ignore', 2, 2], env });
@@ -28,11 +32,24 @@ function start(args: string[], env: Env, capture: boolean): { child: ChildProces
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   const done = new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
     child.on('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'ENOENT' ? new RunDockerError('the "docker" command is not installed or not on PATH', 'Install the Docker CLI (Debian: apt-get install docker.io).') : error),
+      reject(
+        error.code === 'ENOENT'
+          ? new RunDockerError(
+              'the "docker" command is not installed or not on PATH',
+              'Install the Docker CLI (Debian: apt-get install docker.io).',
+            )
+          : error,
+      ),
     );
     child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
   });
-  const step = { child, exited: done.then(() => undefined, () => undefined) };
+  const step = {
+    child,
+    exited: done.then(
+      () => undefined,
+      () => undefined,
+    ),
+  };
   current = step;
   void step.exited.then(() => {
     if (current === step) current = undefined;
@@ -50,7 +67,10 @@ export async function runDockerCaptured(args: string[], env: Env): Promise<strin
   const { code, stdout, stderr } = await start(args, env, true).done;
   if (code !== 0) {
     const detail = stderr.trim().split('\n').pop() ?? '';
-    throw new RunDockerError(`"docker ${args.slice(0, 2).join(' ')}" failed (exit ${code}${detail ? `: ${detail}` : ''})`, 'Check the Docker engine ("docker info").');
+    throw new RunDockerError(
+      `"docker ${args.slice(0, 2).join(' ')}" failed (exit ${code}${detail ? `: ${detail}` : ''})`,
+      'Check the Docker engine ("docker info").',
+    );
   }
   return stdout;
 }

@@ -24,7 +24,8 @@ export async function findNewestTag(ctx: BaseContext, repository: string): Promi
   const ref = parseRepository(repository);
   const { local, remote, unreachable } = await readRepositoryTags(ctx, ref);
   const tag = selectNewestTag([...local, ...remote]);
-  if (tag === undefined) throw noUsableTag(formatRepository(ref), ref.registry, ctx.local, unreachable, local.length + remote.length);
+  if (tag === undefined)
+    throw noUsableTag(formatRepository(ref), ref.registry, ctx.local, unreachable, local.length + remote.length);
   return { tag, presentLocally: local.includes(tag) };
 }
 
@@ -62,7 +63,13 @@ async function listRemoteTagsFor(ctx: BaseContext, ref: ImageRef): Promise<strin
   const homeDir = readHomeDir(ctx.env);
   const [tokenCache, transport] = await Promise.all([
     openTokenCache(ctx.cacheDir, ctx.log),
-    chooseRegistryTransport(ref.registry, { engine: ctx.engine, env: ctx.env, homeDir, cacheDir: ctx.cacheDir, log: ctx.log }),
+    chooseRegistryTransport(ref.registry, {
+      engine: ctx.engine,
+      env: ctx.env,
+      homeDir,
+      cacheDir: ctx.cacheDir,
+      log: ctx.log,
+    }),
   ]);
   return listRemoteTags(ref, { env: ctx.env, homeDir, log: ctx.log, tokenCache, transport });
 }
@@ -92,7 +99,13 @@ async function readLocalTags(ctx: BaseContext, name: string): Promise<string[]> 
 }
 
 /** `unreachable`: why the registry could not be used, when it could not. */
-function noUsableTag(name: string, registry: string, local: boolean, unreachable: string | undefined, tagCount: number): RunDockerError {
+function noUsableTag(
+  name: string,
+  registry: string,
+  local: boolean,
+  unreachable: string | undefined,
+  tagCount: number,
+): RunDockerError {
   const where = local
     ? 'among the images on this host (--local)'
     : unreachable

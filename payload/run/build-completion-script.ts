@@ -66,7 +66,9 @@ export function listCompletionOptions(): CompletionOption[] {
     value: option.value === undefined ? undefined : (option.complete ?? FILES),
     help: option.help,
   }));
-  const docker: CompletionOption[] = DOCKER_RUN_OPTIONS.filter((option) => !ownLongs.has(option.long) && !REFUSED.has(option.long)).map((option) => ({
+  const docker: CompletionOption[] = DOCKER_RUN_OPTIONS.filter(
+    (option) => !ownLongs.has(option.long) && !REFUSED.has(option.long),
+  ).map((option) => ({
     long: option.long,
     short: option.short !== undefined && !ownShorts.has(option.short) ? option.short : undefined,
     value: option.takesValue ? (DOCKER_VALUE_COMPLETIONS[option.long] ?? FILES) : undefined,
@@ -145,7 +147,10 @@ function zshSpecs(option: CompletionOption): string[] {
   }
   // "=": --name=value or --name value; "+": -nvalue or -n value (pflag accepts both).
   const action = `:value:${zshAction(option.value)}`;
-  return [`*--${option.long}=${description}${action}`, ...(option.short ? [`*-${option.short}+${description}${action}`] : [])];
+  return [
+    `*--${option.long}=${description}${action}`,
+    ...(option.short ? [`*-${option.short}+${description}${action}`] : []),
+  ];
 }
 
 function buildZshScript(options: readonly CompletionOption[], miniVersion: string): string {
@@ -154,6 +159,9 @@ function buildZshScript(options: readonly CompletionOption[], miniVersion: strin
     OPTION_COUNT: String(options.length),
     HIDDEN_ALIAS_COUNT: String(Object.keys(DOCKER_RUN_OPTION_ALIASES).length),
     // One quoted spec a line, continuing the _arguments call the placeholder stands in.
-    OPTION_SPECS: options.flatMap(zshSpecs).map((spec) => `'${spec}'`).join(' \\\n    '),
+    OPTION_SPECS: options
+      .flatMap(zshSpecs)
+      .map((spec) => `'${spec}'`)
+      .join(' \\\n    '),
   });
 }

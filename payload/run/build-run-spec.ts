@@ -101,7 +101,9 @@ export function buildRunSpec(input: RunSpecInput): RunSpec {
       continue;
     }
     const source = formatBindSource(
-      setting.kind === 'dir' ? setting.path : joinHostPath(host.platform, host.home, ...DEFAULT_HOST_DIRS[folder].split('/')),
+      setting.kind === 'dir'
+        ? setting.path
+        : joinHostPath(host.platform, host.home, ...DEFAULT_HOST_DIRS[folder].split('/')),
       host.platform,
     );
     const target = `${home}/${folder}`;
@@ -125,7 +127,12 @@ export function buildRunSpec(input: RunSpecInput): RunSpec {
   if (command[0] === NOTEBOOK_COMMAND) {
     const port = options.nbPort;
     command = [
-      'jupyter', 'notebook', '--no-browser', '--ip=0.0.0.0', `--port=${port}`, `--notebook-dir=${home}`,
+      'jupyter',
+      'notebook',
+      '--no-browser',
+      '--ip=0.0.0.0',
+      `--port=${port}`,
+      `--notebook-dir=${home}`,
       ...(options.root ? ['--allow-root'] : []),
       ...command.slice(1),
     ];
@@ -185,7 +192,14 @@ interface Identity {
  */
 function chooseIdentity({ options, host, imageUser }: RunSpecInput): Identity {
   if (options.root) {
-    return { user: '0:0', userName: 'root', groupAdd: [], home: '/root', homeIsReadOnly: false, createdDirsOwner: undefined };
+    return {
+      user: '0:0',
+      userName: 'root',
+      groupAdd: [],
+      home: '/root',
+      homeIsReadOnly: false,
+      createdDirsOwner: undefined,
+    };
   }
   if (!imageUser) throw new Error('buildRunSpec needs the image user unless --root');
   const mapped = engineMapsFileOwnership(host.platform);

@@ -40,106 +40,106 @@ export const DOCKER_RUN_OPTIONS_SOURCE_VERSION = '28.2.2';
  * comment on each line. 85 take a value, 15 are booleans.
  */
 const DOCKER_RUN_OPTION_ROWS = [
-  { long: 'add-host', takesValue: true },                     // list
-  { long: 'annotation', takesValue: true },                   // map
-  { long: 'attach', short: 'a', takesValue: true },           // list
-  { long: 'blkio-weight', takesValue: true },                 // uint16
-  { long: 'blkio-weight-device', takesValue: true },          // list
-  { long: 'cap-add', takesValue: true },                      // list
-  { long: 'cap-drop', takesValue: true },                     // list
-  { long: 'cgroup-parent', takesValue: true },                // string
-  { long: 'cgroupns', takesValue: true },                     // string
-  { long: 'cidfile', takesValue: true },                      // string
-  { long: 'cpu-period', takesValue: true },                   // int
-  { long: 'cpu-quota', takesValue: true },                    // int
-  { long: 'cpu-rt-period', takesValue: true },                // int
-  { long: 'cpu-rt-runtime', takesValue: true },               // int
-  { long: 'cpu-shares', short: 'c', takesValue: true },       // int
-  { long: 'cpus', takesValue: true },                         // decimal
-  { long: 'cpuset-cpus', takesValue: true },                  // string
-  { long: 'cpuset-mems', takesValue: true },                  // string
-  { long: 'detach', short: 'd', takesValue: false },          // boolean
-  { long: 'detach-keys', takesValue: true },                  // string
-  { long: 'device', takesValue: true },                       // list
-  { long: 'device-cgroup-rule', takesValue: true },           // list
-  { long: 'device-read-bps', takesValue: true },              // list
-  { long: 'device-read-iops', takesValue: true },             // list
-  { long: 'device-write-bps', takesValue: true },             // list
-  { long: 'device-write-iops', takesValue: true },            // list
-  { long: 'disable-content-trust', takesValue: false },       // boolean
-  { long: 'dns', takesValue: true },                          // list
-  { long: 'dns-option', takesValue: true },                   // list
-  { long: 'dns-search', takesValue: true },                   // list
-  { long: 'domainname', takesValue: true },                   // string
-  { long: 'entrypoint', takesValue: true },                   // string
-  { long: 'env', short: 'e', takesValue: true },              // list
-  { long: 'env-file', takesValue: true },                     // list
-  { long: 'expose', takesValue: true },                       // list
-  { long: 'gpus', takesValue: true },                         // gpu-request
-  { long: 'group-add', takesValue: true },                    // list
-  { long: 'health-cmd', takesValue: true },                   // string
-  { long: 'health-interval', takesValue: true },              // duration
-  { long: 'health-retries', takesValue: true },               // int
-  { long: 'health-start-interval', takesValue: true },        // duration
-  { long: 'health-start-period', takesValue: true },          // duration
-  { long: 'health-timeout', takesValue: true },               // duration
-  { long: 'help', takesValue: false },                        // boolean
-  { long: 'hostname', short: 'h', takesValue: true },         // string
-  { long: 'init', takesValue: false },                        // boolean
-  { long: 'interactive', short: 'i', takesValue: false },     // boolean
-  { long: 'ip', takesValue: true },                           // string
-  { long: 'ip6', takesValue: true },                          // string
-  { long: 'ipc', takesValue: true },                          // string
-  { long: 'isolation', takesValue: true },                    // string
-  { long: 'kernel-memory', takesValue: true },                // bytes
-  { long: 'label', short: 'l', takesValue: true },            // list
-  { long: 'label-file', takesValue: true },                   // list
-  { long: 'link', takesValue: true },                         // list
-  { long: 'link-local-ip', takesValue: true },                // list
-  { long: 'log-driver', takesValue: true },                   // string
-  { long: 'log-opt', takesValue: true },                      // list
-  { long: 'mac-address', takesValue: true },                  // string
-  { long: 'memory', short: 'm', takesValue: true },           // bytes
-  { long: 'memory-reservation', takesValue: true },           // bytes
-  { long: 'memory-swap', takesValue: true },                  // bytes
-  { long: 'memory-swappiness', takesValue: true },            // int
-  { long: 'mount', takesValue: true },                        // mount
-  { long: 'name', takesValue: true },                         // string
-  { long: 'network', takesValue: true },                      // network
-  { long: 'network-alias', takesValue: true },                // list
-  { long: 'no-healthcheck', takesValue: false },              // boolean
-  { long: 'oom-kill-disable', takesValue: false },            // boolean
-  { long: 'oom-score-adj', takesValue: true },                // int
-  { long: 'pid', takesValue: true },                          // string
-  { long: 'pids-limit', takesValue: true },                   // int
-  { long: 'platform', takesValue: true },                     // string
-  { long: 'privileged', takesValue: false },                  // boolean
-  { long: 'publish', short: 'p', takesValue: true },          // list
-  { long: 'publish-all', short: 'P', takesValue: false },     // boolean
-  { long: 'pull', takesValue: true },                         // string
-  { long: 'quiet', short: 'q', takesValue: false },           // boolean
-  { long: 'read-only', takesValue: false },                   // boolean
-  { long: 'restart', takesValue: true },                      // string
-  { long: 'rm', takesValue: false },                          // boolean
-  { long: 'runtime', takesValue: true },                      // string
-  { long: 'security-opt', takesValue: true },                 // list
-  { long: 'shm-size', takesValue: true },                     // bytes
-  { long: 'sig-proxy', takesValue: false },                   // boolean
-  { long: 'stop-signal', takesValue: true },                  // string
-  { long: 'stop-timeout', takesValue: true },                 // int
-  { long: 'storage-opt', takesValue: true },                  // list
-  { long: 'sysctl', takesValue: true },                       // map
-  { long: 'tmpfs', takesValue: true },                        // list
-  { long: 'tty', short: 't', takesValue: false },             // boolean
-  { long: 'ulimit', takesValue: true },                       // ulimit
-  { long: 'use-api-socket', takesValue: false },              // boolean
-  { long: 'user', short: 'u', takesValue: true },             // string
-  { long: 'userns', takesValue: true },                       // string
-  { long: 'uts', takesValue: true },                          // string
-  { long: 'volume', short: 'v', takesValue: true },           // list
-  { long: 'volume-driver', takesValue: true },                // string
-  { long: 'volumes-from', takesValue: true },                 // list
-  { long: 'workdir', short: 'w', takesValue: true },          // string
+  { long: 'add-host', takesValue: true }, // list
+  { long: 'annotation', takesValue: true }, // map
+  { long: 'attach', short: 'a', takesValue: true }, // list
+  { long: 'blkio-weight', takesValue: true }, // uint16
+  { long: 'blkio-weight-device', takesValue: true }, // list
+  { long: 'cap-add', takesValue: true }, // list
+  { long: 'cap-drop', takesValue: true }, // list
+  { long: 'cgroup-parent', takesValue: true }, // string
+  { long: 'cgroupns', takesValue: true }, // string
+  { long: 'cidfile', takesValue: true }, // string
+  { long: 'cpu-period', takesValue: true }, // int
+  { long: 'cpu-quota', takesValue: true }, // int
+  { long: 'cpu-rt-period', takesValue: true }, // int
+  { long: 'cpu-rt-runtime', takesValue: true }, // int
+  { long: 'cpu-shares', short: 'c', takesValue: true }, // int
+  { long: 'cpus', takesValue: true }, // decimal
+  { long: 'cpuset-cpus', takesValue: true }, // string
+  { long: 'cpuset-mems', takesValue: true }, // string
+  { long: 'detach', short: 'd', takesValue: false }, // boolean
+  { long: 'detach-keys', takesValue: true }, // string
+  { long: 'device', takesValue: true }, // list
+  { long: 'device-cgroup-rule', takesValue: true }, // list
+  { long: 'device-read-bps', takesValue: true }, // list
+  { long: 'device-read-iops', takesValue: true }, // list
+  { long: 'device-write-bps', takesValue: true }, // list
+  { long: 'device-write-iops', takesValue: true }, // list
+  { long: 'disable-content-trust', takesValue: false }, // boolean
+  { long: 'dns', takesValue: true }, // list
+  { long: 'dns-option', takesValue: true }, // list
+  { long: 'dns-search', takesValue: true }, // list
+  { long: 'domainname', takesValue: true }, // string
+  { long: 'entrypoint', takesValue: true }, // string
+  { long: 'env', short: 'e', takesValue: true }, // list
+  { long: 'env-file', takesValue: true }, // list
+  { long: 'expose', takesValue: true }, // list
+  { long: 'gpus', takesValue: true }, // gpu-request
+  { long: 'group-add', takesValue: true }, // list
+  { long: 'health-cmd', takesValue: true }, // string
+  { long: 'health-interval', takesValue: true }, // duration
+  { long: 'health-retries', takesValue: true }, // int
+  { long: 'health-start-interval', takesValue: true }, // duration
+  { long: 'health-start-period', takesValue: true }, // duration
+  { long: 'health-timeout', takesValue: true }, // duration
+  { long: 'help', takesValue: false }, // boolean
+  { long: 'hostname', short: 'h', takesValue: true }, // string
+  { long: 'init', takesValue: false }, // boolean
+  { long: 'interactive', short: 'i', takesValue: false }, // boolean
+  { long: 'ip', takesValue: true }, // string
+  { long: 'ip6', takesValue: true }, // string
+  { long: 'ipc', takesValue: true }, // string
+  { long: 'isolation', takesValue: true }, // string
+  { long: 'kernel-memory', takesValue: true }, // bytes
+  { long: 'label', short: 'l', takesValue: true }, // list
+  { long: 'label-file', takesValue: true }, // list
+  { long: 'link', takesValue: true }, // list
+  { long: 'link-local-ip', takesValue: true }, // list
+  { long: 'log-driver', takesValue: true }, // string
+  { long: 'log-opt', takesValue: true }, // list
+  { long: 'mac-address', takesValue: true }, // string
+  { long: 'memory', short: 'm', takesValue: true }, // bytes
+  { long: 'memory-reservation', takesValue: true }, // bytes
+  { long: 'memory-swap', takesValue: true }, // bytes
+  { long: 'memory-swappiness', takesValue: true }, // int
+  { long: 'mount', takesValue: true }, // mount
+  { long: 'name', takesValue: true }, // string
+  { long: 'network', takesValue: true }, // network
+  { long: 'network-alias', takesValue: true }, // list
+  { long: 'no-healthcheck', takesValue: false }, // boolean
+  { long: 'oom-kill-disable', takesValue: false }, // boolean
+  { long: 'oom-score-adj', takesValue: true }, // int
+  { long: 'pid', takesValue: true }, // string
+  { long: 'pids-limit', takesValue: true }, // int
+  { long: 'platform', takesValue: true }, // string
+  { long: 'privileged', takesValue: false }, // boolean
+  { long: 'publish', short: 'p', takesValue: true }, // list
+  { long: 'publish-all', short: 'P', takesValue: false }, // boolean
+  { long: 'pull', takesValue: true }, // string
+  { long: 'quiet', short: 'q', takesValue: false }, // boolean
+  { long: 'read-only', takesValue: false }, // boolean
+  { long: 'restart', takesValue: true }, // string
+  { long: 'rm', takesValue: false }, // boolean
+  { long: 'runtime', takesValue: true }, // string
+  { long: 'security-opt', takesValue: true }, // list
+  { long: 'shm-size', takesValue: true }, // bytes
+  { long: 'sig-proxy', takesValue: false }, // boolean
+  { long: 'stop-signal', takesValue: true }, // string
+  { long: 'stop-timeout', takesValue: true }, // int
+  { long: 'storage-opt', takesValue: true }, // list
+  { long: 'sysctl', takesValue: true }, // map
+  { long: 'tmpfs', takesValue: true }, // list
+  { long: 'tty', short: 't', takesValue: false }, // boolean
+  { long: 'ulimit', takesValue: true }, // ulimit
+  { long: 'use-api-socket', takesValue: false }, // boolean
+  { long: 'user', short: 'u', takesValue: true }, // string
+  { long: 'userns', takesValue: true }, // string
+  { long: 'uts', takesValue: true }, // string
+  { long: 'volume', short: 'v', takesValue: true }, // list
+  { long: 'volume-driver', takesValue: true }, // string
+  { long: 'volumes-from', takesValue: true }, // list
+  { long: 'workdir', short: 'w', takesValue: true }, // string
 ] as const satisfies readonly DockerRunOption[];
 
 export type DockerRunOptionName = (typeof DOCKER_RUN_OPTION_ROWS)[number]['long'];
@@ -162,9 +162,7 @@ export const DOCKER_RUN_OPTION_ALIASES: Readonly<Record<string, DockerRunOptionN
  * -v, --env-file), folders and a few words, or a few words.
  */
 export type ValueCompletion =
-  | { kind: 'files' }
-  | { kind: 'dirs'; extra: readonly string[] }
-  | { kind: 'words'; words: readonly string[] };
+  { kind: 'files' } | { kind: 'dirs'; extra: readonly string[] } | { kind: 'words'; words: readonly string[] };
 
 /** One of run-docker's own options. */
 export interface RunDockerOption<Name extends string = string> {
@@ -192,22 +190,30 @@ const RUN_DOCKER_OPTION_ROWS = [
   { long: 'root', help: 'run as root (home /root) instead of docker-user' },
   { long: 'nb-port', value: 'N', help: `port for "notebook", on 127.0.0.1 only (default ${DEFAULT_NB_PORT})` },
   {
-    long: 'hostdatadir', value: 'DIR|no', complete: { kind: 'dirs', extra: ['no'] },
+    long: 'hostdatadir',
+    value: 'DIR|no',
+    complete: { kind: 'dirs', extra: ['no'] },
     help: `host folder mapped to ~/data (default ~/${DEFAULT_HOST_DIRS.data})`,
   },
   {
-    long: 'hostlogdir', value: 'DIR|no', complete: { kind: 'dirs', extra: ['no'] },
+    long: 'hostlogdir',
+    value: 'DIR|no',
+    complete: { kind: 'dirs', extra: ['no'] },
     help: `host folder mapped to ~/log (default ~/${DEFAULT_HOST_DIRS.log})`,
   },
   {
-    long: 'hostsrcdir', value: 'DIR', complete: { kind: 'dirs', extra: [] },
+    long: 'hostsrcdir',
+    value: 'DIR',
+    complete: { kind: 'dirs', extra: [] },
     help: `source folder for a dev run (default ~/${DEFAULT_HOST_DIRS.src}/<name>, if there)`,
   },
   { long: 'memory', short: 'm', value: 'SIZE', help: 'memory limit, e.g. 8g (default none)' },
   { long: 'shm-size', value: 'SIZE', help: `size of /dev/shm (default ${DEFAULT_SHM_SIZE})` },
   { long: 'name', value: 'NAME', help: 'container name (default <user>-<YYYYMMDD-HHMMSS>-<random>)' },
   {
-    long: 'restart', value: 'POLICY', complete: { kind: 'words', words: RESTART_POLICIES },
+    long: 'restart',
+    value: 'POLICY',
+    complete: { kind: 'words', words: RESTART_POLICIES },
     help: `${RESTART_POLICIES.join(', ')}[:N]; with -d, keeps the container`,
   },
   { long: 'detach', short: 'd', help: 'run in the background' },
@@ -217,7 +223,9 @@ const RUN_DOCKER_OPTION_ROWS = [
   { long: 'version', help: 'the versions of the shim, tiny and mini in use' },
   { long: 'show-config', help: "the shim's settings and where each comes from (no engine needed)" },
   {
-    long: 'completion', value: 'bash|zsh', complete: { kind: 'words', words: COMPLETION_SHELLS },
+    long: 'completion',
+    value: 'bash|zsh',
+    complete: { kind: 'words', words: COMPLETION_SHELLS },
     help: 'print a shell completion script (see the end of this help)',
   },
 ] as const satisfies readonly RunDockerOption[];

@@ -24,12 +24,20 @@ export const HELP_EXAMPLES: readonly HelpExample[] = [
     args: ['registry.example.com/team/myproj:20261101-120000', 'python', '-m', 'myproj.job', '--date', '2026-11-28'],
   },
   { purpose: 'Offline: only images already on this host, no network at all', args: ['--local', 'myproj', 'py.test'] },
-  { purpose: 'Print the exact docker command instead of running it', args: ['--dry-run', '-e', 'DEBUG=1', 'myproj', 'bash'] },
-  { purpose: 'Any docker run option goes before IMAGE; after IMAGE everything is the command', args: ['-v', '/scratch:/scratch', '--memory', '8g', 'myproj', 'python', '-m', 'myproj.train'] },
+  {
+    purpose: 'Print the exact docker command instead of running it',
+    args: ['--dry-run', '-e', 'DEBUG=1', 'myproj', 'bash'],
+  },
+  {
+    purpose: 'Any docker run option goes before IMAGE; after IMAGE everything is the command',
+    args: ['-v', '/scratch:/scratch', '--memory', '8g', 'myproj', 'python', '-m', 'myproj.train'],
+  },
 ];
 
 export function formatHelp(miniVersion: string): string {
-  const examples = HELP_EXAMPLES.map((example) => `  ${example.purpose}:\n    run-docker ${example.args.join(' ')}`).join('\n');
+  const examples = HELP_EXAMPLES.map(
+    (example) => `  ${example.purpose}:\n    run-docker ${example.args.join(' ')}`,
+  ).join('\n');
   return `Usage: run-docker [--local] [OPTIONS] IMAGE[:TAG|@DIGEST] [COMMAND [ARG...]]
 
 Runs the newest tag of IMAGE (local images and its registry), or exactly the tag or

@@ -2,12 +2,17 @@ import type { RunContext } from '../../contract/contract';
 
 /** Which payload runs and why: a mini from an image, or the one built into the shim (older
  *  shims never set payloadSource). */
-export function formatVersion(ctx: Pick<RunContext, 'shimVersion' | 'tiny' | 'mini' | 'payloadSource'>, payloadVersion: string): string {
+export function formatVersion(
+  ctx: Pick<RunContext, 'shimVersion' | 'tiny' | 'mini' | 'payloadSource'>,
+  payloadVersion: string,
+): string {
   const builtIn = ctx.payloadSource?.builtIn ? `built into shim ${ctx.shimVersion}` : undefined;
   return [
     `run-docker shim ${ctx.shimVersion}`,
     builtIn && ctx.tiny.id === 'built-in' ? 'tiny none' : `tiny ${ctx.tiny.reference} (${ctx.tiny.version})`,
-    builtIn ? `mini ${builtIn} (${ctx.payloadSource!.reason})` : `mini ${ctx.mini.reference} (${ctx.mini.version}, payload ${payloadVersion})`,
+    builtIn
+      ? `mini ${builtIn} (${ctx.payloadSource!.reason})`
+      : `mini ${ctx.mini.reference} (${ctx.mini.version}, payload ${payloadVersion})`,
     '',
   ].join('\n');
 }

@@ -26,7 +26,10 @@ export interface HostFacts {
   uniqueSuffix: string;
 }
 
-export function readHostFacts(env: Readonly<Record<string, string | undefined>>, platform: HostPlatform = process.platform): HostFacts {
+export function readHostFacts(
+  env: Readonly<Record<string, string | undefined>>,
+  platform: HostPlatform = process.platform,
+): HostFacts {
   const uid = process.getuid?.();
   // A uid with no passwd entry (common in containers and CI) has no name: userInfo() throws.
   const user = tryUserName() ?? env.USER ?? env.USERNAME ?? String(uid ?? 'user');
@@ -44,7 +47,9 @@ export function readHostFacts(env: Readonly<Record<string, string | undefined>>,
     stdoutIsTerminal: isTerminal(1),
     now: new Date(),
     // Only keeps two runs in one second apart: no secret, so no node:crypto on every run.
-    uniqueSuffix: Math.floor(Math.random() * 0x10000).toString(16).padStart(4, '0'),
+    uniqueSuffix: Math.floor(Math.random() * 0x10000)
+      .toString(16)
+      .padStart(4, '0'),
   };
 }
 

@@ -39,8 +39,15 @@ export function findPasswdUser(passwd: string, name: string): ImageUser | undefi
 /** Pure: an absolute, normalized path (no `..`, no trailing `/`) without control characters, other than `/`. */
 export function isPlainHome(home: string): boolean {
   // Control characters are refused: a home ends up in --mount, --workdir and HOME.
-  // eslint-disable-next-line no-control-regex -- control characters are what it refuses
-  return home.length > 1 && home.length < 4096 && posix.normalize(home) === home && posix.isAbsolute(home) && !home.endsWith('/') && !/[\u0000-\u001f\u007f]/.test(home);
+  return (
+    home.length > 1 &&
+    home.length < 4096 &&
+    posix.normalize(home) === home &&
+    posix.isAbsolute(home) &&
+    !home.endsWith('/') &&
+    // eslint-disable-next-line no-control-regex -- control characters are what it refuses
+    !/[\u0000-\u001f\u007f]/.test(home)
+  );
 }
 
 /**
@@ -74,13 +81,23 @@ function isUnprivilegedId(id: unknown): id is number {
   return Number.isInteger(id) && (id as number) > 0 && (id as number) < 2 ** 32 - 1;
 }
 
-export async function readImageUser(engine: EngineClient, imageId: string, cacheDir: string, log?: Logger): Promise<ImageUser | undefined> {
+export async function readImageUser(
+  engine: EngineClient,
+  imageId: string,
+  cacheDir: string,
+  log?: Logger,
+): Promise<ImageUser | undefined> {
   const folder = join(cacheDir, 'image-users');
   const cacheFile = join(folder, `${imageId.replace(/^sha256:/, '')}.json`);
   // This payload may run under a shim that did not check its cache folder: check it here too.
   const usable = await isPrivateCache([cacheDir, folder], log);
   if (usable) {
-    const cached = parseCachedUser(await readPrivateFile(cacheFile, { maxBytes: CACHE_ENTRY_LIMIT_BYTES }).then((bytes) => bytes?.toString('utf8'), () => undefined));
+    const cached = parseCachedUser(
+      await readPrivateFile(cacheFile, { maxBytes: CACHE_ENTRY_LIMIT_BYTES }).then(
+        (bytes) => bytes?.toString('utf8'),
+        () => undefined,
+      ),
+    );
     if (cached) return cached.user ?? undefined;
   }
 
@@ -108,7 +125,10 @@ async function isPrivateCache(dirs: string[], log: Logger | undefined): Promise<
       log?.warn(`the cache folder "${dir}" ${check.why}; reading image users from the images instead`);
       return false;
     }
-    if (check.state === 'repaired') log?.warn(`the cache folder "${dir}" was writable by group or others (mode ${check.mode.toString(8)}); made it 0700`);
+    if (check.state === 'repaired')
+      log?.warn(
+        `the cache folder "${dir}" was writable by group or others (mode ${check.mode.toString(8)}); made it 0700`,
+      );
   }
   return true;
 }

@@ -81,7 +81,11 @@ export async function main(ctx: RunContext): Promise<number> {
   }
   await createHostDirs(spec.hostDirsToCreate, spec.createdDirsOwner);
   if (spec.notebookUrl) writeStdout(`run-docker: Jupyter will be at ${spec.notebookUrl}\n`);
-  return runDockerCli(args, { ...ctx.env, ...spec.secretEnv }, { stdinIsTerminal: host.stdinIsTerminal, ttyAllocated: isTtyAllocated(spec) });
+  return runDockerCli(
+    args,
+    { ...ctx.env, ...spec.secretEnv },
+    { stdinIsTerminal: host.stdinIsTerminal, ttyAllocated: isTtyAllocated(spec) },
+  );
 }
 
 function withAbsolutePaths(options: RunOptions, platform: HostPlatform): RunOptions {
@@ -110,7 +114,10 @@ function findSourceDir(given: string | undefined, host: HostFacts, name: string)
   const isDir = isFolder(candidate);
   if (isDir) return candidate;
   if (given !== undefined) {
-    throw new RunDockerError(`the source folder "${given}" given by --hostsrcdir is not a folder`, 'Give an existing folder, or leave --hostsrcdir out.');
+    throw new RunDockerError(
+      `the source folder "${given}" given by --hostsrcdir is not a folder`,
+      'Give an existing folder, or leave --hostsrcdir out.',
+    );
   }
   return undefined;
 }

@@ -117,7 +117,10 @@ export function parseInvocation(argv: readonly string[]): Invocation {
   }
   const image = argv[cursor.index];
   if (image === undefined || image === '') {
-    throw new RunDockerError('no image given', 'Say which image to run: run-docker [OPTIONS] IMAGE [COMMAND [ARG...]].');
+    throw new RunDockerError(
+      'no image given',
+      'Say which image to run: run-docker [OPTIONS] IMAGE [COMMAND [ARG...]].',
+    );
   }
   return { kind: 'run', options, image, command: argv.slice(cursor.index + 1) };
 }
@@ -131,7 +134,10 @@ function* readOptions(argv: readonly string[], cursor: { index: number }): Gener
   const takeNext = (given: string): string => {
     const value = argv[cursor.index];
     if (value === undefined) {
-      throw new RunDockerError(`the option "${given}" needs a value`, `Put its value after it: "${given} VALUE". ${HELP_HINT}`);
+      throw new RunDockerError(
+        `the option "${given}" needs a value`,
+        `Put its value after it: "${given} VALUE". ${HELP_HINT}`,
+      );
     }
     cursor.index++;
     return value;
@@ -264,7 +270,9 @@ function applyOwnOption(
 ): Exclude<Invocation, { kind: 'run' }> | undefined {
   const { long, takesValue } = spec;
   if (!takesValue && value !== undefined) {
-    invalid.push(new RunDockerError(`the option "${given}" takes no value`, `Write it alone: "${given}". ${HELP_HINT}`));
+    invalid.push(
+      new RunDockerError(`the option "${given}" takes no value`, `Write it alone: "${given}". ${HELP_HINT}`),
+    );
     return undefined;
   }
   const check = (valid: boolean, hint: string): boolean => {
@@ -280,7 +288,8 @@ function applyOwnOption(
     case 'show-config':
       return { kind: 'show-config' };
     case 'completion':
-      if (check(isCompletionShell(text), `Use ${COMPLETION_SHELLS.join(' or ')}.`)) return { kind: 'completion', shell: text as CompletionShell };
+      if (check(isCompletionShell(text), `Use ${COMPLETION_SHELLS.join(' or ')}.`))
+        return { kind: 'completion', shell: text as CompletionShell };
       break;
     case 'local':
       options.local = true;
@@ -299,7 +308,8 @@ function applyOwnOption(
       break;
     case 'nb-port': {
       const port = /^\d+$/.test(text) ? Number(text) : NaN;
-      if (check(port >= 1 && port <= 65535, `Give a port number from 1 to 65535 (default ${DEFAULT_NB_PORT}).`)) options.nbPort = port;
+      if (check(port >= 1 && port <= 65535, `Give a port number from 1 to 65535 (default ${DEFAULT_NB_PORT}).`))
+        options.nbPort = port;
       break;
     }
     case 'hostdatadir':
@@ -318,12 +328,18 @@ function applyOwnOption(
       if (check(SIZE.test(text), 'Give a size such as 512m or 2g.')) options.shmSize = text;
       break;
     case 'name':
-      if (check(CONTAINER_NAME.test(text), 'Use two or more letters, digits, "_", "." or "-", starting with a letter or digit.')) {
+      if (
+        check(
+          CONTAINER_NAME.test(text),
+          'Use two or more letters, digits, "_", "." or "-", starting with a letter or digit.',
+        )
+      ) {
         options.name = text;
       }
       break;
     case 'restart':
-      if (check(RESTART_POLICY.test(text), 'Use no, always, unless-stopped, on-failure or on-failure:N.')) options.restart = text;
+      if (check(RESTART_POLICY.test(text), 'Use no, always, unless-stopped, on-failure or on-failure:N.'))
+        options.restart = text;
       break;
     default: {
       const unhandled: never = long;

@@ -22,7 +22,9 @@ export function renderDockerRunArgs(spec: RunSpec): string[] {
   return args;
 }
 
-const TAKES_VALUE = new Set(DOCKER_RUN_OPTIONS.filter((option) => option.takesValue).map((option) => `--${option.long}`));
+const TAKES_VALUE = new Set(
+  DOCKER_RUN_OPTIONS.filter((option) => option.takesValue).map((option) => `--${option.long}`),
+);
 
 /**
  * Whether `docker run` gets a TTY: run-docker's choice, unless the user's own `--tty` or

@@ -27,7 +27,11 @@ export interface PullPolicy {
  * stalls, rate limits, or cannot be reached) an image that is not pinned falls back to
  * its newest tag on this host, with one warning; a pinned one is an error.
  */
-export async function resolveImage(ctx: BaseContext, text: string, { pull, progress }: PullPolicy): Promise<ImageToRun> {
+export async function resolveImage(
+  ctx: BaseContext,
+  text: string,
+  { pull, progress }: PullPolicy,
+): Promise<ImageToRun> {
   const ref = parseImageRef(text, 'image');
   const repository = formatRepository(ref);
   const pinned = isPinned(ref);
@@ -63,7 +67,11 @@ export async function resolveImage(ctx: BaseContext, text: string, { pull, progr
 }
 
 /** The newest usable tag of `ref`'s repository on this host, other than `failedTag`. */
-async function findNewestLocal(ctx: BaseContext, ref: ImageRef, failedTag: string | undefined): Promise<{ ref: ImageRef; image: LocalImage } | undefined> {
+async function findNewestLocal(
+  ctx: BaseContext,
+  ref: ImageRef,
+  failedTag: string | undefined,
+): Promise<{ ref: ImageRef; image: LocalImage } | undefined> {
   for (const tag of await listLocalTagsNewestFirst(ctx, formatRepository(ref))) {
     if (tag === failedTag) continue;
     const candidate = { ...ref, tag };

@@ -50,7 +50,10 @@ export async function runDockerCli(
       stopForwarding();
       reject(
         error.code === 'ENOENT'
-          ? new RunDockerError('the "docker" command is not installed or not on PATH', 'Install the Docker CLI (Debian: apt-get install docker.io).')
+          ? new RunDockerError(
+              'the "docker" command is not installed or not on PATH',
+              'Install the Docker CLI (Debian: apt-get install docker.io).',
+            )
           : error,
       );
     });

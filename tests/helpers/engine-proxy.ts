@@ -96,11 +96,39 @@ export async function makeTestCertificates(dir: string): Promise<TestCertificate
   const openssl = (args: string[]) => promisify(execFile)('openssl', args, { cwd: dir });
   const file = (name: string) => path.join(dir, name);
   const newKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await openssl(['req', '-x509', ...newKey, '-keyout', 'ca-key.pem', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=run-docker test CA']);
+  await openssl([
+    'req',
+    '-x509',
+    ...newKey,
+    '-keyout',
+    'ca-key.pem',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=run-docker test CA',
+  ]);
   const issue = async (name: string, extensions: string) => {
     await writeFile(file(`${name}.ext`), extensions);
     await openssl(['req', ...newKey, '-keyout', `${name}-key.pem`, '-out', `${name}.csr`, '-subj', `/CN=${name}`]);
-    await openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-days', '2', '-out', `${name}-cert.pem`, '-extfile', `${name}.ext`]);
+    await openssl([
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca-key.pem',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-out',
+      `${name}-cert.pem`,
+      '-extfile',
+      `${name}.ext`,
+    ]);
   };
   await issue('server', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
   await issue('client', 'extendedKeyUsage=clientAuth\n');

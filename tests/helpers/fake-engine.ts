@@ -56,7 +56,10 @@ export interface FakeEngineOptions {
   unreachable?: boolean;
 }
 
-export function createFakeEngine({ info = { ID: 'FAKE-ENGINE', RegistryConfig: { InsecureRegistryCIDRs: ['127.0.0.0/8'], IndexConfigs: {} } }, unreachable = false }: FakeEngineOptions = {}): FakeEngine {
+export function createFakeEngine({
+  info = { ID: 'FAKE-ENGINE', RegistryConfig: { InsecureRegistryCIDRs: ['127.0.0.0/8'], IndexConfigs: {} } },
+  unreachable = false,
+}: FakeEngineOptions = {}): FakeEngine {
   const images = new Map<string, StoredImage>();
   const tags = new Map<string, string>();
   const registry = new Map<string, StoredImage>();
@@ -68,15 +71,19 @@ export function createFakeEngine({ info = { ID: 'FAKE-ENGINE', RegistryConfig: {
   const store = (image: FakeImage): StoredImage => {
     const files = new Map(Object.entries(image.files ?? {}).map(([path, content]) => [path, Buffer.from(content)]));
     const labels = image.labels ?? {};
-    const digest = createHash('sha256').update(JSON.stringify({ labels, files: [...files].map(([path, bytes]) => [path, bytes.toString('base64')]) })).digest('hex');
+    const digest = createHash('sha256')
+      .update(JSON.stringify({ labels, files: [...files].map(([path, bytes]) => [path, bytes.toString('base64')]) }))
+      .digest('hex');
     const size = image.size ?? [...files.values()].reduce((sum, bytes) => sum + bytes.length, 0);
     return { id: `sha256:${digest}`, labels, files, size };
   };
   const find = (name: string): StoredImage | undefined => images.get(name) ?? images.get(tags.get(name) ?? '');
-  const noSuch = (what: string) => Object.assign(new Error(`(HTTP code 404) no such ${what} - No such ${what}: ${what} `), { statusCode: 404 });
+  const noSuch = (what: string) =>
+    Object.assign(new Error(`(HTTP code 404) no such ${what} - No such ${what}: ${what} `), { statusCode: 404 });
   const call = (line: string) => {
     calls.push(line);
-    if (unreachable) throw Object.assign(new Error('connect ENOENT /var/run/docker.sock'), { code: 'ENOENT', syscall: 'connect' });
+    if (unreachable)
+      throw Object.assign(new Error('connect ENOENT /var/run/docker.sock'), { code: 'ENOENT', syscall: 'connect' });
   };
 
   return {
@@ -98,7 +105,12 @@ export function createFakeEngine({ info = { ID: 'FAKE-ENGINE', RegistryConfig: {
 
     async listImageTags(repository) {
       call(`listImageTags ${repository}`);
-      return [...tags.keys()].filter((reference) => reference.startsWith(`${repository}:`) && !reference.slice(repository.length + 1).includes('/')).map((reference) => reference.slice(repository.length + 1));
+      return [...tags.keys()]
+        .filter(
+          (reference) =>
+            reference.startsWith(`${repository}:`) && !reference.slice(repository.length + 1).includes('/'),
+        )
+        .map((reference) => reference.slice(repository.length + 1));
     },
     async inspectImage(name): Promise<ImageDetails | undefined> {
       call(`inspectImage ${name}`);
@@ -111,7 +123,12 @@ export function createFakeEngine({ info = { ID: 'FAKE-ENGINE', RegistryConfig: {
       if (!image) throw noSuch('image');
       // As `docker save` writes it: manifest.json naming one layer tarball.
       const layer = await packTar([...image.files].map(([path, bytes]) => [path.replace(/^\//, ''), bytes]));
-      return Readable.from([await packTar([['manifest.json', Buffer.from(JSON.stringify([{ Config: 'config.json', Layers: ['layer/layer.tar'] }]))], ['layer/layer.tar', layer]])]);
+      return Readable.from([
+        await packTar([
+          ['manifest.json', Buffer.from(JSON.stringify([{ Config: 'config.json', Layers: ['layer/layer.tar'] }]))],
+          ['layer/layer.tar', layer],
+        ]),
+      ]);
     },
     async createContainer(spec) {
       call(`createContainer ${spec.image}`);
@@ -127,8 +144,14 @@ export function createFakeEngine({ info = { ID: 'FAKE-ENGINE', RegistryConfig: {
       const image = find(spec.image)!;
       // As GET /containers/{id}/archive names them: from the last part of `path` on.
       const parent = path.slice(0, path.lastIndexOf('/') + 1);
-      const entries = [...image.files].filter(([file]) => file === path || file.startsWith(`${path}/`)).map(([file, bytes]): [string, Buffer] => [file.slice(parent.length), bytes]);
-      if (entries.length === 0) throw Object.assign(new Error(`(HTTP code 404) no such file - Could not find the file ${path} in container ${id} `), { statusCode: 404 });
+      const entries = [...image.files]
+        .filter(([file]) => file === path || file.startsWith(`${path}/`))
+        .map(([file, bytes]): [string, Buffer] => [file.slice(parent.length), bytes]);
+      if (entries.length === 0)
+        throw Object.assign(
+          new Error(`(HTTP code 404) no such file - Could not find the file ${path} in container ${id} `),
+          { statusCode: 404 },
+        );
       return Readable.from([await packTar(entries)]);
     },
     async removeContainer(id) {
@@ -137,7 +160,9 @@ export function createFakeEngine({ info = { ID: 'FAKE-ENGINE', RegistryConfig: {
     },
     async listContainers(label) {
       call(`listContainers ${label}`);
-      return [...containers].filter(([, spec]) => label in spec.labels).map(([id, spec]) => ({ id, labels: { ...spec.labels } }));
+      return [...containers]
+        .filter(([, spec]) => label in spec.labels)
+        .map(([id, spec]) => ({ id, labels: { ...spec.labels } }));
     },
     async readInfo() {
       call('readInfo');
@@ -162,14 +187,29 @@ export function createFakeEngine({ info = { ID: 'FAKE-ENGINE', RegistryConfig: {
       return;
     }
     if (failure && 'refuse' in failure) throw new Error(`(HTTP code 500) server error - ${failure.refuse} `);
-    const pulling: PullEvent = { status: `Pulling from ${reference.split(/[:@]/)[0]}`, id: reference.split(/[:@]/).pop() };
+    const pulling: PullEvent = {
+      status: `Pulling from ${reference.split(/[:@]/)[0]}`,
+      id: reference.split(/[:@]/).pop(),
+    };
     if (failure && 'errorEvent' in failure) {
-      for (const event of [pulling, { errorDetail: { message: failure.errorEvent }, error: failure.errorEvent }]) onEvent(event);
+      for (const event of [pulling, { errorDetail: { message: failure.errorEvent }, error: failure.errorEvent }])
+        onEvent(event);
       return;
     }
     const image = registry.get(reference);
-    if (!image) throw Object.assign(new Error(`(HTTP code 404) unexpected - manifest for ${reference} not found: manifest unknown: manifest unknown `), { statusCode: 404 });
-    const events: PullEvent[] = [pulling, { status: 'Pull complete', id: 'layer1' }, { status: `Digest: ${image.id}` }, { status: `Status: Downloaded newer image for ${reference}` }];
+    if (!image)
+      throw Object.assign(
+        new Error(
+          `(HTTP code 404) unexpected - manifest for ${reference} not found: manifest unknown: manifest unknown `,
+        ),
+        { statusCode: 404 },
+      );
+    const events: PullEvent[] = [
+      pulling,
+      { status: 'Pull complete', id: 'layer1' },
+      { status: `Digest: ${image.id}` },
+      { status: `Status: Downloaded newer image for ${reference}` },
+    ];
     images.set(image.id, image);
     tags.set(reference, image.id);
     for (const event of events) onEvent(event);

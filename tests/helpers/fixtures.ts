@@ -52,7 +52,11 @@ export function docker(args: string[], options: CommandOptions = {}): Promise<Co
 }
 
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = {
-  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15,
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGKILL: 9,
+  SIGTERM: 15,
 };
 
 /** Runs FILE with ARGS (no shell) and collects its output. */
@@ -136,9 +140,7 @@ export async function pushImage(reference: string): Promise<void> {
 export async function removeImages(references: string[]): Promise<void> {
   if (references.length === 0) return;
   const result = await docker(['image', 'rm', '--force', ...references]);
-  const unexpected = result.stderr
-    .split('\n')
-    .filter((line) => line.trim() !== '' && !/no such image/i.test(line));
+  const unexpected = result.stderr.split('\n').filter((line) => line.trim() !== '' && !/no such image/i.test(line));
   if (result.code !== 0 && unexpected.length > 0) {
     throw new CommandError('docker', ['image', 'rm', '--force', ...references], result);
   }
@@ -155,13 +157,11 @@ export async function removeTestContainersAndImages(): Promise<void> {
   const images = await docker(['image', 'ls', '--filter', filter, '--format', '{{.Repository}}:{{.Tag}} {{.ID}}'], {
     check: true,
   });
-  const references = images.stdout
-    .split('\n')
-    .flatMap((line) => {
-      const [reference, id, ...more] = line.trim().split(' ');
-      if (reference === undefined || id === undefined || more.length > 0) return [];
-      return [reference.includes('<none>') ? id : reference];
-    });
+  const references = images.stdout.split('\n').flatMap((line) => {
+    const [reference, id, ...more] = line.trim().split(' ');
+    if (reference === undefined || id === undefined || more.length > 0) return [];
+    return [reference.includes('<none>') ? id : reference];
+  });
   await removeImages([...new Set(references)]);
   baseImageBuild = undefined;
 }
@@ -172,7 +172,21 @@ function words(text: string): string[] {
 
 /** Applets every fixture image must have; checked so a stripped busybox fails loudly. */
 const REQUIRED_APPLETS = [
-  'sh', 'echo', 'cat', 'ls', 'id', 'env', 'sleep', 'true', 'false', 'pwd', 'touch', 'mkdir', 'printf', 'test', 'wc',
+  'sh',
+  'echo',
+  'cat',
+  'ls',
+  'id',
+  'env',
+  'sleep',
+  'true',
+  'false',
+  'pwd',
+  'touch',
+  'mkdir',
+  'printf',
+  'test',
+  'wc',
 ];
 
 let baseImageBuild: Promise<void> | undefined;

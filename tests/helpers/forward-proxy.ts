@@ -64,7 +64,9 @@ export async function startForwardProxy(options: ForwardProxyOptions = {}): Prom
     client.on('error', () => undefined);
     if (!allowed(req)) {
       log.push(`CONNECT ${req.url} 407`);
-      client.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="test-proxy"\r\nContent-Length: 0\r\n\r\n');
+      client.end(
+        'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="test-proxy"\r\nContent-Length: 0\r\n\r\n',
+      );
       return;
     }
     log.push(`CONNECT ${req.url}`);

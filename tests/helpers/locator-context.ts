@@ -6,7 +6,11 @@ import { CONTRACT_VERSION, type BaseContext, type EngineClient } from '../../con
 import type { RunDockerError } from '../../common/run-docker-error';
 
 /** `env` must give HOME; a long-lived test file also wants a large RUN_DOCKER_REGISTRY_DEADLINE_MS (the budget is per process). */
-export function makeLocatorContext(engine: EngineClient, env: Record<string, string>, overrides: Partial<BaseContext> = {}) {
+export function makeLocatorContext(
+  engine: EngineClient,
+  env: Record<string, string>,
+  overrides: Partial<BaseContext> = {},
+) {
   const warnings: string[] = [];
   const ctx: BaseContext = {
     contract: CONTRACT_VERSION,

@@ -5,7 +5,15 @@
  * that report to the test what ran (takeRuns) instead of bundles.
  */
 import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { CONTRACT_VERSION, LABEL, signedPayloadText, type LocatorModule, type PayloadManifest, type RunContext, type TrustedKey } from '../../contract/contract';
+import {
+  CONTRACT_VERSION,
+  LABEL,
+  signedPayloadText,
+  type LocatorModule,
+  type PayloadManifest,
+  type RunContext,
+  type TrustedKey,
+} from '../../contract/contract';
 import type { FakeImage } from './fake-engine';
 
 const sha256 = (bytes: string | Buffer) => createHash('sha256').update(bytes).digest('hex');
@@ -39,17 +47,32 @@ export interface PayloadImageOptions {
 
 function payloadImage(kind: 'tiny' | 'mini', entry: string, source: string, options: PayloadImageOptions): FakeImage {
   const version = options.signedVersion ?? options.version;
-  const unsigned = { contract: options.contract ?? CONTRACT_VERSION, kind, version, entry, sha256: sha256(source), shim: options.shim ?? '>=0.0.0' };
+  const unsigned = {
+    contract: options.contract ?? CONTRACT_VERSION,
+    kind,
+    version,
+    entry,
+    sha256: sha256(source),
+    shim: options.shim ?? '>=0.0.0',
+  };
   const manifest: PayloadManifest = {
     ...unsigned,
     signature: options.signer
-      ? { keyId: options.signer.trusted.keyId, value: sign(null, Buffer.from(signedPayloadText(unsigned)), options.signer.privateKey).toString('base64') }
+      ? {
+          keyId: options.signer.trusted.keyId,
+          value: sign(null, Buffer.from(signedPayloadText(unsigned)), options.signer.privateKey).toString('base64'),
+        }
       : null,
     ...(options.trustedKeys ? { trustedKeys: options.trustedKeys } : {}),
   };
   const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
   return {
-    labels: { [LABEL.manifestSha256]: sha256(manifestBytes), [LABEL.kind]: kind, [LABEL.contract]: String(unsigned.contract), [LABEL.version]: version },
+    labels: {
+      [LABEL.manifestSha256]: sha256(manifestBytes),
+      [LABEL.kind]: kind,
+      [LABEL.contract]: String(unsigned.contract),
+      [LABEL.version]: version,
+    },
     files: { '/run-docker/manifest.json': manifestBytes, [`/run-docker/${entry}`]: options.tamperedEntry ?? source },
     ...(options.size === undefined ? {} : { size: options.size }),
   };
@@ -72,7 +95,8 @@ const LOCATOR = Symbol.for('run-docker.test.locator');
 
 /** A tiny whose locator is the one useLocator gave its engine (a global symbol reaches across contexts). */
 export function tinyImage(options: PayloadImageOptions): FakeImage {
-  const call = (name: string) => `exports.${name} = (ctx, repository) => ctx.engine[Symbol.for('run-docker.test.locator')].${name}(ctx, repository);`;
+  const call = (name: string) =>
+    `exports.${name} = (ctx, repository) => ctx.engine[Symbol.for('run-docker.test.locator')].${name}(ctx, repository);`;
   const source = `${['findNewestTag', 'listLocalTagsNewestFirst', 'listTagsNewestFirst'].map(call).join('\n')}\n`;
   return payloadImage('tiny', 'locate.js', source, options);
 }

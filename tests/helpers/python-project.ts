@@ -77,11 +77,16 @@ async function buildProjectImage(base: string, dockerfile: string, reference: st
   // DOCKER_BUILDKIT=0: the legacy builder, as in fixtures.ts (no buildx on CI).
   await docker(
     [
-      'build', '--quiet',
-      '--file', dockerfile,
-      '--build-arg', `BASE=${base}`,
-      '--label', `${TEST_LABEL}=1`,
-      '--tag', reference,
+      'build',
+      '--quiet',
+      '--file',
+      dockerfile,
+      '--build-arg',
+      `BASE=${base}`,
+      '--label',
+      `${TEST_LABEL}=1`,
+      '--tag',
+      reference,
       PROJECT_TEMPLATE,
     ],
     { check: true, env: { DOCKER_BUILDKIT: '0' } },

@@ -51,7 +51,12 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
   }
   if (options.tls) extraArgs.push('--tls', options.tls.cert, options.tls.key);
   if (options.tls?.clientCa) extraArgs.push('--tls-client-ca', options.tls.clientCa);
-  const startArgs = (port?: number) => ['start', dir, ...(port === undefined ? [] : ['--port', String(port)]), ...extraArgs];
+  const startArgs = (port?: number) => [
+    'start',
+    dir,
+    ...(port === undefined ? [] : ['--port', String(port)]),
+    ...extraArgs,
+  ];
   const address = (await runRegistryScript(startArgs(options.port))).trim();
   const port = Number(address.split(':')[1]);
   const stop = async () => {

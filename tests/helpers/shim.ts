@@ -66,7 +66,12 @@ export function startShim(
   return { child, done };
 }
 
-export async function runShim(args: string[], env: Record<string, string>, input = '', launcher: string[] = []): Promise<Outcome> {
+export async function runShim(
+  args: string[],
+  env: Record<string, string>,
+  input = '',
+  launcher: string[] = [],
+): Promise<Outcome> {
   const { child, done } = startShim(args, env, launcher);
   child.stdin!.end(input);
   return done;
@@ -80,7 +85,11 @@ export function stderrLines(outcome: Outcome): string[] {
 /** Asserts the shape every run-docker failure must have (one line, exit 125, no stack), and returns its line. */
 export function expectOneLineFailure(outcome: Outcome): string {
   const lines = stderrLines(outcome);
-  expect({ code: outcome.code, lines: lines.length, why: explain(outcome) }).toEqual({ code: 125, lines: 1, why: explain(outcome) });
+  expect({ code: outcome.code, lines: lines.length, why: explain(outcome) }).toEqual({
+    code: 125,
+    lines: 1,
+    why: explain(outcome),
+  });
   expect(lines[0]).toMatch(/^run-docker: /);
   expect(outcome.stderr).not.toMatch(/\n\s+at /);
   return defined(lines[0], 'a line on stderr');
@@ -115,14 +124,27 @@ function signingKeys() {
  * scripts/publish; resolves to its last line (`REPO@sha256:…`, or `REPO:VERSION` with --no-push).
  * tiny trusts, and mini is signed with, this process's `trusted` key unless `signer` says otherwise.
  */
-export async function publish(kind: 'tiny' | 'mini', repo: string, extra: string[] = [], signer: Signer = 'trusted'): Promise<string> {
+export async function publish(
+  kind: 'tiny' | 'mini',
+  repo: string,
+  extra: string[] = [],
+  signer: Signer = 'trusted',
+): Promise<string> {
   const keys = await signingKeys();
   const trustArgs =
-    signer === 'none' ? [] : kind === 'tiny' ? ['--trust-key', keys[signer].publicKey] : ['--signing-key', keys[signer].privateKey];
-  const { stdout, stderr } = await promisify(execFile)(join(ROOT, 'scripts', 'publish'), [kind, '--repo', repo, '--no-build', ...trustArgs, ...extra], {
-    cwd: ROOT,
-    env: { ...process.env, RUN_DOCKER_SIGNING_KEY_FILE: '' },
-  });
+    signer === 'none'
+      ? []
+      : kind === 'tiny'
+        ? ['--trust-key', keys[signer].publicKey]
+        : ['--signing-key', keys[signer].privateKey];
+  const { stdout, stderr } = await promisify(execFile)(
+    join(ROOT, 'scripts', 'publish'),
+    [kind, '--repo', repo, '--no-build', ...trustArgs, ...extra],
+    {
+      cwd: ROOT,
+      env: { ...process.env, RUN_DOCKER_SIGNING_KEY_FILE: '' },
+    },
+  );
   const result = defined(stdout.trim().split('\n').at(-1), 'a reference on the last line of scripts/publish');
   for (const [, built] of stderr.matchAll(/^publish: built (\S+)/gm)) if (built) publishedHere.add(built);
   publishedHere.add(result);

@@ -40,7 +40,8 @@ async function waitForPort(port: number, child: ChildProcess, output: () => stri
 }
 
 export async function startSshServer(dir: string): Promise<SshServer> {
-  const keygen = (file: string) => runCommand('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'run-docker-test', '-f', file], { check: true });
+  const keygen = (file: string) =>
+    runCommand('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'run-docker-test', '-f', file], { check: true });
   const clientHome = path.join(dir, 'client-home');
   await mkdir(path.join(clientHome, '.ssh'), { recursive: true, mode: 0o700 });
   await keygen(path.join(dir, 'host_key'));
@@ -62,7 +63,15 @@ export async function startSshServer(dir: string): Promise<SshServer> {
     PermitRootLogin: 'prohibit-password',
     LogLevel: 'INFO',
   };
-  const args = ['-D', '-e', '-f', '/dev/null', '-p', String(port), ...Object.entries(options).flatMap(([key, value]) => ['-o', `${key}=${value}`])];
+  const args = [
+    '-D',
+    '-e',
+    '-f',
+    '/dev/null',
+    '-p',
+    String(port),
+    ...Object.entries(options).flatMap(([key, value]) => ['-o', `${key}=${value}`]),
+  ];
   // sshd re-executes itself, so it must be started by its absolute path.
   const child = spawn('/usr/sbin/sshd', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let output = '';

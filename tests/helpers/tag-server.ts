@@ -28,7 +28,9 @@ export async function startTagServer(): Promise<TagServer> {
     }
     const found = name === undefined ? undefined : tags.get(name);
     if (found === undefined) {
-      res.writeHead(404, { 'Content-Type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'NAME_UNKNOWN', message: 'repository name not known to registry' }] }));
+      res
+        .writeHead(404, { 'Content-Type': 'application/json' })
+        .end(JSON.stringify({ errors: [{ code: 'NAME_UNKNOWN', message: 'repository name not known to registry' }] }));
       return;
     }
     res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ name, tags: found }));

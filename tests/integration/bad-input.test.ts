@@ -9,7 +9,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBusyboxImage, docker, removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
-import { expectOneLineFailure, explain, makeHost, PACKAGE_VERSION, publish, removeHosts, runShim, stderrLines, type Outcome, type HostEnv } from '../helpers/shim';
+import {
+  expectOneLineFailure,
+  explain,
+  makeHost,
+  PACKAGE_VERSION,
+  publish,
+  removeHosts,
+  runShim,
+  stderrLines,
+  type Outcome,
+  type HostEnv,
+} from '../helpers/shim';
 import { defined } from '../helpers/defined';
 
 let registry: TestRegistry;
@@ -27,7 +38,11 @@ async function containerCount(): Promise<number> {
  *  --version names the payload built into the shim. */
 function expectOneWarningThenBuiltIn(outcome: Outcome): string {
   const lines = stderrLines(outcome);
-  expect({ code: outcome.code, lines: lines.length, why: explain(outcome) }).toEqual({ code: 0, lines: 1, why: explain(outcome) });
+  expect({ code: outcome.code, lines: lines.length, why: explain(outcome) }).toEqual({
+    code: 0,
+    lines: 1,
+    why: explain(outcome),
+  });
   expect(lines[0]).toMatch(/^run-docker: warning: /);
   expect(outcome.stdout).toMatch(new RegExp(`^mini built into shim ${PACKAGE_VERSION.replace(/\./g, '\\.')} \\(`, 'm'));
   return defined(lines[0], 'a warning on stderr');
@@ -57,10 +72,22 @@ afterEach(async () => {
 });
 
 test.each([
-  ['RUN_DOCKER_TINY', 'Not A/Ref', /^run-docker: RUN_DOCKER_TINY "Not A\/Ref" is not a valid image reference .*Write it as/],
-  ['RUN_DOCKER_MINI', 'mini:', /^run-docker: RUN_DOCKER_MINI "mini:" is not a valid image reference \("" is not a valid tag\)/],
+  [
+    'RUN_DOCKER_TINY',
+    'Not A/Ref',
+    /^run-docker: RUN_DOCKER_TINY "Not A\/Ref" is not a valid image reference .*Write it as/,
+  ],
+  [
+    'RUN_DOCKER_MINI',
+    'mini:',
+    /^run-docker: RUN_DOCKER_MINI "mini:" is not a valid image reference \("" is not a valid tag\)/,
+  ],
   // The registry stays in the message: without it a reader cannot tell which tiny is meant.
-  ['RUN_DOCKER_TINY', 'reg.example/rd/tiny', /^run-docker: the tiny image "reg\.example\/rd\/tiny" \(from env RUN_DOCKER_TINY\) has no tag or digest\. Pin tiny/],
+  [
+    'RUN_DOCKER_TINY',
+    'reg.example/rd/tiny',
+    /^run-docker: the tiny image "reg\.example\/rd\/tiny" \(from env RUN_DOCKER_TINY\) has no tag or digest\. Pin tiny/,
+  ],
 ])('a malformed %s=%j', async (name, value, message) => {
   expect(expectOneLineFailure(await runShim(['--version'], { ...host, [name]: value }))).toMatch(message);
 });
@@ -72,9 +99,13 @@ test('a config file that is not JSON, and one with a malformed reference', async
   const env = { ...host, XDG_CONFIG_HOME: configHome, RUN_DOCKER_TINY: '', RUN_DOCKER_MINI: '' };
   try {
     await writeFile(file, '{"tiny": ');
-    expect(expectOneLineFailure(await runShim(['--version'], env))).toMatch(`the config file "${file}" is not valid JSON`);
+    expect(expectOneLineFailure(await runShim(['--version'], env))).toMatch(
+      `the config file "${file}" is not valid JSON`,
+    );
     await writeFile(file, JSON.stringify({ tiny: tinyRef, mini: 'UPPER/case' }));
-    expect(expectOneLineFailure(await runShim(['--version'], env))).toMatch(`"mini" in ${file} "UPPER/case" is not a valid image reference`);
+    expect(expectOneLineFailure(await runShim(['--version'], env))).toMatch(
+      `"mini" in ${file} "UPPER/case" is not a valid image reference`,
+    );
   } finally {
     await rm(configHome, { recursive: true, force: true });
   }
@@ -84,24 +115,36 @@ test('a config file that is not JSON, and one with a malformed reference', async
 // one warning that says why, then the payload built into the shim.
 test('a tiny that is not on the host, with --local', async () => {
   const absent = `${prefix}/tiny@sha256:${'0'.repeat(64)}`;
-  const line = expectOneWarningThenBuiltIn(await runShim(['--local', '--version'], { ...host, RUN_DOCKER_TINY: absent }));
+  const line = expectOneWarningThenBuiltIn(
+    await runShim(['--local', '--version'], { ...host, RUN_DOCKER_TINY: absent }),
+  );
   expect(line).toBe(
     `run-docker: warning: the tiny image "${absent}" is not on this host, and --local forbids pulling it; running the payload built into shim ${PACKAGE_VERSION} instead. Run once without --local to pull it, or "docker load" it onto this host.`,
   );
 });
 
 test('an engine that does not answer', async () => {
-  const line = expectOneLineFailure(await runShim(['--version'], { ...host, DOCKER_HOST: 'unix:///tmp/run-docker-no-engine.sock' }));
-  expect(line).toMatch(/^run-docker: cannot reach the Docker engine at "unix:\/\/\/tmp\/run-docker-no-engine.sock" set by DOCKER_HOST \(ENOENT\)\. Start it/);
+  const line = expectOneLineFailure(
+    await runShim(['--version'], { ...host, DOCKER_HOST: 'unix:///tmp/run-docker-no-engine.sock' }),
+  );
+  expect(line).toMatch(
+    /^run-docker: cannot reach the Docker engine at "unix:\/\/\/tmp\/run-docker-no-engine.sock" set by DOCKER_HOST \(ENOENT\)\. Start it/,
+  );
 });
 
 test('an unreachable registry for a tiny that must be pulled', async () => {
-  const line = expectOneWarningThenBuiltIn(await runShim(['--version'], { ...host, RUN_DOCKER_TINY: '127.0.0.1:1/rd/tiny:0.1.0' }));
-  expect(line).toMatch(/^run-docker: warning: cannot reach the registry to pull "127\.0\.0\.1:1\/rd\/tiny:0\.1\.0" .*connection refused.*; running the payload built into shim .* instead\. .*--local/);
+  const line = expectOneWarningThenBuiltIn(
+    await runShim(['--version'], { ...host, RUN_DOCKER_TINY: '127.0.0.1:1/rd/tiny:0.1.0' }),
+  );
+  expect(line).toMatch(
+    /^run-docker: warning: cannot reach the registry to pull "127\.0\.0\.1:1\/rd\/tiny:0\.1\.0" .*connection refused.*; running the payload built into shim .* instead\. .*--local/,
+  );
 });
 
 test('a tiny reference that is not in the registry', async () => {
-  const line = expectOneWarningThenBuiltIn(await runShim(['--version'], { ...host, RUN_DOCKER_TINY: `${prefix}/nothing:1.0.0` }));
+  const line = expectOneWarningThenBuiltIn(
+    await runShim(['--version'], { ...host, RUN_DOCKER_TINY: `${prefix}/nothing:1.0.0` }),
+  );
   expect(line).toMatch(`the image "${prefix}/nothing:1.0.0" is not in its registry`);
 });
 
@@ -116,7 +159,9 @@ test('a tiny that is not a run-docker image', async () => {
 });
 
 test('a mini repository with no usable tag', async () => {
-  const line = expectOneWarningThenBuiltIn(await runShim(['--version'], { ...host, RUN_DOCKER_MINI: `${prefix}/empty` }));
+  const line = expectOneWarningThenBuiltIn(
+    await runShim(['--version'], { ...host, RUN_DOCKER_MINI: `${prefix}/empty` }),
+  );
   expect(line).toMatch(`no usable tag of "${prefix}/empty" on this host or in the registry "${registry.address}"`);
 });
 
@@ -125,9 +170,15 @@ test.each([
   [['Bad Image'], /image "Bad Image" is not a valid image reference \(repository names must be lower-case\)/],
   [[], /no image given/],
   // docker's own words would be "Conflicting options: --restart and --rm".
-  [['--restart', 'always', 'app'], /^run-docker: "--restart always" needs -d: .* Add -d \(run-docker -d --restart always IMAGE …\), or leave --restart out\.$/],
+  [
+    ['--restart', 'always', 'app'],
+    /^run-docker: "--restart always" needs -d: .* Add -d \(run-docker -d --restart always IMAGE …\), or leave --restart out\.$/,
+  ],
   // After an option's value only the payload can place it, and only the shim can answer it.
-  [['-e', 'A=1', '--show-config', 'app'], /^run-docker: "--show-config" is answered by the shim, which reads run-docker's options only before any option's value\. Put it first: "run-docker --show-config"\.$/],
+  [
+    ['-e', 'A=1', '--show-config', 'app'],
+    /^run-docker: "--show-config" is answered by the shim, which reads run-docker's options only before any option's value\. Put it first: "run-docker --show-config"\.$/,
+  ],
 ])('the mini payload rejects %j', async (args, message) => {
   expect(expectOneLineFailure(await runShim(args, host))).toMatch(message);
 });
@@ -156,14 +207,20 @@ test('a user who may not use the engine socket is told what to do', async () => 
   await chown(own.HOME, 4321, 4321);
   const outcome = await runShim(['--version'], own, '', ['setpriv', '--reuid=4321', '--regid=4321', '--clear-groups']);
   const line = expectOneLineFailure(outcome);
-  expect(line).toMatch(/^run-docker: permission denied on the Docker engine socket "unix:\/\/\/var\/run\/docker\.sock"\. Add your user to the "docker" group/);
+  expect(line).toMatch(
+    /^run-docker: permission denied on the Docker engine socket "unix:\/\/\/var\/run\/docker\.sock"\. Add your user to the "docker" group/,
+  );
 });
 
 test('bad references are rejected before anything is sent to the engine', async () => {
   // No engine at that address: an engine error here would mean the engine was asked first.
   const env = { ...host, DOCKER_HOST: 'unix:///tmp/run-docker-no-engine.sock' };
-  expect(expectOneLineFailure(await runShim(['--version'], { ...env, RUN_DOCKER_MINI: 'a//b' }))).toMatch(/RUN_DOCKER_MINI "a\/\/b" is not a valid image reference/);
-  expect(expectOneLineFailure(await runShim(['--version'], { ...env, RUN_DOCKER_TINY: `x@sha256:${'0'.repeat(10)}` }))).toMatch(/is not a digest/);
+  expect(expectOneLineFailure(await runShim(['--version'], { ...env, RUN_DOCKER_MINI: 'a//b' }))).toMatch(
+    /RUN_DOCKER_MINI "a\/\/b" is not a valid image reference/,
+  );
+  expect(
+    expectOneLineFailure(await runShim(['--version'], { ...env, RUN_DOCKER_TINY: `x@sha256:${'0'.repeat(10)}` })),
+  ).toMatch(/is not a digest/);
 });
 
 test('a pinned project image that is not in its registry', async () => {
@@ -183,7 +240,9 @@ async function startRateLimitedRegistry(): Promise<{ address: string; requests: 
       return;
     }
     res.writeHead(429, { 'Content-Type': 'application/json', 'Retry-After': '3600' });
-    res.end(JSON.stringify({ errors: [{ code: 'TOOMANYREQUESTS', message: 'You have reached your pull rate limit.' }] }));
+    res.end(
+      JSON.stringify({ errors: [{ code: 'TOOMANYREQUESTS', message: 'You have reached your pull rate limit.' }] }),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -199,9 +258,16 @@ test('a registry that rate limits: the pull names it, and tag lookups fall back 
   try {
     const pinned = await runShim([`${limited.address}/team/app:1.0.0`, 'true'], host);
     expect(expectOneLineFailure(pinned)).toMatch(
-      new RegExp(`^run-docker: the registry is rate limiting this host and refused to pull "${limited.address}/team/app:1\\.0\\.0" \\(.*toomanyrequests.*\\)\\. Wait and try again, log in`),
+      new RegExp(
+        `^run-docker: the registry is rate limiting this host and refused to pull "${limited.address}/team/app:1\\.0\\.0" \\(.*toomanyrequests.*\\)\\. Wait and try again, log in`,
+      ),
     );
-    expect(limited.requests.some((line) => line.startsWith('GET /v2/team/app/manifests/1.0.0') || line.startsWith('HEAD /v2/team/app/manifests/1.0.0'))).toBe(true);
+    expect(
+      limited.requests.some(
+        (line) =>
+          line.startsWith('GET /v2/team/app/manifests/1.0.0') || line.startsWith('HEAD /v2/team/app/manifests/1.0.0'),
+      ),
+    ).toBe(true);
 
     const local = `${limited.address}/team/app:20261128-000000`;
     await buildBusyboxImage(local);

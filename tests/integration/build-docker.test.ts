@@ -15,7 +15,18 @@ import { makeProjectHome, PROJECT_TEMPLATE, removeProjectHomes } from '../helper
 import { startRegistry, type TestRegistry } from '../helpers/registry';
 import { signedPayloadText } from '../../contract/contract';
 import { defined } from '../helpers/defined';
-import { explain, makeHost, PACKAGE_VERSION, publish, removeHosts, ROOT, runShim, SHIM_BUNDLE, type HostEnv, type Outcome } from '../helpers/shim';
+import {
+  explain,
+  makeHost,
+  PACKAGE_VERSION,
+  publish,
+  removeHosts,
+  ROOT,
+  runShim,
+  SHIM_BUNDLE,
+  type HostEnv,
+  type Outcome,
+} from '../helpers/shim';
 
 const BUILD_TAG = /^\d{8}-\d{6}$/;
 
@@ -65,7 +76,8 @@ function expectSuccess(outcome: Outcome): void {
 function expectRefusal(outcome: Outcome, dockerOutputAbove = false): string {
   const lines = outcome.stderr.split('\n').filter((line) => line.trim() !== '');
   expect({ code: outcome.code, why: explain(outcome) }).toEqual({ code: 125, why: explain(outcome) });
-  if (!dockerOutputAbove) expect({ lines: lines.length, why: explain(outcome) }).toEqual({ lines: 1, why: explain(outcome) });
+  if (!dockerOutputAbove)
+    expect({ lines: lines.length, why: explain(outcome) }).toEqual({ lines: 1, why: explain(outcome) });
   expect(outcome.stdout).toBe('');
   expect(outcome.stderr).not.toMatch(/\n\s+at /);
   const line = defined(lines.at(-1), 'a line on stderr');
@@ -82,7 +94,10 @@ async function localTags(repository: string): Promise<string[]> {
 /** A git repository with the example project committed on `main`, and an origin with credentials in its URL. */
 async function makeProjectRepository(name: string): Promise<string> {
   const dir = join(work, name);
-  await cp(PROJECT_TEMPLATE, dir, { recursive: true, filter: (source) => !/(__pycache__|\.pytest_cache)$/.test(source) });
+  await cp(PROJECT_TEMPLATE, dir, {
+    recursive: true,
+    filter: (source) => !/(__pycache__|\.pytest_cache)$/.test(source),
+  });
   await git(['init', '--quiet', '--initial-branch=main'], dir);
   await git(['remote', 'add', 'origin', 'https://ann:s3cret@example.com/team/hello.git'], dir);
   await git(['add', '--all'], dir);
@@ -91,7 +106,9 @@ async function makeProjectRepository(name: string): Promise<string> {
 }
 
 async function labelsOf(reference: string): Promise<Record<string, string>> {
-  return JSON.parse((await docker(['image', 'inspect', '--format', '{{json .Config.Labels}}', reference], { check: true })).stdout) as Record<string, string>;
+  return JSON.parse(
+    (await docker(['image', 'inspect', '--format', '{{json .Config.Labels}}', reference], { check: true })).stdout,
+  ) as Record<string, string>;
 }
 
 beforeAll(async () => {
@@ -114,7 +131,13 @@ beforeAll(async () => {
 }, PYTHON_BASE_BUILD_TIMEOUT_MS);
 
 afterAll(async () => {
-  const built = (await Promise.all(['hello', 'hello-main', 'dirty', 'dirty-main', 'broken', 'broken-main', 'refused', 'refused-main'].map(async (name) => (await localTags(`${prefix}/${name}`)).map((tag) => `${prefix}/${name}:${tag}`)))).flat();
+  const built = (
+    await Promise.all(
+      ['hello', 'hello-main', 'dirty', 'dirty-main', 'broken', 'broken-main', 'refused', 'refused-main'].map(
+        async (name) => (await localTags(`${prefix}/${name}`)).map((tag) => `${prefix}/${name}:${tag}`),
+      ),
+    )
+  ).flat();
   await docker(['image', 'rm', '--force', ...images, ...built]);
   await Promise.all([registry, ...registries].map((each) => each?.remove()));
   await removeHosts();
@@ -131,7 +154,10 @@ test('one teammate builds and pushes; another host runs the dev image on live so
   // Docker's own progress, on stderr; stdout holds the two digests only, last.
   expect(first.stderr).toMatch(/Successfully tagged/);
   const digests = first.stdout.trim().split('\n');
-  expect(digests).toEqual([expect.stringMatching(new RegExp(`^${prefix}/hello@sha256:[0-9a-f]{64}$`)), expect.stringMatching(new RegExp(`^${prefix}/hello-main@sha256:[0-9a-f]{64}$`))]);
+  expect(digests).toEqual([
+    expect.stringMatching(new RegExp(`^${prefix}/hello@sha256:[0-9a-f]{64}$`)),
+    expect.stringMatching(new RegExp(`^${prefix}/hello-main@sha256:[0-9a-f]{64}$`)),
+  ]);
   const tag = defined((await localTags(`${prefix}/hello`))[0], `a tag of ${prefix}/hello`);
   expect(tag).toMatch(BUILD_TAG);
   expect(await localTags(`${prefix}/hello-main`)).toEqual([tag]);
@@ -165,7 +191,10 @@ test('one teammate builds and pushes; another host runs the dev image on live so
 
   // A change, committed, built and pushed again (a second or more later: build-docker waits
   // when it would fall in the same second, so the tags never tie).
-  await writeFile(join(project, 'src', 'hello', 'core.py'), 'def greeting(name: str = "world") -> str:\n    return f"Good evening, {name}!"\n');
+  await writeFile(
+    join(project, 'src', 'hello', 'core.py'),
+    'def greeting(name: str = "world") -> str:\n    return f"Good evening, {name}!"\n',
+  );
   await git(['commit', '--quiet', '--all', '--message', 'Evening'], project);
   const second = await runBuildDocker(['--push', `${prefix}/hello`], project, builderEnv);
   expectSuccess(second);
@@ -182,7 +211,10 @@ test('one teammate builds and pushes; another host runs the dev image on live so
 
 test('a dirty tree is refused with the files named; --allow-dirty builds the last commit, never the uncommitted change', async () => {
   const project = await makeProjectRepository('dirty');
-  await writeFile(join(project, 'src', 'hello', 'core.py'), 'def greeting(name: str = "world") -> str:\n    return "UNCOMMITTED"\n');
+  await writeFile(
+    join(project, 'src', 'hello', 'core.py'),
+    'def greeting(name: str = "world") -> str:\n    return "UNCOMMITTED"\n',
+  );
   await writeFile(join(project, 'notes.txt'), 'not added\n');
 
   const refused = expectRefusal(await runBuildDocker([`${prefix}/dirty`], project, bareEnv));
@@ -201,7 +233,12 @@ test('a dirty tree is refused with the files named; --allow-dirty builds the las
   // --dry-run prints the commands and builds nothing.
   const dry = await runBuildDocker(['--dry-run', '--allow-dirty', `${prefix}/dirty`], project, bareEnv);
   expectSuccess(dry);
-  expect(dry.stdout).toMatch(new RegExp(`^docker build --force-rm --file WORK/context/docker/Dockerfile .* --tag ${prefix}/dirty:\\d{8}-\\d{6} WORK/context$`, 'm'));
+  expect(dry.stdout).toMatch(
+    new RegExp(
+      `^docker build --force-rm --file WORK/context/docker/Dockerfile .* --tag ${prefix}/dirty:\\d{8}-\\d{6} WORK/context$`,
+      'm',
+    ),
+  );
   expect(await localTags(`${prefix}/dirty`)).toEqual([dev.split(':').pop()]);
 }, 300_000);
 
@@ -209,7 +246,13 @@ test('the build payload is verified before every use: a changed cached build.js 
   const project = await makeProjectRepository('cache');
   expectSuccess(await runBuildDocker(['--dry-run', `${prefix}/cache`], project, builderEnv));
   const payloads = join(builderEnv.XDG_CACHE_HOME, 'run-docker', 'payloads');
-  const [entry] = (await Promise.all((await readdir(payloads)).map(async (name) => ((await readdir(join(payloads, name))).includes('build.js') ? [name] : [])))).flat();
+  const [entry] = (
+    await Promise.all(
+      (await readdir(payloads)).map(async (name) =>
+        (await readdir(join(payloads, name))).includes('build.js') ? [name] : [],
+      ),
+    )
+  ).flat();
   const buildFile = join(payloads, defined(entry, 'a cached payload with build.js'), 'build.js');
   const original = await readFile(buildFile, 'utf8');
 
@@ -243,7 +286,9 @@ describe('bad input: one line, exit 125, nothing tagged', () => {
     const project = await makeProjectRepository('no-dockerfile');
     await git(['rm', '--quiet', '-r', 'docker'], project);
     await git(['commit', '--quiet', '--message', 'No Dockerfile'], project);
-    expect(expectRefusal(await runBuildDocker([`${prefix}/broken`], project, bareEnv))).toMatch(/^run-docker: the project ".*" has no "docker\/Dockerfile"\. Add docker\/Dockerfile/);
+    expect(expectRefusal(await runBuildDocker([`${prefix}/broken`], project, bareEnv))).toMatch(
+      /^run-docker: the project ".*" has no "docker\/Dockerfile"\. Add docker\/Dockerfile/,
+    );
   });
 
   test('a detached HEAD, unless --branch names one', async () => {
@@ -254,14 +299,27 @@ describe('bad input: one line, exit 125, nothing tagged', () => {
     );
     const named = await runBuildDocker(['--dry-run', '--branch', 'Release/1.0', `${prefix}/broken`], project, bareEnv);
     expectSuccess(named);
-    expect(named.stdout).toMatch(new RegExp(`--label org.run-docker.branch=Release/1.0 --tag ${prefix}/broken-release-1.0:\\d{8}-\\d{6} WORK/context$`, 'm'));
+    expect(named.stdout).toMatch(
+      new RegExp(
+        `--label org.run-docker.branch=Release/1.0 --tag ${prefix}/broken-release-1.0:\\d{8}-\\d{6} WORK/context$`,
+        'm',
+      ),
+    );
   });
 
   test('a build that fails: the dev build, and the prod build after a good dev build (whose tag goes too), leaving no container and no untagged image', async () => {
     // The legacy builder keeps the container of a failed step unless told --force-rm.
-    const containers = async () => (await docker(['ps', '--all', '--quiet', '--no-trunc'], { check: true })).stdout.split('\n').filter(Boolean).sort();
+    const containers = async () =>
+      (await docker(['ps', '--all', '--quiet', '--no-trunc'], { check: true })).stdout
+        .split('\n')
+        .filter(Boolean)
+        .sort();
     const containersBefore = await containers();
-    const dangling = async () => (await docker(['image', 'ls', '--quiet', '--no-trunc', '--filter', 'dangling=true'], { check: true })).stdout.split('\n').filter(Boolean).sort();
+    const dangling = async () =>
+      (await docker(['image', 'ls', '--quiet', '--no-trunc', '--filter', 'dangling=true'], { check: true })).stdout
+        .split('\n')
+        .filter(Boolean)
+        .sort();
     const danglingBefore = await dangling();
     const project = await makeProjectRepository('broken');
     const dockerfile = join(project, 'docker', 'Dockerfile');
@@ -269,7 +327,9 @@ describe('bad input: one line, exit 125, nothing tagged', () => {
     await writeFile(dockerfile, `${good}RUN false\n`);
     await git(['commit', '--quiet', '--all', '--message', 'A dev build that fails'], project);
     expect(expectRefusal(await runBuildDocker([`${prefix}/broken`], project, bareEnv), true)).toMatch(
-      new RegExp(`^run-docker: the build of the dev image "${prefix}/broken:\\d{8}-\\d{6}" \\(docker/Dockerfile\\) failed \\(docker build exit 1\\)\\. Docker's output above says why; nothing of this build is left tagged\\.$`),
+      new RegExp(
+        `^run-docker: the build of the dev image "${prefix}/broken:\\d{8}-\\d{6}" \\(docker/Dockerfile\\) failed \\(docker build exit 1\\)\\. Docker's output above says why; nothing of this build is left tagged\\.$`,
+      ),
     );
     expect(await localTags(`${prefix}/broken`)).toEqual([]);
 
@@ -278,7 +338,11 @@ describe('bad input: one line, exit 125, nothing tagged', () => {
     await git(['rm', '--quiet', '-r', 'src'], project);
     await git(['commit', '--quiet', '--all', '--message', 'No package'], project);
     const failed = await runBuildDocker([`${prefix}/broken`], project, bareEnv);
-    expect(expectRefusal(failed, true)).toMatch(new RegExp(`^run-docker: the build of the prod image "${prefix}/broken-main:\\d{8}-\\d{6}" \\(the package installed from commit [0-9a-f]{12}\\) failed`));
+    expect(expectRefusal(failed, true)).toMatch(
+      new RegExp(
+        `^run-docker: the build of the prod image "${prefix}/broken-main:\\d{8}-\\d{6}" \\(the package installed from commit [0-9a-f]{12}\\) failed`,
+      ),
+    );
     expect(failed.stderr).toContain('build-docker: no pip in the image and no package in src/');
     expect([...(await localTags(`${prefix}/broken`)), ...(await localTags(`${prefix}/broken-main`))]).toEqual([]);
     expect(await containers()).toEqual(containersBefore);
@@ -293,7 +357,9 @@ describe('bad input: one line, exit 125, nothing tagged', () => {
     const repository = `${locked.address}/refused`;
     const outcome = await runBuildDocker(['--push', repository], project, bareEnv);
     expect(expectRefusal(outcome, true)).toMatch(
-      new RegExp(`^run-docker: the push of "${repository}:\\d{8}-\\d{6}" failed \\(docker push exit 1\\)\\. Check the registry and "docker login"`),
+      new RegExp(
+        `^run-docker: the push of "${repository}:\\d{8}-\\d{6}" failed \\(docker push exit 1\\)\\. Check the registry and "docker login"`,
+      ),
     );
     expect([...(await localTags(repository)), ...(await localTags(`${repository}-main`))]).toEqual([]);
   }, 300_000);
@@ -301,7 +367,15 @@ describe('bad input: one line, exit 125, nothing tagged', () => {
   test('a mini published before build-docker (no build entry): one line naming it', async () => {
     const old = await publishMiniWithoutBuildEntry(`${prefix}/old`);
     const project = await makeProjectRepository('old-mini');
-    expect(expectRefusal(await runBuildDocker(['--dry-run'], project, { ...bareEnv, RUN_DOCKER_TINY: old.tiny, RUN_DOCKER_MINI: `${prefix}/old/mini` }))).toBe(
+    expect(
+      expectRefusal(
+        await runBuildDocker(['--dry-run'], project, {
+          ...bareEnv,
+          RUN_DOCKER_TINY: old.tiny,
+          RUN_DOCKER_MINI: `${prefix}/old/mini`,
+        }),
+      ),
+    ).toBe(
       `run-docker: the mini "${prefix}/old/mini:20260101-000000" (version 20260101-000000) has no build payload: it was published before build-docker. Publish a newer mini (scripts/publish mini carries the build payload), or pin one that has it.`,
     );
   });
@@ -316,7 +390,11 @@ async function publishMiniWithoutBuildEntry(repo: string): Promise<{ tiny: strin
   await mkdir(keys);
   const pair = generateKeyPairSync('ed25519');
   await writeFile(join(keys, 'key.pub.pem'), pair.publicKey.export({ type: 'spki', format: 'pem' }));
-  const { stdout } = await runCommand(join(ROOT, 'scripts', 'publish'), ['tiny', '--repo', `${repo}/tiny`, '--no-build', '--trust-key', join(keys, 'key.pub.pem')], { cwd: ROOT, check: true });
+  const { stdout } = await runCommand(
+    join(ROOT, 'scripts', 'publish'),
+    ['tiny', '--repo', `${repo}/tiny`, '--no-build', '--trust-key', join(keys, 'key.pub.pem')],
+    { cwd: ROOT, check: true },
+  );
   const tiny = stdout.trim().split('\n').pop()!;
   images.push(tiny, `${repo}/tiny:${PACKAGE_VERSION}`);
 
@@ -326,15 +404,39 @@ async function publishMiniWithoutBuildEntry(repo: string): Promise<{ tiny: strin
   await writeFile(join(staging, 'payload', 'run.js'), run);
   const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
   const build = JSON.parse(await readFile(join(ROOT, 'dist', 'build-info.json'), 'utf8')) as { contract: number };
-  const manifest = { contract: build.contract, kind: 'mini' as const, version: '20260101-000000', entry: 'run.js', sha256: sha256(run), shim: `>=${PACKAGE_VERSION} <1.0.0` };
+  const manifest = {
+    contract: build.contract,
+    kind: 'mini' as const,
+    version: '20260101-000000',
+    entry: 'run.js',
+    sha256: sha256(run),
+    shim: `>=${PACKAGE_VERSION} <1.0.0`,
+  };
   const der = pair.publicKey.export({ type: 'spki', format: 'der' });
-  const signature = { keyId: sha256(der).slice(0, 16), value: sign(null, Buffer.from(signedPayloadText(manifest)), pair.privateKey).toString('base64') };
+  const signature = {
+    keyId: sha256(der).slice(0, 16),
+    value: sign(null, Buffer.from(signedPayloadText(manifest)), pair.privateKey).toString('base64'),
+  };
   const manifestText = `${JSON.stringify({ ...manifest, signature }, null, 2)}\n`;
   await writeFile(join(staging, 'payload', 'manifest.json'), manifestText);
   const reference = `${repo}/mini:20260101-000000`;
   images.push(reference);
   await docker(
-    ['build', '--quiet', '--file', join(ROOT, 'Dockerfile.mini'), '--build-arg', 'VERSION=20260101-000000', '--build-arg', `CONTRACT=${build.contract}`, '--build-arg', `MANIFEST_SHA256=${sha256(manifestText)}`, '--tag', reference, staging],
+    [
+      'build',
+      '--quiet',
+      '--file',
+      join(ROOT, 'Dockerfile.mini'),
+      '--build-arg',
+      'VERSION=20260101-000000',
+      '--build-arg',
+      `CONTRACT=${build.contract}`,
+      '--build-arg',
+      `MANIFEST_SHA256=${sha256(manifestText)}`,
+      '--tag',
+      reference,
+      staging,
+    ],
     { check: true, env: { DOCKER_BUILDKIT: '0' } },
   );
   return { tiny };

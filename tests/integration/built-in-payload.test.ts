@@ -50,7 +50,9 @@ describe('a fresh install: no config, no registry', () => {
     const host = await makeHost({});
     const version = await runShim(['--version'], host);
     expect({ code: version.code, stderr: version.stderr }).toEqual({ code: 0, stderr: '' });
-    expect(version.stdout).toBe(`run-docker shim ${PACKAGE_VERSION}\ntiny none\nmini built into shim ${PACKAGE_VERSION} (no tiny configured)\n`);
+    expect(version.stdout).toBe(
+      `run-docker shim ${PACKAGE_VERSION}\ntiny none\nmini built into shim ${PACKAGE_VERSION} (no tiny configured)\n`,
+    );
 
     const help = await runShim(['--help'], host);
     expect({ code: help.code, stderr: help.stderr }).toEqual({ code: 0, stderr: '' });
@@ -58,19 +60,36 @@ describe('a fresh install: no config, no registry', () => {
 
     const config = await runShim(['--show-config'], host);
     expect(config.code).toBe(0);
-    expect(config.stdout).toMatch(new RegExp(`^payload +built into shim ${PACKAGE_VERSION.replace(/\./g, '\\.')} \\(no tiny configured\\) +\\(from tiny and mini\\)$`, 'm'));
+    expect(config.stdout).toMatch(
+      new RegExp(
+        `^payload +built into shim ${PACKAGE_VERSION.replace(/\./g, '\\.')} \\(no tiny configured\\) +\\(from tiny and mini\\)$`,
+        'm',
+      ),
+    );
     expect(config.stdout).toMatch(/^tiny +none +\(default\)$/m);
     // Wherever the shim reads run-docker's options, and like --help, whatever follows.
-    for (const args of [['--local', '-q', '--show-config'], ['--rm', '--show-config', 'app', 'cmd']]) {
+    for (const args of [
+      ['--local', '-q', '--show-config'],
+      ['--rm', '--show-config', 'app', 'cmd'],
+    ]) {
       const again = await runShim(args, host);
-      expect({ args, code: again.code, stdout: again.stdout, stderr: again.stderr }).toEqual({ args, code: 0, stdout: config.stdout, stderr: '' });
+      expect({ args, code: again.code, stdout: again.stdout, stderr: again.stderr }).toEqual({
+        args,
+        code: 0,
+        stdout: config.stdout,
+        stderr: '',
+      });
     }
   });
 
   test('runs a project image on this host, with --local and without', async () => {
     const host = await makeHost({});
     const local = await runShim(['--local', `${app}:1.0.0`, 'sh', '-c', 'echo hello from $(id -un)'], host);
-    expect({ code: local.code, stdout: local.stdout, stderr: local.stderr }).toEqual({ code: 0, stdout: 'hello from docker-user\n', stderr: '' });
+    expect({ code: local.code, stdout: local.stdout, stderr: local.stderr }).toEqual({
+      code: 0,
+      stdout: 'hello from docker-user\n',
+      stderr: '',
+    });
 
     // The newest tag is looked for in the project's registry too: it is down, so one
     // warning (the run payload's own) and the tag on this host runs.
@@ -103,12 +122,21 @@ describe('a configured tiny on a registry that is down and was never reached', (
     expect(outcome.code).toBe(0);
     expect(outcome.stdout).toBe('ran\n');
     expect(stderrLines(outcome)).toEqual([
-      expect.stringMatching(new RegExp(`^run-docker: warning: cannot reach the registry to pull "${tiny.replace(/\./g, '\\.')}" .*; running the payload built into shim ${PACKAGE_VERSION.replace(/\./g, '\\.')} instead\\. `)),
+      expect.stringMatching(
+        new RegExp(
+          `^run-docker: warning: cannot reach the registry to pull "${tiny.replace(/\./g, '\\.')}" .*; running the payload built into shim ${PACKAGE_VERSION.replace(/\./g, '\\.')} instead\\. `,
+        ),
+      ),
     ]);
 
     const version = await runShim(['--version'], host);
     expect(version.code).toBe(0);
-    expect(version.stdout).toMatch(new RegExp(`^mini built into shim ${PACKAGE_VERSION.replace(/\./g, '\\.')} \\(cannot reach the registry to pull "${tiny.replace(/\./g, '\\.')}"`, 'm'));
+    expect(version.stdout).toMatch(
+      new RegExp(
+        `^mini built into shim ${PACKAGE_VERSION.replace(/\./g, '\\.')} \\(cannot reach the registry to pull "${tiny.replace(/\./g, '\\.')}"`,
+        'm',
+      ),
+    );
   });
 
   test('with --local: one warning that the tiny is not on this host, then the built-in payload', async () => {
@@ -131,10 +159,21 @@ test('a configured tiny whose only mini is untrusted: one warning, the built-in 
 
   const fallback = await runShim(['--version'], host);
   expect(fallback.code).toBe(0);
-  expect(fallback.stdout).toMatch(new RegExp(`^tiny ${tiny.replace(/[.]/g, '\\.')} \\(${PACKAGE_VERSION.replace(/\./g, '\\.')}\\)$`, 'm'));
-  expect(fallback.stdout).toMatch(new RegExp(`^mini built into shim ${PACKAGE_VERSION.replace(/\./g, '\\.')} \\(no usable mini of ".*/mini": .*which the pinned tiny does not trust`, 'm'));
+  expect(fallback.stdout).toMatch(
+    new RegExp(`^tiny ${tiny.replace(/[.]/g, '\\.')} \\(${PACKAGE_VERSION.replace(/\./g, '\\.')}\\)$`, 'm'),
+  );
+  expect(fallback.stdout).toMatch(
+    new RegExp(
+      `^mini built into shim ${PACKAGE_VERSION.replace(/\./g, '\\.')} \\(no usable mini of ".*/mini": .*which the pinned tiny does not trust`,
+      'm',
+    ),
+  );
   const lines = stderrLines(fallback);
-  expect(lines).toEqual([expect.stringMatching(/^run-docker: warning: no usable mini of ".*\/mini": the newest, ".*:20260101-000000" cannot be used: it is signed by key [0-9a-f]{16}, which the pinned tiny does not trust; running the payload built into shim .* instead\. Publish a mini signed/)]);
+  expect(lines).toEqual([
+    expect.stringMatching(
+      /^run-docker: warning: no usable mini of ".*\/mini": the newest, ".*:20260101-000000" cannot be used: it is signed by key [0-9a-f]{16}, which the pinned tiny does not trust; running the payload built into shim .* instead\. Publish a mini signed/,
+    ),
+  ]);
   const record = join(host.HOME, '.local', 'state', 'run-docker', 'mini-versions.json');
   await expect(access(record)).rejects.toThrow();
 
@@ -152,7 +191,12 @@ test('a pinned mini that cannot be used stays an error', async () => {
   const repo = `${prefix}/mini-pin`;
   await publish('mini', repo, ['--version', '20260101-000000'], 'none');
   images.push(`${repo}:20260101-000000`);
-  const outcome = await runShim(['--version'], await makeHost({ RUN_DOCKER_TINY: tiny, RUN_DOCKER_MINI: `${repo}:20260101-000000` }));
+  const outcome = await runShim(
+    ['--version'],
+    await makeHost({ RUN_DOCKER_TINY: tiny, RUN_DOCKER_MINI: `${repo}:20260101-000000` }),
+  );
   expect({ code: outcome.code, stdout: outcome.stdout }).toEqual({ code: 125, stdout: '' });
-  expect(stderrLines(outcome)).toEqual([expect.stringMatching(/^run-docker: the mini image ".*:20260101-000000" cannot be used: it is not signed\./)]);
+  expect(stderrLines(outcome)).toEqual([
+    expect.stringMatching(/^run-docker: the mini image ".*:20260101-000000" cannot be used: it is not signed\./),
+  ]);
 });

@@ -24,7 +24,11 @@ const published: string[] = [];
 /** What the installed command prints for ARGS (exit 0 and nothing on stderr, or the test fails). */
 async function runDockerOutput(args: string[]): Promise<string> {
   const outcome = await runShim(args, host);
-  expect({ code: outcome.code, stderr: outcome.stderr, why: explain(outcome) }).toEqual({ code: 0, stderr: '', why: explain(outcome) });
+  expect({ code: outcome.code, stderr: outcome.stderr, why: explain(outcome) }).toEqual({
+    code: 0,
+    stderr: '',
+    why: explain(outcome),
+  });
   return outcome.stdout;
 }
 
@@ -32,9 +36,15 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'run-docker-completion-'));
   registry = await startRegistry();
   const tiny = await publish('tiny', `${registry.address}/completion-${process.pid}/tiny`);
-  published.push(tiny, await publish('mini', `${registry.address}/completion-${process.pid}/mini`, ['--version', '20261128-000000']));
+  published.push(
+    tiny,
+    await publish('mini', `${registry.address}/completion-${process.pid}/mini`, ['--version', '20261128-000000']),
+  );
   published.push(`${registry.address}/completion-${process.pid}/mini:20261128-000000`);
-  host = await makeHost({ RUN_DOCKER_TINY: tiny, RUN_DOCKER_MINI: `${registry.address}/completion-${process.pid}/mini` });
+  host = await makeHost({
+    RUN_DOCKER_TINY: tiny,
+    RUN_DOCKER_MINI: `${registry.address}/completion-${process.pid}/mini`,
+  });
   bashScript = join(dir, 'run-docker.bash');
   await writeFile(bashScript, await runDockerOutput(['--completion', 'bash']));
   await writeFile(join(dir, '_run-docker'), await runDockerOutput(['--completion', 'zsh']));
@@ -64,8 +74,18 @@ function compWords(line: string): string[] {
 /** What bash offers for LINE<TAB> (the cursor at the end): COMPREPLY after calling _run_docker. */
 async function completeBash(line: string): Promise<string[]> {
   const words = compWords(line);
-  const driver = 'source "$1"; COMP_LINE=$2; COMP_POINT=${#2}; COMP_CWORD=$3; shift 3; COMP_WORDS=("$@"); _run_docker; printf "%s\\n" "${COMPREPLY[@]}"';
-  const result = await runCommand('bash', ['--norc', '-c', driver, 'bash', bashScript, line, String(words.length - 1), ...words]);
+  const driver =
+    'source "$1"; COMP_LINE=$2; COMP_POINT=${#2}; COMP_CWORD=$3; shift 3; COMP_WORDS=("$@"); _run_docker; printf "%s\\n" "${COMPREPLY[@]}"';
+  const result = await runCommand('bash', [
+    '--norc',
+    '-c',
+    driver,
+    'bash',
+    bashScript,
+    line,
+    String(words.length - 1),
+    ...words,
+  ]);
   if (result.code !== 0 || result.stderr !== '') throw new Error(`bash: exit ${result.code}\n${result.stderr}`);
   return result.stdout.split('\n').filter((word) => word !== '');
 }
@@ -82,8 +102,13 @@ describe('bash', () => {
     expect(await runCommand('bash', ['-n', bashScript])).toMatchObject({ code: 0, stderr: '' });
   });
 
-  test('--host<TAB> offers run-docker\'s and docker run\'s options of that prefix', async () => {
-    expect((await completeBash('run-docker --host')).sort()).toEqual(['--hostdatadir', '--hostlogdir', '--hostname', '--hostsrcdir']);
+  test("--host<TAB> offers run-docker's and docker run's options of that prefix", async () => {
+    expect((await completeBash('run-docker --host')).sort()).toEqual([
+      '--hostdatadir',
+      '--hostlogdir',
+      '--hostname',
+      '--hostsrcdir',
+    ]);
     expect(await completeBash('run-docker -it -e A=1 --dry')).toEqual(['--dry-run']);
   });
 
@@ -110,7 +135,7 @@ describe('bash', () => {
     expect(await completeBash('run-docker --hostlogdir no')).toContain('no');
   });
 
-  test('after IMAGE nothing of ours: the words belong to the container\'s command', async () => {
+  test("after IMAGE nothing of ours: the words belong to the container's command", async () => {
     expect(await completeBash(`run-docker ${IMAGE} --host`)).toEqual([]);
     expect(await completeBash(`run-docker -- ${REPOSITORY.slice(0, -2)}`)).toEqual(expect.arrayContaining([IMAGE]));
   });
@@ -122,12 +147,16 @@ describe('zsh', () => {
   });
 
   test('--host<TAB> offers the options of that prefix', async () => {
-    expect(await completeZsh('run-docker --host')).toEqual(expect.arrayContaining(['--hostdatadir', '--hostlogdir', '--hostname', '--hostsrcdir']));
+    expect(await completeZsh('run-docker --host')).toEqual(
+      expect.arrayContaining(['--hostdatadir', '--hostlogdir', '--hostname', '--hostsrcdir']),
+    );
     expect(await completeZsh('run-docker --host')).not.toContain('--help');
   });
 
   test('at IMAGE it offers the local images; a value is not an option; after IMAGE no options', async () => {
-    expect(await completeZsh(`run-docker -it -e A=1 ${REPOSITORY.slice(0, -2)}`)).toEqual(expect.arrayContaining([REPOSITORY, IMAGE]));
+    expect(await completeZsh(`run-docker -it -e A=1 ${REPOSITORY.slice(0, -2)}`)).toEqual(
+      expect.arrayContaining([REPOSITORY, IMAGE]),
+    );
     expect(await completeZsh('run-docker --completion ')).toEqual(['bash', 'zsh']);
     expect(await completeZsh('run-docker -e --host')).not.toContain('--hostdatadir');
     expect(await completeZsh(`run-docker ${IMAGE} --host`)).not.toContain('--hostdatadir');

@@ -48,7 +48,10 @@ beforeAll(async () => {
   secured = await startRegistry({ auth: { username: USER, password: PASSWORD } });
   const host = await makeHost({});
   publisherConfig = join(host.HOME, 'publisher-docker-config');
-  await docker(['--config', publisherConfig, 'login', '--username', USER, '--password-stdin', secured.address], { input: PASSWORD, check: true });
+  await docker(['--config', publisherConfig, 'login', '--username', USER, '--password-stdin', secured.address], {
+    input: PASSWORD,
+    check: true,
+  });
 
   tinyRef = await publish('tiny', `${open.address}/credentials-${process.pid}/tiny`);
   localImages.push(tinyRef);
@@ -72,7 +75,10 @@ afterAll(async () => {
 beforeEach(forgetPulledImages);
 
 /** A host whose Docker config folder holds CONFIG (and HELPER_DIR on PATH, if given). */
-async function hostWithDockerConfig(config: object, extraEnv: Record<string, string> = {}): Promise<Record<string, string>> {
+async function hostWithDockerConfig(
+  config: object,
+  extraEnv: Record<string, string> = {},
+): Promise<Record<string, string>> {
   const host = await makeHost({ RUN_DOCKER_TINY: tinyRef, RUN_DOCKER_MINI: miniRepo, ...extraEnv });
   const configDir = join(host.HOME, '.docker');
   await mkdir(configDir, { recursive: true });
@@ -100,7 +106,9 @@ test('credentials in "auths" list tags and pull both mini and the project image'
   expect(outcome.code).toBe(0);
   expect(outcome.stdout).toBe('pulled with a login\n');
   const { stdout: images } = await docker(['images', '--format', '{{.Repository}}:{{.Tag}}'], { check: true });
-  expect(images.split('\n')).toEqual(expect.arrayContaining([`${projectRepo}:${PROJECT_TAG}`, `${miniRepo}:20261128-080000`]));
+  expect(images.split('\n')).toEqual(
+    expect.arrayContaining([`${projectRepo}:${PROJECT_TAG}`, `${miniRepo}:20261128-080000`]),
+  );
   expectNoSecret(outcome);
 }, 120_000);
 
@@ -149,7 +157,8 @@ test('a wrong password is named as refused, without the password', async () => {
   const host = await hostWithDockerConfig({ auths: { [secured.address]: { auth: wrong } } });
   const outcome = await runShim([projectRepo, 'true'], host);
   expect(outcome.code).toBe(125);
-  const again = (repository: string) => `Run "docker login ${secured.address}" again and check that the account may pull "${repository}".`;
+  const again = (repository: string) =>
+    `Run "docker login ${secured.address}" again and check that the account may pull "${repository}".`;
   expect(outcome.stderr).toBe(
     `run-docker: warning: the registry "${secured.address}" refused the stored credentials for "${miniRepo}"; running the payload built into shim ${PACKAGE_VERSION} instead. ${again(miniRepo)}\n` +
       `run-docker: the registry "${secured.address}" refused the stored credentials for "${projectRepo}". ${again(projectRepo)}\n`,

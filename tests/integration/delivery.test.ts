@@ -10,7 +10,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBusyboxImage, docker, pushImage, removeImages, runCommand } from '../helpers/fixtures';
 import { startRegistry, tagInRegistry, type TestRegistry } from '../helpers/registry';
-import { explain, makeHost, PACKAGE_VERSION, publish, removeHosts, runShim, startShim, stderrLines, type HostEnv } from '../helpers/shim';
+import {
+  explain,
+  makeHost,
+  PACKAGE_VERSION,
+  publish,
+  removeHosts,
+  runShim,
+  startShim,
+  stderrLines,
+  type HostEnv,
+} from '../helpers/shim';
 
 const MINI_A = '20260101-000000';
 const MINI_B = '20260102-000000';
@@ -121,7 +131,9 @@ describe('with the registry stopped', () => {
       connections++;
       socket.destroy();
     });
-    await new Promise<void>((resolve) => listener!.listen(Number(registry.address.split(':')[1]), '127.0.0.1', resolve));
+    await new Promise<void>((resolve) =>
+      listener!.listen(Number(registry.address.split(':')[1]), '127.0.0.1', resolve),
+    );
     return () => connections;
   }
 
@@ -135,15 +147,24 @@ describe('with the registry stopped', () => {
     expect(connections()).toBe(0);
   });
 
-  test('--local after IMAGE is the container\'s: the shim looks for a newer mini, the container gets the word', async () => {
+  test("--local after IMAGE is the container's: the shim looks for a newer mini, the container gets the word", async () => {
     const connections = await listenWhereTheRegistryWas();
     const app = `${prefix}/app:1.0.0`;
     // Before IMAGE, even after a flag it does not know, the shim reads it: no connection.
     const before = await runShim(['--rm', '--local', app, 'echo', 'ok'], host);
-    expect({ code: before.code, stdout: before.stdout, stderr: before.stderr, connections: connections() }).toEqual({ code: 0, stdout: 'ok\n', stderr: '', connections: 0 });
+    expect({ code: before.code, stdout: before.stdout, stderr: before.stderr, connections: connections() }).toEqual({
+      code: 0,
+      stdout: 'ok\n',
+      stderr: '',
+      connections: 0,
+    });
 
     const after = await runShim([app, 'echo', '--local'], host);
-    expect({ code: after.code, stdout: after.stdout, why: explain(after) }).toEqual({ code: 0, stdout: '--local\n', why: explain(after) });
+    expect({ code: after.code, stdout: after.stdout, why: explain(after) }).toEqual({
+      code: 0,
+      stdout: '--local\n',
+      why: explain(after),
+    });
     expect(stderrLines(after)).toEqual([expect.stringMatching(/^run-docker: warning: cannot reach the registry /)]);
     expect(connections()).toBeGreaterThan(0);
   });
@@ -162,7 +183,9 @@ test('a tampered cached payload is extracted again, never executed', async () =>
   expect(outcome.stdout).not.toContain('TAMPERED');
   expect(outcome.code).toBe(0);
   expect(outcome.stdout).toContain(`mini ${prefix}/mini:${MINI_B}`);
-  expect(stderrLines(outcome)).toEqual([expect.stringMatching(/^run-docker: warning: the cached payload .* was rejected .*extracting it again/)]);
+  expect(stderrLines(outcome)).toEqual([
+    expect.stringMatching(/^run-docker: warning: the cached payload .* was rejected .*extracting it again/),
+  ]);
   expect(await readFile(entry, 'utf8')).toBe(original);
 });
 
@@ -175,7 +198,10 @@ test('a cached payload its verification record vouches for is refused once it is
   // Files changed within the last second are not recorded (shim/verified-record.ts): let them settle.
   await new Promise((resolve) => setTimeout(resolve, 1100));
   expect((await runShim(['--version'], host)).code).toBe(0);
-  const recorded = JSON.parse(await readFile(record, 'utf8')) as { files: Record<string, string>; signedBy?: { keyId: string } };
+  const recorded = JSON.parse(await readFile(record, 'utf8')) as {
+    files: Record<string, string>;
+    signedBy?: { keyId: string };
+  };
   expect(Object.keys(recorded.files).sort()).toEqual(['manifest.json', 'run.js']);
   expect(recorded.signedBy?.keyId).toMatch(/^[0-9a-f]{16}$/);
 
@@ -187,7 +213,9 @@ test('a cached payload its verification record vouches for is refused once it is
   expect(outcome.stdout).not.toContain('TAMPERED');
   expect(outcome.code).toBe(0);
   expect(outcome.stdout).toContain(`mini ${prefix}/mini:${MINI_B}`);
-  expect(stderrLines(outcome)).toEqual([expect.stringMatching(/^run-docker: warning: the cached payload .* was rejected .*extracting it again/)]);
+  expect(stderrLines(outcome)).toEqual([
+    expect.stringMatching(/^run-docker: warning: the cached payload .* was rejected .*extracting it again/),
+  ]);
   expect(await readFile(entry, 'utf8')).toBe(original);
 });
 
@@ -215,19 +243,36 @@ test('the newest mini is found among 250 tags in the registry', async () => {
   const repo = `${prefix}/mini-many`;
   await publish('mini', repo, ['--version', '20250101-000000']);
   publishedImages.push(`${repo}:20250101-000000`);
-  const tags = Array.from({ length: 250 }, (_, i) => `2025${String(1 + (i % 12)).padStart(2, '0')}${String(1 + (i % 28)).padStart(2, '0')}-${String(i).padStart(6, '0')}`);
+  const tags = Array.from(
+    { length: 250 },
+    (_, i) =>
+      `2025${String(1 + (i % 12)).padStart(2, '0')}${String(1 + (i % 28)).padStart(2, '0')}-${String(i).padStart(6, '0')}`,
+  );
   const newest = '20251231-235959';
   tags.splice(117, 0, newest); // neither first nor last in the registry's order
   await tagInRegistry(registry.address, repo.slice(registry.address.length + 1), '20250101-000000', tags);
 
   // Every tag is one old mini pushed again, so the newest is found, pulled, and refused for
   // its signed version (trust-chain.test.ts); the one tagged as signed runs instead.
-  const outcome = await runShim(['--version'], { ...host, RUN_DOCKER_MINI: repo, RUN_DOCKER_REGISTRY_PAGE_SIZE: '100' });
+  const outcome = await runShim(['--version'], {
+    ...host,
+    RUN_DOCKER_MINI: repo,
+    RUN_DOCKER_REGISTRY_PAGE_SIZE: '100',
+  });
   expect(outcome.code).toBe(0);
   expect(outcome.stdout).toContain(`mini ${repo}:20250101-000000 (20250101-000000`);
-  expect(stderrLines(outcome)[0]).toMatch(new RegExp(`^run-docker: warning: the newest mini ".*:${newest}" cannot be used: it was signed as version 20250101-000000, not ${newest}`));
+  expect(stderrLines(outcome)[0]).toMatch(
+    new RegExp(
+      `^run-docker: warning: the newest mini ".*:${newest}" cannot be used: it was signed as version 20250101-000000, not ${newest}`,
+    ),
+  );
   const { stdout: pulled } = await docker(['image', 'ls', '--format', '{{.Tag}}', repo]);
-  publishedImages.push(...pulled.split('\n').filter((tag) => tag.trim() !== '').map((tag) => `${repo}:${tag}`));
+  publishedImages.push(
+    ...pulled
+      .split('\n')
+      .filter((tag) => tag.trim() !== '')
+      .map((tag) => `${repo}:${tag}`),
+  );
 });
 
 describe('interrupting an extraction', () => {
@@ -242,7 +287,10 @@ describe('interrupting an extraction', () => {
       await writeFile(join(context, 'padding.bin'), '');
       await truncate(join(context, 'padding.bin'), 300 * 1024 * 1024);
     });
-    await writeFile(join(context, 'Dockerfile'), `FROM ${prefix}/mini:${MINI_B}\nCOPY padding.bin /run-docker/padding.bin\nLABEL org.run-docker.test=1\n`);
+    await writeFile(
+      join(context, 'Dockerfile'),
+      `FROM ${prefix}/mini:${MINI_B}\nCOPY padding.bin /run-docker/padding.bin\nLABEL org.run-docker.test=1\n`,
+    );
     const built = await docker(['build', '-q', '-t', padded(), context]);
     await rm(context, { recursive: true, force: true });
     expect(built.code).toBe(0);
@@ -263,10 +311,12 @@ describe('interrupting an extraction', () => {
 
   test('SIGTERM during extraction leaves no container behind', async () => {
     const { outcome } = await startAndInterrupt('SIGTERM');
-    expect({ endedBySigterm: outcome.code === 143 || outcome.signal === 'SIGTERM', outcome: explain(outcome) }).toEqual({
-      endedBySigterm: true,
-      outcome: explain(outcome),
-    });
+    expect({ endedBySigterm: outcome.code === 143 || outcome.signal === 'SIGTERM', outcome: explain(outcome) }).toEqual(
+      {
+        endedBySigterm: true,
+        outcome: explain(outcome),
+      },
+    );
     expect(await extractionContainers()).toEqual([]);
   });
 

@@ -8,7 +8,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBusyboxImage, docker, removeImages } from '../helpers/fixtures';
-import { makeTestCertificates, startTlsEngineProxy, startUnixEngineProxy, type EngineProxy, type TestCertificates } from '../helpers/engine-proxy';
+import {
+  makeTestCertificates,
+  startTlsEngineProxy,
+  startUnixEngineProxy,
+  type EngineProxy,
+  type TestCertificates,
+} from '../helpers/engine-proxy';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
 import { startSshServer } from '../helpers/ssh-server';
 import { explain, makeHost, publish, removeHosts, runShim, stderrLines } from '../helpers/shim';
@@ -26,7 +32,10 @@ beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'run-docker-engine-'));
   registry = await startRegistry();
   const tiny = await publish('tiny', `${registry.address}/engine-${process.pid}/tiny`);
-  const mini = await publish('mini', `${registry.address}/engine-${process.pid}/mini`, ['--version', '20261128-000000']);
+  const mini = await publish('mini', `${registry.address}/engine-${process.pid}/mini`, [
+    '--version',
+    '20261128-000000',
+  ]);
   published.push(tiny, mini, `${registry.address}/engine-${process.pid}/mini:20261128-000000`);
   await buildBusyboxImage(PROJECT);
   certs = await makeTestCertificates(workDir);
@@ -56,7 +65,12 @@ function clientsSeen(proxy: EngineProxy, from: number): { shim: boolean; cli: bo
 }
 
 test('DOCKER_HOST over TLS with client certificates (DOCKER_TLS_VERIFY, DOCKER_CERT_PATH)', async () => {
-  const host = await makeHost({ ...hostBase, DOCKER_HOST: tlsProxy.host, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certs.clientDir });
+  const host = await makeHost({
+    ...hostBase,
+    DOCKER_HOST: tlsProxy.host,
+    DOCKER_TLS_VERIFY: '1',
+    DOCKER_CERT_PATH: certs.clientDir,
+  });
   const before = tlsProxy.requests.length;
   const outcome = await runShim(['--local', PROJECT, 'echo', 'over TLS'], host);
   expect({ code: outcome.code, stdout: outcome.stdout }).toEqual({ code: 0, stdout: 'over TLS\n' });
@@ -66,7 +80,13 @@ test('DOCKER_HOST over TLS with client certificates (DOCKER_TLS_VERIFY, DOCKER_C
 test('the current docker context, created and chosen with the docker CLI', async () => {
   const configDir = join(workDir, 'config-with-context');
   const cli = (args: string[]) => docker(['--config', configDir, ...args], { check: true });
-  await cli(['context', 'create', 'remote-tls', '--docker', `host=${tlsProxy.host},ca=${certs.ca},cert=${certs.clientDir}/cert.pem,key=${certs.clientDir}/key.pem`]);
+  await cli([
+    'context',
+    'create',
+    'remote-tls',
+    '--docker',
+    `host=${tlsProxy.host},ca=${certs.ca},cert=${certs.clientDir}/cert.pem,key=${certs.clientDir}/key.pem`,
+  ]);
   await cli(['context', 'create', 'local-socket', '--docker', `host=${unixProxy.host}`]);
   await cli(['context', 'use', 'remote-tls']);
   const host = await makeHost({ ...hostBase, DOCKER_CONFIG: configDir });
@@ -77,14 +97,21 @@ test('the current docker context, created and chosen with the docker CLI', async
   expect(clientsSeen(tlsProxy, tlsBefore)).toEqual({ shim: true, cli: true });
 
   const unixBefore = unixProxy.requests.length;
-  const viaEnv = await runShim(['--local', PROJECT, 'echo', 'DOCKER_CONTEXT'], { ...host, DOCKER_CONTEXT: 'local-socket' });
+  const viaEnv = await runShim(['--local', PROJECT, 'echo', 'DOCKER_CONTEXT'], {
+    ...host,
+    DOCKER_CONTEXT: 'local-socket',
+  });
   expect(viaEnv.stdout).toBe('DOCKER_CONTEXT\n');
   expect(clientsSeen(unixProxy, unixBefore)).toEqual({ shim: true, cli: true });
 
   // DOCKER_HOST beats every context, for the docker CLI and for run-docker.
   const unixBeforeHost = unixProxy.requests.length;
   const tlsBeforeHost = tlsProxy.requests.length;
-  const viaHost = await runShim(['--local', PROJECT, 'echo', 'DOCKER_HOST'], { ...host, DOCKER_HOST: unixProxy.host, DOCKER_CONTEXT: 'remote-tls' });
+  const viaHost = await runShim(['--local', PROJECT, 'echo', 'DOCKER_HOST'], {
+    ...host,
+    DOCKER_HOST: unixProxy.host,
+    DOCKER_CONTEXT: 'remote-tls',
+  });
   expect(viaHost.stdout).toBe('DOCKER_HOST\n');
   expect(clientsSeen(unixProxy, unixBeforeHost)).toEqual({ shim: true, cli: true });
   expect(tlsProxy.requests.length).toBe(tlsBeforeHost);
@@ -102,11 +129,22 @@ test('an unknown context, a missing client certificate and a plain-HTTP client e
     'run-docker: the docker context "no-such-context" (from DOCKER_CONTEXT) does not exist. List the contexts with "docker context ls", then set DOCKER_CONTEXT to one of them or unset it.',
   );
 
-  const noClientCert = await runShim(['--local', PROJECT, 'true'], { ...host, DOCKER_HOST: tlsProxy.host, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: join(workDir, 'nothing-here') });
-  expect(oneLine(noClientCert)).toMatch(new RegExp(`^run-docker: the TLS handshake with the Docker engine at "${tlsProxy.host}" set by DOCKER_HOST failed \\(\\w+\\)\\. Check the CA`));
+  const noClientCert = await runShim(['--local', PROJECT, 'true'], {
+    ...host,
+    DOCKER_HOST: tlsProxy.host,
+    DOCKER_TLS_VERIFY: '1',
+    DOCKER_CERT_PATH: join(workDir, 'nothing-here'),
+  });
+  expect(oneLine(noClientCert)).toMatch(
+    new RegExp(
+      `^run-docker: the TLS handshake with the Docker engine at "${tlsProxy.host}" set by DOCKER_HOST failed \\(\\w+\\)\\. Check the CA`,
+    ),
+  );
 
   const plainHttp = await runShim(['--local', PROJECT, 'true'], { ...host, DOCKER_HOST: tlsProxy.host });
-  expect(oneLine(plainHttp)).toMatch(new RegExp(`^run-docker: cannot reach the Docker engine at "${tlsProxy.host}" set by DOCKER_HOST`));
+  expect(oneLine(plainHttp)).toMatch(
+    new RegExp(`^run-docker: cannot reach the Docker engine at "${tlsProxy.host}" set by DOCKER_HOST`),
+  );
   expect(explain(plainHttp)).not.toContain('    at ');
 });
 
@@ -120,7 +158,9 @@ test('DOCKER_HOST=ssh:// with the default key in ~/.ssh, and a clear line when t
     delete (withKey as Record<string, string | undefined>).SSH_AUTH_SOCK;
     const outcome = await runShim(['--local', '--dry-run', PROJECT, 'echo', 'over ssh'], withKey);
     expect({ code: outcome.code, stderr: outcome.stderr }).toEqual({ code: 0, stderr: '' });
-    expect(outcome.stdout).toMatch(/^docker run .* run-docker-test\/engine-connection-\d+:20261128-000000 echo 'over ssh'\n$/);
+    expect(outcome.stdout).toMatch(
+      /^docker run .* run-docker-test\/engine-connection-\d+:20261128-000000 echo 'over ssh'\n$/,
+    );
     expect(sshd.log()).toMatch(/Accepted publickey for \S+ from 127\.0\.0\.1/);
 
     const refused = await runShim(['--local', '--dry-run', PROJECT, 'true'], { ...host, SSH_AUTH_SOCK: '' });
@@ -140,7 +180,9 @@ test('--show-config names the engine and what chose it, also when it cannot be u
     expect({ code: outcome.code, stderr: outcome.stderr }).toEqual({ code: 0, stderr: '' });
     return outcome.stdout.split('\n').find((line) => line.startsWith('engine '));
   };
-  expect(await engineLine({ DOCKER_HOST: 'tcp://127.0.0.1:1', DOCKER_TLS_VERIFY: '1' })).toMatch(/^engine +tcp:\/\/127\.0\.0\.1:1 +\(env DOCKER_HOST\)$/);
+  expect(await engineLine({ DOCKER_HOST: 'tcp://127.0.0.1:1', DOCKER_TLS_VERIFY: '1' })).toMatch(
+    /^engine +tcp:\/\/127\.0\.0\.1:1 +\(env DOCKER_HOST\)$/,
+  );
   expect(await engineLine({ DOCKER_CONTEXT: 'no-such-context' })).toMatch(
     /^engine +unusable: the docker context "no-such-context" \(from DOCKER_CONTEXT\) does not exist +\(DOCKER_HOST \/ docker context\)$/,
   );

@@ -31,7 +31,9 @@ function get(url: string, headers: Record<string, string> = {}, agent: http.Agen
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, ms: Date.now() - started }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, ms: Date.now() - started }),
+        );
       })
       .on('error', reject);
   });
@@ -66,20 +68,37 @@ test('a request without a token gets a Bearer challenge naming the token service
     `Bearer realm="http://${far.address}/token",service="far-registry",scope="repository:${REPO_PATH}:pull"`,
   );
 
-  const issued = await get(`http://${far.address}/token?service=far-registry&scope=${encodeURIComponent(`repository:${REPO_PATH}:pull`)}`);
+  const issued = await get(
+    `http://${far.address}/token?service=far-registry&scope=${encodeURIComponent(`repository:${REPO_PATH}:pull`)}`,
+  );
   expect(issued.status).toBe(200);
   const body = JSON.parse(issued.body) as { token: string };
-  expect(body).toEqual({ token: expect.any(String) as unknown, access_token: body.token, expires_in: 300, issued_at: expect.any(String) as unknown });
+  expect(body).toEqual({
+    token: expect.any(String) as unknown,
+    access_token: body.token,
+    expires_in: 300,
+    issued_at: expect.any(String) as unknown,
+  });
 
   const listed = await get(tagsUrl, { Authorization: `Bearer ${body.token}` });
   expect(listed.status).toBe(200);
   expect(JSON.parse(listed.body)).toEqual({ name: REPO_PATH, tags: ['1.0.0'] });
 
-  const elsewhere = await get(`http://${far.address}/v2/${REPO_PATH}-other/tags/list`, { Authorization: `Bearer ${body.token}` });
+  const elsewhere = await get(`http://${far.address}/v2/${REPO_PATH}-other/tags/list`, {
+    Authorization: `Bearer ${body.token}`,
+  });
   expect(elsewhere.status).toBe(401);
   expect(elsewhere.headers['www-authenticate']).toContain('error="insufficient_scope"');
 
-  expect(far.counts()).toEqual({ token: 1, '401': 2, 'tags/list': 1, manifests: 0, blobs: 0, other: 0, connections: 4 });
+  expect(far.counts()).toEqual({
+    token: 1,
+    '401': 2,
+    'tags/list': 1,
+    manifests: 0,
+    blobs: 0,
+    other: 0,
+    connections: 4,
+  });
 });
 
 test('a request on an open connection costs one RTT, and the first on a new connection one more for the handshake', async () => {
@@ -109,7 +128,11 @@ test('the engine pulls through it: dockerd answers the challenge itself, and eve
   const requests = far.requests();
   const tokenRequests = requests.filter((r) => r.kind === 'token');
   expect(tokenRequests).toEqual([
-    expect.objectContaining({ method: 'GET', status: 200, path: expect.stringContaining(`scope=${encodeURIComponent(`repository:${REPO_PATH}:pull`)}`) as unknown }),
+    expect.objectContaining({
+      method: 'GET',
+      status: 200,
+      path: expect.stringContaining(`scope=${encodeURIComponent(`repository:${REPO_PATH}:pull`)}`) as unknown,
+    }),
   ]);
   // Everything after the token is served, none of it refused.
   const afterToken = requests.slice(requests.indexOf(defined(tokenRequests[0], 'a token request')) + 1);
@@ -119,15 +142,23 @@ test('the engine pulls through it: dockerd answers the challenge itself, and eve
 });
 
 test('with credentials set, the token service refuses anonymous and wrong logins and serves the right one', async () => {
-  const guarded = await startFarRegistry({ upstream: registry.address, rttMs: 10, credentials: { username: 'team', password: 's3cret' } });
+  const guarded = await startFarRegistry({
+    upstream: registry.address,
+    rttMs: 10,
+    credentials: { username: 'team', password: 's3cret' },
+  });
   try {
     const tokenUrl = `http://${guarded.address}/token?service=far-registry&scope=${encodeURIComponent(`repository:${REPO_PATH}:pull`)}`;
-    const basic = (user: string, password: string) => ({ Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+    const basic = (user: string, password: string) => ({
+      Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+    });
     expect((await get(tokenUrl)).status).toBe(401);
     expect((await get(tokenUrl, basic('team', 'wrong'))).status).toBe(401);
     const issued = await get(tokenUrl, basic('team', 's3cret'));
     expect(issued.status).toBe(200);
-    const listed = await get(`http://${guarded.address}/v2/${REPO_PATH}/tags/list`, { Authorization: `Bearer ${(JSON.parse(issued.body) as { token: string }).token}` });
+    const listed = await get(`http://${guarded.address}/v2/${REPO_PATH}/tags/list`, {
+      Authorization: `Bearer ${(JSON.parse(issued.body) as { token: string }).token}`,
+    });
     expect(listed.status).toBe(200);
   } finally {
     await guarded.close();

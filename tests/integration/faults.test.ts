@@ -23,8 +23,13 @@ async function brokenMini(tag: string, file: string, content: string): Promise<v
   const context = await mkdtemp(join(tmpdir(), 'run-docker-broken-'));
   try {
     await writeFile(join(context, 'replacement'), content);
-    await writeFile(join(context, 'Dockerfile'), `FROM ${prefix}/mini:${GOOD}\nCOPY replacement /run-docker/${file}\nLABEL org.run-docker.test=1\n`);
-    const built = await docker(['build', '-q', '-t', `${prefix}/mini:${tag}`, context], { env: { DOCKER_BUILDKIT: '0' } });
+    await writeFile(
+      join(context, 'Dockerfile'),
+      `FROM ${prefix}/mini:${GOOD}\nCOPY replacement /run-docker/${file}\nLABEL org.run-docker.test=1\n`,
+    );
+    const built = await docker(['build', '-q', '-t', `${prefix}/mini:${tag}`, context], {
+      env: { DOCKER_BUILDKIT: '0' },
+    });
     expect(built.code).toBe(0);
     images.push(`${prefix}/mini:${tag}`);
   } finally {
@@ -62,7 +67,10 @@ test('shims started together on a cold cache all run, and leave one complete ent
   }
   const entries = await readdir(join(cacheRoot, 'payloads'));
   expect(entries).toHaveLength(2);
-  for (const entry of entries) expect((await readdir(join(cacheRoot, 'payloads', entry))).sort()).toEqual(expect.arrayContaining(['manifest.json']));
+  for (const entry of entries)
+    expect((await readdir(join(cacheRoot, 'payloads', entry))).sort()).toEqual(
+      expect.arrayContaining(['manifest.json']),
+    );
 });
 
 test('a cache folder that cannot be written costs a warning line, and the verified payloads run', async () => {
@@ -77,7 +85,9 @@ test('a cache folder that cannot be written costs a warning line, and the verifi
   expect(outcome.stdout).toContain(`mini ${prefix}/mini:${GOOD}`);
   // A file where a cache folder must be is not a cache to trust or write: one warning for the run.
   expect(stderrLines(outcome)).toEqual([
-    expect.stringMatching(/^run-docker: warning: the cache folder ".*read-only-cache\/run-docker\/payloads" is not a folder; running without the cache$/),
+    expect.stringMatching(
+      /^run-docker: warning: the cache folder ".*read-only-cache\/run-docker\/payloads" is not a folder; running without the cache$/,
+    ),
   ]);
 });
 
@@ -89,7 +99,10 @@ test('a full cache file system costs a warning, leaves nothing half-written, and
     const outcome = await runShim(['--version'], { ...host, XDG_CACHE_HOME: mountPoint });
     expect(outcome.code).toBe(0);
     expect(outcome.stdout).toContain(`mini ${prefix}/mini:${GOOD}`);
-    for (const line of stderrLines(outcome)) expect(line).toMatch(/^run-docker: warning: cannot write the payload cache in .* \(ENOSPC\); continuing without it$/);
+    for (const line of stderrLines(outcome))
+      expect(line).toMatch(
+        /^run-docker: warning: cannot write the payload cache in .* \(ENOSPC\); continuing without it$/,
+      );
     expect(stderrLines(outcome).length).toBeGreaterThanOrEqual(1);
     const cacheRoot = join(mountPoint, 'run-docker');
     expect(await readdir(join(cacheRoot, 'staging'))).toEqual([]);
@@ -116,7 +129,11 @@ test.each([
   expect(outcome.stdout).toContain(`mini ${prefix}/mini:${GOOD}`);
   const lines = stderrLines(outcome);
   expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(new RegExp(`^run-docker: warning: the newest mini ".*/mini:${tag}" cannot be used: .*; running the newest usable mini on this host instead$`));
+  expect(lines[0]).toMatch(
+    new RegExp(
+      `^run-docker: warning: the newest mini ".*/mini:${tag}" cannot be used: .*; running the newest usable mini on this host instead$`,
+    ),
+  );
   await removeImages([`${prefix}/mini:${tag}`]);
 });
 
@@ -142,7 +159,8 @@ async function startCuttableRegistry(upstreamPort: number, cutAfterBytes: number
       if (armed && isBlobDownload && sent > cutAfterBytes && !cut) pullThePlug();
     });
     client.pipe(upstream).pipe(client);
-    const forget = (socket: import('node:net').Socket) => socket.on('error', () => undefined).on('close', () => sockets.delete(socket));
+    const forget = (socket: import('node:net').Socket) =>
+      socket.on('error', () => undefined).on('close', () => sockets.delete(socket));
     forget(client);
     forget(upstream);
   });
@@ -163,19 +181,39 @@ async function startCuttableRegistry(upstreamPort: number, cutAfterBytes: number
 test('a newest mini with no payload at all is refused in one line, and the previous mini runs', async () => {
   // The good mini's labels (so it claims the good manifest) on an image with no /run-docker.
   const tag = '20260104-000000';
-  const { stdout } = await docker(['image', 'inspect', '--format', '{{json .Config.Labels}}', `${prefix}/mini:${GOOD}`]);
-  const labels = Object.entries(JSON.parse(stdout) as Record<string, string>).flatMap(([key, value]) => ['--label', `${key}=${value}`]);
+  const { stdout } = await docker([
+    'image',
+    'inspect',
+    '--format',
+    '{{json .Config.Labels}}',
+    `${prefix}/mini:${GOOD}`,
+  ]);
+  const labels = Object.entries(JSON.parse(stdout) as Record<string, string>).flatMap(([key, value]) => [
+    '--label',
+    `${key}=${value}`,
+  ]);
   const context = await mkdtemp(join(tmpdir(), 'run-docker-empty-mini-'));
   await writeFile(join(context, 'empty'), '');
   await writeFile(join(context, 'Dockerfile'), 'FROM scratch\nCOPY empty /empty\n');
-  expect((await docker(['build', '-q', ...labels, '--label', 'org.run-docker.test=1', '-t', `${prefix}/mini:${tag}`, context], { env: { DOCKER_BUILDKIT: '0' } })).code).toBe(0);
+  expect(
+    (
+      await docker(
+        ['build', '-q', ...labels, '--label', 'org.run-docker.test=1', '-t', `${prefix}/mini:${tag}`, context],
+        { env: { DOCKER_BUILDKIT: '0' } },
+      )
+    ).code,
+  ).toBe(0);
   await rm(context, { recursive: true, force: true });
   images.push(`${prefix}/mini:${tag}`);
   const outcome = await runShim(['--version'], host);
   expect(outcome.code).toBe(0);
   expect(outcome.stdout).toContain(`mini ${prefix}/mini:${GOOD}`);
   expect(stderrLines(outcome)).toEqual([
-    expect.stringMatching(new RegExp(`^run-docker: warning: the newest mini ".*/mini:${tag}" cannot be used: it has no manifest.json; running the newest usable mini on this host instead$`)),
+    expect.stringMatching(
+      new RegExp(
+        `^run-docker: warning: the newest mini ".*/mini:${tag}" cannot be used: it has no manifest.json; running the newest usable mini on this host instead$`,
+      ),
+    ),
   ]);
   await removeImages([`${prefix}/mini:${tag}`]);
 });
@@ -187,8 +225,13 @@ test('the registry stopping in the middle of a mini pull: one warning, no partia
     const newest = `${viaProxy}:20260109-000000`;
     // The good mini plus 48 MB of random bytes: a pull that takes a while.
     const context = await mkdtemp(join(tmpdir(), 'run-docker-big-mini-'));
-    execFileSync('head', ['-c', String(48 * 1024 * 1024), '/dev/urandom'], { stdio: ['ignore', openSync(join(context, 'padding'), 'w'), 'inherit'] });
-    await writeFile(join(context, 'Dockerfile'), `FROM ${prefix}/mini:${GOOD}\nCOPY padding /padding\nLABEL org.run-docker.test=1\n`);
+    execFileSync('head', ['-c', String(48 * 1024 * 1024), '/dev/urandom'], {
+      stdio: ['ignore', openSync(join(context, 'padding'), 'w'), 'inherit'],
+    });
+    await writeFile(
+      join(context, 'Dockerfile'),
+      `FROM ${prefix}/mini:${GOOD}\nCOPY padding /padding\nLABEL org.run-docker.test=1\n`,
+    );
     expect((await docker(['build', '-q', '-t', newest, context], { env: { DOCKER_BUILDKIT: '0' } })).code).toBe(0);
     await rm(context, { recursive: true, force: true });
     images.push(newest, `${viaProxy}:${GOOD}`);

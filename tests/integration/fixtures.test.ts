@@ -15,12 +15,29 @@ describe('buildBusyboxImage', () => {
   it('builds an image that runs busybox sh as root or docker-user', async () => {
     await buildBusyboxImage(image);
 
-    const asRoot = await docker(['run', '--rm', '--label', `${TEST_LABEL}=1`, image, 'sh', '-c', 'echo "a  b"; id -un']);
+    const asRoot = await docker([
+      'run',
+      '--rm',
+      '--label',
+      `${TEST_LABEL}=1`,
+      image,
+      'sh',
+      '-c',
+      'echo "a  b"; id -un',
+    ]);
     expect(asRoot).toMatchObject({ code: 0, stdout: 'a  b\nroot\n' });
 
     const asUser = await docker([
-      'run', '--rm', '--label', `${TEST_LABEL}=1`, '--user', 'docker-user', image,
-      'sh', '-c', 'id -u; echo "$HOME"; touch "$HOME/x" /tmp/y && stat -c %a /tmp',
+      'run',
+      '--rm',
+      '--label',
+      `${TEST_LABEL}=1`,
+      '--user',
+      'docker-user',
+      image,
+      'sh',
+      '-c',
+      'id -u; echo "$HOME"; touch "$HOME/x" /tmp/y && stat -c %a /tmp',
     ]);
     expect(asUser).toMatchObject({ code: 0, stdout: '1000\n/home/docker-user\n1777\n' });
   });

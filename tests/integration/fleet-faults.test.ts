@@ -13,7 +13,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBusyboxImage, docker, pushImage, removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
-import { expectOneLineFailure, explain, makeHost, PACKAGE_VERSION, publish, removeHosts, runShim, startShim, stderrLines, type Outcome } from '../helpers/shim';
+import {
+  expectOneLineFailure,
+  explain,
+  makeHost,
+  PACKAGE_VERSION,
+  publish,
+  removeHosts,
+  runShim,
+  startShim,
+  stderrLines,
+  type Outcome,
+} from '../helpers/shim';
 
 jest.setTimeout(120_000);
 
@@ -39,9 +50,16 @@ beforeAll(async () => {
   await buildBusyboxImage(`${prefix}/app:${OLD}`);
   await pushImage(`${prefix}/app:${OLD}`);
   const context = await mkdtemp(join(tmpdir(), 'run-docker-fleet-app-'));
-  execFileSync('head', ['-c', String(4 * 1024 * 1024), '/dev/urandom'], { stdio: ['ignore', openSync(join(context, 'padding'), 'w'), 'inherit'] });
-  await writeFile(join(context, 'Dockerfile'), `FROM ${prefix}/app:${OLD}\nCOPY padding /padding\nLABEL org.run-docker.test=1\n`);
-  expect((await docker(['build', '-q', '-t', `${prefix}/app:${NEW}`, context], { env: { DOCKER_BUILDKIT: '0' } })).code).toBe(0);
+  execFileSync('head', ['-c', String(4 * 1024 * 1024), '/dev/urandom'], {
+    stdio: ['ignore', openSync(join(context, 'padding'), 'w'), 'inherit'],
+  });
+  await writeFile(
+    join(context, 'Dockerfile'),
+    `FROM ${prefix}/app:${OLD}\nCOPY padding /padding\nLABEL org.run-docker.test=1\n`,
+  );
+  expect(
+    (await docker(['build', '-q', '-t', `${prefix}/app:${NEW}`, context], { env: { DOCKER_BUILDKIT: '0' } })).code,
+  ).toBe(0);
   await rm(context, { recursive: true, force: true });
   await pushImage(`${prefix}/app:${NEW}`);
   images.push(`${prefix}/app:${OLD}`, `${prefix}/app:${NEW}`);
@@ -103,31 +121,39 @@ async function startRegistryProxy(mode: ProxyMode): Promise<{ address: string; s
   const server = http.createServer((req, res) => {
     if (mode.kind === 'maintenance' && /^\/v2\/.+\/tags\/list/.test(req.url ?? '')) {
       res.writeHead(503, { 'Content-Type': 'text/html' });
-      res.end('<html><head><title>503 Service Temporarily Unavailable</title></head><body><h1>Down for maintenance</h1></body></html>');
+      res.end(
+        '<html><head><title>503 Service Temporarily Unavailable</title></head><body><h1>Down for maintenance</h1></body></html>',
+      );
       return;
     }
     if (mode.kind === 'rate-limit-pulls' && /^\/v2\/.+\/manifests\//.test(req.url ?? '')) {
       res.writeHead(429, { 'Content-Type': 'application/json', 'Retry-After': '3600' });
-      res.end(JSON.stringify({ errors: [{ code: 'TOOMANYREQUESTS', message: 'You have reached your pull rate limit.' }] }));
+      res.end(
+        JSON.stringify({ errors: [{ code: 'TOOMANYREQUESTS', message: 'You have reached your pull rate limit.' }] }),
+      );
       return;
     }
-    const upstream = http.request({ host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      const isBlob = mode.kind === 'stall-blobs' && /^\/v2\/.+\/blobs\/sha256:/.test(req.url ?? '') && req.method === 'GET';
-      let sent = 0;
-      answer.on('data', (chunk: Buffer) => {
-        if (isBlob && mode.kind === 'stall-blobs' && sent + chunk.length > mode.afterBytes) {
-          // Keep the connection, send nothing more: a registry (or its disk) that hangs mid-blob.
-          stalled = true;
-          answer.pause();
-          open.add(res);
-          return;
-        }
-        sent += chunk.length;
-        res.write(chunk);
-      });
-      answer.on('end', () => res.end());
-    });
+    const upstream = http.request(
+      { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        const isBlob =
+          mode.kind === 'stall-blobs' && /^\/v2\/.+\/blobs\/sha256:/.test(req.url ?? '') && req.method === 'GET';
+        let sent = 0;
+        answer.on('data', (chunk: Buffer) => {
+          if (isBlob && mode.kind === 'stall-blobs' && sent + chunk.length > mode.afterBytes) {
+            // Keep the connection, send nothing more: a registry (or its disk) that hangs mid-blob.
+            stalled = true;
+            answer.pause();
+            open.add(res);
+            return;
+          }
+          sent += chunk.length;
+          res.write(chunk);
+        });
+        answer.on('end', () => res.end());
+      },
+    );
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
   });
@@ -174,7 +200,11 @@ describe('a registry behind a proxy that answers 503 with a maintenance page', (
     const proxy = await startRegistryProxy({ kind: 'maintenance' });
     await tagVia(proxy.address, 'app', OLD);
     const outcome = await runShim([`${proxy.address}/${space}/app`, 'echo', 'local copy'], host);
-    expect({ code: outcome.code, stdout: outcome.stdout, why: explain(outcome) }).toEqual({ code: 0, stdout: 'local copy\n', why: explain(outcome) });
+    expect({ code: outcome.code, stdout: outcome.stdout, why: explain(outcome) }).toEqual({
+      code: 0,
+      stdout: 'local copy\n',
+      why: explain(outcome),
+    });
     expect(stderrLines(outcome)).toEqual([
       `run-docker: warning: the registry "${proxy.address}" is failing (HTTP 503 Service Unavailable); using the images of "${proxy.address}/${space}/app" on this host`,
     ]);
@@ -186,12 +216,20 @@ test('a registry that accepts connections and never answers costs one deadline p
   await tagVia(hung.address, 'mini', GOOD_MINI);
   await tagVia(hung.address, 'app', OLD);
   const env = { ...host, RUN_DOCKER_MINI: `${hung.address}/${space}/mini` };
-  const outcome = await timed(() => runShimBounded([`${hung.address}/${space}/app`, 'echo', 'local copy'], env, 60_000));
-  expect({ code: outcome.code, stdout: outcome.stdout, why: explain(outcome) }).toEqual({ code: 0, stdout: 'local copy\n', why: explain(outcome) });
+  const outcome = await timed(() =>
+    runShimBounded([`${hung.address}/${space}/app`, 'echo', 'local copy'], env, 60_000),
+  );
+  expect({ code: outcome.code, stdout: outcome.stdout, why: explain(outcome) }).toEqual({
+    code: 0,
+    stdout: 'local copy\n',
+    why: explain(outcome),
+  });
   const lines = stderrLines(outcome);
   expect(lines).toHaveLength(2);
   expect(lines[0]).toMatch(
-    new RegExp(`^run-docker: warning: cannot reach the registry "${hung.address}" \\(no answer within this call's 5000 ms for registry lookups\\); using the images of "${hung.address}/${space}/mini" on this host$`),
+    new RegExp(
+      `^run-docker: warning: cannot reach the registry "${hung.address}" \\(no answer within this call's 5000 ms for registry lookups\\); using the images of "${hung.address}/${space}/mini" on this host$`,
+    ),
   );
   // The project's lookup (the mini payload's own copy of the locator) finds the budget spent, and asks nothing.
   expect(lines[1]).toBe(
@@ -205,10 +243,18 @@ test('a registry that accepts connections and never answers costs one deadline p
 test('an engine endpoint that accepts and never answers: one line naming it, exit 125, within the engine timeout', async () => {
   const hung = await startSilentListener();
   const outcome = await timed(() =>
-    runShimBounded(['--version'], { ...host, DOCKER_HOST: `tcp://${hung.address}`, RUN_DOCKER_ENGINE_TIMEOUT_MS: '2000' }, 30_000),
+    runShimBounded(
+      ['--version'],
+      { ...host, DOCKER_HOST: `tcp://${hung.address}`, RUN_DOCKER_ENGINE_TIMEOUT_MS: '2000' },
+      30_000,
+    ),
   );
   const line = expectOneLineFailure(outcome);
-  expect(line).toMatch(new RegExp(`^run-docker: the Docker engine at "tcp://${hung.address}" set by DOCKER_HOST did not answer within 2 s \\(GET /`));
+  expect(line).toMatch(
+    new RegExp(
+      `^run-docker: the Docker engine at "tcp://${hung.address}" set by DOCKER_HOST did not answer within 2 s \\(GET /`,
+    ),
+  );
   expect(outcome.ms).toBeLessThan(6_000);
 });
 
@@ -231,12 +277,20 @@ describe('a project pull that stalls', () => {
     await tagVia(proxy.address, 'app', OLD);
     const repository = `${proxy.address}/${space}/app`;
     images.push(`${repository}:${NEW}`);
-    const outcome = await timed(() => runShimBounded([repository, 'echo', 'local copy'], { ...host, RUN_DOCKER_PULL_STALL_MS: '3000' }, 90_000));
+    const outcome = await timed(() =>
+      runShimBounded([repository, 'echo', 'local copy'], { ...host, RUN_DOCKER_PULL_STALL_MS: '3000' }, 90_000),
+    );
     expect(proxy.stalled()).toBe(true);
-    expect({ code: outcome.code, stdout: outcome.stdout, why: explain(outcome) }).toEqual({ code: 0, stdout: 'local copy\n', why: explain(outcome) });
+    expect({ code: outcome.code, stdout: outcome.stdout, why: explain(outcome) }).toEqual({
+      code: 0,
+      stdout: 'local copy\n',
+      why: explain(outcome),
+    });
     expect(stderrLines(outcome)).toEqual([
       expect.stringMatching(
-        new RegExp(`^run-docker: warning: the pull of "${repository}:${NEW}" made no progress for 3 s and was cancelled; running "${repository}:${OLD}", the newest on this host$`),
+        new RegExp(
+          `^run-docker: warning: the pull of "${repository}:${NEW}" made no progress for 3 s and was cancelled; running "${repository}:${OLD}", the newest on this host$`,
+        ),
       ),
     ]);
     expect((await docker(['image', 'inspect', `${repository}:${NEW}`])).code).not.toBe(0);
@@ -248,11 +302,17 @@ describe('a project pull that stalls', () => {
     await tagVia(proxy.address, 'app', OLD);
     const pinned = `${proxy.address}/${space}/app:${NEW}`;
     images.push(pinned);
-    const outcome = await runShimBounded([pinned, 'echo', 'must not run'], { ...host, RUN_DOCKER_PULL_STALL_MS: '3000' }, 90_000);
+    const outcome = await runShimBounded(
+      [pinned, 'echo', 'must not run'],
+      { ...host, RUN_DOCKER_PULL_STALL_MS: '3000' },
+      90_000,
+    );
     expect(proxy.stalled()).toBe(true);
     expect(outcome.stdout).toBe('');
     expect(expectOneLineFailure(outcome)).toMatch(
-      new RegExp(`^run-docker: the pull of "${pinned}" made no progress for 3 s and was cancelled\\. .*RUN_DOCKER_PULL_STALL_MS`),
+      new RegExp(
+        `^run-docker: the pull of "${pinned}" made no progress for 3 s and was cancelled\\. .*RUN_DOCKER_PULL_STALL_MS`,
+      ),
     );
     expect((await docker(['image', 'inspect', pinned])).code).not.toBe(0);
   });
@@ -264,10 +324,16 @@ test('a project pull refused by rate limiting, not pinned: the newest local tag 
   const repository = `${proxy.address}/${space}/app`;
   images.push(`${repository}:${NEW}`);
   const outcome = await runShim([repository, 'echo', 'local copy'], host);
-  expect({ code: outcome.code, stdout: outcome.stdout, why: explain(outcome) }).toEqual({ code: 0, stdout: 'local copy\n', why: explain(outcome) });
+  expect({ code: outcome.code, stdout: outcome.stdout, why: explain(outcome) }).toEqual({
+    code: 0,
+    stdout: 'local copy\n',
+    why: explain(outcome),
+  });
   expect(stderrLines(outcome)).toEqual([
     expect.stringMatching(
-      new RegExp(`^run-docker: warning: the registry is rate limiting this host and refused to pull "${repository}:${NEW}" \\(.*toomanyrequests.*\\); running "${repository}:${OLD}", the newest on this host$`),
+      new RegExp(
+        `^run-docker: warning: the registry is rate limiting this host and refused to pull "${repository}:${NEW}" \\(.*toomanyrequests.*\\); running "${repository}:${OLD}", the newest on this host$`,
+      ),
     ),
   ]);
 });

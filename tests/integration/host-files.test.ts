@@ -5,12 +5,34 @@
  * and a read-only HOME. The shim is driven as a black box.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { buildBusyboxImage, docker, removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
-import { explain, makeHost, PACKAGE_VERSION, publish, removeHosts, SHIM_BUNDLE, stderrLines, type Outcome, type HostEnv } from '../helpers/shim';
+import {
+  explain,
+  makeHost,
+  PACKAGE_VERSION,
+  publish,
+  removeHosts,
+  SHIM_BUNDLE,
+  stderrLines,
+  type Outcome,
+  type HostEnv,
+} from '../helpers/shim';
 
 const MINI_TAG = '20260101-000000';
 let registry: TestRegistry;
@@ -20,8 +42,16 @@ let host: HostEnv;
 const images: string[] = [];
 
 /** A run of the shim that is killed (SIGKILL) when it has not finished within `withinMs`: a hang shows as `signal`. */
-function runWithin(args: string[], env: Record<string, string>, options: { cwd?: string; withinMs?: number } = {}): Promise<Outcome> {
-  const child = spawn(process.execPath, [SHIM_BUNDLE, ...args], { env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+function runWithin(
+  args: string[],
+  env: Record<string, string>,
+  options: { cwd?: string; withinMs?: number } = {},
+): Promise<Outcome> {
+  const child = spawn(process.execPath, [SHIM_BUNDLE, ...args], {
+    env,
+    cwd: options.cwd,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const timer = setTimeout(() => child.kill('SIGKILL'), options.withinMs ?? 20_000);
   let stdout = '';
   let stderr = '';
@@ -46,7 +76,13 @@ async function freshHost(): Promise<HostEnv & { TMPDIR: string }> {
   const home = (await makeHost({})).HOME;
   const tmp = join(home, 'tmp');
   await mkdir(tmp);
-  return { ...host, HOME: home, XDG_CACHE_HOME: join(home, '.cache'), XDG_CONFIG_HOME: join(home, '.config'), TMPDIR: tmp };
+  return {
+    ...host,
+    HOME: home,
+    XDG_CACHE_HOME: join(home, '.cache'),
+    XDG_CONFIG_HOME: join(home, '.config'),
+    TMPDIR: tmp,
+  };
 }
 
 const cacheRootOf = (env: HostEnv) => join(env.XDG_CACHE_HOME, 'run-docker');
@@ -79,31 +115,34 @@ describe('HOME empty or relative', () => {
   test.each([
     ['empty', ''],
     ['relative', 'rel'],
-  ])('HOME %s: the config is not read from the current folder, and data and log map under the home of the user database', async (_name, homeValue) => {
-    const env = await freshHost();
-    const cwd = await mkdtemp(join(env.HOME, 'checkout-'));
-    // A checkout one does not trust: its "config" would pick the trust root.
-    for (const base of [cwd, join(cwd, 'rel')]) {
-      await mkdir(join(base, '.config', 'run-docker'), { recursive: true });
-      await writeFile(join(base, '.config', 'run-docker', 'config.json'), '{"tiny": "hostile/tiny:1", HOSTILE');
-    }
-    const { XDG_CONFIG_HOME: _unused, ...rest } = env;
-    const hostile = { ...rest, HOME: homeValue };
-    const realHome = userInfo().homedir;
+  ])(
+    'HOME %s: the config is not read from the current folder, and data and log map under the home of the user database',
+    async (_name, homeValue) => {
+      const env = await freshHost();
+      const cwd = await mkdtemp(join(env.HOME, 'checkout-'));
+      // A checkout one does not trust: its "config" would pick the trust root.
+      for (const base of [cwd, join(cwd, 'rel')]) {
+        await mkdir(join(base, '.config', 'run-docker'), { recursive: true });
+        await writeFile(join(base, '.config', 'run-docker', 'config.json'), '{"tiny": "hostile/tiny:1", HOSTILE');
+      }
+      const { XDG_CONFIG_HOME: _unused, ...rest } = env;
+      const hostile = { ...rest, HOME: homeValue };
+      const realHome = userInfo().homedir;
 
-    const shown = await runWithin(['--show-config'], hostile, { cwd });
-    expectSuccess(shown);
-    expect(shown.stdout).toContain(join(realHome, '.config', 'run-docker', 'config.json'));
-    expect(shown.stdout).not.toContain(cwd);
+      const shown = await runWithin(['--show-config'], hostile, { cwd });
+      expectSuccess(shown);
+      expect(shown.stdout).toContain(join(realHome, '.config', 'run-docker', 'config.json'));
+      expect(shown.stdout).not.toContain(cwd);
 
-    const outcome = await runWithin(['--dry-run', app, 'true'], hostile, { cwd });
-    expectSuccess(outcome);
-    expect(outcome.stderr).toBe('');
-    expect(outcome.stdout).toContain(`source=${join(realHome, 'work', 'data')},`);
-    expect(outcome.stdout).toContain(`source=${join(realHome, 'work', 'log')},`);
-    expect(outcome.stdout).not.toContain(cwd);
-    expect(outcome.stdout).not.toMatch(/source=\/work\//);
-  });
+      const outcome = await runWithin(['--dry-run', app, 'true'], hostile, { cwd });
+      expectSuccess(outcome);
+      expect(outcome.stderr).toBe('');
+      expect(outcome.stdout).toContain(`source=${join(realHome, 'work', 'data')},`);
+      expect(outcome.stdout).toContain(`source=${join(realHome, 'work', 'log')},`);
+      expect(outcome.stdout).not.toContain(cwd);
+      expect(outcome.stdout).not.toMatch(/source=\/work\//);
+    },
+  );
 });
 
 describe('a cache folder others can write', () => {
@@ -114,7 +153,9 @@ describe('a cache folder others can write', () => {
     const outcome = await runWithin(['--version'], env);
     expectSuccess(outcome);
     expect(stderrLines(outcome)).toEqual([
-      expect.stringMatching(/^run-docker: warning: the cache folder ".*\/run-docker" was writable by group or others \(mode 777\); made it 0700$/),
+      expect.stringMatching(
+        /^run-docker: warning: the cache folder ".*\/run-docker" was writable by group or others \(mode 777\); made it 0700$/,
+      ),
     ]);
     expect(await modeOf(cacheRootOf(env))).toBe('700');
     const again = await runWithin(['--version'], env);
@@ -129,7 +170,9 @@ describe('a cache folder others can write', () => {
     expectSuccess(outcome);
     expect(outcome.stdout).toBe('1000\n');
     expect(stderrLines(outcome)).toEqual([
-      expect.stringMatching(/^run-docker: warning: the cache folder ".*\/run-docker" belongs to uid 4321, not to you; running without the cache$/),
+      expect.stringMatching(
+        /^run-docker: warning: the cache folder ".*\/run-docker" belongs to uid 4321, not to you; running without the cache$/,
+      ),
     ]);
     expect((await readdir(cacheRootOf(env))).sort()).toEqual(['mini']);
     expect(await readdir(join(cacheRootOf(env), 'mini'))).toEqual([]);
@@ -139,7 +182,10 @@ describe('a cache folder others can write', () => {
 
   test.each([
     ['uid 0', { name: 'docker-user', uid: 0, gid: 0, home: '/root' }],
-    ['a home outside the image user', { name: 'docker-user', uid: 1000, gid: 1000, home: '/home/docker-user/../../etc' }],
+    [
+      'a home outside the image user',
+      { name: 'docker-user', uid: 1000, gid: 1000, home: '/home/docker-user/../../etc' },
+    ],
   ])('a planted image-user entry with %s does not change who the container runs as', async (_name, planted) => {
     const env = await freshHost();
     expectSuccess(await runWithin([app, 'true'], env));
@@ -157,76 +203,107 @@ describe('cache entries and config files that are not regular files', () => {
     FIFO: (path: string) => execFileSync('mkfifo', [path]),
     'symlink to /dev/zero': (path: string) => symlink('/dev/zero', path),
   };
-  const cases = (Object.keys(plants) as (keyof typeof plants)[]).flatMap((kind) => (['manifest.json', 'entry'] as const).map((file) => [kind, file] as const));
+  const cases = (Object.keys(plants) as (keyof typeof plants)[]).flatMap((kind) =>
+    (['manifest.json', 'entry'] as const).map((file) => [kind, file] as const),
+  );
 
-  test.each(cases)('a %s as the cached %s of every payload: one warning per payload, re-extracted, no hang', async (kind, which) => {
-    const env = await freshHost();
-    expectSuccess(await runWithin(['--version'], env));
-    const payloads = join(cacheRootOf(env), 'payloads');
-    const entries = await readdir(payloads);
-    expect(entries).toHaveLength(2);
-    const planted: string[] = [];
-    for (const entry of entries) {
-      // The entry the manifest names (a mini's entry has a build payload beside it, which a run never reads).
-      const file = which === 'manifest.json' ? which : (JSON.parse(await readFile(join(payloads, entry, 'manifest.json'), 'utf8')) as { entry: string }).entry;
-      await unlink(join(payloads, entry, file));
-      await plants[kind](join(payloads, entry, file));
-      planted.push(join(payloads, entry, file));
-    }
-    const outcome = await runWithin(['--version'], env, { withinMs: 15_000 });
-    expectSuccess(outcome);
-    expect(outcome.stdout).toContain(`mini ${prefix}/mini:${MINI_TAG}`);
-    const lines = stderrLines(outcome);
-    expect(lines).toHaveLength(2);
-    const type = kind === 'FIFO' ? 'a FIFO' : 'a symlink';
-    for (const line of lines) {
-      expect(line).toMatch(new RegExp(`^run-docker: warning: the cached payload in ".*" was rejected \\(its [\\w.-]+ is not a regular file \\(${type}\\)\\); extracting it again from its image$`));
-    }
-    for (const file of planted) expect((await lstat(file)).isFile()).toBe(true);
-  }, 40_000);
+  test.each(cases)(
+    'a %s as the cached %s of every payload: one warning per payload, re-extracted, no hang',
+    async (kind, which) => {
+      const env = await freshHost();
+      expectSuccess(await runWithin(['--version'], env));
+      const payloads = join(cacheRootOf(env), 'payloads');
+      const entries = await readdir(payloads);
+      expect(entries).toHaveLength(2);
+      const planted: string[] = [];
+      for (const entry of entries) {
+        // The entry the manifest names (a mini's entry has a build payload beside it, which a run never reads).
+        const file =
+          which === 'manifest.json'
+            ? which
+            : (JSON.parse(await readFile(join(payloads, entry, 'manifest.json'), 'utf8')) as { entry: string }).entry;
+        await unlink(join(payloads, entry, file));
+        await plants[kind](join(payloads, entry, file));
+        planted.push(join(payloads, entry, file));
+      }
+      const outcome = await runWithin(['--version'], env, { withinMs: 15_000 });
+      expectSuccess(outcome);
+      expect(outcome.stdout).toContain(`mini ${prefix}/mini:${MINI_TAG}`);
+      const lines = stderrLines(outcome);
+      expect(lines).toHaveLength(2);
+      const type = kind === 'FIFO' ? 'a FIFO' : 'a symlink';
+      for (const line of lines) {
+        expect(line).toMatch(
+          new RegExp(
+            `^run-docker: warning: the cached payload in ".*" was rejected \\(its [\\w.-]+ is not a regular file \\(${type}\\)\\); extracting it again from its image$`,
+          ),
+        );
+      }
+      for (const file of planted) expect((await lstat(file)).isFile()).toBe(true);
+    },
+    40_000,
+  );
 
-  test.each(Object.keys(plants) as (keyof typeof plants)[])('a %s as the cached image user: re-derived, no hang', async (kind) => {
-    const env = await freshHost();
-    expectSuccess(await runWithin([app, 'true'], env));
-    const entry = join(cacheRootOf(env), 'mini', 'image-users', `${await imageIdHex(app)}.json`);
-    await unlink(entry);
-    await plants[kind](entry);
-    const outcome = await runWithin([app, 'sh', '-c', 'id -u'], env, { withinMs: 15_000 });
-    expectSuccess(outcome);
-    expect(outcome.stdout).toBe('1000\n');
-    expect(outcome.stderr).toBe('');
-  }, 40_000);
+  test.each(Object.keys(plants) as (keyof typeof plants)[])(
+    'a %s as the cached image user: re-derived, no hang',
+    async (kind) => {
+      const env = await freshHost();
+      expectSuccess(await runWithin([app, 'true'], env));
+      const entry = join(cacheRootOf(env), 'mini', 'image-users', `${await imageIdHex(app)}.json`);
+      await unlink(entry);
+      await plants[kind](entry);
+      const outcome = await runWithin([app, 'sh', '-c', 'id -u'], env, { withinMs: 15_000 });
+      expectSuccess(outcome);
+      expect(outcome.stdout).toBe('1000\n');
+      expect(outcome.stderr).toBe('');
+    },
+    40_000,
+  );
 
-  test.each(Object.keys(plants) as (keyof typeof plants)[])('a %s as the config file: one line naming it, exit 125, no hang', async (kind) => {
-    const env = await freshHost();
-    const file = join(env.XDG_CONFIG_HOME, 'run-docker', 'config.json');
-    await mkdir(join(env.XDG_CONFIG_HOME, 'run-docker'), { recursive: true });
-    await plants[kind](file);
-    const outcome = await runWithin(['--version'], env, { withinMs: 15_000 });
-    expect(outcome.signal).toBeNull();
-    expect(outcome.code).toBe(125);
-    expect(stderrLines(outcome)).toEqual([
-      `run-docker: the config file "${file}" is not a regular file (${kind === 'FIFO' ? 'a FIFO' : 'a character device'}). Replace it with a JSON file, or remove it to use the defaults.`,
-    ]);
-  }, 40_000);
+  test.each(Object.keys(plants) as (keyof typeof plants)[])(
+    'a %s as the config file: one line naming it, exit 125, no hang',
+    async (kind) => {
+      const env = await freshHost();
+      const file = join(env.XDG_CONFIG_HOME, 'run-docker', 'config.json');
+      await mkdir(join(env.XDG_CONFIG_HOME, 'run-docker'), { recursive: true });
+      await plants[kind](file);
+      const outcome = await runWithin(['--version'], env, { withinMs: 15_000 });
+      expect(outcome.signal).toBeNull();
+      expect(outcome.code).toBe(125);
+      expect(stderrLines(outcome)).toEqual([
+        `run-docker: the config file "${file}" is not a regular file (${kind === 'FIFO' ? 'a FIFO' : 'a character device'}). Replace it with a JSON file, or remove it to use the defaults.`,
+      ]);
+    },
+    40_000,
+  );
 
-  test.each(Object.keys(plants) as (keyof typeof plants)[])("a %s as docker's config.json: one warning, the pull goes on without credentials, no hang", async (kind) => {
-    const env = await freshHost();
-    const dockerConfig = join(env.HOME, '.docker');
-    await mkdir(dockerConfig);
-    await plants[kind](join(dockerConfig, 'config.json'));
-    // A mini only in the registry: the shim pulls it, with the credentials docker login stored, if any.
-    // (--version: the docker CLI, which would block on a FIFO config.json itself, is never started.)
-    const mini = `${prefix}/mini-${kind === 'FIFO' ? 'fifo' : 'zero'}`;
-    images.push(await publish('mini', mini, ['--version', MINI_TAG]), `${mini}:${MINI_TAG}`);
-    await removeImages([`${mini}:${MINI_TAG}`]);
-    const outcome = await runWithin(['--version'], { ...env, RUN_DOCKER_LOCAL: '', RUN_DOCKER_MINI: mini, DOCKER_CONFIG: dockerConfig }, { withinMs: 30_000 });
-    expectSuccess(outcome);
-    expect(outcome.stdout).toContain(`mini ${mini}:${MINI_TAG}`);
-    const own = stderrLines(outcome).filter((line) => line.startsWith('run-docker:'));
-    const type = kind === 'FIFO' ? 'a FIFO' : 'a character device';
-    expect(own).toEqual([`run-docker: warning: ignoring "${join(dockerConfig, 'config.json')}": it is not a regular file (${type})`]);
-  }, 60_000);
+  test.each(Object.keys(plants) as (keyof typeof plants)[])(
+    "a %s as docker's config.json: one warning, the pull goes on without credentials, no hang",
+    async (kind) => {
+      const env = await freshHost();
+      const dockerConfig = join(env.HOME, '.docker');
+      await mkdir(dockerConfig);
+      await plants[kind](join(dockerConfig, 'config.json'));
+      // A mini only in the registry: the shim pulls it, with the credentials docker login stored, if any.
+      // (--version: the docker CLI, which would block on a FIFO config.json itself, is never started.)
+      const mini = `${prefix}/mini-${kind === 'FIFO' ? 'fifo' : 'zero'}`;
+      images.push(await publish('mini', mini, ['--version', MINI_TAG]), `${mini}:${MINI_TAG}`);
+      await removeImages([`${mini}:${MINI_TAG}`]);
+      const outcome = await runWithin(
+        ['--version'],
+        { ...env, RUN_DOCKER_LOCAL: '', RUN_DOCKER_MINI: mini, DOCKER_CONFIG: dockerConfig },
+        { withinMs: 30_000 },
+      );
+      expectSuccess(outcome);
+      expect(outcome.stdout).toContain(`mini ${mini}:${MINI_TAG}`);
+      const own = stderrLines(outcome).filter((line) => line.startsWith('run-docker:'));
+      const type = kind === 'FIFO' ? 'a FIFO' : 'a character device';
+      expect(own).toEqual([
+        `run-docker: warning: ignoring "${join(dockerConfig, 'config.json')}": it is not a regular file (${type})`,
+      ]);
+    },
+    60_000,
+  );
 });
 
 describe('a config file others could have written', () => {
@@ -258,11 +335,13 @@ describe('a config file others could have written', () => {
     const foreign = await hostWithConfigFile();
     execFileSync('chown', ['4321:4321', foreign.file]);
     expect(stderrLines(await runWithin(['--version'], foreign.env))).toEqual([
-      expect.stringContaining(`the config file "${foreign.file}" is not used: it names the images this host trusts, and it can be changed by uid 4321, its owner.`),
+      expect.stringContaining(
+        `the config file "${foreign.file}" is not used: it names the images this host trusts, and it can be changed by uid 4321, its owner.`,
+      ),
     ]);
   }, 60_000);
 
-  test('a config folder others may write is refused too; group write for the user\'s own group is accepted', async () => {
+  test("a config folder others may write is refused too; group write for the user's own group is accepted", async () => {
     const openFolder = await hostWithConfigFile();
     await chmod(openFolder.folder, 0o777);
     expect(stderrLines(await runWithin(['--version'], openFolder.env))).toEqual([
@@ -275,7 +354,9 @@ describe('a config file others could have written', () => {
     await chmod(privateGroup.folder, 0o775);
     expectSuccess(await runWithin(['--version'], privateGroup.env));
     execFileSync('chgrp', ['4321', privateGroup.file]);
-    expect(stderrLines(await runWithin(['--version'], privateGroup.env))).toEqual([expect.stringContaining('can be changed by group 4321 (mode 0664)')]);
+    expect(stderrLines(await runWithin(['--version'], privateGroup.env))).toEqual([
+      expect.stringContaining('can be changed by group 4321 (mode 0664)'),
+    ]);
   }, 60_000);
 });
 
@@ -305,9 +386,17 @@ describe('a system-wide config file, for every account on a host', () => {
       expect(shown.stdout).toMatch(/^system config +\/etc\/run-docker\/config\.json +\(default(; not present)?\)$/m);
       // The user's own file beats the system file, key by key.
       await mkdir(join(account.XDG_CONFIG_HOME, 'run-docker'), { recursive: true });
-      await writeFile(join(account.XDG_CONFIG_HOME, 'run-docker', 'config.json'), JSON.stringify({ mini: `${host.RUN_DOCKER_MINI}-own` }));
+      await writeFile(
+        join(account.XDG_CONFIG_HOME, 'run-docker', 'config.json'),
+        JSON.stringify({ mini: `${host.RUN_DOCKER_MINI}-own` }),
+      );
       const own = await runWithin(['--show-config'], account);
-      expect(own.stdout).toMatch(new RegExp(`^mini +${host.RUN_DOCKER_MINI}-own +\\(file ${join(account.XDG_CONFIG_HOME, 'run-docker', 'config.json')}\\)$`, 'm'));
+      expect(own.stdout).toMatch(
+        new RegExp(
+          `^mini +${host.RUN_DOCKER_MINI}-own +\\(file ${join(account.XDG_CONFIG_HOME, 'run-docker', 'config.json')}\\)$`,
+          'm',
+        ),
+      );
       expect(own.stdout).toMatch(new RegExp(`^tiny +\\S+ +\\(file ${file}\\)$`, 'm'));
     } finally {
       await rm(dirs, { recursive: true, force: true });
@@ -320,7 +409,10 @@ describe('a system-wide config file, for every account on a host', () => {
     const foreign = await systemConfig({ tiny: host.RUN_DOCKER_TINY });
     execFileSync('chown', ['4321', foreign.file]);
     try {
-      for (const [{ dirs, file }, who] of [[groupWritable, 'group 4321 (mode 0664)'], [foreign, 'uid 4321, its owner']] as const) {
+      for (const [{ dirs, file }, who] of [
+        [groupWritable, 'group 4321 (mode 0664)'],
+        [foreign, 'uid 4321, its owner'],
+      ] as const) {
         const outcome = await runWithin(['--version'], { ...(await freshHost()), XDG_CONFIG_DIRS: dirs });
         expect({ code: outcome.code, lines: stderrLines(outcome) }).toEqual({
           code: 125,
@@ -340,7 +432,9 @@ describe('leftovers', () => {
   test('20 shims started together on a cold cache all run, and none reports a rejected payload', async () => {
     const env = await freshHost();
     const started = Date.now();
-    const outcomes = await Promise.all(Array.from({ length: 20 }, () => runWithin(['--version'], env, { withinMs: 120_000 })));
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, () => runWithin(['--version'], env, { withinMs: 120_000 })),
+    );
     console.log(`20 parallel cold runs: ${Date.now() - started} ms`);
     for (const outcome of outcomes) {
       expect({ code: outcome.code, stderr: outcome.stderr }).toEqual({ code: 0, stderr: '' });
@@ -376,8 +470,12 @@ describe('leftovers', () => {
       const lines = stderrLines(outcome);
       expect(lines.join('\n')).not.toContain('ENOENT');
       expect(lines).toEqual([
-        expect.stringMatching(/^run-docker: warning: cannot write the payload cache in ".*" \(EROFS\); continuing without it$/),
-        expect.stringMatching(/^run-docker: warning: cannot write the payload cache in ".*" \(EROFS\); continuing without it$/),
+        expect.stringMatching(
+          /^run-docker: warning: cannot write the payload cache in ".*" \(EROFS\); continuing without it$/,
+        ),
+        expect.stringMatching(
+          /^run-docker: warning: cannot write the payload cache in ".*" \(EROFS\); continuing without it$/,
+        ),
         `run-docker: warning: cannot record that this host ran mini ${MINI_TAG} in "${join(home, '.local', 'state', 'run-docker', 'mini-versions.json')}" (EROFS); older minis may run later without a word`,
         `run-docker: cannot create the folder "${join(home, 'work', 'data')}" (EROFS). Create it yourself, choose another with --hostdatadir/--hostlogdir, or turn the mapping off with "no".`,
       ]);

@@ -31,11 +31,19 @@ afterAll(async () => {
 /** Runs an installed run-docker from outside the repository: Node.js and /usr/bin:/bin only, a fresh HOME. */
 async function runInstalled(command: string, args: string[]) {
   const home = await mkdtemp(join(work, 'home-'));
-  const env = { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, HOME: home, DOCKER_HOST: 'unix:///nonexistent/docker.sock' };
+  const env = {
+    PATH: `${dirname(process.execPath)}:/usr/bin:/bin`,
+    HOME: home,
+    DOCKER_HOST: 'unix:///nonexistent/docker.sock',
+  };
   // runCommand adds process.env; a clean environment needs `env -i`.
-  const result = await runCommand('/usr/bin/env', ['-i', ...Object.entries(env).map(([key, value]) => `${key}=${value}`), command, ...args], {
-    cwd: home,
-  });
+  const result = await runCommand(
+    '/usr/bin/env',
+    ['-i', ...Object.entries(env).map(([key, value]) => `${key}=${value}`), command, ...args],
+    {
+      cwd: home,
+    },
+  );
   return { ...result, home };
 }
 
@@ -64,7 +72,9 @@ function expectNoticesFor(notices: string, packages: { name: string; license: st
   expect(notices).toMatch(/^run-docker is under the MIT licence:$/m);
   expect(notices).toContain('Copyright (c) 2026 run-docker contributors');
   for (const { name, license } of packages) {
-    const { version } = JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string };
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as {
+      version: string;
+    };
     expect(notices).toMatch(new RegExp(`^  ${name} ${version.replace(/\./g, '\\.')} \\(${license}\\)$`, 'm'));
     const section = notices.split(`\n${name} ${version}\nLicense: ${license}\n`)[1]?.split(/\n-{79}\n/)[0] ?? '';
     expect(section).not.toBe('');
@@ -76,17 +86,27 @@ test('npm pack holds the shim bundle, LICENSE and the third-party notices, and a
   const packDir = await mkdtemp(join(work, 'pack-'));
   const pack = await runCommand('npm', ['pack', '--json', '--pack-destination', packDir], { cwd: ROOT, check: true });
   const [packed] = JSON.parse(pack.stdout) as [{ filename: string; files: { path: string }[] }];
-  expect(packed.files.map((file) => file.path).sort()).toEqual(
-    ['LICENSE', 'README.md', 'dist/shim/THIRD-PARTY-NOTICES.txt', 'dist/shim/run-docker.js', 'package.json'],
+  expect(packed.files.map((file) => file.path).sort()).toEqual([
+    'LICENSE',
+    'README.md',
+    'dist/shim/THIRD-PARTY-NOTICES.txt',
+    'dist/shim/run-docker.js',
+    'package.json',
+  ]);
+  expect(packed.files.every((file) => /^(README\.md|LICENSE|package\.json|dist\/shim\/[^/]+)$/.test(file.path))).toBe(
+    true,
   );
-  expect(packed.files.every((file) => /^(README\.md|LICENSE|package\.json|dist\/shim\/[^/]+)$/.test(file.path))).toBe(true);
 
   const prefix = await mkdtemp(join(work, 'prefix-'));
   // --offline: the package has no dependencies, so nothing may need downloading.
-  await runCommand('npm', ['install', '--global', '--offline', '--no-audit', '--no-fund', '--prefix', prefix, join(packDir, packed.filename)], {
-    cwd: work,
-    check: true,
-  });
+  await runCommand(
+    'npm',
+    ['install', '--global', '--offline', '--no-audit', '--no-fund', '--prefix', prefix, join(packDir, packed.filename)],
+    {
+      cwd: work,
+      check: true,
+    },
+  );
   expect(await readdir(join(prefix, 'lib', 'node_modules', 'run-docker'))).not.toContain('node_modules');
 
   expectShowConfig(await runInstalled(join(prefix, 'bin', 'run-docker'), ['--show-config']));
@@ -102,7 +122,9 @@ test('npm pack holds the shim bundle, LICENSE and the third-party notices, and a
   await expectBuildDocker(join(prefix, 'bin', 'build-docker'));
 
   const installed = join(prefix, 'lib', 'node_modules', 'run-docker');
-  expect(await readFile(join(installed, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) 2026 run-docker contributors\n/);
+  expect(await readFile(join(installed, 'LICENSE'), 'utf8')).toMatch(
+    /^MIT License\n\nCopyright \(c\) 2026 run-docker contributors\n/,
+  );
   expectNoticesFor(await readFile(join(installed, 'dist', 'shim', 'THIRD-PARTY-NOTICES.txt'), 'utf8'), [
     { name: 'dockerode', license: 'Apache-2.0' },
     { name: 'tar-stream', license: 'MIT' },
@@ -113,14 +135,20 @@ test('npm pack holds the shim bundle, LICENSE and the third-party notices, and a
 
 /** An npm registry on 127.0.0.1 that accepts any publish (PUT /<name>) and keeps what it was sent; everything else is a 404. */
 async function startPublishRecorder() {
-  type Publication = { versions: Record<string, Record<string, unknown>>; _attachments: Record<string, { data: string }> };
+  type Publication = {
+    versions: Record<string, Record<string, unknown>>;
+    _attachments: Record<string, { data: string }>;
+  };
   const published: { name: string; body: Publication }[] = [];
   const server = createServer((request: IncomingMessage, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       if (request.method === 'PUT') {
-        published.push({ name: decodeURIComponent((request.url ?? '').slice(1)), body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Publication });
+        published.push({
+          name: decodeURIComponent((request.url ?? '').slice(1)),
+          body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Publication,
+        });
         response.writeHead(201, { 'content-type': 'application/json' }).end('{"ok":true}');
       } else {
         response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found"}');
@@ -138,21 +166,37 @@ test('the package can be published: npm publish to a registry on 127.0.0.1 sends
   try {
     // The token is the test registry's; --registry keeps every request on 127.0.0.1.
     const auth = `--${registry.url.replace(/^http:/, '')}:_authToken=test-token`;
-    const published = await runCommand('npm', ['publish', '--registry', registry.url, auth, '--no-provenance'], { cwd: ROOT });
-    expect({ code: published.code, stderr: published.stderr.split('\n').filter((line) => /^npm (warn|error)/.test(line)) }).toEqual({ code: 0, stderr: [] });
+    const published = await runCommand('npm', ['publish', '--registry', registry.url, auth, '--no-provenance'], {
+      cwd: ROOT,
+    });
+    expect({
+      code: published.code,
+      stderr: published.stderr.split('\n').filter((line) => /^npm (warn|error)/.test(line)),
+    }).toEqual({ code: 0, stderr: [] });
     expect(registry.published.map((entry) => entry.name)).toEqual(['run-docker']);
     const { body } = defined(registry.published[0], 'a publish');
     const version = body.versions[PACKAGE_VERSION];
-    expect(version).toMatchObject({ name: 'run-docker', license: 'MIT', bin: { 'run-docker': 'dist/shim/run-docker.js' } });
+    expect(version).toMatchObject({
+      name: 'run-docker',
+      license: 'MIT',
+      bin: { 'run-docker': 'dist/shim/run-docker.js' },
+    });
     expect(version?.private).toBeUndefined();
 
     const tarball = join(work, 'published.tgz');
-    await writeFile(tarball, Buffer.from(defined(Object.values(body._attachments)[0], 'a tarball attachment').data, 'base64'));
+    await writeFile(
+      tarball,
+      Buffer.from(defined(Object.values(body._attachments)[0], 'a tarball attachment').data, 'base64'),
+    );
     const listed = await runCommand('tar', ['-tzf', tarball], { check: true });
     expect(listed.stdout.trim().split('\n').sort()).toEqual(
-      ['LICENSE', 'README.md', 'dist/shim/THIRD-PARTY-NOTICES.txt', 'dist/shim/run-docker.js', 'package.json'].map((path) => `package/${path}`),
+      ['LICENSE', 'README.md', 'dist/shim/THIRD-PARTY-NOTICES.txt', 'dist/shim/run-docker.js', 'package.json'].map(
+        (path) => `package/${path}`,
+      ),
     );
-    const notices = await runCommand('tar', ['-xzOf', tarball, 'package/dist/shim/THIRD-PARTY-NOTICES.txt'], { check: true });
+    const notices = await runCommand('tar', ['-xzOf', tarball, 'package/dist/shim/THIRD-PARTY-NOTICES.txt'], {
+      check: true,
+    });
     expectNoticesFor(notices.stdout, [
       { name: 'dockerode', license: 'Apache-2.0' },
       { name: 'tar-stream', license: 'MIT' },
@@ -169,18 +213,27 @@ test('the package can be published: npm publish to a registry on 127.0.0.1 sends
     ['publish', '--dry-run', '--offline', '--registry', 'http://127.0.0.1:1/', '--//127.0.0.1:1/:_authToken=dry-run'],
     { cwd: ROOT, timeoutMs: 60000 },
   );
-  expect({ code: dryRun.code, stderr: dryRun.stderr.split('\n').filter((line) => /^npm (warn|error)/.test(line)) }).toEqual({ code: 0, stderr: [] });
+  expect({
+    code: dryRun.code,
+    stderr: dryRun.stderr.split('\n').filter((line) => /^npm (warn|error)/.test(line)),
+  }).toEqual({ code: 0, stderr: [] });
 });
 
 test('a published tiny and mini carry the third-party notices of what they hold at /run-docker/THIRD-PARTY-NOTICES.txt', async () => {
   const tiny = await publish('tiny', `run-docker-test/notices-${process.pid}/tiny`, ['--no-push']);
   images.push(tiny);
-  const mini = await publish('mini', `run-docker-test/notices-${process.pid}/mini`, ['--no-push', '--version', '20261101-120000']);
+  const mini = await publish('mini', `run-docker-test/notices-${process.pid}/mini`, [
+    '--no-push',
+    '--version',
+    '20261101-120000',
+  ]);
   images.push(mini);
 
   const copyOut = async (image: string) => {
     // As scripts/install-shim does: tiny and mini are FROM scratch, so a created, never started container.
-    const created = await docker(['create', '--label', 'org.run-docker.test=notices', image, '/never-started'], { check: true });
+    const created = await docker(['create', '--label', 'org.run-docker.test=notices', image, '/never-started'], {
+      check: true,
+    });
     const id = created.stdout.trim();
     try {
       const target = join(work, `notices-${id}.txt`);
@@ -205,14 +258,18 @@ test('a published tiny and mini carry the third-party notices of what they hold 
     { name: 'semver', license: 'ISC' },
     { name: 'log-update', license: 'MIT' },
   ]);
-  expect((await docker(['ps', '--all', '--quiet', '--filter', 'label=org.run-docker.test=notices'], { check: true })).stdout).toBe('');
+  expect(
+    (await docker(['ps', '--all', '--quiet', '--filter', 'label=org.run-docker.test=notices'], { check: true })).stdout,
+  ).toBe('');
 });
 
 test('scripts/install-shim copies the shim out of a tiny image, leaves no container, and it runs with only Node.js', async () => {
   const repo = `run-docker-test/install-${process.pid}/tiny`;
   const tiny = await publish('tiny', repo, ['--no-push']);
   images.push(tiny);
-  const containersBefore = (await docker(['ps', '--all', '--quiet', '--filter', 'label=org.run-docker.install'], { check: true })).stdout;
+  const containersBefore = (
+    await docker(['ps', '--all', '--quiet', '--filter', 'label=org.run-docker.install'], { check: true })
+  ).stdout;
 
   const prefix = join(work, 'from-image');
   const installed = await runCommand(INSTALL_SCRIPT, ['--from-image', tiny, '--prefix', prefix]);
@@ -221,7 +278,9 @@ test('scripts/install-shim copies the shim out of a tiny image, leaves no contai
   expect((await stat(join(prefix, 'bin', 'run-docker'))).mode & 0o777).toBe(0o755);
   expect((await readdir(join(prefix, 'bin'))).sort()).toEqual(['build-docker', 'run-docker']);
   expect(await readlink(join(prefix, 'bin', 'build-docker'))).toBe('run-docker');
-  expect((await docker(['ps', '--all', '--quiet', '--filter', 'label=org.run-docker.install'], { check: true })).stdout).toBe(containersBefore);
+  expect(
+    (await docker(['ps', '--all', '--quiet', '--filter', 'label=org.run-docker.install'], { check: true })).stdout,
+  ).toBe(containersBefore);
 
   expectShowConfig(await runInstalled(join(prefix, 'bin', 'run-docker'), ['--show-config']));
   await expectBuildDocker(join(prefix, 'bin', 'build-docker'));
@@ -229,13 +288,21 @@ test('scripts/install-shim copies the shim out of a tiny image, leaves no contai
 
 test('scripts/install-shim from an image without the shim fails in one line, installs nothing and removes its container', async () => {
   // The mini image has no /run-docker-shim.
-  const mini = await publish('mini', `run-docker-test/install-${process.pid}/mini`, ['--no-push', '--version', '20261101-120000']);
+  const mini = await publish('mini', `run-docker-test/install-${process.pid}/mini`, [
+    '--no-push',
+    '--version',
+    '20261101-120000',
+  ]);
   images.push(mini);
-  const containersBefore = (await docker(['ps', '--all', '--quiet', '--filter', 'label=org.run-docker.install'], { check: true })).stdout;
+  const containersBefore = (
+    await docker(['ps', '--all', '--quiet', '--filter', 'label=org.run-docker.install'], { check: true })
+  ).stdout;
   const prefix = join(work, 'from-mini');
   const failed = await runCommand(INSTALL_SCRIPT, ['--from-image', mini, '--prefix', prefix]);
   expect(failed.code).toBe(1);
   expect(failed.stderr).toMatch(/^install-shim: docker cp failed: .*\n$/);
   expect(await readdir(join(prefix, 'bin'))).toEqual([]);
-  expect((await docker(['ps', '--all', '--quiet', '--filter', 'label=org.run-docker.install'], { check: true })).stdout).toBe(containersBefore);
+  expect(
+    (await docker(['ps', '--all', '--quiet', '--filter', 'label=org.run-docker.install'], { check: true })).stdout,
+  ).toBe(containersBefore);
 });

@@ -54,7 +54,11 @@ const localRefs: string[] = [];
 // The registry deadline counts every lookup in the process (registry-deadline.ts): this
 // file is one long process, so it gets a budget no test here comes near.
 function makeContext(overrides: Partial<BaseContext> = {}) {
-  return makeLocatorContext(engine, { HOME: home, RUN_DOCKER_REGISTRY_PAGE_SIZE: '100', RUN_DOCKER_REGISTRY_DEADLINE_MS: '600000' }, overrides);
+  return makeLocatorContext(
+    engine,
+    { HOME: home, RUN_DOCKER_REGISTRY_PAGE_SIZE: '100', RUN_DOCKER_REGISTRY_DEADLINE_MS: '600000' },
+    overrides,
+  );
 }
 
 function recordingSend(requests: string[]): SendRequest {
@@ -72,7 +76,10 @@ function recordingSend(requests: string[]): SendRequest {
  * registry's tag list and status through and touches nothing else. `pageSize`, when given,
  * is what it sends whatever `n` asks, as a registry with its own page limit does.
  */
-async function startPagingProxy(upstream: string, pageSize?: number): Promise<{ address: string; pageRequests: string[]; close(): Promise<void> }> {
+async function startPagingProxy(
+  upstream: string,
+  pageSize?: number,
+): Promise<{ address: string; pageRequests: string[]; close(): Promise<void> }> {
   const pageRequests: string[] = [];
   const server = http.createServer((req, res) => {
     void (async () => {
@@ -214,7 +221,10 @@ describe('findNewestTag with a real registry', () => {
       const configDir = await mkdtemp(path.join(tmpdir(), 'run-docker-locator-cfg-'));
       try {
         const auth = Buffer.from('locator:pw-for-test').toString('base64');
-        await writeFile(path.join(configDir, 'config.json'), JSON.stringify({ auths: { [secured.address]: { auth } } }));
+        await writeFile(
+          path.join(configDir, 'config.json'),
+          JSON.stringify({ auths: { [secured.address]: { auth } } }),
+        );
         const remote = await listRemoteTags(
           { registry: secured.address, path: REPO_PATH },
           { env: { DOCKER_CONFIG: configDir }, homeDir: home },

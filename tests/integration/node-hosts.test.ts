@@ -62,12 +62,24 @@ async function debianHostArgs(env: Record<string, string> = {}, extra: string[] 
   const image = await ensureDebianNodeImage();
   const variables = { HOME: home, RUN_DOCKER_TINY: tiny, RUN_DOCKER_MINI: `${prefix}/mini`, ...env };
   return [
-    'run', '--rm', '--interactive', '--network', 'host', '--label', `${TEST_LABEL}=1`, ...extra,
-    '--volume', `${ENGINE_SOCKET}:/var/run/docker.sock`,
-    '--volume', `${dockerCli}:/usr/bin/docker:ro`,
-    '--volume', `${SHIM_BUNDLE}:/usr/local/bin/run-docker:ro`,
-    '--volume', `${home}:${home}`,
-    '--workdir', home,
+    'run',
+    '--rm',
+    '--interactive',
+    '--network',
+    'host',
+    '--label',
+    `${TEST_LABEL}=1`,
+    ...extra,
+    '--volume',
+    `${ENGINE_SOCKET}:/var/run/docker.sock`,
+    '--volume',
+    `${dockerCli}:/usr/bin/docker:ro`,
+    '--volume',
+    `${SHIM_BUNDLE}:/usr/local/bin/run-docker:ro`,
+    '--volume',
+    `${home}:${home}`,
+    '--workdir',
+    home,
     ...Object.entries(variables).flatMap(([name, value]) => ['--env', `${name}=${value}`]),
     image,
   ];
@@ -86,7 +98,9 @@ function finished(child: ChildProcess): Promise<HostOutcome> {
   child.stderr?.on('data', (chunk) => (stderr += chunk));
   return new Promise((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code: code ?? 128, stdout, stderr: signal ? `${stderr}(signal ${signal})` : stderr }));
+    child.on('close', (code, signal) =>
+      resolve({ code: code ?? 128, stdout, stderr: signal ? `${stderr}(signal ${signal})` : stderr }),
+    );
   });
 }
 
@@ -116,7 +130,6 @@ afterAll(async () => {
 });
 
 describe("Debian 12's own Node.js 18.20", () => {
-
   test("the host's only Node.js is Debian's 18.20, and it runs the shim's --show-config", async () => {
     const node = await onDebianHost(['node', '--version']);
     expectExit(node, 0);
@@ -136,12 +149,20 @@ describe("Debian 12's own Node.js 18.20", () => {
     const lines = outcome.stdout.split('\n');
     expect(lines[0]).toBe(`run-docker shim ${PACKAGE_VERSION}`);
     expect(lines[1]).toBe(`tiny ${tiny} (${PACKAGE_VERSION})`);
-    expect(lines[2]).toMatch(new RegExp(`^mini ${escape(`${prefix}/mini:${MINI_VERSION}`)} \\(${MINI_VERSION}, payload `));
+    expect(lines[2]).toMatch(
+      new RegExp(`^mini ${escape(`${prefix}/mini:${MINI_VERSION}`)} \\(${MINI_VERSION}, payload `),
+    );
     expect((await docker(['image', 'inspect', '--format', '{{.Id}}', `${prefix}/mini:${MINI_VERSION}`])).code).toBe(0);
   });
 
   test("a project image runs: its output and exit code come through, and its data folder is the host's", async () => {
-    const outcome = await onDebianHost(['run-docker', app, 'sh', '-c', 'echo "hello from $IMAGE_VERSION" > "$DATADIR/out.txt"; echo ran on Debian 12; exit 7']);
+    const outcome = await onDebianHost([
+      'run-docker',
+      app,
+      'sh',
+      '-c',
+      'echo "hello from $IMAGE_VERSION" > "$DATADIR/out.txt"; echo ran on Debian 12; exit 7',
+    ]);
     expectExit(outcome, 7);
     expect(outcome.stdout).toBe('ran on Debian 12\n');
     // The engine's pull progress, as the docker CLI prints it off a terminal; no run-docker line.
@@ -168,9 +189,14 @@ describe("Debian 12's own Node.js 18.20", () => {
     // A fresh cache and state folder, so this run writes both.
     const state = await mkdtemp(join(home, 'sync-'));
     const name = `run-docker-debian-host-${process.pid}`;
-    const args = await debianHostArgs({ XDG_CACHE_HOME: join(state, 'cache'), XDG_STATE_HOME: join(state, 'state') }, ['--name', name]);
+    const args = await debianHostArgs({ XDG_CACHE_HOME: join(state, 'cache'), XDG_STATE_HOME: join(state, 'state') }, [
+      '--name',
+      name,
+    ]);
     // The "host" waits for a line on stdin, so strace is attached before the shim starts.
-    const host = spawn('docker', [...args, 'sh', '-c', 'read go && exec run-docker --version'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const host = spawn('docker', [...args, 'sh', '-c', 'read go && exec run-docker --version'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const hostDone = finished(host);
     try {
       let pid = '';
@@ -182,7 +208,11 @@ describe("Debian 12's own Node.js 18.20", () => {
       expect(pid).toMatch(/^[1-9]\d*$/);
       const traceFile = join(state, 'strace.log');
       // -y names the file behind each descriptor; -f follows the threads libuv writes from.
-      const strace = spawn('strace', ['-f', '-y', '-e', 'trace=fsync,fdatasync,rename,renameat,renameat2', '-o', traceFile, '-p', pid], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const strace = spawn(
+        'strace',
+        ['-f', '-y', '-e', 'trace=fsync,fdatasync,rename,renameat,renameat2', '-o', traceFile, '-p', pid],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
       const straceDone = finished(strace);
       let attached = '';
       strace.stderr.on('data', (chunk) => (attached += chunk));
@@ -196,7 +226,8 @@ describe("Debian 12's own Node.js 18.20", () => {
       const trace = (await readFile(traceFile, 'utf8')).split('\n');
       const syncedFiles = trace.flatMap((line) => /^\d+ +f(?:data)?sync\(\d+<([^>]+)>\) += 0$/.exec(line)?.[1] ?? []);
       const renameLine = (from: RegExp) => trace.findIndex((line) => /^\d+ +rename/.test(line) && from.test(line));
-      const syncLine = (file: RegExp) => trace.findIndex((line) => /^\d+ +f(?:data)?sync\(/.test(line) && file.test(line));
+      const syncLine = (file: RegExp) =>
+        trace.findIndex((line) => /^\d+ +f(?:data)?sync\(/.test(line) && file.test(line));
 
       // Every file of each new cache entry, synced while still in staging/, before the folder is renamed into payloads/.
       const payloads = join(state, 'cache', 'run-docker', 'payloads');
@@ -205,7 +236,10 @@ describe("Debian 12's own Node.js 18.20", () => {
       expect(cachedFiles.length).toBeGreaterThan(0);
       const stagedSyncs = syncedFiles.filter((file) => file.includes('/cache/run-docker/staging/new-'));
       expect({ synced: stagedSyncs.length, trace }).toEqual({ synced: cachedFiles.length, trace });
-      expect({ syncedBeforeRename: syncLine(/\/staging\/new-/) < renameLine(/\/staging\/new-/), trace }).toEqual({ syncedBeforeRename: true, trace });
+      expect({ syncedBeforeRename: syncLine(/\/staging\/new-/) < renameLine(/\/staging\/new-/), trace }).toEqual({
+        syncedBeforeRename: true,
+        trace,
+      });
 
       // The record's temporary file, synced before it replaces mini-versions.json.
       const recordSync = syncLine(/\/state\/run-docker\/\.mini-versions\.json\./);
@@ -243,11 +277,19 @@ describe(`Node.js ${NODE_22_VERSION}`, () => {
     const version = await onNode22Host(['--version']);
     expectExit(version, 0);
     expect(version.stderr).toBe('');
-    expect(version.stdout.split('\n').slice(0, 2)).toEqual([`run-docker shim ${PACKAGE_VERSION}`, `tiny ${tiny} (${PACKAGE_VERSION})`]);
+    expect(version.stdout.split('\n').slice(0, 2)).toEqual([
+      `run-docker shim ${PACKAGE_VERSION}`,
+      `tiny ${tiny} (${PACKAGE_VERSION})`,
+    ]);
   });
 
   test('a project image runs with its exit code, then again with --local and the registry stopped', async () => {
-    const outcome = await onNode22Host([app, 'sh', '-c', 'echo "on Node 22: $IMAGE_VERSION" > "$DATADIR/out.txt"; exit 3']);
+    const outcome = await onNode22Host([
+      app,
+      'sh',
+      '-c',
+      'echo "on Node 22: $IMAGE_VERSION" > "$DATADIR/out.txt"; exit 3',
+    ]);
     expectExit(outcome, 3);
     expect(outcome.stderr).not.toMatch(/^run-docker:/m);
     expect(await readFile(join(env.HOME, 'work', 'data', 'out.txt'), 'utf8')).toBe('on Node 22: 1.0.0\n');

@@ -9,7 +9,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBusyboxImage, docker, pushImage, removeImages, runCommand, TEST_LABEL } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
-import { explain, makeHost, PACKAGE_VERSION, publish, removeHosts, runShim, SHIM_BUNDLE, stderrLines, type Outcome } from '../helpers/shim';
+import {
+  explain,
+  makeHost,
+  PACKAGE_VERSION,
+  publish,
+  removeHosts,
+  runShim,
+  SHIM_BUNDLE,
+  stderrLines,
+  type Outcome,
+} from '../helpers/shim';
 
 const MINI = '20260101-000000';
 const NEWER_MINI = '20260102-000000';
@@ -60,7 +70,10 @@ async function publishProjectImage(): Promise<string> {
   const context = await mkdtemp(join(tmpdir(), 'run-docker-pull-progress-'));
   try {
     await writeFile(join(context, 'second.bin'), randomBytes(LAYER_BYTES));
-    await writeFile(join(context, 'Dockerfile'), `FROM ${firstStep}\nCOPY second.bin /data/second.bin\nLABEL ${TEST_LABEL}=1\n`);
+    await writeFile(
+      join(context, 'Dockerfile'),
+      `FROM ${firstStep}\nCOPY second.bin /data/second.bin\nLABEL ${TEST_LABEL}=1\n`,
+    );
     await docker(['build', '--quiet', '--tag', reference, context], { check: true, env: { DOCKER_BUILDKIT: '0' } });
   } finally {
     await rm(context, { recursive: true, force: true });
@@ -103,12 +116,17 @@ test('in a pipe: plain lines, one per layer per status change, then the digest a
   for (const id of pulled) {
     expect(id).toMatch(/^[0-9a-f]{12}$/);
     const statuses = lines.filter((line) => line.startsWith(`${id}: `)).map((line) => line.slice(id.length + 2));
-    expect(statuses).toEqual(expect.arrayContaining(['Pulling fs layer', 'Downloading', 'Download complete', 'Extracting', 'Pull complete']));
+    expect(statuses).toEqual(
+      expect.arrayContaining(['Pulling fs layer', 'Downloading', 'Download complete', 'Extracting', 'Pull complete']),
+    );
     // A line per change, never one per progress tick (an 8 MB layer sends dozens of ticks).
     expect(statuses.length).toBeLessThanOrEqual(7);
   }
   expect(new Set(lines).size).toBe(lines.length);
-  expect(lines.slice(-2)).toEqual([expect.stringMatching(/^Digest: sha256:[0-9a-f]{64}$/), `Status: Downloaded newer image for ${image}`]);
+  expect(lines.slice(-2)).toEqual([
+    expect.stringMatching(/^Digest: sha256:[0-9a-f]{64}$/),
+    `Status: Downloaded newer image for ${image}`,
+  ]);
 });
 
 test('-q and RUN_DOCKER_QUIET=1: no progress at all', async () => {

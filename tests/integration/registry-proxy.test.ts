@@ -16,7 +16,16 @@ import { join } from 'node:path';
 import { buildBusyboxImage, docker, pushImage, removeImages, runCommand } from '../helpers/fixtures';
 import { startForwardProxy, type ForwardProxy } from '../helpers/forward-proxy';
 import { startRegistry, tagInRegistry, type TestRegistry } from '../helpers/registry';
-import { explain, makeHost, PACKAGE_VERSION, publish, removeHosts, runShim, stderrLines, type HostEnv } from '../helpers/shim';
+import {
+  explain,
+  makeHost,
+  PACKAGE_VERSION,
+  publish,
+  removeHosts,
+  runShim,
+  stderrLines,
+  type HostEnv,
+} from '../helpers/shim';
 
 jest.setTimeout(120_000);
 
@@ -71,7 +80,13 @@ afterEach(async () => {
 afterAll(async () => {
   // Only this file's line: other tests may map names of their own meanwhile.
   const hosts = await readFile('/etc/hosts', 'utf8');
-  await writeFile('/etc/hosts', hosts.split('\n').filter((line) => line !== HOSTS_LINE).join('\n'));
+  await writeFile(
+    '/etc/hosts',
+    hosts
+      .split('\n')
+      .filter((line) => line !== HOSTS_LINE)
+      .join('\n'),
+  );
   tlsRegistry?.kill();
   await removeImages(images);
   await registry?.remove();
@@ -96,13 +111,21 @@ function expectOnlyNamedRegistry(log: readonly string[]): void {
 }
 
 function expectDryRunOf(outcome: Awaited<ReturnType<typeof runShim>>, reference: string): void {
-  expect({ code: outcome.code, stderr: outcome.stderr, why: explain(outcome) }).toEqual({ code: 0, stderr: '', why: explain(outcome) });
+  expect({ code: outcome.code, stderr: outcome.stderr, why: explain(outcome) }).toEqual({
+    code: 0,
+    stderr: '',
+    why: explain(outcome),
+  });
   expect(outcome.stdout).toMatch(new RegExp(`^docker run .* ${escape(reference)}\\n$`));
 }
 
 test('the tag list of a registry by name goes through HTTPS_PROXY (a CONNECT tunnel); the registry on loopback does not', async () => {
   const forward = await proxy();
-  const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], { ...host, HTTPS_PROXY: forward.url, HTTP_PROXY: forward.url });
+  const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], {
+    ...host,
+    HTTPS_PROXY: forward.url,
+    HTTP_PROXY: forward.url,
+  });
   // NEW is in the registry only: the tag list was read, through the proxy.
   expectDryRunOf(outcome, `${named}/${SPACE}/app:${NEW}`);
   expect(forward.log.length).toBeGreaterThanOrEqual(1);
@@ -113,11 +136,18 @@ test('the tag list of a registry by name goes through HTTPS_PROXY (a CONNECT tun
 test('lower-case https_proxy and proxy credentials: Proxy-Authorization goes to the proxy, the password is never printed', async () => {
   const forward = await proxy({ credentials: { username: 'team', password: 's3cret-pw' } });
   const proxyUrl = forward.url.replace('http://', 'http://team:s3cret-pw@');
-  const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], { ...host, https_proxy: proxyUrl, http_proxy: proxyUrl, RUN_DOCKER_DEBUG: '1' });
+  const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], {
+    ...host,
+    https_proxy: proxyUrl,
+    http_proxy: proxyUrl,
+    RUN_DOCKER_DEBUG: '1',
+  });
   expect({ code: outcome.code, why: explain(outcome) }).toEqual({ code: 0, why: explain(outcome) });
   expect(outcome.stdout).toMatch(new RegExp(` ${escape(`${named}/${SPACE}/app:${NEW}`)}\\n$`));
   expectOnlyNamedRegistry(forward.log);
-  expect(new Set(forward.authorizations)).toEqual(new Set([`Basic ${Buffer.from('team:s3cret-pw').toString('base64')}`]));
+  expect(new Set(forward.authorizations)).toEqual(
+    new Set([`Basic ${Buffer.from('team:s3cret-pw').toString('base64')}`]),
+  );
   // RUN_DOCKER_DEBUG says which way each registry went, with the password hidden.
   const shown = forward.url.replace('http://', 'http://team:xxxxx@');
   expect(stderrLines(outcome)).toEqual(
@@ -130,7 +160,9 @@ test('lower-case https_proxy and proxy credentials: Proxy-Authorization goes to 
 });
 
 test('an https:// proxy: TLS to the proxy (its certificate checked), then the tunnel and TLS to the registry inside it', async () => {
-  const forward = await proxy({ tls: { cert: await readFile(join(dir, 'server.crt')), key: await readFile(join(dir, 'server.key')) } });
+  const forward = await proxy({
+    tls: { cert: await readFile(join(dir, 'server.crt')), key: await readFile(join(dir, 'server.key')) },
+  });
   // By the name its certificate is for; the shim trusts the test CA through NODE_EXTRA_CA_CERTS.
   const proxyUrl = forward.url.replace('127.0.0.1', HOSTNAME);
   const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], { ...host, HTTPS_PROXY: proxyUrl });
@@ -140,30 +172,46 @@ test('an https:// proxy: TLS to the proxy (its certificate checked), then the tu
 
 test('NO_PROXY naming the registry bypasses the proxy', async () => {
   const forward = await proxy();
-  const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], { ...host, HTTPS_PROXY: forward.url, NO_PROXY: `localhost,.run-docker.test` });
+  const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], {
+    ...host,
+    HTTPS_PROXY: forward.url,
+    NO_PROXY: `localhost,.run-docker.test`,
+  });
   expectDryRunOf(outcome, `${named}/${SPACE}/app:${NEW}`);
   expect(forward.log).toEqual([]);
 });
 
 test('a registry on loopback is never proxied, whatever the settings say', async () => {
   const forward = await proxy();
-  const outcome = await runShim(['--dry-run', `${registry.address}/${SPACE}/app`], { ...host, HTTPS_PROXY: forward.url, HTTP_PROXY: forward.url });
+  const outcome = await runShim(['--dry-run', `${registry.address}/${SPACE}/app`], {
+    ...host,
+    HTTPS_PROXY: forward.url,
+    HTTP_PROXY: forward.url,
+  });
   expectDryRunOf(outcome, `${registry.address}/${SPACE}/app:${NEW}`);
   expect(forward.log).toEqual([]);
 });
 
 test('proxies.default in ~/.docker/config.json is used when the environment sets no proxy', async () => {
   const forward = await proxy();
-  const configured = await makeHost({ ...pick(host, ['RUN_DOCKER_TINY', 'RUN_DOCKER_MINI', 'RUN_DOCKER_QUIET', 'NODE_EXTRA_CA_CERTS']) });
+  const configured = await makeHost({
+    ...pick(host, ['RUN_DOCKER_TINY', 'RUN_DOCKER_MINI', 'RUN_DOCKER_QUIET', 'NODE_EXTRA_CA_CERTS']),
+  });
   await mkdir(join(configured.HOME, '.docker'), { recursive: true });
-  await writeFile(join(configured.HOME, '.docker', 'config.json'), JSON.stringify({ proxies: { default: { httpsProxy: forward.url } } }));
+  await writeFile(
+    join(configured.HOME, '.docker', 'config.json'),
+    JSON.stringify({ proxies: { default: { httpsProxy: forward.url } } }),
+  );
   const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], configured);
   expectDryRunOf(outcome, `${named}/${SPACE}/app:${NEW}`);
   expectOnlyNamedRegistry(forward.log);
 });
 
 test('an unreachable proxy is like an unreachable registry: one warning naming the proxy (password hidden), and the local image', async () => {
-  const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], { ...host, HTTPS_PROXY: 'http://team:s3cret-pw@127.0.0.1:1' });
+  const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], {
+    ...host,
+    HTTPS_PROXY: 'http://team:s3cret-pw@127.0.0.1:1',
+  });
   expect({ code: outcome.code, why: explain(outcome) }).toEqual({ code: 0, why: explain(outcome) });
   expect(outcome.stdout).toMatch(new RegExp(` ${escape(`${named}/${SPACE}/app:${OLD}`)}\\n$`));
   expect(stderrLines(outcome)).toEqual([
@@ -178,7 +226,11 @@ test('a proxy that accepts connections and never answers costs one deadline, and
   const silentUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
   try {
     const started = Date.now();
-    const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], { ...host, HTTPS_PROXY: silentUrl, RUN_DOCKER_REGISTRY_DEADLINE_MS: '1500' });
+    const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], {
+      ...host,
+      HTTPS_PROXY: silentUrl,
+      RUN_DOCKER_REGISTRY_DEADLINE_MS: '1500',
+    });
     const ms = Date.now() - started;
     expect({ code: outcome.code, why: explain(outcome) }).toEqual({ code: 0, why: explain(outcome) });
     expect(outcome.stdout).toMatch(new RegExp(` ${escape(`${named}/${SPACE}/app:${OLD}`)}\\n$`));
@@ -206,7 +258,10 @@ test('a proxy that refuses the credentials (407) is named too, and the local ima
 });
 
 test('a proxy run-docker cannot use (socks5) is named, password hidden, and the local image runs', async () => {
-  const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], { ...host, HTTPS_PROXY: 'socks5://team:s3cret-pw@127.0.0.1:1080' });
+  const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], {
+    ...host,
+    HTTPS_PROXY: 'socks5://team:s3cret-pw@127.0.0.1:1080',
+  });
   expect({ code: outcome.code, why: explain(outcome) }).toEqual({ code: 0, why: explain(outcome) });
   expect(outcome.stdout).toMatch(new RegExp(` ${escape(`${named}/${SPACE}/app:${OLD}`)}\\n$`));
   expect(stderrLines(outcome)).toEqual([
@@ -234,12 +289,48 @@ async function freePort(): Promise<number> {
 async function makeCertificates(into: string, name: string): Promise<void> {
   const at = (file: string) => join(into, file);
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await runCommand('openssl', ['req', '-x509', ...ec, '-keyout', at('ca.key'), '-out', at('ca.crt'), '-days', '2', '-subj', '/CN=run-docker test CA'], { check: true });
-  await runCommand('openssl', ['req', ...ec, '-keyout', at('server.key'), '-out', at('server.csr'), '-subj', `/CN=${name}`], { check: true });
+  await runCommand(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      at('ca.key'),
+      '-out',
+      at('ca.crt'),
+      '-days',
+      '2',
+      '-subj',
+      '/CN=run-docker test CA',
+    ],
+    { check: true },
+  );
+  await runCommand(
+    'openssl',
+    ['req', ...ec, '-keyout', at('server.key'), '-out', at('server.csr'), '-subj', `/CN=${name}`],
+    { check: true },
+  );
   await writeFile(at('san.ext'), `subjectAltName=DNS:${name}\n`);
   await runCommand(
     'openssl',
-    ['x509', '-req', '-in', at('server.csr'), '-CA', at('ca.crt'), '-CAkey', at('ca.key'), '-CAcreateserial', '-out', at('server.crt'), '-days', '2', '-extfile', at('san.ext')],
+    [
+      'x509',
+      '-req',
+      '-in',
+      at('server.csr'),
+      '-CA',
+      at('ca.crt'),
+      '-CAkey',
+      at('ca.key'),
+      '-CAcreateserial',
+      '-out',
+      at('server.crt'),
+      '-days',
+      '2',
+      '-extfile',
+      at('san.ext'),
+    ],
     { check: true },
   );
 }

@@ -8,7 +8,16 @@ import { join } from 'node:path';
 import { startFarRegistry, type FarRegistry } from '../../scripts/far-registry.cjs';
 import { buildBusyboxImage, pushImage, removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
-import { explain, makeHost, PACKAGE_VERSION, publish, removeHosts, runShim, type Outcome, type HostEnv } from '../helpers/shim';
+import {
+  explain,
+  makeHost,
+  PACKAGE_VERSION,
+  publish,
+  removeHosts,
+  runShim,
+  type Outcome,
+  type HostEnv,
+} from '../helpers/shim';
 
 const MINI_TAG = '20260101-000000';
 let registry: TestRegistry;
@@ -23,7 +32,8 @@ function expectSuccess(outcome: Outcome): void {
 }
 
 /** The requests since the last reset, as `kind status` with the repository: what the registry saw. */
-const conversation = () => far.requests().map((request) => `${request.kind} ${request.status} ${request.path.replace(/\?.*$/, '')}`);
+const conversation = () =>
+  far.requests().map((request) => `${request.kind} ${request.status} ${request.path.replace(/\?.*$/, '')}`);
 
 beforeAll(async () => {
   registry = await startRegistry();
@@ -32,7 +42,11 @@ beforeAll(async () => {
   // Published to the registry itself; the host knows it only by the far address.
   const tiny = (await publish('tiny', `${registry.address}/${path}/tiny`)).replace(registry.address, far.address);
   await publish('mini', `${registry.address}/${path}/mini`, ['--version', MINI_TAG]);
-  images.push(tiny, `${registry.address}/${path}/tiny:${PACKAGE_VERSION}`, `${registry.address}/${path}/mini:${MINI_TAG}`);
+  images.push(
+    tiny,
+    `${registry.address}/${path}/tiny:${PACKAGE_VERSION}`,
+    `${registry.address}/${path}/mini:${MINI_TAG}`,
+  );
   miniPath = `${path}/mini`;
   await buildBusyboxImage(`${registry.address}/${path}/app:1.0.0`);
   await pushImage(`${registry.address}/${path}/app:1.0.0`);
@@ -57,7 +71,14 @@ test('a call with no cached token asks three times per repository; the next call
   expectSuccess(await runShim([app, 'true'], cold));
   const mini = `/v2/${miniPath}/tags/list`;
   const project = `${new URL(`http://${app}`).pathname.replace(/^\//, '/v2/')}/tags/list`;
-  expect(conversation()).toEqual([`401 401 ${mini}`, 'token 200 /token', `tags/list 200 ${mini}`, `401 401 ${project}`, 'token 200 /token', `tags/list 200 ${project}`]);
+  expect(conversation()).toEqual([
+    `401 401 ${mini}`,
+    'token 200 /token',
+    `tags/list 200 ${mini}`,
+    `401 401 ${project}`,
+    'token 200 /token',
+    `tags/list 200 ${project}`,
+  ]);
 
   far.reset();
   expectSuccess(await runShim([app, 'true'], cold));

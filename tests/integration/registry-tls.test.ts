@@ -44,7 +44,21 @@ function openssl(args: string[]): void {
 
 /** A CA and a certificate it signs for 127.0.0.1 (the registry's address). */
 function makeCa(name: string): void {
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}-ca.key`, '-out', `${name}-ca.crt`, '-days', '2', '-subj', `/CN=run-docker test CA ${name}`]);
+  openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    `${name}-ca.key`,
+    '-out',
+    `${name}-ca.crt`,
+    '-days',
+    '2',
+    '-subj',
+    `/CN=run-docker test CA ${name}`,
+  ]);
 }
 
 function makeContext(overrides: Partial<BaseContext> = {}) {
@@ -70,10 +84,39 @@ beforeAll(async () => {
   await mkdir(home);
   makeCa('good');
   makeCa('other');
-  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
+  openssl([
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'server.key',
+    '-out',
+    'server.csr',
+    '-subj',
+    '/CN=127.0.0.1',
+  ]);
   await writeFile(path.join(work, 'server.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'good-ca.crt', '-CAkey', 'good-ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'server.ext']);
-  tlsRegistry = await startRegistry({ tls: { cert: path.join(work, 'server.crt'), key: path.join(work, 'server.key') } });
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'good-ca.crt',
+    '-CAkey',
+    'good-ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.crt',
+    '-days',
+    '2',
+    '-extfile',
+    'server.ext',
+  ]);
+  tlsRegistry = await startRegistry({
+    tls: { cert: path.join(work, 'server.crt'), key: path.join(work, 'server.key') },
+  });
   certsFolder = path.join(CERTS_D, tlsRegistry.address);
   await trustCa('good');
   plainRegistry = await startRegistry();
@@ -105,7 +148,10 @@ describe('a TLS registry with its own CA', () => {
 
   it('is asked over https, trusting /etc/docker/certs.d/<host:port>/ca.crt as the engine does for a secure registry', async () => {
     const { ctx, warnings } = makeContext();
-    expect(await findNewestTag(ctx, `${tlsRegistry.address}/${REPO_PATH}`)).toEqual({ tag: TAG, presentLocally: false });
+    expect(await findNewestTag(ctx, `${tlsRegistry.address}/${REPO_PATH}`)).toEqual({
+      tag: TAG,
+      presentLocally: false,
+    });
     expect(warnings).toEqual([]);
   });
 
@@ -115,7 +161,10 @@ describe('a TLS registry with its own CA', () => {
     await buildBusyboxImage(local);
     localRefs.push(local);
     const { ctx, warnings } = makeContext();
-    expect(await findNewestTag(ctx, `${tlsRegistry.address}/${REPO_PATH}`)).toEqual({ tag: '20250101-000000', presentLocally: true });
+    expect(await findNewestTag(ctx, `${tlsRegistry.address}/${REPO_PATH}`)).toEqual({
+      tag: '20250101-000000',
+      presentLocally: true,
+    });
     // Named for what it is, never a misleading "cannot reach": the fix is in the line.
     expect(warnings).toEqual([
       `the registry "${tlsRegistry.address}" presented a certificate this host does not trust (UNABLE_TO_VERIFY_LEAF_SIGNATURE; if it uses a private CA, put that CA in ${CERTS_D}/${tlsRegistry.address}/ca.crt); using the images of "${tlsRegistry.address}/${REPO_PATH}" on this host`,
@@ -126,7 +175,10 @@ describe('a TLS registry with its own CA', () => {
   it('without a certs.d folder: insecure for the engine, so http first, then https without checking the certificate, as dockerd does', async () => {
     await trustCa(undefined);
     const { ctx, warnings } = makeContext();
-    expect(await findNewestTag(ctx, `${tlsRegistry.address}/${REPO_PATH}`)).toEqual({ tag: TAG, presentLocally: false });
+    expect(await findNewestTag(ctx, `${tlsRegistry.address}/${REPO_PATH}`)).toEqual({
+      tag: TAG,
+      presentLocally: false,
+    });
     expect(warnings).toEqual([]);
   });
 });
@@ -144,17 +196,25 @@ describe('a plain-HTTP registry under a name the engine treats as insecure', () 
     // A second call within the minute reads the engine's answer from the cache folder.
     expect(await findNewestTag(ctx, byName)).toEqual({ tag: TAG, presentLocally: false });
     expect(infoCalls).toBe(1);
-    const cached = JSON.parse(await readFile(path.join(cacheDir, ENGINE_CONFIG_CACHE_FILE), 'utf8')) as { config: { engineId: string; insecureCidrs: string[] } };
+    const cached = JSON.parse(await readFile(path.join(cacheDir, ENGINE_CONFIG_CACHE_FILE), 'utf8')) as {
+      config: { engineId: string; insecureCidrs: string[] };
+    };
     expect(cached.config.engineId).toBe(((await engine.readInfo()) as { ID: string }).ID);
     expect(cached.config.insecureCidrs).toContain('127.0.0.0/8');
   });
 
   it('with an engine whose /info fails, keeps the rule from before: https, unreachable, local images', async () => {
     const byName = `${INSECURE_NAME}:${plainRegistry.address.split(':')[1]}/${REPO_PATH}`;
-    const withoutInfo = { ...engine, readInfo: () => Promise.reject(Object.assign(new Error('(HTTP code 500) server error - boom '), { statusCode: 500 })) };
+    const withoutInfo = {
+      ...engine,
+      readInfo: () =>
+        Promise.reject(Object.assign(new Error('(HTTP code 500) server error - boom '), { statusCode: 500 })),
+    };
     const { ctx, warnings } = makeContext({ engine: withoutInfo });
     const error = await failure(findNewestTag(ctx, byName));
-    expect(error.message).toMatch(/^no usable tag of ".*" among the images on this host \(cannot reach the registry ".*" \(EPROTO\)\)$/);
+    expect(error.message).toMatch(
+      /^no usable tag of ".*" among the images on this host \(cannot reach the registry ".*" \(EPROTO\)\)$/,
+    );
     expect(warnings).toHaveLength(1);
   });
 });
@@ -189,9 +249,12 @@ describe('the shim, with its newest mini in a TLS registry with its own CA', () 
     await trustCa('other');
     const outcome = await runShim(['--version'], host);
     // One object, so a failure shows the exit code and everything printed together.
-    expect({ code: outcome.code, stderr: stderrLines(outcome) }).toEqual({ code: 0, stderr: [
-      `run-docker: warning: the registry "${tlsRegistry.address}" presented a certificate this host does not trust (UNABLE_TO_VERIFY_LEAF_SIGNATURE; if it uses a private CA, put that CA in ${CERTS_D}/${tlsRegistry.address}/ca.crt); using the images of "${miniRepo}" on this host`,
-    ] });
+    expect({ code: outcome.code, stderr: stderrLines(outcome) }).toEqual({
+      code: 0,
+      stderr: [
+        `run-docker: warning: the registry "${tlsRegistry.address}" presented a certificate this host does not trust (UNABLE_TO_VERIFY_LEAF_SIGNATURE; if it uses a private CA, put that CA in ${CERTS_D}/${tlsRegistry.address}/ca.crt); using the images of "${miniRepo}" on this host`,
+      ],
+    });
     expect(outcome.stdout).toContain(`mini ${miniRepo}:${MINI_VERSION}`);
   });
 });
@@ -212,8 +275,33 @@ describe('a TLS registry that asks for a client certificate', () => {
 
   beforeAll(async () => {
     makeCa('client');
-    openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=run-docker test client']);
-    openssl(['x509', '-req', '-in', 'client.csr', '-CA', 'client-ca.crt', '-CAkey', 'client-ca.key', '-CAcreateserial', '-out', 'client.cert', '-days', '2']);
+    openssl([
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'client.key',
+      '-out',
+      'client.csr',
+      '-subj',
+      '/CN=run-docker test client',
+    ]);
+    openssl([
+      'x509',
+      '-req',
+      '-in',
+      'client.csr',
+      '-CA',
+      'client-ca.crt',
+      '-CAkey',
+      'client-ca.key',
+      '-CAcreateserial',
+      '-out',
+      'client.cert',
+      '-days',
+      '2',
+    ]);
     // dockerd ignores certs.d for an insecure (here: loopback) registry, so it cannot push
     // to one that wants a client certificate: the image goes in over plain HTTP first, and
     // the same storage is then served with TLS and client certificates.
@@ -227,7 +315,11 @@ describe('a TLS registry that asks for a client certificate', () => {
     await plain.stop();
     mtlsRegistry = await startRegistry({
       dir: storage,
-      tls: { cert: path.join(work, 'server.crt'), key: path.join(work, 'server.key'), clientCa: path.join(work, 'client-ca.crt') },
+      tls: {
+        cert: path.join(work, 'server.crt'),
+        key: path.join(work, 'server.key'),
+        clientCa: path.join(work, 'client-ca.crt'),
+      },
     });
     folder = path.join(CERTS_D, mtlsRegistry.address);
   });
@@ -240,7 +332,10 @@ describe('a TLS registry that asks for a client certificate', () => {
   it('is asked with the NAME.cert + NAME.key pair of its certs.d folder, as the engine does for a secure registry', async () => {
     await writeFolder(true);
     const { ctx, warnings } = makeContext();
-    expect(await findNewestTag(ctx, `${mtlsRegistry.address}/${REPO_PATH}`)).toEqual({ tag: TAG, presentLocally: false });
+    expect(await findNewestTag(ctx, `${mtlsRegistry.address}/${REPO_PATH}`)).toEqual({
+      tag: TAG,
+      presentLocally: false,
+    });
     expect(warnings).toEqual([]);
   });
 
@@ -251,6 +346,10 @@ describe('a TLS registry that asks for a client certificate', () => {
     expect(error).toBeInstanceOf(RunDockerError);
     const why = `the registry "${mtlsRegistry.address}" asks for a client certificate \\(ERR_SSL_[A-Z0-9_]+; put the client certificate and its key in ${CERTS_D}/${mtlsRegistry.address}/ as NAME.cert and NAME.key\\)`;
     expect(warnings).toEqual([expect.stringMatching(new RegExp(`^${why}; using the images of`))]);
-    expect(error.message).toMatch(new RegExp(`^no usable tag of "${mtlsRegistry.address}/${REPO_PATH}" among the images on this host \\(${why}\\)$`));
+    expect(error.message).toMatch(
+      new RegExp(
+        `^no usable tag of "${mtlsRegistry.address}/${REPO_PATH}" among the images on this host \\(${why}\\)$`,
+      ),
+    );
   });
 });

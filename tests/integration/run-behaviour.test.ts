@@ -9,7 +9,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBusyboxImage, docker, pushImage, removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
-import { explain, makeHost, PACKAGE_VERSION, publish, removeHosts, runShim, SHIM_BUNDLE, startShim, type Outcome, type HostEnv } from '../helpers/shim';
+import {
+  explain,
+  makeHost,
+  PACKAGE_VERSION,
+  publish,
+  removeHosts,
+  runShim,
+  SHIM_BUNDLE,
+  startShim,
+  type Outcome,
+  type HostEnv,
+} from '../helpers/shim';
 
 let registry: TestRegistry;
 let prefix: string;
@@ -25,7 +36,11 @@ async function hostWithSpaces(): Promise<HostEnv> {
   return { ...baseEnv, HOME: home, XDG_CACHE_HOME: join(home, '.cache'), XDG_CONFIG_HOME: join(home, '.config') };
 }
 
-async function build(reference: string, options: Parameters<typeof buildBusyboxImage>[1] = {}, push = true): Promise<void> {
+async function build(
+  reference: string,
+  options: Parameters<typeof buildBusyboxImage>[1] = {},
+  push = true,
+): Promise<void> {
   await buildBusyboxImage(reference, options);
   images.push(reference);
   if (push) await pushImage(reference);
@@ -35,9 +50,25 @@ function expectSuccess(outcome: Outcome): void {
   if (outcome.code !== 0) throw new Error(`expected exit 0\n${explain(outcome)}`);
 }
 
-const SHOWN_VARIABLES = ['HOME', 'USER', 'PYTHONPATH', 'DATADIR', 'LOGDIR', 'IMAGE_NAME', 'IMAGE_VERSION', 'HOSTUSER', 'HOST_WHOAMI', 'TZ', 'DOCKER_LOCAL_MODE'];
+const SHOWN_VARIABLES = [
+  'HOME',
+  'USER',
+  'PYTHONPATH',
+  'DATADIR',
+  'LOGDIR',
+  'IMAGE_NAME',
+  'IMAGE_VERSION',
+  'HOSTUSER',
+  'HOST_WHOAMI',
+  'TZ',
+  'DOCKER_LOCAL_MODE',
+];
 /** A shell snippet printing `name=value` lines, `unset` for a variable that is not set. */
-const SHOW = ['echo "pwd=$(pwd)"', 'echo "id=$(id -u):$(id -g)"', ...SHOWN_VARIABLES.map((name) => `echo "${name}=\${${name}-unset}"`)].join('; ');
+const SHOW = [
+  'echo "pwd=$(pwd)"',
+  'echo "id=$(id -u):$(id -g)"',
+  ...SHOWN_VARIABLES.map((name) => `echo "${name}=\${${name}-unset}"`),
+].join('; ');
 const field = (outcome: Outcome, name: string) => new RegExp(`^${name}=(.*)$`, 'm').exec(outcome.stdout)?.[1];
 
 beforeAll(async () => {
@@ -60,7 +91,10 @@ afterAll(async () => {
 
 test('prod: working dir is the home, data and log are created, mapped and writable, variables set', async () => {
   const env = await hostWithSpaces();
-  const outcome = await runShim([app, 'sh', '-c', `${SHOW}; echo hello > "$DATADIR/out.txt"; echo log > "$LOGDIR/app.log"`], env);
+  const outcome = await runShim(
+    [app, 'sh', '-c', `${SHOW}; echo hello > "$DATADIR/out.txt"; echo log > "$LOGDIR/app.log"`],
+    env,
+  );
   expectSuccess(outcome);
   expect(field(outcome, 'pwd')).toBe('/home/docker-user');
   expect(field(outcome, 'id')).toBe('1000:1000');
@@ -125,7 +159,11 @@ test('files written by a host user whose uid is not 1000 belong to that user', a
   expectSuccess(outcome);
   expect(field(outcome, 'id')).toBe(`${uid}:${uid}`);
   expect(field(outcome, 'HOME')).toBe('/home/docker-user');
-  for (const file of [join(source, 'by-container'), join(env.HOME, 'work', 'data', 'by-container'), join(env.HOME, 'work', 'log', 'by-container')]) {
+  for (const file of [
+    join(source, 'by-container'),
+    join(env.HOME, 'work', 'data', 'by-container'),
+    join(env.HOME, 'work', 'log', 'by-container'),
+  ]) {
     const info = await stat(file);
     expect({ file, uid: info.uid, gid: info.gid }).toEqual({ file, uid, gid: uid });
   }
@@ -136,7 +174,9 @@ test('an image without docker-user gets a message suggesting --root', async () =
   await build(bare, { files: { '/etc/passwd': 'root:x:0:0:root:/root:/bin/sh\n' } });
   const outcome = await runShim([bare, 'true'], baseEnv);
   expect(outcome.code).toBe(125);
-  expect(outcome.stderr).toMatch(/^run-docker: the image ".*\/bare:1\.0\.0" has no user "docker-user" to run as\. Run it as root with --root/);
+  expect(outcome.stderr).toMatch(
+    /^run-docker: the image ".*\/bare:1\.0\.0" has no user "docker-user" to run as\. Run it as root with --root/,
+  );
   expectSuccess(await runShim(['--root', bare, 'true'], baseEnv));
 });
 
@@ -164,15 +204,21 @@ describe('versions', () => {
 });
 
 test('arguments, stdin and exit codes pass through exactly', async () => {
-  const quoted = await runShim([app, 'sh', '-c', 'echo "a  b"; printf "[%s]" "$@"', 'x', "it's", 'two  spaces', ''], baseEnv);
+  const quoted = await runShim(
+    [app, 'sh', '-c', 'echo "a  b"; printf "[%s]" "$@"', 'x', "it's", 'two  spaces', ''],
+    baseEnv,
+  );
   expect(quoted.stdout).toBe("a  b\n[it's][two  spaces][]");
   expect((await runShim([app, 'sh', '-c', 'exit 42'], baseEnv)).code).toBe(42);
   expect((await runShim([app, 'cat'], baseEnv, 'x\n')).stdout).toBe('x\n');
-  const options = await runShim(['-e', 'A=1', '--env=B=two words', '-w', '/tmp', app, 'sh', '-c', 'echo "$A|$B|$(pwd)"'], baseEnv);
+  const options = await runShim(
+    ['-e', 'A=1', '--env=B=two words', '-w', '/tmp', app, 'sh', '-c', 'echo "$A|$B|$(pwd)"'],
+    baseEnv,
+  );
   expect(options.stdout).toBe('1|two words|/tmp\n');
 });
 
-test('-h VALUE before IMAGE is docker\'s --hostname, as docker run reads it; -h alone is help', async () => {
+test("-h VALUE before IMAGE is docker's --hostname, as docker run reads it; -h alone is help", async () => {
   const hostname = await runShim(['-h', 'web-1', app, 'hostname'], baseEnv);
   expect({ code: hostname.code, stdout: hostname.stdout }).toEqual({ code: 0, stdout: 'web-1\n' });
   const help = await runShim(['-h'], baseEnv);
@@ -181,9 +227,14 @@ test('-h VALUE before IMAGE is docker\'s --hostname, as docker run reads it; -h 
 });
 
 test('SIGTERM reaches the container, and run-docker exits after docker with its code', async () => {
-  const { child, done } = startShim([app, 'sh', '-c', 'trap "echo got TERM; exit 3" TERM; echo ready; while true; do sleep 0.1; done'], baseEnv);
+  const { child, done } = startShim(
+    [app, 'sh', '-c', 'trap "echo got TERM; exit 3" TERM; echo ready; while true; do sleep 0.1; done'],
+    baseEnv,
+  );
   child.stdin!.end();
-  await new Promise<void>((resolve) => child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve()));
+  await new Promise<void>((resolve) =>
+    child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve()),
+  );
   child.kill('SIGTERM');
   const outcome = await done;
   expect(outcome.stdout).toContain('got TERM');
@@ -199,7 +250,8 @@ describe('signals on a terminal', () => {
   async function startOnTerminal(env: Record<string, string>) {
     const dir = await mkdtemp(join(tmpdir(), 'run-docker-pty-'));
     const pidFile = join(dir, 'pid');
-    const script = 'trap "echo got INT; exit 5" INT; echo ready; i=0; while [ $i -lt 60 ]; do sleep 0.1; i=$((i+1)); done; echo ran to its end';
+    const script =
+      'trap "echo got INT; exit 5" INT; echo ready; i=0; while [ $i -lt 60 ]; do sleep 0.1; i=$((i+1)); done; echo ran to its end';
     const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
     const command = `echo $$ > ${quote(pidFile)}; exec ${[process.execPath, SHIM_BUNDLE, app, 'sh', '-c', script].map(quote).join(' ')}`;
     const child = spawn('script', ['-qec', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -219,7 +271,10 @@ describe('signals on a terminal', () => {
       expect(run.output()).toContain('ready');
       process.kill(run.pid, 'SIGINT');
       const code = await run.done;
-      expect({ code, output: run.output() }).toEqual({ code: 5, output: expect.stringContaining('got INT') as unknown });
+      expect({ code, output: run.output() }).toEqual({
+        code: 5,
+        output: expect.stringContaining('got INT') as unknown,
+      });
       expect(run.output()).not.toContain('ran to its end');
     } finally {
       await run.cleanUp();
@@ -231,7 +286,10 @@ describe('signals on a terminal', () => {
     try {
       process.kill(run.pid, 'SIGTERM');
       const code = await run.done;
-      expect({ code, output: run.output() }).toEqual({ code: 143, output: expect.not.stringContaining('ran to its end') as unknown });
+      expect({ code, output: run.output() }).toEqual({
+        code: 143,
+        output: expect.not.stringContaining('ran to its end') as unknown,
+      });
     } finally {
       await run.cleanUp();
     }
@@ -257,7 +315,11 @@ test('a signal while the image user is read: nothing runs and no container is le
       }
       child.kill('SIGINT');
       const outcome = await done;
-      expect({ round, code: outcome.code, signal: outcome.signal }).toEqual({ round, code: outcome.signal ? null : 130, signal: outcome.signal });
+      expect({ round, code: outcome.code, signal: outcome.signal }).toEqual({
+        round,
+        code: outcome.signal ? null : 130,
+        signal: outcome.signal,
+      });
     }
     await new Promise((resolve) => setTimeout(resolve, 1000)); // an orphaned docker run would have run by now
     expect(await readdir(marker).then((names) => names.filter((name) => name.startsWith('ran-')))).toEqual([]);
@@ -284,7 +346,12 @@ test('a detached container with a restart policy and a name stays; default names
   try {
     const outcome = await runShim(['-d', '--restart', 'unless-stopped', '--name', name, app, 'sleep', '60'], baseEnv);
     expectSuccess(outcome);
-    const { stdout } = await docker(['inspect', '--format', '{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.AutoRemove}} {{.HostConfig.Init}}', name]);
+    const { stdout } = await docker([
+      'inspect',
+      '--format',
+      '{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.AutoRemove}} {{.HostConfig.Init}}',
+      name,
+    ]);
     expect(stdout.trim()).toBe('unless-stopped false true');
   } finally {
     await docker(['rm', '--force', name]);

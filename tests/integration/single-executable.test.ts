@@ -21,7 +21,10 @@ import { PACKAGE_VERSION, ROOT } from '../helpers/shim';
 
 const ENGINE_SOCKET = '/var/run/docker.sock';
 const BUILD_SEA = join(ROOT, 'scripts', 'build-sea');
-const SEA_NODE_VERSION = defined(/^readonly NODE_VERSION=(\S+)$/m.exec(readFileSync(BUILD_SEA, 'utf8'))?.[1], 'a line `readonly NODE_VERSION=…` in scripts/build-sea');
+const SEA_NODE_VERSION = defined(
+  /^readonly NODE_VERSION=(\S+)$/m.exec(readFileSync(BUILD_SEA, 'utf8'))?.[1],
+  'a line `readonly NODE_VERSION=…` in scripts/build-sea',
+);
 
 const seaImage = `run-docker-test/sea-${process.pid}:test`;
 const app = `run-docker-test/sea-${process.pid}/app`;
@@ -37,7 +40,8 @@ interface HostOutcome {
   stderr: string;
 }
 
-const explain = (outcome: HostOutcome) => `exit ${outcome.code}\n--- stdout\n${outcome.stdout}--- stderr\n${outcome.stderr}`;
+const explain = (outcome: HostOutcome) =>
+  `exit ${outcome.code}\n--- stdout\n${outcome.stdout}--- stderr\n${outcome.stderr}`;
 
 function expectExit(outcome: HostOutcome, code: number): void {
   expect({ code: outcome.code, output: explain(outcome) }).toEqual({ code, output: explain(outcome) });
@@ -46,13 +50,24 @@ function expectExit(outcome: HostOutcome, code: number): void {
 /** Runs COMMAND on the Node-less "host": root (the engine's socket is root's), no network. */
 function onHost(command: string[]): Promise<HostOutcome> {
   return docker([
-    'run', '--rm', '--network', 'none', '--label', `${TEST_LABEL}=1`,
-    '--volume', `${ENGINE_SOCKET}:/var/run/docker.sock`,
-    '--volume', `${dockerCli}:/usr/bin/docker:ro`,
-    '--volume', `${bin}:/usr/local/bin`,
-    '--volume', `${home}:${home}`,
-    '--workdir', home,
-    '--env', `HOME=${home}`,
+    'run',
+    '--rm',
+    '--network',
+    'none',
+    '--label',
+    `${TEST_LABEL}=1`,
+    '--volume',
+    `${ENGINE_SOCKET}:/var/run/docker.sock`,
+    '--volume',
+    `${dockerCli}:/usr/bin/docker:ro`,
+    '--volume',
+    `${bin}:/usr/local/bin`,
+    '--volume',
+    `${home}:${home}`,
+    '--workdir',
+    home,
+    '--env',
+    `HOME=${home}`,
     host,
     ...command,
   ]);
@@ -83,7 +98,12 @@ test('the image holds the executable, its notices and the licences, with its ver
   try {
     const listing = await runCommand('sh', ['-c', 'docker export "$1" | tar -t', 'sh', id], { check: true });
     // docker export adds the engine's own stubs (/.dockerenv, /etc/hostname, …): only the image's folder counts.
-    expect(listing.stdout.split('\n').filter((entry) => entry.startsWith('run-docker-sea/')).sort()).toEqual([
+    expect(
+      listing.stdout
+        .split('\n')
+        .filter((entry) => entry.startsWith('run-docker-sea/'))
+        .sort(),
+    ).toEqual([
       'run-docker-sea/',
       'run-docker-sea/LICENSE',
       'run-docker-sea/NODE-LICENSE.txt',
@@ -93,8 +113,14 @@ test('the image holds the executable, its notices and the licences, with its ver
   } finally {
     await docker(['rm', '--force', id]);
   }
-  const labels: unknown = JSON.parse((await docker(['image', 'inspect', '--format', '{{json .Config.Labels}}', seaImage], { check: true })).stdout);
-  expect(labels).toMatchObject({ 'org.run-docker.kind': 'sea', 'org.opencontainers.image.version': PACKAGE_VERSION, 'org.run-docker.node-version': SEA_NODE_VERSION });
+  const labels: unknown = JSON.parse(
+    (await docker(['image', 'inspect', '--format', '{{json .Config.Labels}}', seaImage], { check: true })).stdout,
+  );
+  expect(labels).toMatchObject({
+    'org.run-docker.kind': 'sea',
+    'org.opencontainers.image.version': PACKAGE_VERSION,
+    'org.run-docker.node-version': SEA_NODE_VERSION,
+  });
 });
 
 describe('a host with Docker and no Node.js', () => {
@@ -102,15 +128,20 @@ describe('a host with Docker and no Node.js', () => {
     const noNode = await onHost(['sh', '-c', 'command -v node nodejs']);
     expect(noNode.code).not.toBe(0);
     const install = await onHost([
-      'sh', '-c',
+      'sh',
+      '-c',
       // docs/install.md, "A server with only Docker", word for word but for the label (this suite's cleanup).
       'id=$(docker create --label "$2" "$1" /not-started) && docker cp "$id:/run-docker-sea/run-docker" /usr/local/bin/run-docker; status=$?; docker rm "$id" >/dev/null; exit $status',
-      'sh', seaImage, `${TEST_LABEL}=sea-install`,
+      'sh',
+      seaImage,
+      `${TEST_LABEL}=sea-install`,
     ]);
     expectExit(install, 0);
     expect(await readdir(bin)).toEqual(['run-docker']);
     expect((await stat(join(bin, 'run-docker'))).mode & 0o777).toBe(0o755);
-    expect((await docker(['ps', '--all', '--quiet', '--filter', `label=${TEST_LABEL}=sea-install`], { check: true })).stdout).toBe('');
+    expect(
+      (await docker(['ps', '--all', '--quiet', '--filter', `label=${TEST_LABEL}=sea-install`], { check: true })).stdout,
+    ).toBe('');
   });
 
   test('run-docker --version runs the built-in payload, with no registry and no config', async () => {
@@ -124,8 +155,15 @@ describe('a host with Docker and no Node.js', () => {
     ]);
   });
 
-  test('a --local run of a busybox image passes its output and exit code through, and its data folder is the host\'s', async () => {
-    const outcome = await onHost(['run-docker', '--local', app, 'sh', '-c', 'echo "single executable $IMAGE_VERSION" > "$DATADIR/out.txt"; echo ran; exit 6']);
+  test("a --local run of a busybox image passes its output and exit code through, and its data folder is the host's", async () => {
+    const outcome = await onHost([
+      'run-docker',
+      '--local',
+      app,
+      'sh',
+      '-c',
+      'echo "single executable $IMAGE_VERSION" > "$DATADIR/out.txt"; echo ran; exit 6',
+    ]);
     expectExit(outcome, 6);
     expect(outcome.stdout).toBe('ran\n');
     expect(outcome.stderr).toBe('');

@@ -7,7 +7,17 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { docker, removeImages } from '../helpers/fixtures';
 import { startRegistry, tagInRegistry, type TestRegistry } from '../helpers/registry';
-import { explain, makeHost, PACKAGE_VERSION, publish, removeHosts, runShim, stderrLines, type Outcome, type Signer } from '../helpers/shim';
+import {
+  explain,
+  makeHost,
+  PACKAGE_VERSION,
+  publish,
+  removeHosts,
+  runShim,
+  stderrLines,
+  type Outcome,
+  type Signer,
+} from '../helpers/shim';
 
 let registry: TestRegistry;
 let prefix: string;
@@ -29,7 +39,10 @@ async function removeLocalTags(repo: string): Promise<void> {
 async function deleteFromRegistry(repo: string, tag: string): Promise<void> {
   const path = repo.slice(registry.address.length + 1);
   const url = `http://${registry.address}/v2/${path}/manifests/`;
-  const head = await fetch(url + tag, { method: 'HEAD', headers: { Accept: 'application/vnd.docker.distribution.manifest.v2+json' } });
+  const head = await fetch(url + tag, {
+    method: 'HEAD',
+    headers: { Accept: 'application/vnd.docker.distribution.manifest.v2+json' },
+  });
   const digest = head.headers.get('docker-content-digest');
   if (!head.ok || !digest) throw new Error(`HEAD ${url}${tag}: HTTP ${head.status}`);
   const deleted = await fetch(url + digest, { method: 'DELETE' });
@@ -37,7 +50,8 @@ async function deleteFromRegistry(repo: string, tag: string): Promise<void> {
 }
 
 function expectRan(outcome: Outcome, reference: string): void {
-  if (outcome.code !== 0 || !outcome.stdout.includes(`mini ${reference}`)) throw new Error(`expected mini ${reference} to run\n${explain(outcome)}`);
+  if (outcome.code !== 0 || !outcome.stdout.includes(`mini ${reference}`))
+    throw new Error(`expected mini ${reference} to run\n${explain(outcome)}`);
 }
 
 beforeAll(async () => {
@@ -57,7 +71,9 @@ test('an old signed mini pushed again as 20991231-000000 is refused in one warni
   const repo = `${prefix}/mini-repush`;
   await publishMini(repo, '20260101-000000');
   await publishMini(repo, '20260102-000000');
-  await tagInRegistry(registry.address, repo.slice(registry.address.length + 1), '20260101-000000', ['20991231-000000']);
+  await tagInRegistry(registry.address, repo.slice(registry.address.length + 1), '20260101-000000', [
+    '20991231-000000',
+  ]);
   images.push(`${repo}:20991231-000000`);
   const host = await makeHost({ RUN_DOCKER_TINY: tiny, RUN_DOCKER_MINI: repo });
   for (let call = 0; call < 2; call++) {
@@ -65,15 +81,27 @@ test('an old signed mini pushed again as 20991231-000000 is refused in one warni
     expectRan(outcome, `${repo}:20260102-000000`);
     const lines = stderrLines(outcome);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^run-docker: warning: the newest mini ".*\/mini-repush:20991231-000000" cannot be used: it was signed as version 20260101-000000, not 20991231-000000/);
+    expect(lines[0]).toMatch(
+      /^run-docker: warning: the newest mini ".*\/mini-repush:20991231-000000" cannot be used: it was signed as version 20260101-000000, not 20991231-000000/,
+    );
     expect(lines[0]).toContain('running the newest usable mini on this host instead');
   }
   // Pinned by that tag: an error, not a fallback.
   const pinned = await runShim(['--version'], { ...host, RUN_DOCKER_MINI: `${repo}:20991231-000000` });
   expect(pinned.code).toBe(125);
-  expect(stderrLines(pinned)).toEqual([expect.stringMatching(/^run-docker: the mini image ".*:20991231-000000" pinned by env RUN_DOCKER_MINI was signed as version 20260101-000000, not 20991231-000000: .*\. Pin the tag of its signed version/)]);
+  expect(stderrLines(pinned)).toEqual([
+    expect.stringMatching(
+      /^run-docker: the mini image ".*:20991231-000000" pinned by env RUN_DOCKER_MINI was signed as version 20260101-000000, not 20991231-000000: .*\. Pin the tag of its signed version/,
+    ),
+  ]);
   // Pinned by digest there is no tag to compare: the digest is the operator's choice.
-  const { stdout: digests } = await docker(['image', 'inspect', '--format', '{{json .RepoDigests}}', `${repo}:20260101-000000`]);
+  const { stdout: digests } = await docker([
+    'image',
+    'inspect',
+    '--format',
+    '{{json .RepoDigests}}',
+    `${repo}:20260101-000000`,
+  ]);
   const digest = (JSON.parse(digests) as string[]).find((d) => d.startsWith(`${repo}@`))!;
   const byDigest = await runShim(['--version'], { ...host, RUN_DOCKER_MINI: digest });
   expectRan(byDigest, digest);
@@ -116,7 +144,11 @@ test('a host that ran B refuses an older A even when B is gone from registry and
   await writeFile(recordFile, '{"minis": {"x": 42');
   const damaged = await runShim(['--version'], host);
   expectRan(damaged, `${repo}:20260101-000000`);
-  expect(stderrLines(damaged)).toEqual([expect.stringMatching(/^run-docker: warning: the record of mini versions this host has run, ".*mini-versions.json", is damaged; /)]);
+  expect(stderrLines(damaged)).toEqual([
+    expect.stringMatching(
+      /^run-docker: warning: the record of mini versions this host has run, ".*mini-versions.json", is damaged; /,
+    ),
+  ]);
   expect(JSON.parse(await readFile(recordFile, 'utf8'))).toEqual({ minis: { [repo]: '20260101-000000' } });
 });
 
@@ -151,9 +183,13 @@ test('at most 3 older minis are pulled from the registry, and the warning says s
   expect(outcome.stdout).toMatch(/^mini built into shim .* \(no usable mini of /m);
   const lines = stderrLines(outcome);
   expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^run-docker: warning: no usable mini of ".*\/mini-bounded": the newest, ".*:20260114-000000" cannot be used: it is not signed; 3 older minis skipped: /);
+  expect(lines[0]).toMatch(
+    /^run-docker: warning: no usable mini of ".*\/mini-bounded": the newest, ".*:20260114-000000" cannot be used: it is not signed; 3 older minis skipped: /,
+  );
   expect(lines[0]).toContain('2 older minis in the registry not pulled (at most 3 are tried)');
-  expect(lines[0]).toMatch(/Publish a mini signed with a key the pinned tiny trusts .*, or pin a mini with RUN_DOCKER_MINI=.*\/mini-bounded:TAG\.$/);
+  expect(lines[0]).toMatch(
+    /Publish a mini signed with a key the pinned tiny trusts .*, or pin a mini with RUN_DOCKER_MINI=.*\/mini-bounded:TAG\.$/,
+  );
   // The good one was never pulled.
   expect((await docker(['image', 'inspect', `${repo}:20260101-000000`])).code).not.toBe(0);
 });

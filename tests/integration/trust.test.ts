@@ -41,7 +41,12 @@ test('a mini signed with the trusted key runs without a word', async () => {
 
 test.each<[string, string, Signer, RegExp]>([
   ['unsigned', '20260102-000000', 'none', /it is not signed/],
-  ['signed by a key tiny does not trust', '20260103-000000', 'untrusted', /it is signed by key [0-9a-f]{16}, which the pinned tiny does not trust/],
+  [
+    'signed by a key tiny does not trust',
+    '20260103-000000',
+    'untrusted',
+    /it is signed by key [0-9a-f]{16}, which the pinned tiny does not trust/,
+  ],
 ])('a newest mini %s is refused in one line, and the trusted one runs', async (_name, tag, signer, why) => {
   await publishMini(tag, signer);
   const outcome = await runShim(['--version'], host);
@@ -59,7 +64,11 @@ test('RUN_DOCKER_ALLOW_UNSIGNED=1 runs the newest mini anyway, with a loud warni
     const outcome = await runShim(['--version'], { ...host, RUN_DOCKER_ALLOW_UNSIGNED: '1' });
     expect(outcome.code).toBe(0);
     expect(outcome.stdout).toContain(`mini ${prefix}/mini:20260103-000000`);
-    expect(stderrLines(outcome)).toEqual([expect.stringMatching(/^run-docker: warning: RUNNING UNTRUSTED CODE: mini ".*:20260103-000000" it is signed by key/)]);
+    expect(stderrLines(outcome)).toEqual([
+      expect.stringMatching(
+        /^run-docker: warning: RUNNING UNTRUSTED CODE: mini ".*:20260103-000000" it is signed by key/,
+      ),
+    ]);
   }
 });
 
@@ -67,7 +76,9 @@ test('a pinned mini that is not trusted is an error, not replaced', async () => 
   const outcome = await runShim(['--version'], { ...host, RUN_DOCKER_MINI: `${prefix}/mini:20260102-000000` });
   expect(outcome.code).toBe(125);
   expect(stderrLines(outcome)).toEqual([
-    expect.stringMatching(/^run-docker: the mini image ".*:20260102-000000" cannot be used: it is not signed\. Pin a mini signed with a key the pinned tiny trusts/),
+    expect.stringMatching(
+      /^run-docker: the mini image ".*:20260102-000000" cannot be used: it is not signed\. Pin a mini signed with a key the pinned tiny trusts/,
+    ),
   ]);
 });
 

@@ -8,9 +8,25 @@ import { access, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { docker, removeImages } from '../helpers/fixtures';
 import { PYTHON_BASE_BUILD_TIMEOUT_MS } from '../helpers/python-base';
-import { PROJECT_NAME, buildProjectImages, makeProjectHome, projectImages, removeProjectHomes, type ProjectHome } from '../helpers/python-project';
+import {
+  PROJECT_NAME,
+  buildProjectImages,
+  makeProjectHome,
+  projectImages,
+  removeProjectHomes,
+  type ProjectHome,
+} from '../helpers/python-project';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
-import { explain, makeHost, PACKAGE_VERSION, publish, removeHosts, runShim, startShim, type Outcome } from '../helpers/shim';
+import {
+  explain,
+  makeHost,
+  PACKAGE_VERSION,
+  publish,
+  removeHosts,
+  runShim,
+  startShim,
+  type Outcome,
+} from '../helpers/shim';
 import { defined } from '../helpers/defined';
 
 const MINI_VERSION = '20260101-000000';
@@ -42,7 +58,9 @@ function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -65,7 +83,12 @@ beforeAll(async () => {
 
   project = await makeProjectHome();
   const host = await makeHost({ RUN_DOCKER_TINY: tiny, RUN_DOCKER_MINI: `${prefix}/mini` });
-  env = { ...host, HOME: project.home, XDG_CONFIG_HOME: join(project.home, '.config'), XDG_CACHE_HOME: join(project.home, '.cache') };
+  env = {
+    ...host,
+    HOME: project.home,
+    XDG_CONFIG_HOME: join(project.home, '.config'),
+    XDG_CACHE_HOME: join(project.home, '.cache'),
+  };
 
   const tag = dateTimeTag();
   const references = projectImages(prefix, tag);
@@ -120,7 +143,12 @@ test('the prod image, pulled from the registry, runs the installed package in th
   expect(greeting.stdout).toBe('hello says: Hello, world!\n');
 
   const where = await runShim(
-    [prodRepo, 'sh', '-c', 'pwd; ls; echo "PYTHONPATH=${PYTHONPATH-unset}"; python -c "import hello; print(hello.__file__)"'],
+    [
+      prodRepo,
+      'sh',
+      '-c',
+      'pwd; ls; echo "PYTHONPATH=${PYTHONPATH-unset}"; python -c "import hello; print(hello.__file__)"',
+    ],
     env,
   );
   expectSuccess(where);
@@ -194,10 +222,16 @@ test('notebook serves Jupyter on 127.0.0.1 only, behind a token, and its contain
 
     const ids = await containers();
     expect(ids).toHaveLength(1);
-    const inspected = await docker(['inspect', '--format', '{{json .HostConfig.PortBindings}}\n{{json .Config}}', defined(ids[0], 'a container')], {
-      check: true,
-    });
-    const [bindings, config] = inspected.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const inspected = await docker(
+      ['inspect', '--format', '{{json .HostConfig.PortBindings}}\n{{json .Config}}', defined(ids[0], 'a container')],
+      {
+        check: true,
+      },
+    );
+    const [bindings, config] = inspected.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(bindings).toEqual({ [`${port}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: String(port) }] });
     expect(config?.Env).toContain(`JUPYTER_TOKEN=${token}`);
     expect(JSON.stringify(config?.Cmd)).not.toContain(token);

@@ -20,7 +20,9 @@ describe('listCompletionOptions', () => {
   it('lists every long option the parser accepts, once, but not the refused --user', () => {
     const longs = options.map((option) => option.long);
     expect(new Set(longs).size).toBe(longs.length);
-    const accepted = [...RUN_DOCKER_OPTIONS, ...DOCKER_RUN_OPTIONS].map((option) => option.long).filter((long) => long !== 'user');
+    const accepted = [...RUN_DOCKER_OPTIONS, ...DOCKER_RUN_OPTIONS]
+      .map((option) => option.long)
+      .filter((long) => long !== 'user');
     expect(new Set(longs)).toEqual(new Set(accepted));
     expect(readAfter('--user')).toMatch(/"--user" is not supported/);
   });
@@ -30,13 +32,15 @@ describe('listCompletionOptions', () => {
       const names = [`--${option.long}`, ...(option.short ? [`-${option.short}`] : [])];
       for (const name of names) {
         // A value-taking option swallows the next word ("IMG", valid or not); a flag leaves it as IMAGE.
-        const expected: unknown = option.value ? expect.stringMatching(/^(cmd|.*"IMG".*)$/) : expect.stringMatching(/^(IMG|help|version|show-config)$/);
+        const expected: unknown = option.value
+          ? expect.stringMatching(/^(cmd|.*"IMG".*)$/)
+          : expect.stringMatching(/^(IMG|help|version|show-config)$/);
         expect({ name, after: readAfter(name) }).toEqual({ name, after: expected });
       }
     }
   });
 
-  it('gives a letter to run-docker\'s option where both have it (-m, -d, -q); -h stays docker\'s --hostname', () => {
+  it("gives a letter to run-docker's option where both have it (-m, -d, -q); -h stays docker's --hostname", () => {
     expect(byLong.get('memory')?.short).toBe('m');
     expect(byLong.get('help')?.short).toBeUndefined();
     expect(byLong.get('hostname')?.short).toBe('h');
@@ -57,14 +61,25 @@ describe('buildCompletionScript', () => {
   });
 
   it('bash: lists all long options, and exactly the value-taking ones as such', () => {
-    const longs = defined(/^_run_docker_long_options='([^']*)'$/m.exec(bash)?.[1], '_run_docker_long_options in the script').split(' ');
+    const longs = defined(
+      /^_run_docker_long_options='([^']*)'$/m.exec(bash)?.[1],
+      '_run_docker_long_options in the script',
+    ).split(' ');
     expect(longs).toEqual(listCompletionOptions().map((option) => `--${option.long}`));
-    const valueLongs = defined(/^_run_docker_value_longs=' ([^']*) '$/m.exec(bash)?.[1], '_run_docker_value_longs in the script').split(' ');
+    const valueLongs = defined(
+      /^_run_docker_value_longs=' ([^']*) '$/m.exec(bash)?.[1],
+      '_run_docker_value_longs in the script',
+    ).split(' ');
     expect(valueLongs).toContain('--hostdatadir');
     expect(valueLongs).toContain('--env');
     expect(valueLongs).not.toContain('--local');
     expect(valueLongs).not.toContain('--tty');
-    const valueShorts = defined(/^_run_docker_value_shorts='([a-zA-Z]*)'$/m.exec(bash)?.[1], '_run_docker_value_shorts in the script').split('').sort();
+    const valueShorts = defined(
+      /^_run_docker_value_shorts='([a-zA-Z]*)'$/m.exec(bash)?.[1],
+      '_run_docker_value_shorts in the script',
+    )
+      .split('')
+      .sort();
     expect(valueShorts).toEqual(['a', 'c', 'e', 'h', 'l', 'm', 'p', 'v', 'w']);
   });
 
@@ -80,8 +95,12 @@ describe('buildCompletionScript', () => {
     expect(zsh).toContain("'*--env=[docker run option]:value:_files'");
     expect(zsh).toContain("'*-e+[docker run option]:value:_files'");
     expect(zsh).toContain("'*--local[only images on this host; no network]'");
-    expect(zsh).toContain("'*--completion=[print a shell completion script (see the end of this help)]:value:(bash zsh)'");
-    expect(zsh).toContain("'*--hostdatadir=[host folder mapped to ~/data (default ~/work/data)]:value:_run-docker_folders no'");
+    expect(zsh).toContain(
+      "'*--completion=[print a shell completion script (see the end of this help)]:value:(bash zsh)'",
+    );
+    expect(zsh).toContain(
+      "'*--hostdatadir=[host folder mapped to ~/data (default ~/work/data)]:value:_run-docker_folders no'",
+    );
     // Brackets in a description would end it early.
     expect(zsh).toContain('on-failure\\[:N\\]');
     expect(zsh).toContain("'1:image:_run-docker_images'");
@@ -93,7 +112,7 @@ describe('buildCompletionScript', () => {
 
 describe('fillTemplate (the shell files are templates: payload/run/completion/)', () => {
   it('fills every placeholder, verbatim', () => {
-    expect(fillTemplate("a='@X@' b=@Y_Z@ @X@", { X: "1 2", Y_Z: '$3' })).toBe("a='1 2' b=$3 1 2");
+    expect(fillTemplate("a='@X@' b=@Y_Z@ @X@", { X: '1 2', Y_Z: '$3' })).toBe("a='1 2' b=$3 1 2");
   });
 
   it('refuses a placeholder without a value and a value without a placeholder', () => {

@@ -2,7 +2,14 @@ import { compareTagOrder, rankTag } from '../../common/compare-tag-order';
 import { formatUtcStamp } from '../../common/format-utc-stamp';
 import { formatShellCommand } from '../../common/format-shell-command';
 import { isUserFacingError } from '../../common/run-docker-error';
-import { buildBuildPlan, buildDevBuildArgs, buildProdBuildArgs, buildProdDockerfile, INSTALL_SCRIPT, type ProjectFacts } from '../../payload/build/build-plan';
+import {
+  buildBuildPlan,
+  buildDevBuildArgs,
+  buildProdBuildArgs,
+  buildProdDockerfile,
+  INSTALL_SCRIPT,
+  type ProjectFacts,
+} from '../../payload/build/build-plan';
 import { computeBranchComponent } from '../../payload/build/compute-branch-component';
 import { parseBuildInvocation, type BuildOptions } from '../../payload/build/parse-build-invocation';
 import { normalizeProjectName, parseProjectName } from '../../payload/build/parse-project-name';
@@ -67,7 +74,8 @@ describe('computeBranchComponent', () => {
 
 describe('parseProjectName', () => {
   test('reads name in [project], not in other tables', () => {
-    const toml = '[build-system]\nname = "not-this"\nrequires = ["setuptools"]\n\n[project]\nversion = "1"\nname = "Hello_World.x"  # the name\n\n[tool.x]\nname = "nor-this"\n';
+    const toml =
+      '[build-system]\nname = "not-this"\nrequires = ["setuptools"]\n\n[project]\nversion = "1"\nname = "Hello_World.x"  # the name\n\n[tool.x]\nname = "nor-this"\n';
     expect(parseProjectName(toml)).toBe('Hello_World.x');
     expect(parseProjectName("[project]\nname='single'\n")).toBe('single');
     expect(parseProjectName('[tool.poetry]\nname = "poetry"\n')).toBeUndefined();
@@ -83,7 +91,14 @@ describe('parseBuildInvocation', () => {
   test('flags anywhere, --branch in both forms, one repository', () => {
     expect(parseBuildInvocation(['--push', '127.0.0.1:5000/hello', '--branch', 'main', '--allow-dirty'])).toEqual({
       kind: 'build',
-      options: { push: true, dryRun: false, allowDirty: true, local: false, branch: 'main', repository: '127.0.0.1:5000/hello' },
+      options: {
+        push: true,
+        dryRun: false,
+        allowDirty: true,
+        local: false,
+        branch: 'main',
+        repository: '127.0.0.1:5000/hello',
+      },
     });
     expect(parseBuildInvocation(['--dry-run', '--branch=feature/x'])).toEqual({
       kind: 'build',
@@ -95,7 +110,10 @@ describe('parseBuildInvocation', () => {
 
   test('a repository named like an inherited property is a repository, not a flag', () => {
     for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
-      expect(parseBuildInvocation([name])).toEqual({ kind: 'build', options: { push: false, dryRun: false, allowDirty: false, local: false, repository: name } });
+      expect(parseBuildInvocation([name])).toEqual({
+        kind: 'build',
+        options: { push: false, dryRun: false, allowDirty: false, local: false, repository: name },
+      });
     }
   });
 
@@ -114,7 +132,11 @@ describe('parseBuildInvocation', () => {
 
 describe('buildBuildPlan', () => {
   test('names both images after the repository and the branch, with one UTC tag and the labels', () => {
-    const plan = buildBuildPlan(options({ repository: '127.0.0.1:5000/team/hello' }), facts({ branch: 'Feature/Login' }), NOW);
+    const plan = buildBuildPlan(
+      options({ repository: '127.0.0.1:5000/team/hello' }),
+      facts({ branch: 'Feature/Login' }),
+      NOW,
+    );
     expect(plan).toEqual({
       tag: '20261130-090507',
       dev: '127.0.0.1:5000/team/hello:20261130-090507',
@@ -133,7 +155,11 @@ describe('buildBuildPlan', () => {
   });
 
   test('the repository defaults to the project name; --branch wins over the checked-out branch; no origin, no source label', () => {
-    const plan = buildBuildPlan(options({ branch: 'release/2.0' }), facts({ projectName: 'Hello_App', source: undefined }), NOW);
+    const plan = buildBuildPlan(
+      options({ branch: 'release/2.0' }),
+      facts({ projectName: 'Hello_App', source: undefined }),
+      NOW,
+    );
     expect([plan.dev, plan.prod]).toEqual(['hello-app:20261130-090507', 'hello-app-release-2.0:20261130-090507']);
     expect(plan.labels.map(([key]) => key)).not.toContain('org.opencontainers.image.source');
   });
@@ -147,13 +173,43 @@ describe('buildBuildPlan', () => {
   });
 
   test.each<[string, Partial<BuildOptions>, Partial<ProjectFacts>, string]>([
-    ['no docker/Dockerfile', {}, { dockerfile: { committed: false, inWorkTree: false } }, 'the project "/home/ann/work/src/hello" has no "docker/Dockerfile"'],
-    ['an uncommitted docker/Dockerfile', {}, { dockerfile: { committed: false, inWorkTree: true } }, '"docker/Dockerfile" in "/home/ann/work/src/hello" is not committed'],
-    ['a detached HEAD', {}, { branch: undefined }, 'HEAD is detached in "/home/ann/work/src/hello", and the prod image is named after a branch. Check out a branch, or name one with --branch NAME'],
+    [
+      'no docker/Dockerfile',
+      {},
+      { dockerfile: { committed: false, inWorkTree: false } },
+      'the project "/home/ann/work/src/hello" has no "docker/Dockerfile"',
+    ],
+    [
+      'an uncommitted docker/Dockerfile',
+      {},
+      { dockerfile: { committed: false, inWorkTree: true } },
+      '"docker/Dockerfile" in "/home/ann/work/src/hello" is not committed',
+    ],
+    [
+      'a detached HEAD',
+      {},
+      { branch: undefined },
+      'HEAD is detached in "/home/ann/work/src/hello", and the prod image is named after a branch. Check out a branch, or name one with --branch NAME',
+    ],
     ['a branch with nothing to name', { branch: '--' }, {}, 'the branch "--" has no letter or digit'],
-    ['a repository with a tag', { repository: 'team/hello:1.0' }, {}, 'the repository "team/hello:1.0" has a tag or digest'],
-    ['a repository in upper case', { repository: 'Team/Hello' }, {}, 'the repository "Team/Hello" is not a valid image reference (repository names must be lower-case)'],
-    ['no repository and no project name', {}, { projectName: undefined }, 'no repository given, and "/home/ann/work/src/hello/pyproject.toml" names no project'],
+    [
+      'a repository with a tag',
+      { repository: 'team/hello:1.0' },
+      {},
+      'the repository "team/hello:1.0" has a tag or digest',
+    ],
+    [
+      'a repository in upper case',
+      { repository: 'Team/Hello' },
+      {},
+      'the repository "Team/Hello" is not a valid image reference (repository names must be lower-case)',
+    ],
+    [
+      'no repository and no project name',
+      {},
+      { projectName: undefined },
+      'no repository given, and "/home/ann/work/src/hello/pyproject.toml" names no project',
+    ],
     [
       'a dirty tree',
       {},
@@ -168,7 +224,9 @@ describe('buildBuildPlan', () => {
   });
 
   test('--allow-dirty builds a dirty tree (from its last commit)', () => {
-    expect(buildBuildPlan(options({ allowDirty: true }), facts({ dirtyFiles: ['x'] }), NOW).dev).toBe('hello:20261130-090507');
+    expect(buildBuildPlan(options({ allowDirty: true }), facts({ dirtyFiles: ['x'] }), NOW).dev).toBe(
+      'hello:20261130-090507',
+    );
   });
 });
 
@@ -178,16 +236,41 @@ describe('docker commands', () => {
 
   test('the dev image is docker/Dockerfile of the exported tree, the prod image the generated Dockerfile, both labelled', () => {
     const labels = plan.labels.flatMap(([key, value]) => ['--label', `${key}=${value}`]);
-    expect(buildDevBuildArgs(plan, paths)).toEqual(['build', '--force-rm', '--file', '/tmp/w x/context/docker/Dockerfile', ...labels, '--tag', plan.dev, '/tmp/w x/context']);
-    expect(buildProdBuildArgs(plan, paths)).toEqual(['build', '--force-rm', '--file', '/tmp/w x/prod.Dockerfile', ...labels, '--tag', plan.prod, '/tmp/w x/context']);
-    expect(formatShellCommand(['docker', ...buildDevBuildArgs(plan, paths)])).toContain("--file '/tmp/w x/context/docker/Dockerfile'");
+    expect(buildDevBuildArgs(plan, paths)).toEqual([
+      'build',
+      '--force-rm',
+      '--file',
+      '/tmp/w x/context/docker/Dockerfile',
+      ...labels,
+      '--tag',
+      plan.dev,
+      '/tmp/w x/context',
+    ]);
+    expect(buildProdBuildArgs(plan, paths)).toEqual([
+      'build',
+      '--force-rm',
+      '--file',
+      '/tmp/w x/prod.Dockerfile',
+      ...labels,
+      '--tag',
+      plan.prod,
+      '/tmp/w x/context',
+    ]);
+    expect(formatShellCommand(['docker', ...buildDevBuildArgs(plan, paths)])).toContain(
+      "--file '/tmp/w x/context/docker/Dockerfile'",
+    );
   });
 
-  test('the prod Dockerfile starts from this build\'s dev image, installs as root, and restores the dev image\'s user', () => {
+  test("the prod Dockerfile starts from this build's dev image, installs as root, and restores the dev image's user", () => {
     const dockerfile = buildProdDockerfile(plan, 'docker-user');
     const lines = dockerfile.split('\n');
     expect(lines.slice(1, 4)).toEqual([`FROM ${plan.dev}`, 'USER root', 'COPY . /tmp/build-docker/src/']);
-    expect(JSON.parse(defined(lines[4], 'a RUN line').slice('RUN '.length))).toEqual(['python3', '-c', INSTALL_SCRIPT, '/tmp/build-docker/src']);
+    expect(JSON.parse(defined(lines[4], 'a RUN line').slice('RUN '.length))).toEqual([
+      'python3',
+      '-c',
+      INSTALL_SCRIPT,
+      '/tmp/build-docker/src',
+    ]);
     expect(lines[5]).toBe('USER docker-user');
     expect(buildProdDockerfile(plan, '')).not.toContain('USER docker-user');
   });
@@ -195,12 +278,19 @@ describe('docker commands', () => {
 
 describe('reading git', () => {
   test('git status -z: every changed, staged, renamed and untracked file once', () => {
-    expect(parseStatusFiles(' M src/a.py\0A  b.py\0R  new.py\0old.py\0?? with space.txt\0')).toEqual(['src/a.py', 'b.py', 'new.py', 'with space.txt']);
+    expect(parseStatusFiles(' M src/a.py\0A  b.py\0R  new.py\0old.py\0?? with space.txt\0')).toEqual([
+      'src/a.py',
+      'b.py',
+      'new.py',
+      'with space.txt',
+    ]);
     expect(parseStatusFiles('')).toEqual([]);
   });
 
   test('a remote URL loses its credentials before it becomes a label', () => {
-    expect(removeCredentials('https://ann:s3cret@example.com/team/hello.git')).toBe('https://example.com/team/hello.git');
+    expect(removeCredentials('https://ann:s3cret@example.com/team/hello.git')).toBe(
+      'https://example.com/team/hello.git',
+    );
     expect(removeCredentials('https://example.com/team/hello.git')).toBe('https://example.com/team/hello.git');
     expect(removeCredentials('git@example.com:team/hello.git')).toBe('git@example.com:team/hello.git');
   });

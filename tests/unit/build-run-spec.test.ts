@@ -24,10 +24,24 @@ const host: HostFacts = {
   uniqueSuffix: 'a1b2',
 };
 const dockerUser = { name: 'docker-user', uid: 1000, gid: 1000, home: '/home/docker-user' };
-const image = { reference: 'reg:5000/team/app:20261128-101500', repository: 'reg:5000/team/app', name: 'app', version: '20261128-101500' };
+const image = {
+  reference: 'reg:5000/team/app:20261128-101500',
+  repository: 'reg:5000/team/app',
+  name: 'app',
+  version: '20261128-101500',
+};
 
 function input(overrides: Partial<RunSpecInput> = {}): RunSpecInput {
-  return { options, command: [], image, host, sourceDir: undefined, imageUser: dockerUser, notebookToken: 'tok', ...overrides };
+  return {
+    options,
+    command: [],
+    image,
+    host,
+    sourceDir: undefined,
+    imageUser: dockerUser,
+    notebookToken: 'tok',
+    ...overrides,
+  };
 }
 const envOf = (spec: ReturnType<typeof buildRunSpec>) => Object.fromEntries(spec.env);
 
@@ -53,7 +67,14 @@ describe('buildRunSpec', () => {
       LOGDIR: '/home/docker-user/log',
       JUPYTER_RUNTIME_DIR: '/tmp/jupyter-runtime',
     });
-    expect(spec).toMatchObject({ remove: true, detach: false, interactive: true, tty: false, shmSize: '1g', memory: undefined });
+    expect(spec).toMatchObject({
+      remove: true,
+      detach: false,
+      interactive: true,
+      tty: false,
+      shmSize: '1g',
+      memory: undefined,
+    });
     expect(spec.name).toBe('ann-20261128-101500-a1b2');
   });
 
@@ -89,7 +110,12 @@ describe('buildRunSpec', () => {
   it('--root runs as root in /root', () => {
     const spec = buildRunSpec(input({ options: { ...options, root: true }, imageUser: undefined, sourceDir: '/s' }));
     expect(spec.user).toBe('0:0');
-    expect(envOf(spec)).toMatchObject({ HOME: '/root', USER: 'root', PYTHONPATH: '/root/src/src', DATADIR: '/root/data' });
+    expect(envOf(spec)).toMatchObject({
+      HOME: '/root',
+      USER: 'root',
+      PYTHONPATH: '/root/src/src',
+      DATADIR: '/root/data',
+    });
     expect(spec.workdir).toBe('/root/src');
   });
 
@@ -113,14 +139,24 @@ describe('buildRunSpec', () => {
   });
 
   it('keeps a detached container with a restart policy, and removes others', () => {
-    expect(buildRunSpec(input({ options: { ...options, detach: true, restart: 'unless-stopped' } }))).toMatchObject({ remove: false, interactive: false });
+    expect(buildRunSpec(input({ options: { ...options, detach: true, restart: 'unless-stopped' } }))).toMatchObject({
+      remove: false,
+      interactive: false,
+    });
     expect(buildRunSpec(input({ options: { ...options, detach: true } })).remove).toBe(true);
     expect(buildRunSpec(input({ options: { ...options, restart: 'always' } })).remove).toBe(true);
   });
 
   it('starts Jupyter on the chosen port, published on loopback only, with a token kept out of argv', () => {
     const spec = buildRunSpec(input({ command: ['notebook'], options: { ...options, nbPort: 9999 } }));
-    expect(spec.command).toEqual(['jupyter', 'notebook', '--no-browser', '--ip=0.0.0.0', '--port=9999', '--notebook-dir=/home/docker-user']);
+    expect(spec.command).toEqual([
+      'jupyter',
+      'notebook',
+      '--no-browser',
+      '--ip=0.0.0.0',
+      '--port=9999',
+      '--notebook-dir=/home/docker-user',
+    ]);
     expect(spec.publish).toEqual(['127.0.0.1:9999:9999']);
     expect(spec.env).toContainEqual(['JUPYTER_TOKEN', undefined]);
     expect(spec.secretEnv).toEqual({ JUPYTER_TOKEN: 'tok' });
@@ -129,12 +165,19 @@ describe('buildRunSpec', () => {
   });
 
   it('adds --allow-root to a notebook under --root', () => {
-    const spec = buildRunSpec(input({ command: ['notebook'], options: { ...options, root: true }, imageUser: undefined }));
+    const spec = buildRunSpec(
+      input({ command: ['notebook'], options: { ...options, root: true }, imageUser: undefined }),
+    );
     expect(spec.command).toContain('--allow-root');
   });
 
   it('turns off pytest cache for py.test and pytest', () => {
-    expect(buildRunSpec(input({ command: ['py.test', 'tests'] })).command).toEqual(['py.test', '-p', 'no:cacheprovider', 'tests']);
+    expect(buildRunSpec(input({ command: ['py.test', 'tests'] })).command).toEqual([
+      'py.test',
+      '-p',
+      'no:cacheprovider',
+      'tests',
+    ]);
     expect(buildRunSpec(input({ command: ['pytest'] })).command).toEqual(['pytest', '-p', 'no:cacheprovider']);
     expect(buildRunSpec(input({ command: ['python', 'pytest'] })).command).toEqual(['python', 'pytest']);
   });
@@ -156,11 +199,16 @@ describe('defaultContainerName', () => {
 describe('renderDockerRunArgs', () => {
   it('renders every part, with the user options last before the image', () => {
     const spec = buildRunSpec(
-      input({ command: ['sh', '-c', 'echo "a  b"'], options: { ...options, memory: '4g', dockerArgs: ['--env', 'X=1', '--workdir', '/w'] } }),
+      input({
+        command: ['sh', '-c', 'echo "a  b"'],
+        options: { ...options, memory: '4g', dockerArgs: ['--env', 'X=1', '--workdir', '/w'] },
+      }),
     );
     const args = renderDockerRunArgs(spec);
     expect(args.slice(0, 4)).toEqual(['run', '--init', '--rm', '--interactive']);
-    expect(args).toEqual(expect.arrayContaining(['--user', '1234:1234', '--group-add', '1000', '--memory', '4g', '--shm-size', '1g']));
+    expect(args).toEqual(
+      expect.arrayContaining(['--user', '1234:1234', '--group-add', '1000', '--memory', '4g', '--shm-size', '1g']),
+    );
     expect(args).toContain('type=bind,source=/home/ann lee/work/data,target=/home/docker-user/data');
     expect(args.slice(-8)).toEqual(['--env', 'X=1', '--workdir', '/w', image.reference, 'sh', '-c', 'echo "a  b"']);
   });
@@ -182,7 +230,12 @@ describe('formatShellCommand', () => {
 describe('findPasswdUser', () => {
   it('finds docker-user and ignores others and malformed lines', () => {
     const passwd = 'root:x:0:0:root:/root:/bin/sh\nbroken\ndocker-user:x:1000:1001::/home/docker-user:/bin/bash\n';
-    expect(findPasswdUser(passwd, 'docker-user')).toEqual({ name: 'docker-user', uid: 1000, gid: 1001, home: '/home/docker-user' });
+    expect(findPasswdUser(passwd, 'docker-user')).toEqual({
+      name: 'docker-user',
+      uid: 1000,
+      gid: 1001,
+      home: '/home/docker-user',
+    });
     expect(findPasswdUser(passwd, 'nobody')).toBeUndefined();
     expect(findPasswdUser('docker-user:x:abc:1::/h:', 'docker-user')).toBeUndefined();
   });

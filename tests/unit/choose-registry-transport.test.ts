@@ -5,7 +5,10 @@ import type { EngineClient } from '../../contract/contract';
 import { RunDockerError } from '../../common/run-docker-error';
 import { createFakeEngine } from '../helpers/fake-engine';
 import { chooseRegistryTransport } from '../../payload/locator/registry/choose-registry-transport';
-import { ENGINE_CONFIG_CACHE_FILE, ENGINE_CONFIG_TTL_MS } from '../../payload/locator/registry/read-engine-registry-config';
+import {
+  ENGINE_CONFIG_CACHE_FILE,
+  ENGINE_CONFIG_TTL_MS,
+} from '../../payload/locator/registry/read-engine-registry-config';
 import { readRegistryCerts } from '../../payload/locator/registry/read-registry-certs';
 
 const INFO = {
@@ -59,21 +62,31 @@ async function writeCerts(host: string, files: Record<string, string>): Promise<
 describe('chooseRegistryTransport', () => {
   it('loopback registries: http, without asking the engine', async () => {
     const { docker, calls } = engineWithInfo();
-    expect(await chooseRegistryTransport('127.0.0.1:5000', options(docker))).toEqual({ baseUrl: 'http://127.0.0.1:5000', insecureHost: '127.0.0.1:5000' });
-    expect(await chooseRegistryTransport('localhost:5000', options(docker))).toEqual({ baseUrl: 'http://localhost:5000', insecureHost: 'localhost:5000' });
+    expect(await chooseRegistryTransport('127.0.0.1:5000', options(docker))).toEqual({
+      baseUrl: 'http://127.0.0.1:5000',
+      insecureHost: '127.0.0.1:5000',
+    });
+    expect(await chooseRegistryTransport('localhost:5000', options(docker))).toEqual({
+      baseUrl: 'http://localhost:5000',
+      insecureHost: 'localhost:5000',
+    });
     expect(calls.info).toBe(0);
   });
 
   it('a registry the engine lists as insecure, by name or by address range: http', async () => {
     const { docker } = engineWithInfo();
-    expect((await chooseRegistryTransport('registry.lan:5000', options(docker))).baseUrl).toBe('http://registry.lan:5000');
+    expect((await chooseRegistryTransport('registry.lan:5000', options(docker))).baseUrl).toBe(
+      'http://registry.lan:5000',
+    );
     expect((await chooseRegistryTransport('git.corp:5050', options(docker))).baseUrl).toBe('http://git.corp:5050');
   });
 
   it('other registries: https; Docker Hub at its API host', async () => {
     const { docker } = engineWithInfo();
     expect(await chooseRegistryTransport('ghcr.io', options(docker))).toEqual({ baseUrl: 'https://ghcr.io' });
-    expect(await chooseRegistryTransport('docker.io', options(docker))).toEqual({ baseUrl: 'https://registry-1.docker.io' });
+    expect(await chooseRegistryTransport('docker.io', options(docker))).toEqual({
+      baseUrl: 'https://registry-1.docker.io',
+    });
   });
 
   it('asks /info once a minute per engine endpoint, through the cache folder', async () => {
@@ -83,10 +96,16 @@ describe('chooseRegistryTransport', () => {
     await chooseRegistryTransport('registry.lan:5000', options(docker, { now: () => now }));
     expect(calls.info).toBe(1);
     // Another endpoint never uses this engine's answer.
-    await chooseRegistryTransport('git.corp:5050', options(docker, { now: () => now, env: { DOCKER_HOST: 'tcp://other:2375' } }));
+    await chooseRegistryTransport(
+      'git.corp:5050',
+      options(docker, { now: () => now, env: { DOCKER_HOST: 'tcp://other:2375' } }),
+    );
     expect(calls.info).toBe(2);
     now += ENGINE_CONFIG_TTL_MS;
-    await chooseRegistryTransport('git.corp:5050', options(docker, { now: () => now, env: { DOCKER_HOST: 'tcp://other:2375' } }));
+    await chooseRegistryTransport(
+      'git.corp:5050',
+      options(docker, { now: () => now, env: { DOCKER_HOST: 'tcp://other:2375' } }),
+    );
     expect(calls.info).toBe(3);
   });
 
@@ -98,9 +117,13 @@ describe('chooseRegistryTransport', () => {
   });
 
   it('no engine, or an engine whose /info failed: the loopback rule from before', async () => {
-    expect((await chooseRegistryTransport('registry.lan:5000', options(undefined))).baseUrl).toBe('https://registry.lan:5000');
+    expect((await chooseRegistryTransport('registry.lan:5000', options(undefined))).baseUrl).toBe(
+      'https://registry.lan:5000',
+    );
     const { docker } = engineWithInfo(new Error('engine gone'));
-    expect((await chooseRegistryTransport('registry.lan:5000', options(docker))).baseUrl).toBe('https://registry.lan:5000');
+    expect((await chooseRegistryTransport('registry.lan:5000', options(docker))).baseUrl).toBe(
+      'https://registry.lan:5000',
+    );
   });
 
   it('a certs.d folder makes even an insecure registry https, with its CAs and its client pair', async () => {
@@ -115,25 +138,32 @@ describe('chooseRegistryTransport', () => {
 describe('readRegistryCerts', () => {
   it('undefined without a folder; CAs from every *.crt of every certs.d folder, system first', async () => {
     expect(await readRegistryCerts('ghcr.io', [certsDir])).toBeUndefined();
-    await writeCerts('r:1', { 'b.crt': 'B', 'a.crt': 'A', 'README': 'ignored' });
+    await writeCerts('r:1', { 'b.crt': 'B', 'a.crt': 'A', README: 'ignored' });
     const user = path.join(dir, 'user-certs.d');
     await mkdir(path.join(user, 'r:1'), { recursive: true });
     await writeFile(path.join(user, 'r:1', 'ca.crt'), 'U');
-    expect(await readRegistryCerts('r:1', [certsDir, user])).toEqual({ ca: ['A', 'B', 'U'], folders: [path.join(certsDir, 'r:1'), path.join(user, 'r:1')] });
+    expect(await readRegistryCerts('r:1', [certsDir, user])).toEqual({
+      ca: ['A', 'B', 'U'],
+      folders: [path.join(certsDir, 'r:1'), path.join(user, 'r:1')],
+    });
   });
 
   it('a client certificate without its key is an error naming the missing file, as for the engine', async () => {
     await writeCerts('r:1', { 'client.cert': 'C' });
     const error = await readRegistryCerts('r:1', [certsDir]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RunDockerError);
-    expect((error as RunDockerError).message).toBe(`the client certificate "${path.join(certsDir, 'r:1', 'client.cert')}" has no "client.key" beside it`);
+    expect((error as RunDockerError).message).toBe(
+      `the client certificate "${path.join(certsDir, 'r:1', 'client.cert')}" has no "client.key" beside it`,
+    );
   });
 
   it('an unreadable CA file is an error naming it, not silently skipped', async () => {
     await writeCerts('r:1', {});
     await mkdir(path.join(certsDir, 'r:1', 'ca.crt'));
     const error = await readRegistryCerts('r:1', [certsDir]).catch((e: unknown) => e);
-    expect((error as RunDockerError).message).toMatch(/^cannot read the registry certificates in ".*ca\.crt": is not a regular file/);
+    expect((error as RunDockerError).message).toMatch(
+      /^cannot read the registry certificates in ".*ca\.crt": is not a regular file/,
+    );
   });
 
   it('a registry name never leaves the folder', async () => {

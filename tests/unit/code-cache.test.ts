@@ -25,7 +25,9 @@ describe('the installed file (shim/installed-shim.ts)', () => {
     const { tail, layout, compiled } = packShimTail(bundle, 2);
     const file = Buffer.from(head + tail, 'latin1');
     expect(layout).toEqual({ bundleLine: 3, bundleBytes: compiled.length, blobBytes: [6000, 4802] });
-    expect(compiled).toBe(`${WRAPPER_HEAD}"use strict";var a="*/ // \\n",p=shimLoader.blob(0),q="short+base64==";function b(){return "x"+a}module.exports={b,c:shimLoader.blob(1)};})`);
+    expect(compiled).toBe(
+      `${WRAPPER_HEAD}"use strict";var a="*/ // \\n",p=shimLoader.blob(0),q="short+base64==";function b(){return "x"+a}module.exports={b,c:shimLoader.blob(1)};})`,
+    );
     const parts = locateShimParts(file.length, layout)!;
     const read = (at: number, bytes: number) => file.subarray(at, at + bytes + 2).toString('latin1');
     expect(readBundleLine(read(parts.bundleAt, layout.bundleBytes))).toBe(compiled);
@@ -43,7 +45,14 @@ describe('the installed file (shim/installed-shim.ts)', () => {
     const { compiled: withBlob } = packShimTail(`module.exports = "${blobs[0]}";`, 1);
     const module = { exports: undefined as unknown };
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the point is to evaluate it
-    (new Function(`return ${withBlob}`) as () => (...args: unknown[]) => void)()(module.exports, undefined, module, 'f', 'd', { blob: (index: number) => blobs[index] });
+    (new Function(`return ${withBlob}`) as () => (...args: unknown[]) => void)()(
+      module.exports,
+      undefined,
+      module,
+      'f',
+      'd',
+      { blob: (index: number) => blobs[index] },
+    );
     expect(module.exports).toBe(blobs[0]);
     expect(compiled.startsWith(WRAPPER_HEAD)).toBe(true);
   });
@@ -69,8 +78,12 @@ describe('the installed file (shim/installed-shim.ts)', () => {
 
 describe('cache file names', () => {
   it('carry the source hash, the V8 version and the architecture, file-name safe', () => {
-    expect(codeCacheFileName('shim', 'ab'.repeat(32), '11.3.244.8-node.38', 'x64')).toBe(`shim-${'ab'.repeat(16)}-11.3.244.8-node.38-x64.v8`);
-    expect(codeCacheFileName('mini', 'cd'.repeat(32), '12.4/../x', 'arm64')).toBe(`mini-${'cd'.repeat(16)}-12.4_.._x-arm64.v8`);
+    expect(codeCacheFileName('shim', 'ab'.repeat(32), '11.3.244.8-node.38', 'x64')).toBe(
+      `shim-${'ab'.repeat(16)}-11.3.244.8-node.38-x64.v8`,
+    );
+    expect(codeCacheFileName('mini', 'cd'.repeat(32), '12.4/../x', 'arm64')).toBe(
+      `mini-${'cd'.repeat(16)}-12.4_.._x-arm64.v8`,
+    );
   });
 });
 
@@ -141,7 +154,11 @@ describe('a payload compiled with its code cache', () => {
 });
 
 describe('the code caches of one call', () => {
-  const shimCode = (accepted: boolean) => ({ cacheFile: 'shim-s.v8', accepted, create: () => Buffer.from('shim cache') });
+  const shimCode = (accepted: boolean) => ({
+    cacheFile: 'shim-s.v8',
+    accepted,
+    create: () => Buffer.from('shim cache'),
+  });
 
   it('writes what V8 had no cache for, 0600 in a 0700 folder, and nothing else', async () => {
     const caches = new CodeCaches(uid, shimCode(false));

@@ -30,7 +30,22 @@ describe('compareTagOrder', () => {
 
 describe('versions without semver loaded', () => {
   it('orders plain X.Y.Z exactly as semver does, and mixed with pre-releases too', () => {
-    const versions = ['0.0.0', '0.0.1', '0.1.0', '1.0.0', 'v1.0.0', '1.0.0-rc.1', '1.0.0-alpha', '1.2.3', '1.2.10', '1.10.2', '2.0.0-beta.2', '2.0.0-beta.11', '10.0.0', '999999999999999.0.0'];
+    const versions = [
+      '0.0.0',
+      '0.0.1',
+      '0.1.0',
+      '1.0.0',
+      'v1.0.0',
+      '1.0.0-rc.1',
+      '1.0.0-alpha',
+      '1.2.3',
+      '1.2.10',
+      '1.10.2',
+      '2.0.0-beta.2',
+      '2.0.0-beta.11',
+      '10.0.0',
+      '999999999999999.0.0',
+    ];
     for (const a of versions) {
       for (const b of versions) {
         expect([a, b, Math.sign(compareTagOrder(a, b) ?? NaN)]).toEqual([a, b, semverCompare(a, b)]);
@@ -39,6 +54,7 @@ describe('versions without semver loaded', () => {
   });
 
   it('leaves to semver what it refuses: leading zeros, four parts, numbers beyond safe integers', () => {
-    for (const tag of ['01.2.3', '1.2.3.4', '1.2', '9999999999999999.0.0']) expect(compareTagOrder(tag, '1.0.0')).toBeUndefined();
+    for (const tag of ['01.2.3', '1.2.3.4', '1.2', '9999999999999999.0.0'])
+      expect(compareTagOrder(tag, '1.0.0')).toBeUndefined();
   });
 });

@@ -54,7 +54,9 @@ function docker(args: readonly string[]): { status: number | null; stdout: strin
   env.DOCKER_CONFIG = configDir;
   const result = spawnSync('docker', args, { env, encoding: 'utf8', timeout: 20_000 });
   if (result.error) {
-    throw new Error(`cannot run "docker ${args.join(' ')}": ${result.error.message}. The test bed needs the docker CLI on PATH.`);
+    throw new Error(
+      `cannot run "docker ${args.join(' ')}": ${result.error.message}. The test bed needs the docker CLI on PATH.`,
+    );
   }
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -118,10 +120,13 @@ describe(title, () => {
   // An older CLI (Debian's docker.io 20.10) lacks newer options; the table keeps them, since
   // the docker CLI that runs them reports an option it does not know.
   const sameOrNewer = semver.gte(cliVersion, DOCKER_RUN_OPTIONS_SOURCE_VERSION);
-  (sameOrNewer ? it : it.skip)(`has no option this CLI lacks (CLI ${DOCKER_RUN_OPTIONS_SOURCE_VERSION} or newer)`, () => {
-    const listed = new Set(cliOptions.map((option) => option.long));
-    expect(DOCKER_RUN_OPTIONS.map((option) => option.long).filter((long) => !listed.has(long))).toEqual([]);
-  });
+  (sameOrNewer ? it : it.skip)(
+    `has no option this CLI lacks (CLI ${DOCKER_RUN_OPTIONS_SOURCE_VERSION} or newer)`,
+    () => {
+      const listed = new Set(cliOptions.map((option) => option.long));
+      expect(DOCKER_RUN_OPTIONS.map((option) => option.long).filter((long) => !listed.has(long))).toEqual([]);
+    },
+  );
 
   /**
    * Hidden options are not in the help; ask the parser. With `--help` after it, a flag
@@ -140,8 +145,11 @@ describe(title, () => {
     expect([probe('rm'), probe('network'), probe('no-such-option')]).toEqual(['flag', 'takes a value', 'unknown']);
   });
 
-  it.each(Object.entries(DOCKER_RUN_OPTION_ALIASES))('the hidden --%s is accepted like --%s, and hidden', (alias, long) => {
-    expect(cliOptions.some((option) => option.long === alias)).toBe(false);
-    expect(probe(alias)).toBe(table.get(long)?.takesValue ? 'takes a value' : 'flag');
-  });
+  it.each(Object.entries(DOCKER_RUN_OPTION_ALIASES))(
+    'the hidden --%s is accepted like --%s, and hidden',
+    (alias, long) => {
+      expect(cliOptions.some((option) => option.long === alias)).toBe(false);
+      expect(probe(alias)).toBe(table.get(long)?.takesValue ? 'takes a value' : 'flag');
+    },
+  );
 });

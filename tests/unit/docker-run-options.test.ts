@@ -33,15 +33,40 @@ describe('DOCKER_RUN_OPTIONS (docker CLI 28.2.2, docker run --help)', () => {
   });
 
   it.each([
-    'privileged', 'sig-proxy', 'rm', 'init', 'read-only', 'no-healthcheck', 'oom-kill-disable',
-    'disable-content-trust', 'use-api-socket', 'help',
+    'privileged',
+    'sig-proxy',
+    'rm',
+    'init',
+    'read-only',
+    'no-healthcheck',
+    'oom-kill-disable',
+    'disable-content-trust',
+    'use-api-socket',
+    'help',
   ])('--%s is a boolean without a shorthand', (long) => {
     expect(option(long)).toEqual({ long, takesValue: false });
   });
 
   it.each([
-    'gpus', 'pull', 'network', 'mount', 'env-file', 'entrypoint', 'platform', 'add-host', 'cap-add', 'device',
-    'cpus', 'ulimit', 'sysctl', 'annotation', 'health-start-interval', 'shm-size', 'restart', 'name', 'stop-timeout',
+    'gpus',
+    'pull',
+    'network',
+    'mount',
+    'env-file',
+    'entrypoint',
+    'platform',
+    'add-host',
+    'cap-add',
+    'device',
+    'cpus',
+    'ulimit',
+    'sysctl',
+    'annotation',
+    'health-start-interval',
+    'shm-size',
+    'restart',
+    'name',
+    'stop-timeout',
   ])('--%s takes a value and has no shorthand', (long) => {
     expect(option(long)).toEqual({ long, takesValue: true });
   });
@@ -71,10 +96,14 @@ describe('DOCKER_RUN_OPTIONS (docker CLI 28.2.2, docker run --help)', () => {
 });
 
 describe('RUN_DOCKER_OPTIONS', () => {
-  it('takes over docker\'s options of the same name with the same value-taking, so docker users are not surprised', () => {
+  it("takes over docker's options of the same name with the same value-taking, so docker users are not surprised", () => {
     for (const own of RUN_DOCKER_OPTIONS) {
       const docker = DOCKER_RUN_OPTIONS.find((entry) => entry.long === own.long);
-      if (docker) expect({ long: own.long, takesValue: own.value !== undefined }).toEqual({ long: docker.long, takesValue: docker.takesValue });
+      if (docker)
+        expect({ long: own.long, takesValue: own.value !== undefined }).toEqual({
+          long: docker.long,
+          takesValue: docker.takesValue,
+        });
     }
   });
 

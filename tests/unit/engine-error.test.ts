@@ -9,9 +9,17 @@ describe('toEngineConnectionError', () => {
       timeoutMs: 15_000,
       call: 'GET /images/json',
     });
-    const error = toEngineConnectionError(timeout, {}, { host: 'tcp://build-host:2375', source: 'context "build" (DOCKER_CONTEXT)' });
-    expect(error?.message).toBe('the Docker engine at "tcp://build-host:2375" set by context "build" (DOCKER_CONTEXT) did not answer within 15 s (GET /images/json)');
-    expect(error?.hint).toBe('Check that it is running and not overloaded ("docker info" must answer), or raise RUN_DOCKER_ENGINE_TIMEOUT_MS on a slow engine.');
+    const error = toEngineConnectionError(
+      timeout,
+      {},
+      { host: 'tcp://build-host:2375', source: 'context "build" (DOCKER_CONTEXT)' },
+    );
+    expect(error?.message).toBe(
+      'the Docker engine at "tcp://build-host:2375" set by context "build" (DOCKER_CONTEXT) did not answer within 15 s (GET /images/json)',
+    );
+    expect(error?.hint).toBe(
+      'Check that it is running and not overloaded ("docker info" must answer), or raise RUN_DOCKER_ENGINE_TIMEOUT_MS on a slow engine.',
+    );
     expect(error?.exitCode).toBe(125);
     // In a payload, without the shim's endpoint: the address from the environment.
     expect(toEngineConnectionError(timeout, { DOCKER_HOST: 'tcp://u:secret@h:2375' })?.message).toBe(
@@ -20,7 +28,11 @@ describe('toEngineConnectionError', () => {
   });
 
   it('says that something other than an engine answers at the endpoint, for any answer that is not HTTP', () => {
-    for (const answer of ['SSH-2.0-OpenSSH_9.2\r\n\r\n', 'HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n']) {
+    for (const answer of [
+      'SSH-2.0-OpenSSH_9.2\r\n\r\n',
+      'HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n',
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
+    ]) {
       let caught: unknown;
       try {
         parseClosedAnswer(Buffer.from(answer, 'latin1'));
@@ -29,7 +41,9 @@ describe('toEngineConnectionError', () => {
       }
       expect(caught).toMatchObject({ code: NOT_HTTP_CODE });
       const error = toEngineConnectionError(caught, {}, { host: 'unix:///run/agent.sock', source: 'DOCKER_HOST' });
-      expect(error?.message).toMatch(/^what answers at "unix:\/\/\/run\/agent.sock" set by DOCKER_HOST is not a Docker engine: its answer/);
+      expect(error?.message).toMatch(
+        /^what answers at "unix:\/\/\/run\/agent.sock" set by DOCKER_HOST is not a Docker engine: its answer/,
+      );
       expect(error?.hint).toContain('DOCKER_HOST');
       expect(error?.exitCode).toBe(125);
     }

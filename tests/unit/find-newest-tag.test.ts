@@ -58,7 +58,9 @@ it('with --local asks no registry and refuses a repository with no usable tag on
   const { ctx, warnings } = context({ local: true });
   const error = await failure(findNewestTag(ctx, repository));
   expect(error.message).toBe(`no usable tag of "${repository}" among the images on this host (--local) (1 other tag)`);
-  expect(error.hint).toMatch(/^With --local only images already on this host are considered: pull or build a tagged image/);
+  expect(error.hint).toMatch(
+    /^With --local only images already on this host are considered: pull or build a tagged image/,
+  );
   expect(warnings).toEqual([]);
 });
 
@@ -67,7 +69,9 @@ it('a failing registry: one warning, and the newest tag on the host', async () =
   server.failWith = 503;
   const { ctx, warnings } = context();
   expect(await findNewestTag(ctx, repository)).toEqual({ tag: '20260101-000000', presentLocally: true });
-  expect(warnings).toEqual([`the registry "${server.registry}" is failing (HTTP 503 Service Unavailable); using the images of "${repository}" on this host`]);
+  expect(warnings).toEqual([
+    `the registry "${server.registry}" is failing (HTTP 503 Service Unavailable); using the images of "${repository}" on this host`,
+  ]);
 });
 
 it('a failing registry and nothing on the host: one error line that says both', async () => {
@@ -93,10 +97,14 @@ it('lists every usable tag newest first, once each, for the fallback chain', asy
 it('an engine that cannot be reached: one line naming it', async () => {
   engine = createFakeEngine({ unreachable: true });
   const { ctx } = context({ local: true });
-  expect((await failure(findNewestTag(ctx, repository))).message).toBe('cannot reach the Docker engine at "unix:///var/run/docker.sock" (ENOENT)');
+  expect((await failure(findNewestTag(ctx, repository))).message).toBe(
+    'cannot reach the Docker engine at "unix:///var/run/docker.sock" (ENOENT)',
+  );
 });
 
 it('a tag or digest is not a repository', async () => {
   const { ctx } = context();
-  expect((await failure(findNewestTag(ctx, `${repository}:1.0.0`))).message).toBe(`"${repository}:1.0.0" names a tag or digest, not a repository`);
+  expect((await failure(findNewestTag(ctx, `${repository}:1.0.0`))).message).toBe(
+    `"${repository}:1.0.0" names a tag or digest, not a repository`,
+  );
 });

@@ -14,7 +14,8 @@ describe('formatHelp: EXAMPLES', () => {
 
   it('prints every example as a command line under its purpose', () => {
     expect(exampleLines(help)).toEqual(HELP_EXAMPLES.map((example) => [...example.args]));
-    for (const example of HELP_EXAMPLES) expect(help).toContain(`  ${example.purpose}:\n    run-docker ${example.args.join(' ')}\n`);
+    for (const example of HELP_EXAMPLES)
+      expect(help).toContain(`  ${example.purpose}:\n    run-docker ${example.args.join(' ')}\n`);
     expect(help).toContain('This behaviour comes from mini 20261128-101500.');
   });
 
@@ -22,10 +23,13 @@ describe('formatHelp: EXAMPLES', () => {
     for (const args of exampleLines(help)) for (const arg of args) expect(arg).toMatch(/^[A-Za-z0-9_./:=@-]+$/);
   });
 
-  it.each(HELP_EXAMPLES.map((example) => [example.args.join(' '), example.args] as const))('run-docker %s parses as a run', (_, args) => {
-    const invocation = parseInvocation(args);
-    expect(invocation.kind).toBe('run');
-  });
+  it.each(HELP_EXAMPLES.map((example) => [example.args.join(' '), example.args] as const))(
+    'run-docker %s parses as a run',
+    (_, args) => {
+      const invocation = parseInvocation(args);
+      expect(invocation.kind).toBe('run');
+    },
+  );
 
   it('shows the workflows: dev shell, tests, notebook, prod, rollback, offline, dry run', () => {
     const parsed = HELP_EXAMPLES.map((example) => {
@@ -38,10 +42,14 @@ describe('formatHelp: EXAMPLES', () => {
     expect(find((run) => run.command[0] === 'py.test')).not.toHaveLength(0);
     expect(find((run) => run.command.join(' ') === 'notebook')).not.toHaveLength(0);
     // The job's own --date stays the container's, not an option of run-docker.
-    expect(find((run) => run.image === 'registry.example.com/team/myproj' && run.command.includes('--date'))).not.toHaveLength(0);
+    expect(
+      find((run) => run.image === 'registry.example.com/team/myproj' && run.command.includes('--date')),
+    ).not.toHaveLength(0);
     expect(find((run) => /:\d{8}-\d{6}$/.test(run.image))).not.toHaveLength(0);
     expect(find((run) => run.options.local && run.image === 'myproj')).not.toHaveLength(0);
-    expect(find((run) => run.options.dryRun && run.options.dockerArgs.join(' ') === '--env DEBUG=1')).not.toHaveLength(0);
+    expect(find((run) => run.options.dryRun && run.options.dockerArgs.join(' ') === '--env DEBUG=1')).not.toHaveLength(
+      0,
+    );
   });
 
   it('tells how to install completion', () => {
@@ -49,8 +57,10 @@ describe('formatHelp: EXAMPLES', () => {
     expect(help).toContain('run-docker --completion zsh > ~/.zfunc/_run-docker');
   });
 
-  it('lists --show-config among run-docker\'s options, and says where the shim reads its flags', () => {
+  it("lists --show-config among run-docker's options, and says where the shim reads its flags", () => {
     expect(help).toMatch(/^ {6}--show-config +the shim's settings and where each comes from/m);
-    expect(help).toContain("put --local, -q and --show-config before any\noption's value, where the shim reads them too");
+    expect(help).toContain(
+      "put --local, -q and --show-config before any\noption's value, where the shim reads them too",
+    );
   });
 });

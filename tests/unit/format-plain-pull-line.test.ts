@@ -46,7 +46,9 @@ describe('formatPlainPullLine', () => {
   });
 
   it('prints one Extracting line for the containerd store however its totals look', () => {
-    expect(plainLines(CONTAINERD_STORE_PULL).filter((line) => line.includes('Extracting'))).toEqual(['b1b2b3b4b5b6: Extracting']);
+    expect(plainLines(CONTAINERD_STORE_PULL).filter((line) => line.includes('Extracting'))).toEqual([
+      'b1b2b3b4b5b6: Extracting',
+    ]);
   });
 
   it('stays proportional to the layers, not to the ticks, in a long pull', () => {

@@ -15,8 +15,15 @@ describe('formatUtcStamp', () => {
 
 describe('formatUtcStamp against toISOString', () => {
   it('agrees with toISOString across years, months, leap days and the end of a day', () => {
-    const fromIso = (date: Date) => date.toISOString().replace(/^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2}).*$/, '$1$2$3-$4$5$6');
-    for (const time of ['2024-02-29T23:59:59.999Z', '1999-12-31T00:00:00Z', '2026-07-04T09:05:03Z', '2100-03-01T12:34:56Z', '0999-01-01T00:00:00Z']) {
+    const fromIso = (date: Date) =>
+      date.toISOString().replace(/^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2}).*$/, '$1$2$3-$4$5$6');
+    for (const time of [
+      '2024-02-29T23:59:59.999Z',
+      '1999-12-31T00:00:00Z',
+      '2026-07-04T09:05:03Z',
+      '2100-03-01T12:34:56Z',
+      '0999-01-01T00:00:00Z',
+    ]) {
       expect(formatUtcStamp(new Date(time))).toBe(fromIso(new Date(time)));
     }
   });

@@ -12,11 +12,29 @@ describe('formatVersion', () => {
   });
 
   it('says the payload is built into the shim, and why', () => {
-    expect(formatVersion({ shimVersion: '0.1.0', tiny: builtIn, mini: builtIn, payloadSource: { builtIn: true, reason: 'no tiny configured' } }, '0.1.0')).toBe(
-      'run-docker shim 0.1.0\ntiny none\nmini built into shim 0.1.0 (no tiny configured)\n',
-    );
+    expect(
+      formatVersion(
+        {
+          shimVersion: '0.1.0',
+          tiny: builtIn,
+          mini: builtIn,
+          payloadSource: { builtIn: true, reason: 'no tiny configured' },
+        },
+        '0.1.0',
+      ),
+    ).toBe('run-docker shim 0.1.0\ntiny none\nmini built into shim 0.1.0 (no tiny configured)\n');
     // The tiny was fine, but no mini could be used: its locator ran, so it is named.
-    expect(formatVersion({ shimVersion: '0.1.0', tiny, mini: builtIn, payloadSource: { builtIn: true, reason: 'no usable mini of "x"' } }, '0.1.0')).toBe(
+    expect(
+      formatVersion(
+        {
+          shimVersion: '0.1.0',
+          tiny,
+          mini: builtIn,
+          payloadSource: { builtIn: true, reason: 'no usable mini of "x"' },
+        },
+        '0.1.0',
+      ),
+    ).toBe(
       'run-docker shim 0.1.0\ntiny 127.0.0.1:5000/rd/tiny:0.1.0 (0.1.0)\nmini built into shim 0.1.0 (no usable mini of "x")\n',
     );
   });

@@ -68,7 +68,10 @@ describe('checkPrivateDir', () => {
     expect(await checkPrivateDir(join(dir, 'link'), uid)).toEqual({ state: 'unusable', why: 'is a symlink' });
     await writeFile(join(dir, 'file'), '');
     expect(await checkPrivateDir(join(dir, 'file'), uid)).toEqual({ state: 'unusable', why: 'is not a folder' });
-    expect(await checkPrivateDir(mine, uid + 1)).toEqual({ state: 'unusable', why: `belongs to uid ${uid}, not to you` });
+    expect(await checkPrivateDir(mine, uid + 1)).toEqual({
+      state: 'unusable',
+      why: `belongs to uid ${uid}, not to you`,
+    });
     expect(await checkPrivateDir(join(dir, 'absent'), uid)).toEqual({ state: 'missing' });
   });
 
@@ -112,7 +115,10 @@ describe('parseCachedUser', () => {
 
 describe('payload cache', () => {
   const imageId = `sha256:${'d'.repeat(64)}`;
-  const files = new Map([['manifest.json', Buffer.from('{}')], ['run.js', Buffer.from('code')]]);
+  const files = new Map([
+    ['manifest.json', Buffer.from('{}')],
+    ['run.js', Buffer.from('code')],
+  ]);
 
   it('keeps an identical entry in place, so a reader never sees its files vanish', async () => {
     const entry = payloadCacheDir(dir, imageId);
@@ -131,12 +137,14 @@ describe('payload cache', () => {
     const missing: string[] = [];
     const reader = (async () => {
       while (writing) {
-        for (const name of ['manifest.json', 'run.js']) if ((await readCachedFile(entry, name)) === undefined) missing.push(name);
+        for (const name of ['manifest.json', 'run.js'])
+          if ((await readCachedFile(entry, name)) === undefined) missing.push(name);
         // Reads are synchronous inside (read-private-file.ts): let the writers' file system calls run between them.
         await new Promise((resolve) => setImmediate(resolve));
       }
     })();
-    for (let round = 0; round < 5; round++) await Promise.all(Array.from({ length: 20 }, () => writeCachedPayload(dir, entry, files)));
+    for (let round = 0; round < 5; round++)
+      await Promise.all(Array.from({ length: 20 }, () => writeCachedPayload(dir, entry, files)));
     writing = false;
     await reader;
     expect(missing).toEqual([]);
@@ -145,7 +153,8 @@ describe('payload cache', () => {
   it('sweeps staging folders of processes that are gone and keeps those of running ones', async () => {
     const staging = join(dir, 'staging');
     const deadPid = spawnSync('true').pid;
-    for (const name of [`new-${deadPid}-abc123`, `old-${deadPid}-abc123`, `new-${process.pid}-abc123`]) await mkdir(join(staging, name), { recursive: true });
+    for (const name of [`new-${deadPid}-abc123`, `old-${deadPid}-abc123`, `new-${process.pid}-abc123`])
+      await mkdir(join(staging, name), { recursive: true });
     expect(await prepareCache(dir, uid, quiet)).toBe(dir);
     expect(await readdir(staging)).toEqual([`new-${process.pid}-abc123`]);
   });
@@ -153,8 +162,12 @@ describe('payload cache', () => {
   it('is not used when a folder in it is not ours', async () => {
     await mkdir(join(dir, 'payloads'));
     const warnings: string[] = [];
-    expect(await prepareCache(dir, uid + 1, { warn: (line) => warnings.push(line), debug: () => undefined })).toBeUndefined();
-    expect(warnings).toEqual([`the cache folder "${dir}" belongs to uid ${uid}, not to you; running without the cache`]);
+    expect(
+      await prepareCache(dir, uid + 1, { warn: (line) => warnings.push(line), debug: () => undefined }),
+    ).toBeUndefined();
+    expect(warnings).toEqual([
+      `the cache folder "${dir}" belongs to uid ${uid}, not to you; running without the cache`,
+    ]);
   });
 });
 

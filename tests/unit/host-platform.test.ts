@@ -16,7 +16,12 @@ import { renderDockerRunArgs } from '../../payload/run/render-docker-run-args';
 import { miniVersionRecordPath } from '../../shim/mini-version-record';
 import { cacheRootDir } from '../../shim/payload-cache';
 import { configFileLocation, configFileLocations } from '../../shim/read-config-file';
-import { selectCacheDir, selectConfigDir, selectStateDir, selectSystemConfigDirs } from '../../shim/select-host-folders';
+import {
+  selectCacheDir,
+  selectConfigDir,
+  selectStateDir,
+  selectSystemConfigDirs,
+} from '../../shim/select-host-folders';
 import { selectCertsDirs } from '../../payload/locator/registry/read-registry-certs';
 
 const WINDOWS_HOME = 'C:\\Users\\me';
@@ -26,32 +31,60 @@ describe('run-docker folders', () => {
   test('linux: the XDG base directories, /etc/run-docker for the system, as before', () => {
     expect(selectConfigDir('linux', {}, '/home/u')).toEqual({ dir: '/home/u/.config/run-docker', source: 'default' });
     expect(selectCacheDir('linux', {}, '/home/u')).toEqual({ dir: '/home/u/.cache/run-docker', source: 'default' });
-    expect(selectStateDir('linux', {}, '/home/u')).toEqual({ dir: '/home/u/.local/state/run-docker', source: 'default' });
+    expect(selectStateDir('linux', {}, '/home/u')).toEqual({
+      dir: '/home/u/.local/state/run-docker',
+      source: 'default',
+    });
     expect(selectSystemConfigDirs('linux', { XDG_CONFIG_DIRS: '/opt/conf:relative' })).toEqual([
       { dir: '/opt/conf/run-docker', source: 'env XDG_CONFIG_DIRS' },
       { dir: '/etc/run-docker', source: 'default' },
     ]);
-    expect(configFileLocation({}, '/home/u', 'linux')).toEqual({ path: '/home/u/.config/run-docker/config.json', source: 'default' });
-    expect(cacheRootDir({ XDG_CACHE_HOME: '/c' }, '/home/u', 'linux')).toEqual({ dir: '/c/run-docker', source: 'env XDG_CACHE_HOME' });
+    expect(configFileLocation({}, '/home/u', 'linux')).toEqual({
+      path: '/home/u/.config/run-docker/config.json',
+      source: 'default',
+    });
+    expect(cacheRootDir({ XDG_CACHE_HOME: '/c' }, '/home/u', 'linux')).toEqual({
+      dir: '/c/run-docker',
+      source: 'env XDG_CACHE_HOME',
+    });
     expect(miniVersionRecordPath({}, '/home/u', 'linux')).toBe('/home/u/.local/state/run-docker/mini-versions.json');
   });
 
   test('darwin: config and state XDG-style as on Linux, the cache in ~/Library/Caches, /etc/run-docker for the system', () => {
-    expect(configFileLocation({}, '/Users/me', 'darwin')).toEqual({ path: '/Users/me/.config/run-docker/config.json', source: 'default' });
-    expect(cacheRootDir({}, '/Users/me', 'darwin')).toEqual({ dir: '/Users/me/Library/Caches/run-docker', source: 'default' });
-    expect(miniVersionRecordPath({}, '/Users/me', 'darwin')).toBe('/Users/me/.local/state/run-docker/mini-versions.json');
+    expect(configFileLocation({}, '/Users/me', 'darwin')).toEqual({
+      path: '/Users/me/.config/run-docker/config.json',
+      source: 'default',
+    });
+    expect(cacheRootDir({}, '/Users/me', 'darwin')).toEqual({
+      dir: '/Users/me/Library/Caches/run-docker',
+      source: 'default',
+    });
+    expect(miniVersionRecordPath({}, '/Users/me', 'darwin')).toBe(
+      '/Users/me/.local/state/run-docker/mini-versions.json',
+    );
     expect(configFileLocations({}, '/Users/me', 'darwin').map((location) => [location.path, location.scope])).toEqual([
       ['/Users/me/.config/run-docker/config.json', 'user'],
       ['/etc/run-docker/config.json', 'system'],
     ]);
     // XDG variables win on macOS too.
-    expect(cacheRootDir({ XDG_CACHE_HOME: '/tmp/c' }, '/Users/me', 'darwin')).toEqual({ dir: '/tmp/c/run-docker', source: 'env XDG_CACHE_HOME' });
+    expect(cacheRootDir({ XDG_CACHE_HOME: '/tmp/c' }, '/Users/me', 'darwin')).toEqual({
+      dir: '/tmp/c/run-docker',
+      source: 'env XDG_CACHE_HOME',
+    });
   });
 
   test('win32: %APPDATA% for the config, %LOCALAPPDATA% for cache and state (apart), no system-wide file', () => {
-    expect(configFileLocation(WINDOWS_ENV, WINDOWS_HOME, 'win32')).toEqual({ path: 'C:\\Users\\me\\AppData\\Roaming\\run-docker\\config.json', source: 'env APPDATA' });
-    expect(cacheRootDir(WINDOWS_ENV, WINDOWS_HOME, 'win32')).toEqual({ dir: 'C:\\Users\\me\\AppData\\Local\\run-docker\\cache', source: 'env LOCALAPPDATA' });
-    expect(miniVersionRecordPath(WINDOWS_ENV, WINDOWS_HOME, 'win32')).toBe('C:\\Users\\me\\AppData\\Local\\run-docker\\state\\mini-versions.json');
+    expect(configFileLocation(WINDOWS_ENV, WINDOWS_HOME, 'win32')).toEqual({
+      path: 'C:\\Users\\me\\AppData\\Roaming\\run-docker\\config.json',
+      source: 'env APPDATA',
+    });
+    expect(cacheRootDir(WINDOWS_ENV, WINDOWS_HOME, 'win32')).toEqual({
+      dir: 'C:\\Users\\me\\AppData\\Local\\run-docker\\cache',
+      source: 'env LOCALAPPDATA',
+    });
+    expect(miniVersionRecordPath(WINDOWS_ENV, WINDOWS_HOME, 'win32')).toBe(
+      'C:\\Users\\me\\AppData\\Local\\run-docker\\state\\mini-versions.json',
+    );
     expect(configFileLocations({ ...WINDOWS_ENV, XDG_CONFIG_DIRS: '/etc/xdg' }, WINDOWS_HOME, 'win32')).toEqual([
       { path: 'C:\\Users\\me\\AppData\\Roaming\\run-docker\\config.json', source: 'env APPDATA', scope: 'user' },
     ]);
@@ -59,15 +92,27 @@ describe('run-docker folders', () => {
   });
 
   test('win32: without (or with a relative) APPDATA / LOCALAPPDATA, the profile folders Windows uses; an absolute XDG variable wins', () => {
-    expect(configFileLocation({ APPDATA: 'relative' }, WINDOWS_HOME, 'win32')).toEqual({ path: 'C:\\Users\\me\\AppData\\Roaming\\run-docker\\config.json', source: 'default' });
-    expect(cacheRootDir({}, WINDOWS_HOME, 'win32')).toEqual({ dir: 'C:\\Users\\me\\AppData\\Local\\run-docker\\cache', source: 'default' });
-    expect(selectStateDir('win32', {}, WINDOWS_HOME)).toEqual({ dir: 'C:\\Users\\me\\AppData\\Local\\run-docker\\state', source: 'default' });
-    expect(selectConfigDir('win32', { ...WINDOWS_ENV, XDG_CONFIG_HOME: 'D:\\conf' }, WINDOWS_HOME)).toEqual({ dir: 'D:\\conf\\run-docker', source: 'env XDG_CONFIG_HOME' });
+    expect(configFileLocation({ APPDATA: 'relative' }, WINDOWS_HOME, 'win32')).toEqual({
+      path: 'C:\\Users\\me\\AppData\\Roaming\\run-docker\\config.json',
+      source: 'default',
+    });
+    expect(cacheRootDir({}, WINDOWS_HOME, 'win32')).toEqual({
+      dir: 'C:\\Users\\me\\AppData\\Local\\run-docker\\cache',
+      source: 'default',
+    });
+    expect(selectStateDir('win32', {}, WINDOWS_HOME)).toEqual({
+      dir: 'C:\\Users\\me\\AppData\\Local\\run-docker\\state',
+      source: 'default',
+    });
+    expect(selectConfigDir('win32', { ...WINDOWS_ENV, XDG_CONFIG_HOME: 'D:\\conf' }, WINDOWS_HOME)).toEqual({
+      dir: 'D:\\conf\\run-docker',
+      source: 'env XDG_CONFIG_HOME',
+    });
   });
 });
 
 describe('file owner checks', () => {
-  test('linux: the user and their private group; darwin: group write is every user\'s (staff); win32: none', () => {
+  test("linux: the user and their private group; darwin: group write is every user's (staff); win32: none", () => {
     expect(selectFileOwner('linux', { uid: 1000, gid: 1000 })).toEqual({ uid: 1000, gid: 1000 });
     expect(selectFileOwner('darwin', { uid: 501, gid: 20 })).toEqual({ uid: 501, gid: 20, sharedGroup: true });
     expect(selectFileOwner('win32', { uid: undefined, gid: undefined })).toBeUndefined();
@@ -75,10 +120,12 @@ describe('file owner checks', () => {
     expect(currentUser('linux')).toEqual({ uid: process.getuid!(), gid: process.getgid!() });
   });
 
-  test('findForeignWriter: a group-writable file of the user\'s own group passes on Linux, not on macOS', () => {
+  test("findForeignWriter: a group-writable file of the user's own group passes on Linux, not on macOS", () => {
     const file = { uid: 501, gid: 20, mode: 0o100664 };
     expect(findForeignWriter(file, { uid: 501, gid: 20 })).toBeUndefined();
-    expect(findForeignWriter(file, { uid: 501, gid: 20, sharedGroup: true })).toBe('group 20, which every user is in (mode 0664)');
+    expect(findForeignWriter(file, { uid: 501, gid: 20, sharedGroup: true })).toBe(
+      'group 20, which every user is in (mode 0664)',
+    );
     expect(findForeignWriter({ ...file, mode: 0o100644 }, { uid: 501, gid: 20, sharedGroup: true })).toBeUndefined();
   });
 
@@ -86,8 +133,14 @@ describe('file owner checks', () => {
     const folder = (mode: number, uid = 0) => ({ isSymbolicLink: () => false, isDirectory: () => true, uid, mode });
     // What Node reports for an NTFS folder: owner 0, mode 0777.
     expect(judgeDir(folder(0o40777), undefined)).toEqual({ state: 'private' });
-    expect(judgeDir({ ...folder(0o40777), isSymbolicLink: () => true }, undefined)).toEqual({ state: 'unusable', why: 'is a symlink' });
-    expect(judgeDir({ ...folder(0o100666), isDirectory: () => false }, undefined)).toEqual({ state: 'unusable', why: 'is not a folder' });
+    expect(judgeDir({ ...folder(0o40777), isSymbolicLink: () => true }, undefined)).toEqual({
+      state: 'unusable',
+      why: 'is a symlink',
+    });
+    expect(judgeDir({ ...folder(0o100666), isDirectory: () => false }, undefined)).toEqual({
+      state: 'unusable',
+      why: 'is not a folder',
+    });
     // With a uid, as on Linux and macOS.
     expect(judgeDir(folder(0o40777), 0)).toBe('too-open');
   });
@@ -107,7 +160,7 @@ describe('host paths and bind mounts', () => {
     expect(formatBindSource('/Users/me/work/data', 'darwin')).toBe('/Users/me/work/data');
   });
 
-  test('engineMapsFileOwnership: Docker Desktop\'s VM on macOS and Windows; not Linux', () => {
+  test("engineMapsFileOwnership: Docker Desktop's VM on macOS and Windows; not Linux", () => {
     expect(engineMapsFileOwnership('darwin')).toBe(true);
     expect(engineMapsFileOwnership('win32')).toBe(true);
     expect(engineMapsFileOwnership('linux')).toBe(false);
@@ -140,7 +193,12 @@ describe('the run specification per platform', () => {
   const envOf = (spec: ReturnType<typeof buildRunSpec>) => Object.fromEntries(spec.env);
 
   test('win32: Windows bind sources, docker-user as the user, no HOSTUSER, no owner change', () => {
-    const spec = buildRunSpec(input({ ...base, platform: 'win32', home: WINDOWS_HOME, uid: undefined, gid: undefined }, 'C:\\Users\\me\\work\\src\\app'));
+    const spec = buildRunSpec(
+      input(
+        { ...base, platform: 'win32', home: WINDOWS_HOME, uid: undefined, gid: undefined },
+        'C:\\Users\\me\\work\\src\\app',
+      ),
+    );
     expect(spec.mounts).toEqual([
       { source: 'C:\\Users\\me\\work\\data', target: '/home/docker-user/data' },
       { source: 'C:\\Users\\me\\work\\log', target: '/home/docker-user/log' },
@@ -166,7 +224,7 @@ describe('the run specification per platform', () => {
     expect(envOf(spec)).not.toHaveProperty('JUPYTER_RUNTIME_DIR');
   });
 
-  test('linux: unchanged, the host user\'s own uid with docker-user\'s group added', () => {
+  test("linux: unchanged, the host user's own uid with docker-user's group added", () => {
     const spec = buildRunSpec(input({ ...base, platform: 'linux', home: '/home/me', uid: 1234, gid: 1234 }));
     expect(spec).toMatchObject({ user: '1234:1234', groupAdd: ['1000'], createdDirsOwner: undefined });
     expect(envOf(spec)).toMatchObject({ HOSTUSER: '1234:1234', JUPYTER_RUNTIME_DIR: '/tmp/jupyter-runtime' });
@@ -174,17 +232,31 @@ describe('the run specification per platform', () => {
 });
 
 describe('the engine address', () => {
-  test('win32: the docker CLI\'s named pipe by default; npipe addresses accepted there only', () => {
-    expect(selectDefaultEndpoint({}, 'C:\\Users\\me\\.docker', () => false, 'win32')).toEqual({ host: 'npipe:////./pipe/docker_engine', source: 'default' });
-    expect(selectDefaultEndpoint({}, '/cfg', () => false, 'darwin')).toEqual({ host: 'unix:///var/run/docker.sock', source: 'default' });
-    expect(normalizeHost('npipe:////./pipe/dockerDesktopLinuxEngine', false, 'DOCKER_HOST', 'win32')).toBe('npipe:////./pipe/dockerDesktopLinuxEngine');
-    expect(normalizeHost('npipe:///./pipe/docker_engine', false, 'DOCKER_HOST', 'win32')).toBe('npipe:////./pipe/docker_engine');
-    expect(() => normalizeHost('npipe:////./pipe/docker_engine', false, 'DOCKER_HOST', 'linux')).toThrow('is not one run-docker can use');
+  test("win32: the docker CLI's named pipe by default; npipe addresses accepted there only", () => {
+    expect(selectDefaultEndpoint({}, 'C:\\Users\\me\\.docker', () => false, 'win32')).toEqual({
+      host: 'npipe:////./pipe/docker_engine',
+      source: 'default',
+    });
+    expect(selectDefaultEndpoint({}, '/cfg', () => false, 'darwin')).toEqual({
+      host: 'unix:///var/run/docker.sock',
+      source: 'default',
+    });
+    expect(normalizeHost('npipe:////./pipe/dockerDesktopLinuxEngine', false, 'DOCKER_HOST', 'win32')).toBe(
+      'npipe:////./pipe/dockerDesktopLinuxEngine',
+    );
+    expect(normalizeHost('npipe:///./pipe/docker_engine', false, 'DOCKER_HOST', 'win32')).toBe(
+      'npipe:////./pipe/docker_engine',
+    );
+    expect(() => normalizeHost('npipe:////./pipe/docker_engine', false, 'DOCKER_HOST', 'linux')).toThrow(
+      'is not one run-docker can use',
+    );
   });
 
-  test('a named pipe is reached through node:net\'s path for it', () => {
+  test("a named pipe is reached through node:net's path for it", () => {
     const read = () => Buffer.alloc(0);
-    expect(toDockerodeOptions({ host: 'npipe:////./pipe/docker_engine', source: 'default' }, {}, WINDOWS_HOME, read)).toEqual({
+    expect(
+      toDockerodeOptions({ host: 'npipe:////./pipe/docker_engine', source: 'default' }, {}, WINDOWS_HOME, read),
+    ).toEqual({
       socketPath: '\\\\.\\pipe\\docker_engine',
       host: undefined,
     });
@@ -192,8 +264,12 @@ describe('the engine address', () => {
 });
 
 describe('registry certificates (certs.d)', () => {
-  test('linux and darwin: /etc/docker/certs.d first; win32: only the user\'s folders, never one at the drive\'s root', () => {
-    expect(selectCertsDirs({}, '/home/u', 'linux')).toEqual(['/etc/docker/certs.d', '/home/u/.config/docker/certs.d', '/home/u/.docker/certs.d']);
+  test("linux and darwin: /etc/docker/certs.d first; win32: only the user's folders, never one at the drive's root", () => {
+    expect(selectCertsDirs({}, '/home/u', 'linux')).toEqual([
+      '/etc/docker/certs.d',
+      '/home/u/.config/docker/certs.d',
+      '/home/u/.docker/certs.d',
+    ]);
     expect(selectCertsDirs({}, '/Users/me', 'darwin')[0]).toBe('/etc/docker/certs.d');
     expect(selectCertsDirs({}, '/Users/me', 'win32')).not.toContain('/etc/docker/certs.d');
     expect(selectCertsDirs({}, '/Users/me', 'win32')).toHaveLength(2);

@@ -8,11 +8,20 @@ describe('parseImageRef', () => {
     ['docker.io/library/busybox:1', { registry: 'docker.io', path: 'library/busybox', tag: '1', digest: undefined }],
     ['index.docker.io/team/app', { registry: 'docker.io', path: 'team/app', tag: undefined, digest: undefined }],
     ['ghcr.io/org/team/app:v1.2.3', { registry: 'ghcr.io', path: 'org/team/app', tag: 'v1.2.3', digest: undefined }],
-    ['127.0.0.1:5000/run-docker/mini', { registry: '127.0.0.1:5000', path: 'run-docker/mini', tag: undefined, digest: undefined }],
-    ['localhost/app:20210502-002343', { registry: 'localhost', path: 'app', tag: '20210502-002343', digest: undefined }],
+    [
+      '127.0.0.1:5000/run-docker/mini',
+      { registry: '127.0.0.1:5000', path: 'run-docker/mini', tag: undefined, digest: undefined },
+    ],
+    [
+      'localhost/app:20210502-002343',
+      { registry: 'localhost', path: 'app', tag: '20210502-002343', digest: undefined },
+    ],
     ['localhost:5000/app', { registry: 'localhost:5000', path: 'app', tag: undefined, digest: undefined }],
     ['[::1]:5000/app:1', { registry: '[::1]:5000', path: 'app', tag: '1', digest: undefined }],
-    ['my_project/sub__name/a-b.c', { registry: 'docker.io', path: 'my_project/sub__name/a-b.c', tag: undefined, digest: undefined }],
+    [
+      'my_project/sub__name/a-b.c',
+      { registry: 'docker.io', path: 'my_project/sub__name/a-b.c', tag: undefined, digest: undefined },
+    ],
   ])('%s', (text, expected) => {
     expect(parseImageRef(text)).toEqual(expected);
   });
@@ -49,7 +58,9 @@ describe('parseImageRef', () => {
     [`x/${'a'.repeat(260)}`, 'longer than 255'],
   ])('rejects %j with a message that says why', (text, why) => {
     expect(() => parseImageRef(text, 'RUN_DOCKER_MINI')).toThrow(why);
-    expect(() => parseImageRef(text, 'RUN_DOCKER_MINI')).toThrow(/^RUN_DOCKER_MINI ".*" is not a valid image reference/);
+    expect(() => parseImageRef(text, 'RUN_DOCKER_MINI')).toThrow(
+      /^RUN_DOCKER_MINI ".*" is not a valid image reference/,
+    );
   });
 });
 

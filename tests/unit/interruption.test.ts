@@ -12,7 +12,6 @@ import { pack as packTar } from 'tar-stream';
 import { copyFromImage } from '../../common/copy-from-image';
 import { runDockerCli } from '../../payload/run/run-docker-cli';
 
-
 test('after a signal, the copy never returns, the container is removed, and no docker run starts', async () => {
   const removed: string[] = [];
   const archive = new PassThrough();
@@ -52,7 +51,9 @@ test('after a signal, the copy never returns, the container is removed, and no d
     await writeFile(join(bin, 'docker'), `#!/bin/sh\ntouch "${bin}/started"\n`);
     await chmod(join(bin, 'docker'), 0o755);
     let ran = false;
-    void runDockerCli(['run', 'img'], { PATH: bin }, { stdinIsTerminal: false, ttyAllocated: false }).then(() => (ran = true));
+    void runDockerCli(['run', 'img'], { PATH: bin }, { stdinIsTerminal: false, ttyAllocated: false }).then(
+      () => (ran = true),
+    );
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(ran).toBe(false);
     await expect(readFile(join(bin, 'started'))).rejects.toMatchObject({ code: 'ENOENT' });

@@ -29,7 +29,8 @@ describe('createLightEngineClient', () => {
       async (call) => {
         calls.push(call);
         if (call.path === '/images/json') return [{ RepoTags: ['x:1', 'x:2', 'y:1'] }];
-        if (call.path === '/containers/json?all=true&filters=%7B%22label%22%3A%5B%22l%22%5D%7D') return [{ Id: 'c0', Labels: { l: 'h:1' } }];
+        if (call.path === '/containers/json?all=true&filters=%7B%22label%22%3A%5B%22l%22%5D%7D')
+          return [{ Id: 'c0', Labels: { l: 'h:1' } }];
         if (call.path === '/images/x:1/json') return { Id: 'sha256:1', Config: { Labels: { a: 'b' } }, Size: 42 };
         return call.method === 'POST' ? { Id: 'c1' } : {};
       },
@@ -52,7 +53,11 @@ describe('createLightEngineClient', () => {
       { method: 'GET', path: '/images/json' }, // asked for at once, for the tag lookups
       { method: 'GET', path: '/images/x:1/json' },
       { method: 'GET', path: '/images/sha256:1/get', stream: true },
-      { method: 'POST', path: '/containers/create', body: { Image: 'sha256:1', Cmd: ['/never'], Labels: { l: 'h:1' }, NetworkDisabled: true } },
+      {
+        method: 'POST',
+        path: '/containers/create',
+        body: { Image: 'sha256:1', Cmd: ['/never'], Labels: { l: 'h:1' }, NetworkDisabled: true },
+      },
       { method: 'GET', path: '/containers/c1/archive?path=%2Fetc%2Fpasswd', stream: true },
       { method: 'DELETE', path: '/containers/c1?force=true' },
       { method: 'GET', path: `/containers/json${formatQuery({ all: true, filters: { label: ['l'] } })}` },
@@ -62,11 +67,16 @@ describe('createLightEngineClient', () => {
   });
 
   it('says undefined for an image the engine does not have, and fails on anything else', async () => {
-    const engine = createLightEngineClient(async (call) => {
-      if (call.path === '/images/absent/json') throw Object.assign(new Error('(HTTP code 404) unexpected - No such image: absent '), { statusCode: 404 });
-      if (call.path === '/images/broken/json') throw Object.assign(new Error('(HTTP code 500) unexpected - boom '), { statusCode: 500 });
-      return [];
-    }, async () => {});
+    const engine = createLightEngineClient(
+      async (call) => {
+        if (call.path === '/images/absent/json')
+          throw Object.assign(new Error('(HTTP code 404) unexpected - No such image: absent '), { statusCode: 404 });
+        if (call.path === '/images/broken/json')
+          throw Object.assign(new Error('(HTTP code 500) unexpected - boom '), { statusCode: 500 });
+        return [];
+      },
+      async () => {},
+    );
     expect(await engine.inspectImage('absent')).toBeUndefined();
     await expect(engine.inspectImage('broken')).rejects.toMatchObject({ statusCode: 500 });
   });
@@ -77,27 +87,44 @@ describe('createLightEngineClient', () => {
       { Id: 'sha256:tiny', RepoTags: [], RepoDigests: ['r:5000/tiny@sha256:d1'], Labels: { kind: 'tiny' }, Size: 7 },
       { Id: 'sha256:app', RepoTags: ['r:5000/app:1.0.0', 'r:5000/app:latest'], RepoDigests: [], Labels: null, Size: 9 },
     ];
-    const engine = createLightEngineClient(async (call) => {
-      asked.push(call.path);
-      if (call.path === '/images/json') return listed;
-      if (call.path === '/images/sha256:app/json') return { Id: 'sha256:app', Config: { Labels: { from: 'inspect' } }, Size: 9 };
-      throw Object.assign(new Error('(HTTP code 404) unexpected - No such image'), { statusCode: 404 });
-    }, async () => {});
-    expect(await engine.inspectImage('r:5000/tiny@sha256:d1')).toEqual({ id: 'sha256:tiny', labels: { kind: 'tiny' }, size: 7 });
+    const engine = createLightEngineClient(
+      async (call) => {
+        asked.push(call.path);
+        if (call.path === '/images/json') return listed;
+        if (call.path === '/images/sha256:app/json')
+          return { Id: 'sha256:app', Config: { Labels: { from: 'inspect' } }, Size: 9 };
+        throw Object.assign(new Error('(HTTP code 404) unexpected - No such image'), { statusCode: 404 });
+      },
+      async () => {},
+    );
+    expect(await engine.inspectImage('r:5000/tiny@sha256:d1')).toEqual({
+      id: 'sha256:tiny',
+      labels: { kind: 'tiny' },
+      size: 7,
+    });
     expect(await engine.inspectImage('r:5000/app:latest')).toEqual({ id: 'sha256:app', labels: {}, size: 9 });
     expect(asked).toEqual(['/images/json']);
     // A tag is never taken for a digest or the other way round, and other names go to the engine.
     expect(await engine.inspectImage('r:5000/tiny@sha256:d2')).toBeUndefined();
     expect(await engine.inspectImage('r:5000/app:2.0.0')).toBeUndefined();
     expect(await engine.inspectImage('sha256:app')).toEqual({ id: 'sha256:app', labels: { from: 'inspect' }, size: 9 });
-    expect(asked).toEqual(['/images/json', '/images/r:5000/tiny@sha256:d2/json', '/images/r:5000/app:2.0.0/json', '/images/sha256:app/json']);
+    expect(asked).toEqual([
+      '/images/json',
+      '/images/r:5000/tiny@sha256:d2/json',
+      '/images/r:5000/app:2.0.0/json',
+      '/images/sha256:app/json',
+    ]);
   });
 
   it('inspects as before when the list cannot be had', async () => {
-    const engine = createLightEngineClient(async (call) => {
-      if (call.path === '/images/json') throw Object.assign(new Error('(HTTP code 500) unexpected - boom'), { statusCode: 500 });
-      return { Id: 'sha256:x', Config: { Labels: { a: 'b' } }, Size: 1 };
-    }, async () => {});
+    const engine = createLightEngineClient(
+      async (call) => {
+        if (call.path === '/images/json')
+          throw Object.assign(new Error('(HTTP code 500) unexpected - boom'), { statusCode: 500 });
+        return { Id: 'sha256:x', Config: { Labels: { a: 'b' } }, Size: 1 };
+      },
+      async () => {},
+    );
     expect(await engine.inspectImage('x:1')).toEqual({ id: 'sha256:x', labels: { a: 'b' }, size: 1 });
   });
 });
@@ -138,11 +165,14 @@ describe('image lists by repository', () => {
 
   it('asks again after a failed list', async () => {
     let attempt = 0;
-    const engine = createLightEngineClient(async () => {
-      attempt += 1;
-      if (attempt === 1) throw Object.assign(new Error('connect ENOENT'), { code: 'ENOENT' });
-      return images;
-    }, async () => {});
+    const engine = createLightEngineClient(
+      async () => {
+        attempt += 1;
+        if (attempt === 1) throw Object.assign(new Error('connect ENOENT'), { code: 'ENOENT' });
+        return images;
+      },
+      async () => {},
+    );
     await expect(engine.listImageTags('team/app')).rejects.toMatchObject({ code: 'ENOENT' });
     expect(await engine.listImageTags('team/app')).toEqual(['latest']);
   });
@@ -199,7 +229,10 @@ describe('createEngineRequest', () => {
 
   it('passes connection failures through with their code', async () => {
     const request = createEngineRequest({ socketPath: path.join(dir, 'nothing.sock') });
-    await expect(request({ method: 'GET', path: '/_ping' })).rejects.toMatchObject({ code: 'ENOENT', syscall: 'connect' });
+    await expect(request({ method: 'GET', path: '/_ping' })).rejects.toMatchObject({
+      code: 'ENOENT',
+      syscall: 'connect',
+    });
   });
 
   it('gives up on an engine that accepts and never answers, naming the call, within its timeout', async () => {

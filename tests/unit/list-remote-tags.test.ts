@@ -8,7 +8,11 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import os from 'node:os';
 import path from 'node:path';
 import type { TokenCache } from '../../payload/locator/registry/fetch-bearer-token';
-import { createFileTokenCache, createMemoryTokenCache, parseTokenFile } from '../../payload/locator/registry/token-store';
+import {
+  createFileTokenCache,
+  createMemoryTokenCache,
+  parseTokenFile,
+} from '../../payload/locator/registry/token-store';
 import { listRemoteTags } from '../../payload/locator/registry/list-remote-tags';
 import { failure } from '../helpers/locator-context';
 import { parseRetryAfter, RegistryUnreachableError } from '../../payload/locator/registry/registry-unreachable-error';
@@ -70,7 +74,11 @@ function json(res: ServerResponse, status: number, body: unknown, headers: Recor
 }
 
 /** Serves `tags` in pages of `n` with distribution-style relative Links (`last=`). */
-function pagedTags(tags: string[], link: (origin: string, last: string, n: number) => string, origin = () => ''): Handler {
+function pagedTags(
+  tags: string[],
+  link: (origin: string, last: string, n: number) => string,
+  origin = () => '',
+): Handler {
   return (_req, res, url) => {
     const n = Number(url.searchParams.get('n') ?? tags.length);
     const last = url.searchParams.get('last');
@@ -117,7 +125,11 @@ describe('listRemoteTags', () => {
   it('follows absolute Links', async () => {
     let origin = '';
     const fake = await startFakeRegistry(
-      pagedTags(TAGS, (o, last, n) => `<${o}/v2/team/app/tags/list?n=${n}&last=${last}>; rel="next"`, () => origin),
+      pagedTags(
+        TAGS,
+        (o, last, n) => `<${o}/v2/team/app/tags/list?n=${n}&last=${last}>; rel="next"`,
+        () => origin,
+      ),
     );
     origin = fake.origin;
     expect(await listRemoteTags(ref(fake), { env: {}, homeDir: noHome(), pageSize: 3 })).toEqual(TAGS);
@@ -146,14 +158,27 @@ describe('listRemoteTags', () => {
         return json(res, 200, { token: `tok-${url.searchParams.get('scope')}`, expires_in: 300 });
       }
       if (req.headers.authorization !== 'Bearer tok-repository:team/app:pull') {
-        return json(res, 401, { errors: [{ code: 'UNAUTHORIZED' }] }, {
-          'WWW-Authenticate': `Bearer realm="${origin}/token",service="fake registry",scope="repository:team/app:pull,push"`,
-        });
+        return json(
+          res,
+          401,
+          { errors: [{ code: 'UNAUTHORIZED' }] },
+          {
+            'WWW-Authenticate': `Bearer realm="${origin}/token",service="fake registry",scope="repository:team/app:pull,push"`,
+          },
+        );
       }
-      return pagedTags(TAGS, (_o, last, n) => `</v2/team/app/tags/list?last=${last}&n=${n}>; rel="next"`)(req, res, url);
+      return pagedTags(TAGS, (_o, last, n) => `</v2/team/app/tags/list?last=${last}&n=${n}>; rel="next"`)(
+        req,
+        res,
+        url,
+      );
     });
     origin = fake.origin;
-    const env = { DOCKER_CONFIG: await dockerConfig({ [`http://${fake.registry}/v1/`]: { auth: Buffer.from('alice:wonder:land').toString('base64') } }) };
+    const env = {
+      DOCKER_CONFIG: await dockerConfig({
+        [`http://${fake.registry}/v1/`]: { auth: Buffer.from('alice:wonder:land').toString('base64') },
+      }),
+    };
     const tokenCache: TokenCache = createMemoryTokenCache();
 
     expect(await listRemoteTags(ref(fake), { env, homeDir: noHome(), pageSize: 4, tokenCache })).toEqual(TAGS);
@@ -176,7 +201,9 @@ describe('listRemoteTags', () => {
       return json(res, 200, { tags: ['1.0.0'] });
     });
     origin = fake.origin;
-    expect(await listRemoteTags(ref(fake), { env: {}, homeDir: noHome(), tokenCache: createMemoryTokenCache() })).toEqual(['1.0.0']);
+    expect(
+      await listRemoteTags(ref(fake), { env: {}, homeDir: noHome(), tokenCache: createMemoryTokenCache() }),
+    ).toEqual(['1.0.0']);
   });
 
   it('renews a cached token the registry no longer accepts', async () => {
@@ -197,7 +224,9 @@ describe('listRemoteTags', () => {
   });
 
   it('fails with "authentication required" on a Basic challenge without credentials', async () => {
-    const fake = await startFakeRegistry((_req, res) => json(res, 401, {}, { 'WWW-Authenticate': 'Basic realm="basic-realm"' }));
+    const fake = await startFakeRegistry((_req, res) =>
+      json(res, 401, {}, { 'WWW-Authenticate': 'Basic realm="basic-realm"' }),
+    );
     const error = await failure(listRemoteTags(ref(fake), { env: {}, homeDir: noHome() }));
     expect(error).toBeInstanceOf(RunDockerError);
     expect(error).not.toBeInstanceOf(RegistryUnreachableError);
@@ -225,7 +254,11 @@ describe('listRemoteTags', () => {
 
   it('treats 404 NAME_UNKNOWN as a repository without tags', async () => {
     const fake = await startFakeRegistry((_req, res) =>
-      json(res, 404, { errors: [{ code: 'NAME_UNKNOWN', message: 'repository name not known to registry', detail: { name: 'team/app' } }] }),
+      json(res, 404, {
+        errors: [
+          { code: 'NAME_UNKNOWN', message: 'repository name not known to registry', detail: { name: 'team/app' } },
+        ],
+      }),
     );
     expect(await listRemoteTags(ref(fake), { env: {}, homeDir: noHome() })).toEqual([]);
   });
@@ -235,8 +268,10 @@ describe('listRemoteTags', () => {
     expect(await listRemoteTags(ref(fake), { env: {}, homeDir: noHome() })).toEqual([]);
   });
 
-  it('treats HTTP 5xx (a 500, a proxy\'s 503 maintenance page, a token service\'s 502) as a failing registry, a reason to use local images', async () => {
-    const fake = await startFakeRegistry((_req, res) => json(res, 500, { errors: [{ code: 'UNKNOWN', message: 'disk\nfull' }] }));
+  it("treats HTTP 5xx (a 500, a proxy's 503 maintenance page, a token service's 502) as a failing registry, a reason to use local images", async () => {
+    const fake = await startFakeRegistry((_req, res) =>
+      json(res, 500, { errors: [{ code: 'UNKNOWN', message: 'disk\nfull' }] }),
+    );
     const error = await failure(listRemoteTags(ref(fake), { env: {}, homeDir: noHome() }));
     expect(error).toBeInstanceOf(RegistryUnreachableError);
     expect(error.message).toBe(`the registry "${fake.registry}" is failing (HTTP 500 Internal Server Error)`);
@@ -255,17 +290,25 @@ describe('listRemoteTags', () => {
       res.writeHead(401, { 'WWW-Authenticate': `Bearer realm="http://${req.headers.host}/token",service="fake"` });
       res.end();
     });
-    const tokenError = await failure(listRemoteTags(ref(tokenDown), { env: {}, homeDir: noHome(), tokenCache: createMemoryTokenCache() }));
+    const tokenError = await failure(
+      listRemoteTags(ref(tokenDown), { env: {}, homeDir: noHome(), tokenCache: createMemoryTokenCache() }),
+    );
     expect(tokenError).toBeInstanceOf(RegistryUnreachableError);
     expect(tokenError.message).toBe(`the registry "${tokenDown.registry}" is failing (HTTP 502 Bad Gateway)`);
   });
 
   it('still fails on HTTP 404 and 403: they say something about the name or this host', async () => {
-    const missing = await startFakeRegistry((_req, res) => json(res, 404, { errors: [{ code: 'NOT_FOUND', message: 'no route' }] }));
+    const missing = await startFakeRegistry((_req, res) =>
+      json(res, 404, { errors: [{ code: 'NOT_FOUND', message: 'no route' }] }),
+    );
     const notFound = await failure(listRemoteTags(ref(missing), { env: {}, homeDir: noHome() }));
     expect(notFound).not.toBeInstanceOf(RegistryUnreachableError);
-    expect(notFound.message).toBe(`could not list the tags of "${missing.registry}/team/app": the registry answered HTTP 404 (no route)`);
-    const forbidden = await startFakeRegistry((_req, res) => json(res, 403, { errors: [{ code: 'DENIED', message: 'denied' }] }));
+    expect(notFound.message).toBe(
+      `could not list the tags of "${missing.registry}/team/app": the registry answered HTTP 404 (no route)`,
+    );
+    const forbidden = await startFakeRegistry((_req, res) =>
+      json(res, 403, { errors: [{ code: 'DENIED', message: 'denied' }] }),
+    );
     const denied = await failure(listRemoteTags(ref(forbidden), { env: {}, homeDir: noHome() }));
     expect(denied).not.toBeInstanceOf(RegistryUnreachableError);
     expect(denied.message).toContain('HTTP 403');
@@ -277,8 +320,12 @@ describe('listRemoteTags', () => {
     );
     const error = await failure(listRemoteTags(ref(limited), { env: {}, homeDir: noHome() }));
     expect(error).toBeInstanceOf(RegistryUnreachableError);
-    expect(error.message).toBe(`the registry "${limited.registry}" is rate limiting this host (HTTP 429 Too Many Requests, retry after 120 s)`);
-    expect(error.hint).toMatch(/^Wait and try again, log in \("docker login"\) for a higher limit, or run with --local/);
+    expect(error.message).toBe(
+      `the registry "${limited.registry}" is rate limiting this host (HTTP 429 Too Many Requests, retry after 120 s)`,
+    );
+    expect(error.hint).toMatch(
+      /^Wait and try again, log in \("docker login"\) for a higher limit, or run with --local/,
+    );
 
     const tokenLimited = await startFakeRegistry((req, res, url) => {
       if (url.pathname === '/token') return json(res, 429, 'busy');
@@ -287,18 +334,24 @@ describe('listRemoteTags', () => {
     });
     const tokenError = await failure(listRemoteTags(ref(tokenLimited), { env: {}, homeDir: noHome() }));
     expect(tokenError).toBeInstanceOf(RegistryUnreachableError);
-    expect(tokenError.message).toBe(`the registry "${tokenLimited.registry}" is rate limiting this host (HTTP 429 Too Many Requests)`);
+    expect(tokenError.message).toBe(
+      `the registry "${tokenLimited.registry}" is rate limiting this host (HTTP 429 Too Many Requests)`,
+    );
   });
 
   it('rejects a malformed tag list', async () => {
     const fake = await startFakeRegistry((_req, res) => json(res, 200, '{"tags": ["1.0.0",'));
     const error = await failure(listRemoteTags(ref(fake), { env: {}, homeDir: noHome() }));
-    expect(error.message).toBe(`the registry "${fake.registry}" sent a malformed tag list for "${fake.registry}/team/app"`);
+    expect(error.message).toBe(
+      `the registry "${fake.registry}" sent a malformed tag list for "${fake.registry}/team/app"`,
+    );
     const html = await startFakeRegistry((_req, res) => {
       res.writeHead(200, { 'Content-Type': 'text/html' });
       res.end('<html>captive portal</html>');
     });
-    expect((await failure(listRemoteTags(ref(html), { env: {}, homeDir: noHome() }))).message).toContain('malformed tag list');
+    expect((await failure(listRemoteTags(ref(html), { env: {}, homeDir: noHome() }))).message).toContain(
+      'malformed tag list',
+    );
   });
 
   it('bounds an endless Link chain', async () => {
@@ -309,7 +362,9 @@ describe('listRemoteTags', () => {
     const error = await failure(listRemoteTags(ref(fake), { env: {}, homeDir: noHome(), maxPages: 25 }));
     // Like an unreachable registry: the caller falls back to local images; the 25 tags read are not used.
     expect(error).toBeInstanceOf(RegistryUnreachableError);
-    expect(error.message).toBe(`the registry "${fake.registry}" pages the tags of "${fake.registry}/team/app" past the limit (more than 25 pages)`);
+    expect(error.message).toBe(
+      `the registry "${fake.registry}" pages the tags of "${fake.registry}/team/app" past the limit (more than 25 pages)`,
+    );
     expect(fake.requests).toHaveLength(25);
   });
 
@@ -336,7 +391,9 @@ describe('listRemoteTags', () => {
       /* never answers */
     });
     const started = Date.now();
-    const error = await failure(listRemoteTags(ref(fake), { env: { RUN_DOCKER_REGISTRY_TIMEOUT_MS: '300' }, homeDir: noHome() }));
+    const error = await failure(
+      listRemoteTags(ref(fake), { env: { RUN_DOCKER_REGISTRY_TIMEOUT_MS: '300' }, homeDir: noHome() }),
+    );
     expect(error).toBeInstanceOf(RegistryUnreachableError);
     expect(error.message).toContain('no answer within 300 ms');
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -351,13 +408,17 @@ describe('listRemoteTags', () => {
     const started = Date.now();
     const first = await failure(listRemoteTags(ref(fake), { env, homeDir: noHome(), budget }));
     expect(first).toBeInstanceOf(RegistryUnreachableError);
-    expect(first.message).toBe(`cannot reach the registry "${fake.registry}" (no answer within this call's 400 ms for registry lookups)`);
+    expect(first.message).toBe(
+      `cannot reach the registry "${fake.registry}" (no answer within this call's 400 ms for registry lookups)`,
+    );
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(budget.spentMs).toBeGreaterThanOrEqual(390);
 
     const second = await failure(listRemoteTags(ref(fake, 'team/other'), { env, homeDir: noHome(), budget }));
     expect(second).toBeInstanceOf(RegistryUnreachableError);
-    expect(second.message).toBe(`cannot reach the registry "${fake.registry}" (the 400 ms for registry lookups in this call are used up)`);
+    expect(second.message).toBe(
+      `cannot reach the registry "${fake.registry}" (the 400 ms for registry lookups in this call are used up)`,
+    );
     expect(fake.requests).toHaveLength(1);
   });
 
@@ -372,7 +433,9 @@ describe('listRemoteTags', () => {
 
   it('rejects a bad page size setting', async () => {
     const fake = await startFakeRegistry(pagedTags(TAGS, () => ''));
-    const error = await failure(listRemoteTags(ref(fake), { env: { RUN_DOCKER_REGISTRY_PAGE_SIZE: '0' }, homeDir: noHome() }));
+    const error = await failure(
+      listRemoteTags(ref(fake), { env: { RUN_DOCKER_REGISTRY_PAGE_SIZE: '0' }, homeDir: noHome() }),
+    );
     expect(error.message).toContain('"RUN_DOCKER_REGISTRY_PAGE_SIZE"');
     expect(fake.requests).toHaveLength(0);
   });
@@ -394,7 +457,8 @@ describe('tokens that outlive the process (token-store.ts)', () => {
   async function tokenRegistry(expiresIn = 300) {
     let origin = '';
     const fake = await startFakeRegistry((req, res, url) => {
-      if (url.pathname === '/token') return json(res, 200, { token: 'tok-1', expires_in: expiresIn, issued_at: new Date().toISOString() });
+      if (url.pathname === '/token')
+        return json(res, 200, { token: 'tok-1', expires_in: expiresIn, issued_at: new Date().toISOString() });
       if (req.headers.authorization !== 'Bearer tok-1') {
         return json(res, 401, {}, { 'WWW-Authenticate': `Bearer realm="${origin}/token",service="svc"` });
       }
@@ -409,7 +473,11 @@ describe('tokens that outlive the process (token-store.ts)', () => {
     const file = path.join(await mkdtemp(path.join(tmp, 'cache-')), 'mini', 'registry-tokens.json');
     const cold = await createFileTokenCache(file);
     expect(await listRemoteTags(ref(fake), { env: {}, homeDir: noHome(), tokenCache: cold })).toEqual(['1.0.0']);
-    expect(fake.requests).toEqual(['/v2/team/app/tags/list?n=1000', '/token?service=svc&scope=repository%3Ateam%2Fapp%3Apull', '/v2/team/app/tags/list?n=1000']);
+    expect(fake.requests).toEqual([
+      '/v2/team/app/tags/list?n=1000',
+      '/token?service=svc&scope=repository%3Ateam%2Fapp%3Apull',
+      '/v2/team/app/tags/list?n=1000',
+    ]);
 
     // The next call is another process: a new cache read from the same file.
     const warm = await createFileTokenCache(file);
@@ -417,8 +485,14 @@ describe('tokens that outlive the process (token-store.ts)', () => {
     expect(fake.requests.slice(3)).toEqual(['/v2/team/app/tags/list?n=1000']);
     expect(fake.authorizations.slice(3)).toEqual(['Bearer tok-1']);
     // Another repository has another scope: its own token.
-    expect(await listRemoteTags(ref(fake, 'team/other'), { env: {}, homeDir: noHome(), tokenCache: warm })).toEqual(['1.0.0']);
-    expect(fake.requests.slice(4)).toEqual(['/v2/team/other/tags/list?n=1000', '/token?service=svc&scope=repository%3Ateam%2Fother%3Apull', '/v2/team/other/tags/list?n=1000']);
+    expect(await listRemoteTags(ref(fake, 'team/other'), { env: {}, homeDir: noHome(), tokenCache: warm })).toEqual([
+      '1.0.0',
+    ]);
+    expect(fake.requests.slice(4)).toEqual([
+      '/v2/team/other/tags/list?n=1000',
+      '/token?service=svc&scope=repository%3Ateam%2Fother%3Apull',
+      '/v2/team/other/tags/list?n=1000',
+    ]);
   });
 
   it('keeps the file private and free of credentials', async () => {
@@ -445,9 +519,17 @@ describe('tokens that outlive the process (token-store.ts)', () => {
     expect(fake.authorizations[3]).toBeUndefined(); // the second call started anonymous again
 
     const longLived = await tokenRegistry(300);
-    const alice = { DOCKER_CONFIG: await dockerConfig({ [longLived.registry]: { auth: Buffer.from('alice:a').toString('base64') } }) };
-    const bob = { DOCKER_CONFIG: await dockerConfig({ [longLived.registry]: { auth: Buffer.from('bob:b').toString('base64') } }) };
-    await listRemoteTags(ref(longLived), { env: alice, homeDir: noHome(), tokenCache: await createFileTokenCache(file) });
+    const alice = {
+      DOCKER_CONFIG: await dockerConfig({ [longLived.registry]: { auth: Buffer.from('alice:a').toString('base64') } }),
+    };
+    const bob = {
+      DOCKER_CONFIG: await dockerConfig({ [longLived.registry]: { auth: Buffer.from('bob:b').toString('base64') } }),
+    };
+    await listRemoteTags(ref(longLived), {
+      env: alice,
+      homeDir: noHome(),
+      tokenCache: await createFileTokenCache(file),
+    });
     await listRemoteTags(ref(longLived), { env: bob, homeDir: noHome(), tokenCache: await createFileTokenCache(file) });
     expect(longLived.authorizations[3]).toBeUndefined(); // bob's first request did not carry alice's token
     expect(longLived.requests).toHaveLength(6);
@@ -456,15 +538,29 @@ describe('tokens that outlive the process (token-store.ts)', () => {
   it('renews a cached token the registry refuses, and a garbled file counts as empty', async () => {
     const fake = await tokenRegistry();
     const file = path.join(await mkdtemp(path.join(tmp, 'cache-')), 'registry-tokens.json');
-    await writeFile(file, JSON.stringify({ version: 1, challenges: { [fake.origin]: { realm: `${fake.origin}/token`, service: 'svc' } }, tokens: {} }));
+    await writeFile(
+      file,
+      JSON.stringify({
+        version: 1,
+        challenges: { [fake.origin]: { realm: `${fake.origin}/token`, service: 'svc' } },
+        tokens: {},
+      }),
+    );
     const planted = await createFileTokenCache(file);
     const key = JSON.stringify([`${fake.origin}/token`, 'svc', 'repository:team/app:pull', 'anonymous']);
     await planted.set(key, { token: 'stale', expiresAt: Date.now() + 60_000 });
-    expect(await listRemoteTags(ref(fake), { env: {}, homeDir: noHome(), tokenCache: await createFileTokenCache(file) })).toEqual(['1.0.0']);
+    expect(
+      await listRemoteTags(ref(fake), { env: {}, homeDir: noHome(), tokenCache: await createFileTokenCache(file) }),
+    ).toEqual(['1.0.0']);
     expect(fake.authorizations).toEqual(['Bearer stale', undefined, 'Bearer tok-1']);
 
-    await writeFile(file, '{"version": 1, "tokens": {"x": {"token": "bad\\nheader", "expiresAt": 1e15}}, "challenges": 5}');
+    await writeFile(
+      file,
+      '{"version": 1, "tokens": {"x": {"token": "bad\\nheader", "expiresAt": 1e15}}, "challenges": 5}',
+    );
     expect(parseTokenFile(await readFile(file, 'utf8'))).toEqual({ version: 1, challenges: {}, tokens: {} });
-    expect(await listRemoteTags(ref(fake), { env: {}, homeDir: noHome(), tokenCache: await createFileTokenCache(file) })).toEqual(['1.0.0']);
+    expect(
+      await listRemoteTags(ref(fake), { env: {}, homeDir: noHome(), tokenCache: await createFileTokenCache(file) }),
+    ).toEqual(['1.0.0']);
   });
 });

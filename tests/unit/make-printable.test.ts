@@ -15,7 +15,9 @@ describe('makePrintable', () => {
   it('shows every control character as an escape and keeps the rest', () => {
     expect(makePrintable(HOSTILE)).toBe('app\\x1b[2J\\x1b]0;owned\\x07\\u009b31m\\u202egnp.exe\\x0d\\x0a\\x09end');
     expect(hasUnprintable(makePrintable(HOSTILE))).toBe(false);
-    expect(makePrintable('café 20261130-101500 ✓ 127.0.0.1:5000/team/app')).toBe('café 20261130-101500 ✓ 127.0.0.1:5000/team/app');
+    expect(makePrintable('café 20261130-101500 ✓ 127.0.0.1:5000/team/app')).toBe(
+      'café 20261130-101500 ✓ 127.0.0.1:5000/team/app',
+    );
   });
 
   it('answers hasUnprintable the same on repeated calls (no regex state carried over)', () => {

@@ -6,7 +6,9 @@ import { miniVersionRecordPath, readHighestMiniVersion, recordMiniVersion } from
 describe('miniVersionRecordPath', () => {
   it('uses an absolute XDG_STATE_HOME, and ignores a relative one as the XDG spec says', () => {
     expect(miniVersionRecordPath({ XDG_STATE_HOME: '/state' }, '/home/u')).toBe('/state/run-docker/mini-versions.json');
-    expect(miniVersionRecordPath({ XDG_STATE_HOME: 'state' }, '/home/u')).toBe('/home/u/.local/state/run-docker/mini-versions.json');
+    expect(miniVersionRecordPath({ XDG_STATE_HOME: 'state' }, '/home/u')).toBe(
+      '/home/u/.local/state/run-docker/mini-versions.json',
+    );
     expect(miniVersionRecordPath({}, '/home/u')).toBe('/home/u/.local/state/run-docker/mini-versions.json');
   });
 });
@@ -36,21 +38,24 @@ describe('the record of mini versions run', () => {
     expect(warnings).toEqual([]);
   });
 
-  it.each([['not JSON', '{"minis": {'], ['a version that is not a usable tag', '{"minis": {"r/mini": "../x"}}'], ['no minis', '[]']])(
-    'treats a record with %s as empty, with one warning, and writes a good one next time',
-    async (_name, content) => {
-      await recordMiniVersion(file, 'r/mini', '20261201-000000', log);
-      await writeFile(file, content);
-      expect(await readHighestMiniVersion(file, 'r/mini', log)).toBeUndefined();
-      expect(warnings).toEqual([expect.stringMatching(/is damaged; older minis are not refused this time/)]);
-      await recordMiniVersion(file, 'r/mini', '20261101-000000', log);
-      expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ minis: { 'r/mini': '20261101-000000' } });
-    },
-  );
+  it.each([
+    ['not JSON', '{"minis": {'],
+    ['a version that is not a usable tag', '{"minis": {"r/mini": "../x"}}'],
+    ['no minis', '[]'],
+  ])('treats a record with %s as empty, with one warning, and writes a good one next time', async (_name, content) => {
+    await recordMiniVersion(file, 'r/mini', '20261201-000000', log);
+    await writeFile(file, content);
+    expect(await readHighestMiniVersion(file, 'r/mini', log)).toBeUndefined();
+    expect(warnings).toEqual([expect.stringMatching(/is damaged; older minis are not refused this time/)]);
+    await recordMiniVersion(file, 'r/mini', '20261101-000000', log);
+    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ minis: { 'r/mini': '20261101-000000' } });
+  });
 
   it('costs one warning, not the run, when it cannot be written', async () => {
     await writeFile(join(dir, 'state'), 'a file where the folder must go');
     await recordMiniVersion(file, 'r/mini', '20261201-000000', log);
-    expect(warnings).toEqual([expect.stringMatching(/^cannot record that this host ran mini 20261201-000000 in ".*" \((ENOTDIR|EEXIST)\)/)]);
+    expect(warnings).toEqual([
+      expect.stringMatching(/^cannot record that this host ran mini 20261201-000000 in ".*" \((ENOTDIR|EEXIST)\)/),
+    ]);
   });
 });

@@ -31,7 +31,13 @@ beforeEach(async () => {
 afterEach(() => rm(cacheRoot, { recursive: true, force: true }));
 
 function source(overrides: Partial<PayloadSource> = {}): PayloadSource {
-  return { engine, cacheRoot, shimVersion: '1.0.0', log: { warn: (line) => warnings.push(line), debug: (line) => debug.push(line) }, ...overrides };
+  return {
+    engine,
+    cacheRoot,
+    shimVersion: '1.0.0',
+    log: { warn: (line) => warnings.push(line), debug: (line) => debug.push(line) },
+    ...overrides,
+  };
 }
 
 async function imageOf(id: string) {
@@ -69,7 +75,11 @@ it('copies from a never-started container when the export cannot be read, and re
     'removeContainer container-1',
   ]);
   expect(engine.containers.size).toBe(0);
-  expect(debug).toEqual([expect.stringMatching(/^reading the export of "sha256:[0-9a-f]+" failed \(\(HTTP code 500\) server error - export failed \); copying from a container$/)]);
+  expect(debug).toEqual([
+    expect.stringMatching(
+      /^reading the export of "sha256:[0-9a-f]+" failed \(\(HTTP code 500\) server error - export failed \); copying from a container$/,
+    ),
+  ]);
 });
 
 it('copies a large image from a container without reading its export', async () => {
@@ -82,8 +92,16 @@ it('copies a large image from a container without reading its export', async () 
 it('sweeps extraction containers a killed shim on this host left, and only those', async () => {
   const id = engine.addImage('mini:1', miniImage({ version: '20260101-000000', size: 200 * 1024 * 1024 }));
   const host = hostname();
-  const orphan = await engine.createContainer({ image: id, command: ['/x'], labels: { [EXTRACTION_LABEL]: `${host}:999999999` } });
-  const elsewhere = await engine.createContainer({ image: id, command: ['/x'], labels: { [EXTRACTION_LABEL]: `another-host:1` } });
+  const orphan = await engine.createContainer({
+    image: id,
+    command: ['/x'],
+    labels: { [EXTRACTION_LABEL]: `${host}:999999999` },
+  });
+  const elsewhere = await engine.createContainer({
+    image: id,
+    command: ['/x'],
+    labels: { [EXTRACTION_LABEL]: `another-host:1` },
+  });
   await obtainPayload(source(), await imageOf(id), 'mini');
   expect([...engine.containers.keys()]).toEqual([elsewhere]);
   expect(engine.calls).toContain(`removeContainer ${orphan}`);
@@ -112,7 +130,10 @@ it('verifies in memory, writing nothing, without a trusted cache', async () => {
 
 describe('refuses', () => {
   async function rejection(promise: Promise<unknown>): Promise<PayloadRejected> {
-    const error = await promise.then(() => undefined, (caught: unknown) => caught);
+    const error = await promise.then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
     if (!(error instanceof PayloadRejected)) throw new Error(`expected a PayloadRejected, got ${String(error)}`);
     return error;
   }
@@ -120,20 +141,32 @@ describe('refuses', () => {
   it('an image without the manifest label, reading nothing', async () => {
     const id = engine.addImage('busybox:1', { files: { '/bin/sh': 'x' } });
     const error = await rejection(obtainPayload(source(), await imageOf(id), 'mini'));
-    expect({ reason: error.reason, message: error.message }).toEqual({ reason: 'corrupt', message: `it has no "${LABEL.manifestSha256}" label: not a run-docker image` });
+    expect({ reason: error.reason, message: error.message }).toEqual({
+      reason: 'corrupt',
+      message: `it has no "${LABEL.manifestSha256}" label: not a run-docker image`,
+    });
     expect(reads()).toEqual([]);
   });
 
   it('an image whose entry was changed after its manifest was made', async () => {
-    const id = engine.addImage('mini:1', miniImage({ version: '20260101-000000', tamperedEntry: 'exports.main = async () => 1;' }));
+    const id = engine.addImage(
+      'mini:1',
+      miniImage({ version: '20260101-000000', tamperedEntry: 'exports.main = async () => 1;' }),
+    );
     const error = await rejection(obtainPayload(source(), await imageOf(id), 'mini'));
-    expect({ reason: error.reason, message: error.message }).toEqual({ reason: 'corrupt', message: `its entry "run.js" does not match the manifest's sha256` });
+    expect({ reason: error.reason, message: error.message }).toEqual({
+      reason: 'corrupt',
+      message: `its entry "run.js" does not match the manifest's sha256`,
+    });
   });
 
   it('a payload for other shims, and keeps it cached so the next call extracts nothing', async () => {
     const id = engine.addImage('mini:1', miniImage({ version: '20260101-000000', shim: '>=2.0.0' }));
     const error = await rejection(obtainPayload(source(), await imageOf(id), 'mini'));
-    expect({ reason: error.reason, message: error.message }).toEqual({ reason: 'incompatible', message: 'it needs shim >=2.0.0 and this shim is 1.0.0' });
+    expect({ reason: error.reason, message: error.message }).toEqual({
+      reason: 'incompatible',
+      message: 'it needs shim >=2.0.0 and this shim is 1.0.0',
+    });
     engine.calls.length = 0;
     expect((await rejection(obtainPayload(source(), await imageOf(id), 'mini'))).reason).toBe('incompatible');
     expect(reads()).toEqual([]);
@@ -141,7 +174,9 @@ describe('refuses', () => {
 
   it('a tiny where a mini is wanted', async () => {
     const id = engine.addImage('mini:1', miniImage({ version: '20260101-000000' }));
-    expect((await rejection(obtainPayload(source(), await imageOf(id), 'tiny'))).message).toBe('it is a "mini" payload, not "tiny"');
+    expect((await rejection(obtainPayload(source(), await imageOf(id), 'tiny'))).message).toBe(
+      'it is a "mini" payload, not "tiny"',
+    );
   });
 });
 
@@ -167,7 +202,9 @@ describe('verification records (shim/verified-record.ts)', () => {
     hashes.mockClear();
     await obtainPayload(source(), await imageOf(id), 'mini');
     expect(hashes).toHaveBeenCalledTimes(2);
-    const record = JSON.parse(await readFile(verifiedRecordPath(cacheRoot, id), 'utf8')) as { files: Record<string, string> };
+    const record = JSON.parse(await readFile(verifiedRecordPath(cacheRoot, id), 'utf8')) as {
+      files: Record<string, string>;
+    };
     expect(Object.keys(record.files).sort()).toEqual(['manifest.json', 'run.js']);
 
     hashes.mockClear();

@@ -50,8 +50,15 @@ describe('parseInvocation: IMAGE and COMMAND', () => {
   it('uses the defaults when no option is given: the documented port, /dev/shm size and folders', () => {
     expect(runOf(['img']).options).toEqual(defaults);
     expect(defaults).toMatchObject({
-      nbPort: 8888, shmSize: '1g', hostDataDir: { kind: 'default' }, hostLogDir: { kind: 'default' }, hostSrcDir: undefined,
-      memory: undefined, name: undefined, restart: undefined, dockerArgs: [],
+      nbPort: 8888,
+      shmSize: '1g',
+      hostDataDir: { kind: 'default' },
+      hostLogDir: { kind: 'default' },
+      hostSrcDir: undefined,
+      memory: undefined,
+      name: undefined,
+      restart: undefined,
+      dockerArgs: [],
     });
     expect([DEFAULT_NB_PORT, DEFAULT_SHM_SIZE]).toEqual([8888, '1g']);
   });
@@ -71,7 +78,9 @@ describe('parseInvocation: IMAGE and COMMAND', () => {
   it('passes --help, --version, -h, -d and --rm after IMAGE to the container', () => {
     expect(parseInvocation(['img', '--help'])).toEqual(run('img', ['--help']));
     expect(parseInvocation(['img', '--version'])).toEqual(run('img', ['--version']));
-    expect(parseInvocation(['img', '-h', '-d', '--rm', '--frobnicate'])).toEqual(run('img', ['-h', '-d', '--rm', '--frobnicate']));
+    expect(parseInvocation(['img', '-h', '-d', '--rm', '--frobnicate'])).toEqual(
+      run('img', ['-h', '-d', '--rm', '--frobnicate']),
+    );
   });
 
   it('passes empty and unusual arguments of the command on untouched', () => {
@@ -107,17 +116,27 @@ describe('parseInvocation: --completion', () => {
   });
 
   it('refuses another shell, and needs a value', () => {
-    expect(errorOf(['--completion', 'fish']).line).toBe('run-docker: invalid value "fish" for "--completion". Use bash or zsh.');
+    expect(errorOf(['--completion', 'fish']).line).toBe(
+      'run-docker: invalid value "fish" for "--completion". Use bash or zsh.',
+    );
     expect(errorOf(['--completion']).message).toBe('the option "--completion" needs a value');
   });
 });
 
-describe('parseInvocation: -h is docker\'s --hostname before IMAGE, help only alone', () => {
+describe("parseInvocation: -h is docker's --hostname before IMAGE, help only alone", () => {
   it('reads -h VALUE as docker run does (--hostname), in every pflag form', () => {
-    for (const args of [['-h', 'web', 'img'], ['-hweb', 'img'], ['-h=web', 'img'], ['--hostname', 'web', 'img'], ['-ith', 'web', 'img']]) {
+    for (const args of [
+      ['-h', 'web', 'img'],
+      ['-hweb', 'img'],
+      ['-h=web', 'img'],
+      ['--hostname', 'web', 'img'],
+      ['-ith', 'web', 'img'],
+    ]) {
       const invocation = parseInvocation(args);
       expect(invocation).toMatchObject({ kind: 'run', image: 'img' });
-      expect((invocation as { options: { dockerArgs: string[] } }).options.dockerArgs).toEqual(expect.arrayContaining(['--hostname', 'web']));
+      expect((invocation as { options: { dockerArgs: string[] } }).options.dockerArgs).toEqual(
+        expect.arrayContaining(['--hostname', 'web']),
+      );
     }
   });
 
@@ -165,19 +184,59 @@ describe('parseInvocation: --help and --version', () => {
 describe('parseInvocation: run-docker options', () => {
   it('reads the flags', () => {
     expect(runOf(['--local', '--root', '-d', '--dry-run', '-q', 'img']).options).toEqual({
-      ...defaults, local: true, root: true, detach: true, dryRun: true, quiet: true,
+      ...defaults,
+      local: true,
+      root: true,
+      detach: true,
+      dryRun: true,
+      quiet: true,
     });
     expect(runOf(['--detach', '--quiet', 'img']).options).toEqual({ ...defaults, detach: true, quiet: true });
   });
 
   it('reads values in both forms, --opt value and --opt=value', () => {
-    const spaced = ['--nb-port', '9000', '--hostdatadir', '/d', '--hostlogdir', 'no', '--hostsrcdir', 'src', '--memory', '8g',
-      '--shm-size', '2g', '--name', 'my-box', '-d', '--restart', 'unless-stopped', 'img'];
-    const joined = ['--nb-port=9000', '--hostdatadir=/d', '--hostlogdir=no', '--hostsrcdir=src', '--memory=8g',
-      '--shm-size=2g', '--name=my-box', '-d', '--restart=unless-stopped', 'img'];
+    const spaced = [
+      '--nb-port',
+      '9000',
+      '--hostdatadir',
+      '/d',
+      '--hostlogdir',
+      'no',
+      '--hostsrcdir',
+      'src',
+      '--memory',
+      '8g',
+      '--shm-size',
+      '2g',
+      '--name',
+      'my-box',
+      '-d',
+      '--restart',
+      'unless-stopped',
+      'img',
+    ];
+    const joined = [
+      '--nb-port=9000',
+      '--hostdatadir=/d',
+      '--hostlogdir=no',
+      '--hostsrcdir=src',
+      '--memory=8g',
+      '--shm-size=2g',
+      '--name=my-box',
+      '-d',
+      '--restart=unless-stopped',
+      'img',
+    ];
     const expected = run('img', [], {
-      nbPort: 9000, hostDataDir: { kind: 'dir', path: '/d' }, hostLogDir: { kind: 'none' }, hostSrcDir: 'src', memory: '8g', shmSize: '2g',
-      name: 'my-box', restart: 'unless-stopped', detach: true,
+      nbPort: 9000,
+      hostDataDir: { kind: 'dir', path: '/d' },
+      hostLogDir: { kind: 'none' },
+      hostSrcDir: 'src',
+      memory: '8g',
+      shmSize: '2g',
+      name: 'my-box',
+      restart: 'unless-stopped',
+      detach: true,
     });
     expect(parseInvocation(spaced)).toEqual(expected);
     expect(parseInvocation(joined)).toEqual(expected);
@@ -188,7 +247,13 @@ describe('parseInvocation: run-docker options', () => {
   });
 
   it('reads -m in every short form', () => {
-    for (const argv of [['-m', '4g', 'img'], ['-m4g', 'img'], ['-m=4g', 'img'], ['-dm', '4g', 'img'], ['-dm4g', 'img']]) {
+    for (const argv of [
+      ['-m', '4g', 'img'],
+      ['-m4g', 'img'],
+      ['-m=4g', 'img'],
+      ['-dm', '4g', 'img'],
+      ['-dm4g', 'img'],
+    ]) {
       expect(runOf(argv).options.memory).toBe('4g');
     }
     expect(runOf(['-dm', '4g', 'img']).options.detach).toBe(true);
@@ -196,17 +261,22 @@ describe('parseInvocation: run-docker options', () => {
 
   it('reads "no" for the data and log folders as none; a folder value is kept as given', () => {
     expect(runOf(['--hostdatadir', 'no', '--hostlogdir', './log dir', 'img']).options).toMatchObject({
-      hostDataDir: { kind: 'none' }, hostLogDir: { kind: 'dir', path: './log dir' },
+      hostDataDir: { kind: 'none' },
+      hostLogDir: { kind: 'dir', path: './log dir' },
     });
     expect(runOf(['--hostdatadir', './no', 'img']).options.hostDataDir).toEqual({ kind: 'dir', path: './no' });
   });
 
   it('lets the last of a repeated option win', () => {
-    expect(runOf(['--nb-port', '9000', '--nb-port=9001', '--name', 'ab', '--name', 'cd', 'img']).options).toMatchObject({ nbPort: 9001, name: 'cd' });
+    expect(runOf(['--nb-port', '9000', '--nb-port=9001', '--name', 'ab', '--name', 'cd', 'img']).options).toMatchObject(
+      { nbPort: 9001, name: 'cd' },
+    );
   });
 
-  it('takes run-docker\'s own options, not docker\'s, for --memory, --shm-size, --name, --restart, -d, -q', () => {
-    expect(dockerArgsOf(['--memory', '1g', '--shm-size', '1g', '--name', 'ab', '--restart', 'always', '-d', '-q', 'img'])).toEqual([]);
+  it("takes run-docker's own options, not docker's, for --memory, --shm-size, --name, --restart, -d, -q", () => {
+    expect(
+      dockerArgsOf(['--memory', '1g', '--shm-size', '1g', '--name', 'ab', '--restart', 'always', '-d', '-q', 'img']),
+    ).toEqual([]);
   });
 
   it('accepts valid port numbers at the ends of the range', () => {
@@ -227,7 +297,10 @@ describe('parseInvocation: run-docker options', () => {
 
   it('accepts memory and shm sizes as docker does', () => {
     for (const value of ['512', '512m', '8g', '8G', '1.5g', '100k', '64b', '8GB', '2GiB', '1t']) {
-      expect(runOf(['--memory', value, '--shm-size', value, 'img']).options).toMatchObject({ memory: value, shmSize: value });
+      expect(runOf(['--memory', value, '--shm-size', value, 'img']).options).toMatchObject({
+        memory: value,
+        shmSize: value,
+      });
     }
   });
 
@@ -253,7 +326,9 @@ describe('parseInvocation: run-docker options', () => {
   it('refuses a restart policy without -d in its own words, instead of docker\'s "conflicting options"', () => {
     for (const policy of ['always', 'unless-stopped', 'on-failure:3']) {
       const error = errorOf(['--restart', policy, 'img']);
-      expect(error.message).toBe(`"--restart ${policy}" needs -d: a restart policy keeps a detached container, and a foreground run is removed when it ends`);
+      expect(error.message).toBe(
+        `"--restart ${policy}" needs -d: a restart policy keeps a detached container, and a foreground run is removed when it ends`,
+      );
       expect(error.hint).toBe(`Add -d (run-docker -d --restart ${policy} IMAGE …), or leave --restart out.`);
     }
     // "no" keeps nothing, so it needs no -d; -d after --restart counts as well.
@@ -262,7 +337,8 @@ describe('parseInvocation: run-docker options', () => {
   });
 
   it('accepts container names docker accepts and rejects the others', () => {
-    for (const name of ['ab', 'a1', 'my_box.1-2', '9lives']) expect(runOf(['--name', name, 'img']).options.name).toBe(name);
+    for (const name of ['ab', 'a1', 'my_box.1-2', '9lives'])
+      expect(runOf(['--name', name, 'img']).options.name).toBe(name);
     // The engine rejects one-letter names ("Invalid container name (Q)"): checked on Engine API 1.41.
     for (const name of ['', 'x', '-box', '_box', 'a b', 'a/b', 'ä1']) {
       expect(errorOf(['--name', name, 'img']).message).toBe(`invalid value "${name}" for "--name"`);
@@ -275,7 +351,7 @@ describe('parseInvocation: run-docker options', () => {
     expect(errorOf(['--hostsrcdir', '', 'img']).message).toBe('invalid value "" for "--hostsrcdir"');
   });
 
-  it('rejects a value given to one of run-docker\'s flags', () => {
+  it("rejects a value given to one of run-docker's flags", () => {
     expect(errorOf(['--root=true', 'img']).message).toBe('the option "--root" takes no value');
     expect(errorOf(['--local=1', 'img']).message).toBe('the option "--local" takes no value');
     expect(errorOf(['-d=false', 'img']).message).toBe('the option "-d" takes no value');
@@ -296,7 +372,10 @@ describe('parseInvocation: run-docker options', () => {
   it('takes the next argument as the value, whatever it looks like', () => {
     expect(runOf(['--name', 'img', 'other']).options.name).toBe('img');
     expect(runOf(['--name', 'img', 'other']).image).toBe('other');
-    expect(runOf(['--hostdatadir', '--root', 'img']).options).toMatchObject({ hostDataDir: { kind: 'dir', path: '--root' }, root: false });
+    expect(runOf(['--hostdatadir', '--root', 'img']).options).toMatchObject({
+      hostDataDir: { kind: 'dir', path: '--root' },
+      root: false,
+    });
   });
 });
 
@@ -306,7 +385,9 @@ describe('parseInvocation: docker run options passed on', () => {
   });
 
   it('takes an option value that looks like an image as the value (--network host img)', () => {
-    expect(parseInvocation(['--network', 'host', 'img'])).toEqual(run('img', [], { dockerArgs: ['--network', 'host'] }));
+    expect(parseInvocation(['--network', 'host', 'img'])).toEqual(
+      run('img', [], { dockerArgs: ['--network', 'host'] }),
+    );
     expect(parseInvocation(['-w', 'team/app', 'team/app', 'pwd'])).toEqual(
       run('team/app', ['pwd'], { dockerArgs: ['--workdir', 'team/app'] }),
     );
@@ -329,8 +410,27 @@ describe('parseInvocation: docker run options passed on', () => {
   });
 
   it.each([
-    'env-file', 'network', 'gpus', 'entrypoint', 'mount', 'platform', 'add-host', 'cap-add', 'device', 'cpus', 'pull',
-    'ulimit', 'tmpfs', 'security-opt', 'sysctl', 'log-opt', 'health-cmd', 'stop-signal', 'ipc', 'pid', 'runtime',
+    'env-file',
+    'network',
+    'gpus',
+    'entrypoint',
+    'mount',
+    'platform',
+    'add-host',
+    'cap-add',
+    'device',
+    'cpus',
+    'pull',
+    'ulimit',
+    'tmpfs',
+    'security-opt',
+    'sysctl',
+    'log-opt',
+    'health-cmd',
+    'stop-signal',
+    'ipc',
+    'pid',
+    'runtime',
   ])('passes --%s VALUE and --%s=VALUE on', (long) => {
     expect(dockerArgsOf([`--${long}`, 'some value', 'img'])).toEqual([`--${long}`, 'some value']);
     expect(dockerArgsOf([`--${long}=some=value`, 'img'])).toEqual([`--${long}`, 'some=value']);
@@ -354,12 +454,22 @@ describe('parseInvocation: docker run options passed on', () => {
 
   it('keeps docker options in order, repeated ones included', () => {
     expect(dockerArgsOf(['-e', 'A=1', '--local', '-v', '/x:/y', '-e', 'B=2', '--privileged', 'img'])).toEqual([
-      '--env', 'A=1', '--volume', '/x:/y', '--env', 'B=2', '--privileged',
+      '--env',
+      'A=1',
+      '--volume',
+      '/x:/y',
+      '--env',
+      'B=2',
+      '--privileged',
     ]);
   });
 
   it('passes boolean options on, with an explicit value kept attached', () => {
-    expect(dockerArgsOf(['--privileged', '--read-only', '-P', 'img'])).toEqual(['--privileged', '--read-only', '--publish-all']);
+    expect(dockerArgsOf(['--privileged', '--read-only', '-P', 'img'])).toEqual([
+      '--privileged',
+      '--read-only',
+      '--publish-all',
+    ]);
     expect(dockerArgsOf(['--sig-proxy=false', 'img'])).toEqual(['--sig-proxy=false']);
     expect(dockerArgsOf(['-P=true', 'img'])).toEqual(['--publish-all=true']);
     expect(runOf(['--sig-proxy', 'false', 'img']).image).toBe('false');
@@ -371,7 +481,7 @@ describe('parseInvocation: docker run options passed on', () => {
     expect(error.hint).toMatch(/true or false/);
   });
 
-  it('expands groups of short flags: -it, -dit (with -d run-docker\'s)', () => {
+  it("expands groups of short flags: -it, -dit (with -d run-docker's)", () => {
     expect(dockerArgsOf(['-it', 'img'])).toEqual(['--interactive', '--tty']);
     const dit = runOf(['-dit', 'img']);
     expect(dit.options.detach).toBe(true);
@@ -379,7 +489,9 @@ describe('parseInvocation: docker run options passed on', () => {
   });
 
   it('lets a value-taking letter take the rest of the group, or else the next argument', () => {
-    expect(parseInvocation(['-ite', 'A=1', 'img'])).toEqual(run('img', [], { dockerArgs: ['--interactive', '--tty', '--env', 'A=1'] }));
+    expect(parseInvocation(['-ite', 'A=1', 'img'])).toEqual(
+      run('img', [], { dockerArgs: ['--interactive', '--tty', '--env', 'A=1'] }),
+    );
     expect(dockerArgsOf(['-iteA=1', 'img'])).toEqual(['--interactive', '--tty', '--env', 'A=1']);
     expect(dockerArgsOf(['-iv/a:/b', 'img'])).toEqual(['--interactive', '--volume', '/a:/b']);
     // The rest of the group is the value, even when it spells letters: -ei is --env i.
@@ -387,8 +499,18 @@ describe('parseInvocation: docker run options passed on', () => {
   });
 
   it('normalises the hidden --net, --net-alias and --dns-opt to --network, --network-alias and --dns-option', () => {
-    expect(dockerArgsOf(['--net=host', '--net-alias', 'db', 'img'])).toEqual(['--network', 'host', '--network-alias', 'db']);
-    expect(dockerArgsOf(['--dns-opt', 'ndots:2', '--dns-opt=timeout:1', 'img'])).toEqual(['--dns-option', 'ndots:2', '--dns-option', 'timeout:1']);
+    expect(dockerArgsOf(['--net=host', '--net-alias', 'db', 'img'])).toEqual([
+      '--network',
+      'host',
+      '--network-alias',
+      'db',
+    ]);
+    expect(dockerArgsOf(['--dns-opt', 'ndots:2', '--dns-opt=timeout:1', 'img'])).toEqual([
+      '--dns-option',
+      'ndots:2',
+      '--dns-option',
+      'timeout:1',
+    ]);
   });
 
   it('passes -i and -t on (run-docker decides them too; an explicit one is honoured)', () => {
@@ -411,7 +533,12 @@ describe('parseInvocation: docker run options passed on', () => {
   });
 
   it('refuses --user and -u, pointing to --root', () => {
-    for (const argv of [['--user', '1000', 'img'], ['-u', '0', 'img'], ['-u0', 'img'], ['--user=root', 'img']]) {
+    for (const argv of [
+      ['--user', '1000', 'img'],
+      ['-u', '0', 'img'],
+      ['-u0', 'img'],
+      ['--user=root', 'img'],
+    ]) {
       const error = errorOf(argv);
       expect(error.message).toMatch(/^run-docker chooses the container's user; "(-u|--user)" is not supported$/);
       expect(error.hint).toMatch(/--root/);
@@ -438,7 +565,7 @@ describe('parseInvocation: docker run options passed on', () => {
     expect(error.hint).toBe('Did you mean "--rm"? See "run-docker --help" for the options.');
   });
 
-  it('rejects docker\'s hidden Windows-only options', () => {
+  it("rejects docker's hidden Windows-only options", () => {
     expect(errorOf(['--cpu-count', '2', 'img']).message).toBe('unknown option "--cpu-count"');
   });
 
@@ -457,8 +584,14 @@ describe('parseInvocation against the shared argv cases (tests/argv-cases.ts)', 
       expect(invocation).toEqual({ kind: 'show-config' });
       return;
     }
-    if (invocation.kind !== 'run' || entry.image === undefined) throw new Error(`expected a run at argv[${entry.image}], got ${invocation.kind}`);
-    expect({ local: invocation.options.local, quiet: invocation.options.quiet, image: invocation.image, command: invocation.command }).toEqual({
+    if (invocation.kind !== 'run' || entry.image === undefined)
+      throw new Error(`expected a run at argv[${entry.image}], got ${invocation.kind}`);
+    expect({
+      local: invocation.options.local,
+      quiet: invocation.options.quiet,
+      image: invocation.image,
+      command: invocation.command,
+    }).toEqual({
       local: entry.flags.local,
       quiet: entry.flags.quiet,
       image: entry.argv[entry.image],
@@ -482,7 +615,9 @@ describe('parseInvocation where a general-purpose parser (yargs) reads otherwise
   });
 
   it('leaves a boolean\'s next argument alone: "--sig-proxy false IMG" runs the image "false"', () => {
-    expect(parseInvocation(['--sig-proxy', 'false', 'img'])).toEqual(run('false', ['img'], { dockerArgs: ['--sig-proxy'] }));
+    expect(parseInvocation(['--sig-proxy', 'false', 'img'])).toEqual(
+      run('false', ['img'], { dockerArgs: ['--sig-proxy'] }),
+    );
   });
 
   it('keeps --no-healthcheck an option of its own, not the negation of "--healthcheck"', () => {
@@ -490,8 +625,20 @@ describe('parseInvocation where a general-purpose parser (yargs) reads otherwise
   });
 
   it('passes number-like container arguments on as written', () => {
-    expect(runOf(['img', 'printf', '%s', '1e3', '0x10', '010', '-1']).command).toEqual(['printf', '%s', '1e3', '0x10', '010', '-1']);
-    expect(dockerArgsOf(['--cpus', '1.50', '--memory-swap', '-1', 'img'])).toEqual(['--cpus', '1.50', '--memory-swap', '-1']);
+    expect(runOf(['img', 'printf', '%s', '1e3', '0x10', '010', '-1']).command).toEqual([
+      'printf',
+      '%s',
+      '1e3',
+      '0x10',
+      '010',
+      '-1',
+    ]);
+    expect(dockerArgsOf(['--cpus', '1.50', '--memory-swap', '-1', 'img'])).toEqual([
+      '--cpus',
+      '1.50',
+      '--memory-swap',
+      '-1',
+    ]);
   });
 
   it('keeps the last of a repeated single-value option, not a list', () => {

@@ -17,14 +17,18 @@ describe('parseWwwAuthenticate', () => {
   });
 
   it('parses Basic challenges', () => {
-    expect(parseWwwAuthenticate('Basic realm="basic-realm"')).toEqual([{ scheme: 'basic', params: { realm: 'basic-realm' } }]);
+    expect(parseWwwAuthenticate('Basic realm="basic-realm"')).toEqual([
+      { scheme: 'basic', params: { realm: 'basic-realm' } },
+    ]);
     expect(parseWwwAuthenticate('basic realm=Registry, charset="UTF-8"')).toEqual([
       { scheme: 'basic', params: { realm: 'Registry', charset: 'UTF-8' } },
     ]);
   });
 
   it('separates several challenges in one header', () => {
-    const challenges = parseWwwAuthenticate('Basic realm="a, b", Bearer realm="https://x/token",service="x", Negotiate');
+    const challenges = parseWwwAuthenticate(
+      'Basic realm="a, b", Bearer realm="https://x/token",service="x", Negotiate',
+    );
     expect(challenges.map((c) => c.scheme)).toEqual(['basic', 'bearer', 'negotiate']);
     expect(findChallenge(challenges, 'Basic')?.params).toEqual({ realm: 'a, b' });
     expect(findChallenge(challenges, 'BEARER')?.params).toEqual({ realm: 'https://x/token', service: 'x' });
@@ -38,11 +42,24 @@ describe('parseWwwAuthenticate', () => {
   });
 
   it('tolerates spaces around "=" and empty values', () => {
-    expect(parseWwwAuthenticate('Bearer realm = "https://x/t" , service=""')[0]?.params).toEqual({ realm: 'https://x/t', service: '' });
+    expect(parseWwwAuthenticate('Bearer realm = "https://x/t" , service=""')[0]?.params).toEqual({
+      realm: 'https://x/t',
+      service: '',
+    });
   });
 
   it('never throws on garbage', () => {
-    for (const header of ['', null, undefined, ',,,', '"', 'Bearer realm="unterminated', '=== ,', 'Bearer ,=,', '\u0000\u0001']) {
+    for (const header of [
+      '',
+      null,
+      undefined,
+      ',,,',
+      '"',
+      'Bearer realm="unterminated',
+      '=== ,',
+      'Bearer ,=,',
+      '\u0000\u0001',
+    ]) {
       expect(() => parseWwwAuthenticate(header)).not.toThrow();
     }
     expect(parseWwwAuthenticate('Bearer realm="unterminated')[0]?.params.realm).toBe('unterminated');

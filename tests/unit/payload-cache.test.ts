@@ -13,7 +13,11 @@ beforeEach(async () => {
 afterEach(() => rm(cacheRoot, { recursive: true, force: true }));
 
 const imageId = `sha256:${'c'.repeat(64)}`;
-const files = (text: string) => new Map([['manifest.json', Buffer.from(`{"v":"${text}"}`)], ['run.js', Buffer.from(text)]]);
+const files = (text: string) =>
+  new Map([
+    ['manifest.json', Buffer.from(`{"v":"${text}"}`)],
+    ['run.js', Buffer.from(text)],
+  ]);
 
 describe('payload cache', () => {
   it('keys entries by image ID and leaves no staging folders behind', async () => {

@@ -1,9 +1,22 @@
-import { createPullProgressTracker, isRegistryUnusablePull, toPullError, type PullEvent } from '../../common/pull-image';
+import {
+  createPullProgressTracker,
+  isRegistryUnusablePull,
+  toPullError,
+  type PullEvent,
+} from '../../common/pull-image';
 
 describe('toPullError', () => {
   it.each([
-    ['manifest for r/x:1 not found: manifest unknown: manifest unknown', /is not in its registry/, /Check the name and the tag/],
-    ['Get "http://127.0.0.1:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused', /cannot reach the registry/, /--local/],
+    [
+      'manifest for r/x:1 not found: manifest unknown: manifest unknown',
+      /is not in its registry/,
+      /Check the name and the tag/,
+    ],
+    [
+      'Get "http://127.0.0.1:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused',
+      /cannot reach the registry/,
+      /--local/,
+    ],
     ['unauthorized: authentication required', /refused to let this host pull/, /docker login/],
     [
       'toomanyrequests: You have reached your pull rate limit. You may increase the limit by authenticating and upgrading',
@@ -32,7 +45,7 @@ describe('isRegistryUnusablePull', () => {
 });
 
 describe('createPullProgressTracker', () => {
-  it('counts new bytes and new steps as progress, never dockerd\'s retry countdown or bytes it already had', () => {
+  it("counts new bytes and new steps as progress, never dockerd's retry countdown or bytes it already had", () => {
     const isProgress = createPullProgressTracker();
     const events: Array<[PullEvent, boolean]> = [
       [{ status: 'Pulling from team/app', id: '1.0' }, true],

@@ -21,7 +21,9 @@ describe('findCredentials', () => {
       username: 'u',
       password: 'p',
     });
-    expect(findCredentials({ auths: { 'r.example': { auth: b64('<token>:'), identitytoken: 'refresh' } } }, 'r.example')).toEqual({
+    expect(
+      findCredentials({ auths: { 'r.example': { auth: b64('<token>:'), identitytoken: 'refresh' } } }, 'r.example'),
+    ).toEqual({
       username: '<token>',
       password: '',
       identityToken: 'refresh',
@@ -29,7 +31,9 @@ describe('findCredentials', () => {
   });
 
   it('matches keys written as URLs', () => {
-    const config = { auths: { 'https://127.0.0.1:5000/v1/': { auth: b64('a:b') }, 'http://other:5000': { auth: b64('c:d') } } };
+    const config = {
+      auths: { 'https://127.0.0.1:5000/v1/': { auth: b64('a:b') }, 'http://other:5000': { auth: b64('c:d') } },
+    };
     expect(findCredentials(config, '127.0.0.1:5000')).toEqual({ username: 'a', password: 'b' });
     expect(findCredentials(config, 'other:5000')).toEqual({ username: 'c', password: 'd' });
     expect(findCredentials(config, '127.0.0.1:5001')).toBeUndefined();
@@ -76,11 +80,22 @@ describe('readDockerCredentials', () => {
   it('reads $DOCKER_CONFIG/config.json before ~/.docker/config.json', async () => {
     await mkdir(path.join(dir, 'home', '.docker'), { recursive: true });
     await mkdir(path.join(dir, 'cfg'));
-    await writeFile(path.join(dir, 'home', '.docker', 'config.json'), JSON.stringify({ auths: { 'ghcr.io': { auth: b64('home:1') } } }));
-    await writeFile(path.join(dir, 'cfg', 'config.json'), JSON.stringify({ auths: { 'ghcr.io': { auth: b64('cfg:2') } } }));
+    await writeFile(
+      path.join(dir, 'home', '.docker', 'config.json'),
+      JSON.stringify({ auths: { 'ghcr.io': { auth: b64('home:1') } } }),
+    );
+    await writeFile(
+      path.join(dir, 'cfg', 'config.json'),
+      JSON.stringify({ auths: { 'ghcr.io': { auth: b64('cfg:2') } } }),
+    );
     const home = path.join(dir, 'home');
-    expect(await readDockerCredentials('ghcr.io', { env: {}, homeDir: home })).toEqual({ username: 'home', password: '1' });
-    expect(await readDockerCredentials('ghcr.io', { env: { DOCKER_CONFIG: path.join(dir, 'cfg') }, homeDir: home })).toEqual({
+    expect(await readDockerCredentials('ghcr.io', { env: {}, homeDir: home })).toEqual({
+      username: 'home',
+      password: '1',
+    });
+    expect(
+      await readDockerCredentials('ghcr.io', { env: { DOCKER_CONFIG: path.join(dir, 'cfg') }, homeDir: home }),
+    ).toEqual({
       username: 'cfg',
       password: '2',
     });
@@ -102,7 +117,10 @@ describe('readDockerCredentials', () => {
   });
 
   it('asks the credential helper before auths, and reads identity tokens from it', async () => {
-    await writeFile(path.join(dir, 'config.json'), JSON.stringify({ credsStore: 'pass', auths: { 'ghcr.io': { auth: b64('a:b') } } }));
+    await writeFile(
+      path.join(dir, 'config.json'),
+      JSON.stringify({ credsStore: 'pass', auths: { 'ghcr.io': { auth: b64('a:b') } } }),
+    );
     const asked: string[] = [];
     const options = {
       env: { DOCKER_CONFIG: dir },
@@ -115,22 +133,34 @@ describe('readDockerCredentials', () => {
       },
     };
     expect(await readDockerCredentials('ghcr.io', options)).toEqual({ username: 'helper-user', password: 's3cret' });
-    expect(await readDockerCredentials('docker.io', options)).toEqual({ username: '', password: '', identityToken: 'refresh' });
+    expect(await readDockerCredentials('docker.io', options)).toEqual({
+      username: '',
+      password: '',
+      identityToken: 'refresh',
+    });
     expect(asked).toEqual(['pass ghcr.io', 'pass https://index.docker.io/v1/']);
   });
 
   it('means no credentials when the helper has none, even if auths has an entry', async () => {
-    await writeFile(path.join(dir, 'config.json'), JSON.stringify({ credHelpers: { 'ghcr.io': 'gh' }, auths: { 'ghcr.io': { auth: b64('a:b') } } }));
+    await writeFile(
+      path.join(dir, 'config.json'),
+      JSON.stringify({ credHelpers: { 'ghcr.io': 'gh' }, auths: { 'ghcr.io': { auth: b64('a:b') } } }),
+    );
     const options = { env: { DOCKER_CONFIG: dir }, homeDir: dir, askHelper: async () => ({ found: false as const }) };
     expect(await readDockerCredentials('ghcr.io', options)).toBeUndefined();
   });
 
   it('warns once, without the secret, and falls back to auths when the helper cannot run', async () => {
-    await writeFile(path.join(dir, 'config.json'), JSON.stringify({ credsStore: 'missing-helper-xyz', auths: { 'ghcr.io': { auth: b64('a:b') } } }));
+    await writeFile(
+      path.join(dir, 'config.json'),
+      JSON.stringify({ credsStore: 'missing-helper-xyz', auths: { 'ghcr.io': { auth: b64('a:b') } } }),
+    );
     const warnings: string[] = [];
     const log = { warn: (line: string) => warnings.push(line), debug: () => {} };
     const options = { env: { DOCKER_CONFIG: dir, PATH: dir }, homeDir: dir, log };
     expect(await readDockerCredentials('ghcr.io', options)).toEqual({ username: 'a', password: 'b' });
-    expect(warnings).toEqual([expect.stringContaining('"docker-credential-missing-helper-xyz" could not be run (it is not on PATH)')]);
+    expect(warnings).toEqual([
+      expect.stringContaining('"docker-credential-missing-helper-xyz" could not be run (it is not on PATH)'),
+    ]);
   });
 });

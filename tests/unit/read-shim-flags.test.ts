@@ -11,7 +11,9 @@ describe('readShimFlags against the shared argv cases (tests/argv-cases.ts)', ()
 
   it('lists a difference from the grammar only where there is one, with its reason', () => {
     for (const { argv, flags, shim } of ARGV_CASES.filter((entry) => entry.shim)) {
-      const stale = Object.entries(shim?.flags ?? {}).filter(([key, value]) => flags[key as keyof typeof flags] === value);
+      const stale = Object.entries(shim?.flags ?? {}).filter(
+        ([key, value]) => flags[key as keyof typeof flags] === value,
+      );
       expect({ argv, stale, because: shim?.because !== '' }).toEqual({ argv, stale: [], because: true });
     }
   });
@@ -31,7 +33,17 @@ describe('readShimFlags', () => {
   });
 
   it('counts only the exact words, never a look-alike, a value or a group', () => {
-    for (const arg of ['--local=true', '--locality', '-local', '--quiet=1', '-qd', '-dq', '--show-config=yes', '---local', '-Q']) {
+    for (const arg of [
+      '--local=true',
+      '--locality',
+      '-local',
+      '--quiet=1',
+      '-qd',
+      '-dq',
+      '--show-config=yes',
+      '---local',
+      '-Q',
+    ]) {
       expect(readShimFlags([arg, 'img'])).toEqual({ local: false, quiet: false, showConfig: false, end: 1 });
     }
   });

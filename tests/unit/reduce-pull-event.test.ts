@@ -3,7 +3,8 @@ import type { PullEvent } from '../../common/pull-image';
 import { ALREADY_EXISTS_PULL, CONTAINERD_STORE_PULL, THREE_LAYER_PULL } from './pull-events';
 import { defined } from '../helpers/defined';
 
-const reduceAll = (events: PullEvent[], from: PullProgressState = EMPTY_PULL_PROGRESS) => events.reduce(reducePullEvent, from);
+const reduceAll = (events: PullEvent[], from: PullProgressState = EMPTY_PULL_PROGRESS) =>
+  events.reduce(reducePullEvent, from);
 
 describe('reducePullEvent', () => {
   it('keeps one entry per layer, in the order the engine first named them, with its last status', () => {

@@ -19,10 +19,17 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
 }
 
 describe('TLS failures of registry requests', () => {
-  it.each(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'ERR_TLS_CERT_ALTNAME_INVALID'])(
+  it.each([
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'ERR_TLS_CERT_ALTNAME_INVALID',
+  ])(
     'an untrusted certificate (%s) is named as such, with the certs.d file that mends it, and the host goes on with its images',
     async (code) => {
-      const error = await failure(fetchRegistry('https://registry.lan:5000/v2/', {}, { send: failingWith(code), timeoutMs: 1000 }));
+      const error = await failure(
+        fetchRegistry('https://registry.lan:5000/v2/', {}, { send: failingWith(code), timeoutMs: 1000 }),
+      );
       expect(error).toBeInstanceOf(RunDockerError);
       // A CA rotated before every host has it must not stop a fleet: one warning, local images.
       expect(isRegistryUnreachable(error)).toBe(true);
@@ -33,14 +40,23 @@ describe('TLS failures of registry requests', () => {
     },
   );
 
-  it.each(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'EPROTO'])('%s stays "unreachable": local images, one warning', async (code) => {
-    const error = await failure(fetchRegistry('https://registry.lan:5000/v2/', {}, { send: failingWith(code), timeoutMs: 1000 }));
-    expect(isRegistryUnreachable(error)).toBe(true);
-    expect(error.message).toBe(`cannot reach the registry "registry.lan:5000" (${code})`);
-  });
+  it.each(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'EPROTO'])(
+    '%s stays "unreachable": local images, one warning',
+    async (code) => {
+      const error = await failure(
+        fetchRegistry('https://registry.lan:5000/v2/', {}, { send: failingWith(code), timeoutMs: 1000 }),
+      );
+      expect(isRegistryUnreachable(error)).toBe(true);
+      expect(error.message).toBe(`cannot reach the registry "registry.lan:5000" (${code})`);
+    },
+  );
 
-  it('a TLS-only registry answering plain HTTP (Go\'s 400) is an error that says so, unless the engine calls it insecure', async () => {
-    const send: SendRequest = async () => ({ status: 400, headers: { get: () => null }, text: 'Client sent an HTTP request to an HTTPS server.\n' });
+  it("a TLS-only registry answering plain HTTP (Go's 400) is an error that says so, unless the engine calls it insecure", async () => {
+    const send: SendRequest = async () => ({
+      status: 400,
+      headers: { get: () => null },
+      text: 'Client sent an HTTP request to an HTTPS server.\n',
+    });
     const error = await failure(fetchRegistry('http://registry.lan:5000/v2/', {}, { send, timeoutMs: 1000 }));
     expect(error.message).toBe('the registry "registry.lan:5000" answers only https, but was asked over plain HTTP');
   });
@@ -63,7 +79,7 @@ describe('TLS failures of registry requests', () => {
     ]);
   });
 
-  it('certs.d material goes to the registry\'s own host:port only', async () => {
+  it("certs.d material goes to the registry's own host:port only", async () => {
     const seen: Array<[string, unknown]> = [];
     const send: SendRequest = async (url, request) => {
       seen.push([url, request.tls]);
@@ -78,7 +94,7 @@ describe('TLS failures of registry requests', () => {
     ]);
   });
 
-  it('a token service on another host under the same private CA: Node\'s roots first, then the registry\'s certs.d CAs (no client pair)', async () => {
+  it("a token service on another host under the same private CA: Node's roots first, then the registry's certs.d CAs (no client pair)", async () => {
     const seen: Array<[string, unknown]> = [];
     const send: SendRequest = async (url, request) => {
       seen.push([url, request.tls]);
@@ -93,7 +109,7 @@ describe('TLS failures of registry requests', () => {
     ]);
   });
 
-  it('a host the registry\'s CAs do not vouch for either: the untrusted-certificate error, after the one retry', async () => {
+  it("a host the registry's CAs do not vouch for either: the untrusted-certificate error, after the one retry", async () => {
     let calls = 0;
     const send: SendRequest = async () => {
       calls++;

@@ -4,7 +4,8 @@ import { formatBar, formatBytes, renderPullProgress, type ProgressView } from '.
 import { ALREADY_EXISTS_PULL, CONTAINERD_STORE_PULL, layerId, manyLayerPull, THREE_LAYER_PULL } from './pull-events';
 
 const WIDE: ProgressView = { width: 120, height: 40, color: false };
-const frameAfter = (events: PullEvent[], view: ProgressView = WIDE) => renderPullProgress(events.reduce(reducePullEvent, EMPTY_PULL_PROGRESS), view);
+const frameAfter = (events: PullEvent[], view: ProgressView = WIDE) =>
+  renderPullProgress(events.reduce(reducePullEvent, EMPTY_PULL_PROGRESS), view);
 // eslint-disable-next-line no-control-regex -- the escape character is what it looks for
 const ANY_ESCAPE = /\x1b/;
 
@@ -75,7 +76,11 @@ describe('renderPullProgress', () => {
 
   it('shows bytes without a bar, NaN or a percentage when the total is missing or zero', () => {
     const lines = CONTAINERD_STORE_PULL.slice(4, 7).map((_, n) => frameAfter(CONTAINERD_STORE_PULL.slice(0, 5 + n))[1]);
-    expect(lines).toEqual(['b1b2b3b4b5b6: Extracting 1.235MB', 'b1b2b3b4b5b6: Extracting 2.346MB', 'b1b2b3b4b5b6: Extracting']);
+    expect(lines).toEqual([
+      'b1b2b3b4b5b6: Extracting 1.235MB',
+      'b1b2b3b4b5b6: Extracting 2.346MB',
+      'b1b2b3b4b5b6: Extracting',
+    ]);
   });
 
   it('colours finished layers only when colour is allowed, and never anything else', () => {
@@ -118,7 +123,11 @@ describe('renderPullProgress', () => {
   });
 
   it('keeps the digest and status lines of a finished long pull on screen', () => {
-    const events = [...manyLayerPull(50), { status: 'Digest: sha256:abc' }, { status: 'Status: Downloaded newer image for team/big:latest' }];
+    const events = [
+      ...manyLayerPull(50),
+      { status: 'Digest: sha256:abc' },
+      { status: 'Status: Downloaded newer image for team/big:latest' },
+    ];
     const frame = frameAfter(events, { ...WIDE, height: 10 });
     expect(frame).toEqual([
       'latest: Pulling from team/big',

@@ -5,7 +5,11 @@ import { createServer as createTlsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { openProxyTunnel, ProxyFailure, requestThroughProxy } from '../../payload/locator/registry/request-through-proxy';
+import {
+  openProxyTunnel,
+  ProxyFailure,
+  requestThroughProxy,
+} from '../../payload/locator/registry/request-through-proxy';
 import { sendWithNodeHttp } from '../../payload/locator/registry/send-with-node-http';
 import { startForwardProxy, type ForwardProxy } from '../helpers/forward-proxy';
 
@@ -14,7 +18,11 @@ const proxies: ForwardProxy[] = [];
 
 /** A plain http server; requests through a proxy name it by an address that is not loopback to the selection, but here the proxy is given directly. */
 async function serve(): Promise<string> {
-  const server = createServer((req, res) => res.end(`${req.method} ${req.url} host=${req.headers.host} proxy-auth=${req.headers['proxy-authorization'] ?? '-'}`));
+  const server = createServer((req, res) =>
+    res.end(
+      `${req.method} ${req.url} host=${req.headers.host} proxy-auth=${req.headers['proxy-authorization'] ?? '-'}`,
+    ),
+  );
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return `127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -55,10 +63,16 @@ describe('openProxyTunnel', () => {
   it('rejects with a ProxyFailure naming the proxy, password hidden: refused connection, 407, 502', async () => {
     const refused = openProxyTunnel(new URL('http://me:secret@127.0.0.1:1'), 'registry.corp', 443, 2000);
     await expect(refused).rejects.toBeInstanceOf(ProxyFailure);
-    await expect(refused).rejects.toMatchObject({ proxy: 'http://me:xxxxx@127.0.0.1:1', reason: 'ECONNREFUSED', authentication: false });
+    await expect(refused).rejects.toMatchObject({
+      proxy: 'http://me:xxxxx@127.0.0.1:1',
+      reason: 'ECONNREFUSED',
+      authentication: false,
+    });
 
     const guarded = await proxy({ credentials: { username: 'me', password: 'right' } });
-    await expect(openProxyTunnel(new URL(guarded.url.replace('http://', 'http://me:wrong@')), '127.0.0.1', 1, 2000)).rejects.toMatchObject({
+    await expect(
+      openProxyTunnel(new URL(guarded.url.replace('http://', 'http://me:wrong@')), '127.0.0.1', 1, 2000),
+    ).rejects.toMatchObject({
       reason: 'HTTP 407 Proxy Authentication Required to CONNECT 127.0.0.1:1',
       authentication: true,
     });
@@ -75,7 +89,11 @@ describe('sendWithNodeHttp through a proxy', () => {
     const target = await serve();
     const forward = await proxy({ credentials: { username: 'me', password: 'pw' } });
     const proxyUrl = new URL(forward.url.replace('http://', 'http://me:pw@'));
-    const answer = await sendWithNodeHttp(`http://${target}/v2/app/tags/list?n=1`, { headers: { Accept: 'application/json' } }, { ...limits, proxyFor: () => proxyUrl });
+    const answer = await sendWithNodeHttp(
+      `http://${target}/v2/app/tags/list?n=1`,
+      { headers: { Accept: 'application/json' } },
+      { ...limits, proxyFor: () => proxyUrl },
+    );
     expect(answer.status).toBe(200);
     // The proxy forwards it without its own credentials.
     expect(answer.text).toBe(`GET /v2/app/tags/list?n=1 host=${target} proxy-auth=-`);
@@ -115,21 +133,50 @@ describe('requestThroughProxy to an https registry', () => {
     const dir = mkdtempSync(join(tmpdir(), 'run-docker-tunnel-tls-'));
     try {
       // A self-signed certificate for "localhost", trusted through the `ca` option only.
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'),
-        '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+          '-days',
+          '1',
+          '-subj',
+          '/CN=localhost',
+          '-addext',
+          'subjectAltName=DNS:localhost',
+        ],
+        { stdio: 'ignore' },
+      );
       const cert = readFileSync(join(dir, 'cert.pem'));
-      const server = createTlsServer({ cert, key: readFileSync(join(dir, 'key.pem')) }, (req, res) => res.end(`tls ${req.url}`));
+      const server = createTlsServer({ cert, key: readFileSync(join(dir, 'key.pem')) }, (req, res) =>
+        res.end(`tls ${req.url}`),
+      );
       servers.push(server);
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const port = (server.address() as AddressInfo).port;
       const forward = await proxy();
       const get = (path: string) =>
         new Promise<string>((resolve, reject) => {
-          const req = requestThroughProxy(new URL(`https://localhost:${port}${path}`), new URL(forward.url), { method: 'GET', ca: cert } as never, 2000, (res: IncomingMessage) => {
-            let text = '';
-            res.on('data', (chunk) => (text += chunk));
-            res.on('end', () => resolve(text));
-          });
+          const req = requestThroughProxy(
+            new URL(`https://localhost:${port}${path}`),
+            new URL(forward.url),
+            { method: 'GET', ca: cert } as never,
+            2000,
+            (res: IncomingMessage) => {
+              let text = '';
+              res.on('data', (chunk) => (text += chunk));
+              res.on('end', () => resolve(text));
+            },
+          );
           req.on('error', reject);
           req.end();
         });
@@ -140,7 +187,9 @@ describe('requestThroughProxy to an https registry', () => {
 
       // An https:// proxy's own certificate is checked (against the system's CAs; not `ca`, which is the registry's).
       const tlsProxy = await proxy({ tls: { cert, key: readFileSync(join(dir, 'key.pem')) } });
-      await expect(openProxyTunnel(new URL(tlsProxy.url.replace('127.0.0.1', 'localhost')), 'localhost', port, 2000)).rejects.toMatchObject({
+      await expect(
+        openProxyTunnel(new URL(tlsProxy.url.replace('127.0.0.1', 'localhost')), 'localhost', port, 2000),
+      ).rejects.toMatchObject({
         name: 'ProxyFailure',
         reason: 'DEPTH_ZERO_SELF_SIGNED_CERT',
       });

@@ -34,9 +34,20 @@ beforeEach(() => {
   progressText = '';
 });
 
-function resolve(text: string, { local = false, pull = true, env = {} }: { local?: boolean; pull?: boolean; env?: Record<string, string> } = {}) {
-  const { ctx, warnings } = makeLocatorContext(engine, { HOME: home, RUN_DOCKER_REGISTRY_DEADLINE_MS: '600000', ...env }, { local });
-  const progress = { stream: { write: (text: string) => (progressText += text) }, mode: 'plain' as const, color: false };
+function resolve(
+  text: string,
+  { local = false, pull = true, env = {} }: { local?: boolean; pull?: boolean; env?: Record<string, string> } = {},
+) {
+  const { ctx, warnings } = makeLocatorContext(
+    engine,
+    { HOME: home, RUN_DOCKER_REGISTRY_DEADLINE_MS: '600000', ...env },
+    { local },
+  );
+  const progress = {
+    stream: { write: (text: string) => (progressText += text) },
+    mode: 'plain' as const,
+    color: false,
+  };
   return { result: resolveImage(ctx, text, { pull, progress }), warnings };
 }
 
@@ -100,13 +111,17 @@ describe('a pull the registry cannot serve', () => {
     engine.failPull(`${repository}:2.0.0`, 'stall');
     const { result, warnings } = resolve(repository, { env: { RUN_DOCKER_PULL_STALL_MS: '50' } });
     expect(await result).toMatchObject({ reference: `${repository}:1.0.0` });
-    expect(warnings).toEqual([`the pull of "${repository}:2.0.0" made no progress for 0.05 s and was cancelled; running "${repository}:1.0.0", the newest on this host`]);
+    expect(warnings).toEqual([
+      `the pull of "${repository}:2.0.0" made no progress for 0.05 s and was cancelled; running "${repository}:1.0.0", the newest on this host`,
+    ]);
   });
 
-  it('pinned: the pull\'s failure is the answer', async () => {
+  it("pinned: the pull's failure is the answer", async () => {
     engine.failPull(`${repository}:2.0.0`, { errorEvent: 'toomanyrequests: slow down' });
     const { result, warnings } = resolve(`${repository}:2.0.0`);
-    expect((await failure(result)).message).toBe(`the registry is rate limiting this host and refused to pull "${repository}:2.0.0" (toomanyrequests: slow down)`);
+    expect((await failure(result)).message).toBe(
+      `the registry is rate limiting this host and refused to pull "${repository}:2.0.0" (toomanyrequests: slow down)`,
+    );
     expect(warnings).toEqual([]);
   });
 

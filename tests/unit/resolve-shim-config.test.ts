@@ -7,17 +7,25 @@ const digest = `sha256:${'b'.repeat(64)}`;
 describe('resolveShimConfig', () => {
   it('uses the built-in defaults when nothing is set', () => {
     const config = resolveShimConfig({}, undefined, defaults);
-    expect(config.tiny).toEqual({ ref: expect.objectContaining({ path: 'run-docker/tiny', tag: '0.1.0' }) as unknown, source: 'default' });
+    expect(config.tiny).toEqual({
+      ref: expect.objectContaining({ path: 'run-docker/tiny', tag: '0.1.0' }) as unknown,
+      source: 'default',
+    });
     expect(config.mini?.source).toBe('default');
   });
 
   it('has no tiny and no mini when nothing is set and nothing was baked in at build time', () => {
     expect(resolveShimConfig({}, undefined, {})).toMatchObject({ tiny: undefined, mini: undefined });
-    expect(resolveShimConfig({ RUN_DOCKER_TINY: 'reg.example/rd/tiny:1.2.3' }, undefined, {}).tiny?.source).toBe('env RUN_DOCKER_TINY');
+    expect(resolveShimConfig({ RUN_DOCKER_TINY: 'reg.example/rd/tiny:1.2.3' }, undefined, {}).tiny?.source).toBe(
+      'env RUN_DOCKER_TINY',
+    );
   });
 
   it('prefers env over the config file over the defaults, key by key', () => {
-    const file = { path: '/home/u/.config/run-docker/config.json', content: { tiny: `reg.example/rd/tiny@${digest}`, mini: 'reg.example/rd/mini' } };
+    const file = {
+      path: '/home/u/.config/run-docker/config.json',
+      content: { tiny: `reg.example/rd/tiny@${digest}`, mini: 'reg.example/rd/mini' },
+    };
     const config = resolveShimConfig({ RUN_DOCKER_MINI: '127.0.0.1:5000/x/mini:20261128-101500' }, file, defaults);
     expect(config.tiny?.source).toBe(`file ${file.path}`);
     expect(config.tiny?.ref.digest).toBe(digest);
@@ -30,12 +38,18 @@ describe('resolveShimConfig', () => {
   });
 
   it('names the source of a malformed reference', () => {
-    expect(() => resolveShimConfig({ RUN_DOCKER_TINY: 'Bad Ref' }, undefined, defaults)).toThrow(/^RUN_DOCKER_TINY "Bad Ref" is not a valid image reference/);
-    expect(() => resolveShimConfig({}, { path: '/c.json', content: { mini: 'x:' } }, defaults)).toThrow(/"mini" in \/c.json "x:"/);
+    expect(() => resolveShimConfig({ RUN_DOCKER_TINY: 'Bad Ref' }, undefined, defaults)).toThrow(
+      /^RUN_DOCKER_TINY "Bad Ref" is not a valid image reference/,
+    );
+    expect(() => resolveShimConfig({}, { path: '/c.json', content: { mini: 'x:' } }, defaults)).toThrow(
+      /"mini" in \/c.json "x:"/,
+    );
   });
 
   it('refuses a tiny that is not pinned', () => {
-    expect(() => resolveShimConfig({ RUN_DOCKER_TINY: 'rd/tiny' }, undefined, defaults)).toThrow(/has no tag or digest/);
+    expect(() => resolveShimConfig({ RUN_DOCKER_TINY: 'rd/tiny' }, undefined, defaults)).toThrow(
+      /has no tag or digest/,
+    );
     // The whole repository, registry included, so the reader knows which tiny is meant.
     expect(() => resolveShimConfig({ RUN_DOCKER_TINY: 'reg.example:5000/rd/tiny' }, undefined, defaults)).toThrow(
       'the tiny image "reg.example:5000/rd/tiny" (from env RUN_DOCKER_TINY) has no tag or digest',
@@ -44,7 +58,9 @@ describe('resolveShimConfig', () => {
 
   it('rejects config files that are not an object of strings', () => {
     expect(() => resolveShimConfig({}, { path: '/c.json', content: [1] }, defaults)).toThrow(/must hold a JSON object/);
-    expect(() => resolveShimConfig({}, { path: '/c.json', content: { tiny: 3 } }, defaults)).toThrow(/"tiny" in the config file "\/c.json" must be a string/);
+    expect(() => resolveShimConfig({}, { path: '/c.json', content: { tiny: 3 } }, defaults)).toThrow(
+      /"tiny" in the config file "\/c.json" must be a string/,
+    );
   });
 });
 
@@ -61,7 +77,14 @@ describe('isLocalMode', () => {
 
 describe('system-wide config files', () => {
   const user = { path: '/home/u/.config/run-docker/config.json', content: { mini: 'reg.example/user/mini' } };
-  const system = { path: '/etc/run-docker/config.json', content: { tiny: 'reg.example/rd/tiny@sha256:' + 'a'.repeat(64), mini: 'reg.example/fleet/mini', allowUnsigned: false } };
+  const system = {
+    path: '/etc/run-docker/config.json',
+    content: {
+      tiny: 'reg.example/rd/tiny@sha256:' + 'a'.repeat(64),
+      mini: 'reg.example/fleet/mini',
+      allowUnsigned: false,
+    },
+  };
   const absent = { path: '/etc/xdg/run-docker/config.json', content: undefined };
 
   it('takes each key from env, else the user file, else the system files in order, else the default', () => {
@@ -70,7 +93,9 @@ describe('system-wide config files', () => {
     expect(config.mini).toMatchObject({ source: `file ${user.path}`, ref: { path: 'user/mini' } });
     expect(config.allowUnsigned).toBe(false);
     expect(config.allowUnsignedSource).toBe(`file ${system.path}`);
-    expect(resolveShimConfig({ RUN_DOCKER_MINI: 'reg.example/env/mini' }, [user, system], defaults).mini?.source).toBe('env RUN_DOCKER_MINI');
+    expect(resolveShimConfig({ RUN_DOCKER_MINI: 'reg.example/env/mini' }, [user, system], defaults).mini?.source).toBe(
+      'env RUN_DOCKER_MINI',
+    );
     expect(resolveShimConfig({}, [absent], defaults).tiny?.source).toBe('default');
   });
 

@@ -1,11 +1,19 @@
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { CredentialHelperFailed, parseHelperAnswer, runCredentialHelper } from '../../common/credentials/run-credential-helper';
+import {
+  CredentialHelperFailed,
+  parseHelperAnswer,
+  runCredentialHelper,
+} from '../../common/credentials/run-credential-helper';
 
 describe('parseHelperAnswer', () => {
   it('reads Username and Secret', () => {
-    expect(parseHelperAnswer('{"ServerURL":"r","Username":"u","Secret":"p"}', 'h')).toEqual({ found: true, username: 'u', secret: 'p' });
+    expect(parseHelperAnswer('{"ServerURL":"r","Username":"u","Secret":"p"}', 'h')).toEqual({
+      found: true,
+      username: 'u',
+      secret: 'p',
+    });
   });
 
   it('rejects non-JSON and missing secrets without quoting the output', () => {
@@ -43,7 +51,11 @@ echo "credentials not found in native keychain"; exit 1`,
   });
 
   it('sends the server URL on stdin and reads the answer', async () => {
-    expect(await runCredentialHelper('store', 'registry.example:5000', { env: env() })).toEqual({ found: true, username: 'me', secret: 'p w"d' });
+    expect(await runCredentialHelper('store', 'registry.example:5000', { env: env() })).toEqual({
+      found: true,
+      username: 'me',
+      secret: 'p w"d',
+    });
   });
 
   it('reports "not found" as no credentials', async () => {
@@ -57,7 +69,11 @@ echo "credentials not found in native keychain"; exit 1`,
   });
 
   it('fails clearly when the helper is missing or hangs', async () => {
-    await expect(runCredentialHelper('absent', 'x', { env: env() })).rejects.toThrow('could not be run (it is not on PATH)');
-    await expect(runCredentialHelper('slow', 'x', { env: env(), timeoutMs: 200 })).rejects.toThrow('could not be run (it timed out)');
+    await expect(runCredentialHelper('absent', 'x', { env: env() })).rejects.toThrow(
+      'could not be run (it is not on PATH)',
+    );
+    await expect(runCredentialHelper('slow', 'x', { env: env(), timeoutMs: 200 })).rejects.toThrow(
+      'could not be run (it timed out)',
+    );
   });
 });

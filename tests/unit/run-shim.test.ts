@@ -37,7 +37,12 @@ const locator: Required<LocatorModule> = {
   async findNewestTag(ctx, repository) {
     const tags = await this.listTagsNewestFirst(ctx, repository);
     const tag = selectNewestTag(tags.map((located) => located.tag));
-    if (tag === undefined) throw Object.assign(new Error(`no usable tag of "${repository}"`), { name: 'RunDockerError', hint: 'Publish one.', exitCode: 125 });
+    if (tag === undefined)
+      throw Object.assign(new Error(`no usable tag of "${repository}"`), {
+        name: 'RunDockerError',
+        hint: 'Publish one.',
+        exitCode: 125,
+      });
     return tags.find((located) => located.tag === tag)!;
   },
   async listLocalTagsNewestFirst(ctx, repository) {
@@ -46,7 +51,10 @@ const locator: Required<LocatorModule> = {
   async listTagsNewestFirst(ctx: BaseContext, repository: string): Promise<LocatedTag[]> {
     const local = await ctx.engine.listImageTags(repository);
     const remote = ctx.local ? [] : (registryTags.get(repository) ?? []);
-    if (remote === 'unreachable') ctx.log.warn(`cannot reach the registry "registry.test" (ECONNREFUSED); using the images of "${repository}" on this host`);
+    if (remote === 'unreachable')
+      ctx.log.warn(
+        `cannot reach the registry "registry.test" (ECONNREFUSED); using the images of "${repository}" on this host`,
+      );
     const all = remote === 'unreachable' ? local : [...new Set([...local, ...remote])];
     return sortTagsNewestFirst(all).map((tag) => ({ tag, presentLocally: local.includes(tag) }));
   },
@@ -98,7 +106,11 @@ function run(argv: string[] = ['app'], env: Record<string, string> = {}) {
 }
 
 /** A mini on the host (and, with `published`, in the registry too). */
-function addMini(version: string, options: Omit<Parameters<typeof miniImage>[0], 'version'> = {}, where: 'host' | 'registry' | 'both' = 'host') {
+function addMini(
+  version: string,
+  options: Omit<Parameters<typeof miniImage>[0], 'version'> = {},
+  where: 'host' | 'registry' | 'both' = 'host',
+) {
   const image = miniImage({ signer: key, ...options, version });
   if (where !== 'registry') engine.addImage(`${MINI}:${version}`, image);
   if (where !== 'host') {
@@ -119,7 +131,9 @@ describe('the newest mini', () => {
     expect(await run()).toBe(0);
     expect(takeRuns()).toEqual([`mini ${MINI}:${V2}`]);
     expect(warnings).toEqual([]);
-    const record: unknown = JSON.parse(await readFile(join(home, '.local', 'state', 'run-docker', 'mini-versions.json'), 'utf8'));
+    const record: unknown = JSON.parse(
+      await readFile(join(home, '.local', 'state', 'run-docker', 'mini-versions.json'), 'utf8'),
+    );
     expect(record).toEqual({ minis: { [MINI]: V2 } });
   });
 
@@ -152,8 +166,16 @@ describe('the newest mini', () => {
     addMini(V1, { signer: stranger });
     expect(await run(['app'], { RUN_DOCKER_ALLOW_UNSIGNED: '1' })).toBe(0);
     expect(takeRuns()).toEqual([`mini ${MINI}:${V1}`]);
-    expect(warnings).toEqual([expect.stringMatching(new RegExp(`^RUNNING UNTRUSTED CODE: mini "${MINI}:${V1}" it is signed by key [0-9a-f]{16}, which the pinned tiny does not trust`))]);
-    await expect(readFile(join(home, '.local', 'state', 'run-docker', 'mini-versions.json'))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^RUNNING UNTRUSTED CODE: mini "${MINI}:${V1}" it is signed by key [0-9a-f]{16}, which the pinned tiny does not trust`,
+        ),
+      ),
+    ]);
+    await expect(readFile(join(home, '.local', 'state', 'run-docker', 'mini-versions.json'))).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
   });
 
   it('signed as another version than its tag: refused, the older one runs', async () => {
@@ -195,7 +217,11 @@ describe('the newest mini', () => {
     addMini(V2, { contract: 1 });
     expect(await run()).toBe(0);
     expect(takeRuns()).toEqual([`mini ${MINI}:${V1}`]);
-    expect(warnings).toEqual([expect.stringContaining(`"${MINI}:${V2}" cannot be used: it uses contract version 1 and this shim speaks version 2; update the shim`)]);
+    expect(warnings).toEqual([
+      expect.stringContaining(
+        `"${MINI}:${V2}" cannot be used: it uses contract version 1 and this shim speaks version 2; update the shim`,
+      ),
+    ]);
   });
 
   it('with no usable mini at all: one warning with the real fix, and the built-in payload runs', async () => {
@@ -214,7 +240,11 @@ describe('the newest mini', () => {
     for (const version of versions) addMini(version, { signer: undefined }, 'registry');
     expect(await run()).toBe(0);
     expect(engine.calls.filter((line) => line.startsWith('pullImage'))).toHaveLength(4); // the newest and three older
-    expect(warnings).toEqual([expect.stringMatching(/; 3 older minis skipped: .*; 1 older mini in the registry not pulled \(at most 3 are tried\); running the payload built into shim .*, or pin a mini with RUN_DOCKER_MINI=registry\.test\/rd\/mini:TAG\.$/)]);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /; 3 older minis skipped: .*; 1 older mini in the registry not pulled \(at most 3 are tried\); running the payload built into shim .*, or pin a mini with RUN_DOCKER_MINI=registry\.test\/rd\/mini:TAG\.$/,
+      ),
+    ]);
   });
 
   it('older than the version this host has run: refused without a pull, and the built-in payload runs', async () => {
@@ -225,8 +255,16 @@ describe('the newest mini', () => {
     engine = createEngineWithTiny();
     addMini(V1);
     expect(await run()).toBe(0);
-    expect(takeRuns()).toEqual([expect.stringMatching(/^built-in \(no usable mini of ".*": the newest, ".*:20260101-000000" cannot be used: it is older than 20260102-000000, which this host has already run\)$/)]);
-    expect(warnings).toEqual([expect.stringContaining('Publish the good payload again as a new version (scripts/publish mini), or pin a mini with RUN_DOCKER_MINI=')]);
+    expect(takeRuns()).toEqual([
+      expect.stringMatching(
+        /^built-in \(no usable mini of ".*": the newest, ".*:20260101-000000" cannot be used: it is older than 20260102-000000, which this host has already run\)$/,
+      ),
+    ]);
+    expect(warnings).toEqual([
+      expect.stringContaining(
+        'Publish the good payload again as a new version (scripts/publish mini), or pin a mini with RUN_DOCKER_MINI=',
+      ),
+    ]);
   });
 
   it('an unreachable registry: its warning once, though the locator is asked twice', async () => {
@@ -286,7 +324,9 @@ describe('the tiny', () => {
     expect(warnings).toEqual([
       `the tiny image "${absent}" is not on this host, and --local forbids pulling it; running the payload built into shim ${SHIM_VERSION} instead. Run once without --local to pull it, or "docker load" it onto this host.`,
     ]);
-    expect(takeRuns()).toEqual([`built-in (the tiny image "${absent}" is not on this host, and --local forbids pulling it)`]);
+    expect(takeRuns()).toEqual([
+      `built-in (the tiny image "${absent}" is not on this host, and --local forbids pulling it)`,
+    ]);
   });
 
   it('absent and its pull stalls: cancelled after RUN_DOCKER_PULL_STALL_MS, one warning, the built-in payload', async () => {

@@ -2,7 +2,21 @@ import satisfies from 'semver/functions/satisfies';
 import validRange from 'semver/ranges/valid';
 import { isValidShimRange, parsePlainRange, satisfiesShimRange } from '../../shim/satisfies-shim-range';
 
-const versions = ['0.0.0', '0.1.0', '0.1.1', '0.9.9', '0.10.0', '1.0.0', '1.0.1', '1.2.3', '2.0.0', '10.0.0', '0.1.0-rc.1', '1.0.0-0', '1.2.3+build'];
+const versions = [
+  '0.0.0',
+  '0.1.0',
+  '0.1.1',
+  '0.9.9',
+  '0.10.0',
+  '1.0.0',
+  '1.0.1',
+  '1.2.3',
+  '2.0.0',
+  '10.0.0',
+  '0.1.0-rc.1',
+  '1.0.0-0',
+  '1.2.3+build',
+];
 const bounds = ['0.0.0', '0.1.0', '0.10.0', '1.0.0', '1.2.3', '2.0.0'];
 const operators = ['', '=', '>', '>=', '<', '<='];
 
@@ -21,23 +35,59 @@ describe('the shim range check', () => {
     for (const range of ranges) {
       expect(parsePlainRange(range)).toBeDefined();
       for (const version of versions) {
-        expect([range, version, satisfiesShimRange(version, range)]).toEqual([range, version, satisfies(version, range, { includePrerelease: true })]);
+        expect([range, version, satisfiesShimRange(version, range)]).toEqual([
+          range,
+          version,
+          satisfies(version, range, { includePrerelease: true }),
+        ]);
       }
     }
   });
 
   it('hands every other form to semver, with the same answer', () => {
-    const others = ['^0.1.0', '~1.2.0', '1.x', '*', '', '>= 0.1.0', '0.1.0 - 1.0.0', '>=0.1.0-0 <1.0.0', '>=01.0.0', 'v1.0.0', '>=0.1.0 <1.0.0 ||', 'not a range', '>=1.0.0  <2.0.0'];
+    const others = [
+      '^0.1.0',
+      '~1.2.0',
+      '1.x',
+      '*',
+      '',
+      '>= 0.1.0',
+      '0.1.0 - 1.0.0',
+      '>=0.1.0-0 <1.0.0',
+      '>=01.0.0',
+      'v1.0.0',
+      '>=0.1.0 <1.0.0 ||',
+      'not a range',
+      '>=1.0.0  <2.0.0',
+    ];
     for (const range of others) {
       for (const version of versions) {
-        expect([range, version, satisfiesShimRange(version, range)]).toEqual([range, version, satisfies(version, range, { includePrerelease: true })]);
+        expect([range, version, satisfiesShimRange(version, range)]).toEqual([
+          range,
+          version,
+          satisfies(version, range, { includePrerelease: true }),
+        ]);
       }
       expect([range, isValidShimRange(range)]).toEqual([range, validRange(range) !== null]);
     }
   });
 
   it('takes only plain forms as plain', () => {
-    expect(parsePlainRange('>=0.1.0 <1.0.0')).toEqual([[{ operator: '>=', version: [0, 1, 0] }, { operator: '<', version: [1, 0, 0] }]]);
-    for (const range of ['^1.0.0', '>=1.0.0-rc.1', '1.0', '>=1.0.0 ||', '>= 1.0.0', '=v1.0.0', '>=9999999999999999.0.0']) expect(parsePlainRange(range)).toBeUndefined();
+    expect(parsePlainRange('>=0.1.0 <1.0.0')).toEqual([
+      [
+        { operator: '>=', version: [0, 1, 0] },
+        { operator: '<', version: [1, 0, 0] },
+      ],
+    ]);
+    for (const range of [
+      '^1.0.0',
+      '>=1.0.0-rc.1',
+      '1.0',
+      '>=1.0.0 ||',
+      '>= 1.0.0',
+      '=v1.0.0',
+      '>=9999999999999999.0.0',
+    ])
+      expect(parsePlainRange(range)).toBeUndefined();
   });
 });

@@ -1,5 +1,12 @@
 import path from 'node:path';
-import { normalizeHost, plainUnixSocketPath, redactHost, selectContextEndpoint, selectContextName, selectDefaultEndpoint } from '../../common/engine/select-engine-endpoint';
+import {
+  normalizeHost,
+  plainUnixSocketPath,
+  redactHost,
+  selectContextEndpoint,
+  selectContextName,
+  selectDefaultEndpoint,
+} from '../../common/engine/select-engine-endpoint';
 import { toDockerodeOptions } from '../../common/engine/create-engine-client';
 
 const CONFIG = '/home/u/.docker/config.json';
@@ -7,11 +14,16 @@ const all = () => true;
 
 describe('selectContextName (docker/cli order: DOCKER_HOST > DOCKER_CONTEXT > currentContext)', () => {
   it('uses the default context whenever DOCKER_HOST is set', () => {
-    expect(selectContextName({ DOCKER_HOST: 'tcp://h:2375', DOCKER_CONTEXT: 'remote' }, 'other', CONFIG)).toBeUndefined();
+    expect(
+      selectContextName({ DOCKER_HOST: 'tcp://h:2375', DOCKER_CONTEXT: 'remote' }, 'other', CONFIG),
+    ).toBeUndefined();
   });
 
   it('prefers DOCKER_CONTEXT to config.json, and treats "default" as no context', () => {
-    expect(selectContextName({ DOCKER_CONTEXT: 'remote' }, 'other', CONFIG)).toEqual({ name: 'remote', source: 'DOCKER_CONTEXT' });
+    expect(selectContextName({ DOCKER_CONTEXT: 'remote' }, 'other', CONFIG)).toEqual({
+      name: 'remote',
+      source: 'DOCKER_CONTEXT',
+    });
     expect(selectContextName({ DOCKER_CONTEXT: 'default' }, 'other', CONFIG)).toBeUndefined();
     expect(selectContextName({}, 'other', CONFIG)).toEqual({ name: 'other', source: `currentContext in ${CONFIG}` });
     expect(selectContextName({}, 'default', CONFIG)).toBeUndefined();
@@ -26,7 +38,13 @@ describe('selectDefaultEndpoint', () => {
 
   it('adds TLS from DOCKER_TLS_VERIFY and DOCKER_CERT_PATH, leaving out missing files', () => {
     const exists = (file: string) => !file.endsWith('ca.pem');
-    expect(selectDefaultEndpoint({ DOCKER_HOST: 'tcp://10.0.0.5', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/certs' }, '/cfg', exists)).toEqual({
+    expect(
+      selectDefaultEndpoint(
+        { DOCKER_HOST: 'tcp://10.0.0.5', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/certs' },
+        '/cfg',
+        exists,
+      ),
+    ).toEqual({
       host: 'tcp://10.0.0.5:2376',
       source: 'DOCKER_HOST',
       tls: { verify: true, ca: undefined, cert: path.join('/certs', 'cert.pem'), key: path.join('/certs', 'key.pem') },
@@ -43,8 +61,13 @@ describe('selectDefaultEndpoint', () => {
   });
 
   it('speaks plain HTTP to a tcp host without TLS settings, and ignores TLS for unix sockets', () => {
-    expect(selectDefaultEndpoint({ DOCKER_HOST: 'tcp://h' }, '/cfg', all)).toEqual({ host: 'tcp://h:2375', source: 'DOCKER_HOST' });
-    expect(selectDefaultEndpoint({ DOCKER_HOST: 'unix:///run/user/1000/docker.sock', DOCKER_TLS_VERIFY: '1' }, '/cfg', all)).toEqual({
+    expect(selectDefaultEndpoint({ DOCKER_HOST: 'tcp://h' }, '/cfg', all)).toEqual({
+      host: 'tcp://h:2375',
+      source: 'DOCKER_HOST',
+    });
+    expect(
+      selectDefaultEndpoint({ DOCKER_HOST: 'unix:///run/user/1000/docker.sock', DOCKER_TLS_VERIFY: '1' }, '/cfg', all),
+    ).toEqual({
       host: 'unix:///run/user/1000/docker.sock',
       source: 'DOCKER_HOST',
     });
@@ -64,13 +87,17 @@ describe('selectContextEndpoint', () => {
   });
 
   it('honours SkipTLSVerify, and plain HTTP when there is no TLS data', () => {
-    expect(selectContextEndpoint(choice, { Host: 'tcp://h:2376', SkipTLSVerify: true }, {}).tls).toEqual({ verify: false });
+    expect(selectContextEndpoint(choice, { Host: 'tcp://h:2376', SkipTLSVerify: true }, {}).tls).toEqual({
+      verify: false,
+    });
     expect(selectContextEndpoint(choice, { Host: 'tcp://h:2375' }, {}).tls).toBeUndefined();
     expect(selectContextEndpoint(choice, { Host: 'ssh://me@h' }, {}).host).toBe('ssh://me@h');
   });
 
   it('fails clearly for a context without a Docker endpoint', () => {
-    expect(() => selectContextEndpoint(choice, undefined, {})).toThrow('the docker context "remote" (DOCKER_CONTEXT) has no Docker endpoint');
+    expect(() => selectContextEndpoint(choice, undefined, {})).toThrow(
+      'the docker context "remote" (DOCKER_CONTEXT) has no Docker endpoint',
+    );
   });
 });
 
@@ -103,7 +130,11 @@ describe('toDockerodeOptions', () => {
 
   it('reads the TLS files and verifies by default', () => {
     const options = toDockerodeOptions(
-      { host: 'tcp://h:2376', source: 'DOCKER_HOST', tls: { verify: true, ca: '/c/ca.pem', cert: '/c/cert.pem', key: '/c/key.pem' } },
+      {
+        host: 'tcp://h:2376',
+        source: 'DOCKER_HOST',
+        tls: { verify: true, ca: '/c/ca.pem', cert: '/c/cert.pem', key: '/c/key.pem' },
+      },
       {},
       '/home/u',
       read,
@@ -119,12 +150,19 @@ describe('toDockerodeOptions', () => {
   });
 
   it('carries "do not verify" in an https agent', () => {
-    const options = toDockerodeOptions({ host: 'tcp://h:2376', source: 's', tls: { verify: false } }, {}, '/home/u', read) as { agent?: { options?: { rejectUnauthorized?: boolean } } };
+    const options = toDockerodeOptions(
+      { host: 'tcp://h:2376', source: 's', tls: { verify: false } },
+      {},
+      '/home/u',
+      read,
+    ) as { agent?: { options?: { rejectUnauthorized?: boolean } } };
     expect(options.agent?.options?.rejectUnauthorized).toBe(false);
   });
 
   it('uses ssh-agent when there is one, else the first default key', () => {
-    expect(toDockerodeOptions({ host: 'ssh://me@h:2222', source: 's' }, { SSH_AUTH_SOCK: '/a.sock' }, '/home/u', read)).toMatchObject({
+    expect(
+      toDockerodeOptions({ host: 'ssh://me@h:2222', source: 's' }, { SSH_AUTH_SOCK: '/a.sock' }, '/home/u', read),
+    ).toMatchObject({
       protocol: 'ssh',
       host: 'h',
       port: 2222,
@@ -144,10 +182,25 @@ describe('toDockerodeOptions', () => {
 
 describe('plainUnixSocketPath', () => {
   it('gives what a URL parser gives for plain socket paths, and leaves every other address to it', () => {
-    for (const host of ['unix:///var/run/docker.sock', 'unix:///run/user/1000/docker.sock', 'unix:///home/a_b/.docker/run/docker.sock']) {
+    for (const host of [
+      'unix:///var/run/docker.sock',
+      'unix:///run/user/1000/docker.sock',
+      'unix:///home/a_b/.docker/run/docker.sock',
+    ]) {
       expect(plainUnixSocketPath(host)).toBe(new URL(host).pathname);
     }
-    for (const host of ['unix://', 'unix:///var/../run/docker.sock', 'unix:///var/./docker.sock', 'unix:///var/..', 'unix:///.', 'unix:///a b.sock', 'unix:///a%20b.sock', 'unix://host/x.sock', 'tcp://1.2.3.4:2375', 'unix:////x']) {
+    for (const host of [
+      'unix://',
+      'unix:///var/../run/docker.sock',
+      'unix:///var/./docker.sock',
+      'unix:///var/..',
+      'unix:///.',
+      'unix:///a b.sock',
+      'unix:///a%20b.sock',
+      'unix://host/x.sock',
+      'tcp://1.2.3.4:2375',
+      'unix:////x',
+    ]) {
       expect(plainUnixSocketPath(host)).toBeUndefined();
     }
   });

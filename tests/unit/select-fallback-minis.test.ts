@@ -5,8 +5,14 @@ const remote = (tag: string) => ({ tag, presentLocally: false });
 
 describe('selectFallbackMinis', () => {
   it('keeps the order, skips the rejected newest, and tries every local mini', () => {
-    const plan = selectFallbackMinis([remote('20260105-000000'), local('20260104-000000'), local('20260103-000000')], { rejectedTag: '20260105-000000' });
-    expect(plan).toEqual({ candidates: [local('20260104-000000'), local('20260103-000000')], belowFloor: 0, notPulled: 0 });
+    const plan = selectFallbackMinis([remote('20260105-000000'), local('20260104-000000'), local('20260103-000000')], {
+      rejectedTag: '20260105-000000',
+    });
+    expect(plan).toEqual({
+      candidates: [local('20260104-000000'), local('20260103-000000')],
+      belowFloor: 0,
+      notPulled: 0,
+    });
   });
 
   it('plans at most maxPulls registry minis, local ones are free, and counts the rest', () => {
@@ -17,7 +23,12 @@ describe('selectFallbackMinis', () => {
   });
 
   it('never plans a mini older than the floor, local or not, and counts them', () => {
-    const tags = [local('20261202-000000'), remote('20261201-000000'), local('20261130-000000'), remote('20261129-000000')];
+    const tags = [
+      local('20261202-000000'),
+      remote('20261201-000000'),
+      local('20261130-000000'),
+      remote('20261129-000000'),
+    ];
     const plan = selectFallbackMinis(tags, { rejectedTag: '20261203-000000', floor: '20261201-000000' });
     expect(plan.candidates.map((c) => c.tag)).toEqual(['20261202-000000', '20261201-000000']);
     expect(plan.belowFloor).toBe(2);

@@ -67,7 +67,15 @@ describe('selectNewestTag', () => {
   });
 
   it('ignores tags that look almost like dates', () => {
-    const nearMisses = ['20210502002343', '20210502-00234', '2021050-002343', '21.1.02', '2021.01.02', '21.01.02.1', 'x20210502-002343'];
+    const nearMisses = [
+      '20210502002343',
+      '20210502-00234',
+      '2021050-002343',
+      '21.1.02',
+      '2021.01.02',
+      '21.01.02.1',
+      'x20210502-002343',
+    ];
     expect(selectNewestTag([...nearMisses, '0.1.0'])).toBe('0.1.0');
   });
 
@@ -119,7 +127,14 @@ describe('selectNewestTag', () => {
 describe('sortTagsNewestFirst', () => {
   it('orders date-like tags, then versions, then latest, dropping everything else', () => {
     const tags = ['latest', 'main', '1.0.0', '21.01.02', 'v2.0.0', '20210101-120000', 'sha256-abc.sig', '1.0.0-rc.1'];
-    expect(sortTagsNewestFirst(tags)).toEqual(['21.01.02', '20210101-120000', 'v2.0.0', '1.0.0', '1.0.0-rc.1', 'latest']);
+    expect(sortTagsNewestFirst(tags)).toEqual([
+      '21.01.02',
+      '20210101-120000',
+      'v2.0.0',
+      '1.0.0',
+      '1.0.0-rc.1',
+      'latest',
+    ]);
   });
 
   it('starts with the tag selectNewestTag picks', () => {

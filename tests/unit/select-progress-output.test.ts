@@ -4,8 +4,16 @@ import { selectShimProgress } from '../../shim/select-shim-progress';
 describe('selectProgressOutput (the project image)', () => {
   it.each([
     ['a terminal', { isTTY: true, env: {}, quiet: false }, { mode: 'tty', color: true }],
-    ['a terminal with NO_COLOR=1', { isTTY: true, env: { NO_COLOR: '1' }, quiet: false }, { mode: 'tty', color: false }],
-    ['a terminal with an empty NO_COLOR', { isTTY: true, env: { NO_COLOR: '' }, quiet: false }, { mode: 'tty', color: true }],
+    [
+      'a terminal with NO_COLOR=1',
+      { isTTY: true, env: { NO_COLOR: '1' }, quiet: false },
+      { mode: 'tty', color: false },
+    ],
+    [
+      'a terminal with an empty NO_COLOR',
+      { isTTY: true, env: { NO_COLOR: '' }, quiet: false },
+      { mode: 'tty', color: true },
+    ],
     ['a dumb terminal', { isTTY: true, env: { TERM: 'dumb' }, quiet: false }, { mode: 'plain', color: false }],
     ['a pipe or file', { isTTY: false, env: {}, quiet: false }, { mode: 'plain', color: false }],
     ['--quiet on a terminal', { isTTY: true, env: {}, quiet: true }, { mode: 'off', color: false }],

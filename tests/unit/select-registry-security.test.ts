@@ -1,4 +1,9 @@
-import { isInCidr, isInsecureRegistry, parseEngineRegistryConfig, registryHostname } from '../../payload/locator/registry/select-registry-security';
+import {
+  isInCidr,
+  isInsecureRegistry,
+  parseEngineRegistryConfig,
+  registryHostname,
+} from '../../payload/locator/registry/select-registry-security';
 
 /** As a default engine answers GET /info (Docker 20.10–27). */
 const DEFAULT_INFO = {
@@ -34,7 +39,11 @@ describe('parseEngineRegistryConfig', () => {
   it('is undefined for an answer without RegistryConfig, and drops malformed members', () => {
     expect(parseEngineRegistryConfig({ ID: 'x' })).toBeUndefined();
     expect(parseEngineRegistryConfig(null)).toBeUndefined();
-    expect(parseEngineRegistryConfig({ RegistryConfig: { InsecureRegistryCIDRs: [1, '10.0.0.0/8'], IndexConfigs: { a: { Secure: 'no' } } } })).toEqual({
+    expect(
+      parseEngineRegistryConfig({
+        RegistryConfig: { InsecureRegistryCIDRs: [1, '10.0.0.0/8'], IndexConfigs: { a: { Secure: 'no' } } },
+      }),
+    ).toEqual({
       engineId: '',
       insecureCidrs: ['10.0.0.0/8'],
       secureByIndex: {},

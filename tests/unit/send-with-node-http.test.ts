@@ -26,7 +26,11 @@ describe('sendWithNodeHttp', () => {
         res.end(`${req.method} ${req.headers.accept} ${body}`);
       });
     });
-    const answer = await sendWithNodeHttp(`${base}/x`, { method: 'POST', headers: { Accept: 'a/b' }, body: 'hi' }, limits);
+    const answer = await sendWithNodeHttp(
+      `${base}/x`,
+      { method: 'POST', headers: { Accept: 'a/b' }, body: 'hi' },
+      limits,
+    );
     expect(answer).toEqual({ status: 200, headers: expect.anything() as unknown, text: 'POST a/b hi' });
     expect(answer.headers.get('LINK')).toBe('</next>; rel="next"');
     expect(answer.headers.get('missing')).toBeNull();
@@ -52,7 +56,9 @@ describe('sendWithNodeHttp', () => {
     const big = await serve('127.0.0.1', (_req, res) => res.end('x'.repeat(4096)));
     await expect(sendWithNodeHttp(big, {}, limits)).rejects.toBeInstanceOf(BodyTooLargeError);
     const silent = await serve('127.0.0.1', () => undefined);
-    await expect(sendWithNodeHttp(silent, {}, { ...limits, timeoutMs: 200 })).rejects.toMatchObject({ name: 'TimeoutError' });
+    await expect(sendWithNodeHttp(silent, {}, { ...limits, timeoutMs: 200 })).rejects.toMatchObject({
+      name: 'TimeoutError',
+    });
   });
 
   it('rejects with the system error code when nothing listens', async () => {

@@ -2,9 +2,19 @@ import { resolveShimConfig } from '../../shim/resolve-shim-config';
 import { buildConfigRows, formatConfigRows } from '../../shim/show-config';
 
 const defaults = { tiny: 'localhost:5000/run-docker/tiny:0.1.0', mini: 'localhost:5000/run-docker/mini' };
-const file = { path: '/home/u/.config/run-docker/config.json', content: { mini: 'reg.example/rd/mini', allowUnsigned: true } };
+const file = {
+  path: '/home/u/.config/run-docker/config.json',
+  content: { mini: 'reg.example/rd/mini', allowUnsigned: true },
+};
 
-function facts(env: Record<string, string>, exists = true, engine: { host: string; source: string } | { error: string } = { host: 'unix:///var/run/docker.sock', source: 'default' }) {
+function facts(
+  env: Record<string, string>,
+  exists = true,
+  engine: { host: string; source: string } | { error: string } = {
+    host: 'unix:///var/run/docker.sock',
+    source: 'default',
+  },
+) {
   return {
     engine,
     shimVersion: '0.1.0',
@@ -25,7 +35,11 @@ describe('buildConfigRows', () => {
       { key: 'shim', value: '0.1.0', source: 'built in' },
       { key: 'tiny', value: 'reg.example/rd/tiny:1.2.3', source: 'env RUN_DOCKER_TINY' },
       { key: 'mini', value: 'reg.example/rd/mini', source: `file ${file.path}` },
-      { key: 'payload', value: 'newest trusted mini of reg.example/rd/mini, else built-in', source: 'from tiny and mini' },
+      {
+        key: 'payload',
+        value: 'newest trusted mini of reg.example/rd/mini, else built-in',
+        source: 'from tiny and mini',
+      },
       { key: 'allowUnsigned', value: 'true', source: `file ${file.path}` },
       { key: 'config file', value: file.path, source: 'default' },
       { key: 'system config', value: '/etc/run-docker/config.json', source: 'default; not present' },
@@ -36,9 +50,16 @@ describe('buildConfigRows', () => {
   });
 
   it('names the engine and the context or variable that chose it, or why it cannot be used', () => {
-    const engine = (value: Parameters<typeof facts>[2]) => buildConfigRows(facts({}, true, value)).find((row) => row.key === 'engine');
-    expect(engine({ host: 'tcp://10.0.0.5:2376', source: 'DOCKER_HOST' })).toEqual({ key: 'engine', value: 'tcp://10.0.0.5:2376', source: 'env DOCKER_HOST' });
-    expect(engine({ host: 'ssh://me@h', source: 'context "remote" (DOCKER_CONTEXT)' })?.source).toBe('context "remote" (DOCKER_CONTEXT)');
+    const engine = (value: Parameters<typeof facts>[2]) =>
+      buildConfigRows(facts({}, true, value)).find((row) => row.key === 'engine');
+    expect(engine({ host: 'tcp://10.0.0.5:2376', source: 'DOCKER_HOST' })).toEqual({
+      key: 'engine',
+      value: 'tcp://10.0.0.5:2376',
+      source: 'env DOCKER_HOST',
+    });
+    expect(engine({ host: 'ssh://me@h', source: 'context "remote" (DOCKER_CONTEXT)' })?.source).toBe(
+      'context "remote" (DOCKER_CONTEXT)',
+    );
     expect(engine({ error: 'the docker context "x" (from DOCKER_CONTEXT) does not exist' })?.value).toBe(
       'unusable: the docker context "x" (from DOCKER_CONTEXT) does not exist',
     );
@@ -47,14 +68,24 @@ describe('buildConfigRows', () => {
   it('says when the config file is not there, and env beats it for allowUnsigned', () => {
     const rows = buildConfigRows(facts({ RUN_DOCKER_ALLOW_UNSIGNED: '0' }, false));
     expect(rows.find((row) => row.key === 'config file')?.source).toBe('default; not present');
-    expect(rows.find((row) => row.key === 'allowUnsigned')).toEqual({ key: 'allowUnsigned', value: 'false', source: 'env RUN_DOCKER_ALLOW_UNSIGNED' });
-    expect(rows.find((row) => row.key === 'mini')).toEqual({ key: 'mini', value: 'localhost:5000/run-docker/mini', source: 'default' });
+    expect(rows.find((row) => row.key === 'allowUnsigned')).toEqual({
+      key: 'allowUnsigned',
+      value: 'false',
+      source: 'env RUN_DOCKER_ALLOW_UNSIGNED',
+    });
+    expect(rows.find((row) => row.key === 'mini')).toEqual({
+      key: 'mini',
+      value: 'localhost:5000/run-docker/mini',
+      source: 'default',
+    });
   });
 });
 
 describe('the payload row', () => {
   const payloadOf = (env: Record<string, string>, defaultsUsed: { tiny?: string; mini?: string } = {}) =>
-    buildConfigRows({ ...facts({}), config: resolveShimConfig(env, undefined, defaultsUsed) }).find((row) => row.key === 'payload')?.value;
+    buildConfigRows({ ...facts({}), config: resolveShimConfig(env, undefined, defaultsUsed) }).find(
+      (row) => row.key === 'payload',
+    )?.value;
 
   it('says a fresh install (nothing configured, nothing baked in) runs the built-in payload', () => {
     const rows = buildConfigRows({ ...facts({}), config: resolveShimConfig({}, undefined, {}) });

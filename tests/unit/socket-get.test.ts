@@ -20,7 +20,8 @@ describe('parseClosedAnswer', () => {
   it('takes the body by Content-Length, by chunks, or to the end', () => {
     expect(answer('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n[]')).toEqual({ status: 200, body: Buffer.from('[]') });
     expect(answer('HTTP/1.1 404 Not Found\r\ncontent-length: 5\r\n\r\nabcdeEXTRA').body.toString()).toBe('abcde');
-    const chunked = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n[1,\r\nA;ext=1\r\n2,3,4,5,6]\r\n0\r\nX-Trailer: t\r\n\r\n';
+    const chunked =
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n[1,\r\nA;ext=1\r\n2,3,4,5,6]\r\n0\r\nX-Trailer: t\r\n\r\n';
     expect(answer(chunked).body.toString()).toBe('[1,2,3,4,5,6]');
     expect(answer('HTTP/1.0 200 OK\r\nServer: x\r\n\r\n{"a":1}').body.toString()).toBe('{"a":1}');
     expect(answer('HTTP/1.1 204 No Content\r\n\r\n')).toEqual({ status: 204, body: Buffer.alloc(0) });
@@ -28,10 +29,19 @@ describe('parseClosedAnswer', () => {
 
   it('fails an answer cut short like a connection reset, and one that is not HTTP as a protocol error', () => {
     expect(failureOf('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n')).toMatchObject({ code: CUT_SHORT_CODE });
-    expect(failureOf('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc')).toMatchObject({ code: CUT_SHORT_CODE, message: 'the Docker engine closed the connection after 3 of its 10 bytes' });
-    expect(failureOf('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc')).toMatchObject({ code: CUT_SHORT_CODE });
-    expect(failureOf('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n')).toMatchObject({ code: CUT_SHORT_CODE });
-    expect(failureOf('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n')).toMatchObject({ code: NOT_HTTP_CODE });
+    expect(failureOf('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc')).toMatchObject({
+      code: CUT_SHORT_CODE,
+      message: 'the Docker engine closed the connection after 3 of its 10 bytes',
+    });
+    expect(failureOf('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc')).toMatchObject({
+      code: CUT_SHORT_CODE,
+    });
+    expect(failureOf('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n')).toMatchObject({
+      code: CUT_SHORT_CODE,
+    });
+    expect(failureOf('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n')).toMatchObject({
+      code: NOT_HTTP_CODE,
+    });
     expect(failureOf('SSH-2.0-OpenSSH_9.2\r\n\r\n')).toMatchObject({ code: NOT_HTTP_CODE });
     expect(failureOf('HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n')).toMatchObject({ code: NOT_HTTP_CODE });
   });
@@ -78,12 +88,16 @@ describe('getOverSocket', () => {
     const socketPath = await serve('silent.sock', silent);
     try {
       const started = Date.now();
-      await expect(getOverSocket(socketPath, '/images/json', 200, () => Object.assign(new Error('silent'), { code: 'TIMEOUT' }))).rejects.toMatchObject({ code: 'TIMEOUT' });
+      await expect(
+        getOverSocket(socketPath, '/images/json', 200, () => Object.assign(new Error('silent'), { code: 'TIMEOUT' })),
+      ).rejects.toMatchObject({ code: 'TIMEOUT' });
       expect(Date.now() - started).toBeLessThan(3000);
     } finally {
       silent.close();
     }
-    await expect(getOverSocket(path.join(dir, 'nothing.sock'), '/images/json', 200, () => new Error('silent'))).rejects.toMatchObject({ code: 'ENOENT', syscall: 'connect' });
+    await expect(
+      getOverSocket(path.join(dir, 'nothing.sock'), '/images/json', 200, () => new Error('silent')),
+    ).rejects.toMatchObject({ code: 'ENOENT', syscall: 'connect' });
   });
 
   it('fails an answer that stops in the middle when the engine closes the connection', async () => {
@@ -92,7 +106,9 @@ describe('getOverSocket', () => {
     });
     const socketPath = await serve('halfway.sock', halfway);
     try {
-      await expect(getOverSocket(socketPath, '/images/json', 2000, () => new Error('silent'))).rejects.toMatchObject({ code: CUT_SHORT_CODE });
+      await expect(getOverSocket(socketPath, '/images/json', 2000, () => new Error('silent'))).rejects.toMatchObject({
+        code: CUT_SHORT_CODE,
+      });
     } finally {
       halfway.close();
     }

@@ -49,7 +49,10 @@ describe('readPackageLicence', () => {
   test('reads the declared licence and every licence or notice file, not code named like one', async () => {
     const pkg = join(dir, 'apache');
     await mkdir(pkg);
-    await writeFile(join(pkg, 'package.json'), JSON.stringify({ name: 'apache', version: '1.2.3', license: 'Apache-2.0' }));
+    await writeFile(
+      join(pkg, 'package.json'),
+      JSON.stringify({ name: 'apache', version: '1.2.3', license: 'Apache-2.0' }),
+    );
     await writeFile(join(pkg, 'LICENSE'), 'Apache License text\n');
     await writeFile(join(pkg, 'NOTICE.md'), 'Notice text\n');
     await writeFile(join(pkg, 'license.js'), 'module.exports = 1;\n');
@@ -68,7 +71,10 @@ describe('readPackageLicence', () => {
   test('the old licence fields and a missing one', async () => {
     const old = join(dir, 'old');
     await mkdir(old);
-    await writeFile(join(old, 'package.json'), JSON.stringify({ name: 'old', version: '0.1.0', licenses: [{ type: 'MIT' }, { type: 'GPL-2.0' }] }));
+    await writeFile(
+      join(old, 'package.json'),
+      JSON.stringify({ name: 'old', version: '0.1.0', licenses: [{ type: 'MIT' }, { type: 'GPL-2.0' }] }),
+    );
     expect(readPackageLicence(old)).toMatchObject({ license: 'MIT OR GPL-2.0', files: [] });
     const none = join(dir, 'none');
     await mkdir(none);
@@ -90,7 +96,7 @@ describe('formatNotices', () => {
     ],
   });
 
-  test('run-docker\'s own licence first, then each package once, sorted, with its licence text', () => {
+  test("run-docker's own licence first, then each package once, sorted, with its licence text", () => {
     expect(text.split('\n').slice(0, 12)).toEqual([
       'Notices for the mini image (run-docker 0.1.0)',
       '',
@@ -110,6 +116,8 @@ describe('formatNotices', () => {
   });
 
   test('a package that ships no licence text says so, with what its package.json declares', () => {
-    expect(text).toContain('\nalpha 2.0.0\nLicense: ISC\n\nNo licence text was found in the package; its package.json declares "ISC".\n');
+    expect(text).toContain(
+      '\nalpha 2.0.0\nLicense: ISC\n\nNo licence text was found in the package; its package.json declares "ISC".\n',
+    );
   });
 });

@@ -7,7 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseImageRef } from '../../common/image-ref';
 import { obtainTrustedMini, type ShimSource } from '../../shim/obtain-trusted-mini';
-import { isUnchanged, parseVerifiedRecord, recordOf, SETTLED_AFTER_MS, verifiedRecordPath } from '../../shim/verified-record';
+import {
+  isUnchanged,
+  parseVerifiedRecord,
+  recordOf,
+  SETTLED_AFTER_MS,
+  verifiedRecordPath,
+} from '../../shim/verified-record';
 import { isSignatureKnownGood, PayloadRejected } from '../../shim/verify-payload';
 import { createFakeEngine } from '../helpers/fake-engine';
 import { makeSigningKey, miniImage } from '../helpers/payload-images';
@@ -30,8 +36,18 @@ describe('records', () => {
 
   it('parse only in their own shape', () => {
     const key = { keyId: 'k', publicKey: 'cHVi' };
-    expect(parseVerifiedRecord(JSON.stringify({ files: { 'run.js': 'a' }, signedBy: key }))).toEqual({ files: { 'run.js': 'a' }, signedBy: key });
-    for (const text of ['', 'null', '[]', '{"files": {"run.js": 1}}', '{"files": {}, "signedBy": {"keyId": 1}}', '{"signedBy": {}}']) {
+    expect(parseVerifiedRecord(JSON.stringify({ files: { 'run.js': 'a' }, signedBy: key }))).toEqual({
+      files: { 'run.js': 'a' },
+      signedBy: key,
+    });
+    for (const text of [
+      '',
+      'null',
+      '[]',
+      '{"files": {"run.js": 1}}',
+      '{"files": {}, "signedBy": {"keyId": 1}}',
+      '{"signedBy": {}}',
+    ]) {
       expect(parseVerifiedRecord(text)).toBeUndefined();
     }
   });
@@ -42,7 +58,13 @@ describe('records', () => {
     const manifest = { signature: { keyId: signer.trusted.keyId, value: 'sig' } } as never;
     expect(isSignatureKnownGood(manifest, [signer.trusted], signer.trusted)).toBe(true);
     expect(isSignatureKnownGood(manifest, [other.trusted], signer.trusted)).toBe(false);
-    expect(isSignatureKnownGood(manifest, [{ keyId: signer.trusted.keyId, publicKey: other.trusted.publicKey }], signer.trusted)).toBe(false);
+    expect(
+      isSignatureKnownGood(
+        manifest,
+        [{ keyId: signer.trusted.keyId, publicKey: other.trusted.publicKey }],
+        signer.trusted,
+      ),
+    ).toBe(false);
     expect(isSignatureKnownGood(manifest, [signer.trusted], undefined)).toBe(false);
     expect(isSignatureKnownGood({ signature: null } as never, [signer.trusted], signer.trusted)).toBe(false);
   });
@@ -62,7 +84,13 @@ describe('the signature of a cached mini', () => {
     const engine = createFakeEngine();
     const signer = makeSigningKey();
     const id = engine.addImage('mini:1', miniImage({ version: '20260101-000000', signer }));
-    const source: ShimSource = { engine, cacheRoot, shimVersion: '1.0.0', log: { warn: () => undefined, debug: () => undefined }, pull: async () => undefined };
+    const source: ShimSource = {
+      engine,
+      cacheRoot,
+      shimVersion: '1.0.0',
+      log: { warn: () => undefined, debug: () => undefined },
+      pull: async () => undefined,
+    };
     const ref = parseImageRef('mini:1');
     const image = (await engine.inspectImage(id))!;
     await obtainTrustedMini(source, { keys: [signer.trusted], allowUnsigned: false }, image, ref); // extracted
@@ -72,18 +100,26 @@ describe('the signature of a cached mini', () => {
 
     await obtainTrustedMini(source, { keys: [signer.trusted], allowUnsigned: false }, image, ref);
     expect(verifies).toHaveBeenCalledTimes(1);
-    expect(JSON.parse(await readFile(verifiedRecordPath(cacheRoot, id), 'utf8'))).toMatchObject({ signedBy: signer.trusted });
+    expect(JSON.parse(await readFile(verifiedRecordPath(cacheRoot, id), 'utf8'))).toMatchObject({
+      signedBy: signer.trusted,
+    });
     verifies.mockClear();
-    expect(await obtainTrustedMini(source, { keys: [signer.trusted], allowUnsigned: false }, image, ref)).toMatchObject({ trusted: true });
+    expect(await obtainTrustedMini(source, { keys: [signer.trusted], allowUnsigned: false }, image, ref)).toMatchObject(
+      { trusted: true },
+    );
     expect(verifies).not.toHaveBeenCalled();
 
     // The same key ID with other bytes (a tiny that replaced the key): checked, and refused.
     const impostor = { keyId: signer.trusted.keyId, publicKey: makeSigningKey().trusted.publicKey };
-    const refused = await obtainTrustedMini(source, { keys: [impostor], allowUnsigned: false }, image, ref).catch((error: unknown) => error);
+    const refused = await obtainTrustedMini(source, { keys: [impostor], allowUnsigned: false }, image, ref).catch(
+      (error: unknown) => error,
+    );
     expect(refused).toBeInstanceOf(PayloadRejected);
     expect(refused).toMatchObject({ reason: 'untrusted' });
     expect(verifies).toHaveBeenCalledTimes(1);
     // A tiny without that key at all: refused without a record to lean on.
-    await expect(obtainTrustedMini(source, { keys: [makeSigningKey().trusted], allowUnsigned: false }, image, ref)).rejects.toMatchObject({ reason: 'untrusted' });
+    await expect(
+      obtainTrustedMini(source, { keys: [makeSigningKey().trusted], allowUnsigned: false }, image, ref),
+    ).rejects.toMatchObject({ reason: 'untrusted' });
   });
 });

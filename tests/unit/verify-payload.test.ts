@@ -1,9 +1,25 @@
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { CONTRACT_VERSION, signedBuildPayloadText, signedPayloadText } from '../../contract/contract';
-import { checkBuildSignature, checkEntry, checkShimCompatible, checkSignature, parseManifest, PayloadRejected, sha256Hex } from '../../shim/verify-payload';
+import {
+  checkBuildSignature,
+  checkEntry,
+  checkShimCompatible,
+  checkSignature,
+  parseManifest,
+  PayloadRejected,
+  sha256Hex,
+} from '../../shim/verify-payload';
 
 const entry = Buffer.from('exports.main = async () => 0;');
-const manifest = { contract: CONTRACT_VERSION, kind: 'mini', version: '20261128-101500', entry: 'run.js', sha256: sha256Hex(entry), shim: '>=0.1.0 <1.0.0', signature: null };
+const manifest = {
+  contract: CONTRACT_VERSION,
+  kind: 'mini',
+  version: '20261128-101500',
+  entry: 'run.js',
+  sha256: sha256Hex(entry),
+  shim: '>=0.1.0 <1.0.0',
+  signature: null,
+};
 const bytes = (value: unknown) => Buffer.from(JSON.stringify(value));
 
 function rejection(action: () => unknown): PayloadRejected {
@@ -48,7 +64,10 @@ describe('parseManifest', () => {
   it('refuses a payload of contract version 1 (ctx.docker, a dockerode client) as incompatible', () => {
     const content = bytes({ ...manifest, contract: 1 });
     const error = rejection(() => parseManifest(content, sha256Hex(content), 'mini'));
-    expect({ reason: error.reason, message: error.message }).toEqual({ reason: 'incompatible', message: 'it uses contract version 1 and this shim speaks version 2' });
+    expect({ reason: error.reason, message: error.message }).toEqual({
+      reason: 'incompatible',
+      message: 'it uses contract version 1 and this shim speaks version 2',
+    });
   });
 });
 
@@ -64,7 +83,9 @@ describe('checkShimCompatible', () => {
 describe('checkEntry', () => {
   it('accepts the exact entry and rejects a changed or missing one', () => {
     expect(() => checkEntry(manifest as never, entry)).not.toThrow();
-    expect(rejection(() => checkEntry(manifest as never, Buffer.concat([entry, Buffer.from('\n')]))).message).toMatch(/does not match/);
+    expect(rejection(() => checkEntry(manifest as never, Buffer.concat([entry, Buffer.from('\n')]))).message).toMatch(
+      /does not match/,
+    );
     expect(rejection(() => checkEntry(manifest as never, undefined)).message).toMatch(/missing/);
   });
 });
@@ -73,13 +94,22 @@ describe('checkSignature', () => {
   const pair = () => {
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     const der = publicKey.export({ type: 'spki', format: 'der' });
-    return { privateKey, trusted: { keyId: createHash('sha256').update(der).digest('hex').slice(0, 16), publicKey: der.toString('base64') } };
+    return {
+      privateKey,
+      trusted: {
+        keyId: createHash('sha256').update(der).digest('hex').slice(0, 16),
+        publicKey: der.toString('base64'),
+      },
+    };
   };
   const signer = pair();
   const other = pair();
   const signed = (by: ReturnType<typeof pair>, content = manifest) => ({
     ...content,
-    signature: { keyId: by.trusted.keyId, value: sign(null, Buffer.from(signedPayloadText(content as never)), by.privateKey).toString('base64') },
+    signature: {
+      keyId: by.trusted.keyId,
+      value: sign(null, Buffer.from(signedPayloadText(content as never)), by.privateKey).toString('base64'),
+    },
   });
 
   it('accepts a signature by a trusted key', () => {
@@ -90,8 +120,16 @@ describe('checkSignature', () => {
     ['unsigned', () => ({ ...manifest, signature: null }), /it is not signed/],
     ['signed by an untrusted key', () => signed(other), /which the pinned tiny does not trust/],
     ['with a changed shim range after signing', () => ({ ...signed(signer), shim: '*' }), /does not verify/],
-    ['with a changed entry digest after signing', () => ({ ...signed(signer), sha256: 'f'.repeat(64) }), /does not verify/],
-    ['with a garbage signature', () => ({ ...manifest, signature: { keyId: signer.trusted.keyId, value: 'AAAA' } }), /does not verify/],
+    [
+      'with a changed entry digest after signing',
+      () => ({ ...signed(signer), sha256: 'f'.repeat(64) }),
+      /does not verify/,
+    ],
+    [
+      'with a garbage signature',
+      () => ({ ...manifest, signature: { keyId: signer.trusted.keyId, value: 'AAAA' } }),
+      /does not verify/,
+    ],
   ])('refuses a manifest %s as untrusted', (_name, make, message) => {
     const error = rejection(() => checkSignature(make() as never, [signer.trusted]));
     expect(error.reason).toBe('untrusted');
@@ -102,12 +140,22 @@ describe('checkSignature', () => {
 describe('the build entry', () => {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const der = publicKey.export({ type: 'spki', format: 'der' });
-  const trusted = { keyId: createHash('sha256').update(der).digest('hex').slice(0, 16), publicKey: der.toString('base64') };
+  const trusted = {
+    keyId: createHash('sha256').update(der).digest('hex').slice(0, 16),
+    publicKey: der.toString('base64'),
+  };
   const buildBytes = Buffer.from('exports.main = async () => 7;');
   const build = { entry: 'build.js', sha256: sha256Hex(buildBytes), signature: null };
-  const signature = (text: string) => ({ keyId: trusted.keyId, value: sign(null, Buffer.from(text), privateKey).toString('base64') });
+  const signature = (text: string) => ({
+    keyId: trusted.keyId,
+    value: sign(null, Buffer.from(text), privateKey).toString('base64'),
+  });
   const withBuild = { ...manifest, build };
-  const signed = { ...withBuild, signature: signature(signedPayloadText(withBuild as never)), build: { ...build, signature: signature(signedBuildPayloadText(withBuild as never)) } };
+  const signed = {
+    ...withBuild,
+    signature: signature(signedPayloadText(withBuild as never)),
+    build: { ...build, signature: signature(signedBuildPayloadText(withBuild as never)) },
+  };
 
   it('is optional, and a manifest with one still verifies its run signature as before', () => {
     const content = bytes(signed);
@@ -115,12 +163,14 @@ describe('the build entry', () => {
     expect(() => checkSignature(signed as never, [trusted])).not.toThrow();
     expect(() => checkBuildSignature(signed as never, [trusted])).not.toThrow();
     expect(() => checkEntry(signed.build, buildBytes, 'build entry')).not.toThrow();
-    expect(rejection(() => checkEntry(signed.build, entry, 'build entry')).message).toBe('its build entry "build.js" does not match the manifest\'s sha256');
+    expect(rejection(() => checkEntry(signed.build, entry, 'build entry')).message).toBe(
+      'its build entry "build.js" does not match the manifest\'s sha256',
+    );
   });
 
   it.each([
     ['a path-like entry', { ...build, entry: '../build.js' }],
-    ['the run entry\'s name', { ...build, entry: 'run.js' }],
+    ["the run entry's name", { ...build, entry: 'run.js' }],
     ['a bad sha256', { ...build, sha256: 'abc' }],
     ['a malformed signature', { ...build, signature: 'yes' }],
     ['not an object', 'build.js'],
@@ -133,9 +183,17 @@ describe('the build entry', () => {
 
   it.each([
     ['unsigned', { ...signed, build: { ...signed.build, signature: null } }, /its build payload is not signed/],
-    ['with a changed digest after signing', { ...signed, build: { ...signed.build, sha256: 'f'.repeat(64) } }, /signature of its build payload .* does not verify/],
+    [
+      'with a changed digest after signing',
+      { ...signed, build: { ...signed.build, sha256: 'f'.repeat(64) } },
+      /signature of its build payload .* does not verify/,
+    ],
     ['with a changed version after signing', { ...signed, version: '20991231-000000' }, /does not verify/],
-    ['signed with the run signature (one cannot stand in for the other)', { ...signed, build: { ...signed.build, signature: signed.signature } }, /does not verify/],
+    [
+      'signed with the run signature (one cannot stand in for the other)',
+      { ...signed, build: { ...signed.build, signature: signed.signature } },
+      /does not verify/,
+    ],
   ])('refuses a build entry %s as untrusted', (_name, content, message) => {
     const error = rejection(() => checkBuildSignature(content as never, [trusted]));
     expect(error.reason).toBe('untrusted');

@@ -19,7 +19,9 @@ const fakePull = (events: PullEvent[], error?: Error) => async (onEvent: (event:
 describe('withPullProgress', () => {
   it('writes whole lines, one per layer status change, and passes the result through', async () => {
     const { chunks, stream } = capture();
-    await expect(withPullProgress({ stream, mode: 'plain', color: false }, fakePull(THREE_LAYER_PULL))).resolves.toBe('pulled');
+    await expect(withPullProgress({ stream, mode: 'plain', color: false }, fakePull(THREE_LAYER_PULL))).resolves.toBe(
+      'pulled',
+    );
     expect(chunks.every((chunk) => chunk.endsWith('\n') && chunk.indexOf('\n') === chunk.length - 1)).toBe(true);
     expect(chunks).toHaveLength(20);
     expect(chunks.join('')).not.toContain('\x1b');
@@ -34,9 +36,18 @@ describe('withPullProgress', () => {
   it('passes a failed pull on, after the lines so far', async () => {
     const { chunks, stream } = capture();
     const failure = new Error('registry gone');
-    await expect(withPullProgress({ stream, mode: 'plain', color: false }, fakePull(THREE_LAYER_PULL.slice(0, 5), failure))).rejects.toBe(failure);
+    await expect(
+      withPullProgress({ stream, mode: 'plain', color: false }, fakePull(THREE_LAYER_PULL.slice(0, 5), failure)),
+    ).rejects.toBe(failure);
     expect(chunks.join('')).toBe(
-      ['1: Pulling from probe/app', '4dd86f0b447e: Pulling fs layer', '8e46090afad2: Pulling fs layer', '9ce349894186: Pulling fs layer', '9ce349894186: Downloading', ''].join('\n'),
+      [
+        '1: Pulling from probe/app',
+        '4dd86f0b447e: Pulling fs layer',
+        '8e46090afad2: Pulling fs layer',
+        '9ce349894186: Pulling fs layer',
+        '9ce349894186: Downloading',
+        '',
+      ].join('\n'),
     );
   });
 });

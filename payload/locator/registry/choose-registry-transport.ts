@@ -44,7 +44,10 @@ export interface ChooseRegistryTransportOptions {
 }
 
 /** `registry` as in an image reference (`docker.io`, `host:port`). */
-export async function chooseRegistryTransport(registry: string, options: ChooseRegistryTransportOptions): Promise<RegistryTransport> {
+export async function chooseRegistryTransport(
+  registry: string,
+  options: ChooseRegistryTransportOptions,
+): Promise<RegistryTransport> {
   const host = registryApiHost(registry);
   const [certs, insecure] = await Promise.all([
     readRegistryCerts(host, options.certsDirs ?? selectCertsDirs(options.env, options.homeDir)),
@@ -66,7 +69,11 @@ export async function chooseRegistryTransport(registry: string, options: ChooseR
   return { baseUrl: `https://${host}`, tls };
 }
 
-async function isInsecureForEngine(registry: string, host: string, options: ChooseRegistryTransportOptions): Promise<boolean> {
+async function isInsecureForEngine(
+  registry: string,
+  host: string,
+  options: ChooseRegistryTransportOptions,
+): Promise<boolean> {
   // dockerd always counts 127.0.0.0/8 as insecure: no need to ask it about loopback.
   if (isLoopbackRegistry(host)) return true;
   const config = await readEngineRegistryConfig(options.engine, options);

@@ -116,12 +116,17 @@ function withQuery(realm: URL, request: TokenRequest): URL {
 
 function basicTokenRequest(credentials: RegistryCredentials | undefined): RegistryRequest {
   const headers: Record<string, string> = { Accept: 'application/json' };
-  if (credentials && (credentials.username || credentials.password)) headers.Authorization = basicAuthorization(credentials);
+  if (credentials && (credentials.username || credentials.password))
+    headers.Authorization = basicAuthorization(credentials);
   return { method: 'GET', headers };
 }
 
 function refreshTokenRequest(request: TokenRequest, identityToken: string): RegistryRequest {
-  const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: identityToken, client_id: 'run-docker' });
+  const form = new URLSearchParams({
+    grant_type: 'refresh_token',
+    refresh_token: identityToken,
+    client_id: 'run-docker',
+  });
   if (request.service) form.set('service', request.service);
   form.set('scope', request.scope);
   return {

@@ -11,7 +11,14 @@ import {
   untrustedCertificate,
   untrustedCertificateCode,
 } from './registry-tls-errors';
-import { BodyTooLargeError, sendWithNodeHttp, type RegistryRequest, type RegistryTls, type ResponseHeaders, type SendRequest } from './send-with-node-http';
+import {
+  BodyTooLargeError,
+  sendWithNodeHttp,
+  type RegistryRequest,
+  type RegistryTls,
+  type ResponseHeaders,
+  type SendRequest,
+} from './send-with-node-http';
 
 export interface RegistryHttp {
   /** How requests go out; tests wrap it to record them. */
@@ -53,17 +60,33 @@ const MAX_BODY_BYTES = 8 * 1024 * 1024;
  * blob and token endpoints often redirect. A failure to talk to the server at all becomes
  * a RegistryUnreachableError naming the host.
  */
-export async function fetchRegistry(url: string, request: RegistryRequest, http: RegistryHttp): Promise<RegistryResponse> {
+export async function fetchRegistry(
+  url: string,
+  request: RegistryRequest,
+  http: RegistryHttp,
+): Promise<RegistryResponse> {
   const host = new URL(url).host;
   const left = http.deadline ? http.deadline.at - (http.now ?? Date.now)() : Infinity;
-  if (left <= 0) throw new RegistryUnreachableError(host, `the ${http.deadline!.totalMs} ms for registry lookups in this call are used up`);
+  if (left <= 0)
+    throw new RegistryUnreachableError(
+      host,
+      `the ${http.deadline!.totalMs} ms for registry lookups in this call are used up`,
+    );
   const timeoutMs = Math.min(http.timeoutMs, Math.ceil(left));
   const upgraded = http.insecure?.host === host && http.insecure.upgraded && url.startsWith('http:');
   const target = upgraded ? `https:${url.slice('http:'.length)}` : url;
-  const tls = upgraded ? { rejectUnauthorized: false } : http.tls && http.tls.host === host ? { ca: http.tls.ca, cert: http.tls.cert, key: http.tls.key } : undefined;
+  const tls = upgraded
+    ? { rejectUnauthorized: false }
+    : http.tls && http.tls.host === host
+      ? { ca: http.tls.ca, cert: http.tls.cert, key: http.tls.key }
+      : undefined;
   let answer;
   try {
-    answer = await http.send(target, tls ? { ...request, tls } : request, { timeoutMs, maxBodyBytes: MAX_BODY_BYTES, proxyFor: http.proxyFor });
+    answer = await http.send(target, tls ? { ...request, tls } : request, {
+      timeoutMs,
+      maxBodyBytes: MAX_BODY_BYTES,
+      proxyFor: http.proxyFor,
+    });
   } catch (error) {
     if (error instanceof BodyTooLargeError) {
       throw new RunDockerError(
@@ -83,7 +106,8 @@ export async function fetchRegistry(url: string, request: RegistryRequest, http:
     const alert = clientCertificateAlertCode(error);
     if (alert) throw clientCertificateRefused(host, alert, tls?.cert !== undefined);
     // The deadline's remainder in ms would differ from run to run: name the budget instead.
-    const waited = timeoutMs < http.timeoutMs ? `this call's ${http.deadline!.totalMs} ms for registry lookups` : `${timeoutMs} ms`;
+    const waited =
+      timeoutMs < http.timeoutMs ? `this call's ${http.deadline!.totalMs} ms for registry lookups` : `${timeoutMs} ms`;
     if (error instanceof ProxyFailure || error instanceof InvalidProxyUrl) throw proxyUnusable(host, error, waited);
     const reason = describeNetworkFailure(error, waited);
     if (reason) throw new RegistryUnreachableError(host, reason);
@@ -106,13 +130,23 @@ export async function fetchRegistry(url: string, request: RegistryRequest, http:
 function proxyUnusable(host: string, error: ProxyFailure | InvalidProxyUrl, waited: string): RegistryUnreachableError {
   const settings = 'HTTPS_PROXY, HTTP_PROXY, NO_PROXY or "proxies" in ~/.docker/config.json';
   if (error instanceof InvalidProxyUrl) {
-    return new RegistryUnreachableError(host, error.message, `cannot use the proxy for the registry "${host}"`, `Correct ${settings}, or run with --local to use only images on this host.`);
+    return new RegistryUnreachableError(
+      host,
+      error.message,
+      `cannot use the proxy for the registry "${host}"`,
+      `Correct ${settings}, or run with --local to use only images on this host.`,
+    );
   }
   const hint = error.authentication
     ? `Check the user and password in the proxy URL (${settings}), or run with --local to use only images on this host.`
     : `Check the proxy and its address in ${settings}, or run with --local to use only images on this host.`;
   const reason = error.timedOut ? `no answer within ${waited}` : error.reason;
-  return new RegistryUnreachableError(host, reason, `cannot reach the registry "${host}" through the proxy "${error.proxy}"`, hint);
+  return new RegistryUnreachableError(
+    host,
+    reason,
+    `cannot reach the registry "${host}" through the proxy "${error.proxy}"`,
+    hint,
+  );
 }
 
 const NETWORK_CODES = /^(E[A-Z]+|UND_ERR_[A-Z_]+|ERR_TLS_[A-Z_]+|CERT_[A-Z_]+|[A-Z_]*_CERT[A-Z_]*)$/;

@@ -16,7 +16,12 @@ import { findNextLink } from './parse-link-header';
 import { createRegistrySession, type RegistrySession } from './registry-session';
 import { readRegistrySettings } from './registry-settings';
 import { processRegistryBudget, withRegistryDeadline, type RegistryBudget } from './registry-deadline';
-import { isServerFailure, registryFailing, registryPagedTooFar, registryRateLimited } from './registry-unreachable-error';
+import {
+  isServerFailure,
+  registryFailing,
+  registryPagedTooFar,
+  registryRateLimited,
+} from './registry-unreachable-error';
 
 export interface ListRemoteTagsOptions {
   env: Readonly<Record<string, string | undefined>>;
@@ -46,7 +51,12 @@ export async function listRemoteTags(
 ): Promise<string[]> {
   const settings = readRegistrySettings(options.env);
   return withRegistryDeadline(options.budget ?? processRegistryBudget(), settings.deadlineMs, (deadline) =>
-    walkTagPages(ref, options, createRegistrySession(ref, { ...options, timeoutMs: settings.timeoutMs, deadline }), settings.pageSize),
+    walkTagPages(
+      ref,
+      options,
+      createRegistrySession(ref, { ...options, timeoutMs: settings.timeoutMs, deadline }),
+      settings.pageSize,
+    ),
   );
 }
 
@@ -116,7 +126,9 @@ function parseTagPage(text: string, registry: string, name: string): string[] {
 function registryErrors(response: RegistryResponse): Array<{ code?: unknown; message?: unknown }> {
   try {
     const errors = (JSON.parse(response.text) as { errors?: unknown }).errors;
-    return Array.isArray(errors) ? errors.filter((e: unknown): e is { code?: unknown; message?: unknown } => typeof e === 'object' && e !== null) : [];
+    return Array.isArray(errors)
+      ? errors.filter((e: unknown): e is { code?: unknown; message?: unknown } => typeof e === 'object' && e !== null)
+      : [];
   } catch {
     return [];
   }
@@ -130,7 +142,10 @@ function httpError(response: RegistryResponse, registry: string, name: string): 
   const first = registryErrors(response)[0];
   const said = typeof first?.message === 'string' ? first.message : typeof first?.code === 'string' ? first.code : '';
   // The registry's own words help, but only as one short printable line.
-  const detail = said.replace(/[^\x20-\x7e]+/g, ' ').trim().slice(0, 200);
+  const detail = said
+    .replace(/[^\x20-\x7e]+/g, ' ')
+    .trim()
+    .slice(0, 200);
   const message = `could not list the tags of "${name}": the registry answered HTTP ${response.status}${detail ? ` (${detail})` : ''}`;
   switch (response.status) {
     case 403:

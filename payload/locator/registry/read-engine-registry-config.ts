@@ -36,7 +36,10 @@ interface CachedConfig {
  * undefined without an engine or when the engine did not answer: callers then keep the rule
  * from before (http for loopback only).
  */
-export async function readEngineRegistryConfig(engine: EngineClient | undefined, options: ReadEngineRegistryConfigOptions): Promise<EngineRegistryConfig | undefined> {
+export async function readEngineRegistryConfig(
+  engine: EngineClient | undefined,
+  options: ReadEngineRegistryConfigOptions,
+): Promise<EngineRegistryConfig | undefined> {
   if (!engine) return undefined;
   const now = options.now ?? Date.now;
   const endpoint = await readEngineEndpoint(options.env, options.homeDir).then(
@@ -60,7 +63,11 @@ export async function readEngineRegistryConfig(engine: EngineClient | undefined,
     return undefined;
   }
   if (config && file && endpoint) {
-    await ignoreFailure(writeCached(file, { endpoint, fetchedAt: now(), config }), 'the cache only saves asking the engine again', options.log);
+    await ignoreFailure(
+      writeCached(file, { endpoint, fetchedAt: now(), config }),
+      'the cache only saves asking the engine again',
+      options.log,
+    );
   }
   return config;
 }
@@ -70,7 +77,9 @@ async function readCached(file: string): Promise<CachedConfig | undefined> {
     const bytes = await readPrivateFile(file, { maxBytes: 256 * 1024 });
     if (!bytes) return undefined;
     const value = JSON.parse(bytes.toString('utf8')) as Partial<CachedConfig>;
-    const config = value.config && parseEngineRegistryConfig({ ID: value.config.engineId, RegistryConfig: toRegistryConfig(value.config) });
+    const config =
+      value.config &&
+      parseEngineRegistryConfig({ ID: value.config.engineId, RegistryConfig: toRegistryConfig(value.config) });
     if (typeof value.endpoint !== 'string' || typeof value.fetchedAt !== 'number' || !config) return undefined;
     return { endpoint: value.endpoint, fetchedAt: value.fetchedAt, config };
   } catch {

@@ -5,7 +5,13 @@
 import type { Logger } from '../../../contract/contract';
 import { dockerConfigPath } from '../../../common/docker-config-path';
 import { readPrivateFile } from '../../../common/read-private-file';
-import { buildProxySettings, describeProxyChoice, selectProxy, type DockerProxyConfig, type ProxySettings } from './select-proxy';
+import {
+  buildProxySettings,
+  describeProxyChoice,
+  selectProxy,
+  type DockerProxyConfig,
+  type ProxySettings,
+} from './select-proxy';
 
 /** As for credentials: far above any real config.json; a FIFO or /dev/zero never gets read. */
 const DOCKER_CONFIG_LIMIT_BYTES = 4 * 1024 * 1024;
@@ -48,7 +54,9 @@ async function readConfigProxies(options: {
     const proxies = (JSON.parse(bytes.toString('utf8')) as { proxies?: unknown } | null)?.proxies;
     return typeof proxies === 'object' && proxies !== null ? (proxies as Record<string, DockerProxyConfig>) : undefined;
   } catch (error) {
-    options.log?.debug(`no proxy settings read from "${file}": ${(error as NodeJS.ErrnoException).code ?? (error as Error).name}`);
+    options.log?.debug(
+      `no proxy settings read from "${file}": ${(error as NodeJS.ErrnoException).code ?? (error as Error).name}`,
+    );
     return undefined;
   }
 }

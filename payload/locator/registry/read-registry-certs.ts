@@ -34,14 +34,21 @@ export const SYSTEM_CERTS_DIR = '/etc/docker/certs.d';
  * it would be C:\etc\docker\certs.d, a folder any user may create at the drive's root,
  * and a CA planted in it would be trusted (Docker Desktop reads ~/.docker/certs.d).
  */
-export function selectCertsDirs(env: Readonly<Record<string, string | undefined>>, homeDir: string, platform: HostPlatform = process.platform): string[] {
+export function selectCertsDirs(
+  env: Readonly<Record<string, string | undefined>>,
+  homeDir: string,
+  platform: HostPlatform = process.platform,
+): string[] {
   const configHome = env.XDG_CONFIG_HOME || join(homeDir, '.config');
   const user = [join(configHome, 'docker', 'certs.d'), join(homeDir, '.docker', 'certs.d')];
   return platform === 'win32' ? user : [SYSTEM_CERTS_DIR, ...user];
 }
 
 /** `host` is `host[:port]` as the registry is addressed; undefined when no folder has files for it. */
-export async function readRegistryCerts(host: string, certsDirs: readonly string[]): Promise<RegistryTlsFiles | undefined> {
+export async function readRegistryCerts(
+  host: string,
+  certsDirs: readonly string[],
+): Promise<RegistryTlsFiles | undefined> {
   // A registry name never holds a path separator; refuse one rather than leave the folder.
   if (host.includes('/') || host.startsWith('.')) return undefined;
   const found: RegistryTlsFiles = { ca: [], folders: [] };
@@ -51,7 +58,8 @@ export async function readRegistryCerts(host: string, certsDirs: readonly string
     try {
       names = (await readdir(folder)).sort();
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') continue;
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR')
+        continue;
       throw unreadable(folder, (error as Error).message);
     }
     const read = async (name: string) => {

@@ -11,10 +11,10 @@ export function registryBaseUrl(registry: string): string {
 }
 
 export function isLoopbackRegistry(registry: string): boolean {
-  const hostname = registry.startsWith('[') ? registry.slice(0, registry.indexOf(']') + 1) : registry.replace(/:.*/s, '');
+  const hostname = registry.startsWith('[')
+    ? registry.slice(0, registry.indexOf(']') + 1)
+    : registry.replace(/:.*/s, '');
   return (
-    hostname.toLowerCase() === 'localhost' ||
-    hostname === '[::1]' ||
-    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname)
+    hostname.toLowerCase() === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname)
   );
 }

@@ -10,7 +10,13 @@
 import type { Logger } from '../../../contract/contract';
 import type { ImageRef } from '../../../common/image-ref';
 import { RunDockerError } from '../../../common/run-docker-error';
-import { basicAuthorization, fetchBearerToken, processTokenCache, tokenKey, type TokenCache } from './fetch-bearer-token';
+import {
+  basicAuthorization,
+  fetchBearerToken,
+  processTokenCache,
+  tokenKey,
+  type TokenCache,
+} from './fetch-bearer-token';
 import { readCredentialSource } from '../../../common/credentials/read-credential-source';
 import { defaultSend, fetchRegistry, type RegistryHttp, type RegistryResponse } from './fetch-registry';
 import type { SendRequest } from './send-with-node-http';
@@ -51,7 +57,12 @@ export function createRegistrySession(
   const baseUrl = options.transport?.baseUrl ?? registryBaseUrl(ref.registry);
   const baseOrigin = new URL(baseUrl).origin;
   const repositoryName = `${ref.registry}/${ref.path}`;
-  const http: RegistryHttp = { send: options.send ?? defaultSend, timeoutMs: options.timeoutMs, deadline: options.deadline, tls: options.transport?.tls };
+  const http: RegistryHttp = {
+    send: options.send ?? defaultSend,
+    timeoutMs: options.timeoutMs,
+    deadline: options.deadline,
+    tls: options.transport?.tls,
+  };
   http.registryHost = new URL(baseUrl).host;
   if (options.transport?.insecureHost) http.insecure = { host: options.transport.insecureHost, upgraded: false };
   const cache = options.tokenCache ?? processTokenCache;
@@ -59,13 +70,20 @@ export function createRegistrySession(
   const authorizations = new Map<string, string>();
   let credentials: Promise<RegistryCredentials | undefined> | undefined;
   const loadCredentials = () =>
-    (credentials ??= readDockerCredentials(ref.registry, { env: options.env, homeDir: options.homeDir, log: options.log }));
+    (credentials ??= readDockerCredentials(ref.registry, {
+      env: options.env,
+      homeDir: options.homeDir,
+      log: options.log,
+    }));
   let account: Promise<string> | undefined;
-  const loadAccount = () => (account ??= readCredentialSource(ref.registry, { env: options.env, homeDir: options.homeDir }));
+  const loadAccount = () =>
+    (account ??= readCredentialSource(ref.registry, { env: options.env, homeDir: options.homeDir }));
   const scope = `repository:${ref.path}:pull`;
   let proxies: Promise<RegistryHttp['proxyFor']> | undefined;
   const loadProxies = () =>
-    (proxies ??= readProxySettings({ env: options.env, homeDir: options.homeDir, log: options.log }).then((settings) => createProxyFor(settings, options.log)));
+    (proxies ??= readProxySettings({ env: options.env, homeDir: options.homeDir, log: options.log }).then((settings) =>
+      createProxyFor(settings, options.log),
+    ));
 
   /** A token the cache holds for the challenge `origin` sent before: the first request carries it. */
   async function cachedAuthorization(origin: string): Promise<string | undefined> {
@@ -76,7 +94,11 @@ export function createRegistrySession(
   }
 
   const send = (url: string, accept: string, authorization: string | undefined) =>
-    fetchRegistry(url, { headers: authorization ? { Accept: accept, Authorization: authorization } : { Accept: accept } }, http);
+    fetchRegistry(
+      url,
+      { headers: authorization ? { Accept: accept, Authorization: authorization } : { Accept: accept } },
+      http,
+    );
 
   async function get(url: string, accept: string): Promise<RegistryResponse> {
     // Every request of the session (token service included) goes out through `http`.
@@ -99,7 +121,13 @@ export function createRegistrySession(
       if (!realm) throw invalidChallenge(ref.registry, repositoryName);
       // Remembered only for the registry's own origin: a cached token goes nowhere else.
       if (origin === baseOrigin) await cache.rememberChallenge(origin, { realm, service: bearer.params.service });
-      const request = { realm, service: bearer.params.service, scope, account: await loadAccount(), credentials: stored };
+      const request = {
+        realm,
+        service: bearer.params.service,
+        scope,
+        account: await loadAccount(),
+        credentials: stored,
+      };
       const tokenOptions = { http, cache, registry: ref.registry, repositoryName };
       // A token that was just refused (expired, or from the cache) is renewed once.
       let token = await fetchBearerToken(request, { ...tokenOptions, refresh: previous !== undefined });
@@ -108,7 +136,10 @@ export function createRegistrySession(
         token = await fetchBearerToken(request, { ...tokenOptions, refresh: true });
         retried = await send(url, accept, `Bearer ${token.token}`);
       }
-      if (retried.status === 401) throw stored ? credentialsRefused(ref.registry, repositoryName) : authenticationRequired(ref.registry, repositoryName);
+      if (retried.status === 401)
+        throw stored
+          ? credentialsRefused(ref.registry, repositoryName)
+          : authenticationRequired(ref.registry, repositoryName);
       authorizations.set(origin, `Bearer ${token.token}`);
       return retried;
     }

@@ -33,7 +33,8 @@ export function untrustedCertificateCode(error: unknown): string | undefined {
 
 /** `registry`: the registry whose token service `host` is, when it is one (certs.d is per registry). */
 export function untrustedCertificate(host: string, code: string, registry: string = host): RegistryUnreachableError {
-  const who = registry === host ? `the registry "${host}"` : `the token service "${host}" of the registry "${registry}"`;
+  const who =
+    registry === host ? `the registry "${host}"` : `the token service "${host}" of the registry "${registry}"`;
   return new RegistryUnreachableError(
     host,
     `${code}; if it uses a private CA, put that CA in ${SYSTEM_CERTS_DIR}/${registry}/ca.crt`,
@@ -69,7 +70,9 @@ export function clientCertificateRefused(host: string, code: string, sent: boole
   return new RegistryUnreachableError(
     host,
     `${code}; put the client certificate and its key in ${SYSTEM_CERTS_DIR}/${host}/ as NAME.cert and NAME.key`,
-    sent ? `the registry "${host}" refused this host's client certificate` : `the registry "${host}" asks for a client certificate`,
+    sent
+      ? `the registry "${host}" refused this host's client certificate`
+      : `the registry "${host}" asks for a client certificate`,
     `Put the client certificate and its key in ${SYSTEM_CERTS_DIR}/${host}/ as NAME.cert and NAME.key (where the Docker engine looks for them), or run with --local to use only images on this host.`,
   );
 }

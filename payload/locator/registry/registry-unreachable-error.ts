@@ -30,7 +30,11 @@ export class RegistryUnreachableError extends RunDockerError {
  * HTTP 429 (https://distribution.github.io/distribution/spec/api/#errors, TOOMANYREQUESTS):
  * like an unreachable registry, the images on this host are the way on.
  */
-export function registryRateLimited(host: string, retryAfter: string | null, now = Date.now()): RegistryUnreachableError {
+export function registryRateLimited(
+  host: string,
+  retryAfter: string | null,
+  now = Date.now(),
+): RegistryUnreachableError {
   const seconds = parseRetryAfter(retryAfter, now);
   return new RegistryUnreachableError(
     host,
@@ -85,6 +89,8 @@ export function parseRetryAfter(value: string | null, now: number): number | und
 export function isRegistryUnreachable(error: unknown): error is RegistryUnreachableError {
   return (
     error instanceof RegistryUnreachableError ||
-    (typeof error === 'object' && error !== null && (error as { registryUnreachable?: unknown }).registryUnreachable === true)
+    (typeof error === 'object' &&
+      error !== null &&
+      (error as { registryUnreachable?: unknown }).registryUnreachable === true)
   );
 }

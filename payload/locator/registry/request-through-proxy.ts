@@ -94,7 +94,11 @@ export function requestThroughProxy(
   const pair = agentsFor(proxy);
   if (url.protocol === 'https:') {
     const https = loadHttps();
-    return https.request(url, { ...options, agent: pair.https, proxyTimeoutMs: timeoutMs } as RequestOptions, onResponse);
+    return https.request(
+      url,
+      { ...options, agent: pair.https, proxyTimeoutMs: timeoutMs } as RequestOptions,
+      onResponse,
+    );
   }
   const authorization = proxyAuthorization(proxy);
   return loadHttp().request(
@@ -103,7 +107,11 @@ export function requestThroughProxy(
       host: bareHostname(proxy),
       port: proxyPort(proxy),
       path: url.href,
-      headers: { ...(options.headers as Record<string, string>), Host: url.host, ...(authorization ? { 'Proxy-Authorization': authorization } : {}) },
+      headers: {
+        ...(options.headers as Record<string, string>),
+        Host: url.host,
+        ...(authorization ? { 'Proxy-Authorization': authorization } : {}),
+      },
       agent: pair.http,
       proxyTimeoutMs: timeoutMs,
     } as RequestOptions,
@@ -144,12 +152,21 @@ export function openProxyTunnel(proxy: URL, host: string, port: number, timeoutM
           headers: { Host: target, ...(authorization ? { 'Proxy-Authorization': authorization } : {}) },
           createConnection: () => socket,
         });
-        const timer = setTimeout(() => finish(new ProxyFailure(shown, `no answer within ${timeoutMs} ms`, false, true)), timeoutMs);
+        const timer = setTimeout(
+          () => finish(new ProxyFailure(shown, `no answer within ${timeoutMs} ms`, false, true)),
+          timeoutMs,
+        );
         req.on('connect', (res: IncomingMessage, tunnel: Socket, head: Buffer) => {
           const status = res.statusCode ?? 0;
           if (status < 200 || status > 299) {
             tunnel.destroy();
-            finish(new ProxyFailure(shown, `HTTP ${status} ${res.statusMessage ?? ''}`.trim() + ` to CONNECT ${target}`, status === 407));
+            finish(
+              new ProxyFailure(
+                shown,
+                `HTTP ${status} ${res.statusMessage ?? ''}`.trim() + ` to CONNECT ${target}`,
+                status === 407,
+              ),
+            );
             return;
           }
           // Bytes the proxy sent after its answer belong to the tunnel (nothing, before TLS starts).
@@ -175,10 +192,14 @@ export function connectToProxy(proxy: URL, timeoutMs: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket: Socket =
       proxy.protocol === 'https:'
-        // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: node:tls only for an https proxy
-        ? (require('node:tls') as typeof import('node:tls')).connect({ host, port, servername: isIP(host) ? undefined : host })
-        // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: node:net only when a proxy is used
-        : (require('node:net') as typeof import('node:net')).connect({ host, port });
+        ? // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: node:tls only for an https proxy
+          (require('node:tls') as typeof import('node:tls')).connect({
+            host,
+            port,
+            servername: isIP(host) ? undefined : host,
+          })
+        : // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: node:net only when a proxy is used
+          (require('node:net') as typeof import('node:net')).connect({ host, port });
     const ready = proxy.protocol === 'https:' ? 'secureConnect' : 'connect';
     const timer = setTimeout(() => {
       socket.destroy();
@@ -207,7 +228,18 @@ export function proxyAuthorization(proxy: URL): string | undefined {
 }
 
 /** The options of the registry's own TLS (CA, client certificate…) that the caller set; the rest is ours. */
-const TLS_OPTION_NAMES = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'minVersion', 'maxVersion', 'ciphers', 'checkServerIdentity'];
+const TLS_OPTION_NAMES = [
+  'ca',
+  'cert',
+  'key',
+  'pfx',
+  'passphrase',
+  'rejectUnauthorized',
+  'minVersion',
+  'maxVersion',
+  'ciphers',
+  'checkServerIdentity',
+];
 
 function startTls(tunnel: Socket, hostname: string, requestOptions: Record<string, unknown>): TLSSocket {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: node:tls only for https registries behind a proxy

@@ -70,7 +70,8 @@ export function buildProxySettings(
 
 /** The proxy for `url`, or undefined to connect directly. Throws InvalidProxyUrl for a proxy that is not a URL. */
 export function selectProxy(url: URL, settings: ProxySettings): URL | undefined {
-  const value = url.protocol === 'https:' ? settings.httpsProxy : url.protocol === 'http:' ? settings.httpProxy : undefined;
+  const value =
+    url.protocol === 'https:' ? settings.httpsProxy : url.protocol === 'http:' ? settings.httpProxy : undefined;
   if (!value) return undefined;
   const host = bareHost(url.hostname);
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
@@ -82,8 +83,10 @@ export function selectProxy(url: URL, settings: ProxySettings): URL | undefined 
 /** How requests to `url` go, for the debug line: never a password. */
 export function describeProxyChoice(url: URL, settings: ProxySettings, proxy: URL | undefined): string {
   const https = url.protocol === 'https:';
-  if (proxy) return `through the proxy "${redactProxyUrl(proxy)}" (${https ? settings.sources.httpsProxy : settings.sources.httpProxy})`;
-  if (!(https ? settings.httpsProxy : settings.httpProxy)) return `direct (no ${https ? 'HTTPS_PROXY' : 'HTTP_PROXY'} set)`;
+  if (proxy)
+    return `through the proxy "${redactProxyUrl(proxy)}" (${https ? settings.sources.httpsProxy : settings.sources.httpProxy})`;
+  if (!(https ? settings.httpsProxy : settings.httpProxy))
+    return `direct (no ${https ? 'HTTPS_PROXY' : 'HTTP_PROXY'} set)`;
   if (isLoopbackHost(bareHost(url.hostname))) return 'direct (loopback is never proxied)';
   return `direct (matches ${settings.sources.noProxy})`;
 }
@@ -102,7 +105,9 @@ export function parseProxyUrl(value: string): URL {
   }
   if (!proxy || !proxy.hostname) throw new InvalidProxyUrl(`the proxy "${redactProxyText(value)}" is not a URL`);
   if (proxy.protocol !== 'http:' && proxy.protocol !== 'https:') {
-    throw new InvalidProxyUrl(`the proxy "${redactProxyUrl(proxy)}" uses ${proxy.protocol.slice(0, -1)}, and run-docker supports http and https proxies`);
+    throw new InvalidProxyUrl(
+      `the proxy "${redactProxyUrl(proxy)}" uses ${proxy.protocol.slice(0, -1)}, and run-docker supports http and https proxies`,
+    );
   }
   return proxy;
 }
@@ -150,7 +155,10 @@ export function matchesNoProxy(host: string, port: string, noProxy: string): boo
     let domain = entryHost.startsWith('*.') ? entryHost.slice(1) : entryHost;
     const matchHost = !domain.startsWith('.');
     if (matchHost) domain = `.${domain}`;
-    if ((lowerHost.endsWith(domain) || (matchHost && lowerHost === domain.slice(1))) && (entryPort === '' || entryPort === port)) {
+    if (
+      (lowerHost.endsWith(domain) || (matchHost && lowerHost === domain.slice(1))) &&
+      (entryPort === '' || entryPort === port)
+    ) {
       return true;
     }
   }
@@ -186,7 +194,7 @@ function cidrContains(cidr: Cidr, ip: string): boolean {
   const bytes = ipBytes(ip);
   if (bytes.length !== cidr.bytes.length) return false;
   for (let bit = 0; bit < cidr.bits; bit++) {
-    const mask = 0x80 >> bit % 8;
+    const mask = 0x80 >> (bit % 8);
     // Both are bytes.length long, and bits <= 8 * bytes.length (parseCidr).
     if (((bytes[bit >> 3] ?? 0) & mask) !== ((cidr.bytes[bit >> 3] ?? 0) & mask)) return false;
   }

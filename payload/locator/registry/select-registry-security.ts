@@ -22,8 +22,13 @@ export function parseEngineRegistryConfig(info: unknown): EngineRegistryConfig |
   if (typeof info !== 'object' || info === null) return undefined;
   const { ID, RegistryConfig } = info as { ID?: unknown; RegistryConfig?: unknown };
   if (typeof RegistryConfig !== 'object' || RegistryConfig === null) return undefined;
-  const { InsecureRegistryCIDRs, IndexConfigs } = RegistryConfig as { InsecureRegistryCIDRs?: unknown; IndexConfigs?: unknown };
-  const insecureCidrs = Array.isArray(InsecureRegistryCIDRs) ? InsecureRegistryCIDRs.filter((c): c is string => typeof c === 'string') : [];
+  const { InsecureRegistryCIDRs, IndexConfigs } = RegistryConfig as {
+    InsecureRegistryCIDRs?: unknown;
+    IndexConfigs?: unknown;
+  };
+  const insecureCidrs = Array.isArray(InsecureRegistryCIDRs)
+    ? InsecureRegistryCIDRs.filter((c): c is string => typeof c === 'string')
+    : [];
   const secureByIndex: Record<string, boolean> = {};
   if (typeof IndexConfigs === 'object' && IndexConfigs !== null) {
     for (const [name, index] of Object.entries(IndexConfigs as Record<string, unknown>)) {
@@ -38,7 +43,11 @@ export function parseEngineRegistryConfig(info: unknown): EngineRegistryConfig |
  * `registry` is the index name of an image reference (`host[:port]`, `docker.io`);
  * `addresses` the IPs its host resolves to (an IP literal is its own address).
  */
-export function isInsecureRegistry(registry: string, addresses: readonly string[], config: EngineRegistryConfig): boolean {
+export function isInsecureRegistry(
+  registry: string,
+  addresses: readonly string[],
+  config: EngineRegistryConfig,
+): boolean {
   const named = config.secureByIndex[registry];
   if (named !== undefined) return !named;
   return addresses.some((address) => config.insecureCidrs.some((cidr) => isInCidr(address, cidr)));
@@ -56,7 +65,15 @@ export function isInCidr(address: string, cidr: string): boolean {
   const network = toBits(cidr.slice(0, slash));
   const target = toBits(address);
   const prefix = Number(cidr.slice(slash + 1));
-  if (!network || !target || network.length !== target.length || !Number.isInteger(prefix) || prefix < 0 || prefix > network.length) return false;
+  if (
+    !network ||
+    !target ||
+    network.length !== target.length ||
+    !Number.isInteger(prefix) ||
+    prefix < 0 ||
+    prefix > network.length
+  )
+    return false;
   return network.slice(0, prefix) === target.slice(0, prefix);
 }
 
@@ -65,7 +82,11 @@ function toBits(ip: string): string | undefined {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)?.[1];
   if (mapped) return toBits(mapped);
   const kind = isIP(ip);
-  if (kind === 4) return ip.split('.').map((part) => Number(part).toString(2).padStart(8, '0')).join('');
+  if (kind === 4)
+    return ip
+      .split('.')
+      .map((part) => Number(part).toString(2).padStart(8, '0'))
+      .join('');
   if (kind !== 6) return undefined;
   let text = ip;
   const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text)?.[1];

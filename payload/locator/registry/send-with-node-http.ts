@@ -98,19 +98,26 @@ function sendOnce(url: URL, request: RegistryRequest, limits: SendLimits, deadli
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, headers: headerReader(res.headers), text: Buffer.concat(chunks).toString('utf8') });
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: headerReader(res.headers),
+          text: Buffer.concat(chunks).toString('utf8'),
+        });
       });
       res.on('error', fail);
     };
     const req = proxy
       ? requestThroughProxy(url, proxy, options, Math.max(0, deadline - Date.now()), onResponse)
       : send(url, options, onResponse);
-    const timer = setTimeout(() => {
-      const timeout = new Error(`no answer within ${limits.timeoutMs} ms`);
-      timeout.name = 'TimeoutError';
-      // Still no socket through a proxy: the proxy or its tunnel hangs, not the registry.
-      fail(proxy && !req.socket ? proxyTimedOut(proxy, limits.timeoutMs) : timeout);
-    }, Math.max(0, deadline - Date.now()));
+    const timer = setTimeout(
+      () => {
+        const timeout = new Error(`no answer within ${limits.timeoutMs} ms`);
+        timeout.name = 'TimeoutError';
+        // Still no socket through a proxy: the proxy or its tunnel hangs, not the registry.
+        fail(proxy && !req.socket ? proxyTimedOut(proxy, limits.timeoutMs) : timeout);
+      },
+      Math.max(0, deadline - Date.now()),
+    );
     req.on('error', fail);
     req.end(request.body);
   });

@@ -68,10 +68,15 @@ export function createMemoryTokenCache(): TokenCache {
  * meanwhile (read again, then rename), so concurrent calls lose nothing worse than a token.
  * A file that cannot be read or written costs only speed: one debug line, memory only.
  */
-export async function createFileTokenCache(file: string, log?: Logger, now: () => number = Date.now): Promise<TokenCache> {
+export async function createFileTokenCache(
+  file: string,
+  log?: Logger,
+  now: () => number = Date.now,
+): Promise<TokenCache> {
   const memory = createMemoryTokenCache();
   const loaded = await readTokenFile(file, log);
-  for (const [origin, challenge] of Object.entries(loaded.challenges)) await memory.rememberChallenge(origin, challenge);
+  for (const [origin, challenge] of Object.entries(loaded.challenges))
+    await memory.rememberChallenge(origin, challenge);
   for (const [key, token] of Object.entries(loaded.tokens)) if (token.expiresAt > now()) await memory.set(key, token);
 
   const update = async (change: (current: TokenFile) => void) => {
@@ -80,7 +85,9 @@ export async function createFileTokenCache(file: string, log?: Logger, now: () =
       change(current);
       await writeTokenFile(file, pruneTokens(current, now()));
     } catch (error) {
-      log?.debug(`cannot write the registry token cache "${file}" (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); tokens stay in memory`);
+      log?.debug(
+        `cannot write the registry token cache "${file}" (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); tokens stay in memory`,
+      );
     }
   };
   return {
@@ -120,14 +127,24 @@ export function parseTokenFile(text: string): TokenFile {
   if (!isRecord(raw) || raw.version !== 1) return empty;
   const challenges: Record<string, BearerChallenge> = {};
   for (const [origin, value] of Object.entries(isRecord(raw.challenges) ? raw.challenges : {})) {
-    if (isRecord(value) && typeof value.realm === 'string' && (value.service === undefined || typeof value.service === 'string')) {
-      challenges[origin] = value.service === undefined ? { realm: value.realm } : { realm: value.realm, service: value.service };
+    if (
+      isRecord(value) &&
+      typeof value.realm === 'string' &&
+      (value.service === undefined || typeof value.service === 'string')
+    ) {
+      challenges[origin] =
+        value.service === undefined ? { realm: value.realm } : { realm: value.realm, service: value.service };
     }
   }
   const tokens: Record<string, CachedToken> = {};
   for (const [key, value] of Object.entries(isRecord(raw.tokens) ? raw.tokens : {})) {
     // Printable ASCII only: a token goes into an Authorization header.
-    if (isRecord(value) && typeof value.token === 'string' && /^[\x21-\x7e]+$/.test(value.token) && Number.isFinite(value.expiresAt)) {
+    if (
+      isRecord(value) &&
+      typeof value.token === 'string' &&
+      /^[\x21-\x7e]+$/.test(value.token) &&
+      Number.isFinite(value.expiresAt)
+    ) {
       tokens[key] = { token: value.token, expiresAt: value.expiresAt as number };
     }
   }
@@ -152,7 +169,6 @@ async function writeTokenFile(file: string, content: TokenFile): Promise<void> {
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
-
 
 const openCaches = new Map<string, Promise<TokenCache>>();
 
