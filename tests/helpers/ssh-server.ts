@@ -6,6 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { runCommand } from './fixtures';
+import { freePort } from './listen';
 
 export interface SshServer {
   /** `ssh://USER@127.0.0.1:PORT` */
@@ -15,14 +16,6 @@ export interface SshServer {
   /** What sshd logged so far (it logs each accepted key). */
   log(): string;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function waitForPort(port: number, child: ChildProcess, output: () => string): Promise<void> {

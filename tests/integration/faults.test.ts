@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { connect, createServer as createNetServer } from 'node:net';
+import { listen } from '../helpers/listen';
 import { docker, removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
 import { makeHost, PACKAGE_VERSION, publish, removeHosts, runShim, stderrLines } from '../helpers/shim';
@@ -169,9 +170,9 @@ async function startCuttableRegistry(upstreamPort: number, cutAfterBytes: number
     server.close();
     for (const socket of sockets) socket.destroy();
   }
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const serverPort = await listen(server);
   return {
-    address: `127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`,
+    address: `127.0.0.1:${serverPort}`,
     arm: () => (armed = true),
     wasCut: () => cut,
     close: () => (cut ? undefined : pullThePlug()),

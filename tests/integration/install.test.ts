@@ -7,9 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { listen } from '../helpers/listen';
 import { docker, removeImages, runCommand } from '../helpers/fixtures';
 import { PACKAGE_VERSION, publish, ROOT } from '../helpers/shim';
 import { defined } from '../helpers/defined';
@@ -155,8 +155,8 @@ async function startPublishRecorder() {
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const serverPort = await listen(server);
+  const url = `http://127.0.0.1:${serverPort}/`;
   const close = () => new Promise<void>((resolve) => server.close(() => resolve()));
   return { url, published, close };
 }

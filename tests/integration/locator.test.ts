@@ -5,7 +5,6 @@
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Dockerode from 'dockerode';
@@ -15,6 +14,7 @@ import { RunDockerError } from '../../common/run-docker-error';
 import { findNewestTag, listLocalTagsNewestFirst } from '../../payload/locator/main';
 import { listRemoteTags } from '../../payload/locator/registry/list-remote-tags';
 import { sendWithNodeHttp, type SendRequest } from '../../payload/locator/registry/send-with-node-http';
+import { listen } from '../helpers/listen';
 import { buildBusyboxImage, docker, pushImage, removeImages } from '../helpers/fixtures';
 import { failure, makeLocatorContext } from '../helpers/locator-context';
 import { startRegistry, tagInRegistry, type TestRegistry } from '../helpers/registry';
@@ -109,9 +109,9 @@ async function startPagingProxy(
       res.end(error.message);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const serverPort = await listen(server);
   return {
-    address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    address: `127.0.0.1:${serverPort}`,
     pageRequests,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -10,12 +10,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile, appendFile } from 'node:fs/promises';
 import https from 'node:https';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBusyboxImage, docker, pushImage, removeImages, runCommand } from '../helpers/fixtures';
 import { startForwardProxy, type ForwardProxy } from '../helpers/forward-proxy';
 import { startRegistry, tagInRegistry, type TestRegistry } from '../helpers/registry';
+import { freePort, listen } from '../helpers/listen';
 import {
   explain,
   makeHost,
@@ -222,8 +223,8 @@ test('an unreachable proxy is like an unreachable registry: one warning naming t
 test('a proxy that accepts connections and never answers costs one deadline, and the warning names it', async () => {
   const sockets = new Set<Socket>();
   const silent = createServer((socket) => sockets.add(socket.on('error', () => undefined)));
-  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-  const silentUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+  const silentPort = await listen(silent);
+  const silentUrl = `http://127.0.0.1:${silentPort}`;
   try {
     const started = Date.now();
     const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], {
@@ -275,14 +276,6 @@ function escape(text: string): string {
 
 function pick(env: Record<string, string>, names: string[]): Record<string, string> {
   return Object.fromEntries(names.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]]])));
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** A CA, and a certificate for `name` it signs: ca.crt, server.crt, server.key in `into`. */

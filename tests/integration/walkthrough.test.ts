@@ -3,7 +3,6 @@
  * space in its path), its dev and prod images in a registry, and the built shim running
  * its tests, its module, the installed package and Jupyter — as a user would type it.
  */
-import { createServer } from 'node:net';
 import { access, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { docker, removeImages } from '../helpers/fixtures';
@@ -28,6 +27,7 @@ import {
   type Outcome,
 } from '../helpers/shim';
 import { defined } from '../helpers/defined';
+import { freePort } from '../helpers/listen';
 
 const MINI_VERSION = '20260101-000000';
 /** Jupyter starts in about 2 s here; the first run of an image may also pull it. */
@@ -50,19 +50,6 @@ function expectSuccess(outcome: Outcome): void {
 function dateTimeTag(date = new Date()): string {
   const iso = date.toISOString();
   return `${iso.slice(0, 10).replaceAll('-', '')}-${iso.slice(11, 19).replaceAll(':', '')}`;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
