@@ -1,15 +1,18 @@
 // A stand-in for a remote Docker engine: a listener (TLS on 127.0.0.1 with client
 // certificates required, or a plain unix socket) in front of the real engine's socket.
 // It records the HTTP request lines it relays, so a test can see which client used it.
+// The same relay, with a hold, lets a test stop a client at a state it can observe (a build
+// request sent, a blob upload begun) instead of guessing a delay.
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import { promisify } from 'node:util';
+import { listen } from './listen';
 
 const ENGINE_SOCKET = '/var/run/docker.sock';
-const REQUEST_LINE = /(?:^|\r\n)(GET|POST|PUT|DELETE|HEAD) (\S+) HTTP\/1\.[01]\r\n/g;
+const REQUEST_LINE = /(?:^|\r\n)(GET|POST|PUT|PATCH|DELETE|HEAD) (\S+) HTTP\/1\.[01]\r\n/g;
 
 export interface EngineProxy {
   /** `tcp://127.0.0.1:PORT` or `unix:///path`. */
@@ -19,23 +22,65 @@ export interface EngineProxy {
   close(): Promise<void>;
 }
 
-function relay(client: net.Socket, requests: string[]): void {
-  // Half-open both ways: `docker run -i` closes its side of the attach stream when stdin ends,
-  // and the container's output still has to come back.
-  const engine = net.connect({ path: ENGINE_SOCKET, allowHalfOpen: true });
-  client.on('data', (chunk: Buffer) => {
-    for (const match of chunk.toString('latin1').matchAll(REQUEST_LINE)) requests.push(`${match[1]} ${match[2]}`);
-  });
-  client.pipe(engine).pipe(client);
-  client.on('error', () => engine.destroy());
-  engine.on('error', () => client.destroy());
+/**
+ * Requests whose "METHOD /path" matches `request` are held on their connection for as long as
+ * the relay lives: with `part: 'request'` nothing of the request reaches the target; with
+ * `part: 'response'` the request does, and its answer is kept from the client.
+ */
+export interface Hold {
+  request: RegExp;
+  part: 'request' | 'response';
 }
 
-async function listen(server: net.Server, where: { port: number; host: string } | string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(where as never, resolve);
+export interface HoldingRelay {
+  /** Resolves to the first held request's "METHOD /path". */
+  held: Promise<string>;
+}
+
+type Connect = () => net.Socket;
+
+function relay(
+  client: net.Socket,
+  connect: Connect,
+  requests: string[],
+  hold?: Hold,
+  onHeld?: (line: string) => void,
+): void {
+  // Half-open both ways: `docker run -i` closes its side of the attach stream when stdin ends,
+  // and the container's output still has to come back.
+  const target = connect();
+  let holding: Hold['part'] | undefined;
+  client.on('data', (chunk: Buffer) => {
+    if (holding === 'request') return;
+    let forward = chunk;
+    for (const match of chunk.toString('latin1').matchAll(REQUEST_LINE)) {
+      const line = `${match[1]} ${match[2]}`;
+      requests.push(line);
+      if (holding || !hold?.request.test(line)) continue;
+      holding = hold.part;
+      onHeld?.(line);
+      // Latin-1 keeps one character per byte: the index is the byte offset.
+      if (holding === 'request') forward = chunk.subarray(0, match.index);
+    }
+    if (forward.length > 0 && !target.write(forward)) {
+      client.pause();
+      target.once('drain', () => client.resume());
+    }
   });
+  client.on('end', () => target.end());
+  target.on('data', (chunk: Buffer) => {
+    if (holding === 'response') return;
+    if (!client.write(chunk)) {
+      target.pause();
+      client.once('drain', () => target.resume());
+    }
+  });
+  target.on('end', () => {
+    if (holding !== 'response') client.end();
+  });
+  client.on('error', () => target.destroy());
+  target.on('error', () => client.destroy());
+  client.on('close', () => target.destroy());
 }
 
 function closer(server: net.Server): () => Promise<void> {
@@ -55,12 +100,31 @@ function closer(server: net.Server): () => Promise<void> {
     });
 }
 
-export async function startUnixEngineProxy(socketPath: string): Promise<EngineProxy> {
+/** A relay in front of the local engine, on a unix socket; with `hold`, it holds those requests. */
+export async function startUnixEngineProxy(socketPath: string, hold?: Hold): Promise<EngineProxy & HoldingRelay> {
   const requests: string[] = [];
-  const server = net.createServer({ allowHalfOpen: true }, (client) => relay(client, requests));
+  let onHeld: (line: string) => void = () => undefined;
+  const held = new Promise<string>((resolve) => (onHeld = resolve));
+  const connect = () => net.connect({ path: ENGINE_SOCKET, allowHalfOpen: true });
+  const server = net.createServer({ allowHalfOpen: true }, (client) => relay(client, connect, requests, hold, onHeld));
   const close = closer(server);
   await listen(server, socketPath);
-  return { host: `unix://${socketPath}`, requests, close };
+  return { host: `unix://${socketPath}`, requests, close, held };
+}
+
+/** A relay on 127.0.0.1 in front of a TCP service there (a registry), holding `hold`'s requests. */
+export async function startHoldingTcpRelay(
+  targetAddress: string,
+  hold: Hold,
+): Promise<HoldingRelay & { address: string; close(): Promise<void> }> {
+  const [host, port] = targetAddress.split(':');
+  let onHeld: (line: string) => void = () => undefined;
+  const held = new Promise<string>((resolve) => (onHeld = resolve));
+  const connect = () => net.connect({ host, port: Number(port), allowHalfOpen: true });
+  const server = net.createServer({ allowHalfOpen: true }, (client) => relay(client, connect, [], hold, onHeld));
+  const close = closer(server);
+  const listening = await listen(server);
+  return { address: `127.0.0.1:${listening}`, held, close };
 }
 
 export async function startTlsEngineProxy(certs: TestCertificates): Promise<EngineProxy> {
@@ -74,12 +138,11 @@ export async function startTlsEngineProxy(certs: TestCertificates): Promise<Engi
       rejectUnauthorized: true,
       allowHalfOpen: true,
     },
-    (client) => relay(client, requests),
+    (client) => relay(client, () => net.connect({ path: ENGINE_SOCKET, allowHalfOpen: true }), requests),
   );
   server.on('tlsClientError', () => {});
   const close = closer(server);
-  await listen(server, { port: 0, host: '127.0.0.1' });
-  const { port } = server.address() as net.AddressInfo;
+  const port = await listen(server);
   return { host: `tcp://127.0.0.1:${port}`, requests, close };
 }
 

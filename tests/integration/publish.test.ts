@@ -3,11 +3,12 @@
  * than the newest published, a shim range that is not a range) before anything is built,
  * and an interrupted publish leaves no staging folder and no image behind.
  */
-import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { startHoldingTcpRelay, startUnixEngineProxy, type Hold } from '../helpers/engine-proxy';
 import { docker, removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
 import { publish, removeHosts, ROOT } from '../helpers/shim';
@@ -138,74 +139,145 @@ test.each([
   expect((await docker(['image', 'ls', '--quiet', repo])).stdout).toBe('');
 });
 
-/** The pids of `pid`'s children (Linux /proc). */
-async function childrenOf(pid: number): Promise<number[]> {
-  const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
-  return text
-    .split(' ')
-    .filter((word) => word.trim() !== '')
-    .map(Number);
+/** A publish whose engine (and, for the push, registry) sits behind a relay that holds one
+ *  kind of request: the test interrupts at the state the hold shows, never after a delay. */
+async function publishUntilHeld(
+  args: string[],
+  engineHold: Hold | undefined,
+  workDir: string,
+): Promise<{
+  child: ChildProcessWithoutNullStreams;
+  done: Promise<Run>;
+  engine: Awaited<ReturnType<typeof startUnixEngineProxy>>;
+}> {
+  const engine = await startUnixEngineProxy(join(workDir, 'engine.sock'), engineHold);
+  const tmp = join(workDir, 'tmp');
+  await mkdir(tmp);
+  const child = spawn(join(ROOT, 'scripts', 'publish'), [...args, '--no-build'], {
+    cwd: ROOT,
+    env: { ...process.env, TMPDIR: tmp, DOCKER_HOST: engine.host, RUN_DOCKER_SIGNING_KEY_FILE: '' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  child.stdin.end();
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const done = new Promise<Run>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stderr })));
+  return { child, done, engine };
 }
 
-async function isDockerBuild(pid: number): Promise<boolean> {
-  const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
-  return argv.includes('build');
+/** Resolves once `condition` holds (asked every 50 ms), or rejects naming `what` when the
+ *  publish ended first. */
+async function reached(what: string, condition: () => Promise<boolean>, done: Promise<Run>): Promise<void> {
+  let ended: Run | undefined;
+  void done.then((run) => (ended = run));
+  while (!(await condition())) {
+    if (ended) throw new Error(`publish ended (exit ${ended.code ?? ended.signal}) before ${what}:\n${ended.stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
-test.each([
-  ['SIGINT', 130, 0],
-  ['SIGTERM', 143, 400],
-] as const)(
-  '%s in the middle of the build leaves no staging folder and no image behind',
-  async (signal, exitCode, delayMs) => {
+/** A promise's state, as a condition for `reached`. */
+function settled(promise: Promise<unknown>): () => Promise<boolean> {
+  let isSettled = false;
+  void promise.finally(() => (isSettled = true));
+  return async () => isSettled;
+}
+
+const BUILD_REQUEST = /^POST \/v[\d.]+\/build\b/;
+const BLOB_UPLOAD = /^POST \/v2\/.+\/blobs\/uploads\//;
+
+describe('an interrupted publish', () => {
+  let workDir: string;
+  const closers: Array<() => Promise<void>> = [];
+  beforeEach(async () => {
+    workDir = await mkdtemp(join(tmpdir(), 'run-docker-publish-'));
+  });
+  afterEach(async () => {
+    for (const close of closers.splice(0)) await close();
+    await rm(workDir, { recursive: true, force: true });
+  });
+
+  async function expectNothingOfVersionLeft(version: string, repo: string): Promise<void> {
+    expect(await readdir(join(workDir, 'tmp'))).toEqual([]);
+    expect(await imagesOfVersion(version)).toEqual([]);
+    expect(await registryTags(repo)).not.toContain(version);
+  }
+
+  test('SIGINT while the build context is on its way: no staging folder, no image, nothing pushed', async () => {
     const repo = `${prefix}/mini-interrupted`;
-    // Unusual enough that no other build on this engine has it: intermediate images are found by it.
-    const version = `20260401-${exitCode}${exitCode}`;
-    const tmp = await mkdtemp(join(tmpdir(), 'run-docker-publish-tmp-'));
-    try {
-      const child = spawn(
-        join(ROOT, 'scripts', 'publish'),
-        ['mini', '--repo', repo, '--version', version, '--no-build'],
-        {
-          cwd: ROOT,
-          env: { ...process.env, TMPDIR: tmp, RUN_DOCKER_SIGNING_KEY_FILE: '' },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      let stderr = '';
-      child.stderr.on('data', (chunk) => (stderr += chunk));
-      const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-        child.on('close', (code, sig) => resolve({ code, signal: sig })),
-      );
-      // Wait for `docker build` to be running, then interrupt it.
-      const started = Date.now();
-      for (;;) {
-        const builds = await Promise.all((await childrenOf(child.pid!)).map(isDockerBuild));
-        if (builds.includes(true)) break;
-        if (Date.now() - started > 30_000) throw new Error(`docker build never started\n${stderr}`);
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
-      child.kill(signal);
-      const outcome = await done;
-      // Give an orphaned build (the unfixed script's) time to finish and show itself.
-      await new Promise((resolve) => setTimeout(resolve, 3000));
+    const version = '20260401-130130';
+    const { child, done, engine } = await publishUntilHeld(
+      ['mini', '--repo', repo, '--version', version],
+      { request: BUILD_REQUEST, part: 'request' },
+      workDir,
+    );
+    closers.push(() => engine.close());
+    await reached('the build request reached the engine', settled(engine.held), done);
+    child.kill('SIGINT');
+    const outcome = await done;
+    expect({ code: outcome.code, signal: outcome.signal, stderr: lines(outcome.stderr) }).toEqual({
+      code: 130,
+      signal: null,
+      stderr: ['publish: interrupted (SIGINT); removed the staging folder'],
+    });
+    await expectNothingOfVersionLeft(version, repo);
+  });
 
-      expect({ ...outcome, stderr: lines(stderr) }).toEqual({
-        code: exitCode,
-        signal: null,
-        stderr: [
-          expect.stringMatching(new RegExp(`^publish: interrupted \\(${signal}\\); removed the staging folder`)),
-        ],
-      });
-      expect(await readdir(tmp)).toEqual([]);
-      expect(await imagesOfVersion(version)).toEqual([]);
-      expect(await registryTags(repo)).not.toContain(version);
-    } finally {
-      // An unfixed script's orphaned build leaves a chain of images: children go first.
-      for (let pass = 0; pass < 3; pass++)
-        await docker(['image', 'rm', '--force', ...(await imagesOfVersion(version))]);
-      await rm(tmp, { recursive: true, force: true });
-    }
-  },
-);
+  test('SIGTERM after the engine built and tagged the image but before the build command heard: the image goes too', async () => {
+    const repo = `${prefix}/mini-interrupted`;
+    const version = '20260401-143143';
+    const reference = `${repo}:${version}`;
+    images.push(reference);
+    const { child, done, engine } = await publishUntilHeld(
+      ['mini', '--repo', repo, '--version', version],
+      { request: BUILD_REQUEST, part: 'response' },
+      workDir,
+    );
+    closers.push(() => engine.close());
+    await reached('the build request reached the engine', settled(engine.held), done);
+    // The engine builds on; its answer is held, so `docker build` is still running when it is done.
+    await reached(
+      `the engine tagged ${reference}`,
+      async () => (await docker(['image', 'inspect', '--format', '{{.Id}}', reference])).code === 0,
+      done,
+    );
+    child.kill('SIGTERM');
+    const outcome = await done;
+    expect({ code: outcome.code, signal: outcome.signal, stderr: lines(outcome.stderr) }).toEqual({
+      code: 143,
+      signal: null,
+      stderr: ['publish: interrupted (SIGTERM); removed the staging folder and the partly built image'],
+    });
+    await expectNothingOfVersionLeft(version, repo);
+  });
+
+  test('SIGTERM while pushing: no staging folder, the whole image stays on this host to push again, no tag in the registry', async () => {
+    const relay = await startHoldingTcpRelay(registry.address, { request: BLOB_UPLOAD, part: 'request' });
+    closers.push(() => relay.close());
+    const repo = `${relay.address}/publish-${process.pid}/mini-push-interrupted`;
+    const version = '20260401-150150';
+    const reference = `${repo}:${version}`;
+    images.push(reference);
+    const { child, done, engine } = await publishUntilHeld(
+      ['mini', '--repo', repo, '--version', version],
+      undefined,
+      workDir,
+    );
+    closers.push(() => engine.close());
+    await reached('the engine began to upload a layer', settled(relay.held), done);
+    child.kill('SIGTERM');
+    const outcome = await done;
+    expect({ code: outcome.code, signal: outcome.signal, stderr: lines(outcome.stderr) }).toEqual({
+      code: 143,
+      signal: null,
+      stderr: [
+        expect.stringMatching(new RegExp(`^publish: built ${reference.replace(/[.]/g, '\\.')} \\(mini ${version}, `)),
+        'publish: interrupted (SIGTERM); removed the staging folder',
+      ],
+    });
+    expect(await readdir(join(workDir, 'tmp'))).toEqual([]);
+    expect((await docker(['image', 'inspect', '--format', '{{.Id}}', reference])).code).toBe(0);
+    const direct = `${registry.address}/publish-${process.pid}/mini-push-interrupted`;
+    expect(await registryTags(direct)).not.toContain(version);
+  });
+});
