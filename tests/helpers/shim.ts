@@ -42,6 +42,19 @@ export async function makeHost(env: Record<string, string>): Promise<HostEnv> {
   };
 }
 
+/** The process ID of every shim started in this test file. */
+const shimPids: number[] = [];
+
+/** The process ID of every shim started in this test file (extraction containers are labelled with it). */
+export function shimPidsOfThisFile(): readonly number[] {
+  return shimPids;
+}
+
+/** The HOME of every host made by makeHost in this test file and not yet removed. */
+export function hostHomesOfThisFile(): readonly string[] {
+  return hostHomes;
+}
+
 /** Deletes every host folder made by makeHost in this test file. */
 export async function removeHosts(): Promise<void> {
   await Promise.all(hostHomes.splice(0).map((home) => rm(home, { recursive: true, force: true })));
@@ -55,6 +68,7 @@ export function startShim(
 ): { child: ChildProcess; done: Promise<Outcome> } {
   const [file = process.execPath, ...rest] = [...launcher, process.execPath, SHIM_BUNDLE, ...args];
   const child = spawn(file, rest, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  if (child.pid !== undefined) shimPids.push(child.pid);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += chunk));

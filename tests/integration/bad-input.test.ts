@@ -4,10 +4,11 @@
  */
 import { chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildBusyboxImage, docker, removeImages } from '../helpers/fixtures';
+import { listen } from '../helpers/listen';
+import { buildBusyboxImage, removeImages } from '../helpers/fixtures';
+import { expectEachTestToLeaveNoContainers } from '../helpers/own-containers';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
 import {
   expectOneLineFailure,
@@ -28,11 +29,6 @@ let prefix: string;
 let host: HostEnv;
 let tinyRef: string;
 const images: string[] = [];
-
-async function containerCount(): Promise<number> {
-  const { stdout } = await docker(['ps', '-a', '-q']);
-  return stdout.split('\n').filter(Boolean).length;
-}
 
 /** A configured tiny or mini that cannot be used: exit 0, one warning (returned), and
  *  --version names the payload built into the shim. */
@@ -63,13 +59,7 @@ afterAll(async () => {
   await removeHosts();
 });
 
-let containersBefore: number;
-beforeEach(async () => {
-  containersBefore = await containerCount();
-});
-afterEach(async () => {
-  expect(await containerCount()).toBe(containersBefore);
-});
+expectEachTestToLeaveNoContainers();
 
 test.each([
   [
@@ -244,8 +234,8 @@ async function startRateLimitedRegistry(): Promise<{ address: string; requests: 
       JSON.stringify({ errors: [{ code: 'TOOMANYREQUESTS', message: 'You have reached your pull rate limit.' }] }),
     );
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const serverPort = await listen(server);
+  const port = serverPort;
   return {
     address: `127.0.0.1:${port}`,
     requests,

@@ -308,22 +308,22 @@ describe('bad input: one line, exit 125, nothing tagged', () => {
   });
 
   test('a build that fails: the dev build, and the prod build after a good dev build (whose tag goes too), leaving no container and no untagged image', async () => {
-    // The legacy builder keeps the container of a failed step unless told --force-rm.
-    const containers = async () =>
-      (await docker(['ps', '--all', '--quiet', '--no-trunc'], { check: true })).stdout
+    // The legacy builder keeps the container of a failed step unless told --force-rm. Every image
+    // and container of these builds carries this test's label (the dev image's LABEL, inherited by
+    // the prod build): other users of the engine are not counted.
+    const ownLabel = `org.run-docker.test.broken=${process.pid}`;
+    const listed = async (args: string[]) =>
+      (
+        await docker([...args, '--all', '--quiet', '--no-trunc', '--filter', `label=${ownLabel}`], { check: true })
+      ).stdout
         .split('\n')
         .filter(Boolean)
         .sort();
-    const containersBefore = await containers();
-    const dangling = async () =>
-      (await docker(['image', 'ls', '--quiet', '--no-trunc', '--filter', 'dangling=true'], { check: true })).stdout
-        .split('\n')
-        .filter(Boolean)
-        .sort();
-    const danglingBefore = await dangling();
+    const containers = () => listed(['ps']);
+    const dangling = () => listed(['image', 'ls', '--filter', 'dangling=true']);
     const project = await makeProjectRepository('broken');
     const dockerfile = join(project, 'docker', 'Dockerfile');
-    const good = await readFile(dockerfile, 'utf8');
+    const good = `${await readFile(dockerfile, 'utf8')}LABEL ${ownLabel}\n`;
     await writeFile(dockerfile, `${good}RUN false\n`);
     await git(['commit', '--quiet', '--all', '--message', 'A dev build that fails'], project);
     expect(expectRefusal(await runBuildDocker([`${prefix}/broken`], project, bareEnv), true)).toMatch(
@@ -345,9 +345,9 @@ describe('bad input: one line, exit 125, nothing tagged', () => {
     );
     expect(failed.stderr).toContain('build-docker: no pip in the image and no package in src/');
     expect([...(await localTags(`${prefix}/broken`)), ...(await localTags(`${prefix}/broken-main`))]).toEqual([]);
-    expect(await containers()).toEqual(containersBefore);
+    expect(await containers()).toEqual([]);
     // Nor an untagged image: the dev image of the second build went with its tag.
-    expect(await dangling()).toEqual(danglingBefore);
+    expect(await dangling()).toEqual([]);
   }, 300_000);
 
   test('a registry that refuses the push: both images untagged again', async () => {

@@ -6,27 +6,20 @@
  */
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildBusyboxImage, docker, removeImages } from '../helpers/fixtures';
+import { buildBusyboxImage, removeImages } from '../helpers/fixtures';
+import { expectEachTestToLeaveNoContainers } from '../helpers/own-containers';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
 import { explain, makeHost, PACKAGE_VERSION, publish, removeHosts, runShim, stderrLines } from '../helpers/shim';
 
 // Port 1: nothing listens, so a registry there is down and has never been reached.
 const DOWN = '127.0.0.1:1';
 const app = `${DOWN}/built-in-${process.pid}/app`;
-const OWN_LABEL = `org.run-docker.test.built-in-${process.pid}`;
 let registry: TestRegistry;
 let prefix: string;
 const images: string[] = [`${app}:1.0.0`];
 
-/** Containers of this file's project image (other test files may run beside it). */
-async function containerCount(): Promise<number> {
-  const { stdout } = await docker(['ps', '-a', '-q', '--filter', `label=${OWN_LABEL}`]);
-  return stdout.split('\n').filter(Boolean).length;
-}
-
 beforeAll(async () => {
-  // Its own label, so its containers can be told from other test files' (containers inherit it).
-  await buildBusyboxImage(`${app}:1.0.0`, { labels: { [OWN_LABEL]: '1' } });
+  await buildBusyboxImage(`${app}:1.0.0`);
   registry = await startRegistry();
   prefix = `${registry.address}/built-in-${process.pid}`;
 });
@@ -37,13 +30,7 @@ afterAll(async () => {
   await removeHosts();
 });
 
-let containersBefore: number;
-beforeEach(async () => {
-  containersBefore = await containerCount();
-});
-afterEach(async () => {
-  expect(await containerCount()).toBe(containersBefore);
-});
+expectEachTestToLeaveNoContainers();
 
 describe('a fresh install: no config, no registry', () => {
   test('--version, --help and --show-config say the built-in payload runs, without a word on stderr', async () => {

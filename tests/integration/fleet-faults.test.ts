@@ -8,10 +8,12 @@ import { execFileSync } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { listen } from '../helpers/listen';
 import { buildBusyboxImage, docker, pushImage, removeImages } from '../helpers/fixtures';
+import { listOwnContainers } from '../helpers/own-containers';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
 import {
   expectOneLineFailure,
@@ -84,9 +86,8 @@ async function tagVia(address: string, repository: 'mini' | 'app', tag: string):
   return name;
 }
 
-async function listen(server: Server | http.Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+async function listenOnLoopback(server: Server | http.Server): Promise<string> {
+  return `127.0.0.1:${await listen(server)}`;
 }
 
 /** A TCP listener that accepts every connection and never sends a byte: a hung registry or engine. */
@@ -97,7 +98,7 @@ async function startSilentListener(): Promise<{ address: string; connections: ()
     count += 1;
     sockets.add(socket.on('error', () => undefined));
   });
-  const address = await listen(server);
+  const address = await listenOnLoopback(server);
   closers.push(() => {
     for (const socket of sockets) socket.destroy();
     return new Promise((resolve) => server.close(resolve));
@@ -157,7 +158,7 @@ async function startRegistryProxy(mode: ProxyMode): Promise<{ address: string; s
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
   });
-  const address = await listen(server);
+  const address = await listenOnLoopback(server);
   closers.push(() => {
     for (const res of open) res.destroy();
     server.closeAllConnections();
@@ -258,18 +259,9 @@ test('an engine endpoint that accepts and never answers: one line naming it, exi
   expect(outcome.ms).toBeLessThan(6_000);
 });
 
-/** Containers made from this file's images (the engine is shared with other test runs). */
-async function ourContainers(): Promise<string[]> {
-  const ids = (await docker(['image', 'inspect', '--format', '{{.Id}}', ...images])).stdout.split('\n').filter(Boolean);
-  const { stdout } = await docker(['ps', '-a', '--no-trunc', '--format', '{{.ID}} {{.Image}}']);
-  return stdout
-    .split('\n')
-    .filter((line) => line.includes(space) || ids.some((id) => line.includes(id.replace('sha256:', '').slice(0, 12))));
-}
-
 describe('a project pull that stalls', () => {
   afterEach(async () => {
-    expect(await ourContainers()).toEqual([]);
+    expect(await listOwnContainers()).toEqual([]);
   });
 
   test('not pinned: cancelled after the stall bound; the newest local tag runs, with one warning', async () => {

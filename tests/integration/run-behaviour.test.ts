@@ -8,6 +8,8 @@ import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBusyboxImage, docker, pushImage, removeImages } from '../helpers/fixtures';
+import { listOwnContainers } from '../helpers/own-containers';
+import { processesMentioning } from '../helpers/processes';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
 import {
   explain,
@@ -301,7 +303,7 @@ test('a signal while the image user is read: nothing runs and no container is le
   // the signal lands as soon as that container exists (or just after it is gone).
   const marker = await mkdtemp(join(tmpdir(), 'run-docker-marker-'));
   await chmod(marker, 0o777); // docker-user may leave its mark
-  const containersBefore = (await docker(['ps', '-a', '-q'])).stdout;
+  const containersBefore = await listOwnContainers();
   try {
     for (let round = 0; round < 8; round++) {
       const env = { ...baseEnv, XDG_CACHE_HOME: join(marker, `cache-${round}`), RUN_DOCKER_LOCAL: '1' };
@@ -321,9 +323,10 @@ test('a signal while the image user is read: nothing runs and no container is le
         signal: outcome.signal,
       });
     }
-    await new Promise((resolve) => setTimeout(resolve, 1000)); // an orphaned docker run would have run by now
+    // Nothing can run later: no docker command that would map the marker is still alive.
+    expect(await processesMentioning(marker)).toEqual([]);
     expect(await readdir(marker).then((names) => names.filter((name) => name.startsWith('ran-')))).toEqual([]);
-    expect((await docker(['ps', '-a', '-q'])).stdout).toBe(containersBefore);
+    expect(await listOwnContainers()).toEqual(containersBefore);
   } finally {
     await rm(marker, { recursive: true, force: true });
   }
@@ -332,13 +335,13 @@ test('a signal while the image user is read: nothing runs and no container is le
 test('--dry-run prints the exact docker command and neither pulls nor runs', async () => {
   await build(`${app}:4.0.0`);
   await removeImages([`${app}:4.0.0`]);
-  const before = (await docker(['ps', '-a', '-q'])).stdout;
+  const before = await listOwnContainers();
   const outcome = await runShim(['--dry-run', '-e', 'X=a b', app, 'sh', '-c', 'echo "hi  there"'], baseEnv);
   expectSuccess(outcome);
   expect(outcome.stdout).toMatch(/^docker run --init --rm --interactive --name \S+ --user 1000:1000 /);
   expect(outcome.stdout).toContain(` --env 'X=a b' ${app}:4.0.0 sh -c 'echo "hi  there"'\n`);
   expect((await docker(['image', 'inspect', `${app}:4.0.0`])).code).not.toBe(0);
-  expect((await docker(['ps', '-a', '-q'])).stdout).toBe(before);
+  expect(await listOwnContainers()).toEqual(before);
 });
 
 test('a detached container with a restart policy and a name stays; default names differ within a second', async () => {
