@@ -15,11 +15,16 @@ import { runDockerCli } from '../../payload/run/run-docker-cli';
 test('after a signal, the copy never returns, the container is removed, and no docker run starts', async () => {
   const removed: string[] = [];
   const archive = new PassThrough();
+  let archiveAsked: () => void = () => undefined;
+  const copying = new Promise<void>((resolve) => (archiveAsked = resolve));
   // Only what an extraction uses; an archive stream the test controls.
   const engine = {
     listContainers: async () => [],
     createContainer: async () => 'c1',
-    copyFromContainer: async () => archive,
+    copyFromContainer: async () => {
+      archiveAsked();
+      return archive;
+    },
     removeContainer: async (id: string) => {
       removed.push(id);
     },
@@ -27,7 +32,7 @@ test('after a signal, the copy never returns, the container is removed, and no d
   const exit = jest.spyOn(process, 'exit').mockImplementation((() => undefined) as never);
   let settled = false;
   const copy = copyFromImage(engine, 'sha256:abc', '/etc/passwd').finally(() => (settled = true));
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  await copying;
   // The whole archive is there; the signal arrives while it is read.
   const tar = await new Promise<Buffer>((resolve) => {
     const pack = packTar();
