@@ -27,12 +27,14 @@ export interface ProjectFacts {
   branch?: string;
   /** Changed, staged and untracked (not ignored) files, as `git status` names them. */
   dirtyFiles: string[];
-  /** The `origin` remote's URL, without credentials; undefined when there is none. */
+  /** The `origin` remote's URL, scheme, host, port and path only; undefined when there is none. */
   source?: string;
   /** `[project] name` of pyproject.toml at HEAD. */
   projectName?: string;
   /** Whether docker/Dockerfile is committed (in HEAD), and whether it is in the working tree. */
   dockerfile: { committed: boolean; inWorkTree: boolean };
+  /** Paths of the submodules committed in HEAD: `git archive` leaves them out of the context. */
+  submodules: string[];
 }
 
 export const LABELS = {

@@ -19,6 +19,7 @@ import {
   type ProjectFacts,
 } from './build-plan';
 import { formatBuildHelp } from './format-build-help';
+import { formatSubmoduleWarning } from './format-submodule-warning';
 import type { BuildOptions } from './parse-build-invocation';
 import { parseBuildInvocation } from './parse-build-invocation';
 import { readProjectFacts } from './read-project-facts';
@@ -44,6 +45,7 @@ export async function main(ctx: RunContext): Promise<number> {
   }
   const { options } = invocation;
   const facts = await readProjectFacts(process.cwd(), ctx.env);
+  if (facts.submodules.length > 0) ctx.log.warn(formatSubmoduleWarning(facts.submodules));
   const plan = await planNewerThanLocalTags(options, facts, ctx.env);
   if (options.dryRun) {
     process.stdout.write(formatDryRun(plan, facts, options));

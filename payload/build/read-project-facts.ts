@@ -58,12 +58,13 @@ export async function readProjectFacts(
       `the repository "${dir}" has no commit yet`,
       'Commit the project first: both images are built from the last commit.',
     );
-  const [branch, status, committed, origin, pyproject] = await Promise.all([
+  const [branch, status, committed, origin, pyproject, tree] = await Promise.all([
     runGit(['symbolic-ref', '--quiet', '--short', 'HEAD'], dir, env),
     runGit(['status', '--porcelain=v1', '-z', '--untracked-files=normal'], dir, env),
     runGit(['cat-file', '-e', `HEAD:${DEPENDENCIES_DOCKERFILE}`], dir, env),
     runGit(['config', '--get', 'remote.origin.url'], dir, env),
     runGit(['show', 'HEAD:pyproject.toml'], dir, env),
+    runGit(['ls-tree', '-r', '-z', '--full-tree', 'HEAD'], dir, env),
   ]);
   const inWorkTree =
     committed.code === 0
@@ -75,10 +76,22 @@ export async function readProjectFacts(
     revision: head.stdout.trim(),
     branch: branch.code === 0 ? branch.stdout.trim() : undefined,
     dirtyFiles: parseStatusFiles(status.stdout),
-    source: origin.code === 0 && origin.stdout.trim() !== '' ? removeCredentials(origin.stdout.trim()) : undefined,
+    source: origin.code === 0 && origin.stdout.trim() !== '' ? selectSourceUrl(origin.stdout.trim()) : undefined,
     projectName: pyproject.code === 0 ? parseProjectName(pyproject.stdout) : undefined,
     dockerfile: { committed: committed.code === 0, inWorkTree },
+    submodules: tree.code === 0 ? parseSubmodulePaths(tree.stdout) : [],
   };
+}
+
+/**
+ * Paths of the submodules committed in HEAD, from `git ls-tree -r -z`: entries of mode 160000
+ * (a commit of another repository), which `git archive` leaves out of the build context.
+ */
+export function parseSubmodulePaths(output: string): string[] {
+  return output.split('\0').flatMap((entry) => {
+    const match = /^160000 commit [0-9a-f]+\t(.+)$/s.exec(entry);
+    return match?.[1] === undefined ? [] : [match[1]];
+  });
 }
 
 /** File names from `git status --porcelain=v1 -z`: `XY name\0`, renames followed by `from\0`. */
@@ -93,14 +106,14 @@ export function parseStatusFiles(output: string): string[] {
   return files;
 }
 
-/** A remote URL fit for a label in a pushed image: `https://user:token@host/x` loses `user:token@`. */
-export function removeCredentials(url: string): string {
+/**
+ * A remote URL fit for a label in a pushed image: scheme, host, port and path only. A user and
+ * password, a query (`?private_token=…`) and a fragment can all carry secrets.
+ */
+export function selectSourceUrl(url: string): string {
   try {
     const parsed = new URL(url);
-    if (parsed.username === '' && parsed.password === '') return url;
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.toString();
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
   } catch {
     // scp-like `git@host:team/app.git`: the user is an account name, not a secret.
     return url;

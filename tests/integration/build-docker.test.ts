@@ -24,6 +24,7 @@ import {
   ROOT,
   runShim,
   SHIM_BUNDLE,
+  stderrLines,
   type HostEnv,
   type Outcome,
 } from '../helpers/shim';
@@ -91,7 +92,7 @@ async function localTags(repository: string): Promise<string[]> {
   return listed.split('\n').filter((tag) => tag !== '');
 }
 
-/** A git repository with the example project committed on `main`, and an origin with credentials in its URL. */
+/** A git repository with the example project committed on `main`, and an origin with credentials in its URL and query. */
 async function makeProjectRepository(name: string): Promise<string> {
   const dir = join(work, name);
   await cp(PROJECT_TEMPLATE, dir, {
@@ -99,7 +100,10 @@ async function makeProjectRepository(name: string): Promise<string> {
     filter: (source) => !/(__pycache__|\.pytest_cache)$/.test(source),
   });
   await git(['init', '--quiet', '--initial-branch=main'], dir);
-  await git(['remote', 'add', 'origin', 'https://ann:s3cret@example.com/team/hello.git'], dir);
+  await git(
+    ['remote', 'add', 'origin', 'https://ann:s3cret@example.com:8443/team/hello.git?private_token=s3cret#main'],
+    dir,
+  );
   await git(['add', '--all'], dir);
   await git(['commit', '--quiet', '--message', 'The example project'], dir);
   return dir;
@@ -165,7 +169,7 @@ test('one teammate builds and pushes; another host runs the dev image on live so
     const labels = await labelsOf(image);
     expect(labels).toMatchObject({
       'org.opencontainers.image.revision': revision,
-      'org.opencontainers.image.source': 'https://example.com/team/hello.git',
+      'org.opencontainers.image.source': 'https://example.com:8443/team/hello.git',
       'org.opencontainers.image.version': tag,
       'org.run-docker.branch': 'main',
     });
@@ -271,6 +275,21 @@ test('the build payload is verified before every use: a changed cached build.js 
   expectSuccess(refilled);
   expect(refilled.stderr).toBe('');
   expect(await readFile(buildFile, 'utf8')).toBe(original);
+});
+
+test('a committed submodule is named in one warning: git archive leaves it out of the images', async () => {
+  const project = await makeProjectRepository('submodule');
+  // A gitlink, as `git submodule add` commits it; git archive skips it either way.
+  const commit = await git(['rev-parse', 'HEAD'], project);
+  await git(['update-index', '--add', '--cacheinfo', `160000,${commit},vendor/lib`], project);
+  await git(['commit', '--quiet', '--message', 'A submodule'], project);
+  // Not cloned with --recursive: the submodule's folder is there, empty.
+  await mkdir(join(project, 'vendor', 'lib'), { recursive: true });
+  const outcome = await runBuildDocker(['--dry-run', `${prefix}/submodule`], project, bareEnv);
+  expectSuccess(outcome);
+  expect(stderrLines(outcome)).toEqual([
+    'run-docker: warning: the submodule "vendor/lib" is not in the images: build-docker builds from "git archive" of the last commit, which leaves submodules out; install what the project needs from them in docker/Dockerfile, or commit it into the repository',
+  ]);
 });
 
 describe('bad input: one line, exit 125, nothing tagged', () => {

@@ -13,7 +13,8 @@ import {
 import { computeBranchComponent } from '../../payload/build/compute-branch-component';
 import { parseBuildInvocation, type BuildOptions } from '../../payload/build/parse-build-invocation';
 import { normalizeProjectName, parseProjectName } from '../../payload/build/parse-project-name';
-import { parseStatusFiles, removeCredentials } from '../../payload/build/read-project-facts';
+import { formatSubmoduleWarning } from '../../payload/build/format-submodule-warning';
+import { parseStatusFiles, parseSubmodulePaths, selectSourceUrl } from '../../payload/build/read-project-facts';
 import { defined } from '../helpers/defined';
 
 const NOW = new Date('2026-11-30T09:05:07.123Z');
@@ -28,6 +29,7 @@ function facts(overrides: Partial<ProjectFacts> = {}): ProjectFacts {
     source: 'https://example.com/team/hello.git',
     projectName: 'hello',
     dockerfile: { committed: true, inWorkTree: true },
+    submodules: [],
     ...overrides,
   };
 }
@@ -287,11 +289,26 @@ describe('reading git', () => {
     expect(parseStatusFiles('')).toEqual([]);
   });
 
-  test('a remote URL loses its credentials before it becomes a label', () => {
-    expect(removeCredentials('https://ann:s3cret@example.com/team/hello.git')).toBe(
-      'https://example.com/team/hello.git',
+  test('a remote URL keeps only scheme, host, port and path before it becomes a label', () => {
+    expect(selectSourceUrl('https://ann:s3cret@example.com/team/hello.git')).toBe('https://example.com/team/hello.git');
+    expect(selectSourceUrl('https://example.com:8443/team/hello.git?private_token=s3cret#main')).toBe(
+      'https://example.com:8443/team/hello.git',
     );
-    expect(removeCredentials('https://example.com/team/hello.git')).toBe('https://example.com/team/hello.git');
-    expect(removeCredentials('git@example.com:team/hello.git')).toBe('git@example.com:team/hello.git');
+    expect(selectSourceUrl('ssh://git@example.com:2222/team/hello.git')).toBe('ssh://example.com:2222/team/hello.git');
+    expect(selectSourceUrl('https://example.com/team/hello.git')).toBe('https://example.com/team/hello.git');
+    expect(selectSourceUrl('git@example.com:team/hello.git')).toBe('git@example.com:team/hello.git');
+  });
+
+  test('submodules are read from the committed tree and named in one line', () => {
+    const tree = [
+      '100644 blob 0123456789abcdef0123456789abcdef01234567\tpyproject.toml',
+      '160000 commit 89abcdef0123456789abcdef0123456789abcdef\tvendor/lib one',
+      '040000 tree 0123456789abcdef0123456789abcdef01234567\tsrc',
+      '160000 commit 0123456789abcdef0123456789abcdef01234567\tthird_party/x',
+      '',
+    ].join('\0');
+    expect(parseSubmodulePaths(tree)).toEqual(['vendor/lib one', 'third_party/x']);
+    expect(formatSubmoduleWarning(['vendor/lib'])).toMatch(/^the submodule "vendor\/lib" is not in the images: /);
+    expect(formatSubmoduleWarning(['a', 'b'])).toMatch(/^the submodules "a", "b" are not in the images: /);
   });
 });
