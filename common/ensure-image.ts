@@ -3,7 +3,7 @@
  * `docker login` stored for its registry and with progress. One way for the shim (tiny, a
  * pinned mini, older minis) and the run payload (the user's image).
  */
-import type { EngineClient, Logger } from '../contract/contract';
+import type { DockerConfigSnapshot, EngineClient, Logger } from '../contract/contract';
 import { readRegistryAuth } from './credentials/read-registry-auth';
 import { formatImageRef, type ImageRef } from './image-ref';
 import { inspectImage, type LocalImage } from './inspect-image';
@@ -11,10 +11,10 @@ import { pullImage, readPullStallMs } from './pull-image';
 import { RunDockerError } from './run-docker-error';
 import { withPullProgress, type ProgressTarget } from './with-pull-progress';
 
-/** What a pull needs besides the engine: where credentials and settings are, and where progress goes. */
+/** What a pull needs besides the engine: the call's docker config (credentials), settings, and where progress goes. */
 export interface PullSettings {
   env: Readonly<Record<string, string | undefined>>;
-  homeDir: string;
+  dockerConfig: DockerConfigSnapshot;
   log: Logger;
   progress: ProgressTarget;
 }
@@ -23,9 +23,9 @@ export interface PullSettings {
 export async function pullWithAuth(
   engine: EngineClient,
   ref: ImageRef,
-  { env, homeDir, log, progress }: PullSettings,
+  { env, dockerConfig, log, progress }: PullSettings,
 ): Promise<void> {
-  const auth = await readRegistryAuth(ref.registry, { env, homeDir, log });
+  const auth = await readRegistryAuth(ref.registry, { env, dockerConfig, log });
   await withPullProgress(progress, (onEvent) =>
     pullImage(engine, ref, { auth, onEvent, stallMs: readPullStallMs(env) }),
   );

@@ -7,6 +7,7 @@
 import type { EngineClient } from '../contract/engine-client';
 import { createEngineClient } from './engine/create-engine-client';
 import { readEngineEndpoint } from './engine/read-engine-endpoint';
+import { loadDockerConfig } from './load-docker-config';
 
 export { compareTagOrder } from './compare-tag-order';
 export { formatUtcStamp } from './format-utc-stamp';
@@ -16,5 +17,5 @@ export async function connectEngine(
   env: Readonly<Record<string, string | undefined>>,
   homeDir: string,
 ): Promise<EngineClient> {
-  return createEngineClient(await readEngineEndpoint(env, homeDir), env, homeDir);
+  return createEngineClient(await readEngineEndpoint(env, await loadDockerConfig(env, homeDir)), env, homeDir);
 }

@@ -56,6 +56,14 @@ export async function readPrivateFileStamped(
   path: string,
   options: ReadPrivateFileOptions,
 ): Promise<{ bytes: Buffer; stamp: FileStamp } | undefined> {
+  return readPrivateFileStampedSync(path, options);
+}
+
+/** readPrivateFileStamped for callers that must stay synchronous (a pure function's callback). */
+export function readPrivateFileStampedSync(
+  path: string,
+  options: ReadPrivateFileOptions,
+): { bytes: Buffer; stamp: FileStamp } | undefined {
   // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below anyway).
   const flags = constants.O_RDONLY | constants.O_NONBLOCK | (options.followSymlink ? 0 : constants.O_NOFOLLOW);
   let fd: number;

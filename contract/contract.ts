@@ -132,6 +132,38 @@ export interface BaseContext {
    * it was added: payloads then keep such things in memory only.
    */
   cacheDir?: string;
+  /**
+   * Optional and versioned (added within contract version 2; older shims never set it, older
+   * payloads ignore it): the docker CLI's configuration as the shim read and checked it for
+   * this call, so that payloads take the same values and read nothing again. A payload that
+   * finds it absent, or of a `version` it does not know, reads the files itself.
+   */
+  docker?: DockerSettings;
+}
+
+/** BaseContext.docker, version 1. */
+export interface DockerSettings {
+  version: 1;
+  /** docker's config.json, as loaded (common/load-docker-config.ts). */
+  config: DockerConfigSnapshot;
+  /** The address of the engine the shim connected to (`unix:///var/run/docker.sock`, `tcp://…`): the key of cached engine answers. */
+  engineHost: string;
+}
+
+/**
+ * `$DOCKER_CONFIG/config.json` (default `~/.docker/config.json`), read once: bounded, never
+ * blocking, and refused outright when someone else than the user (or root) could have
+ * written it (docs/trust.md).
+ */
+export interface DockerConfigSnapshot {
+  /** The docker CLI's configuration folder: `$DOCKER_CONFIG`, else `~/.docker`. Contexts live there. */
+  dir: string;
+  /** Its config.json. */
+  file: string;
+  /** The parsed file; undefined when it is absent or cannot be used (then `problem` says why). */
+  content: Readonly<Record<string, unknown>> | undefined;
+  /** Why the file is not used, completing "it …": `is not valid JSON`, `is not a regular file (a FIFO)`. */
+  problem?: string;
 }
 
 export interface LocatedTag {

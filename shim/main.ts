@@ -7,6 +7,7 @@ import type { BuildModule, MiniModule } from '../contract/contract';
 import { dockerConfigPath } from '../common/docker-config-path';
 import { createEngineClient } from '../common/engine/create-engine-client';
 import { readEngineEndpoint } from '../common/engine/read-engine-endpoint';
+import { loadDockerConfig } from '../common/load-docker-config';
 import { redactHost, type EngineEndpoint } from '../common/engine/select-engine-endpoint';
 import { readHomeDir } from '../common/read-home-dir';
 import { isUserFacingError } from '../common/run-docker-error';
@@ -91,8 +92,10 @@ async function main(): Promise<number> {
       writeStdout(await showConfig(env, homeDir));
       return 0;
     }
+    // docker's config.json, read once for the call: the engine, then logins and proxies (payloads get it too).
+    const dockerConfig = await loadDockerConfig(env, homeDir);
     // The engine the docker CLI would use: DOCKER_HOST, else the docker context.
-    endpoint = await readEngineEndpoint(env, homeDir);
+    endpoint = await readEngineEndpoint(env, dockerConfig);
     log.debug(`engine ${endpoint.host} (${endpoint.source})`);
     const loaded = typeof shimLoader === 'undefined' ? undefined : shimLoader.code;
     if (loaded)
@@ -109,6 +112,7 @@ async function main(): Promise<number> {
       builtInBuild: () => loadBuiltInBuild(codeCaches),
       codeCaches,
       engine: createEngineClient(endpoint, env, homeDir),
+      docker: { version: 1, config: dockerConfig, engineHost: endpoint.host },
       log,
       // Progress goes to stderr: stdout belongs to the container.
       progress: onStderr(selectShimProgress(argv, env, isTerminal(2))),
@@ -136,13 +140,15 @@ async function showConfig(env: Record<string, string | undefined>, homeDir: stri
         path: dockerConfigPath(env, homeDir),
         source: env.DOCKER_CONFIG ? 'env DOCKER_CONFIG' : 'default',
       },
-      engine: await readEngineEndpoint(env, homeDir).then(
-        (endpoint) => ({ host: redactHost(endpoint.host), source: endpoint.source }),
-        (error: unknown) => {
-          if (!isUserFacingError(error)) throw error;
-          return { error: error.message };
-        },
-      ),
+      engine: await loadDockerConfig(env, homeDir)
+        .then((dockerConfig) => readEngineEndpoint(env, dockerConfig))
+        .then(
+          (endpoint) => ({ host: redactHost(endpoint.host), source: endpoint.source }),
+          (error: unknown) => {
+            if (!isUserFacingError(error)) throw error;
+            return { error: error.message };
+          },
+        ),
     }),
   );
 }

@@ -1,7 +1,6 @@
-import { statSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { hostPathModule, type FileOwner, type HostPlatform } from '../common/host-platform';
-import { currentUser, findForeignWriter, readPrivateFile, UnreadableFile } from '../common/read-private-file';
+import { currentUser, UnreadableFile } from '../common/read-private-file';
+import { readTrustedFile } from '../common/read-trusted-file';
 import { RunDockerError } from '../common/run-docker-error';
 import type { ConfigFile } from './resolve-shim-config';
 import { selectConfigDir, selectSystemConfigDirs } from './select-host-folders';
@@ -16,28 +15,6 @@ export function configFileLocation(
 ): { path: string; source: string } {
   const folder = selectConfigDir(platform, env, homeDir);
   return { path: hostPathModule(platform).join(folder.dir, FILE_NAME), source: folder.source };
-}
-
-/** Another user who may write the folder could replace the file: refused like the file itself. Undefined `user`: no owner checks (Windows). */
-function refuseForeignFolder(path: string, user: FileOwner | undefined): void {
-  if (user === undefined) return;
-  // A folder that cannot be looked at (absent, most often) has no writer to refuse; reading
-  // the file in it answers for itself.
-  let folder;
-  try {
-    folder = statSync(dirname(path));
-  } catch {
-    return;
-  }
-  const writer = folder && findForeignWriter(folder, user);
-  // The sticky bit (/tmp) keeps others from replacing what is ours.
-  if (writer && (folder.mode & 0o1000) === 0) {
-    throw new UnreadableFile(
-      path,
-      'writable-by-others',
-      `sits in the folder "${dirname(path)}", which can be changed by ${writer}`,
-    );
-  }
 }
 
 /** Where a config file is looked for; `scope` says who must own it (system files: root alone). */
@@ -102,12 +79,7 @@ export async function readConfigFile(
 ): Promise<ConfigFile> {
   let text: string;
   try {
-    refuseForeignFolder(path, user);
-    const bytes = await readPrivateFile(path, {
-      maxBytes: CONFIG_FILE_LIMIT_BYTES,
-      followSymlink: true,
-      writableOnlyBy: user,
-    });
+    const bytes = await readTrustedFile(path, { user, maxBytes: CONFIG_FILE_LIMIT_BYTES });
     if (bytes === undefined) return { path, content: undefined };
     text = bytes.toString('utf8');
   } catch (error) {

@@ -12,6 +12,7 @@ import {
   EXIT_RUN_DOCKER_FAILURE,
   type BaseContext,
   type BuildModule,
+  type DockerSettings,
   type EngineClient,
   type ImageInUse,
   type LocatorModule,
@@ -24,6 +25,7 @@ import { compareTagOrder } from '../common/compare-tag-order';
 import { NO_OWNER_CHECKS_REASON } from '../common/host-platform';
 import { formatImageRef, formatRepository, isPinned, type ImageRef } from '../common/image-ref';
 import { ensureImage, pullWithAuth } from '../common/ensure-image';
+import { loadDockerConfig } from '../common/load-docker-config';
 import type { LocalImage } from '../common/inspect-image';
 import { currentUser } from '../common/read-private-file';
 import { isUserFacingError, RunDockerError } from '../common/run-docker-error';
@@ -60,6 +62,8 @@ export interface ShimDeps {
   shimVersion: string;
   defaults: ShimDefaults;
   engine: EngineClient;
+  /** docker's config.json as main.ts loaded it, and the engine's address; handed on to payloads. Absent: loaded here. */
+  docker?: DockerSettings;
   log: Logger;
   /** Where pulls of tiny and mini show progress (select-shim-progress.ts). */
   progress: ProgressTarget;
@@ -95,7 +99,8 @@ export async function runShim(deps: ShimDeps): Promise<number> {
     log.debug(`cache, config and state files are not checked for other writers: ${NO_OWNER_CHECKS_REASON}`);
   const cacheRoot = await prepareCache(cacheRootDir(env, deps.homeDir).dir, owner?.uid, log);
   deps.codeCaches.useRoot(cacheRoot);
-  const pull: Pull = (ref) => pullWithAuth(engine, ref, { env, homeDir: deps.homeDir, log, progress });
+  const dockerConfig = deps.docker?.config ?? (await loadDockerConfig(env, deps.homeDir));
+  const pull: Pull = (ref) => pullWithAuth(engine, ref, { env, dockerConfig, log, progress });
   const source: ShimSource = { engine, cacheRoot, shimVersion, log, pull };
   // The locator keeps registry tokens in the cache; without a trusted cache, in memory only.
   const base: BaseContext = {
@@ -106,6 +111,7 @@ export async function runShim(deps: ShimDeps): Promise<number> {
     log,
     engine,
     cacheDir: cacheRoot && join(cacheRoot, 'mini'),
+    ...(deps.docker ? { docker: deps.docker } : {}),
   };
 
   const chosen = await choosePayload(deps, config, source, base);

@@ -6,24 +6,15 @@
  *                        a new `docker login` there reuses cached tokens until they expire)
  *   `user:<username>`    auths with a username
  *   `token:<sha256…>`    auths with an identity token only (a hash of the random token)
- *   `anonymous`          nothing stored, or config.json missing or unreadable
+ *   `anonymous`          nothing stored, or config.json missing or unusable
  */
+import type { DockerConfigSnapshot } from '../../contract/contract';
 import { loadCrypto } from '../lazy-builtins';
-import { readFile } from '../fs-async';
-import { dockerConfigPath } from '../docker-config-path';
 import { findCredentialHelper, findCredentials, type DockerConfigFile } from './read-docker-credentials';
 
-export async function readCredentialSource(
-  registry: string,
-  options: { env: Readonly<Record<string, string | undefined>>; homeDir: string },
-): Promise<string> {
-  let config: DockerConfigFile;
-  try {
-    config = JSON.parse(await readFile(dockerConfigPath(options.env, options.homeDir), 'utf8')) as DockerConfigFile;
-  } catch {
-    return 'anonymous';
-  }
-  return typeof config === 'object' && config !== null ? describeCredentialSource(config, registry) : 'anonymous';
+/** The login for `registry` in docker's config.json as loaded for this call (common/load-docker-config.ts). */
+export function readCredentialSource(registry: string, dockerConfig: DockerConfigSnapshot): string {
+  return dockerConfig.content === undefined ? 'anonymous' : describeCredentialSource(dockerConfig.content, registry);
 }
 
 /** Pure: the name of the login in `config` for `registry`, as above. */

@@ -1,14 +1,12 @@
 /**
  * Registry credentials as `docker login` stores them
- * (https://docs.docker.com/reference/cli/docker/login/#credential-stores), read from
- * `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`, in Docker's order:
+ * (https://docs.docker.com/reference/cli/docker/login/#credential-stores), from docker's
+ * config.json as loaded once per call (common/load-docker-config.ts), in Docker's order:
  * `credHelpers[host]` > `credsStore` > `auths[host]`. Used for the registry API and for
  * pulls alike, by the shim and by payloads.
  */
-import type { Logger } from '../../contract/contract';
-import { dockerConfigPath } from '../docker-config-path';
+import type { DockerConfigSnapshot, Logger } from '../../contract/contract';
 import { DOCKER_HUB } from '../image-ref';
-import { readPrivateFile, UnreadableFile } from '../read-private-file';
 import { CredentialHelperFailed, runCredentialHelper, type HelperAnswer } from './run-credential-helper';
 
 export interface RegistryCredentials {
@@ -34,8 +32,10 @@ interface AuthEntry {
 }
 
 export interface CredentialSourceOptions {
+  /** docker's config.json, loaded once per call. */
+  dockerConfig: DockerConfigSnapshot;
+  /** The environment a credential helper runs with. */
   env: Readonly<Record<string, string | undefined>>;
-  homeDir: string;
   log?: Logger;
   /** How a credential helper is asked (default: run `docker-credential-<name> get`). */
   askHelper?: (helper: string, serverUrl: string) => Promise<HelperAnswer>;
@@ -47,32 +47,16 @@ const DOCKER_HUB_SERVER_URL = 'https://index.docker.io/v1/';
 /** Docker Hub is stored under its v1 index URL; older logins used other spellings. */
 const DOCKER_HUB_KEYS = [DOCKER_HUB_SERVER_URL, 'index.docker.io', 'docker.io', 'registry-1.docker.io'];
 
-/** Far above any real config.json (logins, helpers, proxies); a FIFO or /dev/zero never gets read. */
-const DOCKER_CONFIG_LIMIT_BYTES = 4 * 1024 * 1024;
-
-export { dockerConfigPath };
-
 /** Credentials for `registry` (as in an image reference: `docker.io`, `ghcr.io`, `127.0.0.1:5000`), if any. */
 export async function readDockerCredentials(
   registry: string,
   options: CredentialSourceOptions,
 ): Promise<RegistryCredentials | undefined> {
-  const file = dockerConfigPath(options.env, options.homeDir);
-  let config: DockerConfigFile;
-  try {
-    // Symlinks are followed (dotfile managers), but only a bounded regular file is read.
-    const bytes = await readPrivateFile(file, { maxBytes: DOCKER_CONFIG_LIMIT_BYTES, followSymlink: true });
-    if (bytes === undefined) return undefined;
-    config = JSON.parse(bytes.toString('utf8')) as DockerConfigFile;
-  } catch (error) {
-    // Like the Docker CLI: a missing or broken config file means "no credentials", not a
-    // failure. Never echo a JSON parser's message: it quotes the file, credentials included.
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = error instanceof UnreadableFile ? `it ${error.message}` : (code ?? 'it is not valid JSON');
-    options.log?.warn(`ignoring "${file}": ${why}`);
-    return undefined;
-  }
-  if (typeof config !== 'object' || config === null) return undefined;
+  const { file, content, problem } = options.dockerConfig;
+  // Like the Docker CLI: a missing or broken config file means "no credentials", not a failure.
+  if (problem !== undefined) options.log?.warn(`ignoring "${file}": it ${problem}`);
+  if (content === undefined) return undefined;
+  const config = content as DockerConfigFile;
   const helper = findCredentialHelper(config, registry);
   if (helper) {
     const askHelper = options.askHelper ?? ((name, url) => runCredentialHelper(name, url, { env: options.env }));

@@ -1,14 +1,18 @@
 /**
- * Reads what the engine choice depends on — config.json's `currentContext` and the named
- * context's metadata and TLS files, where `docker context create` stores them
- * (`contexts/meta/<sha256(name)>/meta.json`, `contexts/tls/<sha256(name)>/docker/*.pem`) —
- * and returns the endpoint the docker CLI would use.
+ * Reads what the engine choice depends on — config.json's `currentContext` (from the loaded
+ * docker config) and the named context's metadata and TLS files, where `docker context
+ * create` stores them (`contexts/meta/<sha256(name)>/meta.json`,
+ * `contexts/tls/<sha256(name)>/docker/*.pem`) — and returns the endpoint the docker CLI would
+ * use. Every file is held to the owner rule of config.json (load-docker-config.ts): a context
+ * or a CA that another user could have written would choose the engine whose images run.
  */
 import { loadCrypto } from '../lazy-builtins';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { dockerConfigDir } from '../docker-config-path';
-import { readPrivateFile } from '../read-private-file';
+import type { DockerConfigSnapshot } from '../../contract/contract';
+import type { FileOwner } from '../host-platform';
+import { refuseDockerFile } from '../load-docker-config';
+import { currentUser, UnreadableFile } from '../read-private-file';
+import { readTrustedFile, readTrustedFileSync } from '../read-trusted-file';
 import { RunDockerError } from '../run-docker-error';
 import {
   selectContextEndpoint,
@@ -19,50 +23,64 @@ import {
   type EngineEndpoint,
 } from './select-engine-endpoint';
 
+/** A context's meta.json and TLS files are a few kB. */
+const CONTEXT_FILE_LIMIT_BYTES = 4 * 1024 * 1024;
+
 export async function readEngineEndpoint(
   env: Readonly<Record<string, string | undefined>>,
-  homeDir: string,
+  dockerConfig: DockerConfigSnapshot,
+  user: FileOwner | undefined = currentUser(),
 ): Promise<EngineEndpoint> {
-  const configDir = dockerConfigDir(env, homeDir);
-  const configFile = join(configDir, 'config.json');
-  // Cheap when it matters: with DOCKER_HOST or DOCKER_CONTEXT set, config.json is not read.
-  const currentContext = env.DOCKER_HOST || env.DOCKER_CONTEXT ? undefined : await readCurrentContext(configFile);
-  const choice = selectContextName(env, currentContext, configFile);
-  if (!choice) return selectDefaultEndpoint(env, configDir, existsSync);
+  const currentContext = dockerConfig.content?.currentContext;
+  const choice = selectContextName(
+    env,
+    typeof currentContext === 'string' ? currentContext : undefined,
+    dockerConfig.file,
+  );
+  // TLS files are used only when they exist, as the docker CLI does; one that exists must pass the owner rule.
+  const existing = (file: string) => isTrustedFile(file, user);
+  if (!choice) return selectDefaultEndpoint(env, dockerConfig.dir, existing);
   const id = loadCrypto().createHash('sha256').update(choice.name).digest('hex');
-  const endpoint = await readContextEndpoint(join(configDir, 'contexts', 'meta', id, 'meta.json'), choice);
-  const tlsDir = join(configDir, 'contexts', 'tls', id, 'docker');
-  const pick = (name: string) => (existsSync(join(tlsDir, name)) ? join(tlsDir, name) : undefined);
+  const endpoint = await readContextEndpoint(join(dockerConfig.dir, 'contexts', 'meta', id, 'meta.json'), choice, user);
+  const tlsDir = join(dockerConfig.dir, 'contexts', 'tls', id, 'docker');
+  const pick = (name: string) => (existing(join(tlsDir, name)) ? join(tlsDir, name) : undefined);
   return selectContextEndpoint(choice, endpoint, { ca: pick('ca.pem'), cert: pick('cert.pem'), key: pick('key.pem') });
 }
 
-/** A missing or broken config.json means no current context, as for the docker CLI. */
-async function readCurrentContext(configFile: string): Promise<string | undefined> {
+/** Whether `file` exists; RunDockerError when it does but another user could have written it, or it is no bounded regular file. */
+function isTrustedFile(file: string, user: FileOwner | undefined): boolean {
   try {
-    // Bounded and never blocking: a FIFO or a symlink to /dev/zero counts as broken.
-    const config = JSON.parse(
-      (await readPrivateFile(configFile, { maxBytes: 4 * 1024 * 1024, followSymlink: true }))?.toString('utf8') ??
-        'null',
-    ) as {
-      currentContext?: unknown;
-    } | null;
-    return typeof config?.currentContext === 'string' ? config.currentContext : undefined;
-  } catch {
-    return undefined;
+    // A TLS file is a few kB; read here to check it, and again when connecting.
+    return readTrustedFileSync(file, { user, maxBytes: CONTEXT_FILE_LIMIT_BYTES }) !== undefined;
+  } catch (error) {
+    if (error instanceof UnreadableFile && error.reason === 'writable-by-others')
+      throw refuseDockerFile(file, error.message, user);
+    if (error instanceof UnreadableFile)
+      throw new RunDockerError(
+        `the TLS file "${file}" for the Docker engine ${error.message}`,
+        'Replace it with the PEM file it should be ("docker context inspect" shows where it comes from).',
+      );
+    throw error;
   }
 }
 
 async function readContextEndpoint(
   metaFile: string,
   choice: ContextChoice,
+  user: FileOwner | undefined,
 ): Promise<ContextDockerEndpoint | undefined> {
   let text: string;
   try {
-    const bytes = await readPrivateFile(metaFile, { maxBytes: 4 * 1024 * 1024, followSymlink: true });
+    const bytes = await readTrustedFile(metaFile, { user, maxBytes: CONTEXT_FILE_LIMIT_BYTES });
     if (bytes === undefined) throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
     text = bytes.toString('utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    if (error instanceof UnreadableFile && error.reason === 'writable-by-others')
+      throw refuseDockerFile(metaFile, error.message, user);
+    const code =
+      error instanceof UnreadableFile
+        ? error.message
+        : ((error as NodeJS.ErrnoException).code ?? (error as Error).message);
     throw new RunDockerError(
       code === 'ENOENT'
         ? `the docker context "${choice.name}" (from ${choice.source}) does not exist`

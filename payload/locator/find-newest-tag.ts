@@ -3,7 +3,9 @@
  * `--local`) the registry's tags. Implements LocatorModule (contract/contract.ts).
  */
 import { readHomeDir } from '../../common/read-home-dir';
-import type { BaseContext, LocatedTag } from '../../contract/contract';
+import type { BaseContext, DockerConfigSnapshot, LocatedTag } from '../../contract/contract';
+import { readEngineEndpoint } from '../../common/engine/read-engine-endpoint';
+import { readContextDockerConfig } from '../../common/load-docker-config';
 import { toEngineConnectionError } from '../../common/engine-error';
 import { formatRepository, parseImageRef, type ImageRef } from '../../common/image-ref';
 import { RunDockerError } from '../../common/run-docker-error';
@@ -61,17 +63,32 @@ export async function readRepositoryTags(ctx: BaseContext, ref: ImageRef): Promi
  *  https as the engine would talk to that registry (choose-registry-transport.ts). */
 async function listRemoteTagsFor(ctx: BaseContext, ref: ImageRef): Promise<string[]> {
   const homeDir = readHomeDir(ctx.env);
+  const dockerConfig = await readContextDockerConfig(ctx);
   const [tokenCache, transport] = await Promise.all([
     openTokenCache(ctx.cacheDir, ctx.log),
     chooseRegistryTransport(ref.registry, {
       engine: ctx.engine,
       env: ctx.env,
       homeDir,
+      engineHost: await readEngineHost(ctx, dockerConfig),
       cacheDir: ctx.cacheDir,
       log: ctx.log,
     }),
   ]);
-  return listRemoteTags(ref, { env: ctx.env, homeDir, log: ctx.log, tokenCache, transport });
+  return listRemoteTags(ref, { env: ctx.env, dockerConfig, log: ctx.log, tokenCache, transport });
+}
+
+/**
+ * The address of the engine ctx.engine talks to, as the shim chose it (BaseContext.docker);
+ * a shim that predates that field hands over only the client, so the choice is made again
+ * here, by the same rules. Undefined when it cannot be made: the engine's /info is then not cached.
+ */
+async function readEngineHost(ctx: BaseContext, dockerConfig: DockerConfigSnapshot): Promise<string | undefined> {
+  if (ctx.docker?.version === 1) return ctx.docker.engineHost;
+  return readEngineEndpoint(ctx.env, dockerConfig).then(
+    (endpoint) => endpoint.host,
+    () => undefined,
+  );
 }
 
 /** Usable tags of `repository` among the images on this host, newest first. */

@@ -2,7 +2,7 @@ import type { BaseContext } from '../../contract/contract';
 import { formatImageRef, formatRepository, isPinned, parseImageRef, type ImageRef } from '../../common/image-ref';
 import { ensureImage, pullWithAuth } from '../../common/ensure-image';
 import { inspectImage, type LocalImage } from '../../common/inspect-image';
-import { readHomeDir } from '../../common/read-home-dir';
+import { readContextDockerConfig } from '../../common/load-docker-config';
 import { isRegistryUnusablePull } from '../../common/pull-image';
 import type { ProgressTarget } from '../../common/with-pull-progress';
 import { findNewestTag, listLocalTagsNewestFirst } from '../locator/find-newest-tag';
@@ -38,7 +38,7 @@ export async function resolveImage(
   let exact = pinned ? ref : { ...ref, tag: (await findNewestTag(ctx, repository)).tag };
   let present: LocalImage | undefined;
   if (pull) {
-    const settings = { env: ctx.env, homeDir: readHomeDir(ctx.env), log: ctx.log, progress };
+    const settings = { env: ctx.env, dockerConfig: await readContextDockerConfig(ctx), log: ctx.log, progress };
     try {
       present = await ensureImage(ctx.engine, exact, {
         local: ctx.local,

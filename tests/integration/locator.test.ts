@@ -13,6 +13,7 @@ import type { BaseContext } from '../../contract/contract';
 import { RunDockerError } from '../../common/run-docker-error';
 import { findNewestTag, listLocalTagsNewestFirst } from '../../payload/locator/main';
 import { listRemoteTags } from '../../payload/locator/registry/list-remote-tags';
+import { loadDockerConfig } from '../../common/load-docker-config';
 import { sendWithNodeHttp, type SendRequest } from '../../payload/locator/registry/send-with-node-http';
 import { listen } from '../helpers/listen';
 import { buildBusyboxImage, docker, pushImage, removeImages } from '../helpers/fixtures';
@@ -146,7 +147,7 @@ describe('findNewestTag with a real registry', () => {
     const requests: string[] = [];
     const remote = await listRemoteTags(
       { registry: registry.address, path: REPO_PATH },
-      { env: ctx.env, homeDir: home, send: recordingSend(requests) },
+      { env: ctx.env, dockerConfig: await loadDockerConfig(ctx.env, home), send: recordingSend(requests) },
     );
     expect(new Set(remote)).toEqual(new Set([PUSHED_TAG, ...registryTags()]));
     expect(remote).toHaveLength(251);
@@ -227,7 +228,10 @@ describe('findNewestTag with a real registry', () => {
         );
         const remote = await listRemoteTags(
           { registry: secured.address, path: REPO_PATH },
-          { env: { DOCKER_CONFIG: configDir }, homeDir: home },
+          {
+            env: { DOCKER_CONFIG: configDir },
+            dockerConfig: await loadDockerConfig({ DOCKER_CONFIG: configDir }, home),
+          },
         );
         // Authenticated, and the repository does not exist there: no tags, no error.
         expect(remote).toEqual([]);

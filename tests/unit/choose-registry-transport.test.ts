@@ -45,8 +45,9 @@ function engineWithInfo(answer: unknown = INFO) {
 function options(engine: EngineClient | undefined, extra: Record<string, unknown> = {}) {
   return {
     engine,
-    env: { DOCKER_HOST: 'unix:///var/run/docker.sock' },
+    env: {},
     homeDir: dir,
+    engineHost: 'unix:///var/run/docker.sock',
     cacheDir,
     certsDirs: [certsDir],
     resolve: async (hostname: string) => (hostname === 'git.corp' ? ['10.1.4.7'] : ['192.0.2.1']),
@@ -96,17 +97,18 @@ describe('chooseRegistryTransport', () => {
     await chooseRegistryTransport('registry.lan:5000', options(docker, { now: () => now }));
     expect(calls.info).toBe(1);
     // Another endpoint never uses this engine's answer.
-    await chooseRegistryTransport(
-      'git.corp:5050',
-      options(docker, { now: () => now, env: { DOCKER_HOST: 'tcp://other:2375' } }),
-    );
+    await chooseRegistryTransport('git.corp:5050', options(docker, { now: () => now, engineHost: 'tcp://other:2375' }));
     expect(calls.info).toBe(2);
     now += ENGINE_CONFIG_TTL_MS;
-    await chooseRegistryTransport(
-      'git.corp:5050',
-      options(docker, { now: () => now, env: { DOCKER_HOST: 'tcp://other:2375' } }),
-    );
+    await chooseRegistryTransport('git.corp:5050', options(docker, { now: () => now, engineHost: 'tcp://other:2375' }));
     expect(calls.info).toBe(3);
+  });
+
+  it('without the engine address (a shim that does not hand it over, and none could be found) asks /info every time', async () => {
+    const { docker, calls } = engineWithInfo();
+    await chooseRegistryTransport('git.corp:5050', options(docker, { engineHost: undefined }));
+    await chooseRegistryTransport('git.corp:5050', options(docker, { engineHost: undefined }));
+    expect(calls.info).toBe(2);
   });
 
   it('a broken cache file is asked again, not trusted', async () => {

@@ -17,6 +17,7 @@ import { listRemoteTags } from '../../payload/locator/registry/list-remote-tags'
 import { failure } from '../helpers/locator-context';
 import { parseRetryAfter, RegistryUnreachableError } from '../../payload/locator/registry/registry-unreachable-error';
 import { RunDockerError } from '../../common/run-docker-error';
+import { loadDockerConfig } from '../../common/load-docker-config';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void;
 
@@ -93,6 +94,11 @@ function pagedTags(
 const ref = (fake: FakeRegistry, repoPath = 'team/app') => ({ registry: fake.registry, path: repoPath });
 const noHome = () => path.join(tmp, 'no-home');
 
+/** `env` and docker's config as a call loads it from there (none without DOCKER_CONFIG: the home has none). */
+async function withDockerConfig(env: Record<string, string>) {
+  return { env, dockerConfig: await loadDockerConfig(env, noHome()) };
+}
+
 async function dockerConfig(auths: Record<string, unknown>): Promise<string> {
   const dir = await mkdtemp(path.join(tmp, 'cfg-'));
   await writeFile(path.join(dir, 'config.json'), JSON.stringify({ auths }));
@@ -104,7 +110,7 @@ const TAGS = ['1.0.0', '1.1.0', '20240101-000000', 'latest', 'main', '20250101-1
 describe('listRemoteTags', () => {
   it('lists one page with the default page size', async () => {
     const fake = await startFakeRegistry(pagedTags(TAGS, () => ''));
-    expect(await listRemoteTags(ref(fake), { env: {}, homeDir: noHome() })).toEqual(TAGS);
+    expect(await listRemoteTags(ref(fake), { ...(await withDockerConfig({})) })).toEqual(TAGS);
     expect(fake.requests).toEqual(['/v2/team/app/tags/list?n=1000']);
   });
 
@@ -112,7 +118,9 @@ describe('listRemoteTags', () => {
     const fake = await startFakeRegistry(
       pagedTags(TAGS, (_o, last, n) => `</v2/team/app/tags/list?last=${last}&n=${n}>; rel="next"`),
     );
-    const tags = await listRemoteTags(ref(fake), { env: { RUN_DOCKER_REGISTRY_PAGE_SIZE: '2' }, homeDir: noHome() });
+    const tags = await listRemoteTags(ref(fake), {
+      ...(await withDockerConfig({ RUN_DOCKER_REGISTRY_PAGE_SIZE: '2' })),
+    });
     expect(tags).toEqual(TAGS);
     expect(fake.requests).toEqual([
       '/v2/team/app/tags/list?n=2',
@@ -132,7 +140,7 @@ describe('listRemoteTags', () => {
       ),
     );
     origin = fake.origin;
-    expect(await listRemoteTags(ref(fake), { env: {}, homeDir: noHome(), pageSize: 3 })).toEqual(TAGS);
+    expect(await listRemoteTags(ref(fake), { ...(await withDockerConfig({})), pageSize: 3 })).toEqual(TAGS);
     expect(fake.requests).toHaveLength(3);
   });
 
@@ -143,7 +151,7 @@ describe('listRemoteTags', () => {
         json(res, 200, { tags: ['1.0.0'] }, { Link: `</v2/team/app/tags/list?page=${token}>; rel="next"` });
       } else json(res, 200, { tags: ['2.0.0'] });
     });
-    expect(await listRemoteTags(ref(fake), { env: {}, homeDir: noHome() })).toEqual(['1.0.0', '2.0.0']);
+    expect(await listRemoteTags(ref(fake), { ...(await withDockerConfig({})) })).toEqual(['1.0.0', '2.0.0']);
     expect(fake.requests[1]).toBe(`/v2/team/app/tags/list?page=${token}`);
   });
 
@@ -181,10 +189,14 @@ describe('listRemoteTags', () => {
     };
     const tokenCache: TokenCache = createMemoryTokenCache();
 
-    expect(await listRemoteTags(ref(fake), { env, homeDir: noHome(), pageSize: 4, tokenCache })).toEqual(TAGS);
+    expect(await listRemoteTags(ref(fake), { ...(await withDockerConfig(env)), pageSize: 4, tokenCache })).toEqual(
+      TAGS,
+    );
     expect(tokenRequests).toEqual(['/token?service=fake+registry&scope=repository%3Ateam%2Fapp%3Apull']);
     // The token is reused for the second page and, from the cache, by the next walk.
-    expect(await listRemoteTags(ref(fake), { env, homeDir: noHome(), pageSize: 4, tokenCache })).toEqual(TAGS);
+    expect(await listRemoteTags(ref(fake), { ...(await withDockerConfig(env)), pageSize: 4, tokenCache })).toEqual(
+      TAGS,
+    );
     expect(tokenRequests).toHaveLength(1);
   });
 
@@ -202,7 +214,7 @@ describe('listRemoteTags', () => {
     });
     origin = fake.origin;
     expect(
-      await listRemoteTags(ref(fake), { env: {}, homeDir: noHome(), tokenCache: createMemoryTokenCache() }),
+      await listRemoteTags(ref(fake), { ...(await withDockerConfig({})), tokenCache: createMemoryTokenCache() }),
     ).toEqual(['1.0.0']);
   });
 
@@ -218,16 +230,16 @@ describe('listRemoteTags', () => {
     });
     origin = fake.origin;
     const tokenCache: TokenCache = createMemoryTokenCache();
-    await listRemoteTags(ref(fake), { env: {}, homeDir: noHome(), tokenCache });
+    await listRemoteTags(ref(fake), { ...(await withDockerConfig({})), tokenCache });
     generation++; // the registry rotated its keys: t1 is now refused
-    expect(await listRemoteTags(ref(fake), { env: {}, homeDir: noHome(), tokenCache })).toEqual(['1.0.0']);
+    expect(await listRemoteTags(ref(fake), { ...(await withDockerConfig({})), tokenCache })).toEqual(['1.0.0']);
   });
 
   it('fails with "authentication required" on a Basic challenge without credentials', async () => {
     const fake = await startFakeRegistry((_req, res) =>
       json(res, 401, {}, { 'WWW-Authenticate': 'Basic realm="basic-realm"' }),
     );
-    const error = await failure(listRemoteTags(ref(fake), { env: {}, homeDir: noHome() }));
+    const error = await failure(listRemoteTags(ref(fake), { ...(await withDockerConfig({})) }));
     expect(error).toBeInstanceOf(RunDockerError);
     expect(error).not.toBeInstanceOf(RegistryUnreachableError);
     expect(error.message).toBe(`authentication required for "${fake.registry}/team/app"`);
@@ -241,11 +253,11 @@ describe('listRemoteTags', () => {
       json(res, 200, { tags: ['1.0.0'] });
     });
     const right = { DOCKER_CONFIG: await dockerConfig({ [fake.registry]: { username: 'bob', password: 'right' } }) };
-    expect(await listRemoteTags(ref(fake), { env: right, homeDir: noHome() })).toEqual(['1.0.0']);
+    expect(await listRemoteTags(ref(fake), { ...(await withDockerConfig(right)) })).toEqual(['1.0.0']);
 
     const wrongAuth = Buffer.from('bob:s3cret-wrong').toString('base64');
     const wrong = { DOCKER_CONFIG: await dockerConfig({ [fake.registry]: { auth: wrongAuth } }) };
-    const error = await failure(listRemoteTags(ref(fake), { env: wrong, homeDir: noHome() }));
+    const error = await failure(listRemoteTags(ref(fake), { ...(await withDockerConfig(wrong)) }));
     expect(error.message).toContain('refused the stored credentials');
     const printed = `${error.message} ${error.hint}`;
     expect(printed).not.toContain('s3cret');
@@ -260,19 +272,19 @@ describe('listRemoteTags', () => {
         ],
       }),
     );
-    expect(await listRemoteTags(ref(fake), { env: {}, homeDir: noHome() })).toEqual([]);
+    expect(await listRemoteTags(ref(fake), { ...(await withDockerConfig({})) })).toEqual([]);
   });
 
   it('reads "tags": null as no tags', async () => {
     const fake = await startFakeRegistry((_req, res) => json(res, 200, { name: 'team/app', tags: null }));
-    expect(await listRemoteTags(ref(fake), { env: {}, homeDir: noHome() })).toEqual([]);
+    expect(await listRemoteTags(ref(fake), { ...(await withDockerConfig({})) })).toEqual([]);
   });
 
   it("treats HTTP 5xx (a 500, a proxy's 503 maintenance page, a token service's 502) as a failing registry, a reason to use local images", async () => {
     const fake = await startFakeRegistry((_req, res) =>
       json(res, 500, { errors: [{ code: 'UNKNOWN', message: 'disk\nfull' }] }),
     );
-    const error = await failure(listRemoteTags(ref(fake), { env: {}, homeDir: noHome() }));
+    const error = await failure(listRemoteTags(ref(fake), { ...(await withDockerConfig({})) }));
     expect(error).toBeInstanceOf(RegistryUnreachableError);
     expect(error.message).toBe(`the registry "${fake.registry}" is failing (HTTP 500 Internal Server Error)`);
     expect(error.hint).toBe('Try again later, or run with --local to use only images on this host.');
@@ -281,7 +293,7 @@ describe('listRemoteTags', () => {
       res.writeHead(503, { 'Content-Type': 'text/html' });
       res.end('<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>');
     });
-    const down = await failure(listRemoteTags(ref(maintenance), { env: {}, homeDir: noHome() }));
+    const down = await failure(listRemoteTags(ref(maintenance), { ...(await withDockerConfig({})) }));
     expect(down).toBeInstanceOf(RegistryUnreachableError);
     expect(down.message).toBe(`the registry "${maintenance.registry}" is failing (HTTP 503 Service Unavailable)`);
 
@@ -291,7 +303,7 @@ describe('listRemoteTags', () => {
       res.end();
     });
     const tokenError = await failure(
-      listRemoteTags(ref(tokenDown), { env: {}, homeDir: noHome(), tokenCache: createMemoryTokenCache() }),
+      listRemoteTags(ref(tokenDown), { ...(await withDockerConfig({})), tokenCache: createMemoryTokenCache() }),
     );
     expect(tokenError).toBeInstanceOf(RegistryUnreachableError);
     expect(tokenError.message).toBe(`the registry "${tokenDown.registry}" is failing (HTTP 502 Bad Gateway)`);
@@ -301,7 +313,7 @@ describe('listRemoteTags', () => {
     const missing = await startFakeRegistry((_req, res) =>
       json(res, 404, { errors: [{ code: 'NOT_FOUND', message: 'no route' }] }),
     );
-    const notFound = await failure(listRemoteTags(ref(missing), { env: {}, homeDir: noHome() }));
+    const notFound = await failure(listRemoteTags(ref(missing), { ...(await withDockerConfig({})) }));
     expect(notFound).not.toBeInstanceOf(RegistryUnreachableError);
     expect(notFound.message).toBe(
       `could not list the tags of "${missing.registry}/team/app": the registry answered HTTP 404 (no route)`,
@@ -309,7 +321,7 @@ describe('listRemoteTags', () => {
     const forbidden = await startFakeRegistry((_req, res) =>
       json(res, 403, { errors: [{ code: 'DENIED', message: 'denied' }] }),
     );
-    const denied = await failure(listRemoteTags(ref(forbidden), { env: {}, homeDir: noHome() }));
+    const denied = await failure(listRemoteTags(ref(forbidden), { ...(await withDockerConfig({})) }));
     expect(denied).not.toBeInstanceOf(RegistryUnreachableError);
     expect(denied.message).toContain('HTTP 403');
   });
@@ -318,7 +330,7 @@ describe('listRemoteTags', () => {
     const limited = await startFakeRegistry((_req, res) =>
       json(res, 429, { errors: [{ code: 'TOOMANYREQUESTS', message: 'slow down' }] }, { 'Retry-After': '120' }),
     );
-    const error = await failure(listRemoteTags(ref(limited), { env: {}, homeDir: noHome() }));
+    const error = await failure(listRemoteTags(ref(limited), { ...(await withDockerConfig({})) }));
     expect(error).toBeInstanceOf(RegistryUnreachableError);
     expect(error.message).toBe(
       `the registry "${limited.registry}" is rate limiting this host (HTTP 429 Too Many Requests, retry after 120 s)`,
@@ -332,7 +344,7 @@ describe('listRemoteTags', () => {
       res.writeHead(401, { 'WWW-Authenticate': `Bearer realm="http://${req.headers.host}/token",service="fake"` });
       res.end();
     });
-    const tokenError = await failure(listRemoteTags(ref(tokenLimited), { env: {}, homeDir: noHome() }));
+    const tokenError = await failure(listRemoteTags(ref(tokenLimited), { ...(await withDockerConfig({})) }));
     expect(tokenError).toBeInstanceOf(RegistryUnreachableError);
     expect(tokenError.message).toBe(
       `the registry "${tokenLimited.registry}" is rate limiting this host (HTTP 429 Too Many Requests)`,
@@ -341,7 +353,7 @@ describe('listRemoteTags', () => {
 
   it('rejects a malformed tag list', async () => {
     const fake = await startFakeRegistry((_req, res) => json(res, 200, '{"tags": ["1.0.0",'));
-    const error = await failure(listRemoteTags(ref(fake), { env: {}, homeDir: noHome() }));
+    const error = await failure(listRemoteTags(ref(fake), { ...(await withDockerConfig({})) }));
     expect(error.message).toBe(
       `the registry "${fake.registry}" sent a malformed tag list for "${fake.registry}/team/app"`,
     );
@@ -349,7 +361,7 @@ describe('listRemoteTags', () => {
       res.writeHead(200, { 'Content-Type': 'text/html' });
       res.end('<html>captive portal</html>');
     });
-    expect((await failure(listRemoteTags(ref(html), { env: {}, homeDir: noHome() }))).message).toContain(
+    expect((await failure(listRemoteTags(ref(html), { ...(await withDockerConfig({})) }))).message).toContain(
       'malformed tag list',
     );
   });
@@ -359,7 +371,7 @@ describe('listRemoteTags', () => {
       const page = Number(url.searchParams.get('page') ?? 0);
       json(res, 200, { tags: [`${page}.0.0`] }, { Link: `</v2/team/app/tags/list?page=${page + 1}>; rel="next"` });
     });
-    const error = await failure(listRemoteTags(ref(fake), { env: {}, homeDir: noHome(), maxPages: 25 }));
+    const error = await failure(listRemoteTags(ref(fake), { ...(await withDockerConfig({})), maxPages: 25 }));
     // Like an unreachable registry: the caller falls back to local images; the 25 tags read are not used.
     expect(error).toBeInstanceOf(RegistryUnreachableError);
     expect(error.message).toBe(
@@ -373,7 +385,7 @@ describe('listRemoteTags', () => {
       const next = url.searchParams.has('last') ? '/v2/team/app/tags/list?n=1000' : '/v2/team/app/tags/list?last=a';
       json(res, 200, { tags: ['1.0.0'] }, { Link: `<${next}>; rel="next"` });
     });
-    const error = await failure(listRemoteTags(ref(fake), { env: {}, homeDir: noHome() }));
+    const error = await failure(listRemoteTags(ref(fake), { ...(await withDockerConfig({})) }));
     expect(error.message).toContain('pagination loop');
     expect(fake.requests).toHaveLength(2);
   });
@@ -381,7 +393,7 @@ describe('listRemoteTags', () => {
   it('throws RegistryUnreachableError when nothing listens', async () => {
     const fake = await startFakeRegistry(() => {});
     await fake.close();
-    const error = await failure(listRemoteTags(ref(fake), { env: {}, homeDir: noHome() }));
+    const error = await failure(listRemoteTags(ref(fake), { ...(await withDockerConfig({})) }));
     expect(error).toBeInstanceOf(RegistryUnreachableError);
     expect(error.message).toBe(`cannot reach the registry "${fake.registry}" (ECONNREFUSED)`);
   });
@@ -392,7 +404,7 @@ describe('listRemoteTags', () => {
     });
     const started = Date.now();
     const error = await failure(
-      listRemoteTags(ref(fake), { env: { RUN_DOCKER_REGISTRY_TIMEOUT_MS: '300' }, homeDir: noHome() }),
+      listRemoteTags(ref(fake), { ...(await withDockerConfig({ RUN_DOCKER_REGISTRY_TIMEOUT_MS: '300' })) }),
     );
     expect(error).toBeInstanceOf(RegistryUnreachableError);
     expect(error.message).toContain('no answer within 300 ms');
@@ -406,7 +418,7 @@ describe('listRemoteTags', () => {
     const budget = { spentMs: 0 };
     const env = { RUN_DOCKER_REGISTRY_DEADLINE_MS: '400' }; // the per-request timeout stays 10 s
     const started = Date.now();
-    const first = await failure(listRemoteTags(ref(fake), { env, homeDir: noHome(), budget }));
+    const first = await failure(listRemoteTags(ref(fake), { ...(await withDockerConfig(env)), budget }));
     expect(first).toBeInstanceOf(RegistryUnreachableError);
     expect(first.message).toBe(
       `cannot reach the registry "${fake.registry}" (no answer within this call's 400 ms for registry lookups)`,
@@ -414,7 +426,7 @@ describe('listRemoteTags', () => {
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(budget.spentMs).toBeGreaterThanOrEqual(390);
 
-    const second = await failure(listRemoteTags(ref(fake, 'team/other'), { env, homeDir: noHome(), budget }));
+    const second = await failure(listRemoteTags(ref(fake, 'team/other'), { ...(await withDockerConfig(env)), budget }));
     expect(second).toBeInstanceOf(RegistryUnreachableError);
     expect(second.message).toBe(
       `cannot reach the registry "${fake.registry}" (the 400 ms for registry lookups in this call are used up)`,
@@ -426,15 +438,15 @@ describe('listRemoteTags', () => {
     const fake = await startFakeRegistry(pagedTags(TAGS, () => ''));
     const budget = { spentMs: 0 };
     const env = { RUN_DOCKER_REGISTRY_DEADLINE_MS: '3000' };
-    expect(await listRemoteTags(ref(fake), { env, homeDir: noHome(), budget })).toEqual(TAGS);
-    expect(await listRemoteTags(ref(fake), { env, homeDir: noHome(), budget })).toEqual(TAGS);
+    expect(await listRemoteTags(ref(fake), { ...(await withDockerConfig(env)), budget })).toEqual(TAGS);
+    expect(await listRemoteTags(ref(fake), { ...(await withDockerConfig(env)), budget })).toEqual(TAGS);
     expect(budget.spentMs).toBeLessThan(3000);
   });
 
   it('rejects a bad page size setting', async () => {
     const fake = await startFakeRegistry(pagedTags(TAGS, () => ''));
     const error = await failure(
-      listRemoteTags(ref(fake), { env: { RUN_DOCKER_REGISTRY_PAGE_SIZE: '0' }, homeDir: noHome() }),
+      listRemoteTags(ref(fake), { ...(await withDockerConfig({ RUN_DOCKER_REGISTRY_PAGE_SIZE: '0' })) }),
     );
     expect(error.message).toContain('"RUN_DOCKER_REGISTRY_PAGE_SIZE"');
     expect(fake.requests).toHaveLength(0);
@@ -472,7 +484,7 @@ describe('tokens that outlive the process (token-store.ts)', () => {
     const fake = await tokenRegistry();
     const file = path.join(await mkdtemp(path.join(tmp, 'cache-')), 'mini', 'registry-tokens.json');
     const cold = await createFileTokenCache(file);
-    expect(await listRemoteTags(ref(fake), { env: {}, homeDir: noHome(), tokenCache: cold })).toEqual(['1.0.0']);
+    expect(await listRemoteTags(ref(fake), { ...(await withDockerConfig({})), tokenCache: cold })).toEqual(['1.0.0']);
     expect(fake.requests).toEqual([
       '/v2/team/app/tags/list?n=1000',
       '/token?service=svc&scope=repository%3Ateam%2Fapp%3Apull',
@@ -481,13 +493,13 @@ describe('tokens that outlive the process (token-store.ts)', () => {
 
     // The next call is another process: a new cache read from the same file.
     const warm = await createFileTokenCache(file);
-    expect(await listRemoteTags(ref(fake), { env: {}, homeDir: noHome(), tokenCache: warm })).toEqual(['1.0.0']);
+    expect(await listRemoteTags(ref(fake), { ...(await withDockerConfig({})), tokenCache: warm })).toEqual(['1.0.0']);
     expect(fake.requests.slice(3)).toEqual(['/v2/team/app/tags/list?n=1000']);
     expect(fake.authorizations.slice(3)).toEqual(['Bearer tok-1']);
     // Another repository has another scope: its own token.
-    expect(await listRemoteTags(ref(fake, 'team/other'), { env: {}, homeDir: noHome(), tokenCache: warm })).toEqual([
-      '1.0.0',
-    ]);
+    expect(
+      await listRemoteTags(ref(fake, 'team/other'), { ...(await withDockerConfig({})), tokenCache: warm }),
+    ).toEqual(['1.0.0']);
     expect(fake.requests.slice(4)).toEqual([
       '/v2/team/other/tags/list?n=1000',
       '/token?service=svc&scope=repository%3Ateam%2Fother%3Apull',
@@ -501,7 +513,7 @@ describe('tokens that outlive the process (token-store.ts)', () => {
     const file = path.join(dir, 'registry-tokens.json');
     const auth = Buffer.from('alice:wonder-secret').toString('base64');
     const env = { DOCKER_CONFIG: await dockerConfig({ [fake.registry]: { auth } }) };
-    await listRemoteTags(ref(fake), { env, homeDir: noHome(), tokenCache: await createFileTokenCache(file) });
+    await listRemoteTags(ref(fake), { ...(await withDockerConfig(env)), tokenCache: await createFileTokenCache(file) });
     const text = await readFile(file, 'utf8');
     expect(text).toContain('tok-1');
     expect(text).not.toContain('wonder-secret');
@@ -514,8 +526,8 @@ describe('tokens that outlive the process (token-store.ts)', () => {
   it('never uses a token past its expiry, or one issued for another login', async () => {
     const fake = await tokenRegistry(1); // 1 s, less than the renewal margin: never reused
     const file = path.join(await mkdtemp(path.join(tmp, 'cache-')), 'registry-tokens.json');
-    await listRemoteTags(ref(fake), { env: {}, homeDir: noHome(), tokenCache: await createFileTokenCache(file) });
-    await listRemoteTags(ref(fake), { env: {}, homeDir: noHome(), tokenCache: await createFileTokenCache(file) });
+    await listRemoteTags(ref(fake), { ...(await withDockerConfig({})), tokenCache: await createFileTokenCache(file) });
+    await listRemoteTags(ref(fake), { ...(await withDockerConfig({})), tokenCache: await createFileTokenCache(file) });
     expect(fake.authorizations[3]).toBeUndefined(); // the second call started anonymous again
 
     const longLived = await tokenRegistry(300);
@@ -526,11 +538,13 @@ describe('tokens that outlive the process (token-store.ts)', () => {
       DOCKER_CONFIG: await dockerConfig({ [longLived.registry]: { auth: Buffer.from('bob:b').toString('base64') } }),
     };
     await listRemoteTags(ref(longLived), {
-      env: alice,
-      homeDir: noHome(),
+      ...(await withDockerConfig(alice)),
       tokenCache: await createFileTokenCache(file),
     });
-    await listRemoteTags(ref(longLived), { env: bob, homeDir: noHome(), tokenCache: await createFileTokenCache(file) });
+    await listRemoteTags(ref(longLived), {
+      ...(await withDockerConfig(bob)),
+      tokenCache: await createFileTokenCache(file),
+    });
     expect(longLived.authorizations[3]).toBeUndefined(); // bob's first request did not carry alice's token
     expect(longLived.requests).toHaveLength(6);
   });
@@ -550,7 +564,10 @@ describe('tokens that outlive the process (token-store.ts)', () => {
     const key = JSON.stringify([`${fake.origin}/token`, 'svc', 'repository:team/app:pull', 'anonymous']);
     await planted.set(key, { token: 'stale', expiresAt: Date.now() + 60_000 });
     expect(
-      await listRemoteTags(ref(fake), { env: {}, homeDir: noHome(), tokenCache: await createFileTokenCache(file) }),
+      await listRemoteTags(ref(fake), {
+        ...(await withDockerConfig({})),
+        tokenCache: await createFileTokenCache(file),
+      }),
     ).toEqual(['1.0.0']);
     expect(fake.authorizations).toEqual(['Bearer stale', undefined, 'Bearer tok-1']);
 
@@ -560,7 +577,10 @@ describe('tokens that outlive the process (token-store.ts)', () => {
     );
     expect(parseTokenFile(await readFile(file, 'utf8'))).toEqual({ version: 1, challenges: {}, tokens: {} });
     expect(
-      await listRemoteTags(ref(fake), { env: {}, homeDir: noHome(), tokenCache: await createFileTokenCache(file) }),
+      await listRemoteTags(ref(fake), {
+        ...(await withDockerConfig({})),
+        tokenCache: await createFileTokenCache(file),
+      }),
     ).toEqual(['1.0.0']);
   });
 });

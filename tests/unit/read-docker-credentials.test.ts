@@ -1,12 +1,13 @@
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { dockerConfigPath } from '../../common/docker-config-path';
 import {
-  dockerConfigPath,
   findCredentialHelper,
   findCredentials,
   readDockerCredentials,
 } from '../../common/credentials/read-docker-credentials';
+import { loadDockerConfig } from '../../common/load-docker-config';
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 
@@ -77,6 +78,12 @@ describe('readDockerCredentials', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  /** What a call hands the reader: docker's config as loaded from `env` and `homeDir`. */
+  const loaded = async (env: Record<string, string>, homeDir = dir) => ({
+    env,
+    dockerConfig: await loadDockerConfig(env, homeDir),
+  });
+
   it('reads $DOCKER_CONFIG/config.json before ~/.docker/config.json', async () => {
     await mkdir(path.join(dir, 'home', '.docker'), { recursive: true });
     await mkdir(path.join(dir, 'cfg'));
@@ -89,12 +96,12 @@ describe('readDockerCredentials', () => {
       JSON.stringify({ auths: { 'ghcr.io': { auth: b64('cfg:2') } } }),
     );
     const home = path.join(dir, 'home');
-    expect(await readDockerCredentials('ghcr.io', { env: {}, homeDir: home })).toEqual({
+    expect(await readDockerCredentials('ghcr.io', await loaded({}, home))).toEqual({
       username: 'home',
       password: '1',
     });
     expect(
-      await readDockerCredentials('ghcr.io', { env: { DOCKER_CONFIG: path.join(dir, 'cfg') }, homeDir: home }),
+      await readDockerCredentials('ghcr.io', await loaded({ DOCKER_CONFIG: path.join(dir, 'cfg') }, home)),
     ).toEqual({
       username: 'cfg',
       password: '2',
@@ -103,14 +110,14 @@ describe('readDockerCredentials', () => {
   });
 
   it('means no credentials when the file is missing', async () => {
-    expect(await readDockerCredentials('ghcr.io', { env: {}, homeDir: path.join(dir, 'nobody') })).toBeUndefined();
+    expect(await readDockerCredentials('ghcr.io', await loaded({}, path.join(dir, 'nobody')))).toBeUndefined();
   });
 
   it('warns about a broken file without quoting it', async () => {
     await writeFile(path.join(dir, 'config.json'), '{"auths": {"ghcr.io": {"auth": "c2VjcmV0OnNlY3JldA=="}} oops');
     const warnings: string[] = [];
     const log = { warn: (line: string) => warnings.push(line), debug: () => {} };
-    expect(await readDockerCredentials('ghcr.io', { env: { DOCKER_CONFIG: dir }, homeDir: dir, log })).toBeUndefined();
+    expect(await readDockerCredentials('ghcr.io', { ...(await loaded({ DOCKER_CONFIG: dir })), log })).toBeUndefined();
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('config.json');
     expect(warnings[0]).not.toContain('c2VjcmV0');
@@ -123,8 +130,7 @@ describe('readDockerCredentials', () => {
     );
     const asked: string[] = [];
     const options = {
-      env: { DOCKER_CONFIG: dir },
-      homeDir: dir,
+      ...(await loaded({ DOCKER_CONFIG: dir })),
       askHelper: async (helper: string, serverUrl: string) => {
         asked.push(`${helper} ${serverUrl}`);
         return serverUrl === 'ghcr.io'
@@ -146,7 +152,7 @@ describe('readDockerCredentials', () => {
       path.join(dir, 'config.json'),
       JSON.stringify({ credHelpers: { 'ghcr.io': 'gh' }, auths: { 'ghcr.io': { auth: b64('a:b') } } }),
     );
-    const options = { env: { DOCKER_CONFIG: dir }, homeDir: dir, askHelper: async () => ({ found: false as const }) };
+    const options = { ...(await loaded({ DOCKER_CONFIG: dir })), askHelper: async () => ({ found: false as const }) };
     expect(await readDockerCredentials('ghcr.io', options)).toBeUndefined();
   });
 
@@ -157,7 +163,7 @@ describe('readDockerCredentials', () => {
     );
     const warnings: string[] = [];
     const log = { warn: (line: string) => warnings.push(line), debug: () => {} };
-    const options = { env: { DOCKER_CONFIG: dir, PATH: dir }, homeDir: dir, log };
+    const options = { ...(await loaded({ DOCKER_CONFIG: dir, PATH: dir })), log };
     expect(await readDockerCredentials('ghcr.io', options)).toEqual({ username: 'a', password: 'b' });
     expect(warnings).toEqual([
       expect.stringContaining('"docker-credential-missing-helper-xyz" could not be run (it is not on PATH)'),

@@ -36,6 +36,8 @@ export interface ChooseRegistryTransportOptions {
   engine?: EngineClient;
   env: Readonly<Record<string, string | undefined>>;
   homeDir: string;
+  /** The engine's address, the key of its cached /info answer (read-engine-registry-config.ts). */
+  engineHost?: string;
   cacheDir?: string;
   log?: Logger;
   /** Default: selectCertsDirs(env, homeDir). */

@@ -5,7 +5,7 @@
  * Tags are returned as the registry sent them (strings only); choosing among them is
  * selectNewestTag's job.
  */
-import type { Logger } from '../../../contract/contract';
+import type { DockerConfigSnapshot, Logger } from '../../../contract/contract';
 import type { ImageRef } from '../../../common/image-ref';
 import { RunDockerError } from '../../../common/run-docker-error';
 import type { TokenCache } from './fetch-bearer-token';
@@ -25,8 +25,8 @@ import {
 
 export interface ListRemoteTagsOptions {
   env: Readonly<Record<string, string | undefined>>;
-  /** Where `.docker/config.json` is looked for unless `DOCKER_CONFIG` is set. */
-  homeDir: string;
+  /** docker's config.json, loaded once per call (common/load-docker-config.ts): logins, helpers, proxies. */
+  dockerConfig: DockerConfigSnapshot;
   /** Tags per page; default RUN_DOCKER_REGISTRY_PAGE_SIZE, else 1000. */
   pageSize?: number;
   /** Bound on the walk; default 200 pages. */

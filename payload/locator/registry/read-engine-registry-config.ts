@@ -9,7 +9,6 @@
  */
 import { join } from 'node:path';
 import type { EngineClient, Logger } from '../../../contract/contract';
-import { readEngineEndpoint } from '../../../common/engine/read-engine-endpoint';
 import { readPrivateFile } from '../../../common/read-private-file';
 import { writeFileAtomically } from '../../../common/write-file-atomically';
 import { parseEngineRegistryConfig, type EngineRegistryConfig } from './select-registry-security';
@@ -19,8 +18,8 @@ export const ENGINE_CONFIG_CACHE_FILE = 'engine-registry-config.json';
 export const ENGINE_CONFIG_TTL_MS = 60_000;
 
 export interface ReadEngineRegistryConfigOptions {
-  env: Readonly<Record<string, string | undefined>>;
-  homeDir: string;
+  /** The address of the engine `engine` talks to (BaseContext.docker): the cache key. Without it, /info is asked every time. */
+  engineHost?: string;
   cacheDir?: string;
   log?: Logger;
   now?: () => number;
@@ -42,10 +41,7 @@ export async function readEngineRegistryConfig(
 ): Promise<EngineRegistryConfig | undefined> {
   if (!engine) return undefined;
   const now = options.now ?? Date.now;
-  const endpoint = await readEngineEndpoint(options.env, options.homeDir).then(
-    (found) => found.host,
-    () => undefined,
-  );
+  const endpoint = options.engineHost;
   const file = options.cacheDir && endpoint ? join(options.cacheDir, ENGINE_CONFIG_CACHE_FILE) : undefined;
   if (file) {
     const cached = await readCached(file);

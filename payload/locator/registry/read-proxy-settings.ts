@@ -2,9 +2,7 @@
  * The proxy settings of this host for registry requests: the environment, and `proxies` in
  * the docker CLI's config.json where the environment sets nothing (select-proxy.ts).
  */
-import type { Logger } from '../../../contract/contract';
-import { dockerConfigPath } from '../../../common/docker-config-path';
-import { readPrivateFile } from '../../../common/read-private-file';
+import type { DockerConfigSnapshot, Logger } from '../../../contract/contract';
 import {
   buildProxySettings,
   describeProxyChoice,
@@ -13,15 +11,17 @@ import {
   type ProxySettings,
 } from './select-proxy';
 
-/** As for credentials: far above any real config.json; a FIFO or /dev/zero never gets read. */
-const DOCKER_CONFIG_LIMIT_BYTES = 4 * 1024 * 1024;
-
-export async function readProxySettings(options: {
+/** `proxies` of docker's config.json (as loaded for this call) where the environment sets nothing. */
+export function readProxySettings(options: {
   env: Readonly<Record<string, string | undefined>>;
-  homeDir: string;
-  log?: Logger;
-}): Promise<ProxySettings> {
-  return buildProxySettings(options.env, await readConfigProxies(options));
+  dockerConfig: DockerConfigSnapshot;
+}): ProxySettings {
+  // A missing or broken file means none: the credential reader warns about a broken one.
+  const proxies = options.dockerConfig.content?.proxies;
+  return buildProxySettings(
+    options.env,
+    typeof proxies === 'object' && proxies !== null ? (proxies as Record<string, DockerProxyConfig>) : undefined,
+  );
 }
 
 /** selectProxy with these settings, saying once per origin (in debug output) which way requests go. */
@@ -36,27 +36,4 @@ export function createProxyFor(settings: ProxySettings, log?: Logger): (url: URL
     }
     return proxy;
   };
-}
-
-/**
- * `proxies` of config.json, if any. A missing or broken file means none: the credential
- * reader already warns about a broken one, and a second warning would say nothing new.
- */
-async function readConfigProxies(options: {
-  env: Readonly<Record<string, string | undefined>>;
-  homeDir: string;
-  log?: Logger;
-}): Promise<Record<string, DockerProxyConfig> | undefined> {
-  const file = dockerConfigPath(options.env, options.homeDir);
-  try {
-    const bytes = await readPrivateFile(file, { maxBytes: DOCKER_CONFIG_LIMIT_BYTES, followSymlink: true });
-    if (bytes === undefined) return undefined;
-    const proxies = (JSON.parse(bytes.toString('utf8')) as { proxies?: unknown } | null)?.proxies;
-    return typeof proxies === 'object' && proxies !== null ? (proxies as Record<string, DockerProxyConfig>) : undefined;
-  } catch (error) {
-    options.log?.debug(
-      `no proxy settings read from "${file}": ${(error as NodeJS.ErrnoException).code ?? (error as Error).name}`,
-    );
-    return undefined;
-  }
 }

@@ -7,7 +7,7 @@
  * https://distribution.github.io/distribution/spec/auth/token/).
  * Stored credentials go only to the registry's own origin and the token service it names.
  */
-import type { Logger } from '../../../contract/contract';
+import type { DockerConfigSnapshot, Logger } from '../../../contract/contract';
 import type { ImageRef } from '../../../common/image-ref';
 import { RunDockerError } from '../../../common/run-docker-error';
 import {
@@ -30,7 +30,8 @@ import type { RegistryTransport } from './choose-registry-transport';
 
 export interface RegistrySessionOptions {
   env: Readonly<Record<string, string | undefined>>;
-  homeDir: string;
+  /** docker's config.json, loaded once per call (common/load-docker-config.ts): logins, helpers, proxies. */
+  dockerConfig: DockerConfigSnapshot;
   timeoutMs: number;
   /** The end of the call's registry budget: no request of this session outlives it. */
   deadline?: RegistryDeadline;
@@ -71,25 +72,24 @@ export function createRegistrySession(
   let credentials: Promise<RegistryCredentials | undefined> | undefined;
   const loadCredentials = () =>
     (credentials ??= readDockerCredentials(ref.registry, {
+      dockerConfig: options.dockerConfig,
       env: options.env,
-      homeDir: options.homeDir,
       log: options.log,
     }));
-  let account: Promise<string> | undefined;
-  const loadAccount = () =>
-    (account ??= readCredentialSource(ref.registry, { env: options.env, homeDir: options.homeDir }));
+  const loadAccount = () => readCredentialSource(ref.registry, options.dockerConfig);
   const scope = `repository:${ref.path}:pull`;
-  let proxies: Promise<RegistryHttp['proxyFor']> | undefined;
+  let proxies: RegistryHttp['proxyFor'] | undefined;
   const loadProxies = () =>
-    (proxies ??= readProxySettings({ env: options.env, homeDir: options.homeDir, log: options.log }).then((settings) =>
-      createProxyFor(settings, options.log),
+    (proxies ??= createProxyFor(
+      readProxySettings({ env: options.env, dockerConfig: options.dockerConfig }),
+      options.log,
     ));
 
   /** A token the cache holds for the challenge `origin` sent before: the first request carries it. */
-  async function cachedAuthorization(origin: string): Promise<string | undefined> {
+  function cachedAuthorization(origin: string): string | undefined {
     const challenge = cache.challengeOf(origin);
     if (!challenge) return undefined;
-    const cached = cache.get(tokenKey({ ...challenge, scope, account: await loadAccount() }));
+    const cached = cache.get(tokenKey({ ...challenge, scope, account: loadAccount() }));
     return cached && cached.expiresAt > Date.now() ? `Bearer ${cached.token}` : undefined;
   }
 
@@ -102,9 +102,9 @@ export function createRegistrySession(
 
   async function get(url: string, accept: string): Promise<RegistryResponse> {
     // Every request of the session (token service included) goes out through `http`.
-    http.proxyFor ??= await loadProxies();
+    http.proxyFor ??= loadProxies();
     const origin = new URL(url).origin;
-    const previous = authorizations.get(origin) ?? (await cachedAuthorization(origin));
+    const previous = authorizations.get(origin) ?? cachedAuthorization(origin);
     const first = await send(url, accept, previous);
     if (first.status !== 401) {
       if (previous !== undefined) authorizations.set(origin, previous);
@@ -125,7 +125,7 @@ export function createRegistrySession(
         realm,
         service: bearer.params.service,
         scope,
-        account: await loadAccount(),
+        account: loadAccount(),
         credentials: stored,
       };
       const tokenOptions = { http, cache, registry: ref.registry, repositoryName };
