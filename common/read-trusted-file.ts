@@ -5,8 +5,8 @@
  * Root with another user's HOME (sudo keeping HOME, a service account's home) must not take
  * its orders from that user's files (docs/trust.md, "Privilege does not borrow trust").
  */
-import { statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { lstatSync, readlinkSync } from 'node:fs';
+import { isAbsolute, join, resolve, sep } from 'node:path';
 import type { FileOwner } from './host-platform';
 import { findForeignWriter, readPrivateFileStampedSync, UnreadableFile } from './read-private-file';
 
@@ -20,8 +20,8 @@ export interface ReadTrustedFileOptions {
 /**
  * The file's bytes, or undefined when it does not exist. UnreadableFile when it is not a
  * bounded regular file, or (`writable-by-others`) when another user could have written it or
- * the folder holding it. A symlink to a regular file is followed: dotfile managers install
- * config files that way.
+ * any folder on its way (resolveTrustedPath). A symlink is followed where nobody else could
+ * have placed it: dotfile managers install config files that way.
  */
 // eslint-disable-next-line @typescript-eslint/require-await -- synchronous inside, as readPrivateFile; a throw still rejects
 export async function readTrustedFile(path: string, options: ReadTrustedFileOptions): Promise<Buffer | undefined> {
@@ -30,32 +30,96 @@ export async function readTrustedFile(path: string, options: ReadTrustedFileOpti
 
 /** readTrustedFile for callers that must stay synchronous. */
 export function readTrustedFileSync(path: string, options: ReadTrustedFileOptions): Buffer | undefined {
-  refuseForeignFolder(path, options.user);
-  return readPrivateFileStampedSync(path, {
+  if (options.user === undefined)
+    return readPrivateFileStampedSync(path, { maxBytes: options.maxBytes, followSymlink: true })?.bytes;
+  // Every link on the way is resolved by the walk: what is opened is the checked path itself.
+  return readPrivateFileStampedSync(resolveTrustedPath(path, options.user), {
     maxBytes: options.maxBytes,
-    followSymlink: true,
     writableOnlyBy: options.user,
   })?.bytes;
 }
 
-/** Another user who may write the folder could replace the file: refused like the file itself. */
-function refuseForeignFolder(path: string, user: FileOwner | undefined): void {
-  if (user === undefined) return;
-  // A folder that cannot be looked at (absent, most often) has no writer to refuse; reading
-  // the file in it answers for itself.
-  let folder;
-  try {
-    folder = statSync(dirname(path));
-  } catch {
-    return;
+/** What resolveTrustedPath asks of the file system (tests pass their own). */
+export interface PathLookup {
+  lstat(path: string): { uid: number; gid: number; mode: number; isDirectory(): boolean; isSymbolicLink(): boolean };
+  readlink(path: string): string;
+}
+
+const NODE_LOOKUP: PathLookup = { lstat: (path) => lstatSync(path), readlink: (path) => readlinkSync(path) };
+
+/** As the kernel's limit on links followed in one lookup (Linux MAXSYMLINKS). */
+const MAX_LINKS = 40;
+
+const STICKY = 0o1000;
+
+/**
+ * `path` with every symlink resolved, walked from `/` one folder at a time, as sudo checks
+ * sudoers and OpenSSH StrictModes a user's files: every folder on the way must be one that
+ * nobody but `user` or root can change — owned by one of them, and writable by group or
+ * others only with the sticky bit (/tmp), which keeps others from renaming or replacing what
+ * is not theirs. A symlink is followed only when `user` or root owns it (it sits in a folder
+ * checked before, so nobody else could have placed it), and its target is walked the same
+ * way: a link in a root-only folder that points into another user's home does not pass.
+ * Everything after a missing part is returned as it is (there is nothing to read there).
+ * UnreadableFile (`writable-by-others`) names the first folder or link that fails.
+ */
+export function resolveTrustedPath(path: string, user: FileOwner, lookup: PathLookup = NODE_LOOKUP): string {
+  let pending = resolve(path).split(sep).filter(Boolean);
+  let current: string = sep;
+  refuseForeignFolder(path, current, lookup.lstat(current), user);
+  let links = 0;
+  while (pending.length > 0) {
+    const [name, ...rest] = pending as [string, ...string[]];
+    pending = rest;
+    if (name === '.') continue;
+    if (name === '..') {
+      // `current` was reached from / through checked folders only: its parent is one of them.
+      current = join(current, '..');
+      continue;
+    }
+    const next = join(current, name);
+    let info;
+    try {
+      info = lookup.lstat(next);
+    } catch {
+      // Absent, or not to be looked into: opening the path answers for itself.
+      return join(next, ...pending);
+    }
+    if (info.isSymbolicLink()) {
+      if (info.uid !== user.uid && info.uid !== 0)
+        throw new UnreadableFile(
+          path,
+          'writable-by-others',
+          `is reached through the link "${next}", which belongs to uid ${info.uid}`,
+        );
+      if (++links > MAX_LINKS)
+        throw Object.assign(new Error(`ELOOP: too many symbolic links in "${path}"`), { code: 'ELOOP' });
+      const target = lookup.readlink(next);
+      if (isAbsolute(target)) current = sep;
+      pending = [...target.split(sep).filter(Boolean), ...pending];
+      continue;
+    }
+    // The file itself is judged when it is opened (readPrivateFile's writableOnlyBy).
+    if (pending.length === 0 || !info.isDirectory()) return join(next, ...pending);
+    refuseForeignFolder(path, next, info, user);
+    current = next;
   }
-  const writer = findForeignWriter(folder, user);
-  // The sticky bit (/tmp) keeps others from replacing what is ours.
-  if (writer && (folder.mode & 0o1000) === 0) {
+  return current;
+}
+
+function refuseForeignFolder(
+  path: string,
+  folder: string,
+  info: { uid: number; gid: number; mode: number },
+  user: FileOwner,
+): void {
+  // The sticky bit answers group and other write, never another owner: an owner may rename anything inside.
+  const sticky = (info.mode & STICKY) !== 0 && (info.uid === user.uid || info.uid === 0);
+  const writer = findForeignWriter(info, user);
+  if (writer && !sticky)
     throw new UnreadableFile(
       path,
       'writable-by-others',
-      `sits in the folder "${dirname(path)}", which can be changed by ${writer}`,
+      `sits in the folder "${folder}", which can be changed by ${writer}`,
     );
-  }
 }
