@@ -57,23 +57,24 @@ const STICKY = 0o1000;
  * sudoers and OpenSSH StrictModes a user's files: every folder on the way must be one that
  * nobody but `user` or root can change — owned by one of them, and writable by group or
  * others only with the sticky bit (/tmp), which keeps others from renaming or replacing what
- * is not theirs. A symlink is followed only when `user` or root owns it (it sits in a folder
+ * is not theirs. A symlink is taken only when `user` or root owns it (it sits in a folder
  * checked before, so nobody else could have placed it), and its target is walked the same
  * way: a link in a root-only folder that points into another user's home does not pass.
- * Everything after a missing part is returned as it is (there is nothing to read there).
- * UnreadableFile (`writable-by-others`) names the first folder or link that fails.
+ * UnreadableFile (`writable-by-others`) names the first folder or link that fails — only when
+ * the file is there: where nothing is, nothing is taken (root with another user's HOME and
+ * no config in it runs on). Everything after a missing part is returned as it is.
  */
 export function resolveTrustedPath(path: string, user: FileOwner, lookup: PathLookup = NODE_LOOKUP): string {
   let pending = resolve(path).split(sep).filter(Boolean);
   let current: string = sep;
-  refuseForeignFolder(path, current, lookup.lstat(current), user);
+  let refusal = judgeFolder(path, current, lookup.lstat(current), user);
   let links = 0;
   while (pending.length > 0) {
     const [name, ...rest] = pending as [string, ...string[]];
     pending = rest;
     if (name === '.') continue;
     if (name === '..') {
-      // `current` was reached from / through checked folders only: its parent is one of them.
+      // `current` was reached from / through folders judged already: its parent is one of them.
       current = join(current, '..');
       continue;
     }
@@ -82,12 +83,12 @@ export function resolveTrustedPath(path: string, user: FileOwner, lookup: PathLo
     try {
       info = lookup.lstat(next);
     } catch {
-      // Absent, or not to be looked into: opening the path answers for itself.
+      // Absent, or not to be looked into: nothing is read from there.
       return join(next, ...pending);
     }
     if (info.isSymbolicLink()) {
       if (info.uid !== user.uid && info.uid !== 0)
-        throw new UnreadableFile(
+        refusal ??= new UnreadableFile(
           path,
           'writable-by-others',
           `is reached through the link "${next}", which belongs to uid ${info.uid}`,
@@ -100,26 +101,32 @@ export function resolveTrustedPath(path: string, user: FileOwner, lookup: PathLo
       continue;
     }
     // The file itself is judged when it is opened (readPrivateFile's writableOnlyBy).
-    if (pending.length === 0 || !info.isDirectory()) return join(next, ...pending);
-    refuseForeignFolder(path, next, info, user);
+    if (pending.length === 0 || !info.isDirectory()) {
+      if (refusal) throw refusal;
+      return join(next, ...pending);
+    }
+    refusal ??= judgeFolder(path, next, info, user);
     current = next;
   }
+  if (refusal) throw refusal;
   return current;
 }
 
-function refuseForeignFolder(
+/** Why nobody but `user` or root can be trusted for what is in `folder`, or undefined when they are the only ones who can change it. */
+function judgeFolder(
   path: string,
   folder: string,
   info: { uid: number; gid: number; mode: number },
   user: FileOwner,
-): void {
+): UnreadableFile | undefined {
   // The sticky bit answers group and other write, never another owner: an owner may rename anything inside.
   const sticky = (info.mode & STICKY) !== 0 && (info.uid === user.uid || info.uid === 0);
   const writer = findForeignWriter(info, user);
-  if (writer && !sticky)
-    throw new UnreadableFile(
-      path,
-      'writable-by-others',
-      `sits in the folder "${folder}", which can be changed by ${writer}`,
-    );
+  return writer && !sticky
+    ? new UnreadableFile(
+        path,
+        'writable-by-others',
+        `sits in the folder "${folder}", which can be changed by ${writer}`,
+      )
+    : undefined;
 }

@@ -8,6 +8,7 @@ import type { HostFacts } from './host-facts';
 import type { ImageUser } from './image-user';
 import type { RunOptions } from './invocation';
 import { DEFAULT_HOST_DIRS } from './run-defaults';
+import type { MappedFolder } from './prepare-mapped-folder';
 export const NOTEBOOK_COMMAND = 'notebook';
 const PYTEST_COMMANDS = new Set(['py.test', 'pytest']);
 
@@ -51,8 +52,8 @@ export interface RunSpec {
   command: string[];
   /** Secrets for the docker CLI's environment (named in `env` without a value). */
   secretEnv: Record<string, string>;
-  /** Host folders to create before running (data and log). */
-  hostDirsToCreate: string[];
+  /** Host folders to create before running (data and log), each with the option that chooses it. */
+  hostDirsToCreate: MappedFolder[];
   /** Owner for the folders run-docker creates, when it is not the host user (a root host
    *  running docker-user): otherwise the container could not write into them. */
   createdDirsOwner: { uid: number; gid: number } | undefined;
@@ -91,10 +92,10 @@ export function buildRunSpec(input: RunSpecInput): RunSpec {
   if (options.local) env.push(['DOCKER_LOCAL_MODE', '1']);
 
   const mounts: Mount[] = [];
-  const hostDirsToCreate: string[] = [];
-  for (const [variable, setting, folder] of [
-    ['DATADIR', options.hostDataDir, 'data'],
-    ['LOGDIR', options.hostLogDir, 'log'],
+  const hostDirsToCreate: MappedFolder[] = [];
+  for (const [variable, setting, folder, option] of [
+    ['DATADIR', options.hostDataDir, 'data', '--hostdatadir'],
+    ['LOGDIR', options.hostLogDir, 'log', '--hostlogdir'],
   ] as const) {
     if (setting.kind === 'none') {
       env.push([variable, '/tmp']);
@@ -107,7 +108,7 @@ export function buildRunSpec(input: RunSpecInput): RunSpec {
       host.platform,
     );
     const target = `${home}/${folder}`;
-    hostDirsToCreate.push(source);
+    hostDirsToCreate.push({ path: source, option });
     mounts.push({ source, target });
     env.push([variable, target]);
   }

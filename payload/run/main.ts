@@ -2,23 +2,22 @@
  * The mini payload: the real `run-docker`. One way through the data:
  * argv → Invocation → image to run + host facts → RunSpec → docker argv → exit code.
  */
-import { statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { isTerminal, onStderr, writeStdout } from '../../common/stdio';
 import { loadCrypto } from '../../common/lazy-builtins';
-import { chown, mkdir } from '../../common/fs-async';
 import type { MiniModule, RunContext } from '../../contract/contract';
 import { hostPathModule, joinHostPath, type HostPlatform } from '../../common/host-platform';
 import { RunDockerError } from '../../common/run-docker-error';
 import { isQuietEnv, selectProgressOutput } from '../../common/select-progress-output';
 import { buildCompletionScript } from './build-completion-script';
-import { buildRunSpec, NOTEBOOK_COMMAND } from './build-run-spec';
+import { buildRunSpec, NOTEBOOK_COMMAND, type RunSpec } from './build-run-spec';
 import { formatHelp } from './format-help';
 import { formatVersion } from './format-version';
 import { readHostFacts, type HostFacts } from './host-facts';
-import { explainMkdirFailure } from '../../common/private-dir';
 import { DOCKER_USER, readImageUser, type ImageUser } from './image-user';
 import type { HostDirSetting, RunOptions } from './invocation';
 import { parseInvocation } from './parse-invocation';
+import { prepareMappedFolder, type MappedFolder } from './prepare-mapped-folder';
 import { DEFAULT_HOST_DIRS } from './run-defaults';
 import { formatShellCommand } from '../../common/format-shell-command';
 import { isTtyAllocated, renderDockerRunArgs } from './render-docker-run-args';
@@ -64,12 +63,13 @@ export async function main(ctx: RunContext): Promise<number> {
   // A few local reads; the engine's image list, asked for when the shim started, answers the image.
   const host = readHostFacts(ctx.env, platform);
   const image = await resolveImage({ ...ctx, local }, invocation.image, { pull: !options.dryRun, progress });
+  const sourceDir = findSourceDir(options.hostSrcDir, host, image.name);
   const spec = buildRunSpec({
     options: { ...options, local },
     command: invocation.command,
     image,
     host,
-    sourceDir: findSourceDir(options.hostSrcDir, host, image.name),
+    sourceDir,
     imageUser: options.root ? undefined : await requireDockerUser(ctx, image, options.dryRun),
     // node:crypto only for the run that needs a secret.
     notebookToken: invocation.command[0] === NOTEBOOK_COMMAND ? loadCrypto().randomBytes(24).toString('hex') : '',
@@ -79,7 +79,7 @@ export async function main(ctx: RunContext): Promise<number> {
     writeStdout(`${formatShellCommand(['docker', ...args])}\n`);
     return 0;
   }
-  await createHostDirs(spec.hostDirsToCreate, spec.createdDirsOwner);
+  prepareHostFolders(spec, sourceDir, host);
   if (spec.notebookUrl) writeStdout(`run-docker: Jupyter will be at ${spec.notebookUrl}\n`);
   return runDockerCli(
     args,
@@ -137,20 +137,28 @@ async function requireDockerUser(ctx: RunContext, image: ImageToRun, dryRun: boo
   return user;
 }
 
-/** Creates missing data and log folders; only folders it creates are given to `owner`. */
-async function createHostDirs(dirs: readonly string[], owner: { uid: number; gid: number } | undefined): Promise<void> {
-  for (const dir of dirs) {
-    try {
-      const created = await mkdir(dir, { recursive: true });
-      if (created !== undefined && owner) await chown(dir, owner.uid, owner.gid);
-    } catch (error) {
-      // Node says ENOENT when a parent cannot be created; say why (EROFS, EACCES).
-      const real = await explainMkdirFailure(dir, error as NodeJS.ErrnoException);
-      throw new RunDockerError(
-        `cannot create the folder "${dir}" (${real.code})`,
-        'Create it yourself, choose another with --hostdatadir/--hostlogdir, or turn the mapping off with "no".',
-      );
-    }
+/**
+ * Creates missing data and log folders (only a folder it creates is given to the spec's owner)
+ * and, as root, checks the way to each mapped folder, the source folder too
+ * (prepare-mapped-folder.ts). Windows has no owners or links to mind: plain mkdir.
+ */
+function prepareHostFolders(spec: RunSpec, sourceDir: string | undefined, host: HostFacts): void {
+  for (const folder of spec.hostDirsToCreate) {
+    if (host.platform === 'win32') makeWindowsFolder(folder);
+    else prepareMappedFolder(folder, { uid: host.uid, owner: spec.createdDirsOwner, create: true });
+  }
+  if (sourceDir !== undefined && host.uid === 0 && host.platform !== 'win32')
+    prepareMappedFolder({ path: sourceDir, option: '--hostsrcdir' }, { uid: host.uid, create: false });
+}
+
+function makeWindowsFolder(folder: MappedFolder): void {
+  try {
+    mkdirSync(folder.path, { recursive: true });
+  } catch (error) {
+    throw new RunDockerError(
+      `cannot create the folder "${folder.path}" (${(error as NodeJS.ErrnoException).code})`,
+      `Create it yourself, or choose another with ${folder.option} (or "no" to map none).`,
+    );
   }
 }
 

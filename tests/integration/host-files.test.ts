@@ -477,7 +477,7 @@ describe('leftovers', () => {
           /^run-docker: warning: cannot write the payload cache in ".*" \(EROFS\); continuing without it$/,
         ),
         `run-docker: warning: cannot record that this host ran mini ${MINI_TAG} in "${join(home, '.local', 'state', 'run-docker', 'mini-versions.json')}" (EROFS); older minis may run later without a word`,
-        `run-docker: cannot create the folder "${join(home, 'work', 'data')}" (EROFS). Create it yourself, choose another with --hostdatadir/--hostlogdir, or turn the mapping off with "no".`,
+        `run-docker: cannot create the data folder "${join(home, 'work', 'data')}" (EROFS). Create it yourself, choose another with --hostdatadir (or "no" to map none).`,
       ]);
     } finally {
       execFileSync('umount', [home]);

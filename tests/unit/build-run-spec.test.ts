@@ -53,7 +53,10 @@ describe('buildRunSpec', () => {
       { source: '/home/ann lee/work/data', target: '/home/docker-user/data' },
       { source: '/home/ann lee/work/log', target: '/home/docker-user/log' },
     ]);
-    expect(spec.hostDirsToCreate).toEqual(['/home/ann lee/work/data', '/home/ann lee/work/log']);
+    expect(spec.hostDirsToCreate).toEqual([
+      { path: '/home/ann lee/work/data', option: '--hostdatadir' },
+      { path: '/home/ann lee/work/log', option: '--hostlogdir' },
+    ]);
     expect(envOf(spec)).toEqual({
       HOME: '/home/docker-user',
       USER: 'docker-user',
@@ -124,7 +127,7 @@ describe('buildRunSpec', () => {
     const spec = buildRunSpec(input({ options: { ...options, ...folders } }));
     expect(envOf(spec).DATADIR).toBe('/tmp');
     expect(spec.mounts).toEqual([{ source: '/var/log/app', target: '/home/docker-user/log' }]);
-    expect(spec.hostDirsToCreate).toEqual(['/var/log/app']);
+    expect(spec.hostDirsToCreate).toEqual([{ path: '/var/log/app', option: '--hostlogdir' }]);
   });
 
   it('marks --local and leaves TZ out when the host has none', () => {

@@ -204,7 +204,10 @@ describe('the run specification per platform', () => {
       { source: 'C:\\Users\\me\\work\\log', target: '/home/docker-user/log' },
       { source: 'C:\\Users\\me\\work\\src\\app', target: '/home/docker-user/src' },
     ]);
-    expect(spec.hostDirsToCreate).toEqual(['C:\\Users\\me\\work\\data', 'C:\\Users\\me\\work\\log']);
+    expect(spec.hostDirsToCreate.map((folder) => folder.path)).toEqual([
+      'C:\\Users\\me\\work\\data',
+      'C:\\Users\\me\\work\\log',
+    ]);
     expect(spec).toMatchObject({ user: '1000:1000', groupAdd: [], createdDirsOwner: undefined });
     expect(envOf(spec)).not.toHaveProperty('HOSTUSER');
     expect(envOf(spec)).not.toHaveProperty('JUPYTER_RUNTIME_DIR');
