@@ -7,14 +7,16 @@
  * or a CA that another user could have written would choose the engine whose images run.
  */
 import { loadCrypto } from '../lazy-builtins';
+import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DockerConfigSnapshot } from '../../contract/contract';
 import type { FileOwner } from '../host-platform';
 import { refuseDockerFile } from '../load-docker-config';
 import { currentUser, UnreadableFile } from '../read-private-file';
-import { readTrustedFile, readTrustedFileSync } from '../read-trusted-file';
+import { readTrustedFile, readTrustedFileSync, resolveTrustedPath } from '../read-trusted-file';
 import { RunDockerError } from '../run-docker-error';
 import {
+  plainUnixSocketPath,
   selectContextEndpoint,
   selectContextName,
   selectDefaultEndpoint,
@@ -39,12 +41,50 @@ export async function readEngineEndpoint(
   );
   // TLS files are used only when they exist, as the docker CLI does; one that exists must pass the owner rule.
   const existing = (file: string) => isTrustedFile(file, user);
-  if (!choice) return selectDefaultEndpoint(env, dockerConfig.dir, existing);
+  if (!choice) return refuseForeignSocket(selectDefaultEndpoint(env, dockerConfig.dir, existing), user);
   const id = loadCrypto().createHash('sha256').update(choice.name).digest('hex');
   const endpoint = await readContextEndpoint(join(dockerConfig.dir, 'contexts', 'meta', id, 'meta.json'), choice, user);
   const tlsDir = join(dockerConfig.dir, 'contexts', 'tls', id, 'docker');
   const pick = (name: string) => (existing(join(tlsDir, name)) ? join(tlsDir, name) : undefined);
-  return selectContextEndpoint(choice, endpoint, { ca: pick('ca.pem'), cert: pick('cert.pem'), key: pick('key.pem') });
+  return refuseForeignSocket(
+    selectContextEndpoint(choice, endpoint, { ca: pick('ca.pem'), cert: pick('cert.pem'), key: pick('key.pem') }),
+    user,
+  );
+}
+
+/**
+ * Whoever listens on an engine socket chooses the images that run, and root's payloads with
+ * them: a unix socket is used only when it, and every folder on its way, is the user's or
+ * root's (read-trusted-file.ts). Under `sudo -E`, DOCKER_HOST is the other user's choice; an
+ * address on the network cannot be judged this way (docs/trust.md). A socket that is not
+ * there is left to the connection, which names it.
+ */
+function refuseForeignSocket(endpoint: EngineEndpoint, user: FileOwner | undefined): EngineEndpoint {
+  const path = user === undefined ? undefined : unixSocketPath(endpoint.host);
+  if (path === undefined || user === undefined) return endpoint;
+  let owner: number;
+  try {
+    owner = lstatSync(resolveTrustedPath(path, user)).uid;
+  } catch (error) {
+    if (error instanceof UnreadableFile) throw refuseEngine(endpoint, error.message, user);
+    return endpoint;
+  }
+  if (owner !== user.uid && owner !== 0) throw refuseEngine(endpoint, `belongs to uid ${owner}`, user);
+  return endpoint;
+}
+
+function unixSocketPath(host: string): string | undefined {
+  if (!host.startsWith('unix://')) return undefined;
+  return plainUnixSocketPath(host) ?? new URL(host).pathname;
+}
+
+function refuseEngine(endpoint: EngineEndpoint, why: string, user: FileOwner): RunDockerError {
+  return new RunDockerError(
+    `the Docker engine at "${endpoint.host}" (from ${endpoint.source}) is not used: whoever listens there chooses the images that run, and the socket ${why}`,
+    user.uid === 0
+      ? 'As root, use an engine socket root owns: drop the DOCKER_HOST or docker context another user chose (sudo -E keeps them), or run with "sudo -H".'
+      : 'Use an engine socket that you or root own (DOCKER_HOST, or the docker context).',
+  );
 }
 
 /** Whether `file` exists; RunDockerError when it does but another user could have written it, or it is no bounded regular file. */

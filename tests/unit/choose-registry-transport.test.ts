@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { EngineClient } from '../../contract/contract';
@@ -165,6 +165,18 @@ describe('readRegistryCerts', () => {
     const error = await readRegistryCerts('r:1', [certsDir]).catch((e: unknown) => e);
     expect((error as RunDockerError).message).toMatch(
       /^cannot read the registry certificates in ".*ca\.crt": is not a regular file/,
+    );
+  });
+
+  it('a CA another user could have planted is refused, naming it: it would be trusted for the registry', async () => {
+    const user = path.join(dir, 'home-certs.d');
+    await mkdir(path.join(user, 'r:1'), { recursive: true });
+    await writeFile(path.join(user, 'r:1', 'ca.crt'), 'PLANTED');
+    await chown(path.join(user, 'r:1', 'ca.crt'), 4321, 4321);
+    const error = await readRegistryCerts('r:1', [certsDir, user]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RunDockerError);
+    expect((error as RunDockerError).message).toBe(
+      `the registry certificate "${path.join(user, 'r:1', 'ca.crt')}" is not used: it would be trusted for "r:1", and it can be changed by uid 4321, its owner`,
     );
   });
 

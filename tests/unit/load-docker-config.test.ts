@@ -4,6 +4,7 @@
  * through this reader only (a FIFO once hung a lookup that needed a login).
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmod, chown, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { CONTRACT_VERSION } from '../../contract/contract';
 import { loadDockerConfig, readContextDockerConfig } from '../../common/load-docker-config';
 import { RunDockerError } from '../../common/run-docker-error';
+import { readEngineEndpoint } from '../../common/engine/read-engine-endpoint';
 import { findNewestTag } from '../../payload/locator/find-newest-tag';
 import { createFakeEngine } from '../helpers/fake-engine';
 import { makeLocatorContext } from '../helpers/locator-context';
@@ -108,6 +110,50 @@ describe('loadDockerConfig', () => {
     await chown(dir, 4321, 4321);
     expect((await loadDockerConfig({ DOCKER_CONFIG: dir }, dir, { uid: 4321, gid: 4321 })).content).toEqual({
       currentContext: 'theirs',
+    });
+  });
+});
+
+describe('readEngineEndpoint holds contexts and TLS files to the same rule', () => {
+  async function writeContext(name: string, host: string): Promise<{ meta: string; tls: string }> {
+    const id = createHash('sha256').update(name).digest('hex');
+    const meta = join(dir, 'contexts', 'meta', id);
+    const tls = join(dir, 'contexts', 'tls', id, 'docker');
+    await mkdir(meta, { recursive: true });
+    await mkdir(tls, { recursive: true });
+    await writeFile(join(meta, 'meta.json'), JSON.stringify({ Endpoints: { docker: { Host: host } } }));
+    await writeFile(file(), JSON.stringify({ currentContext: name }));
+    return { meta: join(meta, 'meta.json'), tls };
+  }
+
+  it("refuses a context's meta.json or TLS file that another user could have written", async () => {
+    const { meta, tls } = await writeContext('remote', 'tcp://127.0.0.1:2376');
+    await writeFile(join(tls, 'ca.pem'), 'CA');
+    const config = await loadDockerConfig({ DOCKER_CONFIG: dir }, dir, ROOT);
+    expect(await readEngineEndpoint({}, config, ROOT)).toMatchObject({
+      host: 'tcp://127.0.0.1:2376',
+      tls: { verify: true },
+    });
+    await chown(join(tls, 'ca.pem'), 4321, 4321);
+    await expect(readEngineEndpoint({}, config, ROOT)).rejects.toThrow(
+      `the docker file "${join(tls, 'ca.pem')}" is not used: it chooses the Docker engine whose images run and the credential helpers that are started, and it can be changed by uid 4321, its owner`,
+    );
+    await chown(meta, 4321, 4321);
+    await expect(readEngineEndpoint({}, config, ROOT)).rejects.toThrow(`the docker file "${meta}" is not used`);
+  });
+
+  it('refuses a DOCKER_CERT_PATH file (default: the docker config folder) that another user could have written', async () => {
+    await writeFile(join(dir, 'ca.pem'), 'CA');
+    await chown(join(dir, 'ca.pem'), 4321, 4321);
+    const config = await loadDockerConfig({ DOCKER_CONFIG: dir }, dir, ROOT);
+    const env = { DOCKER_HOST: 'tcp://127.0.0.1:2376', DOCKER_TLS_VERIFY: '1' };
+    await expect(readEngineEndpoint(env, config, ROOT)).rejects.toThrow(
+      `the docker file "${join(dir, 'ca.pem')}" is not used`,
+    );
+    // Without TLS, no file is looked at.
+    expect(await readEngineEndpoint({ DOCKER_HOST: 'tcp://127.0.0.1:2375' }, config, ROOT)).toEqual({
+      host: 'tcp://127.0.0.1:2375',
+      source: 'DOCKER_HOST',
     });
   });
 });

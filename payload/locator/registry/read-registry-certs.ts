@@ -11,7 +11,8 @@
 import { readdir } from '../../../common/fs-async';
 import { join } from 'node:path';
 import type { HostPlatform } from '../../../common/host-platform';
-import { readPrivateFile } from '../../../common/read-private-file';
+import { currentUser, UnreadableFile } from '../../../common/read-private-file';
+import { readTrustedFile } from '../../../common/read-trusted-file';
 import { RunDockerError } from '../../../common/run-docker-error';
 
 export interface RegistryTlsFiles {
@@ -64,9 +65,15 @@ export async function readRegistryCerts(
     }
     const read = async (name: string) => {
       try {
-        const bytes = await readPrivateFile(join(folder, name), { maxBytes: MAX_PEM_BYTES, followSymlink: true });
+        // Owned like docker's config (read-trusted-file.ts): a CA another user planted would be trusted for the registry.
+        const bytes = await readTrustedFile(join(folder, name), { user: currentUser(), maxBytes: MAX_PEM_BYTES });
         return bytes?.toString('utf8');
       } catch (error) {
+        if (error instanceof UnreadableFile && error.reason === 'writable-by-others')
+          throw new RunDockerError(
+            `the registry certificate "${join(folder, name)}" is not used: it would be trusted for "${host}", and it ${error.message}`,
+            "Make it and its folders yours (or root's) and writable by you alone, or remove it.",
+          );
         throw unreadable(join(folder, name), (error as Error).message);
       }
     };
