@@ -1,5 +1,5 @@
 import type { EngineClient, ImageDetails } from '../contract/engine-client';
-import { formatRepository, type ImageRef } from './image-ref';
+import { formatRepository, parseImageRef, type ImageRef } from './image-ref';
 
 /** An image on this host, as run-docker reads it. */
 export type LocalImage = ImageDetails;
@@ -14,4 +14,21 @@ export function formatLookupReference(ref: ImageRef): string {
 /** GET /images/{name}/json; undefined when the engine has no such image (404). */
 export function inspectImage(engine: EngineClient, ref: ImageRef): Promise<LocalImage | undefined> {
   return engine.inspectImage(formatLookupReference(ref));
+}
+
+/**
+ * Pure: whether the engine's own record of `image` (RepoDigests) shows it under `ref`'s
+ * repository and digest. Names are compared as parsed, so an engine that writes them fully
+ * qualified (Podman: `docker.io/library/x@…`) reads the same as the familiar `x@…`. An image
+ * that only carries the name, or an engine that keeps no record, does not show it.
+ */
+export function hasRepoDigest(image: Pick<LocalImage, 'repoDigests'>, ref: ImageRef): boolean {
+  return (image.repoDigests ?? []).some((entry) => {
+    try {
+      const recorded = parseImageRef(entry, 'RepoDigests entry');
+      return recorded.registry === ref.registry && recorded.path === ref.path && recorded.digest === ref.digest;
+    } catch {
+      return false;
+    }
+  });
 }

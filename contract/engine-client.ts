@@ -19,6 +19,12 @@ export interface ImageDetails {
   labels: Record<string, string>;
   /** Bytes, as the engine reports them. */
   size: number;
+  /**
+   * The engine's own record of the digests the image was pulled or pushed by (`RepoDigests`,
+   * `repository@sha256:…`). Optional: added within contract version 2, absent from the
+   * clients of older shims. The shim trusts a tiny pinned by digest only when it is listed here.
+   */
+  repoDigests?: string[];
 }
 
 /** A container with the label asked for (GET /containers/json). */

@@ -26,7 +26,7 @@ import { NO_OWNER_CHECKS_REASON } from '../common/host-platform';
 import { formatImageRef, formatRepository, isPinned, type ImageRef } from '../common/image-ref';
 import { ensureImage, pullWithAuth } from '../common/ensure-image';
 import { loadDockerConfig } from '../common/load-docker-config';
-import type { LocalImage } from '../common/inspect-image';
+import { hasRepoDigest, type LocalImage } from '../common/inspect-image';
 import { currentUser } from '../common/read-private-file';
 import { isUserFacingError, RunDockerError } from '../common/run-docker-error';
 import type { ProgressTarget } from '../common/with-pull-progress';
@@ -274,6 +274,14 @@ async function loadTinyOrExplain(
   codeCaches: CodeCaches,
 ): Promise<LoadedTiny> {
   const image = await ensurePayloadImage(source, ref, local, 'tiny image');
+  // The pin is a digest; what the engine answers for that name must be what it pulled by it.
+  if (ref.digest !== undefined && !hasRepoDigest(image, ref)) {
+    const recorded = image.repoDigests?.length ? image.repoDigests.join(', ') : 'none';
+    throw new RunDockerError(
+      `the tiny image "${formatImageRef(ref)}" cannot be used: the engine answers for that name, but its record of the image does not show that digest (RepoDigests: ${recorded})`,
+      `Remove that image ("docker image rm ${formatImageRef(ref)}") so that it is pulled by its digest, and check which engine this is (DOCKER_HOST, the docker context).`,
+    );
+  }
   const payload = await obtainOrExplain(source, ref, image, 'tiny');
   const cache = { name: 'tiny', sha256: payload.manifest.sha256, caches: codeCaches };
   return {

@@ -171,7 +171,9 @@ interface ImageSummary {
 export function findListedImage(images: readonly ImageSummary[], name: string): ImageDetails | undefined {
   const byDigest = name.includes('@');
   const image = images.find((candidate) => (byDigest ? candidate.RepoDigests : candidate.RepoTags)?.includes(name));
-  return image?.Id ? { id: image.Id, labels: image.Labels ?? {}, size: image.Size ?? 0 } : undefined;
+  return image?.Id
+    ? { id: image.Id, labels: image.Labels ?? {}, size: image.Size ?? 0, repoDigests: image.RepoDigests ?? [] }
+    : undefined;
 }
 
 /**
@@ -198,8 +200,14 @@ export function toImageDetails(info: {
   Id: string;
   Config?: { Labels?: Record<string, string> | null } | null;
   Size?: number;
+  RepoDigests?: string[] | null;
 }): ImageDetails {
-  return { id: info.Id, labels: info.Config?.Labels ?? {}, size: info.Size ?? 0 };
+  return {
+    id: info.Id,
+    labels: info.Config?.Labels ?? {},
+    size: info.Size ?? 0,
+    repoDigests: Array.isArray(info.RepoDigests) ? info.RepoDigests.filter((entry) => typeof entry === 'string') : [],
+  };
 }
 
 /** An answer of the engine that says "no such image" rather than "cannot answer". */

@@ -16,6 +16,8 @@ export interface FakeImage {
   files?: Record<string, string | Buffer>;
   /** Reported size; by default the sum of the files. */
   size?: number;
+  /** The engine's record of its digests (RepoDigests); by default the `repo@sha256:…` names it was added under. */
+  repoDigests?: string[];
 }
 
 /** How a pull from the fake registry goes, beyond "the image is there" or "it is not". */
@@ -32,6 +34,7 @@ interface StoredImage {
   labels: Record<string, string>;
   files: Map<string, Buffer>;
   size: number;
+  repoDigests?: string[];
 }
 
 export interface FakeEngine extends EngineClient {
@@ -75,7 +78,13 @@ export function createFakeEngine({
       .update(JSON.stringify({ labels, files: [...files].map(([path, bytes]) => [path, bytes.toString('base64')]) }))
       .digest('hex');
     const size = image.size ?? [...files.values()].reduce((sum, bytes) => sum + bytes.length, 0);
-    return { id: `sha256:${digest}`, labels, files, size };
+    return {
+      id: `sha256:${digest}`,
+      labels,
+      files,
+      size,
+      ...(image.repoDigests ? { repoDigests: image.repoDigests } : {}),
+    };
   };
   const find = (name: string): StoredImage | undefined => images.get(name) ?? images.get(tags.get(name) ?? '');
   const noSuch = (what: string) =>
@@ -115,7 +124,15 @@ export function createFakeEngine({
     async inspectImage(name): Promise<ImageDetails | undefined> {
       call(`inspectImage ${name}`);
       const image = find(name);
-      return image && { id: image.id, labels: { ...image.labels }, size: image.size };
+      const named = [...tags].filter(([reference, id]) => reference.includes('@') && id === image?.id);
+      return (
+        image && {
+          id: image.id,
+          labels: { ...image.labels },
+          size: image.size,
+          repoDigests: image.repoDigests ?? named.map(([reference]) => reference),
+        }
+      );
     },
     async exportImage(name) {
       call(`exportImage ${name}`);

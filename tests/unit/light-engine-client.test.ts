@@ -31,7 +31,8 @@ describe('createLightEngineClient', () => {
         if (call.path === '/images/json') return [{ RepoTags: ['x:1', 'x:2', 'y:1'] }];
         if (call.path === '/containers/json?all=true&filters=%7B%22label%22%3A%5B%22l%22%5D%7D')
           return [{ Id: 'c0', Labels: { l: 'h:1' } }];
-        if (call.path === '/images/x:1/json') return { Id: 'sha256:1', Config: { Labels: { a: 'b' } }, Size: 42 };
+        if (call.path === '/images/x:1/json')
+          return { Id: 'sha256:1', Config: { Labels: { a: 'b' } }, Size: 42, RepoDigests: ['x@sha256:d1'] };
         return call.method === 'POST' ? { Id: 'c1' } : {};
       },
       async (repository, tag) => {
@@ -39,7 +40,12 @@ describe('createLightEngineClient', () => {
       },
     );
     expect((await engine.listImageTags('x')).sort()).toEqual(['1', '2']);
-    expect(await engine.inspectImage('x:1')).toEqual({ id: 'sha256:1', labels: { a: 'b' }, size: 42 });
+    expect(await engine.inspectImage('x:1')).toEqual({
+      id: 'sha256:1',
+      labels: { a: 'b' },
+      size: 42,
+      repoDigests: ['x@sha256:d1'],
+    });
     await engine.exportImage('sha256:1');
     expect(await engine.createContainer({ image: 'sha256:1', command: ['/never'], labels: { l: 'h:1' } })).toBe('c1');
     await engine.copyFromContainer('c1', '/etc/passwd');
@@ -101,13 +107,24 @@ describe('createLightEngineClient', () => {
       id: 'sha256:tiny',
       labels: { kind: 'tiny' },
       size: 7,
+      repoDigests: ['r:5000/tiny@sha256:d1'],
     });
-    expect(await engine.inspectImage('r:5000/app:latest')).toEqual({ id: 'sha256:app', labels: {}, size: 9 });
+    expect(await engine.inspectImage('r:5000/app:latest')).toEqual({
+      id: 'sha256:app',
+      labels: {},
+      size: 9,
+      repoDigests: [],
+    });
     expect(asked).toEqual(['/images/json']);
     // A tag is never taken for a digest or the other way round, and other names go to the engine.
     expect(await engine.inspectImage('r:5000/tiny@sha256:d2')).toBeUndefined();
     expect(await engine.inspectImage('r:5000/app:2.0.0')).toBeUndefined();
-    expect(await engine.inspectImage('sha256:app')).toEqual({ id: 'sha256:app', labels: { from: 'inspect' }, size: 9 });
+    expect(await engine.inspectImage('sha256:app')).toEqual({
+      id: 'sha256:app',
+      labels: { from: 'inspect' },
+      size: 9,
+      repoDigests: [],
+    });
     expect(asked).toEqual([
       '/images/json',
       '/images/r:5000/tiny@sha256:d2/json',
@@ -125,7 +142,7 @@ describe('createLightEngineClient', () => {
       },
       async () => {},
     );
-    expect(await engine.inspectImage('x:1')).toEqual({ id: 'sha256:x', labels: { a: 'b' }, size: 1 });
+    expect(await engine.inspectImage('x:1')).toEqual({ id: 'sha256:x', labels: { a: 'b' }, size: 1, repoDigests: [] });
   });
 });
 

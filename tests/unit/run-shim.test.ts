@@ -349,6 +349,30 @@ describe('the tiny', () => {
     expect(warnings).toEqual([]);
   });
 
+  it("pinned by digest: used when the engine's record of the image shows that digest", async () => {
+    const pinned = `registry.test/rd/tiny@sha256:${'d'.repeat(64)}`;
+    engine.addImage(pinned, tinyImage({ version: '2.0.0', trustedKeys: [key.trusted] }));
+    addMini(V1);
+    expect(await run(['app'], { RUN_DOCKER_TINY: pinned })).toBe(0);
+    expect(takeRuns()).toEqual([`mini ${MINI}:${V1}`]);
+    expect(warnings).toEqual([]);
+  });
+
+  it('pinned by digest, but the image the engine has under that name was not pulled by it: one warning, the built-in payload', async () => {
+    // What an engine that lets an image carry the name (or one that keeps no record) answers.
+    const pinned = `registry.test/rd/tiny@sha256:${'d'.repeat(64)}`;
+    engine.addImage(pinned, {
+      ...tinyImage({ version: '6.6.6', trustedKeys: [makeSigningKey().trusted] }),
+      repoDigests: [],
+    });
+    addMini(V1);
+    expect(await run(['app'], { RUN_DOCKER_TINY: pinned })).toBe(0);
+    expect(warnings).toEqual([
+      `the tiny image "${pinned}" cannot be used: the engine answers for that name, but its record of the image does not show that digest (RepoDigests: none); running the payload built into shim ${SHIM_VERSION} instead. Remove that image ("docker image rm ${pinned}") so that it is pulled by its digest, and check which engine this is (DOCKER_HOST, the docker context).`,
+    ]);
+    expect(takeRuns()).toEqual([expect.stringMatching(/^built-in \(the tiny image .* does not show that digest/)]);
+  });
+
   it('an engine that cannot be reached is an error, not a fallback', async () => {
     engine = createEngineWithTiny({ unreachable: true });
     await expect(run()).rejects.toMatchObject({ code: 'ENOENT', syscall: 'connect' });
