@@ -69,7 +69,20 @@ function runGet(program: string, serverUrl: string, options: CredentialHelperOpt
     // node:child_process loads only when a helper is configured (the tiny payload never spawns otherwise).
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: only a configured helper spawns
     const { spawn } = require('node:child_process') as typeof import('node:child_process');
-    const child = spawn(program, ['get'], { env: options.env, stdio: ['pipe', 'pipe', 'ignore'] });
+    // Its own process group (POSIX), so that what it starts can be ended with it: a helper's
+    // children (a keychain agent it waits on, a `sleep` in a script) must not outlive the call.
+    // A helper that daemonizes on purpose (gpg-agent) leaves the group itself, and lives on.
+    const ownGroup = process.platform !== 'win32';
+    const child = spawn(program, ['get'], { env: options.env, stdio: ['pipe', 'pipe', 'ignore'], detached: ownGroup });
+    const endGroup = () => {
+      if (child.pid === undefined) return;
+      try {
+        if (ownGroup) process.kill(-child.pid, 'SIGKILL');
+        else child.kill('SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    };
     const chunks: Buffer[] = [];
     let size = 0;
     let failure: string | undefined;
@@ -82,7 +95,7 @@ function runGet(program: string, serverUrl: string, options: CredentialHelperOpt
     };
     // Not spawn's `timeout`: a helper's own children can hold stdout open long after it is killed.
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      endGroup();
       child.stdout.destroy();
       settle({ code: null, stdout: '', error: 'it timed out' });
     }, options.timeoutMs ?? 30_000);
@@ -90,7 +103,7 @@ function runGet(program: string, serverUrl: string, options: CredentialHelperOpt
       size += chunk.length;
       if (size > MAX_OUTPUT_BYTES) {
         failure = 'it wrote too much';
-        child.kill('SIGKILL');
+        endGroup();
         return;
       }
       chunks.push(chunk);
@@ -101,6 +114,9 @@ function runGet(program: string, serverUrl: string, options: CredentialHelperOpt
     child.on('error', (error: NodeJS.ErrnoException) => {
       failure ??= error.code === 'ENOENT' ? 'it is not on PATH' : (error.code ?? 'spawn failed');
     });
+    // The helper has answered (or died): what it left running goes too, and with it any
+    // hold on our end of its stdout, so 'close' comes now rather than at the time limit.
+    child.on('exit', endGroup);
     child.on('close', (code, signal) => {
       if (signal && !failure) failure = `killed by ${signal}`;
       settle({ code, stdout: Buffer.concat(chunks).toString('utf8'), error: failure });

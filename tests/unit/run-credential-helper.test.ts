@@ -1,4 +1,5 @@
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -66,6 +67,45 @@ echo "credentials not found in native keychain"; exit 1`,
     const failure = runCredentialHelper('broken', 'x', { env: env() });
     await expect(failure).rejects.toThrow('"docker-credential-broken get" exited with code 3');
     await expect(failure).rejects.not.toThrow(/secret-in-output/);
+  });
+
+  /** Whether `pid` still runs (a zombie waiting for its reaper does not). */
+  const isRunning = (pid: number) => {
+    try {
+      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
+  /** Waits for `pid` to end, up to `withinMs`; whether it did. */
+  async function ended(pid: number, withinMs = 5000): Promise<boolean> {
+    const until = Date.now() + withinMs;
+    while (isRunning(pid)) {
+      if (Date.now() > until) return false;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return true;
+  }
+
+  it("ends the helper's children with it: after an answer, and after the time limit", async () => {
+    const pids = path.join(bin, 'pids');
+    // A child that keeps running and holds nothing of ours open (as a keychain agent would).
+    await writeHelper(
+      'leaves-child',
+      `sleep 300 </dev/null >/dev/null 2>&1 & echo $! >> "${pids}"; read -r url; printf '{"Username":"u","Secret":"s"}'`,
+    );
+    await writeHelper('hangs-with-child', `sleep 300 </dev/null >/dev/null 2>&1 & echo $! >> "${pids}"; sleep 300`);
+    expect(await runCredentialHelper('leaves-child', 'r', { env: env() })).toEqual({
+      found: true,
+      username: 'u',
+      secret: 's',
+    });
+    await expect(runCredentialHelper('hangs-with-child', 'r', { env: env(), timeoutMs: 200 })).rejects.toThrow(
+      'it timed out',
+    );
+    const started = (await readFile(pids, 'utf8')).trim().split('\n').map(Number);
+    expect(started).toHaveLength(2);
+    for (const pid of started) expect({ pid, ended: await ended(pid) }).toEqual({ pid, ended: true });
   });
 
   it('fails clearly when the helper is missing or hangs', async () => {
