@@ -6,10 +6,11 @@
  * every such character is shown as a visible escape instead, never passed through.
  */
 
-// C0 controls (tab and newline included: a message is one line), DEL, C1 controls, and
-// the Unicode bidirectional marks, embeddings, overrides and isolates.
+// C0 controls (tab and newline included: a message is one line), DEL, C1 controls, the
+// Unicode bidirectional marks, embeddings, overrides and isolates, and the characters that
+// show as nothing at all: zero width space, word joiner, byte-order mark.
 // eslint-disable-next-line no-control-regex -- control characters are what it looks for
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/g;
 
 export function makePrintable(text: string): string {
   return text.replace(UNPRINTABLE, formatEscape);

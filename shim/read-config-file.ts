@@ -81,7 +81,8 @@ export async function readConfigFile(
   try {
     const bytes = await readTrustedFile(path, { user, maxBytes: CONFIG_FILE_LIMIT_BYTES });
     if (bytes === undefined) return { path, content: undefined };
-    text = bytes.toString('utf8');
+    // A UTF-8 byte-order mark (Windows editors write one) is not part of the JSON.
+    text = bytes.toString('utf8').replace(/^\uFEFF/, '');
   } catch (error) {
     if (error instanceof UnreadableFile && error.reason === 'writable-by-others') {
       throw new RunDockerError(

@@ -20,6 +20,10 @@ describe('makePrintable', () => {
     );
   });
 
+  it('shows the characters that print as nothing (byte-order mark, zero width space, word joiner) as escapes', () => {
+    expect(makePrintable('\ufeff{"tiny": "a\u200bb\u2060"}')).toBe('\\ufeff{"tiny": "a\\u200bb\\u2060"}');
+  });
+
   it('answers hasUnprintable the same on repeated calls (no regex state carried over)', () => {
     expect([hasUnprintable('a\x1b'), hasUnprintable('a\x1b'), hasUnprintable('plain')]).toEqual([true, true, false]);
   });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { UnreadableFile } from '../../common/read-private-file';
 import { readTrustedFile, resolveTrustedPath } from '../../common/read-trusted-file';
 import { readConfigFile } from '../../shim/read-config-file';
+import { formatUserFacingError, RunDockerError } from '../../common/run-docker-error';
 
 const ROOT = { uid: 0, gid: 0 };
 const OTHER = 4321;
@@ -124,5 +125,18 @@ describe('readTrustedFile', () => {
     expect(
       await readTrustedFile(join(dir, 'home', '.docker', 'absent.json'), { user: ROOT, maxBytes: 1024 }),
     ).toBeUndefined();
+  });
+});
+
+describe("run-docker's config file", () => {
+  it('is read with a UTF-8 byte-order mark (Windows editors write one), not refused with the mark in the message', async () => {
+    const file = await configAt('bom', 'run-docker');
+    await writeFile(file, '\ufeff{"mini": "r/mini"}');
+    expect((await readConfigFile(file, ROOT, 'user')).content).toEqual({ mini: 'r/mini' });
+    // Broken all the same: the message shows no invisible character raw.
+    await writeFile(file, '\ufeff{"mini": "r/mini" \ufeff');
+    const message = await refusal(readConfigFile(file, ROOT, 'user'));
+    expect(message).toMatch(/^the config file ".*" is not valid JSON/);
+    expect(formatUserFacingError(new RunDockerError(message, 'Fix it.'))).not.toMatch(/\ufeff/);
   });
 });
