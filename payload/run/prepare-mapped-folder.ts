@@ -48,7 +48,7 @@ export interface PrepareMappedFolderOptions {
   afterStep?: (step: 'created' | 'opened', path: string) => void;
 }
 
-/** As the kernel's limit on links followed in one lookup (Linux MAXSYMLINKS). */
+/** As the kernel's limit on links followed in one lookup (Linux MAXSYMLINKS); also bounds looking again after a race. */
 const MAX_LINKS = 40;
 const OPEN_FOLDER = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
 const ROOT = { uid: 0, gid: 0 };
@@ -109,8 +109,9 @@ export function prepareMappedFolder(folder: MappedFolder, options: PrepareMapped
           if (++links > MAX_LINKS) throw cannotCreate(folder, 'ELOOP', options.create);
           const target = readlinkSync(at);
           if (isAbsolute(target)) {
+            const root = openRoot();
             closeSync(current.fd);
-            current = openRoot();
+            current = root;
           }
           pending = [...target.split('/').filter(Boolean), ...pending];
           continue;
@@ -123,8 +124,8 @@ export function prepareMappedFolder(folder: MappedFolder, options: PrepareMapped
           mkdirSync(at);
         } catch (mkdirError) {
           const mkdirCode = (mkdirError as NodeJS.ErrnoException).code;
-          // Made by someone else in between (a concurrent run): look again.
-          if (mkdirCode === 'EEXIST') {
+          // Made by someone else in between (a concurrent run): look again, a bounded number of times.
+          if (mkdirCode === 'EEXIST' && ++links <= MAX_LINKS) {
             pending = [name, ...pending];
             continue;
           }
