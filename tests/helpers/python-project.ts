@@ -7,7 +7,7 @@
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { TEST_LABEL, docker, pushImage, runCommand } from './fixtures';
+import { TEST_LABEL, docker, pushImage } from './fixtures';
 import { ensurePythonBaseImage } from './python-base';
 
 export const PROJECT_NAME = 'hello';
@@ -42,7 +42,6 @@ export async function makeProjectHome(): Promise<ProjectHome> {
     recursive: true,
     filter: (source) => !['__pycache__', '.pytest_cache'].includes(path.basename(source)),
   });
-  await runCommand('chmod', ['-R', 'a+rwX', path.join(home, 'work')], { check: true });
   return { home, projectDir };
 }
 
