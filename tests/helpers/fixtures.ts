@@ -1,6 +1,6 @@
 // Fixture images for integration tests, built without pulling anything: nothing can be
 // pulled from Docker Hub on these machines. Every image and container a test makes
-// carries TEST_LABEL so one call removes them all.
+// carries TEST_LABEL, so what a run left behind can be found.
 import { spawn } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
 import { access, chmod, copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
@@ -144,26 +144,6 @@ export async function removeImages(references: string[]): Promise<void> {
   if (result.code !== 0 && unexpected.length > 0) {
     throw new CommandError('docker', ['image', 'rm', '--force', ...references], result);
   }
-}
-
-/** Force-removes every container, then every image, labelled TEST_LABEL=1. */
-export async function removeTestContainersAndImages(): Promise<void> {
-  const filter = `label=${TEST_LABEL}=1`;
-  const containers = await docker(['ps', '--all', '--quiet', '--filter', filter], { check: true });
-  const containerIds = words(containers.stdout);
-  if (containerIds.length > 0) await docker(['rm', '--force', '--volumes', ...containerIds], { check: true });
-  // References rather than IDs: an image that others are built FROM (the busybox base)
-  // cannot be removed by ID even with --force, while removing its tag always works.
-  const images = await docker(['image', 'ls', '--filter', filter, '--format', '{{.Repository}}:{{.Tag}} {{.ID}}'], {
-    check: true,
-  });
-  const references = images.stdout.split('\n').flatMap((line) => {
-    const [reference, id, ...more] = line.trim().split(' ');
-    if (reference === undefined || id === undefined || more.length > 0) return [];
-    return [reference.includes('<none>') ? id : reference];
-  });
-  await removeImages([...new Set(references)]);
-  baseImageBuild = undefined;
 }
 
 function words(text: string): string[] {

@@ -1,14 +1,16 @@
 // The fixtures other integration tests stand on: busybox images built without Docker
 // Hub, a real registry, and fast tagging through the Registry HTTP API.
 import { randomBytes } from 'node:crypto';
-import { buildBusyboxImage, docker, pushImage, removeTestContainersAndImages, TEST_LABEL } from '../helpers/fixtures';
+import { buildBusyboxImage, docker, pushImage, removeImages, TEST_LABEL } from '../helpers/fixtures';
 import { startRegistry, tagInRegistry, TestRegistry } from '../helpers/registry';
 
 const unique = randomBytes(4).toString('hex');
 const image = `run-docker-test/fixtures-${unique}:1`;
+/** What this file built or tagged: only these go afterwards (other runs may share the engine). */
+const made: string[] = [image];
 
 afterAll(async () => {
-  await removeTestContainersAndImages();
+  await removeImages(made);
 });
 
 describe('buildBusyboxImage', () => {
@@ -44,6 +46,7 @@ describe('buildBusyboxImage', () => {
 
   it('adds files, labels and a command', async () => {
     const derived = `run-docker-test/fixtures-${unique}:derived`;
+    made.push(derived);
     await buildBusyboxImage(derived, {
       labels: { 'org.run-docker.test.purpose': 'fixtures' },
       files: { '/opt/app/run.sh': '#!/bin/sh\necho "ran with $# args"\n' },
@@ -69,6 +72,7 @@ describe('startRegistry', () => {
     expect(registry.address).toMatch(/^127\.0\.0\.1:\d+$/);
     const repoPath = `fixtures/busybox-${unique}`;
     const pushed = `${registry.address}/${repoPath}:1`;
+    made.push(pushed);
     await buildBusyboxImage(image);
     await docker(['tag', image, pushed], { check: true });
 
