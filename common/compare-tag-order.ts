@@ -44,8 +44,12 @@ export interface RankedTag {
 /** The tag's place in the order, or undefined when it is not a usable tag. */
 export function rankTag(tag: string): RankedTag | undefined {
   if (typeof tag !== 'string' || !TAG_PATTERN.test(tag)) return undefined;
-  const moment = toMoment(tag);
-  if (moment) return { tag, rank: 0, moment };
+  // The shape of a date makes a tag a date, never a version (`21.13.40` is no semver 21.13.40):
+  // one that names no real moment is not usable at all.
+  if (DATE_TIME.test(tag) || SHORT_DATE.test(tag)) {
+    const moment = toMoment(tag);
+    return moment === undefined ? undefined : { tag, rank: 0, moment };
+  }
   const plain = PLAIN_VERSION.exec(tag);
   if (plain) return { tag, rank: 1, version: { plain: [Number(plain[1]), Number(plain[2]), Number(plain[3])] } };
   // Strict parsing: accepts an optional leading `v`, rejects leading zeros and partial versions.
@@ -98,13 +102,40 @@ function compareVersionsNewestFirst(
   return semver.rcompare(full(a), full(b));
 }
 
-/** `YYYYMMDDHHMMSS` for date-like tags, so both families compare as plain strings. */
+/**
+ * `YYYYMMDDHHMMSS` for date-like tags, so both families compare as plain strings; undefined
+ * for a tag that is not one, and for one that has the shape but names no real moment
+ * (`20261301-250000`, `26.02.30`): such a tag would outrank every real one, and for a mini
+ * raise the host's rollback record above anything ever published (docs/tags.md).
+ */
 function toMoment(tag: string): string | undefined {
   const dateTime = DATE_TIME.exec(tag);
-  if (dateTime) return dateTime.slice(1, 3).join('');
-  const date = SHORT_DATE.exec(tag);
-  if (date) return `20${date.slice(1, 4).join('')}000000`;
+  if (dateTime) {
+    const [date = '', time = ''] = dateTime.slice(1, 3);
+    return isCalendarDate(date) && isClockTime(time) ? date + time : undefined;
+  }
+  const short = SHORT_DATE.exec(tag);
+  if (short) {
+    const date = `20${short.slice(1, 4).join('')}`;
+    return isCalendarDate(date) ? `${date}000000` : undefined;
+  }
   return undefined;
+}
+
+/** Pure: whether `YYYYMMDD` is a day of the (proleptic) Gregorian calendar. */
+function isCalendarDate(date: string): boolean {
+  const year = Number(date.slice(0, 4));
+  const month = Number(date.slice(4, 6));
+  const day = Number(date.slice(6, 8));
+  if (month < 1 || month > 12 || day < 1) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+  return day <= days;
+}
+
+/** Pure: whether `HHMMSS` is a time of day on a UTC clock (no leap second: a stamp never carries one). */
+function isClockTime(time: string): boolean {
+  return Number(time.slice(0, 2)) < 24 && Number(time.slice(2, 4)) < 60 && Number(time.slice(4, 6)) < 60;
 }
 
 function compareStrings(a: string, b: string): number {

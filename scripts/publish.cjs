@@ -379,7 +379,7 @@ async function checkNewest(options, version, info) {
   const { compareTagOrder, connectEngine } = publishSupport();
   if (compareTagOrder(version, version) === undefined) {
     fail(
-      `mini version "${version}" is not a usable tag (YYYYMMDD-HHMMSS, yy.mm.dd or a semantic version; see docs/tags.md), so no host would find it; use --force to publish it anyway`,
+      `mini version "${version}" is not a usable tag (a real UTC moment as YYYYMMDD-HHMMSS or yy.mm.dd, or a semantic version; see docs/tags.md), so no host would find it; use --force to publish it anyway`,
     );
   }
   /** @type {Required<import('../contract/contract').LocatorModule>} */

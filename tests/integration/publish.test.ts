@@ -99,6 +99,18 @@ test('a mini version that is not a usable tag is refused', async () => {
   ]);
 });
 
+test('a mini version shaped as a date-time that names no real moment is refused', async () => {
+  images.push(`${prefix}/mini-odd:20261301-250000`);
+  const refused = await runPublish(['mini', '--repo', `${prefix}/mini-odd`, '--version', '20261301-250000']);
+  expect(refused.code).toBe(2);
+  expect(lines(refused.stderr)).toEqual([
+    expect.stringMatching(
+      /^publish: mini version "20261301-250000" is not a usable tag \(a real UTC moment as YYYYMMDD-HHMMSS .*; use --force to publish it anyway$/,
+    ),
+  ]);
+  expect(await registryTags(`${prefix}/mini-odd`)).toEqual([]);
+});
+
 test.each([['garbage range'], [''], ['   ']])(
   '--shim-range "%s" is refused in one line and nothing is built or pushed',
   async (range) => {

@@ -21,6 +21,35 @@ describe('compareTagOrder', () => {
     expect(compareTagOrder('latest', '0.0.1')).toBeLessThan(0);
   });
 
+  it('counts a date-time or date only when it is a real calendar moment; one that is not is no tag at all', () => {
+    // Impossible months, days, hours, minutes and seconds, and 29 February outside leap years.
+    for (const impossible of [
+      '20261301-250000',
+      '20261301-000000',
+      '20260001-000000',
+      '20260100-000000',
+      '20260431-000000',
+      '20260229-000000',
+      '21000229-000000',
+      '20260101-240000',
+      '20260101-006000',
+      '20260101-000060',
+      '99999999-999999',
+      '26.13.01',
+      '26.02.30',
+      '21.13.40',
+      '00.00.00',
+    ]) {
+      expect([impossible, compareTagOrder(impossible, '20260101-000000')]).toEqual([impossible, undefined]);
+      expect([impossible, compareTagOrder(impossible, '1.0.0')]).toEqual([impossible, undefined]);
+    }
+    // The edges of the real calendar and clock still count.
+    expect(compareTagOrder('20240229-235959', '20240228-000000')).toBeGreaterThan(0);
+    expect(compareTagOrder('20000229-000000', '19991231-235959')).toBeGreaterThan(0);
+    expect(compareTagOrder('20261231-235959', '20261201-000000')).toBeGreaterThan(0);
+    expect(compareTagOrder('24.02.29', '24.02.28')).toBeGreaterThan(0);
+  });
+
   it('has no answer for tags that are not usable', () => {
     expect(compareTagOrder('main', '20261201-000000')).toBeUndefined();
     expect(compareTagOrder('20261201-000000', '../x')).toBeUndefined();

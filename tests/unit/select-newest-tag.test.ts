@@ -79,6 +79,20 @@ describe('selectNewestTag', () => {
     expect(selectNewestTag([...nearMisses, '0.1.0'])).toBe('0.1.0');
   });
 
+  it('ignores date-like tags that name no real moment: they never win as the newest', () => {
+    const impossible = [
+      '20261301-250000',
+      '99999999-999999',
+      '20260230-120000',
+      '20261231-240000',
+      '26.13.01',
+      '99.99.99',
+    ];
+    expect(selectNewestTag([...impossible, '20260101-000000'])).toBe('20260101-000000');
+    expect(selectNewestTag([...impossible, '1.0.0'])).toBe('1.0.0');
+    expect(sortTagsNewestFirst([...impossible, '20260101-000000'])).toEqual(['20260101-000000']);
+  });
+
   it('ignores hostile tags that are not valid tags at all', () => {
     const hostile = [
       `${'9'.repeat(8)}-${'9'.repeat(6)}${'0'.repeat(200)}`,
