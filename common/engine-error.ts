@@ -11,6 +11,8 @@ interface SystemErrorLike {
   /** The light client's timeout (light-engine-client.ts): the bound and the call that hit it. */
   timeoutMs?: number;
   call?: string;
+  /** socket-get.ts's bound on an answer read whole, when one passed it. */
+  limitBytes?: number;
   message?: string;
 }
 
@@ -76,6 +78,12 @@ export function toEngineConnectionError(
       return new RunDockerError(
         `the Docker engine at ${where} did not answer within ${(e.timeoutMs ?? 0) / 1000} s (${e.call})`,
         'Check that it is running and not overloaded ("docker info" must answer), or raise RUN_DOCKER_ENGINE_TIMEOUT_MS on a slow engine.',
+      );
+    // socket-get.ts's code for an answer read whole that passed its bound.
+    case 'ERR_RUN_DOCKER_ENGINE_ANSWER_TOO_LARGE':
+      return new RunDockerError(
+        `the Docker engine at ${where} sent an answer larger than ${(e.limitBytes ?? 0) / 1024 / 1024} MiB (${e.call}); run-docker stopped reading it`,
+        'Check that DOCKER_HOST, or the docker context, points at a Docker engine; if it lists tens of thousands of images, remove unused ones ("docker image prune").',
       );
     // socket-get.ts's code for an answer that is not HTTP: something other than an engine listens there.
     case 'ERR_RUN_DOCKER_ENGINE_ANSWER':

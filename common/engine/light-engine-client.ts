@@ -10,7 +10,7 @@ import type http from 'node:http';
 import type Dockerode from 'dockerode';
 import type { ContainerSummary, EngineClient, EnginePullOptions, ImageDetails } from '../../contract/engine-client';
 import { loadHttp, loadHttps } from '../lazy-builtins';
-import { getOverSocket } from './socket-get';
+import { answerTooLargeError, ENGINE_ANSWER_LIMIT_BYTES, getOverSocket } from './socket-get';
 
 export interface EngineCall {
   method: 'GET' | 'POST' | 'DELETE';
@@ -36,11 +36,13 @@ export const ENGINE_TIMEOUT_CODE = 'ERR_RUN_DOCKER_ENGINE_TIMEOUT';
  * `timeoutMs` bounds silence on the connection: until the answer's headers, and between
  * any two chunks of its body, also of a stream handed to the caller (an export or archive
  * that stops in the middle). It is idleness, not a total: a 300 MB export that keeps
- * flowing is never cut.
+ * flowing is never cut. An answer read whole (JSON, and the words of a refusal) stops at
+ * `maxAnswerBytes` (socket-get.ts); a stream is bounded by its reader (export-image-files.ts).
  */
 export function createEngineRequest(
   options: Dockerode.DockerOptions & { agent?: http.Agent },
   timeoutMs: number = DEFAULT_ENGINE_TIMEOUT_MS,
+  maxAnswerBytes: number = ENGINE_ANSWER_LIMIT_BYTES,
 ): EngineRequest {
   const secure = options.protocol === 'https';
   // Loaded on the first request that needs them: a warm call's one request, a plain GET over
@@ -63,8 +65,12 @@ export function createEngineRequest(
     socketPath === undefined
       ? undefined
       : async (path: string) => {
-          const { status, body } = await getOverSocket(socketPath, path, timeoutMs, () =>
-            engineTimeoutError('GET', path, timeoutMs),
+          const { status, body } = await getOverSocket(
+            socketPath,
+            path,
+            timeoutMs,
+            () => engineTimeoutError('GET', path, timeoutMs),
+            maxAnswerBytes,
           );
           const answer = readAnswer(status, body.toString('utf8'));
           if ('error' in answer) throw answer.error;
@@ -84,8 +90,16 @@ export function createEngineRequest(
           resolve(res);
           return;
         }
+        // Read whole, so bounded: what answers may send without end (socket-get.ts).
         const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        let length = 0;
+        res.on('data', (chunk: Buffer) => {
+          length += chunk.length;
+          if (length <= maxAnswerBytes) return void chunks.push(chunk);
+          const error = answerTooLargeError(method, path, maxAnswerBytes);
+          reject(error);
+          req.destroy(error);
+        });
         res.on('error', reject);
         res.on('end', () => {
           const answer = readAnswer(status, Buffer.concat(chunks).toString('utf8'));

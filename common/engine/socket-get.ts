@@ -19,27 +19,55 @@ export interface ClosedAnswer {
 export const CUT_SHORT_CODE = 'ECONNRESET';
 /** An answer that is not HTTP/1.1 as it must be (something else listens on the socket); the message completes "what answers there …". */
 export const NOT_HTTP_CODE = 'ERR_RUN_DOCKER_ENGINE_ANSWER';
+/** An answer read whole (JSON) that passed ENGINE_ANSWER_LIMIT_BYTES: the read stops there. */
+export const ANSWER_TOO_LARGE_CODE = 'ERR_RUN_DOCKER_ENGINE_ANSWER_TOO_LARGE';
+
+/**
+ * The most of an engine's answer that is read whole (JSON; exports and archives are streams,
+ * bounded by their readers). The largest run-docker asks for is the image list, ~1 kB an
+ * image: 32 MiB is tens of thousands of images, and still a bounded cost (docs/faults.md) when
+ * what answers sends without end. The registry's answers have the same kind of bound (8 MiB,
+ * payload/locator/registry/send-with-node-http.ts).
+ */
+export const ENGINE_ANSWER_LIMIT_BYTES = 32 * 1024 * 1024;
+
+/** The error for an answer past `limitBytes`, naming the call as the timeout does (engine-error.ts). */
+export function answerTooLargeError(method: string, path: string, limitBytes: number): Error {
+  const call = `${method} ${path.split('?')[0]}`;
+  return Object.assign(
+    new Error(`the Docker engine sent an answer larger than ${limitBytes / 1024 / 1024} MiB (${call})`),
+    { code: ANSWER_TOO_LARGE_CODE, limitBytes, call },
+  );
+}
 
 /**
  * GET `path` on the unix socket `socketPath`; the whole answer once the engine closes the
  * connection. `onSilence` builds the error for `timeoutMs` without a byte (connecting,
- * waiting or reading alike), as the node:http path does.
+ * waiting or reading alike), as the node:http path does. An answer past `maxBytes` (headers
+ * included) is not read further: the connection is closed and the call fails
+ * (ANSWER_TOO_LARGE_CODE).
  */
 export async function getOverSocket(
   socketPath: string,
   path: string,
   timeoutMs: number,
   onSilence: () => Error,
+  maxBytes: number = ENGINE_ANSWER_LIMIT_BYTES,
 ): Promise<ClosedAnswer> {
   const bytes = await new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
+    let length = 0;
     const socket = connect(socketPath);
     socket.setTimeout(timeoutMs, () => socket.destroy(onSilence()));
     // write, not end: a half-closed connection reads to Go's server as a client gone away.
     socket.on('connect', () =>
       socket.write(`GET ${path} HTTP/1.1\r\nHost: docker\r\nAccept: application/json\r\nConnection: close\r\n\r\n`),
     );
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      length += chunk.length;
+      if (length > maxBytes) socket.destroy(answerTooLargeError('GET', path, maxBytes));
+      else chunks.push(chunk);
+    });
     socket.on('error', reject);
     socket.on('end', () => resolve(Buffer.concat(chunks)));
   });

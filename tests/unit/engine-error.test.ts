@@ -1,6 +1,6 @@
 import { toEngineConnectionError } from '../../common/engine-error';
 import { ENGINE_TIMEOUT_CODE } from '../../common/engine/light-engine-client';
-import { NOT_HTTP_CODE, parseClosedAnswer } from '../../common/engine/socket-get';
+import { answerTooLargeError, NOT_HTTP_CODE, parseClosedAnswer } from '../../common/engine/socket-get';
 
 describe('toEngineConnectionError', () => {
   it('names the silent endpoint, where its address came from, the bound and the call', () => {
@@ -25,6 +25,19 @@ describe('toEngineConnectionError', () => {
     expect(toEngineConnectionError(timeout, { DOCKER_HOST: 'tcp://u:secret@h:2375' })?.message).toBe(
       'the Docker engine at "tcp://u:***@h:2375" set by DOCKER_HOST did not answer within 15 s (GET /images/json)',
     );
+  });
+
+  it('names the endpoint, the bound and the call for an answer that passed its bound', () => {
+    const error = toEngineConnectionError(
+      answerTooLargeError('GET', '/images/json?all=1', 32 * 1024 * 1024),
+      {},
+      { host: 'unix:///var/run/docker.sock', source: 'default' },
+    );
+    expect(error?.message).toBe(
+      'the Docker engine at "unix:///var/run/docker.sock" sent an answer larger than 32 MiB (GET /images/json); run-docker stopped reading it',
+    );
+    expect(error?.hint).toContain('docker image prune');
+    expect(error?.exitCode).toBe(125);
   });
 
   it('says that something other than an engine answers at the endpoint, for any answer that is not HTTP', () => {

@@ -11,6 +11,7 @@ import {
   selectTagsOfRepository,
   type EngineCall,
 } from '../../common/engine/light-engine-client';
+import { ANSWER_TOO_LARGE_CODE, ENGINE_ANSWER_LIMIT_BYTES } from '../../common/engine/socket-get';
 
 describe('formatQuery', () => {
   it('writes filters as JSON, like dockerode, and leaves out undefined values', () => {
@@ -267,6 +268,44 @@ describe('createEngineRequest', () => {
       expect(Date.now() - started).toBeLessThan(3_000);
     } finally {
       silent.close();
+    }
+  });
+
+  it('stops reading an answer without end at its bound, over node:http as over the plain GET, and names the call', async () => {
+    const endless = http.createServer((req, res) => {
+      res.on('error', () => undefined);
+      // A refusal (its words are read whole too) or a JSON answer, without end.
+      res.writeHead(req.method === 'DELETE' ? 500 : 200, { 'Content-Type': 'application/json' });
+      const block = Buffer.alloc(64 * 1024, ' ');
+      const pump = () => {
+        while (!res.destroyed && res.write(block));
+      };
+      res.on('drain', pump);
+      pump();
+    });
+    const socketPath = path.join(dir, 'endless.sock');
+    await new Promise<void>((resolve) => endless.listen(socketPath, resolve));
+    try {
+      const request = createEngineRequest({ socketPath }, 5000, 2 * 1024 * 1024);
+      for (const call of [
+        { method: 'POST', path: '/containers/create', body: {} },
+        { method: 'DELETE', path: '/containers/c1?force=true' },
+        { method: 'GET', path: '/images/json' },
+      ] as const) {
+        await expect(request(call)).rejects.toMatchObject({
+          code: ANSWER_TOO_LARGE_CODE,
+          limitBytes: 2 * 1024 * 1024,
+          call: `${call.method} ${call.path.split('?')[0]}`,
+        });
+      }
+      // The default bound, on the path a warm call takes (a GET over the socket).
+      await expect(createEngineRequest({ socketPath })({ method: 'GET', path: '/info' })).rejects.toMatchObject({
+        code: ANSWER_TOO_LARGE_CODE,
+        limitBytes: ENGINE_ANSWER_LIMIT_BYTES,
+      });
+    } finally {
+      endless.closeAllConnections();
+      endless.close();
     }
   });
 

@@ -3,7 +3,14 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { CUT_SHORT_CODE, getOverSocket, NOT_HTTP_CODE, parseClosedAnswer } from '../../common/engine/socket-get';
+import {
+  ANSWER_TOO_LARGE_CODE,
+  CUT_SHORT_CODE,
+  ENGINE_ANSWER_LIMIT_BYTES,
+  getOverSocket,
+  NOT_HTTP_CODE,
+  parseClosedAnswer,
+} from '../../common/engine/socket-get';
 
 const answer = (text: string) => parseClosedAnswer(Buffer.from(text, 'latin1'));
 /** The error answer(text) throws (none: the test fails on the undefined). */
@@ -98,6 +105,45 @@ describe('getOverSocket', () => {
     await expect(
       getOverSocket(path.join(dir, 'nothing.sock'), '/images/json', 200, () => new Error('silent')),
     ).rejects.toMatchObject({ code: 'ENOENT', syscall: 'connect' });
+  });
+
+  it('stops reading an answer without end at its bound, closes the connection, and names the call', async () => {
+    let sent = 0;
+    const closes: Promise<unknown>[] = [];
+    const endless = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      closes.push(new Promise((resolve) => socket.on('close', resolve)));
+      socket.once('data', () => {
+        socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n[');
+        const block = Buffer.alloc(64 * 1024, '{"Id":"sha256:0"},');
+        const pump = () => {
+          while (!socket.destroyed && socket.write(block)) sent += block.length;
+        };
+        socket.on('drain', pump);
+        pump();
+      });
+    });
+    const socketPath = await serve('endless.sock', endless);
+    try {
+      await expect(
+        getOverSocket(socketPath, '/images/json?all=1', 5000, () => new Error('silent')),
+      ).rejects.toMatchObject({
+        code: ANSWER_TOO_LARGE_CODE,
+        limitBytes: ENGINE_ANSWER_LIMIT_BYTES,
+        call: 'GET /images/json',
+        message: 'the Docker engine sent an answer larger than 32 MiB (GET /images/json)',
+      });
+      // A smaller bound, as the caller may set: the same failure, sooner.
+      await expect(
+        getOverSocket(socketPath, '/info', 5000, () => new Error('silent'), 1024 * 1024),
+      ).rejects.toMatchObject({ code: ANSWER_TOO_LARGE_CODE, limitBytes: 1024 * 1024, call: 'GET /info' });
+      // The client closed both connections: the server sees them end (the test would time out otherwise).
+      expect(await Promise.all(closes)).toHaveLength(2);
+      // Not read to the end: the server could only push what sat in the socket's buffers past the bound.
+      expect(sent).toBeLessThan(ENGINE_ANSWER_LIMIT_BYTES + 16 * 1024 * 1024);
+    } finally {
+      endless.close();
+    }
   });
 
   it('fails an answer that stops in the middle when the engine closes the connection', async () => {
