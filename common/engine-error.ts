@@ -11,6 +11,8 @@ interface SystemErrorLike {
   /** The light client's timeout (light-engine-client.ts): the bound and the call that hit it. */
   timeoutMs?: number;
   call?: string;
+  /** The body of an answer outside 2xx: JSON (`{message}`) or its text (light-engine-client.ts, dockerode). */
+  json?: unknown;
   /** socket-get.ts's bound on an answer read whole, when one passed it. */
   limitBytes?: number;
   message?: string;
@@ -32,6 +34,19 @@ export function describeEngineAddress(
     return `"${redactHost(endpoint.host)}"${endpoint.source === 'default' ? '' : ` set by ${endpoint.source}`}`;
   if (env.DOCKER_HOST) return `"${redactHost(env.DOCKER_HOST)}" set by DOCKER_HOST`;
   return env.DOCKER_CONTEXT ? `the docker context "${env.DOCKER_CONTEXT}"` : `"${defaultEngineHost()}"`;
+}
+
+/** What the engine said in a failed answer (`{"message": …}`, or its text), on one line and at most 300 characters. */
+function describeEngineWords(error: SystemErrorLike): string {
+  const json = error.json;
+  const said =
+    typeof json === 'object' && json !== null && 'message' in json
+      ? String(json.message)
+      : typeof json === 'string'
+        ? json
+        : '';
+  const line = said.replace(/\s+/g, ' ').trim();
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
 }
 
 /** Node's TLS failures: the engine's certificate, or the handshake itself. */
@@ -64,6 +79,16 @@ export function toEngineConnectionError(
     return new RunDockerError(
       `the TLS handshake with the Docker engine at ${where} failed (${e.code})`,
       "Check the CA and client certificate (ca.pem, cert.pem, key.pem in DOCKER_CERT_PATH, or the docker context's TLS files) and that the engine's certificate names this host.",
+    );
+  }
+  // The engine answered, and failed (HTTP 5xx: a full disk, a broken image store, a daemon
+  // bug): its own words, where it stands and which call, not "unexpected error … report it".
+  // A 4xx is left to its caller: for run-docker's own requests it is a bug to report.
+  if (typeof e?.statusCode === 'number' && e.statusCode >= 500 && e.statusCode < 600) {
+    const said = describeEngineWords(e);
+    return new RunDockerError(
+      `the Docker engine at ${where} failed (HTTP ${e.statusCode}${e.call ? ` to ${e.call}` : ''})${said ? `: ${said}` : ''}`,
+      'The engine says why: check its log ("journalctl -u docker", or "docker info" for its state), fix what it names, and run again.',
     );
   }
   if (e?.level === 'client-authentication') {

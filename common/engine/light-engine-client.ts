@@ -72,7 +72,7 @@ export function createEngineRequest(
             () => engineTimeoutError('GET', path, timeoutMs),
             maxAnswerBytes,
           );
-          const answer = readAnswer(status, body.toString('utf8'));
+          const answer = readAnswer(status, body.toString('utf8'), formatCall('GET', path));
           if ('error' in answer) throw answer.error;
           return answer.json;
         };
@@ -102,7 +102,7 @@ export function createEngineRequest(
         });
         res.on('error', reject);
         res.on('end', () => {
-          const answer = readAnswer(status, Buffer.concat(chunks).toString('utf8'));
+          const answer = readAnswer(status, Buffer.concat(chunks).toString('utf8'), formatCall(method, path));
           if ('error' in answer) reject(answer.error);
           else resolve(answer.json);
         });
@@ -120,9 +120,13 @@ export function createEngineRequest(
   };
 }
 
+/** `GET /images/json`: the path without its query (filters can be long; the operation is what helps). */
+function formatCall(method: string, path: string): string {
+  return `${method} ${path.split('?')[0]}`;
+}
+
 function engineTimeoutError(method: string, path: string, timeoutMs: number): Error {
-  // The path without its query: filters can be long, and the operation is what helps.
-  const call = `${method} ${path.split('?')[0]}`;
+  const call = formatCall(method, path);
   return Object.assign(new Error(`the Docker engine did not answer within ${timeoutMs} ms (${call})`), {
     code: ENGINE_TIMEOUT_CODE,
     timeoutMs,
@@ -131,18 +135,19 @@ function engineTimeoutError(method: string, path: string, timeoutMs: number): Er
 }
 
 /** An answer's JSON, or for a non-2xx status the error docker-modem would throw. */
-function readAnswer(status: number, text: string): { json: unknown } | { error: Error } {
+function readAnswer(status: number, text: string, call: string): { json: unknown } | { error: Error } {
   const json = parseJson(text);
-  return status >= 200 && status < 300 ? { json } : { error: engineHttpError(status, json ?? text) };
+  return status >= 200 && status < 300 ? { json } : { error: engineHttpError(status, json ?? text, call) };
 }
 
-/** The same error shape docker-modem builds for a non-2xx answer. */
-function engineHttpError(statusCode: number, json: unknown): Error {
+/** The same error shape docker-modem builds for a non-2xx answer, and the call it answered (engine-error.ts names it). */
+function engineHttpError(statusCode: number, json: unknown, call: string): Error {
   const said = typeof json === 'object' && json !== null && 'message' in json ? String(json.message) : String(json);
   return Object.assign(new Error(`(HTTP code ${statusCode}) unexpected - ${said} `), {
     statusCode,
     reason: 'unexpected',
     json,
+    call,
   });
 }
 

@@ -259,6 +259,23 @@ test('an engine endpoint that accepts and never answers: one line naming it, exi
   expect(outcome.ms).toBeLessThan(6_000);
 });
 
+test('an engine that answers HTTP 500: one line with its words, its address and the call, exit 125', async () => {
+  const failing = http.createServer((_req, res) => {
+    res.writeHead(500, { 'Content-Type': 'application/json' });
+    res.end('{"message":"error reading the image store: input/output error"}\n');
+  });
+  const address = await listenOnLoopback(failing);
+  closers.push(() => new Promise((resolve) => failing.close(resolve)));
+  const outcome = await runShimBounded(['--version'], { ...host, DOCKER_HOST: `tcp://${address}` }, 30_000);
+  const line = expectOneLineFailure(outcome);
+  expect(line).toMatch(
+    new RegExp(
+      `^run-docker: the Docker engine at "tcp://${address}" set by DOCKER_HOST failed \\(HTTP 500 to GET /images/[^)]+\\): error reading the image store: input/output error\\. The engine says why`,
+    ),
+  );
+  expect(line).not.toContain('unexpected error');
+});
+
 describe('a project pull that stalls', () => {
   afterEach(async () => {
     expect(await listOwnContainers()).toEqual([]);

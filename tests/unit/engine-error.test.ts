@@ -1,4 +1,9 @@
+import http from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { toEngineConnectionError } from '../../common/engine-error';
+import { createEngineRequest } from '../../common/engine/light-engine-client';
 import { ENGINE_TIMEOUT_CODE } from '../../common/engine/light-engine-client';
 import { answerTooLargeError, NOT_HTTP_CODE, parseClosedAnswer } from '../../common/engine/socket-get';
 
@@ -25,6 +30,62 @@ describe('toEngineConnectionError', () => {
     expect(toEngineConnectionError(timeout, { DOCKER_HOST: 'tcp://u:secret@h:2375' })?.message).toBe(
       'the Docker engine at "tcp://u:***@h:2375" set by DOCKER_HOST did not answer within 15 s (GET /images/json)',
     );
+  });
+
+  it('says what a failing engine (HTTP 5xx) said, where it stands and which call, and leaves a 4xx to its caller', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'run-docker-engine-500-'));
+    const server = http.createServer((req, res) => {
+      const failing = req.url?.startsWith('/images/');
+      res.writeHead(failing ? 500 : 404, { 'Content-Type': 'application/json' });
+      res.end(
+        JSON.stringify({ message: failing ? 'write /var/lib/docker/tmp: no space left on device' : 'page not found' }),
+      );
+    });
+    const socketPath = path.join(dir, 'engine.sock');
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    try {
+      const request = createEngineRequest({ socketPath });
+      const endpoint = { host: `unix://${socketPath}`, source: 'DOCKER_HOST' };
+      const failures = await Promise.all(
+        [
+          { method: 'GET', path: '/images/json?all=1' },
+          { method: 'GET', path: '/images/sha256:abc/get', stream: true },
+          { method: 'POST', path: '/containers/create', body: {} },
+        ].map((call) =>
+          request(call as never).then(
+            () => undefined,
+            (error: unknown) => error,
+          ),
+        ),
+      );
+      expect(toEngineConnectionError(failures[0], {}, endpoint)?.message).toBe(
+        `the Docker engine at "unix://${socketPath}" set by DOCKER_HOST failed (HTTP 500 to GET /images/json): write /var/lib/docker/tmp: no space left on device`,
+      );
+      expect(toEngineConnectionError(failures[1], {}, endpoint)?.message).toMatch(
+        /\(HTTP 500 to GET \/images\/sha256:abc\/get\)/,
+      );
+      expect(toEngineConnectionError(failures[0], {}, endpoint)?.exitCode).toBe(125);
+      expect(toEngineConnectionError(failures[0], {}, endpoint)?.hint).toMatch(/^The engine says why: check its log/);
+      // A 404 of a request of run-docker's own: not the engine failing.
+      expect(toEngineConnectionError(failures[2], {}, endpoint)).toBeUndefined();
+    } finally {
+      server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("words dockerode's failures (pulls) alike, without a call, and shortens what the engine said to one line", () => {
+    const words = `line one\n${'x'.repeat(400)}`;
+    const error = Object.assign(new Error(`(HTTP code 503) server error - ${words} `), {
+      statusCode: 503,
+      json: { message: words },
+    });
+    const message = toEngineConnectionError(error, { DOCKER_HOST: 'unix:///run/docker.sock' })?.message ?? '';
+    expect(message).toMatch(
+      /^the Docker engine at "unix:\/\/\/run\/docker.sock" set by DOCKER_HOST failed \(HTTP 503\): line one x+…$/,
+    );
+    expect(message).not.toContain('\n');
+    expect(message.length).toBeLessThan(420);
   });
 
   it('names the endpoint, the bound and the call for an answer that passed its bound', () => {
