@@ -3,7 +3,7 @@
  * Build-time constants come from scripts/build.mjs.
  */
 import { basename, join } from 'node:path';
-import type { BuildModule, MiniModule } from '../contract/contract';
+import type { BuildModule, Logger, MiniModule } from '../contract/contract';
 import { dockerConfigPath } from '../common/docker-config-path';
 import { createEngineClient } from '../common/engine/create-engine-client';
 import { readEngineEndpoint } from '../common/engine/read-engine-endpoint';
@@ -19,7 +19,7 @@ import { cacheRootDir } from './payload-cache';
 import { configFileLocations, readConfigFiles } from './read-config-file';
 import { readShimFlags } from './read-shim-flags';
 import { describeFailure } from './report-failure';
-import { resolveShimConfig } from './resolve-shim-config';
+import { describeTagPinnedTiny, resolveShimConfig } from './resolve-shim-config';
 import { runShim, type ShimCommand } from './run-shim';
 import { selectShimProgress } from './select-shim-progress';
 import { buildConfigRows, formatConfigRows } from './show-config';
@@ -89,7 +89,7 @@ async function main(): Promise<number> {
       env.HOME = homeDir;
     }
     if (readShimFlags(argv).showConfig) {
-      writeStdout(await showConfig(env, homeDir));
+      writeStdout(await showConfig(env, homeDir, log));
       return 0;
     }
     // docker's config.json, read once for the call: the engine, then logins and proxies (payloads get it too).
@@ -126,14 +126,17 @@ async function main(): Promise<number> {
   }
 }
 
-/** The rows of --show-config; reads the config file, never the engine. */
-async function showConfig(env: Record<string, string | undefined>, homeDir: string): Promise<string> {
+/** The rows of --show-config (and a warning for a tiny pinned by tag); reads the config file, never the engine. */
+async function showConfig(env: Record<string, string | undefined>, homeDir: string, log: Logger): Promise<string> {
   const locations = configFileLocations(env, homeDir);
   const files = await readConfigFiles(locations);
+  const config = resolveShimConfig(env, files, DEFAULTS);
+  const tagPinned = describeTagPinnedTiny(config.tiny);
+  if (tagPinned !== undefined) log.warn(tagPinned);
   return formatConfigRows(
     buildConfigRows({
       shimVersion: SHIM_VERSION,
-      config: resolveShimConfig(env, files, DEFAULTS),
+      config,
       configFiles: locations.map((location, index) => ({ ...location, exists: files[index]?.content !== undefined })),
       cacheRoot: cacheRootDir(env, homeDir),
       dockerConfig: {

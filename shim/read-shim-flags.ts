@@ -37,12 +37,25 @@ export interface ShimFlags {
 
 export function readShimFlags(argv: readonly string[]): ShimFlags {
   const flags: ShimFlags = { local: false, quiet: false, showConfig: false, end: 0 };
-  for (const arg of argv) {
-    if (arg === '--' || arg === '-' || !arg.startsWith('-')) break;
+  for (const arg of leadingOptions(argv)) {
     if (arg === '--local') flags.local = true;
     else if (arg === '-q' || arg === '--quiet') flags.quiet = true;
     else if (arg === SHOW_CONFIG) flags.showConfig = true;
     flags.end++;
   }
   return flags;
+}
+
+/**
+ * Whether the call asks for `--version` (the payload answers it; the shim only adds what it
+ * alone knows: a tiny pinned by tag, run-shim.ts), read by the same rule as the flags above.
+ */
+export function isVersionRequest(argv: readonly string[]): boolean {
+  return leadingOptions(argv).includes('--version');
+}
+
+/** The leading arguments that start with `-`, up to IMAGE, an option's value, `--` or a lone `-`. */
+function leadingOptions(argv: readonly string[]): readonly string[] {
+  const end = argv.findIndex((arg) => arg === '--' || arg === '-' || !arg.startsWith('-'));
+  return end < 0 ? argv : argv.slice(0, end);
 }

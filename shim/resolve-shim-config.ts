@@ -2,7 +2,7 @@
  * The shim's configuration: env > config file > built-in defaults, per key.
  * Pure: the caller reads the environment and the file.
  */
-import { formatRepository, isPinned, parseImageRef, type ImageRef } from '../common/image-ref';
+import { formatImageRef, formatRepository, isPinned, parseImageRef, type ImageRef } from '../common/image-ref';
 import { RunDockerError } from '../common/run-docker-error';
 import { readShimFlags } from './read-shim-flags';
 
@@ -119,6 +119,18 @@ function readFileValues(file: ConfigFile | undefined): Partial<Record<keyof type
     values[key] = value;
   }
   return values;
+}
+
+/**
+ * Pure: the warning for a tiny pinned by tag and not by digest, or undefined. The tiny's
+ * manifest names the keys every mini must be signed with (docs/trust.md): pinned by tag,
+ * whoever can push that tag chooses them. Said on `--show-config` and `--version`, where an
+ * operator looks at what a host trusts, not on every run.
+ */
+export function describeTagPinnedTiny(tiny: ConfigValue | undefined): string | undefined {
+  if (tiny === undefined || tiny.ref.digest !== undefined) return undefined;
+  const ref = formatImageRef(tiny.ref);
+  return `the tiny image "${ref}" (from ${tiny.source}) is pinned by tag, not by digest: whoever can push that tag chooses the keys this host trusts; pin it as ${formatRepository(tiny.ref)}@sha256:… ("docker image inspect --format '{{index .RepoDigests 0}}' ${ref}" prints it)`;
 }
 
 /** `--local` among the leading options (read-shim-flags.ts), or RUN_DOCKER_LOCAL=1. */

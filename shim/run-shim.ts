@@ -45,7 +45,9 @@ import {
   type Trust,
 } from './obtain-trusted-mini';
 import { configFileLocations, readConfigFiles } from './read-config-file';
+import { isVersionRequest } from './read-shim-flags';
 import {
+  describeTagPinnedTiny,
   isLocalMode,
   resolveShimConfig,
   type ConfigValue,
@@ -166,6 +168,9 @@ async function choosePayload(
     shimVersion,
   );
   if (typeof tiny === 'string') return builtIn(tiny);
+  // The tiny in use is this host's trust root: --version is where an operator checks it.
+  const tagPinned = describeTagPinnedTiny(config.tiny);
+  if (tagPinned !== undefined && isVersionRequest(deps.argv)) log.warn(tagPinned);
   const tinyInUse = {
     reference: formatImageRef(config.tiny.ref),
     id: tiny.image.id,

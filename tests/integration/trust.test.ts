@@ -89,8 +89,31 @@ test('a tiny that trusts no key refuses every mini: one warning, then the payloa
   expect(outcome.code).toBe(0);
   expect(outcome.stdout).toMatch(/^mini built into shim .* \(no usable mini of /m);
   expect(stderrLines(outcome)).toEqual([
+    // --version names a tiny pinned by tag (the next test).
+    expect.stringMatching(
+      /^run-docker: warning: the tiny image ".*:0\.0\.1-nokeys" .* is pinned by tag, not by digest/,
+    ),
     expect.stringMatching(
       /^run-docker: warning: no usable mini of ".*\/mini": the newest, ".*" cannot be used: it is signed by key [0-9a-f]{16}, which the pinned tiny does not trust; .*; running the payload built into shim .* instead\. Publish a mini signed with a key the pinned tiny trusts/,
     ),
   ]);
+});
+
+test('a tiny pinned by tag, not digest: one warning on --show-config and on --version, none on a run', async () => {
+  const byTag = `${prefix}/tiny:${PACKAGE_VERSION}`;
+  const warning = `run-docker: warning: the tiny image "${byTag}" (from env RUN_DOCKER_TINY) is pinned by tag, not by digest: whoever can push that tag chooses the keys this host trusts; pin it as ${prefix}/tiny@sha256:… ("docker image inspect --format '{{index .RepoDigests 0}}' ${byTag}" prints it)`;
+  // The mini pinned too: the newest minis of this file's other tests are refused with warnings of their own.
+  const tagHost = { ...host, RUN_DOCKER_TINY: byTag, RUN_DOCKER_MINI: `${prefix}/mini:${SIGNED}` };
+  const config = await runShim(['--show-config'], tagHost);
+  expect({ code: config.code, stderr: stderrLines(config) }).toEqual({ code: 0, stderr: [warning] });
+  expect(config.stdout).toMatch(new RegExp(`^tiny +${byTag.replace(/[.]/g, '\\.')} +\\(env RUN_DOCKER_TINY\\)$`, 'm'));
+  const version = await runShim(['--version'], tagHost);
+  expect({ code: version.code, stderr: stderrLines(version) }).toEqual({ code: 0, stderr: [warning] });
+  expect(version.stdout).toContain(`tiny ${byTag} (${PACKAGE_VERSION})`);
+  // A run is not where the trust root is checked: no warning on every call.
+  const help = await runShim(['--help'], tagHost);
+  expect({ code: help.code, stderr: help.stderr }).toEqual({ code: 0, stderr: '' });
+  // Pinned by digest: not a word.
+  const byDigest = await runShim(['--show-config'], host);
+  expect({ code: byDigest.code, stderr: byDigest.stderr }).toEqual({ code: 0, stderr: '' });
 });

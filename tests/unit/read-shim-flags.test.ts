@@ -1,4 +1,4 @@
-import { readShimFlags } from '../../shim/read-shim-flags';
+import { isVersionRequest, readShimFlags } from '../../shim/read-shim-flags';
 import { ARGV_CASES } from '../argv-cases';
 
 describe('readShimFlags against the shared argv cases (tests/argv-cases.ts)', () => {
@@ -46,5 +46,17 @@ describe('readShimFlags', () => {
     ]) {
       expect(readShimFlags([arg, 'img'])).toEqual({ local: false, quiet: false, showConfig: false, end: 1 });
     }
+  });
+});
+
+describe('isVersionRequest', () => {
+  it('reads --version among the leading options only, by the same rule as the flags', () => {
+    expect(isVersionRequest(['--version'])).toBe(true);
+    expect(isVersionRequest(['--local', '-q', '--version'])).toBe(true);
+    expect(isVersionRequest(['img', '--version'])).toBe(false);
+    expect(isVersionRequest(['--', '--version'])).toBe(false);
+    expect(isVersionRequest(['-e', 'A=1', '--version'])).toBe(false);
+    expect(isVersionRequest(['--version=1'])).toBe(false);
+    expect(isVersionRequest([])).toBe(false);
   });
 });

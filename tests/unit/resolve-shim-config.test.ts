@@ -1,5 +1,5 @@
 import { configFileLocations } from '../../shim/read-config-file';
-import { isLocalMode, resolveShimConfig } from '../../shim/resolve-shim-config';
+import { describeTagPinnedTiny, isLocalMode, resolveShimConfig } from '../../shim/resolve-shim-config';
 
 const defaults = { tiny: 'localhost:5000/run-docker/tiny:0.1.0', mini: 'localhost:5000/run-docker/mini' };
 const digest = `sha256:${'b'.repeat(64)}`;
@@ -61,6 +61,24 @@ describe('resolveShimConfig', () => {
     expect(() => resolveShimConfig({}, { path: '/c.json', content: { tiny: 3 } }, defaults)).toThrow(
       /"tiny" in the config file "\/c.json" must be a string/,
     );
+  });
+});
+
+describe('describeTagPinnedTiny', () => {
+  it('warns of a tiny pinned by tag only, naming it, where it came from and how to pin it by digest', () => {
+    const byTag = resolveShimConfig({ RUN_DOCKER_TINY: 'reg.example/rd/tiny:1.2.3' }, undefined, {}).tiny;
+    expect(describeTagPinnedTiny(byTag)).toBe(
+      `the tiny image "reg.example/rd/tiny:1.2.3" (from env RUN_DOCKER_TINY) is pinned by tag, not by digest: whoever can push that tag chooses the keys this host trusts; pin it as reg.example/rd/tiny@sha256:… ("docker image inspect --format '{{index .RepoDigests 0}}' reg.example/rd/tiny:1.2.3" prints it)`,
+    );
+    expect(describeTagPinnedTiny(resolveShimConfig({}, undefined, defaults).tiny)).toMatch(
+      /^the tiny image "localhost:5000\/run-docker\/tiny:0\.1\.0" \(from default\) is pinned by tag/,
+    );
+  });
+
+  it('says nothing of a tiny pinned by digest (with or without a tag), or of none', () => {
+    for (const tiny of [`reg.example/rd/tiny@${digest}`, `reg.example/rd/tiny:1.2.3@${digest}`])
+      expect(describeTagPinnedTiny(resolveShimConfig({ RUN_DOCKER_TINY: tiny }, undefined, {}).tiny)).toBeUndefined();
+    expect(describeTagPinnedTiny(resolveShimConfig({}, undefined, {}).tiny)).toBeUndefined();
   });
 });
 

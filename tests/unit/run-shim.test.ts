@@ -373,6 +373,22 @@ describe('the tiny', () => {
     expect(takeRuns()).toEqual([expect.stringMatching(/^built-in \(the tiny image .* does not show that digest/)]);
   });
 
+  it('pinned by tag, not digest: one warning on --version, none on a run or when pinned by digest', async () => {
+    addMini(V1);
+    expect(await run(['--local', '--version'])).toBe(0);
+    expect(warnings).toEqual([
+      `the tiny image "${TINY}" (from env RUN_DOCKER_TINY) is pinned by tag, not by digest: whoever can push that tag chooses the keys this host trusts; pin it as registry.test/rd/tiny@sha256:… ("docker image inspect --format '{{index .RepoDigests 0}}' ${TINY}" prints it)`,
+    ]);
+    warnings.length = 0;
+    expect(await run(['--local', 'app', '--version'])).toBe(0);
+    expect(warnings).toEqual([]);
+    const byDigest = `registry.test/rd/tiny@sha256:${'c'.repeat(64)}`;
+    engine.addImage(byDigest, tinyImage({ version: '1.0.0', trustedKeys: [key.trusted] }));
+    expect(await run(['--local', '--version'], { RUN_DOCKER_TINY: byDigest })).toBe(0);
+    expect(warnings).toEqual([]);
+    expect(takeRuns()).toEqual([`mini ${MINI}:${V1}`, `mini ${MINI}:${V1}`, `mini ${MINI}:${V1}`]);
+  });
+
   it('an engine that cannot be reached is an error, not a fallback', async () => {
     engine = createEngineWithTiny({ unreachable: true });
     await expect(run()).rejects.toMatchObject({ code: 'ENOENT', syscall: 'connect' });
