@@ -6,17 +6,34 @@
  * Engine API: https://docs.docker.com/reference/api/engine/version/v1.41/#tag/Container/operation/ContainerArchive
  */
 import { hostname } from 'node:os';
-import type * as TarStream from 'tar-stream';
 import type { EngineClient } from '../contract/engine-client';
 import { ignoreFailure } from './ignore-failure';
 import { cleanUpOnInterrupt, interruptedBy, waitForExit } from './interruption';
+import { readTarFiles, type TarBounds, type TarFiles } from './read-tar-files';
 
 export const EXTRACTION_LABEL = 'org.run-docker.extraction';
-/** Larger files are drained, not kept: what we copy is a few MB at most; an image may hold anything. */
-const MAX_FILE_BYTES = 32 * 1024 * 1024;
+
+/** What a copy keeps by default: what we copy is a few MB at most; an image may hold anything. */
+export const COPY_BOUNDS: TarBounds = { maxArchiveBytes: 64 * 1024 * 1024, maxFileBytes: 32 * 1024 * 1024 };
+
+/** Copies the regular files under `path` (or `path` itself) out of the container, within `bounds`. */
+export type CopyFiles = (path: string, bounds?: TarBounds) => Promise<TarFiles>;
 
 /** Regular files under `path` in the image (or `path` itself), by their name in the archive. */
 export async function copyFromImage(engine: EngineClient, imageId: string, path: string): Promise<Map<string, Buffer>> {
+  return withExtractionContainer(engine, imageId, async (copy) => (await copy(path)).files);
+}
+
+/**
+ * Runs `use` with one created, never-started container of the image, whose `copy` reads
+ * paths out of it (GET /containers/{id}/archive, one request per path; a missing path
+ * rejects with statusCode 404); the container is removed afterwards, also on a signal.
+ */
+export async function withExtractionContainer<T>(
+  engine: EngineClient,
+  imageId: string,
+  use: (copy: CopyFiles) => Promise<T>,
+): Promise<T> {
   await removeOrphanedExtractions(engine);
   // The clean-up goes in before the container is asked for: the engine has created it before
   // its answer arrives, and a signal in between must not leave it behind.
@@ -29,9 +46,10 @@ export async function copyFromImage(engine: EngineClient, imageId: string, path:
     if (id !== undefined)
       await ignoreFailure(engine.removeContainer(id), 'the next copy removes an orphaned extraction');
   };
+  const destroyArchive = () => (archive as unknown as { destroy?: () => void } | undefined)?.destroy?.();
   const release = cleanUpOnInterrupt(async () => {
     // Stop the copy first: the engine may hold the removal until the archive is read.
-    (archive as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+    destroyArchive();
     await removeContainer();
   });
   try {
@@ -41,12 +59,15 @@ export async function copyFromImage(engine: EngineClient, imageId: string, path:
       command: ['/run-docker-never-started'],
       labels: { [EXTRACTION_LABEL]: `${hostname()}:${process.pid}` },
     });
-    archive = await engine.copyFromContainer(await created, path);
-    if (interruptedBy()) (archive as unknown as { destroy?: () => void }).destroy?.();
-    const files = await readTarFiles(archive);
+    const id = await created;
+    const result = await use(async (path, bounds = COPY_BOUNDS) => {
+      archive = await engine.copyFromContainer(id, path);
+      if (interruptedBy()) destroyArchive();
+      return readTarFiles(archive, bounds, `the archive of "${path}"`);
+    });
     // Interrupted, even just as the copy completed: the clean-up exits; nothing goes on.
     if (interruptedBy()) return await waitForExit();
-    return files;
+    return result;
   } catch (error) {
     if (interruptedBy()) return await waitForExit();
     throw error;
@@ -56,34 +77,6 @@ export async function copyFromImage(engine: EngineClient, imageId: string, path:
       release();
     }
   }
-}
-
-/** Regular files of an archive by name (`run-docker/x`, or `passwd` for a single file). */
-export function readTarFiles(archive: NodeJS.ReadableStream): Promise<Map<string, Buffer>> {
-  return new Promise((resolve, reject) => {
-    const files = new Map<string, Buffer>();
-    // Loaded here, not at start-up: only a cold cache extracts anything.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: keeps tar-stream off the warm path
-    const tar = require('tar-stream') as typeof TarStream;
-    const extract = tar.extract();
-    extract.on('entry', (header, stream, next) => {
-      const name = header.name;
-      const keep = header.type === 'file' && !name.split('/').includes('..') && (header.size ?? 0) <= MAX_FILE_BYTES;
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: unknown) => {
-        if (keep) chunks.push(chunk as Buffer);
-      });
-      stream.on('end', () => {
-        if (keep) files.set(name, Buffer.concat(chunks));
-        next();
-      });
-      stream.on('error', reject);
-    });
-    extract.on('finish', () => resolve(files));
-    extract.on('error', reject);
-    archive.on('error', reject);
-    archive.pipe(extract);
-  });
 }
 
 /** Removes extraction containers whose shim process on this host is gone. */

@@ -4,15 +4,17 @@
  * mini was chosen; here the build entry must match the manifest's `build.sha256`, and its own
  * signature must verify against the pinned tiny's keys (docs/contract.md, "The build entry").
  */
-import { LABEL, MANIFEST_FILE, type BuildEntry, type PayloadManifest } from '../contract/contract';
+import { MANIFEST_FILE, type BuildEntry, type PayloadManifest } from '../contract/contract';
 import { formatImageRef, type ImageRef } from '../common/image-ref';
 import type { LocalImage } from '../common/inspect-image';
 import { UnreadableFile } from '../common/read-private-file';
 import { RunDockerError } from '../common/run-docker-error';
-import { readImagePayloadFiles, writeOrWarn, type VerifiedEntry, type VerifiedPayload } from './obtain-payload';
+import { formatBytes } from '../common/read-tar-files';
+import { writeOrWarn, type VerifiedEntry, type VerifiedPayload } from './obtain-payload';
+import { PAYLOAD_FILE_LIMIT_BYTES, readImagePayload, type ImagePayload } from './read-image-payload';
 import type { ShimSource, Trust } from './obtain-trusted-mini';
 import { payloadCacheDir, readCachedFile } from './payload-cache';
-import { checkBuildSignature, checkEntry, parseManifest, PayloadRejected, sha256Hex } from './verify-payload';
+import { checkBuildSignature, checkEntry, PayloadRejected, sha256Hex } from './verify-payload';
 
 export async function obtainBuildEntry(
   source: ShimSource,
@@ -71,18 +73,24 @@ async function extractBuildEntry(
   manifest: PayloadManifest & { build: BuildEntry },
   dir: string | undefined,
 ): Promise<VerifiedEntry> {
-  const files = await readImagePayloadFiles(source, image);
-  const manifestBytes = files.get(MANIFEST_FILE);
-  const buildBytes = files.get(manifest.build.entry);
+  let read: ImagePayload;
+  let buildBytes: Buffer;
   try {
-    if (!manifestBytes) throw new PayloadRejected(`it has no ${MANIFEST_FILE}`, 'corrupt');
     // The same manifest as when the mini was chosen: the image's label still binds it.
-    parseManifest(manifestBytes, image.labels[LABEL.manifestSha256] ?? '', 'mini');
-    checkEntry(manifest.build, buildBytes, 'build entry');
+    read = await readImagePayload(source, image, 'mini');
+    if (read.oversized.has(manifest.build.entry))
+      throw new PayloadRejected(
+        `its build entry "${manifest.build.entry}" is larger than ${formatBytes(PAYLOAD_FILE_LIMIT_BYTES)}`,
+        'corrupt',
+      );
+    const bytes = read.files.get(manifest.build.entry);
+    checkEntry(manifest.build, bytes, 'build entry');
+    buildBytes = bytes;
   } catch (error) {
     if (!(error instanceof PayloadRejected)) throw error;
     throw refused(ref, error.message, 'Publish the mini again with scripts/publish.');
   }
+  const { files, manifestBytes } = read;
   const runBytes = files.get(manifest.entry);
   if (
     source.cacheRoot !== undefined &&

@@ -14,10 +14,9 @@ import {
   type TrustedKey,
 } from '../contract/contract';
 import type { LocalImage } from '../common/inspect-image';
-import { copyFromImage } from '../common/copy-from-image';
 import { UnreadableFile, type FileStamp } from '../common/read-private-file';
-import { EXPORT_LIMIT_BYTES, exportImageFiles } from './export-image-files';
 import { payloadCacheDir, readCachedFileStamped, writeCachedPayload } from './payload-cache';
+import { readImagePayload, type ImagePayload } from './read-image-payload';
 import { isUnchanged, readVerifiedRecord, recordOf, verifiedRecordPath, writeVerifiedRecord } from './verified-record';
 import {
   checkEntry,
@@ -82,12 +81,7 @@ export async function obtainPayload(
     return cached;
   }
 
-  const files = await readImagePayloadFiles(source, image);
-  const manifestBytes = files.get(MANIFEST_FILE);
-  if (!manifestBytes) throw new PayloadRejected(`it has no ${MANIFEST_FILE}`, 'corrupt');
-  const manifest = parseManifest(manifestBytes, expectedManifestSha, kind);
-  const entryBytes = files.get(manifest.entry);
-  checkEntry(manifest, entryBytes);
+  const { manifestBytes, manifest, files, entryBytes } = await readVerifiedImagePayload(source, image, kind);
   const toCache = new Map([
     [MANIFEST_FILE, manifestBytes],
     [manifest.entry, entryBytes],
@@ -111,18 +105,16 @@ export async function obtainPayload(
   };
 }
 
-/**
- * The files of the image's payload folder by name. A small image is read from its export,
- * with no container; a large one, or an export we cannot read, through a created (never
- * started) container.
- */
-export async function readImagePayloadFiles(source: PayloadSource, image: LocalImage): Promise<Map<string, Buffer>> {
-  return image.size <= EXPORT_LIMIT_BYTES
-    ? exportImageFiles(source.engine, image.id, PAYLOAD_DIR).catch((error: Error) => {
-        source.log.debug(`reading the export of "${image.id}" failed (${error.message}); copying from a container`);
-        return extractPayloadFiles(source.engine, image.id);
-      })
-    : extractPayloadFiles(source.engine, image.id);
+/** The payload read from the image (read-image-payload.ts: manifest first, bounded), with its entry checked. */
+async function readVerifiedImagePayload(
+  source: PayloadSource,
+  image: LocalImage,
+  kind: PayloadKind,
+): Promise<ImagePayload & { entryBytes: Buffer }> {
+  const payload = await readImagePayload(source, image, kind);
+  const entryBytes = payload.files.get(payload.manifest.entry);
+  checkEntry(payload.manifest, entryBytes);
+  return { ...payload, entryBytes };
 }
 
 export async function writeOrWarn(
@@ -139,15 +131,6 @@ export async function writeOrWarn(
       `cannot write the payload cache in "${cacheRoot}" (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); continuing without it`,
     );
   }
-}
-
-/** The payload folder's files by name (`run-docker/run.js` → `run.js`), through a created container. */
-async function extractPayloadFiles(engine: EngineClient, imageId: string): Promise<Map<string, Buffer>> {
-  const archived = await copyFromImage(engine, imageId, PAYLOAD_DIR);
-  const top = `${basename(PAYLOAD_DIR)}/`;
-  return new Map(
-    [...archived].filter(([name]) => name.startsWith(top)).map(([name, bytes]) => [name.slice(top.length), bytes]),
-  );
 }
 
 /**

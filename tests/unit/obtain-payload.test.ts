@@ -71,7 +71,9 @@ it('copies from a never-started container when the export cannot be read, and re
   expect(engine.calls.filter((line) => /Container/.test(line))).toEqual([
     `listContainers ${EXTRACTION_LABEL}`,
     `createContainer ${id}`,
-    'copyFromContainer container-1 /run-docker',
+    // Manifest first, then the file it names: nothing else in the image is read.
+    'copyFromContainer container-1 /run-docker/manifest.json',
+    'copyFromContainer container-1 /run-docker/run.js',
     'removeContainer container-1',
   ]);
   expect(engine.containers.size).toBe(0);
@@ -85,7 +87,11 @@ it('copies from a never-started container when the export cannot be read, and re
 it('copies a large image from a container without reading its export', async () => {
   const id = engine.addImage('mini:1', miniImage({ version: '20260101-000000', size: 200 * 1024 * 1024 }));
   await obtainPayload(source(), await imageOf(id), 'mini');
-  expect(reads()).toEqual([`createContainer ${id}`, 'copyFromContainer container-1 /run-docker']);
+  expect(reads()).toEqual([
+    `createContainer ${id}`,
+    'copyFromContainer container-1 /run-docker/manifest.json',
+    'copyFromContainer container-1 /run-docker/run.js',
+  ]);
   expect(engine.containers.size).toBe(0);
 });
 

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import * as tar from 'tar-stream';
-import { readTarFiles } from '../../common/copy-from-image';
+import { COPY_BOUNDS } from '../../common/copy-from-image';
+import { readTarFiles } from '../../common/read-tar-files';
 import { payloadCacheDir, readCachedFile, writeCachedPayload } from '../../shim/payload-cache';
 
 let cacheRoot: string;
@@ -57,7 +58,7 @@ describe('readTarFiles', () => {
     pack.entry({ name: 'run-docker/link', type: 'symlink', linkname: '/etc/passwd' });
     pack.entry({ name: 'run-docker/../escape.js' }, 'bad');
     pack.finalize();
-    const result = await readTarFiles(Readable.from(pack));
+    const result = (await readTarFiles(Readable.from(pack), COPY_BOUNDS)).files;
     expect([...result.keys()].sort()).toEqual(['run-docker/manifest.json', 'run-docker/run.js']);
     expect(result.get('run-docker/run.js')?.toString()).toBe('code');
   });
