@@ -49,6 +49,8 @@ export async function loadNewestMini(
 ): Promise<LoadedMini> {
   const repository = formatRepository(repositoryRef);
   const printed = new Set<string>();
+  // Several tags of one image (an image ID) are one verdict: its payload is read once per call.
+  const verdicts: Verdicts = new Map();
   const newest = await locator.findNewestTag(withWarningsOnce(base, printed), repository);
   const first = await tryMini(
     source,
@@ -56,6 +58,7 @@ export async function loadNewestMini(
     { ...repositoryRef, tag: newest.tag },
     newest.presentLocally,
     floor.version,
+    verdicts,
   );
   if (!isRefusal(first)) return first;
 
@@ -71,7 +74,7 @@ export async function loadNewestMini(
   for (const candidate of plan.candidates) {
     if (pullFailed && !candidate.presentLocally) continue;
     const ref = { ...repositoryRef, tag: candidate.tag };
-    const outcome = await tryMini(source, trust, ref, candidate.presentLocally, floor.version);
+    const outcome = await tryMini(source, trust, ref, candidate.presentLocally, floor.version, verdicts);
     if (!isRefusal(outcome)) {
       const instead = candidate.presentLocally
         ? 'running the newest usable mini on this host instead'
@@ -91,14 +94,19 @@ function isRefusal(outcome: LoadedMini | Refusal): outcome is Refusal {
   return 'reason' in outcome;
 }
 
+/** What obtainTrustedMini made of each image ID tried in this call. */
+type Verdicts = Map<string, Promise<Awaited<ReturnType<typeof obtainTrustedMini>>>>;
+
 /** One candidate: refused by its tag alone when it is older than the floor (no pull), else
- *  pulled if absent, verified, and its signed version compared with its tag. */
+ *  pulled if absent, verified (once per image ID: `verdicts`), and its signed version
+ *  compared with its tag. */
 async function tryMini(
   source: ShimSource,
   trust: Trust,
   ref: ImageRef & { tag: string },
   presentLocally: boolean,
   floor: string | undefined,
+  verdicts: Verdicts,
 ): Promise<LoadedMini | Refusal> {
   if (floor !== undefined && (compareTagOrder(ref.tag, floor) ?? -1) < 0) {
     return { ref, reason: 'rollback', message: `it is older than ${floor}, which this host has already run` };
@@ -107,7 +115,12 @@ async function tryMini(
     if (!presentLocally) await source.pull(ref);
     const image = await inspectImage(source.engine, ref);
     if (!image) return { ref, reason: 'pull', message: 'the engine cannot find it after its pull' };
-    const { payload, trusted } = await obtainTrustedMini(source, trust, image, ref);
+    let verdict = verdicts.get(image.id);
+    if (verdict === undefined) {
+      verdict = obtainTrustedMini(source, trust, image, ref);
+      verdicts.set(image.id, verdict);
+    }
+    const { payload, trusted } = await verdict;
     if (payload.manifest.version !== ref.tag)
       return { ref, reason: 'mismatch', message: `it ${describeMismatch(ref.tag, payload.manifest.version)}` };
     return { ref, image, payload, trusted };

@@ -17,6 +17,7 @@ import type { LocalImage } from '../common/inspect-image';
 import { UnreadableFile, type FileStamp } from '../common/read-private-file';
 import { payloadCacheDir, readCachedFileStamped, writeCachedPayload } from './payload-cache';
 import { readImagePayload, type ImagePayload } from './read-image-payload';
+import { isImageVerdict, readRefusal, rememberRefusal } from './refused-images';
 import { isUnchanged, readVerifiedRecord, recordOf, verifiedRecordPath, writeVerifiedRecord } from './verified-record';
 import {
   checkEntry,
@@ -105,16 +106,36 @@ export async function obtainPayload(
   };
 }
 
-/** The payload read from the image (read-image-payload.ts: manifest first, bounded), with its entry checked. */
+/**
+ * The payload read from the image (read-image-payload.ts: manifest first, bounded) with its
+ * entry checked, unless this shim refused that image before for what its bytes hold
+ * (refused-images.ts): then the remembered refusal, with nothing read. A new such refusal is
+ * remembered, where the cache may be trusted.
+ */
 async function readVerifiedImagePayload(
   source: PayloadSource,
   image: LocalImage,
   kind: PayloadKind,
 ): Promise<ImagePayload & { entryBytes: Buffer }> {
-  const payload = await readImagePayload(source, image, kind);
-  const entryBytes = payload.files.get(payload.manifest.entry);
-  checkEntry(payload.manifest, entryBytes);
-  return { ...payload, entryBytes };
+  const { cacheRoot } = source;
+  const before =
+    cacheRoot === undefined ? undefined : await readRefusal(cacheRoot, image.id, kind, source.shimVersion, source.log);
+  if (before) throw before;
+  try {
+    const payload = await readImagePayload(source, image, kind);
+    const entryBytes = payload.files.get(payload.manifest.entry);
+    checkEntry(payload.manifest, entryBytes);
+    return { ...payload, entryBytes };
+  } catch (error) {
+    if (cacheRoot !== undefined && error instanceof PayloadRejected && isImageVerdict(error))
+      await rememberRefusal(
+        cacheRoot,
+        image.id,
+        { kind, shim: source.shimVersion, reason: error.reason, message: error.message },
+        source.log,
+      );
+    throw error;
+  }
 }
 
 export async function writeOrWarn(

@@ -14,6 +14,7 @@ import { checkPrivateDir, makeDirs } from '../common/private-dir';
 import { readPrivateFile, readPrivateFileStamped, type FileStamp } from '../common/read-private-file';
 import { writeSyncedFile } from '../common/write-synced-file';
 import { VERIFIED_FOLDER } from './verified-record';
+import { REFUSED_FOLDER } from './refused-images';
 import { selectCacheDir } from './select-host-folders';
 import { ignoreFailure } from '../common/ignore-failure';
 
@@ -31,8 +32,17 @@ export function cacheRootDir(
   return selectCacheDir(platform, env, homeDir);
 }
 
-/** The folders whose contents decide what runs and as whom; `mini` is the mini payload's `ctx.cacheDir`. */
-const CHECKED_FOLDERS = ['', 'payloads', 'staging', 'code', VERIFIED_FOLDER, 'mini', join('mini', 'image-users')];
+/** The folders whose contents decide what runs and as whom (and what is not read: `refused`); `mini` is the mini payload's `ctx.cacheDir`. */
+const CHECKED_FOLDERS = [
+  '',
+  'payloads',
+  'staging',
+  'code',
+  VERIFIED_FOLDER,
+  REFUSED_FOLDER,
+  'mini',
+  join('mini', 'image-users'),
+];
 
 /**
  * The cache root when it may be trusted, else undefined (one warning): every folder that

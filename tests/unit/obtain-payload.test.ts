@@ -4,13 +4,15 @@
  * that is removed again; from the cache on the next call; refused when it is not ours.
  * Against the real engine: delivery, faults, host-files.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LABEL } from '../../contract/contract';
 import { EXTRACTION_LABEL } from '../../common/copy-from-image';
+import { obtainBuildEntry } from '../../shim/obtain-build-entry';
 import { obtainPayload, type PayloadSource } from '../../shim/obtain-payload';
 import { payloadCacheDir } from '../../shim/payload-cache';
+import { MAX_REFUSALS, REFUSED_FOLDER, refusalPath } from '../../shim/refused-images';
 import { verifiedRecordPath } from '../../shim/verified-record';
 import { PayloadRejected } from '../../shim/verify-payload';
 import { createFakeEngine, type FakeEngine } from '../helpers/fake-engine';
@@ -247,5 +249,201 @@ describe('verification records (shim/verified-record.ts)', () => {
     expect(warnings).toEqual([
       `the cached payload in "${payloadCacheDir(cacheRoot, id)}" was rejected (its manifest does not match the digest in the image label); extracting it again from its image`,
     ]);
+  });
+});
+
+describe('hostile images (docs/trust.md, "endless data")', () => {
+  const sha256 = (bytes: Buffer) => crypto.createHash('sha256').update(bytes).digest('hex');
+  const crypto = jest.requireActual<typeof import('node:crypto')>('node:crypto');
+
+  /** An unsigned mini whose label matches its manifest, naming `entry` with the right sha256: everything checks but the size. */
+  function honestLookingMini(entry: Buffer, options: { size?: number; extra?: Record<string, Buffer> } = {}) {
+    const manifest = Buffer.from(
+      JSON.stringify({
+        contract: 2,
+        kind: 'mini',
+        version: '20260101-000000',
+        entry: 'run.js',
+        sha256: sha256(entry),
+        shim: '>=0.0.0',
+        signature: null,
+      }),
+    );
+    return {
+      labels: { [LABEL.manifestSha256]: sha256(manifest) },
+      files: { '/run-docker/manifest.json': manifest, '/run-docker/run.js': entry, ...options.extra },
+      ...(options.size === undefined ? {} : { size: options.size }),
+    };
+  }
+
+  async function rejection(promise: Promise<unknown>): Promise<PayloadRejected> {
+    const error = await promise.then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    if (!(error instanceof PayloadRejected)) throw new Error(`expected a PayloadRejected, got ${String(error)}`);
+    return error;
+  }
+
+  it.each([
+    ['its export', undefined],
+    ['a container, manifest first', 200 * 1024 * 1024],
+  ])(
+    'refuses an entry past 8 MiB that its manifest names (read from %s), and the next call reads nothing',
+    async (_way, size) => {
+      const id = engine.addImage('mini:9', honestLookingMini(Buffer.alloc(9 * 1024 * 1024, 'x'), { size }));
+      const error = await rejection(obtainPayload(source(), await imageOf(id), 'mini'));
+      expect({ reason: error.reason, message: error.message }).toEqual({
+        reason: 'corrupt',
+        message: 'its entry "run.js" is larger than 8 MiB',
+      });
+      expect(reads().length).toBeGreaterThan(0);
+      expect(engine.containers.size).toBe(0);
+      expect(JSON.parse(await readFile(refusalPath(cacheRoot, id), 'utf8'))).toEqual({
+        kind: 'mini',
+        shim: '1.0.0',
+        reason: 'corrupt',
+        message: 'its entry "run.js" is larger than 8 MiB',
+      });
+
+      engine.calls.length = 0;
+      const again = await rejection(obtainPayload(source(), await imageOf(id), 'mini'));
+      expect({ reason: again.reason, message: again.message }).toEqual({
+        reason: error.reason,
+        message: error.message,
+      });
+      expect(reads()).toEqual([]);
+    },
+  );
+
+  it('reads a large image through a container manifest first, and nothing the manifest does not name', async () => {
+    const junk = Buffer.alloc(2 * 1024 * 1024, 'j');
+    const id = engine.addImage(
+      'mini:9',
+      honestLookingMini(Buffer.from('exports.main = async () => 0;'), {
+        size: 200 * 1024 * 1024,
+        extra: { '/run-docker/junk-1': junk, '/run-docker/junk-2': junk },
+      }),
+    );
+    const payload = await obtainPayload(source(), await imageOf(id), 'mini');
+    expect(payload.entrySource).toBe('exports.main = async () => 0;');
+    expect(engine.calls.filter((line) => line.startsWith('copyFromContainer'))).toEqual([
+      'copyFromContainer container-1 /run-docker/manifest.json',
+      'copyFromContainer container-1 /run-docker/run.js',
+    ]);
+  });
+
+  it.each([
+    ['a manifest.json past 64 KiB', { '/run-docker/manifest.json': Buffer.alloc(1024 * 1024, ' ') }],
+    [
+      'a manifest.json that is a folder full of things',
+      Object.fromEntries(
+        Array.from({ length: 40 }, (_, index) => [`/run-docker/manifest.json/f${index}`, Buffer.alloc(4096)]),
+      ),
+    ],
+  ])('refuses %s, read through a container, and remembers it', async (_name, files) => {
+    const id = engine.addImage('mini:9', {
+      labels: { [LABEL.manifestSha256]: 'a'.repeat(64) },
+      files,
+      size: 200 * 1024 * 1024,
+    });
+    const error = await rejection(obtainPayload(source(), await imageOf(id), 'mini'));
+    expect({ reason: error.reason, message: error.message }).toEqual({
+      reason: 'corrupt',
+      message: 'its manifest.json is larger than 64 KiB',
+    });
+    engine.calls.length = 0;
+    await rejection(obtainPayload(source(), await imageOf(id), 'mini'));
+    expect(reads()).toEqual([]);
+  });
+
+  /** A small mini that is refused for its own bytes: its entry was changed after signing. */
+  const tampered = () => miniImage({ version: '20260101-000000', tamperedEntry: 'exports.main = async () => 1;' });
+
+  it('decides again under another shim version, and for another kind', async () => {
+    const id = engine.addImage('mini:9', tampered());
+    await rejection(obtainPayload(source(), await imageOf(id), 'mini'));
+    engine.calls.length = 0;
+    await rejection(obtainPayload(source({ shimVersion: '1.1.0' }), await imageOf(id), 'mini'));
+    expect(reads()).toEqual([`exportImage ${id}`]);
+    engine.calls.length = 0;
+    expect((await rejection(obtainPayload(source(), await imageOf(id), 'tiny'))).message).toBe(
+      'it is a "mini" payload, not "tiny"',
+    );
+    expect(reads()).toEqual([`exportImage ${id}`]);
+  });
+
+  it('remembers nothing an engine failure decided, and nothing without a trusted cache', async () => {
+    const id = engine.addImage('mini:9', honestLookingMini(Buffer.alloc(9 * 1024 * 1024)));
+    const broken = Object.assign(new Error('(HTTP code 500) server error - disk full '), { statusCode: 500 });
+    // The same images on an engine whose every read fails, as a full disk makes it.
+    const failing = {
+      ...engine,
+      exportImage: async () => Promise.reject(broken),
+      createContainer: async () => Promise.reject(broken),
+    };
+    await expect(obtainPayload(source({ engine: failing }), await imageOf(id), 'mini')).rejects.toBe(broken);
+    await rejection(obtainPayload(source({ cacheRoot: undefined }), await imageOf(id), 'mini'));
+    await expect(readFile(refusalPath(cacheRoot, id))).rejects.toMatchObject({ code: 'ENOENT' });
+    // A good image is never refused from the record: only its own verdict is ever written.
+    const good = engine.addImage('mini:1', miniImage({ version: '20260101-000000' }));
+    expect((await obtainPayload(source(), await imageOf(good), 'mini')).manifest.version).toBe('20260101-000000');
+    await expect(readFile(refusalPath(cacheRoot, good))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('runs a mini whose build entry is past 8 MiB, and refuses only build-docker, in one line', async () => {
+    const entry = Buffer.from('exports.main = async () => 0;');
+    const build = Buffer.alloc(9 * 1024 * 1024, 'b');
+    const manifest = Buffer.from(
+      JSON.stringify({
+        contract: 2,
+        kind: 'mini',
+        version: '20260101-000000',
+        entry: 'run.js',
+        sha256: sha256(entry),
+        shim: '>=0.0.0',
+        signature: null,
+        build: { entry: 'build.js', sha256: sha256(build), signature: null },
+      }),
+    );
+    const id = engine.addImage('mini:1', {
+      labels: { [LABEL.manifestSha256]: sha256(manifest) },
+      files: { '/run-docker/manifest.json': manifest, '/run-docker/run.js': entry, '/run-docker/build.js': build },
+    });
+    const image = await imageOf(id);
+    const payload = await obtainPayload(source(), image, 'mini');
+    expect({ entry: payload.entrySource, build: payload.build }).toEqual({ entry: entry.toString(), build: undefined });
+    const shimSource = { ...source(), pull: async () => undefined };
+    const ref = { registry: 'registry.test', path: 'rd/mini', tag: '20260101-000000' };
+    await expect(
+      obtainBuildEntry(shimSource, { keys: [], allowUnsigned: true }, image, ref, payload),
+    ).rejects.toMatchObject({
+      name: 'RunDockerError',
+      message:
+        'the build payload of the mini "registry.test/rd/mini:20260101-000000" cannot be used: its build entry "build.js" is larger than 8 MiB',
+    });
+  });
+
+  it('ignores a record that is not well-formed, and keeps the folder within its bound', async () => {
+    const id = engine.addImage('mini:9', tampered());
+    await mkdir(join(cacheRoot, REFUSED_FOLDER), { recursive: true });
+    await writeFile(
+      refusalPath(cacheRoot, id),
+      '{"kind": "mini", "shim": "1.0.0", "reason": "untrusted", "message": "x"}',
+    );
+    await rejection(obtainPayload(source(), await imageOf(id), 'mini'));
+    expect(reads()).toEqual([`exportImage ${id}`]);
+    expect(JSON.parse(await readFile(refusalPath(cacheRoot, id), 'utf8'))).toMatchObject({ reason: 'corrupt' });
+
+    for (let index = 0; index < MAX_REFUSALS + 10; index++)
+      await writeFile(join(cacheRoot, REFUSED_FOLDER, `${String(index).padStart(64, '0')}.json`), '{}');
+    const another = engine.addImage(
+      'mini:8',
+      miniImage({ version: '20260102-000000', tamperedEntry: 'exports.main = async () => 2;' }),
+    );
+    await rejection(obtainPayload(source(), await imageOf(another), 'mini'));
+    const kept = await readdir(join(cacheRoot, REFUSED_FOLDER));
+    expect(kept).toHaveLength(MAX_REFUSALS);
+    expect(kept).toContain(`${another.replace('sha256:', '')}.json`);
   });
 });

@@ -4,7 +4,7 @@
  * or the built-in payload, with which one warning line, or which error. The same chains
  * against the real engine and registry: trust-chain, trust, delivery, faults, built-in-payload.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BaseContext, LocatedTag, LocatorModule } from '../../contract/contract';
@@ -222,6 +222,62 @@ describe('the newest mini', () => {
         `"${MINI}:${V2}" cannot be used: it uses contract version 1 and this shim speaks version 2; update the shim`,
       ),
     ]);
+  });
+
+  it('corrupt under several newer tags: its payload is read once a call, and not at all on the next call', async () => {
+    addMini(V1);
+    const tags = ['20260201-000000', '20260202-000000', '20260203-000000', '20260204-000000'];
+    const corrupt = miniImage({ signer: key, version: tags[0]!, tamperedEntry: 'exports.main = async () => 99;' });
+    const id = engine.addImage(
+      tags.map((tag) => `${MINI}:${tag}`),
+      corrupt,
+    );
+    const reads = () =>
+      engine.calls.filter((line) => line === `exportImage ${id}` || line.startsWith('createContainer'));
+    expect(await run()).toBe(0);
+    expect(takeRuns()).toEqual([`mini ${MINI}:${V1}`]);
+    expect(reads()).toEqual([`exportImage ${id}`]);
+    expect(warnings).toEqual([
+      `the newest mini "${MINI}:${tags[3]}" cannot be used: its entry "run.js" does not match the manifest's sha256; running the newest usable mini on this host instead; also skipped 3 older minis: ${tags[2]} (its entry "run.js" does not match the manifest's sha256); ${tags[1]} (its entry "run.js" does not match the manifest's sha256); ${tags[0]} (its entry "run.js" does not match the manifest's sha256)`,
+    ]);
+    engine.calls.length = 0;
+    warnings.length = 0;
+    expect(await run()).toBe(0);
+    expect(takeRuns()).toEqual([`mini ${MINI}:${V1}`]);
+    expect(reads()).toEqual([]);
+    expect(warnings).toHaveLength(1);
+  });
+
+  it('corrupt under several newer tags, without a trusted cache: still read once a call', async () => {
+    addMini(V1);
+    const tags = ['20260201-000000', '20260202-000000', '20260203-000000'];
+    const id = engine.addImage(
+      tags.map((tag) => `${MINI}:${tag}`),
+      miniImage({ signer: key, version: tags[0]!, tamperedEntry: 'exports.main = async () => 99;' }),
+    );
+    // A cache root that is a symlink is not used (payload-cache.ts, prepareCache): nothing is remembered.
+    await mkdir(join(home, 'elsewhere'));
+    await mkdir(join(home, 'linked'));
+    await symlink(join(home, 'elsewhere'), join(home, 'linked', 'run-docker'));
+    for (let call = 0; call < 2; call++) {
+      engine.calls.length = 0;
+      expect(await run(['app'], { XDG_CACHE_HOME: join(home, 'linked') })).toBe(0);
+      expect(takeRuns()).toEqual([`mini ${MINI}:${V1}`]);
+      expect(engine.calls.filter((line) => line === `exportImage ${id}`)).toHaveLength(1);
+    }
+  });
+
+  it("refused for the tiny's keys: decided again on the next call, so a tiny that trusts the key runs it", async () => {
+    addMini(V1);
+    addMini(V2, { signer: stranger });
+    expect(await run()).toBe(0);
+    expect(takeRuns()).toEqual([`mini ${MINI}:${V1}`]);
+    const trusting = 'registry.test/rd/tiny:2.0.0';
+    engine.addImage(trusting, tinyImage({ version: '2.0.0', trustedKeys: [key.trusted, stranger.trusted] }));
+    warnings.length = 0;
+    expect(await run(['app'], { RUN_DOCKER_TINY: trusting })).toBe(0);
+    expect(takeRuns()).toEqual([`mini ${MINI}:${V2}`]);
+    expect(warnings).toEqual([]);
   });
 
   it('with no usable mini at all: one warning with the real fix, and the built-in payload runs', async () => {
