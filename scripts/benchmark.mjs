@@ -12,6 +12,12 @@ import { buildProjectImage, median, optionOf, sh, utcVersion } from './bench-set
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
+if (args.includes('--hostile')) {
+  // What hostile newest minis cost a call (scripts/benchmark-hostile.mjs).
+  const { runHostileBenchmark } = await import('./benchmark-hostile.mjs');
+  await runHostileBenchmark(root, args);
+  process.exit(0);
+}
 if (args.includes('--far')) {
   // The far-registry mode is its own run (scripts/benchmark-far.mjs).
   const { runFarBenchmark } = await import('./benchmark-far.mjs');
