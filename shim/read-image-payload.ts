@@ -118,10 +118,24 @@ async function copyOne(
     });
     return oversized.has(name) ? OVERSIZED : files.get(name);
   } catch (error) {
-    if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+    if (isMissingPath(error)) return undefined;
     if (error instanceof ArchiveTooLarge) return OVERSIZED;
     throw error;
   }
+}
+
+/**
+ * Whether the engine said the path is not in the container (`Could not find the file …`),
+ * not that the container is gone (`No such container: …`, someone removed it meanwhile): only
+ * the first is a fact about the image, which may be remembered (refused-images.ts).
+ */
+function isMissingPath(error: unknown): boolean {
+  const { statusCode, message, json } = error as {
+    statusCode?: number;
+    message?: string;
+    json?: { message?: string };
+  };
+  return statusCode === 404 && !/no such container/i.test(`${message ?? ''} ${json?.message ?? ''}`);
 }
 
 /** The files a manifest names besides itself: the entry, and the build entry if any. */

@@ -424,6 +424,25 @@ describe('hostile images (docs/trust.md, "endless data")', () => {
     });
   });
 
+  it('takes a container removed by someone else meanwhile for what it is, not for an image without a manifest', async () => {
+    const id = engine.addImage('mini:1', miniImage({ version: '20260101-000000', size: 200 * 1024 * 1024 }));
+    const racing = {
+      ...engine,
+      copyFromContainer: async (container: string, path: string) => {
+        await engine.removeContainer(container);
+        return engine.copyFromContainer(container, path);
+      },
+    };
+    const failure = (await obtainPayload(source({ engine: racing }), await imageOf(id), 'mini').then(
+      () => ({}),
+      (error: unknown) => error,
+    )) as { statusCode?: number; message?: string };
+    expect(failure.statusCode).toBe(404);
+    expect(failure.message).toMatch(/No such container/);
+    await expect(readFile(refusalPath(cacheRoot, id))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect((await obtainPayload(source(), await imageOf(id), 'mini')).manifest.version).toBe('20260101-000000');
+  });
+
   it('ignores a record that is not well-formed, and keeps the folder within its bound', async () => {
     const id = engine.addImage('mini:9', tampered());
     await mkdir(join(cacheRoot, REFUSED_FOLDER), { recursive: true });
