@@ -205,7 +205,8 @@ try {
     const tags = Array.from(
       { length: count },
       (_, i) =>
-        `2025${String(1 + (i % 12)).padStart(2, '0')}${String(1 + (i % 28)).padStart(2, '0')}-${String(i).padStart(6, '0')}`,
+        // Real moments (docs/tags.md): the i-th second of a day, on one of 12 × 28 days.
+        `2025${String(1 + (i % 12)).padStart(2, '0')}${String(1 + (i % 28)).padStart(2, '0')}-${[i / 3600, (i / 60) % 60, i % 60].map((part) => String(Math.floor(part)).padStart(2, '0')).join('')}`,
     );
     for (let i = 0; i < tags.length; i += 32) {
       await Promise.all(

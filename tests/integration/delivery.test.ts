@@ -246,7 +246,8 @@ test('the newest mini is found among 250 tags in the registry', async () => {
   const tags = Array.from(
     { length: 250 },
     (_, i) =>
-      `2025${String(1 + (i % 12)).padStart(2, '0')}${String(1 + (i % 28)).padStart(2, '0')}-${String(i).padStart(6, '0')}`,
+      // Real moments (docs/tags.md): the i-th second of a day, on one of 12 × 28 days.
+      `2025${String(1 + (i % 12)).padStart(2, '0')}${String(1 + (i % 28)).padStart(2, '0')}-${[i / 3600, (i / 60) % 60, i % 60].map((part) => String(Math.floor(part)).padStart(2, '0')).join('')}`,
   );
   const newest = '20251231-235959';
   tags.splice(117, 0, newest); // neither first nor last in the registry's order
