@@ -17,6 +17,7 @@ import { loadDockerConfig } from '../../common/load-docker-config';
 import { sendWithNodeHttp, type SendRequest } from '../../payload/locator/registry/send-with-node-http';
 import { listen } from '../helpers/listen';
 import { buildBusyboxImage, docker, pushImage, removeImages } from '../helpers/fixtures';
+import { startForwardProxy } from '../helpers/forward-proxy';
 import { failure, makeLocatorContext } from '../helpers/locator-context';
 import { startRegistry, tagInRegistry, type TestRegistry } from '../helpers/registry';
 
@@ -240,6 +241,22 @@ describe('findNewestTag with a real registry', () => {
       }
     } finally {
       await secured.remove();
+    }
+  });
+
+  it('asks a loopback registry written as an IPv4-mapped address ([::ffff:7f00:1]) over http, never through a proxy', async () => {
+    const forward = await startForwardProxy();
+    try {
+      // URL spells [::ffff:127.0.0.1] so; it is 127.0.0.1, as Go's net.IP reads it for the engine.
+      const mapped = `[::ffff:7f00:1]:${registry.address.split(':')[1]}/${REPO_PATH}`;
+      const { ctx, warnings } = makeContext({
+        env: { ...makeContext().ctx.env, HTTPS_PROXY: forward.url, HTTP_PROXY: forward.url },
+      });
+      expect(await findNewestTag(ctx, mapped)).toEqual({ tag: NEWEST, presentLocally: false });
+      expect(warnings).toEqual([]);
+      expect(forward.log).toEqual([]);
+    } finally {
+      await forward.close();
     }
   });
 

@@ -7,6 +7,7 @@ describe('registryBaseUrl', () => {
     expect(registryBaseUrl('127.0.0.1:5000')).toBe('http://127.0.0.1:5000');
     expect(registryBaseUrl('127.10.20.30:80')).toBe('http://127.10.20.30:80');
     expect(registryBaseUrl('[::1]:5000')).toBe('http://[::1]:5000');
+    expect(registryBaseUrl('[::ffff:7f00:1]:5000')).toBe('http://[::ffff:7f00:1]:5000');
   });
 
   it('uses https for everything else, and the API host for Docker Hub', () => {

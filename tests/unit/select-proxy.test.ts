@@ -79,6 +79,11 @@ describe('selectProxy', () => {
     ['127.4.5.6 is never proxied', 'http://127.4.5.6:5000/v2/', env, undefined],
     ['localhost is never proxied', 'http://localhost:5000/v2/', env, undefined],
     ['[::1] is never proxied', 'http://[::1]:5000/v2/', env, undefined],
+    // URL writes [::ffff:127.0.0.1] as [::ffff:7f00:1]: the address decides, not its spelling.
+    ['[::ffff:127.0.0.1] is never proxied', 'http://[::ffff:127.0.0.1]:5000/v2/', env, undefined],
+    ['[::ffff:127.9.8.7] is never proxied', 'https://[::ffff:127.9.8.7]/v2/', env, undefined],
+    ['[0:0:0:0:0:0:0:1] is never proxied', 'https://[0:0:0:0:0:0:0:1]:5000/v2/', env, undefined],
+    ['[::ffff:10.0.0.1] is not loopback', 'https://[::ffff:10.0.0.1]/v2/', env, 'http://proxy.corp:3128/'],
     ['NO_PROXY=* is no proxy at all', 'https://ghcr.io/v2/', { ...env, NO_PROXY: '*' }, undefined],
     ['no_proxy in lower case', 'https://ghcr.io/v2/', { ...env, no_proxy: 'ghcr.io' }, undefined],
     ['a domain matches itself', 'https://ghcr.io/v2/', { ...env, NO_PROXY: 'ghcr.io' }, undefined],
@@ -131,6 +136,24 @@ describe('selectProxy', () => {
       'http://proxy.corp:3128/',
     ],
     ['an IPv6 CIDR', 'https://[fd00::5]/v2/', { ...env, NO_PROXY: 'fd00::/8' }, undefined],
+    [
+      'an IPv4 CIDR holds an IPv4-mapped host',
+      'https://[::ffff:10.1.2.3]/v2/',
+      { ...env, NO_PROXY: '10.0.0.0/8' },
+      undefined,
+    ],
+    [
+      'an IPv4 address matches its IPv4-mapped spelling',
+      'https://[::ffff:a01:203]/v2/',
+      { ...env, NO_PROXY: '10.1.2.3' },
+      undefined,
+    ],
+    [
+      'an IPv4-mapped host outside the CIDR',
+      'https://[::ffff:11.1.2.3]/v2/',
+      { ...env, NO_PROXY: '10.0.0.0/8' },
+      'http://proxy.corp:3128/',
+    ],
     [
       'an IPv6 address in brackets with a port',
       'https://[fd00::5]:5000/v2/',

@@ -20,7 +20,8 @@ import { registryApiHost } from '../../../common/image-ref';
 import { isLoopbackRegistry } from './registry-base-url';
 import { readEngineRegistryConfig } from './read-engine-registry-config';
 import { readRegistryCerts, selectCertsDirs } from './read-registry-certs';
-import { isInsecureRegistry, registryHostname } from './select-registry-security';
+import { isInsecureRegistry } from './select-registry-security';
+import { splitHostPort } from './network-address';
 import type { RegistryTls } from './send-with-node-http';
 
 export interface RegistryTransport {
@@ -82,7 +83,7 @@ async function isInsecureForEngine(
   if (!config) return false;
   if (config.secureByIndex[registry] !== undefined) return !config.secureByIndex[registry];
   if (config.insecureCidrs.length === 0) return false;
-  const hostname = registryHostname(host);
+  const [hostname] = splitHostPort(host);
   // A name that does not resolve matches no insecure CIDR; connecting to it then fails with its own error.
   const addresses = isIP(hostname) ? [hostname] : await (options.resolve ?? resolveAll)(hostname).catch(() => []);
   return isInsecureRegistry(registry, addresses, config);

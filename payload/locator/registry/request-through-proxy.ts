@@ -13,6 +13,7 @@ import { loadHttp, loadHttps } from '../../../common/lazy-builtins';
 import type { Socket } from 'node:net';
 import { isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { unbracket } from './network-address';
 import { redactProxyUrl } from './select-proxy';
 
 /** The proxy could not be used: not reachable, or it refused or failed the tunnel. */
@@ -104,7 +105,7 @@ export function requestThroughProxy(
   return loadHttp().request(
     {
       method: options.method,
-      host: bareHostname(proxy),
+      host: unbracket(proxy.hostname),
       port: proxyPort(proxy),
       path: url.href,
       headers: {
@@ -129,7 +130,7 @@ export function proxyTimedOut(proxy: URL, timeoutMs: number): ProxyFailure {
 
 /** A socket to `host:port` through `proxy`'s CONNECT method; rejects with ProxyFailure. */
 export function openProxyTunnel(proxy: URL, host: string, port: number, timeoutMs: number): Promise<Socket> {
-  const target = `${isIP(bare(host)) === 6 ? `[${bare(host)}]` : host}:${port}`;
+  const target = `${isIP(unbracket(host)) === 6 ? `[${unbracket(host)}]` : host}:${port}`;
   const authorization = proxyAuthorization(proxy);
   const shown = redactProxyUrl(proxy);
   return connectToProxy(proxy, timeoutMs).then(
@@ -187,7 +188,7 @@ export function openProxyTunnel(proxy: URL, host: string, port: number, timeoutM
 /** A connected socket to the proxy itself (TLS for an https:// proxy); rejects with ProxyFailure. */
 export function connectToProxy(proxy: URL, timeoutMs: number): Promise<Socket> {
   const shown = redactProxyUrl(proxy);
-  const host = bareHostname(proxy);
+  const host = unbracket(proxy.hostname);
   const port = proxyPort(proxy);
   return new Promise((resolve, reject) => {
     const socket: Socket =
@@ -246,16 +247,8 @@ function startTls(tunnel: Socket, hostname: string, requestOptions: Record<strin
   const tls = require('node:tls') as typeof import('node:tls');
   const chosen: Record<string, unknown> = {};
   for (const name of TLS_OPTION_NAMES) if (requestOptions[name] !== undefined) chosen[name] = requestOptions[name];
-  const host = bare(hostname);
+  const host = unbracket(hostname);
   return tls.connect({ ...chosen, socket: tunnel, servername: isIP(host) ? undefined : host });
-}
-
-function bareHostname(proxy: URL): string {
-  return bare(proxy.hostname);
-}
-
-function bare(hostname: string): string {
-  return hostname.startsWith('[') && hostname.endsWith(']') ? hostname.slice(1, -1) : hostname;
 }
 
 function proxyPort(proxy: URL): number {

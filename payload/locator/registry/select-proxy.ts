@@ -18,6 +18,7 @@
  */
 import { isIP } from 'node:net';
 import { defaultEngineHost } from '../../../common/engine/select-engine-endpoint';
+import { createAddressSet, isCidr, isLoopbackHost, splitHostPort, unbracket } from './network-address';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -73,7 +74,7 @@ export function selectProxy(url: URL, settings: ProxySettings): URL | undefined 
   const value =
     url.protocol === 'https:' ? settings.httpsProxy : url.protocol === 'http:' ? settings.httpProxy : undefined;
   if (!value) return undefined;
-  const host = bareHost(url.hostname);
+  const host = unbracket(url.hostname);
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
   if (isLoopbackHost(host)) return undefined;
   if (settings.noProxy && matchesNoProxy(host, port, settings.noProxy)) return undefined;
@@ -87,7 +88,7 @@ export function describeProxyChoice(url: URL, settings: ProxySettings, proxy: UR
     return `through the proxy "${redactProxyUrl(proxy)}" (${https ? settings.sources.httpsProxy : settings.sources.httpProxy})`;
   if (!(https ? settings.httpsProxy : settings.httpProxy))
     return `direct (no ${https ? 'HTTPS_PROXY' : 'HTTP_PROXY'} set)`;
-  if (isLoopbackHost(bareHost(url.hostname))) return 'direct (loopback is never proxied)';
+  if (isLoopbackHost(unbracket(url.hostname))) return 'direct (loopback is never proxied)';
   return `direct (matches ${settings.sources.noProxy})`;
 }
 
@@ -126,14 +127,6 @@ function redactProxyText(value: string): string {
   return value.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:xxxxx@').replace(/^([^/@:]*):[^/@]*@/, '$1:xxxxx@');
 }
 
-export function isLoopbackHost(host: string): boolean {
-  const lower = host.toLowerCase();
-  if (lower === 'localhost') return true;
-  if (isIP(lower) === 4) return lower.startsWith('127.');
-  if (isIP(lower) === 6) return lower === '::1' || lower === '0:0:0:0:0:0:0:1' || /^::ffff:127\./.test(lower);
-  return false;
-}
-
 /** Go's httpproxy useProxy, for a host that is not loopback. */
 export function matchesNoProxy(host: string, port: string, noProxy: string): boolean {
   const lowerHost = host.toLowerCase().replace(/\.$/, '');
@@ -141,15 +134,15 @@ export function matchesNoProxy(host: string, port: string, noProxy: string): boo
     const entry = raw.trim().toLowerCase();
     if (entry === '') continue;
     if (entry === '*') return true;
-    const cidr = parseCidr(entry);
-    if (cidr) {
-      if (isIP(lowerHost) && cidrContains(cidr, lowerHost)) return true;
+    // IPs and CIDRs compare as addresses (an IPv4-mapped host falls in an IPv4 range).
+    if (isCidr(entry)) {
+      if (createAddressSet([entry]).has(lowerHost)) return true;
       continue;
     }
     const [entryHost, entryPort] = splitHostPort(entry);
     if (entryHost === '') continue;
     if (isIP(entryHost)) {
-      if (isIP(lowerHost) && sameIp(entryHost, lowerHost) && (entryPort === '' || entryPort === port)) return true;
+      if (createAddressSet([entryHost]).has(lowerHost) && (entryPort === '' || entryPort === port)) return true;
       continue;
     }
     let domain = entryHost.startsWith('*.') ? entryHost.slice(1) : entryHost;
@@ -163,67 +156,6 @@ export function matchesNoProxy(host: string, port: string, noProxy: string): boo
     }
   }
   return false;
-}
-
-function bareHost(hostname: string): string {
-  return hostname.startsWith('[') && hostname.endsWith(']') ? hostname.slice(1, -1) : hostname;
-}
-
-function splitHostPort(entry: string): [string, string] {
-  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
-  if (bracketed) return [bracketed[1] ?? '', bracketed[2] ?? ''];
-  if (isIP(entry) === 6) return [entry, ''];
-  const [, host, port] = /^(.*):(\d+)$/.exec(entry) ?? [];
-  return host !== undefined && port !== undefined ? [host, port] : [entry, ''];
-}
-
-interface Cidr {
-  bytes: number[];
-  bits: number;
-}
-
-function parseCidr(entry: string): Cidr | undefined {
-  const [, address, size] = /^(.+)\/(\d{1,3})$/.exec(entry) ?? [];
-  if (address === undefined || !isIP(address)) return undefined;
-  const bytes = ipBytes(address);
-  const bits = Number(size);
-  return bits <= bytes.length * 8 ? { bytes, bits } : undefined;
-}
-
-function cidrContains(cidr: Cidr, ip: string): boolean {
-  const bytes = ipBytes(ip);
-  if (bytes.length !== cidr.bytes.length) return false;
-  for (let bit = 0; bit < cidr.bits; bit++) {
-    const mask = 0x80 >> (bit % 8);
-    // Both are bytes.length long, and bits <= 8 * bytes.length (parseCidr).
-    if (((bytes[bit >> 3] ?? 0) & mask) !== ((cidr.bytes[bit >> 3] ?? 0) & mask)) return false;
-  }
-  return true;
-}
-
-function sameIp(a: string, b: string): boolean {
-  const x = ipBytes(a);
-  const y = ipBytes(b);
-  return x.length === y.length && x.every((byte, i) => byte === y[i]);
-}
-
-function ipBytes(ip: string): number[] {
-  if (isIP(ip) === 4) return ip.split('.').map(Number);
-  // IPv6: expand `::`, and an embedded IPv4 tail.
-  let text = ip;
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text)?.[1];
-  if (v4) {
-    const [a = 0, b = 0, c = 0, d = 0] = v4.split('.').map(Number);
-    text = text.slice(0, -v4.length) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
-  const headGroups = head ? head.split(':') : [];
-  const tailGroups = tail ? tail.split(':') : [];
-  const fill = tail === undefined ? [] : new Array<string>(8 - headGroups.length - tailGroups.length).fill('0');
-  return [...headGroups, ...fill, ...tailGroups].flatMap((group) => {
-    const value = parseInt(group, 16);
-    return [value >> 8, value & 0xff];
-  });
 }
 
 function isObject(value: unknown): boolean {

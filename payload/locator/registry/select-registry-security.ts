@@ -6,7 +6,7 @@
  * 127.0.0.0/8 to those ranges, so a loopback registry is insecure on every engine.
  * Pure: the engine's answer and the resolved addresses are given.
  */
-import { isIP } from 'node:net';
+import { createAddressSet } from './network-address';
 
 /** The part of `GET /info` that decides (Engine API, SystemInfo.RegistryConfig). */
 export interface EngineRegistryConfig {
@@ -50,55 +50,6 @@ export function isInsecureRegistry(
 ): boolean {
   const named = config.secureByIndex[registry];
   if (named !== undefined) return !named;
-  return addresses.some((address) => config.insecureCidrs.some((cidr) => isInCidr(address, cidr)));
-}
-
-/** The host part of `host[:port]` (`[::1]:5000` → `::1`), for resolving. */
-export function registryHostname(registry: string): string {
-  if (registry.startsWith('[')) return registry.slice(1, registry.indexOf(']'));
-  return registry.replace(/:.*/s, '');
-}
-
-export function isInCidr(address: string, cidr: string): boolean {
-  const slash = cidr.indexOf('/');
-  if (slash < 0) return false;
-  const network = toBits(cidr.slice(0, slash));
-  const target = toBits(address);
-  const prefix = Number(cidr.slice(slash + 1));
-  if (
-    !network ||
-    !target ||
-    network.length !== target.length ||
-    !Number.isInteger(prefix) ||
-    prefix < 0 ||
-    prefix > network.length
-  )
-    return false;
-  return network.slice(0, prefix) === target.slice(0, prefix);
-}
-
-/** An IP as a string of bits (32 or 128); IPv4-mapped IPv6 (`::ffff:a.b.c.d`) as IPv4. */
-function toBits(ip: string): string | undefined {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)?.[1];
-  if (mapped) return toBits(mapped);
-  const kind = isIP(ip);
-  if (kind === 4)
-    return ip
-      .split('.')
-      .map((part) => Number(part).toString(2).padStart(8, '0'))
-      .join('');
-  if (kind !== 6) return undefined;
-  let text = ip;
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text)?.[1];
-  if (v4) {
-    const [a = 0, b = 0, c = 0, d = 0] = v4.split('.').map(Number);
-    text = `${text.slice(0, -v4.length)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head, tail] = text.split('::');
-  const headGroups = head ? head.split(':') : [];
-  const tailGroups = tail !== undefined && tail ? tail.split(':') : [];
-  const fill = tail === undefined ? [] : Array<string>(8 - headGroups.length - tailGroups.length).fill('0');
-  const groups = [...headGroups, ...fill, ...tailGroups];
-  if (groups.length !== 8) return undefined;
-  return groups.map((group) => parseInt(group, 16).toString(2).padStart(16, '0')).join('');
+  const insecure = createAddressSet(config.insecureCidrs);
+  return addresses.some((address) => insecure.has(address));
 }
