@@ -176,7 +176,22 @@ describe('selectProxy', () => {
         'the proxy "socks5://me:xxxxx@proxy.corp:1080" uses socks5, and run-docker supports http and https proxies',
       ),
     );
-    expect(() => parseProxyUrl('http://me:secret@[bad')).toThrow(/^the proxy "http:\/\/me:xxxxx@\[bad" is not a URL$/);
+    expect(() => parseProxyUrl('http://me:secret@[bad')).toThrow(/^the proxy "http:\/\/xxxxx@\[bad" is not a URL$/);
+  });
+
+  it('hides a password with `/` or `@` in it, whether or not the setting parses', () => {
+    // Not a URL: the authority ends at the `/`, leaving the port "pa".
+    expect(() => parseProxyUrl('http://me:pa/ss@proxy.corp:3128')).toThrow(
+      new InvalidProxyUrl('the proxy "http://xxxxx@proxy.corp:3128" is not a URL'),
+    );
+    expect(() => parseProxyUrl('me:pa/ss@wo@rd@proxy.corp:3128')).toThrow(
+      new InvalidProxyUrl('the proxy "xxxxx@proxy.corp:3128" is not a URL'),
+    );
+    // A URL, read as host "me", port 1234 and the path "/ss@proxy.corp": still hidden when printed.
+    expect(redactProxyUrl(parseProxyUrl('http://me:1234/ss@proxy.corp:3128'))).toBe('http://xxxxx@proxy.corp:3128');
+    expect(() => proxyOf('https://ghcr.io/v2/', { HTTPS_PROXY: 'socks5://me:a/b@proxy.corp:1080' })).toThrow(
+      /^the proxy "socks5:\/\/xxxxx@proxy\.corp:1080" (uses socks5|is not a URL)/,
+    );
   });
 });
 

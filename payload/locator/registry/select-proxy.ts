@@ -115,6 +115,9 @@ export function parseProxyUrl(value: string): URL {
 
 /** The proxy URL as it may be printed: a password never is. */
 export function redactProxyUrl(proxy: URL): string {
+  // A password with a `/` in it ends the authority early: `http://u:1234/pw@proxy` parses as
+  // host `u`, port 1234 and a path; only the text rule below is safe for it.
+  if (`${proxy.pathname}${proxy.search}${proxy.hash}`.includes('@')) return redactProxyText(proxy.href);
   const shown = new URL(proxy.href);
   if (shown.password) shown.password = 'xxxxx';
   const text = shown.href;
@@ -122,9 +125,15 @@ export function redactProxyUrl(proxy: URL): string {
   return shown.pathname === '/' && !shown.search && !shown.hash ? text.replace(/\/$/, '') : text;
 }
 
-/** Redacts `user:password@` in a string that did not parse as a URL. */
-function redactProxyText(value: string): string {
-  return value.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:xxxxx@').replace(/^([^/@:]*):[^/@]*@/, '$1:xxxxx@');
+/**
+ * Whatever sits between `://` (or the start) and the last `@`, hidden: in a proxy setting
+ * that may not parse, no rule can tell where the user ends and the password starts.
+ */
+export function redactProxyText(value: string): string {
+  const scheme = value.indexOf('://');
+  const start = scheme < 0 ? 0 : scheme + 3;
+  const at = value.lastIndexOf('@');
+  return at < start ? value : `${value.slice(0, start)}xxxxx${value.slice(at)}`;
 }
 
 /** Go's httpproxy useProxy, for a host that is not loopback. */
