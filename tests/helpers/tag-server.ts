@@ -14,16 +14,23 @@ export interface TagServer {
   tags: Map<string, string[]>;
   /** Answer every request with this status instead (e.g. 503). */
   failWith?: number;
+  /** Answer every request with this HTML page and status 200 instead, as a captive portal does. */
+  portal?: string;
   close(): Promise<void>;
 }
 
 export async function startTagServer(): Promise<TagServer> {
   const tags = new Map<string, string[]>();
   let failWith: number | undefined;
+  let portal: string | undefined;
   const server = http.createServer((req, res) => {
     const name = /^\/v2\/(.+)\/tags\/list(?:\?|$)/.exec(req.url ?? '')?.[1];
     if (failWith !== undefined) {
       res.writeHead(failWith).end();
+      return;
+    }
+    if (portal !== undefined) {
+      res.writeHead(200, { 'Content-Type': 'text/html' }).end(portal);
       return;
     }
     const found = name === undefined ? undefined : tags.get(name);
@@ -45,6 +52,12 @@ export async function startTagServer(): Promise<TagServer> {
     },
     set failWith(status: number | undefined) {
       failWith = status;
+    },
+    get portal() {
+      return portal;
+    },
+    set portal(page: string | undefined) {
+      portal = page;
     },
     close: () =>
       new Promise<void>((resolve) => {

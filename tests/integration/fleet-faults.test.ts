@@ -109,6 +109,8 @@ async function startSilentListener(): Promise<{ address: string; connections: ()
 type ProxyMode =
   /** Tag lists answer a reverse proxy's HTML maintenance page with HTTP 503; the rest passes. */
   | { kind: 'maintenance' }
+  /** Tag lists answer an HTML sign-in page with HTTP 200, as a captive portal does; the rest passes. */
+  | { kind: 'portal' }
   /** Tag lists pass; manifests answer 429, as a registry past its pull limit does. */
   | { kind: 'rate-limit-pulls' }
   /** Everything passes, but a blob download stops sending after `afterBytes`, connection left open. */
@@ -125,6 +127,11 @@ async function startRegistryProxy(mode: ProxyMode): Promise<{ address: string; s
       res.end(
         '<html><head><title>503 Service Temporarily Unavailable</title></head><body><h1>Down for maintenance</h1></body></html>',
       );
+      return;
+    }
+    if (mode.kind === 'portal' && /^\/v2\/.+\/tags\/list/.test(req.url ?? '')) {
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end('<html><head><title>Guest network</title></head><body><h1>Sign in to continue</h1></body></html>');
       return;
     }
     if (mode.kind === 'rate-limit-pulls' && /^\/v2\/.+\/manifests\//.test(req.url ?? '')) {
@@ -208,6 +215,35 @@ describe('a registry behind a proxy that answers 503 with a maintenance page', (
     });
     expect(stderrLines(outcome)).toEqual([
       `run-docker: warning: the registry "${proxy.address}" is failing (HTTP 503 Service Unavailable); using the images of "${proxy.address}/${space}/app" on this host`,
+    ]);
+  });
+});
+
+describe('a registry whose tag lists are an HTML page sent with 200 (a captive portal)', () => {
+  test('--version runs the newest local mini with one warning, not the built-in payload', async () => {
+    const proxy = await startRegistryProxy({ kind: 'portal' });
+    await tagVia(proxy.address, 'mini', GOOD_MINI);
+    const mini = `${proxy.address}/${space}/mini`;
+    const outcome = await runShim(['--version'], { ...host, RUN_DOCKER_MINI: mini });
+    expect({ code: outcome.code, why: explain(outcome) }).toEqual({ code: 0, why: explain(outcome) });
+    expect(outcome.stdout).toContain(`mini ${mini}:${GOOD_MINI}`);
+    expect(stderrLines(outcome)).toEqual([
+      `run-docker: warning: the registry "${proxy.address}" sent a malformed tag list for "${mini}" (text/html, not JSON); using the images of "${mini}" on this host`,
+    ]);
+  });
+
+  test('a project image not pinned: its newest local tag runs, with one warning', async () => {
+    const proxy = await startRegistryProxy({ kind: 'portal' });
+    await tagVia(proxy.address, 'app', OLD);
+    const app = `${proxy.address}/${space}/app`;
+    const outcome = await runShim([app, 'echo', 'local copy'], host);
+    expect({ code: outcome.code, stdout: outcome.stdout, why: explain(outcome) }).toEqual({
+      code: 0,
+      stdout: 'local copy\n',
+      why: explain(outcome),
+    });
+    expect(stderrLines(outcome)).toEqual([
+      `run-docker: warning: the registry "${proxy.address}" sent a malformed tag list for "${app}" (text/html, not JSON); using the images of "${app}" on this host`,
     ]);
   });
 });

@@ -29,6 +29,7 @@ beforeEach(() => {
   engine = createFakeEngine();
   server.tags.clear();
   server.failWith = undefined;
+  server.portal = undefined;
   repository = `${server.registry}/team/app`;
 });
 
@@ -71,6 +72,16 @@ it('a failing registry: one warning, and the newest tag on the host', async () =
   expect(await findNewestTag(ctx, repository)).toEqual({ tag: '20260101-000000', presentLocally: true });
   expect(warnings).toEqual([
     `the registry "${server.registry}" is failing (HTTP 503 Service Unavailable); using the images of "${repository}" on this host`,
+  ]);
+});
+
+it('a registry answering what it cannot read (an HTML page with 200): one warning, and the newest tag on the host', async () => {
+  engine.addImage(`${repository}:20260101-000000`, {});
+  server.portal = '<html><body>Sign in to the guest network</body></html>';
+  const { ctx, warnings } = context();
+  expect(await findNewestTag(ctx, repository)).toEqual({ tag: '20260101-000000', presentLocally: true });
+  expect(warnings).toEqual([
+    `the registry "${server.registry}" sent a malformed tag list for "${repository}" (text/html, not JSON); using the images of "${repository}" on this host`,
   ]);
 });
 

@@ -351,18 +351,40 @@ describe('listRemoteTags', () => {
     );
   });
 
-  it('rejects a malformed tag list', async () => {
-    const fake = await startFakeRegistry((_req, res) => json(res, 200, '{"tags": ["1.0.0",'));
-    const error = await failure(listRemoteTags(ref(fake), { ...(await withDockerConfig({})) }));
-    expect(error.message).toBe(
-      `the registry "${fake.registry}" sent a malformed tag list for "${fake.registry}/team/app"`,
+  it('treats an answer it cannot read (an HTML page sent with 200, cut JSON, no token) as a registry that cannot be used now', async () => {
+    const cut = await startFakeRegistry((_req, res) => json(res, 200, '{"tags": ["1.0.0",'));
+    const cutError = await failure(listRemoteTags(ref(cut), { ...(await withDockerConfig({})) }));
+    expect(cutError).toBeInstanceOf(RegistryUnreachableError);
+    expect(cutError.message).toBe(
+      `the registry "${cut.registry}" sent a malformed tag list for "${cut.registry}/team/app" (application/json, not JSON)`,
     );
-    const html = await startFakeRegistry((_req, res) => {
-      res.writeHead(200, { 'Content-Type': 'text/html' });
+    const portal = await startFakeRegistry((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
       res.end('<html>captive portal</html>');
     });
-    expect((await failure(listRemoteTags(ref(html), { ...(await withDockerConfig({})) }))).message).toContain(
-      'malformed tag list',
+    const portalError = await failure(listRemoteTags(ref(portal), { ...(await withDockerConfig({})) }));
+    expect(portalError).toBeInstanceOf(RegistryUnreachableError);
+    expect(portalError.message).toBe(
+      `the registry "${portal.registry}" sent a malformed tag list for "${portal.registry}/team/app" (text/html; charset=utf-8, not JSON)`,
+    );
+    const noList = await startFakeRegistry((_req, res) => json(res, 200, { name: 'team/app', tags: 'none' }));
+    expect((await failure(listRemoteTags(ref(noList), { ...(await withDockerConfig({})) }))).message).toMatch(
+      /malformed tag list .* \(no "tags" list\)$/,
+    );
+    const tokenPortal = await startFakeRegistry((req, res, url) => {
+      if (url.pathname === '/token') {
+        res.writeHead(200, { 'Content-Type': 'text/html' });
+        return res.end('<html>sign in</html>');
+      }
+      res.writeHead(401, { 'WWW-Authenticate': `Bearer realm="http://${req.headers.host}/token",service="fake"` });
+      res.end();
+    });
+    const tokenError = await failure(
+      listRemoteTags(ref(tokenPortal), { ...(await withDockerConfig({})), tokenCache: createMemoryTokenCache() }),
+    );
+    expect(tokenError).toBeInstanceOf(RegistryUnreachableError);
+    expect(tokenError.message).toBe(
+      `the token service of registry "${tokenPortal.registry}" sent no usable token for "${tokenPortal.registry}/team/app" (no token in its answer)`,
     );
   });
 

@@ -30,6 +30,7 @@ beforeEach(() => {
   engine = createFakeEngine();
   server.tags.clear();
   server.failWith = undefined;
+  server.portal = undefined;
   repository = `${server.registry}/team/app`;
   progressText = '';
 });

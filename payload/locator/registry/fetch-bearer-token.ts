@@ -11,7 +11,12 @@ import { fetchRegistry, type RegistryHttp } from './fetch-registry';
 import type { RegistryRequest } from './send-with-node-http';
 import type { RegistryCredentials } from '../../../common/credentials/read-docker-credentials';
 import { authenticationRequired, credentialsRefused } from './registry-auth-errors';
-import { isServerFailure, registryFailing, registryRateLimited } from './registry-unreachable-error';
+import {
+  isServerFailure,
+  registryAnswerUnreadable,
+  registryFailing,
+  registryRateLimited,
+} from './registry-unreachable-error';
 import { createMemoryTokenCache, type TokenCache } from './token-store';
 
 export type { TokenCache };
@@ -91,9 +96,10 @@ export async function fetchBearerToken(
   }
   const body = parseTokenBody(response.text);
   if (!body) {
-    throw new RunDockerError(
+    throw registryAnswerUnreadable(
+      options.registry,
       `the token service of registry "${options.registry}" sent no usable token for "${options.repositoryName}"`,
-      'Try again later; if it persists, check the registry.',
+      'no token in its answer',
     );
   }
   // issued_at (RFC 3339) when the service sends it: a token is counted from when it was

@@ -18,6 +18,7 @@ import { readRegistrySettings } from './registry-settings';
 import { processRegistryBudget, withRegistryDeadline, type RegistryBudget } from './registry-deadline';
 import {
   isServerFailure,
+  registryAnswerUnreadable,
   registryFailing,
   registryPagedTooFar,
   registryRateLimited,
@@ -89,13 +90,14 @@ async function walkTagPages(
     if (response.status === 429) throw registryRateLimited(ref.registry, response.headers.get('retry-after'));
     if (isServerFailure(response.status)) throw registryFailing(ref.registry, response.status);
     if (response.status !== 200) throw httpError(response, ref.registry, name);
-    for (const tag of parseTagPage(response.text, ref.registry, name)) tags.push(tag);
+    for (const tag of parseTagPage(response, ref.registry, name)) tags.push(tag);
     try {
       url = findNextLink(response.headers.get('link'), url);
     } catch (error) {
-      throw new RunDockerError(
-        `the registry "${ref.registry}" sent an unusable page link for "${name}": ${(error as Error).message}`,
-        'The registry is misbehaving; try again later, or run with --local to use only images on this host.',
+      throw registryAnswerUnreadable(
+        ref.registry,
+        `the registry "${ref.registry}" sent an unusable page link for "${name}"`,
+        (error as Error).message,
       );
     }
   }
@@ -103,22 +105,26 @@ async function walkTagPages(
 }
 
 /** The body of a tags page: `{"name": "...", "tags": [...]}`; `tags` may be null when empty. */
-function parseTagPage(text: string, registry: string, name: string): string[] {
+function parseTagPage(response: RegistryResponse, registry: string, name: string): string[] {
   let body: unknown;
   try {
-    body = JSON.parse(text);
+    body = JSON.parse(response.text);
   } catch {
-    body = undefined;
+    // Only a short, printable media type: the body itself may be anything.
+    const type = (response.headers.get('content-type') ?? 'no content type')
+      .replace(/[^\x20-\x7e]+/g, ' ')
+      .slice(0, 60);
+    throw registryAnswerUnreadable(registry, malformedTagList(registry, name), `${type}, not JSON`);
   }
   const tags = typeof body === 'object' && body !== null ? (body as { tags?: unknown }).tags : undefined;
   if (tags === null) return [];
-  if (!Array.isArray(tags)) {
-    throw new RunDockerError(
-      `the registry "${registry}" sent a malformed tag list for "${name}"`,
-      'Check that the registry address is right, or run with --local to use only images on this host.',
-    );
-  }
+  if (!Array.isArray(tags))
+    throw registryAnswerUnreadable(registry, malformedTagList(registry, name), 'no "tags" list');
   return tags.filter((tag): tag is string => typeof tag === 'string');
+}
+
+function malformedTagList(registry: string, name: string): string {
+  return `the registry "${registry}" sent a malformed tag list for "${name}"`;
 }
 
 /** Error bodies: `{"errors": [{"code": "NAME_UNKNOWN", "message": "...", "detail": ...}]}`

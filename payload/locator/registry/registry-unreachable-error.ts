@@ -5,8 +5,9 @@ import { RunDockerError } from '../../../common/run-docker-error';
  * The registry (or its token service) could not be reached at all: connection refused,
  * unknown host, reset, TLS failure or no answer in time; or it answered, but in a way that
  * says it cannot be used now: rate limiting (429), a server failure (5xx, a proxy's
- * maintenance page), tags paged past the limit. Callers fall back to local images on this
- * error only; every other registry error (authentication, 404, a malformed answer) is real.
+ * maintenance page), an answer it cannot read (an HTML page with 200), tags paged past the
+ * limit. Callers fall back to local images on this error only; every other registry error
+ * (authentication, 403, 404) is real.
  * Still a RunDockerError (same `name`), so if nobody falls back it prints like any other.
  */
 export class RegistryUnreachableError extends RunDockerError {
@@ -57,6 +58,21 @@ export function registryFailing(host: string, status: number): RegistryUnreachab
     `HTTP ${status}${text ? ` ${text}` : ''}`,
     `the registry "${host}" is failing`,
     'Try again later, or run with --local to use only images on this host.',
+  );
+}
+
+/**
+ * An answer run-docker cannot read where the API promises JSON or a header it can parse: an
+ * HTML page sent with 200 (a captive portal, a proxy's error page, the wrong service at that
+ * address), a truncated body. Like a 5xx, it says the registry cannot be used now, not that
+ * this host or this name is wrong: the images on this host are the way on.
+ */
+export function registryAnswerUnreadable(host: string, what: string, reason: string): RegistryUnreachableError {
+  return new RegistryUnreachableError(
+    host,
+    reason,
+    what,
+    'Check the registry address (a proxy or portal may be answering in its place), or run with --local to use only images on this host.',
   );
 }
 
