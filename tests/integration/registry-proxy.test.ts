@@ -8,13 +8,15 @@
  * shares its storage with a plain-http registry on 127.0.0.1, where the engine pushes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile, appendFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildBusyboxImage, docker, pushImage, removeImages, runCommand } from '../helpers/fixtures';
+import { makeCertificates } from '../helpers/certificates';
+import { buildBusyboxImage, docker, pushImage, removeImages } from '../helpers/fixtures';
 import { startForwardProxy, type ForwardProxy } from '../helpers/forward-proxy';
+import { mapHostName } from '../helpers/hosts-file';
 import { startRegistry, tagInRegistry, type TestRegistry } from '../helpers/registry';
 import { freePort, listen } from '../helpers/listen';
 import {
@@ -32,7 +34,6 @@ jest.setTimeout(120_000);
 
 const RUN = `${process.pid}-${Date.now().toString(36)}`;
 const HOSTNAME = `registry-${RUN}.run-docker.test`;
-const HOSTS_LINE = `127.0.0.1 ${HOSTNAME} # run-docker registry-proxy test ${RUN}`;
 const GOOD_MINI = '20260101-000000';
 const OLD = '20260101-000000';
 const NEW = '20260301-000000';
@@ -40,6 +41,7 @@ const SPACE = `proxy-${RUN}`;
 
 let registry: TestRegistry;
 let tlsRegistry: ChildProcess | undefined;
+let unmapHostName: (() => Promise<void>) | undefined;
 /** `registry-….run-docker.test:PORT` */
 let named: string;
 let dir: string;
@@ -49,7 +51,7 @@ const proxies: ForwardProxy[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'run-docker-proxy-test-'));
-  await appendFile('/etc/hosts', `${HOSTS_LINE}\n`);
+  unmapHostName = await mapHostName(HOSTNAME, '127.0.0.1', `registry-proxy test ${RUN}`);
   registry = await startRegistry();
   const port = await freePort();
   named = `${HOSTNAME}:${port}`;
@@ -79,15 +81,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  // Only this file's line: other tests may map names of their own meanwhile.
-  const hosts = await readFile('/etc/hosts', 'utf8');
-  await writeFile(
-    '/etc/hosts',
-    hosts
-      .split('\n')
-      .filter((line) => line !== HOSTS_LINE)
-      .join('\n'),
-  );
+  await unmapHostName?.();
   tlsRegistry?.kill();
   await removeImages(images);
   await registry?.remove();
@@ -276,56 +270,6 @@ function escape(text: string): string {
 
 function pick(env: Record<string, string>, names: string[]): Record<string, string> {
   return Object.fromEntries(names.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]]])));
-}
-
-/** A CA, and a certificate for `name` it signs: ca.crt, server.crt, server.key in `into`. */
-async function makeCertificates(into: string, name: string): Promise<void> {
-  const at = (file: string) => join(into, file);
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await runCommand(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      ...ec,
-      '-keyout',
-      at('ca.key'),
-      '-out',
-      at('ca.crt'),
-      '-days',
-      '2',
-      '-subj',
-      '/CN=run-docker test CA',
-    ],
-    { check: true },
-  );
-  await runCommand(
-    'openssl',
-    ['req', ...ec, '-keyout', at('server.key'), '-out', at('server.csr'), '-subj', `/CN=${name}`],
-    { check: true },
-  );
-  await writeFile(at('san.ext'), `subjectAltName=DNS:${name}\n`);
-  await runCommand(
-    'openssl',
-    [
-      'x509',
-      '-req',
-      '-in',
-      at('server.csr'),
-      '-CA',
-      at('ca.crt'),
-      '-CAkey',
-      at('ca.key'),
-      '-CAcreateserial',
-      '-out',
-      at('server.crt'),
-      '-days',
-      '2',
-      '-extfile',
-      at('san.ext'),
-    ],
-    { check: true },
-  );
 }
 
 /** Debian's docker-registry serving `storage` over TLS on 127.0.0.1:`port`; resolves once /v2/ answers by name. */

@@ -52,6 +52,33 @@ describe('sendWithNodeHttp', () => {
     expect(seen).toEqual(['Bearer secret', 'Bearer secret', undefined]);
   });
 
+  it('turns a 302 of a POST into a GET without its body: the refresh-token form never reaches another host', async () => {
+    const seen: string[] = [];
+    const other = await serve('127.0.0.2', (req, res) => {
+      let body = '';
+      req.on('data', (chunk) => (body += chunk));
+      req.on('end', () => {
+        seen.push(`${req.method} ${req.headers['content-type'] ?? '-'} ${req.headers.authorization ?? '-'} [${body}]`);
+        res.end('{"token": "t"}');
+      });
+    });
+    const auth = await serve('127.0.0.1', (req, res) => {
+      req.resume();
+      res.writeHead(302, { Location: `${other}/token` }).end();
+    });
+    const answer = await sendWithNodeHttp(
+      `${auth}/token`,
+      {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: 'Basic c2VjcmV0' },
+        body: 'grant_type=refresh_token&refresh_token=identity-secret',
+      },
+      limits,
+    );
+    expect(answer.text).toBe('{"token": "t"}');
+    expect(seen).toEqual(['GET - - []']);
+  });
+
   it('stops an endless body and a server that never answers', async () => {
     const big = await serve('127.0.0.1', (_req, res) => res.end('x'.repeat(4096)));
     await expect(sendWithNodeHttp(big, {}, limits)).rejects.toBeInstanceOf(BodyTooLargeError);

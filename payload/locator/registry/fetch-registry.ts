@@ -11,8 +11,10 @@ import {
   untrustedCertificate,
   untrustedCertificateCode,
 } from './registry-tls-errors';
+import { isLoopbackHost, splitHostPort, unbracket } from './network-address';
 import {
   BodyTooLargeError,
+  RedirectRefused,
   sendWithNodeHttp,
   type RegistryRequest,
   type RegistryTls,
@@ -86,8 +88,10 @@ export async function fetchRegistry(
       timeoutMs,
       maxBodyBytes: MAX_BODY_BYTES,
       proxyFor: http.proxyFor,
+      mayUsePlainHttp: (to) => mayUsePlainHttp(to, http),
     });
   } catch (error) {
+    if (error instanceof RedirectRefused) throw redirectRefused(http.registryHost ?? host, error.message);
     if (error instanceof BodyTooLargeError) {
       throw new RunDockerError(
         `the registry at "${host}" sent an answer larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB`,
@@ -121,6 +125,28 @@ export async function fetchRegistry(
     return fetchRegistry(url, request, http);
   }
   return { url, ...answer };
+}
+
+/**
+ * Plain HTTP after a redirect from https only where it was acceptable before: a loopback
+ * host, or the registry's own host when the engine treats it as insecure (asked over http).
+ */
+function mayUsePlainHttp(to: URL, http: RegistryHttp): boolean {
+  if (isLoopbackHost(to.hostname)) return true;
+  return http.insecure !== undefined && splitHostPort(http.insecure.host)[0] === unbracket(to.hostname);
+}
+
+/**
+ * A redirect that would expose credentials or leave the registry's origin with a body: the
+ * registry cannot be used as it answers now, like a 5xx (one warning, the local images).
+ */
+function redirectRefused(registry: string, reason: string): RegistryUnreachableError {
+  return new RegistryUnreachableError(
+    registry,
+    reason,
+    `the registry "${registry}" sent a redirect run-docker does not follow`,
+    'Check the registry address and its proxy: a redirect from https to plain HTTP would expose credentials. Or run with --local to use only images on this host.',
+  );
 }
 
 /**

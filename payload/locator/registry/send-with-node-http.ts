@@ -4,13 +4,15 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { loadHttp, loadHttps } from '../../../common/lazy-builtins';
+import { decideRedirect, REDIRECT_STATUSES } from './decide-redirect';
+import { isLoopbackHost } from './network-address';
 import { proxyTimedOut, requestThroughProxy } from './request-through-proxy';
 
 export interface RegistryRequest {
   method?: string;
   headers?: Record<string, string>;
   body?: string;
-  /** Extra CA roots and a client certificate (certs.d) for https; never follows a redirect to another host. */
+  /** Extra CA roots and a client certificate (certs.d) for https; never follows a redirect to another origin. */
   tls?: RegistryTls;
 }
 
@@ -42,9 +44,16 @@ export interface SendLimits {
    * which record requests pass it on unchanged.
    */
   proxyFor?: (url: URL) => URL | undefined;
+  /** Whether a redirect from https may lead to this plain http URL (decide-redirect.ts); default: loopback only. */
+  mayUsePlainHttp?: (url: URL) => boolean;
 }
 
 export type SendRequest = (url: string, request: RegistryRequest, limits: SendLimits) => Promise<RawAnswer>;
+
+/** A redirect decide-redirect.ts does not follow; `reason` names origins, never a path or query. */
+export class RedirectRefused extends Error {
+  override readonly name = 'RedirectRefused';
+}
 
 /** Thrown when the body exceeds `maxBodyBytes`. */
 export class BodyTooLargeError extends Error {
@@ -53,21 +62,20 @@ export class BodyTooLargeError extends Error {
 
 const MAX_REDIRECTS = 5;
 
-/** Follows redirects (token and blob endpoints use them); credentials never follow to another host. */
+/** Follows redirects (token and blob endpoints use them) as decide-redirect.ts allows. */
 export const sendWithNodeHttp: SendRequest = async (url, request, limits) => {
   const deadline = Date.now() + limits.timeoutMs;
+  const mayUsePlainHttp = limits.mayUsePlainHttp ?? ((target: URL) => isLoopbackHost(target.hostname));
   let current = new URL(url);
   let currentRequest = request;
   for (let hop = 0; ; hop++) {
     const answer = await sendOnce(current, currentRequest, limits, deadline);
     const location = answer.headers.get('location');
-    if (![301, 302, 303, 307, 308].includes(answer.status) || !location || hop === MAX_REDIRECTS) return answer;
-    const next = new URL(location, current);
-    const headers = { ...currentRequest.headers };
-    if (next.host !== current.host) delete headers.Authorization;
-    const tls = next.host === current.host ? currentRequest.tls : undefined;
-    currentRequest = answer.status === 303 ? { method: 'GET', headers, tls } : { ...currentRequest, headers, tls };
-    current = next;
+    if (!REDIRECT_STATUSES.includes(answer.status) || !location || hop === MAX_REDIRECTS) return answer;
+    const next = decideRedirect(current, answer.status, location, currentRequest, mayUsePlainHttp);
+    if ('refused' in next) throw new RedirectRefused(next.refused);
+    current = next.url;
+    currentRequest = next.request;
   }
 };
 
