@@ -9,10 +9,9 @@ import { readContextDockerConfig } from '../../common/load-docker-config';
 import { toEngineConnectionError } from '../../common/engine-error';
 import { formatRepository, parseImageRef, type ImageRef } from '../../common/image-ref';
 import { RunDockerError } from '../../common/run-docker-error';
-import { listRemoteTags } from './registry/list-remote-tags';
-import { chooseRegistryTransport } from './registry/choose-registry-transport';
-import { isRegistryUnreachable } from './registry/registry-unreachable-error';
-import { openTokenCache } from './registry/token-store';
+import { readCredentialSource } from '../../common/credentials/read-credential-source';
+import { readDockerCredentials } from '../../common/credentials/read-docker-credentials';
+import { createRegistryClient, isRegistryUnreachable, readProxySettings } from './registry/create-registry-client';
 import { selectNewestTag, sortTagsNewestFirst } from './select-newest-tag';
 
 const USABLE_TAGS = 'a UTC date-time YYYYMMDD-HHMMSS, a date yy.mm.dd, a semantic version, or "latest"';
@@ -59,23 +58,24 @@ export async function readRepositoryTags(ctx: BaseContext, ref: ImageRef): Promi
   return unreachable === undefined ? { local, remote } : { local, remote, unreachable };
 }
 
-/** The registry's tags, with the tokens earlier calls cached (token-store.ts), over http or
- *  https as the engine would talk to that registry (choose-registry-transport.ts). */
+/** The registry's tags, asked as the engine would ask (createRegistryClient), with the proxy
+ *  settings and the login of docker's configuration as this call loaded it. */
 async function listRemoteTagsFor(ctx: BaseContext, ref: ImageRef): Promise<string[]> {
-  const homeDir = readHomeDir(ctx.env);
   const dockerConfig = await readContextDockerConfig(ctx);
-  const [tokenCache, transport] = await Promise.all([
-    openTokenCache(ctx.cacheDir, ctx.log),
-    chooseRegistryTransport(ref.registry, {
-      engine: ctx.engine,
-      env: ctx.env,
-      homeDir,
-      engineHost: await readEngineHost(ctx, dockerConfig),
-      cacheDir: ctx.cacheDir,
-      log: ctx.log,
-    }),
-  ]);
-  return listRemoteTags(ref, { env: ctx.env, dockerConfig, log: ctx.log, tokenCache, transport });
+  const client = await createRegistryClient(ref.registry, {
+    env: ctx.env,
+    homeDir: readHomeDir(ctx.env),
+    engine: ctx.engine,
+    engineHost: await readEngineHost(ctx, dockerConfig),
+    cacheDir: ctx.cacheDir,
+    log: ctx.log,
+    proxy: readProxySettings({ env: ctx.env, dockerConfig }),
+    login: {
+      account: () => readCredentialSource(ref.registry, dockerConfig),
+      credentials: () => readDockerCredentials(ref.registry, { dockerConfig, env: ctx.env, log: ctx.log }),
+    },
+  });
+  return client.listTags(ref.path);
 }
 
 /**

@@ -1,11 +1,14 @@
 /**
  * The one registry call the locator makes, `GET /v2/<name>/tags/list`, answered by a tiny
  * HTTP server on 127.0.0.1 in the test's process: for unit tests of what is done with the
- * tags (tests/unit/list-remote-tags.test.ts covers the protocol, tests/integration the real
- * registry).
+ * tags (tests/unit/create-registry-client.test.ts covers the protocol, tests/integration the
+ * real registry). useTagServer() gives a test file one, with an engine in memory and a HOME.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createFakeEngine, type FakeEngine } from './fake-engine';
+import { json, serveHttp } from './http-server';
 
 export interface TagServer {
   /** `127.0.0.1:<port>`, as in an image reference. */
@@ -20,49 +23,40 @@ export interface TagServer {
 }
 
 export async function startTagServer(): Promise<TagServer> {
-  const tags = new Map<string, string[]>();
-  let failWith: number | undefined;
-  let portal: string | undefined;
-  const server = http.createServer((req, res) => {
+  const state: Pick<TagServer, 'failWith' | 'portal'> & { tags: Map<string, string[]> } = { tags: new Map() };
+  const served = await serveHttp((req, res) => {
     const name = /^\/v2\/(.+)\/tags\/list(?:\?|$)/.exec(req.url ?? '')?.[1];
-    if (failWith !== undefined) {
-      res.writeHead(failWith).end();
-      return;
-    }
-    if (portal !== undefined) {
-      res.writeHead(200, { 'Content-Type': 'text/html' }).end(portal);
-      return;
-    }
-    const found = name === undefined ? undefined : tags.get(name);
+    if (state.failWith !== undefined) return void res.writeHead(state.failWith).end();
+    if (state.portal !== undefined) return void res.writeHead(200, { 'Content-Type': 'text/html' }).end(state.portal);
+    const found = name === undefined ? undefined : state.tags.get(name);
     if (found === undefined) {
-      res
-        .writeHead(404, { 'Content-Type': 'application/json' })
-        .end(JSON.stringify({ errors: [{ code: 'NAME_UNKNOWN', message: 'repository name not known to registry' }] }));
-      return;
+      return json(res, 404, { errors: [{ code: 'NAME_UNKNOWN', message: 'repository name not known to registry' }] });
     }
-    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ name, tags: found }));
+    json(res, 200, { name, tags: found });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    registry: `127.0.0.1:${port}`,
-    tags,
-    get failWith() {
-      return failWith;
-    },
-    set failWith(status: number | undefined) {
-      failWith = status;
-    },
-    get portal() {
-      return portal;
-    },
-    set portal(page: string | undefined) {
-      portal = page;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return Object.assign(state, { registry: served.address, close: () => served.close() });
+}
+
+/**
+ * For a test file: one tag server, a HOME, and before each test an empty engine in memory,
+ * no tags and no failure. `fixture.repository` is `<server>/team/app`.
+ */
+export function useTagServer(prefix: string) {
+  const fixture = {} as { home: string; server: TagServer; engine: FakeEngine; repository: string };
+  beforeAll(async () => {
+    fixture.home = await mkdtemp(join(tmpdir(), prefix));
+    fixture.server = await startTagServer();
+  });
+  afterAll(async () => {
+    await fixture.server.close();
+    await rm(fixture.home, { recursive: true, force: true });
+  });
+  beforeEach(() => {
+    fixture.engine = createFakeEngine();
+    fixture.server.tags.clear();
+    fixture.server.failWith = undefined;
+    fixture.server.portal = undefined;
+    fixture.repository = `${fixture.server.registry}/team/app`;
+  });
+  return fixture;
 }

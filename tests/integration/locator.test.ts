@@ -12,9 +12,8 @@ import { createDockerodeEngineClient } from '../../common/engine/dockerode-engin
 import type { BaseContext } from '../../contract/contract';
 import { RunDockerError } from '../../common/run-docker-error';
 import { findNewestTag, listLocalTagsNewestFirst } from '../../payload/locator/main';
-import { listRemoteTags } from '../../payload/locator/registry/list-remote-tags';
-import { loadDockerConfig } from '../../common/load-docker-config';
-import { sendWithNodeHttp, type SendRequest } from '../../payload/locator/registry/send-with-node-http';
+import { createRegistryClient } from '../../payload/locator/registry/create-registry-client';
+import { sendWithNodeHttp, type SendRequest } from '../../payload/locator/registry/transport/send-with-node-http';
 import { listen } from '../helpers/listen';
 import { buildBusyboxImage, docker, pushImage, removeImages } from '../helpers/fixtures';
 import { startForwardProxy } from '../helpers/forward-proxy';
@@ -146,10 +145,12 @@ describe('findNewestTag with a real registry', () => {
     expect(warnings).toEqual([]);
 
     const requests: string[] = [];
-    const remote = await listRemoteTags(
-      { registry: registry.address, path: REPO_PATH },
-      { env: ctx.env, dockerConfig: await loadDockerConfig(ctx.env, home), send: recordingSend(requests) },
-    );
+    const client = await createRegistryClient(registry.address, {
+      env: ctx.env,
+      homeDir: home,
+      send: recordingSend(requests),
+    });
+    const remote = await client.listTags(REPO_PATH);
     expect(new Set(remote)).toEqual(new Set([PUSHED_TAG, ...registryTags()]));
     expect(remote).toHaveLength(251);
     // distribution 2.8 ignores `n` and `last` on tags/list and sends no Link (tag pagination
@@ -227,15 +228,12 @@ describe('findNewestTag with a real registry', () => {
           path.join(configDir, 'config.json'),
           JSON.stringify({ auths: { [secured.address]: { auth } } }),
         );
-        const remote = await listRemoteTags(
-          { registry: secured.address, path: REPO_PATH },
-          {
-            env: { DOCKER_CONFIG: configDir },
-            dockerConfig: await loadDockerConfig({ DOCKER_CONFIG: configDir }, home),
-          },
+        const { ctx } = makeContext({ env: { ...makeContext().ctx.env, DOCKER_CONFIG: configDir } });
+        // Authenticated with the login docker stored, and the repository does not exist there:
+        // no tags, and no authentication error.
+        expect((await failure(findNewestTag(ctx, securedRepo))).message).toBe(
+          `no usable tag of "${securedRepo}" on this host or in the registry "${secured.address}"`,
         );
-        // Authenticated, and the repository does not exist there: no tags, no error.
-        expect(remote).toEqual([]);
       } finally {
         await rm(configDir, { recursive: true, force: true });
       }

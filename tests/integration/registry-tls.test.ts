@@ -14,7 +14,7 @@ import { createDockerodeEngineClient } from '../../common/engine/dockerode-engin
 import type { BaseContext } from '../../contract/contract';
 import { RunDockerError } from '../../common/run-docker-error';
 import { findNewestTag } from '../../payload/locator/main';
-import { ENGINE_CONFIG_CACHE_FILE } from '../../payload/locator/registry/read-engine-registry-config';
+import { ENGINE_CONFIG_CACHE_FILE } from '../../payload/locator/registry/host/read-engine-registry-config';
 import { buildBusyboxImage, pushImage, removeImages } from '../helpers/fixtures';
 import { failure, makeLocatorContext } from '../helpers/locator-context';
 import { startRegistry, type TestRegistry } from '../helpers/registry';

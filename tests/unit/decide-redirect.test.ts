@@ -1,5 +1,5 @@
-import { decideRedirect } from '../../payload/locator/registry/decide-redirect';
-import type { RegistryRequest } from '../../payload/locator/registry/send-with-node-http';
+import { decideRedirect } from '../../payload/locator/registry/transport/decide-redirect';
+import type { RegistryRequest } from '../../payload/locator/registry/registry-request';
 
 const never = () => false;
 const always = () => true;

@@ -3,34 +3,19 @@
  * engine in memory and a tag list served on 127.0.0.1: which tag, whether it is on the host,
  * which warning, which error. Against the real engine and registry: locator, fleet-faults.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { findNewestTag, listLocalTagsNewestFirst } from '../../payload/locator/find-newest-tag';
 import { listTagsNewestFirst } from '../../payload/locator/list-tags-newest-first';
 import { createFakeEngine, type FakeEngine } from '../helpers/fake-engine';
 import { failure, makeLocatorContext } from '../helpers/locator-context';
-import { startTagServer, type TagServer } from '../helpers/tag-server';
+import { useTagServer, type TagServer } from '../helpers/tag-server';
 
+const fixture = useTagServer('run-docker-find-newest-');
 let home: string;
 let server: TagServer;
 let engine: FakeEngine;
 let repository: string;
-
-beforeAll(async () => {
-  home = await mkdtemp(join(tmpdir(), 'run-docker-find-newest-'));
-  server = await startTagServer();
-});
-afterAll(async () => {
-  await server.close();
-  await rm(home, { recursive: true, force: true });
-});
 beforeEach(() => {
-  engine = createFakeEngine();
-  server.tags.clear();
-  server.failWith = undefined;
-  server.portal = undefined;
-  repository = `${server.registry}/team/app`;
+  ({ home, server, engine, repository } = fixture);
 });
 
 function context(overrides: Parameters<typeof makeLocatorContext>[2] = {}) {

@@ -22,7 +22,7 @@ import {
   selectStateDir,
   selectSystemConfigDirs,
 } from '../../shim/select-host-folders';
-import { selectCertsDirs } from '../../payload/locator/registry/read-registry-certs';
+import { selectCertsDirs } from '../../payload/locator/registry/host/read-registry-certs';
 
 const WINDOWS_HOME = 'C:\\Users\\me';
 const WINDOWS_ENV = { APPDATA: 'C:\\Users\\me\\AppData\\Roaming', LOCALAPPDATA: 'C:\\Users\\me\\AppData\\Local' };

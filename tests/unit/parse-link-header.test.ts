@@ -1,4 +1,4 @@
-import { findNextLink, parseLinkHeader } from '../../payload/locator/registry/parse-link-header';
+import { findNextLink, parseLinkHeader } from '../../payload/locator/registry/paging/parse-link-header';
 
 const request = 'http://127.0.0.1:5000/v2/team/app/tags/list?n=100';
 

@@ -1,4 +1,4 @@
-import { findChallenge, parseWwwAuthenticate } from '../../payload/locator/registry/parse-www-authenticate';
+import { parseWwwAuthenticate } from '../../payload/locator/registry/auth/parse-www-authenticate';
 
 describe('parseWwwAuthenticate', () => {
   it('parses a registry bearer challenge with a comma inside a quoted scope', () => {
@@ -29,9 +29,11 @@ describe('parseWwwAuthenticate', () => {
     const challenges = parseWwwAuthenticate(
       'Basic realm="a, b", Bearer realm="https://x/token",service="x", Negotiate',
     );
-    expect(challenges.map((c) => c.scheme)).toEqual(['basic', 'bearer', 'negotiate']);
-    expect(findChallenge(challenges, 'Basic')?.params).toEqual({ realm: 'a, b' });
-    expect(findChallenge(challenges, 'BEARER')?.params).toEqual({ realm: 'https://x/token', service: 'x' });
+    expect(challenges).toEqual([
+      { scheme: 'basic', params: { realm: 'a, b' } },
+      { scheme: 'bearer', params: { realm: 'https://x/token', service: 'x' } },
+      { scheme: 'negotiate', params: {} },
+    ]);
   });
 
   it('unescapes quoted pairs and lower-cases parameter names', () => {

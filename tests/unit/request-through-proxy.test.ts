@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,23 +9,22 @@ import {
   openProxyTunnel,
   ProxyFailure,
   requestThroughProxy,
-} from '../../payload/locator/registry/request-through-proxy';
-import { sendWithNodeHttp } from '../../payload/locator/registry/send-with-node-http';
+} from '../../payload/locator/registry/transport/request-through-proxy';
+import { sendWithNodeHttp } from '../../payload/locator/registry/transport/send-with-node-http';
 import { startForwardProxy, type ForwardProxy } from '../helpers/forward-proxy';
+import { closeHttpServers, serveHttp } from '../helpers/http-server';
 
 const servers: Server[] = [];
 const proxies: ForwardProxy[] = [];
 
-/** A plain http server; requests through a proxy name it by an address that is not loopback to the selection, but here the proxy is given directly. */
+/** `host:port` of a server that says what reached it: method, target, Host and any Proxy-Authorization. */
 async function serve(): Promise<string> {
-  const server = createServer((req, res) =>
+  const served = await serveHttp((req, res) =>
     res.end(
       `${req.method} ${req.url} host=${req.headers.host} proxy-auth=${req.headers['proxy-authorization'] ?? '-'}`,
     ),
   );
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return served.address;
 }
 
 async function proxy(options: Parameters<typeof startForwardProxy>[0] = {}): Promise<ForwardProxy> {
@@ -36,6 +35,7 @@ async function proxy(options: Parameters<typeof startForwardProxy>[0] = {}): Pro
 
 afterEach(async () => {
   await Promise.all(proxies.splice(0).map((p) => p.close()));
+  await closeHttpServers();
   await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
 });
 
@@ -103,10 +103,8 @@ describe('sendWithNodeHttp through a proxy', () => {
 
   it('asks for the proxy at every hop: a redirect to a host with no proxy goes direct', async () => {
     const direct = await serve();
-    const redirecting = createServer((_req, res) => res.writeHead(302, { Location: `http://${direct}/token` }).end());
-    servers.push(redirecting);
-    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
-    const start = `127.0.0.1:${(redirecting.address() as AddressInfo).port}`;
+    const start = (await serveHttp((_req, res) => res.writeHead(302, { Location: `http://${direct}/token` }).end()))
+      .address;
     const forward = await proxy();
     const proxyFor = (url: URL) => (url.host === start ? new URL(forward.url) : undefined);
     const answer = await sendWithNodeHttp(`http://${start}/v2/`, {}, { ...limits, proxyFor });

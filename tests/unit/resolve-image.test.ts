@@ -4,34 +4,19 @@
  * registry cannot serve falls back to this host. Against the real engine and registry:
  * run-behaviour, fleet-faults, pull-progress, bad-input.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { resolveImage } from '../../payload/run/resolve-image';
-import { createFakeEngine, type FakeEngine } from '../helpers/fake-engine';
+import type { FakeEngine } from '../helpers/fake-engine';
 import { failure, makeLocatorContext } from '../helpers/locator-context';
-import { startTagServer, type TagServer } from '../helpers/tag-server';
+import { useTagServer, type TagServer } from '../helpers/tag-server';
 
+const fixture = useTagServer('run-docker-resolve-');
 let home: string;
 let server: TagServer;
 let engine: FakeEngine;
 let repository: string;
 let progressText: string;
-
-beforeAll(async () => {
-  home = await mkdtemp(join(tmpdir(), 'run-docker-resolve-'));
-  server = await startTagServer();
-});
-afterAll(async () => {
-  await server.close();
-  await rm(home, { recursive: true, force: true });
-});
 beforeEach(() => {
-  engine = createFakeEngine();
-  server.tags.clear();
-  server.failWith = undefined;
-  server.portal = undefined;
-  repository = `${server.registry}/team/app`;
+  ({ home, server, engine, repository } = fixture);
   progressText = '';
 });
 

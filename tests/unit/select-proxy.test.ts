@@ -6,7 +6,7 @@ import {
   parseProxyUrl,
   redactProxyUrl,
   selectProxy,
-} from '../../payload/locator/registry/select-proxy';
+} from '../../payload/locator/registry/transport/select-proxy';
 
 const proxyOf = (url: string, env: Record<string, string>, config?: Parameters<typeof buildProxySettings>[1]) =>
   selectProxy(new URL(url), buildProxySettings(env, config))?.href;

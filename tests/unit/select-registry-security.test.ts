@@ -1,4 +1,7 @@
-import { isInsecureRegistry, parseEngineRegistryConfig } from '../../payload/locator/registry/select-registry-security';
+import {
+  isInsecureRegistry,
+  parseEngineRegistryConfig,
+} from '../../payload/locator/registry/host/select-registry-security';
 
 /** As a default engine answers GET /info (Docker 20.10–27). */
 const DEFAULT_INFO = {

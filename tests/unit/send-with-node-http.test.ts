@@ -1,20 +1,15 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { BodyTooLargeError, sendWithNodeHttp } from '../../payload/locator/registry/send-with-node-http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BodyTooLargeError, sendWithNodeHttp } from '../../payload/locator/registry/transport/send-with-node-http';
+import { closeHttpServers, serveHttp } from '../helpers/http-server';
 
 const limits = { timeoutMs: 2000, maxBodyBytes: 1024 };
-const servers: Server[] = [];
 
+/** `http://host:port` of a server on `host` answering with `handler`. */
 async function serve(host: string, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
-  const server = createServer(handler);
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  return `http://${host}:${(server.address() as AddressInfo).port}`;
+  return (await serveHttp(handler, host)).origin;
 }
 
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
-});
+afterEach(closeHttpServers);
 
 describe('sendWithNodeHttp', () => {
   it('returns status, headers and body, sending method, headers and body', async () => {

@@ -10,11 +10,11 @@
  * A token is used only before `expiresAt` (from `expires_in`/`issued_at`, less a margin),
  * and only for the same realm, service, scope and credential source it was issued for.
  */
-import { mkdir } from '../../../common/fs-async';
+import { mkdir } from '../../../../common/fs-async';
 import { dirname, join } from 'node:path';
-import type { Logger } from '../../../contract/contract';
-import { readPrivateFile } from '../../../common/read-private-file';
-import { writeFileAtomically } from '../../../common/write-file-atomically';
+import type { Logger } from '../../../../contract/contract';
+import { readPrivateFile } from '../../../../common/read-private-file';
+import { writeFileAtomically } from '../../../../common/write-file-atomically';
 
 export interface CachedToken {
   token: string;
@@ -25,6 +25,17 @@ export interface CachedToken {
 export interface BearerChallenge {
   realm: string;
   service?: string;
+}
+
+/** What a token is for: the realm and service of the challenge, the scope, and the login (read-credential-source.ts). */
+export interface TokenFor extends BearerChallenge {
+  scope: string;
+  account: string;
+}
+
+/** realm + service + scope + account: the cache's key. */
+export function tokenKey(request: TokenFor): string {
+  return JSON.stringify([request.realm, request.service ?? '', request.scope, request.account]);
 }
 
 /** Where tokens are kept: the process only, or also a file (createFileTokenCache). */
@@ -174,8 +185,9 @@ const openCaches = new Map<string, Promise<TokenCache>>();
 
 /**
  * The token cache for a payload's context: a file in its cache folder when the shim gives
- * one (`BaseContext.cacheDir`), else this process only. One per file per bundle: both
- * lookups of a call (mini's, then the project's) read the same file.
+ * one (`BaseContext.cacheDir`), else this process only (one cache per process for all such
+ * callers). One per file per bundle: both lookups of a call (mini's, then the project's)
+ * read the same file.
  */
 export function openTokenCache(cacheDir: string | undefined, log?: Logger): Promise<TokenCache> {
   if (cacheDir === undefined) return Promise.resolve(processCache);

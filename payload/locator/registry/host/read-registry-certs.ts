@@ -8,12 +8,13 @@
  * `~/.docker/certs.d` (Docker Desktop copies it into its VM for the engine; the CLI on the
  * host does not read it, but a Desktop user's CAs are there).
  */
-import { readdir } from '../../../common/fs-async';
+import { readdir } from '../../../../common/fs-async';
 import { join } from 'node:path';
-import type { HostPlatform } from '../../../common/host-platform';
-import { currentUser, UnreadableFile } from '../../../common/read-private-file';
-import { readTrustedFile } from '../../../common/read-trusted-file';
-import { RunDockerError } from '../../../common/run-docker-error';
+import type { HostPlatform } from '../../../../common/host-platform';
+import { currentUser, UnreadableFile } from '../../../../common/read-private-file';
+import { readTrustedFile } from '../../../../common/read-trusted-file';
+import { RunDockerError } from '../../../../common/run-docker-error';
+import { SYSTEM_CERTS_DIR } from '../registry-host';
 
 export interface RegistryTlsFiles {
   /** PEM CA certificates to trust besides Node's own roots. */
@@ -27,8 +28,6 @@ export interface RegistryTlsFiles {
 
 /** A certificate or key is a few kB; a bundle of roots stays well below this. */
 const MAX_PEM_BYTES = 1024 * 1024;
-
-export const SYSTEM_CERTS_DIR = '/etc/docker/certs.d';
 
 /**
  * The certs.d folders to look in, system first. Not /etc/docker/certs.d on Windows: there

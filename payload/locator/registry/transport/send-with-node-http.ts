@@ -3,52 +3,27 @@
  * which cost ~40 ms and ~30 MiB on every call that asks the registry (docs/performance.md).
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { loadHttp, loadHttps } from '../../../common/lazy-builtins';
+import { loadHttp, loadHttps } from '../../../../common/lazy-builtins';
+import type { RawAnswer, RegistryRequest, ResponseHeaders } from '../registry-request';
 import { decideRedirect, REDIRECT_STATUSES } from './decide-redirect';
-import { isLoopbackHost } from './network-address';
+import { isLoopbackHost } from '../network-address';
 import { proxyTimedOut, requestThroughProxy } from './request-through-proxy';
 
-export interface RegistryRequest {
-  method?: string;
-  headers?: Record<string, string>;
-  body?: string;
-  /** Extra CA roots and a client certificate (certs.d) for https; never follows a redirect to another origin. */
-  tls?: RegistryTls;
-}
-
-/** As node:tls takes them; `ca` replaces Node's roots (choose-registry-transport.ts says why). */
-export interface RegistryTls {
-  ca?: string[];
-  cert?: string;
-  key?: string;
-  /** false only for a registry the engine treats as insecure, as dockerd does (fetch-registry.ts). */
-  rejectUnauthorized?: boolean;
-}
-
-export interface ResponseHeaders {
-  get(name: string): string | null;
-}
-
-export interface RawAnswer {
-  status: number;
-  headers: ResponseHeaders;
-  text: string;
-}
-
-export interface SendLimits {
+/** How a request goes out, as the transport decides it; wrappers that record requests pass it on unchanged. */
+export interface SendOptions {
+  /** For the request, its redirects and their bodies together. */
   timeoutMs: number;
   maxBodyBytes: number;
   /**
    * The proxy for a URL (select-proxy.ts), asked at every hop since a redirect may lead
-   * elsewhere; none when absent. Not a limit, but it travels with them so that wrappers
-   * which record requests pass it on unchanged.
+   * elsewhere; none when absent.
    */
   proxyFor?: (url: URL) => URL | undefined;
   /** Whether a redirect from https may lead to this plain http URL (decide-redirect.ts); default: loopback only. */
   mayUsePlainHttp?: (url: URL) => boolean;
 }
 
-export type SendRequest = (url: string, request: RegistryRequest, limits: SendLimits) => Promise<RawAnswer>;
+export type SendRequest = (url: string, request: RegistryRequest, options: SendOptions) => Promise<RawAnswer>;
 
 /** A redirect decide-redirect.ts does not follow; `reason` names origins, never a path or query. */
 export class RedirectRefused extends Error {
@@ -63,13 +38,13 @@ export class BodyTooLargeError extends Error {
 const MAX_REDIRECTS = 5;
 
 /** Follows redirects (token and blob endpoints use them) as decide-redirect.ts allows. */
-export const sendWithNodeHttp: SendRequest = async (url, request, limits) => {
-  const deadline = Date.now() + limits.timeoutMs;
-  const mayUsePlainHttp = limits.mayUsePlainHttp ?? ((target: URL) => isLoopbackHost(target.hostname));
+export const sendWithNodeHttp: SendRequest = async (url, request, options) => {
+  const deadline = Date.now() + options.timeoutMs;
+  const mayUsePlainHttp = options.mayUsePlainHttp ?? ((target: URL) => isLoopbackHost(target.hostname));
   let current = new URL(url);
   let currentRequest = request;
   for (let hop = 0; ; hop++) {
-    const answer = await sendOnce(current, currentRequest, limits, deadline);
+    const answer = await sendOnce(current, currentRequest, options, deadline);
     const location = answer.headers.get('location');
     if (!REDIRECT_STATUSES.includes(answer.status) || !location || hop === MAX_REDIRECTS) return answer;
     const next = decideRedirect(current, answer.status, location, currentRequest, mayUsePlainHttp);
@@ -79,7 +54,7 @@ export const sendWithNodeHttp: SendRequest = async (url, request, limits) => {
   }
 };
 
-function sendOnce(url: URL, request: RegistryRequest, limits: SendLimits, deadline: number): Promise<RawAnswer> {
+function sendOnce(url: URL, request: RegistryRequest, options: SendOptions, deadline: number): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     let settled = false;
     const fail = (error: Error) => {
@@ -92,14 +67,14 @@ function sendOnce(url: URL, request: RegistryRequest, limits: SendLimits, deadli
     // node:https (and node:tls) load only for https registries: they cost start-up time.
     const send = (url.protocol === 'https:' ? loadHttps() : loadHttp()).request;
     const tls = url.protocol === 'https:' ? request.tls : undefined;
-    const options = { method: request.method ?? 'GET', headers: request.headers, ...tls };
-    const proxy = limits.proxyFor?.(url);
+    const requestOptions = { method: request.method ?? 'GET', headers: request.headers, ...tls };
+    const proxy = options.proxyFor?.(url);
     const onResponse = (res: import('node:http').IncomingMessage) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        if (size > limits.maxBodyBytes) fail(new BodyTooLargeError(`body larger than ${limits.maxBodyBytes} bytes`));
+        if (size > options.maxBodyBytes) fail(new BodyTooLargeError(`body larger than ${options.maxBodyBytes} bytes`));
         else chunks.push(chunk);
       });
       res.on('end', () => {
@@ -115,14 +90,14 @@ function sendOnce(url: URL, request: RegistryRequest, limits: SendLimits, deadli
       res.on('error', fail);
     };
     const req = proxy
-      ? requestThroughProxy(url, proxy, options, Math.max(0, deadline - Date.now()), onResponse)
-      : send(url, options, onResponse);
+      ? requestThroughProxy(url, proxy, requestOptions, Math.max(0, deadline - Date.now()), onResponse)
+      : send(url, requestOptions, onResponse);
     const timer = setTimeout(
       () => {
-        const timeout = new Error(`no answer within ${limits.timeoutMs} ms`);
+        const timeout = new Error(`no answer within ${options.timeoutMs} ms`);
         timeout.name = 'TimeoutError';
         // Still no socket through a proxy: the proxy or its tunnel hangs, not the registry.
-        fail(proxy && !req.socket ? proxyTimedOut(proxy, limits.timeoutMs) : timeout);
+        fail(proxy && !req.socket ? proxyTimedOut(proxy, options.timeoutMs) : timeout);
       },
       Math.max(0, deadline - Date.now()),
     );

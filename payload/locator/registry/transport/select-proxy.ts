@@ -17,8 +17,8 @@
  * CLI passes these settings to containers.
  */
 import { isIP } from 'node:net';
-import { defaultEngineHost } from '../../../common/engine/select-engine-endpoint';
-import { createAddressSet, isCidr, isLoopbackHost, splitHostPort, unbracket } from './network-address';
+import { defaultEngineHost } from '../../../../common/engine/select-engine-endpoint';
+import { createAddressSet, isCidr, isLoopbackHost, splitHostPort, unbracket } from '../network-address';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

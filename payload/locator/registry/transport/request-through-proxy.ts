@@ -9,11 +9,11 @@
  * is the registry's.
  */
 import type { Agent, ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
-import { loadHttp, loadHttps } from '../../../common/lazy-builtins';
+import { loadHttp, loadHttps } from '../../../../common/lazy-builtins';
 import type { Socket } from 'node:net';
 import { isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { unbracket } from './network-address';
+import { unbracket } from '../network-address';
 import { redactProxyUrl } from './select-proxy';
 
 /** The proxy could not be used: not reachable, or it refused or failed the tunnel. */

@@ -1,78 +1,33 @@
 /**
- * Protocol cases of the registry client against a tiny HTTP server on 127.0.0.1 in this
- * process (the real registry is exercised in tests/integration/locator.test.ts).
+ * Protocol cases of the registry client, through its front door (createRegistryClient),
+ * against small HTTP servers on 127.0.0.1 in this process (the real registry is exercised in
+ * tests/integration/locator.test.ts): pagination, challenges and tokens, and which answers
+ * mean "the registry cannot be used now" (local images, one warning) and which are errors.
  */
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { TokenCache } from '../../payload/locator/registry/fetch-bearer-token';
+import {
+  createRegistryClient,
+  type ListTagsLimits,
+  type RegistryClientOptions,
+  type RegistryLogin,
+} from '../../payload/locator/registry/create-registry-client';
 import {
   createFileTokenCache,
   createMemoryTokenCache,
   parseTokenFile,
-} from '../../payload/locator/registry/token-store';
-import { listRemoteTags } from '../../payload/locator/registry/list-remote-tags';
+  type TokenCache,
+} from '../../payload/locator/registry/auth/token-store';
 import { failure } from '../helpers/locator-context';
 import { parseRetryAfter, RegistryUnreachableError } from '../../payload/locator/registry/registry-unreachable-error';
 import { RunDockerError } from '../../common/run-docker-error';
-import { loadDockerConfig } from '../../common/load-docker-config';
+import { closeHttpServers, json, serveHttp, type Handler, type TestServer } from '../helpers/http-server';
+import { useTempDir } from '../helpers/temp-dir';
 
-type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void;
+const temp = useTempDir('run-docker-registry-client-');
+afterEach(closeHttpServers);
 
-interface FakeRegistry {
-  /** `127.0.0.1:<port>`, as in an image reference. */
-  registry: string;
-  origin: string;
-  /** Raw request targets (`/v2/…?…`), in order. */
-  requests: string[];
-  authorizations: Array<string | undefined>;
-  close(): Promise<void>;
-}
-
-const servers: FakeRegistry[] = [];
-let tmp: string;
-
-beforeAll(async () => {
-  tmp = await mkdtemp(path.join(os.tmpdir(), 'run-docker-list-tags-'));
-});
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-afterAll(async () => {
-  await rm(tmp, { recursive: true, force: true });
-});
-
-async function startFakeRegistry(handler: Handler): Promise<FakeRegistry> {
-  const requests: string[] = [];
-  const authorizations: Array<string | undefined> = [];
-  const server = http.createServer((req, res) => {
-    requests.push(req.url ?? '');
-    authorizations.push(req.headers.authorization);
-    handler(req, res, new URL(req.url ?? '/', 'http://placeholder'));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const fake: FakeRegistry = {
-    registry: `127.0.0.1:${port}`,
-    origin: `http://127.0.0.1:${port}`,
-    requests,
-    authorizations,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-  servers.push(fake);
-  return fake;
-}
-
-function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
-  res.end(typeof body === 'string' ? body : JSON.stringify(body));
-}
+const startFakeRegistry = (handler: Handler) => serveHttp(handler);
 
 /** Serves `tags` in pages of `n` with distribution-style relative Links (`last=`). */
 function pagedTags(
@@ -91,26 +46,39 @@ function pagedTags(
   };
 }
 
-const ref = (fake: FakeRegistry, repoPath = 'team/app') => ({ registry: fake.registry, path: repoPath });
-const noHome = () => path.join(tmp, 'no-home');
+type ListOptions = Partial<RegistryClientOptions> & ListTagsLimits & { path?: string };
 
-/** `env` and docker's config as a call loads it from there (none without DOCKER_CONFIG: the home has none). */
-async function withDockerConfig(env: Record<string, string>) {
-  return { env, dockerConfig: await loadDockerConfig(env, noHome()) };
+/** The tags of `path` (default team/app) in `fake`, through a client of its own, as a call lists them. */
+async function listTagsOf(fake: TestServer, options: ListOptions = {}): Promise<string[]> {
+  const { path: repositoryPath = 'team/app', pageSize, maxPages, ...clientOptions } = options;
+  const client = await createRegistryClient(fake.address, {
+    env: {},
+    homeDir: path.join(temp.path, 'no-home'),
+    tokenCache: createMemoryTokenCache(),
+    ...clientOptions,
+  });
+  return client.listTags(repositoryPath, { pageSize, maxPages });
 }
 
-async function dockerConfig(auths: Record<string, unknown>): Promise<string> {
-  const dir = await mkdtemp(path.join(tmp, 'cfg-'));
-  await writeFile(path.join(dir, 'config.json'), JSON.stringify({ auths }));
-  return dir;
+/** What the caller reads from docker's config.json for a `docker login` with this user and password. */
+function loginAs(username: string, password: string): RegistryLogin & { asked: () => number } {
+  let asked = 0;
+  return {
+    account: () => `user:${username}`,
+    credentials: () => {
+      asked++;
+      return Promise.resolve({ username, password });
+    },
+    asked: () => asked,
+  };
 }
 
 const TAGS = ['1.0.0', '1.1.0', '20240101-000000', 'latest', 'main', '20250101-120000', '2.0.0'];
 
-describe('listRemoteTags', () => {
+describe('createRegistryClient(…).listTags', () => {
   it('lists one page with the default page size', async () => {
     const fake = await startFakeRegistry(pagedTags(TAGS, () => ''));
-    expect(await listRemoteTags(ref(fake), { ...(await withDockerConfig({})) })).toEqual(TAGS);
+    expect(await listTagsOf(fake)).toEqual(TAGS);
     expect(fake.requests).toEqual(['/v2/team/app/tags/list?n=1000']);
   });
 
@@ -118,9 +86,7 @@ describe('listRemoteTags', () => {
     const fake = await startFakeRegistry(
       pagedTags(TAGS, (_o, last, n) => `</v2/team/app/tags/list?last=${last}&n=${n}>; rel="next"`),
     );
-    const tags = await listRemoteTags(ref(fake), {
-      ...(await withDockerConfig({ RUN_DOCKER_REGISTRY_PAGE_SIZE: '2' })),
-    });
+    const tags = await listTagsOf(fake, { env: { RUN_DOCKER_REGISTRY_PAGE_SIZE: '2' } });
     expect(tags).toEqual(TAGS);
     expect(fake.requests).toEqual([
       '/v2/team/app/tags/list?n=2',
@@ -140,7 +106,7 @@ describe('listRemoteTags', () => {
       ),
     );
     origin = fake.origin;
-    expect(await listRemoteTags(ref(fake), { ...(await withDockerConfig({})), pageSize: 3 })).toEqual(TAGS);
+    expect(await listTagsOf(fake, { pageSize: 3 })).toEqual(TAGS);
     expect(fake.requests).toHaveLength(3);
   });
 
@@ -151,7 +117,7 @@ describe('listRemoteTags', () => {
         json(res, 200, { tags: ['1.0.0'] }, { Link: `</v2/team/app/tags/list?page=${token}>; rel="next"` });
       } else json(res, 200, { tags: ['2.0.0'] });
     });
-    expect(await listRemoteTags(ref(fake), { ...(await withDockerConfig({})) })).toEqual(['1.0.0', '2.0.0']);
+    expect(await listTagsOf(fake)).toEqual(['1.0.0', '2.0.0']);
     expect(fake.requests[1]).toBe(`/v2/team/app/tags/list?page=${token}`);
   });
 
@@ -182,22 +148,16 @@ describe('listRemoteTags', () => {
       );
     });
     origin = fake.origin;
-    const env = {
-      DOCKER_CONFIG: await dockerConfig({
-        [`http://${fake.registry}/v1/`]: { auth: Buffer.from('alice:wonder:land').toString('base64') },
-      }),
-    };
+    const login = loginAs('alice', 'wonder:land');
     const tokenCache: TokenCache = createMemoryTokenCache();
 
-    expect(await listRemoteTags(ref(fake), { ...(await withDockerConfig(env)), pageSize: 4, tokenCache })).toEqual(
-      TAGS,
-    );
+    expect(await listTagsOf(fake, { login, pageSize: 4, tokenCache })).toEqual(TAGS);
     expect(tokenRequests).toEqual(['/token?service=fake+registry&scope=repository%3Ateam%2Fapp%3Apull']);
-    // The token is reused for the second page and, from the cache, by the next walk.
-    expect(await listRemoteTags(ref(fake), { ...(await withDockerConfig(env)), pageSize: 4, tokenCache })).toEqual(
-      TAGS,
-    );
+    // The token is reused for the second page and, from the cache, by the next walk, which
+    // never asks for the credentials (a credential helper would not run).
+    expect(await listTagsOf(fake, { login, pageSize: 4, tokenCache })).toEqual(TAGS);
     expect(tokenRequests).toHaveLength(1);
+    expect(login.asked()).toBe(1);
   });
 
   it('takes access_token and works anonymously when there are no credentials', async () => {
@@ -213,9 +173,7 @@ describe('listRemoteTags', () => {
       return json(res, 200, { tags: ['1.0.0'] });
     });
     origin = fake.origin;
-    expect(
-      await listRemoteTags(ref(fake), { ...(await withDockerConfig({})), tokenCache: createMemoryTokenCache() }),
-    ).toEqual(['1.0.0']);
+    expect(await listTagsOf(fake, { tokenCache: createMemoryTokenCache() })).toEqual(['1.0.0']);
   });
 
   it('renews a cached token the registry no longer accepts', async () => {
@@ -230,20 +188,20 @@ describe('listRemoteTags', () => {
     });
     origin = fake.origin;
     const tokenCache: TokenCache = createMemoryTokenCache();
-    await listRemoteTags(ref(fake), { ...(await withDockerConfig({})), tokenCache });
+    await listTagsOf(fake, { tokenCache });
     generation++; // the registry rotated its keys: t1 is now refused
-    expect(await listRemoteTags(ref(fake), { ...(await withDockerConfig({})), tokenCache })).toEqual(['1.0.0']);
+    expect(await listTagsOf(fake, { tokenCache })).toEqual(['1.0.0']);
   });
 
   it('fails with "authentication required" on a Basic challenge without credentials', async () => {
     const fake = await startFakeRegistry((_req, res) =>
       json(res, 401, {}, { 'WWW-Authenticate': 'Basic realm="basic-realm"' }),
     );
-    const error = await failure(listRemoteTags(ref(fake), { ...(await withDockerConfig({})) }));
+    const error = await failure(listTagsOf(fake));
     expect(error).toBeInstanceOf(RunDockerError);
     expect(error).not.toBeInstanceOf(RegistryUnreachableError);
-    expect(error.message).toBe(`authentication required for "${fake.registry}/team/app"`);
-    expect(error.hint).toContain(`docker login ${fake.registry}`);
+    expect(error.message).toBe(`authentication required for "${fake.address}/team/app"`);
+    expect(error.hint).toContain(`docker login ${fake.address}`);
   });
 
   it('answers a Basic challenge with stored credentials, and never prints them when refused', async () => {
@@ -252,12 +210,10 @@ describe('listRemoteTags', () => {
       if (req.headers.authorization !== good) return json(res, 401, {}, { 'WWW-Authenticate': 'Basic realm="r"' });
       json(res, 200, { tags: ['1.0.0'] });
     });
-    const right = { DOCKER_CONFIG: await dockerConfig({ [fake.registry]: { username: 'bob', password: 'right' } }) };
-    expect(await listRemoteTags(ref(fake), { ...(await withDockerConfig(right)) })).toEqual(['1.0.0']);
+    expect(await listTagsOf(fake, { login: loginAs('bob', 'right') })).toEqual(['1.0.0']);
 
     const wrongAuth = Buffer.from('bob:s3cret-wrong').toString('base64');
-    const wrong = { DOCKER_CONFIG: await dockerConfig({ [fake.registry]: { auth: wrongAuth } }) };
-    const error = await failure(listRemoteTags(ref(fake), { ...(await withDockerConfig(wrong)) }));
+    const error = await failure(listTagsOf(fake, { login: loginAs('bob', 's3cret-wrong') }));
     expect(error.message).toContain('refused the stored credentials');
     const printed = `${error.message} ${error.hint}`;
     expect(printed).not.toContain('s3cret');
@@ -272,56 +228,54 @@ describe('listRemoteTags', () => {
         ],
       }),
     );
-    expect(await listRemoteTags(ref(fake), { ...(await withDockerConfig({})) })).toEqual([]);
+    expect(await listTagsOf(fake)).toEqual([]);
   });
 
   it('reads "tags": null as no tags', async () => {
     const fake = await startFakeRegistry((_req, res) => json(res, 200, { name: 'team/app', tags: null }));
-    expect(await listRemoteTags(ref(fake), { ...(await withDockerConfig({})) })).toEqual([]);
+    expect(await listTagsOf(fake)).toEqual([]);
   });
 
   it("treats HTTP 5xx (a 500, a proxy's 503 maintenance page, a token service's 502) as a failing registry, a reason to use local images", async () => {
     const fake = await startFakeRegistry((_req, res) =>
       json(res, 500, { errors: [{ code: 'UNKNOWN', message: 'disk\nfull' }] }),
     );
-    const error = await failure(listRemoteTags(ref(fake), { ...(await withDockerConfig({})) }));
+    const error = await failure(listTagsOf(fake));
     expect(error).toBeInstanceOf(RegistryUnreachableError);
-    expect(error.message).toBe(`the registry "${fake.registry}" is failing (HTTP 500 Internal Server Error)`);
+    expect(error.message).toBe(`the registry "${fake.address}" is failing (HTTP 500 Internal Server Error)`);
     expect(error.hint).toBe('Try again later, or run with --local to use only images on this host.');
 
     const maintenance = await startFakeRegistry((_req, res) => {
       res.writeHead(503, { 'Content-Type': 'text/html' });
       res.end('<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>');
     });
-    const down = await failure(listRemoteTags(ref(maintenance), { ...(await withDockerConfig({})) }));
+    const down = await failure(listTagsOf(maintenance));
     expect(down).toBeInstanceOf(RegistryUnreachableError);
-    expect(down.message).toBe(`the registry "${maintenance.registry}" is failing (HTTP 503 Service Unavailable)`);
+    expect(down.message).toBe(`the registry "${maintenance.address}" is failing (HTTP 503 Service Unavailable)`);
 
     const tokenDown = await startFakeRegistry((req, res, url) => {
       if (url.pathname === '/token') return json(res, 502, '<html>Bad Gateway</html>');
       res.writeHead(401, { 'WWW-Authenticate': `Bearer realm="http://${req.headers.host}/token",service="fake"` });
       res.end();
     });
-    const tokenError = await failure(
-      listRemoteTags(ref(tokenDown), { ...(await withDockerConfig({})), tokenCache: createMemoryTokenCache() }),
-    );
+    const tokenError = await failure(listTagsOf(tokenDown, { tokenCache: createMemoryTokenCache() }));
     expect(tokenError).toBeInstanceOf(RegistryUnreachableError);
-    expect(tokenError.message).toBe(`the registry "${tokenDown.registry}" is failing (HTTP 502 Bad Gateway)`);
+    expect(tokenError.message).toBe(`the registry "${tokenDown.address}" is failing (HTTP 502 Bad Gateway)`);
   });
 
   it('still fails on HTTP 404 and 403: they say something about the name or this host', async () => {
     const missing = await startFakeRegistry((_req, res) =>
       json(res, 404, { errors: [{ code: 'NOT_FOUND', message: 'no route' }] }),
     );
-    const notFound = await failure(listRemoteTags(ref(missing), { ...(await withDockerConfig({})) }));
+    const notFound = await failure(listTagsOf(missing));
     expect(notFound).not.toBeInstanceOf(RegistryUnreachableError);
     expect(notFound.message).toBe(
-      `could not list the tags of "${missing.registry}/team/app": the registry answered HTTP 404 (no route)`,
+      `could not list the tags of "${missing.address}/team/app": the registry answered HTTP 404 (no route)`,
     );
     const forbidden = await startFakeRegistry((_req, res) =>
       json(res, 403, { errors: [{ code: 'DENIED', message: 'denied' }] }),
     );
-    const denied = await failure(listRemoteTags(ref(forbidden), { ...(await withDockerConfig({})) }));
+    const denied = await failure(listTagsOf(forbidden));
     expect(denied).not.toBeInstanceOf(RegistryUnreachableError);
     expect(denied.message).toContain('HTTP 403');
   });
@@ -330,10 +284,10 @@ describe('listRemoteTags', () => {
     const limited = await startFakeRegistry((_req, res) =>
       json(res, 429, { errors: [{ code: 'TOOMANYREQUESTS', message: 'slow down' }] }, { 'Retry-After': '120' }),
     );
-    const error = await failure(listRemoteTags(ref(limited), { ...(await withDockerConfig({})) }));
+    const error = await failure(listTagsOf(limited));
     expect(error).toBeInstanceOf(RegistryUnreachableError);
     expect(error.message).toBe(
-      `the registry "${limited.registry}" is rate limiting this host (HTTP 429 Too Many Requests, retry after 120 s)`,
+      `the registry "${limited.address}" is rate limiting this host (HTTP 429 Too Many Requests, retry after 120 s)`,
     );
     expect(error.hint).toMatch(
       /^Wait and try again, log in \("docker login"\) for a higher limit, or run with --local/,
@@ -344,33 +298,31 @@ describe('listRemoteTags', () => {
       res.writeHead(401, { 'WWW-Authenticate': `Bearer realm="http://${req.headers.host}/token",service="fake"` });
       res.end();
     });
-    const tokenError = await failure(listRemoteTags(ref(tokenLimited), { ...(await withDockerConfig({})) }));
+    const tokenError = await failure(listTagsOf(tokenLimited));
     expect(tokenError).toBeInstanceOf(RegistryUnreachableError);
     expect(tokenError.message).toBe(
-      `the registry "${tokenLimited.registry}" is rate limiting this host (HTTP 429 Too Many Requests)`,
+      `the registry "${tokenLimited.address}" is rate limiting this host (HTTP 429 Too Many Requests)`,
     );
   });
 
   it('treats an answer it cannot read (an HTML page sent with 200, cut JSON, no token) as a registry that cannot be used now', async () => {
     const cut = await startFakeRegistry((_req, res) => json(res, 200, '{"tags": ["1.0.0",'));
-    const cutError = await failure(listRemoteTags(ref(cut), { ...(await withDockerConfig({})) }));
+    const cutError = await failure(listTagsOf(cut));
     expect(cutError).toBeInstanceOf(RegistryUnreachableError);
     expect(cutError.message).toBe(
-      `the registry "${cut.registry}" sent a malformed tag list for "${cut.registry}/team/app" (application/json, not JSON)`,
+      `the registry "${cut.address}" sent a malformed tag list for "${cut.address}/team/app" (application/json, not JSON)`,
     );
     const portal = await startFakeRegistry((_req, res) => {
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
       res.end('<html>captive portal</html>');
     });
-    const portalError = await failure(listRemoteTags(ref(portal), { ...(await withDockerConfig({})) }));
+    const portalError = await failure(listTagsOf(portal));
     expect(portalError).toBeInstanceOf(RegistryUnreachableError);
     expect(portalError.message).toBe(
-      `the registry "${portal.registry}" sent a malformed tag list for "${portal.registry}/team/app" (text/html; charset=utf-8, not JSON)`,
+      `the registry "${portal.address}" sent a malformed tag list for "${portal.address}/team/app" (text/html; charset=utf-8, not JSON)`,
     );
     const noList = await startFakeRegistry((_req, res) => json(res, 200, { name: 'team/app', tags: 'none' }));
-    expect((await failure(listRemoteTags(ref(noList), { ...(await withDockerConfig({})) }))).message).toMatch(
-      /malformed tag list .* \(no "tags" list\)$/,
-    );
+    expect((await failure(listTagsOf(noList))).message).toMatch(/malformed tag list .* \(no "tags" list\)$/);
     const tokenPortal = await startFakeRegistry((req, res, url) => {
       if (url.pathname === '/token') {
         res.writeHead(200, { 'Content-Type': 'text/html' });
@@ -379,12 +331,10 @@ describe('listRemoteTags', () => {
       res.writeHead(401, { 'WWW-Authenticate': `Bearer realm="http://${req.headers.host}/token",service="fake"` });
       res.end();
     });
-    const tokenError = await failure(
-      listRemoteTags(ref(tokenPortal), { ...(await withDockerConfig({})), tokenCache: createMemoryTokenCache() }),
-    );
+    const tokenError = await failure(listTagsOf(tokenPortal, { tokenCache: createMemoryTokenCache() }));
     expect(tokenError).toBeInstanceOf(RegistryUnreachableError);
     expect(tokenError.message).toBe(
-      `the token service of registry "${tokenPortal.registry}" sent no usable token for "${tokenPortal.registry}/team/app" (no token in its answer)`,
+      `the token service of registry "${tokenPortal.address}" sent no usable token for "${tokenPortal.address}/team/app" (no token in its answer)`,
     );
   });
 
@@ -393,11 +343,11 @@ describe('listRemoteTags', () => {
       const page = Number(url.searchParams.get('page') ?? 0);
       json(res, 200, { tags: [`${page}.0.0`] }, { Link: `</v2/team/app/tags/list?page=${page + 1}>; rel="next"` });
     });
-    const error = await failure(listRemoteTags(ref(fake), { ...(await withDockerConfig({})), maxPages: 25 }));
+    const error = await failure(listTagsOf(fake, { maxPages: 25 }));
     // Like an unreachable registry: the caller falls back to local images; the 25 tags read are not used.
     expect(error).toBeInstanceOf(RegistryUnreachableError);
     expect(error.message).toBe(
-      `the registry "${fake.registry}" pages the tags of "${fake.registry}/team/app" past the limit (more than 25 pages)`,
+      `the registry "${fake.address}" pages the tags of "${fake.address}/team/app" past the limit (more than 25 pages)`,
     );
     expect(fake.requests).toHaveLength(25);
   });
@@ -407,7 +357,7 @@ describe('listRemoteTags', () => {
       const next = url.searchParams.has('last') ? '/v2/team/app/tags/list?n=1000' : '/v2/team/app/tags/list?last=a';
       json(res, 200, { tags: ['1.0.0'] }, { Link: `<${next}>; rel="next"` });
     });
-    const error = await failure(listRemoteTags(ref(fake), { ...(await withDockerConfig({})) }));
+    const error = await failure(listTagsOf(fake));
     expect(error.message).toContain('pagination loop');
     expect(fake.requests).toHaveLength(2);
   });
@@ -415,9 +365,9 @@ describe('listRemoteTags', () => {
   it('throws RegistryUnreachableError when nothing listens', async () => {
     const fake = await startFakeRegistry(() => {});
     await fake.close();
-    const error = await failure(listRemoteTags(ref(fake), { ...(await withDockerConfig({})) }));
+    const error = await failure(listTagsOf(fake));
     expect(error).toBeInstanceOf(RegistryUnreachableError);
-    expect(error.message).toBe(`cannot reach the registry "${fake.registry}" (ECONNREFUSED)`);
+    expect(error.message).toBe(`cannot reach the registry "${fake.address}" (ECONNREFUSED)`);
   });
 
   it('throws RegistryUnreachableError when the registry does not answer in time', async () => {
@@ -425,9 +375,7 @@ describe('listRemoteTags', () => {
       /* never answers */
     });
     const started = Date.now();
-    const error = await failure(
-      listRemoteTags(ref(fake), { ...(await withDockerConfig({ RUN_DOCKER_REGISTRY_TIMEOUT_MS: '300' })) }),
-    );
+    const error = await failure(listTagsOf(fake, { env: { RUN_DOCKER_REGISTRY_TIMEOUT_MS: '300' } }));
     expect(error).toBeInstanceOf(RegistryUnreachableError);
     expect(error.message).toContain('no answer within 300 ms');
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -440,18 +388,18 @@ describe('listRemoteTags', () => {
     const budget = { spentMs: 0 };
     const env = { RUN_DOCKER_REGISTRY_DEADLINE_MS: '400' }; // the per-request timeout stays 10 s
     const started = Date.now();
-    const first = await failure(listRemoteTags(ref(fake), { ...(await withDockerConfig(env)), budget }));
+    const first = await failure(listTagsOf(fake, { env, budget }));
     expect(first).toBeInstanceOf(RegistryUnreachableError);
     expect(first.message).toBe(
-      `cannot reach the registry "${fake.registry}" (no answer within this call's 400 ms for registry lookups)`,
+      `cannot reach the registry "${fake.address}" (no answer within this call's 400 ms for registry lookups)`,
     );
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(budget.spentMs).toBeGreaterThanOrEqual(390);
 
-    const second = await failure(listRemoteTags(ref(fake, 'team/other'), { ...(await withDockerConfig(env)), budget }));
+    const second = await failure(listTagsOf(fake, { path: 'team/other', env, budget }));
     expect(second).toBeInstanceOf(RegistryUnreachableError);
     expect(second.message).toBe(
-      `cannot reach the registry "${fake.registry}" (the 400 ms for registry lookups in this call are used up)`,
+      `cannot reach the registry "${fake.address}" (the 400 ms for registry lookups in this call are used up)`,
     );
     expect(fake.requests).toHaveLength(1);
   });
@@ -460,16 +408,14 @@ describe('listRemoteTags', () => {
     const fake = await startFakeRegistry(pagedTags(TAGS, () => ''));
     const budget = { spentMs: 0 };
     const env = { RUN_DOCKER_REGISTRY_DEADLINE_MS: '3000' };
-    expect(await listRemoteTags(ref(fake), { ...(await withDockerConfig(env)), budget })).toEqual(TAGS);
-    expect(await listRemoteTags(ref(fake), { ...(await withDockerConfig(env)), budget })).toEqual(TAGS);
+    expect(await listTagsOf(fake, { env, budget })).toEqual(TAGS);
+    expect(await listTagsOf(fake, { env, budget })).toEqual(TAGS);
     expect(budget.spentMs).toBeLessThan(3000);
   });
 
   it('rejects a bad page size setting', async () => {
     const fake = await startFakeRegistry(pagedTags(TAGS, () => ''));
-    const error = await failure(
-      listRemoteTags(ref(fake), { ...(await withDockerConfig({ RUN_DOCKER_REGISTRY_PAGE_SIZE: '0' })) }),
-    );
+    const error = await failure(listTagsOf(fake, { env: { RUN_DOCKER_REGISTRY_PAGE_SIZE: '0' } }));
     expect(error.message).toContain('"RUN_DOCKER_REGISTRY_PAGE_SIZE"');
     expect(fake.requests).toHaveLength(0);
   });
@@ -504,9 +450,9 @@ describe('tokens that outlive the process (token-store.ts)', () => {
 
   it('answers the first request of the next call with the cached token: one request instead of three', async () => {
     const fake = await tokenRegistry();
-    const file = path.join(await mkdtemp(path.join(tmp, 'cache-')), 'mini', 'registry-tokens.json');
+    const file = path.join(await mkdtemp(path.join(temp.path, 'cache-')), 'mini', 'registry-tokens.json');
     const cold = await createFileTokenCache(file);
-    expect(await listRemoteTags(ref(fake), { ...(await withDockerConfig({})), tokenCache: cold })).toEqual(['1.0.0']);
+    expect(await listTagsOf(fake, { tokenCache: cold })).toEqual(['1.0.0']);
     expect(fake.requests).toEqual([
       '/v2/team/app/tags/list?n=1000',
       '/token?service=svc&scope=repository%3Ateam%2Fapp%3Apull',
@@ -515,13 +461,11 @@ describe('tokens that outlive the process (token-store.ts)', () => {
 
     // The next call is another process: a new cache read from the same file.
     const warm = await createFileTokenCache(file);
-    expect(await listRemoteTags(ref(fake), { ...(await withDockerConfig({})), tokenCache: warm })).toEqual(['1.0.0']);
+    expect(await listTagsOf(fake, { tokenCache: warm })).toEqual(['1.0.0']);
     expect(fake.requests.slice(3)).toEqual(['/v2/team/app/tags/list?n=1000']);
     expect(fake.authorizations.slice(3)).toEqual(['Bearer tok-1']);
     // Another repository has another scope: its own token.
-    expect(
-      await listRemoteTags(ref(fake, 'team/other'), { ...(await withDockerConfig({})), tokenCache: warm }),
-    ).toEqual(['1.0.0']);
+    expect(await listTagsOf(fake, { path: 'team/other', tokenCache: warm })).toEqual(['1.0.0']);
     expect(fake.requests.slice(4)).toEqual([
       '/v2/team/other/tags/list?n=1000',
       '/token?service=svc&scope=repository%3Ateam%2Fother%3Apull',
@@ -531,11 +475,10 @@ describe('tokens that outlive the process (token-store.ts)', () => {
 
   it('keeps the file private and free of credentials', async () => {
     const fake = await tokenRegistry();
-    const dir = path.join(await mkdtemp(path.join(tmp, 'cache-')), 'mini');
+    const dir = path.join(await mkdtemp(path.join(temp.path, 'cache-')), 'mini');
     const file = path.join(dir, 'registry-tokens.json');
     const auth = Buffer.from('alice:wonder-secret').toString('base64');
-    const env = { DOCKER_CONFIG: await dockerConfig({ [fake.registry]: { auth } }) };
-    await listRemoteTags(ref(fake), { ...(await withDockerConfig(env)), tokenCache: await createFileTokenCache(file) });
+    await listTagsOf(fake, { login: loginAs('alice', 'wonder-secret'), tokenCache: await createFileTokenCache(file) });
     const text = await readFile(file, 'utf8');
     expect(text).toContain('tok-1');
     expect(text).not.toContain('wonder-secret');
@@ -547,33 +490,21 @@ describe('tokens that outlive the process (token-store.ts)', () => {
 
   it('never uses a token past its expiry, or one issued for another login', async () => {
     const fake = await tokenRegistry(1); // 1 s, less than the renewal margin: never reused
-    const file = path.join(await mkdtemp(path.join(tmp, 'cache-')), 'registry-tokens.json');
-    await listRemoteTags(ref(fake), { ...(await withDockerConfig({})), tokenCache: await createFileTokenCache(file) });
-    await listRemoteTags(ref(fake), { ...(await withDockerConfig({})), tokenCache: await createFileTokenCache(file) });
+    const file = path.join(await mkdtemp(path.join(temp.path, 'cache-')), 'registry-tokens.json');
+    await listTagsOf(fake, { tokenCache: await createFileTokenCache(file) });
+    await listTagsOf(fake, { tokenCache: await createFileTokenCache(file) });
     expect(fake.authorizations[3]).toBeUndefined(); // the second call started anonymous again
 
     const longLived = await tokenRegistry(300);
-    const alice = {
-      DOCKER_CONFIG: await dockerConfig({ [longLived.registry]: { auth: Buffer.from('alice:a').toString('base64') } }),
-    };
-    const bob = {
-      DOCKER_CONFIG: await dockerConfig({ [longLived.registry]: { auth: Buffer.from('bob:b').toString('base64') } }),
-    };
-    await listRemoteTags(ref(longLived), {
-      ...(await withDockerConfig(alice)),
-      tokenCache: await createFileTokenCache(file),
-    });
-    await listRemoteTags(ref(longLived), {
-      ...(await withDockerConfig(bob)),
-      tokenCache: await createFileTokenCache(file),
-    });
+    await listTagsOf(longLived, { login: loginAs('alice', 'a'), tokenCache: await createFileTokenCache(file) });
+    await listTagsOf(longLived, { login: loginAs('bob', 'b'), tokenCache: await createFileTokenCache(file) });
     expect(longLived.authorizations[3]).toBeUndefined(); // bob's first request did not carry alice's token
     expect(longLived.requests).toHaveLength(6);
   });
 
   it('renews a cached token the registry refuses, and a garbled file counts as empty', async () => {
     const fake = await tokenRegistry();
-    const file = path.join(await mkdtemp(path.join(tmp, 'cache-')), 'registry-tokens.json');
+    const file = path.join(await mkdtemp(path.join(temp.path, 'cache-')), 'registry-tokens.json');
     await writeFile(
       file,
       JSON.stringify({
@@ -585,12 +516,7 @@ describe('tokens that outlive the process (token-store.ts)', () => {
     const planted = await createFileTokenCache(file);
     const key = JSON.stringify([`${fake.origin}/token`, 'svc', 'repository:team/app:pull', 'anonymous']);
     await planted.set(key, { token: 'stale', expiresAt: Date.now() + 60_000 });
-    expect(
-      await listRemoteTags(ref(fake), {
-        ...(await withDockerConfig({})),
-        tokenCache: await createFileTokenCache(file),
-      }),
-    ).toEqual(['1.0.0']);
+    expect(await listTagsOf(fake, { tokenCache: await createFileTokenCache(file) })).toEqual(['1.0.0']);
     expect(fake.authorizations).toEqual(['Bearer stale', undefined, 'Bearer tok-1']);
 
     await writeFile(
@@ -598,11 +524,6 @@ describe('tokens that outlive the process (token-store.ts)', () => {
       '{"version": 1, "tokens": {"x": {"token": "bad\\nheader", "expiresAt": 1e15}}, "challenges": 5}',
     );
     expect(parseTokenFile(await readFile(file, 'utf8'))).toEqual({ version: 1, challenges: {}, tokens: {} });
-    expect(
-      await listRemoteTags(ref(fake), {
-        ...(await withDockerConfig({})),
-        tokenCache: await createFileTokenCache(file),
-      }),
-    ).toEqual(['1.0.0']);
+    expect(await listTagsOf(fake, { tokenCache: await createFileTokenCache(file) })).toEqual(['1.0.0']);
   });
 });

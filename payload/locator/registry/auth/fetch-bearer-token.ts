@@ -6,45 +6,30 @@
  * seconds, 60 if absent. An identity token from `docker login` is an OAuth2 refresh token,
  * exchanged by POST instead: https://distribution.github.io/distribution/spec/auth/oauth/.
  */
-import { RunDockerError } from '../../../common/run-docker-error';
-import { fetchRegistry, type RegistryHttp } from './fetch-registry';
-import type { RegistryRequest } from './send-with-node-http';
-import type { RegistryCredentials } from '../../../common/credentials/read-docker-credentials';
+import { RunDockerError } from '../../../../common/run-docker-error';
+import type { RegistryCredentials } from '../../../../common/credentials/read-docker-credentials';
+import type { RegistryRequest, RegistrySender } from '../registry-request';
 import { authenticationRequired, credentialsRefused } from './registry-auth-errors';
+import { basicAuthorization } from './basic-auth-handler';
 import {
   isServerFailure,
   registryAnswerUnreadable,
   registryFailing,
   registryRateLimited,
-} from './registry-unreachable-error';
-import { createMemoryTokenCache, type TokenCache } from './token-store';
-
-export type { TokenCache };
+} from '../registry-unreachable-error';
+import type { CachedToken } from './token-store';
 
 export interface TokenRequest {
   realm: string;
   service?: string;
   /** e.g. `repository:team/app:pull` */
   scope: string;
-  /** Which login the token is for (readCredentialSource): part of the cache key. */
-  account: string;
-  /** Loaded only when a token must be fetched: a credential helper is not run for a cached token. */
+  /** Sent as Basic, or as the refresh token when it is an identity token; anonymous without. */
   credentials?: RegistryCredentials;
 }
 
-/** A cache without a file, for callers that have no cache folder (older shims, tests). */
-export const processTokenCache: TokenCache = createMemoryTokenCache();
-
-/** realm + service + scope + account: the token cache's key. */
-export function tokenKey(request: Pick<TokenRequest, 'realm' | 'service' | 'scope' | 'account'>): string {
-  return JSON.stringify([request.realm, request.service ?? '', request.scope, request.account]);
-}
-
 export interface FetchBearerTokenOptions {
-  http: RegistryHttp;
-  cache: TokenCache;
-  /** Skip the cache (the cached token was just refused). */
-  refresh?: boolean;
+  transport: RegistrySender;
   /** `registry/path`, for messages. */
   repositoryName: string;
   /** Registry host, for the `docker login` hint. */
@@ -56,15 +41,9 @@ const DEFAULT_EXPIRES_IN_S = 60;
 /** Renew a little early so a token does not expire between the cache and the registry. */
 const EXPIRY_MARGIN_MS = 5_000;
 
-export async function fetchBearerToken(
-  request: TokenRequest,
-  options: FetchBearerTokenOptions,
-): Promise<{ token: string; fromCache: boolean }> {
+/** A new token for `request`, and until when it may be used. */
+export async function fetchBearerToken(request: TokenRequest, options: FetchBearerTokenOptions): Promise<CachedToken> {
   const now = options.now ?? Date.now;
-  const key = tokenKey(request);
-  const cached = options.cache.get(key);
-  if (cached && !options.refresh && cached.expiresAt > now()) return { token: cached.token, fromCache: true };
-
   let realm: URL;
   try {
     realm = new URL(request.realm);
@@ -77,8 +56,8 @@ export async function fetchBearerToken(
   }
 
   const response = await (request.credentials?.identityToken
-    ? fetchRegistry(realm.toString(), refreshTokenRequest(request, request.credentials.identityToken), options.http)
-    : fetchRegistry(withQuery(realm, request).toString(), basicTokenRequest(request.credentials), options.http));
+    ? options.transport.send(realm.toString(), refreshTokenRequest(request, request.credentials.identityToken))
+    : options.transport.send(withQuery(realm, request).toString(), basicTokenRequest(request.credentials)));
 
   if (response.status === 401 || response.status === 403) {
     throw request.credentials
@@ -105,12 +84,7 @@ export async function fetchBearerToken(
   // issued_at (RFC 3339) when the service sends it: a token is counted from when it was
   // made, not from when it arrived; our own clock when it is absent or unreadable.
   const issuedAt = Math.min(body.issuedAt ?? now(), now());
-  await options.cache.set(key, { token: body.token, expiresAt: issuedAt + body.expiresIn * 1000 - EXPIRY_MARGIN_MS });
-  return { token: body.token, fromCache: false };
-}
-
-export function basicAuthorization(credentials: RegistryCredentials): string {
-  return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`, 'utf8').toString('base64')}`;
+  return { token: body.token, expiresAt: issuedAt + body.expiresIn * 1000 - EXPIRY_MARGIN_MS };
 }
 
 function withQuery(realm: URL, request: TokenRequest): URL {

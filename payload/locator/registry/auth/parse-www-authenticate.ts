@@ -75,8 +75,3 @@ export function parseWwwAuthenticate(header: string | null | undefined): AuthCha
   }
   return challenges;
 }
-
-/** The first challenge with `scheme` (case-insensitive). */
-export function findChallenge(challenges: AuthChallenge[], scheme: string): AuthChallenge | undefined {
-  return challenges.find((c) => c.scheme === scheme.toLowerCase());
-}

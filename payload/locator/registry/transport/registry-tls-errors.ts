@@ -8,9 +8,9 @@
  * sends can make a host run code it does not trust anyway (docs/trust.md). An expired or
  * not-yet-valid certificate is the registry's own outage, handled the same way.
  */
-import { RunDockerError } from '../../../common/run-docker-error';
-import { SYSTEM_CERTS_DIR } from './read-registry-certs';
-import { RegistryUnreachableError } from './registry-unreachable-error';
+import { RunDockerError } from '../../../../common/run-docker-error';
+import { SYSTEM_CERTS_DIR } from '../registry-host';
+import { RegistryUnreachableError } from '../registry-unreachable-error';
 
 /** Node's (OpenSSL's) verification codes that mean "not trusted", not "out of date". */
 const UNTRUSTED_CODES = new Set([

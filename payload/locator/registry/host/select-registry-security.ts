@@ -6,7 +6,7 @@
  * 127.0.0.0/8 to those ranges, so a loopback registry is insecure on every engine.
  * Pure: the engine's answer and the resolved addresses are given.
  */
-import { createAddressSet } from './network-address';
+import { createAddressSet } from '../network-address';
 
 /** The part of `GET /info` that decides (Engine API, SystemInfo.RegistryConfig). */
 export interface EngineRegistryConfig {

@@ -11,7 +11,7 @@
  * - A request that keeps its body (307, 308) follows only within its origin: the OAuth
  *   refresh-token form (an identity token from `docker login`) never goes to another host.
  */
-import type { RegistryRequest } from './send-with-node-http';
+import type { RegistryRequest } from '../registry-request';
 
 export type Redirect = { url: URL; request: RegistryRequest } | { refused: string };
 

@@ -2,7 +2,7 @@
  * The proxy settings of this host for registry requests: the environment, and `proxies` in
  * the docker CLI's config.json where the environment sets nothing (select-proxy.ts).
  */
-import type { DockerConfigSnapshot, Logger } from '../../../contract/contract';
+import type { DockerConfigSnapshot, Logger } from '../../../../contract/contract';
 import {
   buildProxySettings,
   describeProxyChoice,
@@ -28,7 +28,7 @@ export function readProxySettings(options: {
 export function createProxyFor(settings: ProxySettings, log?: Logger): (url: URL) => URL | undefined {
   const told = new Set<string>();
   return (url) => {
-    // An invalid proxy URL throws here; fetchRegistry reports it naming the proxy.
+    // An invalid proxy URL throws here; the transport reports it naming the proxy.
     const proxy = selectProxy(url, settings);
     if (!told.has(url.origin)) {
       told.add(url.origin);

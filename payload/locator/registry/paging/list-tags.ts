@@ -5,98 +5,64 @@
  * Tags are returned as the registry sent them (strings only); choosing among them is
  * selectNewestTag's job.
  */
-import type { DockerConfigSnapshot, Logger } from '../../../contract/contract';
-import type { ImageRef } from '../../../common/image-ref';
-import { RunDockerError } from '../../../common/run-docker-error';
-import type { TokenCache } from './fetch-bearer-token';
-import type { RegistryResponse } from './fetch-registry';
-import type { SendRequest } from './send-with-node-http';
-import type { RegistryTransport } from './choose-registry-transport';
+import type { Logger } from '../../../../contract/contract';
+import { RunDockerError } from '../../../../common/run-docker-error';
+import type { RegistryResponse } from '../registry-request';
 import { findNextLink } from './parse-link-header';
-import { createRegistrySession, type RegistrySession } from './registry-session';
-import { readRegistrySettings } from './registry-settings';
-import { processRegistryBudget, withRegistryDeadline, type RegistryBudget } from './registry-deadline';
 import {
   isServerFailure,
   registryAnswerUnreadable,
   registryFailing,
   registryPagedTooFar,
   registryRateLimited,
-} from './registry-unreachable-error';
+} from '../registry-unreachable-error';
 
-export interface ListRemoteTagsOptions {
-  env: Readonly<Record<string, string | undefined>>;
-  /** docker's config.json, loaded once per call (common/load-docker-config.ts): logins, helpers, proxies. */
-  dockerConfig: DockerConfigSnapshot;
-  /** Tags per page; default RUN_DOCKER_REGISTRY_PAGE_SIZE, else 1000. */
-  pageSize?: number;
-  /** Bound on the walk; default 200 pages. */
-  maxPages?: number;
-  /** How requests go out (default: node:http/https); tests wrap it to record requests. */
-  send?: SendRequest;
+/** One page, fetched with whatever authorization the registry wants (auth/create-authorized-get.ts). */
+export type GetPage = (url: string, accept: string) => Promise<RegistryResponse>;
+
+export interface ListTagsOptions {
+  /** The registry's origin (registryBaseUrl) and the repository's path in it. */
+  baseUrl: string;
+  path: string;
+  pageSize: number;
+  /** Bound on the walk. */
+  maxPages: number;
+  /** For messages: the registry as in image references, and `registry/path`. */
+  registry: string;
+  repositoryName: string;
   log?: Logger;
-  tokenCache?: TokenCache;
-  /** Time registry lookups have spent (default: this process's, registry-deadline.ts). */
-  budget?: RegistryBudget;
-  /** Scheme and certs.d material (choose-registry-transport.ts); default: http for loopback only. */
-  transport?: RegistryTransport;
 }
-
-export const DEFAULT_MAX_PAGES = 200;
 
 const JSON_TYPES = 'application/json';
 
-export async function listRemoteTags(
-  ref: Pick<ImageRef, 'registry' | 'path'>,
-  options: ListRemoteTagsOptions,
-): Promise<string[]> {
-  const settings = readRegistrySettings(options.env);
-  return withRegistryDeadline(options.budget ?? processRegistryBudget(), settings.deadlineMs, (deadline) =>
-    walkTagPages(
-      ref,
-      options,
-      createRegistrySession(ref, { ...options, timeoutMs: settings.timeoutMs, deadline }),
-      settings.pageSize,
-    ),
-  );
-}
-
-async function walkTagPages(
-  ref: Pick<ImageRef, 'registry' | 'path'>,
-  options: ListRemoteTagsOptions,
-  session: RegistrySession,
-  defaultPageSize: number,
-): Promise<string[]> {
-  const pageSize = options.pageSize ?? defaultPageSize;
-  const maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
-  const name = session.repositoryName;
-
+export async function listTags(get: GetPage, options: ListTagsOptions): Promise<string[]> {
+  const { registry, repositoryName: name } = options;
   const tags: string[] = [];
   const requested = new Set<string>();
-  let url: string | undefined = `${session.baseUrl}/v2/${ref.path}/tags/list?n=${pageSize}`;
+  let url: string | undefined = `${options.baseUrl}/v2/${options.path}/tags/list?n=${options.pageSize}`;
   while (url !== undefined) {
     if (requested.has(url)) {
       throw new RunDockerError(
-        `the registry "${ref.registry}" sent a pagination loop while listing the tags of "${name}"`,
+        `the registry "${registry}" sent a pagination loop while listing the tags of "${name}"`,
         'The registry is misbehaving; try again later, or run with --local to use only images on this host.',
       );
     }
-    if (requested.size >= maxPages) throw registryPagedTooFar(ref.registry, name, maxPages);
+    if (requested.size >= options.maxPages) throw registryPagedTooFar(registry, name, options.maxPages);
     requested.add(url);
     options.log?.debug(`listing tags: GET ${url}`);
-    const response = await session.get(url, JSON_TYPES);
+    const response = await get(url, JSON_TYPES);
     // A repository nobody has pushed to yet has no tags, which is not an error here.
     if (response.status === 404 && requested.size === 1 && hasErrorCode(response, 'NAME_UNKNOWN')) return [];
-    if (response.status === 429) throw registryRateLimited(ref.registry, response.headers.get('retry-after'));
-    if (isServerFailure(response.status)) throw registryFailing(ref.registry, response.status);
-    if (response.status !== 200) throw httpError(response, ref.registry, name);
-    for (const tag of parseTagPage(response, ref.registry, name)) tags.push(tag);
+    if (response.status === 429) throw registryRateLimited(registry, response.headers.get('retry-after'));
+    if (isServerFailure(response.status)) throw registryFailing(registry, response.status);
+    if (response.status !== 200) throw httpError(response, registry, name);
+    for (const tag of parseTagPage(response, registry, name)) tags.push(tag);
     try {
       url = findNextLink(response.headers.get('link'), url);
     } catch (error) {
       throw registryAnswerUnreadable(
-        ref.registry,
-        `the registry "${ref.registry}" sent an unusable page link for "${name}"`,
+        registry,
+        `the registry "${registry}" sent an unusable page link for "${name}"`,
         (error as Error).message,
       );
     }

@@ -8,11 +8,11 @@
  * not paying /info on every call.
  */
 import { join } from 'node:path';
-import type { EngineClient, Logger } from '../../../contract/contract';
-import { readPrivateFile } from '../../../common/read-private-file';
-import { writeFileAtomically } from '../../../common/write-file-atomically';
+import type { EngineClient, Logger } from '../../../../contract/contract';
+import { readPrivateFile } from '../../../../common/read-private-file';
+import { writeFileAtomically } from '../../../../common/write-file-atomically';
 import { parseEngineRegistryConfig, type EngineRegistryConfig } from './select-registry-security';
-import { ignoreFailure } from '../../../common/ignore-failure';
+import { ignoreFailure } from '../../../../common/ignore-failure';
 
 export const ENGINE_CONFIG_CACHE_FILE = 'engine-registry-config.json';
 export const ENGINE_CONFIG_TTL_MS = 60_000;

@@ -4,12 +4,13 @@ import path from 'node:path';
 import type { EngineClient } from '../../contract/contract';
 import { RunDockerError } from '../../common/run-docker-error';
 import { createFakeEngine } from '../helpers/fake-engine';
-import { chooseRegistryTransport } from '../../payload/locator/registry/choose-registry-transport';
+import { describeRegistryHost } from '../../payload/locator/registry/host/describe-registry-host';
 import {
   ENGINE_CONFIG_CACHE_FILE,
   ENGINE_CONFIG_TTL_MS,
-} from '../../payload/locator/registry/read-engine-registry-config';
-import { readRegistryCerts } from '../../payload/locator/registry/read-registry-certs';
+} from '../../payload/locator/registry/host/read-engine-registry-config';
+import { readRegistryCerts } from '../../payload/locator/registry/host/read-registry-certs';
+import { registryBaseUrl } from '../../payload/locator/registry/registry-host';
 
 const INFO = {
   ID: 'ENGINE-A',
@@ -45,8 +46,6 @@ function engineWithInfo(answer: unknown = INFO) {
 function options(engine: EngineClient | undefined, extra: Record<string, unknown> = {}) {
   return {
     engine,
-    env: {},
-    homeDir: dir,
     engineHost: 'unix:///var/run/docker.sock',
     cacheDir,
     certsDirs: [certsDir],
@@ -60,80 +59,90 @@ async function writeCerts(host: string, files: Record<string, string>): Promise<
   for (const [name, text] of Object.entries(files)) await writeFile(path.join(certsDir, host, name), text);
 }
 
-describe('chooseRegistryTransport', () => {
-  it('loopback registries: http, without asking the engine', async () => {
+/** The origin the client asks `registry` at. */
+async function baseUrlOf(registry: string, engine: EngineClient | undefined, extra: Record<string, unknown> = {}) {
+  return registryBaseUrl(await describeRegistryHost(registry, options(engine, extra)));
+}
+
+describe('describeRegistryHost', () => {
+  it('loopback registries, in any spelling: plain http, without asking the engine', async () => {
     const { docker, calls } = engineWithInfo();
-    expect(await chooseRegistryTransport('127.0.0.1:5000', options(docker))).toEqual({
-      baseUrl: 'http://127.0.0.1:5000',
-      insecureHost: '127.0.0.1:5000',
+    expect(await describeRegistryHost('127.0.0.1:5000', options(docker))).toEqual({
+      registry: '127.0.0.1:5000',
+      host: '127.0.0.1:5000',
+      mode: 'plain',
     });
-    expect(await chooseRegistryTransport('localhost:5000', options(docker))).toEqual({
-      baseUrl: 'http://localhost:5000',
-      insecureHost: 'localhost:5000',
-    });
+    const loopback = ['localhost:5000', 'localhost', '127.10.20.30:80', '[::1]:5000', '[::ffff:7f00:1]:5000'];
+    for (const registry of loopback) expect(await baseUrlOf(registry, docker)).toBe(`http://${registry}`);
     expect(calls.info).toBe(0);
+  });
+
+  it('without an engine, everything else is https (the loopback rule), Docker Hub at its API host', async () => {
+    for (const registry of ['ghcr.io', '10.0.0.5:5000', 'localhost.example.com', '127.0.0.1.nip.io:5000', '[::2]:5000'])
+      expect(await baseUrlOf(registry, undefined)).toBe(`https://${registry}`);
+    expect(await baseUrlOf('docker.io', undefined)).toBe('https://registry-1.docker.io');
   });
 
   it('a registry the engine lists as insecure, by name or by address range: http', async () => {
     const { docker } = engineWithInfo();
-    expect((await chooseRegistryTransport('registry.lan:5000', options(docker))).baseUrl).toBe(
-      'http://registry.lan:5000',
-    );
-    expect((await chooseRegistryTransport('git.corp:5050', options(docker))).baseUrl).toBe('http://git.corp:5050');
+    expect(await baseUrlOf('registry.lan:5000', docker)).toBe('http://registry.lan:5000');
+    expect(await baseUrlOf('git.corp:5050', docker)).toBe('http://git.corp:5050');
   });
 
   it('other registries: https; Docker Hub at its API host', async () => {
     const { docker } = engineWithInfo();
-    expect(await chooseRegistryTransport('ghcr.io', options(docker))).toEqual({ baseUrl: 'https://ghcr.io' });
-    expect(await chooseRegistryTransport('docker.io', options(docker))).toEqual({
-      baseUrl: 'https://registry-1.docker.io',
+    expect(await describeRegistryHost('ghcr.io', options(docker))).toEqual({
+      registry: 'ghcr.io',
+      host: 'ghcr.io',
+      mode: 'verified',
     });
+    expect(await baseUrlOf('docker.io', docker)).toBe('https://registry-1.docker.io');
   });
 
   it('asks /info once a minute per engine endpoint, through the cache folder', async () => {
     const { docker, calls } = engineWithInfo();
     let now = 1_000_000;
-    await chooseRegistryTransport('git.corp:5050', options(docker, { now: () => now }));
-    await chooseRegistryTransport('registry.lan:5000', options(docker, { now: () => now }));
+    await describeRegistryHost('git.corp:5050', options(docker, { now: () => now }));
+    await describeRegistryHost('registry.lan:5000', options(docker, { now: () => now }));
     expect(calls.info).toBe(1);
     // Another endpoint never uses this engine's answer.
-    await chooseRegistryTransport('git.corp:5050', options(docker, { now: () => now, engineHost: 'tcp://other:2375' }));
+    await describeRegistryHost('git.corp:5050', options(docker, { now: () => now, engineHost: 'tcp://other:2375' }));
     expect(calls.info).toBe(2);
     now += ENGINE_CONFIG_TTL_MS;
-    await chooseRegistryTransport('git.corp:5050', options(docker, { now: () => now, engineHost: 'tcp://other:2375' }));
+    await describeRegistryHost('git.corp:5050', options(docker, { now: () => now, engineHost: 'tcp://other:2375' }));
     expect(calls.info).toBe(3);
   });
 
   it('without the engine address (a shim that does not hand it over, and none could be found) asks /info every time', async () => {
     const { docker, calls } = engineWithInfo();
-    await chooseRegistryTransport('git.corp:5050', options(docker, { engineHost: undefined }));
-    await chooseRegistryTransport('git.corp:5050', options(docker, { engineHost: undefined }));
+    await describeRegistryHost('git.corp:5050', options(docker, { engineHost: undefined }));
+    await describeRegistryHost('git.corp:5050', options(docker, { engineHost: undefined }));
     expect(calls.info).toBe(2);
   });
 
   it('a broken cache file is asked again, not trusted', async () => {
     await writeFile(path.join(cacheDir, ENGINE_CONFIG_CACHE_FILE), '{"endpoint": 1');
     const { docker, calls } = engineWithInfo();
-    expect((await chooseRegistryTransport('git.corp:5050', options(docker))).baseUrl).toBe('http://git.corp:5050');
+    expect(await baseUrlOf('git.corp:5050', docker)).toBe('http://git.corp:5050');
     expect(calls.info).toBe(1);
   });
 
   it('no engine, or an engine whose /info failed: the loopback rule from before', async () => {
-    expect((await chooseRegistryTransport('registry.lan:5000', options(undefined))).baseUrl).toBe(
-      'https://registry.lan:5000',
-    );
+    expect(await baseUrlOf('registry.lan:5000', undefined)).toBe('https://registry.lan:5000');
     const { docker } = engineWithInfo(new Error('engine gone'));
-    expect((await chooseRegistryTransport('registry.lan:5000', options(docker))).baseUrl).toBe(
-      'https://registry.lan:5000',
-    );
+    expect(await baseUrlOf('registry.lan:5000', docker)).toBe('https://registry.lan:5000');
   });
 
   it('a certs.d folder makes even an insecure registry https, with its CAs and its client pair', async () => {
     await writeCerts('registry.lan:5000', { 'ca.crt': 'CA-PEM', 'client.cert': 'CERT-PEM', 'client.key': 'KEY-PEM' });
     const { docker } = engineWithInfo();
-    const transport = await chooseRegistryTransport('registry.lan:5000', options(docker));
-    expect(transport.baseUrl).toBe('https://registry.lan:5000');
-    expect(transport.tls).toEqual({ host: 'registry.lan:5000', ca: ['CA-PEM'], cert: 'CERT-PEM', key: 'KEY-PEM' });
+    expect(await describeRegistryHost('registry.lan:5000', options(docker))).toEqual({
+      registry: 'registry.lan:5000',
+      host: 'registry.lan:5000',
+      mode: 'verified',
+      ca: ['CA-PEM'],
+      clientCertificate: { cert: 'CERT-PEM', key: 'KEY-PEM' },
+    });
   });
 });
 

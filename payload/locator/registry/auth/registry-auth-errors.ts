@@ -1,4 +1,4 @@
-import { RunDockerError } from '../../../common/run-docker-error';
+import { RunDockerError } from '../../../../common/run-docker-error';
 
 // Errors of the auth handshake. Messages name the registry and repository, never a credential.
 
@@ -13,5 +13,13 @@ export function credentialsRefused(registry: string, repositoryName: string): Ru
   return new RunDockerError(
     `the registry "${registry}" refused the stored credentials for "${repositoryName}"`,
     `Run "docker login ${registry}" again and check that the account may pull "${repositoryName}".`,
+  );
+}
+
+/** A challenge run-docker cannot answer: another scheme, or a Bearer challenge without a realm. */
+export function unsupportedChallenge(registry: string, repositoryName: string): RunDockerError {
+  return new RunDockerError(
+    `the registry "${registry}" asked for an authentication method run-docker does not support for "${repositoryName}"`,
+    'run-docker supports Bearer token and Basic authentication; check the registry address.',
   );
 }
