@@ -174,6 +174,15 @@ async function startRegistryProxy(mode: ProxyMode): Promise<{ address: string; s
   return { address, stalled: () => stalled };
 }
 
+/** The project's image on this host ran `echo local copy` and exited 0 (the output explains a failure). */
+function expectLocalCopyRan(outcome: Outcome): void {
+  expect({ code: outcome.code, stdout: outcome.stdout, why: explain(outcome) }).toEqual({
+    code: 0,
+    stdout: 'local copy\n',
+    why: explain(outcome),
+  });
+}
+
 async function timed(run: () => Promise<Outcome>): Promise<Outcome & { ms: number }> {
   const started = Date.now();
   const outcome = await run();
@@ -208,11 +217,7 @@ describe('a registry behind a proxy that answers 503 with a maintenance page', (
     const proxy = await startRegistryProxy({ kind: 'maintenance' });
     await tagVia(proxy.address, 'app', OLD);
     const outcome = await runShim([`${proxy.address}/${space}/app`, 'echo', 'local copy'], host);
-    expect({ code: outcome.code, stdout: outcome.stdout, why: explain(outcome) }).toEqual({
-      code: 0,
-      stdout: 'local copy\n',
-      why: explain(outcome),
-    });
+    expectLocalCopyRan(outcome);
     expect(stderrLines(outcome)).toEqual([
       `run-docker: warning: the registry "${proxy.address}" is failing (HTTP 503 Service Unavailable); using the images of "${proxy.address}/${space}/app" on this host`,
     ]);
@@ -237,11 +242,7 @@ describe('a registry whose tag lists are an HTML page sent with 200 (a captive p
     await tagVia(proxy.address, 'app', OLD);
     const app = `${proxy.address}/${space}/app`;
     const outcome = await runShim([app, 'echo', 'local copy'], host);
-    expect({ code: outcome.code, stdout: outcome.stdout, why: explain(outcome) }).toEqual({
-      code: 0,
-      stdout: 'local copy\n',
-      why: explain(outcome),
-    });
+    expectLocalCopyRan(outcome);
     expect(stderrLines(outcome)).toEqual([
       `run-docker: warning: the registry "${proxy.address}" sent a malformed tag list for "${app}" (text/html, not JSON); using the images of "${app}" on this host`,
     ]);
@@ -256,11 +257,7 @@ test('a registry that accepts connections and never answers costs one deadline p
   const outcome = await timed(() =>
     runShimBounded([`${hung.address}/${space}/app`, 'echo', 'local copy'], env, 60_000),
   );
-  expect({ code: outcome.code, stdout: outcome.stdout, why: explain(outcome) }).toEqual({
-    code: 0,
-    stdout: 'local copy\n',
-    why: explain(outcome),
-  });
+  expectLocalCopyRan(outcome);
   const lines = stderrLines(outcome);
   expect(lines).toHaveLength(2);
   expect(lines[0]).toMatch(
@@ -326,11 +323,7 @@ describe('a project pull that stalls', () => {
       runShimBounded([repository, 'echo', 'local copy'], { ...host, RUN_DOCKER_PULL_STALL_MS: '3000' }, 90_000),
     );
     expect(proxy.stalled()).toBe(true);
-    expect({ code: outcome.code, stdout: outcome.stdout, why: explain(outcome) }).toEqual({
-      code: 0,
-      stdout: 'local copy\n',
-      why: explain(outcome),
-    });
+    expectLocalCopyRan(outcome);
     expect(stderrLines(outcome)).toEqual([
       expect.stringMatching(
         new RegExp(
@@ -369,11 +362,7 @@ test('a project pull refused by rate limiting, not pinned: the newest local tag 
   const repository = `${proxy.address}/${space}/app`;
   images.push(`${repository}:${NEW}`);
   const outcome = await runShim([repository, 'echo', 'local copy'], host);
-  expect({ code: outcome.code, stdout: outcome.stdout, why: explain(outcome) }).toEqual({
-    code: 0,
-    stdout: 'local copy\n',
-    why: explain(outcome),
-  });
+  expectLocalCopyRan(outcome);
   expect(stderrLines(outcome)).toEqual([
     expect.stringMatching(
       new RegExp(
