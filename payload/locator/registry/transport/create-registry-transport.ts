@@ -46,6 +46,12 @@ export interface RegistryTransportOptions {
 
 /** Far above a 1000-tag page (≤ 131 kB) or a token; a hostile endless body stops here. */
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
+/**
+ * Less of the call's deadline than this left counts as none: no request is answered in it, and
+ * the timer that ended the lookup before may fire a few ms before Date.now() shows the deadline
+ * passed, which would otherwise send one more doomed request (and name the wrong cause).
+ */
+const MIN_REQUEST_MS = 25;
 
 export function createRegistryTransport(options: RegistryTransportOptions): RegistryTransport {
   const send = options.send ?? sendWithNodeHttp;
@@ -56,7 +62,7 @@ export function createRegistryTransport(options: RegistryTransportOptions): Regi
   /** One attempt at `target` with `tls`, under what is left of the time. */
   async function attempt(target: URL, request: RegistryRequest, tls: TlsOptions | undefined): Promise<Attempt> {
     const left = options.deadline ? options.deadline.at - now() : Infinity;
-    if (left <= 0) {
+    if (left < MIN_REQUEST_MS) {
       const spent = `the ${options.deadline!.totalMs} ms for registry lookups in this call are used up`;
       return { failure: new RegistryUnreachableError(target.host, spent), tls, waited: '' };
     }
