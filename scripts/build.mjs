@@ -32,7 +32,7 @@ const lazySsh = {
 
 /**
  * Modules bundled as a compressed string and compiled on first use: log-update (pull
- * progress), dockerode (pulls and ssh engines; every other Engine API call goes over
+ * progress), smol-toml (project files), dockerode (pulls and ssh engines; every other Engine API call goes over
  * node:http, common/engine/light-engine-client.ts) and tar-stream (extractions). Deferring a `require` only defers evaluation:
  * V8 still compiles every byte of a bundle when it loads it, and dockerode with ssh2 made up
  * most of the shim's ~720 kB (~34 ms of compilation on every call here); a string literal
@@ -44,6 +44,8 @@ const EMBEDDED = {
   'log-update': "export { createLogUpdate } from 'log-update';",
   dockerode: "module.exports = require('dockerode');",
   'tar-stream': "module.exports = require('tar-stream');",
+  // The project file's TOML (payload/project/parse-toml.ts): only `run-docker .` and build-docker read one.
+  'smol-toml': "module.exports = require('smol-toml');",
 };
 /** Inputs of the modules embedded in each bundle (by its outfile): they are in the bundle too.
  *  @type {Map<string | undefined, string[]>} */

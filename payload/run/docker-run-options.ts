@@ -223,6 +223,12 @@ const RUN_DOCKER_OPTION_ROWS = [
   { long: 'version', help: 'the versions of the shim, tiny and mini in use' },
   { long: 'show-config', help: "the shim's settings and where each comes from (no engine needed)" },
   {
+    long: 'allow-project',
+    value: 'DIR',
+    complete: { kind: 'dirs', extra: ['.'] },
+    help: 'let the project of DIR (. for this one) widen what its container may do, on this host',
+  },
+  {
     long: 'completion',
     value: 'bash|zsh',
     complete: { kind: 'words', words: COMPLETION_SHELLS },

@@ -52,10 +52,12 @@ export type Invocation =
   /** Answered by the shim (shim/read-shim-flags.ts); the payload sees it only where the shim could not. */
   | { kind: 'show-config' }
   | { kind: 'completion'; shell: CompletionShell }
+  /** `--allow-project DIR`: the project of DIR may use the options its file widens (docs/project-file.md). */
+  | { kind: 'allow-project'; dir: string }
   | {
       kind: 'run';
       options: RunOptions;
-      /** IMAGE[:TAG|@DIGEST] exactly as given. */
+      /** IMAGE[:TAG|@DIGEST] exactly as given; `.` and its forms stand for this project (payload/project/project-image.ts). */
       image: string;
       /** COMMAND and ARGs, untouched. Empty: the image's default command. */
       command: string[];

@@ -23,6 +23,9 @@ import { formatShellCommand } from '../../common/format-shell-command';
 import { isTtyAllocated, renderDockerRunArgs } from './render-docker-run-args';
 import { resolveImage, type ImageToRun } from './resolve-image';
 import { runDockerCli } from './run-docker-cli';
+import { readHomeDir } from '../../common/read-home-dir';
+import { parseProjectImage } from '../project/project-image';
+import { allowProjectOptions, prepareProjectRun } from './use-project';
 
 declare const PAYLOAD_PACKAGE_VERSION: string;
 
@@ -52,9 +55,17 @@ export async function main(ctx: RunContext): Promise<number> {
     writeStdout(buildCompletionScript(invocation.shell, ctx.mini.version));
     return 0;
   }
+  if (invocation.kind === 'allow-project') {
+    writeStdout(`${await allowProjectOptions(ctx, invocation.dir, readHomeDir(ctx.env))}\n`);
+    return 0;
+  }
+  // `.`: this project's image, its folder the live source, its file's options under the command line's.
+  const projectSpec = parseProjectImage(invocation.image);
+  const project = projectSpec && (await prepareProjectRun(ctx, projectSpec, readHomeDir(ctx.env), process.cwd()));
   // Read once: decides host path rules and who the container runs as (common/host-platform.ts).
   const platform = process.platform;
-  const options = withAbsolutePaths(invocation.options, platform);
+  const options = withAbsolutePaths(project?.options ?? invocation.options, platform);
+  const command = project?.command ?? invocation.command;
   // `--local` after IMAGE belongs to the container; RUN_DOCKER_LOCAL applies everywhere.
   const local = options.local || ctx.env.RUN_DOCKER_LOCAL === '1';
   const quiet = options.quiet || isQuietEnv(ctx.env);
@@ -62,21 +73,28 @@ export async function main(ctx: RunContext): Promise<number> {
   const progress = onStderr(selectProgressOutput({ isTTY: isTerminal(2), env: ctx.env, quiet }));
   // A few local reads; the engine's image list, asked for when the shim started, answers the image.
   const host = readHostFacts(ctx.env, platform);
-  const image = await resolveImage({ ...ctx, local }, invocation.image, { pull: !options.dryRun, progress });
-  const sourceDir = findSourceDir(options.hostSrcDir, host, image.name);
+  const image = await resolveImage({ ...ctx, local }, project?.image ?? invocation.image, {
+    pull: !options.dryRun,
+    progress,
+  });
+  const sourceDir =
+    options.hostSrcDir === undefined && project
+      ? project.sourceDir
+      : findSourceDir(options.hostSrcDir, host, image.name);
   const spec = buildRunSpec({
     options: { ...options, local },
-    command: invocation.command,
+    command,
     image,
     host,
     sourceDir,
     imageUser: options.root ? undefined : await requireDockerUser(ctx, image, options.dryRun),
     // node:crypto only for the run that needs a secret.
-    notebookToken: invocation.command[0] === NOTEBOOK_COMMAND ? loadCrypto().randomBytes(24).toString('hex') : '',
+    notebookToken: command[0] === NOTEBOOK_COMMAND ? loadCrypto().randomBytes(24).toString('hex') : '',
   });
   const args = renderDockerRunArgs(spec);
   if (options.dryRun) {
-    writeStdout(`${formatShellCommand(['docker', ...args])}\n`);
+    const notes = project ? project.notes.map((line) => `${line}\n`).join('') : '';
+    writeStdout(`${notes}${formatShellCommand(['docker', ...args])}\n`);
     return 0;
   }
   prepareHostFolders(spec, sourceDir, host);

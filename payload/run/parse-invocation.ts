@@ -89,10 +89,15 @@ function indexOptions(): { byLong: Map<string, OptionSpec>; byShort: Map<string,
   return { byLong, byShort };
 }
 
-export function parseInvocation(argv: readonly string[]): Invocation {
+/**
+ * `initial`: the options a project file gave (parseProjectRunOptions), which the command
+ * line's override; docker options from the file come first, so where docker takes the last
+ * value the command line's wins.
+ */
+export function parseInvocation(argv: readonly string[], initial: RunOptions = defaultRunOptions()): Invocation {
   // `-h` is docker's --hostname and needs a value; alone, it can only mean "help".
   if (argv.length === 1 && argv[0] === '-h') return { kind: 'help' };
-  const options = defaultRunOptions();
+  const options: RunOptions = { ...initial, dockerArgs: [...initial.dockerArgs] };
   // Invalid values are reported only once the options are read, so that --help or
   // --version anywhere before IMAGE still wins.
   const invalid: RunDockerError[] = [];
@@ -123,6 +128,67 @@ export function parseInvocation(argv: readonly string[]): Invocation {
     );
   }
   return { kind: 'run', options, image, command: argv.slice(cursor.index + 1) };
+}
+
+/** run-docker's own options a project file may set: the ones that describe how the project runs, not one call. */
+const PROJECT_FILE_OWN_OPTIONS: ReadonlySet<RunDockerOptionName> = new Set([
+  'root',
+  'nb-port',
+  'hostdatadir',
+  'hostlogdir',
+  'hostsrcdir',
+  'memory',
+  'shm-size',
+  'name',
+  'restart',
+  'detach',
+] satisfies RunDockerOptionName[]);
+
+/** The options a project file's `run-options` set, and which of run-docker's own it set. */
+export interface ProjectRunOptions {
+  options: RunOptions;
+  own: ReadonlySet<RunDockerOptionName>;
+}
+
+/**
+ * `run-options` of a project file, read by the same grammar as the command line (no shell):
+ * options only, no IMAGE, and of run-docker's own only those in PROJECT_FILE_OWN_OPTIONS.
+ * Every error names `where` (the key and the file).
+ */
+export function parseProjectRunOptions(args: readonly string[], where: string): ProjectRunOptions {
+  const options = defaultRunOptions();
+  const own = new Set<RunDockerOptionName>();
+  const invalid: RunDockerError[] = [];
+  const cursor = { index: 0 };
+  try {
+    for (const { spec, given, value } of readOptions(args, cursor)) {
+      if (spec.owner === 'docker') {
+        passOn(spec, given, value, options.dockerArgs, invalid);
+        continue;
+      }
+      if (!PROJECT_FILE_OWN_OPTIONS.has(spec.long)) {
+        throw new RunDockerError(
+          `"${given}" cannot be set in ${where}: it is about one call, not the project`,
+          'Give it on the command line instead.',
+        );
+      }
+      own.add(spec.long);
+      applyOwnOption(spec, given, value, options, invalid);
+    }
+    const [firstInvalid] = invalid;
+    if (firstInvalid) throw firstInvalid;
+  } catch (error) {
+    if (!(error instanceof RunDockerError) || error.message.includes(where)) throw error;
+    throw new RunDockerError(`${error.message} in ${where}`, error.hint);
+  }
+  const rest = args[cursor.index];
+  if (rest !== undefined) {
+    throw new RunDockerError(
+      `"${rest}" in ${where} is not an option: it holds docker run options only`,
+      'Write options and their values, e.g. ["-p", "127.0.0.1:8000:8000"]; the image and command go on the command line.',
+    );
+  }
+  return { options, own };
 }
 
 /**
@@ -287,6 +353,10 @@ function applyOwnOption(
       return { kind: 'version' };
     case 'show-config':
       return { kind: 'show-config' };
+    case 'allow-project':
+      if (check(text !== '', 'Give the project\'s folder, "." for this one.'))
+        return { kind: 'allow-project', dir: text };
+      break;
     case 'completion':
       if (check(isCompletionShell(text), `Use ${COMPLETION_SHELLS.join(' or ')}.`))
         return { kind: 'completion', shell: text as CompletionShell };

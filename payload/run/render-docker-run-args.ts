@@ -54,6 +54,7 @@ export function formatBindMount(mount: Mount): string {
   return ['type=bind', `source=${mount.source}`, `target=${mount.target}`].map(quoteCsvField).join(',');
 }
 
-function quoteCsvField(field: string): string {
+/** One CSV field, quoted when it holds `,`, `"` or a newline (Go's encoding/csv writes them so). */
+export function quoteCsvField(field: string): string {
   return /[",\n]/.test(field) ? `"${field.replace(/"/g, '""')}"` : field;
 }

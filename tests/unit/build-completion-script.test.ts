@@ -31,9 +31,10 @@ describe('listCompletionOptions', () => {
     for (const option of options) {
       const names = [`--${option.long}`, ...(option.short ? [`-${option.short}`] : [])];
       for (const name of names) {
-        // A value-taking option swallows the next word ("IMG", valid or not); a flag leaves it as IMAGE.
+        // A value-taking option swallows the next word ("IMG", valid or not; --allow-project's
+        // request takes it as the folder); a flag leaves it as IMAGE.
         const expected: unknown = option.value
-          ? expect.stringMatching(/^(cmd|.*"IMG".*)$/)
+          ? expect.stringMatching(/^(cmd|allow-project|.*"IMG".*)$/)
           : expect.stringMatching(/^(IMG|help|version|show-config)$/);
         expect({ name, after: readAfter(name) }).toEqual({ name, after: expected });
       }
