@@ -13,6 +13,7 @@
 import { BlockList, isIP } from 'node:net';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { DOCKER_RUN_OPTIONS } from '../run/docker-run-options';
+import type { HostDirSetting, RunOptions } from '../run/invocation';
 import { quoteCsvField } from '../run/render-docker-run-args';
 
 export interface Widening {
@@ -226,8 +227,40 @@ function checkHostPath(path: string, context: CheckContext, kind: 'mount' | 'fil
  * named volume).
  */
 export function anchorFilePath(path: string, projectDir: string, homeDir: string): string {
+  // `..` is kept as written, for findWideningOptions to refuse.
+  if (path.split(/[\\/]/).includes('..')) return path;
   if (path === '~' || path.startsWith('~/')) return join(homeDir, path.slice(1));
   return isAbsolute(path) ? path : resolve(projectDir, path);
+}
+
+/**
+ * A project file's options with every host path made absolute (anchorFilePath,
+ * anchorFileArgs), and the run-docker options among them that findWideningOptions checks.
+ */
+export function anchorFileOptions(
+  options: RunOptions,
+  root: boolean,
+  projectDir: string,
+  homeDir: string,
+): { options: RunOptions; own: FileOwnOptions } {
+  const anchorDir = (setting: HostDirSetting): HostDirSetting =>
+    setting.kind === 'dir' ? { kind: 'dir', path: anchorFilePath(setting.path, projectDir, homeDir) } : setting;
+  const anchored: RunOptions = {
+    ...options,
+    hostDataDir: anchorDir(options.hostDataDir),
+    hostLogDir: anchorDir(options.hostLogDir),
+    hostSrcDir: options.hostSrcDir === undefined ? undefined : anchorFilePath(options.hostSrcDir, projectDir, homeDir),
+    dockerArgs: anchorFileArgs(options.dockerArgs, projectDir, homeDir),
+  };
+  const hostDirs: FileOwnOptions['hostDirs'] = [];
+  for (const [option, setting] of [
+    ['--hostdatadir', anchored.hostDataDir],
+    ['--hostlogdir', anchored.hostLogDir],
+  ] as const) {
+    if (setting.kind === 'dir') hostDirs.push({ option, path: setting.path });
+  }
+  if (anchored.hostSrcDir !== undefined) hostDirs.push({ option: '--hostsrcdir', path: anchored.hostSrcDir });
+  return { options: anchored, own: { root, hostDirs } };
 }
 
 /**

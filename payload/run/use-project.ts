@@ -13,12 +13,12 @@ import { currentUser } from '../../common/read-private-file';
 import { RunDockerError } from '../../common/run-docker-error';
 import { computeBranchComponent } from '../build/compute-branch-component';
 import { allowedProjectsPath, allowProject, hashProjectTable, isProjectAllowed } from '../project/allowed-projects';
-import { anchorFileArgs, anchorFilePath, findWideningOptions, type Widening } from '../project/check-project-options';
+import { anchorFileOptions, findWideningOptions, type Widening } from '../project/check-project-options';
 import { findProject, type Project } from '../project/find-project';
 import { formatProjectImage, type ProjectImageSpec } from '../project/project-image';
 import { isMiniNewEnough, TABLE_NAME } from '../project/project-table';
 import { readGitBranch } from '../project/read-git-branch';
-import type { HostDirSetting, RunOptions } from './invocation';
+import type { RunOptions } from './invocation';
 import { parseInvocation, parseProjectRunOptions } from './parse-invocation';
 import { DEFAULT_HOST_DIRS } from './run-defaults';
 
@@ -111,31 +111,14 @@ export async function allowProjectOptions(ctx: RunContext, dir: string, homeDir:
 /** The file's options, paths anchored at the project's folder, and the ones that widen. */
 function readFileOptions(project: Project, homeDir: string): { options: RunOptions; widening: Widening[] } {
   const where = `run-options of ${TABLE_NAME} in "${project.file}"`;
-  const { options, own } = parseProjectRunOptions(project.table.runOptions, where);
-  const anchorDir = (setting: HostDirSetting): HostDirSetting =>
-    setting.kind === 'dir' ? { kind: 'dir', path: anchorFilePath(setting.path, project.dir, homeDir) } : setting;
-  const anchored: RunOptions = {
-    ...options,
-    hostDataDir: anchorDir(options.hostDataDir),
-    hostLogDir: anchorDir(options.hostLogDir),
-    hostSrcDir: options.hostSrcDir === undefined ? undefined : anchorFilePath(options.hostSrcDir, project.dir, homeDir),
-    dockerArgs: anchorFileArgs(options.dockerArgs, project.dir, homeDir),
-  };
-  const hostDirs = [
-    ['--hostdatadir', anchored.hostDataDir],
-    ['--hostlogdir', anchored.hostLogDir],
-  ].flatMap(([option, setting]) =>
-    (setting as HostDirSetting).kind === 'dir'
-      ? [{ option: option as string, path: (setting as { path: string }).path }]
-      : [],
-  );
-  if (anchored.hostSrcDir !== undefined) hostDirs.push({ option: '--hostsrcdir', path: anchored.hostSrcDir });
-  const widening = findWideningOptions({ root: own.has('root'), hostDirs }, anchored.dockerArgs, {
+  const parsed = parseProjectRunOptions(project.table.runOptions, where);
+  const { options, own } = anchorFileOptions(parsed.options, parsed.own.has('root'), project.dir, homeDir);
+  const widening = findWideningOptions(own, options.dockerArgs, {
     projectDir: project.realDir,
     workDir: realPathOf(join(homeDir, DEFAULT_HOST_DIRS.src.split('/')[0]!)),
     realPath: realPathOf,
   });
-  return { options: anchored, widening };
+  return { options, widening };
 }
 
 function refuseWidening(project: Project, widening: readonly Widening[]): RunDockerError {
