@@ -23,6 +23,8 @@ export interface ImageDetails {
    * The engine's own record of the digests the image was pulled or pushed by (`RepoDigests`,
    * `repository@sha256:…`). Optional: added within contract version 2, absent from the
    * clients of older shims. The shim trusts a tiny pinned by digest only when it is listed here.
+   * A payload also shows it (`REPO:TAG@sha256:…`) and checks date-time tags against it
+   * (docs/project-file.md, "Digests in sight").
    */
   repoDigests?: string[];
 }

@@ -31,6 +31,10 @@ export interface ProjectFacts {
   source?: string;
   /** `[project] name` of pyproject.toml at HEAD. */
   projectName?: string;
+  /** `[tool.run-docker]` image of pyproject.toml at HEAD: the default repository (docs/project-file.md). */
+  image?: string;
+  /** `[tool.run-docker]` requires-mini of pyproject.toml at HEAD. */
+  requiresMini?: string;
   /** Whether docker/Dockerfile is committed (in HEAD), and whether it is in the working tree. */
   dockerfile: { committed: boolean; inWorkTree: boolean };
   /** Paths of the submodules committed in HEAD: `git archive` leaves them out of the context. */
@@ -133,9 +137,10 @@ export function buildBuildPlan(options: BuildOptions, facts: ProjectFacts, now: 
   };
 }
 
-/** The repository given, or the project's name from pyproject.toml (a local image). */
+/** The repository given, else the project file's image, else the project's name from pyproject.toml (a local image). */
 function selectRepository(given: string | undefined, facts: ProjectFacts): string {
   if (given !== undefined) return formatRepositoryOrThrow(given, 'the repository');
+  if (facts.image !== undefined) return formatRepositoryOrThrow(facts.image, 'the image of [tool.run-docker]');
   if (facts.projectName === undefined) {
     throw new RunDockerError(
       `no repository given, and "${facts.dir}/pyproject.toml" names no project ([project] name) at the last commit`,

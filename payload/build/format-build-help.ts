@@ -8,8 +8,9 @@ uncommitted files:
   REPOSITORY:TAG           the dev image: docker/Dockerfile, dependencies only
   REPOSITORY-BRANCH:TAG    the prod image: the dev image with the package installed
 TAG is the UTC date and time, YYYYMMDD-HHMMSS, the same for both: the newest
-build is what "run-docker REPOSITORY" runs next. REPOSITORY defaults to the
-project's name in pyproject.toml. BRANCH is the branch name in lower case with
+build is what "run-docker REPOSITORY" runs next. REPOSITORY defaults to image
+in [tool.run-docker] of pyproject.toml, else the project's name there (a local
+image); both read from the last commit. BRANCH is the branch name in lower case with
 "/" and other characters an image name cannot hold turned into "-".
 
 Options:

@@ -24,6 +24,7 @@ import type { BuildOptions } from './parse-build-invocation';
 import { parseBuildInvocation } from './parse-build-invocation';
 import { readProjectFacts } from './read-project-facts';
 import { runBuild } from './run-build';
+import { checkRequiresMini } from '../project/project-table';
 import { tryDocker } from './run-docker-command';
 
 declare const PAYLOAD_PACKAGE_VERSION: string;
@@ -45,6 +46,7 @@ export async function main(ctx: RunContext): Promise<number> {
   }
   const { options } = invocation;
   const facts = await readProjectFacts(process.cwd(), ctx.env);
+  checkRequiresMini(ctx, facts.requiresMini, `${facts.dir}/pyproject.toml`);
   if (facts.submodules.length > 0) ctx.log.warn(formatSubmoduleWarning(facts.submodules));
   const plan = await planNewerThanLocalTags(options, facts, ctx.env);
   if (options.dryRun) {

@@ -6,6 +6,8 @@ import { execFile } from 'node:child_process';
 import { RunDockerError } from '../../common/run-docker-error';
 import { DEPENDENCIES_DOCKERFILE, type ProjectFacts } from './build-plan';
 import { parseProjectName } from './parse-project-name';
+import { parseToml } from '../project/parse-toml';
+import { selectProjectTable } from '../project/project-table';
 
 interface GitResult {
   code: number;
@@ -78,6 +80,7 @@ export async function readProjectFacts(
     dirtyFiles: parseStatusFiles(status.stdout),
     source: origin.code === 0 && origin.stdout.trim() !== '' ? selectSourceUrl(origin.stdout.trim()) : undefined,
     projectName: pyproject.code === 0 ? parseProjectName(pyproject.stdout) : undefined,
+    ...(pyproject.code === 0 ? readProjectTable(pyproject.stdout, dir) : {}),
     dockerfile: { committed: committed.code === 0, inWorkTree },
     submodules: tree.code === 0 ? parseSubmodulePaths(tree.stdout) : [],
   };
@@ -92,6 +95,14 @@ export function parseSubmodulePaths(output: string): string[] {
     const match = /^160000 commit [0-9a-f]+\t(.+)$/s.exec(entry);
     return match?.[1] === undefined ? [] : [match[1]];
   });
+}
+
+/** `[tool.run-docker]` of the committed pyproject.toml, checked as run-docker checks it; no TOML parser when the file never says run-docker. */
+function readProjectTable(text: string, dir: string): Pick<ProjectFacts, 'image' | 'requiresMini'> {
+  if (!text.includes('run-docker')) return {};
+  const file = `${dir}/pyproject.toml (as committed)`;
+  const table = selectProjectTable(parseToml(Buffer.from(text), file), file);
+  return { image: table?.image, requiresMini: table?.requiresMini };
 }
 
 /** File names from `git status --porcelain=v1 -z`: `XY name\0`, renames followed by `from\0`. */

@@ -13,6 +13,7 @@
 import { compareTagOrder } from '../../common/compare-tag-order';
 import { formatImageRef, parseImageRef } from '../../common/image-ref';
 import { RunDockerError } from '../../common/run-docker-error';
+import type { RunContext } from '../../contract/contract';
 
 export const TABLE_NAME = '[tool.run-docker]';
 
@@ -100,6 +101,28 @@ function checkRepository(image: string, file: string): void {
 export function isMiniNewEnough(version: string, requiresMini: string): boolean {
   const order = compareTagOrder(version, requiresMini);
   return order !== undefined && order >= 0 && MINI_VERSION.test(version);
+}
+
+/**
+ * Refuses a call whose mini is older than the project's `requires-mini` (an offline host, a
+ * pinned mini). The payload built into the shim cannot show which mini it matches, so it
+ * does not qualify either.
+ */
+export function checkRequiresMini(
+  ctx: Pick<RunContext, 'mini' | 'payloadSource' | 'shimVersion'>,
+  required: string | undefined,
+  file: string,
+): void {
+  if (required === undefined) return;
+  const builtIn = ctx.payloadSource?.builtIn === true;
+  if (!builtIn && isMiniNewEnough(ctx.mini.version, required)) return;
+  const running = builtIn
+    ? `the payload built into shim ${ctx.shimVersion} (${ctx.payloadSource?.reason ?? 'built in'}), whose mini version is not known`
+    : `mini ${ctx.mini.version} (${ctx.mini.reference})`;
+  throw new RunDockerError(
+    `the project "${file}" requires mini ${required} or newer, and this call runs ${running}`,
+    'Run without --local so the newest mini is found, or pin a newer one (RUN_DOCKER_MINI, docs/configuration.md).',
+  );
 }
 
 /** JSON with object keys sorted, so the same table always has the same text. */

@@ -26,6 +26,7 @@ import { runDockerCli } from './run-docker-cli';
 import { readHomeDir } from '../../common/read-home-dir';
 import { parseProjectImage } from '../project/project-image';
 import { allowProjectOptions, prepareProjectRun } from './use-project';
+import { checkTagDigest, tagDigestRecordPath } from './tag-digest-record';
 
 declare const PAYLOAD_PACKAGE_VERSION: string;
 
@@ -73,10 +74,13 @@ export async function main(ctx: RunContext): Promise<number> {
   const progress = onStderr(selectProgressOutput({ isTTY: isTerminal(2), env: ctx.env, quiet }));
   // A few local reads; the engine's image list, asked for when the shim started, answers the image.
   const host = readHostFacts(ctx.env, platform);
-  const image = await resolveImage({ ...ctx, local }, project?.image ?? invocation.image, {
-    pull: !options.dryRun,
-    progress,
-  });
+  const imageText = project?.image ?? invocation.image;
+  const image = await resolveImage({ ...ctx, local }, imageText, { pull: !options.dryRun, progress });
+  // A digest given with the image is the user's choice; one the engine reports is checked against the last run.
+  if (!imageText.includes('@')) {
+    const record = tagDigestRecordPath(ctx.env, host.home);
+    await checkTagDigest(record, { ...image, tag: image.version }, !options.dryRun, ctx.log);
+  }
   const sourceDir =
     options.hostSrcDir === undefined && project
       ? project.sourceDir

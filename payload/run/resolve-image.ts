@@ -11,6 +11,8 @@ import type { ResolvedImage } from './build-run-spec';
 export interface ImageToRun extends ResolvedImage {
   /** Image ID when the image is on the host (always, unless nothing was pulled). */
   id: string | undefined;
+  /** The manifest digest the tag was pulled or pushed as (`sha256:…`), when the engine knows it. */
+  digest: string | undefined;
 }
 
 export interface PullPolicy {
@@ -57,13 +59,26 @@ export async function resolveImage(
   } else {
     present = await inspectImage(ctx.engine, exact);
   }
+  // The digest in sight: `REPO:TAG@sha256:…` runs exactly what was resolved, and --dry-run shows it.
+  const digest = exact.digest ?? selectRepoDigest(present?.repoDigests, repository);
   return {
-    reference: formatImageRef(exact),
+    reference: formatImageRef({ ...exact, digest }),
     repository,
     name: ref.path.split('/').pop()!,
     version: exact.tag ?? exact.digest!,
     id: present?.id,
+    digest,
   };
+}
+
+/**
+ * Pure: the digest of `repository` among an image's RepoDigests (`repo@sha256:…`), when
+ * there is exactly one. An image pushed to the same repository as two manifests has two,
+ * and which one the tag stands for is then not known.
+ */
+export function selectRepoDigest(repoDigests: readonly string[] | undefined, repository: string): string | undefined {
+  const digests = (repoDigests ?? []).filter((entry) => entry.startsWith(`${repository}@`));
+  return digests.length === 1 ? digests[0]!.slice(repository.length + 1) : undefined;
 }
 
 /** The newest usable tag of `ref`'s repository on this host, other than `failedTag`. */

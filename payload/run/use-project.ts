@@ -16,7 +16,7 @@ import { allowedProjectsPath, allowProject, hashProjectTable, isProjectAllowed }
 import { anchorFileOptions, findWideningOptions, type Widening } from '../project/check-project-options';
 import { findProject, type Project } from '../project/find-project';
 import { formatProjectImage, type ProjectImageSpec } from '../project/project-image';
-import { isMiniNewEnough, TABLE_NAME } from '../project/project-table';
+import { checkRequiresMini, TABLE_NAME } from '../project/project-table';
 import { readGitBranch } from '../project/read-git-branch';
 import type { RunOptions } from './invocation';
 import { parseInvocation, parseProjectRunOptions } from './parse-invocation';
@@ -43,7 +43,7 @@ export async function prepareProjectRun(
   cwd: string,
 ): Promise<ProjectRun> {
   const project = await findProject(cwd, currentUser());
-  checkRequiresMini(ctx, project);
+  checkRequiresMini(ctx, project.table.requiresMini, project.file);
   const file = readFileOptions(project, homeDir);
   if (file.widening.length > 0) {
     const hash = hashProjectTable(project.table.canonical);
@@ -127,21 +127,6 @@ function refuseWidening(project: Project, widening: readonly Widening[]): RunDoc
   return new RunDockerError(
     `"${first.option}" in run-options of ${TABLE_NAME} in "${project.file}" widens what the container may do (${first.why}${others}), and this host has not allowed that project file`,
     `If you trust this project, allow it on this host: run-docker --allow-project "${project.dir}" (docs/project-file.md says what needs allowing and why).`,
-  );
-}
-
-/** The mini running must be at least `requires-mini`; the built-in payload cannot show its version. */
-function checkRequiresMini(ctx: RunContext, project: Project): void {
-  const required = project.table.requiresMini;
-  if (required === undefined) return;
-  const builtIn = ctx.payloadSource?.builtIn === true;
-  if (!builtIn && isMiniNewEnough(ctx.mini.version, required)) return;
-  const running = builtIn
-    ? `the payload built into shim ${ctx.shimVersion} (${ctx.payloadSource?.reason ?? 'built in'}), whose mini version is not known`
-    : `mini ${ctx.mini.version} (${ctx.mini.reference})`;
-  throw new RunDockerError(
-    `the project "${project.file}" requires mini ${required} or newer, and this call runs ${running}`,
-    'Run without --local so the newest mini is found, or pin a newer one (RUN_DOCKER_MINI, docs/configuration.md).',
   );
 }
 

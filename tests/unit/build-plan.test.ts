@@ -166,6 +166,16 @@ describe('buildBuildPlan', () => {
     expect(plan.labels.map(([key]) => key)).not.toContain('org.opencontainers.image.source');
   });
 
+  test("the project file's image is the default repository, over the project name; a repository given wins over both", () => {
+    const fromFile = buildBuildPlan(options(), facts({ image: '127.0.0.1:5000/team/hello' }), NOW);
+    expect([fromFile.dev, fromFile.prod]).toEqual([
+      '127.0.0.1:5000/team/hello:20261130-090507',
+      '127.0.0.1:5000/team/hello-main:20261130-090507',
+    ]);
+    const given = buildBuildPlan(options({ repository: 'reg.example/x' }), facts({ image: 'team/hello' }), NOW);
+    expect(given.devRepository).toBe('reg.example/x');
+  });
+
   test('the tag is a date-time tag that run-docker orders after an earlier build', () => {
     const plan = buildBuildPlan(options(), facts(), NOW);
     const later = buildBuildPlan(options(), facts(), new Date(NOW.getTime() + 1000));

@@ -4,7 +4,7 @@
  * registry cannot serve falls back to this host. Against the real engine and registry:
  * run-behaviour, fleet-faults, pull-progress, bad-input.
  */
-import { resolveImage } from '../../payload/run/resolve-image';
+import { resolveImage, selectRepoDigest } from '../../payload/run/resolve-image';
 import type { FakeEngine } from '../helpers/fake-engine';
 import { failure, makeLocatorContext } from '../helpers/locator-context';
 import { useTagServer, type TagServer } from '../helpers/tag-server';
@@ -117,5 +117,20 @@ describe('a pull the registry cannot serve', () => {
       `the image "${repository}:2.0.0" is not in its registry (manifest for ${repository}:2.0.0 not found: manifest unknown: manifest unknown)`,
     );
     expect(warnings).toEqual([]);
+  });
+});
+
+describe('selectRepoDigest', () => {
+  const d1 = `sha256:${'1'.repeat(64)}`;
+  const d2 = `sha256:${'2'.repeat(64)}`;
+
+  it('takes the digest of exactly this repository, when it has one', () => {
+    expect(selectRepoDigest([`r:5000/team/app-main@${d2}`, `r:5000/team/app@${d1}`], 'r:5000/team/app')).toBe(d1);
+    expect(selectRepoDigest([`r:5000/team/app-main@${d2}`], 'r:5000/team/app')).toBeUndefined();
+    expect(selectRepoDigest(undefined, 'r:5000/team/app')).toBeUndefined();
+  });
+
+  it('takes none when the repository has two: which one the tag stands for is not known', () => {
+    expect(selectRepoDigest([`r:5000/team/app@${d1}`, `r:5000/team/app@${d2}`], 'r:5000/team/app')).toBeUndefined();
   });
 });
