@@ -60,14 +60,15 @@ export async function removeHosts(): Promise<void> {
   await Promise.all(hostHomes.splice(0).map((home) => rm(home, { recursive: true, force: true })));
 }
 
-/** `launcher` runs the shim through another program, e.g. setpriv to become another user. */
+/** `launcher` runs the shim through another program, e.g. setpriv to become another user; `cwd` is where it runs. */
 export function startShim(
   args: string[],
   env: Record<string, string>,
   launcher: string[] = [],
+  cwd?: string,
 ): { child: ChildProcess; done: Promise<Outcome> } {
   const [file = process.execPath, ...rest] = [...launcher, process.execPath, SHIM_BUNDLE, ...args];
-  const child = spawn(file, rest, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(file, rest, { env, cwd, stdio: ['pipe', 'pipe', 'pipe'] });
   if (child.pid !== undefined) shimPids.push(child.pid);
   let stdout = '';
   let stderr = '';
@@ -85,8 +86,9 @@ export async function runShim(
   env: Record<string, string>,
   input = '',
   launcher: string[] = [],
+  cwd?: string,
 ): Promise<Outcome> {
-  const { child, done } = startShim(args, env, launcher);
+  const { child, done } = startShim(args, env, launcher, cwd);
   child.stdin!.end(input);
   return done;
 }

@@ -58,6 +58,14 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** A project folder with a pyproject.toml and a subfolder `src`, inside the test's folder. */
+async function makeProjectFolder(): Promise<string> {
+  const project = join(dir, 'project');
+  await mkdir(join(project, 'src'), { recursive: true });
+  await writeFile(join(project, 'pyproject.toml'), '[tool.run-docker]\nimage = "team/app"\n');
+  return project;
+}
+
 test('run-docker --help shows the options and examples from real workflows', async () => {
   const help = await runDockerOutput(['--help']);
   expect(help).toMatch(/^Usage: run-docker /m);
@@ -72,27 +80,22 @@ function compWords(line: string): string[] {
 }
 
 /** What bash offers for LINE<TAB> (the cursor at the end): COMPREPLY after calling _run_docker. */
-async function completeBash(line: string): Promise<string[]> {
+async function completeBash(line: string, cwd?: string): Promise<string[]> {
   const words = compWords(line);
   const driver =
     'source "$1"; COMP_LINE=$2; COMP_POINT=${#2}; COMP_CWORD=$3; shift 3; COMP_WORDS=("$@"); _run_docker; printf "%s\\n" "${COMPREPLY[@]}"';
-  const result = await runCommand('bash', [
-    '--norc',
-    '-c',
-    driver,
+  const result = await runCommand(
     'bash',
-    bashScript,
-    line,
-    String(words.length - 1),
-    ...words,
-  ]);
+    ['--norc', '-c', driver, 'bash', bashScript, line, String(words.length - 1), ...words],
+    { cwd },
+  );
   if (result.code !== 0 || result.stderr !== '') throw new Error(`bash: exit ${result.code}\n${result.stderr}`);
   return result.stdout.split('\n').filter((word) => word !== '');
 }
 
 /** What zsh's completion system offers for LINE<TAB>, through the script installed in fpath. */
-async function completeZsh(line: string): Promise<string[]> {
-  const result = await runCommand('zsh', ['-f', ZSH_HARNESS, dir, line], { timeoutMs: 30_000, cwd: dir });
+async function completeZsh(line: string, cwd = dir): Promise<string[]> {
+  const result = await runCommand('zsh', ['-f', ZSH_HARNESS, dir, line], { timeoutMs: 30_000, cwd });
   if (result.code !== 0) throw new Error(`zsh: exit ${result.code}\n${result.stdout}${result.stderr}`);
   return [...new Set(result.stdout.split('\n').filter((word) => word !== ''))];
 }
@@ -135,6 +138,12 @@ describe('bash', () => {
     expect(await completeBash('run-docker --hostlogdir no')).toContain('no');
   });
 
+  test('at IMAGE, "." and ".prod" in a project (a pyproject.toml here or above), not elsewhere', async () => {
+    const project = await makeProjectFolder();
+    expect(await completeBash('run-docker -e A=1 .', join(project, 'src'))).toEqual(['.', '.prod']);
+    expect(await completeBash('run-docker .', dir)).toEqual([]);
+  });
+
   test("after IMAGE nothing of ours: the words belong to the container's command", async () => {
     expect(await completeBash(`run-docker ${IMAGE} --host`)).toEqual([]);
     expect(await completeBash(`run-docker -- ${REPOSITORY.slice(0, -2)}`)).toEqual(expect.arrayContaining([IMAGE]));
@@ -160,5 +169,11 @@ describe('zsh', () => {
     expect(await completeZsh('run-docker --completion ')).toEqual(['bash', 'zsh']);
     expect(await completeZsh('run-docker -e --host')).not.toContain('--hostdatadir');
     expect(await completeZsh(`run-docker ${IMAGE} --host`)).not.toContain('--hostdatadir');
+  });
+
+  test('at IMAGE, "." and ".prod" in a project, not elsewhere', async () => {
+    const project = await makeProjectFolder();
+    expect(await completeZsh('run-docker .', join(project, 'src'))).toEqual(expect.arrayContaining(['.', '.prod']));
+    expect(await completeZsh('run-docker .')).not.toContain('.prod');
   });
 });

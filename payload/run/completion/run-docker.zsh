@@ -24,7 +24,16 @@ _run-docker_folders() {
 (( $+functions[_run-docker_images] )) ||
 _run-docker_images() {
   local -a lines images
-  local line repository tag
+  local line repository tag dir=$PWD
+  # "." (this project) and ".prod", when a pyproject.toml is in this folder or one above it.
+  while true; do
+    if [[ -f $dir/pyproject.toml ]]; then
+      images+=(. .prod)
+      break
+    fi
+    [[ -z $dir || $dir == / ]] && break
+    dir=${dir%/*}
+  done
   lines=(${(f)"$(command docker images --format '{{.Repository}} {{.Tag}}' 2>/dev/null)"})
   for line in $lines; do
     repository=${line%% *}
