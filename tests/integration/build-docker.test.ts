@@ -210,7 +210,8 @@ test('one teammate builds and pushes; another host runs the dev image on live so
   expect(next.stdout).toBe('hello says: Good evening, world!\n');
   const dev = await runShim(['--dry-run', `${prefix}/hello`, 'py.test'], env);
   expectSuccess(dev);
-  expect(dev.stdout).toContain(` ${prefix}/hello:${secondTag} py.test`);
+  // The tag with the digest it was pushed as: what was resolved is exactly what runs.
+  expect(dev.stdout).toMatch(new RegExp(` ${prefix}/hello:${secondTag}@sha256:[0-9a-f]{64} py\\.test`));
 }, 600_000);
 
 test('a dirty tree is refused with the files named; --allow-dirty builds the last commit, never the uncommitted change', async () => {
@@ -245,6 +246,28 @@ test('a dirty tree is refused with the files named; --allow-dirty builds the las
   );
   expect(await localTags(`${prefix}/dirty`)).toEqual([dev.split(':').pop()]);
 }, 300_000);
+
+test("the project file's image is the default repository, as committed; a repository given wins", async () => {
+  const project = await makeProjectRepository('from-file');
+  const pyproject = join(project, 'pyproject.toml');
+  const text = await readFile(pyproject, 'utf8');
+  await writeFile(pyproject, text.replace(/^image = .*$/m, `image = "${prefix}/from-file"`));
+  await git(['commit', '--quiet', '--all', '--message', 'Our registry'], project);
+  // An uncommitted change of the image is not what gets built.
+  await writeFile(pyproject, text.replace(/^image = .*$/m, `image = "${prefix}/uncommitted"`));
+  const dry = await runBuildDocker(['--dry-run', '--allow-dirty'], project, bareEnv);
+  expectSuccess(dry);
+  expect(dry.stdout).toMatch(new RegExp(` --tag ${prefix}/from-file:\\d{8}-\\d{6} WORK/context$`, 'm'));
+  expect(dry.stdout).toMatch(new RegExp(` --tag ${prefix}/from-file-main:\\d{8}-\\d{6} WORK/context$`, 'm'));
+  const given = await runBuildDocker(['--dry-run', '--allow-dirty', `${prefix}/given`], project, bareEnv);
+  expect(given.stdout).toMatch(new RegExp(` --tag ${prefix}/given:\\d{8}-\\d{6} WORK/context$`, 'm'));
+
+  await writeFile(pyproject, `${text}bogus = 1\n`);
+  await git(['commit', '--quiet', '--all', '--message', 'A typo'], project);
+  expect(expectRefusal(await runBuildDocker(['--dry-run'], project, bareEnv))).toMatch(
+    /^run-docker: unknown key "bogus" in \[tool.run-docker\] of "\S+pyproject\.toml \(as committed\)"/,
+  );
+});
 
 test('the build payload is verified before every use: a changed cached build.js is extracted again, never run; a cache without it is filled', async () => {
   const project = await makeProjectRepository('cache');

@@ -3,9 +3,9 @@
  * space in its path), its dev and prod images in a registry, and the built shim running
  * its tests, its module, the installed package and Jupyter — as a user would type it.
  */
-import { access, writeFile } from 'node:fs/promises';
+import { access, chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { docker, removeImages } from '../helpers/fixtures';
+import { docker, removeImages, runCommand } from '../helpers/fixtures';
 import { PYTHON_BASE_BUILD_TIMEOUT_MS } from '../helpers/python-base';
 import {
   PROJECT_NAME,
@@ -144,6 +144,32 @@ test('the prod image, pulled from the registry, runs the installed package in th
   expect(lines).not.toContain('src');
   expect(lines).toContain('PYTHONPATH=unset');
   expect(lines).toContain('/usr/local/lib/python3.11/dist-packages/hello/__init__.py');
+});
+
+test('the project file: "." runs the dev image with the project folder as the live source, ".prod" the prod image of its branch', async () => {
+  // The example names 127.0.0.1:5000/hello; this registry is on another port.
+  const pyproject = join(project.projectDir, 'pyproject.toml');
+  const text = await readFile(pyproject, 'utf8');
+  expect(text).toMatch(/^image = "127\.0\.0\.1:5000\/hello"$/m);
+  await writeFile(pyproject, text.replace(/^image = .*$/m, `image = ${JSON.stringify(devRepo)}`));
+  // makeProjectHome opened every file to all (a+rwX) for the container's user; a project file
+  // that every user can change is never read (docs/project-file.md), so this one is yours alone.
+  await chmod(pyproject, 0o644);
+  await runCommand('git', ['init', '--quiet', '--initial-branch=main', project.projectDir], { check: true });
+
+  // The test that checks where the package came from (the greeting was edited above).
+  const tests = await runShim(['.', 'py.test', '-v', '-k', 'source_folder', 'tests'], env, '', [], project.projectDir);
+  expectSuccess(tests);
+  expect(tests.stdout).toMatch(
+    /^tests\/test_core\.py::test_package_comes_from_the_source_folder_beside_the_tests PASSED/m,
+  );
+  // From a subfolder too, with the project's folder mapped, not the subfolder.
+  const fromSub = await runShim(['.', 'python', '-m', 'hello'], env, '', [], join(project.projectDir, 'src', 'hello'));
+  expectSuccess(fromSub);
+  expect(fromSub.stdout).toBe('hello says: Good morning, world, from the host!\n');
+  const prod = await runShim(['.prod', 'python', '-m', 'hello'], env, '', [], project.projectDir);
+  expectSuccess(prod);
+  expect(prod.stdout).toBe('hello says: Hello, world!\n');
 });
 
 test('notebook serves Jupyter on 127.0.0.1 only, behind a token, and its container goes when run-docker stops', async () => {
