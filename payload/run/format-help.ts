@@ -23,6 +23,15 @@ export const HELP_EXAMPLES: readonly HelpExample[] = [
     purpose: 'Roll back: run exactly that version instead of the newest',
     args: ['registry.example.com/team/myproj:20261101-120000', 'python', '-m', 'myproj.job', '--date', '2026-11-28'],
   },
+  {
+    purpose:
+      'In a project whose pyproject.toml names its image ([tool.run-docker] image = "REPO"): "." is its dev image',
+    args: ['.', 'py.test', 'tests'],
+  },
+  {
+    purpose: 'And ".prod" the prod image of the current branch (REPO-BRANCH)',
+    args: ['.prod', 'python', '-m', 'myproj'],
+  },
   { purpose: 'Offline: only images already on this host, no network at all', args: ['--local', 'myproj', 'py.test'] },
   {
     purpose: 'Print the exact docker command instead of running it',
@@ -51,6 +60,12 @@ option's value, where the shim reads them too):
 ${formatOptionsHelp()}
 
 Any other docker run option (-e, -v, -p, -w, --network, --gpus, ...) is passed on.
+
+IMAGE "." is this project: the nearest pyproject.toml with a [tool.run-docker]
+image, from here upwards; its folder is the live source and its run-options come
+before yours. ".prod" is its prod image, ".:TAG" and ".prod:TAG" a version. Options
+in the file that widen what the container may do (--privileged, --network host,
+mounts outside the project, ...) need "run-docker --allow-project ." first.
 
 Examples:
 ${examples}
