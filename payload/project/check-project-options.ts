@@ -69,9 +69,16 @@ const BOOLEANS: Partial<Record<string, string>> = {
   '--publish-all': 'ports on every network interface of the host',
 };
 
-const LOOPBACK = new BlockList();
-LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
-LOOPBACK.addAddress('::1', 'ipv6');
+/** 127.0.0.0/8 and ::1; made on first use, not on every call's start. */
+let loopback: BlockList | undefined;
+function isLoopback(ip: string, family: 'ipv4' | 'ipv6'): boolean {
+  if (!loopback) {
+    loopback = new BlockList();
+    loopback.addSubnet('127.0.0.0', 8, 'ipv4');
+    loopback.addAddress('::1', 'ipv6');
+  }
+  return loopback.check(ip, family);
+}
 
 /** Every widening option in the file's options, in their order. */
 export function findWideningOptions(
@@ -123,7 +130,7 @@ export function forEachOption(args: readonly string[], visit: (name: string, val
     const name = args[i]!;
     // The grammar writes a boolean with its value attached; every other option takes the next element.
     const next = args[i + 1];
-    if (name.includes('=') || BOOLEAN_NAMES.has(name) || next === undefined) {
+    if (name.includes('=') || isBooleanOption(name) || next === undefined) {
       visit(name, undefined);
     } else {
       visit(name, next);
@@ -132,10 +139,14 @@ export function forEachOption(args: readonly string[], visit: (name: string, val
   }
 }
 
-/** docker run's boolean options (docker-run-options.ts): they never take the next element. */
-const BOOLEAN_NAMES = new Set(
-  DOCKER_RUN_OPTIONS.filter((option) => !option.takesValue).map((option) => `--${option.long}`),
-);
+/** docker run's boolean options (docker-run-options.ts): they never take the next element. Made on first use. */
+let booleanNames: ReadonlySet<string> | undefined;
+function isBooleanOption(name: string): boolean {
+  booleanNames ??= new Set(
+    DOCKER_RUN_OPTIONS.filter((option) => !option.takesValue).map((option) => `--${option.long}`),
+  );
+  return booleanNames.has(name);
+}
 
 /** `--flag` or `--flag=VALUE` with a true value (strconv.ParseBool, as pflag reads it). */
 function isTrue(arg: string): boolean {
@@ -172,7 +183,7 @@ function isLoopbackPublish(value: string): boolean {
   }
   if (ip === undefined || ip === '') return false;
   const family = isIP(ip);
-  return family !== 0 && LOOPBACK.check(ip, family === 4 ? 'ipv4' : 'ipv6');
+  return family !== 0 && isLoopback(ip, family === 4 ? 'ipv4' : 'ipv6');
 }
 
 /** `SRC:DST[:MODE]`: a source that starts with `/`, `.` or `~` is a host path (a bind mount); else a named volume. */

@@ -25,7 +25,6 @@ import { resolveImage, type ImageToRun } from './resolve-image';
 import { runDockerCli } from './run-docker-cli';
 import { readHomeDir } from '../../common/read-home-dir';
 import { parseProjectImage } from '../project/project-image';
-import { allowProjectOptions, prepareProjectRun } from './use-project';
 import { checkTagDigest, tagDigestRecordPath } from './tag-digest-record';
 
 declare const PAYLOAD_PACKAGE_VERSION: string;
@@ -57,12 +56,13 @@ export async function main(ctx: RunContext): Promise<number> {
     return 0;
   }
   if (invocation.kind === 'allow-project') {
-    writeStdout(`${await allowProjectOptions(ctx, invocation.dir, readHomeDir(ctx.env))}\n`);
+    writeStdout(`${await loadUseProject().allowProjectOptions(ctx, invocation.dir, readHomeDir(ctx.env))}\n`);
     return 0;
   }
   // `.`: this project's image, its folder the live source, its file's options under the command line's.
   const projectSpec = parseProjectImage(invocation.image);
-  const project = projectSpec && (await prepareProjectRun(ctx, projectSpec, readHomeDir(ctx.env), process.cwd()));
+  const project =
+    projectSpec && (await loadUseProject().prepareProjectRun(ctx, projectSpec, readHomeDir(ctx.env), process.cwd()));
   // Read once: decides host path rules and who the container runs as (common/host-platform.ts).
   const platform = process.platform;
   const options = withAbsolutePaths(project?.options ?? invocation.options, platform);
@@ -108,6 +108,12 @@ export async function main(ctx: RunContext): Promise<number> {
     { ...ctx.env, ...spec.secretEnv },
     { stdinIsTerminal: host.stdinIsTerminal, ttyAllocated: isTtyAllocated(spec) },
   );
+}
+
+/** The project file's code (use-project.ts and what it imports), evaluated only by a call that uses `.`. */
+function loadUseProject(): typeof import('./use-project') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: a call without "." runs none of it
+  return require('./use-project') as typeof import('./use-project');
 }
 
 function withAbsolutePaths(options: RunOptions, platform: HostPlatform): RunOptions {

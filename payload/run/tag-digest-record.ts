@@ -15,8 +15,8 @@ import { readStateRecord, stateRecordPath, writeStateRecord } from './state-reco
 const FILE_NAME = 'tag-digests.json';
 const FIELD = 'tags';
 const DATE_TIME_TAG = /^\d{8}-\d{6}$/;
-/** The tags a host keeps: the newest thousands of versions, far more than any host runs. */
-const MAX_TAGS = 5000;
+/** The tags a host keeps, the last ones run: a re-push is noticed on recent versions, and a warm call parses ~40 kB at most. */
+const MAX_TAGS = 256;
 
 export function tagDigestRecordPath(env: Readonly<Record<string, string | undefined>>, homeDir: string): string {
   return stateRecordPath(FILE_NAME, env, homeDir);
