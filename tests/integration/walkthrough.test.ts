@@ -3,7 +3,7 @@
  * space in its path), its dev and prod images in a registry, and the built shim running
  * its tests, its module, the installed package and Jupyter — as a user would type it.
  */
-import { access, chmod, readFile, writeFile } from 'node:fs/promises';
+import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { docker, removeImages, runCommand } from '../helpers/fixtures';
 import { PYTHON_BASE_BUILD_TIMEOUT_MS } from '../helpers/python-base';
@@ -152,9 +152,6 @@ test('the project file: "." runs the dev image with the project folder as the li
   const text = await readFile(pyproject, 'utf8');
   expect(text).toMatch(/^image = "127\.0\.0\.1:5000\/hello"$/m);
   await writeFile(pyproject, text.replace(/^image = .*$/m, `image = ${JSON.stringify(devRepo)}`));
-  // makeProjectHome opened every file to all (a+rwX) for the container's user; a project file
-  // that every user can change is never read (docs/project-file.md), so this one is yours alone.
-  await chmod(pyproject, 0o644);
   await runCommand('git', ['init', '--quiet', '--initial-branch=main', project.projectDir], { check: true });
 
   // The test that checks where the package came from (the greeting was edited above).
