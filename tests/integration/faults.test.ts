@@ -249,9 +249,12 @@ test('the registry stopping in the middle of a mini pull: one warning, no partia
     expect(outcome.stdout).toContain(`mini ${viaProxy}:${GOOD}`);
     const lines = stderrLines(outcome);
     expect(lines).toHaveLength(1);
-    // dockerd's retries (5, 10, 15, 20 s) are not progress: the default 20 s stall bound cancels the pull.
+    // Which part of the pull the cut lands in decides the words: in a layer, dockerd's retries
+    // (5, 10, 15, 20 s) are not progress and the default 20 s stall bound cancels the pull; in
+    // the image configuration (fetched beside the layers), dockerd gives up after its own quick
+    // retries. Either way: one warning, and the previous mini runs.
     expect(lines[0]).toMatch(
-      /^run-docker: warning: the newest mini ".*:20260109-000000" cannot be pulled: the pull of ".*:20260109-000000" made no progress for 20 s and was cancelled; running the newest usable mini on this host instead$/,
+      /^run-docker: warning: the newest mini ".*:20260109-000000" cannot be pulled: (the pull of ".*:20260109-000000" made no progress for 20 s and was cancelled|cannot reach the registry to pull ".*:20260109-000000" \(.*connection refused\)); running the newest usable mini on this host instead$/,
     );
     expect(ms).toBeLessThan(45_000); // ~78 s before the stall bound, waiting out dockerd's retries
     expect((await docker(['image', 'inspect', newest])).code).not.toBe(0);

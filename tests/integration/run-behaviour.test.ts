@@ -177,7 +177,7 @@ test('an image without docker-user gets a message suggesting --root', async () =
   const outcome = await runShim([bare, 'true'], baseEnv);
   expect(outcome.code).toBe(125);
   expect(outcome.stderr).toMatch(
-    /^run-docker: the image ".*\/bare:1\.0\.0" has no user "docker-user" to run as\. Run it as root with --root/,
+    /^run-docker: the image ".*\/bare:1\.0\.0(@sha256:[0-9a-f]{64})?" has no user "docker-user" to run as\. Run it as root with --root/,
   );
   expectSuccess(await runShim(['--root', bare, 'true'], baseEnv));
 });
