@@ -10,6 +10,7 @@ export type {
   ContainerSpec,
   ContainerSummary,
   EngineClient,
+  EngineIdentity,
   EnginePullOptions,
   ImageDetails,
   PullEvent,
@@ -139,6 +140,18 @@ export interface BaseContext {
    * finds it absent, or of a `version` it does not know, reads the files itself.
    */
   docker?: DockerSettings;
+  /**
+   * Optional (added within contract version 2 with Podman support; older shims never set
+   * it): the engine's address as the shim reached it (DOCKER_HOST, a docker context, the
+   * default socket, or a Podman socket it found when there was no usable Docker socket), so
+   * that the CLI a payload starts speaks to the same engine, and caches are kept per engine.
+   */
+  endpoint?: EngineEndpointInUse;
+  /**
+   * Optional, likewise: the `cli` setting (`RUN_DOCKER_CLI`, else the config files), which CLI
+   * runs containers; absent when nothing sets it, and the run payload then chooses.
+   */
+  cli?: { value: EngineCli; source: string };
 }
 
 /** BaseContext.docker, version 1. */
@@ -164,6 +177,21 @@ export interface DockerConfigSnapshot {
   content: Readonly<Record<string, unknown>> | undefined;
   /** Why the file is not used, completing "it …": `is not valid JSON`, `is not a regular file (a FIFO)`. */
   problem?: string;
+}
+
+/** The CLIs run-docker knows how to start containers with. */
+export type EngineCli = 'docker' | 'podman';
+
+export interface EngineEndpointInUse {
+  /** `unix:///path`, `tcp://host:port`, `ssh://user@host`, `npipe:…`; never a password. */
+  host: string;
+  /** What chose it: `default`, `DOCKER_HOST`, `context "NAME" (…)`, `Podman socket (…)`, `podman system service (…)`. */
+  source: string;
+  /**
+   * Set when the shim found the engine itself (a Podman socket, or a Podman service it
+   * started for this call): the docker CLI would not find it, so it must be told (DOCKER_HOST).
+   */
+  found?: 'podman-socket' | 'podman-service';
 }
 
 export interface LocatedTag {

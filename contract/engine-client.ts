@@ -74,6 +74,18 @@ export interface EnginePullOptions {
   onEvent: (event: PullEvent) => void;
 }
 
+/**
+ * What answers at the endpoint: the `Server` header of the Engine API's answers says
+ * `Docker/20.10.24+dfsg1 (linux)` for dockerd and `Libpod/4.3.1 (linux)` for Podman's
+ * Docker-compatible service (which also sends `Libpod-Api-Version`).
+ */
+export interface EngineIdentity {
+  /** `other`: neither says who it is (a proxy that drops the header, an engine of its own kind). */
+  kind: 'docker' | 'podman' | 'other';
+  /** The engine's version as it gives it (`20.10.24+dfsg1`, `4.3.1`); empty when it does not say. */
+  version: string;
+}
+
 export interface EngineClient {
   /**
    * The tags of `repository` (exactly that name, as formatRepository writes it:
@@ -102,4 +114,17 @@ export interface EngineClient {
    * when the stream breaks, and when `signal` aborts.
    */
   pullImage(repository: string, tag: string, options: EnginePullOptions): Promise<void>;
+  /**
+   * Optional (added within contract version 2 with Podman support; older shims lack it, and
+   * a payload then takes the engine for Docker): what the engine is, read from the headers of
+   * an answer the client has already had (the image list it asks for at once), so it costs
+   * no request of its own; GET /_ping only when no answer came yet.
+   */
+  identify?(): Promise<EngineIdentity>;
+  /**
+   * Optional, likewise: Podman's own GET /v4.0.0/libpod/info, as it answers it. Its
+   * Docker-compatible /info does not say whether Podman runs rootless, nor how its user
+   * namespace maps ids (`host.security.rootless`, `host.idMappings`). Slow (~0.6 s here).
+   */
+  readPodmanInfo?(): Promise<unknown>;
 }
