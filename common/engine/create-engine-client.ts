@@ -14,6 +14,7 @@ import { RunDockerError } from '../run-docker-error';
 import { createDockerodeEngineClient, pullWithDockerode } from './dockerode-engine-client';
 import { createEngineRequest, createLightEngineClient, DEFAULT_ENGINE_TIMEOUT_MS } from './light-engine-client';
 import { plainUnixSocketPath, redactHost, type EngineEndpoint } from './select-engine-endpoint';
+import { ENGINE_ANSWER_LIMIT_BYTES } from './socket-get';
 
 type Env = Readonly<Record<string, string | undefined>>;
 type ReadFile = (file: string) => Buffer;
@@ -32,8 +33,12 @@ export function createEngineClient(endpoint: EngineEndpoint, env: Env, homeDir: 
   if (options.protocol === 'ssh') return createDockerodeEngineClient(createDockerode(options));
   const timeoutMs = readPositiveInteger(env, 'RUN_DOCKER_ENGINE_TIMEOUT_MS') ?? DEFAULT_ENGINE_TIMEOUT_MS;
   let full: Dockerode | undefined;
-  return createLightEngineClient(createEngineRequest(options, timeoutMs), (repository, tag, pullOptions) =>
-    pullWithDockerode((full ??= createDockerode(options)), repository, tag, pullOptions),
+  const seen = {};
+  return createLightEngineClient(
+    createEngineRequest(options, timeoutMs, ENGINE_ANSWER_LIMIT_BYTES, seen),
+    (repository, tag, pullOptions) =>
+      pullWithDockerode((full ??= createDockerode(options)), repository, tag, pullOptions),
+    seen,
   );
 }
 

@@ -5,8 +5,10 @@
 import type Dockerode from 'dockerode';
 import type { EngineClient, EnginePullOptions } from '../../contract/engine-client';
 import { containersWithLabel, isNotFound, selectTagsOfRepository, toImageDetails } from './light-engine-client';
+import { parseVersionIdentity } from './parse-engine-identity';
 
 export function createDockerodeEngineClient(docker: Dockerode): EngineClient {
+  let identity: ReturnType<NonNullable<EngineClient['identify']>> | undefined;
   return {
     // The engine's reference filter narrows the list; the names are matched again, exactly.
     listImageTags: async (repository) =>
@@ -32,6 +34,15 @@ export function createDockerodeEngineClient(docker: Dockerode): EngineClient {
         labels: container.Labels ?? {},
       })),
     readInfo: () => docker.info() as Promise<unknown>,
+    // dockerode shows no headers: GET /version names Podman among its components.
+    identify: () => (identity ??= docker.version().then(parseVersionIdentity)),
+    readPodmanInfo: () =>
+      new Promise((resolve, reject) =>
+        docker.modem.dial(
+          { path: '/v4.0.0/libpod/info', method: 'GET', statusCodes: { 200: true }, options: {} },
+          (error: Error | null, answer: unknown) => (error ? reject(error) : resolve(answer)),
+        ),
+      ),
     pullImage: (repository, tag, options) => pullWithDockerode(docker, repository, tag, options),
   };
 }

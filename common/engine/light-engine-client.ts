@@ -10,6 +10,7 @@ import type http from 'node:http';
 import type Dockerode from 'dockerode';
 import type { ContainerSummary, EngineClient, EnginePullOptions, ImageDetails } from '../../contract/engine-client';
 import { loadHttp, loadHttps } from '../lazy-builtins';
+import { parseEngineIdentity, type AnswerHeaders } from './parse-engine-identity';
 import { answerTooLargeError, ENGINE_ANSWER_LIMIT_BYTES, getOverSocket } from './socket-get';
 
 export interface EngineCall {
@@ -38,12 +39,21 @@ export const ENGINE_TIMEOUT_CODE = 'ERR_RUN_DOCKER_ENGINE_TIMEOUT';
  * that stops in the middle). It is idleness, not a total: a 300 MB export that keeps
  * flowing is never cut. An answer read whole (JSON, and the words of a refusal) stops at
  * `maxAnswerBytes` (socket-get.ts); a stream is bounded by its reader (export-image-files.ts).
+ * `seen` gets the headers that say which engine answered (parse-engine-identity.ts), from
+ * every answer.
  */
 export function createEngineRequest(
   options: Dockerode.DockerOptions & { agent?: http.Agent },
   timeoutMs: number = DEFAULT_ENGINE_TIMEOUT_MS,
   maxAnswerBytes: number = ENGINE_ANSWER_LIMIT_BYTES,
+  seen: AnswerHeaders = {},
 ): EngineRequest {
+  const record = (header: (name: string) => string | undefined) => {
+    const server = header('server');
+    const libpod = header('libpod-api-version');
+    if (server !== undefined) seen.server = server;
+    if (libpod !== undefined) seen.libpodApiVersion = libpod;
+  };
   const secure = options.protocol === 'https';
   // Loaded on the first request that needs them: a warm call's one request, a plain GET over
   // the socket, needs neither (socket-get.ts); node:https (and node:tls) only for TLS engines.
@@ -65,13 +75,14 @@ export function createEngineRequest(
     socketPath === undefined
       ? undefined
       : async (path: string) => {
-          const { status, body } = await getOverSocket(
+          const { status, headers, body } = await getOverSocket(
             socketPath,
             path,
             timeoutMs,
             () => engineTimeoutError('GET', path, timeoutMs),
             maxAnswerBytes,
           );
+          record((name) => headers.get(name));
           const answer = readAnswer(status, body.toString('utf8'), formatCall('GET', path));
           if ('error' in answer) throw answer.error;
           return answer.json;
@@ -85,6 +96,10 @@ export function createEngineRequest(
       let response: http.IncomingMessage | undefined;
       const req = loadRequest()({ ...target, method, path, headers }, (res) => {
         response = res;
+        record((name) => {
+          const value = res.headers[name];
+          return Array.isArray(value) ? value[0] : value;
+        });
         const status = res.statusCode ?? 0;
         if (stream && status >= 200 && status < 300) {
           resolve(res);
@@ -253,6 +268,7 @@ export function containersWithLabel(label: string): { all: true; filters: { labe
 export function createLightEngineClient(
   request: EngineRequest,
   pull: (repository: string, tag: string, options: EnginePullOptions) => Promise<void>,
+  seen: AnswerHeaders = {},
 ): EngineClient {
   let imageList: Promise<ImageSummary[]> | undefined;
   const listAllImages = () =>
@@ -312,6 +328,14 @@ export function createLightEngineClient(
     },
     // The registry settings (insecure registries) the locator follows; read-engine-registry-config.ts.
     readInfo: () => request({ method: 'GET', path: '/info' }),
+    // From the headers of the image list asked for at once: no request of its own on a warm call.
+    identify: async () => {
+      const answered = () => seen.server !== undefined || seen.libpodApiVersion !== undefined;
+      if (!answered()) await listAllImages().catch(() => undefined);
+      if (!answered()) await request({ method: 'GET', path: '/_ping' });
+      return parseEngineIdentity(seen);
+    },
+    readPodmanInfo: () => request({ method: 'GET', path: '/v4.0.0/libpod/info' }),
     pullImage: async (repository, tag, options) => {
       forgetImageList();
       try {

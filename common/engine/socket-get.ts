@@ -9,9 +9,10 @@
  */
 import { connect } from 'node:net';
 
-/** A complete answer: status code and body (de-chunked). */
+/** A complete answer: status code, headers (names in lower case) and body (de-chunked). */
 export interface ClosedAnswer {
   status: number;
+  headers: ReadonlyMap<string, string>;
   body: Buffer;
 }
 
@@ -94,15 +95,15 @@ export function parseClosedAnswer(bytes: Buffer): ClosedAnswer {
   const status = Number(statusText);
   const rest = bytes.subarray(headEnd + 4);
   if (/(?:^|,)\s*chunked\s*$/i.test(headers.get('transfer-encoding') ?? ''))
-    return { status, body: decodeChunked(rest) };
+    return { status, headers, body: decodeChunked(rest) };
   const length = headers.get('content-length');
-  if (length === undefined) return { status, body: rest };
+  if (length === undefined) return { status, headers, body: rest };
   if (!/^\d+$/.test(length))
     throw Object.assign(new Error(`its answer has a malformed Content-Length: "${length.slice(0, 20)}"`), {
       code: NOT_HTTP_CODE,
     });
   if (rest.length < Number(length)) throw cutShort(`after ${rest.length} of its ${length} bytes`);
-  return { status, body: rest.subarray(0, Number(length)) };
+  return { status, headers, body: rest.subarray(0, Number(length)) };
 }
 
 /** Pure: the body of chunked transfer coding (RFC 9112, 7.1), trailers ignored. */

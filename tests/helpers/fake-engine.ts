@@ -8,7 +8,14 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pack as packTarStream } from 'tar-stream';
-import type { ContainerSpec, EngineClient, EnginePullOptions, ImageDetails, PullEvent } from '../../contract/contract';
+import type {
+  ContainerSpec,
+  EngineClient,
+  EngineIdentity,
+  EnginePullOptions,
+  ImageDetails,
+  PullEvent,
+} from '../../contract/contract';
 
 export interface FakeImage {
   labels?: Record<string, string>;
@@ -57,11 +64,17 @@ export interface FakeEngineOptions {
   info?: unknown;
   /** Every call fails as a socket that is not there (ENOENT). */
   unreachable?: boolean;
+  /** What identify() says (the Server header's engine); Docker 20.10 by default. */
+  identity?: EngineIdentity;
+  /** What Podman's own /info answers (readPodmanInfo); an Error makes it fail. */
+  podmanInfo?: unknown;
 }
 
 export function createFakeEngine({
   info = { ID: 'FAKE-ENGINE', RegistryConfig: { InsecureRegistryCIDRs: ['127.0.0.0/8'], IndexConfigs: {} } },
   unreachable = false,
+  identity = { kind: 'docker', version: '20.10.24+dfsg1' },
+  podmanInfo = new Error('(HTTP code 404) page not found - not Podman '),
 }: FakeEngineOptions = {}): FakeEngine {
   const images = new Map<string, StoredImage>();
   const tags = new Map<string, string>();
@@ -185,6 +198,14 @@ export function createFakeEngine({
       call('readInfo');
       if (info instanceof Error) throw info;
       return info;
+    },
+    async identify() {
+      return identity;
+    },
+    async readPodmanInfo() {
+      call('readPodmanInfo');
+      if (podmanInfo instanceof Error) throw podmanInfo;
+      return podmanInfo;
     },
     async pullImage(repository, tag, options) {
       const reference = `${repository}${tag.startsWith('sha256:') ? '@' : ':'}${tag}`;

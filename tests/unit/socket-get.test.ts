@@ -25,13 +25,29 @@ const failureOf = (text: string): unknown => {
 
 describe('parseClosedAnswer', () => {
   it('takes the body by Content-Length, by chunks, or to the end', () => {
-    expect(answer('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n[]')).toEqual({ status: 200, body: Buffer.from('[]') });
+    expect(answer('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n[]')).toEqual({
+      status: 200,
+      headers: new Map([['content-length', '2']]),
+      body: Buffer.from('[]'),
+    });
     expect(answer('HTTP/1.1 404 Not Found\r\ncontent-length: 5\r\n\r\nabcdeEXTRA').body.toString()).toBe('abcde');
     const chunked =
       'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n[1,\r\nA;ext=1\r\n2,3,4,5,6]\r\n0\r\nX-Trailer: t\r\n\r\n';
     expect(answer(chunked).body.toString()).toBe('[1,2,3,4,5,6]');
     expect(answer('HTTP/1.0 200 OK\r\nServer: x\r\n\r\n{"a":1}').body.toString()).toBe('{"a":1}');
-    expect(answer('HTTP/1.1 204 No Content\r\n\r\n')).toEqual({ status: 204, body: Buffer.alloc(0) });
+    expect(answer('HTTP/1.1 204 No Content\r\n\r\n')).toEqual({
+      status: 204,
+      headers: new Map(),
+      body: Buffer.alloc(0),
+    });
+  });
+
+  it('keeps the headers, names in lower case, so the client can tell which engine answered', () => {
+    const headers = answer(
+      'HTTP/1.1 200 OK\r\nServer: Libpod/4.3.1 (linux)\r\nLibpod-Api-Version: 4.3.1\r\n\r\n[]',
+    ).headers;
+    expect(headers.get('server')).toBe('Libpod/4.3.1 (linux)');
+    expect(headers.get('libpod-api-version')).toBe('4.3.1');
   });
 
   it('fails an answer cut short like a connection reset, and one that is not HTTP as a protocol error', () => {
