@@ -30,8 +30,11 @@ export function describeEngineAddress(
   env: Readonly<Record<string, string | undefined>>,
   endpoint?: EngineAddress,
 ): string {
-  if (endpoint)
-    return `"${redactHost(endpoint.host)}"${endpoint.source === 'default' ? '' : ` set by ${endpoint.source}`}`;
+  if (endpoint) {
+    const found = /^(?:Podman socket|podman system service)/.test(endpoint.source);
+    const by = endpoint.source === 'default' ? '' : found ? ` (${endpoint.source})` : ` set by ${endpoint.source}`;
+    return `"${redactHost(endpoint.host)}"${by}`;
+  }
   if (env.DOCKER_HOST) return `"${redactHost(env.DOCKER_HOST)}" set by DOCKER_HOST`;
   return env.DOCKER_CONTEXT ? `the docker context "${env.DOCKER_CONTEXT}"` : `"${defaultEngineHost()}"`;
 }
@@ -48,6 +51,21 @@ function describeEngineWords(error: SystemErrorLike): string {
   const line = said.replace(/\s+/g, ' ').trim();
   return line.length > 300 ? `${line.slice(0, 300)}…` : line;
 }
+
+/**
+ * Whether the address is Podman's socket (podman.socket, `podman system service`, or one run-docker
+ * started: find-podman-endpoint.ts), so that a message names Podman and its remedies, not Docker's.
+ */
+export function isPodmanAddress(endpoint: EngineAddress | undefined): boolean {
+  if (!endpoint) return false;
+  return (
+    /\/podman(?:\.sock|\/podman\.sock)$/.test(endpoint.host) ||
+    /^(?:Podman socket|podman system service)/.test(endpoint.source)
+  );
+}
+
+const PODMAN_REMEDY =
+  'use your own rootless Podman: unset DOCKER_HOST, and run-docker finds $XDG_RUNTIME_DIR/podman/podman.sock or starts "podman system service" itself';
 
 /** Node's TLS failures: the engine's certificate, or the handshake itself. */
 const TLS_FAILURES = new Set([
@@ -75,6 +93,10 @@ export function toEngineConnectionError(
 ): RunDockerError | undefined {
   const e = error as SystemErrorLike;
   const where = describeEngineAddress(env, endpoint);
+  // A payload under an older shim knows the address only from the environment.
+  const podman = isPodmanAddress(
+    endpoint ?? (env.DOCKER_HOST ? { host: env.DOCKER_HOST, source: 'DOCKER_HOST' } : undefined),
+  );
   if (e?.code && TLS_FAILURES.has(e.code)) {
     return new RunDockerError(
       `the TLS handshake with the Docker engine at ${where} failed (${e.code})`,
@@ -123,12 +145,22 @@ export function toEngineConnectionError(
     case 'ENOTFOUND':
     case 'ETIMEDOUT':
       if (e.syscall && !['connect', 'read', 'getaddrinfo'].includes(e.syscall)) return undefined;
+      if (podman)
+        return new RunDockerError(
+          `cannot reach Podman at ${where} (${e.code})`,
+          `Start its service ("systemctl --user enable --now podman.socket", or as root "systemctl enable --now podman.socket"), or ${PODMAN_REMEDY}.`,
+        );
       return new RunDockerError(
         `cannot reach the Docker engine at ${where} (${e.code})`,
         'Start it (for example "sudo dockerd" or "sudo systemctl start docker") or point DOCKER_HOST at a running engine.',
       );
     case 'EACCES':
     case 'EPERM':
+      if (podman)
+        return new RunDockerError(
+          `permission denied on the Podman socket ${where}`,
+          `It belongs to the user who runs that Podman (rootful Podman's is root's): run as that user, or ${PODMAN_REMEDY}.`,
+        );
       return new RunDockerError(
         `permission denied on the Docker engine socket ${where}`,
         'Add your user to the "docker" group (then log in again) or run as a user who may use Docker.',

@@ -6,9 +6,19 @@ import { basename, join } from 'node:path';
 import type { BuildModule, Logger, MiniModule } from '../contract/contract';
 import { dockerConfigPath } from '../common/docker-config-path';
 import { createEngineClient } from '../common/engine/create-engine-client';
+import {
+  choosePodmanFallback,
+  findOnPath,
+  probeSocket,
+  type FoundEndpoint,
+  type PodmanFallback,
+} from '../common/engine/find-podman-endpoint';
+import { DEFAULT_ENGINE_TIMEOUT_MS } from '../common/engine/light-engine-client';
 import { readEngineEndpoint } from '../common/engine/read-engine-endpoint';
 import { loadDockerConfig } from '../common/load-docker-config';
 import { redactHost, type EngineEndpoint } from '../common/engine/select-engine-endpoint';
+import { startPodmanService, type PodmanService } from '../common/engine/start-podman-service';
+import { readPositiveInteger } from '../common/read-positive-integer';
 import { readHomeDir } from '../common/read-home-dir';
 import { isUserFacingError } from '../common/run-docker-error';
 import { isTerminal, onStderr, writeStdout } from '../common/stdio';
@@ -80,7 +90,8 @@ async function main(): Promise<number> {
   if (!env.RUN_DOCKER_DEBUG) process.noDeprecation = true;
   const log = createLogger(env, (line) => process.stderr.write(`${line}\n`));
   const argv = process.argv.slice(2);
-  let endpoint: EngineEndpoint | undefined;
+  let endpoint: FoundEndpoint | undefined;
+  let service: PodmanService | undefined;
   try {
     const homeDir = readHomeDir(env);
     if (env.HOME !== homeDir) {
@@ -94,8 +105,16 @@ async function main(): Promise<number> {
     }
     // docker's config.json, read once for the call: the engine, then logins and proxies (payloads get it too).
     const dockerConfig = await loadDockerConfig(env, homeDir);
-    // The engine the docker CLI would use: DOCKER_HOST, else the docker context.
+    // The engine the docker CLI would use: DOCKER_HOST, else the docker context; with
+    // neither and no Docker socket this user can use, Podman's (find-podman-endpoint.ts).
     endpoint = await readEngineEndpoint(env, dockerConfig);
+    const fallback = choosePodmanFallback(endpoint, podmanFacts(env));
+    if (fallback.kind === 'socket') endpoint = fallback.endpoint;
+    if (fallback.kind === 'service') {
+      const readyWithinMs = readPositiveInteger(env, 'RUN_DOCKER_ENGINE_TIMEOUT_MS') ?? DEFAULT_ENGINE_TIMEOUT_MS;
+      service = await startPodmanService(fallback.podmanPath, fallback.why, env, readyWithinMs);
+      endpoint = service.endpoint;
+    }
     log.debug(`engine ${endpoint.host} (${endpoint.source})`);
     const loaded = typeof shimLoader === 'undefined' ? undefined : shimLoader.code;
     if (loaded)
@@ -113,6 +132,11 @@ async function main(): Promise<number> {
       codeCaches,
       engine: createEngineClient(endpoint, env, homeDir),
       docker: { version: 1, config: dockerConfig, engineHost: endpoint.host },
+      endpoint: {
+        host: redactHost(endpoint.host),
+        source: endpoint.source,
+        ...(endpoint.found ? { found: endpoint.found } : {}),
+      },
       log,
       // Progress goes to stderr: stdout belongs to the container.
       progress: onStderr(selectShimProgress(argv, env, isTerminal(2))),
@@ -123,7 +147,31 @@ async function main(): Promise<number> {
     const failure = describeFailure(error, env, endpoint);
     for (const line of failure.lines) process.stderr.write(`${line}\n`);
     return failure.exitCode;
+  } finally {
+    service?.stop();
   }
+}
+
+/** What the Podman fallback looks at: this user, its runtime folder, the sockets, `podman` on PATH. */
+function podmanFacts(env: Readonly<Record<string, string | undefined>>) {
+  return {
+    platform: process.platform,
+    uid: process.getuid?.(),
+    env,
+    probe: probeSocket,
+    findPodman: () => findOnPath('podman', env),
+  };
+}
+
+/** The engine --show-config names: where a call would go, without starting anything. */
+function describeFallback(endpoint: EngineEndpoint, fallback: PodmanFallback): { host: string; source: string } {
+  if (fallback.kind === 'socket') return { host: fallback.endpoint.host, source: fallback.endpoint.source };
+  if (fallback.kind === 'service')
+    return {
+      host: `${fallback.podmanPath} system service`,
+      source: `started for each call: ${fallback.why}, no Podman socket`,
+    };
+  return { host: redactHost(endpoint.host), source: endpoint.source };
 }
 
 /** The rows of --show-config (and a warning for a tiny pinned by tag); reads the config file, never the engine. */
@@ -146,7 +194,7 @@ async function showConfig(env: Record<string, string | undefined>, homeDir: stri
       engine: await loadDockerConfig(env, homeDir)
         .then((dockerConfig) => readEngineEndpoint(env, dockerConfig))
         .then(
-          (endpoint) => ({ host: redactHost(endpoint.host), source: endpoint.source }),
+          (endpoint) => describeFallback(endpoint, choosePodmanFallback(endpoint, podmanFacts(env))),
           (error: unknown) => {
             if (!isUserFacingError(error)) throw error;
             return { error: error.message };

@@ -14,6 +14,7 @@ import {
   type BuildModule,
   type DockerSettings,
   type EngineClient,
+  type EngineEndpointInUse,
   type ImageInUse,
   type LocatorModule,
   type Logger,
@@ -59,6 +60,8 @@ import { PayloadRejected } from './verify-payload';
 
 export interface ShimDeps {
   argv: string[];
+  /** The engine as main.ts reached it (found: a Podman socket or service the docker CLI would not find). */
+  endpoint?: EngineEndpointInUse;
   env: Readonly<Record<string, string | undefined>>;
   homeDir: string;
   shimVersion: string;
@@ -114,6 +117,7 @@ export async function runShim(deps: ShimDeps): Promise<number> {
     engine,
     cacheDir: cacheRoot && join(cacheRoot, 'mini'),
     ...(deps.docker ? { docker: deps.docker } : {}),
+    ...(deps.endpoint ? { endpoint: deps.endpoint } : {}),
   };
 
   const chosen = await choosePayload(deps, config, source, base);

@@ -111,7 +111,7 @@ async function readLocalTags(ctx: BaseContext, name: string): Promise<string[]> 
   try {
     return await ctx.engine.listImageTags(name);
   } catch (error) {
-    throw toEngineConnectionError(error, ctx.env) ?? error;
+    throw toEngineConnectionError(error, ctx.env, ctx.endpoint) ?? error;
   }
 }
 

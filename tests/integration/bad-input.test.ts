@@ -193,9 +193,15 @@ test('a user image missing with --local names it', async () => {
 
 test('a user who may not use the engine socket is told what to do', async () => {
   // uid 4321, in its own home, without the docker group: the socket (root:docker, 0660) refuses it.
-  const own = await makeHost({ RUN_DOCKER_TINY: tinyRef, RUN_DOCKER_MINI: `${prefix}/mini` });
+  // No podman on its PATH: with one, run-docker would use Podman instead (podman.test.ts).
+  const own = await makeHost({ RUN_DOCKER_TINY: tinyRef, RUN_DOCKER_MINI: `${prefix}/mini`, PATH: '/nonexistent' });
   await chown(own.HOME, 4321, 4321);
-  const outcome = await runShim(['--version'], own, '', ['setpriv', '--reuid=4321', '--regid=4321', '--clear-groups']);
+  const outcome = await runShim(['--version'], own, '', [
+    '/usr/bin/setpriv',
+    '--reuid=4321',
+    '--regid=4321',
+    '--clear-groups',
+  ]);
   const line = expectOneLineFailure(outcome);
   expect(line).toMatch(
     /^run-docker: permission denied on the Docker engine socket "unix:\/\/\/var\/run\/docker\.sock"\. Add your user to the "docker" group/,

@@ -123,3 +123,41 @@ describe('toEngineConnectionError', () => {
     }
   });
 });
+
+describe('toEngineConnectionError on Podman (docs/engines.md)', () => {
+  const rootful = { host: 'unix:///run/podman/podman.sock', source: 'DOCKER_HOST' };
+
+  it('names the Podman socket and its remedies, never the docker group', () => {
+    const denied = toEngineConnectionError(
+      Object.assign(new Error('connect EACCES /run/podman/podman.sock'), { code: 'EACCES', syscall: 'connect' }),
+      {},
+      rootful,
+    );
+    expect(denied?.message).toBe(
+      'permission denied on the Podman socket "unix:///run/podman/podman.sock" set by DOCKER_HOST',
+    );
+    expect(denied?.hint).not.toMatch(/"docker" group/);
+    expect(denied?.hint).toMatch(/rootless Podman/);
+    const absent = toEngineConnectionError(
+      Object.assign(new Error('connect ENOENT'), { code: 'ENOENT', syscall: 'connect' }),
+      {},
+      {
+        host: 'unix:///run/user/1501/podman/podman.sock',
+        source: 'Podman socket (no Docker socket at /var/run/docker.sock)',
+      },
+    );
+    expect(absent?.message).toBe(
+      'cannot reach Podman at "unix:///run/user/1501/podman/podman.sock" (Podman socket (no Docker socket at /var/run/docker.sock)) (ENOENT)',
+    );
+    expect(absent?.hint).toMatch(/systemctl --user enable --now podman\.socket/);
+  });
+
+  it("keeps Docker's words for Docker's socket", () => {
+    const denied = toEngineConnectionError(
+      Object.assign(new Error('connect EACCES'), { code: 'EACCES', syscall: 'connect' }),
+      {},
+      { host: 'unix:///var/run/docker.sock', source: 'default' },
+    );
+    expect(denied?.hint).toMatch(/"docker" group/);
+  });
+});
