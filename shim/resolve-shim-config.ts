@@ -2,6 +2,8 @@
  * The shim's configuration: env > config file > built-in defaults, per key.
  * Pure: the caller reads the environment and the file.
  */
+import type { EngineCli } from '../contract/contract';
+import { parseEngineCli, readEngineCliEnv } from '../common/engine-cli-setting';
 import { formatImageRef, formatRepository, isPinned, parseImageRef, type ImageRef } from '../common/image-ref';
 import { RunDockerError } from '../common/run-docker-error';
 import { readShimFlags } from './read-shim-flags';
@@ -34,6 +36,8 @@ export interface ShimConfig {
   allowUnsigned: boolean;
   /** As ConfigValue.source. */
   allowUnsignedSource: string;
+  /** Which CLI runs containers (docs/engines.md); undefined: the run payload chooses by the engine. */
+  cli: { value: EngineCli; source: string } | undefined;
 }
 
 const KEYS = { tiny: 'RUN_DOCKER_TINY', mini: 'RUN_DOCKER_MINI' } as const;
@@ -79,7 +83,30 @@ export function resolveShimConfig(
           value: false,
           source: 'default',
         });
-  return { tiny, mini: pick('mini'), allowUnsigned: allowUnsigned.value, allowUnsignedSource: allowUnsigned.source };
+  return {
+    tiny,
+    mini: pick('mini'),
+    allowUnsigned: allowUnsigned.value,
+    allowUnsignedSource: allowUnsigned.source,
+    cli: readCli(env, present),
+  };
+}
+
+/** RUN_DOCKER_CLI, else the first file's "cli"; either must name a CLI run-docker knows. */
+function readCli(
+  env: Readonly<Record<string, string | undefined>>,
+  files: readonly ConfigFile[],
+): { value: EngineCli; source: string } | undefined {
+  const fromEnv = readEngineCliEnv(env);
+  if (fromEnv) return fromEnv;
+  for (const file of files) {
+    const content = file.content;
+    const value =
+      typeof content === 'object' && content !== null ? (content as Record<string, unknown>).cli : undefined;
+    if (value !== undefined)
+      return { value: parseEngineCli(value, `"cli" in the config file "${file.path}"`), source: `file ${file.path}` };
+  }
+  return undefined;
 }
 
 /** The file's allowUnsigned, or undefined when it does not set one. */

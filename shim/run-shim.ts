@@ -118,6 +118,7 @@ export async function runShim(deps: ShimDeps): Promise<number> {
     cacheDir: cacheRoot && join(cacheRoot, 'mini'),
     ...(deps.docker ? { docker: deps.docker } : {}),
     ...(deps.endpoint ? { endpoint: deps.endpoint } : {}),
+    ...(config.cli ? { cli: config.cli } : {}),
   };
 
   const chosen = await choosePayload(deps, config, source, base);

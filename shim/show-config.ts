@@ -45,6 +45,9 @@ export function buildConfigRows(facts: ConfigFacts): ConfigRow[] {
       : { key: 'mini', value: 'none', source: 'default' },
     { key: 'payload', value: describePayload(config, facts.shimVersion), source: 'from tiny and mini' },
     { key: 'allowUnsigned', value: String(config.allowUnsigned), source: config.allowUnsignedSource },
+    config.cli
+      ? { key: 'cli', value: config.cli.value, source: config.cli.source }
+      : { key: 'cli', value: 'by engine: podman for Podman (when installed), else docker', source: 'default' },
     ...facts.configFiles.map((file) => ({
       key: file.scope === 'user' ? 'config file' : 'system config',
       value: file.path,

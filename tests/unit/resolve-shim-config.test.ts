@@ -130,3 +130,27 @@ describe('system-wide config files', () => {
     ]);
   });
 });
+
+describe('the cli setting (docs/engines.md)', () => {
+  const file = (content: unknown) => ({ path: '/home/u/.config/run-docker/config.json', content });
+  it('comes from RUN_DOCKER_CLI, else the config file, else is left to the run payload', () => {
+    expect(resolveShimConfig({}, file({}), {}).cli).toBeUndefined();
+    expect(resolveShimConfig({}, file({ cli: 'podman' }), {}).cli).toEqual({
+      value: 'podman',
+      source: 'file /home/u/.config/run-docker/config.json',
+    });
+    expect(resolveShimConfig({ RUN_DOCKER_CLI: 'docker' }, file({ cli: 'podman' }), {}).cli).toEqual({
+      value: 'docker',
+      source: 'env RUN_DOCKER_CLI',
+    });
+  });
+
+  it('names the setting in one line when it is not a CLI run-docker knows', () => {
+    expect(() => resolveShimConfig({ RUN_DOCKER_CLI: 'nerdctl' }, undefined, {})).toThrow(
+      'RUN_DOCKER_CLI must be "docker" or "podman", not "nerdctl"',
+    );
+    expect(() => resolveShimConfig({}, file({ cli: 1 }), {})).toThrow(
+      '"cli" in the config file "/home/u/.config/run-docker/config.json" must be "docker" or "podman", not 1',
+    );
+  });
+});

@@ -41,6 +41,7 @@ describe('buildConfigRows', () => {
         source: 'from tiny and mini',
       },
       { key: 'allowUnsigned', value: 'true', source: `file ${file.path}` },
+      { key: 'cli', value: 'by engine: podman for Podman (when installed), else docker', source: 'default' },
       { key: 'config file', value: file.path, source: 'default' },
       { key: 'system config', value: '/etc/run-docker/config.json', source: 'default; not present' },
       { key: 'payload cache', value: '/home/u/.cache/run-docker', source: 'default' },
