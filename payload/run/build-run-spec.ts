@@ -28,10 +28,35 @@ export interface Mount {
   target: string;
 }
 
+/**
+ * How the engine's user ids relate to the host's (docs/engines.md):
+ * - `shared`: a rootful engine, or Docker Desktop's VM: container uids are host uids (Desktop maps them itself);
+ * - `keep-id`: rootless Podman run by its own CLI with `--userns=keep-id`: the host user's uid is the same inside;
+ * - `root-is-user`: a rootless engine without keep-id (rootless Docker; rootless Podman through the
+ *   docker CLI): the container's uid 0 is the host user who runs the engine, every other uid a stranger.
+ */
+export type UserMapping = 'shared' | 'keep-id' | 'root-is-user';
+
+/** What the engine and the CLI that starts the container change about the run (select-engine-cli.ts). */
+export interface RunEngine {
+  userMapping: UserMapping;
+  /** Podman's `--init-path`, when its configured init is not installed (select-podman-init.ts). */
+  initPath?: string;
+  /** No `--rm` for a foreground run: run-docker removes the container after the CLI has its exit code. */
+  removeAfterExit?: boolean;
+}
+
 export interface RunSpec {
   image: string;
   name: string;
+  /** `--rm`: the engine removes the container when it ends. */
   remove: boolean;
+  /** run-docker removes it after the CLI exits (RunEngine.removeAfterExit), instead of --rm. */
+  removeAfterExit: boolean;
+  /** `--userns=keep-id` (Podman's CLI, rootless). */
+  userns: 'keep-id' | undefined;
+  /** `--init-path` (Podman's CLI). */
+  initPath: string | undefined;
   detach: boolean;
   interactive: boolean;
   tty: boolean;
@@ -72,6 +97,8 @@ export interface RunSpecInput {
   imageUser: ImageUser | undefined;
   /** A fresh random token for `notebook` (unused, and may be empty, for anything else). */
   notebookToken: string;
+  /** The engine's user mapping and CLI needs; a rootful Docker engine when absent. */
+  engine?: RunEngine;
 }
 
 export function buildRunSpec(input: RunSpecInput): RunSpec {
@@ -134,7 +161,8 @@ export function buildRunSpec(input: RunSpecInput): RunSpec {
       '--ip=0.0.0.0',
       `--port=${port}`,
       `--notebook-dir=${home}`,
-      ...(options.root ? ['--allow-root'] : []),
+      // Jupyter refuses uid 0 without it: --root, or a rootless engine's uid 0 (the host user).
+      ...(identity.user.startsWith('0:') ? ['--allow-root'] : []),
       ...command.slice(1),
     ];
     // Loopback only: a notebook runs arbitrary code for whoever reaches it.
@@ -148,10 +176,15 @@ export function buildRunSpec(input: RunSpecInput): RunSpec {
   }
 
   const keepAfterExit = options.detach && options.restart !== undefined && options.restart !== 'no';
+  // A detached run has no CLI waiting for its end: the engine's own --rm it is.
+  const removeAfterExit = !keepAfterExit && !options.detach && input.engine?.removeAfterExit === true;
   return {
     image: image.reference,
     name: options.name ?? defaultContainerName(host),
-    remove: !keepAfterExit,
+    remove: !keepAfterExit && !removeAfterExit,
+    removeAfterExit,
+    userns: input.engine?.userMapping === 'keep-id' ? 'keep-id' : undefined,
+    initPath: input.engine?.initPath,
     detach: options.detach,
     interactive: !options.detach,
     tty: !options.detach && host.stdinIsTerminal && host.stdoutIsTerminal,
@@ -191,7 +224,7 @@ interface Identity {
  * uid (501 on macOS, none on Windows) and gid (macOS `staff`, 20: `dialout` in Debian) mean
  * nothing inside. So there the container runs as docker-user, with its own home writable.
  */
-function chooseIdentity({ options, host, imageUser }: RunSpecInput): Identity {
+function chooseIdentity({ options, host, imageUser, engine }: RunSpecInput): Identity {
   if (options.root) {
     return {
       user: '0:0',
@@ -204,6 +237,19 @@ function chooseIdentity({ options, host, imageUser }: RunSpecInput): Identity {
   }
   if (!imageUser) throw new Error('buildRunSpec needs the image user unless --root');
   const mapped = engineMapsFileOwnership(host.platform);
+  if (engine?.userMapping === 'root-is-user' && !mapped) {
+    // The one exception to "never root": a rootless engine's uid 0 is the host user who
+    // runs it, so what it writes in mapped folders is theirs; any other uid would be a
+    // subordinate id, a stranger on the host. Root there holds no privilege the user lacks.
+    return {
+      user: '0:0',
+      userName: imageUser.name,
+      groupAdd: [],
+      home: imageUser.home,
+      homeIsReadOnly: false,
+      createdDirsOwner: undefined,
+    };
+  }
   if (host.uid === 0 || host.uid === undefined || mapped) {
     return {
       user: `${imageUser.uid}:${imageUser.gid}`,

@@ -22,10 +22,17 @@ import { DEFAULT_HOST_DIRS } from './run-defaults';
 import { formatShellCommand } from '../../common/format-shell-command';
 import { isTtyAllocated, renderDockerRunArgs } from './render-docker-run-args';
 import { resolveImage, type ImageToRun } from './resolve-image';
-import { runDockerCli } from './run-docker-cli';
+import { runDockerCli, type CliCommand } from './run-docker-cli';
 import { readHomeDir } from '../../common/read-home-dir';
 import { parseProjectImage } from '../project/project-image';
 import { checkTagDigest, tagDigestRecordPath } from './tag-digest-record';
+import { readEngineCliEnv } from '../../common/engine-cli-setting';
+import { findEngineClis } from './find-engine-clis';
+import { readEngineMode, type EngineMode } from './read-engine-mode';
+import { selectEngineCli, type EngineCliChoice } from './select-engine-cli';
+import { podmanInitExists, readPodmanInitPath, selectPodmanInit } from './select-podman-init';
+import { checkUserMapping, selectUserMapping } from './select-user-mapping';
+import type { RunEngine } from './build-run-spec';
 
 declare const PAYLOAD_PACKAGE_VERSION: string;
 
@@ -85,6 +92,7 @@ export async function main(ctx: RunContext): Promise<number> {
     options.hostSrcDir === undefined && project
       ? project.sourceDir
       : findSourceDir(options.hostSrcDir, host, image.name);
+  const { choice, engine } = await prepareEngine(ctx, host, options.root);
   const spec = buildRunSpec({
     options: { ...options, local },
     command,
@@ -94,11 +102,14 @@ export async function main(ctx: RunContext): Promise<number> {
     imageUser: options.root ? undefined : await requireDockerUser(ctx, image, options.dryRun),
     // node:crypto only for the run that needs a secret.
     notebookToken: command[0] === NOTEBOOK_COMMAND ? loadCrypto().randomBytes(24).toString('hex') : '',
+    engine,
   });
   const args = renderDockerRunArgs(spec);
+  const cli: CliCommand = { cli: choice.cli, file: choice.file, globalArgs: choice.globalArgs, env: choice.env };
   if (options.dryRun) {
     const notes = project ? project.notes.map((line) => `${line}\n`).join('') : '';
-    writeStdout(`${notes}${formatShellCommand(['docker', ...args])}\n`);
+    const assignments = Object.entries(cli.env).map(([name, value]) => `${name}=${value}`);
+    writeStdout(`${notes}${formatShellCommand([...assignments, cli.cli, ...cli.globalArgs, ...args])}\n`);
     return 0;
   }
   prepareHostFolders(spec, sourceDir, host);
@@ -107,6 +118,8 @@ export async function main(ctx: RunContext): Promise<number> {
     args,
     { ...ctx.env, ...spec.secretEnv },
     { stdinIsTerminal: host.stdinIsTerminal, ttyAllocated: isTtyAllocated(spec) },
+    cli,
+    spec.removeAfterExit ? () => removeContainer(ctx, spec.name) : undefined,
   );
 }
 
@@ -114,6 +127,70 @@ export async function main(ctx: RunContext): Promise<number> {
 function loadUseProject(): typeof import('./use-project') {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: a call without "." runs none of it
   return require('./use-project') as typeof import('./use-project');
+}
+
+/**
+ * The engine that resolved the image runs it too: its mode (rootless or not, read-engine-mode.ts),
+ * the CLI that reaches it (select-engine-cli.ts), who the container runs as, and what
+ * Podman's --init needs. A warm call asks the engine nothing here.
+ */
+async function prepareEngine(
+  ctx: RunContext,
+  host: HostFacts,
+  root: boolean,
+): Promise<{ mode: EngineMode; choice: EngineCliChoice; engine: RunEngine }> {
+  const mode = await readEngineMode({
+    engine: ctx.engine,
+    env: ctx.env,
+    homeDir: host.home,
+    // The shim's choice (older shims: the docker config's engine host, or none: chosen again).
+    ...(ctx.endpoint
+      ? { endpointHost: ctx.endpoint.host }
+      : ctx.docker?.version === 1
+        ? { endpointHost: ctx.docker.engineHost }
+        : {}),
+    cacheDir: ctx.cacheDir,
+    log: ctx.log,
+  });
+  const choice = selectEngineCli({
+    setting: ctx.cli ?? readEngineCliEnv(ctx.env),
+    identity: mode.identity,
+    endpoint: ctx.endpoint ?? { host: mode.host, source: 'DOCKER_HOST or the docker context' },
+    onPath: findEngineClis(ctx.env),
+  });
+  const userMapping = selectUserMapping(mode, choice.cli);
+  const mismatch = checkUserMapping({ mapping: userMapping, mode, hostUid: host.uid, platform: host.platform, root });
+  if (mismatch) ctx.log.warn(mismatch);
+  // Only an engine on this host reads this host's containers.conf and binaries.
+  const init =
+    mode.identity.kind === 'podman' && mode.local
+      ? selectPodmanInit(await readPodmanInitPath(ctx.env, host.home, mode.rootless), choice.cli, podmanInitExists)
+      : {};
+  ctx.log.debug(
+    `containers start with ${choice.file} (${choice.cli}${choice.removeAfterExit ? ', removed after their exit' : ''}); user ids ${userMapping}${init.initPath ? `; init ${init.initPath}` : ''}`,
+  );
+  return {
+    mode,
+    choice,
+    engine: {
+      userMapping,
+      ...(init.initPath ? { initPath: init.initPath } : {}),
+      removeAfterExit: choice.removeAfterExit,
+    },
+  };
+}
+
+/** After the CLI has the exit code: the container it left (no --rm), whatever state it is in. */
+async function removeContainer(ctx: RunContext, name: string): Promise<void> {
+  try {
+    await ctx.engine.removeContainer(name);
+  } catch (error) {
+    // Gone already (a start that failed may have been cleaned up by the engine) is what we wanted.
+    if ((error as { statusCode?: number }).statusCode === 404) return;
+    ctx.log.warn(
+      `the container "${name}" could not be removed (${(error as Error).message.replace(/\s+/g, ' ').trim()}); remove it with "docker rm -f ${name}"`,
+    );
+  }
 }
 
 function withAbsolutePaths(options: RunOptions, platform: HostPlatform): RunOptions {

@@ -4,10 +4,12 @@ import { DOCKER_RUN_OPTIONS } from './docker-run-options';
 
 export function renderDockerRunArgs(spec: RunSpec): string[] {
   const args = ['run', '--init'];
+  if (spec.initPath) args.push('--init-path', spec.initPath);
   if (spec.remove) args.push('--rm');
   if (spec.detach) args.push('--detach');
   if (spec.interactive) args.push('--interactive');
   if (spec.tty) args.push('--tty');
+  if (spec.userns) args.push('--userns', spec.userns);
   args.push('--name', spec.name, '--user', spec.user);
   for (const group of spec.groupAdd) args.push('--group-add', group);
   args.push('--workdir', spec.workdir);

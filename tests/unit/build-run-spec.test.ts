@@ -190,6 +190,58 @@ describe('buildRunSpec', () => {
   });
 });
 
+describe('buildRunSpec per engine mode (docs/engines.md)', () => {
+  it('runs as the host user with --userns=keep-id on rootless Podman through its own CLI', () => {
+    const spec = buildRunSpec(input({ engine: { userMapping: 'keep-id' } }));
+    expect(spec).toMatchObject({ user: '1234:1234', groupAdd: ['1000'], userns: 'keep-id', remove: true });
+    expect(renderDockerRunArgs(spec).slice(0, 7)).toEqual([
+      'run',
+      '--init',
+      '--rm',
+      '--interactive',
+      '--userns',
+      'keep-id',
+      '--name',
+    ]);
+  });
+
+  it("runs as uid 0 on a rootless engine without keep-id: the engine's root is the host user", () => {
+    const spec = buildRunSpec(input({ engine: { userMapping: 'root-is-user' } }));
+    expect(spec).toMatchObject({ user: '0:0', groupAdd: [], userns: undefined, createdDirsOwner: undefined });
+    expect(envOf(spec)).toMatchObject({
+      HOME: '/home/docker-user',
+      USER: 'docker-user',
+      DATADIR: '/home/docker-user/data',
+    });
+    expect(envOf(spec).JUPYTER_RUNTIME_DIR).toBeUndefined();
+    // Jupyter refuses uid 0 without --allow-root.
+    expect(buildRunSpec(input({ command: ['notebook'], engine: { userMapping: 'root-is-user' } })).command).toContain(
+      '--allow-root',
+    );
+    expect(buildRunSpec(input({ command: ['notebook'] })).command).not.toContain('--allow-root');
+    // Docker Desktop maps file owners in its VM whatever the engine: docker-user, as before.
+    expect(
+      buildRunSpec(input({ host: { ...host, platform: 'darwin' }, engine: { userMapping: 'root-is-user' } })).user,
+    ).toBe('1000:1000');
+  });
+
+  it('leaves --rm out of a foreground run that run-docker removes after the exit; a detached run keeps it', () => {
+    const engine = { userMapping: 'shared' as const, removeAfterExit: true };
+    expect(buildRunSpec(input({ engine }))).toMatchObject({ remove: false, removeAfterExit: true });
+    expect(renderDockerRunArgs(buildRunSpec(input({ engine })))).not.toContain('--rm');
+    expect(buildRunSpec(input({ engine, options: { ...options, detach: true } }))).toMatchObject({
+      remove: true,
+      removeAfterExit: false,
+    });
+    expect(buildRunSpec(input())).toMatchObject({ remove: true, removeAfterExit: false });
+  });
+
+  it("gives Podman's CLI the init path run-docker chose", () => {
+    const spec = buildRunSpec(input({ engine: { userMapping: 'shared', initPath: '/usr/bin/tini-static' } }));
+    expect(renderDockerRunArgs(spec).slice(0, 4)).toEqual(['run', '--init', '--init-path', '/usr/bin/tini-static']);
+  });
+});
+
 describe('defaultContainerName', () => {
   it('is unique within one second and stays within docker name characters', () => {
     const now = new Date('2026-11-28T10:15:00Z');
