@@ -133,6 +133,17 @@ function pullStalled(reference: string, stallMs: number): PullError {
 /** One line saying why a pull failed, with the next step for the usual causes. */
 export function toPullError(reference: string, detail: string): PullError {
   const oneLine = detail.replace(/\s+/g, ' ').trim();
+  // Go's words for a plain-HTTP registry asked over https: Podman asks every registry its
+  // registries.conf does not list as insecure that way, loopback included (dockerd never
+  // 127.0.0.0/8). The registry cannot be used as things are: local images are the way on.
+  if (/server gave HTTP response to HTTPS client/i.test(oneLine)) {
+    const registry = /^([^/]+)\//.exec(reference)?.[1] ?? 'REGISTRY';
+    return new PullError(
+      `the engine cannot pull "${reference}": its registry answers plain HTTP, and the engine treats it as secure (${oneLine})`,
+      `For Podman, list it as insecure in /etc/containers/registries.conf (or ~/.config/containers/registries.conf): [[registry]] location = "${registry}" insecure = true; for Docker, add it to "insecure-registries" in /etc/docker/daemon.json. Or run with --local to use only images on this host.`,
+      'unreachable',
+    );
+  }
   if (/manifest unknown|not found|does not exist|repository name not known/i.test(oneLine)) {
     return new PullError(
       `the image "${reference}" is not in its registry (${oneLine})`,

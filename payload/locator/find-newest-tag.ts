@@ -8,6 +8,7 @@ import { readEngineEndpoint } from '../../common/engine/read-engine-endpoint';
 import { readContextDockerConfig } from '../../common/load-docker-config';
 import { toEngineConnectionError } from '../../common/engine-error';
 import { formatRepository, parseImageRef, type ImageRef } from '../../common/image-ref';
+import { localRepositoryNames } from '../../common/local-image-names';
 import { RunDockerError } from '../../common/run-docker-error';
 import { readCredentialSource } from '../../common/credentials/read-credential-source';
 import { readDockerCredentials } from '../../common/credentials/read-docker-credentials';
@@ -45,7 +46,7 @@ export async function readRepositoryTags(ctx: BaseContext, ref: ImageRef): Promi
   const name = formatRepository(ref);
   let unreachable: string | undefined;
   const [local, remote] = await Promise.all([
-    readLocalTags(ctx, name),
+    readLocalTags(ctx, ref),
     ctx.local
       ? []
       : listRemoteTagsFor(ctx, ref).catch((error: unknown) => {
@@ -93,7 +94,7 @@ async function readEngineHost(ctx: BaseContext, dockerConfig: DockerConfigSnapsh
 
 /** Usable tags of `repository` among the images on this host, newest first. */
 export async function listLocalTagsNewestFirst(ctx: BaseContext, repository: string): Promise<string[]> {
-  return sortTagsNewestFirst(await readLocalTags(ctx, formatRepository(parseRepository(repository))));
+  return sortTagsNewestFirst(await readLocalTags(ctx, parseRepository(repository)));
 }
 
 export function parseRepository(repository: string): ImageRef {
@@ -107,12 +108,30 @@ export function parseRepository(repository: string): ImageRef {
   return ref;
 }
 
-async function readLocalTags(ctx: BaseContext, name: string): Promise<string[]> {
+/** The tags of `ref`'s repository on this host, under every name the engine may keep it (local-image-names.ts). */
+async function readLocalTags(ctx: BaseContext, ref: ImageRef): Promise<string[]> {
   try {
-    return await ctx.engine.listImageTags(name);
+    const names = localRepositoryNames(ref, (await ctx.engine.identify?.())?.kind);
+    // One image list per call answers them all (the shim's client asks the engine once).
+    const lists = await Promise.all(names.map((name) => ctx.engine.listImageTags(name)));
+    return [...new Set(lists.flat())];
   } catch (error) {
     throw toEngineConnectionError(error, ctx.env, ctx.endpoint) ?? error;
   }
+}
+
+/**
+ * The name on this host that holds `tag` of `ref`'s repository (Podman's `localhost/app` for
+ * `app`), the first of localRepositoryNames that does; undefined when none does.
+ */
+export async function findLocalRepositoryName(
+  ctx: BaseContext,
+  ref: ImageRef,
+  tag: string,
+): Promise<string | undefined> {
+  const names = localRepositoryNames(ref, (await ctx.engine.identify?.())?.kind);
+  for (const name of names) if ((await ctx.engine.listImageTags(name)).includes(tag)) return name;
+  return undefined;
 }
 
 /** `unreachable`: why the registry could not be used, when it could not. */

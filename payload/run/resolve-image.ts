@@ -5,7 +5,7 @@ import { inspectImage, type LocalImage } from '../../common/inspect-image';
 import { readContextDockerConfig } from '../../common/load-docker-config';
 import { isRegistryUnusablePull } from '../../common/pull-image';
 import type { ProgressTarget } from '../../common/with-pull-progress';
-import { findNewestTag, listLocalTagsNewestFirst } from '../locator/find-newest-tag';
+import { findLocalRepositoryName, findNewestTag, listLocalTagsNewestFirst } from '../locator/find-newest-tag';
 import type { ResolvedImage } from './build-run-spec';
 
 export interface ImageToRun extends ResolvedImage {
@@ -38,8 +38,12 @@ export async function resolveImage(
   const repository = formatRepository(ref);
   const pinned = isPinned(ref);
   let exact = pinned ? ref : { ...ref, tag: (await findNewestTag(ctx, repository)).tag };
+  // Podman keeps `app` as `localhost/app` or `docker.io/library/app`: run it by that name.
+  let onHost = await nameOnHost(ctx, exact);
   let present: LocalImage | undefined;
-  if (pull) {
+  if (onHost !== undefined) {
+    present = await ctx.engine.inspectImage(onHost);
+  } else if (pull) {
     const settings = { env: ctx.env, dockerConfig: await readContextDockerConfig(ctx), log: ctx.log, progress };
     try {
       present = await ensureImage(ctx.engine, exact, {
@@ -53,8 +57,8 @@ export async function resolveImage(
       const fallback = await findNewestLocal(ctx, ref, exact.tag);
       // Nothing on this host to fall back to: the pull's failure is the answer.
       if (!fallback) throw error;
-      ctx.log.warn(`${error.message}; running "${formatImageRef(fallback.ref)}", the newest on this host`);
-      ({ ref: exact, image: present } = fallback);
+      ({ ref: exact, image: present, onHost } = fallback);
+      ctx.log.warn(`${error.message}; running "${onHost ?? formatImageRef(exact)}", the newest on this host`);
     }
   } else {
     present = await inspectImage(ctx.engine, exact);
@@ -62,7 +66,7 @@ export async function resolveImage(
   // The digest in sight: `REPO:TAG@sha256:…` runs exactly what was resolved, and --dry-run shows it.
   const digest = exact.digest ?? selectRepoDigest(present?.repoDigests, repository);
   return {
-    reference: formatImageRef({ ...exact, digest }),
+    reference: onHost ?? formatImageRef({ ...exact, digest }),
     repository,
     name: ref.path.split('/').pop()!,
     version: exact.tag ?? exact.digest!,
@@ -81,17 +85,29 @@ export function selectRepoDigest(repoDigests: readonly string[] | undefined, rep
   return digests.length === 1 ? digests[0]!.slice(repository.length + 1) : undefined;
 }
 
+/**
+ * `name:tag` as the engine keeps `ref` when that is not its familiar form: Podman's
+ * `localhost/app:1.0` or `docker.io/library/app:1.0` for `app:1.0` (local-image-names.ts).
+ * Undefined when the familiar name holds it, when no name does, and on Docker.
+ */
+async function nameOnHost(ctx: BaseContext, ref: ImageRef): Promise<string | undefined> {
+  if (ref.tag === undefined || ref.digest !== undefined) return undefined;
+  const name = await findLocalRepositoryName(ctx, ref, ref.tag);
+  return name === undefined || name === formatRepository(ref) ? undefined : `${name}:${ref.tag}`;
+}
+
 /** The newest usable tag of `ref`'s repository on this host, other than `failedTag`. */
 async function findNewestLocal(
   ctx: BaseContext,
   ref: ImageRef,
   failedTag: string | undefined,
-): Promise<{ ref: ImageRef; image: LocalImage } | undefined> {
+): Promise<{ ref: ImageRef; image: LocalImage; onHost: string | undefined } | undefined> {
   for (const tag of await listLocalTagsNewestFirst(ctx, formatRepository(ref))) {
     if (tag === failedTag) continue;
     const candidate = { ...ref, tag };
-    const image = await inspectImage(ctx.engine, candidate);
-    if (image) return { ref: candidate, image };
+    const onHost = await nameOnHost(ctx, candidate);
+    const image = await (onHost === undefined ? inspectImage(ctx.engine, candidate) : ctx.engine.inspectImage(onHost));
+    if (image) return { ref: candidate, image, onHost };
   }
   return undefined;
 }

@@ -203,7 +203,7 @@ describe('a plain-HTTP registry under a name the engine treats as insecure', () 
     expect(cached.config.insecureCidrs).toContain('127.0.0.0/8');
   });
 
-  it('with an engine whose /info fails, keeps the rule from before: https, unreachable, local images', async () => {
+  it('with an engine whose /info fails, keeps the rule from before: https, which the plain-HTTP registry cannot serve, local images', async () => {
     const byName = `${INSECURE_NAME}:${plainRegistry.address.split(':')[1]}/${REPO_PATH}`;
     const withoutInfo = {
       ...engine,
@@ -213,7 +213,7 @@ describe('a plain-HTTP registry under a name the engine treats as insecure', () 
     const { ctx, warnings } = makeContext({ engine: withoutInfo });
     const error = await failure(findNewestTag(ctx, byName));
     expect(error.message).toMatch(
-      /^no usable tag of ".*" among the images on this host \(cannot reach the registry ".*" \(EPROTO\)\)$/,
+      /^no usable tag of ".*" among the images on this host \(the registry ".*" cannot be used over https \(it answers plain HTTP, and the engine treats it as secure\)\)$/,
     );
     expect(warnings).toHaveLength(1);
   });

@@ -186,3 +186,18 @@ describe('other failures', () => {
     expect(seen).toEqual([]);
   });
 });
+
+describe('a plain-HTTP registry asked over https because the engine treats it as secure (Podman, loopback included)', () => {
+  it('is named for what it is, with the registries.conf fix, and the host goes on with its images', async () => {
+    const wrongVersion = Object.assign(
+      new Error('write EPROTO 80ACD119BC7F0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number'),
+      { code: 'EPROTO' },
+    );
+    const error = await failure(transport(failingWith(wrongVersion)).send('https://registry.lan:5000/v2/', {}));
+    expect(isRegistryUnreachable(error)).toBe(true);
+    expect(error.message).toBe(
+      'the registry "registry.lan:5000" cannot be used over https (it answers plain HTTP, and the engine treats it as secure)',
+    );
+    expect((error as RunDockerError).hint).toContain('[[registry]] location = "registry.lan:5000" insecure = true');
+  });
+});

@@ -193,3 +193,25 @@ describe('readRegistryCerts', () => {
     expect(await readRegistryCerts('../etc', [certsDir])).toBeUndefined();
   });
 });
+
+describe('describeRegistryHost on Podman (docs/engines.md#registries-on-podman)', () => {
+  /** Podman's Docker-compatible /info: registries.conf as IndexConfigs, no CIDRs, loopback not among them. */
+  function podmanWithInfo(indexConfigs: Record<string, { Secure: boolean }>) {
+    const calls = { info: 0 };
+    const engine = createFakeEngine({
+      identity: { kind: 'podman', version: '4.3.1' },
+      info: { ID: 'PODMAN', RegistryConfig: { InsecureRegistryCIDRs: [], IndexConfigs: indexConfigs } },
+    });
+    const readInfo = engine.readInfo.bind(engine);
+    engine.readInfo = () => (calls.info++, readInfo());
+    return { podman: engine, calls };
+  }
+
+  it('asks the engine about a loopback registry too, as Podman treats it as secure unless registries.conf says insecure', async () => {
+    const unlisted = podmanWithInfo({});
+    expect(await baseUrlOf('127.0.0.1:5000', unlisted.podman)).toBe('https://127.0.0.1:5000');
+    expect(unlisted.calls.info).toBe(1);
+    const listed = podmanWithInfo({ '127.0.0.1:5000': { Secure: false } });
+    expect(await baseUrlOf('127.0.0.1:5000', listed.podman, { cacheDir: undefined })).toBe('http://127.0.0.1:5000');
+  });
+});

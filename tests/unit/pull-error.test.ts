@@ -67,3 +67,18 @@ describe('createPullProgressTracker', () => {
     expect(events.map(([event]) => isProgress(event))).toEqual(events.map(([, expected]) => expected));
   });
 });
+
+describe('a plain-HTTP registry the engine treats as secure (Podman: every registry registries.conf does not list as insecure, loopback included)', () => {
+  it('is a registry this host cannot use as things are, whose hint names the registries.conf fix', () => {
+    const error = toPullError(
+      '127.0.0.1:5000/team/app:2.0.0',
+      'initializing source docker://127.0.0.1:5000/team/app:2.0.0: pinging container registry 127.0.0.1:5000: Get "https://127.0.0.1:5000/v2/": http: server gave HTTP response to HTTPS client',
+    );
+    expect(error.message).toMatch(
+      /^the engine cannot pull "127\.0\.0\.1:5000\/team\/app:2\.0\.0": its registry answers plain HTTP, and the engine treats it as secure \(/,
+    );
+    expect(error.hint).toContain('[[registry]] location = "127.0.0.1:5000" insecure = true');
+    // Not pinned: the newest image on the host runs, with one warning (resolve-image.ts).
+    expect(isRegistryUnusablePull(error)).toBe(true);
+  });
+});

@@ -5,7 +5,7 @@
  * run-behaviour, fleet-faults, pull-progress, bad-input.
  */
 import { resolveImage, selectRepoDigest } from '../../payload/run/resolve-image';
-import type { FakeEngine } from '../helpers/fake-engine';
+import { createFakeEngine, type FakeEngine } from '../helpers/fake-engine';
 import { failure, makeLocatorContext } from '../helpers/locator-context';
 import { useTagServer, type TagServer } from '../helpers/tag-server';
 
@@ -132,5 +132,41 @@ describe('selectRepoDigest', () => {
 
   it('takes none when the repository has two: which one the tag stands for is not known', () => {
     expect(selectRepoDigest([`r:5000/team/app@${d1}`, `r:5000/team/app@${d2}`], 'r:5000/team/app')).toBeUndefined();
+  });
+});
+
+describe('on Podman, which keeps names qualified (docs/engines.md)', () => {
+  beforeEach(() => {
+    engine = createFakeEngine({ identity: { kind: 'podman', version: '4.3.1' } });
+  });
+
+  it('finds an image it built or loaded without a registry under localhost/, and runs it by that name', async () => {
+    const id = engine.addImage('localhost/team/app:1.2.0', {});
+    engine.addImage('docker.io/team/app:1.0.0', {});
+    const { result, warnings } = resolve('team/app', { local: true });
+    expect(await result).toEqual({
+      reference: 'localhost/team/app:1.2.0',
+      repository: 'team/app',
+      name: 'app',
+      version: '1.2.0',
+      id,
+    });
+    expect(warnings).toEqual([]);
+    // Pinned, too; and a Docker Hub image it pulled is found under docker.io/.
+    expect((await resolve('team/app:1.0.0', { local: true }).result).reference).toBe('docker.io/team/app:1.0.0');
+    expect((await resolve('team/app:1.2.0', { local: true }).result).reference).toBe('localhost/team/app:1.2.0');
+  });
+
+  it('leaves a name with a registry as it is', async () => {
+    engine.addImage(`${repository}:1.0.0`, {});
+    engine.addImage(`localhost/${repository}:2.0.0`, {});
+    expect((await resolve(repository, { local: true }).result).reference).toBe(`${repository}:1.0.0`);
+  });
+
+  it('on Docker, localhost/ is just another repository', async () => {
+    engine = createFakeEngine();
+    engine.addImage('localhost/team/app:1.2.0', {});
+    const error = await failure(resolve('team/app', { local: true }).result);
+    expect(error.message).toMatch(/^no usable tag of "team\/app" among the images on this host \(--local\)$/);
   });
 });

@@ -72,8 +72,10 @@ async function isInsecureForEngine(
   options: DescribeRegistryHostOptions,
 ): Promise<boolean> {
   const [hostname] = splitHostPort(host);
-  // dockerd always counts 127.0.0.0/8 as insecure: no need to ask it about loopback.
-  if (isLoopbackHost(hostname)) return true;
+  // dockerd always counts 127.0.0.0/8 as insecure: no need to ask it about loopback. Podman
+  // does not: only what registries.conf lists as insecure, which its /info's IndexConfigs shows.
+  const kind = (await options.engine?.identify?.().catch(() => undefined))?.kind;
+  if (isLoopbackHost(hostname) && kind !== 'podman') return true;
   const config = await readEngineRegistryConfig(options.engine, options);
   if (!config) return false;
   if (config.secureByIndex[registry] !== undefined) return !config.secureByIndex[registry];

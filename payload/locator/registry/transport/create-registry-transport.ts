@@ -14,6 +14,8 @@ import { createProxyFor } from './read-proxy-settings';
 import type { RegistryDeadline } from './registry-deadline';
 import {
   clientCertificateAlertCode,
+  isPlainHttpAnswer,
+  plainHttpRegistry,
   clientCertificateRefused,
   httpsOnlyRegistry,
   isHttpsOnlyAnswer,
@@ -101,7 +103,11 @@ export function createRegistryTransport(options: RegistryTransportOptions): Regi
       target.host !== host.host
     )
       outcome = await attempt(target, request, { ca: [...host.ca] });
-    if ('failure' in outcome) throw describeFailure(outcome, target.host, host.host);
+    if ('failure' in outcome) {
+      // A plain-HTTP registry asked over https: the engine treats it as secure (registry-tls-errors.ts).
+      if (target.protocol === 'https:' && isPlainHttpAnswer(outcome.failure)) throw plainHttpRegistry(target.host);
+      throw describeFailure(outcome, target.host, host.host);
+    }
     const { answer } = outcome;
     if (isHttpsOnlyAnswer(target.href, answer.status, answer.text)) {
       if (host.mode !== 'plain' || target.host !== host.host) throw httpsOnlyRegistry(target.host);

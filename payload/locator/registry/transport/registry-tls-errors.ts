@@ -76,3 +76,28 @@ export function clientCertificateRefused(host: string, code: string, sent: boole
     `Put the client certificate and its key in ${SYSTEM_CERTS_DIR}/${host}/ as NAME.cert and NAME.key (where the Docker engine looks for them), or run with --local to use only images on this host.`,
   );
 }
+
+/** What Node (OpenSSL) says when the other end answers a TLS hello in plain HTTP. */
+export function isPlainHttpAnswer(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return (
+    code === 'ERR_SSL_WRONG_VERSION_NUMBER' ||
+    (code === 'EPROTO' && typeof message === 'string' && /wrong version number/i.test(message))
+  );
+}
+
+/**
+ * A registry that speaks plain HTTP, asked over https because the engine treats it as secure:
+ * Podman does so for every registry its registries.conf does not list as insecure, loopback
+ * included (dockerd never for 127.0.0.0/8). The engine would refuse to pull from it too, so
+ * the fix is the engine's configuration; like any registry this host cannot use now, the
+ * images on the host run meanwhile.
+ */
+export function plainHttpRegistry(host: string): RegistryUnreachableError {
+  return new RegistryUnreachableError(
+    host,
+    'it answers plain HTTP, and the engine treats it as secure',
+    `the registry "${host}" cannot be used over https`,
+    `For Podman, list it as insecure in /etc/containers/registries.conf (or ~/.config/containers/registries.conf): [[registry]] location = "${host}" insecure = true; for Docker, add it to "insecure-registries" in /etc/docker/daemon.json. Or run with --local to use only images on this host.`,
+  );
+}
