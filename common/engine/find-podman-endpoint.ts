@@ -79,18 +79,30 @@ export function probeSocket(path: string): SocketState {
   }
 }
 
-/** The first executable `name` on PATH. Relative entries are skipped, as Go's exec.LookPath refuses
- *  them: a program in the current folder must not stand in for the engine's CLI. */
-export function findOnPath(name: string, env: Readonly<Record<string, string | undefined>>): string | undefined {
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
+/**
+ * The first executable `name` on PATH. Relative entries are skipped, as Go's exec.LookPath
+ * refuses them: a program in the current folder must not stand in for the engine's CLI. On
+ * Windows the names PATHEXT adds count too (`docker.exe`), as cmd.exe finds them.
+ */
+export function findOnPath(
+  name: string,
+  env: Readonly<Record<string, string | undefined>>,
+  platform: HostPlatform = process.platform,
+): string | undefined {
+  const windows = platform === 'win32';
+  const extensions = windows ? ['', ...(env.PATHEXT || '.COM;.EXE;.BAT;.CMD').split(';').filter(Boolean)] : [''];
+  for (const dir of (env.PATH ?? env.Path ?? '').split(windows ? ';' : delimiter)) {
     if (!dir || !isAbsolute(dir)) continue;
-    const file = join(dir, name);
-    try {
-      if (!statSync(file).isFile()) continue;
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      // Not here: the next folder.
+    for (const extension of extensions) {
+      const file = join(dir, name + extension.toLowerCase());
+      try {
+        if (!statSync(file).isFile()) continue;
+        // Windows has no execute bit: a file with one of PATHEXT's names is a program.
+        if (!windows) accessSync(file, constants.X_OK);
+        return file;
+      } catch {
+        // Not here: the next name, the next folder.
+      }
     }
   }
   return undefined;

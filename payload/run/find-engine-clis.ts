@@ -7,13 +7,18 @@
 import { closeSync, openSync, readSync, realpathSync } from 'node:fs';
 import { basename } from 'node:path';
 import { findOnPath } from '../../common/engine/find-podman-endpoint';
+import type { HostPlatform } from '../../common/host-platform';
 import type { CliOnPath } from './select-engine-cli';
 
-export function findEngineClis(env: Readonly<Record<string, string | undefined>>): CliOnPath {
-  const podman = findOnPath('podman', env);
-  const dockerPath = findOnPath('docker', env);
+export function findEngineClis(
+  env: Readonly<Record<string, string | undefined>>,
+  platform: HostPlatform = process.platform,
+): CliOnPath {
+  const podman = findOnPath('podman', env, platform);
+  const dockerPath = findOnPath('docker', env, platform);
   if (dockerPath === undefined) return podman === undefined ? {} : { podman };
-  const runsPodman = findPodmanBehind(dockerPath, podman);
+  // podman-docker is a Linux package; elsewhere `docker` is Docker's (Docker Desktop).
+  const runsPodman = platform === 'linux' ? findPodmanBehind(dockerPath, podman) : undefined;
   return {
     docker: runsPodman === undefined ? { path: dockerPath } : { path: dockerPath, runsPodman },
     ...(podman === undefined ? {} : { podman }),

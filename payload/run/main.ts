@@ -156,7 +156,7 @@ async function prepareEngine(
     setting: ctx.cli ?? readEngineCliEnv(ctx.env),
     identity: mode.identity,
     endpoint: ctx.endpoint ?? { host: mode.host, source: 'DOCKER_HOST or the docker context' },
-    onPath: findEngineClis(ctx.env),
+    onPath: findEngineClis(ctx.env, host.platform),
   });
   const userMapping = selectUserMapping(mode, choice.cli);
   const mismatch = checkUserMapping({ mapping: userMapping, mode, hostUid: host.uid, platform: host.platform, root });

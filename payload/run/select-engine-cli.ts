@@ -75,7 +75,9 @@ export function selectEngineCli({ setting, identity, endpoint, onPath }: SelectE
     return {
       cli: 'podman',
       file: podman,
-      globalArgs: ['--remote', '--url', endpoint.host],
+      // A service run-docker started for this call is this user's own Podman, which the
+      // podman CLI reaches by itself; --url would name a socket gone after the call.
+      globalArgs: endpoint.found === 'podman-service' ? [] : ['--remote', '--url', endpoint.host],
       env: {},
       removeAfterExit: false,
     };

@@ -1,5 +1,9 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   choosePodmanFallback,
+  findOnPath,
   podmanSocketCandidates,
   type PodmanFallbackFacts,
   type SocketState,
@@ -72,5 +76,33 @@ describe('podmanSocketCandidates', () => {
     expect(podmanSocketCandidates(0, { XDG_RUNTIME_DIR: '/run/user/0' })).toEqual(['/run/podman/podman.sock']);
     expect(podmanSocketCandidates(1000, { XDG_RUNTIME_DIR: 'run' })).toEqual(['/run/podman/podman.sock']);
     expect(podmanSocketCandidates(1000, {})).toEqual(['/run/podman/podman.sock']);
+  });
+});
+
+describe('findOnPath', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'find-on-path-'));
+    await writeFile(join(dir, 'podman'), '#!/bin/sh\n', { mode: 0o755 });
+    await writeFile(join(dir, 'docker.exe'), '');
+    await writeFile(join(dir, 'not-executable'), '', { mode: 0o644 });
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('finds an executable in an absolute PATH entry, never in a relative one', () => {
+    expect(findOnPath('podman', { PATH: `relative:${dir}` }, 'linux')).toBe(join(dir, 'podman'));
+    expect(findOnPath('not-executable', { PATH: dir }, 'linux')).toBeUndefined();
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      expect(findOnPath('podman', { PATH: '.' }, 'linux')).toBeUndefined();
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it("on Windows, takes the names PATHEXT adds (Docker Desktop's docker.exe)", () => {
+    expect(findOnPath('docker', { PATH: dir, PATHEXT: '.COM;.EXE' }, 'win32')).toBe(join(dir, 'docker.exe'));
+    expect(findOnPath('docker', { PATH: dir }, 'linux')).toBeUndefined();
   });
 });

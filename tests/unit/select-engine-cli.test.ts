@@ -22,6 +22,14 @@ describe('selectEngineCli', () => {
       env: {},
       removeAfterExit: false,
     });
+    // A service run-docker started for the call is this user's own Podman: the CLI reaches it
+    // by itself, and a printed --dry-run command names no socket that is gone after the call.
+    const service = {
+      host: 'unix:///run/user/1000/run-docker-podman-x/podman.sock',
+      source: 's',
+      found: 'podman-service' as const,
+    };
+    expect(selectEngineCli({ identity: PODMAN, endpoint: service, onPath: both }).globalArgs).toEqual([]);
     // podman-docker's `docker` is Podman: it is run as such, never as a docker CLI.
     expect(selectEngineCli({ identity: PODMAN, endpoint: socket, onPath: podmanDocker }).cli).toBe('podman');
   });
