@@ -9,7 +9,9 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
-import type { HostPlatform } from '../host-platform';
+import type { FileOwner, HostPlatform } from '../host-platform';
+import { currentUser, UnreadableFile } from '../read-private-file';
+import { resolveTrustedPath } from '../read-trusted-file';
 import { plainUnixSocketPath, type EngineEndpoint } from './select-engine-endpoint';
 
 /** Where rootful Podman listens (podman.socket, `podman system service` as root). */
@@ -67,13 +69,22 @@ export function podmanSocketCandidates(
   return [...own, ROOTFUL_PODMAN_SOCKET];
 }
 
-/** Whether `path` is a socket this user may connect to (read and write). */
-export function probeSocket(path: string): SocketState {
+/**
+ * Whether `path` is a socket this user may connect to (read and write), and one nobody but
+ * this user or root can have put there: whoever listens on an engine socket chooses the
+ * images that run, so a socket, or a folder on its way, that another user could change is
+ * not taken (the owner rule of read-engine-endpoint.ts; `user` undefined: not judged, Windows).
+ */
+export function probeSocket(path: string, user: FileOwner | undefined = currentUser()): SocketState {
   try {
-    if (!statSync(path).isSocket()) return 'absent';
-    accessSync(path, constants.R_OK | constants.W_OK);
+    const real = user === undefined ? path : resolveTrustedPath(path, user);
+    const info = statSync(real);
+    if (!info.isSocket()) return 'absent';
+    if (user !== undefined && info.uid !== user.uid && info.uid !== 0) return 'denied';
+    accessSync(real, constants.R_OK | constants.W_OK);
     return 'usable';
   } catch (error) {
+    if (error instanceof UnreadableFile) return 'denied';
     const code = (error as NodeJS.ErrnoException).code;
     return code === 'EACCES' || code === 'EPERM' ? 'denied' : 'absent';
   }

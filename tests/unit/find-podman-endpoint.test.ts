@@ -1,10 +1,12 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   choosePodmanFallback,
   findOnPath,
   podmanSocketCandidates,
+  probeSocket,
   type PodmanFallbackFacts,
   type SocketState,
 } from '../../common/engine/find-podman-endpoint';
@@ -104,5 +106,33 @@ describe('findOnPath', () => {
   it("on Windows, takes the names PATHEXT adds (Docker Desktop's docker.exe)", () => {
     expect(findOnPath('docker', { PATH: dir, PATHEXT: '.COM;.EXE' }, 'win32')).toBe(join(dir, 'docker.exe'));
     expect(findOnPath('docker', { PATH: dir }, 'linux')).toBeUndefined();
+  });
+});
+
+describe('probeSocket', () => {
+  let dir: string;
+  let server: Server;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'probe-socket-'));
+    server = createServer();
+    await new Promise<void>((resolve) => server.listen(join(dir, 'podman.sock'), resolve));
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("takes a socket of this user or root, and no other user's: whoever listens chooses the images that run", async () => {
+    const socket = join(dir, 'podman.sock');
+    const me = { uid: process.getuid!(), gid: process.getgid!() };
+    expect(probeSocket(socket, me)).toBe('usable');
+    expect(probeSocket(join(dir, 'absent.sock'), me)).toBe('absent');
+    expect(probeSocket(join(dir), me)).toBe('absent');
+    if (me.uid === 0) {
+      // As root here (the test machines): a socket another uid owns is refused.
+      await chown(socket, 4321, 4321);
+      expect(probeSocket(socket, me)).toBe('denied');
+      await chown(socket, 0, 0);
+    }
   });
 });
