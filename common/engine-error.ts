@@ -123,8 +123,8 @@ export function toEngineConnectionError(
     // The light client's code, written out: importing it would pull the client into every bundle that explains errors.
     case 'ERR_RUN_DOCKER_ENGINE_TIMEOUT':
       return new RunDockerError(
-        `the Docker engine at ${where} did not answer within ${(e.timeoutMs ?? 0) / 1000} s (${e.call})`,
-        'Check that it is running and not overloaded ("docker info" must answer), or raise RUN_DOCKER_ENGINE_TIMEOUT_MS on a slow engine.',
+        `${podman ? 'Podman' : 'the Docker engine'} at ${where} did not answer within ${(e.timeoutMs ?? 0) / 1000} s (${e.call})`,
+        `Check that it is running and not overloaded ("${podman ? 'podman' : 'docker'} info" must answer), or raise RUN_DOCKER_ENGINE_TIMEOUT_MS on a slow engine.`,
       );
     // socket-get.ts's code for an answer read whole that passed its bound.
     case 'ERR_RUN_DOCKER_ENGINE_ANSWER_TOO_LARGE':

@@ -152,6 +152,19 @@ describe('toEngineConnectionError on Podman (docs/engines.md)', () => {
     expect(absent?.hint).toMatch(/systemctl --user enable --now podman\.socket/);
   });
 
+  it('names Podman when its socket stops answering', () => {
+    const timeout = Object.assign(new Error('silent'), {
+      code: ENGINE_TIMEOUT_CODE,
+      timeoutMs: 15_000,
+      call: 'GET /images/json',
+    });
+    const error = toEngineConnectionError(timeout, {}, rootful);
+    expect(error?.message).toBe(
+      'Podman at "unix:///run/podman/podman.sock" set by DOCKER_HOST did not answer within 15 s (GET /images/json)',
+    );
+    expect(error?.hint).toMatch(/\("podman info" must answer\)/);
+  });
+
   it("keeps Docker's words for Docker's socket", () => {
     const denied = toEngineConnectionError(
       Object.assign(new Error('connect EACCES'), { code: 'EACCES', syscall: 'connect' }),
