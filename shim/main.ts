@@ -148,7 +148,8 @@ async function main(): Promise<number> {
     for (const line of failure.lines) process.stderr.write(`${line}\n`);
     return failure.exitCode;
   } finally {
-    service?.stop();
+    // Gone before run-docker exits: nothing it started outlives the call.
+    await service?.stop();
   }
 }
 

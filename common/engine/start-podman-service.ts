@@ -23,9 +23,12 @@ export const PODMAN_SERVICE_IDLE_SECONDS = 60;
 
 export interface PodmanService {
   endpoint: FoundEndpoint;
-  /** Stops the service and removes its folder; safe to call twice. */
-  stop(): void;
+  /** Stops the service, waits until it is gone (SIGKILL after PODMAN_SERVICE_STOP_MS), removes its folder; safe to call twice. */
+  stop(): Promise<void>;
 }
+
+/** Podman's service shuts down gracefully on SIGTERM, in well under a second here. */
+export const PODMAN_SERVICE_STOP_MS = 5_000;
 
 export async function startPodmanService(
   podmanPath: string,
@@ -47,20 +50,39 @@ export async function startPodmanService(
   child.stderr?.on('data', (chunk: Buffer) => {
     if (stderr.length < 4096) stderr += chunk.toString('utf8');
   });
-  let stopped = false;
-  const stop = () => {
-    if (stopped) return;
-    stopped = true;
-    process.removeListener('exit', stop);
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // Whatever else ends the call (process.exit included) still stops it, without waiting; a
+  // SIGKILL of run-docker leaves it to its idle limit.
+  const stopNow = () => {
+    if (running()) child.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   };
-  // Whatever ends the call (process.exit included) stops it; a SIGKILL leaves it to its idle limit.
-  process.on('exit', stop);
+  process.on('exit', stopNow);
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      process.removeListener('exit', stopNow);
+      if (running()) {
+        child.kill('SIGTERM');
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<void>((resolve) => {
+          timer = setTimeout(() => {
+            if (running()) child.kill('SIGKILL');
+            resolve();
+          }, PODMAN_SERVICE_STOP_MS);
+        });
+        await Promise.race([exited, late]);
+        clearTimeout(timer);
+        // After a SIGKILL: its exit.
+        if (running()) await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    })());
   try {
     await waitUntilAnswering(socket, child, readyWithinMs, () => stderr);
   } catch (error) {
-    stop();
+    await stop();
     throw error;
   }
   child.unref();
