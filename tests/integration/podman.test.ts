@@ -154,6 +154,8 @@ describe('rootful Podman, through its API socket', () => {
       const conf = join(dir, 'registries.conf');
       await writeFile(conf, `[[registry]]\nlocation = "${registry.address}"\ninsecure = true\n`);
       const insecure = await startPodmanService({ env: { CONTAINERS_REGISTRIES_CONF: conf } });
+      // Removed after the file whether or not the run below pulls it.
+      podmanImages.push(`${app}:2.0.0`);
       try {
         const outcome = await runShim([app, 'sh', '-c', 'echo $IMAGE_VERSION'], {
           ...host,
@@ -162,7 +164,6 @@ describe('rootful Podman, through its API socket', () => {
         expectSuccess(outcome);
         expect(outcome.stdout).toBe('2.0.0\n');
         expect(stderrLines(outcome).filter((line) => line.includes('warning'))).toEqual([]);
-        podmanImages.push(`${app}:2.0.0`);
       } finally {
         await insecure.stop();
         await rm(dir, { recursive: true, force: true });
@@ -355,6 +356,7 @@ describe('tiny and mini delivered through Podman', () => {
     const conf = join(dir, 'registries.conf');
     await writeFile(conf, `[[registry]]\nlocation = "${registry.address}"\ninsecure = true\n`);
     const service = await startPodmanService({ env: { CONTAINERS_REGISTRIES_CONF: conf } });
+    podmanImages.push(tiny, `${prefix}/mini:20260101-000000`);
     try {
       const host = await makeHost({
         DOCKER_HOST: service.host,
@@ -364,7 +366,6 @@ describe('tiny and mini delivered through Podman', () => {
       const outcome = await runShim(['--version'], host);
       expectSuccess(outcome);
       expect(outcome.stdout).toContain(`mini ${prefix}/mini:20260101-000000 (20260101-000000, payload `);
-      podmanImages.push(tiny, `${prefix}/mini:20260101-000000`);
     } finally {
       await service.stop();
       await rm(dir, { recursive: true, force: true });
