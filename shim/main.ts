@@ -20,6 +20,7 @@ import { redactHost, type EngineEndpoint } from '../common/engine/select-engine-
 import { startPodmanService, type PodmanService } from '../common/engine/start-podman-service';
 import { readPositiveInteger } from '../common/read-positive-integer';
 import { readHomeDir } from '../common/read-home-dir';
+import { currentUser } from '../common/read-private-file';
 import { isUserFacingError } from '../common/run-docker-error';
 import { isTerminal, onStderr, writeStdout } from '../common/stdio';
 import { CodeCaches, type LoadedShimCode } from './code-cache';
@@ -32,7 +33,8 @@ import { describeFailure } from './report-failure';
 import { describeTagPinnedTiny, resolveShimConfig } from './resolve-shim-config';
 import { runShim, type ShimCommand } from './run-shim';
 import { selectShimProgress } from './select-shim-progress';
-import { buildConfigRows, formatConfigRows } from './show-config';
+import { buildConfigRows, formatConfigRows, type ConfigFacts } from './show-config';
+import { findProjectFile, hasProjectTableHeader } from '../common/find-project-file';
 
 declare const SHIM_VERSION: string;
 /** Empty when not set at build time: no default (resolve-shim-config.ts). */
@@ -187,6 +189,7 @@ async function showConfig(env: Record<string, string | undefined>, homeDir: stri
       shimVersion: SHIM_VERSION,
       config,
       configFiles: locations.map((location, index) => ({ ...location, exists: files[index]?.content !== undefined })),
+      project: await describeProject(process.cwd()),
       cacheRoot: cacheRootDir(env, homeDir),
       dockerConfig: {
         path: dockerConfigPath(env, homeDir),
@@ -203,6 +206,17 @@ async function showConfig(env: Record<string, string | undefined>, homeDir: stri
         ),
     }),
   );
+}
+
+/** The project file `run-docker .` would use from `cwd`, named by a look at its text (no TOML parser in the shim). */
+async function describeProject(cwd: string): Promise<ConfigFacts['project']> {
+  try {
+    const found = await findProjectFile(cwd, currentUser(), (bytes) => hasProjectTableHeader(bytes) || undefined);
+    return found ? { from: cwd, file: found.file } : { from: cwd };
+  } catch (error) {
+    if (!isUserFacingError(error)) throw error;
+    return { from: cwd, error: error.message };
+  }
 }
 
 // Exit explicitly: a payload may leave idle handles (keep-alive sockets) open.

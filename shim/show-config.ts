@@ -29,6 +29,8 @@ export interface ConfigFacts {
   configFiles: Array<{ path: string; source: string; scope: 'user' | 'system'; exists: boolean }>;
   cacheRoot: { dir: string; source: string };
   dockerConfig: { path: string; source: string };
+  /** The project `run-docker .` would use: the nearest pyproject.toml with a [tool.run-docker] table from `from` up. */
+  project: { from: string } & ({ file: string } | { file?: undefined; error?: string });
   /** The engine as the docker CLI would choose it (DOCKER_HOST, docker context), or why it cannot be used. */
   engine: { host: string; source: string } | { error: string };
 }
@@ -53,6 +55,7 @@ export function buildConfigRows(facts: ConfigFacts): ConfigRow[] {
       value: file.path,
       source: file.exists ? file.source : `${file.source}; not present`,
     })),
+    projectRow(facts.project),
     { key: 'payload cache', value: facts.cacheRoot.dir, source: facts.cacheRoot.source },
     { key: 'docker config', value: facts.dockerConfig.path, source: facts.dockerConfig.source },
     'error' in facts.engine
@@ -63,6 +66,14 @@ export function buildConfigRows(facts: ConfigFacts): ConfigRow[] {
           source: facts.engine.source === 'DOCKER_HOST' ? 'env DOCKER_HOST' : facts.engine.source,
         },
   ];
+}
+
+/** The file `.` stands for, as far as a look at its text tells: the payload parses it (`--dry-run .` shows what it makes of it). */
+function projectRow(project: ConfigFacts['project']): ConfigRow {
+  const source = `for ".": the nearest pyproject.toml with [tool.run-docker] from ${project.from} up`;
+  if (project.file !== undefined) return { key: 'project file', value: project.file, source };
+  if (project.error !== undefined) return { key: 'project file', value: `unusable: ${project.error}`, source };
+  return { key: 'project file', value: 'none', source };
 }
 
 /** Which run payload a call would run and why, as far as the settings tell (no engine, no registry). */

@@ -40,6 +40,11 @@ function expectSuccess(outcome: Outcome): void {
   expect({ code: outcome.code, output: explain(outcome) }).toEqual({ code: 0, output: explain(outcome) });
 }
 
+/** `text` as a regular expression that matches it literally. */
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 /** `run-docker ARGS` in `cwd`, on the test's host. */
 function runIn(cwd: string, args: string[], env: Record<string, string> = host): Promise<Outcome> {
   return runShim(args, env, '', [], cwd);
@@ -181,6 +186,21 @@ describe('precedence and visibility', () => {
     expect(command).toContain(' --memory 96m ');
     expect(command).toContain(' --env WHO=file --env KEEP=file --workdir /tmp --env WHO=command-line ');
     expect(command).toMatch(new RegExp(` ${app}:${TAG}@sha256:[0-9a-f]{64} true$`));
+  });
+
+  test('--show-config names the project file "." stands for, from a subfolder, without the engine', async () => {
+    const project = await makeProject(table([]));
+    const row = (outcome: Outcome) => outcome.stdout.split('\n').find((line) => line.startsWith('project file'));
+    // The shim answers alone: an engine that is not there does not matter.
+    const noEngine = { ...host, DOCKER_HOST: 'unix:///nonexistent/docker.sock' };
+    const shown = await runIn(join(project, 'tests'), ['--show-config'], noEngine);
+    expect({ code: shown.code, stderr: shown.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(row(shown)).toMatch(
+      new RegExp(
+        `^project file +${escapeRegExp(join(project, 'pyproject.toml'))} +\\(for "\\.": the nearest pyproject\\.toml with \\[tool\\.run-docker\\] from ${escapeRegExp(join(project, 'tests'))} up\\)$`,
+      ),
+    );
+    expect(row(await runIn(work, ['--show-config'], noEngine))).toMatch(/^project file +none +\(/);
   });
 
   test("relative host paths in the file are the project's, wherever the call is made", async () => {

@@ -1,5 +1,6 @@
 import { resolveShimConfig } from '../../shim/resolve-shim-config';
-import { buildConfigRows, formatConfigRows } from '../../shim/show-config';
+import { buildConfigRows, formatConfigRows, type ConfigFacts } from '../../shim/show-config';
+import { hasProjectTableHeader } from '../../common/find-project-file';
 
 const defaults = { tiny: 'localhost:5000/run-docker/tiny:0.1.0', mini: 'localhost:5000/run-docker/mini' };
 const file = {
@@ -23,6 +24,7 @@ function facts(
       { path: file.path, source: 'default', scope: 'user' as const, exists },
       { path: '/etc/run-docker/config.json', source: 'default', scope: 'system' as const, exists: false },
     ],
+    project: { from: '/home/u/work/src/hello/tests', file: '/home/u/work/src/hello/pyproject.toml' },
     cacheRoot: { dir: '/home/u/.cache/run-docker', source: 'default' },
     dockerConfig: { path: '/etc/docker-config/config.json', source: 'env DOCKER_CONFIG' },
   };
@@ -44,10 +46,24 @@ describe('buildConfigRows', () => {
       { key: 'cli', value: 'by engine: podman for Podman (when installed), else docker', source: 'default' },
       { key: 'config file', value: file.path, source: 'default' },
       { key: 'system config', value: '/etc/run-docker/config.json', source: 'default; not present' },
+      {
+        key: 'project file',
+        value: '/home/u/work/src/hello/pyproject.toml',
+        source: 'for ".": the nearest pyproject.toml with [tool.run-docker] from /home/u/work/src/hello/tests up',
+      },
       { key: 'payload cache', value: '/home/u/.cache/run-docker', source: 'default' },
       { key: 'docker config', value: '/etc/docker-config/config.json', source: 'env DOCKER_CONFIG' },
       { key: 'engine', value: 'unix:///var/run/docker.sock', source: 'default' },
     ]);
+  });
+
+  it('names the project file "." stands for, none, or why the nearest one cannot be used', () => {
+    const project = (value: ConfigFacts['project']) =>
+      buildConfigRows({ ...facts({}), project: value }).find((row) => row.key === 'project file')?.value;
+    expect(project({ from: '/srv' })).toBe('none');
+    expect(project({ from: '/srv', error: 'the project file "/srv/pyproject.toml" is not used: …' })).toBe(
+      'unusable: the project file "/srv/pyproject.toml" is not used: …',
+    );
   });
 
   it('names the engine and the context or variable that chose it, or why it cannot be used', () => {
@@ -114,5 +130,17 @@ describe('formatConfigRows', () => {
       { key: 'allowUnsigned', value: 'false', source: 'env RUN_DOCKER_ALLOW_UNSIGNED' },
     ]);
     expect(text).toBe('tiny           a/tiny:1  (default)\nallowUnsigned  false     (env RUN_DOCKER_ALLOW_UNSIGNED)\n');
+  });
+});
+
+describe('hasProjectTableHeader', () => {
+  it('finds the [tool.run-docker] header in its spellings, and nothing else', () => {
+    const has = (text: string) => hasProjectTableHeader(Buffer.from(text));
+    expect(has('[project]\nname = "x"\n\n[tool.run-docker]\nimage = "a/b"\n')).toBe(true);
+    expect(has('[ tool . "run-docker" ]  # ours\n')).toBe(true);
+    expect(has("[tool.'run-docker']\n")).toBe(true);
+    expect(has('[tool.run-dockerx]\n')).toBe(false);
+    expect(has('[tool.ruff]\n# [tool.run-docker]\n')).toBe(false);
+    expect(has('[tool.run-docker.extra]\n')).toBe(false);
   });
 });
