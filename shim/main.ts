@@ -212,10 +212,10 @@ async function showConfig(env: Record<string, string | undefined>, homeDir: stri
 async function describeProject(cwd: string): Promise<ConfigFacts['project']> {
   try {
     const found = await findProjectFile(cwd, currentUser(), (bytes) => hasProjectTableHeader(bytes) || undefined);
-    return found ? { from: cwd, file: found.file } : { from: cwd };
+    return found ? { file: found.file } : {};
   } catch (error) {
     if (!isUserFacingError(error)) throw error;
-    return { from: cwd, error: error.message };
+    return { error: error.message };
   }
 }
 

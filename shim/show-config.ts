@@ -29,8 +29,8 @@ export interface ConfigFacts {
   configFiles: Array<{ path: string; source: string; scope: 'user' | 'system'; exists: boolean }>;
   cacheRoot: { dir: string; source: string };
   dockerConfig: { path: string; source: string };
-  /** The project `run-docker .` would use: the nearest pyproject.toml with a [tool.run-docker] table from `from` up. */
-  project: { from: string } & ({ file: string } | { file?: undefined; error?: string });
+  /** The project `run-docker .` would use: the nearest pyproject.toml with a [tool.run-docker] table from the current folder up. */
+  project: { file: string } | { file?: undefined; error?: string };
   /** The engine as the docker CLI would choose it (DOCKER_HOST, docker context), or why it cannot be used. */
   engine: { host: string; source: string } | { error: string };
 }
@@ -70,7 +70,7 @@ export function buildConfigRows(facts: ConfigFacts): ConfigRow[] {
 
 /** The file `.` stands for, as far as a look at its text tells: the payload parses it (`--dry-run .` shows what it makes of it). */
 function projectRow(project: ConfigFacts['project']): ConfigRow {
-  const source = `for ".": the nearest pyproject.toml with [tool.run-docker] from ${project.from} up`;
+  const source = 'for ".": the nearest pyproject.toml with [tool.run-docker], from the current folder up';
   if (project.file !== undefined) return { key: 'project file', value: project.file, source };
   if (project.error !== undefined) return { key: 'project file', value: `unusable: ${project.error}`, source };
   return { key: 'project file', value: 'none', source };

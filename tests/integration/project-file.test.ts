@@ -197,7 +197,7 @@ describe('precedence and visibility', () => {
     expect({ code: shown.code, stderr: shown.stderr }).toEqual({ code: 0, stderr: '' });
     expect(row(shown)).toMatch(
       new RegExp(
-        `^project file +${escapeRegExp(join(project, 'pyproject.toml'))} +\\(for "\\.": the nearest pyproject\\.toml with \\[tool\\.run-docker\\] from ${escapeRegExp(join(project, 'tests'))} up\\)$`,
+        `^project file +${escapeRegExp(join(project, 'pyproject.toml'))} +\\(for "\\.": the nearest pyproject\\.toml with \\[tool\\.run-docker\\], from the current folder up\\)$`,
       ),
     );
     expect(row(await runIn(work, ['--show-config'], noEngine))).toMatch(/^project file +none +\(/);

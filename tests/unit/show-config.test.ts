@@ -24,7 +24,7 @@ function facts(
       { path: file.path, source: 'default', scope: 'user' as const, exists },
       { path: '/etc/run-docker/config.json', source: 'default', scope: 'system' as const, exists: false },
     ],
-    project: { from: '/home/u/work/src/hello/tests', file: '/home/u/work/src/hello/pyproject.toml' },
+    project: { file: '/home/u/work/src/hello/pyproject.toml' },
     cacheRoot: { dir: '/home/u/.cache/run-docker', source: 'default' },
     dockerConfig: { path: '/etc/docker-config/config.json', source: 'env DOCKER_CONFIG' },
   };
@@ -49,7 +49,7 @@ describe('buildConfigRows', () => {
       {
         key: 'project file',
         value: '/home/u/work/src/hello/pyproject.toml',
-        source: 'for ".": the nearest pyproject.toml with [tool.run-docker] from /home/u/work/src/hello/tests up',
+        source: 'for ".": the nearest pyproject.toml with [tool.run-docker], from the current folder up',
       },
       { key: 'payload cache', value: '/home/u/.cache/run-docker', source: 'default' },
       { key: 'docker config', value: '/etc/docker-config/config.json', source: 'env DOCKER_CONFIG' },
@@ -60,8 +60,8 @@ describe('buildConfigRows', () => {
   it('names the project file "." stands for, none, or why the nearest one cannot be used', () => {
     const project = (value: ConfigFacts['project']) =>
       buildConfigRows({ ...facts({}), project: value }).find((row) => row.key === 'project file')?.value;
-    expect(project({ from: '/srv' })).toBe('none');
-    expect(project({ from: '/srv', error: 'the project file "/srv/pyproject.toml" is not used: …' })).toBe(
+    expect(project({})).toBe('none');
+    expect(project({ error: 'the project file "/srv/pyproject.toml" is not used: …' })).toBe(
       'unusable: the project file "/srv/pyproject.toml" is not used: …',
     );
   });
