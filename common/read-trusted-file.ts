@@ -5,7 +5,7 @@
  * Root with another user's HOME (sudo keeping HOME, a service account's home) must not take
  * its orders from that user's files (docs/trust.md, "Privilege does not borrow trust").
  */
-import { lstatSync, readlinkSync } from 'node:fs';
+import { lstatSync, mkdirSync, readlinkSync } from 'node:fs';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import type { FileOwner } from './host-platform';
 import { findForeignWriter, readPrivateFileStampedSync, UnreadableFile } from './read-private-file';
@@ -43,9 +43,26 @@ export function readTrustedFileSync(path: string, options: ReadTrustedFileOption
 export interface PathLookup {
   lstat(path: string): { uid: number; gid: number; mode: number; isDirectory(): boolean; isSymbolicLink(): boolean };
   readlink(path: string): string;
+  /** One folder, never its parents: fails with EEXIST when anything is there already. */
+  mkdir(path: string, mode: number): void;
 }
 
-const NODE_LOOKUP: PathLookup = { lstat: (path) => lstatSync(path), readlink: (path) => readlinkSync(path) };
+const NODE_LOOKUP: PathLookup = {
+  lstat: (path) => lstatSync(path),
+  readlink: (path) => readlinkSync(path),
+  mkdir: (path, mode) => mkdirSync(path, { mode }),
+};
+
+export interface TrustedPathOptions {
+  lookup?: PathLookup;
+  /**
+   * `path` is a folder run-docker keeps its own files in (the cache, the state), not a file
+   * to read: a folder or link on the way that fails is refused even where nothing is yet
+   * (run-docker would create what is missing there), and with `create`, each missing folder
+   * is made on its own (`mode`), then judged like one that was there.
+   */
+  folder?: { create?: number };
+}
 
 /** As the kernel's limit on links followed in one lookup (Linux MAXSYMLINKS). */
 const MAX_LINKS = 40;
@@ -63,8 +80,16 @@ const STICKY = 0o1000;
  * UnreadableFile (`writable-by-others`) names the first folder or link that fails — only when
  * the file is there: where nothing is, nothing is taken (root with another user's HOME and
  * no config in it runs on). Everything after a missing part is returned as it is.
+ *
+ * For a folder (`options.folder`), the folder is judged too, a refusal stands whether or not
+ * it is there, and the result is a path on which every folder is one nobody but `user` or
+ * root can change, and no link: what is opened, created or renamed by that path later is
+ * what was judged here. A folder made in a sticky folder (/tmp) stays the user's: others
+ * cannot rename it there.
  */
-export function resolveTrustedPath(path: string, user: FileOwner, lookup: PathLookup = NODE_LOOKUP): string {
+export function resolveTrustedPath(path: string, user: FileOwner, options: TrustedPathOptions = {}): string {
+  const lookup = options.lookup ?? NODE_LOOKUP;
+  const folder = options.folder;
   let pending = resolve(path).split(sep).filter(Boolean);
   let current: string = sep;
   let refusal = judgeFolder(path, current, lookup.lstat(current), user);
@@ -82,9 +107,22 @@ export function resolveTrustedPath(path: string, user: FileOwner, lookup: PathLo
     let info;
     try {
       info = lookup.lstat(next);
-    } catch {
+    } catch (error) {
       // Absent, or not to be looked into: nothing is read from there.
-      return join(next, ...pending);
+      if (folder === undefined) return join(next, ...pending);
+      // A folder would be made there, through whatever failed on the way.
+      if (refusal) throw refusal;
+      if (folder.create === undefined || (error as NodeJS.ErrnoException).code !== 'ENOENT')
+        return join(next, ...pending);
+      try {
+        lookup.mkdir(next, folder.create);
+      } catch (mkdirError) {
+        // Made by someone else meanwhile: judged below like any folder that was there.
+        if ((mkdirError as NodeJS.ErrnoException).code !== 'EEXIST') return join(next, ...pending);
+      }
+      pending = [name, ...pending];
+      if (++links > MAX_LINKS) throw Object.assign(new Error(`ELOOP: "${next}" keeps changing`), { code: 'ELOOP' });
+      continue;
     }
     if (info.isSymbolicLink()) {
       if (info.uid !== user.uid && info.uid !== 0)
@@ -100,8 +138,8 @@ export function resolveTrustedPath(path: string, user: FileOwner, lookup: PathLo
       pending = [...target.split(sep).filter(Boolean), ...pending];
       continue;
     }
-    // The file itself is judged when it is opened (readPrivateFile's writableOnlyBy).
-    if (pending.length === 0 || !info.isDirectory()) {
+    // The file itself is judged when it is opened (readPrivateFile's writableOnlyBy); a folder here, as any on the way.
+    if ((pending.length === 0 && folder === undefined) || !info.isDirectory()) {
       if (refusal) throw refusal;
       return join(next, ...pending);
     }

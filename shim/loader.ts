@@ -14,7 +14,7 @@ import { Script } from 'node:vm';
 import { readHomeDir } from '../common/read-home-dir';
 import { codeCacheFileName, readCodeCacheSync, type LoadedShimCode } from './code-cache';
 import { locateShimParts, readBundleLine, type ShimLayout } from './installed-shim';
-import { cacheRootDir } from './payload-cache';
+import { locateCacheRoot } from './locate-own-folder';
 
 /** sha256 (hex) of the bundle's source below, computed when it was built (scripts/build.mjs):
  *  hashing it on every call would cost more than a millisecond. Anyone who could change the
@@ -79,9 +79,10 @@ function locateShimCodeCache(): { file: string; data: Buffer | undefined } | und
   const uid = process.getuid?.();
   if (uid === undefined) return undefined;
   try {
-    const root = cacheRootDir(process.env, readHomeDir(process.env)).dir;
+    // As root, only a cache only root can change (locate-own-folder.ts): a code cache is code.
+    const root = locateCacheRoot(process.env, readHomeDir(process.env)).dir;
     const file = codeCacheFileName('shim', SHIM_BUNDLE_SHA256, process.versions.v8, process.arch);
-    return { file, data: readCodeCacheSync(root, file, uid) };
+    return { file, data: root === undefined ? undefined : readCodeCacheSync(root, file, uid) };
   } catch {
     // No home to find the cache in: the bundle reports that itself.
     return undefined;

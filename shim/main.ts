@@ -26,7 +26,7 @@ import { isTerminal, onStderr, writeStdout } from '../common/stdio';
 import { CodeCaches, type LoadedShimCode } from './code-cache';
 import { compilePayloadCached } from './compile-payload';
 import { createLogger } from './create-logger';
-import { cacheRootDir } from './payload-cache';
+import { locateCacheRoot, locateStateDir } from './locate-own-folder';
 import { configFileLocations, readConfigFiles } from './read-config-file';
 import { readShimFlags } from './read-shim-flags';
 import { describeFailure } from './report-failure';
@@ -190,7 +190,8 @@ async function showConfig(env: Record<string, string | undefined>, homeDir: stri
       config,
       configFiles: locations.map((location, index) => ({ ...location, exists: files[index]?.content !== undefined })),
       project: await describeProject(process.cwd()),
-      cacheRoot: cacheRootDir(env, homeDir),
+      cacheRoot: locateCacheRoot(env, homeDir),
+      stateDir: locateStateDir(env, homeDir),
       dockerConfig: {
         path: dockerConfigPath(env, homeDir),
         source: env.DOCKER_CONFIG ? 'env DOCKER_CONFIG' : 'default',

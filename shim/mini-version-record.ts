@@ -6,7 +6,8 @@
  *   {"minis": {"127.0.0.1:5000/team/mini": "20261201-000000", …}}   (0600)
  *
  * Host state, not cache: deleting the cache must not reset it. All reads and writes of the
- * file are here, so they can later go through the same hardened private-file reads as the cache.
+ * file are here; its folder is the state folder (locate-own-folder.ts), which root keeps
+ * where only root can change it, so another user cannot hide the record from root.
  */
 import { dirname } from 'node:path';
 import type { Logger } from '../contract/contract';
@@ -21,13 +22,18 @@ const FILE_NAME = 'mini-versions.json';
 /** One line per mini repository a host follows: far below this. */
 const MAX_RECORD_BYTES = 256 * 1024;
 
-/** `$XDG_STATE_HOME/run-docker/mini-versions.json`, default `~/.local/state/run-docker/mini-versions.json` (Windows: select-host-folders.ts). */
+/** `$XDG_STATE_HOME/run-docker/mini-versions.json`, default `~/.local/state/run-docker/mini-versions.json` (Windows: select-host-folders.ts); where root keeps it: locate-own-folder.ts. */
 export function miniVersionRecordPath(
   env: Readonly<Record<string, string | undefined>>,
   homeDir: string,
   platform: HostPlatform = process.platform,
 ): string {
   return hostPathModule(platform).join(selectStateDir(platform, env, homeDir).dir, FILE_NAME);
+}
+
+/** The record in the state folder this call uses (locate-own-folder.ts: as root, root's own). */
+export function miniVersionRecordFile(stateDir: string, platform: HostPlatform = process.platform): string {
+  return hostPathModule(platform).join(stateDir, FILE_NAME);
 }
 
 /** Repository (formatRepository form) → highest version run. A Map: names are data, never object keys. */

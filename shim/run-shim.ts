@@ -33,7 +33,8 @@ import { isUserFacingError, RunDockerError } from '../common/run-docker-error';
 import type { ProgressTarget } from '../common/with-pull-progress';
 import { compilePayloadCached } from './compile-payload';
 import type { CodeCaches } from './code-cache';
-import { cacheRootDir, prepareCache } from './payload-cache';
+import { prepareCache } from './payload-cache';
+import { describePassedOver, locateCacheRoot, locateStateDir, prepareStateDir } from './locate-own-folder';
 import { loadNewestMini, type VersionFloor } from './load-newest-mini';
 import { obtainBuildEntry } from './obtain-build-entry';
 import { obtainPayload, type VerifiedEntry, type VerifiedPayload } from './obtain-payload';
@@ -55,7 +56,12 @@ import {
   type ShimConfig,
   type ShimDefaults,
 } from './resolve-shim-config';
-import { miniVersionRecordPath, readHighestMiniVersion, recordMiniVersion } from './mini-version-record';
+import {
+  miniVersionRecordFile,
+  miniVersionRecordPath,
+  readHighestMiniVersion,
+  recordMiniVersion,
+} from './mini-version-record';
 import { PayloadRejected } from './verify-payload';
 
 export interface ShimDeps {
@@ -102,7 +108,7 @@ export async function runShim(deps: ShimDeps): Promise<number> {
   const owner = currentUser();
   if (owner === undefined)
     log.debug(`cache, config and state files are not checked for other writers: ${NO_OWNER_CHECKS_REASON}`);
-  const cacheRoot = await prepareCache(cacheRootDir(env, deps.homeDir).dir, owner?.uid, log);
+  const cacheRoot = await prepareOwnCache(env, deps.homeDir, owner?.uid, log);
   deps.codeCaches.useRoot(cacheRoot);
   const dockerConfig = deps.docker?.config ?? (await loadDockerConfig(env, deps.homeDir));
   const pull: Pull = (ref) => pullWithAuth(engine, ref, { env, dockerConfig, log, progress });
@@ -138,6 +144,26 @@ export async function runShim(deps: ShimDeps): Promise<number> {
   } finally {
     if (cacheRoot === undefined) await rm(cacheDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The cache root for this call (locate-own-folder.ts: as root, one only root can change, made
+ * so when missing), once prepareCache has judged it; undefined: no cache this call.
+ */
+async function prepareOwnCache(
+  env: ShimDeps['env'],
+  homeDir: string,
+  uid: number | undefined,
+  log: Logger,
+): Promise<string | undefined> {
+  const folder = locateCacheRoot(env, homeDir, { create: true });
+  if (folder.dir === undefined) {
+    log.warn(`the cache is not used: run-docker runs as root, and ${folder.why}; running without the cache`);
+    return undefined;
+  }
+  const passedOver = describePassedOver('cache', folder);
+  if (passedOver !== undefined) log.debug(passedOver);
+  return prepareCache(folder.dir, uid, log);
 }
 
 /**
@@ -185,12 +211,14 @@ async function choosePayload(
 
   const trust: Trust = { keys: tiny.payload.manifest.trustedKeys ?? [], allowUnsigned: config.allowUnsigned };
   const pinned = isPinned(config.mini.ref);
-  const file = miniVersionRecordPath(env, deps.homeDir);
+  // Not read for a pinned mini: the folder's warnings would say nothing that matters to it.
+  const stateDir = pinned ? undefined : await prepareStateDir(env, deps.homeDir, log);
+  const file = stateDir === undefined ? miniVersionRecordPath(env, deps.homeDir) : miniVersionRecordFile(stateDir);
   const repository = formatRepository(config.mini.ref);
   const floor: VersionFloor = {
     file,
     repository,
-    version: pinned ? undefined : await readHighestMiniVersion(file, repository, log),
+    version: stateDir === undefined ? undefined : await readHighestMiniVersion(file, repository, log),
   };
   // A pinned mini that cannot be used stays an error: the operator chose it on purpose.
   const mini = pinned
@@ -202,7 +230,11 @@ async function choosePayload(
   // runs the version on record: no second read of the record to learn that.
   const version = mini.payload.manifest.version;
   const raises = floor.version === undefined || (compareTagOrder(version, floor.version) ?? 0) > 0;
-  if (mini.trusted && raises) await recordMiniVersion(file, repository, version, log);
+  if (mini.trusted && raises && stateDir !== undefined) {
+    // As root, made folder by folder where only root can change it (locate-own-folder.ts).
+    locateStateDir(env, deps.homeDir, { create: true });
+    await recordMiniVersion(file, repository, version, log);
+  }
   return {
     module:
       deps.command === 'build'

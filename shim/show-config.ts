@@ -12,6 +12,7 @@
  * renders them, both pure; a new setting is one more row.
  */
 import { formatImageRef, formatRepository, isPinned } from '../common/image-ref';
+import type { OwnFolder } from './locate-own-folder';
 import type { ShimConfig } from './resolve-shim-config';
 
 export interface ConfigRow {
@@ -27,7 +28,9 @@ export interface ConfigFacts {
   config: ShimConfig;
   /** Every place a config file is looked for, in precedence order (read-config-file.ts). */
   configFiles: Array<{ path: string; source: string; scope: 'user' | 'system'; exists: boolean }>;
-  cacheRoot: { dir: string; source: string };
+  /** As a call would use them (locate-own-folder.ts): as root, possibly not where HOME says. */
+  cacheRoot: OwnFolder;
+  stateDir: OwnFolder;
   dockerConfig: { path: string; source: string };
   /** The project `run-docker .` would use: the nearest pyproject.toml with a [tool.run-docker] table from the current folder up. */
   project: { file: string } | { file?: undefined; error?: string };
@@ -56,7 +59,8 @@ export function buildConfigRows(facts: ConfigFacts): ConfigRow[] {
       source: file.exists ? file.source : `${file.source}; not present`,
     })),
     projectRow(facts.project),
-    { key: 'payload cache', value: facts.cacheRoot.dir, source: facts.cacheRoot.source },
+    folderRow('payload cache', facts.cacheRoot),
+    folderRow('state', facts.stateDir),
     { key: 'docker config', value: facts.dockerConfig.path, source: facts.dockerConfig.source },
     'error' in facts.engine
       ? { key: 'engine', value: `unusable: ${facts.engine.error}`, source: 'DOCKER_HOST / docker context' }
@@ -74,6 +78,17 @@ function projectRow(project: ConfigFacts['project']): ConfigRow {
   if (project.file !== undefined) return { key: 'project file', value: project.file, source };
   if (project.error !== undefined) return { key: 'project file', value: `unusable: ${project.error}`, source };
   return { key: 'project file', value: 'none', source };
+}
+
+/** Where a folder of run-docker's own is; as root, also the folder HOME or XDG_* named and why it is not used. */
+function folderRow(key: string, folder: OwnFolder): ConfigRow {
+  if (folder.dir === undefined) return { key, value: 'none', source: `as root: ${folder.why}` };
+  const passedOver = folder.passedOver;
+  return {
+    key,
+    value: folder.dir,
+    source: passedOver === undefined ? folder.source : `${folder.source}; "${passedOver.dir}" ${passedOver.why}`,
+  };
 }
 
 /** Which run payload a call would run and why, as far as the settings tell (no engine, no registry). */

@@ -6,12 +6,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { lchown, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chown, lchown, lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { startUnixEngineProxy, type EngineProxy } from '../helpers/engine-proxy';
 import { buildBusyboxImage, removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
+import { asUser, withRootHome } from '../helpers/root-home';
 import {
   expectOneLineFailure,
   explain,
@@ -19,6 +20,7 @@ import {
   publish,
   removeHosts,
   runShim,
+  stderrLines,
   type HostEnv,
   type Outcome,
 } from '../helpers/shim';
@@ -26,6 +28,8 @@ import {
 const ALICE = 4321;
 const MINI_TAG = '20260101-000000';
 let registry: TestRegistry;
+let prefix: string;
+let tiny: string;
 let app: string;
 let host: HostEnv;
 const images: string[] = [];
@@ -52,8 +56,8 @@ async function aliceHome(): Promise<{ home: string; env: HostEnv }> {
 
 beforeAll(async () => {
   registry = await startRegistry();
-  const prefix = `${registry.address}/privileged-home-${process.pid}`;
-  const tiny = await publish('tiny', `${prefix}/tiny`);
+  prefix = `${registry.address}/privileged-home-${process.pid}`;
+  tiny = await publish('tiny', `${prefix}/tiny`);
   await publish('mini', `${prefix}/mini`, ['--version', MINI_TAG]);
   images.push(tiny, `${prefix}/mini:${MINI_TAG}`);
   app = `${prefix}/proj:1.0.0`;
@@ -149,4 +153,125 @@ test('an engine socket of hers is not used, though DOCKER_HOST names it (sudo -E
   proxies.push(rootsOwn);
   expectSuccess(await runShim(['--version'], { ...env, DOCKER_HOST: rootsOwn.host }));
   expect(rootsOwn.requests.length).toBeGreaterThan(0);
+});
+
+/**
+ * Her HOME as root runs with it, with no XDG_CACHE_HOME or XDG_STATE_HOME (sudo keeping HOME,
+ * a service unit's HOME): where run-docker keeps its own files is its choice. Root's own home
+ * is a folder of this test's, mounted over root's home for the shim alone (root-home.ts).
+ */
+async function aliceHomeOnly(): Promise<{
+  home: string;
+  env: Record<string, string>;
+  rootHome: string;
+  asRoot: string[];
+}> {
+  const { home, env } = await aliceHome();
+  const { XDG_CACHE_HOME: _cache, XDG_STATE_HOME: _state, ...rest } = env;
+  const rootHome = await rootFolder('root-home');
+  return { home, env: rest, rootHome, asRoot: withRootHome(rootHome) };
+}
+
+function expectRan(outcome: Outcome, reference: string): void {
+  if (outcome.code !== 0 || !outcome.stdout.includes(`mini ${reference} `))
+    throw new Error(`expected mini ${reference} to run\n${explain(outcome)}`);
+}
+
+describe("run-docker's own cache and state, as root", () => {
+  const ownHome = userInfo().homedir;
+
+  test('her ~/.cache and ~/.local/state links make root create nothing where they point: root keeps both in its own home, and --show-config says so', async () => {
+    const { home, env, rootHome, asRoot } = await aliceHomeOnly();
+    const target = await rootFolder('target');
+    await symlink(target, join(home, '.cache'));
+    await lchown(join(home, '.cache'), ALICE, ALICE);
+    await mkdir(join(home, '.local'));
+    await chown(join(home, '.local'), ALICE, ALICE);
+    await symlink(target, join(home, '.local', 'state'));
+    await lchown(join(home, '.local', 'state'), ALICE, ALICE);
+    const why = `sits in the folder "${home}", which can be changed by uid ${ALICE}, its owner`;
+
+    const outcome = await runShim(
+      ['--hostdatadir', 'no', '--hostlogdir', 'no', app, 'true'],
+      { ...env, RUN_DOCKER_DEBUG: '1' },
+      '',
+      asRoot,
+    );
+    expectSuccess(outcome);
+    expect(await readdir(target)).toEqual([]);
+    expect(stderrLines(outcome)).toEqual(
+      expect.arrayContaining([
+        `run-docker: debug: as root, the cache is "${ownHome}/.cache/run-docker" (root's home in the user database): "${home}/.cache/run-docker" ${why}`,
+        `run-docker: debug: as root, the state folder is "${ownHome}/.local/state/run-docker" (root's home in the user database): "${home}/.local/state/run-docker" ${why}`,
+      ]),
+    );
+    expect(await readdir(join(rootHome, '.cache', 'run-docker'))).toEqual(expect.arrayContaining(['payloads', 'code']));
+    expect(
+      JSON.parse(await readFile(join(rootHome, '.local', 'state', 'run-docker', 'mini-versions.json'), 'utf8')),
+    ).toEqual({
+      minis: { [`${prefix}/mini`]: MINI_TAG },
+    });
+    for (const folder of ['.cache', join('.cache', 'run-docker'), '.local', join('.local', 'state', 'run-docker')]) {
+      const info = await lstat(join(rootHome, folder));
+      expect({ folder, owner: info.uid, mode: (info.mode & 0o777).toString(8) }).toEqual({
+        folder,
+        owner: 0,
+        mode: '700',
+      });
+    }
+    // The loader finds the shim's code cache where the call wrote it: both ask the same question.
+    const again = await runShim(['--version'], { ...env, RUN_DOCKER_DEBUG: '1' }, '', asRoot);
+    expect(stderrLines(again)).toContainEqual(
+      expect.stringMatching(/^run-docker: debug: shim code cache used \(shim-/),
+    );
+    expect(await readdir(target)).toEqual([]);
+
+    const shown = await runShim(['--show-config'], env, '', asRoot);
+    expectSuccess(shown);
+    expect(shown.stderr).toBe('');
+    const row = (key: string) =>
+      shown.stdout
+        .split('\n')
+        .find((line) => line.startsWith(`${key} `))
+        ?.replace(/ +/g, ' ');
+    expect(row('payload cache')).toBe(
+      `payload cache ${ownHome}/.cache/run-docker (root's home in the user database; "${home}/.cache/run-docker" ${why})`,
+    );
+    expect(row('state')).toBe(
+      `state ${ownHome}/.local/state/run-docker (root's home in the user database; "${home}/.local/state/run-docker" ${why})`,
+    );
+  });
+
+  test("she cannot hide root's record of the minis it ran: after she moves away whatever root left in her HOME, an older mini is still refused", async () => {
+    const repo = `${prefix}/mini-rollback`;
+    const [older, newer] = ['20260101-000000', '20260102-000000'];
+    for (const version of [older, newer]) {
+      await publish('mini', repo, ['--version', version]);
+      images.push(`${repo}:${version}`);
+    }
+    const { home, env, asRoot } = await aliceHomeOnly();
+    const hers = { ...env, RUN_DOCKER_MINI: repo };
+    expectRan(await runShim(['--version'], hers, '', asRoot), `${repo}:${newer}`);
+
+    // Her HOME is hers: renaming what is in it takes nothing more, whoever made it.
+    for (const name of await readdir(home))
+      execFileSync(asUser(ALICE)[0]!, [
+        ...asUser(ALICE).slice(1),
+        'mv',
+        join(home, name),
+        join(home, `${name}.hidden`),
+      ]);
+    await removeImages([`${repo}:${newer}`]);
+
+    const after = await runShim(['--version'], hers, '', asRoot);
+    expect(after.code).toBe(0);
+    expect(after.stdout).toMatch(/^mini built into shim .* \(no usable mini of /m);
+    expect(stderrLines(after)).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^run-docker: warning: no usable mini of ".*/mini-rollback": the newest, ".*:${older}" cannot be used: it is older than ${newer}, which this host has already run; `,
+        ),
+      ),
+    ]);
+  });
 });

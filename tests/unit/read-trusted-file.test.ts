@@ -4,7 +4,7 @@
  * user or root can change, as sudo and OpenSSH check. Run as root (the tests' user here), so
  * folders and links of "another user" are made with chown to uid 4321.
  */
-import { chmod, chown, lchown, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, lchown, lstat, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UnreadableFile } from '../../common/read-private-file';
@@ -138,5 +138,63 @@ describe("run-docker's config file", () => {
     const message = await refusal(readConfigFile(file, ROOT, 'user'));
     expect(message).toMatch(/^the config file ".*" is not valid JSON/);
     expect(formatUserFacingError(new RunDockerError(message, 'Fix it.'))).not.toMatch(/\ufeff/);
+  });
+});
+
+describe('a folder run-docker keeps its own files in (options.folder)', () => {
+  const folder = { folder: {} };
+  const create = { folder: { create: 0o700 } };
+
+  it("is refused through another user's folder even where nothing is yet, and that folder is judged too", async () => {
+    await mkdir(join(dir, 'alice'), { mode: 0o755 });
+    await chown(join(dir, 'alice'), OTHER, OTHER);
+    const why = `sits in the folder "${join(dir, 'alice')}", which can be changed by uid ${OTHER}, its owner`;
+    // Nothing under her folder: a file there would be nothing to read, a folder would be made there.
+    expect(resolveTrustedPath(join(dir, 'alice', '.cache', 'x'), ROOT)).toBe(join(dir, 'alice', '.cache', 'x'));
+    expect(() => resolveTrustedPath(join(dir, 'alice', '.cache', 'x'), ROOT, folder)).toThrow(why);
+    expect(() => resolveTrustedPath(join(dir, 'alice', '.cache'), ROOT, create)).toThrow(why);
+    // Her folder as the last one on the way is judged too (a file's own folder is judged when it is opened).
+    expect(() => resolveTrustedPath(join(dir, 'alice'), ROOT, folder)).toThrow(why);
+    expect(await readdir(join(dir, 'alice'))).toEqual([]);
+  });
+
+  it('is made folder by folder (create), each judged once made, and the path comes back with links resolved', async () => {
+    await mkdir(join(dir, 'real'), { mode: 0o755 });
+    await symlink(join(dir, 'real'), join(dir, 'link'));
+    expect(resolveTrustedPath(join(dir, 'link', 'a', 'b'), ROOT, create)).toBe(join(dir, 'real', 'a', 'b'));
+    for (const made of [join(dir, 'real', 'a'), join(dir, 'real', 'a', 'b')])
+      expect(((await lstat(made)).mode & 0o777).toString(8)).toBe('700');
+    // Without create, what is missing is left as it is.
+    expect(resolveTrustedPath(join(dir, 'link', 'c', 'd'), ROOT, folder)).toBe(join(dir, 'real', 'c', 'd'));
+    expect(await readdir(join(dir, 'real'))).toEqual(['a']);
+  });
+
+  it("in a sticky folder: made there as root's; one another user made first is refused, and nothing is made in it", async () => {
+    await mkdir(join(dir, 'tmp'));
+    await chmod(join(dir, 'tmp'), 0o1777);
+    expect(resolveTrustedPath(join(dir, 'tmp', 'mine', 'x'), ROOT, create)).toBe(join(dir, 'tmp', 'mine', 'x'));
+    expect((await lstat(join(dir, 'tmp', 'mine'))).uid).toBe(0);
+    await mkdir(join(dir, 'tmp', 'hers'));
+    await chown(join(dir, 'tmp', 'hers'), OTHER, OTHER);
+    expect(() => resolveTrustedPath(join(dir, 'tmp', 'hers', 'x'), ROOT, create)).toThrow(
+      `sits in the folder "${join(dir, 'tmp', 'hers')}", which can be changed by uid ${OTHER}, its owner`,
+    );
+    expect(await readdir(join(dir, 'tmp', 'hers'))).toEqual([]);
+  });
+
+  it('is refused through a link another user owns, and a folder others may write without the sticky bit', async () => {
+    await mkdir(join(dir, 'real'), { mode: 0o755 });
+    await symlink(join(dir, 'real'), join(dir, 'hers'));
+    await lchown(join(dir, 'hers'), OTHER, OTHER);
+    expect(() => resolveTrustedPath(join(dir, 'hers', 'x'), ROOT, create)).toThrow(
+      `is reached through the link "${join(dir, 'hers')}", which belongs to uid ${OTHER}`,
+    );
+    await mkdir(join(dir, 'open'));
+    await chmod(join(dir, 'open'), 0o777);
+    expect(() => resolveTrustedPath(join(dir, 'open', 'x'), ROOT, create)).toThrow(
+      `sits in the folder "${join(dir, 'open')}", which can be changed by every user (mode 0777)`,
+    );
+    expect(await readdir(join(dir, 'real'))).toEqual([]);
+    expect(await readdir(join(dir, 'open'))).toEqual([]);
   });
 });

@@ -26,6 +26,7 @@ function facts(
     ],
     project: { file: '/home/u/work/src/hello/pyproject.toml' },
     cacheRoot: { dir: '/home/u/.cache/run-docker', source: 'default' },
+    stateDir: { dir: '/home/u/.local/state/run-docker', source: 'default' },
     dockerConfig: { path: '/etc/docker-config/config.json', source: 'env DOCKER_CONFIG' },
   };
 }
@@ -52,6 +53,7 @@ describe('buildConfigRows', () => {
         source: 'for ".": the nearest pyproject.toml with [tool.run-docker], from the current folder up',
       },
       { key: 'payload cache', value: '/home/u/.cache/run-docker', source: 'default' },
+      { key: 'state', value: '/home/u/.local/state/run-docker', source: 'default' },
       { key: 'docker config', value: '/etc/docker-config/config.json', source: 'env DOCKER_CONFIG' },
       { key: 'engine', value: 'unix:///var/run/docker.sock', source: 'default' },
     ]);
@@ -80,6 +82,30 @@ describe('buildConfigRows', () => {
     expect(engine({ error: 'the docker context "x" (from DOCKER_CONTEXT) does not exist' })?.value).toBe(
       'unusable: the docker context "x" (from DOCKER_CONTEXT) does not exist',
     );
+  });
+
+  it('as root, says where the cache and the state are when not where HOME says, and why, or that there is none', () => {
+    const rows = buildConfigRows({
+      ...facts({}),
+      cacheRoot: {
+        dir: '/root/.cache/run-docker',
+        source: "root's home in the user database",
+        passedOver: {
+          dir: '/home/u/.cache/run-docker',
+          why: 'sits in the folder "/home/u", which can be changed by uid 1000, its owner',
+        },
+      },
+      stateDir: { dir: undefined, source: 'default', why: '"/home/u/.local/state/run-docker" sits in …' },
+    });
+    expect(rows.filter((row) => row.key === 'payload cache' || row.key === 'state')).toEqual([
+      {
+        key: 'payload cache',
+        value: '/root/.cache/run-docker',
+        source:
+          'root\'s home in the user database; "/home/u/.cache/run-docker" sits in the folder "/home/u", which can be changed by uid 1000, its owner',
+      },
+      { key: 'state', value: 'none', source: 'as root: "/home/u/.local/state/run-docker" sits in …' },
+    ]);
   });
 
   it('says when the config file is not there, and env beats it for allowUnsigned', () => {
