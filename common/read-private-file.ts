@@ -24,8 +24,10 @@ export interface ReadPrivateFileOptions {
   /** Larger files are refused, not read in part. */
   maxBytes: number;
   /**
-   * Refuse a file that someone but this user (or root) could have written: for files that
-   * decide what runs (the config file names the trust root). See findForeignWriter.
+   * Refuse a file that someone but this user (or root) could have written. See
+   * findForeignWriter. Default: the process's user (currentUser), for every file: a cached
+   * payload, verification record or token is only ever written by its user, and one that
+   * another user could have written is theirs to choose (docs/trust.md). Root: root alone.
    */
   writableOnlyBy?: FileOwner;
   /**
@@ -81,12 +83,10 @@ export function readPrivateFileStampedSync(
     const info = fstatSync(fd, { bigint: true });
     if (!info.isFile())
       throw new UnreadableFile(path, 'not-regular', `is not a regular file (${describeFileType(info)})`);
+    // Checked on the open file: what is read is what was judged.
+    const user = 'writableOnlyBy' in options ? options.writableOnlyBy : currentUser();
     const foreignWriter =
-      options.writableOnlyBy &&
-      findForeignWriter(
-        { uid: Number(info.uid), gid: Number(info.gid), mode: Number(info.mode) },
-        options.writableOnlyBy,
-      );
+      user && findForeignWriter({ uid: Number(info.uid), gid: Number(info.gid), mode: Number(info.mode) }, user);
     if (foreignWriter) throw new UnreadableFile(path, 'writable-by-others', `can be changed by ${foreignWriter}`);
     if (info.size > options.maxBytes) {
       throw new UnreadableFile(path, 'too-large', `is larger than ${options.maxBytes} bytes (${info.size})`);

@@ -31,7 +31,11 @@ export async function readTrustedFile(path: string, options: ReadTrustedFileOpti
 /** readTrustedFile for callers that must stay synchronous. */
 export function readTrustedFileSync(path: string, options: ReadTrustedFileOptions): Buffer | undefined {
   if (options.user === undefined)
-    return readPrivateFileStampedSync(path, { maxBytes: options.maxBytes, followSymlink: true })?.bytes;
+    return readPrivateFileStampedSync(path, {
+      maxBytes: options.maxBytes,
+      followSymlink: true,
+      writableOnlyBy: undefined,
+    })?.bytes;
   // Every link on the way is resolved by the walk: what is opened is the checked path itself.
   return readPrivateFileStampedSync(resolveTrustedPath(path, options.user), {
     maxBytes: options.maxBytes,

@@ -6,11 +6,23 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chown, lchown, lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  lchown,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { startUnixEngineProxy, type EngineProxy } from '../helpers/engine-proxy';
-import { buildBusyboxImage, removeImages } from '../helpers/fixtures';
+import { buildBusyboxImage, docker, removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
 import { asUser, withRootHome } from '../helpers/root-home';
 import {
@@ -177,6 +189,11 @@ function expectRan(outcome: Outcome, reference: string): void {
     throw new Error(`expected mini ${reference} to run\n${explain(outcome)}`);
 }
 
+async function imageIdHex(reference: string): Promise<string> {
+  const { stdout } = await docker(['image', 'inspect', '--format', '{{.Id}}', reference]);
+  return stdout.trim().replace(/^sha256:/, '');
+}
+
 describe("run-docker's own cache and state, as root", () => {
   const ownHome = userInfo().homedir;
 
@@ -273,5 +290,74 @@ describe("run-docker's own cache and state, as root", () => {
         ),
       ),
     ]);
+  });
+
+  test('a payload she plants in a cache folder others could write (chmod -R a+rwX) never runs as root: her files are refused, the image is read again', async () => {
+    // Root's, where others may look (a cache under /var/cache, a HOME at Debian's 0755).
+    const env = { ...host, XDG_CACHE_HOME: await rootFolder('cache') };
+    await chmod(env.XDG_CACHE_HOME, 0o755);
+    const mini = `${prefix}/mini:${MINI_TAG}`;
+    // Twice: the second call reads the cache, and writes what it verified (verified/).
+    for (let call = 0; call < 2; call++) expectRan(await runShim(['--version'], env), mini);
+    const cacheRoot = join(env.XDG_CACHE_HOME, 'run-docker');
+    expect(await readdir(cacheRoot)).toContain('verified');
+    const [miniId, tinyId] = [await imageIdHex(mini), await imageIdHex(tiny)];
+    // Public: both manifests are in images anyone who can pull may read.
+    const manifest = await readFile(join(cacheRoot, 'payloads', miniId, 'manifest.json'), 'utf8');
+    const tinyManifest = JSON.parse(await readFile(join(cacheRoot, 'payloads', tinyId, 'manifest.json'), 'utf8')) as {
+      trustedKeys: unknown[];
+    };
+    execFileSync('chmod', ['-R', 'a+rwX', cacheRoot]);
+    const marker = join(await rootFolder('marker'), 'ran');
+
+    // Her payload under the mini's ID, with a verification record that vouches for it: the
+    // stamps of her own files, and the key the tiny trusts.
+    const plant = `
+      const fs = require('node:fs');
+      const { join } = require('node:path');
+      const [root, id, manifest, key, marker] = process.argv.slice(1);
+      const dir = join(root, 'payloads', id);
+      fs.renameSync(dir, dir + '.moved');
+      fs.mkdirSync(dir);
+      const entry = JSON.parse(manifest).entry;
+      fs.writeFileSync(join(dir, 'manifest.json'), manifest);
+      fs.writeFileSync(join(dir, entry), 'exports.main = async () => { require("node:fs").writeFileSync(' + JSON.stringify(marker) + ', "hers"); return 0; };');
+      const stamp = (name) => {
+        const info = fs.statSync(join(dir, name), { bigint: true });
+        return [info.dev, info.ino, info.size, info.mtimeNs, info.ctimeNs].join(':');
+      };
+      fs.mkdirSync(join(root, 'verified'), { recursive: true });
+      const record = join(root, 'verified', id + '.json');
+      fs.writeFileSync(record + '.new', JSON.stringify({ files: { 'manifest.json': stamp('manifest.json'), [entry]: stamp(entry) }, signedBy: JSON.parse(key) }));
+      fs.renameSync(record + '.new', record);`;
+    const [launcher, ...launcherArgs] = asUser(ALICE);
+    execFileSync(launcher!, [
+      ...launcherArgs,
+      process.execPath,
+      '-e',
+      plant,
+      cacheRoot,
+      miniId,
+      manifest,
+      JSON.stringify(tinyManifest.trustedKeys[0]),
+      marker,
+    ]);
+    expect((await lstat(join(cacheRoot, 'payloads', miniId, 'manifest.json'))).uid).toBe(ALICE);
+
+    const outcome = await runShim(['--version'], env);
+    expect(await readdir(join(marker, '..'))).toEqual([]);
+    expectRan(outcome, mini);
+    expect(stderrLines(outcome)).toEqual([
+      expect.stringMatching(
+        /^run-docker: warning: the cache folder ".*" \(and \d+ of its folders\) was writable by group or others \(mode 777\); made it 0700$/,
+      ),
+      // Root's own files that chmod made writable by every user are not taken either.
+      `run-docker: warning: the cached payload in "${join(cacheRoot, 'payloads', tinyId)}" was rejected (its manifest.json can be changed by every user (mode 0666)); extracting it again from its image`,
+      `run-docker: warning: the cached payload in "${join(cacheRoot, 'payloads', miniId)}" was rejected (its manifest.json can be changed by uid ${ALICE}, its owner); extracting it again from its image`,
+    ]);
+    // And the next call finds the cache whole again, without a word.
+    const next = await runShim(['--version'], env);
+    expectRan(next, mini);
+    expect(next.stderr).toBe('');
   });
 });

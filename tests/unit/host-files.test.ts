@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkPrivateDir, makeDirs } from '../../common/private-dir';
@@ -53,6 +53,26 @@ describe('readPrivateFile', () => {
     expect(await reasonOf(join(dir, 'big'))).toBe('too-large: is larger than 10 bytes (11)');
     expect(await reasonOf(join(dir, 'link'))).toBe('symlink: is not a regular file (a symlink)');
     expect(await reasonOf(join(dir, 'link'), true)).toBe('read');
+  });
+});
+
+describe('readPrivateFile, who may have written it', () => {
+  // Every cache file (payloads, verification and refusal records, tokens, image users): one
+  // planted by another user in a folder they could write is never taken.
+  it('refuses by default a file another user owns, or every user may write; root-owned is fine', async () => {
+    const file = join(dir, 'record.json');
+    await writeFile(file, '{}');
+    expect((await readPrivateFile(file, { maxBytes: 10 }))?.toString()).toBe('{}');
+    await chmod(file, 0o666);
+    await expect(readPrivateFile(file, { maxBytes: 10 })).rejects.toThrow('can be changed by every user (mode 0666)');
+    await chmod(file, 0o600);
+    await chown(file, 4321, 4321);
+    await expect(readPrivateFile(file, { maxBytes: 10 })).rejects.toThrow('can be changed by uid 4321, its owner');
+    // Its owner reads it; only an explicit undefined (Windows: no owners to check) skips the check.
+    expect((await readPrivateFile(file, { maxBytes: 10, writableOnlyBy: { uid: 4321, gid: 4321 } }))?.toString()).toBe(
+      '{}',
+    );
+    expect((await readPrivateFile(file, { maxBytes: 10, writableOnlyBy: undefined }))?.toString()).toBe('{}');
   });
 });
 
