@@ -230,11 +230,15 @@ async function choosePayload(
   // runs the version on record: no second read of the record to learn that.
   const version = mini.payload.manifest.version;
   const raises = floor.version === undefined || (compareTagOrder(version, floor.version) ?? 0) > 0;
-  if (mini.trusted && raises && stateDir !== undefined) {
-    // As root, made folder by folder where only root can change it (locate-own-folder.ts).
-    locateStateDir(env, deps.homeDir, { create: true });
+  // As root, the state folder is made folder by folder where only root can change it
+  // (locate-own-folder.ts), and written only if it is still the one read.
+  if (
+    mini.trusted &&
+    raises &&
+    stateDir !== undefined &&
+    locateStateDir(env, deps.homeDir, { create: true }).dir === stateDir
+  )
     await recordMiniVersion(file, repository, version, log);
-  }
   return {
     module:
       deps.command === 'build'
