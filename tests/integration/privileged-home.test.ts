@@ -292,6 +292,45 @@ describe("run-docker's own cache and state, as root", () => {
     ]);
   });
 
+  test("root's --allow-project is kept in root's own state folder: her ~/.local/state link gets nothing, and the allowance holds", async () => {
+    const { home, env, rootHome, asRoot } = await aliceHomeOnly();
+    const target = await rootFolder('target');
+    await mkdir(join(home, '.local'));
+    await chown(join(home, '.local'), ALICE, ALICE);
+    await symlink(target, join(home, '.local', 'state'));
+    await lchown(join(home, '.local', 'state'), ALICE, ALICE);
+    const project = await rootFolder('project');
+    await chmod(project, 0o755);
+    await writeFile(
+      join(project, 'pyproject.toml'),
+      [
+        '[tool.run-docker]',
+        `image = ${JSON.stringify(app.replace(/:[^:/]+$/, ''))}`,
+        'run-options = ["-p", "8000:8000"]',
+        '',
+      ].join('\n'),
+    );
+
+    const allowed = await runShim(['--allow-project', project], env, '', asRoot, project);
+    expectSuccess(allowed);
+    expect(await readdir(target)).toEqual([]);
+    const record = JSON.parse(
+      await readFile(join(rootHome, '.local', 'state', 'run-docker', 'allowed-projects.json'), 'utf8'),
+    ) as { projects: Record<string, string> };
+    expect(Object.keys(record.projects)).toEqual([project]);
+
+    const dry = await runShim(
+      ['--hostdatadir', 'no', '--hostlogdir', 'no', '--dry-run', '.', 'true'],
+      env,
+      '',
+      asRoot,
+      project,
+    );
+    expectSuccess(dry);
+    expect(dry.stdout).toContain('--publish 8000:8000');
+    expect(await readdir(target)).toEqual([]);
+  });
+
   test('a payload she plants in a cache folder others could write (chmod -R a+rwX) never runs as root: her files are refused, the image is read again', async () => {
     // Root's, where others may look (a cache under /var/cache, a HOME at Debian's 0755).
     const env = { ...host, XDG_CACHE_HOME: await rootFolder('cache') };
