@@ -112,6 +112,16 @@ export async function startUnixEngineProxy(socketPath: string, hold?: Hold): Pro
   return { host: `unix://${socketPath}`, requests, close, held };
 }
 
+/** A plain-HTTP engine address, tcp://127.0.0.1:PORT, in front of the engine socket `socketPath` (default: the main engine's). */
+export async function startTcpEngineRelay(socketPath: string = ENGINE_SOCKET): Promise<EngineProxy> {
+  const requests: string[] = [];
+  const connect = () => net.connect({ path: socketPath, allowHalfOpen: true });
+  const server = net.createServer({ allowHalfOpen: true }, (client) => relay(client, connect, requests));
+  const close = closer(server);
+  const port = await listen(server);
+  return { host: `tcp://127.0.0.1:${port}`, requests, close };
+}
+
 /** A relay on 127.0.0.1 in front of a TCP service there (a registry), holding `hold`'s requests. */
 export async function startHoldingTcpRelay(
   targetAddress: string,

@@ -32,10 +32,21 @@ async function waitForPort(port: number, child: ChildProcess, output: () => stri
   throw new Error(`sshd did not listen on 127.0.0.1:${port}:\n${output()}`);
 }
 
-export async function startSshServer(dir: string): Promise<SshServer> {
+export interface SshServerOptions {
+  /** The HOME whose ~/.ssh gets the key (default: DIR/client-home). */
+  clientHome?: string;
+  /**
+   * Run sshd in the mount namespace of this process (nsenter): its sessions, and the docker
+   * CLI they start, see that namespace's files (tests/helpers/second-engine.ts). DIR must be
+   * visible there too.
+   */
+  mountNamespaceOf?: number;
+}
+
+export async function startSshServer(dir: string, serverOptions: SshServerOptions = {}): Promise<SshServer> {
   const keygen = (file: string) =>
     runCommand('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'run-docker-test', '-f', file], { check: true });
-  const clientHome = path.join(dir, 'client-home');
+  const clientHome = serverOptions.clientHome ?? path.join(dir, 'client-home');
   await mkdir(path.join(clientHome, '.ssh'), { recursive: true, mode: 0o700 });
   await keygen(path.join(dir, 'host_key'));
   await keygen(path.join(clientHome, '.ssh', 'id_ed25519'));
@@ -65,8 +76,14 @@ export async function startSshServer(dir: string): Promise<SshServer> {
     String(port),
     ...Object.entries(options).flatMap(([key, value]) => ['-o', `${key}=${value}`]),
   ];
-  // sshd re-executes itself, so it must be started by its absolute path.
-  const child = spawn('/usr/sbin/sshd', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // sshd re-executes itself, so it must be started by its absolute path; nsenter execs it.
+  const namespace = serverOptions.mountNamespaceOf;
+  const child =
+    namespace === undefined
+      ? spawn('/usr/sbin/sshd', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+      : spawn('nsenter', ['--mount', '--target', String(namespace), '--', '/usr/sbin/sshd', ...args], {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
   let output = '';
   child.stderr.on('data', (chunk) => (output += chunk));
   await waitForPort(port, child, () => output);
