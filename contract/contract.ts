@@ -7,6 +7,7 @@
 import type { EngineClient } from './engine-client';
 
 export type {
+  BindSourcesAnswer,
   ContainerSpec,
   ContainerSummary,
   EngineClient,
@@ -152,6 +153,13 @@ export interface BaseContext {
    * runs containers; absent when nothing sets it, and the run payload then chooses.
    */
   cli?: { value: EngineCli; source: string };
+  /**
+   * Optional (added within contract version 2; older shims never set it): run-docker's own
+   * config files as the shim read and checked them for this call (docs/configuration.md),
+   * highest precedence first, only those present. Payloads take their own settings from
+   * here (`engines`); a payload that finds it absent has none of them.
+   */
+  configFiles?: ReadonlyArray<{ path: string; content: unknown }>;
 }
 
 /** BaseContext.docker, version 1. */

@@ -127,4 +127,22 @@ export interface EngineClient {
    * namespace maps ids (`host.security.rootless`, `host.idMappings`). Slow (~0.6 s here).
    */
   readPodmanInfo?(): Promise<unknown>;
+  /**
+   * Optional (added within contract version 2; older shims lack it, and a payload then cannot
+   * ask whether the engine sees this host's files): POST /containers/create for `image` with
+   * each of `sources` bind-mounted read-only, asked as a question, not to make a container.
+   * dockerd checks every bind source on its own host before it looks for the image (moby
+   * daemon/create.go: verifyContainerSettings, then GetImage) and names the first that is not
+   * there ("bind source path does not exist: PATH"). Resolves with the engine's status and
+   * message; a container created after all (201) is removed before it resolves. Rejects only
+   * when the engine cannot be asked (connection, time limit).
+   */
+  checkBindSources?(image: string, sources: readonly string[]): Promise<BindSourcesAnswer>;
+}
+
+/** What the engine answered to EngineClient.checkBindSources. */
+export interface BindSourcesAnswer {
+  statusCode: number;
+  /** The engine's `message` (empty for a 2xx answer). */
+  message: string;
 }

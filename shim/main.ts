@@ -16,7 +16,10 @@ import {
 import { DEFAULT_ENGINE_TIMEOUT_MS } from '../common/engine/light-engine-client';
 import { readEngineEndpoint } from '../common/engine/read-engine-endpoint';
 import { loadDockerConfig } from '../common/load-docker-config';
-import { redactHost, type EngineEndpoint } from '../common/engine/select-engine-endpoint';
+import { redactHost, selectContextName, type EngineEndpoint } from '../common/engine/select-engine-endpoint';
+import { describeFileSharing, isHostSocket, readEngineFilesRecord } from '../common/engine/engine-files';
+import { selectEngineSettings } from '../common/engine/select-engine-settings';
+import type { DockerConfigSnapshot } from '../contract/contract';
 import { startPodmanService, type PodmanService } from '../common/engine/start-podman-service';
 import { readPositiveInteger } from '../common/read-positive-integer';
 import { readHomeDir } from '../common/read-home-dir';
@@ -196,16 +199,59 @@ async function showConfig(env: Record<string, string | undefined>, homeDir: stri
         path: dockerConfigPath(env, homeDir),
         source: env.DOCKER_CONFIG ? 'env DOCKER_CONFIG' : 'default',
       },
-      engine: await loadDockerConfig(env, homeDir)
-        .then((dockerConfig) => readEngineEndpoint(env, dockerConfig))
-        .then(
-          (endpoint) => describeFallback(endpoint, choosePodmanFallback(endpoint, podmanFacts(env))),
-          (error: unknown) => {
-            if (!isUserFacingError(error)) throw error;
-            return { error: error.message };
-          },
-        ),
+      ...(await describeEngine(
+        env,
+        homeDir,
+        files.filter((file) => file.content !== undefined),
+      )),
     }),
+  );
+}
+
+/**
+ * The engine row of --show-config (a Podman socket or service stands in when there is no
+ * Docker socket to use), and whether that engine shares this host's files as far as is known
+ * without asking it (common/engine/engine-files.ts): a socket on this host does, a setting
+ * says, or the last answer a run got.
+ */
+async function describeEngine(
+  env: Record<string, string | undefined>,
+  homeDir: string,
+  files: ReadonlyArray<{ path: string; content: unknown }>,
+): Promise<Pick<ConfigFacts, 'engine' | 'engineFiles'>> {
+  let endpoint: EngineEndpoint;
+  let dockerConfig: DockerConfigSnapshot;
+  try {
+    dockerConfig = await loadDockerConfig(env, homeDir);
+    endpoint = await readEngineEndpoint(env, dockerConfig);
+  } catch (error) {
+    if (!isUserFacingError(error)) throw error;
+    return { engine: { error: error.message } };
+  }
+  const fallback = choosePodmanFallback(endpoint, podmanFacts(env));
+  const engine = describeFallback(endpoint, fallback);
+  // A Podman socket or service the shim finds is on this host.
+  const host = fallback.kind === 'keep' ? endpoint.host : 'unix://';
+  const currentContext = dockerConfig.content?.currentContext;
+  const context = selectContextName(
+    env,
+    typeof currentContext === 'string' ? currentContext : undefined,
+    dockerConfig.file,
+  );
+  const settings = selectEngineSettings(files, { host, context: context?.name });
+  const row = (value: string, source: string) => ({ engine, engineFiles: { value, source } });
+  if (settings?.sharesFiles !== undefined)
+    return row(describeFileSharing({ shares: settings.sharesFiles, why: 'set' }), `file: ${settings.source}`);
+  if (isHostSocket(host))
+    return row(describeFileSharing({ shares: true, why: 'a socket on this host' }), 'its address');
+  const cacheRoot = locateCacheRoot(env, homeDir).dir;
+  const record = cacheRoot === undefined ? [] : await readEngineFilesRecord(join(cacheRoot, 'mini'));
+  const entry = record.find((candidate) => candidate.host === host);
+  if (entry === undefined) return row('asked by the next run (a network address can be any host)', 'not asked yet');
+  const ago = Math.max(0, Math.round((Date.now() - entry.checkedAt) / 1000));
+  return row(
+    describeFileSharing({ shares: entry.shares, why: `it ${entry.shares ? 'saw' : 'did not see'} a folder made here` }),
+    `asked ${ago} s ago`,
   );
 }
 

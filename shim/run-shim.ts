@@ -103,7 +103,8 @@ interface LoadedTiny {
 export async function runShim(deps: ShimDeps): Promise<number> {
   const { argv, env, engine, log, shimVersion, progress } = deps;
   const local = isLocalMode(argv, env);
-  const config = resolveShimConfig(env, await readConfigFiles(configFileLocations(env, deps.homeDir)), deps.defaults);
+  const configFiles = await readConfigFiles(configFileLocations(env, deps.homeDir));
+  const config = resolveShimConfig(env, configFiles, deps.defaults);
   // Undefined when others could have planted things in it: then nothing is read from or written to it.
   const owner = currentUser();
   if (owner === undefined)
@@ -125,6 +126,7 @@ export async function runShim(deps: ShimDeps): Promise<number> {
     ...(deps.docker ? { docker: deps.docker } : {}),
     ...(deps.endpoint ? { endpoint: deps.endpoint } : {}),
     ...(config.cli ? { cli: config.cli } : {}),
+    configFiles: configFiles.filter((file) => file.content !== undefined),
   };
 
   const chosen = await choosePayload(deps, config, source, base);

@@ -36,6 +36,12 @@ export interface ConfigFacts {
   project: { file: string } | { file?: undefined; error?: string };
   /** The engine as the docker CLI would choose it (DOCKER_HOST, docker context), or why it cannot be used. */
   engine: { host: string; source: string } | { error: string };
+  /**
+   * Whether that engine shares this host's files (common/engine/engine-files.ts), as far as
+   * is known without asking it: a socket on this host does; for a network address, the last
+   * answer a run got, or a setting. Absent when the engine cannot be used.
+   */
+  engineFiles?: { value: string; source: string };
 }
 
 export function buildConfigRows(facts: ConfigFacts): ConfigRow[] {
@@ -69,6 +75,7 @@ export function buildConfigRows(facts: ConfigFacts): ConfigRow[] {
           value: facts.engine.host,
           source: facts.engine.source === 'DOCKER_HOST' ? 'env DOCKER_HOST' : facts.engine.source,
         },
+    ...(facts.engineFiles ? [{ key: 'engine files', ...facts.engineFiles }] : []),
   ];
 }
 

@@ -4,7 +4,14 @@
  */
 import type Dockerode from 'dockerode';
 import type { EngineClient, EnginePullOptions } from '../../contract/engine-client';
-import { containersWithLabel, isNotFound, selectTagsOfRepository, toImageDetails } from './light-engine-client';
+import {
+  answerBindSources,
+  bindSourcesProbe,
+  containersWithLabel,
+  isNotFound,
+  selectTagsOfRepository,
+  toImageDetails,
+} from './light-engine-client';
 import { parseVersionIdentity } from './parse-engine-identity';
 
 export function createDockerodeEngineClient(docker: Dockerode): EngineClient {
@@ -42,6 +49,16 @@ export function createDockerodeEngineClient(docker: Dockerode): EngineClient {
           { path: '/v4.0.0/libpod/info', method: 'GET', statusCodes: { 200: true }, options: {} },
           (error: Error | null, answer: unknown) => (error ? reject(error) : resolve(answer)),
         ),
+      ),
+    checkBindSources: (image, sources) =>
+      answerBindSources(
+        async () => {
+          const container: Dockerode.Container = await docker.createContainer(bindSourcesProbe(image, sources));
+          return container.id;
+        },
+        async (id) => {
+          await docker.getContainer(id).remove({ force: true });
+        },
       ),
     pullImage: (repository, tag, options) => pullWithDockerode(docker, repository, tag, options),
   };

@@ -8,7 +8,13 @@
  */
 import type http from 'node:http';
 import type Dockerode from 'dockerode';
-import type { ContainerSummary, EngineClient, EnginePullOptions, ImageDetails } from '../../contract/engine-client';
+import type {
+  BindSourcesAnswer,
+  ContainerSummary,
+  EngineClient,
+  EnginePullOptions,
+  ImageDetails,
+} from '../../contract/engine-client';
 import { loadHttp, loadHttps } from '../lazy-builtins';
 import { parseEngineIdentity, type AnswerHeaders } from './parse-engine-identity';
 import { answerTooLargeError, ENGINE_ANSWER_LIMIT_BYTES, getOverSocket } from './socket-get';
@@ -249,6 +255,48 @@ export function isNotFound(error: unknown): boolean {
   return (error as { statusCode?: number } | null)?.statusCode === 404;
 }
 
+/**
+ * The create request of EngineClient.checkBindSources: each source bind-mounted read-only at
+ * a target of its own, never started, no network, labelled as run-docker's own.
+ */
+export function bindSourcesProbe(image: string, sources: readonly string[]) {
+  return {
+    Image: image,
+    Cmd: ['true'],
+    Labels: { 'org.run-docker.probe': 'bind-sources' },
+    NetworkDisabled: true,
+    HostConfig: {
+      Mounts: sources.map((source, index) => ({
+        Type: 'bind' as const,
+        Source: source,
+        Target: `/run-docker-probe/${index}`,
+        ReadOnly: true,
+      })),
+    },
+  };
+}
+
+/**
+ * The answer of a checkBindSources create: the engine's refusal as it gave it; a container
+ * made after all is removed first (`remove`), since nothing may be left behind.
+ */
+export async function answerBindSources(
+  create: () => Promise<string>,
+  remove: (id: string) => Promise<void>,
+): Promise<BindSourcesAnswer> {
+  let id: string;
+  try {
+    id = await create();
+  } catch (error) {
+    const { statusCode, json } = error as { statusCode?: unknown; json?: unknown };
+    if (typeof statusCode !== 'number') throw error;
+    const message = (json as { message?: unknown } | null)?.message;
+    return { statusCode, message: typeof message === 'string' ? message : typeof json === 'string' ? json : '' };
+  }
+  await remove(id);
+  return { statusCode: 201, message: '' };
+}
+
 /** Every container with `label`, running or not: the query both clients send. */
 export function containersWithLabel(label: string): { all: true; filters: { label: string[] } } {
   return { all: true, filters: { label: [label] } };
@@ -336,6 +384,20 @@ export function createLightEngineClient(
       return parseEngineIdentity(seen);
     },
     readPodmanInfo: () => request({ method: 'GET', path: '/v4.0.0/libpod/info' }),
+    checkBindSources: (image, sources) =>
+      answerBindSources(
+        async () =>
+          (
+            (await request({
+              method: 'POST',
+              path: '/containers/create',
+              body: bindSourcesProbe(image, sources),
+            })) as { Id: string }
+          ).Id,
+        async (id) => {
+          await request({ method: 'DELETE', path: `/containers/${id}${formatQuery({ force: true })}` });
+        },
+      ),
     pullImage: async (repository, tag, options) => {
       forgetImageList();
       try {

@@ -99,6 +99,11 @@ export interface RunSpecInput {
   notebookToken: string;
   /** The engine's user mapping and CLI needs; a rootful Docker engine when absent. */
   engine?: RunEngine;
+  /**
+   * The engine does not share this host's files (payload/run/place-engine-folders.ts): the
+   * data and log folders are paths on its host, taken as they are, and none is created here.
+   */
+  foldersOnEngineHost?: boolean;
 }
 
 export function buildRunSpec(input: RunSpecInput): RunSpec {
@@ -128,13 +133,20 @@ export function buildRunSpec(input: RunSpecInput): RunSpec {
       env.push([variable, '/tmp']);
       continue;
     }
+    const target = `${home}/${folder}`;
+    if (input.foldersOnEngineHost) {
+      if (setting.kind !== 'dir')
+        throw new Error('buildRunSpec needs engine-host folders placed (place-engine-folders.ts)');
+      mounts.push({ source: setting.path, target });
+      env.push([variable, target]);
+      continue;
+    }
     const source = formatBindSource(
       setting.kind === 'dir'
         ? setting.path
         : joinHostPath(host.platform, host.home, ...DEFAULT_HOST_DIRS[folder].split('/')),
       host.platform,
     );
-    const target = `${home}/${folder}`;
     hostDirsToCreate.push({ path: source, option });
     mounts.push({ source, target });
     env.push([variable, target]);
@@ -142,7 +154,8 @@ export function buildRunSpec(input: RunSpecInput): RunSpec {
 
   let workdir = home;
   if (sourceDir !== undefined) {
-    mounts.push({ source: formatBindSource(sourceDir, host.platform), target: `${home}/src` });
+    const source = input.foldersOnEngineHost ? sourceDir : formatBindSource(sourceDir, host.platform);
+    mounts.push({ source, target: `${home}/src` });
     env.push(['PYTHONPATH', `${home}/src/src`]);
     workdir = `${home}/src`;
   }

@@ -33,6 +33,14 @@ import { selectEngineCli, type EngineCliChoice } from './select-engine-cli';
 import { podmanInitExists, readPodmanInitPath, selectPodmanInit } from './select-podman-init';
 import { checkUserMapping, selectUserMapping } from './select-user-mapping';
 import type { RunEngine } from './build-run-spec';
+import { describeFileSharing, type FileSharing } from '../../common/engine/engine-files';
+import { readEngineEndpoint } from '../../common/engine/read-engine-endpoint';
+import { redactHost, selectContextName } from '../../common/engine/select-engine-endpoint';
+import { selectEngineSettings, type EngineSettings } from '../../common/engine/select-engine-settings';
+import { parseImageRef } from '../../common/image-ref';
+import { readContextDockerConfig } from '../../common/load-docker-config';
+import { placeEngineFolders, type EngineFolder } from './place-engine-folders';
+import { findMissingEngineFolder, readEngineFiles } from './read-engine-files';
 
 declare const PAYLOAD_PACKAGE_VERSION: string;
 
@@ -72,24 +80,40 @@ export async function main(ctx: RunContext): Promise<number> {
     projectSpec && (await loadUseProject().prepareProjectRun(ctx, projectSpec, readHomeDir(ctx.env), process.cwd()));
   // Read once: decides host path rules and who the container runs as (common/host-platform.ts).
   const platform = process.platform;
-  const options = withAbsolutePaths(project?.options ?? invocation.options, platform);
+  const given = project?.options ?? invocation.options;
   const command = project?.command ?? invocation.command;
   // `--local` after IMAGE belongs to the container; RUN_DOCKER_LOCAL applies everywhere.
-  const local = options.local || ctx.env.RUN_DOCKER_LOCAL === '1';
-  const quiet = options.quiet || isQuietEnv(ctx.env);
+  const local = given.local || ctx.env.RUN_DOCKER_LOCAL === '1';
+  const quiet = given.quiet || isQuietEnv(ctx.env);
   // Progress goes to stderr: stdout belongs to the container.
   const progress = onStderr(selectProgressOutput({ isTTY: isTerminal(2), env: ctx.env, quiet }));
   // A few local reads; the engine's image list, asked for when the shim started, answers the image.
   const host = readHostFacts(ctx.env, platform);
   const imageText = project?.image ?? invocation.image;
+  // Before anything is pulled: a dev run the engine cannot see the source of stops here.
+  const side = await readEngineSide(ctx);
+  const placed = side.sharing.shares
+    ? undefined
+    : placeEngineFolders({
+        options: given,
+        settings: side.settings,
+        sharing: side.sharing,
+        engineHost: side.host,
+        localSourceDir:
+          project?.sourceDir ??
+          findSourceDir(undefined, host, parseImageRef(imageText, 'image').path.split('/').pop()!),
+      });
+  if (placed?.notice) ctx.log.warn(placed.notice);
+  const options = placed?.options ?? withAbsolutePaths(given, platform);
   const image = await resolveImage({ ...ctx, local }, imageText, { pull: !options.dryRun, progress });
   // A digest given with the image is the user's choice; one the engine reports is checked against the last run.
   if (!imageText.includes('@')) {
     const record = tagDigestRecordPath(ctx.env, host.home);
     await checkTagDigest(record, { ...image, tag: image.version }, !options.dryRun, ctx.log);
   }
-  const sourceDir =
-    options.hostSrcDir === undefined && project
+  const sourceDir = placed
+    ? placed.sourceDir
+    : options.hostSrcDir === undefined && project
       ? project.sourceDir
       : findSourceDir(options.hostSrcDir, host, image.name);
   const { choice, engine } = await prepareEngine(ctx, host, options.root);
@@ -103,16 +127,19 @@ export async function main(ctx: RunContext): Promise<number> {
     // node:crypto only for the run that needs a secret.
     notebookToken: command[0] === NOTEBOOK_COMMAND ? loadCrypto().randomBytes(24).toString('hex') : '',
     engine,
+    foldersOnEngineHost: placed !== undefined,
   });
   const args = renderDockerRunArgs(spec);
   const cli: CliCommand = { cli: choice.cli, file: choice.file, globalArgs: choice.globalArgs, env: choice.env };
   if (options.dryRun) {
     const notes = project ? project.notes.map((line) => `${line}\n`).join('') : '';
     const assignments = Object.entries(cli.env).map(([name, value]) => `${name}=${value}`);
-    writeStdout(`${notes}${formatShellCommand([...assignments, cli.cli, ...cli.globalArgs, ...args])}\n`);
+    const engineLine = `# engine ${side.host}: ${describeFileSharing(side.sharing)}\n`;
+    writeStdout(`${engineLine}${notes}${formatShellCommand([...assignments, cli.cli, ...cli.globalArgs, ...args])}\n`);
     return 0;
   }
-  prepareHostFolders(spec, sourceDir, host);
+  if (placed) await checkEngineFolders(ctx, side.host, placed.folders);
+  else prepareHostFolders(spec, sourceDir, host);
   if (spec.notebookUrl) writeStdout(`run-docker: Jupyter will be at ${spec.notebookUrl}\n`);
   return runDockerCli(
     args,
@@ -120,6 +147,63 @@ export async function main(ctx: RunContext): Promise<number> {
     { stdinIsTerminal: host.stdinIsTerminal, ttyAllocated: isTtyAllocated(spec) },
     cli,
     spec.removeAfterExit ? () => removeContainer(ctx, spec.name) : undefined,
+  );
+}
+
+interface EngineSide {
+  /** For messages: never a password. */
+  host: string;
+  settings: EngineSettings | undefined;
+  sharing: FileSharing;
+}
+
+/**
+ * The engine's address (as the shim reached it; older shims: as the docker CLI would choose
+ * it), its settings in run-docker's config (`engines`) and whether it sees this host's files:
+ * a socket on this host does without asking (common/engine/engine-files.ts).
+ */
+async function readEngineSide(ctx: RunContext): Promise<EngineSide> {
+  const dockerConfig = await readContextDockerConfig(ctx);
+  const engineHost =
+    ctx.endpoint?.host ?? ctx.docker?.engineHost ?? (await readEngineEndpoint(ctx.env, dockerConfig)).host;
+  const currentContext = dockerConfig.content?.currentContext;
+  const context = selectContextName(
+    ctx.env,
+    typeof currentContext === 'string' ? currentContext : undefined,
+    dockerConfig.file,
+  )?.name;
+  const settings = selectEngineSettings(ctx.configFiles ?? [], { host: engineHost, context });
+  const sharing = await readEngineFiles({
+    engine: ctx.engine,
+    host: engineHost,
+    settings,
+    cacheDir: ctx.cacheDir,
+    log: ctx.log,
+  });
+  return { host: redactHost(engineHost), settings, sharing };
+}
+
+/** The folders named on the engine's host are there, or one line says which is not. */
+async function checkEngineFolders(
+  ctx: RunContext,
+  engineHost: string,
+  folders: readonly EngineFolder[],
+): Promise<void> {
+  const answer = await findMissingEngineFolder(
+    ctx.engine,
+    folders.map((folder) => folder.path),
+  );
+  if (!answer.known) {
+    ctx.log.debug(
+      `the engine did not say whether ${folders.map((folder) => folder.path).join(', ')} exist on its host`,
+    );
+    return;
+  }
+  const folder = folders.find((candidate) => candidate.path === answer.missing);
+  if (folder === undefined) return;
+  throw new RunDockerError(
+    `the ${folder.what} "${folder.path}" (from ${folder.from}) is not on the host of the engine at "${engineHost}"`,
+    `Create it there (writable by the user the container runs as), or name another with ${folder.from.startsWith('--') ? folder.from : 'its setting'}.`,
   );
 }
 

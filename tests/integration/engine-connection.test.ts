@@ -159,7 +159,7 @@ test('DOCKER_HOST=ssh:// with the default key in ~/.ssh, and a clear line when t
     const outcome = await runShim(['--local', '--dry-run', PROJECT, 'echo', 'over ssh'], withKey);
     expect({ code: outcome.code, stderr: outcome.stderr }).toEqual({ code: 0, stderr: '' });
     expect(outcome.stdout).toMatch(
-      /^docker run .* run-docker-test\/engine-connection-\d+:20261128-000000 echo 'over ssh'\n$/,
+      /^# engine ssh:\/\/\S+: shares this host's files \(it saw a folder made here\)\ndocker run .* run-docker-test\/engine-connection-\d+:20261128-000000 echo 'over ssh'\n$/,
     );
     expect(sshd.log()).toMatch(/Accepted publickey for \S+ from 127\.0\.0\.1/);
 
