@@ -8,7 +8,7 @@
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildBusyboxImage, removeImages } from '../helpers/fixtures';
-import { startTcpEngineRelay, type EngineProxy } from '../helpers/engine-proxy';
+import { startTcpEngineRelay, startUnixEngineProxy, type EngineProxy } from '../helpers/engine-proxy';
 import { startSecondEngine, type SecondEngine } from '../helpers/second-engine';
 import {
   expectOneLineFailure,
@@ -155,6 +155,30 @@ test("the main engine behind the same tcp relay shares this host's files: a dev 
   expect({ stdout: outcome.stdout, stderr: outcome.stderr }).toEqual({ stdout: 'this host\n', stderr: '' });
   // The data and log folders were made here, as for any local run.
   expect(await readdir(join(host.HOME, 'work'))).toEqual(expect.arrayContaining(['data', 'log', 'src']));
+});
+
+test('asking costs no request on a socket, and one create a minute on a network address', async () => {
+  const socketDir = await makeHost({});
+  const socketRelay = await startUnixEngineProxy(join(socketDir.HOME, 'engine.sock'));
+  try {
+    const onSocket = await makeHost({ DOCKER_HOST: socketRelay.host });
+    // The first call reads the image's user (cached by image ID); the shim's own requests are unversioned.
+    expectSuccess(await runShim(['--local', '--dry-run', IMAGE], onSocket));
+    const from = socketRelay.requests.length;
+    expectSuccess(await runShim(['--local', '--dry-run', IMAGE], onSocket));
+    expect(socketRelay.requests.slice(from)).toEqual(['GET /images/json']);
+  } finally {
+    await socketRelay.close();
+  }
+  const onTcp = await makeHost({ DOCKER_HOST: mainRelay.host });
+  const creates = () => mainRelay.requests.filter((line) => line === 'POST /containers/create').length;
+  expectSuccess(await runShim(['--local', '--dry-run', IMAGE], onTcp));
+  await rm(join(onTcp.XDG_CACHE_HOME, 'run-docker', 'mini', 'engine-files.json'));
+  const before = creates();
+  expectSuccess(await runShim(['--local', '--dry-run', IMAGE], onTcp));
+  expect(creates()).toBe(before + 1);
+  expectSuccess(await runShim(['--local', '--dry-run', IMAGE], onTcp));
+  expect(creates()).toBe(before + 1);
 });
 
 test("--dry-run says which engine runs and whether it shares this host's files", async () => {
