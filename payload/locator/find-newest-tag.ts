@@ -12,7 +12,13 @@ import { localRepositoryNames } from '../../common/local-image-names';
 import { RunDockerError } from '../../common/run-docker-error';
 import { readCredentialSource } from '../../common/credentials/read-credential-source';
 import { readDockerCredentials } from '../../common/credentials/read-docker-credentials';
-import { createRegistryClient, isRegistryUnreachable, readProxySettings } from './registry/create-registry-client';
+import {
+  createRegistryClient,
+  isRegistryUnreachable,
+  readProxySettings,
+  type RegistryClient,
+} from './registry/create-registry-client';
+import { formatPlatform, runsOn, type ImagePlatform } from './image-platform';
 import { selectNewestTag, sortTagsNewestFirst } from './select-newest-tag';
 
 const USABLE_TAGS = 'a UTC date-time YYYYMMDD-HHMMSS, a date yy.mm.dd, a semantic version, or "latest"';
@@ -22,13 +28,30 @@ const USABLE_TAGS = 'a UTC date-time YYYYMMDD-HHMMSS, a date yy.mm.dd, a semanti
  * `ctx.local`, local tags only and no network at all. An unreachable registry is not an
  * error: one warning, then local tags. Every other registry failure is.
  */
-export async function findNewestTag(ctx: BaseContext, repository: string): Promise<LocatedTag> {
+export async function findNewestTag(
+  ctx: BaseContext,
+  repository: string,
+  options: FindNewestTagOptions = {},
+): Promise<LocatedTag> {
   const ref = parseRepository(repository);
-  const { local, remote, unreachable } = await readRepositoryTags(ctx, ref);
+  const { local, remote, unreachable, client } = await readRepositoryTags(ctx, ref);
   const tag = selectNewestTag([...local, ...remote]);
   if (tag === undefined)
     throw noUsableTag(formatRepository(ref), ref.registry, ctx.local, unreachable, local.length + remote.length);
-  return { tag, presentLocally: local.includes(tag) };
+  // A tag on this host was pulled (or built) here: only one that is not is asked about.
+  if (local.includes(tag) || options.platform === undefined || client === undefined)
+    return { tag, presentLocally: local.includes(tag) };
+  return selectTagForPlatform(ctx, ref, { local, remote, client }, options.platform);
+}
+
+export interface FindNewestTagOptions {
+  /**
+   * The engine's platform (image-platform.ts), asked only when the newest tag is not on this
+   * host: then that tag counts only if it has an image for it, and a newer tag without one is
+   * skipped with one warning. Absent: any tag counts (run-docker's own images, which are files
+   * only and run on every platform).
+   */
+  platform?: () => Promise<ImagePlatform | undefined>;
 }
 
 export interface RepositoryTags {
@@ -36,6 +59,91 @@ export interface RepositoryTags {
   remote: string[];
   /** Why the registry could not be used, when it could not (its tags are then empty). */
   unreachable?: string;
+  /** The client that listed the remote tags (to ask about one of them), when the registry was asked. */
+  client?: RegistryClient;
+}
+
+/** A tag checked so far is asked about at most this many times a call: each costs one or two round trips. */
+const MAX_PLATFORM_CHECKS = 5;
+
+/**
+ * The newest tag that runs on the engine's platform, newest first: a tag on this host counts
+ * as it is; a registry's tag newer than every local one counts when its manifest lists the
+ * platform, and is skipped otherwise (one warning naming each skipped tag and its platforms).
+ * When the registry cannot tell (unreachable, no manifest it can read), the tag counts, as
+ * before: the pull then says what is wrong.
+ */
+async function selectTagForPlatform(
+  ctx: BaseContext,
+  ref: ImageRef,
+  tags: { local: string[]; remote: string[]; client: RegistryClient },
+  readPlatform: () => Promise<ImagePlatform | undefined>,
+): Promise<LocatedTag> {
+  const name = formatRepository(ref);
+  const platform = await readPlatform();
+  if (platform === undefined) return { tag: selectNewestTag([...tags.local, ...tags.remote])!, presentLocally: false };
+  const skipped: Array<{ tag: string; platforms: ImagePlatform[] }> = [];
+  let found: LocatedTag | undefined;
+  for (const tag of sortTagsNewestFirst([...tags.local, ...tags.remote])) {
+    if (tags.local.includes(tag)) {
+      found = { tag, presentLocally: true };
+      break;
+    }
+    if (skipped.length >= MAX_PLATFORM_CHECKS) continue;
+    const platforms = await tags.client.readPlatforms(ref.path, tag).catch((error: unknown) => {
+      if (isRegistryUnreachable(error)) return undefined;
+      throw error;
+    });
+    if (platforms === undefined || platforms.some((image) => runsOn(image, platform))) {
+      found = { tag, presentLocally: false };
+      break;
+    }
+    skipped.push({ tag, platforms });
+  }
+  if (skipped.length > 0) ctx.log.warn(describeSkipped(name, skipped, platform, found?.tag));
+  if (found) return found;
+  throw new RunDockerError(
+    `no tag of "${name}" has an image for ${formatPlatform(platform)}, the engine's platform (the newest ${skipped.length === 1 ? 'is' : `${skipped.length} are`} for ${formatSkippedPlatforms(skipped)})`,
+    `Publish one built for ${formatPlatform(platform)} (build-docker --platform ${formatPlatform(platform)},…), or pin a tag that has one.`,
+  );
+}
+
+/** One line for all the tags skipped, naming each with its platforms, and what runs instead. */
+function describeSkipped(
+  name: string,
+  skipped: ReadonlyArray<{ tag: string; platforms: ImagePlatform[] }>,
+  platform: ImagePlatform,
+  instead: string | undefined,
+): string {
+  const which =
+    skipped.length === 1
+      ? `the newest tag of "${name}", "${skipped[0]!.tag}", has no image for ${formatPlatform(platform)} (it is for ${formatSkippedPlatforms(skipped)})`
+      : `the ${skipped.length} newest tags of "${name}" have no image for ${formatPlatform(platform)} (${formatSkippedPlatforms(skipped)})`;
+  return instead === undefined ? which : `${which}; running "${name}:${instead}"`;
+}
+
+function formatSkippedPlatforms(skipped: ReadonlyArray<{ tag: string; platforms: ImagePlatform[] }>): string {
+  const list = (platforms: ImagePlatform[]) =>
+    platforms.length ? platforms.map(formatPlatform).join(', ') : 'no platform';
+  if (skipped.length === 1) return list(skipped[0]!.platforms);
+  return skipped.map(({ tag, platforms }) => `"${tag}": ${list(platforms)}`).join('; ');
+}
+
+/**
+ * The platforms the registry's manifest of `ref` (tag or digest) lists, or undefined when it
+ * cannot tell (unreachable, no such manifest, nothing readable): for a pinned image that is
+ * not on this host, before it is pulled.
+ */
+export async function readImagePlatforms(ctx: BaseContext, ref: ImageRef): Promise<ImagePlatform[] | undefined> {
+  const reference = ref.digest ?? ref.tag;
+  if (reference === undefined || ctx.local) return undefined;
+  try {
+    const client = await createClientFor(ctx, ref);
+    return await client.readPlatforms(ref.path, reference);
+  } catch (error) {
+    if (isRegistryUnreachable(error)) return undefined;
+    throw error;
+  }
 }
 
 /**
@@ -45,25 +153,37 @@ export interface RepositoryTags {
 export async function readRepositoryTags(ctx: BaseContext, ref: ImageRef): Promise<RepositoryTags> {
   const name = formatRepository(ref);
   let unreachable: string | undefined;
+  let client: RegistryClient | undefined;
   const [local, remote] = await Promise.all([
     readLocalTags(ctx, ref),
     ctx.local
       ? []
-      : listRemoteTagsFor(ctx, ref).catch((error: unknown) => {
-          if (!isRegistryUnreachable(error)) throw error;
-          unreachable = `${error.summary} (${error.reason})`;
-          ctx.log.warn(`${error.summary} (${error.reason}); using the images of "${name}" on this host`);
-          return [];
-        }),
+      : createClientFor(ctx, ref)
+          .then((created) => {
+            client = created;
+            return created.listTags(ref.path);
+          })
+          .catch((error: unknown) => {
+            if (!isRegistryUnreachable(error)) throw error;
+            unreachable = `${error.summary} (${error.reason})`;
+            client = undefined;
+            ctx.log.warn(`${error.summary} (${error.reason}); using the images of "${name}" on this host`);
+            return [];
+          }),
   ]);
-  return unreachable === undefined ? { local, remote } : { local, remote, unreachable };
+  return {
+    local,
+    remote,
+    ...(unreachable === undefined ? {} : { unreachable }),
+    ...(client === undefined ? {} : { client }),
+  };
 }
 
-/** The registry's tags, asked as the engine would ask (createRegistryClient), with the proxy
- *  settings and the login of docker's configuration as this call loaded it. */
-async function listRemoteTagsFor(ctx: BaseContext, ref: ImageRef): Promise<string[]> {
+/** A client for `ref`'s registry, which asks as the engine would ask (createRegistryClient), with the
+ *  proxy settings and the login of docker's configuration as this call loaded it. */
+async function createClientFor(ctx: BaseContext, ref: ImageRef): Promise<RegistryClient> {
   const dockerConfig = await readContextDockerConfig(ctx);
-  const client = await createRegistryClient(ref.registry, {
+  return createRegistryClient(ref.registry, {
     env: ctx.env,
     homeDir: readHomeDir(ctx.env),
     engine: ctx.engine,
@@ -76,7 +196,6 @@ async function listRemoteTagsFor(ctx: BaseContext, ref: ImageRef): Promise<strin
       credentials: () => readDockerCredentials(ref.registry, { dockerConfig, env: ctx.env, log: ctx.log }),
     },
   });
-  return client.listTags(ref.path);
 }
 
 /**

@@ -5,7 +5,14 @@ import { inspectImage, type LocalImage } from '../../common/inspect-image';
 import { readContextDockerConfig } from '../../common/load-docker-config';
 import { isRegistryUnusablePull } from '../../common/pull-image';
 import type { ProgressTarget } from '../../common/with-pull-progress';
-import { findLocalRepositoryName, findNewestTag, listLocalTagsNewestFirst } from '../locator/find-newest-tag';
+import {
+  findLocalRepositoryName,
+  findNewestTag,
+  listLocalTagsNewestFirst,
+  readImagePlatforms,
+} from '../locator/find-newest-tag';
+import { formatPlatform, readEnginePlatform, runsOn, type ImagePlatform } from '../locator/image-platform';
+import { RunDockerError } from '../../common/run-docker-error';
 import type { ResolvedImage } from './build-run-spec';
 
 export interface ImageToRun extends ResolvedImage {
@@ -37,9 +44,14 @@ export async function resolveImage(
   const ref = parseImageRef(text, 'image');
   const repository = formatRepository(ref);
   const pinned = isPinned(ref);
-  let exact = pinned ? ref : { ...ref, tag: (await findNewestTag(ctx, repository)).tag };
+  // The engine's platform, asked (GET /info) only when an image not on this host is considered.
+  let platform: Promise<ImagePlatform | undefined> | undefined;
+  const readPlatform = () => (platform ??= ctx.engine.readInfo().then(readEnginePlatform, () => undefined));
+  let exact = pinned ? ref : { ...ref, tag: (await findNewestTag(ctx, repository, { platform: readPlatform })).tag };
   // Podman keeps `app` as `localhost/app` or `docker.io/library/app`: run it by that name.
   let onHost = await nameOnHost(ctx, exact);
+  if (onHost === undefined && pinned && pull && !ctx.local && !(await inspectImage(ctx.engine, exact)))
+    await refuseOtherPlatform(ctx, exact, readPlatform);
   let present: LocalImage | undefined;
   if (onHost !== undefined) {
     present = await ctx.engine.inspectImage(onHost);
@@ -94,6 +106,26 @@ async function nameOnHost(ctx: BaseContext, ref: ImageRef): Promise<string | und
   if (ref.tag === undefined || ref.digest !== undefined) return undefined;
   const name = await findLocalRepositoryName(ctx, ref, ref.tag);
   return name === undefined || name === formatRepository(ref) ? undefined : `${name}:${ref.tag}`;
+}
+
+/**
+ * A pinned image that is not on this host and has no image for the engine's platform is one
+ * line before it is pulled: the engine would pull it anyway (a single image of another
+ * platform), or refuse with "no matching manifest", and `docker run` then fails far from the cause.
+ */
+async function refuseOtherPlatform(
+  ctx: BaseContext,
+  ref: ImageRef,
+  readPlatform: () => Promise<ImagePlatform | undefined>,
+): Promise<void> {
+  const platforms = await readImagePlatforms(ctx, ref);
+  if (platforms === undefined) return;
+  const platform = await readPlatform();
+  if (platform === undefined || platforms.some((image) => runsOn(image, platform))) return;
+  throw new RunDockerError(
+    `the image "${formatImageRef(ref)}" has no image for ${formatPlatform(platform)}, the engine's platform (it is for ${platforms.length ? platforms.map(formatPlatform).join(', ') : 'no platform'})`,
+    `Pin a tag built for ${formatPlatform(platform)}, or publish this one for it too (build-docker --platform ${formatPlatform(platform)},…).`,
+  );
 }
 
 /** The newest usable tag of `ref`'s repository on this host, other than `failedTag`. */

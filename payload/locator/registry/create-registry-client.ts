@@ -12,7 +12,9 @@ import type { EngineClient, Logger } from '../../../contract/contract';
 import { ANONYMOUS, type RegistryLogin } from './auth/auth-handler';
 import { createBasicAuthHandler } from './auth/basic-auth-handler';
 import { createBearerAuthHandler } from './auth/bearer-auth-handler';
-import { createAuthorizedGet } from './auth/create-authorized-get';
+import { createAuthorizedGet, type AuthorizedGet } from './auth/create-authorized-get';
+import { readPlatforms } from './manifests/read-platforms';
+import type { ImagePlatform } from '../image-platform';
 import { openTokenCache, type TokenCache } from './auth/token-store';
 import { describeRegistryHost } from './host/describe-registry-host';
 import { selectCertsDirs } from './host/read-registry-certs';
@@ -65,6 +67,12 @@ export interface RegistryClient {
   readonly host: RegistryHost;
   /** Every tag of the repository at `path`, as the registry sent them, under the call's registry deadline. */
   listTags(path: string, limits?: ListTagsLimits): Promise<string[]>;
+  /**
+   * The platforms the image `reference` (a tag or digest) of the repository at `path` is for
+   * (manifests/read-platforms.ts): one request for an index, two for a single image; under
+   * the same deadline and with the same token as the tag list. Undefined when it cannot tell.
+   */
+  readPlatforms(path: string, reference: string): Promise<ImagePlatform[] | undefined>;
 }
 
 export const DEFAULT_MAX_PAGES = 200;
@@ -87,7 +95,7 @@ export async function createRegistryClient(registry: string, options: RegistryCl
   const login = onceEach(options.login ?? ANONYMOUS);
   const registryOrigin = registryBaseUrl(host);
 
-  const listRepositoryTags = (path: string, limits: ListTagsLimits) =>
+  const withRepository = <T>(path: string, use: (get: AuthorizedGet, names: RepositoryNames) => Promise<T>) =>
     withRegistryDeadline(options.budget ?? processRegistryBudget(), settings.deadlineMs, (deadline) => {
       const transport = createRegistryTransport({
         host,
@@ -108,18 +116,34 @@ export async function createRegistryClient(registry: string, options: RegistryCl
         registry,
         repositoryName,
       });
-      return listTags(get, {
-        baseUrl: registryOrigin,
-        path,
-        pageSize: limits.pageSize ?? settings.pageSize,
-        maxPages: limits.maxPages ?? DEFAULT_MAX_PAGES,
-        registry,
-        repositoryName,
-        log: options.log,
-      });
+      return use(get, names);
     });
 
-  return { host, listTags: (path, limits = {}) => listRepositoryTags(path, limits) };
+  return {
+    host,
+    listTags: (path, limits = {}) =>
+      withRepository(path, (get, { repositoryName }) =>
+        listTags(get, {
+          baseUrl: registryOrigin,
+          path,
+          pageSize: limits.pageSize ?? settings.pageSize,
+          maxPages: limits.maxPages ?? DEFAULT_MAX_PAGES,
+          registry,
+          repositoryName,
+          log: options.log,
+        }),
+      ),
+    readPlatforms: (path, reference) =>
+      withRepository(path, (get, { repositoryName }) =>
+        readPlatforms(get, { baseUrl: registryOrigin, path, reference, registry, repositoryName, log: options.log }),
+      ),
+  };
+}
+
+interface RepositoryNames {
+  registryOrigin: string;
+  registry: string;
+  repositoryName: string;
 }
 
 /** The login with each part asked once: a credential helper runs at most once per client. */

@@ -1,0 +1,137 @@
+/**
+ * Images for other platforms (issue 21, part B), on the real engine (amd64) and registry:
+ * a teammate's arm64-only push is the newest tag; an index with both platforms; a pinned
+ * tag of another platform. The arm64 image is files only (FROM scratch, built with
+ * --platform linux/arm64 by the legacy builder: nothing runs, so no emulation); the index is
+ * put through the registry API as `docker manifest push` would. No tiny is configured: the
+ * payload built into the shim runs.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildBusyboxImage, docker, pushImage, removeImages } from '../helpers/fixtures';
+import { startRegistry, type TestRegistry } from '../helpers/registry';
+import {
+  expectOneLineFailure,
+  explain,
+  makeHost,
+  removeHosts,
+  runShim,
+  stderrLines,
+  type Outcome,
+} from '../helpers/shim';
+
+const MANIFEST_V2 = 'application/vnd.docker.distribution.manifest.v2+json';
+const MANIFEST_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
+let registry: TestRegistry;
+let repo: string;
+const built: string[] = [];
+
+beforeAll(async () => {
+  registry = await startRegistry();
+  repo = `${registry.address}/platforms-${process.pid}/app`;
+}, 120_000);
+
+afterAll(async () => {
+  await removeImages(built);
+  await registry?.remove();
+  await removeHosts();
+});
+
+function expectSuccess(outcome: Outcome): void {
+  if (outcome.code !== 0) throw new Error(`expected exit 0\n${explain(outcome)}`);
+}
+
+/** An image of `reference` for `platform` that holds only a file (never run), pushed, and gone from this host. */
+async function pushFilesOnlyImage(reference: string, platform: string): Promise<void> {
+  const context = await mkdtemp(join(tmpdir(), 'run-docker-platform-'));
+  try {
+    await writeFile(join(context, 'platform'), `${platform}\n`);
+    await writeFile(
+      join(context, 'Dockerfile'),
+      'FROM scratch\nCOPY platform /platform\nLABEL org.run-docker.test=1\n',
+    );
+    await docker(['build', '--quiet', '--platform', platform, '--tag', reference, context], {
+      check: true,
+      env: { DOCKER_BUILDKIT: '0' },
+    });
+    built.push(reference);
+    await pushImage(reference);
+    await removeImages([reference]);
+  } finally {
+    await rm(context, { recursive: true, force: true });
+  }
+}
+
+/** A manifest list under `tag` naming the manifests of `entries` (tags already pushed), as `docker manifest push` puts it. */
+async function putIndex(tag: string, entries: Array<{ tag: string; platform: { os: string; architecture: string } }>) {
+  const path = repo.slice(registry.address.length + 1);
+  const manifests = [];
+  for (const entry of entries) {
+    const answer = await fetch(`http://${registry.address}/v2/${path}/manifests/${entry.tag}`, {
+      headers: { Accept: MANIFEST_V2 },
+    });
+    const body = await answer.arrayBuffer();
+    manifests.push({
+      mediaType: MANIFEST_V2,
+      size: body.byteLength,
+      digest: answer.headers.get('docker-content-digest'),
+      platform: entry.platform,
+    });
+  }
+  const put = await fetch(`http://${registry.address}/v2/${path}/manifests/${tag}`, {
+    method: 'PUT',
+    headers: { 'Content-Type': MANIFEST_LIST },
+    body: JSON.stringify({ schemaVersion: 2, mediaType: MANIFEST_LIST, manifests }),
+  });
+  if (put.status !== 201) throw new Error(`PUT index: HTTP ${put.status} ${await put.text()}`);
+}
+
+test("a newer tag with no image for this engine's platform is skipped with one warning naming its platforms; pinned, it is one line", async () => {
+  // Yesterday's amd64 build is on this host; a teammate's arm64 laptop pushed today's.
+  await buildBusyboxImage(`${repo}:20261127-090000`);
+  built.push(`${repo}:20261127-090000`);
+  await pushImage(`${repo}:20261127-090000`);
+  await pushFilesOnlyImage(`${repo}:20261128-090000`, 'linux/arm64');
+  const host = await makeHost({});
+
+  const outcome = await runShim([repo, 'echo', 'ran'], host);
+  expectSuccess(outcome);
+  expect(outcome.stdout).toBe('ran\n');
+  expect(stderrLines(outcome)).toEqual([
+    `run-docker: warning: the newest tag of "${repo}", "20261128-090000", has no image for linux/amd64 (it is for linux/arm64); running "${repo}:20261127-090000"`,
+  ]);
+  // Not pulled: the engine would have taken it (a single image of another platform) and failed to run it.
+  expect((await docker(['image', 'inspect', `${repo}:20261128-090000`])).code).not.toBe(0);
+
+  const pinned = await runShim([`${repo}:20261128-090000`, 'true'], host);
+  expect(expectOneLineFailure(pinned)).toBe(
+    `run-docker: the image "${repo}:20261128-090000" has no image for linux/amd64, the engine's platform (it is for linux/arm64). Pin a tag built for linux/amd64, or publish this one for it too (build-docker --platform linux/amd64,…).`,
+  );
+  expect((await docker(['image', 'inspect', `${repo}:20261128-090000`])).code).not.toBe(0);
+});
+
+test('a newer index with an image for this platform is pulled and runs, without a word', async () => {
+  await buildBusyboxImage(`${repo}:20261129-amd64`, { labels: { built: 'amd64' } });
+  built.push(`${repo}:20261129-amd64`, `${repo}:20261129-090000`);
+  await pushImage(`${repo}:20261129-amd64`);
+  await pushFilesOnlyImage(`${repo}:20261129-arm64`, 'linux/arm64');
+  await putIndex('20261129-090000', [
+    { tag: '20261129-amd64', platform: { os: 'linux', architecture: 'amd64' } },
+    { tag: '20261129-arm64', platform: { os: 'linux', architecture: 'arm64' } },
+  ]);
+  await removeImages([`${repo}:20261129-amd64`]);
+  const host = await makeHost({ RUN_DOCKER_QUIET: '1' });
+
+  const outcome = await runShim([repo, 'sh', '-c', 'echo "$IMAGE_VERSION"'], host);
+  expectSuccess(outcome);
+  expect({ stdout: outcome.stdout, stderr: outcome.stderr }).toEqual({ stdout: '20261129-090000\n', stderr: '' });
+  const pulled = await docker([
+    'image',
+    'inspect',
+    '--format',
+    '{{.Architecture}} {{index .Config.Labels "built"}}',
+    `${repo}:20261129-090000`,
+  ]);
+  expect(pulled.stdout.trim()).toBe('amd64 amd64');
+});
