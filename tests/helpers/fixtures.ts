@@ -131,6 +131,23 @@ export async function buildBusyboxImage(reference: string, options: BusyboxImage
   });
 }
 
+/**
+ * REFERENCE for another platform (`linux/arm64`): FROM scratch with one file and TEST_LABEL,
+ * nothing run, so no emulation is needed; such an image can be pushed, never run here. The
+ * legacy builder gives an instruction before the first COPY the host's platform, so COPY
+ * comes first, and --no-cache keeps a layer of this host's platform from being reused.
+ */
+export async function buildFilesOnlyImage(reference: string, platform: string): Promise<void> {
+  await withBuildContext(async (context) => {
+    await writeFile(path.join(context, 'platform'), `${platform}\n`);
+    await writeFile(path.join(context, 'Dockerfile'), `FROM scratch\nCOPY platform /platform\nLABEL ${TEST_LABEL}=1\n`);
+    await docker(['build', '--quiet', '--no-cache', '--platform', platform, '--tag', reference, context], {
+      check: true,
+      env: { DOCKER_BUILDKIT: '0' },
+    });
+  });
+}
+
 /** Pushes REFERENCE (its registry must be reachable; 127.0.0.1 needs no TLS). */
 export async function pushImage(reference: string): Promise<void> {
   await docker(['push', '--quiet', reference], { check: true });

@@ -6,10 +6,7 @@
  * put through the registry API as `docker manifest push` would. No tiny is configured: the
  * payload built into the shim runs.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { buildBusyboxImage, docker, pushImage, removeImages } from '../helpers/fixtures';
+import { buildBusyboxImage, buildFilesOnlyImage, docker, pushImage, removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
 import {
   expectOneLineFailure,
@@ -44,23 +41,10 @@ function expectSuccess(outcome: Outcome): void {
 
 /** An image of `reference` for `platform` that holds only a file (never run), pushed, and gone from this host. */
 async function pushFilesOnlyImage(reference: string, platform: string): Promise<void> {
-  const context = await mkdtemp(join(tmpdir(), 'run-docker-platform-'));
-  try {
-    await writeFile(join(context, 'platform'), `${platform}\n`);
-    await writeFile(
-      join(context, 'Dockerfile'),
-      'FROM scratch\nCOPY platform /platform\nLABEL org.run-docker.test=1\n',
-    );
-    await docker(['build', '--quiet', '--platform', platform, '--tag', reference, context], {
-      check: true,
-      env: { DOCKER_BUILDKIT: '0' },
-    });
-    built.push(reference);
-    await pushImage(reference);
-    await removeImages([reference]);
-  } finally {
-    await rm(context, { recursive: true, force: true });
-  }
+  await buildFilesOnlyImage(reference, platform);
+  built.push(reference);
+  await pushImage(reference);
+  await removeImages([reference]);
 }
 
 /** A manifest list under `tag` naming the manifests of `entries` (tags already pushed), as `docker manifest push` puts it. */

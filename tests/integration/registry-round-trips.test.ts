@@ -6,7 +6,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startFarRegistry, type FarRegistry } from '../../scripts/far-registry.cjs';
-import { buildBusyboxImage, pushImage, removeImages } from '../helpers/fixtures';
+import { buildBusyboxImage, buildFilesOnlyImage, pushImage, removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
 import {
   explain,
@@ -106,4 +106,40 @@ test('the cached tokens sit in a 0600 file in the private cache, and a token the
   far.reset();
   expectSuccess(await runShim([app, 'true'], host));
   expect(far.counts()).toMatchObject({ token: 0, '401': 0, 'tags/list': 2 });
+});
+
+test('a tag not on this host costs one manifest request before its pull (with the cached token); an arm64-only newest, its manifest and config on each call while it stays the newest', async () => {
+  const path = `round-trips-${process.pid}`;
+  const project = `/v2/${path}/app`;
+  const runDockerAsks = () => conversation().filter((line) => !line.includes(' /v2/ ') && !line.startsWith('token'));
+  expectSuccess(await runShim([app, 'true'], host));
+
+  await buildBusyboxImage(`${registry.address}/${path}/app:2.0.0`);
+  await pushImage(`${registry.address}/${path}/app:2.0.0`);
+  images.push(`${registry.address}/${path}/app:2.0.0`, `${app}:2.0.0`);
+  far.reset();
+  expectSuccess(await runShim([app, 'true'], { ...host, RUN_DOCKER_QUIET: '1' }));
+  // run-docker's: both tag lists and the new tag's manifest; then the engine's own pull (its 401, token, manifests, blobs).
+  expect(conversation().slice(0, 3)).toEqual([
+    `tags/list 200 /v2/${miniPath}/tags/list`,
+    `tags/list 200 ${project}/tags/list`,
+    `manifests 200 ${project}/manifests/2.0.0`,
+  ]);
+
+  // A files-only arm64 image (never run: no emulation) as the newest tag, pushed by a teammate.
+  await buildFilesOnlyImage(`${registry.address}/${path}/app:3.0.0`, 'linux/arm64');
+  await pushImage(`${registry.address}/${path}/app:3.0.0`);
+  await removeImages([`${registry.address}/${path}/app:3.0.0`]);
+  for (let call = 0; call < 2; call++) {
+    far.reset();
+    const outcome = await runShim([app, 'true'], host);
+    expectSuccess(outcome);
+    expect(outcome.stderr).toContain('"3.0.0", has no image for linux/amd64 (it is for linux/arm64)');
+    expect(runDockerAsks()).toEqual([
+      `tags/list 200 /v2/${miniPath}/tags/list`,
+      `tags/list 200 ${project}/tags/list`,
+      `manifests 200 ${project}/manifests/3.0.0`,
+      expect.stringMatching(new RegExp(`^blobs 200 ${project}/blobs/sha256:`)) as unknown as string,
+    ]);
+  }
 });
