@@ -1,6 +1,6 @@
 /** `build-docker --help` (pure). The layout and every rule are in docs/build-docker.md. */
 export function formatBuildHelp(miniVersion: string): string {
-  return `Usage: build-docker [--push] [--dry-run] [--allow-dirty] [--branch NAME] [REPOSITORY]
+  return `Usage: build-docker [--push] [--dry-run] [--allow-dirty] [--branch NAME] [--platform LIST] [REPOSITORY]
 
 Run in a project's git repository (pyproject.toml, src/<package>, tests/,
 docker/Dockerfile). Builds, from the last commit (git archive), never from
@@ -18,6 +18,8 @@ Options:
   --dry-run       print the docker commands instead of running them
   --allow-dirty   build the last commit even when the working tree has changes
   --branch NAME   name the prod image after NAME (a detached HEAD, as in CI)
+  --platform LIST build for these platforms, e.g. linux/amd64,linux/arm64: with
+                  --push, one index per image (other platforms run emulated)
   --local         find the mini on this host only (no network; not with --push)
   -h, --help      this help
   --version       the shim and mini in use

@@ -14,6 +14,7 @@ import {
   buildProdBuildArgs,
   buildProdDockerfile,
   INSTALL_SCRIPT,
+  platformReference,
   type BuildPaths,
   type BuildPlan,
   type ProjectFacts,
@@ -25,6 +26,10 @@ import { parseBuildInvocation } from './parse-build-invocation';
 import { readProjectFacts } from './read-project-facts';
 import { runBuild } from './run-build';
 import { checkRequiresMini } from '../project/project-table';
+import { parseImageRef } from '../../common/image-ref';
+import { readHomeDir } from '../../common/read-home-dir';
+import { describeRegistryHost } from '../locator/registry/host/describe-registry-host';
+import { selectCertsDirs } from '../locator/registry/host/read-registry-certs';
 import { tryDocker } from './run-docker-command';
 
 declare const PAYLOAD_PACKAGE_VERSION: string;
@@ -53,7 +58,14 @@ export async function main(ctx: RunContext): Promise<number> {
     process.stdout.write(formatDryRun(plan, facts, options));
     return 0;
   }
-  const printed = await runBuild({ plan, dir: facts.dir, revision: facts.revision, push: options.push, env: ctx.env });
+  const printed = await runBuild({
+    plan,
+    dir: facts.dir,
+    revision: facts.revision,
+    push: options.push,
+    env: ctx.env,
+    insecureRegistry: plan.platforms.length > 1 && (await isPlainHttpRegistry(ctx, plan.devRepository)),
+  });
   process.stdout.write(`${printed.join('\n')}\n`);
   return 0;
 }
@@ -96,10 +108,28 @@ async function newestLocalTag(
   return newest;
 }
 
+/**
+ * Whether the registry of `repository` is one the engine treats as insecure and run-docker
+ * asks in plain HTTP (loopback, or per the engine's /info: engine-and-credentials.md): the
+ * docker CLI's `docker manifest` must then be told `--insecure`, as it does not ask the engine.
+ */
+async function isPlainHttpRegistry(ctx: RunContext, repository: string): Promise<boolean> {
+  const { registry } = parseImageRef(repository, 'repository');
+  const host = await describeRegistryHost(registry, {
+    engine: ctx.engine,
+    engineHost: ctx.docker?.engineHost,
+    cacheDir: ctx.cacheDir,
+    log: ctx.log,
+    certsDirs: selectCertsDirs(ctx.env, readHomeDir(ctx.env)),
+  });
+  return host.mode !== 'verified';
+}
+
 /** Where the dry run says the build would happen: a fresh temporary folder, called WORK here. */
 const DRY_RUN_PATHS: BuildPaths = { context: 'WORK/context', prodDockerfile: 'WORK/prod.Dockerfile' };
 
 function formatDryRun(plan: BuildPlan, facts: ProjectFacts, options: BuildOptions): string {
+  if (plan.platforms.length > 1) return formatIndexDryRun(plan, facts);
   const commands = [
     makePrintable(
       `# WORK: a fresh temporary folder; WORK/context: git archive ${facts.revision} of "${facts.dir}", unpacked`,
@@ -120,6 +150,40 @@ function formatDryRun(plan: BuildPlan, facts: ProjectFacts, options: BuildOption
       : []),
   ];
   return `${commands.join('\n')}\n`;
+}
+
+/** The dry run of a build for several platforms (run-build.ts, buildIndexes). */
+function formatIndexDryRun(plan: BuildPlan, facts: ProjectFacts): string {
+  const perPlatform = plan.platforms.flatMap((platform) => [
+    formatShellCommand(['docker', ...buildDevBuildArgs(plan, DRY_RUN_PATHS, platform)]),
+    `# WORK/prod-${platform.replace(/\//g, '-')}.Dockerfile: as for one platform, FROM ${platformReference(plan.dev, platform)}`,
+    formatShellCommand([
+      'docker',
+      ...buildProdBuildArgs(
+        plan,
+        { ...DRY_RUN_PATHS, prodDockerfile: `WORK/prod-${platform.replace(/\//g, '-')}.Dockerfile` },
+        platform,
+      ),
+    ]),
+  ]);
+  const pushes = plan.platforms.flatMap((platform) => [
+    formatShellCommand(['docker', 'push', platformReference(plan.dev, platform)]),
+    formatShellCommand(['docker', 'push', platformReference(plan.prod, platform)]),
+  ]);
+  const indexes = [plan.dev, plan.prod].flatMap((reference) => [
+    formatShellCommand([
+      'docker',
+      'manifest',
+      'create',
+      reference,
+      ...plan.platforms.map((platform) => platformReference(reference, platform)),
+    ]),
+    formatShellCommand(['docker', 'manifest', 'push', '--purge', reference]),
+  ]);
+  const head = makePrintable(
+    `# WORK: a fresh temporary folder; WORK/context: git archive ${facts.revision} of "${facts.dir}", unpacked`,
+  );
+  return `${[head, ...perPlatform, ...pushes, ...indexes].join('\n')}\n`;
 }
 
 // The entry must keep the contract's shape.

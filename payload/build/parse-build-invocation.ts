@@ -1,7 +1,7 @@
 /**
  * The grammar of `build-docker`, pure:
  *
- *   build-docker [--push] [--dry-run] [--allow-dirty] [--branch NAME] [--local] [REPOSITORY]
+ *   build-docker [--push] [--dry-run] [--allow-dirty] [--branch NAME] [--platform LIST] [--local] [REPOSITORY]
  *
  * Options may come before or after REPOSITORY (there is no command after it to protect);
  * `--branch NAME` and `--branch=NAME` both work; `--` ends the options.
@@ -18,6 +18,12 @@ export interface BuildOptions {
   local: boolean;
   /** The dev image's repository; default: the project's name from pyproject.toml. */
   repository?: string;
+  /**
+   * `--platform linux/amd64,linux/arm64`: the platforms to build for, as docker names them
+   * (`os/arch[/variant]`), without duplicates; absent: the engine's own. More than one is one
+   * index per image in the registry, so it needs --push.
+   */
+  platforms?: string[];
 }
 
 export type BuildInvocation = { kind: 'help' } | { kind: 'version' } | { kind: 'build'; options: BuildOptions };
@@ -43,6 +49,9 @@ export function parseBuildInvocation(argv: readonly string[]): BuildInvocation {
       if (value === undefined || value === '')
         throw new RunDockerError('--branch needs a branch name', 'Write it as --branch main.');
       options.branch = value;
+    } else if (arg === '--platform' || arg.startsWith('--platform=')) {
+      const value = arg === '--platform' ? argv[++i] : arg.slice('--platform='.length);
+      options.platforms = parsePlatforms(value);
     } else if (arg.startsWith('-') && arg !== '-') {
       throw new RunDockerError(`unknown option "${arg}"`, HELP_HINT);
     } else {
@@ -58,6 +67,26 @@ export function parseBuildInvocation(argv: readonly string[]): BuildInvocation {
       'Leave one of them out.',
     );
   }
+  if ((options.platforms?.length ?? 0) > 1 && !options.push) {
+    throw new RunDockerError(
+      `--platform ${options.platforms!.join(',')} builds one image per platform, which only a registry holds under one tag`,
+      'Add --push (the images are pushed as one index per image), or name one platform.',
+    );
+  }
   if (positionals[0] !== undefined) options.repository = positionals[0];
   return { kind: 'build', options };
+}
+
+/** `linux/amd64,linux/arm64` → each platform once, checked as `os/arch[/variant]`. */
+function parsePlatforms(value: string | undefined): string[] {
+  if (value === undefined || value === '')
+    throw new RunDockerError('--platform needs a platform', 'Write it as --platform linux/amd64,linux/arm64.');
+  const platforms = [...new Set(value.split(',').map((platform) => platform.trim().toLowerCase()))];
+  const bad = platforms.find((platform) => !/^[a-z0-9]+\/[a-z0-9_]+(?:\/v[0-9]+)?$/.test(platform));
+  if (bad !== undefined)
+    throw new RunDockerError(
+      `--platform "${bad}" is not a platform`,
+      'Name platforms as docker does, os/architecture[/variant]: --platform linux/amd64,linux/arm64.',
+    );
+  return platforms;
 }

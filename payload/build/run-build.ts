@@ -16,6 +16,7 @@ import {
   buildProdDockerfile,
   DEPENDENCIES_DOCKERFILE,
   LABELS,
+  platformReference,
   type BuildPaths,
   type BuildPlan,
 } from './build-plan';
@@ -30,6 +31,8 @@ export interface BuildTarget {
   revision: string;
   push: boolean;
   env: Env;
+  /** The registry is spoken to in plain HTTP (the engine treats it as insecure): `docker manifest --insecure`. */
+  insecureRegistry?: boolean;
 }
 
 export async function runBuild(target: BuildTarget): Promise<string[]> {
@@ -51,6 +54,11 @@ export async function runBuild(target: BuildTarget): Promise<string[]> {
   const release = cleanUpOnInterrupt(undo);
   try {
     await exportCommit(target.dir, target.revision, paths.context, env);
+    if (plan.platforms.length > 1) {
+      const digests = await buildIndexes(target, paths, work, tagged);
+      await undo();
+      return digests;
+    }
     await step(
       buildDevBuildArgs(plan, paths),
       env,
@@ -87,6 +95,58 @@ export async function runBuild(target: BuildTarget): Promise<string[]> {
     release();
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * A build for several platforms (docs/decisions/multi-platform-build.md): per platform the dev
+ * image (`--platform P --pull`) and the prod image from it, each under its platform's tag
+ * (build-plan.ts, platformReference), all pushed; then one index per image under the build's
+ * tag, made and pushed by the docker CLI (`docker manifest create`, `docker manifest push
+ * --purge`), whose digest is printed. The tag appears in the registry only once its index is
+ * complete: a build cut short leaves the platform tags, never a tag that runs on one platform only.
+ */
+async function buildIndexes(target: BuildTarget, paths: BuildPaths, work: string, tagged: string[]): Promise<string[]> {
+  const { plan, env } = target;
+  for (const platform of plan.platforms) {
+    const dev = platformReference(plan.dev, platform);
+    const prod = platformReference(plan.prod, platform);
+    await step(
+      buildDevBuildArgs(plan, paths, platform),
+      env,
+      `the build of the dev image "${dev}" for ${platform} (${DEPENDENCIES_DOCKERFILE}) failed`,
+    );
+    tagged.push(dev);
+    const devUser = JSON.parse(
+      await runDockerCaptured(['image', 'inspect', '--format', '{{json .Config.User}}', dev], env),
+    ) as string;
+    const dockerfile = join(work, `prod-${platform.replace(/\//g, '-')}.Dockerfile`);
+    await writeFile(dockerfile, buildProdDockerfile(plan, devUser, dev));
+    await step(
+      buildProdBuildArgs(plan, { ...paths, prodDockerfile: dockerfile }, platform),
+      env,
+      `the build of the prod image "${prod}" for ${platform} (the package installed from commit ${target.revision.slice(0, 12)}) failed`,
+    );
+    tagged.push(prod);
+  }
+  for (const reference of [...tagged]) await step(['push', reference], env, `the push of "${reference}" failed`);
+  const insecure = target.insecureRegistry ? ['--insecure'] : [];
+  const digests: string[] = [];
+  for (const [reference, repository] of [
+    [plan.dev, plan.devRepository],
+    [plan.prod, plan.prodRepository],
+  ] as const) {
+    const parts = plan.platforms.map((platform) => platformReference(reference, platform));
+    await step(['manifest', 'create', ...insecure, reference, ...parts], env, `the index of "${reference}" failed`);
+    const pushed = await runDockerCaptured(['manifest', 'push', ...insecure, '--purge', reference], env);
+    const digest = /sha256:[0-9a-f]{64}/.exec(pushed)?.[0];
+    if (digest === undefined)
+      throw new RunDockerError(
+        `the index of "${reference}" was pushed, but docker printed no digest for it ("${pushed.trim().slice(0, 80)}")`,
+        `Look it up with "docker manifest inspect ${reference}".`,
+      );
+    digests.push(`${repository}@${digest}`);
+  }
+  return digests;
 }
 
 /** One docker step with progress; a non-zero exit is one error line that says nothing is left tagged. */

@@ -116,3 +116,36 @@ export async function tagInRegistry(
     );
   }
 }
+
+const MANIFEST_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
+
+/**
+ * Puts a manifest list under `repositoryPath:tag` naming the manifests of `entries` (tags
+ * already pushed there), as `docker manifest push` puts one: what a multi-platform image is.
+ */
+export async function putManifestList(
+  address: string,
+  repositoryPath: string,
+  tag: string,
+  entries: Array<{ tag: string; platform: { os: string; architecture: string } }>,
+): Promise<void> {
+  const manifests = [];
+  for (const entry of entries) {
+    const answer = await fetch(`http://${address}/v2/${repositoryPath}/manifests/${entry.tag}`, {
+      headers: { Accept: MANIFEST_V2 },
+    });
+    const body = await answer.arrayBuffer();
+    manifests.push({
+      mediaType: MANIFEST_V2,
+      size: body.byteLength,
+      digest: answer.headers.get('docker-content-digest'),
+      platform: entry.platform,
+    });
+  }
+  const put = await fetch(`http://${address}/v2/${repositoryPath}/manifests/${tag}`, {
+    method: 'PUT',
+    headers: { 'Content-Type': MANIFEST_LIST },
+    body: JSON.stringify({ schemaVersion: 2, mediaType: MANIFEST_LIST, manifests }),
+  });
+  if (put.status !== 201) throw new Error(`PUT of the manifest list: HTTP ${put.status} ${await put.text()}`);
+}

@@ -7,7 +7,7 @@
  * payload built into the shim runs.
  */
 import { buildBusyboxImage, buildFilesOnlyImage, docker, pushImage, removeImages } from '../helpers/fixtures';
-import { startRegistry, type TestRegistry } from '../helpers/registry';
+import { putManifestList, startRegistry, type TestRegistry } from '../helpers/registry';
 import {
   expectOneLineFailure,
   explain,
@@ -18,8 +18,6 @@ import {
   type Outcome,
 } from '../helpers/shim';
 
-const MANIFEST_V2 = 'application/vnd.docker.distribution.manifest.v2+json';
-const MANIFEST_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
 let registry: TestRegistry;
 let repo: string;
 const built: string[] = [];
@@ -45,30 +43,6 @@ async function pushFilesOnlyImage(reference: string, platform: string): Promise<
   built.push(reference);
   await pushImage(reference);
   await removeImages([reference]);
-}
-
-/** A manifest list under `tag` naming the manifests of `entries` (tags already pushed), as `docker manifest push` puts it. */
-async function putIndex(tag: string, entries: Array<{ tag: string; platform: { os: string; architecture: string } }>) {
-  const path = repo.slice(registry.address.length + 1);
-  const manifests = [];
-  for (const entry of entries) {
-    const answer = await fetch(`http://${registry.address}/v2/${path}/manifests/${entry.tag}`, {
-      headers: { Accept: MANIFEST_V2 },
-    });
-    const body = await answer.arrayBuffer();
-    manifests.push({
-      mediaType: MANIFEST_V2,
-      size: body.byteLength,
-      digest: answer.headers.get('docker-content-digest'),
-      platform: entry.platform,
-    });
-  }
-  const put = await fetch(`http://${registry.address}/v2/${path}/manifests/${tag}`, {
-    method: 'PUT',
-    headers: { 'Content-Type': MANIFEST_LIST },
-    body: JSON.stringify({ schemaVersion: 2, mediaType: MANIFEST_LIST, manifests }),
-  });
-  if (put.status !== 201) throw new Error(`PUT index: HTTP ${put.status} ${await put.text()}`);
 }
 
 test("a newer tag with no image for this engine's platform is skipped with one warning naming its platforms; pinned, it is one line", async () => {
@@ -100,7 +74,7 @@ test('a newer index with an image for this platform is pulled and runs, without 
   built.push(`${repo}:20261129-amd64`, `${repo}:20261129-090000`);
   await pushImage(`${repo}:20261129-amd64`);
   await pushFilesOnlyImage(`${repo}:20261129-arm64`, 'linux/arm64');
-  await putIndex('20261129-090000', [
+  await putManifestList(registry.address, repo.slice(registry.address.length + 1), '20261129-090000', [
     { tag: '20261129-amd64', platform: { os: 'linux', architecture: 'amd64' } },
     { tag: '20261129-arm64', platform: { os: 'linux', architecture: 'arm64' } },
   ]);

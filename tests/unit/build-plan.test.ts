@@ -8,6 +8,7 @@ import {
   buildProdBuildArgs,
   buildProdDockerfile,
   INSTALL_SCRIPT,
+  platformReference,
   type ProjectFacts,
 } from '../../payload/build/build-plan';
 import { computeBranchComponent } from '../../payload/build/compute-branch-component';
@@ -16,6 +17,7 @@ import { normalizeProjectName, parseProjectName } from '../../payload/build/pars
 import { formatSubmoduleWarning } from '../../payload/build/format-submodule-warning';
 import { parseStatusFiles, parseSubmodulePaths, selectSourceUrl } from '../../payload/build/read-project-facts';
 import { defined } from '../helpers/defined';
+import { selectNewestTag } from '../../payload/locator/select-newest-tag';
 
 const NOW = new Date('2026-11-30T09:05:07.123Z');
 const REVISION = '0123456789abcdef0123456789abcdef01234567';
@@ -110,6 +112,32 @@ describe('parseBuildInvocation', () => {
     expect(parseBuildInvocation(['--version'])).toEqual({ kind: 'version' });
   });
 
+  test('--platform names platforms as docker does, each once; several need --push', () => {
+    const parsed = parseBuildInvocation(['--push', '--platform', 'linux/amd64,linux/arm64,LINUX/AMD64', 'team/app']);
+    expect(parsed.kind === 'build' && parsed.options.platforms).toEqual(['linux/amd64', 'linux/arm64']);
+    const one = parseBuildInvocation(['--platform=linux/arm/v7']);
+    expect(one.kind === 'build' && one.options.platforms).toEqual(['linux/arm/v7']);
+  });
+
+  test('a build for several platforms: per platform its own tag and --platform (the dev build pulls its base), one index per image', () => {
+    const plan = buildBuildPlan(options({ platforms: ['linux/amd64', 'linux/arm64'], push: true }), facts({}), NOW);
+    const paths = { context: 'C', prodDockerfile: 'P' };
+    expect(buildDevBuildArgs(plan, paths, 'linux/arm64')).toEqual(
+      expect.arrayContaining(['--platform', 'linux/arm64', '--pull', '--tag', `${plan.dev}-linux-arm64`]),
+    );
+    expect(buildProdBuildArgs(plan, paths, 'linux/arm64')).not.toContain('--pull');
+    expect(buildProdDockerfile(plan, '', platformReference(plan.dev, 'linux/arm64'))).toContain(
+      `FROM ${plan.dev}-linux-arm64\n`,
+    );
+    // Its platforms' tags never count as the newest (docs/tags.md).
+    expect(selectNewestTag([`${plan.tag}-linux-arm64`, '20200101-000000'])).toBe('20200101-000000');
+    // One platform named: the usual tags, built for it.
+    const one = buildBuildPlan(options({ platforms: ['linux/arm64'] }), facts({}), NOW);
+    expect(buildDevBuildArgs(one, paths)).toEqual(
+      expect.arrayContaining(['--platform', 'linux/arm64', '--tag', one.dev]),
+    );
+  });
+
   test('a repository named like an inherited property is a repository, not a flag', () => {
     for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
       expect(parseBuildInvocation([name])).toEqual({
@@ -125,6 +153,12 @@ describe('parseBuildInvocation', () => {
     [['--branch'], '--branch needs a branch name'],
     [['--branch='], '--branch needs a branch name'],
     [['--push', '--local'], '--push and --local contradict each other'],
+    [
+      ['--platform', 'linux/amd64,linux/arm64'],
+      '--platform linux/amd64,linux/arm64 builds one image per platform, which only a registry holds under one tag',
+    ],
+    [['--push', '--platform=amd64'], '--platform "amd64" is not a platform'],
+    [['--push', '--platform'], '--platform needs a platform'],
   ])('%j is refused: %s', (argv, message) => {
     const { line, exitCode } = refusal(() => parseBuildInvocation(argv));
     expect(line.startsWith(message)).toBe(true);
@@ -153,6 +187,7 @@ describe('buildBuildPlan', () => {
         ['org.opencontainers.image.version', '20261130-090507'],
         ['org.run-docker.branch', 'Feature/Login'],
       ],
+      platforms: [],
     });
   });
 
