@@ -100,8 +100,10 @@ async function selectTagForPlatform(
     }
     skipped.push({ tag, platforms });
   }
-  if (skipped.length > 0) ctx.log.warn(describeSkipped(name, skipped, platform, found?.tag));
-  if (found) return found;
+  if (found) {
+    if (skipped.length > 0) ctx.log.warn(describeSkipped(name, skipped, platform, found.tag));
+    return found;
+  }
   throw new RunDockerError(
     `no tag of "${name}" has an image for ${formatPlatform(platform)}, the engine's platform (the newest ${skipped.length === 1 ? 'is' : `${skipped.length} are`} for ${formatSkippedPlatforms(skipped)})`,
     `Publish one built for ${formatPlatform(platform)} (build-docker --platform ${formatPlatform(platform)},…), or pin a tag that has one.`,
@@ -113,13 +115,13 @@ function describeSkipped(
   name: string,
   skipped: ReadonlyArray<{ tag: string; platforms: ImagePlatform[] }>,
   platform: ImagePlatform,
-  instead: string | undefined,
+  instead: string,
 ): string {
   const which =
     skipped.length === 1
       ? `the newest tag of "${name}", "${skipped[0]!.tag}", has no image for ${formatPlatform(platform)} (it is for ${formatSkippedPlatforms(skipped)})`
       : `the ${skipped.length} newest tags of "${name}" have no image for ${formatPlatform(platform)} (${formatSkippedPlatforms(skipped)})`;
-  return instead === undefined ? which : `${which}; running "${name}:${instead}"`;
+  return `${which}; running "${name}:${instead}"`;
 }
 
 function formatSkippedPlatforms(skipped: ReadonlyArray<{ tag: string; platforms: ImagePlatform[] }>): string {

@@ -39,7 +39,13 @@ export function readManifest(contentType: string | null, text: string): Manifest
     return undefined;
   }
   if (typeof json !== 'object' || json === null) return undefined;
-  const type = (contentType ?? '').split(';')[0]?.trim() || (typeof json.mediaType === 'string' ? json.mediaType : '');
+  // The Content-Type when it names a manifest; else (a registry or proxy that says application/json) the body's own.
+  const header = (contentType ?? '').split(';')[0]?.trim() ?? '';
+  const type = [...INDEX_TYPES, ...IMAGE_MANIFEST_TYPES].includes(header)
+    ? header
+    : typeof json.mediaType === 'string'
+      ? json.mediaType
+      : '';
   if (INDEX_TYPES.includes(type) || (type === '' && Array.isArray(json.manifests))) {
     const entries = Array.isArray(json.manifests) ? (json.manifests as Array<{ platform?: unknown }>) : [];
     const platforms = entries

@@ -104,3 +104,71 @@ it('a tag or digest is not a repository', async () => {
     `"${repository}:1.0.0" names a tag or digest, not a repository`,
   );
 });
+
+describe("only tags with an image for the engine's platform", () => {
+  const amd64 = { os: 'linux', architecture: 'amd64' };
+  const arm64 = { os: 'linux', architecture: 'arm64' };
+  const platform = () => Promise.resolve(amd64);
+
+  it('a newer registry tag for another platform is skipped with one warning; the newest local one runs', async () => {
+    engine.addImage(`${repository}:1.0.0`, {});
+    server.tags.set('team/app', ['1.0.0', '2.0.0']);
+    server.manifests.set('team/app:2.0.0', { image: arm64 });
+    const { ctx, warnings } = context();
+    expect(await findNewestTag(ctx, repository, { platform })).toEqual({ tag: '1.0.0', presentLocally: true });
+    expect(warnings).toEqual([
+      `the newest tag of "${repository}", "2.0.0", has no image for linux/amd64 (it is for linux/arm64); running "${repository}:1.0.0"`,
+    ]);
+    // A single image: its manifest, then its config.
+    expect(server.manifestRequests.map((path) => path.split('/')[4])).toEqual(['manifests', 'blobs']);
+  });
+
+  it('an index for this platform counts (one request); an older one of another platform behind it is never asked about', async () => {
+    server.tags.set('team/app', ['1.0.0', '2.0.0', '3.0.0']);
+    server.manifests.set('team/app:3.0.0', { index: [arm64, amd64] });
+    server.manifests.set('team/app:2.0.0', { image: arm64 });
+    const { ctx, warnings } = context();
+    expect(await findNewestTag(ctx, repository, { platform })).toEqual({ tag: '3.0.0', presentLocally: false });
+    expect(server.manifestRequests).toEqual([`/v2/team/app/manifests/3.0.0`]);
+    expect(warnings).toEqual([]);
+  });
+
+  it('no tag for this platform anywhere is one line naming each tag asked about and its platforms', async () => {
+    server.tags.set('team/app', ['1.0.0', '2.0.0']);
+    server.manifests.set('team/app:2.0.0', { image: arm64 });
+    server.manifests.set('team/app:1.0.0', { index: [arm64, { os: 'windows', architecture: 'amd64' }] });
+    const { ctx, warnings } = context();
+    const error = await failure(findNewestTag(ctx, repository, { platform }));
+    expect(error.message).toBe(
+      `no tag of "${repository}" has an image for linux/amd64, the engine's platform (the newest 2 are for "2.0.0": linux/arm64; "1.0.0": linux/arm64, windows/amd64)`,
+    );
+    // The line says it all: no warning before it.
+    expect(warnings).toEqual([]);
+  });
+
+  it('asks about five tags at most a call, then runs the newest local one', async () => {
+    engine.addImage(`${repository}:1.0.0`, {});
+    const newer = ['2.0.0', '3.0.0', '4.0.0', '5.0.0', '6.0.0', '7.0.0', '8.0.0'];
+    server.tags.set('team/app', ['1.0.0', ...newer]);
+    for (const tag of newer) server.manifests.set(`team/app:${tag}`, { index: [arm64] });
+    const { ctx, warnings } = context();
+    expect(await findNewestTag(ctx, repository, { platform })).toEqual({ tag: '1.0.0', presentLocally: true });
+    expect(server.manifestRequests).toHaveLength(5);
+    expect(warnings[0]).toMatch(/^the 5 newest tags of /);
+  });
+
+  it('a manifest the registry does not show, an engine that does not say its platform, or no platform asked for: the newest counts', async () => {
+    server.tags.set('team/app', ['1.0.0', '2.0.0']);
+    const { ctx, warnings } = context();
+    expect(await findNewestTag(ctx, repository, { platform })).toEqual({ tag: '2.0.0', presentLocally: false });
+    server.manifests.set('team/app:2.0.0', { image: arm64 });
+    server.manifestRequests.length = 0;
+    expect(await findNewestTag(ctx, repository, { platform: () => Promise.resolve(undefined) })).toEqual({
+      tag: '2.0.0',
+      presentLocally: false,
+    });
+    expect(await findNewestTag(ctx, repository)).toEqual({ tag: '2.0.0', presentLocally: false });
+    expect(server.manifestRequests).toEqual([]);
+    expect(warnings).toEqual([]);
+  });
+});
