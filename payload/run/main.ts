@@ -33,7 +33,7 @@ import { selectEngineCli, type EngineCliChoice } from './select-engine-cli';
 import { podmanInitExists, readPodmanInitPath, selectPodmanInit } from './select-podman-init';
 import { checkUserMapping, selectUserMapping } from './select-user-mapping';
 import type { RunEngine } from './build-run-spec';
-import { describeFileSharing, type FileSharing } from '../../common/engine/engine-files';
+import { describeFileSharing, isHostSocket, type FileSharing } from '../../common/engine/engine-files';
 import { readEngineEndpoint } from '../../common/engine/read-engine-endpoint';
 import { redactHost, selectContextName } from '../../common/engine/select-engine-endpoint';
 import { selectEngineSettings, type EngineSettings } from '../../common/engine/select-engine-settings';
@@ -134,7 +134,8 @@ export async function main(ctx: RunContext): Promise<number> {
   if (options.dryRun) {
     const notes = project ? project.notes.map((line) => `${line}\n`).join('') : '';
     const assignments = Object.entries(cli.env).map(([name, value]) => `${name}=${value}`);
-    const engineLine = `# engine ${side.host}: ${describeFileSharing(side.sharing)}\n`;
+    // An engine on a network address may be any host: say which, and whether it sees this host's files.
+    const engineLine = side.socket ? '' : `# engine ${side.host}: ${describeFileSharing(side.sharing)}\n`;
     writeStdout(`${engineLine}${notes}${formatShellCommand([...assignments, cli.cli, ...cli.globalArgs, ...args])}\n`);
     return 0;
   }
@@ -153,6 +154,8 @@ export async function main(ctx: RunContext): Promise<number> {
 interface EngineSide {
   /** For messages: never a password. */
   host: string;
+  /** A socket on this host (unix, named pipe): its address says where it is. */
+  socket: boolean;
   settings: EngineSettings | undefined;
   sharing: FileSharing;
 }
@@ -180,7 +183,7 @@ async function readEngineSide(ctx: RunContext): Promise<EngineSide> {
     cacheDir: ctx.cacheDir,
     log: ctx.log,
   });
-  return { host: redactHost(engineHost), settings, sharing };
+  return { host: redactHost(engineHost), socket: isHostSocket(engineHost), settings, sharing };
 }
 
 /** The folders named on the engine's host are there, or one line says which is not. */

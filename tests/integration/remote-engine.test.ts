@@ -181,7 +181,7 @@ test('asking costs no request on a socket, and one create a minute on a network 
   expect(creates()).toBe(before + 1);
 });
 
-test("--dry-run says which engine runs and whether it shares this host's files", async () => {
+test("--dry-run names an engine on a network address and whether it shares this host's files", async () => {
   const remote = await makeHost({ DOCKER_HOST: engine.tcpHost });
   const dry = await runShim(['--local', '--dry-run', '--hostdatadir', 'no', '--hostlogdir', 'no', IMAGE], remote);
   expectSuccess(dry);
@@ -191,9 +191,8 @@ test("--dry-run says which engine runs and whether it shares this host's files",
   const local = await makeHost({});
   const onSocket = await runShim(['--local', '--dry-run', IMAGE], local);
   expectSuccess(onSocket);
-  expect(onSocket.stdout).toMatch(
-    /^# engine unix:\/\/\/var\/run\/docker\.sock: shares this host's files \(a socket on this host\)\ndocker run /,
-  );
+  // A socket on this host: its address says where it is, and the command stays the first line.
+  expect(onSocket.stdout).toMatch(/^docker run /);
   expect((await runShim(['--show-config'], local)).stdout).toMatch(
     /\nengine files +shares this host's files \(a socket on this host\) +\(its address\)\n/,
   );

@@ -338,9 +338,7 @@ test('--dry-run prints the exact docker command and neither pulls nor runs', asy
   const before = await listOwnContainers();
   const outcome = await runShim(['--dry-run', '-e', 'X=a b', app, 'sh', '-c', 'echo "hi  there"'], baseEnv);
   expectSuccess(outcome);
-  expect(outcome.stdout).toMatch(
-    /^# engine unix:\/\/\/var\/run\/docker\.sock: shares this host's files \(a socket on this host\)\ndocker run --init --rm --interactive --name \S+ --user 1000:1000 /,
-  );
+  expect(outcome.stdout).toMatch(/^docker run --init --rm --interactive --name \S+ --user 1000:1000 /);
   expect(outcome.stdout).toContain(` --env 'X=a b' ${app}:4.0.0 sh -c 'echo "hi  there"'\n`);
   expect((await docker(['image', 'inspect', `${app}:4.0.0`])).code).not.toBe(0);
   expect(await listOwnContainers()).toEqual(before);
