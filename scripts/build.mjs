@@ -118,7 +118,7 @@ async function buildEmbeddedPayloads() {
   const buildBundle = join(root, 'dist/payload/mini/build.js');
   const [run, buildPayload] = await Promise.all([
     build({ ...common, entryPoints: [join(root, 'payload/run/main.ts')], outfile: runBundle, define }),
-    build({ ...common, entryPoints: [join(root, 'payload/build/main.ts')], outfile: buildBundle, define }),
+    build({ ...common, entryPoints: [join(root, 'payload/build-docker/main.ts')], outfile: buildBundle, define }),
   ]);
   /** @param {string} file */
   const embed = (file) => JSON.stringify(gzipSync(readFileSync(file), { level: 9 }).toString('base64'));

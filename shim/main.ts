@@ -47,7 +47,7 @@ declare const DEFAULT_MINI: string;
  *  when a call runs it, so a call that runs a mini pays nothing for it. */
 declare const BUILT_IN_RUN_PAYLOAD: string;
 declare const BUILT_IN_RUN_SHA256: string;
-/** The build payload of this build (payload/build), the same way. */
+/** The build payload of this build (payload/build-docker), the same way. */
 declare const BUILT_IN_BUILD_PAYLOAD: string;
 declare const BUILT_IN_BUILD_SHA256: string;
 

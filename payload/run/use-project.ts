@@ -11,7 +11,7 @@ import { formatShellCommand } from '../../common/format-shell-command';
 import { makePrintable } from '../../common/make-printable';
 import { currentUser } from '../../common/read-private-file';
 import { RunDockerError } from '../../common/run-docker-error';
-import { computeBranchComponent } from '../build/compute-branch-component';
+import { computeBranchComponent } from '../build-docker/compute-branch-component';
 import { allowedProjectsPath, allowProject, hashProjectTable, isProjectAllowed } from '../project/allowed-projects';
 import { anchorFileOptions, findWideningOptions, type Widening } from '../project/check-project-options';
 import { findProject, type Project } from '../project/find-project';
@@ -73,7 +73,7 @@ export async function prepareProjectRun(
   };
 }
 
-/** The current branch as build-docker names the prod image after it (payload/build/compute-branch-component.ts). */
+/** The current branch as build-docker names the prod image after it (payload/build-docker/compute-branch-component.ts). */
 function readBranchComponent(dir: string): string {
   const branch = readGitBranch(dir);
   const component = computeBranchComponent(branch);

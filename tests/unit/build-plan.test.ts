@@ -10,12 +10,12 @@ import {
   INSTALL_SCRIPT,
   platformReference,
   type ProjectFacts,
-} from '../../payload/build/build-plan';
-import { computeBranchComponent } from '../../payload/build/compute-branch-component';
-import { parseBuildInvocation, type BuildOptions } from '../../payload/build/parse-build-invocation';
-import { normalizeProjectName, parseProjectName } from '../../payload/build/parse-project-name';
-import { formatSubmoduleWarning } from '../../payload/build/format-submodule-warning';
-import { parseStatusFiles, parseSubmodulePaths, selectSourceUrl } from '../../payload/build/read-project-facts';
+} from '../../payload/build-docker/build-plan';
+import { computeBranchComponent } from '../../payload/build-docker/compute-branch-component';
+import { parseBuildInvocation, type BuildOptions } from '../../payload/build-docker/parse-build-invocation';
+import { normalizeProjectName, parseProjectName } from '../../payload/build-docker/parse-project-name';
+import { formatSubmoduleWarning } from '../../payload/build-docker/format-submodule-warning';
+import { parseStatusFiles, parseSubmodulePaths, selectSourceUrl } from '../../payload/build-docker/read-project-facts';
 import { defined } from '../helpers/defined';
 import { selectNewestTag } from '../../payload/locator/select-newest-tag';
 
