@@ -104,7 +104,9 @@ async function main(): Promise<number> {
       log.debug(`HOME "${env.HOME ?? ''}" is not an absolute path; using "${homeDir}" from the user database`);
       env.HOME = homeDir;
     }
-    if (readShimFlags(argv).showConfig) {
+    // The shim's own flags, read once for the call (read-shim-flags.ts).
+    const flags = readShimFlags(argv);
+    if (flags.showConfig) {
       writeStdout(await showConfig(env, homeDir, log));
       return 0;
     }
@@ -127,6 +129,7 @@ async function main(): Promise<number> {
     const codeCaches = new CodeCaches(process.getuid?.(), loaded);
     const exitCode = await runShim({
       argv,
+      flags,
       env,
       homeDir,
       shimVersion: SHIM_VERSION,
@@ -144,7 +147,7 @@ async function main(): Promise<number> {
       },
       log,
       // Progress goes to stderr: stdout belongs to the container.
-      progress: onStderr(selectShimProgress(argv, env, isTerminal(2))),
+      progress: onStderr(selectShimProgress(flags, env, isTerminal(2))),
     });
     await codeCaches.flush(log);
     return exitCode;

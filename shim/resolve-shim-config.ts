@@ -6,7 +6,7 @@ import type { EngineCli } from '../contract/contract';
 import { parseEngineCli, readEngineCliEnv } from '../common/engine-cli-setting';
 import { formatImageRef, formatRepository, isPinned, parseImageRef, type ImageRef } from '../common/image-ref';
 import { RunDockerError } from '../common/run-docker-error';
-import { readShimFlags } from './read-shim-flags';
+import type { ShimFlags } from './read-shim-flags';
 
 /** Baked in at build time (RUN_DOCKER_DEFAULT_TINY / _MINI); absent: no default, and a host
  *  with nothing configured runs the payloads built into the shim. */
@@ -161,6 +161,9 @@ export function describeTagPinnedTiny(tiny: ConfigValue | undefined): string | u
 }
 
 /** `--local` among the leading options (read-shim-flags.ts), or RUN_DOCKER_LOCAL=1. */
-export function isLocalMode(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): boolean {
-  return readShimFlags(argv).local || env.RUN_DOCKER_LOCAL === '1';
+export function isLocalMode(
+  flags: Pick<ShimFlags, 'local'>,
+  env: Readonly<Record<string, string | undefined>>,
+): boolean {
+  return flags.local || env.RUN_DOCKER_LOCAL === '1';
 }

@@ -47,7 +47,7 @@ import {
   type Trust,
 } from './obtain-trusted-mini';
 import { configFileLocations, readConfigFiles } from './read-config-file';
-import { isVersionRequest } from './read-shim-flags';
+import { isVersionRequest, type ShimFlags } from './read-shim-flags';
 import {
   describeTagPinnedTiny,
   isLocalMode,
@@ -66,6 +66,8 @@ import { PayloadRejected } from './verify-payload';
 
 export interface ShimDeps {
   argv: string[];
+  /** The leading options the shim acts on itself, read from argv once by main.ts (read-shim-flags.ts). */
+  flags: ShimFlags;
   /** The engine as main.ts reached it (found: a Podman socket or service the docker CLI would not find). */
   endpoint?: EngineEndpointInUse;
   env: Readonly<Record<string, string | undefined>>;
@@ -102,7 +104,7 @@ interface LoadedTiny {
 
 export async function runShim(deps: ShimDeps): Promise<number> {
   const { argv, env, engine, log, shimVersion, progress } = deps;
-  const local = isLocalMode(argv, env);
+  const local = isLocalMode(deps.flags, env);
   const configFiles = await readConfigFiles(configFileLocations(env, deps.homeDir));
   const config = resolveShimConfig(env, configFiles, deps.defaults);
   // Undefined when others could have planted things in it: then nothing is read from or written to it.

@@ -11,13 +11,13 @@
  *   A `-q` after an option's value (`-e A=1 -q IMAGE`) is seen by the mini payload only.
  */
 import { isQuietEnv, selectProgressOutput, type ProgressOutput } from '../common/select-progress-output';
-import { readShimFlags } from './read-shim-flags';
+import type { ShimFlags } from './read-shim-flags';
 
 export function selectShimProgress(
-  argv: readonly string[],
+  flags: Pick<ShimFlags, 'quiet'>,
   env: Readonly<Record<string, string | undefined>>,
   isTTY: boolean,
 ): ProgressOutput {
-  const output = selectProgressOutput({ isTTY, env, quiet: isQuietEnv(env) || readShimFlags(argv).quiet });
+  const output = selectProgressOutput({ isTTY, env, quiet: isQuietEnv(env) || flags.quiet });
   return output.mode === 'tty' ? output : { mode: 'off', color: false };
 }

@@ -1,5 +1,6 @@
 import { configFileLocations } from '../../shim/read-config-file';
 import { describeTagPinnedTiny, isLocalMode, resolveShimConfig } from '../../shim/resolve-shim-config';
+import { readShimFlags } from '../../shim/read-shim-flags';
 
 const defaults = { tiny: 'localhost:5000/run-docker/tiny:0.1.0', mini: 'localhost:5000/run-docker/mini' };
 const digest = `sha256:${'b'.repeat(64)}`;
@@ -84,12 +85,12 @@ describe('describeTagPinnedTiny', () => {
 
 describe('isLocalMode', () => {
   it('honours --local among the leading options, never after IMAGE, and RUN_DOCKER_LOCAL=1', () => {
-    expect(isLocalMode(['--local', 'img'], {})).toBe(true);
-    expect(isLocalMode(['--rm', '--local', 'img'], {})).toBe(true);
-    expect(isLocalMode(['img', 'sh', '--local'], {})).toBe(false);
-    expect(isLocalMode(['img', 'sh', '--local'], { RUN_DOCKER_LOCAL: '1' })).toBe(true);
-    expect(isLocalMode(['img'], { RUN_DOCKER_LOCAL: '1' })).toBe(true);
-    expect(isLocalMode(['img', '--locality'], { RUN_DOCKER_LOCAL: '0' })).toBe(false);
+    expect(isLocalMode(readShimFlags(['--local', 'img']), {})).toBe(true);
+    expect(isLocalMode(readShimFlags(['--rm', '--local', 'img']), {})).toBe(true);
+    expect(isLocalMode(readShimFlags(['img', 'sh', '--local']), {})).toBe(false);
+    expect(isLocalMode(readShimFlags(['img', 'sh', '--local']), { RUN_DOCKER_LOCAL: '1' })).toBe(true);
+    expect(isLocalMode(readShimFlags(['img']), { RUN_DOCKER_LOCAL: '1' })).toBe(true);
+    expect(isLocalMode(readShimFlags(['img', '--locality']), { RUN_DOCKER_LOCAL: '0' })).toBe(false);
   });
 });
 

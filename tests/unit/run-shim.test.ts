@@ -1,3 +1,4 @@
+import { readShimFlags } from '../../shim/read-shim-flags';
 /**
  * The shim's choice of a run payload (shim/run-shim.ts, load-newest-mini.ts,
  * obtain-trusted-mini.ts, select-fallback-minis.ts) on an engine in memory: which mini runs,
@@ -88,6 +89,7 @@ afterEach(() => rm(home, { recursive: true, force: true }));
 function shimDeps(argv: string[], env: Record<string, string>): ShimDeps {
   return {
     argv,
+    flags: readShimFlags(argv),
     env,
     homeDir: home,
     shimVersion: SHIM_VERSION,

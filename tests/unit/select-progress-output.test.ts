@@ -1,5 +1,6 @@
 import { isQuietEnv, selectProgressOutput } from '../../common/select-progress-output';
 import { selectShimProgress } from '../../shim/select-shim-progress';
+import { readShimFlags } from '../../shim/read-shim-flags';
 
 describe('selectProgressOutput (the project image)', () => {
   it.each([
@@ -32,13 +33,19 @@ describe('selectProgressOutput (the project image)', () => {
 
 describe('selectShimProgress (tiny and mini)', () => {
   it('shows progress on a terminal, in colour unless NO_COLOR', () => {
-    expect(selectShimProgress(['team/app'], {}, true)).toEqual({ mode: 'tty', color: true });
-    expect(selectShimProgress(['team/app'], { NO_COLOR: 'yes' }, true)).toEqual({ mode: 'tty', color: false });
+    expect(selectShimProgress(readShimFlags(['team/app']), {}, true)).toEqual({ mode: 'tty', color: true });
+    expect(selectShimProgress(readShimFlags(['team/app']), { NO_COLOR: 'yes' }, true)).toEqual({
+      mode: 'tty',
+      color: false,
+    });
   });
 
   it('is silent off a terminal and on a dumb one', () => {
-    expect(selectShimProgress(['team/app'], {}, false)).toEqual({ mode: 'off', color: false });
-    expect(selectShimProgress(['team/app'], { TERM: 'dumb' }, true)).toEqual({ mode: 'off', color: false });
+    expect(selectShimProgress(readShimFlags(['team/app']), {}, false)).toEqual({ mode: 'off', color: false });
+    expect(selectShimProgress(readShimFlags(['team/app']), { TERM: 'dumb' }, true)).toEqual({
+      mode: 'off',
+      color: false,
+    });
   });
 
   it.each([
@@ -47,11 +54,11 @@ describe('selectShimProgress (tiny and mini)', () => {
     [['--local', '--rm', '-q', 'team/app', 'cmd']],
     [['-d', '--quiet']],
   ])('is silenced by a leading -q/--quiet: %j', (argv) => {
-    expect(selectShimProgress(argv, {}, true).mode).toBe('off');
+    expect(selectShimProgress(readShimFlags(argv), {}, true).mode).toBe('off');
   });
 
   it('is silenced by RUN_DOCKER_QUIET=1', () => {
-    expect(selectShimProgress(['team/app'], { RUN_DOCKER_QUIET: '1' }, true).mode).toBe('off');
+    expect(selectShimProgress(readShimFlags(['team/app']), { RUN_DOCKER_QUIET: '1' }, true).mode).toBe('off');
   });
 
   it.each([
@@ -62,6 +69,6 @@ describe('selectShimProgress (tiny and mini)', () => {
     [['-qd', 'team/app']],
     [['--quiet=true', 'team/app']],
   ])('never reads past the leading options, nor guesses at grouped or valued forms: %j', (argv) => {
-    expect(selectShimProgress(argv, {}, true).mode).toBe('tty');
+    expect(selectShimProgress(readShimFlags(argv), {}, true).mode).toBe('tty');
   });
 });
