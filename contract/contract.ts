@@ -62,6 +62,47 @@ export interface PayloadManifest {
    * that predate it still verify `signature` exactly as before.
    */
   build?: BuildEntry;
+  /**
+   * mini only, optional (added within contract version 2, shim 0.2.0; older shims ignore
+   * it): a staged rollout, covered by `signature` (signedPayloadText then starts
+   * `run-docker-payload-v2`), so nobody who can push but holds no key can strip it. A mini
+   * without it is for every host at once. docs/releasing.md.
+   */
+  rollout?: Rollout;
+  /** mini only, optional (as `rollout`): earlier versions this mini halts, signed on their own. */
+  halts?: HaltStatement;
+  /** mini only, optional (as `rollout`): every key rotation so far, oldest first, each signed on its own. */
+  keys?: KeyStatement[];
+}
+
+/** A staged rollout: from `start`, each step admits the hosts whose bucket (0–99) is below its percentage. */
+export interface Rollout {
+  /** When the schedule began (the publish time), UTC, `YYYY-MM-DDTHH:MM:SSZ`. */
+  start: string;
+  /** At least one; times strictly increasing, percentages never decreasing. */
+  steps: RolloutStep[];
+}
+
+export interface RolloutStep {
+  /** 0–100: hosts with a bucket below it are admitted. */
+  percent: number;
+  /** Whole seconds after `start` from which this step applies. */
+  afterSeconds: number;
+}
+
+/** Versions (lower than the mini's own) that no host which has seen this statement runs again. */
+export interface HaltStatement {
+  versions: string[];
+  /** ed25519 (base64) of signedHaltsText(manifest) by the key `keyId`; null if unsigned (then ignored). */
+  signature: { keyId: string; value: string } | null;
+}
+
+/** A key rotation: keys that may sign minis from now on, and key IDs that never may again. */
+export interface KeyStatement {
+  add: TrustedKey[];
+  retire: string[];
+  /** ed25519 (base64) of signedKeyStatementText(statement), by a key the host trusted before it. */
+  signature: { keyId: string; value: string } | null;
 }
 
 export interface BuildEntry {
@@ -80,16 +121,46 @@ export interface TrustedKey {
   publicKey: string;
 }
 
-/** What a payload signature covers: every manifest field but the signature itself. */
+/**
+ * What a payload signature covers: every manifest field but the signature itself (and the
+ * separately signed `build`, `halts` and `keys`). A mini with a rollout is signed over the
+ * v2 text, which adds the schedule: stripping or changing the schedule breaks the signature
+ * either way, and shims before 0.2.0 (which know only v1) never verify such a mini.
+ */
 export function signedPayloadText(manifest: Omit<PayloadManifest, 'signature' | 'trustedKeys'>): string {
+  const fields = [manifest.contract, manifest.kind, manifest.version, manifest.entry, manifest.sha256, manifest.shim];
+  if (manifest.rollout === undefined) return ['run-docker-payload-v1', ...fields].join('\n');
   return [
-    'run-docker-payload-v1',
+    'run-docker-payload-v2',
+    ...fields,
+    manifest.rollout.start,
+    manifest.rollout.steps.map((step) => `${step.percent}%@${step.afterSeconds}s`).join(','),
+  ].join('\n');
+}
+
+/** What a halt statement's signature covers: the mini that carries it and the versions it halts. */
+export function signedHaltsText(
+  manifest: Pick<PayloadManifest, 'contract' | 'kind' | 'version'> & { halts: Pick<HaltStatement, 'versions'> },
+): string {
+  return [
+    'run-docker-halts-v1',
     manifest.contract,
     manifest.kind,
     manifest.version,
-    manifest.entry,
-    manifest.sha256,
-    manifest.shim,
+    manifest.halts.versions.join(','),
+  ].join('\n');
+}
+
+/**
+ * What a key statement's signature covers: the keys it adds and the key IDs it retires.
+ * Bound to no mini on purpose: every later mini carries the whole chain, so a fresh host
+ * can follow it from its tiny's keys.
+ */
+export function signedKeyStatementText(statement: Pick<KeyStatement, 'add' | 'retire'>): string {
+  return [
+    'run-docker-keys-v1',
+    statement.add.map((key) => `${key.keyId}=${key.publicKey}`).join(','),
+    statement.retire.join(','),
   ].join('\n');
 }
 
@@ -244,6 +315,20 @@ export interface RunContext extends BaseContext {
    * then read `built-in` with the shim's version.
    */
   payloadSource?: { builtIn: true; reason: string };
+  /**
+   * Optional (added within contract version 2, shim 0.2.0; older shims never set it, older
+   * minis ignore it): this host's place in staged rollouts of the mini repository and why
+   * this mini was chosen, for `--version`. docs/releasing.md.
+   */
+  release?: ReleaseFacts;
+}
+
+export interface ReleaseFacts {
+  channel: 'stable' | 'canary';
+  /** 0–99, stable per host and mini repository (canary: 0). */
+  bucket: number;
+  /** Why this mini runs, e.g. `newest, admitted (at 50%)` or `20261203-000000 waits for this host (at 25%)`. */
+  reason: string;
 }
 
 /** Exports of the mini payload's entry. Resolves to the process exit code. */

@@ -2,7 +2,7 @@
  * The installed `run-docker` command: reads the process once, runs the shim, exits.
  * Build-time constants come from scripts/build.mjs.
  */
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { BuildModule, Logger, MiniModule } from '../contract/contract';
 import { dockerConfigPath } from '../common/docker-config-path';
 import { createEngineClient } from '../common/engine/create-engine-client';
@@ -33,10 +33,14 @@ import { locateCacheRoot, locateStateDir } from './locate-own-folder';
 import { configFileLocations, readConfigFiles } from './read-config-file';
 import { readShimFlags } from './read-shim-flags';
 import { describeFailure } from './report-failure';
-import { describeTagPinnedTiny, resolveShimConfig } from './resolve-shim-config';
+import { formatRepository } from '../common/image-ref';
+import { computeHostBucket } from './host-bucket';
+import { generatedHostIdPath, readHostId } from './read-host-id';
+import { readReleaseState, releaseStatePath } from './release-state';
+import { describeTagPinnedTiny, resolveShimConfig, type ShimConfig } from './resolve-shim-config';
 import { runShim, type ShimCommand } from './run-shim';
 import { selectShimProgress } from './select-shim-progress';
-import { buildConfigRows, formatConfigRows, type ConfigFacts } from './show-config';
+import { buildConfigRows, formatConfigRows, type ConfigFacts, type ReleaseRowFacts } from './show-config';
 import { findProjectFile, hasProjectTableHeader } from '../common/find-project-file';
 
 declare const SHIM_VERSION: string;
@@ -202,6 +206,7 @@ async function showConfig(env: Record<string, string | undefined>, homeDir: stri
         path: dockerConfigPath(env, homeDir),
         source: env.DOCKER_CONFIG ? 'env DOCKER_CONFIG' : 'default',
       },
+      ...(config.mini ? { release: await readReleaseRowFacts(env, homeDir, config, config.mini.ref, log) } : {}),
       ...(await describeEngine(
         env,
         homeDir,
@@ -267,6 +272,26 @@ async function describeProject(cwd: string): Promise<ConfigFacts['project']> {
     if (!isUserFacingError(error)) throw error;
     return { error: error.message };
   }
+}
+
+/** The host's bucket and release state for the configured mini repository (the host's identity is read, never shown). */
+async function readReleaseRowFacts(
+  env: Record<string, string | undefined>,
+  homeDir: string,
+  config: ShimConfig,
+  mini: Parameters<typeof formatRepository>[0],
+  log: Logger,
+): Promise<ReleaseRowFacts> {
+  const repository = formatRepository(mini);
+  const stateFile = releaseStatePath(env, homeDir);
+  const hostId = await readHostId(config.hostId, generatedHostIdPath(dirname(stateFile)), log);
+  return {
+    repository,
+    bucket: computeHostBucket(config.channel.value, hostId.id, repository),
+    hostIdSource: hostId.source,
+    stateFile,
+    state: await readReleaseState(stateFile, repository, log),
+  };
 }
 
 // Exit explicitly: a payload may leave idle handles (keep-alive sockets) open.

@@ -12,7 +12,7 @@ import { RunDockerError } from '../common/run-docker-error';
 import { formatBytes } from '../common/read-tar-files';
 import { writeOrWarn, type VerifiedEntry, type VerifiedPayload } from './obtain-payload';
 import { PAYLOAD_FILE_LIMIT_BYTES, readImagePayload, type ImagePayload } from './read-image-payload';
-import type { ShimSource, Trust } from './obtain-trusted-mini';
+import { currentKeys, type ShimSource, type Trust } from './obtain-trusted-mini';
 import { payloadCacheDir, readCachedFile } from './payload-cache';
 import { checkBuildSignature, checkEntry, PayloadRejected, sha256Hex } from './verify-payload';
 
@@ -32,7 +32,7 @@ export async function obtainBuildEntry(
   }
   const withBuild = manifest as PayloadManifest & { build: BuildEntry };
   try {
-    checkBuildSignature(withBuild, trust.keys);
+    checkBuildSignature(withBuild, currentKeys(trust));
   } catch (error) {
     if (!(error instanceof PayloadRejected)) throw error;
     if (!trust.allowUnsigned)

@@ -7,6 +7,8 @@ import { parseEngineCli, readEngineCliEnv } from '../common/engine-cli-setting';
 import { formatImageRef, formatRepository, isPinned, parseImageRef, type ImageRef } from '../common/image-ref';
 import { RunDockerError } from '../common/run-docker-error';
 import type { ShimFlags } from './read-shim-flags';
+import { CHANNELS, type Channel } from './host-bucket';
+import type { HostId } from './read-host-id';
 
 /** Baked in at build time (RUN_DOCKER_DEFAULT_TINY / _MINI); absent: no default, and a host
  *  with nothing configured runs the payloads built into the shim. */
@@ -38,6 +40,10 @@ export interface ShimConfig {
   allowUnsignedSource: string;
   /** Which CLI runs containers (docs/engines.md); undefined: the run payload chooses by the engine. */
   cli: { value: EngineCli; source: string } | undefined;
+  /** Which hosts' turn in a staged rollout this host takes (docs/releasing.md): `stable` unless set. */
+  channel: { value: Channel; source: string };
+  /** This host's identity for rollout buckets, when set (else read-host-id.ts finds one). */
+  hostId?: HostId;
 }
 
 const KEYS = { tiny: 'RUN_DOCKER_TINY', mini: 'RUN_DOCKER_MINI' } as const;
@@ -83,12 +89,24 @@ export function resolveShimConfig(
           value: false,
           source: 'default',
         });
+  const hostId = pickText(env, present, 'hostId', 'RUN_DOCKER_HOST_ID');
+  const channel = pickText(env, present, 'channel', 'RUN_DOCKER_CHANNEL');
+  if (channel && !(CHANNELS as readonly string[]).includes(channel.id)) {
+    throw new RunDockerError(
+      `the channel "${channel.id}" (from ${channel.source}) is not one run-docker knows`,
+      `Write ${CHANNELS.map((name) => `"${name}"`).join(' or ')} (docs/releasing.md), or remove it to follow stable.`,
+    );
+  }
   return {
     tiny,
     mini: pick('mini'),
     allowUnsigned: allowUnsigned.value,
     allowUnsignedSource: allowUnsigned.source,
     cli: readCli(env, present),
+    channel: channel
+      ? { value: channel.id as Channel, source: channel.source }
+      : { value: 'stable', source: 'default' },
+    ...(hostId ? { hostId } : {}),
   };
 }
 
@@ -105,6 +123,44 @@ function readCli(
       typeof content === 'object' && content !== null ? (content as Record<string, unknown>).cli : undefined;
     if (value !== undefined)
       return { value: parseEngineCli(value, `"cli" in the config file "${file.path}"`), source: `file ${file.path}` };
+  }
+  return undefined;
+}
+
+/** The longest host ID or channel name taken: an identity is a few dozen characters. */
+const MAX_SETTING_LENGTH = 256;
+
+/**
+ * A text setting from `envName`, else the first file that sets `key` (never a default); its
+ * value as `id`. Printable characters only, at most MAX_SETTING_LENGTH: a value is never shown
+ * whole (a host ID is only hashed), so a typo must not hide in invisible characters.
+ */
+function pickText(
+  env: Readonly<Record<string, string | undefined>>,
+  files: readonly ConfigFile[],
+  key: 'hostId' | 'channel',
+  envName: string,
+): HostId | undefined {
+  const check = (value: unknown, where: string): string => {
+    if (typeof value !== 'string' || value === '' || value.length > MAX_SETTING_LENGTH || /[^\x21-\x7e]/.test(value))
+      throw new RunDockerError(
+        `"${key}" from ${where} must be 1 to ${MAX_SETTING_LENGTH} printable characters without spaces`,
+        key === 'hostId'
+          ? 'Write a name or number that is this host\'s alone ("web-042"), or remove it to use /etc/machine-id.'
+          : 'Write "stable" or "canary", or remove it.',
+      );
+    return value;
+  };
+  const fromEnv = env[envName];
+  if (fromEnv !== undefined && fromEnv !== '')
+    return { id: check(fromEnv, `env ${envName}`), source: `env ${envName}` };
+  for (const file of files) {
+    const content = file.content;
+    const value =
+      typeof content === 'object' && content !== null && !Array.isArray(content)
+        ? (content as Record<string, unknown>)[key]
+        : undefined;
+    if (value !== undefined) return { id: check(value, `the config file "${file.path}"`), source: `file ${file.path}` };
   }
   return undefined;
 }

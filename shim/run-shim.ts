@@ -6,7 +6,7 @@
  */
 import { mkdtemp, rm } from '../common/fs-async';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   CONTRACT_VERSION,
   EXIT_RUN_DOCKER_FAILURE,
@@ -20,6 +20,7 @@ import {
   type Logger,
   type MiniModule,
   type PayloadKind,
+  type ReleaseFacts,
   type UserFacingError,
 } from '../contract/contract';
 import { compareTagOrder } from '../common/compare-tag-order';
@@ -35,7 +36,7 @@ import { compilePayloadCached } from './compile-payload';
 import type { CodeCaches } from './code-cache';
 import { prepareCache } from './payload-cache';
 import { describePassedOver, locateCacheRoot, locateStateDir, prepareStateDir } from './locate-own-folder';
-import { loadNewestMini, type VersionFloor } from './load-newest-mini';
+import { loadNewestMini, NothingAdmitted, type VersionFloor } from './load-newest-mini';
 import { obtainBuildEntry } from './obtain-build-entry';
 import { obtainPayload, type VerifiedEntry, type VerifiedPayload } from './obtain-payload';
 import {
@@ -62,6 +63,9 @@ import {
   readHighestMiniVersion,
   recordMiniVersion,
 } from './mini-version-record';
+import { generatedHostIdPath, readHostId } from './read-host-id';
+import { describeHeldBack, ReleasePolicy } from './release-policy';
+import { readReleaseState, releaseStatePath, writeReleaseState } from './release-state';
 import { PayloadRejected } from './verify-payload';
 
 export interface ShimDeps {
@@ -91,6 +95,10 @@ export interface ShimDeps {
   builtInBuild?: () => BuildModule;
   /** V8 code caches of this call's scripts (code-cache.ts); main.ts writes them at the end. */
   codeCaches: CodeCaches;
+  /** The time, for staged rollouts (default Date.now). */
+  now?: () => number;
+  /** machine-id(5)'s file, the host's identity unless one is configured (default /etc/machine-id). */
+  machineIdFile?: string;
 }
 
 export type ShimCommand = 'run' | 'build';
@@ -144,6 +152,7 @@ export async function runShim(deps: ShimDeps): Promise<number> {
       tiny: chosen.tiny,
       mini: chosen.mini,
       ...(chosen.reason === undefined ? {} : { payloadSource: { builtIn: true as const, reason: chosen.reason } }),
+      ...(chosen.release === undefined ? {} : { release: chosen.release }),
     });
   } finally {
     if (cacheRoot === undefined) await rm(cacheDir, { recursive: true, force: true });
@@ -183,11 +192,12 @@ async function choosePayload(
   base: BaseContext,
 ): Promise<Chosen> {
   const { env, log, shimVersion } = deps;
-  const builtIn = (reason: string, tiny: ImageInUse = builtInImage(shimVersion)): Chosen => ({
+  const builtIn = (reason: string, tiny: ImageInUse = builtInImage(shimVersion), release?: ReleaseFacts): Chosen => ({
     module: loadBuiltIn(deps),
     tiny,
     mini: builtInImage(shimVersion),
     reason,
+    ...(release ? { release } : {}),
   });
   if (config.tiny === undefined) {
     if (config.mini !== undefined) {
@@ -213,7 +223,6 @@ async function choosePayload(
   };
   if (config.mini === undefined) return builtIn('no mini configured', tinyInUse);
 
-  const trust: Trust = { keys: tiny.payload.manifest.trustedKeys ?? [], allowUnsigned: config.allowUnsigned };
   const pinned = isPinned(config.mini.ref);
   // Not read for a pinned mini: the folder's warnings would say nothing that matters to it.
   const stateDir = pinned ? undefined : await prepareStateDir(env, deps.homeDir, log);
@@ -224,11 +233,32 @@ async function choosePayload(
     repository,
     version: stateDir === undefined ? undefined : await readHighestMiniVersion(file, repository, log),
   };
-  // A pinned mini that cannot be used stays an error: the operator chose it on purpose.
-  const mini = pinned
-    ? await loadPinnedMini(source, trust, config.mini, base.local)
-    : await orReason(loadNewestMini(source, trust, base, tiny.locator, config.mini.ref, floor), log, shimVersion);
-  if (typeof mini === 'string') return builtIn(mini, tinyInUse);
+  // The repository's releases as this host follows them: rotated keys, halts, its rollout
+  // bucket (docs/releasing.md). What the minis read in this call teach is kept at its end.
+  const stateFile = releaseStatePath(env, deps.homeDir);
+  const tinyKeys = tiny.payload.manifest.trustedKeys ?? [];
+  const release = new ReleasePolicy(
+    repository,
+    config.channel.value,
+    (deps.now ?? Date.now)(),
+    tinyKeys,
+    await readReleaseState(stateFile, repository, log),
+    async () => (await readHostId(config.hostId, generatedHostIdPath(dirname(stateFile)), log, deps.machineIdFile)).id,
+  );
+  const trust: Trust = { keys: tinyKeys, allowUnsigned: config.allowUnsigned, release };
+  let mini: LoadedMini | string;
+  try {
+    // A pinned mini that cannot be used stays an error: the operator chose it on purpose.
+    mini = pinned
+      ? await loadPinnedMini(source, trust, config.mini, base.local)
+      : await orReason(loadNewestMini(source, trust, base, tiny.locator, config.mini.ref, floor), log, shimVersion);
+  } finally {
+    if (release.changed) await writeReleaseState(stateFile, repository, release.state, log);
+  }
+  // Where this host stands in the repository's rollouts: for --version only (it may read the host's identity).
+  const facts = async (reason: string): Promise<ReleaseFacts | undefined> =>
+    isVersionRequest(deps.argv) ? { channel: release.channel, bucket: await release.bucket(), reason } : undefined;
+  if (typeof mini === 'string') return builtIn(mini, tinyInUse, await facts('none of its minis runs here now (above)'));
   // Only what a trusted key signed raises the floor: an unsigned version (development
   // opt-in) is whatever its publisher typed. The built-in payload never does. A warm call
   // runs the version on record: no second read of the record to learn that.
@@ -268,7 +298,27 @@ async function choosePayload(
           ),
     tiny: tinyInUse,
     mini: { reference: formatImageRef(mini.ref), id: mini.image.id, version: mini.payload.manifest.version },
+    ...(await facts(await describeChoice(release, mini, pinned ? config.mini.source : undefined, floor.version)).then(
+      (release) => (release ? { release } : {}),
+    )),
   };
+}
+
+/** Why this mini runs, for --version: pinned, the newest, or the newest that has reached this host. */
+async function describeChoice(
+  release: ReleasePolicy,
+  mini: LoadedMini,
+  pinnedBy: string | undefined,
+  floor: string | undefined,
+): Promise<string> {
+  if (pinnedBy !== undefined) return `pinned by ${pinnedBy}: rollouts and halts do not choose it`;
+  const admission = await release.describeAdmission(
+    mini.payload.manifest.rollout,
+    mini.payload.manifest.version,
+    floor,
+  );
+  if (!mini.heldBack?.length) return `the newest mini (${admission})`;
+  return `the newest mini that has reached this host (${admission}); not yet here: ${mini.heldBack.map(describeHeldBack).join('; ')}`;
 }
 
 /** The payload built into the shim for this command; a shim built without a build payload says so. */
@@ -288,6 +338,11 @@ async function orReason<T>(promise: Promise<T>, log: Logger, shimVersion: string
     return await promise;
   } catch (error) {
     if (!isFallbackError(error)) throw error;
+    // Waiting for a rollout is no failure: said by --version and in debug only.
+    if (error instanceof NothingAdmitted) {
+      log.debug(`${error.message}; running the payload built into shim ${shimVersion}`);
+      return error.message;
+    }
     log.warn(`${error.message}; running the payload built into shim ${shimVersion} instead. ${error.hint}`);
     return error.message;
   }
@@ -299,6 +354,7 @@ interface Chosen {
   tiny: ImageInUse;
   mini: ImageInUse;
   reason?: string;
+  release?: ReleaseFacts;
 }
 
 /** How the built-in payload reads in --version: as trusted as the shim, and of its version. */

@@ -13,6 +13,7 @@
  */
 import { formatImageRef, formatRepository, isPinned } from '../common/image-ref';
 import type { OwnFolder } from './locate-own-folder';
+import type { ReleaseState } from './release-state';
 import type { ShimConfig } from './resolve-shim-config';
 
 export interface ConfigRow {
@@ -42,6 +43,17 @@ export interface ConfigFacts {
    * answer a run got, or a setting. Absent when the engine cannot be used.
    */
   engineFiles?: { value: string; source: string };
+  /** Where this host stands in the mini repository's releases (docs/releasing.md); absent without a mini. */
+  release?: ReleaseRowFacts;
+}
+
+export interface ReleaseRowFacts {
+  repository: string;
+  bucket: number;
+  /** Where the host's identity came from (read-host-id.ts); the identity itself is never shown. */
+  hostIdSource: string;
+  stateFile: string;
+  state: ReleaseState;
 }
 
 export function buildConfigRows(facts: ConfigFacts): ConfigRow[] {
@@ -59,6 +71,8 @@ export function buildConfigRows(facts: ConfigFacts): ConfigRow[] {
     config.cli
       ? { key: 'cli', value: config.cli.value, source: config.cli.source }
       : { key: 'cli', value: 'by engine: podman for Podman (when installed), else docker', source: 'default' },
+    { key: 'channel', value: config.channel.value, source: config.channel.source },
+    ...(facts.release ? buildReleaseRows(facts.release, config.channel.value) : []),
     ...facts.configFiles.map((file) => ({
       key: file.scope === 'user' ? 'config file' : 'system config',
       value: file.path,
@@ -98,6 +112,25 @@ function folderRow(key: string, folder: OwnFolder): ConfigRow {
   };
 }
 
+/** The host's bucket, the keys rotations added and retired, and the versions halts stopped, for the repository. */
+function buildReleaseRows(release: ReleaseRowFacts, channel: string): ConfigRow[] {
+  const { keys, halted } = release.state;
+  const state = `file ${release.stateFile}`;
+  const rotations =
+    keys.added.length + keys.retired.length === 0
+      ? 'none seen'
+      : `added ${keys.added.map((key) => key.keyId).join(', ') || 'none'}; retired ${keys.retired.join(', ') || 'none'}`;
+  return [
+    {
+      key: 'rollout bucket',
+      value: `${release.bucket} of 0-99 for ${release.repository}`,
+      source: channel === 'canary' ? 'canary: always 0' : `host ID from ${release.hostIdSource}`,
+    },
+    { key: 'key rotations', value: rotations, source: state },
+    { key: 'halted minis', value: halted.join(', ') || 'none seen', source: state },
+  ];
+}
+
 /** Which run payload a call would run and why, as far as the settings tell (no engine, no registry). */
 function describePayload(config: ShimConfig, shimVersion: string): string {
   const builtIn = `built into shim ${shimVersion}`;
@@ -106,7 +139,7 @@ function describePayload(config: ShimConfig, shimVersion: string): string {
   // Short: the row sets the width of the value column.
   if (isPinned(config.mini.ref))
     return `pinned mini ${formatImageRef(config.mini.ref)}, or built-in if the tiny is unusable`;
-  return `newest trusted mini of ${formatRepository(config.mini.ref)}, else built-in`;
+  return `newest trusted mini of ${formatRepository(config.mini.ref)} that has reached this host, else built-in`;
 }
 
 /** One line per row, `key  value  (source)`, keys and values in aligned columns. */

@@ -3,13 +3,17 @@
  * manifest digest comes from an image label, and the image ID is the sha256 of the
  * config holding that label: so a file in the cache can be trusted only if it matches.
  */
+import { compareTagOrder } from '../common/compare-tag-order';
 import { loadCrypto } from '../common/lazy-builtins';
+import { isRollout } from '../common/rollout-schedule';
 import { isValidShimRange, satisfiesShimRange } from './satisfies-shim-range';
 import {
   CONTRACT_VERSION,
   signedBuildPayloadText,
+  signedHaltsText,
   signedPayloadText,
   type BuildEntry,
+  type HaltStatement,
   type PayloadKind,
   type PayloadManifest,
   type TrustedKey,
@@ -24,6 +28,8 @@ export class PayloadRejected extends Error {
   constructor(
     message: string,
     readonly reason: 'corrupt' | 'incompatible' | 'untrusted',
+    /** The manifest of a mini refused for another shim: its signed halts still count (release-policy.ts). */
+    readonly manifest?: PayloadManifest,
   ) {
     super(message);
   }
@@ -80,6 +86,17 @@ export function readManifestFields(bytes: Uint8Array, kind: PayloadKind): Payloa
   if (manifest.build !== undefined && !isBuildEntry(manifest.build, manifest.entry)) {
     throw new PayloadRejected('its manifest names no valid build entry', 'corrupt');
   }
+  // Release fields (docs/releasing.md): a schedule the shim cannot follow is no schedule to
+  // guess at; statements are checked one by one where they are followed (key-ring.ts, checkHalts).
+  if (manifest.rollout !== undefined && !isRollout(manifest.rollout)) {
+    throw new PayloadRejected('its manifest has a malformed rollout', 'corrupt');
+  }
+  if (manifest.halts !== undefined && !isHaltStatement(manifest.halts)) {
+    throw new PayloadRejected('its manifest has a malformed halt statement', 'corrupt');
+  }
+  if (manifest.keys !== undefined && !Array.isArray(manifest.keys)) {
+    throw new PayloadRejected('its manifest has malformed key statements', 'corrupt');
+  }
   return { ...manifest, signature } as PayloadManifest;
 }
 
@@ -96,6 +113,19 @@ function isBuildEntry(value: unknown, runEntry: string): value is BuildEntry {
     return false;
   if (typeof build.sha256 !== 'string' || !SHA256_HEX.test(build.sha256)) return false;
   const signature = build.signature ?? null;
+  return signature === null || (typeof signature.keyId === 'string' && typeof signature.value === 'string');
+}
+
+/** At most this many halted versions in one statement: a halt names a few bad releases. */
+const MAX_HALTED_VERSIONS = 256;
+
+function isHaltStatement(value: unknown): value is HaltStatement {
+  const halts = value as Partial<Record<keyof HaltStatement, unknown>> | null;
+  if (typeof halts !== 'object' || halts === null || !Array.isArray(halts.versions)) return false;
+  if (halts.versions.length > MAX_HALTED_VERSIONS) return false;
+  if (!halts.versions.every((version) => typeof version === 'string' && compareTagOrder(version, version) === 0))
+    return false;
+  const signature: { keyId?: unknown; value?: unknown } | null = halts.signature ?? null;
   return signature === null || (typeof signature.keyId === 'string' && typeof signature.value === 'string');
 }
 
@@ -118,19 +148,7 @@ export function checkSignature(manifest: PayloadManifest, trustedKeys: readonly 
       `it is signed by key ${manifest.signature.keyId}, which the pinned tiny does not trust`,
       'untrusted',
     );
-  let valid = false;
-  try {
-    const { createPublicKey, verify } = loadCrypto();
-    const publicKey = createPublicKey({ key: Buffer.from(key.publicKey, 'base64'), format: 'der', type: 'spki' });
-    valid = verify(
-      null,
-      Buffer.from(signedPayloadText(manifest)),
-      publicKey,
-      Buffer.from(manifest.signature.value, 'base64'),
-    );
-  } catch {
-    valid = false;
-  }
+  const valid = verifiesWith(key, signedPayloadText(manifest), manifest.signature.value);
   if (!valid) throw new PayloadRejected(`its signature by key ${key.keyId} does not verify`, 'untrusted');
   return key;
 }
@@ -166,12 +184,13 @@ export function checkBuildSignature(
       `its build payload is signed by key ${signature.keyId}, which the pinned tiny does not trust`,
       'untrusted',
     );
-  if (!verifies(key, signedBuildPayloadText(manifest), signature.value)) {
+  if (!verifiesWith(key, signedBuildPayloadText(manifest), signature.value)) {
     throw new PayloadRejected(`the signature of its build payload by key ${key.keyId} does not verify`, 'untrusted');
   }
 }
 
-function verifies(key: TrustedKey, text: string, signature: string): boolean {
+/** Whether `signature` (base64) is `key`'s ed25519 signature of `text`. */
+export function verifiesWith(key: TrustedKey, text: string, signature: string): boolean {
   try {
     const { createPublicKey, verify } = loadCrypto();
     const publicKey = createPublicKey({ key: Buffer.from(key.publicKey, 'base64'), format: 'der', type: 'spki' });
@@ -181,9 +200,33 @@ function verifies(key: TrustedKey, text: string, signature: string): boolean {
   }
 }
 
+/**
+ * The versions a mini's halt statement halts, when a key in `trustedKeys` signed it; only
+ * versions lower than the mini's own count (a halt stops what came before it, never what
+ * comes after). `problem` completes "its halt statement … is ignored" otherwise.
+ */
+export function checkHalts(
+  manifest: PayloadManifest & { halts: HaltStatement },
+  trustedKeys: readonly TrustedKey[],
+): { versions: string[] } | { problem: string } {
+  const { signature } = manifest.halts;
+  if (!signature) return { problem: 'is not signed' };
+  const key = trustedKeys.find((candidate) => candidate.keyId === signature.keyId);
+  if (!key) return { problem: `is signed by key ${signature.keyId}, which this host does not trust` };
+  if (!verifiesWith(key, signedHaltsText(manifest), signature.value))
+    return { problem: `has a signature by key ${key.keyId} that does not verify` };
+  return {
+    versions: manifest.halts.versions.filter((version) => (compareTagOrder(version, manifest.version) ?? 0) < 0),
+  };
+}
+
 export function checkShimCompatible(manifest: PayloadManifest, shimVersion: string): void {
   if (!satisfiesShimRange(shimVersion, manifest.shim)) {
-    throw new PayloadRejected(`it needs shim ${manifest.shim} and this shim is ${shimVersion}`, 'incompatible');
+    throw new PayloadRejected(
+      `it needs shim ${manifest.shim} and this shim is ${shimVersion}`,
+      'incompatible',
+      manifest,
+    );
   }
 }
 

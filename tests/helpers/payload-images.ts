@@ -8,9 +8,13 @@ import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:cryp
 import {
   CONTRACT_VERSION,
   LABEL,
+  signedHaltsText,
+  signedKeyStatementText,
   signedPayloadText,
+  type KeyStatement,
   type LocatorModule,
   type PayloadManifest,
+  type Rollout,
   type RunContext,
   type TrustedKey,
 } from '../../contract/contract';
@@ -43,6 +47,28 @@ export interface PayloadImageOptions {
   /** Replaces the entry after signing (a tampered image). */
   tamperedEntry?: string;
   size?: number;
+  /** A staged rollout, signed with the payload (v2 text) unless `unsignedRollout`. */
+  rollout?: Rollout;
+  /** The rollout is added after signing (as someone who can push but has no key would). */
+  unsignedRollout?: boolean;
+  /** A halt statement of these versions, signed by `by` (unsigned without it). */
+  halts?: { versions: string[]; by?: SigningKey };
+  /** Key statements, as keyStatement() makes them. */
+  keys?: KeyStatement[];
+}
+
+/** A key statement adding `add` and retiring `retire`, signed by `by` (unsigned without it). */
+export function keyStatement(add: SigningKey[], retire: string[], by?: SigningKey): KeyStatement {
+  const statement = { add: add.map((key) => key.trusted), retire };
+  return {
+    ...statement,
+    signature: by
+      ? {
+          keyId: by.trusted.keyId,
+          value: sign(null, Buffer.from(signedKeyStatementText(statement)), by.privateKey).toString('base64'),
+        }
+      : null,
+  };
 }
 
 function payloadImage(kind: 'tiny' | 'mini', entry: string, source: string, options: PayloadImageOptions): FakeImage {
@@ -54,9 +80,28 @@ function payloadImage(kind: 'tiny' | 'mini', entry: string, source: string, opti
     entry,
     sha256: sha256(source),
     shim: options.shim ?? '>=0.0.0',
+    ...(options.rollout && !options.unsignedRollout ? { rollout: options.rollout } : {}),
   };
+  const { halts } = options;
   const manifest: PayloadManifest = {
     ...unsigned,
+    ...(options.rollout && options.unsignedRollout ? { rollout: options.rollout } : {}),
+    ...(halts
+      ? {
+          halts: {
+            versions: halts.versions,
+            signature: halts.by
+              ? {
+                  keyId: halts.by.trusted.keyId,
+                  value: sign(null, Buffer.from(signedHaltsText({ ...unsigned, halts })), halts.by.privateKey).toString(
+                    'base64',
+                  ),
+                }
+              : null,
+          },
+        }
+      : {}),
+    ...(options.keys ? { keys: options.keys } : {}),
     signature: options.signer
       ? {
           keyId: options.signer.trusted.keyId,
@@ -87,7 +132,8 @@ export const RAN = /^ran /;
 /** A mini whose payload says `ran mini <reference>` and exits with `exitCode`. */
 export function miniImage(options: PayloadImageOptions & { exitCode?: number }): FakeImage {
   // The version in a comment: each mini's entry is its own, as each publish bundles its own.
-  const source = `// ${options.version}\nexports.main = async (ctx) => { ctx.log.debug('ran mini ' + ctx.mini.reference); return ${options.exitCode ?? 0}; };\n`;
+  // `release …`: what the shim says of rollouts, for --version (RunContext.release).
+  const source = `// ${options.version}\nexports.main = async (ctx) => { ctx.log.debug('ran mini ' + ctx.mini.reference); if (ctx.release) ctx.log.debug('release ' + JSON.stringify(ctx.release)); return ${options.exitCode ?? 0}; };\n`;
   return payloadImage('mini', 'run.js', source, options);
 }
 
@@ -111,6 +157,7 @@ export function builtInRun() {
   return {
     main: async (ctx: RunContext) => {
       ctx.log.debug(`ran built-in (${ctx.payloadSource?.reason ?? 'no reason'})`);
+      if (ctx.release) ctx.log.debug(`release ${JSON.stringify(ctx.release)}`);
       return 0;
     },
   };

@@ -38,4 +38,13 @@ describe('formatVersion', () => {
       'run-docker shim 0.1.0\ntiny 127.0.0.1:5000/rd/tiny:0.1.0 (0.1.0)\nmini built into shim 0.1.0 (no usable mini of "x")\n',
     );
   });
+
+  it('adds where this host stands in rollouts when the shim says so (0.2.0 and later)', () => {
+    const mini = { reference: '127.0.0.1:5000/rd/mini:20261128-101500', id: 'sha256:bb', version: '20261128-101500' };
+    const release = { channel: 'stable' as const, bucket: 37, reason: 'the newest mini (staged, now at 100%)' };
+    expect(formatVersion({ shimVersion: '0.2.0', tiny, mini, release }, '0.2.0').split('\n').slice(3)).toEqual([
+      'release channel stable, bucket 37: the newest mini (staged, now at 100%)',
+      '',
+    ]);
+  });
 });

@@ -155,3 +155,48 @@ describe('the cli setting (docs/engines.md)', () => {
     );
   });
 });
+
+describe('the release settings (docs/releasing.md)', () => {
+  const user = { path: '/home/u/.config/run-docker/config.json', content: { hostId: 'web-042' } };
+  const system = { path: '/etc/run-docker/config.json', content: { channel: 'canary', hostId: 'fleet-7' } };
+
+  it('follow stable with no host ID of their own by default', () => {
+    const config = resolveShimConfig({}, undefined, defaults);
+    expect(config.channel).toEqual({ value: 'stable', source: 'default' });
+    expect(config.hostId).toBeUndefined();
+  });
+
+  it('take the channel and the host ID from env, else the user file, else the system file', () => {
+    expect(resolveShimConfig({}, [user, system], defaults)).toMatchObject({
+      channel: { value: 'canary', source: `file ${system.path}` },
+      hostId: { id: 'web-042', source: `file ${user.path}` },
+    });
+    expect(
+      resolveShimConfig({ RUN_DOCKER_CHANNEL: 'stable', RUN_DOCKER_HOST_ID: 'ci-1' }, [user, system], defaults),
+    ).toMatchObject({
+      channel: { value: 'stable', source: 'env RUN_DOCKER_CHANNEL' },
+      hostId: { id: 'ci-1', source: 'env RUN_DOCKER_HOST_ID' },
+    });
+  });
+
+  it.each([
+    [
+      { RUN_DOCKER_CHANNEL: 'beta' },
+      undefined,
+      /the channel "beta" \(from env RUN_DOCKER_CHANNEL\) is not one run-docker knows/,
+    ],
+    [
+      {},
+      { path: '/c.json', content: { channel: 7 } },
+      /"channel" from the config file "\/c.json" must be 1 to 256 printable/,
+    ],
+    [
+      { RUN_DOCKER_HOST_ID: 'web 042' },
+      undefined,
+      /"hostId" from env RUN_DOCKER_HOST_ID must be 1 to 256 printable characters without spaces/,
+    ],
+    [{}, { path: '/c.json', content: { hostId: 'x'.repeat(257) } }, /"hostId" from the config file "\/c.json"/],
+  ])('refuse a bad value in one line: %j %j', (env, file, message) => {
+    expect(() => resolveShimConfig(env, file, defaults)).toThrow(message);
+  });
+});

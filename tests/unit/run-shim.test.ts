@@ -11,9 +11,18 @@ import { join } from 'node:path';
 import type { BaseContext, LocatedTag, LocatorModule } from '../../contract/contract';
 import { selectNewestTag, sortTagsNewestFirst } from '../../payload/locator/select-newest-tag';
 import { CodeCaches } from '../../shim/code-cache';
+import { computeHostBucket } from '../../shim/host-bucket';
 import { runShim, type ShimDeps } from '../../shim/run-shim';
 import { createFakeEngine, type FakeEngine } from '../helpers/fake-engine';
-import { builtInRun, makeSigningKey, miniImage, RAN, tinyImage, useLocator } from '../helpers/payload-images';
+import {
+  builtInRun,
+  keyStatement,
+  makeSigningKey,
+  miniImage,
+  RAN,
+  tinyImage,
+  useLocator,
+} from '../helpers/payload-images';
 
 const TINY = 'registry.test/rd/tiny:1.0.0';
 const MINI = 'registry.test/rd/mini';
@@ -25,6 +34,10 @@ let home: string;
 let engine: FakeEngine;
 let warnings: string[];
 let runs: string[];
+/** What the payloads were told of rollouts on --version (RunContext.release). */
+let releases: Array<{ channel: string; bucket: number; reason: string }>;
+/** The shim's clock (ShimDeps.now). */
+let clock: number;
 
 /** What ran since the last look: `mini <reference>` or `built-in (<reason>)`. */
 function takeRuns(): string[] {
@@ -65,6 +78,8 @@ beforeEach(async () => {
   home = await mkdtemp(join(tmpdir(), 'run-docker-run-shim-'));
   warnings = [];
   runs = [];
+  releases = [];
+  clock = Date.parse('2026-12-07T12:00:00Z');
   registryTags = new Map();
   engine = createEngineWithTiny();
 });
@@ -80,6 +95,8 @@ const log = {
   warn: (line: string) => warnings.push(line),
   debug: (line: string) => {
     if (RAN.test(line)) runs.push(line);
+    if (line.startsWith('release '))
+      releases.push(JSON.parse(line.slice('release '.length)) as (typeof releases)[number]);
   },
 };
 
@@ -100,6 +117,9 @@ function shimDeps(argv: string[], env: Record<string, string>): ShimDeps {
     builtInRun,
     // No code caches: every test compiles its payloads in this one process.
     codeCaches: new CodeCaches(undefined, undefined),
+    now: () => clock,
+    // Not this machine's: a test's host identity is its RUN_DOCKER_HOST_ID, or one made in its state folder.
+    machineIdFile: join(home, 'no-machine-id'),
   };
 }
 
@@ -451,5 +471,215 @@ describe('the tiny', () => {
     engine = createEngineWithTiny({ unreachable: true });
     await expect(run()).rejects.toMatchObject({ code: 'ENOENT', syscall: 'connect' });
     expect(takeRuns()).toEqual([]);
+  });
+});
+
+describe('staged rollouts (docs/releasing.md)', () => {
+  const START = '2026-12-07T12:00:00Z';
+  /** 50% now, 100% an hour later. */
+  const halfThenAll = {
+    start: START,
+    steps: [
+      { percent: 50, afterSeconds: 0 },
+      { percent: 100, afterSeconds: 3600 },
+    ],
+  };
+  /** Host identities in a bucket below 50 (admitted at 50%) and at or above it. */
+  const hostIn = (admitted: boolean) => {
+    for (let n = 0; ; n++) {
+      const id = `host-${n}`;
+      if (computeHostBucket('stable', id, MINI) < 50 === admitted) return id;
+    }
+  };
+  const early = hostIn(true);
+  const late = hostIn(false);
+  /** Each host its identity and its own state (rollback record, release state). */
+  const as = (hostId: string, env: Record<string, string> = {}) => ({
+    RUN_DOCKER_HOST_ID: hostId,
+    XDG_STATE_HOME: join(home, hostId),
+    ...env,
+  });
+  /** Warnings but the one every --version here gives: this file's tiny is pinned by tag. */
+  const warned = () => warnings.filter((line) => !line.includes('is pinned by tag, not by digest'));
+
+  it('a host in an admitted bucket runs the staged mini; one outside runs the one before, without a warning', async () => {
+    addMini(V1);
+    addMini(V2, { rollout: halfThenAll });
+    expect(await run(['app'], as(early))).toBe(0);
+    expect(await run(['app'], as(late))).toBe(0);
+    expect(takeRuns()).toEqual([`mini ${MINI}:${V2}`, `mini ${MINI}:${V1}`]);
+    expect(warned()).toEqual([]);
+  });
+
+  it('--version says the channel, the bucket and why; the schedule moves a waiting host on when its step comes', async () => {
+    addMini(V1);
+    addMini(V2, { rollout: halfThenAll });
+    const bucket = computeHostBucket('stable', late, MINI);
+    expect(await run(['--version'], as(late))).toBe(0);
+    expect(releases).toEqual([
+      {
+        channel: 'stable',
+        bucket,
+        reason: `the newest mini that has reached this host (no rollout schedule: every host); not yet here: ${V2} (at 50%; this host from 2026-12-07T13:00:00Z)`,
+      },
+    ]);
+    clock = Date.parse('2026-12-07T13:00:00Z');
+    expect(await run(['--version'], as(late))).toBe(0);
+    expect(takeRuns()).toEqual([`mini ${MINI}:${V1}`, `mini ${MINI}:${V2}`]);
+    expect(releases[1]).toEqual({ channel: 'stable', bucket, reason: 'the newest mini (staged, now at 100%)' });
+    expect(warned()).toEqual([]);
+  });
+
+  it('a canary host is bucket 0: admitted by the first step that admits anyone', async () => {
+    addMini(V1);
+    addMini(V2, { rollout: { start: START, steps: [{ percent: 1, afterSeconds: 0 }] } });
+    expect(await run(['--version'], as(late, { RUN_DOCKER_CHANNEL: 'canary' }))).toBe(0);
+    expect(takeRuns()).toEqual([`mini ${MINI}:${V2}`]);
+    expect(releases).toEqual([
+      { channel: 'canary', bucket: 0, reason: 'the newest mini (staged, now at 1%, which admits bucket 0)' },
+    ]);
+  });
+
+  it('a host that ran a staged mini keeps running it when its clock goes back', async () => {
+    addMini(V1);
+    addMini(V2, { rollout: { start: START, steps: [{ percent: 100, afterSeconds: 0 }] } });
+    expect(await run(['app'], as(late))).toBe(0);
+    clock = Date.parse('2026-12-07T11:00:00Z');
+    expect(await run(['app'], as(late))).toBe(0);
+    expect(takeRuns()).toEqual([`mini ${MINI}:${V2}`, `mini ${MINI}:${V2}`]);
+    expect(warned()).toEqual([]);
+  });
+
+  it('with every mini staged past this host: the built-in payload, without a warning, and --version says why', async () => {
+    addMini(V2, { rollout: halfThenAll });
+    expect(await run(['--version'], as(late))).toBe(0);
+    expect(warned()).toEqual([]);
+    expect(takeRuns()).toEqual([
+      `built-in (no mini of "${MINI}" has reached this host yet: ${V2} (at 50%; this host from 2026-12-07T13:00:00Z))`,
+    ]);
+    expect(releases[0]?.reason).toBe('none of its minis runs here now (above)');
+  });
+
+  it('a staged mini whose schedule was stripped after signing is refused: it cannot reach every host at once', async () => {
+    addMini(V1);
+    const stripped = miniImage({ signer: key, version: V2, rollout: halfThenAll });
+    const manifest = JSON.parse(String(stripped.files!['/run-docker/manifest.json'])) as Record<string, unknown>;
+    delete manifest.rollout;
+    const bytes = Buffer.from(JSON.stringify(manifest));
+    const { createHash } = await import('node:crypto');
+    engine.addImage(`${MINI}:${V2}`, {
+      ...stripped,
+      labels: {
+        ...stripped.labels,
+        'org.run-docker.manifest.sha256': createHash('sha256').update(bytes).digest('hex'),
+      },
+      files: { ...stripped.files, '/run-docker/manifest.json': bytes },
+    });
+    expect(await run(['app'], as(late))).toBe(0);
+    expect(takeRuns()).toEqual([`mini ${MINI}:${V1}`]);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        new RegExp(`^the newest mini "${MINI}:${V2}" cannot be used: its signature by key \\w+ does not verify`),
+      ),
+    ]);
+  });
+});
+
+describe('halts (docs/releasing.md)', () => {
+  const stateFile = () => join(home, '.local', 'state', 'run-docker', 'releases.json');
+
+  it('a signed halt is learnt from the mini that carries it, and kept in the release state', async () => {
+    addMini(V1);
+    addMini(V2);
+    expect(await run()).toBe(0);
+    addMini(V3, { halts: { versions: [V2], by: key } });
+    expect(await run()).toBe(0);
+    expect(takeRuns()).toEqual([`mini ${MINI}:${V2}`, `mini ${MINI}:${V3}`]);
+    expect(JSON.parse(await readFile(stateFile(), 'utf8'))).toEqual({
+      repositories: { [MINI]: { addedKeys: [], retiredKeys: [], halted: [V2] } },
+    });
+    expect(warnings).toEqual([]);
+  });
+
+  it('a host that cannot run the halt mini still never runs the halted version, nor pulls it', async () => {
+    addMini(V1, {}, 'registry');
+    addMini(V2, {}, 'registry');
+    addMini(V3, { halts: { versions: [V2], by: key }, shim: '>=99.0.0' });
+    expect(await run()).toBe(0);
+    expect(takeRuns()).toEqual([`mini ${MINI}:${V1}`]);
+    expect(engine.calls.filter((line) => line.startsWith('pullImage'))).toEqual([`pullImage ${MINI}:${V1}`]);
+    expect(warnings).toEqual([
+      `the newest mini "${MINI}:${V3}" cannot be used: it needs shim >=99.0.0 and this shim is ${SHIM_VERSION}; update the shim (see docs/install.md of run-docker); running the older mini "${V1}" from the registry instead`,
+    ]);
+    // Remembered: on a later call (the halt mini refused from memory, unread) V2, now on the host, is not run either.
+    engine.addImage(`${MINI}:${V2}`, miniImage({ signer: key, version: V2 }));
+    expect(await run()).toBe(0);
+    expect(takeRuns()).toEqual([`mini ${MINI}:${V1}`]);
+  });
+
+  it('an unsigned or foreign-signed halt is ignored, with one warning', async () => {
+    addMini(V1);
+    addMini(V2, { halts: { versions: [V1] } });
+    expect(await run()).toBe(0);
+    addMini(V3, { halts: { versions: [V1], by: stranger } });
+    expect(await run()).toBe(0);
+    expect(takeRuns()).toEqual([`mini ${MINI}:${V2}`, `mini ${MINI}:${V3}`]);
+    expect(warnings).toEqual([
+      `the halt statement of the mini "${MINI}:${V2}" is ignored: it is not signed`,
+      `the halt statement of the mini "${MINI}:${V3}" is ignored: it is signed by key ${stranger.trusted.keyId}, which this host does not trust`,
+    ]);
+    await expect(readFile(stateFile())).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+describe('key rotation (docs/releasing.md)', () => {
+  const next = makeSigningKey();
+
+  it('a rotation signed by the old key makes the new key trusted and the old one retired, for good', async () => {
+    addMini(V1);
+    expect(await run()).toBe(0);
+    // The newest payload again, signed by the new key; the statement by the old one.
+    addMini(V2, { signer: next, keys: [keyStatement([next], [key.trusted.keyId], key)] });
+    expect(await run()).toBe(0);
+    // Later minis need no statement of their own on this host; one signed by the old key is refused.
+    addMini(V3, { signer: next });
+    expect(await run()).toBe(0);
+    addMini('20260104-000000', { signer: key, keys: [keyStatement([key], [], key)] });
+    expect(await run()).toBe(0);
+    expect(takeRuns()).toEqual([
+      `mini ${MINI}:${V1}`,
+      `mini ${MINI}:${V2}`,
+      `mini ${MINI}:${V3}`,
+      `mini ${MINI}:${V3}`,
+    ]);
+    expect(warnings).toEqual([
+      `the newest mini "${MINI}:20260104-000000" cannot be used: it is signed by key ${key.trusted.keyId}, which a key rotation this host has seen retired; publish it signed with a key the pinned tiny trusts; running the newest usable mini on this host instead`,
+    ]);
+    expect(JSON.parse(await readFile(join(home, '.local', 'state', 'run-docker', 'releases.json'), 'utf8'))).toEqual({
+      repositories: { [MINI]: { addedKeys: [next.trusted], retiredKeys: [key.trusted.keyId], halted: [] } },
+    });
+  });
+
+  it("a fresh host follows the whole chain from its tiny's key, carried by the newest mini", async () => {
+    const third = makeSigningKey();
+    addMini(V3, {
+      signer: third,
+      keys: [keyStatement([next], [key.trusted.keyId], key), keyStatement([third], [next.trusted.keyId], next)],
+    });
+    expect(await run()).toBe(0);
+    expect(takeRuns()).toEqual([`mini ${MINI}:${V3}`]);
+    expect(warnings).toEqual([]);
+  });
+
+  it('a statement nobody trusted signed adds nothing: the mini signed by its key is refused', async () => {
+    addMini(V1);
+    const thief = makeSigningKey();
+    addMini(V2, { signer: thief, keys: [keyStatement([thief], [key.trusted.keyId], thief)] });
+    expect(await run()).toBe(0);
+    expect(takeRuns()).toEqual([`mini ${MINI}:${V1}`]);
+    expect(warnings).toEqual([
+      `the key statements of the mini "${MINI}:${V2}" are ignored in part: statement 1 is signed by key ${thief.trusted.keyId}, which this host does not trust`,
+      `the newest mini "${MINI}:${V2}" cannot be used: it is signed by key ${thief.trusted.keyId}, which the pinned tiny does not trust; publish it signed with a key the pinned tiny trusts; running the newest usable mini on this host instead`,
+    ]);
   });
 });

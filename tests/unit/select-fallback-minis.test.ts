@@ -12,7 +12,15 @@ describe('selectFallbackMinis', () => {
       candidates: [local('20260104-000000'), local('20260103-000000')],
       belowFloor: 0,
       notPulled: 0,
+      halted: 0,
     });
+  });
+
+  it('never plans a halted mini, and counts them apart from the pulls', () => {
+    const tags = [remote('4.0.0'), remote('3.0.0'), local('2.0.0'), remote('1.0.0')];
+    const plan = selectFallbackMinis(tags, { rejectedTag: '5.0.0', maxPulls: 1, halted: new Set(['4.0.0', '2.0.0']) });
+    expect(plan.candidates.map((c) => c.tag)).toEqual(['3.0.0']);
+    expect(plan).toMatchObject({ halted: 2, notPulled: 1 });
   });
 
   it('plans at most maxPulls registry minis, local ones are free, and counts the rest', () => {

@@ -40,11 +40,12 @@ describe('buildConfigRows', () => {
       { key: 'mini', value: 'reg.example/rd/mini', source: `file ${file.path}` },
       {
         key: 'payload',
-        value: 'newest trusted mini of reg.example/rd/mini, else built-in',
+        value: 'newest trusted mini of reg.example/rd/mini that has reached this host, else built-in',
         source: 'from tiny and mini',
       },
       { key: 'allowUnsigned', value: 'true', source: `file ${file.path}` },
       { key: 'cli', value: 'by engine: podman for Podman (when installed), else docker', source: 'default' },
+      { key: 'channel', value: 'stable', source: 'default' },
       { key: 'config file', value: file.path, source: 'default' },
       { key: 'system config', value: '/etc/run-docker/config.json', source: 'default; not present' },
       {
@@ -145,7 +146,35 @@ describe('the payload row', () => {
     expect(payloadOf({ RUN_DOCKER_TINY: tiny, RUN_DOCKER_MINI: 'reg.example/rd/mini:20261128-101500' })).toBe(
       'pinned mini reg.example/rd/mini:20261128-101500, or built-in if the tiny is unusable',
     );
-    expect(payloadOf({}, defaults)).toBe('newest trusted mini of localhost:5000/run-docker/mini, else built-in');
+    expect(payloadOf({}, defaults)).toBe(
+      'newest trusted mini of localhost:5000/run-docker/mini that has reached this host, else built-in',
+    );
+  });
+});
+
+describe('the release rows', () => {
+  const release = {
+    repository: 'reg.example/rd/mini',
+    bucket: 37,
+    hostIdSource: '/etc/machine-id',
+    stateFile: '/home/u/.local/state/run-docker/releases.json',
+    state: { keys: { added: [{ keyId: 'aaaa111122223333', publicKey: 'MCow' }], retired: ['bbbb'] }, halted: [] },
+  };
+
+  it('give the channel, the bucket and where the identity came from (never the identity), rotations and halts', () => {
+    const rows = buildConfigRows({ ...facts({ RUN_DOCKER_CHANNEL: 'stable' }), release });
+    const at = rows.findIndex((row) => row.key === 'channel');
+    expect(rows.slice(at, at + 4)).toEqual([
+      { key: 'channel', value: 'stable', source: 'env RUN_DOCKER_CHANNEL' },
+      { key: 'rollout bucket', value: '37 of 0-99 for reg.example/rd/mini', source: 'host ID from /etc/machine-id' },
+      { key: 'key rotations', value: 'added aaaa111122223333; retired bbbb', source: `file ${release.stateFile}` },
+      { key: 'halted minis', value: 'none seen', source: `file ${release.stateFile}` },
+    ]);
+  });
+
+  it('say a canary host is bucket 0 whatever its identity', () => {
+    const rows = buildConfigRows({ ...facts({ RUN_DOCKER_CHANNEL: 'canary' }), release: { ...release, bucket: 0 } });
+    expect(rows.find((row) => row.key === 'rollout bucket')?.source).toBe('canary: always 0');
   });
 });
 

@@ -1,14 +1,16 @@
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
-import { CONTRACT_VERSION, signedBuildPayloadText, signedPayloadText } from '../../contract/contract';
+import { CONTRACT_VERSION, signedBuildPayloadText, signedHaltsText, signedPayloadText } from '../../contract/contract';
 import {
   checkBuildSignature,
   checkEntry,
+  checkHalts,
   checkShimCompatible,
   checkSignature,
   parseManifest,
   PayloadRejected,
   sha256Hex,
 } from '../../shim/verify-payload';
+import { makeSigningKey, type SigningKey } from '../helpers/payload-images';
 
 const entry = Buffer.from('exports.main = async () => 0;');
 const manifest = {
@@ -198,5 +200,83 @@ describe('the build entry', () => {
     const error = rejection(() => checkBuildSignature(content as never, [trusted]));
     expect(error.reason).toBe('untrusted');
     expect(error.message).toMatch(message);
+  });
+});
+
+describe('release fields (docs/releasing.md)', () => {
+  const key = makeSigningKey();
+  const rollout = { start: '2026-12-07T04:00:00Z', steps: [{ percent: 5, afterSeconds: 0 }] };
+  const staged = { ...manifest, shim: '>=0.2.0 <1.0.0', rollout };
+  const signedBy = (content: object) => ({
+    ...content,
+    signature: {
+      keyId: key.trusted.keyId,
+      value: sign(null, Buffer.from(signedPayloadText(content as never)), key.privateKey).toString('base64'),
+    },
+  });
+
+  it('sign a staged mini over the v2 text, which holds the schedule', () => {
+    expect(signedPayloadText(staged as never)).toBe(
+      `run-docker-payload-v2\n${CONTRACT_VERSION}\nmini\n20261128-101500\nrun.js\n${manifest.sha256}\n>=0.2.0 <1.0.0\n2026-12-07T04:00:00Z\n5%@0s`,
+    );
+    expect(signedPayloadText(manifest as never).split('\n')[0]).toBe('run-docker-payload-v1');
+    expect(() => checkSignature(signedBy(staged) as never, [key.trusted])).not.toThrow();
+  });
+
+  it.each([
+    ['stripped of its schedule (to reach every host at once)', () => ({ ...signedBy(staged), rollout: undefined })],
+    [
+      'with a schedule that admits more hosts',
+      () => ({ ...signedBy(staged), rollout: { ...rollout, steps: [{ percent: 100, afterSeconds: 0 }] } }),
+    ],
+    ['with a schedule added to a mini signed without one', () => ({ ...signedBy(manifest), rollout })],
+  ])('refuse a mini %s as untrusted', (_name, make) => {
+    const error = rejection(() => checkSignature(make() as never, [key.trusted]));
+    expect(error.reason).toBe('untrusted');
+    expect(error.message).toMatch(/does not verify/);
+  });
+
+  it.each([
+    ['a malformed rollout', { rollout: { start: 'soon', steps: [] } }, 'its manifest has a malformed rollout'],
+    [
+      'a malformed halt statement',
+      { halts: { versions: ['../x'], signature: null } },
+      'its manifest has a malformed halt statement',
+    ],
+    ['key statements that are no list', { keys: { add: [] } }, 'its manifest has malformed key statements'],
+  ])('make a manifest with %s corrupt', (_name, fields, message) => {
+    const content = bytes({ ...manifest, ...fields });
+    const error = rejection(() => parseManifest(content, sha256Hex(content), 'mini'));
+    expect(error.message).toBe(message);
+    expect(error.reason).toBe('corrupt');
+  });
+
+  it('count a halt only when a trusted key signed it, and only for versions before the mini that carries it', () => {
+    const versions = ['20261128-000000', '20261127-000000', '20991231-000000'];
+    const halts = (by?: SigningKey) => ({
+      versions,
+      signature: by
+        ? {
+            keyId: by.trusted.keyId,
+            value: sign(
+              null,
+              Buffer.from(signedHaltsText({ ...manifest, halts: { versions } } as never)),
+              by.privateKey,
+            ).toString('base64'),
+          }
+        : null,
+    });
+    expect(checkHalts({ ...manifest, halts: halts(key) } as never, [key.trusted])).toEqual({
+      versions: ['20261128-000000', '20261127-000000'],
+    });
+    expect(checkHalts({ ...manifest, halts: halts() } as never, [key.trusted])).toEqual({ problem: 'is not signed' });
+    const stranger = makeSigningKey();
+    expect(checkHalts({ ...manifest, halts: halts(stranger) } as never, [key.trusted])).toEqual({
+      problem: `is signed by key ${stranger.trusted.keyId}, which this host does not trust`,
+    });
+    // Moved to another version: the signature names the mini that carries it.
+    expect(checkHalts({ ...manifest, version: '20261129-000000', halts: halts(key) } as never, [key.trusted])).toEqual({
+      problem: `has a signature by key ${key.trusted.keyId} that does not verify`,
+    });
   });
 });
