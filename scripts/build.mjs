@@ -173,6 +173,12 @@ const [[shim, run, buildPayload], locate] = await Promise.all([
     entryPoints: [join(root, 'common/publish-support.ts')],
     outfile: join(root, 'dist/publish-support.js'),
   }),
+  // For scripts/publish: reading and verifying published minis to release on them (publish/release-support.ts).
+  build({
+    ...common,
+    entryPoints: [join(root, 'publish/release-support.ts')],
+    outfile: join(root, 'dist/release-support.js'),
+  }),
   // For the step below: how the installed file carries the bundle.
   build({
     ...common,

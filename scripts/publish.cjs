@@ -3,9 +3,18 @@
 // Builds and pushes a tiny or mini image; the last line of output is `REPO@sha256:…`.
 //
 //   scripts/publish tiny --repo R --trust-key PUB.pem [--trust-key PUB2.pem …] [options]
-//   scripts/publish mini --repo R [--signing-key KEY.pem] [options]
-// options: [--version V] [--shim-range RANGE] [--no-build] [--no-push] [--force]
+//   scripts/publish mini --repo R [--signing-key KEY.pem] [--rollout SCHEDULE] [--from VERSION] [options]
+//   scripts/publish halt VERSION --repo R --signing-key KEY.pem [options]
+//   scripts/publish rotate-key --repo R --signing-key OLD.pem --new NEW.pem [--keep-old] [--retire KEYID]… [options]
+// options: [--version V] [--shim-range RANGE] [--trust-key PUB.pem]… [--no-build] [--no-push] [--force]
 //   scripts/publish --help
+//
+// Releasing (docs/releasing.md): --rollout stages a mini (5%,25%@6h,100%@1d, from now);
+// --from republishes an earlier mini's payload under a new version; halt publishes the
+// newest earlier good payload again with a signed halt of VERSION; rotate-key publishes the
+// newest payload again signed by the new key, with a statement signed by the old one. A signed
+// mini carries the key statements and halts of the newest mini signed by a key publish knows
+// (the signing key's, and --trust-key's for minis signed before a rotation).
 //
 // The arguments are read by node:util parseArgs, strictly: an unknown option, an option
 // without its value (or followed by another option instead), a value given to a flag, or a
@@ -42,17 +51,31 @@ const NOTICES = 'THIRD-PARTY-NOTICES.txt';
 const SEE_HELP = 'see "scripts/publish --help"';
 /** The mini's second entry, the build payload (build-docker); docs/contract.md. */
 const BUILD_ENTRY = 'build.js';
-const USAGE =
-  'usage: scripts/publish tiny|mini --repo REPO [--trust-key PUB.pem]... [--signing-key KEY.pem] [--version V] [--shim-range RANGE] [--no-build] [--no-push] [--force]';
+const USAGE = [
+  'usage: scripts/publish tiny --repo REPO --trust-key PUB.pem... [OPTIONS]',
+  '       scripts/publish mini --repo REPO [--signing-key KEY.pem] [--rollout SCHEDULE] [--from VERSION] [OPTIONS]',
+  '       scripts/publish halt VERSION --repo REPO --signing-key KEY.pem [OPTIONS]',
+  '       scripts/publish rotate-key --repo REPO --signing-key OLD.pem --new NEW.pem [--keep-old] [--retire KEYID]... [OPTIONS]',
+  'OPTIONS: [--version V] [--shim-range RANGE] [--trust-key PUB.pem]... [--no-build] [--no-push] [--force]',
+].join('\n');
+/** What publish makes: tiny, or a mini (plain, a halt, or a key rotation). */
+const KINDS = ['tiny', 'mini', 'halt', 'rotate-key'];
 
 /**
  * @typedef {object} PublishOptions
- * @property {'tiny' | 'mini'} kind
+ * @property {'tiny' | 'mini'} kind what the image is
+ * @property {'tiny' | 'mini' | 'halt' | 'rotate-key'} command
  * @property {string} repo
  * @property {string} [version]
  * @property {string} [shimRange]
  * @property {string} [signingKey] a private key file (PEM), mini only
- * @property {string[]} trustKeys public key files (PEM), tiny only
+ * @property {string[]} trustKeys public key files (PEM): tiny trusts them; for a mini, publish trusts earlier minis they signed
+ * @property {string} [rollout] mini: a schedule, 5%,25%@6h,100%@1d
+ * @property {string} [from] mini: republish this version's payload
+ * @property {string} [halt] halt: the version to halt
+ * @property {string} [newKey] rotate-key: the new private key file (PEM)
+ * @property {boolean} keepOld rotate-key: add the new key without retiring the signing key
+ * @property {string[]} retire rotate-key: more key IDs to retire
  * @property {boolean} build
  * @property {boolean} push
  * @property {boolean} force
@@ -89,6 +112,11 @@ const OPTIONS = /** @type {const} */ ({
   'shim-range': { type: 'string' },
   'signing-key': { type: 'string' },
   'trust-key': { type: 'string', multiple: true, default: /** @type {string[]} */ ([]) },
+  rollout: { type: 'string' },
+  from: { type: 'string' },
+  new: { type: 'string' },
+  'keep-old': { type: 'boolean', default: false },
+  retire: { type: 'string', multiple: true, default: /** @type {string[]} */ ([]) },
   'no-build': { type: 'boolean', default: false },
   'no-push': { type: 'boolean', default: false },
   force: { type: 'boolean', default: false },
@@ -114,12 +142,17 @@ function readOptions(argv) {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
-  const [kind, ...extra] = positionals;
-  if (kind !== 'tiny' && kind !== 'mini')
+  const [command, ...extra] = positionals;
+  if (command === undefined || !KINDS.includes(command))
     return fail(
-      `${kind === undefined ? 'say what to publish' : `"${kind}" is not what to publish`}: tiny or mini; ${SEE_HELP}`,
+      `${command === undefined ? 'say what to publish' : `"${command}" is not what to publish`}: tiny, mini, halt or rotate-key; ${SEE_HELP}`,
     );
+  const typed = /** @type {PublishOptions['command']} */ (command);
+  const halt = typed === 'halt' ? extra.shift() : undefined;
+  if (typed === 'halt' && halt === undefined)
+    fail(`say which mini version to halt: scripts/publish halt VERSION; ${SEE_HELP}`);
   if (extra.length > 0) fail(`unexpected argument "${extra[0]}"; ${SEE_HELP}`);
+  const kind = typed === 'tiny' ? 'tiny' : 'mini';
   // The env key is mini's default only: tiny is never signed.
   const defaultKey = kind === 'mini' ? process.env.RUN_DOCKER_SIGNING_KEY_FILE || undefined : undefined;
   const repo = values.repo;
@@ -127,18 +160,44 @@ function readOptions(argv) {
   /** @type {PublishOptions} */
   const options = {
     kind,
+    command: typed,
     repo,
     version: values.version,
     shimRange: values['shim-range'],
     signingKey: values['signing-key'] ?? defaultKey,
     trustKeys: values['trust-key'],
+    rollout: values.rollout,
+    from: values.from,
+    halt,
+    newKey: values.new,
+    keepOld: values['keep-old'],
+    retire: values.retire,
     build: !values['no-build'],
     push: !values['no-push'],
     force: values.force,
   };
   if (kind === 'tiny' && options.signingKey) fail('tiny is pinned by digest and not signed: --signing-key is for mini');
-  if (kind === 'mini' && options.trustKeys.length > 0)
-    fail('--trust-key is for tiny, which carries the keys shims trust');
+  /** @param {string} option @param {boolean} given @param {string} only */
+  const onlyFor = (option, given, only) => {
+    if (given && !only.split(' ').includes(typed)) fail(`${option} is for ${only.replace(' ', ' and ')}, not ${typed}`);
+  };
+  onlyFor('--rollout', options.rollout !== undefined, 'mini');
+  onlyFor('--from', options.from !== undefined, 'mini');
+  onlyFor('--new', options.newKey !== undefined, 'rotate-key');
+  onlyFor('--keep-old', options.keepOld, 'rotate-key');
+  onlyFor('--retire', options.retire.length > 0, 'rotate-key');
+  if (typed === 'rotate-key' && !options.newKey)
+    fail(`rotate-key needs --new NEW.pem, the new private key; ${SEE_HELP}`);
+  // Hosts ignore unsigned halts and key statements (docs/releasing.md): nothing to publish without a key.
+  if ((typed === 'halt' || typed === 'rotate-key') && !options.signingKey)
+    fail(`${typed} needs --signing-key (or RUN_DOCKER_SIGNING_KEY_FILE): hosts ignore what no trusted key signed`);
+  if (options.rollout !== undefined) {
+    try {
+      publishSupportOrNull()?.parseRolloutOption(options.rollout, new Date());
+    } catch (error) {
+      fail(`--rollout: ${messageOf(error)}; nothing was published`);
+    }
+  }
   if (/[:@]/.test(repo.split('/').slice(1).join('/')) || repo !== repo.toLowerCase()) {
     fail(`--repo "${repo}" must be a repository without tag or digest, in lower case`);
   }
@@ -179,6 +238,18 @@ function explainArgvError(argv) {
  *  @returns {typeof import('../common/publish-support')} */
 function publishSupport() {
   return require(path.join(root, 'dist/publish-support.js'));
+}
+
+/** What releasing minis borrows from the TypeScript side (publish/release-support.ts).
+ *  @returns {typeof import('../publish/release-support')} */
+function releaseSupport() {
+  return require(path.join(root, 'dist/release-support.js'));
+}
+
+/** releaseSupport before the build ran (an option checked before anything is built): undefined when it is not there yet.
+ *  @returns {typeof import('../publish/release-support') | undefined} */
+function publishSupportOrNull() {
+  return fs.existsSync(path.join(root, 'dist/release-support.js')) ? releaseSupport() : undefined;
 }
 
 // Output goes to stderr only when a step fails (the legacy builder's deprecation notice is noise).
@@ -253,12 +324,16 @@ async function main() {
   const options = readOptions(process.argv.slice(2));
   if (options.build) run('node', [path.join(root, 'scripts/build.mjs')]);
   const info = /** @type {BuildInfo} */ (JSON.parse(fs.readFileSync(path.join(root, 'dist/build-info.json'), 'utf8')));
-  const version =
-    options.version ?? (options.kind === 'tiny' ? info.version : publishSupport().formatUtcStamp(new Date()));
+  const now = new Date();
+  const version = options.version ?? (options.kind === 'tiny' ? info.version : publishSupport().formatUtcStamp(now));
   const major = Number(info.version.split('.')[0]);
-  const shimRange = options.shimRange ?? `>=${info.version} <${major + 1}.0.0`;
+  const defaultRange = `>=${info.version} <${major + 1}.0.0`;
   const entry = options.kind === 'tiny' ? 'locate.js' : 'run.js';
-  if (options.kind === 'mini' && !options.force) await checkNewest(options, version, info);
+  // The minis already published: to check the version (unless --force) and to build on (signed minis).
+  const tags =
+    options.kind === 'mini' && (!options.force || options.signingKey) ? await listMinis(options, version, info) : [];
+  if (options.kind === 'mini' && !options.force) checkNewest(options, version, tags);
+  const release = options.kind === 'mini' ? await planRelease(options, tags, now) : undefined;
 
   const reference = `${options.repo}:${version}`;
   const existed = run('docker', ['image', 'ls', '--quiet', reference]).trim() !== '';
@@ -267,37 +342,53 @@ async function main() {
   try {
     const payloadDir = path.join(staging, 'payload');
     fs.mkdirSync(payloadDir);
-    const entryBytes = fs.readFileSync(path.join(root, 'dist/payload', options.kind, entry));
-    fs.writeFileSync(path.join(payloadDir, entry), entryBytes);
+    // A mini's files come from this build, or from the published mini it builds on (--from, halt, rotate-key).
+    /** @param {string} name */
+    const fileOf = (name) =>
+      release?.source?.files.get(name) ?? fs.readFileSync(path.join(root, 'dist/payload', options.kind, name));
+    const entryBytes = fileOf(release?.source?.manifest.entry ?? entry);
+    const entryName = release?.source?.manifest.entry ?? entry;
+    fs.writeFileSync(path.join(payloadDir, entryName), entryBytes);
+    const shimRange =
+      release?.shimRange(options.shimRange ?? release.source?.manifest.shim ?? defaultRange) ??
+      options.shimRange ??
+      defaultRange;
     /** @type {import('../contract/contract').PayloadManifest} */
     const manifest = {
       contract: info.contract,
       kind: options.kind,
       version,
-      entry,
+      entry: entryName,
       sha256: sha256(entryBytes),
       shim: shimRange,
+      ...(release?.rollout ? { rollout: release.rollout } : {}),
       signature: null,
     };
     if (options.kind === 'mini') {
       // The build payload (build-docker) beside the run payload, with its own signature, so
       // shims that predate it verify `signature` exactly as before (docs/contract.md).
-      const buildBytes = fs.readFileSync(path.join(root, 'dist/payload/mini', BUILD_ENTRY));
-      fs.writeFileSync(path.join(payloadDir, BUILD_ENTRY), buildBytes);
-      manifest.build = { entry: BUILD_ENTRY, sha256: sha256(buildBytes), signature: null };
+      const buildName = release?.source ? release.source.manifest.build?.entry : BUILD_ENTRY;
+      if (buildName !== undefined) {
+        const buildBytes = fileOf(buildName);
+        fs.writeFileSync(path.join(payloadDir, buildName), buildBytes);
+        manifest.build = { entry: buildName, sha256: sha256(buildBytes), signature: null };
+      }
     }
-    if (options.signingKey) {
-      const privateKey = readKey(options.signingKey, (pem) => crypto.createPrivateKey(pem));
+    if (release?.signer) {
       /** @type {typeof import('../contract/contract')} */
-      const { signedPayloadText, signedBuildPayloadText } = require(path.join(root, 'dist/contract.js'));
-      /** @param {string} text @returns {{ keyId: string, value: string }} */
-      const sign = (text) => ({
-        keyId: trustedKey(crypto.createPublicKey(privateKey)).keyId,
-        value: crypto.sign(null, Buffer.from(text), privateKey).toString('base64'),
-      });
-      manifest.signature = sign(signedPayloadText(manifest));
+      const { signedPayloadText, signedBuildPayloadText, signedHaltsText } = require(
+        path.join(root, 'dist/contract.js'),
+      );
+      const { signer } = release;
+      manifest.signature = sign(signedPayloadText(manifest), signer);
       const { build } = manifest;
-      if (build) build.signature = sign(signedBuildPayloadText({ ...manifest, build }));
+      if (build) build.signature = sign(signedBuildPayloadText({ ...manifest, build }), signer);
+      // Each later mini carries the halts and the key chain so far: a fresh host learns them from the newest.
+      if (release.halts.length > 0) {
+        const halts = { versions: release.halts, signature: null };
+        manifest.halts = { ...halts, signature: sign(signedHaltsText({ ...manifest, halts }), signer) };
+      }
+      if (release.chain.length > 0) manifest.keys = release.chain;
     }
     if (options.kind === 'tiny') {
       manifest.trustedKeys = options.trustKeys.map((file) =>
@@ -306,12 +397,18 @@ async function main() {
     }
     const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
     fs.writeFileSync(path.join(payloadDir, 'manifest.json'), manifestBytes);
-    // The licences of everything the image carries (scripts/build.mjs writes one per image).
-    // Not part of what is signed or verified: the shim reads only the manifest and the entry.
-    const notices = path.join(root, 'dist/payload', options.kind, NOTICES);
-    if (!fs.existsSync(notices))
-      fail(`${path.relative(root, notices)} is missing; run the build (npm run build) first`);
-    fs.copyFileSync(notices, path.join(payloadDir, NOTICES));
+    // The licences of everything the image carries (scripts/build.mjs writes one per image;
+    // a republished payload keeps its own). Not part of what is signed or verified: the shim
+    // reads only the manifest and the entries.
+    const sourceNotices = release?.source?.files.get(NOTICES);
+    if (sourceNotices) {
+      fs.writeFileSync(path.join(payloadDir, NOTICES), sourceNotices);
+    } else {
+      const notices = path.join(root, 'dist/payload', options.kind, NOTICES);
+      if (!fs.existsSync(notices))
+        fail(`${path.relative(root, notices)} is missing; run the build (npm run build) first`);
+      fs.copyFileSync(notices, path.join(payloadDir, NOTICES));
+    }
     if (options.kind === 'tiny') {
       fs.mkdirSync(path.join(staging, 'shim'));
       fs.copyFileSync(path.join(root, 'dist/shim/run-docker.js'), path.join(staging, 'shim/run-docker.js'));
@@ -347,7 +444,10 @@ async function main() {
         : manifest.signature
           ? `signed by ${manifest.signature.keyId}`
           : 'UNSIGNED';
-    process.stderr.write(`publish: built ${reference} (${options.kind} ${version}, shim ${shimRange}, ${trust})\n`);
+    const extras = release?.describe(manifest) ?? '';
+    process.stderr.write(
+      `publish: built ${reference} (${options.kind} ${version}, shim ${shimRange}, ${trust}${extras})\n`,
+    );
     if (!options.push) {
       made.reference = undefined;
       process.stdout.write(`${reference}\n`);
@@ -369,28 +469,49 @@ async function main() {
   }
 }
 
+/** @param {string} text @param {import('node:crypto').KeyObject} privateKey @returns {{ keyId: string, value: string }} */
+function sign(text, privateKey) {
+  return {
+    keyId: trustedKey(crypto.createPublicKey(privateKey)).keyId,
+    value: crypto.sign(null, Buffer.from(text), privateKey).toString('base64'),
+  };
+}
+
+/** @type {import('../contract/contract').Logger} */
+const warnings = { warn: (line) => process.stderr.write(`publish: warning: ${line}\n`), debug: () => undefined };
+
+/** @type {Promise<import('../contract/contract').EngineClient> | undefined} */
+let engineClient;
+/** The engine the docker CLI uses, as the shim connects to it. */
+function engine() {
+  engineClient ??= publishSupport().connectEngine(process.env, process.env.HOME || os.homedir());
+  return engineClient;
+}
+
 /**
- * Hosts run the newest mini and never an older one than they have run, so a version that is
- * not newer than the newest already published would never run anywhere (or, re-using a
- * version, would replace a tag hosts have verified). The order is the locator's own.
+ * The minis already in the repository, newest first (registry and this host; this host only
+ * with --no-push), as the locator lists them.
  * @param {PublishOptions} options @param {string} version @param {BuildInfo} info
+ * @returns {Promise<import('../contract/contract').LocatedTag[]>}
  */
-async function checkNewest(options, version, info) {
-  const { compareTagOrder, connectEngine } = publishSupport();
-  if (compareTagOrder(version, version) === undefined) {
+async function listMinis(options, version, info) {
+  if (!options.force && publishSupport().compareTagOrder(version, version) === undefined) {
     fail(
       `mini version "${version}" is not a usable tag (a real UTC moment as YYYYMMDD-HHMMSS or yy.mm.dd, or a semantic version; see docs/tags.md), so no host would find it; use --force to publish it anyway`,
     );
   }
   /** @type {Required<import('../contract/contract').LocatorModule>} */
   const { listTagsNewestFirst } = require(path.join(root, 'dist/payload/tiny/locate.js'));
-  /** @type {import('../contract/contract').Logger} */
-  const log = { warn: (line) => process.stderr.write(`publish: warning: ${line}\n`), debug: () => undefined };
-  let tags;
   try {
-    const engine = await connectEngine(process.env, process.env.HOME || os.homedir());
-    tags = await listTagsNewestFirst(
-      { contract: info.contract, shimVersion: info.version, local: !options.push, env: process.env, log, engine },
+    return await listTagsNewestFirst(
+      {
+        contract: info.contract,
+        shimVersion: info.version,
+        local: !options.push,
+        env: process.env,
+        log: warnings,
+        engine: await engine(),
+      },
       options.repo,
     );
   } catch (error) {
@@ -399,12 +520,227 @@ async function checkNewest(options, version, info) {
       `cannot list the minis already in "${options.repo}" to check that ${version} is newer: ${messageOf(error)}${hint ? `. ${hint}` : ''}`,
     );
   }
+}
+
+/**
+ * Hosts run the newest mini and never an older one than they have run, so a version that is
+ * not newer than the newest already published would never run anywhere (or, re-using a
+ * version, would replace a tag hosts have verified). The order is the locator's own.
+ * @param {PublishOptions} options @param {string} version @param {import('../contract/contract').LocatedTag[]} tags
+ */
+function checkNewest(options, version, tags) {
+  const { compareTagOrder } = publishSupport();
   const newest = tags[0]?.tag;
   const order = newest === undefined ? undefined : compareTagOrder(version, newest);
   if (newest !== undefined && order !== undefined && order <= 0) {
     fail(
       `mini ${version} is not newer than ${newest}, the newest mini in "${options.repo}", so hosts would never run it; check this machine's clock (UTC), or use --force to publish it anyway`,
     );
+  }
+}
+
+/** How many of the newest minis publish reads to find the newest one it signed (its key chain and halts). */
+const HISTORY_DEPTH = 5;
+
+/**
+ * @typedef {object} ReleasePlan
+ * @property {import('node:crypto').KeyObject | undefined} signer the key the payload is signed with
+ * @property {import('../publish/release-support').PublishedMini | undefined} source the published mini whose payload is republished
+ * @property {import('../contract/contract').Rollout | undefined} rollout
+ * @property {string[]} halts every version halted so far, newest first
+ * @property {import('../contract/contract').KeyStatement[]} chain every key statement so far, oldest first
+ * @property {(range: string) => string} shimRange the range the mini needs, from the one asked for
+ * @property {(manifest: import('../contract/contract').PayloadManifest) => string} describe what the "built" line adds
+ */
+
+/**
+ * What a mini builds on (docs/releasing.md): the newest earlier mini signed by a key publish
+ * knows (the signing key's, --trust-key's) gives the halts and the key chain so far; --from,
+ * halt and rotate-key take a published payload, verified as a host would, instead of this build's.
+ * @param {PublishOptions} options @param {import('../contract/contract').LocatedTag[]} tags @param {Date} now
+ * @returns {Promise<ReleasePlan>}
+ */
+async function planRelease(options, tags, now) {
+  const support = releaseSupport();
+  const semver = { intersects: require('semver/ranges/intersects') };
+  const admitsOlder = (/** @type {string} */ range) =>
+    semver.intersects(range, `<${support.RELEASES_SHIM_VERSION}`, { includePrerelease: true });
+  const rollout = options.rollout === undefined ? undefined : parseRollout(options.rollout, now);
+  const signer = options.signingKey ? readKey(options.signingKey, (pem) => crypto.createPrivateKey(pem)) : undefined;
+  const plain = {
+    signer,
+    source: undefined,
+    rollout,
+    halts: [],
+    chain: [],
+    shimRange: (/** @type {string} */ range) => (rollout ? support.narrowShimRange(range, admitsOlder) : range),
+    describe: () => (rollout ? `, rollout ${support.formatRolloutSteps(rollout.steps)} from ${rollout.start}` : ''),
+  };
+  // Unsigned: no host follows its statements, so there is nothing to carry.
+  if (!signer) {
+    if (options.from !== undefined) fail('--from republishes a verified payload: it needs --signing-key');
+    return plain;
+  }
+  const known = [
+    trustedKey(crypto.createPublicKey(signer)),
+    ...options.trustKeys.map((file) => trustedKey(readKey(file, (pem) => crypto.createPublicKey(pem)))),
+  ];
+  /** @type {Map<string, Promise<import('../publish/release-support').PublishedMini>>} */
+  const read = new Map();
+  /** A published mini of the repository, pulled when it is not on this host. @param {import('../contract/contract').LocatedTag} located */
+  const readMini = (located) => {
+    const reference = `${options.repo}:${located.tag}`;
+    let mini = read.get(reference);
+    if (!mini) {
+      if (!located.presentLocally) run('docker', ['pull', '--quiet', reference]);
+      mini = engine().then((client) => support.readPublishedMini(client, reference, warnings));
+      read.set(reference, mini);
+    }
+    return mini;
+  };
+  /** @param {import('../publish/release-support').PublishedMini} mini */
+  const isOurs = (mini) => support.checkPublishedSignature(mini, known) === undefined;
+
+  // The newest mini publish signed (or was told to trust): its halts and chain go on.
+  /** @type {import('../publish/release-support').PublishedMini | undefined} */
+  let base;
+  /** @type {string[]} */
+  const passed = [];
+  for (const located of tags.slice(0, HISTORY_DEPTH)) {
+    const mini = await readMini(located).catch((/** @type {unknown} */ error) => messageOf(error));
+    if (typeof mini !== 'string' && isOurs(mini)) {
+      base = mini;
+      break;
+    }
+    passed.push(typeof mini === 'string' ? mini : `${located.tag}: ${support.checkPublishedSignature(mini, known)}`);
+  }
+  if (!base && tags.length > 0)
+    warnings.warn(
+      `none of the newest ${Math.min(tags.length, HISTORY_DEPTH)} minis of "${options.repo}" is signed by a key publish knows (${passed.join('; ')}): this mini carries no key statements or halts; give the key earlier minis were signed with as --trust-key PUB.pem`,
+    );
+  let halts = base?.manifest.halts?.versions ?? [];
+  let chain = base?.manifest.keys ?? [];
+
+  /** @type {import('../publish/release-support').PublishedMini | undefined} */
+  let source;
+  let payloadKey = signer;
+  /** @type {string[]} */
+  const notes = [];
+  if (options.from !== undefined) {
+    const located = tags.find((tag) => tag.tag === options.from);
+    if (!located) return fail(`--from ${options.from}: there is no such mini in "${options.repo}"`);
+    source = await readMini(located).catch((/** @type {unknown} */ error) => fail(`--from ${messageOf(error)}`));
+    const problem = support.checkPublishedSignature(source, known);
+    if (problem)
+      fail(
+        `--from ${options.from} is not republished: ${problem}${problem.includes('publish was not given') ? '; give its key as --trust-key PUB.pem' : ''}`,
+      );
+    notes.push(`payload of ${options.from}`);
+  } else if (options.command === 'halt') {
+    const halted = options.halt ?? '';
+    // Newer minis no key publish knows signed (pushed by someone without one) are refused by
+    // every host anyway: they neither block a halt nor are sent back past.
+    const { compareTagOrder } = publishSupport();
+    /** @type {import('../contract/contract').LocatedTag[]} */
+    const ignored = [];
+    for (const located of tags.filter((tag) => (compareTagOrder(tag.tag, halted) ?? 0) > 0)) {
+      const mini = await readMini(located).catch(() => undefined);
+      if (!mini || !isOurs(mini)) ignored.push(located);
+    }
+    const relevant = tags.filter((tag) => !ignored.includes(tag));
+    const { candidates } = (() => {
+      try {
+        return support.planHalt(
+          relevant.map((tag) => tag.tag),
+          halted,
+          new Set(halts),
+        );
+      } catch (error) {
+        return fail(`cannot halt: ${messageOf(error)}`);
+      }
+    })();
+    const haltedMini = await readMini(/** @type {import('../contract/contract').LocatedTag} */ (relevant[0])).catch(
+      () => undefined,
+    );
+    /** @type {string[]} */
+    const skipped = [];
+    // Back to the newest earlier mini every host may run: one still rolling out would move
+    // hosts that never had it (docs/releasing.md, "Halt").
+    for (const tag of candidates.slice(0, HISTORY_DEPTH)) {
+      const located = /** @type {import('../contract/contract').LocatedTag} */ (tags.find((t) => t.tag === tag));
+      const mini = await readMini(located).catch((/** @type {unknown} */ error) => messageOf(error));
+      const why =
+        typeof mini === 'string'
+          ? mini
+          : (support.checkPublishedSignature(mini, known) ??
+            (mini.manifest.sha256 === haltedMini?.manifest.sha256
+              ? 'it has the halted payload'
+              : support.describeUnfinishedRollout(mini.manifest, now.getTime())));
+      if (why === undefined && typeof mini !== 'string') {
+        source = mini;
+        break;
+      }
+      skipped.push(`${tag} (${why})`);
+    }
+    if (!source)
+      fail(
+        `cannot halt ${halted}: no mini before it can take its place (tried ${skipped.join('; ')}); publish a good payload with "scripts/publish mini --from VERSION"`,
+      );
+    halts = [halted, ...halts.filter((version) => version !== halted)];
+    notes.push(
+      `halts ${halted}, payload of ${source.manifest.version}${skipped.length ? ` (passed over ${skipped.join('; ')})` : ''}`,
+    );
+  } else if (options.command === 'rotate-key') {
+    if (!base)
+      fail(`rotate-key republishes the newest mini signed by ${known[0]?.keyId}, and "${options.repo}" has none`);
+    // A host waiting for a staged mini runs an older one, signed by the key this retires: it
+    // would be left with none (docs/releasing.md, "Key rotation").
+    const unfinished = support.describeUnfinishedRollout(base.manifest, now.getTime());
+    if (unfinished)
+      fail(
+        `rotate-key republishes the newest mini, ${base.manifest.version}, for every host, and ${unfinished}: let it reach 100%, or halt it first`,
+      );
+    source = base;
+    const newKey = readKey(options.newKey ?? '', (pem) => crypto.createPrivateKey(pem));
+    const added = trustedKey(crypto.createPublicKey(newKey));
+    const retire = [...new Set([...(options.keepOld ? [] : [known[0]?.keyId ?? '']), ...options.retire])];
+    /** @type {typeof import('../contract/contract')} */
+    const { signedKeyStatementText } = require(path.join(root, 'dist/contract.js'));
+    const statement = { add: [added], retire };
+    chain = [...chain, { ...statement, signature: sign(signedKeyStatementText(statement), signer) }];
+    payloadKey = newKey;
+    notes.push(
+      `payload of ${source.manifest.version}, adds key ${added.keyId}${retire.length ? `, retires ${retire.join(', ')}` : ''}`,
+    );
+  }
+  const addedByChain = new Set(chain.flatMap((statement) => statement.add.map((key) => key.keyId)));
+  const payloadKeyId = trustedKey(crypto.createPublicKey(payloadKey)).keyId;
+  // Older shims cannot follow a schedule or a chain: they skip such a mini as "needs another shim".
+  const narrow = rollout !== undefined || addedByChain.has(payloadKeyId);
+  return {
+    signer: payloadKey,
+    source,
+    rollout,
+    halts,
+    chain,
+    shimRange: (range) => (narrow ? support.narrowShimRange(range, admitsOlder) : range),
+    describe: (manifest) =>
+      [
+        plain.describe(),
+        ...notes.map((note) => `, ${note}`),
+        manifest.halts && options.command !== 'halt' ? `, carries halts of ${manifest.halts.versions.join(', ')}` : '',
+        manifest.keys ? `, carries ${manifest.keys.length} key statement${manifest.keys.length === 1 ? '' : 's'}` : '',
+      ].join(''),
+  };
+}
+
+/** --rollout as a schedule from `now`; a bad one is one line, exit 2, before anything is built.
+ *  @param {string} text @param {Date} now */
+function parseRollout(text, now) {
+  try {
+    return releaseSupport().parseRolloutOption(text, now);
+  } catch (error) {
+    return fail(`--rollout: ${messageOf(error)}; nothing was published`);
   }
 }
 

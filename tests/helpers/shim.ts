@@ -116,11 +116,16 @@ export function explain(outcome: Outcome): string {
   return `exit ${outcome.code} signal ${outcome.signal}\n--- stdout\n${outcome.stdout}--- stderr\n${outcome.stderr}`;
 }
 
-/** The signing key pairs of this test process: `trusted` is the one every tiny published here trusts. */
-export type Signer = 'trusted' | 'untrusted' | 'none';
-let keyFiles: Promise<Record<'trusted' | 'untrusted', { privateKey: string; publicKey: string }>> | undefined;
+/**
+ * The signing key pairs of this test process: `trusted` is the one every tiny published here
+ * trusts; `next` is one a key rotation moves to (docs/releasing.md).
+ */
+export type Signer = 'trusted' | 'untrusted' | 'next' | 'none';
+type KeyName = Exclude<Signer, 'none'>;
+let keyFiles: Promise<Record<KeyName, { privateKey: string; publicKey: string }>> | undefined;
 
-function signingKeys() {
+/** The PEM files of this process's key pairs. */
+export function signingKeys(): Promise<Record<KeyName, { privateKey: string; publicKey: string }>> {
   keyFiles ??= (async () => {
     const dir = await mkdtemp(join(tmpdir(), 'run-docker-keys-'));
     hostHomes.push(dir);
@@ -131,7 +136,7 @@ function signingKeys() {
       await writeFile(files.publicKey, pair.publicKey.export({ type: 'spki', format: 'pem' }));
       return files;
     };
-    return { trusted: await write('trusted'), untrusted: await write('untrusted') };
+    return { trusted: await write('trusted'), untrusted: await write('untrusted'), next: await write('next') };
   })();
   return keyFiles;
 }
@@ -141,10 +146,12 @@ function signingKeys() {
  * tiny trusts, and mini is signed with, this process's `trusted` key unless `signer` says otherwise.
  */
 export async function publish(
-  kind: 'tiny' | 'mini',
+  kind: 'tiny' | 'mini' | 'halt' | 'rotate-key',
   repo: string,
   extra: string[] = [],
   signer: Signer = 'trusted',
+  /** Another checkout to publish from (releases.ts: a mini of another revision). */
+  root = ROOT,
 ): Promise<string> {
   const keys = await signingKeys();
   const trustArgs =
@@ -154,10 +161,10 @@ export async function publish(
         ? ['--trust-key', keys[signer].publicKey]
         : ['--signing-key', keys[signer].privateKey];
   const { stdout, stderr } = await promisify(execFile)(
-    join(ROOT, 'scripts', 'publish'),
+    join(root, 'scripts', 'publish'),
     [kind, '--repo', repo, '--no-build', ...trustArgs, ...extra],
     {
-      cwd: ROOT,
+      cwd: root,
       env: { ...process.env, RUN_DOCKER_SIGNING_KEY_FILE: '' },
     },
   );

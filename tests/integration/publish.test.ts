@@ -136,8 +136,10 @@ test.each([
     '--version needs a value, but "--force" follows it (write --version=--force if that is the value)',
   ],
   [['mini', '--repo', 'REPO', '--force=yes'], '--force takes no value'],
-  [['--repo', 'REPO'], 'say what to publish: tiny or mini'],
-  [['nano', '--repo', 'REPO'], '"nano" is not what to publish: tiny or mini'],
+  [['--repo', 'REPO'], 'say what to publish: tiny, mini, halt or rotate-key'],
+  [['nano', '--repo', 'REPO'], '"nano" is not what to publish: tiny, mini, halt or rotate-key'],
+  [['halt', '--repo', 'REPO'], 'say which mini version to halt: scripts/publish halt VERSION'],
+  [['rotate-key', '--repo', 'REPO'], 'rotate-key needs --new NEW.pem, the new private key'],
   [['mini', 'tiny', '--repo', 'REPO'], 'unexpected argument "tiny"'],
   [['mini'], '--repo is required'],
 ])('bad arguments %j: one line, exit 2, nothing built or pushed', async (args, message) => {
@@ -147,6 +149,30 @@ test.each([
     code: 2,
     stderr: [`publish: ${message}; see "scripts/publish --help"`],
   });
+  expect(await registryTags(repo)).toEqual([]);
+  expect((await docker(['image', 'ls', '--quiet', repo])).stdout).toBe('');
+});
+
+test.each([
+  [
+    ['mini', '--repo', 'REPO', '--rollout', '5%,25%'],
+    '--rollout: the step "25%" needs a time after the start (25%@6h): only the first step may omit it; nothing was published',
+  ],
+  [
+    ['mini', '--repo', 'REPO', '--rollout', '50%,10%@1h'],
+    '--rollout: the rollout "50%,10%@1h" goes down from 50% to 10%: a host once admitted stays admitted; nothing was published',
+  ],
+  [['tiny', '--repo', 'REPO', '--rollout', '5%'], '--rollout is for mini, not tiny'],
+  [['mini', '--repo', 'REPO', '--new', 'x.pem'], '--new is for rotate-key, not mini'],
+  [['halt', '1.0.0', '--repo', 'REPO', '--from', '0.9.0'], '--from is for mini, not halt'],
+  [
+    ['rotate-key', '--repo', 'REPO', '--new', 'x.pem'],
+    'rotate-key needs --signing-key (or RUN_DOCKER_SIGNING_KEY_FILE): hosts ignore what no trusted key signed',
+  ],
+])('release options that cannot be followed %j: one line, exit 2, nothing built or pushed', async (args, message) => {
+  const repo = `${prefix}/mini-bad-release`;
+  const refused = await runPublish(args.map((arg) => (arg === 'REPO' ? repo : arg)));
+  expect({ code: refused.code, stderr: lines(refused.stderr) }).toEqual({ code: 2, stderr: [`publish: ${message}`] });
   expect(await registryTags(repo)).toEqual([]);
   expect((await docker(['image', 'ls', '--quiet', repo])).stdout).toBe('');
 });
