@@ -60,6 +60,26 @@ try {
     `${registry}/bench/tiny:${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}`,
     `${registry}/bench/mini:${miniVersion}`,
   );
+  // w. A host waiting for a staged mini (docs/releasing.md): the newest mini of its repository
+  // is at 0% for a day, so the one before runs; a repository of its own, so that the other
+  // scenarios' newest mini stays the one that runs.
+  const staged = `${registry}/bench/mini-staged`;
+  const stagedVersions = [utcVersion(new Date()), utcVersion(new Date(Date.now() + 1000))];
+  publish('mini', staged, [
+    '--signing-key',
+    join(work, 'keys', 'signing-key.pem'),
+    '--version',
+    stagedVersions[0] ?? '',
+  ]);
+  publish('mini', staged, [
+    '--signing-key',
+    join(work, 'keys', 'signing-key.pem'),
+    '--version',
+    stagedVersions[1] ?? '',
+    '--rollout',
+    '0%,100%@1d',
+  ]);
+  images.push(...stagedVersions.map((version) => `${staged}:${version}`));
 
   const app = `${registry}/bench/app`;
   buildProjectImage(join(work, 'image'), `${app}:1.0.0`);
@@ -86,8 +106,8 @@ try {
   /** @type {{ local: number[], registry: number[] }} */
   const peakRss = { local: [], registry: [] };
 
-  /** @typedef {'node' | 'a' | 'b' | 'c' | 's' | 'd'} ScenarioKey */
-  /** @typedef {{ label: string, run: () => [string, string[]], rss?: 'local' | 'registry', before?: () => void }} Scenario */
+  /** @typedef {'node' | 'a' | 'b' | 'c' | 's' | 'w' | 'd'} ScenarioKey */
+  /** @typedef {{ label: string, run: () => [string, string[]], rss?: 'local' | 'registry', before?: () => void, env?: Record<string, string> }} Scenario */
   /** @type {Record<ScenarioKey, Scenario>} */
   const scenarios = {
     node: { label: "node -e 0 (Node's bare start)", run: () => [process.execPath, ['-e', '0']] },
@@ -111,6 +131,13 @@ try {
       label: 's. run-docker --local --dry-run IMG true (no docker CLI)',
       run: () => shimCommand(['--local', '--dry-run', app, 'true']),
     },
+    w: {
+      // As s, on a host that passes over a staged mini that has not reached it yet.
+      label: 'w. as s, waiting for a staged mini (docs/releasing.md)',
+      run: () => shimCommand(['--local', '--dry-run', app, 'true']),
+      // A cache of its own: d empties the shared one every round, and w measures a warm call.
+      env: { RUN_DOCKER_MINI: staged, XDG_CACHE_HOME: join(home, '.cache-w') },
+    },
     d: {
       label: 'd. run-docker --local IMG true, cold payload cache',
       before: () => rmSync(join(home, '.cache'), { recursive: true, force: true }),
@@ -119,7 +146,7 @@ try {
   };
   const scenarioKeys = /** @type {ScenarioKey[]} */ (Object.keys(scenarios));
   /** @type {Record<ScenarioKey, number[]>} */
-  const timings = { node: [], a: [], b: [], c: [], s: [], d: [] };
+  const timings = { node: [], a: [], b: [], c: [], s: [], w: [], d: [] };
   /** @param {ScenarioKey} key */
   const runOnce = (key) => {
     const scenario = scenarios[key];
@@ -127,7 +154,7 @@ try {
     const [file, argv] = scenario.run();
     const started = process.hrtime.bigint();
     const result = spawnSync(file, argv, {
-      env: { ...hostEnv, BENCH_MAX_RSS_FILE: rssFile },
+      env: { ...hostEnv, ...scenario.env, BENCH_MAX_RSS_FILE: rssFile },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -141,13 +168,13 @@ try {
   }
 
   // s and node again, as instructions executed (3 runs each, the median).
-  /** @type {Record<'node' | 's', number>} */
-  const instructions = { node: NaN, s: NaN };
+  /** @type {Record<'node' | 's' | 'w', number>} */
+  const instructions = { node: NaN, s: NaN, w: NaN };
   if (countInstructions) {
     // The CA file some machines name in NODE_EXTRA_CA_CERTS is parsed at every Node start
     // (~400 M instructions here): the same for both, but it would drown the difference.
     const { NODE_EXTRA_CA_CERTS: _unused, ...quietEnv } = /** @type {NodeJS.ProcessEnv} */ (hostEnv);
-    for (const key of /** @type {const} */ (['node', 's'])) {
+    for (const key of /** @type {const} */ (['node', 's', 'w'])) {
       const [file, argv] = scenarios[key].run();
       /** @type {number[]} */
       const counts = [];
@@ -156,7 +183,7 @@ try {
           'valgrind',
           ['--tool=callgrind', '--callgrind-out-file=/dev/null', '--smc-check=all-non-file', file, ...argv],
           {
-            env: { ...quietEnv, BENCH_MAX_RSS_FILE: rssFile },
+            env: { ...quietEnv, ...scenarios[key].env, BENCH_MAX_RSS_FILE: rssFile },
             encoding: 'utf8',
             stdio: ['ignore', 'ignore', 'pipe'],
           },
@@ -247,6 +274,9 @@ try {
       paired_b_minus_a_minus_node:
         median(timings.b.map((b, i) => b - (timings.a[i] ?? NaN) - (timings.node[i] ?? NaN))) * 1000,
       s_minus_node: (m.s - m.node) * 1000,
+      w_minus_s: (m.w - m.s) * 1000,
+      // Paired within each round: what waiting for a staged mini adds to a call.
+      paired_w_minus_s: median(timings.w.map((w, i) => w - (timings.s[i] ?? NaN))) * 1000,
       // The same within each round: the machine's drift over a run moves node and s alike.
       paired_s_minus_node: median(timings.s.map((s, i) => s - (timings.node[i] ?? NaN))) * 1000,
     },
@@ -268,6 +298,7 @@ try {
     ['b − a − node, paired per round', `${results.overheadMs.paired_b_minus_a_minus_node.toFixed(0)} ms`],
     ['s − node start (the shim alone)', `${results.overheadMs.s_minus_node.toFixed(0)} ms`],
     ['s − node, paired per round', `${results.overheadMs.paired_s_minus_node.toFixed(0)} ms`],
+    ['w − s, paired per round (a host waiting for a rollout)', `${results.overheadMs.paired_w_minus_s.toFixed(0)} ms`],
     ...TAG_COUNTS.map(
       (count) =>
         /** @type {[string, string]} */ ([
@@ -286,6 +317,7 @@ try {
             `${(instructions.node / 1e6).toFixed(0)} M / ${(instructions.s / 1e6).toFixed(0)} M`,
           ],
           ['instructions: s − node (the shim alone)', `${((instructions.s - instructions.node) / 1e6).toFixed(0)} M`],
+          ['instructions: w − s (waiting for a rollout)', `${((instructions.w - instructions.s) / 1e6).toFixed(0)} M`],
         ])
       : []),
   ];
