@@ -9,7 +9,7 @@ import { access, cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { docker, runCommand } from './fixtures';
-import { hostHomesOfThisFile, ROOT, type HostEnv } from './shim';
+import { ROOT, type HostEnv } from './shim';
 
 const made: string[] = [];
 
@@ -131,6 +131,3 @@ export async function buildShimOfVersion(version: string): Promise<string> {
   await access(shim);
   return shim;
 }
-
-/** Every host folder of this file, for a test that looks at all of them. */
-export { hostHomesOfThisFile };

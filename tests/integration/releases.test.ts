@@ -18,6 +18,7 @@ import {
   repushWithManifest,
 } from '../helpers/releases';
 import {
+  expectOneLineFailure,
   explain,
   makeHost,
   PACKAGE_VERSION,
@@ -155,6 +156,13 @@ describe('a staged rollout', () => {
     );
     // The identity itself is never shown.
     expect(shown.stdout).not.toContain(canary.RUN_DOCKER_HOST_ID);
+  });
+
+  test('followed on a channel run-docker does not know: one line, exit 125, nothing run', async () => {
+    const hostEnv = await host(repo, 'host-beta', { RUN_DOCKER_CHANNEL: 'beta' });
+    expect(expectOneLineFailure(await runShim(['--version'], hostEnv))).toBe(
+      'run-docker: the channel "beta" (from env RUN_DOCKER_CHANNEL) is not one run-docker knows. Write "stable" or "canary" (docs/releasing.md), or remove it to follow stable.',
+    );
   });
 
   test('re-pushed without its schedule by someone without the key, it is refused: it cannot reach every host at once', async () => {
