@@ -35,7 +35,7 @@ import { readShimFlags } from './read-shim-flags';
 import { describeFailure } from './report-failure';
 import { formatRepository } from '../common/image-ref';
 import { computeHostBucket } from './host-bucket';
-import { generatedHostIdPath, readHostId } from './read-host-id';
+import { generatedHostIdPath, MACHINE_ID_FILE, readHostId } from './read-host-id';
 import { readReleaseState, releaseStatePath } from './release-state';
 import { describeTagPinnedTiny, resolveShimConfig, type ShimConfig } from './resolve-shim-config';
 import { runShim, type ShimCommand } from './run-shim';
@@ -284,11 +284,16 @@ async function readReleaseRowFacts(
 ): Promise<ReleaseRowFacts> {
   const repository = formatRepository(mini);
   const stateFile = releaseStatePath(env, homeDir);
-  const hostId = await readHostId(config.hostId, generatedHostIdPath(dirname(stateFile)), log);
+  // --show-config writes nothing: a host with no identity yet gets one from its first call that needs it.
+  const generated = generatedHostIdPath(dirname(stateFile));
+  const hostId = await readHostId(config.hostId, generated, log, MACHINE_ID_FILE, false);
   return {
     repository,
-    bucket: computeHostBucket(config.channel.value, hostId.id, repository),
-    hostIdSource: hostId.source,
+    bucket:
+      hostId === undefined && config.channel.value !== 'canary'
+        ? undefined
+        : computeHostBucket(config.channel.value, hostId?.id ?? '', repository),
+    hostIdSource: hostId?.source ?? `none yet (made in ${generated} by the first call that needs it)`,
     stateFile,
     state: await readReleaseState(stateFile, repository, log),
   };

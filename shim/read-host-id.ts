@@ -34,13 +34,29 @@ export async function readHostId(
   configured: HostId | undefined,
   generatedFile: string,
   log: Logger,
+  machineIdFile?: string,
+): Promise<HostId>;
+/** With `create: false` (--show-config, which writes nothing): undefined when an identity would have to be made. */
+export async function readHostId(
+  configured: HostId | undefined,
+  generatedFile: string,
+  log: Logger,
+  machineIdFile: string,
+  create: false,
+): Promise<HostId | undefined>;
+export async function readHostId(
+  configured: HostId | undefined,
+  generatedFile: string,
+  log: Logger,
   machineIdFile = MACHINE_ID_FILE,
-): Promise<HostId> {
+  create = true,
+): Promise<HostId | undefined> {
   if (configured) return configured;
   const machineId = await readIdFile(machineIdFile, log, true);
   if (machineId !== undefined) return { id: machineId, source: machineIdFile };
   const kept = await readIdFile(generatedFile, log, false);
   if (kept !== undefined) return { id: kept, source: `generated ${generatedFile}` };
+  if (!create) return undefined;
   return { id: await createHostId(generatedFile, log), source: `generated ${generatedFile}` };
 }
 

@@ -49,7 +49,8 @@ export interface ConfigFacts {
 
 export interface ReleaseRowFacts {
   repository: string;
-  bucket: number;
+  /** Undefined while the host has no identity yet (none configured, no machine ID, none made). */
+  bucket: number | undefined;
   /** Where the host's identity came from (read-host-id.ts); the identity itself is never shown. */
   hostIdSource: string;
   stateFile: string;
@@ -123,7 +124,10 @@ function buildReleaseRows(release: ReleaseRowFacts, channel: string): ConfigRow[
   return [
     {
       key: 'rollout bucket',
-      value: `${release.bucket} of 0-99 for ${release.repository}`,
+      value:
+        release.bucket === undefined
+          ? `not yet known for ${release.repository}`
+          : `${release.bucket} of 0-99 for ${release.repository}`,
       source: channel === 'canary' ? 'canary: always 0' : `host ID from ${release.hostIdSource}`,
     },
     { key: 'key rotations', value: rotations, source: state },

@@ -114,6 +114,11 @@ describe('readHostId', () => {
     expect(warnings).toEqual([]);
   });
 
+  it('makes none when asked not to (--show-config writes nothing)', async () => {
+    expect(await readHostId(undefined, generated(), log, join(dir, 'absent'), false)).toBeUndefined();
+    await expect(readFile(generated())).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
   it('makes one identity when several calls make it at once', async () => {
     const made = await Promise.all(
       Array.from({ length: 8 }, () => readHostId(undefined, generated(), log, join(dir, 'absent'))),

@@ -172,6 +172,18 @@ describe('the release rows', () => {
     ]);
   });
 
+  it('say the bucket is not known yet on a host with no identity yet', () => {
+    const rows = buildConfigRows({
+      ...facts({}),
+      release: { ...release, bucket: undefined, hostIdSource: 'none yet' },
+    });
+    expect(rows.find((row) => row.key === 'rollout bucket')).toEqual({
+      key: 'rollout bucket',
+      value: 'not yet known for reg.example/rd/mini',
+      source: 'host ID from none yet',
+    });
+  });
+
   it('say a canary host is bucket 0 whatever its identity', () => {
     const rows = buildConfigRows({ ...facts({ RUN_DOCKER_CHANNEL: 'canary' }), release: { ...release, bucket: 0 } });
     expect(rows.find((row) => row.key === 'rollout bucket')?.source).toBe('canary: always 0');
