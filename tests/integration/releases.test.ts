@@ -346,10 +346,24 @@ describe('a key rotation', () => {
         ),
       ),
     ]);
+    // Nor can the stolen key rotate itself back in: its statement adding it is passed over.
+    const { trusted } = await import('../helpers/shim').then((shim) => shim.signingKeys());
+    images.push(`${repo}:20260105-000000`);
+    await publish('rotate-key', repo, ['--new', trusted.privateKey, '--keep-old', '--version', '20260105-000000']);
+    const readded = await runShim(['--version'], hostEnv);
+    expect(ranMini(readded)).toBe(`${repo}:${V3}`);
+    expect(stderrLines(readded)).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^run-docker: warning: the newest mini ".*:20260105-000000" cannot be used: it is signed by key ${entry.retiredKeys[0]}, which a key rotation this host has seen retired; `,
+        ),
+      ),
+    ]);
+    expect(JSON.parse(await readFile(stateFile(hostEnv, 'releases.json'), 'utf8'))).toEqual(state);
     // What rotation does not protect (docs/trust.md, key compromise): a host with no state that
     // meets the thief's mini first trusts its tiny's keys, the stolen one among them.
     const unaware = await host(repo, 'host-rotation-unaware');
-    expect(ranMini(await runShim(['--version'], unaware))).toBe(`${repo}:${V4}`);
+    expect(ranMini(await runShim(['--version'], unaware))).toBe(`${repo}:20260105-000000`);
   });
 
   test('is refused by publish while the newest mini is still rolling out: waiting hosts would be left with no trusted mini', async () => {
