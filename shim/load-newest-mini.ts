@@ -103,7 +103,9 @@ export async function loadNewestMini(
     else refused = outcome;
     if (outcome.reason === 'pull') pullFailed = true;
   }
-  if (!refused) throw nothingAdmitted(repository, heldBack);
+  // Only waiting for rollouts is no failure; older minis left out for other reasons (below the
+  // record, halted, past the pull bound) are, as when nothing is staged.
+  if (!refused && plan.belowFloor + plan.halted + plan.notPulled === 0) throw nothingAdmitted(repository, heldBack);
   throw noUsableMini(repository, refused, newest, heldBack, skipped, plan, floor, source.shimVersion);
 }
 
@@ -224,10 +226,14 @@ function countOf(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
-/** Nothing usable: one line that says what was tried and the fix for the first refused mini's problem. */
+/**
+ * Nothing usable: one line that says what was tried and the fix for the first refused mini's
+ * problem (none refused: the newer minis wait for their rollouts, and the older ones were left
+ * out by the record, a halt or the pull bound).
+ */
 function noUsableMini(
   repository: string,
-  refused: Refusal,
+  refused: Refusal | undefined,
   newest: LocatedTag,
   heldBack: readonly HeldBack[],
   skipped: readonly Refusal[],
@@ -236,11 +242,11 @@ function noUsableMini(
   shimVersion: string,
 ): RunDockerError {
   const parts =
-    refused.ref.tag === newest.tag
+    refused?.ref.tag === newest.tag
       ? [`the newest, ${describeRefusal(refused)}`]
       : [
           `${countOf(heldBack.length, 'newer mini')} not for this host yet (${heldBack.map(describeHeldBack).join('; ')})`,
-          describeRefusal(refused),
+          ...(refused ? [describeRefusal(refused)] : []),
         ];
   if (skipped.length > 0) parts.push(`${countOf(skipped.length, 'older mini')} skipped: ${summarise(skipped)}`);
   if (plan.belowFloor > 0)
@@ -257,15 +263,20 @@ function noUsableMini(
     incompatible: `Update the shim (see docs/install.md of run-docker), or publish a mini that supports shim ${shimVersion} (scripts/publish mini --shim-range)`,
     untrusted:
       'Publish a mini signed with a key the pinned tiny trusts (scripts/publish mini --signing-key), or pin a tiny that trusts its key',
-    mismatch: `Delete the tag "${refused.ref.tag}" from the registry and publish the good payload again as a new version (scripts/publish mini)`,
+    mismatch: `Delete the tag "${refused?.ref.tag ?? ''}" from the registry and publish the good payload again as a new version (scripts/publish mini)`,
     rollback: `Publish the good payload again as a new version (scripts/publish mini), or ${pinOlder} to roll back on purpose; this host's record is "${floor.file}"`,
     halted: `Publish a good payload as a new version (scripts/publish mini --from VERSION; docs/releasing.md), or ${pinOlder}`,
     corrupt: 'Publish a good mini again (scripts/publish mini)',
     pull: 'Check that the registry serves it, or run with --local',
   };
-  const tail =
-    refused.reason === 'rollback' || refused.reason === 'halted' ? '.' : plan.notPulled > 0 ? `, or ${pinOlder}.` : '.';
-  return new RunDockerError(`no usable mini of "${repository}": ${parts.join('; ')}`, hints[refused.reason] + tail);
+  const reason = refused?.reason ?? (plan.belowFloor > 0 ? 'rollback' : plan.halted > 0 ? 'halted' : undefined);
+  if (reason === undefined)
+    return new RunDockerError(
+      `no usable mini of "${repository}": ${parts.join('; ')}`,
+      `Wait for a rollout step that admits this host (docs/releasing.md), or ${pinOlder}.`,
+    );
+  const tail = reason === 'rollback' || reason === 'halted' ? '.' : plan.notPulled > 0 ? `, or ${pinOlder}.` : '.';
+  return new RunDockerError(`no usable mini of "${repository}": ${parts.join('; ')}`, hints[reason] + tail);
 }
 
 /** The locator is asked twice when the newest mini cannot be used: what it warned about the

@@ -560,6 +560,33 @@ describe('staged rollouts (docs/releasing.md)', () => {
     expect(releases[0]?.reason).toBe('none of its minis runs here now (above)');
   });
 
+  it('waiting, with the older minis below the record: one warning, as without a rollout', async () => {
+    addMini(V2);
+    expect(await run(['app'], as(late))).toBe(0);
+    // The mini it ran is gone; a staged one is newer, an older one is below its record.
+    engine = createEngineWithTiny();
+    addMini(V1);
+    addMini(V3, { rollout: halfThenAll });
+    expect(await run(['app'], as(late))).toBe(0);
+    expect(takeRuns()).toEqual([`mini ${MINI}:${V2}`, expect.stringMatching(/^built-in \(no usable mini of /)]);
+    expect(warned()).toEqual([
+      `no usable mini of "${MINI}": 1 newer mini not for this host yet (${V3} (at 50%; this host from 2026-12-07T13:00:00Z)); 1 older mini below ${V2}, which this host has already run, not tried; running the payload built into shim ${SHIM_VERSION} instead. Publish the good payload again as a new version (scripts/publish mini), or pin a mini with RUN_DOCKER_MINI=${MINI}:TAG to roll back on purpose; this host's record is "${join(home, late, 'run-docker', 'mini-versions.json')}".`,
+    ]);
+  });
+
+  it('waiting, with older minis in the registry past the pull bound: one warning that says so, not "nothing has reached this host"', async () => {
+    const versions = ['20260101-000000', '20260102-000000', '20260103-000000', '20260104-000000', '20260105-000000'];
+    for (const version of versions) addMini(version, { rollout: halfThenAll }, 'registry');
+    expect(await run(['app'], as(late))).toBe(0);
+    expect(engine.calls.filter((line) => line.startsWith('pullImage'))).toHaveLength(4); // the newest and three older
+    expect(takeRuns()).toEqual([expect.stringMatching(/^built-in \(no usable mini of /)]);
+    expect(warned()).toEqual([
+      expect.stringMatching(
+        /^no usable mini of "registry\.test\/rd\/mini": 4 newer minis not for this host yet \(.*\); 1 older mini in the registry not pulled \(at most 3 are tried\); running the payload built into shim .* instead\. Wait for a rollout step that admits this host \(docs\/releasing\.md\), or pin a mini with RUN_DOCKER_MINI=registry\.test\/rd\/mini:TAG\.$/,
+      ),
+    ]);
+  });
+
   it('a staged mini whose schedule was stripped after signing is refused: it cannot reach every host at once', async () => {
     addMini(V1);
     const stripped = miniImage({ signer: key, version: V2, rollout: halfThenAll });
