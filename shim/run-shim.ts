@@ -256,9 +256,12 @@ async function choosePayload(
     if (release.changed) await writeReleaseState(stateFile, repository, release.state, log);
   }
   // Where this host stands in the repository's rollouts: for --version only (it may read the host's identity).
-  const facts = async (reason: string): Promise<ReleaseFacts | undefined> =>
-    isVersionRequest(deps.argv) ? { channel: release.channel, bucket: await release.bucket(), reason } : undefined;
-  if (typeof mini === 'string') return builtIn(mini, tinyInUse, await facts('none of its minis runs here now (above)'));
+  const facts = async (reason: () => Promise<string> | string): Promise<ReleaseFacts | undefined> =>
+    isVersionRequest(deps.argv)
+      ? { channel: release.channel, bucket: await release.bucket(), reason: await reason() }
+      : undefined;
+  if (typeof mini === 'string')
+    return builtIn(mini, tinyInUse, await facts(() => 'none of its minis runs here now (above)'));
   // Only what a trusted key signed raises the floor: an unsigned version (development
   // opt-in) is whatever its publisher typed. The built-in payload never does. A warm call
   // runs the version on record: no second read of the record to learn that.
@@ -298,7 +301,7 @@ async function choosePayload(
           ),
     tiny: tinyInUse,
     mini: { reference: formatImageRef(mini.ref), id: mini.image.id, version: mini.payload.manifest.version },
-    ...(await facts(await describeChoice(release, mini, pinned ? config.mini.source : undefined, floor.version)).then(
+    ...(await facts(() => describeChoice(release, mini, pinned ? config.mini?.source : undefined, floor.version)).then(
       (release) => (release ? { release } : {}),
     )),
   };
