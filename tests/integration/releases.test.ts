@@ -86,11 +86,12 @@ async function publishFails(args: string[]): Promise<{ code: number; stderr: str
   throw new Error(`scripts/publish ${args.join(' ')} succeeded`);
 }
 
-/** A host identity whose bucket for `repo` is below 50 (`admitted`) or not. */
+/** A host identity whose bucket for `repo` is below 50 (`admitted`) or not. Not "host-N": that
+ *  can be part of a host's temporary home (run-docker-host-6xWfaB), which --show-config shows. */
 function hostIdIn(repo: string, admitted: boolean, skip = 0): string {
   let found = 0;
   for (let n = 0; ; n++) {
-    const id = `host-${n}`;
+    const id = `identity-${n}-of-a-test-host`;
     if (computeHostBucket('stable', id, repo) < 50 === admitted && found++ === skip) return id;
   }
 }
@@ -342,7 +343,7 @@ describe('a key rotation', () => {
     expect(stderrLines(stolen)).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^run-docker: warning: the newest mini ".*:${V4}" cannot be used: it is signed by key ${entry.retiredKeys[0]}, which a key rotation this host has seen retired; `,
+          `^run-docker: warning: the newest mini ".*:${V4}" cannot be used: it is signed by key ${entry.retiredKeys[0]}, which a key rotation this host has seen retired; publish it signed with a key the pinned tiny trusts; running the newest usable mini on this host instead$`,
         ),
       ),
     ]);
@@ -355,7 +356,7 @@ describe('a key rotation', () => {
     expect(stderrLines(readded)).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^run-docker: warning: the newest mini ".*:20260105-000000" cannot be used: it is signed by key ${entry.retiredKeys[0]}, which a key rotation this host has seen retired; `,
+          `^run-docker: warning: the newest mini ".*:20260105-000000" cannot be used: it is signed by key ${entry.retiredKeys[0]}, which a key rotation this host has seen retired; publish it signed with a key the pinned tiny trusts; running the newest usable mini on this host instead; also skipped 1 older mini: ${V4} \\(it is signed by key ${entry.retiredKeys[0]}, which a key rotation this host has seen retired\\)$`,
         ),
       ),
     ]);
