@@ -114,6 +114,20 @@ describe('readHostId', () => {
     expect(warnings).toEqual([]);
   });
 
+  it('does not take an identity file others may write: whoever could write it could choose the bucket', async () => {
+    const planted = '0123456789abcdef0123456789abcdef';
+    await mkdir(join(dir, 'state'), { recursive: true });
+    await writeFile(generated(), `${planted}\n`);
+    await chmod(generated(), 0o666);
+    const machineId = join(dir, 'machine-id');
+    await writeFile(machineId, `${planted}\n`);
+    await chmod(machineId, 0o666);
+    const used = await readHostId(undefined, generated(), log, machineId);
+    expect(used.id).toMatch(/^[0-9a-f]{32}$/);
+    expect(used.id).not.toBe(planted);
+    expect(warnings).toEqual([expect.stringMatching(/^cannot keep this host's identity for staged rollouts in /)]);
+  });
+
   it('makes none when asked not to (--show-config writes nothing)', async () => {
     expect(await readHostId(undefined, generated(), log, join(dir, 'absent'), false)).toBeUndefined();
     await expect(readFile(generated())).rejects.toMatchObject({ code: 'ENOENT' });
