@@ -2,7 +2,7 @@
  * The installed `run-docker` command: reads the process once, runs the shim, exits.
  * Build-time constants come from scripts/build.mjs.
  */
-import { basename, dirname, join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { BuildModule, Logger, MiniModule } from '../contract/contract';
 import { dockerConfigPath } from '../common/docker-config-path';
 import { createEngineClient } from '../common/engine/create-engine-client';
@@ -36,7 +36,7 @@ import { describeFailure } from './report-failure';
 import { formatRepository } from '../common/image-ref';
 import { computeHostBucket } from './host-bucket';
 import { generatedHostIdPath, MACHINE_ID_FILE, readHostId } from './read-host-id';
-import { readReleaseState, releaseStatePath } from './release-state';
+import { EMPTY_RELEASE_STATE, readReleaseState, releaseStateFile } from './release-state';
 import { describeTagPinnedTiny, resolveShimConfig, type ShimConfig } from './resolve-shim-config';
 import { runShim, type ShimCommand } from './run-shim';
 import { selectShimProgress } from './select-shim-progress';
@@ -283,9 +283,11 @@ async function readReleaseRowFacts(
   log: Logger,
 ): Promise<ReleaseRowFacts> {
   const repository = formatRepository(mini);
-  const stateFile = releaseStatePath(env, homeDir);
+  // The state folder a call would use (as root, root's own: locate-own-folder.ts), if any.
+  const stateDir = locateStateDir(env, homeDir).dir;
+  const stateFile = stateDir === undefined ? undefined : releaseStateFile(stateDir);
   // --show-config writes nothing: a host with no identity yet gets one from its first call that needs it.
-  const generated = generatedHostIdPath(dirname(stateFile));
+  const generated = stateDir === undefined ? undefined : generatedHostIdPath(stateDir);
   const hostId = await readHostId(config.hostId, generated, log, MACHINE_ID_FILE, false);
   return {
     repository,
@@ -293,9 +295,13 @@ async function readReleaseRowFacts(
       hostId === undefined && config.channel.value !== 'canary'
         ? undefined
         : computeHostBucket(config.channel.value, hostId?.id ?? '', repository),
-    hostIdSource: hostId?.source ?? `none yet (made in ${generated} by the first call that needs it)`,
-    stateFile,
-    state: await readReleaseState(stateFile, repository, log),
+    hostIdSource:
+      hostId?.source ??
+      (generated === undefined
+        ? 'none: no state folder to keep one in (see the state row)'
+        : `none yet (made in ${generated} by the first call that needs it)`),
+    ...(stateFile === undefined ? {} : { stateFile }),
+    state: stateFile === undefined ? EMPTY_RELEASE_STATE : await readReleaseState(stateFile, repository, log),
   };
 }
 

@@ -32,21 +32,21 @@ export function generatedHostIdPath(stateDir: string): string {
 
 export async function readHostId(
   configured: HostId | undefined,
-  generatedFile: string,
+  generatedFile: string | undefined,
   log: Logger,
   machineIdFile?: string,
 ): Promise<HostId>;
 /** With `create: false` (--show-config, which writes nothing): undefined when an identity would have to be made. */
 export async function readHostId(
   configured: HostId | undefined,
-  generatedFile: string,
+  generatedFile: string | undefined,
   log: Logger,
   machineIdFile: string,
   create: false,
 ): Promise<HostId | undefined>;
 export async function readHostId(
   configured: HostId | undefined,
-  generatedFile: string,
+  generatedFile: string | undefined,
   log: Logger,
   machineIdFile = MACHINE_ID_FILE,
   create = true,
@@ -54,9 +54,16 @@ export async function readHostId(
   if (configured) return configured;
   const machineId = await readIdFile(machineIdFile, log, true);
   if (machineId !== undefined) return { id: machineId, source: machineIdFile };
-  const kept = await readIdFile(generatedFile, log, false);
+  const kept = generatedFile === undefined ? undefined : await readIdFile(generatedFile, log, false);
   if (kept !== undefined) return { id: kept, source: `generated ${generatedFile}` };
   if (!create) return undefined;
+  if (generatedFile === undefined) {
+    // No state folder this call (as root, none only root can change): a bucket for this call only.
+    log.warn(
+      'cannot keep this host\'s identity for staged rollouts: no state folder can be used (see --show-config); its rollout bucket may change from call to call until one can (or set "hostId" in the config file)',
+    );
+    return { id: loadCrypto().randomBytes(16).toString('hex'), source: 'made for this call only' };
+  }
   return { id: await createHostId(generatedFile, log), source: `generated ${generatedFile}` };
 }
 

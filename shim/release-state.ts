@@ -42,6 +42,11 @@ export function releaseStatePath(
   return hostPathModule(platform).join(selectStateDir(platform, env, homeDir).dir, FILE_NAME);
 }
 
+/** The release state in the state folder this call uses (locate-own-folder.ts: as root, root's own). */
+export function releaseStateFile(stateDir: string, platform: HostPlatform = process.platform): string {
+  return hostPathModule(platform).join(stateDir, FILE_NAME);
+}
+
 export const EMPTY_RELEASE_STATE: ReleaseState = { keys: { added: [], retired: [] }, halted: [] };
 
 /**

@@ -6,7 +6,7 @@
  */
 import { mkdtemp, rm } from '../common/fs-async';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import {
   CONTRACT_VERSION,
   EXIT_RUN_DOCKER_FAILURE,
@@ -63,9 +63,9 @@ import {
   readHighestMiniVersion,
   recordMiniVersion,
 } from './mini-version-record';
-import { generatedHostIdPath, readHostId } from './read-host-id';
+import { generatedHostIdPath, MACHINE_ID_FILE, readHostId } from './read-host-id';
 import { describeHeldBack, ReleasePolicy } from './release-policy';
-import { readReleaseState, releaseStatePath, writeReleaseState } from './release-state';
+import { EMPTY_RELEASE_STATE, readReleaseState, releaseStateFile, writeReleaseState } from './release-state';
 import { PayloadRejected } from './verify-payload';
 
 export interface ShimDeps {
@@ -235,15 +235,30 @@ async function choosePayload(
   };
   // The repository's releases as this host follows them: rotated keys, halts, its rollout
   // bucket (docs/releasing.md). What the minis read in this call teach is kept at its end.
-  const stateFile = releaseStatePath(env, deps.homeDir);
+  // They sit in the state folder beside the record (as root, root's own: locate-own-folder.ts),
+  // and matter to a pinned mini too (a key a rotation retired signs nothing), whose folder is
+  // prepared without a word: its warnings are about older minis, which a pin never runs.
+  const releaseDir =
+    stateDir ??
+    (pinned
+      ? await prepareStateDir(env, deps.homeDir, { warn: (line) => log.debug(line), debug: (line) => log.debug(line) })
+      : undefined);
+  const stateFile = releaseDir === undefined ? undefined : releaseStateFile(releaseDir);
+  const generated = releaseDir === undefined ? undefined : generatedHostIdPath(releaseDir);
+  // Written only to the folder read, still the one read (as root, made folder by folder).
+  const stillOurs = () => locateStateDir(env, deps.homeDir, { create: true }).dir === releaseDir;
   const tinyKeys = tiny.payload.manifest.trustedKeys ?? [];
   const release = new ReleasePolicy(
     repository,
     config.channel.value,
     (deps.now ?? Date.now)(),
     tinyKeys,
-    await readReleaseState(stateFile, repository, log),
-    async () => (await readHostId(config.hostId, generatedHostIdPath(dirname(stateFile)), log, deps.machineIdFile)).id,
+    stateFile === undefined ? EMPTY_RELEASE_STATE : await readReleaseState(stateFile, repository, log),
+    async () => {
+      const known = await readHostId(config.hostId, generated, log, deps.machineIdFile ?? MACHINE_ID_FILE, false);
+      if (known !== undefined) return known.id;
+      return (await readHostId(undefined, stillOurs() ? generated : undefined, log, deps.machineIdFile)).id;
+    },
   );
   const trust: Trust = { keys: tinyKeys, allowUnsigned: config.allowUnsigned, release };
   let mini: LoadedMini | string;
@@ -253,7 +268,8 @@ async function choosePayload(
       ? await loadPinnedMini(source, trust, config.mini, base.local)
       : await orReason(loadNewestMini(source, trust, base, tiny.locator, config.mini.ref, floor), log, shimVersion);
   } finally {
-    if (release.changed) await writeReleaseState(stateFile, repository, release.state, log);
+    if (release.changed && stateFile !== undefined && stillOurs())
+      await writeReleaseState(stateFile, repository, release.state, log);
   }
   // Where this host stands in the repository's rollouts: for --version only (it may read the host's identity).
   const facts = async (reason: () => Promise<string> | string): Promise<ReleaseFacts | undefined> =>

@@ -53,7 +53,8 @@ export interface ReleaseRowFacts {
   bucket: number | undefined;
   /** Where the host's identity came from (read-host-id.ts); the identity itself is never shown. */
   hostIdSource: string;
-  stateFile: string;
+  /** Absent when no state folder can be used (as root: see the state row). */
+  stateFile?: string;
   state: ReleaseState;
 }
 
@@ -116,7 +117,7 @@ function folderRow(key: string, folder: OwnFolder): ConfigRow {
 /** The host's bucket, the keys rotations added and retired, and the versions halts stopped, for the repository. */
 function buildReleaseRows(release: ReleaseRowFacts, channel: string): ConfigRow[] {
   const { keys, halted } = release.state;
-  const state = `file ${release.stateFile}`;
+  const state = release.stateFile === undefined ? 'no state folder' : `file ${release.stateFile}`;
   const rotations =
     keys.added.length + keys.retired.length === 0
       ? 'none seen'

@@ -257,6 +257,9 @@ describe("run-docker's own cache and state, as root", () => {
     expect(row('state')).toBe(
       `state ${ownHome}/.local/state/run-docker (root's home in the user database; "${home}/.local/state/run-docker" ${why})`,
     );
+    // The record of key rotations and halts is root's too (docs/releasing.md), not read through her link.
+    for (const key of ['key rotations', 'halted minis'])
+      expect(row(key)).toBe(`${key} none seen (file ${ownHome}/.local/state/run-docker/releases.json)`);
   });
 
   test("she cannot hide root's record of the minis it ran: after she moves away whatever root left in her HOME, an older mini is still refused", async () => {

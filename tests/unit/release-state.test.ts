@@ -128,6 +128,16 @@ describe('readHostId', () => {
     expect(warnings).toEqual([expect.stringMatching(/^cannot keep this host's identity for staged rollouts in /)]);
   });
 
+  it('with no state folder to keep one in: one for this call only, and one warning that says so', async () => {
+    const made = await readHostId(undefined, undefined, log, join(dir, 'absent'));
+    expect(made.id).toMatch(/^[0-9a-f]{32}$/);
+    expect(made.source).toBe('made for this call only');
+    expect(warnings).toEqual([
+      expect.stringMatching(/^cannot keep this host's identity for staged rollouts: no state folder can be used/),
+    ]);
+    expect(await readHostId(undefined, undefined, log, join(dir, 'absent'), false)).toBeUndefined();
+  });
+
   it('makes none when asked not to (--show-config writes nothing)', async () => {
     expect(await readHostId(undefined, generated(), log, join(dir, 'absent'), false)).toBeUndefined();
     await expect(readFile(generated())).rejects.toMatchObject({ code: 'ENOENT' });
