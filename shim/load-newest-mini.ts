@@ -204,7 +204,7 @@ function refusalAdvice(refusal: Refusal): string {
     case 'incompatible':
       return 'update the shim (see docs/install.md of run-docker); ';
     case 'untrusted':
-      return 'publish it signed with a key the pinned tiny trusts; ';
+      return 'publish it signed with a key this host trusts; ';
     case 'mismatch':
       return 'delete that tag from the registry; ';
     case 'rollback':
@@ -262,7 +262,7 @@ function noUsableMini(
   const hints: Record<Refusal['reason'], string> = {
     incompatible: `Update the shim (see docs/install.md of run-docker), or publish a mini that supports shim ${shimVersion} (scripts/publish mini --shim-range)`,
     untrusted:
-      'Publish a mini signed with a key the pinned tiny trusts (scripts/publish mini --signing-key), or pin a tiny that trusts its key',
+      'Publish a mini signed with a key this host trusts (scripts/publish mini --signing-key), or pin a tiny that trusts its key',
     mismatch: `Delete the tag "${refused?.ref.tag ?? ''}" from the registry and publish the good payload again as a new version (scripts/publish mini)`,
     rollback: `Publish the good payload again as a new version (scripts/publish mini), or ${pinOlder} to roll back on purpose; this host's record is "${floor.file}"`,
     halted: `Publish a good payload as a new version (scripts/publish mini --from VERSION; docs/releasing.md), or ${pinOlder}`,

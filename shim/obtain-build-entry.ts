@@ -39,7 +39,7 @@ export async function obtainBuildEntry(
       throw refused(
         ref,
         error.message,
-        'Publish the mini again, signed with a key the pinned tiny trusts (scripts/publish mini --signing-key).',
+        'Publish the mini again, signed with a key this host trusts (scripts/publish mini --signing-key).',
       );
     source.log.warn(
       `RUNNING UNTRUSTED CODE: mini "${formatImageRef(ref)}" ${error.message}, and this host allows that (RUN_DOCKER_ALLOW_UNSIGNED / allowUnsigned); never do this on a host that matters`,

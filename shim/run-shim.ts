@@ -485,7 +485,7 @@ async function obtainOrExplain(
       error.reason === 'incompatible'
         ? `Update the shim (see docs/install.md of run-docker) or configure a ${kind} image made for shim ${source.shimVersion}.`
         : error.reason === 'untrusted'
-          ? 'Pin a mini signed with a key the pinned tiny trusts (scripts/publish mini --signing-key).'
+          ? 'Pin a mini signed with a key this host trusts (scripts/publish mini --signing-key).'
           : `Configure a ${kind} image published by scripts/publish.`;
     throw new RunDockerError(`the ${kind} image "${formatImageRef(ref)}" cannot be used: ${error.message}`, hint);
   }

@@ -145,7 +145,7 @@ export function checkSignature(manifest: PayloadManifest, trustedKeys: readonly 
   const key = trustedKeys.find((candidate) => candidate.keyId === manifest.signature!.keyId);
   if (!key)
     throw new PayloadRejected(
-      `it is signed by key ${manifest.signature.keyId}, which the pinned tiny does not trust`,
+      `it is signed by key ${manifest.signature.keyId}, which this host does not trust`,
       'untrusted',
     );
   const valid = verifiesWith(key, signedPayloadText(manifest), manifest.signature.value);
@@ -181,7 +181,7 @@ export function checkBuildSignature(
   const key = trustedKeys.find((candidate) => candidate.keyId === signature.keyId);
   if (!key)
     throw new PayloadRejected(
-      `its build payload is signed by key ${signature.keyId}, which the pinned tiny does not trust`,
+      `its build payload is signed by key ${signature.keyId}, which this host does not trust`,
       'untrusted',
     );
   if (!verifiesWith(key, signedBuildPayloadText(manifest), signature.value)) {

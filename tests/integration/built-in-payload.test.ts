@@ -151,14 +151,14 @@ test('a configured tiny whose only mini is untrusted: one warning, the built-in 
   );
   expect(fallback.stdout).toMatch(
     new RegExp(
-      `^mini built into shim ${PACKAGE_VERSION.replace(/\./g, '\\.')} \\(no usable mini of ".*/mini": .*which the pinned tiny does not trust`,
+      `^mini built into shim ${PACKAGE_VERSION.replace(/\./g, '\\.')} \\(no usable mini of ".*/mini": .*which this host does not trust`,
       'm',
     ),
   );
   const lines = stderrLines(fallback);
   expect(lines).toEqual([
     expect.stringMatching(
-      /^run-docker: warning: no usable mini of ".*\/mini": the newest, ".*:20260101-000000" cannot be used: it is signed by key [0-9a-f]{16}, which the pinned tiny does not trust; running the payload built into shim .* instead\. Publish a mini signed/,
+      /^run-docker: warning: no usable mini of ".*\/mini": the newest, ".*:20260101-000000" cannot be used: it is signed by key [0-9a-f]{16}, which this host does not trust; running the payload built into shim .* instead\. Publish a mini signed/,
     ),
   ]);
   const record = join(host.HOME, '.local', 'state', 'run-docker', 'mini-versions.json');

@@ -343,7 +343,7 @@ describe('a key rotation', () => {
     expect(stderrLines(stolen)).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^run-docker: warning: the newest mini ".*:${V4}" cannot be used: it is signed by key ${entry.retiredKeys[0]}, which a key rotation this host has seen retired; publish it signed with a key the pinned tiny trusts; running the newest usable mini on this host instead$`,
+          `^run-docker: warning: the newest mini ".*:${V4}" cannot be used: it is signed by key ${entry.retiredKeys[0]}, which a key rotation this host has seen retired; publish it signed with a key this host trusts; running the newest usable mini on this host instead$`,
         ),
       ),
     ]);
@@ -356,7 +356,7 @@ describe('a key rotation', () => {
     expect(stderrLines(readded)).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^run-docker: warning: the newest mini ".*:20260105-000000" cannot be used: it is signed by key ${entry.retiredKeys[0]}, which a key rotation this host has seen retired; publish it signed with a key the pinned tiny trusts; running the newest usable mini on this host instead; also skipped 1 older mini: ${V4} \\(it is signed by key ${entry.retiredKeys[0]}, which a key rotation this host has seen retired\\)$`,
+          `^run-docker: warning: the newest mini ".*:20260105-000000" cannot be used: it is signed by key ${entry.retiredKeys[0]}, which a key rotation this host has seen retired; publish it signed with a key this host trusts; running the newest usable mini on this host instead; also skipped 1 older mini: ${V4} \\(it is signed by key ${entry.retiredKeys[0]}, which a key rotation this host has seen retired\\)$`,
         ),
       ),
     ]);

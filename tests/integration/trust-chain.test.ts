@@ -188,7 +188,7 @@ test('at most 3 older minis are pulled from the registry, and the warning says s
   );
   expect(lines[0]).toContain('2 older minis in the registry not pulled (at most 3 are tried)');
   expect(lines[0]).toMatch(
-    /Publish a mini signed with a key the pinned tiny trusts .*, or pin a mini with RUN_DOCKER_MINI=.*\/mini-bounded:TAG\.$/,
+    /Publish a mini signed with a key this host trusts .*, or pin a mini with RUN_DOCKER_MINI=.*\/mini-bounded:TAG\.$/,
   );
   // The good one was never pulled.
   expect((await docker(['image', 'inspect', `${repo}:20260101-000000`])).code).not.toBe(0);

@@ -45,7 +45,7 @@ test.each<[string, string, Signer, RegExp]>([
     'signed by a key tiny does not trust',
     '20260103-000000',
     'untrusted',
-    /it is signed by key [0-9a-f]{16}, which the pinned tiny does not trust/,
+    /it is signed by key [0-9a-f]{16}, which this host does not trust/,
   ],
 ])('a newest mini %s is refused in one line, and the trusted one runs', async (_name, tag, signer, why) => {
   await publishMini(tag, signer);
@@ -56,7 +56,7 @@ test.each<[string, string, Signer, RegExp]>([
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatch(new RegExp(`^run-docker: warning: the newest mini ".*/mini:${tag}" cannot be used: `));
   expect(lines[0]).toMatch(why);
-  expect(lines[0]).toContain('publish it signed with a key the pinned tiny trusts');
+  expect(lines[0]).toContain('publish it signed with a key this host trusts');
 });
 
 test('RUN_DOCKER_ALLOW_UNSIGNED=1 runs the newest mini anyway, with a loud warning every time', async () => {
@@ -77,7 +77,7 @@ test('a pinned mini that is not trusted is an error, not replaced', async () => 
   expect(outcome.code).toBe(125);
   expect(stderrLines(outcome)).toEqual([
     expect.stringMatching(
-      /^run-docker: the mini image ".*:20260102-000000" cannot be used: it is not signed\. Pin a mini signed with a key the pinned tiny trusts/,
+      /^run-docker: the mini image ".*:20260102-000000" cannot be used: it is not signed\. Pin a mini signed with a key this host trusts/,
     ),
   ]);
 });
@@ -94,7 +94,7 @@ test('a tiny that trusts no key refuses every mini: one warning, then the payloa
       /^run-docker: warning: the tiny image ".*:0\.0\.1-nokeys" .* is pinned by tag, not by digest/,
     ),
     expect.stringMatching(
-      /^run-docker: warning: no usable mini of ".*\/mini": the newest, ".*" cannot be used: it is signed by key [0-9a-f]{16}, which the pinned tiny does not trust; .*; running the payload built into shim .* instead\. Publish a mini signed with a key the pinned tiny trusts/,
+      /^run-docker: warning: no usable mini of ".*\/mini": the newest, ".*" cannot be used: it is signed by key [0-9a-f]{16}, which this host does not trust; .*; running the payload built into shim .* instead\. Publish a mini signed with a key this host trusts/,
     ),
   ]);
 });

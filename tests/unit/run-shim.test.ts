@@ -180,7 +180,7 @@ describe('the newest mini', () => {
     expect(await run()).toBe(0);
     expect(takeRuns()).toEqual([`mini ${MINI}:${V1}`]);
     expect(warnings).toEqual([
-      `the newest mini "${MINI}:${V2}" cannot be used: it is not signed; publish it signed with a key the pinned tiny trusts; running the newest usable mini on this host instead`,
+      `the newest mini "${MINI}:${V2}" cannot be used: it is not signed; publish it signed with a key this host trusts; running the newest usable mini on this host instead`,
     ]);
   });
 
@@ -191,7 +191,7 @@ describe('the newest mini', () => {
     expect(warnings).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^RUNNING UNTRUSTED CODE: mini "${MINI}:${V1}" it is signed by key [0-9a-f]{16}, which the pinned tiny does not trust`,
+          `^RUNNING UNTRUSTED CODE: mini "${MINI}:${V1}" it is signed by key [0-9a-f]{16}, which this host does not trust`,
         ),
       ),
     ]);
@@ -306,10 +306,10 @@ describe('the newest mini', () => {
     addMini(V1, { signer: undefined });
     addMini(V2, { signer: stranger });
     expect(await run()).toBe(0);
-    const reason = `no usable mini of "${MINI}": the newest, "${MINI}:${V2}" cannot be used: it is signed by key ${stranger.trusted.keyId}, which the pinned tiny does not trust; 1 older mini skipped: ${V1} (it is not signed)`;
+    const reason = `no usable mini of "${MINI}": the newest, "${MINI}:${V2}" cannot be used: it is signed by key ${stranger.trusted.keyId}, which this host does not trust; 1 older mini skipped: ${V1} (it is not signed)`;
     expect(takeRuns()).toEqual([`built-in (${reason})`]);
     expect(warnings).toEqual([
-      `${reason}; running the payload built into shim ${SHIM_VERSION} instead. Publish a mini signed with a key the pinned tiny trusts (scripts/publish mini --signing-key), or pin a tiny that trusts its key.`,
+      `${reason}; running the payload built into shim ${SHIM_VERSION} instead. Publish a mini signed with a key this host trusts (scripts/publish mini --signing-key), or pin a tiny that trusts its key.`,
     ]);
   });
 
@@ -680,7 +680,7 @@ describe('key rotation (docs/releasing.md)', () => {
       `mini ${MINI}:${V3}`,
     ]);
     expect(warnings).toEqual([
-      `the newest mini "${MINI}:20260104-000000" cannot be used: it is signed by key ${key.trusted.keyId}, which a key rotation this host has seen retired; publish it signed with a key the pinned tiny trusts; running the newest usable mini on this host instead`,
+      `the newest mini "${MINI}:20260104-000000" cannot be used: it is signed by key ${key.trusted.keyId}, which a key rotation this host has seen retired; publish it signed with a key this host trusts; running the newest usable mini on this host instead`,
     ]);
     expect(JSON.parse(await readFile(join(home, '.local', 'state', 'run-docker', 'releases.json'), 'utf8'))).toEqual({
       repositories: { [MINI]: { addedKeys: [next.trusted], retiredKeys: [key.trusted.keyId], halted: [] } },
@@ -706,7 +706,7 @@ describe('key rotation (docs/releasing.md)', () => {
     expect(takeRuns()).toEqual([`mini ${MINI}:${V1}`]);
     expect(warnings).toEqual([
       `the key statements of the mini "${MINI}:${V2}" are ignored in part: statement 1 is signed by key ${thief.trusted.keyId}, which this host does not trust`,
-      `the newest mini "${MINI}:${V2}" cannot be used: it is signed by key ${thief.trusted.keyId}, which the pinned tiny does not trust; publish it signed with a key the pinned tiny trusts; running the newest usable mini on this host instead`,
+      `the newest mini "${MINI}:${V2}" cannot be used: it is signed by key ${thief.trusted.keyId}, which this host does not trust; publish it signed with a key this host trusts; running the newest usable mini on this host instead`,
     ]);
   });
 });

@@ -120,7 +120,7 @@ describe('checkSignature', () => {
 
   it.each([
     ['unsigned', () => ({ ...manifest, signature: null }), /it is not signed/],
-    ['signed by an untrusted key', () => signed(other), /which the pinned tiny does not trust/],
+    ['signed by an untrusted key', () => signed(other), /which this host does not trust/],
     ['with a changed shim range after signing', () => ({ ...signed(signer), shim: '*' }), /does not verify/],
     [
       'with a changed entry digest after signing',
