@@ -132,26 +132,26 @@ async function main(): Promise<number> {
       log.debug(`shim code cache ${loaded.accepted ? 'used' : 'not used'} (${loaded.cacheFile ?? 'no cache folder'})`);
     const codeCaches = new CodeCaches(process.getuid?.(), loaded);
     const exitCode = await runShim({
-      argv,
-      flags,
-      env,
-      homeDir,
-      shimVersion: SHIM_VERSION,
-      defaults: DEFAULTS,
-      builtInRun: () => loadBuiltInRun(codeCaches),
-      command: selectCommand(process.argv[1]),
-      builtInBuild: () => loadBuiltInBuild(codeCaches),
-      codeCaches,
-      engine: createEngineClient(endpoint, env, homeDir),
-      docker: { version: 1, config: dockerConfig, engineHost: endpoint.host },
-      endpoint: {
-        host: redactHost(endpoint.host),
-        source: endpoint.source,
-        ...(endpoint.found ? { found: endpoint.found } : {}),
+      call: { argv, flags, env, homeDir, command: selectCommand(process.argv[1]) },
+      shim: {
+        version: SHIM_VERSION,
+        defaults: DEFAULTS,
+        builtInRun: () => loadBuiltInRun(codeCaches),
+        builtInBuild: () => loadBuiltInBuild(codeCaches),
+      },
+      engine: {
+        client: createEngineClient(endpoint, env, homeDir),
+        endpoint: {
+          host: redactHost(endpoint.host),
+          source: endpoint.source,
+          ...(endpoint.found ? { found: endpoint.found } : {}),
+        },
+        docker: { version: 1, config: dockerConfig, engineHost: endpoint.host },
       },
       log,
       // Progress goes to stderr: stdout belongs to the container.
       progress: onStderr(selectShimProgress(flags, env, isTerminal(2))),
+      codeCaches,
     });
     await codeCaches.flush(log);
     return exitCode;

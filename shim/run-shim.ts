@@ -68,37 +68,57 @@ import { describeHeldBack, ReleasePolicy } from './release-policy';
 import { EMPTY_RELEASE_STATE, readReleaseState, releaseStateFile, writeReleaseState } from './release-state';
 import { PayloadRejected } from './verify-payload';
 
+/**
+ * What main.ts hands runShim, made once per call: the call itself, this shim, the engine as
+ * main.ts reached it, and where its output goes. Payloads get their own context from it
+ * (BaseContext, the contract), and the payload reader a narrower one (ShimSource).
+ */
 export interface ShimDeps {
-  argv: string[];
-  /** The leading options the shim acts on itself, read from argv once by main.ts (read-shim-flags.ts). */
-  flags: ShimFlags;
-  /** The engine as main.ts reached it (found: a Podman socket or service the docker CLI would not find). */
-  endpoint?: EngineEndpointInUse;
-  env: Readonly<Record<string, string | undefined>>;
-  homeDir: string;
-  shimVersion: string;
-  defaults: ShimDefaults;
-  engine: EngineClient;
-  /** docker's config.json as main.ts loaded it, and the engine's address; handed on to payloads. Absent: loaded here. */
-  docker?: DockerSettings;
+  call: ShimCall;
+  shim: ShimSelf;
+  engine: ShimEngine;
   log: Logger;
   /** Where pulls of tiny and mini show progress (select-shim-progress.ts). */
   progress: ProgressTarget;
-  /** The run payload of the shim's own build (main.ts: decompressed and compiled only when called). */
-  builtInRun: () => MiniModule;
-  /**
-   * Which payload of the mini runs: `run` (the `run-docker` command, the default) or `build`
-   * (the `build-docker` command: main.ts picks it by the name the shim was started under).
-   */
-  command?: ShimCommand;
-  /** The build payload of the shim's own build, for `build`. */
-  builtInBuild?: () => BuildModule;
   /** V8 code caches of this call's scripts (code-cache.ts); main.ts writes them at the end. */
   codeCaches: CodeCaches;
   /** The time, for staged rollouts (default Date.now). */
   now?: () => number;
   /** machine-id(5)'s file, the host's identity unless one is configured (default /etc/machine-id). */
   machineIdFile?: string;
+}
+
+/** The call, as main.ts read it once. */
+export interface ShimCall {
+  argv: string[];
+  /** The leading options the shim acts on itself, read from argv once (read-shim-flags.ts). */
+  flags: ShimFlags;
+  env: Readonly<Record<string, string | undefined>>;
+  homeDir: string;
+  /**
+   * Which payload of the mini runs: `run` (the `run-docker` command, the default) or `build`
+   * (the `build-docker` command: main.ts picks it by the name the shim was started under).
+   */
+  command?: ShimCommand;
+}
+
+/** This shim's own build. */
+export interface ShimSelf {
+  version: string;
+  defaults: ShimDefaults;
+  /** The run payload of the shim's own build (main.ts: decompressed and compiled only when called). */
+  builtInRun: () => MiniModule;
+  /** The build payload of the shim's own build, for `build`. */
+  builtInBuild?: () => BuildModule;
+}
+
+/** The engine as main.ts reached it. */
+export interface ShimEngine {
+  client: EngineClient;
+  /** Where it is and how it was found (found: a Podman socket or service the docker CLI would not find). */
+  endpoint?: EngineEndpointInUse;
+  /** docker's config.json as main.ts loaded it, and the engine's address; handed on to payloads. Absent: loaded here. */
+  docker?: DockerSettings;
 }
 
 export type ShimCommand = 'run' | 'build';
@@ -111,17 +131,20 @@ interface LoadedTiny {
 }
 
 export async function runShim(deps: ShimDeps): Promise<number> {
-  const { argv, env, engine, log, shimVersion, progress } = deps;
-  const local = isLocalMode(deps.flags, env);
-  const configFiles = await readConfigFiles(configFileLocations(env, deps.homeDir));
-  const config = resolveShimConfig(env, configFiles, deps.defaults);
+  const { argv, env, homeDir } = deps.call;
+  const { log, progress } = deps;
+  const engine = deps.engine.client;
+  const shimVersion = deps.shim.version;
+  const local = isLocalMode(deps.call.flags, env);
+  const configFiles = await readConfigFiles(configFileLocations(env, homeDir));
+  const config = resolveShimConfig(env, configFiles, deps.shim.defaults);
   // Undefined when others could have planted things in it: then nothing is read from or written to it.
   const owner = currentUser();
   if (owner === undefined)
     log.debug(`cache, config and state files are not checked for other writers: ${NO_OWNER_CHECKS_REASON}`);
-  const cacheRoot = await prepareOwnCache(env, deps.homeDir, owner?.uid, log);
+  const cacheRoot = await prepareOwnCache(env, homeDir, owner?.uid, log);
   deps.codeCaches.useRoot(cacheRoot);
-  const dockerConfig = deps.docker?.config ?? (await loadDockerConfig(env, deps.homeDir));
+  const dockerConfig = deps.engine.docker?.config ?? (await loadDockerConfig(env, homeDir));
   const pull: Pull = (ref) => pullWithAuth(engine, ref, { env, dockerConfig, log, progress });
   const source: ShimSource = { engine, cacheRoot, shimVersion, log, pull };
   // The locator keeps registry tokens in the cache; without a trusted cache, in memory only.
@@ -133,8 +156,8 @@ export async function runShim(deps: ShimDeps): Promise<number> {
     log,
     engine,
     cacheDir: cacheRoot && join(cacheRoot, 'mini'),
-    ...(deps.docker ? { docker: deps.docker } : {}),
-    ...(deps.endpoint ? { endpoint: deps.endpoint } : {}),
+    ...(deps.engine.docker ? { docker: deps.engine.docker } : {}),
+    ...(deps.engine.endpoint ? { endpoint: deps.engine.endpoint } : {}),
     ...(config.cli ? { cli: config.cli } : {}),
     configFiles: configFiles.filter((file) => file.content !== undefined),
   };
@@ -164,7 +187,7 @@ export async function runShim(deps: ShimDeps): Promise<number> {
  * so when missing), once prepareCache has judged it; undefined: no cache this call.
  */
 async function prepareOwnCache(
-  env: ShimDeps['env'],
+  env: ShimCall['env'],
   homeDir: string,
   uid: number | undefined,
   log: Logger,
@@ -191,7 +214,9 @@ async function choosePayload(
   source: ShimSource,
   base: BaseContext,
 ): Promise<Chosen> {
-  const { env, log, shimVersion } = deps;
+  const { env, homeDir, argv } = deps.call;
+  const { log } = deps;
+  const shimVersion = deps.shim.version;
   const builtIn = (reason: string, tiny: ImageInUse = builtInImage(shimVersion), release?: ReleaseFacts): Chosen => ({
     module: loadBuiltIn(deps),
     tiny,
@@ -215,7 +240,7 @@ async function choosePayload(
   if (typeof tiny === 'string') return builtIn(tiny);
   // The tiny in use is this host's trust root: --version is where an operator checks it.
   const tagPinned = describeTagPinnedTiny(config.tiny);
-  if (tagPinned !== undefined && isVersionRequest(deps.argv)) log.warn(tagPinned);
+  if (tagPinned !== undefined && isVersionRequest(argv)) log.warn(tagPinned);
   const tinyInUse = {
     reference: formatImageRef(config.tiny.ref),
     id: tiny.image.id,
@@ -225,8 +250,8 @@ async function choosePayload(
 
   const pinned = isPinned(config.mini.ref);
   // Not read for a pinned mini: the folder's warnings would say nothing that matters to it.
-  const stateDir = pinned ? undefined : await prepareStateDir(env, deps.homeDir, log);
-  const file = stateDir === undefined ? miniVersionRecordPath(env, deps.homeDir) : miniVersionRecordFile(stateDir);
+  const stateDir = pinned ? undefined : await prepareStateDir(env, homeDir, log);
+  const file = stateDir === undefined ? miniVersionRecordPath(env, homeDir) : miniVersionRecordFile(stateDir);
   const repository = formatRepository(config.mini.ref);
   const floor: VersionFloor = {
     file,
@@ -241,12 +266,12 @@ async function choosePayload(
   const releaseDir =
     stateDir ??
     (pinned
-      ? await prepareStateDir(env, deps.homeDir, { warn: (line) => log.debug(line), debug: (line) => log.debug(line) })
+      ? await prepareStateDir(env, homeDir, { warn: (line) => log.debug(line), debug: (line) => log.debug(line) })
       : undefined);
   const stateFile = releaseDir === undefined ? undefined : releaseStateFile(releaseDir);
   const generated = releaseDir === undefined ? undefined : generatedHostIdPath(releaseDir);
   // Written only to the folder read, still the one read (as root, made folder by folder).
-  const stillOurs = () => locateStateDir(env, deps.homeDir, { create: true }).dir === releaseDir;
+  const stillOurs = () => locateStateDir(env, homeDir, { create: true }).dir === releaseDir;
   const tinyKeys = tiny.payload.manifest.trustedKeys ?? [];
   const release = new ReleasePolicy(
     repository,
@@ -273,7 +298,7 @@ async function choosePayload(
   }
   // Where this host stands in the repository's rollouts: for --version only (it may read the host's identity).
   const facts = async (reason: () => Promise<string> | string): Promise<ReleaseFacts | undefined> =>
-    isVersionRequest(deps.argv)
+    isVersionRequest(argv)
       ? { channel: release.channel, bucket: await release.bucket(), reason: await reason() }
       : undefined;
   if (typeof mini === 'string')
@@ -289,12 +314,12 @@ async function choosePayload(
     mini.trusted &&
     raises &&
     stateDir !== undefined &&
-    locateStateDir(env, deps.homeDir, { create: true }).dir === stateDir
+    locateStateDir(env, homeDir, { create: true }).dir === stateDir
   )
     await recordMiniVersion(file, repository, version, log);
   return {
     module:
-      deps.command === 'build'
+      deps.call.command === 'build'
         ? loadModule<BuildModule>(
             await obtainBuildEntry(source, trust, mini.image, mini.ref, mini.payload),
             ['main'],
@@ -342,13 +367,13 @@ async function describeChoice(
 
 /** The payload built into the shim for this command; a shim built without a build payload says so. */
 function loadBuiltIn(deps: ShimDeps): MiniModule | BuildModule {
-  if (deps.command !== 'build') return deps.builtInRun();
-  if (!deps.builtInBuild)
+  if (deps.call.command !== 'build') return deps.shim.builtInRun();
+  if (!deps.shim.builtInBuild)
     throw new RunDockerError(
-      `shim ${deps.shimVersion} has no build payload built in`,
+      `shim ${deps.shim.version} has no build payload built in`,
       'Configure a tiny and a mini that carries one (docs/build-docker.md).',
     );
-  return deps.builtInBuild();
+  return deps.shim.builtInBuild();
 }
 
 /** The value, or, for a failure that falls back (isFallbackError), one warning and its message as the reason. */

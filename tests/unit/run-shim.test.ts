@@ -105,16 +105,11 @@ afterEach(() => rm(home, { recursive: true, force: true }));
 /** What main.ts hands runShim, on this file's fake engine, with exactly `env`. */
 function shimDeps(argv: string[], env: Record<string, string>): ShimDeps {
   return {
-    argv,
-    flags: readShimFlags(argv),
-    env,
-    homeDir: home,
-    shimVersion: SHIM_VERSION,
-    defaults: {},
-    engine,
+    call: { argv, flags: readShimFlags(argv), env, homeDir: home },
+    shim: { version: SHIM_VERSION, defaults: {}, builtInRun },
+    engine: { client: engine },
     log,
     progress: { stream: { write: () => true }, mode: 'off', color: false },
-    builtInRun,
     // No code caches: every test compiles its payloads in this one process.
     codeCaches: new CodeCaches(undefined, undefined),
     now: () => clock,
