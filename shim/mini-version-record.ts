@@ -9,13 +9,10 @@
  * file are here; its folder is the state folder (locate-own-folder.ts), which root keeps
  * where only root can change it, so another user cannot hide the record from root.
  */
-import { dirname } from 'node:path';
 import type { Logger } from '../contract/contract';
 import { compareTagOrder } from '../common/compare-tag-order';
 import { hostPathModule, type HostPlatform } from '../common/host-platform';
-import { makeDirs } from '../common/private-dir';
-import { currentUser, readPrivateFile, UnreadableFile } from '../common/read-private-file';
-import { writeFileAtomically } from '../common/write-file-atomically';
+import { readHostRecord, writeHostRecord, type HostRecordKind } from './host-record-file';
 import { selectStateDir } from './select-host-folders';
 
 const FILE_NAME = 'mini-versions.json';
@@ -39,38 +36,14 @@ export function miniVersionRecordFile(stateDir: string, platform: HostPlatform =
 /** Repository (formatRepository form) → highest version run. A Map: names are data, never object keys. */
 type VersionRecord = Map<string, string>;
 
-/**
- * The whole record. Missing: empty. Unreadable or malformed: one warning, then empty — a
- * damaged record must not stop a host from running (the next run writes a good one), and
- * whoever can damage it can as well write a low version into it (docs/trust.md says why).
- */
-async function readRecord(file: string, log: Logger): Promise<VersionRecord> {
-  let text: string;
-  try {
-    // Like the cache: never blocking or endless (a FIFO, /dev/zero), and not a file another
-    // user could have lowered.
-    const bytes = await readPrivateFile(file, { maxBytes: MAX_RECORD_BYTES, writableOnlyBy: currentUser() });
-    if (bytes === undefined) return new Map();
-    text = bytes.toString('utf8');
-  } catch (error) {
-    const why =
-      error instanceof UnreadableFile
-        ? `it ${error.message}`
-        : ((error as NodeJS.ErrnoException).code ?? (error as Error).message);
-    log.warn(
-      `cannot use the record of mini versions this host has run, "${file}" (${why}); older minis are not refused this time`,
-    );
-    return new Map();
-  }
-  const parsed = parseRecord(text);
-  if (!parsed) {
-    log.warn(
-      `the record of mini versions this host has run, "${file}", is damaged; older minis are not refused this time, and the next run writes it again`,
-    );
-    return new Map();
-  }
-  return parsed;
-}
+const RECORD: HostRecordKind<VersionRecord> = {
+  name: 'the record of mini versions this host has run',
+  lost: 'older minis are not refused this time',
+  rewrittenBy: 'the next run writes it again',
+  maxBytes: MAX_RECORD_BYTES,
+  parse: parseRecord,
+  empty: () => new Map(),
+};
 
 function parseRecord(text: string): VersionRecord | undefined {
   let value: unknown;
@@ -95,7 +68,7 @@ export async function readHighestMiniVersion(
   repository: string,
   log: Logger,
 ): Promise<string | undefined> {
-  return (await readRecord(file, log)).get(repository);
+  return (await readHostRecord(file, RECORD, log)).get(repository);
 }
 
 /**
@@ -105,19 +78,17 @@ export async function readHighestMiniVersion(
  * costs one warning, never the run.
  */
 export async function recordMiniVersion(file: string, repository: string, version: string, log: Logger): Promise<void> {
-  const record = await readRecord(file, { warn: () => undefined, debug: (message) => log.debug(message) });
+  const record = await readHostRecord(file, RECORD, { warn: () => undefined, debug: (message) => log.debug(message) });
   const current = record.get(repository);
   const order = current === undefined ? 1 : compareTagOrder(version, current);
   if (order === undefined || order <= 0) return;
-  try {
-    await makeDirs(dirname(file)); // 0700; says EROFS, not ENOENT, on a read-only HOME
-    await writeFileAtomically(
-      file,
-      `${JSON.stringify({ minis: Object.fromEntries(record.set(repository, version)) }, null, 2)}\n`,
-    );
-  } catch (error) {
-    log.warn(
-      `cannot record that this host ran mini ${version} in "${file}" (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); older minis may run later without a word`,
-    );
-  }
+  await writeHostRecord(
+    file,
+    `${JSON.stringify({ minis: Object.fromEntries(record.set(repository, version)) }, null, 2)}\n`,
+    log,
+    {
+      what: `that this host ran mini ${version}`,
+      consequence: 'older minis may run later without a word',
+    },
+  );
 }

@@ -10,13 +10,10 @@
  * A file of its own, not more fields in mini-versions.json: shims before 0.2.0 rewrite that
  * file with only what they know, and would drop these.
  */
-import { dirname } from 'node:path';
 import type { Logger, TrustedKey } from '../contract/contract';
 import { compareTagOrder } from '../common/compare-tag-order';
 import { hostPathModule, type HostPlatform } from '../common/host-platform';
-import { makeDirs } from '../common/private-dir';
-import { currentUser, readPrivateFile, UnreadableFile } from '../common/read-private-file';
-import { writeFileAtomically } from '../common/write-file-atomically';
+import { readHostRecord, writeHostRecord, type HostRecordKind } from './host-record-file';
 import type { KeyState } from './key-ring';
 import { selectStateDir } from './select-host-folders';
 
@@ -55,32 +52,17 @@ export const EMPTY_RELEASE_STATE: ReleaseState = { keys: { added: [], retired: [
  * empty it, or change the tiny in the config file beside it.
  */
 export async function readReleaseState(file: string, repository: string, log: Logger): Promise<ReleaseState> {
-  return (await readStateFile(file, log)).get(repository) ?? EMPTY_RELEASE_STATE;
+  return (await readHostRecord(file, STATE, log)).get(repository) ?? EMPTY_RELEASE_STATE;
 }
 
-async function readStateFile(file: string, log: Logger): Promise<StateFile> {
-  let text: string;
-  try {
-    const bytes = await readPrivateFile(file, { maxBytes: MAX_STATE_BYTES, writableOnlyBy: currentUser() });
-    if (bytes === undefined) return new Map();
-    text = bytes.toString('utf8');
-  } catch (error) {
-    const why =
-      error instanceof UnreadableFile
-        ? `it ${error.message}`
-        : ((error as NodeJS.ErrnoException).code ?? (error as Error).message);
-    log.warn(
-      `cannot use this host's record of key rotations and halts, "${file}" (${why}); only the pinned tiny's keys are trusted this time`,
-    );
-    return new Map();
-  }
-  const parsed = parseStateFile(text);
-  if (!parsed)
-    log.warn(
-      `this host's record of key rotations and halts, "${file}", is damaged; only the pinned tiny's keys are trusted this time, and the next rotation or halt writes it again`,
-    );
-  return parsed ?? new Map();
-}
+const STATE: HostRecordKind<StateFile> = {
+  name: "this host's record of key rotations and halts",
+  lost: "only the pinned tiny's keys are trusted this time",
+  rewrittenBy: 'the next rotation or halt writes it again',
+  maxBytes: MAX_STATE_BYTES,
+  parse: parseStateFile,
+  empty: () => new Map(),
+};
 
 function parseStateFile(text: string): StateFile | undefined {
   let value: unknown;
@@ -128,7 +110,7 @@ export async function writeReleaseState(
   state: ReleaseState,
   log: Logger,
 ): Promise<void> {
-  const all = await readStateFile(file, { warn: () => undefined, debug: (line) => log.debug(line) });
+  const all = await readHostRecord(file, STATE, { warn: () => undefined, debug: (line) => log.debug(line) });
   const before = all.get(repository) ?? EMPTY_RELEASE_STATE;
   const retired = [...new Set([...before.keys.retired, ...state.keys.retired])];
   const merged: ReleaseState = {
@@ -150,12 +132,8 @@ export async function writeReleaseState(
       { addedKeys: entry.keys.added, retiredKeys: entry.keys.retired, halted: entry.halted },
     ]),
   );
-  try {
-    await makeDirs(dirname(file));
-    await writeFileAtomically(file, `${JSON.stringify({ repositories }, null, 2)}\n`);
-  } catch (error) {
-    log.warn(
-      `cannot record key rotations and halts in "${file}" (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); they are followed again from the next mini that carries them`,
-    );
-  }
+  await writeHostRecord(file, `${JSON.stringify({ repositories }, null, 2)}\n`, log, {
+    what: 'key rotations and halts',
+    consequence: 'they are followed again from the next mini that carries them',
+  });
 }
