@@ -1,14 +1,16 @@
 // @ts-check
 // The far-registry benchmark (scripts/benchmark --far [--rtt-ms 50] [--handshake-rtts 1]
-// [--rounds N] [--json PATH]): run-docker against a registry RTT away that wants Bearer
-// tokens (scripts/far-registry.cjs in front of the local test registry), as GHCR, Docker
-// Hub, GitLab or Harbor are for real teams. Every image lives under the proxy's address
-// and reached the engine through it (dockerd does the token flow itself).
+// [--tls [1.3|1.2]] [--rounds N] [--json PATH]): run-docker against a registry RTT away that
+// wants Bearer tokens (scripts/far-registry.cjs in front of the local test registry), as
+// GHCR, Docker Hub, GitLab or Harbor are for real teams. Every image lives under the proxy's
+// address and reached the engine through it (dockerd does the token flow itself). With
+// --tls the proxy speaks real TLS under a private CA (trusted through the host folder's
+// certs.d, as docker trusts one), every flight of the handshake a real round trip.
 //
 // Scenarios run once to warm up, then interleaved round after round; medians, ratios, and
 // the cost of a registry call in round trips. The proxy counts every request, so the
 // requests and connections per call are exact; the times are not (a shared 2-core machine).
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -42,6 +44,56 @@ function runToEnd(file, argv, env) {
   });
 }
 
+/**
+ * A private CA and a certificate it signs for 127.0.0.1 (P-256: fast), in DIR: ca.crt,
+ * server.crt, server.key. Resolves to the PEM texts.
+ * @param {string} dir
+ */
+function makeCertificates(dir) {
+  mkdirSync(dir, { recursive: true });
+  const at = (/** @type {string} */ name) => join(dir, name);
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  /** @param {string[]} args */
+  const openssl = (args) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  openssl([
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    at('ca.key'),
+    '-out',
+    at('ca.crt'),
+    '-days',
+    '2',
+    '-subj',
+    '/CN=bench CA',
+  ]);
+  openssl(['req', ...ec, '-keyout', at('server.key'), '-out', at('server.csr'), '-subj', '/CN=127.0.0.1']);
+  writeFileSync(at('san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    at('server.csr'),
+    '-CA',
+    at('ca.crt'),
+    '-CAkey',
+    at('ca.key'),
+    '-CAcreateserial',
+    '-out',
+    at('server.crt'),
+    '-days',
+    '2',
+    '-extfile',
+    at('san.ext'),
+  ]);
+  return {
+    ca: readFileSync(at('ca.crt'), 'utf8'),
+    cert: readFileSync(at('server.crt'), 'utf8'),
+    key: readFileSync(at('server.key'), 'utf8'),
+  };
+}
+
 /** Deletes every file or folder under DIR whose name says "token": wherever a token cache is kept. */
 /** @param {string} dir */
 function removeTokenCaches(dir) {
@@ -59,8 +111,12 @@ export async function runFarBenchmark(root, args) {
   const rttMs = Number(option('--rtt-ms', '50'));
   const handshakeRtts = Number(option('--handshake-rtts', '1'));
   const jsonPath = option('--json', undefined);
+  // --tls alone is TLS 1.3; --tls 1.2 caps the server at TLS 1.2 (a full handshake: 2 RTT).
+  const tlsVersion = args.includes('--tls') ? (/^1\.[23]$/.exec(option('--tls', '') ?? '')?.[0] ?? '1.3') : undefined;
   if (!(rounds >= 1 && rttMs > 0 && handshakeRtts >= 0))
     throw new Error('--rounds ≥ 1, --rtt-ms > 0 and --handshake-rtts ≥ 0, please');
+  if (tlsVersion && args.includes('--handshake-rtts'))
+    throw new Error('--tls makes the TLS handshake real: --handshake-rtts would count it twice');
 
   const work = mkdtempSync(join(tmpdir(), 'run-docker-bench-far-'));
   /** @type {string | undefined} */
@@ -72,8 +128,30 @@ export async function runFarBenchmark(root, args) {
   try {
     registry = sh(join(root, 'scripts/registry'), ['start', join(work, 'registry')]);
     const upstream = registry;
-    const proxy = await startFarRegistry({ upstream, rttMs, handshakeRtts });
+    const certificates = tlsVersion ? makeCertificates(join(work, 'certificates')) : undefined;
+    const proxy = await startFarRegistry({
+      upstream,
+      rttMs,
+      handshakeRtts,
+      ...(certificates
+        ? {
+            tls: {
+              cert: certificates.cert,
+              key: certificates.key,
+              maxVersion: tlsVersion === '1.2' ? /** @type {const} */ ('TLSv1.2') : /** @type {const} */ ('TLSv1.3'),
+            },
+          }
+        : {}),
+    });
     far = proxy;
+    /** The private CA, where docker (and run-docker) look for a registry's CAs: the host folder's certs.d. */
+    /** @param {string} home */
+    const trustCa = (home) => {
+      if (!certificates) return;
+      const folder = join(home, '.config', 'docker', 'certs.d', proxy.address);
+      mkdirSync(folder, { recursive: true });
+      writeFileSync(join(folder, 'ca.crt'), certificates.ca);
+    };
 
     // Published to the registry directly (pushing through a far proxy only costs time),
     // then pulled by the engine through the proxy: what the runs use is the far name.
@@ -120,6 +198,7 @@ export async function runFarBenchmark(root, args) {
     const freshHome = () => {
       const home = join(work, `cold-${coldCount++}`);
       mkdirSync(home);
+      trustCa(home);
       return home;
     };
     const tokenColdHome = join(work, 'token-cold');
@@ -165,6 +244,7 @@ export async function runFarBenchmark(root, args) {
       },
     };
     mkdirSync(warmHome);
+    trustCa(warmHome);
     const keys = /** @type {ScenarioKey[]} */ (Object.keys(scenarios));
     /** @type {Record<ScenarioKey, number[]>} */
     const timings = { a: [], b: [], c: [], t: [], d: [], e: [] };
@@ -230,6 +310,7 @@ export async function runFarBenchmark(root, args) {
       rounds,
       rttMs,
       handshakeRtts,
+      tls: tlsVersion ?? null,
       medianSeconds: m,
       ratiosOverDockerRun: /** @type {Partial<Record<ScenarioKey, number>>} */ (
         Object.fromEntries(keys.filter((key) => key !== 'a').map((key) => [key, m[key] / m.a]))
@@ -248,10 +329,15 @@ export async function runFarBenchmark(root, args) {
       spanRtts: /** @type {Record<ScenarioKey, number>} */ (
         Object.fromEntries(keys.map((key) => [key, median(conversations[key].map((c) => c.spanMs)) / rttMs]))
       ),
-      // What the requests would cost one after the other: one RTT each, plus the handshakes.
+      // What the requests would cost one after the other: one RTT each, plus the handshakes
+      // (TLS: a full one 1 RTT with TLS 1.3 and 2 with TLS 1.2, a resumed one 1).
       countedRtts: /** @type {Record<ScenarioKey, number>} */ (
         Object.fromEntries(
-          keys.map((key) => [key, (perCall[key].requests ?? NaN) + (perCall[key].connections ?? NaN) * handshakeRtts]),
+          keys.map((key) => {
+            const { requests = NaN, connections = NaN, resumed = 0 } = perCall[key];
+            const tlsRtts = tlsVersion ? (connections - resumed) * (tlsVersion === '1.2' ? 2 : 1) + resumed : 0;
+            return [key, requests + connections * handshakeRtts + tlsRtts];
+          }),
         )
       ),
       perCall,
@@ -282,7 +368,7 @@ export async function runFarBenchmark(root, args) {
           ]),
       ),
       [
-        'c − b: registry call over --local, warm',
+        `c − b: registry call over --local, warm (goal ≤ ${tlsVersion ? '3 RTT over TLS' : '2 RTT over plain http'})`,
         `${results.extraRtts.warm_c_minus_b.toFixed(1)} RTT`,
         `paired per round ${results.extraRtts.warm_c_minus_b_paired.toFixed(1)} RTT`,
       ],
@@ -291,16 +377,19 @@ export async function runFarBenchmark(root, args) {
     ];
     const labelWidth = Math.max(...rows.map(([label]) => label.length));
     const valueWidth = Math.max(...rows.map(([, value]) => value.length));
+    const handshakes = tlsVersion
+      ? `TLS ${tlsVersion} with a private CA (real handshakes) after ${handshakeRtts} RTT for TCP`
+      : `${handshakeRtts} RTT per new connection`;
     console.log(
-      `\nrun-docker far-registry benchmark: RTT ${rttMs} ms, ${handshakeRtts} RTT per new connection, medians of ${rounds} interleaved rounds\n`,
+      `\nrun-docker far-registry benchmark: RTT ${rttMs} ms, ${handshakes}, medians of ${rounds} interleaved rounds\n`,
     );
     for (const [label, value, extra] of rows)
       console.log(`${label.padEnd(labelWidth)}  ${value.padStart(valueWidth)}  ${extra}`);
-    console.log(`\nrequests per call (${KINDS.join(', ')}, connections):`);
+    console.log(`\nrequests per call (${KINDS.join(', ')}, connections, resumed TLS sessions):`);
     for (const key of keys) {
       const c = perCall[key];
       console.log(
-        `  ${key}: ${[...KINDS, /** @type {const} */ ('connections')].map((kind) => `${kind} ${c[kind]}`).join(', ')}`,
+        `  ${key}: ${[...KINDS, /** @type {const} */ ('connections'), /** @type {const} */ ('resumed')].map((kind) => `${kind} ${c[kind]}`).join(', ')}`,
       );
     }
     for (const key of /** @type {ScenarioKey[]} */ (['c', 'e'])) {

@@ -10,17 +10,26 @@
 //   - requires `Authorization: Bearer <token>` on /v2/* and serves the token service at
 //     /token, as GHCR, Docker Hub, GitLab or Harbor do
 //     (https://distribution.github.io/distribution/spec/auth/token/);
-//   - counts requests by kind and new connections, and logs each request.
+//   - counts requests by kind and new connections, and logs each request;
+//   - with `tls` (a certificate and key, PEM), speaks real TLS (1.3, or at most the version
+//     given): a TCP relay in front of an https server then delays every chunk by RTT/2 in
+//     each direction instead, so the handshake's own flights cost what they cost on a real
+//     network (1 RTT for TLS 1.3, 2 for a full TLS 1.2 handshake, 1 for a resumed one), on
+//     top of TCP's handshake (`handshakeRtts`); resumed sessions are counted.
 //
 // Plain CommonJS on purpose: scripts/benchmark.mjs imports it and TypeScript tests require
 // it (types in far-registry.d.cts). It lives in scripts/ beside scripts/registry, which it
 // fronts and which the bench and the tests already share.
 //
-// What it does not model: bandwidth (bodies stream at loopback speed), TLS itself (only its
-// handshake round trips), packet loss. The 127.0.0.0/8 address keeps the engine on plain
-// HTTP without configuration, as for the registry behind it.
+// What it does not model: bandwidth (bodies stream at loopback speed), packet loss, and
+// without `tls`, TLS itself (its handshake round trips only, as `handshakeRtts`). The
+// 127.0.0.0/8 address keeps the engine on plain HTTP without configuration, as for the
+// registry behind it; with `tls`, dockerd (which counts 127.0.0.0/8 as insecure) tries https
+// first without checking the certificate, and pulls over it.
 'use strict';
 const http = require('node:http');
+const https = require('node:https');
+const net = require('node:net');
 const { randomBytes } = require('node:crypto');
 
 /** @typedef {import('./far-registry.d.cts').FarRegistryOptions} FarRegistryOptions */
@@ -29,6 +38,7 @@ const { randomBytes } = require('node:crypto');
 /** @typedef {FarRegistryRequest['kind']} RequestKind */
 /** A connection, with what the proxy notes on it. @typedef {import('node:net').Socket & { farId: number, connectedAt: number, readyAt: number }} FarSocket */
 /** @typedef {import('node:http').IncomingMessage & { socket: FarSocket, arrivedAt: number }} FarRequest */
+/** What the relay knows of a client's connection, by the port it reaches the https server from. @typedef {{ farId: number, connectedAt: number }} RelayedConnection */
 /** @typedef {import('node:http').ServerResponse} Response */
 /** @typedef {{ ok: boolean, presented?: boolean, scoped?: boolean }} Verdict */
 
@@ -75,7 +85,43 @@ function parseScopes(values) {
 
 /** @returns {FarRegistryCounts} */
 function zeroCounts() {
-  return /** @type {FarRegistryCounts} */ (Object.fromEntries([...KINDS, 'connections'].map((kind) => [kind, 0])));
+  return /** @type {FarRegistryCounts} */ (
+    Object.fromEntries([...KINDS, 'connections', 'resumed'].map((kind) => [kind, 0]))
+  );
+}
+
+/**
+ * Copies `from` to `to`, each chunk delivered at `deliverAt(now)` (never before an earlier
+ * chunk: one timer drains the queue in order), and the end after the last chunk.
+ * @param {import('node:net').Socket} from @param {import('node:net').Socket} to
+ * @param {(now: number) => number} deliverAt
+ */
+function delayedPipe(from, to, deliverAt) {
+  /** @type {{ at: number, chunk: Buffer | null }[]} */
+  const queue = [];
+  /** @type {NodeJS.Timeout | undefined} */
+  let timer;
+  let last = 0;
+  const drain = () => {
+    timer = undefined;
+    while (queue.length > 0 && /** @type {{ at: number }} */ (queue[0]).at <= Date.now()) {
+      const { chunk } = /** @type {{ at: number, chunk: Buffer | null }} */ (queue.shift());
+      if (chunk === null) to.end();
+      else if (!to.destroyed) to.write(chunk);
+    }
+    if (queue.length > 0) timer = setTimeout(drain, /** @type {{ at: number }} */ (queue[0]).at - Date.now());
+  };
+  /** @param {Buffer | null} chunk */
+  const push = (chunk) => {
+    last = Math.max(last, deliverAt(Date.now()));
+    queue.push({ at: last, chunk });
+    if (timer === undefined) timer = setTimeout(drain, last - Date.now());
+  };
+  from.on('data', (/** @type {Buffer} */ chunk) => push(chunk));
+  from.on('end', () => push(null));
+  from.on('close', () => {
+    if (timer !== undefined && queue.length === 0) clearTimeout(timer);
+  });
 }
 
 /**
@@ -83,13 +129,17 @@ function zeroCounts() {
  * Options: rttMs (default 50), handshakeRtts (default 1), port (a free one by default),
  * service (the challenge's service, default "far-registry"),
  * tokenExpiresInS (default 300), credentials ({username, password}: the token service then
- * wants them as Basic auth, or as a password grant in a POST; anonymous tokens otherwise).
+ * wants them as Basic auth, or as a password grant in a POST; anonymous tokens otherwise),
+ * tls ({cert, key, maxVersion}: real TLS behind a relay that delays each flight).
  * @param {FarRegistryOptions} options @returns {Promise<import('./far-registry.d.cts').FarRegistry>}
  */
 async function startFarRegistry(options) {
   const [upstreamHost, upstreamPort] = options.upstream.split(':');
   const handshakeRtts = options.handshakeRtts ?? 1;
   const service = options.service ?? 'far-registry';
+  // With TLS the relay delays the bytes (handshake flights included); the HTTP side then adds nothing.
+  const relayed = options.tls !== undefined;
+  const scheme = relayed ? 'https' : 'http';
   const expiresIn = options.tokenExpiresInS ?? DEFAULT_TOKEN_EXPIRES_IN_S;
   const agent = new http.Agent({ keepAlive: true });
   /** token → { grants, expiresAt } @type {Map<string, { grants: Set<string>, expiresAt: number }>} */
@@ -99,20 +149,67 @@ async function startFarRegistry(options) {
   let connectionCount = 0;
   let address = '';
 
-  const server = http.createServer({ keepAlive: true }, (req, res) => {
+  /** @type {import('node:http').RequestListener} */
+  const listener = (req, res) => {
     handle(/** @type {FarRequest} */ (req), res).catch((/** @type {Error} */ error) => {
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
       res.end(`far-registry: ${error.message}\n`);
     });
-  });
-  server.keepAliveTimeout = 30_000;
-  server.on('connection', (/** @type {FarSocket} */ socket) => {
+  };
+  /** A client's new connection: counted and numbered; `socket` is the one its requests arrive on. @param {FarSocket} socket @param {number} connectedAt */
+  const noteConnection = (socket, connectedAt) => {
     connectionCount++;
     state.counts.connections++;
     socket.farId = connectionCount;
-    socket.connectedAt = Date.now();
-    socket.readyAt = socket.connectedAt + handshakeRtts * state.rttMs;
-  });
+    socket.connectedAt = connectedAt;
+    socket.readyAt = connectedAt + handshakeRtts * state.rttMs;
+  };
+  const server = relayed
+    ? https.createServer(
+        { keepAlive: true, ...options.tls, maxVersion: options.tls?.maxVersion ?? 'TLSv1.3', minVersion: 'TLSv1.2' },
+        listener,
+      )
+    : http.createServer({ keepAlive: true }, listener);
+  server.keepAliveTimeout = 30_000;
+  /** Where the https server listens, behind the relay. */
+  let innerPort = 0;
+  /** The relay's connections to the https server, by their local port: who the client was and when it connected. */
+  /** @type {Map<number, RelayedConnection>} */
+  const relayedConnections = new Map();
+  /** @type {import('node:net').Server | undefined} */
+  let relay;
+  /** @type {Set<import('node:net').Socket>} */
+  const relaySockets = new Set();
+  if (relayed) {
+    server.on('secureConnection', (/** @type {import('node:tls').TLSSocket} */ socket) => {
+      const known = relayedConnections.get(socket.remotePort ?? -1);
+      if (known) Object.assign(socket, { farId: known.farId, connectedAt: known.connectedAt, readyAt: 0 });
+      if (socket.isSessionReused()) state.counts.resumed++;
+    });
+    relay = net.createServer((client) => {
+      const connectedAt = Date.now();
+      /** @type {FarSocket} */
+      const counted = Object.assign(client, { farId: 0, connectedAt: 0, readyAt: 0 });
+      noteConnection(counted, connectedAt);
+      const upstream = net.connect(innerPort, '127.0.0.1');
+      relaySockets.add(client).add(upstream);
+      upstream.on('connect', () =>
+        relayedConnections.set(upstream.localPort ?? -1, { farId: counted.farId, connectedAt }),
+      );
+      // TCP's handshake first (readyAt), then half a round trip each way for every flight.
+      delayedPipe(client, upstream, (now) => Math.max(now, counted.readyAt) + state.rttMs / 2);
+      delayedPipe(upstream, client, (now) => now + state.rttMs / 2);
+      // An end travels like data (delayedPipe); only a failure cuts both sides at once.
+      const cut = () => {
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on('error', cut).on('close', () => relaySockets.delete(client));
+      upstream.on('error', cut).on('close', () => relaySockets.delete(upstream));
+    });
+  } else {
+    server.on('connection', (/** @type {FarSocket} */ socket) => noteConnection(socket, Date.now()));
+  }
 
   /** @param {FarRequest} req @param {Response} res @param {RequestKind} kind @param {number} status */
   function record(req, res, kind, status) {
@@ -125,21 +222,24 @@ async function startFarRegistry(options) {
       kind,
       status,
       connectedAt: req.socket.connectedAt,
-      arrivedAt: req.arrivedAt,
+      // Relayed: the request left the client half a round trip before it got here, and the
+      // answer reaches it half a round trip after it leaves.
+      arrivedAt: req.arrivedAt - (relayed ? state.rttMs / 2 : 0),
       finishedAt: undefined,
     };
-    res.on('finish', () => (entry.finishedAt = Date.now()));
+    res.on('finish', () => (entry.finishedAt = Date.now() + (relayed ? state.rttMs / 2 : 0)));
     state.requests.push(entry);
   }
 
   /** Waits for the request's half of the round trip (and the connection's handshake). */
   /** @param {FarRequest} req */
   async function requestLeg(req) {
+    if (relayed) return;
     const arrived = Math.max(Date.now(), req.socket.readyAt);
     await sleep(arrived + state.rttMs / 2 - Date.now());
   }
 
-  const responseLeg = () => sleep(state.rttMs / 2);
+  const responseLeg = () => (relayed ? Promise.resolve() : sleep(state.rttMs / 2));
 
   /** @param {FarRequest} req @param {string | undefined} name @returns {Verdict} */
   function isAuthorized(req, name) {
@@ -154,7 +254,7 @@ async function startFarRegistry(options) {
   /** @param {FarRequest} req @param {string | undefined} name @param {Verdict} verdict */
   function challenge(req, name, verdict) {
     const action = req.method === 'GET' || req.method === 'HEAD' ? 'pull' : 'pull,push';
-    let value = `Bearer realm="http://${address}/token",service="${service}"`;
+    let value = `Bearer realm="${scheme}://${address}/token",service="${service}"`;
     if (name !== undefined) value += `,scope="repository:${name}:${action}"`;
     if (verdict.presented) value += `,error="${verdict.scoped ? 'insufficient_scope' : 'invalid_token'}"`;
     return value;
@@ -206,7 +306,7 @@ async function startFarRegistry(options) {
   async function handle(req, res) {
     req.arrivedAt = Date.now();
     await requestLeg(req);
-    const url = new URL(req.url ?? '/', `http://${address}`);
+    const url = new URL(req.url ?? '/', `${scheme}://${address}`);
     if (url.pathname === '/token') return serveToken(req, res, url);
     if (url.pathname !== '/v2' && !url.pathname.startsWith('/v2/')) {
       record(req, res, 'other', 404);
@@ -251,11 +351,20 @@ async function startFarRegistry(options) {
     upstream.pipe(res);
   }
 
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve(undefined));
-  });
-  address = `127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}`;
+  /** @param {import('node:net').Server} listening @param {number} port @returns {Promise<number>} */
+  const listen = (listening, port) =>
+    new Promise((resolve, reject) => {
+      listening.once('error', reject);
+      listening.listen(port, '127.0.0.1', () =>
+        resolve(/** @type {import('node:net').AddressInfo} */ (listening.address()).port),
+      );
+    });
+  if (relay) {
+    innerPort = await listen(server, 0);
+    address = `127.0.0.1:${await listen(relay, options.port ?? 0)}`;
+  } else {
+    address = `127.0.0.1:${await listen(server, options.port ?? 0)}`;
+  }
 
   return {
     address,
@@ -269,6 +378,8 @@ async function startFarRegistry(options) {
     },
     /** Requests by kind and new connections since the start or the last reset. */
     counts: () => ({ ...state.counts }),
+    /** `http` or, with `tls`, `https`: the scheme of its URLs. */
+    scheme,
     /**
      * Every request since the start or the last reset: { connection, method, path, kind,
      * status, connectedAt, arrivedAt, finishedAt } (times in epoch ms; finishedAt once the
@@ -285,10 +396,15 @@ async function startFarRegistry(options) {
     },
     close() {
       agent.destroy();
-      return new Promise((/** @type {(value?: undefined) => void} */ resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      for (const socket of relaySockets) socket.destroy();
+      const closing = [server, ...(relay ? [relay] : [])].map(
+        (listening) =>
+          new Promise((/** @type {(value?: undefined) => void} */ resolve) => {
+            listening.close(() => resolve());
+            if ('closeAllConnections' in listening) listening.closeAllConnections();
+          }),
+      );
+      return Promise.all(closing).then(() => undefined);
     },
   };
 }

@@ -1,8 +1,11 @@
 // Types of scripts/far-registry.cjs, for TypeScript tests.
 
-/** Requests by kind ('401': a /v2/ request answered 401, whatever it asked for) and new connections. */
+/**
+ * Requests by kind ('401': a /v2/ request answered 401, whatever it asked for), new
+ * connections, and (with `tls`) the connections whose TLS session was resumed.
+ */
 export type FarRegistryCounts = Record<
-  'token' | '401' | 'tags/list' | 'manifests' | 'blobs' | 'other' | 'connections',
+  'token' | '401' | 'tags/list' | 'manifests' | 'blobs' | 'other' | 'connections' | 'resumed',
   number
 >;
 
@@ -12,7 +15,7 @@ export interface FarRegistryRequest {
   method: string;
   /** Path and query as sent. */
   path: string;
-  kind: Exclude<keyof FarRegistryCounts, 'connections'>;
+  kind: Exclude<keyof FarRegistryCounts, 'connections' | 'resumed'>;
   status: number;
   /** Epoch ms: its connection's connect, its arrival, its answer sent (once sent). */
   connectedAt: number;
@@ -35,12 +38,20 @@ export interface FarRegistryOptions {
   tokenExpiresInS?: number;
   /** When set, the token service wants these (Basic auth, or a password grant). */
   credentials?: { username: string; password: string };
+  /**
+   * Real TLS with this certificate and key (PEM), at most `maxVersion` (default TLS 1.3):
+   * every flight, the handshake's included, is then delayed by RTT/2 at the TCP level, and
+   * `handshakeRtts` counts TCP's handshake only.
+   */
+  tls?: { cert: string; key: string; maxVersion?: 'TLSv1.2' | 'TLSv1.3' };
 }
 
 export interface FarRegistry {
   /** `127.0.0.1:PORT`, usable in image references. */
   readonly address: string;
   readonly rttMs: number;
+  /** `https` with `tls`, else `http`. */
+  readonly scheme: 'http' | 'https';
   setRtt(ms: number): void;
   counts(): FarRegistryCounts;
   requests(): FarRegistryRequest[];

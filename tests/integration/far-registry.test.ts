@@ -4,6 +4,11 @@
  * delaying, asking for tokens or counting, the bench would measure nothing.
  */
 import http from 'node:http';
+import https from 'node:https';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeCertificates } from '../helpers/certificates';
 import { startFarRegistry, type FarRegistry } from '../../scripts/far-registry.cjs';
 import { buildBusyboxImage, docker, pushImage, removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
@@ -98,6 +103,7 @@ test('a request without a token gets a Bearer challenge naming the token service
     blobs: 0,
     other: 0,
     connections: 4,
+    resumed: 0,
   });
 });
 
@@ -163,4 +169,78 @@ test('with credentials set, the token service refuses anonymous and wrong logins
   } finally {
     await guarded.close();
   }
+});
+
+describe('with tls: real TLS, every flight of the handshake a round trip', () => {
+  let certificates: string;
+  beforeAll(async () => {
+    certificates = await mkdtemp(join(tmpdir(), 'run-docker-far-tls-'));
+    await makeCertificates(certificates, 'far-registry.test', '127.0.0.1');
+  });
+  afterAll(() => rm(certificates, { recursive: true, force: true }));
+
+  /** One https GET of /v2/ (a 401), trusting the test CA; `session` resumes an earlier one. */
+  async function getOverTls(far: FarRegistry, agent: https.Agent, session?: Buffer) {
+    const ca = await readFile(join(certificates, 'ca.crt'), 'utf8');
+    return new Promise<{ status: number; ms: number; session: Buffer | undefined; challenge: string }>(
+      (resolve, reject) => {
+        const started = Date.now();
+        let saved: Buffer | undefined;
+        const req = https.get(
+          `https://${far.address}/v2/`,
+          { ca: [ca], agent, ...(session ? { session } : {}) },
+          (res) => {
+            res.resume();
+            res.on('end', () =>
+              resolve({
+                status: res.statusCode ?? 0,
+                ms: Date.now() - started,
+                session: saved,
+                challenge: String(res.headers['www-authenticate']),
+              }),
+            );
+          },
+        );
+        req.on('socket', (socket) => socket.on('session', (value: Buffer) => (saved = value)));
+        req.on('error', reject);
+      },
+    );
+  }
+
+  test.each([
+    ['TLSv1.3' as const, 3],
+    ['TLSv1.2' as const, 4],
+  ])(
+    '%s: a new connection costs TCP and the handshake before its first answer; a resumed TLS 1.2 session one round trip less',
+    async (maxVersion, firstRtts) => {
+      const tls = {
+        cert: await readFile(join(certificates, 'server.crt'), 'utf8'),
+        key: await readFile(join(certificates, 'server.key'), 'utf8'),
+        maxVersion,
+      };
+      const far = await startFarRegistry({ upstream: registry.address, rttMs: RTT_MS, tls });
+      // No session cache in the agents: only the session handed over resumes.
+      const keepAlive = new https.Agent({ keepAlive: true, maxSockets: 1, maxCachedSessions: 0 });
+      const fresh = new https.Agent({ keepAlive: false, maxCachedSessions: 0 });
+      try {
+        const first = await getOverTls(far, keepAlive);
+        const second = await getOverTls(far, keepAlive);
+        const resumed = await getOverTls(far, fresh, first.session);
+        expect([first.status, second.status, resumed.status]).toEqual([401, 401, 401]);
+        expect(first.challenge).toContain(`realm="https://${far.address}/token"`);
+        // Lower bounds only, as above; TLS 1.3 resumes in as many round trips as it connects.
+        expect(first.ms).toBeGreaterThanOrEqual(firstRtts * RTT_MS - 5);
+        expect(second.ms).toBeGreaterThanOrEqual(RTT_MS - 5);
+        expect(second.ms).toBeLessThan(2 * RTT_MS - 5);
+        expect(resumed.ms).toBeGreaterThanOrEqual(3 * RTT_MS - 5);
+        if (maxVersion === 'TLSv1.2') expect(resumed.ms).toBeLessThan(4 * RTT_MS - 5);
+        expect(far.counts()).toMatchObject({ '401': 3, connections: 2, resumed: 1 });
+        expect(far.scheme).toBe('https');
+      } finally {
+        keepAlive.destroy();
+        fresh.destroy();
+        await far.close();
+      }
+    },
+  );
 });
