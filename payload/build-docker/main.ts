@@ -31,6 +31,7 @@ import { readHomeDir } from '../../common/read-home-dir';
 import { describeRegistryHost } from '../locator/registry/host/describe-registry-host';
 import { selectCertsDirs } from '../locator/registry/host/read-registry-certs';
 import { tryDocker } from './run-docker-command';
+import { noteNoFurtherLookup } from '../locator/predict-next-lookup';
 
 declare const PAYLOAD_PACKAGE_VERSION: string;
 
@@ -50,6 +51,8 @@ export async function main(ctx: RunContext): Promise<number> {
     return 0;
   }
   const { options } = invocation;
+  // A build asks the registry nothing: the project's tags need not be asked early next time here.
+  await noteNoFurtherLookup(ctx);
   const facts = await readProjectFacts(process.cwd(), ctx.env);
   checkRequiresMini(ctx, facts.requiresMini, `${facts.dir}/pyproject.toml`);
   if (facts.submodules.length > 0) ctx.log.warn(formatSubmoduleWarning(facts.submodules));

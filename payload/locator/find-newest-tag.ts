@@ -19,6 +19,8 @@ import {
   type RegistryClient,
 } from './registry/create-registry-client';
 import { formatPlatform, runsOn, type ImagePlatform } from './image-platform';
+import { processEarlyAnswers } from './registry/transport/early-answers';
+import { currentFolder, readLookupMemory, rememberNextLookup, selectNextLookup } from './predict-next-lookup';
 import { selectNewestTag, sortTagsNewestFirst } from './select-newest-tag';
 
 const USABLE_TAGS = 'a UTC date-time YYYYMMDD-HHMMSS, a date yy.mm.dd, a semantic version, or "latest"';
@@ -160,7 +162,7 @@ export async function readRepositoryTags(ctx: BaseContext, ref: ImageRef): Promi
     readLocalTags(ctx, ref),
     ctx.local
       ? []
-      : createClientFor(ctx, ref)
+      : createClientFor(ctx, ref, true)
           .then((created) => {
             client = created;
             return created.listTags(ref.path);
@@ -181,23 +183,78 @@ export async function readRepositoryTags(ctx: BaseContext, ref: ImageRef): Promi
   };
 }
 
-/** A client for `ref`'s registry, which asks as the engine would ask (createRegistryClient), with the
- *  proxy settings and the login of docker's configuration as this call loaded it. */
-async function createClientFor(ctx: BaseContext, ref: ImageRef): Promise<RegistryClient> {
+/**
+ * A client for `ref`'s registry, which asks as the engine would ask (createRegistryClient), with
+ * the proxy settings and the login of docker's configuration as this call loaded it. For a tag
+ * lookup (`lookup`), the repository the last call in this folder looked up next
+ * (predict-next-lookup.ts) has its first request sent now too, beside this lookup's, for that
+ * lookup to find answered (registry/transport/early-answers.ts); a platform check is no lookup.
+ */
+async function createClientFor(ctx: BaseContext, ref: ImageRef, lookup = false): Promise<RegistryClient> {
   const dockerConfig = await readContextDockerConfig(ctx);
-  return createRegistryClient(ref.registry, {
-    env: ctx.env,
-    homeDir: readHomeDir(ctx.env),
-    engine: ctx.engine,
-    engineHost: await readEngineHost(ctx, dockerConfig),
-    cacheDir: ctx.cacheDir,
-    log: ctx.log,
-    proxy: readProxySettings({ env: ctx.env, dockerConfig }),
-    login: {
-      account: () => readCredentialSource(ref.registry, dockerConfig),
-      credentials: () => readDockerCredentials(ref.registry, { dockerConfig, env: ctx.env, log: ctx.log }),
-    },
-  });
+  const engineHost = await readEngineHost(ctx, dockerConfig);
+  const clients = new Map<string, Promise<RegistryClient>>();
+  const clientFor = (registry: string) => {
+    let client = clients.get(registry);
+    if (client === undefined) {
+      client = createRegistryClient(registry, {
+        env: ctx.env,
+        homeDir: readHomeDir(ctx.env),
+        engine: ctx.engine,
+        engineHost,
+        cacheDir: ctx.cacheDir,
+        log: ctx.log,
+        proxy: readProxySettings({ env: ctx.env, dockerConfig }),
+        login: {
+          account: () => readCredentialSource(registry, dockerConfig),
+          credentials: () => readDockerCredentials(registry, { dockerConfig, env: ctx.env, log: ctx.log }),
+        },
+      });
+      clients.set(registry, client);
+    }
+    return client;
+  };
+  const [client] = await Promise.all([clientFor(ref.registry), lookup && askNextEarly(ctx, ref, clientFor)]);
+  return client;
+}
+
+/**
+ * Notes this lookup in the process's record; remembers it as what followed the lookup before
+ * it (mini's, when this is the project's); and when the last call in this folder looked up
+ * another repository after this one, sends that one's first request now. Costs only speed
+ * when anything fails, never the lookup.
+ */
+async function askNextEarly(
+  ctx: BaseContext,
+  ref: ImageRef,
+  clientFor: (registry: string) => Promise<RegistryClient>,
+): Promise<void> {
+  const { cacheDir } = ctx;
+  const folder = currentFolder();
+  const lookups = processEarlyAnswers().lookups;
+  const repository = formatRepository(ref);
+  const before = lookups.at(-1);
+  const lookup: (typeof lookups)[number] = { repository };
+  lookups.push(lookup);
+  if (cacheDir === undefined || folder === undefined) return;
+  // The lookup before this one guessed (null: guessed nothing); one by an older locator did not, so read the file.
+  // The same repository again (the shim listing mini's tags after its newest failed) follows nothing.
+  if (before !== undefined && before.repository !== repository && before.predicted !== repository) {
+    const known =
+      before.predicted !== undefined
+        ? before.predicted
+        : selectNextLookup(await readLookupMemory(cacheDir, ctx.log), folder, before.repository);
+    if (known !== repository) await rememberNextLookup(cacheDir, folder, before.repository, repository, ctx.log);
+  }
+  const next = selectNextLookup(await readLookupMemory(cacheDir, ctx.log), folder, repository);
+  lookup.predicted = next ?? null;
+  if (next === undefined || next === repository) return;
+  try {
+    const nextRef = parseImageRef(next, 'repository');
+    (await clientFor(nextRef.registry)).askEarly(nextRef.path);
+  } catch (error) {
+    ctx.log.debug(`not asking "${next}" early: ${(error as Error).message}`);
+  }
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   readImagePlatforms,
 } from '../locator/find-newest-tag';
 import { formatPlatform, readEnginePlatform, runsOn, type ImagePlatform } from '../locator/image-platform';
+import { noteNoFurtherLookup } from '../locator/predict-next-lookup';
 import { RunDockerError } from '../../common/run-docker-error';
 import type { ResolvedImage } from './build-run-spec';
 
@@ -47,6 +48,7 @@ export async function resolveImage(
   // The engine's platform, asked (GET /info) only when an image not on this host is considered.
   let platform: Promise<ImagePlatform | undefined> | undefined;
   const readPlatform = () => (platform ??= ctx.engine.readInfo().then(readEnginePlatform, () => undefined));
+  if (pinned) await noteNoFurtherLookup(ctx);
   let exact = pinned ? ref : { ...ref, tag: (await findNewestTag(ctx, repository, { platform: readPlatform })).tag };
   // Podman keeps `app` as `localhost/app` or `docker.io/library/app`: run it by that name.
   let onHost = await nameOnHost(ctx, exact);

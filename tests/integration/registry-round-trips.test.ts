@@ -3,8 +3,10 @@
  * one), counted request by request: a warm call answers each repository's first request with
  * the token the last call cached, so it asks once per repository instead of three times.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { defined } from '../helpers/defined';
 import { startFarRegistry, type FarRegistry } from '../../scripts/far-registry.cjs';
 import { buildBusyboxImage, buildFilesOnlyImage, pushImage, removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
@@ -82,8 +84,55 @@ test('a call with no cached token asks three times per repository; the next call
 
   far.reset();
   expectSuccess(await runShim([app, 'true'], cold));
-  expect(conversation()).toEqual([`tags/list 200 ${mini}`, `tags/list 200 ${project}`]);
-  expect(far.counts().connections).toBeLessThanOrEqual(1);
+  // Both at once (the next test): in either order, each on a connection of its own.
+  expect(conversation().sort()).toEqual([`tags/list 200 ${mini}`, `tags/list 200 ${project}`].sort());
+  expect(far.counts().connections).toBeLessThanOrEqual(2);
+});
+
+test("a warm call sends the project's request beside mini's when the last call in that folder looked it up: both on the wire at once", async () => {
+  const rtt = 200;
+  const env = { ...host, XDG_CACHE_HOME: join(host.HOME, 'overlap-cache') };
+  const folder = await mkdtemp(join(tmpdir(), 'run-docker-round-trips-'));
+  const elsewhere = await mkdtemp(join(tmpdir(), 'run-docker-round-trips-'));
+  const mini = `/v2/${miniPath}/tags/list`;
+  /** The call's two tag-list requests, as the registry saw them. */
+  const tagLists = () => {
+    const lists = far.requests().filter((request) => request.kind === 'tags/list');
+    const of = (path: string) =>
+      defined(
+        lists.find((request) => request.path.startsWith(path)),
+        `a request of ${path}`,
+      );
+    return { mini: of(mini), project: of(`/v2/${new URL(`http://${app}`).pathname.slice(1)}/tags/list`) };
+  };
+  try {
+    expectSuccess(await runShim([app, 'true'], env, '', [], folder)); // tokens, and what follows mini here
+    far.setRtt(rtt);
+    far.reset();
+    expectSuccess(await runShim([app, 'true'], env, '', [], folder));
+    const warm = tagLists();
+    // Sent before mini's answer was back, within a round trip of mini's request.
+    expect(warm.project.arrivedAt).toBeLessThan(defined(warm.mini.finishedAt, "mini's answer"));
+    expect(Math.abs(warm.project.arrivedAt - warm.mini.arrivedAt)).toBeLessThan(rtt);
+    expect(far.requests()).toHaveLength(2);
+
+    // In another folder nothing is known of what follows mini: one lookup after the other.
+    far.reset();
+    expectSuccess(await runShim([app, 'true'], env, '', [], elsewhere));
+    const other = tagLists();
+    expect(other.project.arrivedAt).toBeGreaterThanOrEqual(defined(other.mini.finishedAt, "mini's answer"));
+    expect(far.requests()).toHaveLength(2);
+
+    // A pinned image asks nothing after mini: the next call there no longer asks early for nobody.
+    expectSuccess(await runShim([`${app}:1.0.0`, 'true'], env, '', [], folder));
+    far.reset();
+    expectSuccess(await runShim([`${app}:1.0.0`, 'true'], env, '', [], folder));
+    expect(conversation()).toEqual([`tags/list 200 ${mini}`]);
+  } finally {
+    far.setRtt(10);
+    await rm(folder, { recursive: true, force: true });
+    await rm(elsewhere, { recursive: true, force: true });
+  }
 });
 
 test('the cached tokens sit in a 0600 file in the private cache, and a token the registry no longer accepts is renewed', async () => {
@@ -112,6 +161,9 @@ test('a tag not on this host costs one manifest request before its pull (with th
   const path = `round-trips-${process.pid}`;
   const project = `/v2/${path}/app`;
   const runDockerAsks = () => conversation().filter((line) => !line.includes(' /v2/ ') && !line.startsWith('token'));
+  // The two tag lists go out at once (the project's is asked early, beside mini's): in either order.
+  const tagListsFirst = (asks: string[]) => [...asks.slice(0, 2).sort(), ...asks.slice(2)];
+  const bothTagLists = [`tags/list 200 ${project}/tags/list`, `tags/list 200 /v2/${miniPath}/tags/list`].sort();
   expectSuccess(await runShim([app, 'true'], host));
 
   await buildBusyboxImage(`${registry.address}/${path}/app:2.0.0`);
@@ -120,9 +172,8 @@ test('a tag not on this host costs one manifest request before its pull (with th
   far.reset();
   expectSuccess(await runShim([app, 'true'], { ...host, RUN_DOCKER_QUIET: '1' }));
   // run-docker's: both tag lists and the new tag's manifest; then the engine's own pull (its 401, token, manifests, blobs).
-  expect(conversation().slice(0, 3)).toEqual([
-    `tags/list 200 /v2/${miniPath}/tags/list`,
-    `tags/list 200 ${project}/tags/list`,
+  expect(tagListsFirst(conversation()).slice(0, 3)).toEqual([
+    ...bothTagLists,
     `manifests 200 ${project}/manifests/2.0.0`,
   ]);
 
@@ -135,9 +186,8 @@ test('a tag not on this host costs one manifest request before its pull (with th
     const outcome = await runShim([app, 'true'], host);
     expectSuccess(outcome);
     expect(outcome.stderr).toContain('"3.0.0", has no image for linux/amd64 (it is for linux/arm64)');
-    expect(runDockerAsks()).toEqual([
-      `tags/list 200 /v2/${miniPath}/tags/list`,
-      `tags/list 200 ${project}/tags/list`,
+    expect(tagListsFirst(runDockerAsks())).toEqual([
+      ...bothTagLists,
       `manifests 200 ${project}/manifests/3.0.0`,
       expect.stringMatching(new RegExp(`^blobs 200 ${project}/blobs/sha256:`)) as unknown as string,
     ]);

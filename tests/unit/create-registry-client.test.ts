@@ -23,6 +23,7 @@ import { parseRetryAfter, RegistryUnreachableError } from '../../payload/locator
 import { RunDockerError } from '../../common/run-docker-error';
 import { closeHttpServers, json, serveHttp, type Handler, type TestServer } from '../helpers/http-server';
 import { useTempDir } from '../helpers/temp-dir';
+import { createEarlyAnswers } from '../../payload/locator/registry/transport/early-answers';
 
 const temp = useTempDir('run-docker-registry-client-');
 afterEach(closeHttpServers);
@@ -525,5 +526,93 @@ describe('tokens that outlive the process (token-store.ts)', () => {
     );
     expect(parseTokenFile(await readFile(file, 'utf8'))).toEqual({ version: 1, challenges: {}, tokens: {} });
     expect(await listTagsOf(fake, { tokenCache: await createFileTokenCache(file) })).toEqual(['1.0.0']);
+  });
+});
+
+describe('askEarly: the first request sent before the lookup needs it (early-answers.ts)', () => {
+  /** A registry that takes `delayMs` to answer each request: 401 without tok-1, the tags with it. */
+  async function slowTokenRegistry(delayMs: number) {
+    let origin = '';
+    const fake = await startFakeRegistry((req, res, url) => {
+      setTimeout(() => {
+        if (url.pathname === '/token') return json(res, 200, { token: 'tok-1', expires_in: 300 });
+        if (req.headers.authorization !== 'Bearer tok-1')
+          return json(res, 401, {}, { 'WWW-Authenticate': `Bearer realm="${origin}/token",service="svc"` });
+        json(res, 200, { tags: ['1.0.0'] });
+      }, delayMs);
+    });
+    origin = fake.origin;
+    return fake;
+  }
+
+  /** A token cache that knows tok-1 for team/app (as after an earlier call). */
+  function warmTokenCache(origin: string, token = 'tok-1'): TokenCache {
+    const cache = createMemoryTokenCache();
+    void cache.rememberChallenge(origin, { realm: `${origin}/token`, service: 'svc' });
+    const key = JSON.stringify([`${origin}/token`, 'svc', 'repository:team/app:pull', 'anonymous']);
+    void cache.set(key, { token, expiresAt: Date.now() + 60_000 });
+    return cache;
+  }
+
+  it("answers the lookup's first request with what was asked early: one request, and no wait for it", async () => {
+    const fake = await slowTokenRegistry(300);
+    const earlyAnswers = createEarlyAnswers();
+    const options = {
+      env: {},
+      homeDir: path.join(temp.path, 'no-home'),
+      tokenCache: warmTokenCache(fake.origin),
+      earlyAnswers,
+    };
+    // As the tiny's locator asks it, beside mini's lookup; the project's lookup comes later, from another client.
+    (await createRegistryClient(fake.address, options)).askEarly('team/app');
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const started = Date.now();
+    expect(await (await createRegistryClient(fake.address, options)).listTags('team/app')).toEqual(['1.0.0']);
+    expect(Date.now() - started).toBeLessThan(250);
+    expect(fake.requests).toEqual(['/v2/team/app/tags/list?n=1000']);
+    expect(fake.authorizations).toEqual(['Bearer tok-1']);
+  });
+
+  it('serves only the identical request: another token, page size or repository is asked anew', async () => {
+    const fake = await slowTokenRegistry(0);
+    const earlyAnswers = createEarlyAnswers();
+    const base = { env: {}, homeDir: path.join(temp.path, 'no-home'), earlyAnswers };
+    (await createRegistryClient(fake.address, { ...base, tokenCache: warmTokenCache(fake.origin, 'old') })).askEarly(
+      'team/app',
+    );
+    (await createRegistryClient(fake.address, { ...base, tokenCache: warmTokenCache(fake.origin) })).askEarly(
+      'team/app',
+      { pageSize: 10 },
+    );
+    const client = await createRegistryClient(fake.address, { ...base, tokenCache: warmTokenCache(fake.origin) });
+    expect(await client.listTags('team/app')).toEqual(['1.0.0']);
+    expect(fake.requests).toEqual([
+      '/v2/team/app/tags/list?n=1000',
+      '/v2/team/app/tags/list?n=10',
+      '/v2/team/app/tags/list?n=1000',
+    ]);
+    expect(fake.authorizations).toEqual(['Bearer old', 'Bearer tok-1', 'Bearer tok-1']);
+  });
+
+  it('never fetches a token for it: without a cached one it asks anonymously, and the lookup takes that 401', async () => {
+    const fake = await slowTokenRegistry(0);
+    const options = {
+      env: {},
+      homeDir: path.join(temp.path, 'no-home'),
+      tokenCache: createMemoryTokenCache(),
+      earlyAnswers: createEarlyAnswers(),
+      login: loginAs('alice', 'secret'),
+    };
+    const client = await createRegistryClient(fake.address, options);
+    client.askEarly('team/app');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(fake.requests).toEqual(['/v2/team/app/tags/list?n=1000']);
+    expect(options.login.asked()).toBe(0);
+    expect(await client.listTags('team/app')).toEqual(['1.0.0']);
+    expect(fake.requests).toEqual([
+      '/v2/team/app/tags/list?n=1000',
+      '/token?service=svc&scope=repository%3Ateam%2Fapp%3Apull',
+      '/v2/team/app/tags/list?n=1000',
+    ]);
   });
 });

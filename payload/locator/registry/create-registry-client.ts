@@ -12,19 +12,25 @@ import type { EngineClient, Logger } from '../../../contract/contract';
 import { ANONYMOUS, type RegistryLogin } from './auth/auth-handler';
 import { createBasicAuthHandler } from './auth/basic-auth-handler';
 import { createBearerAuthHandler } from './auth/bearer-auth-handler';
-import { createAuthorizedGet, type AuthorizedGet } from './auth/create-authorized-get';
+import { createAuthorizedGet, knownOffer, requestHeaders, type AuthorizedGet } from './auth/create-authorized-get';
 import { readPlatforms } from './manifests/read-platforms';
 import type { ImagePlatform } from '../image-platform';
 import { openTokenCache, type TokenCache } from './auth/token-store';
 import { describeRegistryHost } from './host/describe-registry-host';
 import { selectCertsDirs } from './host/read-registry-certs';
-import { listTags } from './paging/list-tags';
+import { firstTagPageUrl, listTags, TAG_PAGE_TYPES } from './paging/list-tags';
 import { registryBaseUrl, type RegistryHost } from './registry-host';
 import { readRegistrySettings } from './registry-settings';
-import { createRegistryTransport } from './transport/create-registry-transport';
-import { processRegistryBudget, withRegistryDeadline, type RegistryBudget } from './transport/registry-deadline';
+import { createRegistryTransport, type RegistryTransport } from './transport/create-registry-transport';
+import { processEarlyAnswers, sendingEarly, takingEarly, type EarlyAnswers } from './transport/early-answers';
+import {
+  processRegistryBudget,
+  withRegistryDeadline,
+  type RegistryBudget,
+  type RegistryDeadline,
+} from './transport/registry-deadline';
 import type { ProxySettings } from './transport/select-proxy';
-import type { SendRequest } from './transport/send-with-node-http';
+import { sendWithNodeHttp, type SendRequest } from './transport/send-with-node-http';
 
 // What a caller needs besides the client itself, through the same door: the reader of the
 // proxy settings in docker's config as the call loaded it, and the one error to fall back on.
@@ -53,6 +59,8 @@ export interface RegistryClientOptions {
   budget?: RegistryBudget;
   /** How one request goes out (default: node:http/https); tests wrap it to record requests. */
   send?: SendRequest;
+  /** Where answers asked for early wait for their request (default: this process's, transport/early-answers.ts). */
+  earlyAnswers?: EarlyAnswers;
 }
 
 export interface ListTagsLimits {
@@ -73,6 +81,14 @@ export interface RegistryClient {
    * the same deadline and with the same token as the tag list. Undefined when it cannot tell.
    */
   readPlatforms(path: string, reference: string): Promise<ImagePlatform[] | undefined>;
+  /**
+   * Sends now the first request listTags(path) will send, with what it will carry (a cached
+   * token, or nothing), and keeps the answer for it (transport/early-answers.ts): a later
+   * listTags of `path`, in this copy of the locator or another, then waits no round trip for
+   * it. Its time is not the call's registry budget (it runs beside another lookup). Never
+   * fails; a token is never fetched, nor a credential helper run, for it.
+   */
+  askEarly(path: string, limits?: ListTagsLimits): void;
 }
 
 export const DEFAULT_MAX_PAGES = 200;
@@ -94,30 +110,51 @@ export async function createRegistryClient(registry: string, options: RegistryCl
   ]);
   const login = onceEach(options.login ?? ANONYMOUS);
   const registryOrigin = registryBaseUrl(host);
+  const send = options.send ?? sendWithNodeHttp;
+  const early = options.earlyAnswers ?? processEarlyAnswers();
+
+  const transportFor = (deadline: RegistryDeadline, how: SendRequest) =>
+    createRegistryTransport({
+      host,
+      proxy: options.proxy,
+      timeoutMs: settings.timeoutMs,
+      deadline,
+      send: how,
+      log: options.log,
+    });
+  const handlersFor = (path: string, transport: RegistryTransport) => {
+    const names = { registryOrigin, registry, repositoryName: `${registry}/${path}` };
+    return [
+      createBearerAuthHandler({ ...names, transport, cache, login, scope: `repository:${path}:pull` }),
+      createBasicAuthHandler({ ...names, login }),
+    ];
+  };
 
   const withRepository = <T>(path: string, use: (get: AuthorizedGet, names: RepositoryNames) => Promise<T>) =>
     withRegistryDeadline(options.budget ?? processRegistryBudget(), settings.deadlineMs, (deadline) => {
-      const transport = createRegistryTransport({
-        host,
-        proxy: options.proxy,
-        timeoutMs: settings.timeoutMs,
-        deadline,
-        send: options.send,
-        log: options.log,
-      });
+      const transport = transportFor(deadline, takingEarly(send, early));
       const repositoryName = `${registry}/${path}`;
       const names = { registryOrigin, registry, repositoryName };
       const get = createAuthorizedGet({
         transport,
-        handlers: [
-          createBearerAuthHandler({ ...names, transport, cache, login, scope: `repository:${path}:pull` }),
-          createBasicAuthHandler({ ...names, login }),
-        ],
+        handlers: handlersFor(path, transport),
         registry,
         repositoryName,
       });
       return use(get, names);
     });
+
+  const askEarly = (path: string, limits: ListTagsLimits) => {
+    // Its own deadline: it overlaps another lookup, whose time the budget already counts.
+    const transport = transportFor(
+      { at: Date.now() + settings.deadlineMs, totalMs: settings.deadlineMs },
+      sendingEarly(send, early),
+    );
+    const url = firstTagPageUrl(registryOrigin, path, limits.pageSize ?? settings.pageSize);
+    const offer = knownOffer(handlersFor(path, transport), new URL(url).origin);
+    options.log?.debug(`listing tags early: GET ${url}`);
+    transport.send(url, { headers: requestHeaders(TAG_PAGE_TYPES, offer) }).catch(() => undefined);
+  };
 
   return {
     host,
@@ -137,6 +174,7 @@ export async function createRegistryClient(registry: string, options: RegistryCl
       withRepository(path, (get, { repositoryName }) =>
         readPlatforms(get, { baseUrl: registryOrigin, path, reference, registry, repositoryName, log: options.log }),
       ),
+    askEarly: (path, limits = {}) => askEarly(path, limits),
   };
 }
 

@@ -31,13 +31,11 @@ export function createAuthorizedGet(options: AuthorizedGetOptions): AuthorizedGe
   const worked = new Map<string, AuthOffer>();
 
   const send = (url: string, accept: string, offer: AuthOffer | undefined) =>
-    transport.send(url, {
-      headers: offer ? { Accept: accept, Authorization: offer.authorization } : { Accept: accept },
-    });
+    transport.send(url, { headers: requestHeaders(accept, offer) });
 
   return async (url, accept) => {
     const origin = new URL(url).origin;
-    let offer = worked.get(origin) ?? knownTo(origin);
+    let offer = worked.get(origin) ?? knownOffer(handlers, origin);
     let answer = await send(url, accept, offer);
     for (let challenged = 0; answer.status === 401; challenged++) {
       const challenges = parseWwwAuthenticate(answer.headers.get('www-authenticate'));
@@ -51,14 +49,6 @@ export function createAuthorizedGet(options: AuthorizedGetOptions): AuthorizedGe
     return answer;
   };
 
-  function knownTo(origin: string): AuthOffer | undefined {
-    for (const handler of handlers) {
-      const known = handler.known?.(origin);
-      if (known) return known;
-    }
-    return undefined;
-  }
-
   function pick(challenges: AuthChallenge[]): [AuthHandler, AuthChallenge] {
     for (const handler of handlers) {
       const challenge = challenges.find((c) => c.scheme === handler.scheme);
@@ -66,4 +56,18 @@ export function createAuthorizedGet(options: AuthorizedGetOptions): AuthorizedGe
     }
     throw unsupportedChallenge(registry, repositoryName);
   }
+}
+
+/** The headers of a GET sent with `offer` (none: anonymous). */
+export function requestHeaders(accept: string, offer: AuthOffer | undefined): Record<string, string> {
+  return offer ? { Accept: accept, Authorization: offer.authorization } : { Accept: accept };
+}
+
+/** What the first request to `origin` carries: what a handler knows it accepts (a cached token), else nothing. */
+export function knownOffer(handlers: readonly AuthHandler[], origin: string): AuthOffer | undefined {
+  for (const handler of handlers) {
+    const known = handler.known?.(origin);
+    if (known) return known;
+  }
+  return undefined;
 }

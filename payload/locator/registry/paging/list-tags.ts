@@ -33,13 +33,19 @@ export interface ListTagsOptions {
   log?: Logger;
 }
 
-const JSON_TYPES = 'application/json';
+/** What a page is asked for as. */
+export const TAG_PAGE_TYPES = 'application/json';
+
+/** Pure: the URL of the first page of `path`'s tags. */
+export function firstTagPageUrl(baseUrl: string, path: string, pageSize: number): string {
+  return `${baseUrl}/v2/${path}/tags/list?n=${pageSize}`;
+}
 
 export async function listTags(get: GetPage, options: ListTagsOptions): Promise<string[]> {
   const { registry, repositoryName: name } = options;
   const tags: string[] = [];
   const requested = new Set<string>();
-  let url: string | undefined = `${options.baseUrl}/v2/${options.path}/tags/list?n=${options.pageSize}`;
+  let url: string | undefined = firstTagPageUrl(options.baseUrl, options.path, options.pageSize);
   while (url !== undefined) {
     if (requested.has(url)) {
       throw new RunDockerError(
@@ -50,7 +56,7 @@ export async function listTags(get: GetPage, options: ListTagsOptions): Promise<
     if (requested.size >= options.maxPages) throw registryPagedTooFar(registry, name, options.maxPages);
     requested.add(url);
     options.log?.debug(`listing tags: GET ${url}`);
-    const response = await get(url, JSON_TYPES);
+    const response = await get(url, TAG_PAGE_TYPES);
     // A repository nobody has pushed to yet has no tags, which is not an error here.
     if (response.status === 404 && requested.size === 1 && hasErrorCode(response, 'NAME_UNKNOWN')) return [];
     if (response.status === 429) throw registryRateLimited(registry, response.headers.get('retry-after'));
