@@ -222,6 +222,9 @@ async function startFarRegistry(options) {
       kind,
       status,
       connectedAt: req.socket.connectedAt,
+      resumed: relayed
+        ? /** @type {import('node:tls').TLSSocket} */ (/** @type {unknown} */ (req.socket)).isSessionReused()
+        : false,
       // Relayed: the request left the client half a round trip before it got here, and the
       // answer reaches it half a round trip after it leaves.
       arrivedAt: req.arrivedAt - (relayed ? state.rttMs / 2 : 0),

@@ -17,6 +17,8 @@ export interface FarRegistryRequest {
   path: string;
   kind: Exclude<keyof FarRegistryCounts, 'connections' | 'resumed'>;
   status: number;
+  /** With `tls`: whether its connection's TLS session was resumed. */
+  resumed: boolean;
   /** Epoch ms: its connection's connect, its arrival, its answer sent (once sent). */
   connectedAt: number;
   arrivedAt: number;
