@@ -3,10 +3,11 @@
  * one), counted request by request: a warm call answers each repository's first request with
  * the token the last call cached, so it asks once per repository instead of three times.
  */
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defined } from '../helpers/defined';
+import { makeCertificates } from '../helpers/certificates';
 import { startFarRegistry, type FarRegistry } from '../../scripts/far-registry.cjs';
 import { buildBusyboxImage, buildFilesOnlyImage, pushImage, removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
@@ -192,4 +193,79 @@ test('a tag not on this host costs one manifest request before its pull (with th
       expect.stringMatching(new RegExp(`^blobs 200 ${project}/blobs/sha256:`)) as unknown as string,
     ]);
   }
+});
+
+describe('over TLS 1.2 with a private CA', () => {
+  let tlsFar: FarRegistry;
+  let work: string;
+  let tlsHost: HostEnv;
+  let tlsApp: string;
+  /** Trusts the CA in `folder` for the far registry, where docker looks: certs.d in the host folder. */
+  const trust = async (folder: string) => {
+    const certsD = join(tlsHost.XDG_CONFIG_HOME, 'docker', 'certs.d', tlsFar.address);
+    await mkdir(certsD, { recursive: true });
+    await writeFile(join(certsD, 'ca.crt'), await readFile(join(folder, 'ca.crt')));
+  };
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'run-docker-round-trips-tls-'));
+    await mkdir(join(work, 'right'));
+    await mkdir(join(work, 'other'));
+    await makeCertificates(join(work, 'right'), 'far-registry.test', '127.0.0.1');
+    await makeCertificates(join(work, 'other'), 'far-registry.test', '127.0.0.1');
+    tlsFar = await startFarRegistry({
+      upstream: registry.address,
+      rttMs: 10,
+      tls: {
+        cert: await readFile(join(work, 'right', 'server.crt'), 'utf8'),
+        key: await readFile(join(work, 'right', 'server.key'), 'utf8'),
+        maxVersion: 'TLSv1.2',
+      },
+    });
+    const path = `round-trips-${process.pid}`;
+    tlsApp = `${tlsFar.address}/${path}/app`;
+    tlsHost = await makeHost({
+      RUN_DOCKER_TINY: images
+        .find((image) => image.startsWith(far.address) && image.includes('/tiny'))!
+        .replace(far.address, tlsFar.address),
+      RUN_DOCKER_MINI: `${tlsFar.address}/${miniPath}`,
+    });
+    await trust(join(work, 'right'));
+    // The engine pulls tiny, mini and the app over TLS (dockerd does not check a 127.0.0.0/8 registry's certificate).
+    expectSuccess(await runShim([tlsApp, 'true'], tlsHost));
+    images.push(`${tlsFar.address}/${miniPath}:${MINI_TAG}`, `${tlsApp}:1.0.0`, tlsHost.RUN_DOCKER_TINY ?? '');
+  });
+
+  afterAll(async () => {
+    await tlsFar?.close();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  test('a warm call resumes the TLS sessions the last call was given, and writes no new one', async () => {
+    expectSuccess(await runShim([tlsApp, 'true'], tlsHost));
+    const file = join(tlsHost.XDG_CACHE_HOME, 'run-docker', 'mini', 'tls-sessions.json');
+    expect(((await stat(file)).mode & 0o777).toString(8)).toBe('600');
+    const written = (await stat(file)).mtimeMs;
+    tlsFar.reset();
+    expectSuccess(await runShim([tlsApp, 'true'], tlsHost));
+    const { connections, resumed } = tlsFar.counts();
+    expect(connections).toBeGreaterThanOrEqual(1);
+    expect(resumed).toBe(connections);
+    expect((await stat(file)).mtimeMs).toBe(written);
+  });
+
+  test('a session made under a CA is not offered once another CA is trusted: the certificate is checked again', async () => {
+    await trust(join(work, 'other'));
+    try {
+      tlsFar.reset();
+      const outcome = await runShim([tlsApp, 'true'], tlsHost);
+      expectSuccess(outcome);
+      expect(tlsFar.counts().resumed).toBe(0);
+      expect(outcome.stderr).toContain(
+        `the registry "${tlsFar.address}" presented a certificate this host does not trust`,
+      );
+    } finally {
+      await trust(join(work, 'right'));
+    }
+  });
 });

@@ -31,6 +31,7 @@ import {
 } from './transport/registry-deadline';
 import type { ProxySettings } from './transport/select-proxy';
 import { sendWithNodeHttp, type SendRequest } from './transport/send-with-node-http';
+import { openTlsSessionStore, type TlsSessionStore } from './transport/tls-session-store';
 
 // What a caller needs besides the client itself, through the same door: the reader of the
 // proxy settings in docker's config as the call loaded it, and the one error to fall back on.
@@ -61,6 +62,8 @@ export interface RegistryClientOptions {
   send?: SendRequest;
   /** Where answers asked for early wait for their request (default: this process's, transport/early-answers.ts). */
   earlyAnswers?: EarlyAnswers;
+  /** TLS sessions to resume (default: kept in cacheDir, transport/tls-session-store.ts). */
+  tlsSessions?: TlsSessionStore;
 }
 
 export interface ListTagsLimits {
@@ -108,6 +111,10 @@ export async function createRegistryClient(registry: string, options: RegistryCl
       }),
     options.tokenCache ?? openTokenCache(options.cacheDir, options.log),
   ]);
+  // Only registries asked over https read the file (a plain one that turns out to speak TLS goes without).
+  const tlsSessions =
+    options.tlsSessions ??
+    (host.mode === 'plain' ? undefined : await openTlsSessionStore(options.cacheDir, options.log));
   const login = onceEach(options.login ?? ANONYMOUS);
   const registryOrigin = registryBaseUrl(host);
   const send = options.send ?? sendWithNodeHttp;
@@ -120,6 +127,7 @@ export async function createRegistryClient(registry: string, options: RegistryCl
       timeoutMs: settings.timeoutMs,
       deadline,
       send: how,
+      ...(tlsSessions ? { tlsSessions } : {}),
       log: options.log,
     });
   const handlersFor = (path: string, transport: RegistryTransport) => {

@@ -26,6 +26,7 @@ import { ProxyFailure } from './request-through-proxy';
 import { InvalidProxyUrl, type ProxySettings } from './select-proxy';
 import type { RawAnswer, RegistryRequest, RegistryResponse, RegistrySender, TlsOptions } from '../registry-request';
 import { BodyTooLargeError, RedirectRefused, sendWithNodeHttp, type SendRequest } from './send-with-node-http';
+import type { TlsSessionStore } from './tls-session-store';
 
 export interface RegistryTransport extends RegistrySender {
   /** The registry as it is talked to now: the insecure-tls value once it answered only https. */
@@ -43,6 +44,8 @@ export interface RegistryTransportOptions {
   now?: () => number;
   /** How one request goes out (default: node:http/https); tests wrap it to record requests. */
   send?: SendRequest;
+  /** TLS sessions to resume and keep (tls-session-store.ts). */
+  tlsSessions?: TlsSessionStore;
   log?: Logger;
 }
 
@@ -80,6 +83,7 @@ export function createRegistryTransport(options: RegistryTransportOptions): Regi
         maxBodyBytes: MAX_BODY_BYTES,
         proxyFor,
         mayUsePlainHttp: (to) => mayUsePlainHttp(host, to),
+        ...(options.tlsSessions ? { tlsSessions: options.tlsSessions } : {}),
       });
       return { answer };
     } catch (failure) {

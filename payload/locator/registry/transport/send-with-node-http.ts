@@ -8,6 +8,7 @@ import type { RawAnswer, RegistryRequest, ResponseHeaders } from '../registry-re
 import { decideRedirect, REDIRECT_STATUSES } from './decide-redirect';
 import { isLoopbackHost } from '../network-address';
 import { proxyTimedOut, requestThroughProxy } from './request-through-proxy';
+import type { TlsSessionStore } from './tls-session-store';
 
 /** How a request goes out, as the transport decides it; wrappers that record requests pass it on unchanged. */
 export interface SendOptions {
@@ -21,6 +22,8 @@ export interface SendOptions {
   proxyFor?: (url: URL) => URL | undefined;
   /** Whether a redirect from https may lead to this plain http URL (decide-redirect.ts); default: loopback only. */
   mayUsePlainHttp?: (url: URL) => boolean;
+  /** TLS sessions to resume and to keep (tls-session-store.ts); none: every handshake is a full one. */
+  tlsSessions?: TlsSessionStore;
 }
 
 export type SendRequest = (url: string, request: RegistryRequest, options: SendOptions) => Promise<RawAnswer>;
@@ -65,10 +68,21 @@ function sendOnce(url: URL, request: RegistryRequest, options: SendOptions, dead
       reject(error);
     };
     // node:https (and node:tls) load only for https registries: they cost start-up time.
-    const send = (url.protocol === 'https:' ? loadHttps() : loadHttp()).request;
-    const tls = url.protocol === 'https:' ? request.tls : undefined;
-    const requestOptions = { method: request.method ?? 'GET', headers: request.headers, ...tls };
+    const secure = url.protocol === 'https:';
+    const send = (secure ? loadHttps() : loadHttp()).request;
+    const tls = secure ? request.tls : undefined;
     const proxy = options.proxyFor?.(url);
+    // Not through a proxy's tunnel: request-through-proxy.ts makes its own TLS connection.
+    const sessions = secure && !proxy ? options.tlsSessions : undefined;
+    const session = sessions?.get(url.host, tls);
+    const requestOptions = {
+      method: request.method ?? 'GET',
+      headers: request.headers,
+      ...tls,
+      ...(session && { session }),
+    };
+    /** A session the server gave, being saved: the answer waits for it, so that no write is cut short. */
+    let saving: Promise<void> | undefined;
     const onResponse = (res: import('node:http').IncomingMessage) => {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -81,11 +95,13 @@ function sendOnce(url: URL, request: RegistryRequest, options: SendOptions, dead
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        resolve({
+        const answer = {
           status: res.statusCode ?? 0,
           headers: headerReader(res.headers),
           text: Buffer.concat(chunks).toString('utf8'),
-        });
+        };
+        if (saving) void saving.then(() => resolve(answer));
+        else resolve(answer);
       });
       res.on('error', fail);
     };
@@ -102,6 +118,16 @@ function sendOnce(url: URL, request: RegistryRequest, options: SendOptions, dead
       Math.max(0, deadline - Date.now()),
     );
     req.on('error', fail);
+    if (sessions) {
+      req.on('socket', (socket) => {
+        // A kept-alive socket has had its handshake; a new one may be given a session (TLS 1.3: after it).
+        if (!socket.connecting) return;
+        const tlsSocket = socket as import('node:tls').TLSSocket;
+        tlsSocket.once('session', (given: Buffer) => {
+          if (!settled) saving = sessions.offer(url.host, tls, given, tlsSocket.isSessionReused());
+        });
+      });
+    }
     req.end(request.body);
   });
 }
