@@ -6,8 +6,8 @@ interface SystemErrorLike {
   syscall?: string;
   address?: string;
   statusCode?: number;
-  /** ssh2's failure stage, e.g. 'client-authentication'. */
-  level?: string;
+  /** What ssh said last when it ended without an answer (dial-over-ssh.ts). */
+  said?: string;
   /** The light client's timeout (light-engine-client.ts): the bound and the call that hit it. */
   timeoutMs?: number;
   call?: string;
@@ -113,13 +113,16 @@ export function toEngineConnectionError(
       'The engine says why: check its log ("journalctl -u docker", or "docker info" for its state), fix what it names, and run again.',
     );
   }
-  if (e?.level === 'client-authentication') {
+  if (e?.code === 'ENOENT' && e.syscall === 'spawn ssh') {
     return new RunDockerError(
-      `the ssh server of the Docker engine at ${where} refused every key offered`,
-      'Add your key to ssh-agent (ssh-add) or to ~/.ssh (id_ed25519, id_ecdsa, id_rsa), and check that "ssh HOST docker version" works.',
+      `there is no ssh program to reach the Docker engine at ${where}`,
+      "Install OpenSSH's client (ssh): run-docker reaches ssh:// engines through it, as the docker CLI does.",
     );
   }
   switch (e?.code) {
+    // dial-over-ssh.ts's code, written out like the light client's below.
+    case 'ERR_RUN_DOCKER_SSH':
+      return explainSshFailure(e.said ?? e.message ?? '', where);
     // The light client's code, written out: importing it would pull the client into every bundle that explains errors.
     case 'ERR_RUN_DOCKER_ENGINE_TIMEOUT':
       return new RunDockerError(
@@ -168,4 +171,32 @@ export function toEngineConnectionError(
     default:
       return undefined;
   }
+}
+
+/** What ssh's last line means, as one line with the next step (`said` is printed, made printable). */
+function explainSshFailure(said: string, where: string): RunDockerError {
+  const line = said
+    .replace(/[^\x20-\x7e]+/g, ' ')
+    .trim()
+    .slice(0, 300);
+  const check = 'check that "ssh HOST docker system dial-stdio" works (the docker CLI runs the same)';
+  if (/host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/i.test(line))
+    return new RunDockerError(
+      `the ssh host key of the Docker engine at ${where} could not be verified (ssh: ${line})`,
+      `Check the host's key and record it in ~/.ssh/known_hosts (connecting once with "ssh HOST" asks), then ${check}.`,
+    );
+  if (/permission denied/i.test(line))
+    return new RunDockerError(
+      `the ssh server of the Docker engine at ${where} refused every key offered (ssh: ${line})`,
+      `Add your key to ssh-agent (ssh-add) or to ~/.ssh (id_ed25519, id_ecdsa, id_rsa), and ${check}.`,
+    );
+  if (/command not found|no such file or directory|not recognized/i.test(line))
+    return new RunDockerError(
+      `the host of the Docker engine at ${where} has no docker CLI to run "docker system dial-stdio" (ssh: ${line})`,
+      `Install the docker CLI on that host (its dial-stdio command carries the connection), then ${check}.`,
+    );
+  return new RunDockerError(
+    `cannot reach the Docker engine at ${where} through ssh (ssh: ${line})`,
+    `Check the host, port and user in the address, then ${check}.`,
+  );
 }

@@ -17,5 +17,5 @@ export async function connectEngine(
   env: Readonly<Record<string, string | undefined>>,
   homeDir: string,
 ): Promise<EngineClient> {
-  return createEngineClient(await readEngineEndpoint(env, await loadDockerConfig(env, homeDir)), env, homeDir);
+  return createEngineClient(await readEngineEndpoint(env, await loadDockerConfig(env, homeDir)), env);
 }

@@ -96,7 +96,7 @@ export async function pullImage(
       })
       .then(
         () => settle(),
-        // docker-modem wraps the engine's words as "(HTTP code 404) unexpected - <words> ".
+        // The engine client words a refusal as docker-modem did: "(HTTP code 404) unexpected - <words> ".
         (error: Error) => settle(toPullError(reference, error.message.replace(/^\(HTTP code \d+\) [^-]*- /, ''))),
       );
   });

@@ -3,7 +3,7 @@
  * operations run-docker uses, and nothing else. Part of the contract (docs/contract.md):
  * types only, and a change that an older shim or payload would misread needs a new
  * contract version. The shim implements it in common/engine/ (light-engine-client.ts over
- * node:http, dockerode for pulls and ssh engines); tests/helpers/fake-engine.ts in memory.
+ * node:http, pulls and ssh engines included); tests/helpers/fake-engine.ts in memory.
  *
  * Failures keep the shapes common/engine-error.ts explains: `statusCode` (and `json`) for an
  * answer of the engine outside 2xx, Node's `code` and `syscall` for a connection that failed,

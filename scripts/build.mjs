@@ -13,36 +13,21 @@ import { gzipSync } from 'node:zlib';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { version } = /** @type {{ version: string }} */ (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')));
-const emptyModule = join(root, 'scripts', 'empty-module.cjs');
 /** @type {import('./third-party-notices.cjs')} */
 const { buildNotices } = createRequire(import.meta.url)('./third-party-notices.cjs');
 
-/** docker-modem's ssh agent is loaded on first use only (scripts/lazy-ssh.cjs).
- *  @type {import('esbuild').Plugin} */
-const lazySsh = {
-  name: 'lazy-ssh',
-  setup(build) {
-    build.onResolve({ filter: /^\.\/ssh$/ }, (args) =>
-      args.importer.endsWith(join('docker-modem', 'lib', 'modem.js'))
-        ? { path: join(root, 'scripts', 'lazy-ssh.cjs') }
-        : undefined,
-    );
-  },
-};
-
 /**
  * Modules bundled as a compressed string and compiled on first use: log-update (pull
- * progress), smol-toml (project files), dockerode (pulls and ssh engines; every other Engine API call goes over
- * node:http, common/engine/light-engine-client.ts) and tar-stream (extractions). Deferring a `require` only defers evaluation:
- * V8 still compiles every byte of a bundle when it loads it, and dockerode with ssh2 made up
- * most of the shim's ~720 kB (~34 ms of compilation on every call here); a string literal
- * costs next to nothing until it is used. The string is part of the bundle, so whatever
- * verifies the bundle verifies it too.
+ * progress), smol-toml (project files) and tar-stream (extractions). Deferring a `require`
+ * only defers evaluation: V8 still compiles every byte of a bundle when it loads it (dockerode
+ * with ssh2, carried this way until every Engine API call went over node:http, made up most
+ * of the shim's ~720 kB, ~34 ms of compilation on every call here); a string literal costs
+ * next to nothing until it is used. The string is part of the bundle, so whatever verifies
+ * the bundle verifies it too.
  * @type {Record<string, string>}
  */
 const EMBEDDED = {
   'log-update': "export { createLogUpdate } from 'log-update';",
-  dockerode: "module.exports = require('dockerode');",
   'tar-stream': "module.exports = require('tar-stream');",
   // The project file's TOML (payload/project/parse-toml.ts): only `run-docker .` and build-docker read one.
   'smol-toml': "module.exports = require('smol-toml');",
@@ -94,17 +79,12 @@ const innerOptions = {
   minify: true,
   legalComments: 'none',
   logLevel: 'warning',
-  // ssh2's optional native addons: it falls back to pure JS when they are missing.
-  external: ['cpu-features', '*.node'],
-  // dockerode loads gRPC at start-up for BuildKit sessions, which run-docker never opens.
-  alias: { '@grpc/grpc-js': emptyModule, '@grpc/proto-loader': emptyModule },
   // The completion scripts' templates (payload/run/completion/) are shell files, bundled as strings.
   loader: { '.bash': 'text', '.zsh': 'text' },
-  plugins: [lazySsh],
 };
 // metafile: the inputs of each bundle, for its third-party notices.
 /** @satisfies {import('esbuild').BuildOptions} */
-const common = { ...innerOptions, metafile: /** @type {const} */ (true), plugins: [lazySsh, embedCompiledOnFirstUse] };
+const common = { ...innerOptions, metafile: /** @type {const} */ (true), plugins: [embedCompiledOnFirstUse] };
 
 /**
  * The shim carries the run and build payloads of its own build (shim/main.ts, docs/trust.md

@@ -140,7 +140,7 @@ async function main(): Promise<number> {
         builtInBuild: () => loadBuiltInBuild(codeCaches),
       },
       engine: {
-        client: createEngineClient(endpoint, env, homeDir),
+        client: createEngineClient(endpoint, env),
         endpoint: {
           host: redactHost(endpoint.host),
           source: endpoint.source,

@@ -1,13 +1,12 @@
 /**
- * The EngineClient (contract/engine-client.ts) over node:http: every call but a pull goes
- * straight to the Engine API, so that no run but a pull (or an ssh engine) loads dockerode:
- * compiling and evaluating it was the largest part of the shim's start-up. Errors look like
- * dockerode's (`statusCode`, `json`; Node's `code`/`syscall` for connection failures), so
- * engine-error.ts explains both alike.
+ * The EngineClient (contract/engine-client.ts) over node:http: every call goes straight to
+ * the Engine API, pulls too (pull-over-engine-api.ts), so that no run loads dockerode:
+ * compiling and evaluating it was the largest part of the shim's start-up
+ * (docs/decisions/light-engine-client.md). Errors keep dockerode's shape (`statusCode`,
+ * `json`; Node's `code`/`syscall` for connection failures), which engine-error.ts explains.
  * Engine API: https://docs.docker.com/reference/api/engine/version/v1.41/
  */
 import type http from 'node:http';
-import type Dockerode from 'dockerode';
 import type {
   BindSourcesAnswer,
   ContainerSummary,
@@ -24,8 +23,17 @@ export interface EngineCall {
   path: string;
   /** Sent as JSON. */
   body?: unknown;
-  /** Resolve with the response stream instead of parsed JSON (exports, archives). */
+  /** Resolve with the response stream instead of parsed JSON (exports, archives, a pull's progress). */
   stream?: boolean;
+  /** Added to the request's (a pull's `X-Registry-Auth`). */
+  headers?: Record<string, string>;
+  /** Aborting it destroys the request, answered or not, and its stream. */
+  signal?: AbortSignal;
+  /**
+   * False: no silence bound. A pull's stream is silent while the engine waits for a registry,
+   * and pull-image.ts bounds a pull without progress itself.
+   */
+  idleTimeout?: false;
 }
 
 export type EngineRequest = (call: EngineCall) => Promise<unknown>;
@@ -39,7 +47,25 @@ export const DEFAULT_ENGINE_TIMEOUT_MS = 15_000;
 export const ENGINE_TIMEOUT_CODE = 'ERR_RUN_DOCKER_ENGINE_TIMEOUT';
 
 /**
- * Connection settings as in dockerode's options (unix socket, or host/port with TLS material).
+ * How to reach an engine (create-engine-client.ts): a unix socket or named pipe; a tcp host
+ * and port, with TLS material when `tls`; or `connect`, a stream to it made per connection
+ * (ssh: dial-over-ssh.ts).
+ */
+export interface EngineConnection {
+  socketPath?: string;
+  host?: string;
+  port?: number;
+  tls?: boolean;
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  /** Carries TLS settings node:https takes only from an agent (no verification). */
+  agent?: http.Agent;
+  connect?: () => import('node:stream').Duplex;
+}
+
+/**
+ * How to reach the engine (EngineConnection).
  * `timeoutMs` bounds silence on the connection: until the answer's headers, and between
  * any two chunks of its body, also of a stream handed to the caller (an export or archive
  * that stops in the middle). It is idleness, not a total: a 300 MB export that keeps
@@ -49,7 +75,7 @@ export const ENGINE_TIMEOUT_CODE = 'ERR_RUN_DOCKER_ENGINE_TIMEOUT';
  * every answer.
  */
 export function createEngineRequest(
-  options: Dockerode.DockerOptions & { agent?: http.Agent },
+  options: EngineConnection,
   timeoutMs: number = DEFAULT_ENGINE_TIMEOUT_MS,
   maxAnswerBytes: number = ENGINE_ANSWER_LIMIT_BYTES,
   seen: AnswerHeaders = {},
@@ -60,22 +86,26 @@ export function createEngineRequest(
     if (server !== undefined) seen.server = server;
     if (libpod !== undefined) seen.libpodApiVersion = libpod;
   };
-  const secure = options.protocol === 'https';
+  const secure = options.tls === true;
   // Loaded on the first request that needs them: a warm call's one request, a plain GET over
   // the socket, needs neither (socket-get.ts); node:https (and node:tls) only for TLS engines.
   const loadRequest = () => (secure ? loadHttps() : loadHttp()).request;
   // servername '' on a socket: otherwise Node's agent tests the made-up host "localhost" for
   // an IP address, and compiling its IPv6 expression costs ~5 ms of every run.
+  const { connect } = options;
   const target = options.socketPath
     ? { socketPath: options.socketPath, servername: '' }
-    : {
-        host: options.host,
-        port: options.port,
-        ca: options.ca,
-        cert: options.cert,
-        key: options.key,
-        agent: options.agent,
-      };
+    : connect
+      ? // The made-up host name only fills the Host header; the stream goes where `connect` leads.
+        { host: 'localhost', createConnection: () => connect() as unknown as import('node:net').Socket }
+      : {
+          host: options.host,
+          port: options.port,
+          ca: options.ca,
+          cert: options.cert,
+          key: options.key,
+          agent: options.agent,
+        };
   const { socketPath } = options;
   const getPlain =
     socketPath === undefined
@@ -93,11 +123,11 @@ export function createEngineRequest(
           if ('error' in answer) throw answer.error;
           return answer.json;
         };
-  return ({ method, path, body, stream }) => {
-    if (getPlain && method === 'GET' && body === undefined && !stream) return getPlain(path);
+  return ({ method, path, body, stream, headers: extraHeaders, signal, idleTimeout }) => {
+    if (getPlain && method === 'GET' && body === undefined && !stream && !extraHeaders) return getPlain(path);
     return new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-      const headers: Record<string, string | number> = { Accept: 'application/json' };
+      const headers: Record<string, string | number> = { Accept: 'application/json', ...extraHeaders };
       if (payload) Object.assign(headers, { 'Content-Type': 'application/json', 'Content-Length': payload.length });
       let response: http.IncomingMessage | undefined;
       const req = loadRequest()({ ...target, method, path, headers }, (res) => {
@@ -129,12 +159,23 @@ export function createEngineRequest(
         });
       });
       // The socket's idle timer: it runs while connecting, waiting and streaming alike.
-      req.setTimeout(timeoutMs, () => {
-        const error = engineTimeoutError(method, path, timeoutMs);
-        // A stream already handed over fails with this error where it is read; before that, the promise does.
-        if (response) response.destroy(error);
-        req.destroy(error);
-      });
+      if (idleTimeout !== false) {
+        req.setTimeout(timeoutMs, () => {
+          const error = engineTimeoutError(method, path, timeoutMs);
+          // A stream already handed over fails with this error where it is read; before that, the promise does.
+          if (response) response.destroy(error);
+          req.destroy(error);
+        });
+      }
+      if (signal) {
+        const abort = () => {
+          const error = Object.assign(new Error('the request was cancelled'), { code: 'ABORT_ERR' });
+          if (response) response.destroy(error);
+          req.destroy(error);
+        };
+        if (signal.aborted) abort();
+        else signal.addEventListener('abort', abort, { once: true });
+      }
       req.on('error', reject);
       req.end(payload);
     });
@@ -304,8 +345,7 @@ export function containersWithLabel(label: string): { all: true; filters: { labe
 
 /**
  * An EngineClient whose calls are answered by `request`, and whose pulls go to `pull`
- * (create-engine-client.ts: dockerode, loaded on the first pull, so that a call that does
- * not pull never loads it).
+ * (create-engine-client.ts: pull-over-engine-api.ts, over the same `request`).
  *
  * One run asks for the tags of two repositories (mini's, then the project's), and the engine
  * takes as long to list all its images as to filter them (~12–17 ms here). So the whole

@@ -21,7 +21,7 @@ export function parseEngineIdentity({ server, libpodApiVersion }: AnswerHeaders)
 }
 
 /**
- * Pure: the same from GET /version, for clients that see no headers (dockerode, over ssh):
+ * Pure: the same from GET /version, for clients that see no headers (dockerode's, in tests):
  * Podman lists a component named "Podman Engine" there; dockerd "Engine".
  */
 export function parseVersionIdentity(version: unknown): EngineIdentity {

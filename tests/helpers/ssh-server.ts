@@ -1,7 +1,7 @@
 // A private OpenSSH server on 127.0.0.1 that lets one throw-away key in as the current
 // user: with the docker CLI on this host, it is a "remote" engine for DOCKER_HOST=ssh://.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +13,8 @@ export interface SshServer {
   host: string;
   /** A HOME whose ~/.ssh/id_ed25519 the server accepts. */
   clientHome: string;
+  /** The server's host key as a known_hosts line (`[127.0.0.1]:PORT ssh-ed25519 …`). */
+  knownHostsLine: string;
   /** What sshd logged so far (it logs each accepted key). */
   log(): string;
   stop(): Promise<void>;
@@ -87,9 +89,11 @@ export async function startSshServer(dir: string, serverOptions: SshServerOption
   let output = '';
   child.stderr.on('data', (chunk) => (output += chunk));
   await waitForPort(port, child, () => output);
+  const [keyType, keyData] = (await readFile(path.join(dir, 'host_key.pub'), 'utf8')).trim().split(/\s+/);
   return {
     host: `ssh://${user}@127.0.0.1:${port}`,
     clientHome,
+    knownHostsLine: `[127.0.0.1]:${port} ${keyType} ${keyData}`,
     log: () => output,
     stop: async () => {
       if (child.exitCode !== null) return;
@@ -97,5 +101,43 @@ export async function startSshServer(dir: string, serverOptions: SshServerOption
       child.kill('SIGTERM');
       await exited;
     },
+  };
+}
+
+/** What the system's ssh may use, in a configuration of its own (useSshClient). */
+export interface SshClientSetup {
+  /** Host keys it knows (known_hosts lines); none: every host is unknown. */
+  knownHosts: string[];
+  /** The private key it offers. */
+  identityFile: string;
+}
+
+/**
+ * Environment entries that make the system's ssh use `setup` (a folder first in PATH whose
+ * `ssh` runs /usr/bin/ssh -F with a config written in `dir`). OpenSSH takes `~` from the user
+ * database, not HOME, so a test cannot give it its own known_hosts and key any other way;
+ * ssh itself, its host-key check and its authentication are the real ones.
+ */
+export async function useSshClient(dir: string, setup: SshClientSetup): Promise<Record<string, string>> {
+  const bin = path.join(dir, 'bin');
+  await mkdir(bin, { recursive: true });
+  await writeFile(path.join(dir, 'known_hosts'), setup.knownHosts.map((line) => `${line}\n`).join(''));
+  const config = [
+    'Host *',
+    `  UserKnownHostsFile ${path.join(dir, 'known_hosts')}`,
+    '  GlobalKnownHostsFile /dev/null',
+    '  StrictHostKeyChecking yes',
+    `  IdentityFile ${setup.identityFile}`,
+    '  IdentitiesOnly yes',
+    '  IdentityAgent none',
+    '  BatchMode yes',
+    '',
+  ].join('\n');
+  await writeFile(path.join(dir, 'ssh_config'), config);
+  await copyFile(path.join(__dirname, 'ssh-with-test-config.sh'), path.join(bin, 'ssh'));
+  await chmod(path.join(bin, 'ssh'), 0o755);
+  return {
+    PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+    RUN_DOCKER_TEST_SSH_CONFIG: path.join(dir, 'ssh_config'),
   };
 }

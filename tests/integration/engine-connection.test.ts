@@ -7,7 +7,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildBusyboxImage, docker, removeImages } from '../helpers/fixtures';
+import { buildBusyboxImage, docker, removeImages, runCommand } from '../helpers/fixtures';
 import {
   makeTestCertificates,
   startTlsEngineProxy,
@@ -16,7 +16,7 @@ import {
   type TestCertificates,
 } from '../helpers/engine-proxy';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
-import { startSshServer } from '../helpers/ssh-server';
+import { startSshServer, useSshClient } from '../helpers/ssh-server';
 import { explain, makeHost, publish, removeHosts, runShim, stderrLines } from '../helpers/shim';
 
 let registry: TestRegistry;
@@ -148,25 +148,49 @@ test('an unknown context, a missing client certificate and a plain-HTTP client e
   expect(explain(plainHttp)).not.toContain('    at ');
 });
 
-// The shim and the payload speak to the engine through ssh2 (`docker system dial-stdio` on
-// the far side). A dry run spawns no docker CLI, so only run-docker's own connection is tested.
-test('DOCKER_HOST=ssh:// with the default key in ~/.ssh, and a clear line when the key is refused', async () => {
+// The shim and the payload reach the engine as the docker CLI does: the system's ssh runs
+// `docker system dial-stdio` on the far side. A dry run spawns no docker CLI, so only
+// run-docker's own connection is tested; ssh checks the host key and offers the key.
+test('DOCKER_HOST=ssh:// through the system ssh: a known host and an accepted key work; an unknown host key and a refused key are one line each', async () => {
   const sshd = await startSshServer(join(workDir, 'sshd'));
   try {
     const host = await makeHost({ ...hostBase, DOCKER_HOST: sshd.host });
-    const withKey = { ...host, HOME: sshd.clientHome, XDG_CACHE_HOME: join(host.HOME, '.cache') };
-    delete (withKey as Record<string, string | undefined>).SSH_AUTH_SOCK;
-    const outcome = await runShim(['--local', '--dry-run', PROJECT, 'echo', 'over ssh'], withKey);
+    const key = join(sshd.clientHome, '.ssh', 'id_ed25519');
+    const known = await useSshClient(join(workDir, 'ssh-known'), {
+      knownHosts: [sshd.knownHostsLine],
+      identityFile: key,
+    });
+    const outcome = await runShim(['--local', '--dry-run', PROJECT, 'echo', 'over ssh'], { ...host, ...known });
     expect({ code: outcome.code, stderr: outcome.stderr }).toEqual({ code: 0, stderr: '' });
     expect(outcome.stdout).toMatch(
       /^# engine ssh:\/\/\S+: shares this host's files \(it saw a folder made here\)\ndocker run .* run-docker-test\/engine-connection-\d+:20261128-000000 echo 'over ssh'\n$/,
     );
     expect(sshd.log()).toMatch(/Accepted publickey for \S+ from 127\.0\.0\.1/);
 
-    const refused = await runShim(['--local', '--dry-run', PROJECT, 'true'], { ...host, SSH_AUTH_SOCK: '' });
+    // ssh2 connected to any host key; ssh refuses one it does not know, before offering a key.
+    const accepted = sshd.log().match(/Accepted publickey/g)?.length ?? 0;
+    const unknown = await useSshClient(join(workDir, 'ssh-unknown'), { knownHosts: [], identityFile: key });
+    const unverified = await runShim(['--local', '--dry-run', PROJECT, 'true'], { ...host, ...unknown });
+    expect(unverified.code).toBe(125);
+    expect(stderrLines(unverified)).toEqual([
+      `run-docker: the ssh host key of the Docker engine at "${sshd.host}" set by DOCKER_HOST could not be verified (ssh: Host key verification failed.). Check the host's key and record it in ~/.ssh/known_hosts (connecting once with "ssh HOST" asks), then check that "ssh HOST docker system dial-stdio" works (the docker CLI runs the same).`,
+    ]);
+    expect(sshd.log().match(/Accepted publickey/g)?.length ?? 0).toBe(accepted);
+
+    const stranger = join(workDir, 'ssh-stranger-key');
+    await runCommand('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', stranger], { check: true });
+    const refusedKey = await useSshClient(join(workDir, 'ssh-refused'), {
+      knownHosts: [sshd.knownHostsLine],
+      identityFile: stranger,
+    });
+    const refused = await runShim(['--local', '--dry-run', PROJECT, 'true'], { ...host, ...refusedKey });
     expect(refused.code).toBe(125);
     expect(stderrLines(refused)).toEqual([
-      `run-docker: the ssh server of the Docker engine at "${sshd.host}" set by DOCKER_HOST refused every key offered. Add your key to ssh-agent (ssh-add) or to ~/.ssh (id_ed25519, id_ecdsa, id_rsa), and check that "ssh HOST docker version" works.`,
+      expect.stringMatching(
+        new RegExp(
+          `^run-docker: the ssh server of the Docker engine at "${sshd.host}" set by DOCKER_HOST refused every key offered \\(ssh: .*Permission denied \\(publickey\\)\\.\\)\\. Add your key to ssh-agent`,
+        ),
+      ),
     ]);
   } finally {
     await sshd.stop();

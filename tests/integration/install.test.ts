@@ -125,12 +125,15 @@ test('npm pack holds the shim bundle, LICENSE and the third-party notices, and a
   expect(await readFile(join(installed, 'LICENSE'), 'utf8')).toMatch(
     /^MIT License\n\nCopyright \(c\) 2026 run-docker contributors\n/,
   );
-  expectNoticesFor(await readFile(join(installed, 'dist', 'shim', 'THIRD-PARTY-NOTICES.txt'), 'utf8'), [
-    { name: 'dockerode', license: 'Apache-2.0' },
+  const shimNotices = await readFile(join(installed, 'dist', 'shim', 'THIRD-PARTY-NOTICES.txt'), 'utf8');
+  expectNoticesFor(shimNotices, [
+    { name: 'smol-toml', license: 'BSD-3-Clause' },
     { name: 'tar-stream', license: 'MIT' },
     { name: 'semver', license: 'ISC' },
     { name: 'log-update', license: 'MIT' },
   ]);
+  // Every Engine API call goes over node:http, pulls and ssh engines too (issue 24): no dockerode, ssh2 or docker-modem.
+  expect(shimNotices).not.toMatch(/^ {2}(dockerode|docker-modem|ssh2) /m);
 });
 
 /** An npm registry on 127.0.0.1 that accepts any publish (PUT /<name>) and keeps what it was sent; everything else is a 404. */
@@ -198,7 +201,7 @@ test('the package can be published: npm publish to a registry on 127.0.0.1 sends
       check: true,
     });
     expectNoticesFor(notices.stdout, [
-      { name: 'dockerode', license: 'Apache-2.0' },
+      { name: 'smol-toml', license: 'BSD-3-Clause' },
       { name: 'tar-stream', license: 'MIT' },
       { name: 'semver', license: 'ISC' },
     ]);
@@ -247,7 +250,7 @@ test('a published tiny and mini carry the third-party notices of what they hold 
   expect(tinyNotices).toMatch(/^Notices for the tiny image /);
   // tiny carries the shim's bundle too: its packages are covered as well.
   expectNoticesFor(tinyNotices, [
-    { name: 'dockerode', license: 'Apache-2.0' },
+    { name: 'smol-toml', license: 'BSD-3-Clause' },
     { name: 'tar-stream', license: 'MIT' },
     { name: 'semver', license: 'ISC' },
   ]);

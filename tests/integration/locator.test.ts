@@ -8,7 +8,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Dockerode from 'dockerode';
-import { createDockerodeEngineClient } from '../../common/engine/dockerode-engine-client';
+import { createDockerodeEngineClient } from '../helpers/dockerode-engine-client';
 import type { BaseContext } from '../../contract/contract';
 import { RunDockerError } from '../../common/run-docker-error';
 import { findNewestTag, listLocalTagsNewestFirst } from '../../payload/locator/main';

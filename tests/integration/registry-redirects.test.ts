@@ -15,7 +15,7 @@ import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
-import { createDockerodeEngineClient } from '../../common/engine/dockerode-engine-client';
+import { createDockerodeEngineClient } from '../helpers/dockerode-engine-client';
 import { findNewestTag } from '../../payload/locator/main';
 import { makeCertificates } from '../helpers/certificates';
 import { buildBusyboxImage, docker, pushImage, removeImages } from '../helpers/fixtures';

@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Dockerode from 'dockerode';
-import { createDockerodeEngineClient } from '../../common/engine/dockerode-engine-client';
+import { createDockerodeEngineClient } from '../helpers/dockerode-engine-client';
 import type { BaseContext } from '../../contract/contract';
 import { RunDockerError } from '../../common/run-docker-error';
 import { findNewestTag } from '../../payload/locator/main';

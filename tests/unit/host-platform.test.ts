@@ -5,7 +5,7 @@
  * integration tests).
  */
 import { engineMapsFileOwnership, formatBindSource, joinHostPath, selectFileOwner } from '../../common/host-platform';
-import { toDockerodeOptions } from '../../common/engine/create-engine-client';
+import { toEngineConnection } from '../../common/engine/create-engine-client';
 import { normalizeHost, selectDefaultEndpoint } from '../../common/engine/select-engine-endpoint';
 import { judgeDir } from '../../common/private-dir';
 import { currentUser, findForeignWriter } from '../../common/read-private-file';
@@ -257,11 +257,8 @@ describe('the engine address', () => {
 
   test("a named pipe is reached through node:net's path for it", () => {
     const read = () => Buffer.alloc(0);
-    expect(
-      toDockerodeOptions({ host: 'npipe:////./pipe/docker_engine', source: 'default' }, {}, WINDOWS_HOME, read),
-    ).toEqual({
+    expect(toEngineConnection({ host: 'npipe:////./pipe/docker_engine', source: 'default' }, read)).toEqual({
       socketPath: '\\\\.\\pipe\\docker_engine',
-      host: undefined,
     });
   });
 });

@@ -7,7 +7,8 @@ import {
   selectContextName,
   selectDefaultEndpoint,
 } from '../../common/engine/select-engine-endpoint';
-import { toDockerodeOptions } from '../../common/engine/create-engine-client';
+import { toEngineConnection } from '../../common/engine/create-engine-client';
+import { buildSshArgs } from '../../common/engine/dial-over-ssh';
 
 const CONFIG = '/home/u/.docker/config.json';
 const all = () => true;
@@ -119,30 +120,28 @@ describe('normalizeHost', () => {
   });
 });
 
-describe('toDockerodeOptions', () => {
+describe('toEngineConnection', () => {
   const read = (file: string) => Buffer.from(`contents of ${file}`);
 
-  it('names the socket and clears any host docker-modem found in process.env', () => {
-    const options = toDockerodeOptions({ host: 'unix:///x.sock', source: 'DOCKER_HOST' }, {}, '/home/u', read);
-    expect(options).toEqual({ socketPath: '/x.sock', host: undefined });
-    expect(Object.keys(options)).toContain('host');
+  it('names the socket', () => {
+    expect(toEngineConnection({ host: 'unix:///x.sock', source: 'DOCKER_HOST' }, read)).toEqual({
+      socketPath: '/x.sock',
+    });
   });
 
   it('reads the TLS files and verifies by default', () => {
-    const options = toDockerodeOptions(
+    const connection = toEngineConnection(
       {
         host: 'tcp://h:2376',
         source: 'DOCKER_HOST',
         tls: { verify: true, ca: '/c/ca.pem', cert: '/c/cert.pem', key: '/c/key.pem' },
       },
-      {},
-      '/home/u',
       read,
     );
-    expect(options).toEqual({
+    expect(connection).toEqual({
       host: 'h',
       port: 2376,
-      protocol: 'https',
+      tls: true,
       ca: read('/c/ca.pem'),
       cert: read('/c/cert.pem'),
       key: read('/c/key.pem'),
@@ -150,33 +149,54 @@ describe('toDockerodeOptions', () => {
   });
 
   it('carries "do not verify" in an https agent', () => {
-    const options = toDockerodeOptions(
-      { host: 'tcp://h:2376', source: 's', tls: { verify: false } },
-      {},
-      '/home/u',
-      read,
-    ) as { agent?: { options?: { rejectUnauthorized?: boolean } } };
-    expect(options.agent?.options?.rejectUnauthorized).toBe(false);
+    const connection = toEngineConnection({ host: 'tcp://h:2376', source: 's', tls: { verify: false } }, read) as {
+      agent?: { options?: { rejectUnauthorized?: boolean } };
+    };
+    expect(connection.agent?.options?.rejectUnauthorized).toBe(false);
   });
 
-  it('uses ssh-agent when there is one, else the first default key', () => {
-    expect(
-      toDockerodeOptions({ host: 'ssh://me@h:2222', source: 's' }, { SSH_AUTH_SOCK: '/a.sock' }, '/home/u', read),
-    ).toMatchObject({
-      protocol: 'ssh',
-      host: 'h',
-      port: 2222,
-      username: 'me',
-      sshOptions: { agent: '/a.sock', privateKey: undefined },
-    });
-    const onlyRsa = (file: string) => {
-      if (!file.endsWith('id_rsa')) throw Object.assign(new Error('missing'), { code: 'ENOENT' });
-      return read(file);
+  it('plain tcp without TLS material', () => {
+    expect(toEngineConnection({ host: 'tcp://h:2375', source: 's' }, read)).toEqual({ host: 'h', port: 2375 });
+  });
+
+  it('reaches ssh engines through a connection made per request, reading no key itself', () => {
+    const unread = () => {
+      throw new Error('nothing is read for ssh');
     };
-    expect(toDockerodeOptions({ host: 'ssh://me@h', source: 's' }, {}, '/home/u', onlyRsa)).toMatchObject({
-      port: 22,
-      sshOptions: { privateKey: read('/home/u/.ssh/id_rsa') },
+    expect(toEngineConnection({ host: 'ssh://me@h:2222', source: 's' }, unread)).toEqual({
+      connect: expect.any(Function) as unknown,
     });
+  });
+});
+
+describe('buildSshArgs: as the docker CLI runs ssh', () => {
+  it('passes user and port as flags, and the host after --', () => {
+    expect(buildSshArgs('ssh://me@h:2222')).toEqual([
+      '-o',
+      'ConnectTimeout=30',
+      '-T',
+      '-l',
+      'me',
+      '-p',
+      '2222',
+      '--',
+      'h',
+      'docker',
+      'system',
+      'dial-stdio',
+    ]);
+    expect(buildSshArgs('ssh://h')).toEqual([
+      '-o',
+      'ConnectTimeout=30',
+      '-T',
+      '--',
+      'h',
+      'docker',
+      'system',
+      'dial-stdio',
+    ]);
+    // A host that looks like an option stays a host: it comes after --.
+    expect(buildSshArgs('ssh://[::1]:22').slice(-5)).toEqual(['--', '::1', 'docker', 'system', 'dial-stdio']);
   });
 });
 

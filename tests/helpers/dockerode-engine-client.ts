@@ -1,6 +1,9 @@
 /**
- * The EngineClient (contract/engine-client.ts) through dockerode: what an ssh engine uses
- * for every call (docker-modem's ssh transport), and every engine for pulls.
+ * The EngineClient (contract/engine-client.ts) through dockerode, for tests only: a client
+ * other than run-docker's own (common/engine/light-engine-client.ts) to set up and look at
+ * the engine with, so that a test of the light client does not check it against itself.
+ * (Until issue 24 this was the shim's client for pulls and ssh engines:
+ * docs/decisions/light-engine-client.md.)
  */
 import type Dockerode from 'dockerode';
 import type { EngineClient, EnginePullOptions } from '../../contract/engine-client';
@@ -11,8 +14,8 @@ import {
   isNotFound,
   selectTagsOfRepository,
   toImageDetails,
-} from './light-engine-client';
-import { parseVersionIdentity } from './parse-engine-identity';
+} from '../../common/engine/light-engine-client';
+import { parseVersionIdentity } from '../../common/engine/parse-engine-identity';
 
 export function createDockerodeEngineClient(docker: Dockerode): EngineClient {
   let identity: ReturnType<NonNullable<EngineClient['identify']>> | undefined;

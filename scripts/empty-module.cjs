@@ -1,2 +1,0 @@
-// @ts-check
-module.exports = {};
