@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildProjectImage, median, optionOf, sh, utcVersion } from './bench-setup.mjs';
+import { loadBusyImages, removeBusyImages } from './bench-busy-host.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -31,6 +32,14 @@ const rounds = Number(option('--rounds', '7'));
 const countInstructions = args.includes('--instructions');
 const jsonPath = option('--json', undefined);
 const TAG_COUNTS = [1000, 10000];
+// Busy hosts (issue 24 item 1): s and node again with this many extra images on the engine,
+// each count in turn. Opt-in: the images slow every image list on the engine while they
+// are there, and the engine may be shared.
+const BUSY_COUNTS = args.includes('--busy-host')
+  ? (/^\d+(,\d+)*$/.test(option('--busy-host', '') ?? '') ? (option('--busy-host') ?? '') : '500,2000')
+      .split(',')
+      .map(Number)
+  : [];
 
 const work = mkdtempSync(join(tmpdir(), 'run-docker-bench-'));
 
@@ -150,8 +159,8 @@ try {
   const scenarioKeys = /** @type {ScenarioKey[]} */ (Object.keys(scenarios));
   /** @type {Record<ScenarioKey, number[]>} */
   const timings = { node: [], a: [], b: [], c: [], s: [], w: [], d: [] };
-  /** @param {ScenarioKey} key */
-  const runOnce = (key) => {
+  /** @param {ScenarioKey} key @param {boolean} [recordRss] */
+  const runOnce = (key, recordRss = true) => {
     const scenario = scenarios[key];
     scenario.before?.();
     const [file, argv] = scenario.run();
@@ -162,13 +171,38 @@ try {
     });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (result.status !== 0) throw new Error(`${scenario.label} failed (exit ${result.status}): ${result.stderr}`);
-    if (scenario.rss)
+    if (scenario.rss && recordRss)
       peakRss[/** @type {keyof typeof peakRss} */ (key)].push(Number(readFileSync(rssFile, 'utf8')) / 1024);
     return seconds;
   };
   for (const key of scenarioKeys) runOnce(key); // warm-up: pulls, caches, page cache
   for (let round = 0; round < rounds; round++) {
     for (const key of scenarioKeys) timings[key].push(runOnce(key));
+  }
+
+  /** s and node, interleaved, with each count of extra images on the engine.
+   *  @type {Record<number, { node: number[], s: number[] }>} */
+  const busyTimings = {};
+  // 0 first: the same phase without extra images, the figure each count is compared with.
+  for (const count of BUSY_COUNTS.length ? [0, ...BUSY_COUNTS] : []) {
+    const names =
+      count === 0
+        ? []
+        : loadBusyImages(
+            join(work, `busy-${count}`, 'images'),
+            `run-docker-bench-busy-${process.pid}-${count}/img`,
+            count,
+          );
+    try {
+      runOnce('s', false); // warm-up
+      busyTimings[count] = { node: [], s: [] };
+      for (let round = 0; round < rounds; round++) {
+        busyTimings[count].node.push(runOnce('node', false));
+        busyTimings[count].s.push(runOnce('s', false));
+      }
+    } finally {
+      removeBusyImages(names);
+    }
   }
 
   // s and node again, as instructions executed (3 runs each, the median).
@@ -284,6 +318,13 @@ try {
       // The same within each round: the machine's drift over a run moves node and s alike.
       paired_s_minus_node: median(timings.s.map((s, i) => s - (timings.node[i] ?? NaN))) * 1000,
     },
+    /** Extra images → s − node paired per round (ms), with that many images more on the engine. */
+    busyHostPairedSMinusNodeMs: Object.fromEntries(
+      Object.entries(busyTimings).map(([count, { node, s }]) => [
+        count,
+        median(s.map((value, i) => value - (node[i] ?? NaN))) * 1000,
+      ]),
+    ),
     newestTagSeconds: Object.fromEntries(Object.entries(tagTimings).map(([count, values]) => [count, median(values)])),
     shimPeakRssMiB: { local: Math.max(...peakRss.b), registry: Math.max(...peakRss.c) },
     peakRssMiB: {
@@ -309,6 +350,16 @@ try {
     ['s − node start (the shim alone)', `${results.overheadMs.s_minus_node.toFixed(0)} ms`],
     ['s − node, paired per round (goal ≤ 15 ms)', `${results.overheadMs.paired_s_minus_node.toFixed(0)} ms`],
     ['w − s, paired per round (a host waiting for a rollout)', `${results.overheadMs.paired_w_minus_s.toFixed(0)} ms`],
+    ...(BUSY_COUNTS.length ? BUSY_COUNTS : [500, 2000]).map((count) => {
+      const busy = /** @type {Record<string, number>} */ (results.busyHostPairedSMinusNodeMs)[count];
+      const growth = (busy ?? NaN) - (results.busyHostPairedSMinusNodeMs[0] ?? NaN);
+      return /** @type {[string, string]} */ ([
+        `s − node, paired, ${count} more images (goal ≤ +5 ms over none, same phase)`,
+        busy === undefined
+          ? 'not run: --busy-host'
+          : `${busy.toFixed(0)} ms (${growth >= 0 ? '+' : ''}${growth.toFixed(0)})`,
+      ]);
+    }),
     ...TAG_COUNTS.map(
       (count) =>
         /** @type {[string, string]} */ ([
