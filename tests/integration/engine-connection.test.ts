@@ -197,6 +197,38 @@ test('DOCKER_HOST=ssh:// through the system ssh: a known host and an accepted ke
   }
 }, 120_000);
 
+// A pull over ssh: POST /images/create with its progress streamed back through ssh's stdio
+// (common/engine/pull-over-engine-api.ts over dial-over-ssh.ts), as a fresh host pulls tiny and mini.
+test('DOCKER_HOST=ssh://: a host without tiny and mini pulls both through the system ssh and runs the mini', async () => {
+  const miniVersion = '20261129-000000';
+  const tinyRepo = `${registry.address}/engine-${process.pid}/ssh-tiny`;
+  const miniRepo = `${registry.address}/engine-${process.pid}/ssh-mini`;
+  const tiny = await publish('tiny', tinyRepo);
+  const mini = await publish('mini', miniRepo, ['--version', miniVersion]);
+  published.push(tiny, mini, `${miniRepo}:${miniVersion}`);
+  await removeImages([tiny, mini, `${miniRepo}:${miniVersion}`]);
+  const isHere = async (image: string) => (await docker(['image', 'inspect', '--format', '{{.Id}}', image])).code === 0;
+  expect(await isHere(`${miniRepo}:${miniVersion}`)).toBe(false);
+
+  const sshd = await startSshServer(join(workDir, 'sshd-pull'));
+  try {
+    const client = await useSshClient(join(workDir, 'ssh-pull'), {
+      knownHosts: [sshd.knownHostsLine],
+      identityFile: join(sshd.clientHome, '.ssh', 'id_ed25519'),
+    });
+    const host = await makeHost({ RUN_DOCKER_TINY: tiny, RUN_DOCKER_MINI: miniRepo, DOCKER_HOST: sshd.host });
+    const outcome = await runShim(['--version'], { ...host, ...client });
+    expect({ code: outcome.code, stderr: outcome.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(outcome.stdout.split('\n')[2]).toMatch(
+      new RegExp(`^mini ${miniRepo.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:${miniVersion} \\(${miniVersion}, payload `),
+    );
+    expect(await isHere(`${miniRepo}:${miniVersion}`)).toBe(true);
+    expect(sshd.log()).toMatch(/Accepted publickey for \S+ from 127\.0\.0\.1/);
+  } finally {
+    await sshd.stop();
+  }
+});
+
 test('--show-config names the engine and what chose it, also when it cannot be used, without contacting it', async () => {
   const host = await makeHost(hostBase);
   const engineLine = async (env: Record<string, string>) => {
