@@ -76,6 +76,22 @@ beforeAll(async () => {
   });
 });
 
+/**
+ * Each test's calls run in a folder of their own: a call asks early for the repository the
+ * last call in its folder looked up after mini (payload/locator/predict-next-lookup.ts), and
+ * another test's project asked through this test's proxy is not what this test counts.
+ */
+let folder: string;
+
+beforeEach(async () => {
+  folder = await mkdtemp(join(dir, 'calls-'));
+});
+
+/** runShim in this test's folder. */
+function runCall(args: string[], env: Record<string, string>) {
+  return runShim(args, env, '', [], folder);
+}
+
 afterEach(async () => {
   await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
 });
@@ -116,7 +132,7 @@ function expectDryRunOf(outcome: Awaited<ReturnType<typeof runShim>>, reference:
 
 test('the tag list of a registry by name goes through HTTPS_PROXY (a CONNECT tunnel); the registry on loopback does not', async () => {
   const forward = await proxy();
-  const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], {
+  const outcome = await runCall(['--dry-run', `${named}/${SPACE}/app`], {
     ...host,
     HTTPS_PROXY: forward.url,
     HTTP_PROXY: forward.url,
@@ -131,7 +147,7 @@ test('the tag list of a registry by name goes through HTTPS_PROXY (a CONNECT tun
 test('lower-case https_proxy and proxy credentials: Proxy-Authorization goes to the proxy, the password is never printed', async () => {
   const forward = await proxy({ credentials: { username: 'team', password: 's3cret-pw' } });
   const proxyUrl = forward.url.replace('http://', 'http://team:s3cret-pw@');
-  const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], {
+  const outcome = await runCall(['--dry-run', `${named}/${SPACE}/app`], {
     ...host,
     https_proxy: proxyUrl,
     http_proxy: proxyUrl,
@@ -160,14 +176,14 @@ test('an https:// proxy: TLS to the proxy (its certificate checked), then the tu
   });
   // By the name its certificate is for; the shim trusts the test CA through NODE_EXTRA_CA_CERTS.
   const proxyUrl = forward.url.replace('127.0.0.1', HOSTNAME);
-  const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], { ...host, HTTPS_PROXY: proxyUrl });
+  const outcome = await runCall(['--dry-run', `${named}/${SPACE}/app`], { ...host, HTTPS_PROXY: proxyUrl });
   expectDryRunOf(outcome, `${named}/${SPACE}/app:${NEW}`);
   expectOnlyNamedRegistry(forward.log);
 });
 
 test('NO_PROXY naming the registry bypasses the proxy', async () => {
   const forward = await proxy();
-  const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], {
+  const outcome = await runCall(['--dry-run', `${named}/${SPACE}/app`], {
     ...host,
     HTTPS_PROXY: forward.url,
     NO_PROXY: `localhost,.run-docker.test`,
@@ -178,7 +194,7 @@ test('NO_PROXY naming the registry bypasses the proxy', async () => {
 
 test('a registry on loopback is never proxied, whatever the settings say', async () => {
   const forward = await proxy();
-  const outcome = await runShim(['--dry-run', `${registry.address}/${SPACE}/app`], {
+  const outcome = await runCall(['--dry-run', `${registry.address}/${SPACE}/app`], {
     ...host,
     HTTPS_PROXY: forward.url,
     HTTP_PROXY: forward.url,
@@ -197,13 +213,13 @@ test('proxies.default in ~/.docker/config.json is used when the environment sets
     join(configured.HOME, '.docker', 'config.json'),
     JSON.stringify({ proxies: { default: { httpsProxy: forward.url } } }),
   );
-  const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], configured);
+  const outcome = await runCall(['--dry-run', `${named}/${SPACE}/app`], configured);
   expectDryRunOf(outcome, `${named}/${SPACE}/app:${NEW}`);
   expectOnlyNamedRegistry(forward.log);
 });
 
 test('an unreachable proxy is like an unreachable registry: one warning naming the proxy (password hidden), and the local image', async () => {
-  const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], {
+  const outcome = await runCall(['--dry-run', `${named}/${SPACE}/app`], {
     ...host,
     HTTPS_PROXY: 'http://team:s3cret-pw@127.0.0.1:1',
   });
@@ -221,7 +237,7 @@ test('a proxy that accepts connections and never answers costs one deadline, and
   const silentUrl = `http://127.0.0.1:${silentPort}`;
   try {
     const started = Date.now();
-    const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], {
+    const outcome = await runCall(['--dry-run', `${named}/${SPACE}/app`], {
       ...host,
       HTTPS_PROXY: silentUrl,
       RUN_DOCKER_REGISTRY_DEADLINE_MS: '1500',
@@ -244,7 +260,7 @@ test('a proxy that accepts connections and never answers costs one deadline, and
 test('a proxy that refuses the credentials (407) is named too, and the local image runs', async () => {
   const forward = await proxy({ credentials: { username: 'team', password: 'right' } });
   const proxyUrl = forward.url.replace('http://', 'http://team:wrong@');
-  const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], { ...host, HTTPS_PROXY: proxyUrl });
+  const outcome = await runCall(['--dry-run', `${named}/${SPACE}/app`], { ...host, HTTPS_PROXY: proxyUrl });
   expect({ code: outcome.code, why: explain(outcome) }).toEqual({ code: 0, why: explain(outcome) });
   expect(outcome.stdout).toMatch(new RegExp(` ${escape(`${named}/${SPACE}/app:${OLD}`)}\\n$`));
   expect(stderrLines(outcome)).toEqual([
@@ -253,7 +269,7 @@ test('a proxy that refuses the credentials (407) is named too, and the local ima
 });
 
 test('a proxy run-docker cannot use (socks5) is named, password hidden, and the local image runs', async () => {
-  const outcome = await runShim(['--dry-run', `${named}/${SPACE}/app`], {
+  const outcome = await runCall(['--dry-run', `${named}/${SPACE}/app`], {
     ...host,
     HTTPS_PROXY: 'socks5://team:s3cret-pw@127.0.0.1:1080',
   });
