@@ -10,12 +10,16 @@ import type { EngineClient, Logger, PayloadManifest, TrustedKey } from '../contr
 import { MANIFEST_FILE, PAYLOAD_DIR } from '../contract/contract';
 import { withExtractionContainer } from '../common/copy-from-image';
 import { compareTagOrder } from '../common/compare-tag-order';
+import { formatBytes } from '../common/read-tar-files';
 import { readImagePayload } from '../shim/read-image-payload';
 import { checkBuildSignature, checkEntry, checkSignature, PayloadRejected, sha256Hex } from '../shim/verify-payload';
 
 import { rolloutPercentAt } from '../common/rollout-schedule';
+import { NOTICES, NOTICES_LIMIT_BYTES } from './check-payload-sizes';
 
 export { formatRolloutSteps, parseRolloutOption } from '../common/rollout-schedule';
+// scripts/publish holds what it builds to the bounds hosts (and it) read payloads with.
+export { checkPayloadSizes } from './check-payload-sizes';
 
 /** The first shim version that follows rollouts, halts and key statements. */
 export const RELEASES_SHIM_VERSION = '0.2.0';
@@ -27,9 +31,6 @@ export interface PublishedMini {
   /** The run entry, the build entry (when it has one) and the third-party notices, by name. */
   files: Map<string, Buffer>;
 }
-
-const NOTICES = 'THIRD-PARTY-NOTICES.txt';
-const NOTICES_LIMIT_BYTES = 1024 * 1024;
 
 /**
  * The payload of the mini `reference` (on this engine already): manifest against the image
@@ -57,7 +58,8 @@ export async function readPublishedMini(engine: EngineClient, reference: string,
       }),
     ).catch(() => undefined);
     const noticesBytes = notices?.files.get(NOTICES);
-    if (noticesBytes === undefined) throw new Error(`it has no ${PAYLOAD_DIR}/${NOTICES} of at most 1 MiB`);
+    if (noticesBytes === undefined)
+      throw new Error(`it has no ${PAYLOAD_DIR}/${NOTICES} of at most ${formatBytes(NOTICES_LIMIT_BYTES)}`);
     files.set(NOTICES, noticesBytes);
     return { reference, manifest, files };
   } catch (error) {

@@ -346,6 +346,11 @@ async function main() {
     /** @param {string} name */
     const fileOf = (name) =>
       release?.source?.files.get(name) ?? fs.readFileSync(path.join(root, 'dist/payload', options.kind, name));
+    /** Where a file of the payload folder came from, for messages. @param {string} name */
+    const fromOf = (name) =>
+      release?.source?.files.has(name)
+        ? `from the mini "${release.source.reference}"`
+        : `dist/payload/${options.kind}/${name}`;
     const entryBytes = fileOf(release?.source?.manifest.entry ?? entry);
     const entryName = release?.source?.manifest.entry ?? entry;
     fs.writeFileSync(path.join(payloadDir, entryName), entryBytes);
@@ -409,6 +414,18 @@ async function main() {
         fail(`${path.relative(root, notices)} is missing; run the build (npm run build) first`);
       fs.copyFileSync(notices, path.join(payloadDir, NOTICES));
     }
+    // Hosts read a payload within bounds and refuse it past them, each call, fleet-wide: such a
+    // payload is not built (publish/check-payload-sizes.ts, by the shim's own constants).
+    const sizes = releaseSupport().checkPayloadSizes(
+      fs.readdirSync(payloadDir).map((name) => ({
+        name,
+        bytes: fs.statSync(path.join(payloadDir, name)).size,
+        from: name === 'manifest.json' ? 'written by publish' : fromOf(name),
+      })),
+      manifest,
+    );
+    if (sizes.refusal) fail(`${sizes.refusal}; nothing was built or pushed`);
+    if (sizes.warning) warnings.warn(sizes.warning);
     if (options.kind === 'tiny') {
       fs.mkdirSync(path.join(staging, 'shim'));
       fs.copyFileSync(path.join(root, 'dist/shim/run-docker.js'), path.join(staging, 'shim/run-docker.js'));

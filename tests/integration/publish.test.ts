@@ -1,17 +1,20 @@
 /**
  * scripts/publish refuses what hosts could never run (a mini version that is not newer
- * than the newest published, a shim range that is not a range) before anything is built,
+ * than the newest published, a shim range that is not a range, a payload file past the
+ * bound shims read it within) before anything is built,
  * and an interrupted publish leaves no staging folder and no image behind.
  */
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startHoldingTcpRelay, startUnixEngineProxy, type Hold } from '../helpers/engine-proxy';
 import { docker, removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
+import { checkoutOfRevision, removeReleaseFiles } from '../helpers/releases';
 import { publish, removeHosts, ROOT } from '../helpers/shim';
+import { PAYLOAD_FILE_LIMIT_BYTES } from '../../shim/read-image-payload';
 
 let registry: TestRegistry;
 let prefix: string;
@@ -26,6 +29,7 @@ afterAll(async () => {
   await removeImages(images);
   await registry?.remove();
   await removeHosts();
+  await removeReleaseFiles();
 });
 
 interface Run {
@@ -36,10 +40,10 @@ interface Run {
 
 /** scripts/publish as a publisher runs it (unsigned: signing is not what is tested here).
  *  `--no-build` goes first, so that `args` can end with an option that lacks its value. */
-async function runPublish(args: string[], env: Record<string, string> = {}): Promise<Run> {
+async function runPublish(args: string[], env: Record<string, string> = {}, root = ROOT): Promise<Run> {
   try {
-    const { stderr } = await promisify(execFile)(join(ROOT, 'scripts', 'publish'), ['--no-build', ...args], {
-      cwd: ROOT,
+    const { stderr } = await promisify(execFile)(join(root, 'scripts', 'publish'), ['--no-build', ...args], {
+      cwd: root,
       env: { ...process.env, RUN_DOCKER_SIGNING_KEY_FILE: '', ...env },
     });
     return { code: 0, signal: null, stderr };
@@ -110,6 +114,38 @@ test('a mini version shaped as a date-time that names no real moment is refused'
   ]);
   expect(await registryTags(`${prefix}/mini-odd`)).toEqual([]);
 });
+
+// Every shim refuses a mini whose entry is past its bound (shim/read-image-payload.ts), each
+// call, on every host: publish refuses it before the build, by the shim's own constant.
+test.each([
+  ['run.js', 'an entry', 'every host would refuse this mini'],
+  ['build.js', 'a build entry', 'build-docker would refuse this mini on every host'],
+])(
+  'a payload file "%s" just over the bound shims read it within is refused in one line: nothing built or pushed, no staging folder left',
+  async (name, reader, then) => {
+    const root = await checkoutOfRevision(`oversized-${name}`);
+    // Sparse: the bound plus one byte costs no disk.
+    await truncate(join(root, 'dist', 'payload', 'mini', name), PAYLOAD_FILE_LIMIT_BYTES + 1);
+    const tmp = await mkdtemp(join(tmpdir(), 'run-docker-publish-tmp-'));
+    const repo = `${prefix}/mini-oversized`;
+    const version = name === 'run.js' ? '20260501-000000' : '20260501-000001';
+    images.push(`${repo}:${version}`);
+    try {
+      const refused = await runPublish(['mini', '--repo', repo, '--version', version], { TMPDIR: tmp }, root);
+      expect({ code: refused.code, stderr: lines(refused.stderr) }).toEqual({
+        code: 2,
+        stderr: [
+          `publish: the payload file "${name}" (dist/payload/mini/${name}) is ${PAYLOAD_FILE_LIMIT_BYTES + 1} bytes, over the 8 MiB (${PAYLOAD_FILE_LIMIT_BYTES} bytes) every shim reads ${reader} with: ${then}; nothing was built or pushed`,
+        ],
+      });
+      expect(await readdir(tmp)).toEqual([]);
+      expect(await registryTags(repo)).toEqual([]);
+      expect(await imagesOfVersion(version)).toEqual([]);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  },
+);
 
 test.each([['garbage range'], [''], ['   ']])(
   '--shim-range "%s" is refused in one line and nothing is built or pushed',
