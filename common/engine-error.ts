@@ -53,6 +53,44 @@ function describeEngineWords(error: SystemErrorLike): string {
 }
 
 /**
+ * The engine's HTTP 400 to a request that names an image (GET /images/{name}/json, POST
+ * /images/create): it refused the reference's format, though run-docker's parser took it
+ * (image-ref.ts follows distribution/reference as it is now). Docker 20.10 answers "invalid
+ * reference format" for any IPv6 address as the registry, `[::1]:5000/app` and
+ * `[::ffff:7f00:1]:5000/app` (how URL writes `[::ffff:127.0.0.1]`) alike: only an engine
+ * knows what it takes, so it is asked, and its refusal is one line. Undefined for anything
+ * else, so callers rethrow the original.
+ */
+export function toReferenceRefusal(error: unknown, reference: string): RunDockerError | undefined {
+  const e = error as SystemErrorLike;
+  if (e?.statusCode !== 400) return undefined;
+  // dockerd's words repeat the reference ("no such image: REF: invalid reference format"): the gist is enough.
+  const said = describeEngineWords(e).replace(/^.*(invalid reference format)$/is, '$1');
+  const message = `the engine refused the format of the image reference "${reference}" (HTTP 400${said ? `: ${said}` : ''})`;
+  const registry = /^\[([0-9a-fA-F:]+)\](:\d+)?\//.exec(reference);
+  if (!registry)
+    return new RunDockerError(
+      message,
+      'Write it as the engine accepts it, [registry/]name[:tag][@sha256:digest], with the registry a host name or an IPv4 address (for example "127.0.0.1:5000/team/app:1.2.0").',
+    );
+  const ipv4 = mapIPv4(registry[1] ?? '');
+  const rewritten = ipv4 && `${ipv4}${registry[2] ?? ''}/${reference.slice(registry[0].length)}`;
+  return new RunDockerError(
+    message,
+    `Write its registry as the engine accepts it: a host name or an IPv4 address${rewritten ? `, here "${rewritten}"` : ''} (Docker 20.10 takes no IPv6 address in a reference).`,
+  );
+}
+
+/** Pure: the IPv4 address an IPv4-mapped IPv6 address (`::ffff:7f00:1`, as URL writes it) stands for, else undefined. */
+function mapIPv4(address: string): string | undefined {
+  const mapped = /^(?:::|(?:0{1,4}:){5})ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(address);
+  if (!mapped) return undefined;
+  const high = Number.parseInt(mapped[1] ?? '', 16);
+  const low = Number.parseInt(mapped[2] ?? '', 16);
+  return [high >> 8, high & 255, low >> 8, low & 255].join('.');
+}
+
+/**
  * Whether the address is Podman's socket (podman.socket, `podman system service`, or one run-docker
  * started: find-podman-endpoint.ts), so that a message names Podman and its remedies, not Docker's.
  */

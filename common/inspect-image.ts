@@ -1,5 +1,6 @@
 import type { EngineClient, ImageDetails } from '../contract/engine-client';
-import { formatRepository, parseImageRef, type ImageRef } from './image-ref';
+import { toReferenceRefusal } from './engine-error';
+import { formatImageRef, formatRepository, parseImageRef, type ImageRef } from './image-ref';
 
 /** An image on this host, as run-docker reads it. */
 export type LocalImage = ImageDetails;
@@ -11,9 +12,14 @@ export function formatLookupReference(ref: ImageRef): string {
   return `${repository}:${ref.tag ?? 'latest'}`;
 }
 
-/** GET /images/{name}/json; undefined when the engine has no such image (404). */
-export function inspectImage(engine: EngineClient, ref: ImageRef): Promise<LocalImage | undefined> {
-  return engine.inspectImage(formatLookupReference(ref));
+/** GET /images/{name}/json; undefined when the engine has no such image (404). A reference
+ *  the engine cannot read (HTTP 400) is one line naming it (engine-error.ts). */
+export async function inspectImage(engine: EngineClient, ref: ImageRef): Promise<LocalImage | undefined> {
+  try {
+    return await engine.inspectImage(formatLookupReference(ref));
+  } catch (error) {
+    throw toReferenceRefusal(error, formatImageRef(ref)) ?? error;
+  }
 }
 
 /**

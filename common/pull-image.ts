@@ -1,4 +1,5 @@
 import type { EngineClient, PullEvent, RegistryAuth } from '../contract/engine-client';
+import { toReferenceRefusal } from './engine-error';
 import { formatImageRef, formatRepository, type ImageRef } from './image-ref';
 import { readPositiveInteger } from './read-positive-integer';
 import { isUserFacingError, RunDockerError } from './run-docker-error';
@@ -97,7 +98,11 @@ export async function pullImage(
       .then(
         () => settle(),
         // The engine client words a refusal as docker-modem did: "(HTTP code 404) unexpected - <words> ".
-        (error: Error) => settle(toPullError(reference, error.message.replace(/^\(HTTP code \d+\) [^-]*- /, ''))),
+        (error: Error) =>
+          settle(
+            toReferenceRefusal(error, reference) ??
+              toPullError(reference, error.message.replace(/^\(HTTP code \d+\) [^-]*- /, '')),
+          ),
       );
   });
 }

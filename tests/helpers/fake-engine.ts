@@ -31,8 +31,8 @@ export interface FakeImage {
 export type PullBehaviour =
   /** An error event inside an HTTP 200 stream, as dockerd reports most failures. */
   | { errorEvent: string }
-  /** The engine refuses the request itself. */
-  | { refuse: string }
+  /** The engine refuses the request itself (with `statusCode`, as docker-modem rejects an answer outside 2xx). */
+  | { refuse: string; statusCode?: number }
   /** Nothing ever arrives, until the caller gives up. */
   | 'stall';
 
@@ -224,7 +224,13 @@ export function createFakeEngine({
       });
       return;
     }
-    if (failure && 'refuse' in failure) throw new Error(`(HTTP code 500) server error - ${failure.refuse} `);
+    if (failure && 'refuse' in failure) {
+      if (failure.statusCode === undefined) throw new Error(`(HTTP code 500) server error - ${failure.refuse} `);
+      throw Object.assign(new Error(`(HTTP code ${failure.statusCode}) unexpected - ${failure.refuse} `), {
+        statusCode: failure.statusCode,
+        json: { message: failure.refuse },
+      });
+    }
     const pulling: PullEvent = {
       status: `Pulling from ${reference.split(/[:@]/)[0]}`,
       id: reference.split(/[:@]/).pop(),

@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listen } from '../helpers/listen';
-import { buildBusyboxImage, removeImages } from '../helpers/fixtures';
+import { buildBusyboxImage, pushImage, removeImages } from '../helpers/fixtures';
 import { expectEachTestToLeaveNoContainers } from '../helpers/own-containers';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
 import {
@@ -224,6 +224,28 @@ test('a pinned project image that is not in its registry', async () => {
   expect(line).toMatch(`the image "${prefix}/absent:1.0.0" is not in its registry (`);
   expect(line).toMatch(/\. Check the name and the tag, or publish it first\.$/);
 });
+
+// run-docker's parser takes a bracketed IPv6 registry as distribution/reference's grammar does
+// (and the locator finds tags at [::ffff:7f00:1], which URL makes of [::ffff:127.0.0.1]); dockerd
+// 20.10 refuses every IPv6 registry with HTTP 400 "invalid reference format".
+test.each([
+  ['pinned', ':20261201-000000'],
+  ['its newest tag found in the registry', ''],
+])(
+  'an image reference the engine refuses to read (a registry written as an IPv4-mapped address), %s: one line naming it and how to write it',
+  async (_, tag) => {
+    const pushed = `${prefix}/mapped:20261201-000000`;
+    await buildBusyboxImage(pushed);
+    images.push(pushed);
+    await pushImage(pushed);
+    const port = defined(registry.address.split(':')[1], 'the port of the registry');
+    const mapped = `[::ffff:7f00:1]:${port}/bad-input-${process.pid}/mapped`;
+    const line = expectOneLineFailure(await runShim([`${mapped}${tag}`, 'true'], host));
+    expect(line).toBe(
+      `run-docker: the engine refused the format of the image reference "${mapped}:20261201-000000" (HTTP 400: invalid reference format). Write its registry as the engine accepts it: a host name or an IPv4 address, here "${pushed}" (Docker 20.10 takes no IPv6 address in a reference).`,
+    );
+  },
+);
 
 /** A registry that answers /v2/ and then rate limits everything, as Docker Hub does past its pull limit. */
 async function startRateLimitedRegistry(): Promise<{ address: string; requests: string[]; close(): Promise<void> }> {

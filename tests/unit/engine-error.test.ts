@@ -2,7 +2,7 @@ import http from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { toEngineConnectionError } from '../../common/engine-error';
+import { toEngineConnectionError, toReferenceRefusal } from '../../common/engine-error';
 import { createEngineRequest } from '../../common/engine/light-engine-client';
 import { ENGINE_TIMEOUT_CODE } from '../../common/engine/light-engine-client';
 import { answerTooLargeError, NOT_HTTP_CODE, parseClosedAnswer } from '../../common/engine/socket-get';
@@ -172,5 +172,52 @@ describe('toEngineConnectionError on Podman (docs/engines.md)', () => {
       { host: 'unix:///var/run/docker.sock', source: 'default' },
     );
     expect(denied?.hint).toMatch(/"docker" group/);
+  });
+});
+
+describe('toReferenceRefusal', () => {
+  /** An answer outside 2xx as both engine clients reject with it. */
+  const answered = (statusCode: number, message: string) =>
+    Object.assign(new Error(`(HTTP code ${statusCode}) unexpected - ${message} `), {
+      statusCode,
+      json: { message },
+    });
+
+  it('names the reference the engine could not read, and for an IPv4-mapped registry its IPv4 spelling', () => {
+    for (const registry of ['[::ffff:7f00:1]:5000', '[0:0:0:0:0:ffff:7f00:1]:5000']) {
+      const reference = `${registry}/team/app:1.0`;
+      const error = toReferenceRefusal(
+        answered(400, `no such image: ${reference}: invalid reference format`),
+        reference,
+      );
+      expect(error?.message).toBe(
+        `the engine refused the format of the image reference "${reference}" (HTTP 400: invalid reference format)`,
+      );
+      expect(error?.hint).toBe(
+        'Write its registry as the engine accepts it: a host name or an IPv4 address, here "127.0.0.1:5000/team/app:1.0" (Docker 20.10 takes no IPv6 address in a reference).',
+      );
+      expect(error?.exitCode).toBe(125);
+    }
+    expect(toReferenceRefusal(answered(400, 'invalid reference format'), '[::ffff:a01:203]/app:1')?.hint).toMatch(
+      /, here "10\.1\.2\.3\/app:1" /,
+    );
+  });
+
+  it('gives another IPv6 registry no IPv4 spelling, and any other reference the grammar', () => {
+    expect(toReferenceRefusal(answered(400, 'invalid reference format'), '[::1]:5000/app:1')?.hint).toBe(
+      'Write its registry as the engine accepts it: a host name or an IPv4 address (Docker 20.10 takes no IPv6 address in a reference).',
+    );
+    const other = toReferenceRefusal(answered(400, 'invalid tag format'), 'team/app:1');
+    expect(other?.message).toBe(
+      'the engine refused the format of the image reference "team/app:1" (HTTP 400: invalid tag format)',
+    );
+    expect(other?.hint).toMatch(/^Write it as the engine accepts it, \[registry\/\]name/);
+  });
+
+  it('leaves every other failure to its caller', () => {
+    expect(toReferenceRefusal(answered(404, 'no such image: team/app:1'), 'team/app:1')).toBeUndefined();
+    expect(toReferenceRefusal(answered(500, 'invalid reference format'), 'team/app:1')).toBeUndefined();
+    expect(toReferenceRefusal(new Error('invalid reference format'), 'team/app:1')).toBeUndefined();
+    expect(toReferenceRefusal(undefined, 'team/app:1')).toBeUndefined();
   });
 });

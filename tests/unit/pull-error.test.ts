@@ -1,9 +1,12 @@
+import { parseImageRef } from '../../common/image-ref';
 import {
   createPullProgressTracker,
   isRegistryUnusablePull,
+  pullImage,
   toPullError,
   type PullEvent,
 } from '../../common/pull-image';
+import { createFakeEngine } from '../helpers/fake-engine';
 
 describe('toPullError', () => {
   it.each([
@@ -29,6 +32,20 @@ describe('toPullError', () => {
     expect(error.message).toMatch(message);
     expect(error.hint).toMatch(hint);
     expect(error.exitCode).toBe(125);
+  });
+});
+
+describe('pullImage', () => {
+  it('says the engine refused the format of a reference it cannot read (HTTP 400), not that the pull failed', async () => {
+    const engine = createFakeEngine();
+    const reference = '[::ffff:7f00:1]:5000/team/app:1.0';
+    engine.failPull(reference, { refuse: 'invalid reference format', statusCode: 400 });
+    const failure = await pullImage(engine, parseImageRef(reference)).catch((error: unknown) => error);
+    expect(failure).toMatchObject({
+      message: `the engine refused the format of the image reference "${reference}" (HTTP 400: invalid reference format)`,
+      exitCode: 125,
+    });
+    expect(isRegistryUnusablePull(failure)).toBe(false);
   });
 });
 
