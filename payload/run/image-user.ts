@@ -7,7 +7,9 @@
  */
 import { join, posix } from 'node:path';
 import type { EngineClient, Logger } from '../../contract/contract';
-import { copyFromImage } from '../../common/copy-from-image';
+import { COPY_BOUNDS, withExtractionContainer } from '../../common/copy-from-image';
+import { ArchiveTooLarge, formatBytes } from '../../common/read-tar-files';
+import { RunDockerError } from '../../common/run-docker-error';
 import { checkPrivateDir, makeDirs } from '../../common/private-dir';
 import { currentUser, readPrivateFile } from '../../common/read-private-file';
 import { writeFileAtomically } from '../../common/write-file-atomically';
@@ -81,14 +83,19 @@ function isUnprivilegedId(id: unknown): id is number {
   return Number.isInteger(id) && (id as number) > 0 && (id as number) < 2 ** 32 - 1;
 }
 
+/**
+ * The image's `docker-user`, if it has one. A user database past the copy's bounds
+ * (COPY_BOUNDS) is one line naming the image, never "no such user" (nor remembered as that):
+ * the user may be in it, and who the container runs as is not guessed.
+ */
 export async function readImageUser(
   engine: EngineClient,
-  imageId: string,
+  image: { id: string; reference: string },
   cacheDir: string,
   log?: Logger,
 ): Promise<ImageUser | undefined> {
   const folder = join(cacheDir, 'image-users');
-  const cacheFile = join(folder, `${imageId.replace(/^sha256:/, '')}.json`);
+  const cacheFile = join(folder, `${image.id.replace(/^sha256:/, '')}.json`);
   // This payload may run under a shim that did not check its cache folder: check it here too.
   const usable = await isPrivateCache([cacheDir, folder], log);
   if (usable) {
@@ -101,11 +108,8 @@ export async function readImageUser(
     if (cached) return cached.user ?? undefined;
   }
 
-  const files = await copyFromImage(engine, imageId, '/etc/passwd').catch((error: { statusCode?: number }) => {
-    if (error.statusCode === 404) return new Map<string, Buffer>();
-    throw error;
-  });
-  const user = findPasswdUser(files.get('passwd')?.toString('utf8') ?? '', DOCKER_USER);
+  const passwd = await readPasswd(engine, image);
+  const user = findPasswdUser(passwd, DOCKER_USER);
   if (!usable) return user;
   // A reader sees the whole answer or none (writeFileAtomically). Failure only costs speed.
   await ignoreFailure(
@@ -114,6 +118,29 @@ export async function readImageUser(
     log,
   );
   return user;
+}
+
+const PASSWD = '/etc/passwd';
+
+/** The text of the image's /etc/passwd, empty when it has none; copied out of a created container, which is removed. */
+async function readPasswd(engine: EngineClient, image: { id: string; reference: string }): Promise<string> {
+  try {
+    const { files, oversized } = await withExtractionContainer(engine, image.id, (copy) => copy(PASSWD));
+    if (oversized.has('passwd')) throw passwdTooLarge(image.reference, '', COPY_BOUNDS.maxFileBytes);
+    return files.get('passwd')?.toString('utf8') ?? '';
+  } catch (error) {
+    if ((error as { statusCode?: number } | null)?.statusCode === 404) return '';
+    if (error instanceof ArchiveTooLarge)
+      throw passwdTooLarge(image.reference, ', as the engine copies it out,', error.limitBytes);
+    throw error;
+  }
+}
+
+function passwdTooLarge(reference: string, how: string, limitBytes: number): RunDockerError {
+  return new RunDockerError(
+    `the ${PASSWD} of the image "${reference}"${how} is larger than ${formatBytes(limitBytes)}, the most run-docker copies out of an image to find the user "${DOCKER_USER}"`,
+    `Run it as root with --root, or fix the image: an ${PASSWD} is a few kB.`,
+  );
 }
 
 /** Whether every folder that exists is ours alone (too open: made 0700 with a warning); on Windows, only that each is a real folder. */

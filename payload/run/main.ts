@@ -319,7 +319,7 @@ async function requireDockerUser(ctx: RunContext, image: ImageToRun, dryRun: boo
     if (dryRun) return CONVENTIONAL_DOCKER_USER;
     throw new RunDockerError(`the image "${image.reference}" is not on this host`, 'Run without --dry-run to pull it.');
   }
-  const user = await readImageUser(ctx.engine, image.id, ctx.cacheDir, ctx.log);
+  const user = await readImageUser(ctx.engine, { id: image.id, reference: image.reference }, ctx.cacheDir, ctx.log);
   if (!user) {
     throw new RunDockerError(
       `the image "${image.reference}" has no user "${DOCKER_USER}" to run as`,

@@ -2,12 +2,13 @@
  * Bad input and broken surroundings: each gives one line on stderr that names the thing
  * and says what to do, exit 125, no stack trace, and no container left behind.
  */
-import { chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listen } from '../helpers/listen';
-import { buildBusyboxImage, pushImage, removeImages } from '../helpers/fixtures';
+import { buildBusyboxImage, docker, DOCKER_USER, pushImage, removeImages } from '../helpers/fixtures';
+import { COPY_BOUNDS } from '../../common/copy-from-image';
 import { expectEachTestToLeaveNoContainers } from '../helpers/own-containers';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
 import {
@@ -244,6 +245,38 @@ test.each([
     expect(line).toBe(
       `run-docker: the engine refused the format of the image reference "${mapped}:20261201-000000" (HTTP 400: invalid reference format). Write its registry as the engine accepts it: a host name or an IPv4 address, here "${pushed}" (Docker 20.10 takes no IPv6 address in a reference).`,
     );
+  },
+);
+
+// The run payload copies /etc/passwd out of the image (a created container) to find docker-user,
+// within COPY_BOUNDS: past them it cannot tell, so it says so, and neither guesses "no such
+// user" nor remembers that for the image.
+test.each([
+  ['the file', COPY_BOUNDS.maxFileBytes, '', '32 MiB'],
+  ['its archive', COPY_BOUNDS.maxArchiveBytes, ', as the engine copies it out,', '64 MiB'],
+])(
+  'an image whose /etc/passwd is past the bound on %s: one line naming the image and the bound, no container left, nothing remembered',
+  async (_, bound, how, shown) => {
+    const reference = `${prefix}/big-passwd:${bound}`;
+    const entries = `root:x:0:0:root:/root:/bin/sh\n${DOCKER_USER.name}:x:${DOCKER_USER.uid}:${DOCKER_USER.gid}::${DOCKER_USER.home}:/bin/sh\n`;
+    const filler = 'nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n';
+    const passwd = (entries + filler.repeat(Math.ceil(bound / filler.length) + 1)).slice(0, bound + 1);
+    await buildBusyboxImage(reference, { files: { '/etc/passwd': passwd } });
+    images.push(reference);
+    const own = await makeHost({ RUN_DOCKER_TINY: tinyRef, RUN_DOCKER_MINI: `${prefix}/mini` });
+    const line = expectOneLineFailure(await runShim([reference, 'true'], own));
+    expect(line).toBe(
+      `run-docker: the /etc/passwd of the image "${reference}"${how} is larger than ${shown}, the most run-docker copies out of an image to find the user "docker-user". Run it as root with --root, or fix the image: an /etc/passwd is a few kB.`,
+    );
+    const { stdout: id } = await docker(['image', 'inspect', '--format', '{{.Id}}', reference], { check: true });
+    const entry = join(
+      own.XDG_CACHE_HOME ?? '',
+      'run-docker',
+      'mini',
+      'image-users',
+      `${id.trim().replace(/^sha256:/, '')}.json`,
+    );
+    await expect(access(entry)).rejects.toMatchObject({ code: 'ENOENT' });
   },
 );
 
