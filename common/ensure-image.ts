@@ -4,6 +4,7 @@
  * pinned mini, older minis) and the run payload (the user's image).
  */
 import type { DockerConfigSnapshot, EngineClient, Logger } from '../contract/contract';
+import { readLoginFiles } from './credentials/read-login-files';
 import { readRegistryAuth } from './credentials/read-registry-auth';
 import { formatImageRef, type ImageRef } from './image-ref';
 import { inspectImage, type LocalImage } from './inspect-image';
@@ -19,13 +20,20 @@ export interface PullSettings {
   progress: ProgressTarget;
 }
 
-/** Pulls exactly `ref`, with the credentials stored for its registry, showing progress. */
+/**
+ * Pulls exactly `ref`, with the credentials stored for its registry, showing progress. On
+ * Podman, `podman login`'s are read first (read-login-files.ts) and sent as docker's are: its
+ * service reads its own files only for the user it runs as (root's for rootful Podman).
+ */
 export async function pullWithAuth(
   engine: EngineClient,
   ref: ImageRef,
   { env, dockerConfig, log, progress }: PullSettings,
 ): Promise<void> {
-  const auth = await readRegistryAuth(ref.registry, { env, dockerConfig, log });
+  const loginFiles = await readLoginFiles(engine, env, dockerConfig);
+  // Podman's key for it: `docker.io/library/python`, `host:5000/team/app`.
+  const repository = `${ref.registry}/${ref.path}`;
+  const auth = await readRegistryAuth(ref.registry, { env, dockerConfig, loginFiles, repository, log });
   await withPullProgress(progress, (onEvent) =>
     pullImage(engine, ref, { auth, onEvent, stallMs: readPullStallMs(env) }),
   );

@@ -10,18 +10,53 @@
  */
 import type { DockerConfigSnapshot } from '../../contract/contract';
 import { loadCrypto } from '../lazy-builtins';
-import { findCredentialHelper, findCredentials, type DockerConfigFile } from './read-docker-credentials';
+import {
+  findContainersCredentials,
+  findContainersHelper,
+  findCredentialHelper,
+  findCredentials,
+  type DockerConfigFile,
+  type RegistryCredentials,
+} from './read-docker-credentials';
+import type { LoginFile } from './read-login-files';
 
-/** The login for `registry` in docker's config.json as loaded for this call (common/load-docker-config.ts). */
-export function readCredentialSource(registry: string, dockerConfig: DockerConfigSnapshot): string {
-  return dockerConfig.content === undefined ? 'anonymous' : describeCredentialSource(dockerConfig.content, registry);
+/**
+ * The login for `registry` in docker's config.json as loaded for this call
+ * (common/load-docker-config.ts), or in `loginFiles` (read-login-files.ts: on Podman, its
+ * files first), the first that has one, as readDockerCredentials reads them. `repository`:
+ * the repository asked for, for Podman's logins per namespace.
+ */
+export function readCredentialSource(
+  registry: string,
+  dockerConfig: DockerConfigSnapshot,
+  loginFiles: readonly LoginFile[] = [{ format: 'docker', snapshot: dockerConfig }],
+  repository?: string,
+): string {
+  for (const { format, snapshot } of loginFiles) {
+    if (snapshot.content === undefined) continue;
+    const source =
+      format === 'docker'
+        ? describeCredentialSource(snapshot.content, registry)
+        : describeContainersSource(snapshot.content, registry, repository);
+    if (source !== 'anonymous') return source;
+  }
+  return 'anonymous';
+}
+
+/** Pure: as describeCredentialSource, in a containers-auth.json(5) file (Podman's rules). */
+export function describeContainersSource(config: DockerConfigFile, registry: string, repository?: string): string {
+  const helper = findContainersHelper(config, registry);
+  return helper ? `helper:${helper}` : describeStored(findContainersCredentials(config, registry, repository));
 }
 
 /** Pure: the name of the login in `config` for `registry`, as above. */
 export function describeCredentialSource(config: DockerConfigFile, registry: string): string {
   const helper = findCredentialHelper(config, registry);
   if (helper) return `helper:${helper}`;
-  const stored = findCredentials(config, registry);
+  return describeStored(findCredentials(config, registry));
+}
+
+function describeStored(stored: RegistryCredentials | undefined): string {
   if (!stored) return 'anonymous';
   if (stored.username) return `user:${stored.username}`;
   return stored.identityToken

@@ -7,6 +7,7 @@
  */
 import type { DockerConfigSnapshot, Logger } from '../../contract/contract';
 import { DOCKER_HUB } from '../image-ref';
+import type { LoginFile } from './read-login-files';
 import { CredentialHelperFailed, runCredentialHelper, type HelperAnswer } from './run-credential-helper';
 
 export interface RegistryCredentials {
@@ -34,6 +35,13 @@ interface AuthEntry {
 export interface CredentialSourceOptions {
   /** docker's config.json, loaded once per call. */
   dockerConfig: DockerConfigSnapshot;
+  /**
+   * Where logins are read, in order (read-login-files.ts: on Podman, Podman's files before
+   * docker's); absent: docker's config.json alone.
+   */
+  loginFiles?: readonly LoginFile[];
+  /** The repository asked for (`host:5000/team/app`): a Podman login may be for a namespace of the registry. */
+  repository?: string;
   /** The environment a credential helper runs with. */
   env: Readonly<Record<string, string | undefined>>;
   log?: Logger;
@@ -52,27 +60,105 @@ export async function readDockerCredentials(
   registry: string,
   options: CredentialSourceOptions,
 ): Promise<RegistryCredentials | undefined> {
-  const { file, content, problem } = options.dockerConfig;
+  for (const { format, snapshot } of options.loginFiles ?? [{ format: 'docker', snapshot: options.dockerConfig }]) {
+    const found =
+      format === 'docker'
+        ? await readDockerFile(registry, snapshot, options)
+        : await readContainersFile(registry, snapshot, options);
+    // As Podman: the first file with credentials decides; Docker reads one file only.
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** Docker's order in docker's config.json: a helper that has nothing means nothing (auths is not asked). */
+async function readDockerFile(
+  registry: string,
+  snapshot: DockerConfigSnapshot,
+  options: CredentialSourceOptions,
+): Promise<RegistryCredentials | undefined> {
+  const { file, content, problem } = snapshot;
   // Like the Docker CLI: a missing or broken config file means "no credentials", not a failure.
   if (problem !== undefined) options.log?.warn(`ignoring "${file}": it ${problem}`);
   if (content === undefined) return undefined;
   const config = content as DockerConfigFile;
   const helper = findCredentialHelper(config, registry);
   if (helper) {
-    const askHelper = options.askHelper ?? ((name, url) => runCredentialHelper(name, url, { env: options.env }));
-    try {
-      const answer = await askHelper(helper, credentialServerUrl(registry));
-      options.log?.debug(
-        `credential helper "${helper}" ${answer.found ? 'has' : 'has no'} credentials for "${registry}"`,
-      );
-      return answer.found ? fromHelperAnswer(answer) : undefined;
-    } catch (error) {
-      if (!(error instanceof CredentialHelperFailed)) throw error;
-      // Like a missing config file: carry on without credentials, but say why once.
-      options.log?.warn(
-        `cannot read the credentials for "${registry}" from ${error.message}; trying without them (configured in "${file}")`,
-      );
-    }
+    const answer = await askCredentialHelper(helper, registry, file, options);
+    if (answer !== 'failed') return answer;
+  }
+  return findCredentials(config, registry);
+}
+
+/**
+ * Podman's order in a containers-auth.json(5) file (containers/image `findCredentialsInFile`):
+ * `credHelpers[registry]`, else the `auths` entry of the repository, its namespaces, then the
+ * registry. No `credsStore` there.
+ */
+async function readContainersFile(
+  registry: string,
+  snapshot: DockerConfigSnapshot,
+  options: CredentialSourceOptions,
+): Promise<RegistryCredentials | undefined> {
+  const { file, content, problem } = snapshot;
+  if (problem !== undefined) options.log?.warn(`ignoring "${file}": it ${problem}`);
+  if (content === undefined) return undefined;
+  const config = content as DockerConfigFile;
+  const helper = findContainersHelper(config, registry);
+  if (helper) {
+    const answer = await askCredentialHelper(helper, registry, file, options);
+    return answer === 'failed' ? undefined : answer;
+  }
+  return findContainersCredentials(config, registry, options.repository);
+}
+
+async function askCredentialHelper(
+  helper: string,
+  registry: string,
+  file: string,
+  options: CredentialSourceOptions,
+): Promise<RegistryCredentials | undefined | 'failed'> {
+  const askHelper = options.askHelper ?? ((name, url) => runCredentialHelper(name, url, { env: options.env }));
+  try {
+    const answer = await askHelper(helper, credentialServerUrl(registry));
+    options.log?.debug(
+      `credential helper "${helper}" ${answer.found ? 'has' : 'has no'} credentials for "${registry}"`,
+    );
+    return answer.found ? fromHelperAnswer(answer) : undefined;
+  } catch (error) {
+    if (!(error instanceof CredentialHelperFailed)) throw error;
+    // Like a missing config file: carry on without credentials, but say why once.
+    options.log?.warn(
+      `cannot read the credentials for "${registry}" from ${error.message}; trying without them (configured in "${file}")`,
+    );
+    return 'failed';
+  }
+}
+
+/** A containers-auth.json helper is named for the registry exactly (containers/image normalizes keys when it writes them). */
+export function findContainersHelper(config: DockerConfigFile, registry: string): string | undefined {
+  const helper = isRecord(config.credHelpers) ? config.credHelpers[registry] : undefined;
+  return typeof helper === 'string' && helper ? helper : undefined;
+}
+
+/**
+ * Pure: credentials for `repository` (`host/team/app`; the registry alone when not given) in a
+ * containers-auth.json file: the repository's own entry, then each namespace above it, then
+ * the registry, then any key naming the same host (`https://host/v1/`), as containers/image does.
+ */
+export function findContainersCredentials(
+  config: DockerConfigFile,
+  registry: string,
+  repository: string = registry,
+): RegistryCredentials | undefined {
+  const auths = isRecord(config.auths) ? config.auths : {};
+  const keys: string[] = [];
+  for (let key = repository; ; key = key.slice(0, key.lastIndexOf('/'))) {
+    keys.push(key);
+    if (!key.includes('/')) break;
+  }
+  for (const key of registry === DOCKER_HUB ? [...keys, ...DOCKER_HUB_KEYS] : keys) {
+    if (Object.hasOwn(auths, key)) return toCredentials(auths[key]);
   }
   return findCredentials(config, registry);
 }

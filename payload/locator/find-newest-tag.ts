@@ -12,6 +12,7 @@ import { localRepositoryNames } from '../../common/local-image-names';
 import { RunDockerError } from '../../common/run-docker-error';
 import { readCredentialSource } from '../../common/credentials/read-credential-source';
 import { readDockerCredentials } from '../../common/credentials/read-docker-credentials';
+import { readLoginFiles } from '../../common/credentials/read-login-files';
 import {
   createRegistryClient,
   isRegistryUnreachable,
@@ -185,7 +186,8 @@ export async function readRepositoryTags(ctx: BaseContext, ref: ImageRef): Promi
 
 /**
  * A client for `ref`'s registry, which asks as the engine would ask (createRegistryClient), with
- * the proxy settings and the login of docker's configuration as this call loaded it. For a tag
+ * the proxy settings of docker's configuration as this call loaded it, and the login the
+ * engine's own CLI would use (on Podman, `podman login`'s first: read-login-files.ts). For a tag
  * lookup (`lookup`), the repository the last call in this folder looked up next
  * (predict-next-lookup.ts) has its first request sent now too, beside this lookup's, for that
  * lookup to find answered (registry/transport/early-answers.ts); a platform check is no lookup.
@@ -193,10 +195,13 @@ export async function readRepositoryTags(ctx: BaseContext, ref: ImageRef): Promi
 async function createClientFor(ctx: BaseContext, ref: ImageRef, lookup = false): Promise<RegistryClient> {
   const dockerConfig = await readContextDockerConfig(ctx);
   const engineHost = await readEngineHost(ctx, dockerConfig);
+  const loginFiles = await readLoginFiles(ctx.engine, ctx.env, dockerConfig);
   const clients = new Map<string, Promise<RegistryClient>>();
-  const clientFor = (registry: string) => {
+  const clientFor = (registry: string, path: string) => {
     let client = clients.get(registry);
     if (client === undefined) {
+      // Podman's key for it: `docker.io/library/python`, `host:5000/team/app`.
+      const repository = `${registry}/${path}`;
       client = createRegistryClient(registry, {
         env: ctx.env,
         homeDir: readHomeDir(ctx.env),
@@ -206,15 +211,16 @@ async function createClientFor(ctx: BaseContext, ref: ImageRef, lookup = false):
         log: ctx.log,
         proxy: readProxySettings({ env: ctx.env, dockerConfig }),
         login: {
-          account: () => readCredentialSource(registry, dockerConfig),
-          credentials: () => readDockerCredentials(registry, { dockerConfig, env: ctx.env, log: ctx.log }),
+          account: () => readCredentialSource(registry, dockerConfig, loginFiles, repository),
+          credentials: () =>
+            readDockerCredentials(registry, { dockerConfig, loginFiles, repository, env: ctx.env, log: ctx.log }),
         },
       });
       clients.set(registry, client);
     }
     return client;
   };
-  const [client] = await Promise.all([clientFor(ref.registry), lookup && askNextEarly(ctx, ref, clientFor)]);
+  const [client] = await Promise.all([clientFor(ref.registry, ref.path), lookup && askNextEarly(ctx, ref, clientFor)]);
   return client;
 }
 
@@ -227,7 +233,7 @@ async function createClientFor(ctx: BaseContext, ref: ImageRef, lookup = false):
 async function askNextEarly(
   ctx: BaseContext,
   ref: ImageRef,
-  clientFor: (registry: string) => Promise<RegistryClient>,
+  clientFor: (registry: string, path: string) => Promise<RegistryClient>,
 ): Promise<void> {
   const { cacheDir } = ctx;
   const folder = currentFolder();
@@ -251,7 +257,7 @@ async function askNextEarly(
   if (next === undefined || next === repository) return;
   try {
     const nextRef = parseImageRef(next, 'repository');
-    (await clientFor(nextRef.registry)).askEarly(nextRef.path);
+    (await clientFor(nextRef.registry, nextRef.path)).askEarly(nextRef.path);
   } catch (error) {
     ctx.log.debug(`not asking "${next}" early: ${(error as Error).message}`);
   }

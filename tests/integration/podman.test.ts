@@ -16,6 +16,7 @@ import {
   asUser,
   CATATONIT,
   copyImageToPodman,
+  podman,
   podmanContainersLabelled,
   removePodmanImages,
   requirePodmanTestBed,
@@ -283,6 +284,67 @@ describe('rootless Podman, as a user with subordinate ids and no Docker socket i
       expect(await podmanContainersLabelled(label, user)).toEqual([]);
     });
   });
+});
+
+describe('8: a private registry, logged in to with "podman login" only (no docker login)', () => {
+  const USER = 'podman-puller';
+  const PASSWORD = 'pw with spaces & "quotes"';
+  let secured: TestRegistry;
+  let app: string;
+  let service: PodmanService;
+  let confDir: string;
+  beforeAll(async () => {
+    secured = await startRegistry({ auth: { username: USER, password: PASSWORD } });
+    const publisher = await mkdtemp(join(tmpdir(), 'run-docker-publisher-'));
+    await docker(['--config', publisher, 'login', '--username', USER, '--password-stdin', secured.address], {
+      input: PASSWORD,
+      check: true,
+    });
+    app = `${secured.address}/podman-${process.pid}/private`;
+    for (const version of ['1.0.0', '2.0.0']) {
+      await buildBusyboxImage(`${app}:${version}`);
+      await docker(['--config', publisher, 'push', '--quiet', `${app}:${version}`], { check: true });
+      dockerImages.push(`${app}:${version}`);
+    }
+    await rm(publisher, { recursive: true, force: true });
+    // The engine may use the registry over plain HTTP (loopback is secure to Podman otherwise).
+    confDir = await mkdtemp(join(tmpdir(), 'run-docker-registries-'));
+    await chmod(confDir, 0o755);
+    const conf = join(confDir, 'registries.conf');
+    await writeFile(conf, `[[registry]]\nlocation = "${secured.address}"\ninsecure = true\n`);
+    await chmod(conf, 0o644);
+    service = await startPodmanService({
+      user,
+      socket: join(user.runtimeDir, `run-docker-test-login-${process.pid}`, 'podman.sock'),
+      env: { CONTAINERS_REGISTRIES_CONF: conf },
+    });
+    rootlessImages.push(`${app}:1.0.0`, `${app}:2.0.0`);
+    // The real CLI, as the user: it writes $XDG_RUNTIME_DIR/containers/auth.json.
+    await podman(['login', '--tls-verify=false', '--username', USER, '--password-stdin', secured.address], user, {
+      input: PASSWORD,
+      check: true,
+    });
+  });
+  afterAll(async () => {
+    if (secured) await podman(['logout', secured.address], user);
+    await service?.stop();
+    if (service) await rm(dirname(service.socket), { recursive: true, force: true });
+    if (confDir) await rm(confDir, { recursive: true, force: true });
+    await secured?.remove();
+  });
+
+  test("the rootless user's newest tag is listed and pulled with Podman's login, and runs", async () => {
+    expect((await stat(join(user.runtimeDir, 'containers', 'auth.json'))).uid).toBe(user.uid);
+    const env = await makeHost({ DOCKER_HOST: service.host, XDG_RUNTIME_DIR: user.runtimeDir });
+    env.XDG_DATA_HOME = join(user.home, '.local', 'share');
+    await chown(env.HOME, user.uid, user.gid);
+    const outcome = await runShim(['--network', 'host', app, 'sh', '-c', 'echo $IMAGE_VERSION'], env, '', asUser(user));
+    expectSuccess(outcome);
+    expect(outcome.stdout).toBe('2.0.0\n');
+    expect(stderrLines(outcome).filter((line) => line.includes('warning'))).toEqual([]);
+    for (const secret of [PASSWORD, Buffer.from(`${USER}:${PASSWORD}`).toString('base64')])
+      expect(explain(outcome)).not.toContain(secret);
+  }, 120_000);
 });
 
 describe('on a Podman host where catatonit is installed (a mount namespace: tini-static at its path)', () => {
