@@ -152,6 +152,18 @@ export async function readImagePlatforms(ctx: BaseContext, ref: ImageRef): Promi
 }
 
 /**
+ * The digest of the manifest the registry holds for `ref`'s tag (`sha256:…`), asked with the
+ * login and the scheme the engine would use; undefined when the registry has no such tag.
+ */
+export async function readRegistryDigest(
+  ctx: BaseContext,
+  ref: ImageRef & { tag: string },
+): Promise<string | undefined> {
+  const client = await createClientFor(ctx, ref);
+  return client.readDigest(ref.path, ref.tag);
+}
+
+/**
  * The tags of `ref` on this host and (unless ctx.local) in its registry, asked at once. A
  * registry that cannot be used now is not an error: one warning, then no remote tags.
  */

@@ -13,7 +13,7 @@ import { ANONYMOUS, type RegistryLogin } from './auth/auth-handler';
 import { createBasicAuthHandler } from './auth/basic-auth-handler';
 import { createBearerAuthHandler } from './auth/bearer-auth-handler';
 import { createAuthorizedGet, knownOffer, requestHeaders, type AuthorizedGet } from './auth/create-authorized-get';
-import { readPlatforms } from './manifests/read-platforms';
+import { readManifestDigest, readPlatforms } from './manifests/read-platforms';
 import type { ImagePlatform } from '../image-platform';
 import { openTokenCache, type TokenCache } from './auth/token-store';
 import { describeRegistryHost } from './host/describe-registry-host';
@@ -92,6 +92,8 @@ export interface RegistryClient {
    * fails; a token is never fetched, nor a credential helper run, for it.
    */
   askEarly(path: string, limits?: ListTagsLimits): void;
+  /** The digest of the manifest at `reference` (manifests/read-platforms.ts, readManifestDigest): one request. */
+  readDigest(path: string, reference: string): Promise<string | undefined>;
 }
 
 export const DEFAULT_MAX_PAGES = 200;
@@ -183,6 +185,10 @@ export async function createRegistryClient(registry: string, options: RegistryCl
         readPlatforms(get, { baseUrl: registryOrigin, path, reference, registry, repositoryName, log: options.log }),
       ),
     askEarly: (path, limits = {}) => askEarly(path, limits),
+    readDigest: (path, reference) =>
+      withRepository(path, (get, { repositoryName }) =>
+        readManifestDigest(get, { baseUrl: registryOrigin, path, reference, registry, repositoryName }),
+      ),
   };
 }
 

@@ -5,6 +5,7 @@
  * an index lists them, a single image's config blob says its one
  * (`/v2/<name>/blobs/<digest>`, one more request). Answers are bounded by the transport.
  */
+import { createHash } from 'node:crypto';
 import type { Logger } from '../../../../contract/contract';
 import {
   formatPlatform,
@@ -55,6 +56,23 @@ export async function readPlatforms(
   const platform = config.status === 200 ? readConfigPlatform(config.text) : undefined;
   if (platform) options.log?.debug(`${repositoryName}:${reference} is one image, for ${formatPlatform(platform)}`);
   return platform ? [platform] : undefined;
+}
+
+/**
+ * The digest of the manifest the registry holds for `reference` (`sha256:…` of the bytes it
+ * sends, the OCI content address), or undefined when it has no such tag (404). For an image
+ * just pushed by an engine that does not record it: Podman's RepoDigests after a push hold
+ * the digest of its local manifest, not of the one it pushed.
+ */
+export async function readManifestDigest(
+  get: GetWithAccept,
+  options: ReadPlatformsOptions,
+): Promise<string | undefined> {
+  const { baseUrl, path, reference, registry, repositoryName } = options;
+  const manifest = await get(`${baseUrl}/v2/${path}/manifests/${encodeURIComponent(reference)}`, MANIFEST_ACCEPT);
+  check(manifest, registry, repositoryName);
+  if (manifest.status !== 200) return undefined;
+  return `sha256:${createHash('sha256').update(manifest.text, 'utf8').digest('hex')}`;
 }
 
 /** Rate limits and failures are the registry's state, as for the tag list (registry-unreachable-error.ts). */
