@@ -30,7 +30,14 @@ import { parseImageRef } from '../../common/image-ref';
 import { readHomeDir } from '../../common/read-home-dir';
 import { describeRegistryHost } from '../locator/registry/host/describe-registry-host';
 import { selectCertsDirs } from '../locator/registry/host/read-registry-certs';
-import { tryDocker } from './run-docker-command';
+import { buildCli, tryDocker, useBuildCli } from './run-docker-command';
+import type { EngineIdentity } from '../../contract/contract';
+import { readEngineCliEnv } from '../../common/engine-cli-setting';
+import { readEngineEndpoint } from '../../common/engine/read-engine-endpoint';
+import { readContextDockerConfig } from '../../common/load-docker-config';
+import { findEngineClis } from '../run/find-engine-clis';
+import { selectEngineCli } from '../run/select-engine-cli';
+import { readRegistryDigest } from '../locator/find-newest-tag';
 import { noteNoFurtherLookup } from '../locator/predict-next-lookup';
 
 declare const PAYLOAD_PACKAGE_VERSION: string;
@@ -56,7 +63,13 @@ export async function main(ctx: RunContext): Promise<number> {
   const facts = await readProjectFacts(process.cwd(), ctx.env);
   checkRequiresMini(ctx, facts.requiresMini, `${facts.dir}/pyproject.toml`);
   if (facts.submodules.length > 0) ctx.log.warn(formatSubmoduleWarning(facts.submodules));
+  const identity = await chooseBuildCli(ctx);
   const plan = await planNewerThanLocalTags(options, facts, ctx.env);
+  if (identity.kind === 'podman' && plan.platforms.length > 1)
+    throw new RunDockerError(
+      `a build for several platforms (--platform ${plan.platforms.join(',')}) is not supported on Podman: its images are joined by "docker manifest", which speaks to Docker's registry client, not Podman's`,
+      'Build each platform on its own (--platform linux/amd64, then --platform linux/arm64, each under its own tag), or build the index with Docker.',
+    );
   if (options.dryRun) {
     process.stdout.write(formatDryRun(plan, facts, options));
     return 0;
@@ -68,9 +81,43 @@ export async function main(ctx: RunContext): Promise<number> {
     push: options.push,
     env: ctx.env,
     insecureRegistry: plan.platforms.length > 1 && (await isPlainHttpRegistry(ctx, plan.devRepository)),
+    // Podman's RepoDigests after a push name its local manifest, not the one pushed.
+    ...(identity.kind === 'podman'
+      ? {
+          registryDigest: (reference: string) =>
+            readRegistryDigest(
+              ctx,
+              parseImageRef(reference, 'image') as ReturnType<typeof parseImageRef> & { tag: string },
+            ),
+        }
+      : {}),
   });
   process.stdout.write(`${printed.join('\n')}\n`);
   return 0;
+}
+
+/**
+ * The CLI every step runs with: the one the run payload would start containers with
+ * (select-engine-cli.ts: the `cli` setting, else Podman's own on a Podman engine, a split
+ * refused), so that the image is built in the engine that then runs it. Resolves to what
+ * the engine is.
+ */
+async function chooseBuildCli(ctx: RunContext): Promise<EngineIdentity> {
+  // Shims before identify() speak only to the engines they knew: Docker's.
+  const identity: EngineIdentity = (await ctx.engine.identify?.()) ?? { kind: 'other', version: '' };
+  const endpoint = ctx.endpoint ?? {
+    host: ctx.docker?.engineHost ?? (await readEngineEndpoint(ctx.env, await readContextDockerConfig(ctx))).host,
+    source: 'DOCKER_HOST or the docker context',
+  };
+  const choice = selectEngineCli({
+    setting: ctx.cli ?? readEngineCliEnv(ctx.env),
+    identity,
+    endpoint,
+    onPath: findEngineClis(ctx.env),
+  });
+  useBuildCli(choice);
+  ctx.log.debug(`build steps run with ${choice.file} (${choice.cli})`);
+  return identity;
 }
 
 /**
@@ -128,6 +175,12 @@ async function isPlainHttpRegistry(ctx: RunContext, repository: string): Promise
   return host.mode !== 'verified';
 }
 
+/** How the dry run names the CLI: `docker`, `podman --remote --url unix:///…`. */
+function cliWords(): string[] {
+  const { cli, globalArgs } = buildCli();
+  return [cli, ...globalArgs];
+}
+
 /** Where the dry run says the build would happen: a fresh temporary folder, called WORK here. */
 const DRY_RUN_PATHS: BuildPaths = { context: 'WORK/context', prodDockerfile: 'WORK/prod.Dockerfile' };
 
@@ -137,7 +190,7 @@ function formatDryRun(plan: BuildPlan, facts: ProjectFacts, options: BuildOption
     makePrintable(
       `# WORK: a fresh temporary folder; WORK/context: git archive ${facts.revision} of "${facts.dir}", unpacked`,
     ),
-    formatShellCommand(['docker', ...buildDevBuildArgs(plan, DRY_RUN_PATHS)]),
+    formatShellCommand([...cliWords(), ...buildDevBuildArgs(plan, DRY_RUN_PATHS)]),
     "# WORK/prod.Dockerfile (the dev image's USER, read after its build, is restored at the end):",
     ...buildProdDockerfile(plan, '')
       .replace(
@@ -147,9 +200,9 @@ function formatDryRun(plan: BuildPlan, facts: ProjectFacts, options: BuildOption
       .trimEnd()
       .split('\n')
       .map((line) => `#   ${line}`),
-    formatShellCommand(['docker', ...buildProdBuildArgs(plan, DRY_RUN_PATHS)]),
+    formatShellCommand([...cliWords(), ...buildProdBuildArgs(plan, DRY_RUN_PATHS)]),
     ...(options.push
-      ? [formatShellCommand(['docker', 'push', plan.dev]), formatShellCommand(['docker', 'push', plan.prod])]
+      ? [formatShellCommand([...cliWords(), 'push', plan.dev]), formatShellCommand([...cliWords(), 'push', plan.prod])]
       : []),
   ];
   return `${commands.join('\n')}\n`;
@@ -158,7 +211,7 @@ function formatDryRun(plan: BuildPlan, facts: ProjectFacts, options: BuildOption
 /** The dry run of a build for several platforms (run-build.ts, buildIndexes). */
 function formatIndexDryRun(plan: BuildPlan, facts: ProjectFacts): string {
   const perPlatform = plan.platforms.flatMap((platform) => [
-    formatShellCommand(['docker', ...buildDevBuildArgs(plan, DRY_RUN_PATHS, platform)]),
+    formatShellCommand([...cliWords(), ...buildDevBuildArgs(plan, DRY_RUN_PATHS, platform)]),
     `# WORK/prod-${platform.replace(/\//g, '-')}.Dockerfile: as for one platform, FROM ${platformReference(plan.dev, platform)}`,
     formatShellCommand([
       'docker',
@@ -170,8 +223,8 @@ function formatIndexDryRun(plan: BuildPlan, facts: ProjectFacts): string {
     ]),
   ]);
   const pushes = plan.platforms.flatMap((platform) => [
-    formatShellCommand(['docker', 'push', platformReference(plan.dev, platform)]),
-    formatShellCommand(['docker', 'push', platformReference(plan.prod, platform)]),
+    formatShellCommand([...cliWords(), 'push', platformReference(plan.dev, platform)]),
+    formatShellCommand([...cliWords(), 'push', platformReference(plan.prod, platform)]),
   ]);
   const indexes = [plan.dev, plan.prod].flatMap((reference) => [
     formatShellCommand([
@@ -181,7 +234,7 @@ function formatIndexDryRun(plan: BuildPlan, facts: ProjectFacts): string {
       reference,
       ...plan.platforms.map((platform) => platformReference(reference, platform)),
     ]),
-    formatShellCommand(['docker', 'manifest', 'push', '--purge', reference]),
+    formatShellCommand([...cliWords(), 'manifest', 'push', '--purge', reference]),
   ]);
   const head = makePrintable(
     `# WORK: a fresh temporary folder; WORK/context: git archive ${facts.revision} of "${facts.dir}", unpacked`,

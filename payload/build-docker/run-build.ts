@@ -20,7 +20,7 @@ import {
   type BuildPaths,
   type BuildPlan,
 } from './build-plan';
-import { runDockerCaptured, runDockerWithProgress, stopCurrentStep, tryDocker } from './run-docker-command';
+import { buildCli, runDockerCaptured, runDockerWithProgress, stopCurrentStep, tryDocker } from './run-docker-command';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -33,6 +33,11 @@ export interface BuildTarget {
   env: Env;
   /** The registry is spoken to in plain HTTP (the engine treats it as insecure): `docker manifest --insecure`. */
   insecureRegistry?: boolean;
+  /**
+   * The digest a pushed image has in the registry, asked of the registry (`sha256:…`): for an
+   * engine whose own record is not it (Podman). Absent: the engine's RepoDigests.
+   */
+  registryDigest?: (reference: string) => Promise<string | undefined>;
 }
 
 export async function runBuild(target: BuildTarget): Promise<string[]> {
@@ -82,8 +87,8 @@ export async function runBuild(target: BuildTarget): Promise<string[]> {
     await step(['push', plan.dev], env, `the push of "${plan.dev}" failed`);
     await step(['push', plan.prod], env, `the push of "${plan.prod}" failed, after "${plan.dev}" was pushed`);
     const digests = [
-      await readDigest(plan.dev, plan.devRepository, env),
-      await readDigest(plan.prod, plan.prodRepository, env),
+      await readDigest(plan.dev, plan.devRepository, target),
+      await readDigest(plan.prod, plan.prodRepository, target),
     ];
     tagged.length = 0;
     return digests;
@@ -155,11 +160,12 @@ async function step(args: string[], env: Env, failure: string): Promise<void> {
   const code = await runDockerWithProgress(args, env);
   if (interruptedBy()) return waitForExit();
   if (code !== 0) {
+    const { cli } = buildCli();
     const hint =
       args[0] === 'push'
-        ? 'Check the registry and "docker login"; the images of this build were untagged here, and a new build reuses the build cache.'
-        : "Docker's output above says why; nothing of this build is left tagged.";
-    throw new RunDockerError(`${failure} (docker ${args[0]} exit ${code})`, hint);
+        ? `Check the registry and "${cli} login"${cli === 'podman' ? ' (a registry in plain HTTP must be insecure = true in registries.conf)' : ''}; the images of this build were untagged here, and a new build reuses the build cache.`
+        : `${cli === 'docker' ? 'Docker' : 'Podman'}'s output above says why; nothing of this build is left tagged.`;
+    throw new RunDockerError(`${failure} (${cli} ${args[0]} exit ${code})`, hint);
   }
 }
 
@@ -197,12 +203,18 @@ async function exportCommit(dir: string, revision: string, context: string, env:
     );
 }
 
-/** `repository@sha256:…` of a pushed image, as the engine recorded it. */
-async function readDigest(reference: string, repository: string, env: Env): Promise<string> {
-  const digests = JSON.parse(
-    await runDockerCaptured(['image', 'inspect', '--format', '{{json .RepoDigests}}', reference], env),
-  ) as string[] | null;
-  const digest = (digests ?? []).find((candidate) => candidate.startsWith(`${repository}@`));
+/** `repository@sha256:…` of a pushed image, as the engine recorded it (or, for Podman, as the registry holds it). */
+async function readDigest(reference: string, repository: string, target: BuildTarget): Promise<string> {
+  let digest: string | undefined;
+  if (target.registryDigest) {
+    const found = await target.registryDigest(reference);
+    digest = found && `${repository}@${found}`;
+  } else {
+    const digests = JSON.parse(
+      await runDockerCaptured(['image', 'inspect', '--format', '{{json .RepoDigests}}', reference], target.env),
+    ) as string[] | null;
+    digest = (digests ?? []).find((candidate) => candidate.startsWith(`${repository}@`));
+  }
   if (!digest)
     throw new RunDockerError(
       `"${reference}" was pushed, but the engine reports no digest for it`,

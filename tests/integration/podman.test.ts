@@ -8,10 +8,11 @@
  * the services this file talks to are started and stopped here.
  */
 import { spawn } from 'node:child_process';
-import { chmod, chown, copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, copyFile, cp, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { buildBusyboxImage, docker, pushImage, removeImages } from '../helpers/fixtures';
+import { buildBusyboxImage, docker, pushImage, removeImages, runCommand } from '../helpers/fixtures';
+import { PROJECT_TEMPLATE } from '../helpers/python-project';
 import {
   asUser,
   CATATONIT,
@@ -34,7 +35,9 @@ import {
   PACKAGE_VERSION,
   publish,
   removeHosts,
+  ROOT,
   runShim,
+  SHIM_BUNDLE,
   stderrLines,
   type HostEnv,
   type Outcome,
@@ -345,6 +348,123 @@ describe('8: a private registry, logged in to with "podman login" only (no docke
     for (const secret of [PASSWORD, Buffer.from(`${USER}:${PASSWORD}`).toString('base64')])
       expect(explain(outcome)).not.toContain(secret);
   }, 120_000);
+});
+
+describe('9: build-docker on a Podman-only host (no docker CLI), rootful Podman through its API socket', () => {
+  const BASE = 'run-docker-test/python-minimal:bookworm-amd64';
+  const GIT_ENV = {
+    GIT_AUTHOR_NAME: 'Ann',
+    GIT_AUTHOR_EMAIL: 'ann@example.com',
+    GIT_COMMITTER_NAME: 'Ann',
+    GIT_COMMITTER_EMAIL: 'ann@example.com',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+  };
+  let work: string;
+  let service: PodmanService;
+  let env: Record<string, string>;
+  let repository: string;
+  const git = (args: string[], cwd: string) => runCommand('git', args, { cwd, env: GIT_ENV, check: true });
+  const buildDocker = (args: string[], cwd: string) =>
+    runCommand(process.execPath, [join(work, 'build-docker'), ...args], { cwd, env: { ...env, ...GIT_ENV } });
+
+  beforeAll(async () => {
+    await runCommand(join(ROOT, 'scripts', 'build-platform-bases'), ['run-docker-test/python-minimal'], {
+      check: true,
+      timeoutMs: 600_000,
+    });
+    podmanImages.push(await copyImageToPodman(BASE));
+    work = await mkdtemp(join(tmpdir(), 'run-docker-podman-build-'));
+    const conf = join(work, 'registries.conf');
+    await writeFile(conf, `[[registry]]\nlocation = "${registry.address}"\ninsecure = true\n`);
+    service = await startPodmanService({ env: { CONTAINERS_REGISTRIES_CONF: conf } });
+    // A host with Podman and no docker CLI: PATH holds podman, git and tar only.
+    const bin = join(work, 'bin');
+    await mkdir(bin);
+    for (const tool of ['podman', 'git', 'tar']) {
+      const found = (await runCommand('sh', ['-c', `command -v ${tool}`], { check: true })).stdout.trim();
+      await symlink(found, join(bin, tool));
+    }
+    await symlink(SHIM_BUNDLE, join(work, 'build-docker'));
+    env = { ...(await makeHost({ DOCKER_HOST: service.host })), PATH: bin };
+    repository = `${registry.address}/podman-build-${process.pid}/hello`;
+  }, 900_000);
+  afterAll(async () => {
+    if (service) {
+      const built = await podman([
+        'images',
+        '--format',
+        '{{.Repository}}:{{.Tag}}',
+        '--filter',
+        `reference=${registry.address}/podman-build-${process.pid}/*`,
+      ]);
+      await removePodmanImages(built.stdout.split('\n').filter(Boolean));
+      await service.stop();
+    }
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  async function projectFrom(base: string): Promise<string> {
+    const project = await mkdtemp(join(work, 'hello-'));
+    await cp(PROJECT_TEMPLATE, project, {
+      recursive: true,
+      filter: (source) => !/(__pycache__|\.pytest_cache)$/.test(source),
+    });
+    await writeFile(join(project, 'docker', 'Dockerfile'), `FROM ${base}\nCMD ["python3", "-m", "hello"]\n`);
+    await git(['init', '--quiet', '--initial-branch=main'], project);
+    await git(['add', '--all'], project);
+    await git(['commit', '--quiet', '--message', 'The example project'], project);
+    return project;
+  }
+
+  test('builds with podman in that engine, pushes to the registry, and prints the digests the registry holds', async () => {
+    const project = await projectFrom(`localhost/${BASE}`);
+    const dryRun = await buildDocker(['--dry-run', '--push', repository], project);
+    expect({ code: dryRun.code, stderr: dryRun.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(dryRun.stdout).toContain(`\npodman --remote --url ${service.host} build --force-rm `);
+    expect(dryRun.stdout).toContain(`\npodman --remote --url ${service.host} push ${repository}:`);
+
+    const outcome = await buildDocker(['--push', repository], project);
+    expect({ code: outcome.code, why: outcome.stderr.slice(-2000) }).toEqual({
+      code: 0,
+      why: outcome.stderr.slice(-2000),
+    });
+    const printed = outcome.stdout.trim().split('\n');
+    expect(printed).toEqual([
+      expect.stringMatching(new RegExp(`^${repository}@sha256:[0-9a-f]{64}$`)),
+      expect.stringMatching(new RegExp(`^${repository}-main@sha256:[0-9a-f]{64}$`)),
+    ]);
+    const path = repository.slice(registry.address.length + 1);
+    const tags = (await (await fetch(`http://${registry.address}/v2/${path}/tags/list`)).json()) as { tags: string[] };
+    expect(tags.tags).toEqual([expect.stringMatching(/^\d{8}-\d{6}$/)]);
+    for (const [name, line] of [
+      [path, printed[0]!],
+      [`${path}-main`, printed[1]!],
+    ] as const) {
+      const answer = await fetch(`http://${registry.address}/v2/${name}/manifests/${tags.tags[0]}`, {
+        method: 'HEAD',
+        headers: {
+          Accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json',
+        },
+      });
+      expect(`sha256:${line.split('@sha256:')[1]}`).toBe(answer.headers.get('docker-content-digest'));
+    }
+    // Built in Podman's storage, not Docker's.
+    expect((await podman(['image', 'exists', `${repository}-main:${tags.tags[0]}`])).code).toBe(0);
+    expect((await docker(['image', 'inspect', `${repository}-main:${tags.tags[0]}`])).code).not.toBe(0);
+  }, 600_000);
+
+  test('a build for several platforms is refused in one line before anything is built', async () => {
+    const project = await projectFrom(`localhost/${BASE}`);
+    const outcome = await buildDocker(
+      ['--push', '--platform', 'linux/amd64,linux/arm64', `${repository}-multi`],
+      project,
+    );
+    expect(outcome.code).toBe(125);
+    expect(outcome.stderr).toMatch(
+      /^run-docker: a build for several platforms \(--platform linux\/amd64,linux\/arm64\) is not supported on Podman: [^\n]*\n$/,
+    );
+  });
 });
 
 describe('on a Podman host where catatonit is installed (a mount namespace: tini-static at its path)', () => {
