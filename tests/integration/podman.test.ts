@@ -4,8 +4,9 @@
  * user with subordinate ids. Each numbered problem of the issue has its test here:
  * 1 exit codes and clean-up, 2 --init, 3 files written as the host user, 4 one engine per call
  * (a docker that is Podman, no Docker socket), 5 loopback registries, 6 localhost/ names,
- * 7 messages; 8 (issue 20, later) logins made with `podman login`. The test bed (scripts/podman-test-bed) installs Podman and the rootless user;
- * the services this file talks to are started and stopped here.
+ * 7 messages; and later, 8 logins made with `podman login`, 9 build-docker with podman. The
+ * test bed (scripts/podman-test-bed) installs Podman and the rootless user; the services this
+ * file talks to are started and stopped here.
  */
 import { spawn } from 'node:child_process';
 import { chmod, chown, copyFile, cp, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
