@@ -12,7 +12,7 @@ import { localRepositoryNames } from '../../common/local-image-names';
 import { RunDockerError } from '../../common/run-docker-error';
 import { readCredentialSource } from '../../common/credentials/read-credential-source';
 import { readDockerCredentials } from '../../common/credentials/read-docker-credentials';
-import { readLoginFiles } from '../../common/credentials/read-login-files';
+import { readLoginFiles, type LoginFile } from '../../common/credentials/read-login-files';
 import {
   createRegistryClient,
   isRegistryUnreachable,
@@ -207,7 +207,13 @@ export async function readRepositoryTags(ctx: BaseContext, ref: ImageRef): Promi
 async function createClientFor(ctx: BaseContext, ref: ImageRef, lookup = false): Promise<RegistryClient> {
   const dockerConfig = await readContextDockerConfig(ctx);
   const engineHost = await readEngineHost(ctx, dockerConfig);
-  const loginFiles = await readLoginFiles(ctx.engine, ctx.env, dockerConfig);
+  // Which engine it is (its image list, asked at start) decides the login files; the clients are
+  // made meanwhile, and no lookup's request goes out before both are done (an early request
+  // carries only a cached token: predict-next-lookup.ts).
+  let loginFiles: readonly LoginFile[] = [];
+  const loginFilesRead = readLoginFiles(ctx.engine, ctx.env, dockerConfig).then((files) => {
+    loginFiles = files;
+  });
   const clients = new Map<string, Promise<RegistryClient>>();
   const clientFor = (registry: string, path: string) => {
     let client = clients.get(registry);
@@ -232,7 +238,11 @@ async function createClientFor(ctx: BaseContext, ref: ImageRef, lookup = false):
     }
     return client;
   };
-  const [client] = await Promise.all([clientFor(ref.registry, ref.path), lookup && askNextEarly(ctx, ref, clientFor)]);
+  const [client] = await Promise.all([
+    clientFor(ref.registry, ref.path),
+    loginFilesRead,
+    lookup && askNextEarly(ctx, ref, clientFor),
+  ]);
   return client;
 }
 
