@@ -16,7 +16,12 @@ import {
 import { DEFAULT_ENGINE_TIMEOUT_MS } from '../common/engine/light-engine-client';
 import { readEngineEndpoint } from '../common/engine/read-engine-endpoint';
 import { loadDockerConfig } from '../common/load-docker-config';
-import { redactHost, selectContextName, type EngineEndpoint } from '../common/engine/select-engine-endpoint';
+import {
+  plainUnixSocketPath,
+  redactHost,
+  selectContextName,
+  type EngineEndpoint,
+} from '../common/engine/select-engine-endpoint';
 import { describeFileSharing, isHostSocket, readEngineFilesRecord } from '../common/engine/engine-files';
 import { selectEngineSettings } from '../common/engine/select-engine-settings';
 import type { DockerConfigSnapshot } from '../contract/contract';
@@ -29,6 +34,7 @@ import { isTerminal, onStderr, writeStdout } from '../common/stdio';
 import { CodeCaches, type LoadedShimCode } from './code-cache';
 import { compilePayloadCached } from './compile-payload';
 import { createLogger } from './create-logger';
+import { openImageIndexFile, type ImageIndexFile } from './image-index-file';
 import { locateCacheRoot, locateStateDir } from './locate-own-folder';
 import { configFileLocations, readConfigFiles } from './read-config-file';
 import { readShimFlags } from './read-shim-flags';
@@ -131,6 +137,7 @@ async function main(): Promise<number> {
     if (loaded)
       log.debug(`shim code cache ${loaded.accepted ? 'used' : 'not used'} (${loaded.cacheFile ?? 'no cache folder'})`);
     const codeCaches = new CodeCaches(process.getuid?.(), loaded);
+    const imageIndex = service ? undefined : openImageIndex(endpoint, env, homeDir, log);
     const exitCode = await runShim({
       call: { argv, flags, env, homeDir, command: selectCommand(process.argv[1]) },
       shim: {
@@ -140,7 +147,7 @@ async function main(): Promise<number> {
         builtInBuild: () => loadBuiltInBuild(codeCaches),
       },
       engine: {
-        client: createEngineClient(endpoint, env),
+        client: createEngineClient(endpoint, env, imageIndex),
         endpoint: {
           host: redactHost(endpoint.host),
           source: endpoint.source,
@@ -154,6 +161,7 @@ async function main(): Promise<number> {
       codeCaches,
     });
     await codeCaches.flush(log);
+    await imageIndex?.flush();
     return exitCode;
   } catch (error) {
     const failure = describeFailure(error, env, endpoint);
@@ -163,6 +171,22 @@ async function main(): Promise<number> {
     // Gone before run-docker exits: nothing it started outlives the call.
     await service?.stop();
   }
+}
+
+/**
+ * The image index for an engine on this host's clock (a unix socket on Linux: the events'
+ * `until` is this host's time), kept in the cache root; RUN_DOCKER_IMAGE_INDEX=0 turns it off.
+ */
+function openImageIndex(
+  endpoint: EngineEndpoint,
+  env: Readonly<Record<string, string | undefined>>,
+  homeDir: string,
+  log: Logger,
+): ImageIndexFile | undefined {
+  const socket = plainUnixSocketPath(endpoint.host);
+  if (process.platform !== 'linux' || socket === undefined || env.RUN_DOCKER_IMAGE_INDEX === '0') return undefined;
+  const cacheRoot = locateCacheRoot(env, homeDir).dir;
+  return cacheRoot === undefined ? undefined : openImageIndexFile(cacheRoot, socket, log);
 }
 
 /** What the Podman fallback looks at: this user, its runtime folder, the sockets, `podman` on PATH. */

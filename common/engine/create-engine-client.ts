@@ -15,6 +15,7 @@ import {
   createLightEngineClient,
   DEFAULT_ENGINE_TIMEOUT_MS,
   type EngineConnection,
+  type ImageIndexStore,
 } from './light-engine-client';
 import { pullOverEngineApi } from './pull-over-engine-api';
 import { plainUnixSocketPath, redactHost, type EngineEndpoint } from './select-engine-endpoint';
@@ -25,9 +26,10 @@ type ReadFile = (file: string) => Buffer;
 
 /**
  * The client for `endpoint`. Calls fail after RUN_DOCKER_ENGINE_TIMEOUT_MS of silence; pulls
- * have their own bound (pull-image.ts).
+ * have their own bound (pull-image.ts). `imageIndex`: where this engine's image index is kept
+ * (the shim gives one for an engine on this host's clock, image-index.ts).
  */
-export function createEngineClient(endpoint: EngineEndpoint, env: Env): EngineClient {
+export function createEngineClient(endpoint: EngineEndpoint, env: Env, imageIndex?: ImageIndexStore): EngineClient {
   const timeoutMs = readPositiveInteger(env, 'RUN_DOCKER_ENGINE_TIMEOUT_MS') ?? DEFAULT_ENGINE_TIMEOUT_MS;
   const seen = {};
   const request = createEngineRequest(
@@ -40,6 +42,7 @@ export function createEngineClient(endpoint: EngineEndpoint, env: Env): EngineCl
     request,
     (repository, tag, pullOptions) => pullOverEngineApi(request, repository, tag, pullOptions),
     seen,
+    imageIndex,
   );
 }
 

@@ -15,6 +15,15 @@ import type {
   ImageDetails,
 } from '../../contract/engine-client';
 import { loadHttp, loadHttps } from '../lazy-builtins';
+import {
+  engineTimeOf,
+  formatEngineTime,
+  indexFromList,
+  judgeEventsSinceMark,
+  repositoryOfName,
+  type EngineImageIndex,
+  type EventsVerdict,
+} from './image-index';
 import { parseEngineIdentity, type AnswerHeaders } from './parse-engine-identity';
 import { answerTooLargeError, ENGINE_ANSWER_LIMIT_BYTES, getOverSocket } from './socket-get';
 
@@ -25,6 +34,8 @@ export interface EngineCall {
   body?: unknown;
   /** Resolve with the response stream instead of parsed JSON (exports, archives, a pull's progress). */
   stream?: boolean;
+  /** Resolve with the answer's text instead of parsed JSON (the event log: one JSON object per line). */
+  text?: boolean;
   /** Added to the request's (a pull's `X-Registry-Auth`). */
   headers?: Record<string, string>;
   /** Aborting it destroys the request, answered or not, and its stream. */
@@ -110,7 +121,7 @@ export function createEngineRequest(
   const getPlain =
     socketPath === undefined
       ? undefined
-      : async (path: string) => {
+      : async (path: string, asText: boolean) => {
           const { status, headers, body } = await getOverSocket(
             socketPath,
             path,
@@ -119,12 +130,13 @@ export function createEngineRequest(
             maxAnswerBytes,
           );
           record((name) => headers.get(name));
-          const answer = readAnswer(status, body.toString('utf8'), formatCall('GET', path));
+          const answer = readAnswer(status, body.toString('utf8'), formatCall('GET', path), asText);
           if ('error' in answer) throw answer.error;
           return answer.json;
         };
-  return ({ method, path, body, stream, headers: extraHeaders, signal, idleTimeout }) => {
-    if (getPlain && method === 'GET' && body === undefined && !stream && !extraHeaders) return getPlain(path);
+  return ({ method, path, body, stream, text, headers: extraHeaders, signal, idleTimeout }) => {
+    if (getPlain && method === 'GET' && body === undefined && !stream && !extraHeaders)
+      return getPlain(path, text === true);
     return new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
       const headers: Record<string, string | number> = { Accept: 'application/json', ...extraHeaders };
@@ -153,7 +165,12 @@ export function createEngineRequest(
         });
         res.on('error', reject);
         res.on('end', () => {
-          const answer = readAnswer(status, Buffer.concat(chunks).toString('utf8'), formatCall(method, path));
+          const answer = readAnswer(
+            status,
+            Buffer.concat(chunks).toString('utf8'),
+            formatCall(method, path),
+            text === true,
+          );
           if ('error' in answer) reject(answer.error);
           else resolve(answer.json);
         });
@@ -196,10 +213,12 @@ function engineTimeoutError(method: string, path: string, timeoutMs: number): Er
   });
 }
 
-/** An answer's JSON, or for a non-2xx status the error docker-modem would throw. */
-function readAnswer(status: number, text: string, call: string): { json: unknown } | { error: Error } {
+/** An answer's JSON (its text when `asText`), or for a non-2xx status the error docker-modem would throw. */
+function readAnswer(status: number, text: string, call: string, asText = false): { json: unknown } | { error: Error } {
+  const ok = status >= 200 && status < 300;
+  if (ok && asText) return { json: text };
   const json = parseJson(text);
-  return status >= 200 && status < 300 ? { json } : { error: engineHttpError(status, json ?? text, call) };
+  return ok ? { json } : { error: engineHttpError(status, json ?? text, call) };
 }
 
 /** The same error shape docker-modem builds for a non-2xx answer, and the call it answered (engine-error.ts names it). */
@@ -344,6 +363,21 @@ export function containersWithLabel(label: string): { all: true; filters: { labe
 }
 
 /**
+ * Where the image index of this engine is kept (shim/image-index-file.ts). Given only for an
+ * engine on this host's clock (a unix socket on Linux), since `until` is this host's time.
+ */
+export interface ImageIndexStore {
+  load(): Promise<EngineImageIndex | undefined>;
+  /** Queued; written before the call ends. */
+  save(index: EngineImageIndex): void;
+  /** What the engine's events said of the held index this call (for the debug log). */
+  judged?(verdict: EventsVerdict | undefined): void;
+}
+
+/** The index moves its mark on when this many events have passed it, a quarter of dockerd's 256. */
+const MARK_ADVANCE_EVENTS = 64;
+
+/**
  * An EngineClient whose calls are answered by `request`, and whose pulls go to `pull`
  * (create-engine-client.ts: pull-over-engine-api.ts, over the same `request`).
  *
@@ -352,11 +386,16 @@ export function containersWithLabel(label: string): { all: true; filters: { labe
  * list is asked for once, as soon as the client exists, and both questions are answered from
  * it, as are inspects of the images it names by that name. A pull, the only call of
  * run-docker's that changes the images, forgets it.
+ *
+ * With an `indexStore`, the engine's event log is asked first (image-index.ts): while no image
+ * changed since the index was written, the index answers for the repositories it holds, and
+ * a host with thousands of images costs a call no list at all.
  */
 export function createLightEngineClient(
   request: EngineRequest,
   pull: (repository: string, tag: string, options: EnginePullOptions) => Promise<void>,
   seen: AnswerHeaders = {},
+  indexStore?: ImageIndexStore,
 ): EngineClient {
   let imageList: Promise<ImageSummary[]> | undefined;
   const listAllImages = () =>
@@ -364,24 +403,62 @@ export function createLightEngineClient(
   const forgetImageList = () => {
     imageList = undefined;
   };
+  let pulled = false;
+  const index = indexStore ? consultImageIndex(indexStore, request, () => listAllImages()) : undefined;
   // Started now, overlapping the shim's first steps; a failure surfaces where it is awaited.
-  listAllImages().catch(() => undefined);
+  if (!index) listAllImages().catch(() => undefined);
+  const askedThisCall = new Set<string>();
+
+  /** The index's images of `repository`, when the engine vouched for them this call. */
+  const fromIndex = async (repository: string | undefined): Promise<ImageSummary[] | undefined> => {
+    if (!index || repository === undefined) return undefined;
+    const { held, verdict } = await index;
+    return pulled || verdict?.kind !== 'unchanged' ? undefined : held?.repositories[repository];
+  };
+  /** After a full list answered for `repository`: the index again, from that list, when the engine is dockerd. */
+  const remember = (repository: string, images: readonly ImageSummary[]) => {
+    if (!index || !indexStore) return;
+    askedThisCall.add(repository);
+    void index.then(({ held, verdict }) => {
+      if (parseEngineIdentity(seen).kind !== 'docker') return;
+      // A mark older than the list, so that what changes after the list is seen next time.
+      const mark = pulled ? held?.mark : (verdict?.newest ?? held?.mark);
+      indexStore.save(indexFromList(images, [...askedThisCall], Object.keys(held?.repositories ?? {}), mark));
+    });
+  };
+  const listAndRemember = async (repository: string | undefined) => {
+    const images = await listAllImages();
+    if (repository !== undefined) remember(repository, images);
+    return images;
+  };
+  void index?.then(({ held, verdict }) => {
+    // A warm call with many events since the mark (a busy engine): move it on before dockerd's buffer does.
+    if (held && verdict?.kind === 'unchanged' && verdict.eventsAfterMark >= MARK_ADVANCE_EVENTS)
+      indexStore?.save({ ...held, mark: verdict.newest });
+  });
+
   return {
     listImageTags: async (repository) => {
+      const indexed = await fromIndex(repository);
+      if (indexed) return selectTagsOfRepository(indexed, repository);
       try {
-        return selectTagsOfRepository(await listAllImages(), repository);
+        return selectTagsOfRepository(await listAndRemember(repository), repository);
       } catch (error) {
         forgetImageList(); // the next question asks again
         throw error;
       }
     },
     inspectImage: async (name) => {
+      const repository = repositoryOfName(name);
+      const indexed = await fromIndex(repository);
       // The list asked for at the start answers for the images it names: a warm call then
       // asks the engine one question instead of four (tiny, mini and project inspects).
-      const listed = await listAllImages().then(
-        (images) => findListedImage(images, name),
-        () => undefined,
-      );
+      const listed = indexed
+        ? findListedImage(indexed, name)
+        : await listAndRemember(repository).then(
+            (images) => findListedImage(images, name),
+            () => undefined,
+          );
       if (listed) return listed;
       try {
         return toImageDetails(
@@ -419,7 +496,7 @@ export function createLightEngineClient(
     // From the headers of the image list asked for at once: no request of its own on a warm call.
     identify: async () => {
       const answered = () => seen.server !== undefined || seen.libpodApiVersion !== undefined;
-      if (!answered()) await listAllImages().catch(() => undefined);
+      if (!answered()) await (index ?? listAllImages()).catch(() => undefined);
       if (!answered()) await request({ method: 'GET', path: '/_ping' });
       return parseEngineIdentity(seen);
     },
@@ -439,6 +516,7 @@ export function createLightEngineClient(
         },
       ),
     pullImage: async (repository, tag, options) => {
+      pulled = true; // the index no longer answers this call
       forgetImageList();
       try {
         await pull(repository, tag, options);
@@ -448,3 +526,38 @@ export function createLightEngineClient(
     },
   };
 }
+
+/**
+ * The index held for this engine and what the engine's events since its mark say of it.
+ * Without a held index (a new host, or another engine at this socket) nothing is asked of the
+ * event log, and the whole list is asked for at once as before: an engine that is not dockerd
+ * is never asked for events. A failed or unreadable answer leaves the index unused.
+ */
+async function consultImageIndex(
+  store: ImageIndexStore,
+  request: EngineRequest,
+  listAllImages: () => Promise<unknown>,
+): Promise<{ held: EngineImageIndex | undefined; verdict: EventsVerdict | undefined }> {
+  const held = await store.load().catch(() => undefined);
+  if (held === undefined) {
+    listAllImages().catch(() => undefined);
+    return { held, verdict: undefined };
+  }
+  const since = held.mark ? formatEngineTime(held.mark.timeNano) : FIRST_EVENT_TIME;
+  try {
+    const text = await request({
+      method: 'GET',
+      path: `/events?since=${since}&until=${engineTimeOf(Date.now())}`,
+      text: true,
+    });
+    const verdict = judgeEventsSinceMark(String(text), held.mark);
+    store.judged?.(verdict);
+    return { held, verdict };
+  } catch {
+    store.judged?.(undefined);
+    return { held, verdict: undefined };
+  }
+}
+
+/** `since` for every event the engine still has (0 would mean "none"). */
+const FIRST_EVENT_TIME = '0.000000001';

@@ -331,3 +331,113 @@ describe('createEngineRequest', () => {
     }
   });
 });
+
+describe('createLightEngineClient with an image index', () => {
+  const MARK_LINE =
+    '{"Type":"container","Action":"destroy","Actor":{"ID":"c1"},"time":1796647718,"timeNano":1796647718000000001}';
+  const TAG_LINE =
+    '{"Type":"image","Action":"tag","Actor":{"ID":"sha256:9"},"time":1796647719,"timeNano":1796647719000000000}';
+  const held = {
+    mark: { timeNano: '1796647718000000001', line: MARK_LINE },
+    repositories: {
+      'r/app': [{ Id: 'sha256:1', RepoTags: ['r/app:1.0.0'], RepoDigests: [], Labels: { a: 'b' }, Size: 5 }],
+    },
+  };
+  const list = [
+    { Id: 'sha256:1', RepoTags: ['r/app:1.0.0'], RepoDigests: [], Labels: { a: 'b' }, Size: 5 },
+    { Id: 'sha256:9', RepoTags: ['r/app:2.0.0'], RepoDigests: [], Labels: {}, Size: 9 },
+    { Id: 'sha256:7', RepoTags: ['r/mini:1'], RepoDigests: [], Labels: {}, Size: 1 },
+  ];
+
+  /** A client over an engine whose events since the mark are `events`, and the store's saves. */
+  function clientWith(index: typeof held | undefined, events: string[]) {
+    const calls: string[] = [];
+    const saved: unknown[] = [];
+    const seen = { server: 'Docker/20.10.24+dfsg1 (linux)' };
+    const engine = createLightEngineClient(
+      async (call) => {
+        calls.push(call.path.replace(/until=[\d.]+/, 'until=NOW'));
+        if (call.path.startsWith('/events')) return events.join('\n');
+        if (call.path === '/images/json') return list;
+        throw Object.assign(new Error('(HTTP code 404) unexpected - No such image'), { statusCode: 404 });
+      },
+      async () => {},
+      seen,
+      { load: async () => index, save: (value) => saved.push(value) },
+    );
+    return { engine, calls, saved };
+  }
+
+  it('answers from the index, without a list, while the engine says no image changed', async () => {
+    const { engine, calls, saved } = clientWith(held, [MARK_LINE]);
+    expect(await engine.listImageTags('r/app')).toEqual(['1.0.0']);
+    expect(await engine.inspectImage('r/app:1.0.0')).toEqual({
+      id: 'sha256:1',
+      labels: { a: 'b' },
+      size: 5,
+      repoDigests: [],
+    });
+    expect(calls).toEqual(['/events?since=1796647718.000000001&until=NOW']);
+    expect(saved).toEqual([]);
+  });
+
+  it('asks the engine itself for a name the index does not carry', async () => {
+    const { engine, calls } = clientWith(held, [MARK_LINE]);
+    expect(await engine.inspectImage('r/app:3.0.0')).toBeUndefined();
+    expect(calls).toEqual(['/events?since=1796647718.000000001&until=NOW', '/images/r/app:3.0.0/json']);
+  });
+
+  it('lists every image after an image changed, and writes the index again with the newest event as its mark', async () => {
+    const { engine, calls, saved } = clientWith(held, [MARK_LINE, TAG_LINE]);
+    expect((await engine.listImageTags('r/app')).sort()).toEqual(['1.0.0', '2.0.0']);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toEqual(['/events?since=1796647718.000000001&until=NOW', '/images/json']);
+    expect(saved).toEqual([
+      {
+        mark: { timeNano: '1796647719000000000', line: TAG_LINE },
+        repositories: { 'r/app': [list[0], list[1]] },
+      },
+    ]);
+  });
+
+  it('lists for a repository the index does not hold yet, and adds it', async () => {
+    const { engine, calls, saved } = clientWith(held, [MARK_LINE]);
+    expect(await engine.listImageTags('r/mini')).toEqual(['1']);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toEqual(['/events?since=1796647718.000000001&until=NOW', '/images/json']);
+    expect(Object.keys((saved[0] as typeof held).repositories)).toEqual(['r/mini', 'r/app']);
+  });
+
+  it('asks no events without an index (a new host), lists at once, and writes one without a mark', async () => {
+    const { engine, calls, saved } = clientWith(undefined, []);
+    expect(await engine.listImageTags('r/app')).toHaveLength(2);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toEqual(['/images/json']);
+    expect(saved).toEqual([{ mark: undefined, repositories: { 'r/app': [list[0], list[1]] } }]);
+  });
+
+  it('stops answering from the index once the call pulled', async () => {
+    const { engine, calls } = clientWith(held, [MARK_LINE]);
+    await engine.listImageTags('r/app');
+    await engine.pullImage('r/app', '2.0.0', { onEvent: () => {} });
+    expect((await engine.listImageTags('r/app')).sort()).toEqual(['1.0.0', '2.0.0']);
+    expect(calls).toEqual(['/events?since=1796647718.000000001&until=NOW', '/images/json']);
+  });
+
+  it('writes nothing for an engine that is not dockerd', async () => {
+    const calls: string[] = [];
+    const saved: unknown[] = [];
+    const engine = createLightEngineClient(
+      async (call) => {
+        calls.push(call.path);
+        return list;
+      },
+      async () => {},
+      { server: 'Libpod/4.3.1 (linux)', libpodApiVersion: '4.3.1' },
+      { load: async () => undefined, save: (value) => saved.push(value) },
+    );
+    await engine.listImageTags('r/app');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(saved).toEqual([]);
+  });
+});
