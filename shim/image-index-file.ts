@@ -45,19 +45,21 @@ export function openImageIndexFile(cacheRoot: string, engine: string, log: Logge
   let held: Promise<Record<string, EngineImageIndex>> | undefined;
   const readAll = () => (held ??= readHostRecord(file, INDEX_KIND, log));
   let writes: Promise<void> = Promise.resolve();
+  const write = (index: EngineImageIndex | undefined) => {
+    writes = writes.then(async () => {
+      const text = formatIndexFile(await readAll(), engine, index);
+      // Too large to read back: not written, and the list answers as it does without an index.
+      if (Buffer.byteLength(text) > MAX_INDEX_BYTES) return;
+      await writeHostRecord(file, text, log, {
+        what: 'the index of local images',
+        consequence: 'the next call lists every image again',
+      });
+    });
+  };
   return {
     load: async () => (await readAll())[engine],
-    save: (index) => {
-      writes = writes.then(async () => {
-        const text = formatIndexFile(await readAll(), engine, index);
-        // Too large to read back: not written, and the list answers as it does without an index.
-        if (Buffer.byteLength(text) > MAX_INDEX_BYTES) return;
-        await writeHostRecord(file, text, log, {
-          what: 'the index of local images',
-          consequence: 'the next call lists every image again',
-        });
-      });
-    },
+    save: (index) => write(index),
+    forget: () => write(undefined),
     flush: () => writes,
     judged: (verdict) => log.debug(describeVerdict(verdict)),
   };

@@ -178,15 +178,19 @@ export function indexFromList(
   return { mark, repositories: Object.fromEntries(names.map((name) => [name, selectRepositoryImages(images, name)])) };
 }
 
-/** The text of a record file: one index per engine socket, at most `maxEngines` (the last written first). */
+/**
+ * The text of a record file: one index per engine socket, at most `maxEngines` (the last
+ * written first); `index` undefined drops this engine's.
+ */
 export function formatIndexFile(
   held: Record<string, EngineImageIndex>,
   engine: string,
-  index: EngineImageIndex,
+  index: EngineImageIndex | undefined,
   maxEngines = 4,
 ): string {
   const others = Object.entries(held).filter(([name]) => name !== engine);
-  const engines = Object.fromEntries([[engine, index] as const, ...others].slice(0, maxEngines));
+  const kept = index === undefined ? others : [[engine, index] as const, ...others];
+  const engines = Object.fromEntries(kept.slice(0, maxEngines));
   return `${JSON.stringify({ version: 1, engines })}\n`;
 }
 

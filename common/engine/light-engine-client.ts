@@ -370,6 +370,8 @@ export interface ImageIndexStore {
   load(): Promise<EngineImageIndex | undefined>;
   /** Queued; written before the call ends. */
   save(index: EngineImageIndex): void;
+  /** Drops the index of this engine (another engine now answers at its socket); queued like save. */
+  forget(): void;
   /** What the engine's events said of the held index this call (for the debug log). */
   judged?(verdict: EventsVerdict | undefined): void;
 }
@@ -420,7 +422,11 @@ export function createLightEngineClient(
     if (!index || !indexStore) return;
     askedThisCall.add(repository);
     void index.then(({ held, verdict }) => {
-      if (parseEngineIdentity(seen).kind !== 'docker') return;
+      if (parseEngineIdentity(seen).kind !== 'docker') {
+        // Podman now answers where dockerd did: its events are not asked for again.
+        if (held) indexStore.forget();
+        return;
+      }
       // A mark older than the list, so that what changes after the list is seen next time.
       const mark = pulled ? held?.mark : (verdict?.newest ?? held?.mark);
       indexStore.save(indexFromList(images, [...askedThisCall], Object.keys(held?.repositories ?? {}), mark));

@@ -149,6 +149,7 @@ describe('the index from a list', () => {
     expect(Object.keys(parsed ?? {})).toEqual(['/b.sock', '/a.sock']);
     expect(parsed?.['/a.sock']).toEqual(index);
     expect(parsed?.['/b.sock']?.mark).toBeUndefined();
+    expect(Object.keys(parseIndexFile(formatIndexFile(parsed ?? {}, '/b.sock', undefined)) ?? {})).toEqual(['/a.sock']);
   });
 
   it.each([

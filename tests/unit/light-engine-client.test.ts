@@ -363,7 +363,7 @@ describe('createLightEngineClient with an image index', () => {
       },
       async () => {},
       seen,
-      { load: async () => index, save: (value) => saved.push(value) },
+      { load: async () => index, save: (value) => saved.push(value), forget: () => saved.push('forget') },
     );
     return { engine, calls, saved };
   }
@@ -424,20 +424,19 @@ describe('createLightEngineClient with an image index', () => {
     expect(calls).toEqual(['/events?since=1796647718.000000001&until=NOW', '/images/json']);
   });
 
-  it('writes nothing for an engine that is not dockerd', async () => {
-    const calls: string[] = [];
+  it.each([
+    ['writes nothing for an engine that is not dockerd', undefined, []],
+    ['drops the index when Podman answers where dockerd did', held, ['forget']],
+  ])('%s', async (_, index, expected) => {
     const saved: unknown[] = [];
     const engine = createLightEngineClient(
-      async (call) => {
-        calls.push(call.path);
-        return list;
-      },
+      async (call) => (call.path.startsWith('/events') ? '' : list),
       async () => {},
       { server: 'Libpod/4.3.1 (linux)', libpodApiVersion: '4.3.1' },
-      { load: async () => undefined, save: (value) => saved.push(value) },
+      { load: async () => index, save: (value) => saved.push(value), forget: () => saved.push('forget') },
     );
     await engine.listImageTags('r/app');
     await new Promise((resolve) => setImmediate(resolve));
-    expect(saved).toEqual([]);
+    expect(saved).toEqual(expected);
   });
 });
