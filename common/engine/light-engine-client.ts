@@ -456,15 +456,20 @@ export function createLightEngineClient(
     },
     inspectImage: async (name) => {
       const repository = repositoryOfName(name);
-      const indexed = await fromIndex(repository);
+      // A pinned digest (the tiny's) is always the engine's own word, never the index's: the
+      // engine's record that an image has that digest is what the pin trusts (docs/trust.md).
+      const askEngine = index !== undefined && name.includes('@');
+      const indexed = askEngine ? undefined : await fromIndex(repository);
       // The list asked for at the start answers for the images it names: a warm call then
       // asks the engine one question instead of four (tiny, mini and project inspects).
-      const listed = indexed
-        ? findListedImage(indexed, name)
-        : await listAndRemember(repository).then(
-            (images) => findListedImage(images, name),
-            () => undefined,
-          );
+      const listed = askEngine
+        ? undefined
+        : indexed
+          ? findListedImage(indexed, name)
+          : await listAndRemember(repository).then(
+              (images) => findListedImage(images, name),
+              () => undefined,
+            );
       if (listed) return listed;
       try {
         return toImageDetails(
