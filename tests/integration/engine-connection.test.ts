@@ -58,8 +58,9 @@ afterAll(async () => {
 function clientsSeen(proxy: EngineProxy, from: number): { shim: boolean; cli: boolean } {
   const seen = proxy.requests.slice(from);
   return {
-    // The shim's requests are unversioned (a warm call sends only GET /images/json); the CLI's carry /v1.NN.
-    shim: seen.some((line) => /^GET \/images\/(?:[^ ]+\/)?json/.test(line)),
+    // The shim's requests are unversioned (a warm call sends GET /images/json, or the event log
+    // with the image index); the CLI's carry /v1.NN.
+    shim: seen.some((line) => /^GET \/(?:images\/(?:[^ ]+\/)?json|events\?)/.test(line)),
     cli: seen.some((line) => /^POST \/v1\.\d+\/containers\/create/.test(line)),
   };
 }

@@ -166,7 +166,12 @@ test('asking costs no request on a socket, and one create a minute on a network 
     expectSuccess(await runShim(['--local', '--dry-run', IMAGE], onSocket));
     const from = socketRelay.requests.length;
     expectSuccess(await runShim(['--local', '--dry-run', IMAGE], onSocket));
-    expect(socketRelay.requests.slice(from)).toEqual(['GET /images/json']);
+    // Only what the tags need: the image list, or with the image index the event log since its mark.
+    const asked = socketRelay.requests.slice(from);
+    expect(asked.length).toBeGreaterThan(0);
+    expect(asked.filter((line) => !/^GET \/(?:images\/json|events\?since=[\d.]+&until=[\d.]+)$/.test(line))).toEqual(
+      [],
+    );
   } finally {
     await socketRelay.close();
   }
