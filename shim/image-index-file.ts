@@ -1,13 +1,13 @@
 /**
  * The image index's file (common/engine/image-index.ts): `<cache root>/engine-images.json`,
- * one index per engine socket. Read and written like the host's records (host-record-file.ts):
- * bounded, never blocking, only a file this user alone could have written; a damaged one is
- * one warning and then empty, and the next list writes it again.
+ * one index per engine socket. It is a cache of what the engine says, nothing more, so it
+ * follows the code caches' rules (code-cache.ts): it lives in the cache folder runShim judged
+ * (none when that folder could not be used: then it is neither read nor written), it is read
+ * only when nobody but this user could have written it, bounded and never blocking, and a
+ * file that cannot be used, or written, costs a debug line and a full list, never a warning.
+ * It is written once, at the end of the call, whole and renamed.
  *
- * What a planted index could do: make a call believe in tags that are not on the engine (the
- * run then fails as for a removed image) or hide some. It cannot make an unverified mini run:
- * the shim checks the exported image's files against the signed manifest, and the
- * anti-rollback record still refuses an older mini (docs/trust.md, "The image index").
+ * What a planted index could do is in docs/trust.md ("the index of local images").
  */
 import { join } from 'node:path';
 import type { Logger } from '../contract/contract';
@@ -18,51 +18,88 @@ import {
   type EventsVerdict,
 } from '../common/engine/image-index';
 import type { ImageIndexStore } from '../common/engine/light-engine-client';
-import { readHostRecord, writeHostRecord, type HostRecordKind } from './host-record-file';
+import { currentUser, readPrivateFile } from '../common/read-private-file';
+import { writeFileAtomically } from '../common/write-file-atomically';
 
 export const IMAGE_INDEX_FILE = 'engine-images.json';
 
 /** Far above an index of 16 repositories with their labels, far below a read anyone would notice. */
 const MAX_INDEX_BYTES = 1024 * 1024;
 
-const INDEX_KIND: HostRecordKind<Record<string, EngineImageIndex>> = {
-  name: 'the index of local images',
-  lost: 'the engine lists every image this time',
-  rewrittenBy: 'the next call writes it again',
-  maxBytes: MAX_INDEX_BYTES,
-  parse: parseIndexFile,
-  empty: () => ({}),
-};
+export class ImageIndexFile implements ImageIndexStore {
+  private readonly root: Promise<string | undefined>;
+  private settleRoot: (root: string | undefined) => void = () => undefined;
+  private held: Promise<Record<string, EngineImageIndex>> | undefined;
+  /** What flush writes: an index, `null` to drop this engine's, undefined for nothing. */
+  private pending: EngineImageIndex | null | undefined;
 
-export interface ImageIndexFile extends ImageIndexStore {
-  /** Waits for the writes queued this call. */
-  flush(): Promise<void>;
-}
+  /** `engine`: the socket path the index is kept under. */
+  constructor(
+    private readonly engine: string,
+    private readonly log: Logger,
+  ) {
+    this.root = new Promise((resolve) => (this.settleRoot = resolve));
+  }
 
-/** The index of `engine` (its socket path) in `cacheRoot`. */
-export function openImageIndexFile(cacheRoot: string, engine: string, log: Logger): ImageIndexFile {
-  const file = join(cacheRoot, IMAGE_INDEX_FILE);
-  let held: Promise<Record<string, EngineImageIndex>> | undefined;
-  const readAll = () => (held ??= readHostRecord(file, INDEX_KIND, log));
-  let writes: Promise<void> = Promise.resolve();
-  const write = (index: EngineImageIndex | undefined) => {
-    writes = writes.then(async () => {
-      const text = formatIndexFile(await readAll(), engine, index);
-      // Too large to read back: not written, and the list answers as it does without an index.
-      if (Buffer.byteLength(text) > MAX_INDEX_BYTES) return;
-      await writeHostRecord(file, text, log, {
-        what: 'the index of local images',
-        consequence: 'the next call lists every image again',
-      });
-    });
-  };
-  return {
-    load: async () => (await readAll())[engine],
-    save: (index) => write(index),
-    forget: () => write(undefined),
-    flush: () => writes,
-    judged: (verdict) => log.debug(describeVerdict(verdict)),
-  };
+  /** The cache root runShim judged usable, or undefined for none (run-shim.ts, as for the code caches). */
+  useRoot(root: string | undefined): void {
+    this.settleRoot(root);
+  }
+
+  async load(): Promise<EngineImageIndex | undefined> {
+    return (await this.readAll())[this.engine];
+  }
+
+  save(index: EngineImageIndex): void {
+    this.pending = index;
+  }
+
+  forget(): void {
+    this.pending = null;
+  }
+
+  judged(verdict: EventsVerdict | undefined): void {
+    this.log.debug(describeVerdict(verdict));
+  }
+
+  /** Writes what this call learned, if anything, into the cache root it was given. */
+  async flush(): Promise<void> {
+    const { pending } = this;
+    this.pending = undefined;
+    if (pending === undefined) return;
+    const root = await this.root;
+    if (root === undefined) return;
+    const file = join(root, IMAGE_INDEX_FILE);
+    const text = formatIndexFile(await this.readAll(), this.engine, pending ?? undefined);
+    // Too large to read back: not written, and the list answers as it does without an index.
+    if (Buffer.byteLength(text) > MAX_INDEX_BYTES) return;
+    try {
+      await writeFileAtomically(file, text);
+    } catch (error) {
+      this.log.debug(`could not write the image index "${file}": ${(error as Error).message}`);
+    }
+  }
+
+  private readAll(): Promise<Record<string, EngineImageIndex>> {
+    return (this.held ??= this.root.then((root) =>
+      root === undefined ? {} : this.read(join(root, IMAGE_INDEX_FILE)),
+    ));
+  }
+
+  private async read(file: string): Promise<Record<string, EngineImageIndex>> {
+    try {
+      const bytes = await readPrivateFile(file, { maxBytes: MAX_INDEX_BYTES, writableOnlyBy: currentUser() });
+      if (bytes === undefined) return {};
+      const parsed = parseIndexFile(bytes.toString('utf8'));
+      if (parsed === undefined) this.log.debug(`the image index "${file}" is damaged; the engine lists every image`);
+      return parsed ?? {};
+    } catch (error) {
+      this.log.debug(
+        `the image index "${file}" is not used (${(error as Error).message}); the engine lists every image`,
+      );
+      return {};
+    }
+  }
 }
 
 function describeVerdict(verdict: EventsVerdict | undefined): string {

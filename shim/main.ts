@@ -34,7 +34,7 @@ import { isTerminal, onStderr, writeStdout } from '../common/stdio';
 import { CodeCaches, type LoadedShimCode } from './code-cache';
 import { compilePayloadCached } from './compile-payload';
 import { createLogger } from './create-logger';
-import { openImageIndexFile, type ImageIndexFile } from './image-index-file';
+import { ImageIndexFile } from './image-index-file';
 import { locateCacheRoot, locateStateDir } from './locate-own-folder';
 import { configFileLocations, readConfigFiles } from './read-config-file';
 import { readShimFlags } from './read-shim-flags';
@@ -137,7 +137,7 @@ async function main(): Promise<number> {
     if (loaded)
       log.debug(`shim code cache ${loaded.accepted ? 'used' : 'not used'} (${loaded.cacheFile ?? 'no cache folder'})`);
     const codeCaches = new CodeCaches(process.getuid?.(), loaded);
-    const imageIndex = service ? undefined : openImageIndex(endpoint, env, homeDir, log);
+    const imageIndex = service ? undefined : openImageIndex(endpoint, env, log);
     const exitCode = await runShim({
       call: { argv, flags, env, homeDir, command: selectCommand(process.argv[1]) },
       shim: {
@@ -159,6 +159,7 @@ async function main(): Promise<number> {
       // Progress goes to stderr: stdout belongs to the container.
       progress: onStderr(selectShimProgress(flags, env, isTerminal(2))),
       codeCaches,
+      ...(imageIndex ? { imageIndex } : {}),
     });
     await codeCaches.flush(log);
     await imageIndex?.flush();
@@ -175,18 +176,17 @@ async function main(): Promise<number> {
 
 /**
  * The image index for an engine on this host's clock (a unix socket on Linux: the events'
- * `until` is this host's time), kept in the cache root; RUN_DOCKER_IMAGE_INDEX=0 turns it off.
+ * `until` is this host's time), kept in the cache root runShim judges; RUN_DOCKER_IMAGE_INDEX=0
+ * turns it off.
  */
 function openImageIndex(
   endpoint: EngineEndpoint,
   env: Readonly<Record<string, string | undefined>>,
-  homeDir: string,
   log: Logger,
 ): ImageIndexFile | undefined {
   const socket = plainUnixSocketPath(endpoint.host);
   if (process.platform !== 'linux' || socket === undefined || env.RUN_DOCKER_IMAGE_INDEX === '0') return undefined;
-  const cacheRoot = locateCacheRoot(env, homeDir).dir;
-  return cacheRoot === undefined ? undefined : openImageIndexFile(cacheRoot, socket, log);
+  return new ImageIndexFile(socket, log);
 }
 
 /** What the Podman fallback looks at: this user, its runtime folder, the sockets, `podman` on PATH. */

@@ -82,6 +82,8 @@ export interface ShimDeps {
   progress: ProgressTarget;
   /** V8 code caches of this call's scripts (code-cache.ts); main.ts writes them at the end. */
   codeCaches: CodeCaches;
+  /** The engine client's image index (image-index-file.ts): told the cache root here; main.ts writes it at the end. */
+  imageIndex?: { useRoot(root: string | undefined): void };
   /** The time, for staged rollouts (default Date.now). */
   now?: () => number;
   /** machine-id(5)'s file, the host's identity unless one is configured (default /etc/machine-id). */
@@ -144,6 +146,7 @@ export async function runShim(deps: ShimDeps): Promise<number> {
     log.debug(`cache, config and state files are not checked for other writers: ${NO_OWNER_CHECKS_REASON}`);
   const cacheRoot = await prepareOwnCache(env, homeDir, owner?.uid, log);
   deps.codeCaches.useRoot(cacheRoot);
+  deps.imageIndex?.useRoot(cacheRoot);
   const dockerConfig = deps.engine.docker?.config ?? (await loadDockerConfig(env, homeDir));
   const pull: Pull = (ref) => pullWithAuth(engine, ref, { env, dockerConfig, log, progress });
   const source: ShimSource = { engine, cacheRoot, shimVersion, log, pull };
