@@ -264,17 +264,24 @@ function run(command, args, options = {}) {
   }
 }
 
+/** What the legacy builder says when a cached step's image was removed while it built: as it
+ *  takes the step from the cache, or as it commits the next step on it. */
+const LOST_CACHED_STEP = /unable to find image "sha256:|unknown parent image ID sha256:/;
+
 /** The step running now, so a signal can stop it (see onInterrupt).
  *  @type {import('node:child_process').ChildProcess | undefined} */
 let current;
 
 /** As run, for the long steps (build, push): asynchronous, so SIGINT/SIGTERM handlers run
- *  while they do. Resolves to stdout; rejects with `interrupted` set when a signal stopped it.
- *  @param {string} command @param {string[]} args @param {import('node:child_process').SpawnOptions} options
+ *  while they do. Resolves to stdout; rejects with `interrupted` set when a signal stopped it,
+ *  else with `output` (its stderr), which is also shown unless it matches `quiet`.
+ *  @param {string} command @param {string[]} args
+ *  @param {import('node:child_process').SpawnOptions & { quiet?: RegExp }} options
  *  @returns {Promise<string>} */
 function runStep(command, args, options = {}) {
+  const { quiet, ...spawnOptions } = options;
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...spawnOptions });
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (chunk) => (stdout += chunk));
@@ -285,8 +292,9 @@ function runStep(command, args, options = {}) {
       current = undefined;
       if (interrupted) return reject(Object.assign(new Error('interrupted'), { interrupted: true }));
       if (code === 0) return resolve(stdout);
-      process.stderr.write(stderr);
-      reject(new Error(`${command} ${args[0]} failed (exit ${code ?? signal})`));
+      // A failure the caller handles itself (quiet) is not shown: it may well be tried again.
+      if (!quiet?.test(stderr)) process.stderr.write(stderr);
+      reject(Object.assign(new Error(`${command} ${args[0]} failed (exit ${code ?? signal})`), { output: stderr }));
     });
   });
 }
@@ -440,21 +448,35 @@ async function main() {
     made.manifestSha256 = buildArgs.MANIFEST_SHA256;
     if (!existed) made.reference = reference;
     made.buildStarted = Date.now();
-    await runStep(
-      'docker',
-      [
-        'build',
-        '--quiet',
-        '--force-rm',
-        '--file',
-        path.join(root, options.kind === 'tiny' ? 'Dockerfile.tiny' : 'Dockerfile.mini'),
-        ...Object.entries(buildArgs).flatMap(([key, value]) => ['--build-arg', `${key}=${value}`]),
-        '--tag',
-        reference,
-        staging,
-      ],
-      { env: { ...process.env, DOCKER_BUILDKIT: '0' } },
-    );
+    const build = (/** @type {string[]} */ cacheArgs) =>
+      runStep(
+        'docker',
+        [
+          'build',
+          '--quiet',
+          '--force-rm',
+          ...cacheArgs,
+          '--file',
+          path.join(root, options.kind === 'tiny' ? 'Dockerfile.tiny' : 'Dockerfile.mini'),
+          ...Object.entries(buildArgs).flatMap(([key, value]) => ['--build-arg', `${key}=${value}`]),
+          '--tag',
+          reference,
+          staging,
+        ],
+        { env: { ...process.env, DOCKER_BUILDKIT: '0' }, quiet: LOST_CACHED_STEP },
+      );
+    await build([]).catch((error) => {
+      // The legacy builder takes a cached step's image and uses it a moment later; another
+      // build's clean-up on the same engine (a CI job, a benchmark) can remove it in between,
+      // and the build fails with 'unable to find image "sha256:…"' or 'unknown parent image ID'
+      // (seen with a benchmark publishing beside the test suite). Built again without the
+      // cache, nothing can go.
+      if (!(error instanceof Error && 'output' in error && LOST_CACHED_STEP.test(String(error.output)))) throw error;
+      process.stderr.write(
+        'publish: the engine lost a cached build step (removed by another run); building without the cache\n',
+      );
+      return build(['--no-cache']);
+    });
     const trust =
       options.kind === 'tiny'
         ? `trusts ${(manifest.trustedKeys ?? []).map((key) => key.keyId).join(', ') || 'no key'}`

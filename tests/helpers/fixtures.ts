@@ -255,15 +255,17 @@ async function buildImage(context: string, reference: string, labels: Record<str
   const labelArgs = Object.entries(labels).flatMap(([key, value]) => ['--label', `${key}=${value}`]);
   // The CI machine's CLI has no buildx: DOCKER_BUILDKIT=0 asks for the legacy builder
   // outright, so an inherited DOCKER_BUILDKIT=1 cannot turn the build into an error.
-  const args = ['build', '--quiet', '--tag', reference, ...labelArgs, context];
-  const build = () => docker(args, { env: { DOCKER_BUILDKIT: '0' } });
-  let result = await build();
+  const args = (cache: string[]) => ['build', '--quiet', ...cache, '--tag', reference, ...labelArgs, context];
+  const build = (cache: string[]) => docker(args(cache), { env: { DOCKER_BUILDKIT: '0' } });
+  let result = await build([]);
   // The legacy builder picks a cached step's image and uses it a moment later; when another
   // run on the same engine removes images in between, the build fails with 'unable to find
-  // image "sha256:…"' (seen with several suites sharing one engine, never with one alone).
-  // Built again, that step is no longer taken from the cache.
-  if (result.code !== 0 && /unable to find image "sha256:/.test(result.stderr)) result = await build();
-  if (result.code !== 0) throw new CommandError('docker', args, result);
+  // image "sha256:…"' or, at the next step's commit, 'unknown parent image ID sha256:…' (seen
+  // with several suites sharing one engine, never with one alone).
+  // Built again without the cache, no step can be lost.
+  const lostStep = /unable to find image "sha256:|unknown parent image ID sha256:/;
+  if (result.code !== 0 && lostStep.test(result.stderr)) result = await build(['--no-cache']);
+  if (result.code !== 0) throw new CommandError('docker', args([]), result);
 }
 
 async function withBuildContext<T>(use: (context: string) => Promise<T>): Promise<T> {
