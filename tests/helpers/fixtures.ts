@@ -51,6 +51,30 @@ export function docker(args: string[], options: CommandOptions = {}): Promise<Co
   return runCommand('docker', args, options);
 }
 
+/**
+ * What the legacy builder says when a cached step's image was removed while it built: as it
+ * takes the step from the cache, or as it commits the next step on it.
+ */
+const LOST_CACHED_STEP = /unable to find image "sha256:|unknown parent image ID sha256:/;
+
+/**
+ * `docker build ARGS` with the legacy builder (DOCKER_BUILDKIT=0: the CI machine's CLI has no
+ * buildx, and an inherited DOCKER_BUILDKIT=1 must not turn a build into an error). The legacy
+ * builder picks a cached step's image and uses it a moment later; when another run on the
+ * same engine removes images in between (another suite, a benchmark publishing beside the
+ * tests), the build fails with one of LOST_CACHED_STEP's messages. Built again without the
+ * cache, no step can be lost. `check`: throw on failure, as docker() does.
+ */
+export async function dockerBuild(args: string[], options: CommandOptions = {}): Promise<CommandResult> {
+  const { check, ...rest } = options;
+  const env = { ...options.env, DOCKER_BUILDKIT: '0' };
+  const build = (cache: string[]) => docker(['build', ...cache, ...args], { ...rest, env });
+  let result = await build([]);
+  if (result.code !== 0 && LOST_CACHED_STEP.test(result.stderr)) result = await build(['--no-cache']);
+  if (check && result.code !== 0) throw new CommandError('docker', ['build', ...args], result);
+  return result;
+}
+
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = {
   SIGHUP: 1,
   SIGINT: 2,
@@ -253,19 +277,7 @@ async function buildBusyboxBaseImage(): Promise<void> {
 
 async function buildImage(context: string, reference: string, labels: Record<string, string>): Promise<void> {
   const labelArgs = Object.entries(labels).flatMap(([key, value]) => ['--label', `${key}=${value}`]);
-  // The CI machine's CLI has no buildx: DOCKER_BUILDKIT=0 asks for the legacy builder
-  // outright, so an inherited DOCKER_BUILDKIT=1 cannot turn the build into an error.
-  const args = (cache: string[]) => ['build', '--quiet', ...cache, '--tag', reference, ...labelArgs, context];
-  const build = (cache: string[]) => docker(args(cache), { env: { DOCKER_BUILDKIT: '0' } });
-  let result = await build([]);
-  // The legacy builder picks a cached step's image and uses it a moment later; when another
-  // run on the same engine removes images in between, the build fails with 'unable to find
-  // image "sha256:…"' or, at the next step's commit, 'unknown parent image ID sha256:…' (seen
-  // with several suites sharing one engine, never with one alone).
-  // Built again without the cache, no step can be lost.
-  const lostStep = /unable to find image "sha256:|unknown parent image ID sha256:/;
-  if (result.code !== 0 && lostStep.test(result.stderr)) result = await build(['--no-cache']);
-  if (result.code !== 0) throw new CommandError('docker', args([]), result);
+  await dockerBuild(['--quiet', '--tag', reference, ...labelArgs, context], { check: true });
 }
 
 async function withBuildContext<T>(use: (context: string) => Promise<T>): Promise<T> {

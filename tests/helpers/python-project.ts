@@ -7,7 +7,7 @@
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { TEST_LABEL, docker, pushImage } from './fixtures';
+import { TEST_LABEL, dockerBuild, pushImage } from './fixtures';
 import { ensurePythonBaseImage } from './python-base';
 
 export const PROJECT_NAME = 'hello';
@@ -74,9 +74,8 @@ export async function buildProjectImages(prefix: string, tag: string): Promise<P
 
 async function buildProjectImage(base: string, dockerfile: string, reference: string): Promise<void> {
   // DOCKER_BUILDKIT=0: the legacy builder, as in fixtures.ts (no buildx on CI).
-  await docker(
+  await dockerBuild(
     [
-      'build',
       '--quiet',
       '--file',
       dockerfile,
@@ -88,6 +87,6 @@ async function buildProjectImage(base: string, dockerfile: string, reference: st
       reference,
       PROJECT_TEMPLATE,
     ],
-    { check: true, env: { DOCKER_BUILDKIT: '0' } },
+    { check: true },
   );
 }

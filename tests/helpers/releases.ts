@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { access, cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { docker, runCommand } from './fixtures';
+import { docker, dockerBuild, runCommand } from './fixtures';
 import { ROOT, type HostEnv } from './shim';
 
 const made: string[] = [];
@@ -76,10 +76,8 @@ export async function repushWithManifest(
     CONTRACT: String(manifest.contract),
     MANIFEST_SHA256: createHash('sha256').update(manifestBytes).digest('hex'),
   };
-  await runCommand(
-    'docker',
+  await dockerBuild(
     [
-      'build',
       '--quiet',
       '--file',
       join(ROOT, 'Dockerfile.mini'),
@@ -88,7 +86,7 @@ export async function repushWithManifest(
       target,
       staging,
     ],
-    { check: true, env: { ...process.env, DOCKER_BUILDKIT: '0' } },
+    { check: true },
   );
   await docker(['push', '--quiet', target], { check: true });
   // The image the tag named before, now untagged (when it was this very tag's).

@@ -9,7 +9,7 @@ import { generateKeyPairSync, createHash, sign } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { docker, runCommand, type CommandResult } from '../helpers/fixtures';
+import { docker, dockerBuild, runCommand, type CommandResult } from '../helpers/fixtures';
 import { ensurePythonBaseImage, PYTHON_BASE_BUILD_TIMEOUT_MS } from '../helpers/python-base';
 import { makeProjectHome, PROJECT_TEMPLATE, removeProjectHomes } from '../helpers/python-project';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
@@ -463,9 +463,8 @@ async function publishMiniWithoutBuildEntry(repo: string): Promise<{ tiny: strin
   await writeFile(join(staging, 'payload', 'manifest.json'), manifestText);
   const reference = `${repo}/mini:20260101-000000`;
   images.push(reference);
-  await docker(
+  await dockerBuild(
     [
-      'build',
       '--quiet',
       '--file',
       join(ROOT, 'Dockerfile.mini'),
@@ -479,7 +478,7 @@ async function publishMiniWithoutBuildEntry(repo: string): Promise<{ tiny: strin
       reference,
       staging,
     ],
-    { check: true, env: { DOCKER_BUILDKIT: '0' } },
+    { check: true },
   );
   return { tiny };
 }

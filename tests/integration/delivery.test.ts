@@ -8,7 +8,7 @@ import Dockerode from 'dockerode';
 import { mkdir, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildBusyboxImage, docker, pushImage, removeImages, runCommand } from '../helpers/fixtures';
+import { buildBusyboxImage, docker, dockerBuild, pushImage, removeImages, runCommand } from '../helpers/fixtures';
 import { listen } from '../helpers/listen';
 import { startRegistry, tagInRegistry, type TestRegistry } from '../helpers/registry';
 import {
@@ -292,7 +292,7 @@ describe('interrupting an extraction', () => {
       join(context, 'Dockerfile'),
       `FROM ${prefix}/mini:${MINI_B}\nCOPY padding.bin /run-docker/padding.bin\nLABEL org.run-docker.test=1\n`,
     );
-    const built = await docker(['build', '-q', '-t', padded(), context]);
+    const built = await dockerBuild(['-q', '-t', padded(), context]);
     await rm(context, { recursive: true, force: true });
     expect(built.code).toBe(0);
     publishedImages.push(padded());

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { connect, createServer as createNetServer } from 'node:net';
 import { listen } from '../helpers/listen';
-import { docker, removeImages } from '../helpers/fixtures';
+import { docker, dockerBuild, removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
 import { makeHost, PACKAGE_VERSION, publish, removeHosts, runShim, stderrLines } from '../helpers/shim';
 
@@ -28,9 +28,7 @@ async function brokenMini(tag: string, file: string, content: string): Promise<v
       join(context, 'Dockerfile'),
       `FROM ${prefix}/mini:${GOOD}\nCOPY replacement /run-docker/${file}\nLABEL org.run-docker.test=1\n`,
     );
-    const built = await docker(['build', '-q', '-t', `${prefix}/mini:${tag}`, context], {
-      env: { DOCKER_BUILDKIT: '0' },
-    });
+    const built = await dockerBuild(['-q', '-t', `${prefix}/mini:${tag}`, context]);
     expect(built.code).toBe(0);
     images.push(`${prefix}/mini:${tag}`);
   } finally {
@@ -197,12 +195,8 @@ test('a newest mini with no payload at all is refused in one line, and the previ
   await writeFile(join(context, 'empty'), '');
   await writeFile(join(context, 'Dockerfile'), 'FROM scratch\nCOPY empty /empty\n');
   expect(
-    (
-      await docker(
-        ['build', '-q', ...labels, '--label', 'org.run-docker.test=1', '-t', `${prefix}/mini:${tag}`, context],
-        { env: { DOCKER_BUILDKIT: '0' } },
-      )
-    ).code,
+    (await dockerBuild(['-q', ...labels, '--label', 'org.run-docker.test=1', '-t', `${prefix}/mini:${tag}`, context]))
+      .code,
   ).toBe(0);
   await rm(context, { recursive: true, force: true });
   images.push(`${prefix}/mini:${tag}`);
@@ -233,7 +227,7 @@ test('the registry stopping in the middle of a mini pull: one warning, no partia
       join(context, 'Dockerfile'),
       `FROM ${prefix}/mini:${GOOD}\nCOPY padding /padding\nLABEL org.run-docker.test=1\n`,
     );
-    expect((await docker(['build', '-q', '-t', newest, context], { env: { DOCKER_BUILDKIT: '0' } })).code).toBe(0);
+    expect((await dockerBuild(['-q', '-t', newest, context])).code).toBe(0);
     await rm(context, { recursive: true, force: true });
     images.push(newest, `${viaProxy}:${GOOD}`);
     expect((await docker(['push', '-q', newest])).code).toBe(0);

@@ -12,7 +12,7 @@ import { createServer as createNetServer, type Server, type Socket } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listen } from '../helpers/listen';
-import { buildBusyboxImage, docker, pushImage, removeImages } from '../helpers/fixtures';
+import { buildBusyboxImage, docker, dockerBuild, pushImage, removeImages } from '../helpers/fixtures';
 import { listOwnContainers } from '../helpers/own-containers';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
 import {
@@ -59,9 +59,7 @@ beforeAll(async () => {
     join(context, 'Dockerfile'),
     `FROM ${prefix}/app:${OLD}\nCOPY padding /padding\nLABEL org.run-docker.test=1\n`,
   );
-  expect(
-    (await docker(['build', '-q', '-t', `${prefix}/app:${NEW}`, context], { env: { DOCKER_BUILDKIT: '0' } })).code,
-  ).toBe(0);
+  expect((await dockerBuild(['-q', '-t', `${prefix}/app:${NEW}`, context])).code).toBe(0);
   await rm(context, { recursive: true, force: true });
   await pushImage(`${prefix}/app:${NEW}`);
   images.push(`${prefix}/app:${OLD}`, `${prefix}/app:${NEW}`);

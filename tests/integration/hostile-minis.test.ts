@@ -16,7 +16,7 @@ import {
   importHugeManifest,
 } from '../../scripts/hostile-minis.cjs';
 import { startUnixEngineProxy, type EngineProxy } from '../helpers/engine-proxy';
-import { docker, removeImages, TEST_LABEL } from '../helpers/fixtures';
+import { docker, dockerBuild, removeImages, TEST_LABEL } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
 import { explain, makeHost, PACKAGE_VERSION, publish, removeHosts, ROOT, runShim, stderrLines } from '../helpers/shim';
 
@@ -186,10 +186,7 @@ test('a good mini larger than the export bound is read through a container, mani
     join(context, 'Dockerfile'),
     `FROM ${prefix}/mini:${GOOD}\nCOPY padding /padding\nLABEL ${TEST_LABEL}=1\n`,
   );
-  await docker(['build', '--quiet', '--tag', `${repository}:${GOOD}`, context], {
-    check: true,
-    env: { DOCKER_BUILDKIT: '0' },
-  });
+  await dockerBuild(['--quiet', '--tag', `${repository}:${GOOD}`, context], { check: true });
   images.push(`${repository}:${GOOD}`);
   const { outcome, reads } = await call(repository);
   expect({ code: outcome.code, stderr: outcome.stderr, why: explain(outcome) }).toEqual({

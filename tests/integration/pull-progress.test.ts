@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildBusyboxImage, docker, pushImage, removeImages, runCommand, TEST_LABEL } from '../helpers/fixtures';
+import { buildBusyboxImage, dockerBuild, pushImage, removeImages, runCommand, TEST_LABEL } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
 import {
   explain,
@@ -74,7 +74,7 @@ async function publishProjectImage(): Promise<string> {
       join(context, 'Dockerfile'),
       `FROM ${firstStep}\nCOPY second.bin /data/second.bin\nLABEL ${TEST_LABEL}=1\n`,
     );
-    await docker(['build', '--quiet', '--tag', reference, context], { check: true, env: { DOCKER_BUILDKIT: '0' } });
+    await dockerBuild(['--quiet', '--tag', reference, context], { check: true });
   } finally {
     await rm(context, { recursive: true, force: true });
   }
