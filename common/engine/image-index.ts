@@ -110,13 +110,7 @@ function changesImages(type: string, action: string): boolean {
  * round a nanosecond count (~1.8e18) to the nearest 256.
  */
 function readEvent(line: string): { line: string; timeNano: string; type: string; action: string } | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(line);
-  } catch {
-    return undefined;
-  }
-  const event = parsed as { Type?: unknown; Action?: unknown };
+  const event = parseJsonOrUndefined(line) as { Type?: unknown; Action?: unknown } | undefined;
   const timeNano = /"timeNano":(\d{1,20})[,}]/.exec(line)?.[1];
   if (typeof event?.Type !== 'string' || typeof event.Action !== 'string' || timeNano === undefined) return undefined;
   return { line, timeNano, type: event.Type, action: event.Action };
@@ -196,13 +190,7 @@ export function formatIndexFile(
 
 /** The indexes of a record file's text, or undefined when it is not one (then it counts as damaged). */
 export function parseIndexFile(text: string): Record<string, EngineImageIndex> | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  const file = parsed as { version?: unknown; engines?: unknown };
+  const file = parseJsonOrUndefined(text) as { version?: unknown; engines?: unknown } | undefined;
   if (file?.version !== 1 || !isObject(file.engines)) return undefined;
   const engines: Record<string, EngineImageIndex> = {};
   for (const [engine, value] of Object.entries(file.engines)) {
@@ -234,6 +222,14 @@ function readIndex(value: unknown): EngineImageIndex | undefined {
     mark: mark === undefined ? undefined : { timeNano: mark.timeNano as string, line: mark.line as string },
     repositories,
   };
+}
+
+function parseJsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function stringsOf(value: unknown): string[] {

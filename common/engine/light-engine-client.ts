@@ -437,6 +437,20 @@ export function createLightEngineClient(
     if (repository !== undefined) remember(repository, images);
     return images;
   };
+  /**
+   * The image `name` stands for, from the index when the engine vouched for it, else from the
+   * list asked for at the start: a warm call then asks the engine one question instead of four
+   * (tiny, mini and project inspects). Undefined: ask the engine itself.
+   */
+  const findInIndexOrList = async (name: string): Promise<ImageDetails | undefined> => {
+    const repository = repositoryOfName(name);
+    const indexed = await fromIndex(repository);
+    if (indexed) return findListedImage(indexed, name);
+    return listAndRemember(repository).then(
+      (images) => findListedImage(images, name),
+      () => undefined,
+    );
+  };
   void index?.then(({ held, verdict }) => {
     // A warm call with many events since the mark (a busy engine): move it on before dockerd's buffer does.
     if (held && verdict?.kind === 'unchanged' && verdict.eventsAfterMark >= MARK_ADVANCE_EVENTS)
@@ -455,21 +469,10 @@ export function createLightEngineClient(
       }
     },
     inspectImage: async (name) => {
-      const repository = repositoryOfName(name);
       // A pinned digest (the tiny's) is always the engine's own word, never the index's: the
       // engine's record that an image has that digest is what the pin trusts (docs/trust.md).
       const askEngine = index !== undefined && name.includes('@');
-      const indexed = askEngine ? undefined : await fromIndex(repository);
-      // The list asked for at the start answers for the images it names: a warm call then
-      // asks the engine one question instead of four (tiny, mini and project inspects).
-      const listed = askEngine
-        ? undefined
-        : indexed
-          ? findListedImage(indexed, name)
-          : await listAndRemember(repository).then(
-              (images) => findListedImage(images, name),
-              () => undefined,
-            );
+      const listed = askEngine ? undefined : await findInIndexOrList(name);
       if (listed) return listed;
       try {
         return toImageDetails(
