@@ -45,3 +45,41 @@ export function buildProjectImage(dir, tag) {
   writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\nCOPY bin /bin\nCOPY etc /etc\nCOPY home /home\n');
   sh('docker', ['build', '--quiet', '--tag', tag, dir], { env: { ...process.env, DOCKER_BUILDKIT: '0' } });
 }
+
+/**
+ * The argv of a command line as `--dry-run` prints it (common/format-shell-command.ts): words
+ * apart by spaces, POSIX single quotes, `\'` between them. `$'…'` (control characters) is
+ * not expected in the benchmark's own command and is refused rather than misread.
+ * @param {string} line @returns {string[]}
+ */
+export function splitShellWords(line) {
+  /** @type {string[]} */
+  const words = [];
+  let word = '';
+  let inWord = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (c === ' ') {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+    } else if (c === "'") {
+      const end = line.indexOf("'", i + 1);
+      if (end < 0) throw new Error(`unterminated quote in: ${line}`);
+      word += line.slice(i + 1, end);
+      inWord = true;
+      i = end;
+    } else if (c === '\\' && line[i + 1] === "'") {
+      word += "'";
+      inWord = true;
+      i++;
+    } else if (c === '$' && line[i + 1] === "'") {
+      throw new Error(`$'…' quoting is not expected in: ${line}`);
+    } else {
+      word += c;
+      inWord = true;
+    }
+  }
+  if (inWord) words.push(word);
+  return words;
+}

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildProjectImage, median, optionOf, sh, utcVersion } from './bench-setup.mjs';
+import { buildProjectImage, median, optionOf, sh, splitShellWords, utcVersion } from './bench-setup.mjs';
 import { loadBusyImages, removeBusyImages } from './bench-busy-host.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -112,11 +112,36 @@ try {
     process.execPath,
     ['--require', join(root, 'scripts/bench-max-rss.cjs'), shim, ...argv],
   ];
+  // x. The docker command b hands over to, run as plain docker from here: the line --dry-run
+  // prints (leading NAME=value words are its environment). b − x is what the wrapper costs;
+  // x − a is what run-docker's options (mounts, user, name, labels) cost the engine and CLI.
+  // --dry-run creates nothing; b creates these folders on its first run.
+  for (const folder of ['data', 'log']) mkdirSync(join(home, 'work', folder), { recursive: true });
+  const handedOver = splitShellWords(
+    sh(process.execPath, [shim, '--local', '--dry-run', app, 'true'], {
+      env: hostEnv,
+    })
+      .split('\n')
+      .pop() ?? '',
+  );
+  const handedOverEnv = Object.fromEntries(
+    handedOver
+      .slice(
+        0,
+        Math.max(
+          0,
+          handedOver.findIndex((word) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(word)),
+        ),
+      )
+      .map((word) => [word.slice(0, word.indexOf('=')), word.slice(word.indexOf('=') + 1)]),
+  );
+  const handedOverArgv = handedOver.slice(Object.keys(handedOverEnv).length);
+  console.log(`x. ${handedOverArgv.join(' ')}`);
   /** Peak RSS of every run of a shim scenario (MiB): issue 24 asks for each.
    *  @type {Record<'b' | 'c' | 's' | 'd', number[]>} */
   const peakRss = { b: [], c: [], s: [], d: [] };
 
-  /** @typedef {'node' | 'a' | 'b' | 'c' | 's' | 'w' | 'd'} ScenarioKey */
+  /** @typedef {'node' | 'a' | 'x' | 'b' | 'c' | 's' | 'w' | 'd'} ScenarioKey */
   /** @typedef {{ label: string, run: () => [string, string[]], rss?: boolean, before?: () => void, env?: Record<string, string> }} Scenario */
   /** @type {Record<ScenarioKey, Scenario>} */
   const scenarios = {
@@ -124,6 +149,11 @@ try {
     a: {
       label: 'a. docker run --rm --init IMG true',
       run: () => ['docker', ['run', '--rm', '--init', `${app}:1.0.0`, 'true']],
+    },
+    x: {
+      label: "x. docker run with run-docker's own options (b's docker command, run from here)",
+      run: () => [handedOverArgv[0] ?? 'docker', handedOverArgv.slice(1)],
+      env: handedOverEnv,
     },
     b: {
       label: 'b. run-docker --local IMG true (warm cache)',
@@ -146,19 +176,23 @@ try {
       // As s, on a host that passes over a staged mini that has not reached it yet.
       label: 'w. as s, waiting for a staged mini (docs/releasing.md)',
       run: () => shimCommand(['--local', '--dry-run', app, 'true']),
-      // A cache of its own: d empties the shared one every round, and w measures a warm call.
+      // A cache of its own: its mini repository differs from the one b, c and s share.
       env: { RUN_DOCKER_MINI: staged, XDG_CACHE_HOME: join(home, '.cache-w') },
     },
     d: {
       label: 'd. run-docker --local IMG true, cold payload cache',
-      before: () => rmSync(join(home, '.cache'), { recursive: true, force: true }),
+      // A cache of its own, emptied before each run: emptying the one b, c and s share would
+      // leave each round's b, c and s on a cache only one call old (no code caches yet, the
+      // image index not yet trusted), which is not the warm call they measure.
+      before: () => rmSync(join(home, '.cache-d'), { recursive: true, force: true }),
       run: () => shimCommand(['--local', app, 'true']),
+      env: { XDG_CACHE_HOME: join(home, '.cache-d') },
       rss: true,
     },
   };
   const scenarioKeys = /** @type {ScenarioKey[]} */ (Object.keys(scenarios));
   /** @type {Record<ScenarioKey, number[]>} */
-  const timings = { node: [], a: [], b: [], c: [], s: [], w: [], d: [] };
+  const timings = { node: [], a: [], x: [], b: [], c: [], s: [], w: [], d: [] };
   /** @param {ScenarioKey} key @param {boolean} [recordRss] */
   const runOnce = (key, recordRss = true) => {
     const scenario = scenarios[key];
@@ -311,6 +345,14 @@ try {
       // Paired within each round (b and a ran back to back), then the median: steadier.
       paired_b_minus_a_minus_node:
         median(timings.b.map((b, i) => b - (timings.a[i] ?? NaN) - (timings.node[i] ?? NaN))) * 1000,
+      // The wrapper alone: b less the very docker command it runs, and Node's start.
+      paired_b_minus_x_minus_node:
+        median(timings.b.map((b, i) => b - (timings.x[i] ?? NaN) - (timings.node[i] ?? NaN))) * 1000,
+      // What run-docker's options cost docker run itself (not the wrapper).
+      paired_x_minus_a: median(timings.x.map((x, i) => x - (timings.a[i] ?? NaN))) * 1000,
+      // After the dry-run point: handing over to the CLI, waiting, and the exit.
+      paired_b_minus_x_minus_s:
+        median(timings.b.map((b, i) => b - (timings.x[i] ?? NaN) - (timings.s[i] ?? NaN))) * 1000,
       s_minus_node: (m.s - m.node) * 1000,
       w_minus_s: (m.w - m.s) * 1000,
       // Paired within each round: what waiting for a staged mini adds to a call.
@@ -347,6 +389,15 @@ try {
     ['b − a − node start (goal ≤ 30 ms)', `${results.overheadMs.b_minus_a_minus_node.toFixed(0)} ms`],
     ['c − a − node start', `${results.overheadMs.c_minus_a_minus_node.toFixed(0)} ms`],
     ['b − a − node, paired per round', `${results.overheadMs.paired_b_minus_a_minus_node.toFixed(0)} ms`],
+    [
+      "x − a, paired (what run-docker's options cost docker run)",
+      `${results.overheadMs.paired_x_minus_a.toFixed(0)} ms`,
+    ],
+    [
+      'b − x − node, paired (the wrapper, goal ≤ 30 ms)',
+      `${results.overheadMs.paired_b_minus_x_minus_node.toFixed(0)} ms`,
+    ],
+    ['b − x − s, paired (after the dry-run point)', `${results.overheadMs.paired_b_minus_x_minus_s.toFixed(0)} ms`],
     ['s − node start (the shim alone)', `${results.overheadMs.s_minus_node.toFixed(0)} ms`],
     ['s − node, paired per round (goal ≤ 15 ms)', `${results.overheadMs.paired_s_minus_node.toFixed(0)} ms`],
     ['w − s, paired per round (a host waiting for a rollout)', `${results.overheadMs.paired_w_minus_s.toFixed(0)} ms`],
