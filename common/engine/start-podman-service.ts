@@ -6,10 +6,11 @@
  * engine the user's `podman` uses: the service runs as this user, on this user's storage.
  * About 0.3 s here; enabling podman.socket makes it free.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
+import { loadChildProcess } from '../lazy-builtins';
 import { RunDockerError } from '../run-docker-error';
 import type { FoundEndpoint } from './find-podman-endpoint';
 import { getOverSocket } from './socket-get';
@@ -42,7 +43,7 @@ export async function startPodmanService(
   let stderr = '';
   // Its own process group: a Ctrl-C on the terminal is for the container, and the service
   // must outlive it long enough for the podman CLI to collect the exit code.
-  const child: ChildProcess = spawn(
+  const child: ChildProcess = loadChildProcess().spawn(
     podmanPath,
     ['system', 'service', '--time', String(PODMAN_SERVICE_IDLE_SECONDS), `unix://${socket}`],
     { env, stdio: ['ignore', 'ignore', 'pipe'], detached: true },

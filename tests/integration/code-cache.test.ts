@@ -5,6 +5,7 @@
  */
 import { chmod, chown, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { buildBusyboxImage, removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
 import { makeHost, PACKAGE_VERSION, publish, removeHosts, runShim, type HostEnv } from '../helpers/shim';
@@ -57,6 +58,29 @@ test('the first call writes the caches (0600, in a 0700 folder); the next uses t
   expect(command(second.stdout)).toBe(command(first.stdout));
   expect((await readdir(codeFolder(host))).sort()).toEqual(names);
   for (const name of names) expect((await stat(join(codeFolder(host), name))).mtimeMs).toBe(before.get(name));
+});
+
+test('a warm --local --dry-run loads no Node built-in that only other calls need (each costs start-up time)', async () => {
+  // esbuild hoists a static import of a built-in to the start of its bundle, so one such
+  // import anywhere in the shim or a payload loads it on every call (common/lazy-builtins.ts).
+  const host = await makeHost({ RUN_DOCKER_TINY: tinyRef, RUN_DOCKER_MINI: `${prefix}/mini` });
+  expect((await dryRun(host)).code).toBe(0);
+  // Payload files younger than a second are hashed again (shim/verified-record.ts): a call
+  // after that writes the verification records, and the one after it is the warm call.
+  await sleep(1100);
+  expect((await dryRun(host)).code).toBe(0);
+  const recordFile = join(host.HOME, 'builtins.txt');
+  const warm = await runShim(['--local', '--dry-run', app, 'true'], {
+    ...host,
+    NODE_OPTIONS: `--require ${JSON.stringify(join(__dirname, '..', 'helpers', 'record-builtins.cjs'))}`,
+    RECORD_BUILTINS_FILE: recordFile,
+  });
+  expect(warm.code).toBe(0);
+  const loaded = (await readFile(recordFile, 'utf8')).split('\n').filter(Boolean);
+  // The engine is asked over a socket: node:net is the one I/O module the call needs.
+  expect(loaded).toContain('net');
+  const onlyForOtherCalls = ['crypto', 'child_process', 'http', 'https', 'tls', 'zlib', 'dgram', 'worker_threads'];
+  expect(loaded.filter((name) => onlyForOtherCalls.includes(name))).toEqual([]);
 });
 
 test('caches V8 cannot use (damaged, or from another build) are replaced, and the call is unchanged', async () => {

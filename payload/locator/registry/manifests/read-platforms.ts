@@ -5,7 +5,7 @@
  * an index lists them, a single image's config blob says its one
  * (`/v2/<name>/blobs/<digest>`, one more request). Answers are bounded by the transport.
  */
-import { createHash } from 'node:crypto';
+import { loadCrypto } from '../../../../common/lazy-builtins';
 import type { Logger } from '../../../../contract/contract';
 import {
   formatPlatform,
@@ -72,7 +72,7 @@ export async function readManifestDigest(
   const manifest = await get(`${baseUrl}/v2/${path}/manifests/${encodeURIComponent(reference)}`, MANIFEST_ACCEPT);
   check(manifest, registry, repositoryName);
   if (manifest.status !== 200) return undefined;
-  return `sha256:${createHash('sha256').update(manifest.text, 'utf8').digest('hex')}`;
+  return `sha256:${loadCrypto().createHash('sha256').update(manifest.text, 'utf8').digest('hex')}`;
 }
 
 /** Rate limits and failures are the registry's state, as for the tag list (registry-unreachable-error.ts). */
