@@ -89,6 +89,12 @@ try {
     '0%,100%@1d',
   ]);
   images.push(...stagedVersions.map((version) => `${staged}:${version}`));
+  // p. The first call on a host whose newest mini is not on the engine yet: a repository of
+  // its own, removed from the engine before each of its runs, so that the call pulls it.
+  const pulledMini = `${registry}/bench/mini-pulled`;
+  const pulledVersion = utcVersion(new Date(Date.now() + 2000));
+  publish('mini', pulledMini, ['--signing-key', join(work, 'keys', 'signing-key.pem'), '--version', pulledVersion]);
+  images.push(`${pulledMini}:${pulledVersion}`);
 
   const app = `${registry}/bench/app`;
   buildProjectImage(join(work, 'image'), `${app}:1.0.0`);
@@ -138,10 +144,10 @@ try {
   const handedOverArgv = handedOver.slice(Object.keys(handedOverEnv).length);
   console.log(`x. ${handedOverArgv.join(' ')}`);
   /** Peak RSS of every run of a shim scenario (MiB): issue 24 asks for each.
-   *  @type {Record<'b' | 'c' | 's' | 'd', number[]>} */
-  const peakRss = { b: [], c: [], s: [], d: [] };
+   *  @type {Record<'b' | 'c' | 's' | 'd' | 'p', number[]>} */
+  const peakRss = { b: [], c: [], s: [], d: [], p: [] };
 
-  /** @typedef {'node' | 'a' | 'x' | 'b' | 'c' | 's' | 'w' | 'd'} ScenarioKey */
+  /** @typedef {'node' | 'a' | 'x' | 'b' | 'c' | 's' | 'w' | 'd' | 'p'} ScenarioKey */
   /** @typedef {{ label: string, run: () => [string, string[]], rss?: boolean, before?: () => void, env?: Record<string, string> }} Scenario */
   /** @type {Record<ScenarioKey, Scenario>} */
   const scenarios = {
@@ -189,10 +195,22 @@ try {
       env: { XDG_CACHE_HOME: join(home, '.cache-d') },
       rss: true,
     },
+    p: {
+      label: 'p. run-docker IMG true, cold payload cache, the mini pulled (its own phase)',
+      before: () => {
+        rmSync(join(home, '.cache-p'), { recursive: true, force: true });
+        sh('docker', ['image', 'rm', `${pulledMini}:${pulledVersion}`]);
+      },
+      run: () => shimCommand([app, 'true']),
+      rss: true,
+      env: { RUN_DOCKER_MINI: pulledMini, XDG_CACHE_HOME: join(home, '.cache-p') },
+    },
   };
-  const scenarioKeys = /** @type {ScenarioKey[]} */ (Object.keys(scenarios));
+  // p runs in a phase of its own after the rounds: its removals and pulls are image events,
+  // after which the next call of every other scenario would list every image (no index).
+  const scenarioKeys = /** @type {ScenarioKey[]} */ (Object.keys(scenarios).filter((key) => key !== 'p'));
   /** @type {Record<ScenarioKey, number[]>} */
-  const timings = { node: [], a: [], x: [], b: [], c: [], s: [], w: [], d: [] };
+  const timings = { node: [], a: [], x: [], b: [], c: [], s: [], w: [], d: [], p: [] };
   /** @param {ScenarioKey} key @param {boolean} [recordRss] */
   const runOnce = (key, recordRss = true) => {
     const scenario = scenarios[key];
@@ -271,6 +289,29 @@ try {
     }
   }
 
+  // p with a, interleaved, last of the engine's scenarios: the other minis are removed first,
+  // so that no image on the engine shares the pulled mini's payload layer (the same build
+  // publishes the same layer) and each p pulls it, as a host meeting a new mini does. The
+  // mini is on the engine after the warm-up's pull and removed before each run.
+  spawnSync(
+    'docker',
+    [
+      'image',
+      'rm',
+      '--force',
+      `${registry}/bench/mini:${miniVersion}`,
+      ...stagedVersions.map((version) => `${staged}:${version}`),
+    ],
+    { stdio: 'ignore' },
+  );
+  /** @type {number[]} */
+  const pulledA = [];
+  runOnce('p', false);
+  for (let round = 0; round < rounds; round++) {
+    pulledA.push(runOnce('a', false));
+    timings.p.push(runOnce('p'));
+  }
+
   // e. The newest tag among many, through the tiny payload's locator as the shim calls it.
   /** @type {Record<number, number[]>} */
   const tagTimings = {};
@@ -330,8 +371,9 @@ try {
     }
   }
 
+  const allKeys = /** @type {ScenarioKey[]} */ ([...scenarioKeys, 'p']);
   const m = /** @type {Record<ScenarioKey, number>} */ (
-    Object.fromEntries(scenarioKeys.map((key) => [key, median(timings[key])]))
+    Object.fromEntries(allKeys.map((key) => [key, median(timings[key])]))
   );
   const results = {
     date: new Date().toISOString(),
@@ -339,6 +381,8 @@ try {
     medianSeconds: m,
     ratios: { b_over_a: m.b / m.a, c_over_a: m.c / m.a },
     dMinusASeconds: m.d - m.a,
+    // Paired with a run of a just before it, in p's own phase.
+    pairedPMinusASeconds: median(timings.p.map((p, i) => p - (pulledA[i] ?? NaN))),
     overheadMs: {
       b_minus_a_minus_node: (m.b - m.a - m.node) * 1000,
       c_minus_a_minus_node: (m.c - m.a - m.node) * 1000,
@@ -374,6 +418,7 @@ try {
       c: Math.max(...peakRss.c),
       s: Math.max(...peakRss.s),
       d: Math.max(...peakRss.d),
+      p: Math.max(...peakRss.p),
     },
     ...(countInstructions ? { instructions } : {}),
     samples: { ...timings, tags: tagTimings },
@@ -382,10 +427,11 @@ try {
   const ms = (seconds) => `${((seconds ?? NaN) * 1000).toFixed(0)} ms`;
   /** @type {[string, string][]} */
   const rows = [
-    ...scenarioKeys.map((key) => /** @type {[string, string]} */ ([scenarios[key].label, ms(m[key])])),
+    ...allKeys.map((key) => /** @type {[string, string]} */ ([scenarios[key].label, ms(m[key])])),
     ['b / a (target ≤ 1.35)', results.ratios.b_over_a.toFixed(2)],
     ['c / a (target ≤ 1.45)', results.ratios.c_over_a.toFixed(2)],
     ['d − a (target ≤ 500 ms)', ms(results.dMinusASeconds)],
+    ['p − a, paired (the first call, the mini pulled)', ms(results.pairedPMinusASeconds)],
     ['b − a − node start (goal ≤ 30 ms)', `${results.overheadMs.b_minus_a_minus_node.toFixed(0)} ms`],
     ['c − a − node start', `${results.overheadMs.c_minus_a_minus_node.toFixed(0)} ms`],
     ['b − a − node, paired per round', `${results.overheadMs.paired_b_minus_a_minus_node.toFixed(0)} ms`],
@@ -419,8 +465,8 @@ try {
         ]),
     ),
     [
-      'f. shim peak RSS, b / c / s / d (goal ≤ 60 MiB)',
-      `${/** @type {const} */ (['b', 'c', 's', 'd']).map((key) => results.peakRssMiB[key].toFixed(1)).join(' / ')} MiB`,
+      'f. shim peak RSS, b / c / s / d / p (goal ≤ 60 MiB)',
+      `${/** @type {const} */ (['b', 'c', 's', 'd', 'p']).map((key) => results.peakRssMiB[key].toFixed(1)).join(' / ')} MiB`,
     ],
     ...(countInstructions
       ? /** @type {[string, string][]} */ ([
