@@ -147,7 +147,7 @@ try {
    *  @type {Record<'b' | 'c' | 's' | 'd' | 'p', number[]>} */
   const peakRss = { b: [], c: [], s: [], d: [], p: [] };
 
-  /** @typedef {'node' | 'a' | 'x' | 'b' | 'c' | 's' | 'w' | 'd' | 'p'} ScenarioKey */
+  /** @typedef {'node' | 'a' | 'x' | 'b' | 'c' | 's' | 'floor' | 'w' | 'd' | 'p'} ScenarioKey */
   /** @typedef {{ label: string, run: () => [string, string[]], rss?: boolean, before?: () => void, env?: Record<string, string> }} Scenario */
   /** @type {Record<ScenarioKey, Scenario>} */
   const scenarios = {
@@ -177,6 +177,23 @@ try {
       label: 's. run-docker --local --dry-run IMG true (no docker CLI)',
       run: () => shimCommand(['--local', '--dry-run', app, 'true']),
       rss: true,
+    },
+    floor: {
+      // What s cannot do without, none of its decisions (scripts/bench-floor.cjs): s − floor
+      // is what the decisions cost, floor − node what the three layers and one engine round do.
+      label: 'floor. compile the three layers from their code caches, ask the engine twice (no decisions)',
+      run: () => [
+        process.execPath,
+        [
+          join(root, 'scripts/bench-floor.cjs'),
+          shim,
+          join(home, '.cache', 'run-docker'),
+          tiny,
+          process.env.DOCKER_HOST?.startsWith('unix://')
+            ? process.env.DOCKER_HOST.slice('unix://'.length)
+            : '/var/run/docker.sock',
+        ],
+      ],
     },
     w: {
       // As s, on a host that passes over a staged mini that has not reached it yet.
@@ -210,7 +227,7 @@ try {
   // after which the next call of every other scenario would list every image (no index).
   const scenarioKeys = /** @type {ScenarioKey[]} */ (Object.keys(scenarios).filter((key) => key !== 'p'));
   /** @type {Record<ScenarioKey, number[]>} */
-  const timings = { node: [], a: [], x: [], b: [], c: [], s: [], w: [], d: [], p: [] };
+  const timings = { node: [], a: [], x: [], b: [], c: [], s: [], floor: [], w: [], d: [], p: [] };
   /** @param {ScenarioKey} key @param {boolean} [recordRss] */
   const runOnce = (key, recordRss = true) => {
     const scenario = scenarios[key];
@@ -398,6 +415,8 @@ try {
       paired_b_minus_x_minus_s:
         median(timings.b.map((b, i) => b - (timings.x[i] ?? NaN) - (timings.s[i] ?? NaN))) * 1000,
       s_minus_node: (m.s - m.node) * 1000,
+      paired_floor_minus_node: median(timings.floor.map((floor, i) => floor - (timings.node[i] ?? NaN))) * 1000,
+      paired_s_minus_floor: median(timings.s.map((s, i) => s - (timings.floor[i] ?? NaN))) * 1000,
       w_minus_s: (m.w - m.s) * 1000,
       // Paired within each round: what waiting for a staged mini adds to a call.
       paired_w_minus_s: median(timings.w.map((w, i) => w - (timings.s[i] ?? NaN))) * 1000,
@@ -446,6 +465,11 @@ try {
     ['b − x − s, paired (after the dry-run point)', `${results.overheadMs.paired_b_minus_x_minus_s.toFixed(0)} ms`],
     ['s − node start (the shim alone)', `${results.overheadMs.s_minus_node.toFixed(0)} ms`],
     ['s − node, paired per round (goal ≤ 15 ms)', `${results.overheadMs.paired_s_minus_node.toFixed(0)} ms`],
+    [
+      'floor − node, paired (the three layers and one engine round)',
+      `${results.overheadMs.paired_floor_minus_node.toFixed(0)} ms`,
+    ],
+    ['s − floor, paired (the decisions)', `${results.overheadMs.paired_s_minus_floor.toFixed(0)} ms`],
     ['w − s, paired per round (a host waiting for a rollout)', `${results.overheadMs.paired_w_minus_s.toFixed(0)} ms`],
     ...(BUSY_COUNTS.length ? BUSY_COUNTS : [500, 2000]).map((count) => {
       const busy = /** @type {Record<string, number>} */ (results.busyHostPairedSMinusNodeMs)[count];
