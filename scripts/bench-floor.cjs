@@ -7,7 +7,8 @@
 //   2. the bundle, the tiny's and the mini's payloads compiled from their V8 code caches
 //      (shim/code-cache.ts) as the shim compiles them, not run: running the bundle is the call;
 //   3. node:net loaded, and the call's two questions to the engine, at once over two
-//      connections (the pinned tiny by its digest, and the events since a moment).
+//      connections: the pinned tiny by its digest, and the events since the mark of the
+//      image index (engine-images.json), as the shim asks them.
 // It reads the cache of a home where warm calls have run: exactly one code cache of each
 // kind, and fails if V8 refuses one (a floor compiled from source would be no floor).
 'use strict';
@@ -67,8 +68,14 @@ const get = (path) =>
     socket.on('error', reject);
     socket.on('close', () => resolve());
   });
-const seconds = Math.floor(Date.now() / 1000);
-Promise.all([get(`/images/${tinyRef}/json`), get(`/events?since=${seconds - 60}&until=${seconds}`)]).catch(
+/** @type {{ engines: Record<string, { mark?: { timeNano: string } }> }} */
+const index = JSON.parse(readFileSync(join(cacheRoot, 'engine-images.json'), 'utf8'));
+const timeNano = index.engines[socketPath]?.mark?.timeNano;
+if (timeNano === undefined) throw new Error(`no image index mark for ${socketPath} in ${cacheRoot}`);
+/** As common/engine/image-index.ts writes engine times: seconds.nanoseconds. @param {string} nanos */
+const engineTime = (nanos) => `${nanos.slice(0, -9)}.${nanos.slice(-9)}`;
+const until = engineTime(`${Date.now()}000000`);
+Promise.all([get(`/images/${tinyRef}/json`), get(`/events?since=${engineTime(timeNano)}&until=${until}`)]).catch(
   (/** @type {Error} */ error) => {
     process.stderr.write(`bench-floor: ${error.message}\n`);
     process.exitCode = 1;

@@ -103,8 +103,14 @@ try {
 
   const home = join(work, 'home');
   mkdirSync(home);
+  // The CA file some machines name in NODE_EXTRA_CA_CERTS (this kind: the system bundle) is
+  // parsed at every Node start: node -e 0 went from ~28 to 80-106 ms, with a spread that
+  // drowned the differences the rows pair. It is the same for every Node scenario, and none
+  // here speaks TLS (--far has its own CA), so it is left out; --keep-extra-ca-certs keeps it.
+  const { NODE_EXTRA_CA_CERTS: extraCaCerts, ...inheritedEnv } = process.env;
   const hostEnv = {
-    ...process.env,
+    ...inheritedEnv,
+    ...(args.includes('--keep-extra-ca-certs') && extraCaCerts ? { NODE_EXTRA_CA_CERTS: extraCaCerts } : {}),
     HOME: home,
     XDG_CACHE_HOME: join(home, '.cache'),
     XDG_CONFIG_HOME: join(home, '.config'),
@@ -278,8 +284,8 @@ try {
   /** @type {Record<'node' | 's' | 'w', number>} */
   const instructions = { node: NaN, s: NaN, w: NaN };
   if (countInstructions) {
-    // The CA file some machines name in NODE_EXTRA_CA_CERTS is parsed at every Node start
-    // (~400 M instructions here): the same for both, but it would drown the difference.
+    // Without NODE_EXTRA_CA_CERTS even with --keep-extra-ca-certs: parsing it is ~400 M
+    // instructions here, the same for both, and it would drown the difference.
     const { NODE_EXTRA_CA_CERTS: _unused, ...quietEnv } = /** @type {NodeJS.ProcessEnv} */ (hostEnv);
     for (const key of /** @type {const} */ (['node', 's', 'w'])) {
       const [file, argv] = scenarios[key].run();
