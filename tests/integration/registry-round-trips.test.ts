@@ -233,7 +233,13 @@ describe('over TLS 1.2 with a private CA', () => {
     await trust(join(work, 'right'));
     // The engine pulls tiny, mini and the app over TLS (dockerd does not check a 127.0.0.0/8 registry's certificate).
     expectSuccess(await runShim([tlsApp, 'true'], tlsHost));
-    images.push(`${tlsFar.address}/${miniPath}:${MINI_TAG}`, `${tlsApp}:1.0.0`, tlsHost.RUN_DOCKER_TINY ?? '');
+    // 2.0.0 as well: after the test above it is the newest usable tag, and the TLS calls pull it.
+    images.push(
+      `${tlsFar.address}/${miniPath}:${MINI_TAG}`,
+      `${tlsApp}:1.0.0`,
+      `${tlsApp}:2.0.0`,
+      tlsHost.RUN_DOCKER_TINY ?? '',
+    );
   });
 
   afterAll(async () => {
