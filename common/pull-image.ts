@@ -1,6 +1,7 @@
 import type { EngineClient, PullEvent, RegistryAuth } from '../contract/engine-client';
 import { toReferenceRefusal } from './engine-error';
-import { formatImageRef, formatRepository, type ImageRef } from './image-ref';
+import { formatLoginCommand } from './format-login-command';
+import { formatImageRef, formatRepository, parseImageRef, type ImageRef } from './image-ref';
 import { readPositiveInteger } from './read-positive-integer';
 import { isUserFacingError, RunDockerError } from './run-docker-error';
 
@@ -136,6 +137,15 @@ function pullStalled(reference: string, stallMs: number): PullError {
 }
 
 /** One line saying why a pull failed, with the next step for the usual causes. */
+/** The registry of a reference the engine was asked to pull, for a login hint; undefined if it does not parse. */
+function registryOf(reference: string): string | undefined {
+  try {
+    return parseImageRef(reference).registry;
+  } catch {
+    return undefined;
+  }
+}
+
 export function toPullError(reference: string, detail: string): PullError {
   const oneLine = detail.replace(/\s+/g, ' ').trim();
   // Go's words for a plain-HTTP registry asked over https: Podman asks every registry its
@@ -160,14 +170,14 @@ export function toPullError(reference: string, detail: string): PullError {
   if (/toomanyrequests|too many requests|rate limit/i.test(oneLine)) {
     return new PullError(
       `the registry is rate limiting this host and refused to pull "${reference}" (${oneLine})`,
-      'Wait and try again, log in with "docker login <registry>" for a higher limit, or run with --local to use the images on this host.',
+      `Wait and try again, log in with ${formatLoginCommand(registryOf(reference))} for a higher limit, or run with --local to use the images on this host.`,
       'rate-limited',
     );
   }
   if (/unauthorized|authentication required|denied/i.test(oneLine)) {
     return new PullError(
       `the registry refused to let this host pull "${reference}" (${oneLine})`,
-      'Log in with "docker login <registry>" or check your access to the repository.',
+      `Log in with ${formatLoginCommand(registryOf(reference))} or check your access to the repository.`,
       'denied',
     );
   }

@@ -91,7 +91,7 @@ test('without a login the user is told to log in, and nothing is pulled', async 
   const outcome = await runShim([projectRepo, 'true'], host);
   // No mini can be had: one warning and the payload built into the shim, which then meets
   // the same registry for the project image, and that is the one error line.
-  const login = `Run "docker login ${secured.address}" (run-docker reads the credentials it stores), or check the repository name.`;
+  const login = `Log in with "docker login ${secured.address}" (with Podman: "podman login ${secured.address}"), whose credentials run-docker reads, or check the repository name.`;
   expect({ code: outcome.code, stderr: outcome.stderr }).toEqual({
     code: 125,
     stderr:
@@ -158,7 +158,7 @@ test('a wrong password is named as refused, without the password', async () => {
   const outcome = await runShim([projectRepo, 'true'], host);
   expect(outcome.code).toBe(125);
   const again = (repository: string) =>
-    `Run "docker login ${secured.address}" again and check that the account may pull "${repository}".`;
+    `Log in again with "docker login ${secured.address}" (with Podman: "podman login ${secured.address}") and check that the account may pull "${repository}".`;
   expect(outcome.stderr).toBe(
     `run-docker: warning: the registry "${secured.address}" refused the stored credentials for "${miniRepo}"; running the payload built into shim ${PACKAGE_VERSION} instead. ${again(miniRepo)}\n` +
       `run-docker: the registry "${secured.address}" refused the stored credentials for "${projectRepo}". ${again(projectRepo)}\n`,

@@ -291,7 +291,7 @@ describe('createRegistryClient(…).listTags', () => {
       `the registry "${limited.address}" is rate limiting this host (HTTP 429 Too Many Requests, retry after 120 s)`,
     );
     expect(error.hint).toMatch(
-      /^Wait and try again, log in \("docker login"\) for a higher limit, or run with --local/,
+      `Wait and try again, log in with "docker login ${limited.address}" (with Podman: "podman login ${limited.address}") for a higher limit, or run with --local`,
     );
 
     const tokenLimited = await startFakeRegistry((req, res, url) => {

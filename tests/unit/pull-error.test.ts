@@ -20,7 +20,11 @@ describe('toPullError', () => {
       /cannot reach the registry/,
       /--local/,
     ],
-    ['unauthorized: authentication required', /refused to let this host pull/, /docker login/],
+    [
+      'unauthorized: authentication required',
+      /refused to let this host pull/,
+      /^Log in with "docker login" \(with Podman: "podman login"\) or check your access/,
+    ],
     [
       'toomanyrequests: You have reached your pull rate limit. You may increase the limit by authenticating and upgrading',
       /^the registry is rate limiting this host and refused to pull "r\/x:1" \(toomanyrequests: You have reached/,

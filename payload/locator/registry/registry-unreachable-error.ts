@@ -1,4 +1,5 @@
 import { loadHttp } from '../../../common/lazy-builtins';
+import { formatLoginCommand } from '../../../common/format-login-command';
 import { RunDockerError } from '../../../common/run-docker-error';
 
 /**
@@ -41,7 +42,7 @@ export function registryRateLimited(
     host,
     `HTTP 429 Too Many Requests${seconds === undefined ? '' : `, retry after ${seconds} s`}`,
     `the registry "${host}" is rate limiting this host`,
-    'Wait and try again, log in ("docker login") for a higher limit, or run with --local to use only images on this host.',
+    `Wait and try again, log in with ${formatLoginCommand(host)} for a higher limit, or run with --local to use only images on this host.`,
   );
 }
 

@@ -1,3 +1,4 @@
+import { formatLoginCommand } from '../../../../common/format-login-command';
 import { RunDockerError } from '../../../../common/run-docker-error';
 
 // Errors of the auth handshake. Messages name the registry and repository, never a credential.
@@ -5,14 +6,14 @@ import { RunDockerError } from '../../../../common/run-docker-error';
 export function authenticationRequired(registry: string, repositoryName: string): RunDockerError {
   return new RunDockerError(
     `authentication required for "${repositoryName}"`,
-    `Run "docker login ${registry}" (run-docker reads the credentials it stores), or check the repository name.`,
+    `Log in with ${formatLoginCommand(registry)}, whose credentials run-docker reads, or check the repository name.`,
   );
 }
 
 export function credentialsRefused(registry: string, repositoryName: string): RunDockerError {
   return new RunDockerError(
     `the registry "${registry}" refused the stored credentials for "${repositoryName}"`,
-    `Run "docker login ${registry}" again and check that the account may pull "${repositoryName}".`,
+    `Log in again with ${formatLoginCommand(registry)} and check that the account may pull "${repositoryName}".`,
   );
 }
 

@@ -6,6 +6,7 @@
  * selectNewestTag's job.
  */
 import type { Logger } from '../../../../contract/contract';
+import { formatLoginCommand } from '../../../../common/format-login-command';
 import { RunDockerError } from '../../../../common/run-docker-error';
 import type { RegistryResponse } from '../registry-request';
 import { findNextLink } from './parse-link-header';
@@ -127,7 +128,7 @@ function httpError(response: RegistryResponse, registry: string, name: string): 
   const message = `could not list the tags of "${name}": the registry answered HTTP ${response.status}${detail ? ` (${detail})` : ''}`;
   switch (response.status) {
     case 403:
-      return new RunDockerError(message, `Check that your account may pull it ("docker login ${registry}").`);
+      return new RunDockerError(message, `Check that your account may pull it (${formatLoginCommand(registry)}).`);
     case 404:
       return new RunDockerError(message, 'Check the registry address and the repository name.');
     default:
