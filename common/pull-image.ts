@@ -136,7 +136,6 @@ function pullStalled(reference: string, stallMs: number): PullError {
   );
 }
 
-/** One line saying why a pull failed, with the next step for the usual causes. */
 /** The registry of a reference the engine was asked to pull, for a login hint; undefined if it does not parse. */
 function registryOf(reference: string): string | undefined {
   try {
@@ -146,6 +145,7 @@ function registryOf(reference: string): string | undefined {
   }
 }
 
+/** One line saying why a pull failed, with the next step for the usual causes. */
 export function toPullError(reference: string, detail: string): PullError {
   const oneLine = detail.replace(/\s+/g, ' ').trim();
   // Go's words for a plain-HTTP registry asked over https: Podman asks every registry its

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { buildBusyboxImage, removeImages } from '../helpers/fixtures';
 import { startRegistry, type TestRegistry } from '../helpers/registry';
 import { makeHost, PACKAGE_VERSION, publish, removeHosts, runShim, type HostEnv } from '../helpers/shim';
+import { SETTLED_AFTER_MS } from '../../shim/verified-record';
 
 let registry: TestRegistry;
 let prefix: string;
@@ -65,9 +66,10 @@ test('a warm --local --dry-run loads no Node built-in that only other calls need
   // import anywhere in the shim or a payload loads it on every call (common/lazy-builtins.ts).
   const host = await makeHost({ RUN_DOCKER_TINY: tinyRef, RUN_DOCKER_MINI: `${prefix}/mini` });
   expect((await dryRun(host)).code).toBe(0);
-  // Payload files younger than a second are hashed again (shim/verified-record.ts): a call
-  // after that writes the verification records, and the one after it is the warm call.
-  await sleep(1100);
+  // Payload files younger than SETTLED_AFTER_MS are hashed again: once the first call's files
+  // are that old, a call writes the verification records, and the one after it is the warm
+  // call. What is waited for is the files' age, which no machine's speed can shorten.
+  await sleep(SETTLED_AFTER_MS + 100);
   expect((await dryRun(host)).code).toBe(0);
   const recordFile = join(host.HOME, 'builtins.txt');
   const warm = await runShim(['--local', '--dry-run', app, 'true'], {
