@@ -18,6 +18,12 @@ export const median = (values) => {
   return sorted.length % 2 ? at(mid) : (at(mid - 1) + at(mid)) / 2;
 };
 
+/** The median of `samples` less, round by round, each of `others` (paired: scenarios of one
+ *  round drift alike). A round missing from another list gives NaN, never a silent zero.
+ *  @param {number[]} samples @param {...number[]} others */
+export const pairedMedian = (samples, ...others) =>
+  median(samples.map((value, i) => others.reduce((rest, other) => rest - (other[i] ?? NaN), value)));
+
 /** A mini version as scripts/publish makes them: UTC `YYYYMMDD-HHMMSS` (common/format-utc-stamp.ts,
  *  in dist/publish-support.js: scripts/benchmark builds before it runs a benchmark). */
 export const utcVersion = (/** @type {Date} */ date) =>

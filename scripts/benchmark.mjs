@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildProjectImage, median, optionOf, sh, splitShellWords, utcVersion } from './bench-setup.mjs';
+import { buildProjectImage, median, optionOf, pairedMedian, sh, splitShellWords, utcVersion } from './bench-setup.mjs';
 import { loadBusyImages, removeBusyImages } from './bench-busy-host.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -136,18 +136,12 @@ try {
       .split('\n')
       .pop() ?? '',
   );
+  const commandAt = handedOver.findIndex((word) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(word));
+  if (commandAt < 0) throw new Error(`--dry-run printed no command: ${handedOver.join(' ')}`);
   const handedOverEnv = Object.fromEntries(
-    handedOver
-      .slice(
-        0,
-        Math.max(
-          0,
-          handedOver.findIndex((word) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(word)),
-        ),
-      )
-      .map((word) => [word.slice(0, word.indexOf('=')), word.slice(word.indexOf('=') + 1)]),
+    handedOver.slice(0, commandAt).map((word) => [word.slice(0, word.indexOf('=')), word.slice(word.indexOf('=') + 1)]),
   );
-  const handedOverArgv = handedOver.slice(Object.keys(handedOverEnv).length);
+  const handedOverArgv = handedOver.slice(commandAt);
   console.log(`x. ${handedOverArgv.join(' ')}`);
   /** Peak RSS of every run of a shim scenario (MiB): issue 24 asks for each.
    *  @type {Record<'b' | 'c' | 's' | 'd' | 'p', number[]>} */
@@ -405,36 +399,30 @@ try {
     ratios: { b_over_a: m.b / m.a, c_over_a: m.c / m.a },
     dMinusASeconds: m.d - m.a,
     // Paired with a run of a just before it, in p's own phase.
-    pairedPMinusASeconds: median(timings.p.map((p, i) => p - (pulledA[i] ?? NaN))),
+    pairedPMinusASeconds: pairedMedian(timings.p, pulledA),
     overheadMs: {
       b_minus_a_minus_node: (m.b - m.a - m.node) * 1000,
       c_minus_a_minus_node: (m.c - m.a - m.node) * 1000,
       // Paired within each round (b and a ran back to back), then the median: steadier.
-      paired_b_minus_a_minus_node:
-        median(timings.b.map((b, i) => b - (timings.a[i] ?? NaN) - (timings.node[i] ?? NaN))) * 1000,
+      paired_b_minus_a_minus_node: pairedMedian(timings.b, timings.a, timings.node) * 1000,
       // The wrapper alone: b less the very docker command it runs, and Node's start.
-      paired_b_minus_x_minus_node:
-        median(timings.b.map((b, i) => b - (timings.x[i] ?? NaN) - (timings.node[i] ?? NaN))) * 1000,
+      paired_b_minus_x_minus_node: pairedMedian(timings.b, timings.x, timings.node) * 1000,
       // What run-docker's options cost docker run itself (not the wrapper).
-      paired_x_minus_a: median(timings.x.map((x, i) => x - (timings.a[i] ?? NaN))) * 1000,
+      paired_x_minus_a: pairedMedian(timings.x, timings.a) * 1000,
       // After the dry-run point: handing over to the CLI, waiting, and the exit.
-      paired_b_minus_x_minus_s:
-        median(timings.b.map((b, i) => b - (timings.x[i] ?? NaN) - (timings.s[i] ?? NaN))) * 1000,
+      paired_b_minus_x_minus_s: pairedMedian(timings.b, timings.x, timings.s) * 1000,
       s_minus_node: (m.s - m.node) * 1000,
-      paired_floor_minus_node: median(timings.floor.map((floor, i) => floor - (timings.node[i] ?? NaN))) * 1000,
-      paired_s_minus_floor: median(timings.s.map((s, i) => s - (timings.floor[i] ?? NaN))) * 1000,
+      paired_floor_minus_node: pairedMedian(timings.floor, timings.node) * 1000,
+      paired_s_minus_floor: pairedMedian(timings.s, timings.floor) * 1000,
       w_minus_s: (m.w - m.s) * 1000,
       // Paired within each round: what waiting for a staged mini adds to a call.
-      paired_w_minus_s: median(timings.w.map((w, i) => w - (timings.s[i] ?? NaN))) * 1000,
+      paired_w_minus_s: pairedMedian(timings.w, timings.s) * 1000,
       // The same within each round: the machine's drift over a run moves node and s alike.
-      paired_s_minus_node: median(timings.s.map((s, i) => s - (timings.node[i] ?? NaN))) * 1000,
+      paired_s_minus_node: pairedMedian(timings.s, timings.node) * 1000,
     },
     /** Extra images → s − node paired per round (ms), with that many images more on the engine. */
     busyHostPairedSMinusNodeMs: Object.fromEntries(
-      Object.entries(busyTimings).map(([count, { node, s }]) => [
-        count,
-        median(s.map((value, i) => value - (node[i] ?? NaN))) * 1000,
-      ]),
+      Object.entries(busyTimings).map(([count, { node, s }]) => [count, pairedMedian(s, node) * 1000]),
     ),
     newestTagSeconds: Object.fromEntries(Object.entries(tagTimings).map(([count, values]) => [count, median(values)])),
     shimPeakRssMiB: { local: Math.max(...peakRss.b), registry: Math.max(...peakRss.c) },
