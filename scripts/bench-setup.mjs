@@ -18,11 +18,28 @@ export const median = (values) => {
   return sorted.length % 2 ? at(mid) : (at(mid - 1) + at(mid)) / 2;
 };
 
-/** The median of `samples` less, round by round, each of `others` (paired: scenarios of one
- *  round drift alike). A round missing from another list gives NaN, never a silent zero.
+/** `samples` less, round by round, each of `others` (paired: scenarios of one round drift
+ *  alike). A round missing from another list gives NaN, never a silent zero.
  *  @param {number[]} samples @param {...number[]} others */
-export const pairedMedian = (samples, ...others) =>
-  median(samples.map((value, i) => others.reduce((rest, other) => rest - (other[i] ?? NaN), value)));
+export const pairedDifferences = (samples, ...others) =>
+  samples.map((value, i) => others.reduce((rest, other) => rest - (other[i] ?? NaN), value));
+
+/** The median of the paired differences (pairedDifferences).
+ *  @param {number[]} samples @param {...number[]} others */
+export const pairedMedian = (samples, ...others) => median(pairedDifferences(samples, ...others));
+
+/**
+ * The middle half of `values`: the first and third quartiles (the medians of the lower and
+ * upper halves). Printed beside a paired median, it shows how far one run's median can be
+ * trusted: two rows whose middle halves overlap widely do not differ by their medians alone.
+ * @param {number[]} values @returns {[number, number]}
+ */
+export const middleHalf = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length < 2) return [sorted[0] ?? NaN, sorted[0] ?? NaN];
+  const half = sorted.length >> 1;
+  return [median(sorted.slice(0, half)), median(sorted.slice(sorted.length - half))];
+};
 
 /** A mini version as scripts/publish makes them: UTC `YYYYMMDD-HHMMSS` (common/format-utc-stamp.ts,
  *  in dist/publish-support.js: scripts/benchmark builds before it runs a benchmark). */

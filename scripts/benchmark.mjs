@@ -8,7 +8,17 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildProjectImage, median, optionOf, pairedMedian, sh, splitShellWords, utcVersion } from './bench-setup.mjs';
+import {
+  buildProjectImage,
+  median,
+  middleHalf,
+  optionOf,
+  pairedDifferences,
+  pairedMedian,
+  sh,
+  splitShellWords,
+  utcVersion,
+} from './bench-setup.mjs';
 import { loadBusyImages, removeBusyImages } from './bench-busy-host.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -392,6 +402,28 @@ try {
   const m = /** @type {Record<ScenarioKey, number>} */ (
     Object.fromEntries(allKeys.map((key) => [key, median(timings[key])]))
   );
+  /** Each paired row's differences, round by round (ms): scenarios of one round drift alike. */
+  const pairedMs = Object.fromEntries(
+    Object.entries({
+      // b and a ran back to back in each round: steadier than the medians' difference.
+      paired_b_minus_a_minus_node: [timings.b, timings.a, timings.node],
+      // The wrapper alone: b less the very docker command it runs, and Node's start.
+      paired_b_minus_x_minus_node: [timings.b, timings.x, timings.node],
+      // What run-docker's options cost docker run itself (not the wrapper).
+      paired_x_minus_a: [timings.x, timings.a],
+      // After the dry-run point: handing over to the CLI, waiting, and the exit.
+      paired_b_minus_x_minus_s: [timings.b, timings.x, timings.s],
+      paired_floor_minus_node: [timings.floor, timings.node],
+      paired_s_minus_floor: [timings.s, timings.floor],
+      // What waiting for a staged mini adds to a call.
+      paired_w_minus_s: [timings.w, timings.s],
+      // The machine's drift over a run moves node and s alike.
+      paired_s_minus_node: [timings.s, timings.node],
+    }).map(([key, [samples = [], ...others]]) => [
+      key,
+      pairedDifferences(samples, ...others).map((seconds) => seconds * 1000),
+    ]),
+  );
   const results = {
     date: new Date().toISOString(),
     rounds,
@@ -403,23 +435,12 @@ try {
     overheadMs: {
       b_minus_a_minus_node: (m.b - m.a - m.node) * 1000,
       c_minus_a_minus_node: (m.c - m.a - m.node) * 1000,
-      // Paired within each round (b and a ran back to back), then the median: steadier.
-      paired_b_minus_a_minus_node: pairedMedian(timings.b, timings.a, timings.node) * 1000,
-      // The wrapper alone: b less the very docker command it runs, and Node's start.
-      paired_b_minus_x_minus_node: pairedMedian(timings.b, timings.x, timings.node) * 1000,
-      // What run-docker's options cost docker run itself (not the wrapper).
-      paired_x_minus_a: pairedMedian(timings.x, timings.a) * 1000,
-      // After the dry-run point: handing over to the CLI, waiting, and the exit.
-      paired_b_minus_x_minus_s: pairedMedian(timings.b, timings.x, timings.s) * 1000,
       s_minus_node: (m.s - m.node) * 1000,
-      paired_floor_minus_node: pairedMedian(timings.floor, timings.node) * 1000,
-      paired_s_minus_floor: pairedMedian(timings.s, timings.floor) * 1000,
       w_minus_s: (m.w - m.s) * 1000,
-      // Paired within each round: what waiting for a staged mini adds to a call.
-      paired_w_minus_s: pairedMedian(timings.w, timings.s) * 1000,
-      // The same within each round: the machine's drift over a run moves node and s alike.
-      paired_s_minus_node: pairedMedian(timings.s, timings.node) * 1000,
+      ...Object.fromEntries(Object.entries(pairedMs).map(([key, values]) => [key, median(values)])),
     },
+    /** The middle half of each paired row (first and third quartiles, ms): how far its median can be trusted. */
+    pairedMiddleHalfMs: Object.fromEntries(Object.entries(pairedMs).map(([key, values]) => [key, middleHalf(values)])),
     /** Extra images → s − node paired per round (ms), with that many images more on the engine. */
     busyHostPairedSMinusNodeMs: Object.fromEntries(
       Object.entries(busyTimings).map(([count, { node, s }]) => [count, pairedMedian(s, node) * 1000]),
@@ -436,6 +457,13 @@ try {
     ...(countInstructions ? { instructions } : {}),
     samples: { ...timings, tags: tagTimings },
   };
+  /** A paired row: its median, and its middle half to show how far that median can be trusted.
+   *  @param {string} key */
+  const pairedText = (key) => {
+    const values = pairedMs[key] ?? [];
+    const [low, high] = middleHalf(values);
+    return `${median(values).toFixed(0)} ms (middle half ${low.toFixed(0)} to ${high.toFixed(0)})`;
+  };
   /** @param {number | undefined} seconds */
   const ms = (seconds) => `${((seconds ?? NaN) * 1000).toFixed(0)} ms`;
   /** @type {[string, string][]} */
@@ -447,24 +475,15 @@ try {
     ['p − a, paired (the first call, the mini pulled)', ms(results.pairedPMinusASeconds)],
     ['b − a − node start (goal ≤ 30 ms)', `${results.overheadMs.b_minus_a_minus_node.toFixed(0)} ms`],
     ['c − a − node start', `${results.overheadMs.c_minus_a_minus_node.toFixed(0)} ms`],
-    ['b − a − node, paired per round', `${results.overheadMs.paired_b_minus_a_minus_node.toFixed(0)} ms`],
-    [
-      "x − a, paired (what run-docker's options cost docker run)",
-      `${results.overheadMs.paired_x_minus_a.toFixed(0)} ms`,
-    ],
-    [
-      'b − x − node, paired (the wrapper, goal ≤ 30 ms)',
-      `${results.overheadMs.paired_b_minus_x_minus_node.toFixed(0)} ms`,
-    ],
-    ['b − x − s, paired (after the dry-run point)', `${results.overheadMs.paired_b_minus_x_minus_s.toFixed(0)} ms`],
+    ['b − a − node, paired per round', pairedText('paired_b_minus_a_minus_node')],
+    ["x − a, paired (what run-docker's options cost docker run)", pairedText('paired_x_minus_a')],
+    ['b − x − node, paired (the wrapper, goal ≤ 30 ms)', pairedText('paired_b_minus_x_minus_node')],
+    ['b − x − s, paired (after the dry-run point)', pairedText('paired_b_minus_x_minus_s')],
     ['s − node start (the shim alone)', `${results.overheadMs.s_minus_node.toFixed(0)} ms`],
-    ['s − node, paired per round (goal ≤ 15 ms)', `${results.overheadMs.paired_s_minus_node.toFixed(0)} ms`],
-    [
-      'floor − node, paired (the three layers and one engine round)',
-      `${results.overheadMs.paired_floor_minus_node.toFixed(0)} ms`,
-    ],
-    ['s − floor, paired (the decisions)', `${results.overheadMs.paired_s_minus_floor.toFixed(0)} ms`],
-    ['w − s, paired per round (a host waiting for a rollout)', `${results.overheadMs.paired_w_minus_s.toFixed(0)} ms`],
+    ['s − node, paired per round (goal ≤ 15 ms)', pairedText('paired_s_minus_node')],
+    ['floor − node, paired (the three layers and one engine round)', pairedText('paired_floor_minus_node')],
+    ['s − floor, paired (the decisions)', pairedText('paired_s_minus_floor')],
+    ['w − s, paired per round (a host waiting for a rollout)', pairedText('paired_w_minus_s')],
     ...(BUSY_COUNTS.length ? BUSY_COUNTS : [500, 2000]).map((count) => {
       const busy = /** @type {Record<string, number>} */ (results.busyHostPairedSMinusNodeMs)[count];
       const growth = (busy ?? NaN) - (results.busyHostPairedSMinusNodeMs[0] ?? NaN);
@@ -498,8 +517,9 @@ try {
       : []),
   ];
   const width = Math.max(...rows.map(([label]) => label.length));
+  const valueWidth = Math.max(...rows.map(([, value]) => value.length));
   console.log(`\nrun-docker benchmark: medians of ${rounds} interleaved rounds\n`);
-  for (const [label, value] of rows) console.log(`${label.padEnd(width)}  ${value.padStart(12)}`);
+  for (const [label, value] of rows) console.log(`${label.padEnd(width)}  ${value.padStart(valueWidth)}`);
   if (jsonPath) {
     writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
     console.log(`\nJSON: ${jsonPath}`);
