@@ -1,4 +1,4 @@
-const DOCKER_HUB_HOSTS = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
+import { isDockerHub } from './image-ref';
 
 /**
  * Pure: the login commands a hint names for `registry` (none: Docker Hub). run-docker reads
@@ -8,6 +8,6 @@ const DOCKER_HUB_HOSTS = new Set(['docker.io', 'index.docker.io', 'registry-1.do
  */
 export function formatLoginCommand(registry?: string): string {
   // Docker Hub is the CLIs' default; its API host is not what either CLI logs in to.
-  const target = registry && !DOCKER_HUB_HOSTS.has(registry) ? ` ${registry}` : '';
+  const target = registry && !isDockerHub(registry) ? ` ${registry}` : '';
   return `"docker login${target}" (with Podman: "podman login${target}")`;
 }

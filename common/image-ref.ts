@@ -9,6 +9,8 @@ import { RunDockerError } from './run-docker-error';
 
 export const DOCKER_HUB = 'docker.io';
 const DOCKER_HUB_API_HOST = 'registry-1.docker.io';
+/** The name Docker Hub had in older references and configs; parseImageRef reads it as DOCKER_HUB. */
+const DOCKER_HUB_OLD_INDEX = 'index.docker.io';
 
 export interface ImageRef {
   /** `docker.io`, `ghcr.io`, `127.0.0.1:5000`, `localhost:5000`, `[::1]:5000` … */
@@ -65,7 +67,7 @@ export function parseImageRef(text: string, what = 'image'): ImageRef {
     parts.shift();
     if (!DOMAIN.test(registry)) throw invalid(text, what, `"${registry}" is not a registry host`);
   }
-  if (registry === 'index.docker.io') registry = DOCKER_HUB;
+  if (registry === DOCKER_HUB_OLD_INDEX) registry = DOCKER_HUB;
   for (const part of parts) {
     if (!PATH_COMPONENT.test(part)) {
       const why = /[A-Z]/.test(part) ? 'repository names must be lower-case' : `"${part}" is not a valid name part`;
@@ -88,6 +90,11 @@ export function formatRepository(ref: Pick<ImageRef, 'registry' | 'path'>): stri
 /** `repository[:tag][@digest]` in the engine's familiar form. */
 export function formatImageRef(ref: ImageRef): string {
   return formatRepository(ref) + (ref.tag ? `:${ref.tag}` : '') + (ref.digest ? `@${ref.digest}` : '');
+}
+
+/** Whether `host` is Docker Hub under any of its names: its own, its old index's, its API host's. */
+export function isDockerHub(host: string): boolean {
+  return host === DOCKER_HUB || host === DOCKER_HUB_OLD_INDEX || host === DOCKER_HUB_API_HOST;
 }
 
 /** Host to send Registry HTTP API requests to. */
