@@ -1,7 +1,8 @@
 /**
- * The benchmark's statistics (scripts/bench-setup.mjs): what docs/performance.md quotes rests
- * on them. The script is an ES module that Jest's CommonJS runner cannot import, so one Node
- * process imports it and prints every answer as JSON.
+ * The benchmark's statistics and its reading of the line --dry-run prints
+ * (scripts/bench-setup.mjs): what docs/performance.md quotes rests on them. The script is an
+ * ES module that Jest's CommonJS runner cannot import, so one Node process imports it and
+ * prints every answer as JSON.
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -18,7 +19,12 @@ process.stdout.write(JSON.stringify([${calls.join(', ')}]));`;
   ) as unknown[];
 }
 
-describe('the benchmark statistics', () => {
+/** A call of splitShellWords on `line` that answers with the message it throws. */
+function refusalOf(line: string): string {
+  return `(() => { try { b.splitShellWords(${JSON.stringify(line)}); return 'split'; } catch (e) { return e.message; } })()`;
+}
+
+describe('scripts/bench-setup.mjs', () => {
   const answers = evaluate([
     'b.middleHalf([8, 1, 7, 2, 6, 3, 5, 4])',
     'b.middleHalf([5, 1, 4, 2, 3])',
@@ -28,6 +34,9 @@ describe('the benchmark statistics', () => {
     'b.pairedDifferences([10, 20], [1])',
     'b.pairedMedian([10, 20, 30], [1, 2, 3])',
     'b.median([3, 1, 2, 10])',
+    `b.splitShellWords(${JSON.stringify("A=1 docker run --env 'HOST_UNAME=Linux vm #1' 'it'\\''s' x''y")})`,
+    refusalOf("docker 'open"),
+    refusalOf("docker $'a\\tb'"),
   ]);
 
   test('the middle half is the medians of the lower and upper halves (the odd middle value in neither)', () => {
@@ -43,6 +52,15 @@ describe('the benchmark statistics', () => {
   test('paired differences subtract round by round, and a missing round is unknown, never zero', () => {
     expect(answers[4]).toEqual([5, 14, 23]);
     expect(answers[5]).toEqual([9, null]);
+  });
+
+  test('the command --dry-run prints splits back into its words: single quotes, and a quote between them', () => {
+    expect(answers[8]).toEqual(['A=1', 'docker', 'run', '--env', 'HOST_UNAME=Linux vm #1', "it's", 'xy']);
+  });
+
+  test("a quote left open, or $'…' quoting, is refused rather than misread", () => {
+    expect(answers[9]).toBe("unterminated quote in: docker 'open");
+    expect(answers[10]).toMatch(/^\$'…' quoting is not expected in: /);
   });
 
   test('the paired median and the median', () => {
